@@ -1,0 +1,20 @@
+"""pullback: derivatives of plain Python and NumPy functions by source transformation.
+
+>>> import numpy as np, pullback
+>>> def loss(w):
+...     return np.sum(np.tanh(w) ** 2)
+>>> dloss = pullback.grad(loss)
+>>> print(pullback.source(dloss))  # doctest: +SKIP
+"""
+from ._version import __version__
+from .api import grad, source, value_and_grad, vjp
+from .checking import check_grads
+from .errors import (InvalidArgument, NoDerivativeRule, PullbackError, SourceUnavailable,
+                     UnsupportedSyntax)
+from .runtime import NonScalarOutput
+
+__all__ = [
+    "grad", "value_and_grad", "vjp", "source", "check_grads", "PullbackError",
+    "UnsupportedSyntax", "NoDerivativeRule", "SourceUnavailable", "InvalidArgument",
+    "NonScalarOutput", "__version__",
+]

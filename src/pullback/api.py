@@ -1,0 +1,204 @@
+"""The public entry points: grad, value_and_grad, vjp, source.
+
+The top layer: it checks the user's arguments, asks the pipeline for the
+generated derivative (cached), calls it, and gives every gradient the shape
+and dtype of the argument it belongs to.
+"""
+import inspect
+import numbers
+
+import numpy as np
+
+from .errors import InvalidArgument
+from .pipeline import check_wrt, derive
+
+
+class Derivative:
+    """A derivative of a user function; generated on first use, then cached.
+
+    ``inspect.getsource``, ``inspect.getsourcefile`` and pdb see the
+    generated function through ``__wrapped__``.
+    """
+
+    def __init__(self, function, wrt, mode):
+        if not callable(function):
+            raise InvalidArgument(f"pullback needs a function to differentiate, got {function!r}")
+        self._function = function
+        self._indices = check_wrt(function, wrt)
+        self._single = isinstance(wrt, int)
+        self._mode = mode
+        self._signature = inspect.signature(function)
+        self._names = list(self._signature.parameters)
+        self.__module__ = getattr(function, "__module__", None)
+        prefix = {"grad": "d", "value_and_grad": "value_and_d", "vjp": "vjp_"}[mode]
+        self.__name__ = prefix + getattr(function, "__name__", "f")
+        self.__qualname__ = self.__name__
+        self.__doc__ = f"{'Value and gradient' if mode == 'value_and_grad' else 'Gradient'} of " \
+                       f"{function.__qualname__} with respect to argument(s) {self._indices}."
+
+    @property
+    def __wrapped__(self):
+        return derive(self._function, self._indices, self._mode).entry
+
+    def __repr__(self):
+        return f"<pullback {self._mode} of {self._function.__qualname__} wrt {self._indices}>"
+
+    def arguments(self, args, kwargs):
+        """All parameter values in order, defaults applied, wrt values checked."""
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{self._function.__qualname__}(): {error}") from None
+        bound.apply_defaults()
+        values = [bound.arguments[name] for name in self._names]
+        for i in self._indices:
+            check_differentiable_input(values[i], self._names[i], self._function)
+        return values
+
+    def __call__(self, *args, **kwargs):
+        values = self.arguments(args, kwargs)
+        compiled = derive(self._function, self._indices, self._mode)
+        result = compiled.entry(*values)
+        if self._mode == "value_and_grad":
+            value, gradients = result
+            return value, self._fit(gradients, values)
+        return self._fit(result, values)
+
+    def _fit(self, gradients, values):
+        if len(self._indices) == 1:
+            gradients = (gradients,)
+        fitted = tuple(fit_gradient(g, values[i], values) for g, i in zip(gradients, self._indices))
+        return fitted[0] if self._single else fitted
+
+
+def check_differentiable_input(value, name, function):
+    """Refuse values that have no real, floating-point gradient."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray) and value.dtype == bool):
+        kind = "a bool"
+    elif isinstance(value, numbers.Integral) or (isinstance(value, np.ndarray)
+                                                  and np.issubdtype(value.dtype, np.integer)):
+        kind = "an integer"
+    elif isinstance(value, (complex, np.complexfloating)) or (
+            isinstance(value, np.ndarray) and np.iscomplexobj(value)):
+        kind = "complex"
+    elif isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray)
+                                                      and np.issubdtype(value.dtype, np.floating)):
+        return
+    else:
+        kind = f"a {type(value).__name__}"
+    raise InvalidArgument(
+        f"cannot differentiate {function.__qualname__} with respect to {name!r}: its value is "
+        f"{kind}. Pass a float or a float32/float64 NumPy array "
+        f"(e.g. float({name}) or np.asarray({name}, dtype=float)).")
+
+
+def fit_gradient(g, x, inputs=()):
+    """Give gradient ``g`` the type, shape and dtype of its argument ``x``.
+
+    Never returns one of the caller's own arrays (or a view of one).
+    """
+    if isinstance(x, np.ndarray):
+        g = np.asarray(g)
+        if g.shape != x.shape:
+            g = np.broadcast_to(g, x.shape)
+        if g.dtype != x.dtype:
+            return g.astype(x.dtype)
+        if g.base is not None or not g.flags.writeable or any(g is a for a in inputs):
+            return g.copy()
+        return g
+    if isinstance(x, np.generic):
+        return x.dtype.type(g)
+    return float(g)
+
+
+def grad(function=None, wrt=0):
+    """Return a function computing the gradient of a scalar-valued ``function``.
+
+    Parameters
+    ----------
+    function : callable
+        A plain Python function of floats and NumPy arrays returning a scalar.
+    wrt : int or tuple of int
+        The positional argument(s) to differentiate with respect to.
+
+    Examples
+    --------
+    >>> import numpy as np, pullback
+    >>> def f(x):
+    ...     return np.sum(np.sin(x) * x)
+    >>> pullback.grad(f)(np.array([0.0, 1.0]))
+    array([0.        , 1.38177329])
+    """
+    if function is None:
+        return lambda f: Derivative(f, wrt, "grad")
+    return Derivative(function, wrt, "grad")
+
+
+def value_and_grad(function=None, wrt=0):
+    """Like :func:`grad`, but the function returns ``(value, gradient)``.
+
+    Examples
+    --------
+    >>> import pullback
+    >>> def cube(x):
+    ...     return x ** 3
+    >>> pullback.value_and_grad(cube)(2.0)
+    (8.0, 12.0)
+    """
+    if function is None:
+        return lambda f: Derivative(f, wrt, "value_and_grad")
+    return Derivative(function, wrt, "value_and_grad")
+
+
+def vjp(function, *args, wrt=None):
+    """Evaluate ``function(*args)`` and return ``(value, back)``.
+
+    ``back(cotangent)`` returns a tuple with one gradient per ``wrt`` entry:
+    the vector-Jacobian product of the cotangent (shaped like the value).
+    ``wrt`` defaults to every positional argument given.
+
+    Examples
+    --------
+    >>> import numpy as np, pullback
+    >>> def f(x, y):
+    ...     return x * y
+    >>> value, back = pullback.vjp(f, np.array([1.0, 2.0]), 3.0)
+    >>> back(np.array([1.0, 1.0]))
+    (array([3., 3.]), 3.0)
+    """
+    if wrt is None:
+        wrt = tuple(range(len(args)))
+    derivative = Derivative(function, wrt, "vjp")
+    values = derivative.arguments(args, {})
+    compiled = derive(function, derivative._indices, "vjp")
+    value, saved = compiled.entry(*values)
+
+    def back(cotangent):
+        if np.shape(cotangent) != np.shape(value):
+            raise InvalidArgument(f"the cotangent must have the shape of {function.__qualname__}'s "
+                                  f"output {np.shape(value)}, not {np.shape(cotangent)}")
+        gradients = compiled.backward(cotangent, *saved)
+        if len(derivative._indices) == 1:
+            gradients = (gradients,)
+        return tuple(fit_gradient(g, values[i], values + [cotangent])
+                     for g, i in zip(gradients, derivative._indices))
+
+    back.__name__ = f"vjp_back_{function.__name__}"
+    return value, back
+
+
+def source(derivative):
+    """Return the generated Python source of a derivative made by pullback.
+
+    Examples
+    --------
+    >>> import pullback
+    >>> def square(x):
+    ...     return x * x
+    >>> print(pullback.source(pullback.grad(square)))  # doctest: +ELLIPSIS
+    # Generated by pullback ...
+    """
+    if not isinstance(derivative, Derivative):
+        raise InvalidArgument(f"pullback.source takes a derivative made by pullback "
+                              f"(grad, value_and_grad), not {derivative!r}")
+    return derive(derivative._function, derivative._indices, derivative._mode).source

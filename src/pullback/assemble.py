@@ -1,0 +1,95 @@
+"""Stage 6: assemble the sweeps into the functions a user calls and reads.
+
+grad             d{f}_d{x}(params)            -> gradients
+value_and_grad   value_and_d{f}_d{x}(params)  -> (value, gradients)
+vjp              {f}_forward(params)           -> (value, saved values)
+                 {f}_backward(d{f}, saved)     -> gradients
+
+Each function is cleaned (stage 7) here, because what the backward function
+reads decides what the forward function must save.
+"""
+import gast
+
+from . import runtime
+from .cleanup import clean, _loads
+from .normalize import _name
+
+
+def _param(name):
+    return gast.Name(id=name, ctx=gast.Param(), annotation=None, type_comment=None)
+
+
+def _function(name, params, body, doc):
+    doc_stmt = gast.Expr(value=gast.Constant(value=doc, kind=None))
+    return gast.FunctionDef(
+        name=name,
+        args=gast.arguments(args=[_param(p) for p in params], posonlyargs=[], vararg=None,
+                            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+        body=[doc_stmt] + body, decorator_list=[], returns=None, type_comment=None,
+        type_params=[])
+
+
+def _tuple(nodes):
+    return nodes[0] if len(nodes) == 1 else gast.Tuple(elts=list(nodes), ctx=gast.Load())
+
+
+def _return(value):
+    stmt = gast.Return(value=value)
+    stmt.pb_sweep = "return"
+    return stmt
+
+
+def _seed_statement(sweeps, imports):
+    imports["scalar_seed"] = runtime.scalar_seed
+    stmt = gast.Assign(targets=[_name(sweeps.seed, gast.Store())],
+                       value=gast.Call(func=_name("scalar_seed"), args=[_name(sweeps.output)],
+                                       keywords=[]),
+                       type_comment=None)
+    stmt.pb_keep = True      # the check that grad's output is a scalar
+    stmt.pb_sweep = "reverse"
+    stmt.pb_line = None
+    return stmt
+
+
+def _strip_docstring(fn):
+    """Clean-up passes see the body without the docstring; put it back after."""
+    doc, fn.body = fn.body[0], fn.body[1:]
+    return doc
+
+
+def _cleaned(fn):
+    doc = _strip_docstring(fn)
+    fn = clean(fn)
+    fn.body = [doc] + fn.body
+    return fn
+
+
+def grad_function(sweeps, name, params, wrt, with_value, doc, imports):
+    """One function running both sweeps; returns the gradients (and the value)."""
+    body = list(sweeps.forward)
+    if sweeps.output is not None:
+        body.append(_seed_statement(sweeps, imports))
+    body += sweeps.reverse
+    gradients = _tuple(sweeps.gradients)
+    result = gast.Tuple(elts=[_name(sweeps.output), gradients], ctx=gast.Load()) if with_value else gradients
+    body.append(_return(result))
+    return [_cleaned(_function(name, params, body, doc))]
+
+
+def vjp_functions(sweeps, forward_name, backward_name, params, doc_forward, doc_backward):
+    """A forward function saving what the backward function reads, and that function."""
+    backward = _function(backward_name, [sweeps.seed], list(sweeps.reverse)
+                         + [_return(_tuple(sweeps.gradients))], doc_backward)
+    backward = _cleaned(backward)
+    assigned = {s.targets[0].id for s in sweeps.forward if isinstance(s, gast.Assign)}
+    available = assigned | set(params)
+    saved = []
+    for name in _loads(backward):
+        if name in available and name not in saved and name != sweeps.seed:
+            saved.append(name)
+    backward.args.args += [_param(n) for n in saved]
+    saved_tuple = gast.Tuple(elts=[_name(n) for n in saved], ctx=gast.Load())
+    forward = _function(forward_name, params, list(sweeps.forward) + [
+        _return(gast.Tuple(elts=[_name(sweeps.output), saved_tuple], ctx=gast.Load()))],
+        doc_forward)
+    return [_cleaned(forward), backward], saved

@@ -1,0 +1,171 @@
+"""Stage 9: compile the generated module and keep it (memory and disk).
+
+Owns pullback's only mutable state: the in-memory cache (per function object
+and options) and the fallback directory used when the cache dir is not
+writable. A module file is written atomically and ends with a checksum; a
+file that fails the check is regenerated.
+"""
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import threading
+import types
+import warnings
+import weakref
+from pathlib import Path
+
+import astor
+import gast
+
+from ._version import __version__
+from .emit import verify_checksum
+from .rules import templates_fingerprint
+
+# function object -> {options: Compiled}. Weak, so a dead function frees its entries.
+_memory = weakref.WeakKeyDictionary()
+# One transformation at a time: threads asking for the same derivative wait
+# for the first and then find it cached.
+transform_lock = threading.RLock()
+_fallback_dir = []      # the temporary directory used when the cache dir is unwritable
+
+
+def default_cache_dir():
+    """``$PULLBACK_CACHE_DIR``, else the per-user cache directory of the platform."""
+    override = os.environ.get("PULLBACK_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+        return base / "pullback" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "pullback"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pullback"
+
+
+def _writable_dir():
+    """The cache directory, created private to the user, or a temporary fallback."""
+    path = default_cache_dir()
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe-", delete=True)
+        probe.close()
+        return path
+    except OSError as error:
+        with transform_lock:
+            if not _fallback_dir:
+                fallback = Path(tempfile.mkdtemp(prefix="pullback-cache-"))
+                _fallback_dir.append(fallback)
+                warnings.warn(f"pullback cannot write its cache directory {str(path)!r} "
+                              f"({error.strerror or error}); using {str(fallback)!r} for this "
+                              f"process. Set PULLBACK_CACHE_DIR to a writable directory.",
+                              RuntimeWarning, stacklevel=4)
+            return _fallback_dir[0]
+
+
+def memory_get(function, options):
+    try:
+        return _memory.get(function, {}).get(options)
+    except TypeError:
+        return None
+
+
+def memory_put(function, options, compiled):
+    try:
+        _memory.setdefault(function, {})[options] = compiled
+    except TypeError:
+        pass        # not weak-referenceable: simply not memoized
+
+
+def memory_forget(function):
+    _memory.pop(function, None)
+
+
+def describe_value(value):
+    """A stable description of a global a function calls (part of the key)."""
+    if isinstance(value, types.ModuleType):
+        return f"module {value.__name__}"
+    if callable(value):
+        module = getattr(value, "__module__", None)
+        name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+        if name is None:
+            return f"callable {type(value).__module__}.{type(value).__qualname__}"
+        return f"callable {module}.{name}"
+    return None
+
+
+def callee_values(function):
+    """The globals and closure values the function refers to that are
+    modules or callables: which rule a call resolves to depends on them."""
+    from .parsing import lookup_free
+    code = function.__code__
+    found = {}
+    for name in tuple(code.co_names) + tuple(code.co_freevars):
+        if name not in function.__globals__ and name not in code.co_freevars:
+            continue        # an attribute name or a builtin
+        try:
+            value = lookup_free(function, name)
+        except NameError:
+            continue
+        if describe_value(value) is not None:
+            found[name] = value
+    return found
+
+
+def disk_key(function, source, options):
+    """Everything the generated module depends on, hashed."""
+    callees = callee_values(function)
+    facts = {
+        "pullback": __version__,
+        "python": list(sys.version_info[:2]),
+        "gast": getattr(gast, "__version__", ""),
+        "astor": getattr(astor, "__version__", ""),
+        "templates": templates_fingerprint(),
+        "function": function.__qualname__,
+        "file": function.__code__.co_filename,
+        "source": source,
+        "options": repr(options),
+        "callees": sorted((n, describe_value(v)) for n, v in callees.items()),
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def module_path(key, function_name):
+    return _writable_dir() / f"{function_name}_{key[:20]}.py"
+
+
+def read_valid(path):
+    """The text of a cached module, or None if it is missing or damaged."""
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if verify_checksum(text) else None
+
+
+def write_atomic(path, text):
+    """Write ``text`` to ``path`` so no reader ever sees half a file."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def import_module_file(path, key):
+    """Import the module at ``path`` under a private name."""
+    name = f"pullback_generated_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,177 @@
+"""Stage 7: clean-up passes over a generated function, each ``tree -> tree``.
+
+fold_constants          compute what only involves literals; drop decided branches
+propagate_copies        ``a = b`` then uses of ``a``  ->  uses of ``b``
+eliminate_dead_code     drop assignments nobody reads
+
+Statements marked ``pb_keep`` (the scalar check on grad's output) survive.
+"""
+import operator
+
+import gast
+
+_BINARY = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.Pow: operator.pow, gast.FloorDiv: operator.floordiv,
+    gast.Mod: operator.mod,
+}
+_UNARY = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_}
+_COMPARE = {
+    gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt,
+    gast.LtE: operator.le, gast.Gt: operator.gt, gast.GtE: operator.ge,
+    gast.Is: operator.is_, gast.IsNot: operator.is_not,
+}
+_LITERAL = (int, float, bool, str, type(None))
+
+
+def _constant(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def _is_literal(node):
+    return isinstance(node, gast.Constant) and isinstance(node.value, _LITERAL)
+
+
+class _Fold(gast.NodeTransformer):
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if _is_literal(node.left) and _is_literal(node.right) and type(node.op) in _BINARY:
+            try:
+                return _constant(_BINARY[type(node.op)](node.left.value, node.right.value))
+            except (ArithmeticError, TypeError, ValueError):
+                return node
+        # x ** 1 is x for every numeric x.
+        if isinstance(node.op, gast.Pow) and _is_literal(node.right) and node.right.value == 1 \
+                and not isinstance(node.right.value, bool):
+            return node.left
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if _is_literal(node.operand) and type(node.op) in _UNARY:
+            try:
+                return _constant(_UNARY[type(node.op)](node.operand.value))
+            except TypeError:
+                return node
+        return node
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        operands = [node.left] + node.comparators
+        if all(_is_literal(o) for o in operands) and all(type(o) in _COMPARE for o in node.ops):
+            values = [o.value for o in operands]
+            try:
+                result = all(_COMPARE[type(op)](a, b)
+                             for op, a, b in zip(node.ops, values, values[1:]))
+            except TypeError:
+                return node
+            return _constant(result)
+        return node
+
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        if all(_is_literal(v) for v in node.values):
+            values = [v.value for v in node.values]
+            result = values[0]
+            for value in values[1:]:
+                result = (result and value) if isinstance(node.op, gast.And) else (result or value)
+            return _constant(result)
+        return node
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if _is_literal(node.test):
+            return node.body if node.test.value else node.orelse
+        return node
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        if _is_literal(node.test):
+            return (node.body if node.test.value else node.orelse) or []
+        return node
+
+
+def fold_constants_in(statements):
+    """Fold constants in a list of statements (returns a new list)."""
+    folder = _Fold()
+    out = []
+    for stmt in statements:
+        result = folder.visit(stmt)
+        if isinstance(result, list):
+            out.extend(result)
+        elif result is not None:
+            out.append(result)
+    return out
+
+
+def fold_constants(fn):
+    fn.body = fold_constants_in(fn.body)
+    return fn
+
+
+def _loads(node):
+    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
+
+
+def _stores(node):
+    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
+
+
+def eliminate_dead_code(fn):
+    """Drop assignments whose value no later statement (or the return) reads."""
+    live = set()
+    kept = []
+    for stmt in reversed(fn.body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                and not getattr(stmt, "pb_keep", False):
+            target = stmt.targets[0].id
+            if target not in live:
+                continue
+            live.discard(target)
+            live.update(_loads(stmt.value))
+        else:
+            live.update(_loads(stmt))
+        kept.append(stmt)
+    fn.body = kept[::-1]
+    return fn
+
+
+def propagate_copies(fn):
+    """Replace ``a = b; f(a)`` by ``f(b)`` where both names keep one value.
+
+    Names the function returns are left alone, so the result keeps the
+    user's name (``return dx``).
+    """
+    returned = set()
+    if fn.body and isinstance(fn.body[-1], gast.Return) and fn.body[-1].value is not None:
+        returned = set(_loads(fn.body[-1].value))
+    params = {a.id for a in fn.args.args}
+    changed = True
+    while changed:
+        changed = False
+        store_counts = {}
+        for name in _stores(fn):
+            store_counts[name] = store_counts.get(name, 0) + 1
+        for i, stmt in enumerate(fn.body):
+            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name)
+                    and isinstance(stmt.targets[0], gast.Name)):
+                continue
+            alias, source = stmt.targets[0].id, stmt.value.id
+            if alias in returned or alias in params or store_counts.get(alias) != 1:
+                continue
+            later = fn.body[i + 1:]
+            if any(source in _stores(s) for s in later):
+                continue
+            for s in later:
+                for node in gast.walk(s):
+                    if isinstance(node, gast.Name) and node.id == alias and isinstance(node.ctx, gast.Load):
+                        node.id = source
+            del fn.body[i]
+            changed = True
+            break
+    return fn
+
+
+def clean(fn):
+    """Every clean-up pass, in order."""
+    return eliminate_dead_code(propagate_copies(fold_constants(fn)))

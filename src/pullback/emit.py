@@ -1,0 +1,108 @@
+"""Stage 8: emit the generated functions as the text of a Python module.
+
+Adds the comments a reader needs (which sweep, which line of the user's code
+a group of statements comes from), the imports, and a checksum line the disk
+cache uses to detect a torn or edited file.
+"""
+import ast
+import hashlib
+import types
+
+import astor
+import gast
+
+_COMMENT = "\0pullback-comment:"
+CHECKSUM_PREFIX = "# pullback-checksum: "
+
+
+def _comment(text):
+    stmt = gast.Expr(value=gast.Constant(value=_COMMENT + text, kind=None))
+    return stmt
+
+
+def user_line(source_lines, line):
+    """The user's statement at ``line`` of the parsed source, on one line."""
+    if line is None or not 0 < line <= len(source_lines):
+        return None
+    return " ".join(source_lines[line - 1].split())
+
+
+def annotate(fn, source_lines):
+    """Insert '# forward sweep', '# reverse sweep' and '# grad of: <line>' comments."""
+    body = [fn.body[0]]
+    sweep, group = None, None
+    for stmt in fn.body[1:]:
+        this_sweep = getattr(stmt, "pb_sweep", None)
+        line = getattr(stmt, "pb_line", None)
+        if this_sweep in ("forward", "reverse") and this_sweep != sweep:
+            body.append(_comment(f"{this_sweep} sweep"))
+            sweep, group = this_sweep, None
+        if this_sweep == "reverse" and line is not None and line != group:
+            text = user_line(source_lines, line)
+            if text:
+                body.append(_comment(f"grad of: {text}"))
+            group = line
+        body.append(stmt)
+    fn.body = body
+    return fn
+
+
+def _restore_comments(text):
+    out = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped[:1] in "'\"" and "pullback-comment:" in stripped:
+            try:
+                value = ast.literal_eval(stripped)
+            except (ValueError, SyntaxError):
+                value = None
+            if isinstance(value, str) and value.startswith(_COMMENT):
+                indent = line[:len(line) - len(line.lstrip())]
+                out.append(f"{indent}# {value[len(_COMMENT):]}")
+                continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _import_lines(imports):
+    modules, runtime_names = [], []
+    for alias, value in sorted(imports.items()):
+        if isinstance(value, types.ModuleType):
+            name = value.__name__
+            modules.append(f"import {name}" if name == alias else f"import {name} as {alias}")
+        elif getattr(value, "__module__", None) == "pullback.runtime":
+            name = value.__name__
+            runtime_names.append(name if name == alias else f"{name} as {alias}")
+        else:
+            raise TypeError(f"generated code may import modules and pullback.runtime helpers, "
+                            f"not {value!r} (as {alias})")
+    lines = modules
+    if runtime_names:
+        lines.append("from pullback.runtime import " + ", ".join(runtime_names))
+    return lines
+
+
+def emit_module(functions, imports, header_lines):
+    """Return the module text: header, imports, functions, checksum."""
+    head = "\n".join("# " + h for h in header_lines)
+    import_lines = _import_lines(imports)
+    parts = [head + ("\n" + "\n".join(import_lines) if import_lines else "")]
+    for fn in functions:
+        tree = gast.gast_to_ast(gast.Module(body=[fn], type_ignores=[]))
+        source = astor.to_source(tree, pretty_source="".join)  # no re-wrapping of long lines
+        parts.append(_restore_comments(source).rstrip("\n"))
+    text = "\n\n\n".join(parts) + "\n"
+    return with_checksum(text)
+
+
+def with_checksum(text):
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return f"{text}{CHECKSUM_PREFIX}{digest}\n"
+
+
+def verify_checksum(text):
+    """True if ``text`` ends with a checksum line matching what precedes it."""
+    body, sep, last = text.rstrip("\n").rpartition("\n")
+    if not sep or not last.startswith(CHECKSUM_PREFIX):
+        return False
+    return hashlib.sha256((body + "\n").encode()).hexdigest() == last[len(CHECKSUM_PREFIX):]

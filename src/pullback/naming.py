@@ -1,0 +1,49 @@
+"""Fresh, readable names for the generated code.
+
+Names are derived from the user's: ``x`` gets the adjoint ``dx``, a second
+value of ``x`` becomes ``x_1``, a temporary is named after its operation
+(``tanh``, ``mul``). One Namer serves one transformation.
+"""
+import builtins
+
+import gast
+
+
+class Namer:
+    """Hands out names that clash with nothing the generated code can see."""
+
+    def __init__(self, taken=()):
+        self.taken = set(taken) | set(dir(builtins))
+        self._adjoints = {}
+
+    @classmethod
+    def for_tree(cls, tree, reserved=()):
+        names = {node.id for node in gast.walk(tree) if isinstance(node, gast.Name)}
+        return cls(names | set(reserved))
+
+    def fresh(self, base):
+        """Return ``base`` if unused, else ``base_1``, ``base_2``, ..."""
+        base = base.strip("_") or "t"
+        if base not in self.taken:
+            self.taken.add(base)
+            return base
+        stem, _, suffix = base.rpartition("_")
+        if stem and suffix.isdigit():
+            base = stem
+        i = 1
+        while f"{base}_{i}" in self.taken:
+            i += 1
+        name = f"{base}_{i}"
+        self.taken.add(name)
+        return name
+
+    def adjoint(self, name):
+        """The name of the adjoint of ``name`` (``dx`` for ``x``), stable per name."""
+        if name not in self._adjoints:
+            candidate = "d" + name
+            if candidate in self.taken:
+                candidate = self.fresh("d_" + name)
+            else:
+                self.taken.add(candidate)
+            self._adjoints[name] = candidate
+        return self._adjoints[name]

@@ -1,0 +1,287 @@
+"""Stage 2: normalization passes, each a small function ``tree -> tree``.
+
+check_supported   refuse what cannot be differentiated (with file:line)
+desugar_augassign ``x += e``  ->  ``x = x + e``
+to_anf            one operation per statement, temporaries named after the op
+ssa_rename        a reassigned name gets a fresh name (``x`` -> ``x_1``)
+
+Every statement produced keeps ``pb_line``, the line of the user's statement
+it came from, so the generated code can quote the user's source.
+"""
+import copy
+
+import gast
+
+from .errors import UnsupportedSyntax, refuse
+from .parsing import parameter_names
+
+_NOT_YET = "pullback does not differentiate this construct yet."
+
+# Statements refused, with the advice given to the user.
+_REFUSED_STATEMENTS = {
+    gast.Try: ("'try' statements are not differentiable",
+               "Move the try/except outside the function you differentiate, or register "
+               "a rule for the function that contains it (docs/custom-rules.md)."),
+    gast.With: ("'with' blocks are not differentiable",
+                "Move the with block outside the function you differentiate."),
+    gast.AsyncWith: ("'async with' blocks are not differentiable",
+                     "Move the block outside the function you differentiate."),
+    gast.AsyncFor: ("'async for' loops are not differentiable",
+                    "Differentiate a plain function."),
+    gast.Global: ("'global' declarations are not differentiable",
+                  "Pass the value in as an argument and return the new value."),
+    gast.Nonlocal: ("'nonlocal' declarations are not differentiable",
+                    "Pass the value in as an argument and return the new value."),
+    gast.ClassDef: ("class definitions inside a differentiated function are not supported",
+                    "Define the class at module level."),
+    gast.Delete: ("'del' statements are not differentiable", "Remove the del statement."),
+    gast.Import: ("imports inside a differentiated function are not supported",
+                  "Import at module level."),
+    gast.ImportFrom: ("imports inside a differentiated function are not supported",
+                      "Import at module level."),
+    gast.Raise: ("'raise' statements are not differentiable yet", _NOT_YET),
+    gast.If: ("'if' statements are not differentiable yet", _NOT_YET),
+    gast.For: ("'for' loops are not differentiable yet", _NOT_YET),
+    gast.While: ("'while' loops are not differentiable yet", _NOT_YET),
+    gast.FunctionDef: ("nested function definitions are not differentiable yet",
+                       "Define the helper at module level."),
+}
+
+_REFUSED_EXPRESSIONS = {
+    gast.Yield: ("'yield' makes a generator, which is not differentiable",
+                 "Return a value (a list or array) instead of yielding values."),
+    gast.YieldFrom: ("'yield from' makes a generator, which is not differentiable",
+                     "Return a value instead of yielding values."),
+    gast.Await: ("'await' is not differentiable", "Differentiate a plain function."),
+    gast.Lambda: ("lambda expressions inside a differentiated function are not supported yet",
+                  "Define the helper with def at module level."),
+    gast.ListComp: ("list comprehensions are not differentiable yet", _NOT_YET),
+    gast.SetComp: ("set comprehensions are not differentiable", "Use a list or an array."),
+    gast.DictComp: ("dict comprehensions are not differentiable", "Use a list or an array."),
+    gast.GeneratorExp: ("generator expressions are not differentiable yet", _NOT_YET),
+    gast.IfExp: ("conditional expressions (a if c else b) are not differentiable yet", _NOT_YET),
+    gast.BoolOp: ("'and'/'or' are not differentiable yet", _NOT_YET),
+    gast.Subscript: ("subscripts (x[i]) are not differentiable yet", _NOT_YET),
+    gast.NamedExpr: ("assignment expressions (:=) are not supported",
+                     "Assign in a separate statement."),
+    gast.Starred: ("starred expressions (*x) are not supported yet", _NOT_YET),
+    gast.Dict: ("dict literals are not differentiable", "Use separate variables or arrays."),
+    gast.Set: ("set literals are not differentiable", "Use a list or an array."),
+}
+
+
+def check_supported(tree, location):
+    """Refuse every construct outside what the transformer handles."""
+    for node in gast.walk(tree):
+        if node is tree:
+            continue
+        for kind, (what, advice) in _REFUSED_STATEMENTS.items():
+            if isinstance(node, kind):
+                raise refuse(UnsupportedSyntax, what, node, location, advice)
+        for kind, (what, advice) in _REFUSED_EXPRESSIONS.items():
+            if isinstance(node, kind):
+                raise refuse(UnsupportedSyntax, what, node, location, advice)
+        if isinstance(node, gast.Assign):
+            if len(node.targets) != 1 or not isinstance(node.targets[0], gast.Name):
+                raise refuse(UnsupportedSyntax,
+                             "only assignments to a single name are differentiable yet",
+                             node, location, "Write one assignment per variable.")
+        if isinstance(node, gast.AnnAssign) and not isinstance(node.target, gast.Name):
+            raise refuse(UnsupportedSyntax, "annotated assignment to a non-name target",
+                         node, location, "Assign to a plain name.")
+        if isinstance(node, gast.AugAssign) and not isinstance(node.target, gast.Name):
+            raise refuse(UnsupportedSyntax, "augmented assignment to a non-name target",
+                         node, location, "Assign to a plain name.")
+        if isinstance(node, gast.Call) and any(k.arg is None for k in node.keywords):
+            raise refuse(UnsupportedSyntax, "calls with **kwargs are not supported yet",
+                         node, location, "Pass the keyword arguments by name.")
+    for i, stmt in enumerate(tree.body):
+        if isinstance(stmt, gast.Return) and i != len(tree.body) - 1:
+            raise refuse(UnsupportedSyntax, "code after 'return' is unreachable",
+                         tree.body[i + 1], location, "Remove the unreachable code.")
+    args = tree.args
+    if args.vararg or args.kwarg:
+        node = args.vararg or args.kwarg
+        raise refuse(UnsupportedSyntax, "*args and **kwargs parameters are not supported yet",
+                     node, location, "Name each parameter.")
+    return tree
+
+
+def desugar_augassign(tree):
+    """``x += e`` becomes ``x = x + e`` (and ``x: T = e`` becomes ``x = e``)."""
+    class Desugar(gast.NodeTransformer):
+        def visit_AugAssign(self, node):
+            load = gast.Name(id=node.target.id, ctx=gast.Load(), annotation=None, type_comment=None)
+            value = gast.BinOp(left=load, op=node.op, right=node.value)
+            return _located(gast.Assign(targets=[node.target], value=value, type_comment=None), node)
+
+        def visit_AnnAssign(self, node):
+            if node.value is None:
+                return None
+            return _located(gast.Assign(targets=[node.target], value=node.value, type_comment=None), node)
+
+    return gast.fix_missing_locations(Desugar().visit(tree))
+
+
+def _located(new, old):
+    gast.copy_location(new, old)
+    new.pb_line = getattr(old, "pb_line", getattr(old, "lineno", None))
+    return new
+
+
+_OP_NAMES = {
+    gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "div",
+    gast.Pow: "power", gast.MatMult: "matmul", gast.FloorDiv: "floordiv",
+    gast.Mod: "mod", gast.USub: "neg", gast.UAdd: "pos", gast.Not: "not_",
+    gast.BitAnd: "and_", gast.BitOr: "or_", gast.BitXor: "xor",
+    gast.LShift: "lshift", gast.RShift: "rshift", gast.Invert: "invert",
+}
+
+
+def _name(id_, ctx=None):
+    return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+
+
+def is_static_reference(node, local_names):
+    """``np``, ``np.linalg.norm``, ``math.pi``: attribute chains on a non-local name."""
+    while isinstance(node, gast.Attribute):
+        node = node.value
+    return isinstance(node, gast.Name) and node.id not in local_names
+
+
+def is_atom(node, local_names):
+    if isinstance(node, (gast.Name, gast.Constant)):
+        return True
+    if isinstance(node, gast.Attribute):
+        return is_static_reference(node, local_names)
+    if isinstance(node, (gast.Tuple, gast.List)):
+        return all(is_atom(e, local_names) for e in node.elts)
+    return False
+
+
+# Temporaries named after a builtin would shadow it; they get a word instead.
+_INSTEAD_OF_BUILTIN = {"sum": "total", "pow": "power", "max": "largest", "min": "smallest",
+                       "abs": "absolute", "round": "rounded", "len": "length", "float": "as_float"}
+
+
+def _temp_base(node):
+    if isinstance(node, gast.BinOp) or isinstance(node, gast.UnaryOp):
+        return _OP_NAMES.get(type(node.op), "value")
+    if isinstance(node, gast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "value")
+        return _INSTEAD_OF_BUILTIN.get(name, name)
+    if isinstance(node, gast.Attribute):
+        return node.attr
+    if isinstance(node, gast.Compare):
+        return "cond"
+    return "value"
+
+
+def to_anf(tree, namer, local_names):
+    """Flatten nested expressions: each statement does one operation on atoms.
+
+    A temporary is named after its operation (``tanh``, ``mul``); the value a
+    function returns is named after the function (``loss``).
+    """
+    def atomize(node, out, line):
+        """Return an atom for ``node``, appending the statements that compute it."""
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
+                and isinstance(node.operand, gast.Constant) \
+                and isinstance(node.operand.value, (int, float)):
+            return gast.Constant(value=-node.operand.value, kind=None)
+        if is_atom(node, local_names):
+            return node
+        value = flatten(node, out, line)
+        temp = namer.fresh(_temp_base(node))
+        out.append(_stmt(gast.Assign(targets=[_name(temp, gast.Store())], value=value,
+                                     type_comment=None), line))
+        return _name(temp)
+
+    def flatten(node, out, line):
+        """Make ``node``'s operands atoms; return the one-operation node."""
+        if isinstance(node, gast.BinOp):
+            node.left = atomize(node.left, out, line)
+            node.right = atomize(node.right, out, line)
+        elif isinstance(node, gast.UnaryOp):
+            node.operand = atomize(node.operand, out, line)
+        elif isinstance(node, gast.Call):
+            if not is_static_reference(node.func, local_names):
+                node.func = atomize(node.func, out, line)
+            node.args = [atomize(a, out, line) for a in node.args]
+            for keyword in node.keywords:
+                keyword.value = atomize(keyword.value, out, line)
+        elif isinstance(node, gast.Compare):
+            node.left = atomize(node.left, out, line)
+            node.comparators = [atomize(c, out, line) for c in node.comparators]
+        elif isinstance(node, gast.Attribute):
+            node.value = atomize(node.value, out, line)
+        elif isinstance(node, (gast.Tuple, gast.List)):
+            node.elts = [atomize(e, out, line) for e in node.elts]
+        return node
+
+    body = []
+    for stmt in tree.body:
+        line = getattr(stmt, "pb_line", None) or stmt.lineno
+        if isinstance(stmt, gast.Assign):
+            stmt.value = flatten(stmt.value, body, line)
+            body.append(_stmt(stmt, line))
+        elif isinstance(stmt, gast.Return):
+            if stmt.value is not None and not isinstance(stmt.value, gast.Name):
+                value = flatten(stmt.value, body, line)
+                result = namer.fresh(tree.name)
+                body.append(_stmt(gast.Assign(targets=[_name(result, gast.Store())],
+                                              value=value, type_comment=None), line))
+                stmt.value = _name(result)
+            body.append(_stmt(stmt, line))
+        elif isinstance(stmt, gast.Expr):
+            if isinstance(stmt.value, gast.Constant):
+                continue    # a docstring or a bare literal does nothing
+            stmt.value = flatten(stmt.value, body, line)
+            body.append(_stmt(stmt, line))
+        elif isinstance(stmt, gast.Pass):
+            continue
+        else:
+            stmt = flatten(stmt, body, line) if isinstance(stmt, gast.expr) else stmt
+            body.append(_stmt(stmt, line))
+    tree.body = body
+    return tree
+
+
+def _stmt(node, line):
+    node.pb_line = line
+    return node
+
+
+def ssa_rename(tree, namer):
+    """Give every reassignment a fresh name, so each name has one value.
+
+    ``x = x * 2`` becomes ``x_1 = x * 2`` and later reads of ``x`` read
+    ``x_1``. Parameters count as first assignments.
+    """
+    current = {name: name for name in parameter_names(tree)}
+
+    class RenameLoads(gast.NodeTransformer):
+        def visit_Name(self, node):
+            if isinstance(node.ctx, gast.Load) and node.id in current:
+                node.id = current[node.id]
+            return node
+
+    for stmt in tree.body:
+        if isinstance(stmt, gast.Assign):
+            stmt.value = RenameLoads().visit(stmt.value)
+            target = stmt.targets[0]
+            if target.id in current:
+                new = namer.fresh(target.id)
+                current[target.id] = new
+                target.id = new
+            else:
+                current[target.id] = target.id
+        else:
+            RenameLoads().visit(stmt)
+    return tree
+
+
+def clone(tree):
+    """A deep copy that keeps pullback's annotations (``pb_line``)."""
+    return copy.deepcopy(tree)

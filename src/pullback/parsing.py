@@ -1,0 +1,107 @@
+"""Stage 1 of the pipeline: from a live Python function to a gast tree.
+
+Reads the function's source with inspect, parses it with gast, strips its
+decorators, and records where it lives (for errors) and which names it reads
+from its globals and closure (so calls can be resolved to rules).
+"""
+import builtins
+import inspect
+import textwrap
+from dataclasses import dataclass
+
+import gast
+
+from .errors import Location, SourceUnavailable, UnsupportedSyntax, refuse
+
+
+@dataclass
+class ParsedFunction:
+    """A user function as a gast tree plus what is needed to interpret it."""
+    function: object
+    tree: gast.FunctionDef
+    source: str            # the dedented source text that was parsed
+    location: Location
+    local_names: frozenset  # parameters and every name the body assigns
+
+    @property
+    def name(self):
+        return self.tree.name
+
+    def free_value(self, name):
+        """The value of a non-local name as the function sees it now."""
+        return lookup_free(self.function, name)
+
+    def is_free(self, name):
+        return name not in self.local_names
+
+
+def lookup_free(function, name):
+    """Look ``name`` up in ``function``'s closure, globals, then builtins."""
+    code = function.__code__
+    if name in code.co_freevars and function.__closure__:
+        cell = function.__closure__[code.co_freevars.index(name)]
+        try:
+            return cell.cell_contents
+        except ValueError:
+            raise NameError(f"free variable {name!r} has no value yet") from None
+    if name in function.__globals__:
+        return function.__globals__[name]
+    if hasattr(builtins, name):
+        return getattr(builtins, name)
+    raise NameError(f"name {name!r} is not defined")
+
+
+def parse_function(function):
+    """Parse ``function`` into a :class:`ParsedFunction`."""
+    function = inspect.unwrap(function)
+    if not inspect.isfunction(function):
+        raise SourceUnavailable(
+            f"pullback differentiates Python functions; {function!r} is a "
+            f"{type(function).__name__}. Wrap it in a def, or register a rule for it "
+            f"(docs/custom-rules.md).")
+    try:
+        lines, first_line = inspect.getsourcelines(function)
+        filename = inspect.getsourcefile(function) or function.__code__.co_filename
+    except (OSError, TypeError):
+        raise SourceUnavailable(
+            f"cannot read the source of {function.__qualname__!r} "
+            f"(defined in {function.__code__.co_filename!r}). pullback transforms "
+            f"source code: define the function in a file, not at an interactive "
+            f"prompt or through exec.") from None
+    raw = "".join(lines)
+    source = textwrap.dedent(raw)
+    indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
+    location = Location(filename, first_line, function.__name__, col_offset=indent)
+    module = gast.parse(source)
+    tree = module.body[0]
+    if function.__name__ == "<lambda>" or not isinstance(tree, (gast.FunctionDef, gast.AsyncFunctionDef)):
+        raise refuse(UnsupportedSyntax, "lambda functions are not differentiable yet",
+                     tree, location, "Define the function with def.")
+    if isinstance(tree, gast.AsyncFunctionDef):
+        raise refuse(UnsupportedSyntax, "'async def' functions are not differentiable",
+                     tree, location,
+                     "Differentiate a plain def that computes the same value.")
+    # Decorators (including @pullback.grad itself) are not part of the math.
+    tree.decorator_list = []
+    return ParsedFunction(function, tree, source, location, frozenset(assigned_names(tree)))
+
+
+def parameter_names(tree):
+    """Names of every parameter of a gast function definition, in order."""
+    args = tree.args
+    names = [a.id for a in args.posonlyargs + args.args]
+    if args.vararg:
+        names.append(args.vararg.id)
+    names += [a.id for a in args.kwonlyargs]
+    if args.kwarg:
+        names.append(args.kwarg.id)
+    return names
+
+
+def assigned_names(tree):
+    """Parameters plus every name the function body binds."""
+    names = set(parameter_names(tree))
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+            names.add(node.id)
+    return names

@@ -1,0 +1,125 @@
+"""Adjoints of the math module and of the numeric builtins, for Python floats.
+
+These use math's own functions so a scalar gradient stays a fast Python float.
+"""
+import math
+
+from pullback.rules import adjoint, d
+
+
+@adjoint(math.sin)
+def sin(y, x):
+    d[x] = d[y] * math.cos(x)
+
+
+@adjoint(math.cos)
+def cos(y, x):
+    d[x] = -d[y] * math.sin(x)
+
+
+@adjoint(math.tan)
+def tan(y, x):
+    d[x] = d[y] * (1.0 + y * y)
+
+
+@adjoint(math.asin)
+def asin(y, x):
+    d[x] = d[y] / math.sqrt(1.0 - x * x)
+
+
+@adjoint(math.acos)
+def acos(y, x):
+    d[x] = -d[y] / math.sqrt(1.0 - x * x)
+
+
+@adjoint(math.atan)
+def atan(y, x):
+    d[x] = d[y] / (1.0 + x * x)
+
+
+@adjoint(math.sinh)
+def sinh(y, x):
+    d[x] = d[y] * math.cosh(x)
+
+
+@adjoint(math.cosh)
+def cosh(y, x):
+    d[x] = d[y] * math.sinh(x)
+
+
+@adjoint(math.tanh)
+def tanh(y, x):
+    d[x] = d[y] * (1.0 - y * y)
+
+
+@adjoint(math.exp)
+def exp(y, x):
+    d[x] = d[y] * y
+
+
+@adjoint(math.expm1)
+def expm1(y, x):
+    d[x] = d[y] * (y + 1.0)
+
+
+@adjoint(math.log)
+def log(y, x, base=None):
+    if base is None:
+        d[x] = d[y] / x
+    else:
+        d[x] = d[y] / (x * math.log(base))
+        d[base] = -d[y] * y / (base * math.log(base))
+
+
+@adjoint(math.log1p)
+def log1p(y, x):
+    d[x] = d[y] / (1.0 + x)
+
+
+@adjoint(math.log2)
+def log2(y, x):
+    d[x] = d[y] / (x * math.log(2.0))
+
+
+@adjoint(math.log10)
+def log10(y, x):
+    d[x] = d[y] / (x * math.log(10.0))
+
+
+@adjoint(math.sqrt)
+def sqrt(y, x):
+    d[x] = d[y] / (2.0 * y)
+
+
+@adjoint(math.fabs)
+def fabs(y, x):
+    d[x] = d[y] * math.copysign(1.0, x) if x != 0 else 0.0
+
+
+@adjoint(math.pow)
+def pow(z, x, y):
+    d[x] = d[z] * y * x ** (y - 1)
+    d[y] = d[z] * z * math.log(x) if x != 0 else 0.0
+
+
+@adjoint(math.hypot)
+def hypot(z, x, y):
+    d[x] = d[z] * x / z
+    d[y] = d[z] * y / z
+
+
+@adjoint(math.atan2)
+def atan2(z, y, x):
+    d[y] = d[z] * x / (x * x + y * y)
+    d[x] = -d[z] * y / (x * x + y * y)
+
+
+@adjoint(float)
+def to_float(y, x):
+    d[x] = d[y]
+
+
+NONDIFFERENTIABLE = (
+    math.floor, math.ceil, math.trunc, round, int, bool, len, math.isnan,
+    math.isinf, math.isfinite,
+)
