@@ -5,6 +5,7 @@ and options) and the fallback directory used when the cache dir is not
 writable. A module file is written atomically and ends with a checksum; a
 file that fails the check is regenerated.
 """
+import functools
 import hashlib
 import importlib.util
 import json
@@ -114,11 +115,21 @@ def callee_values(function):
     return found
 
 
+@functools.cache
+def pullback_fingerprint():
+    """A hash of pullback's own code, so a changed transformer (a development
+    install, a patched release) never serves modules made by the old one."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def disk_key(function, source, options):
     """Everything the generated module depends on, hashed."""
     callees = callee_values(function)
     facts = {
-        "pullback": __version__,
+        "pullback": pullback_fingerprint(),
         "python": list(sys.version_info[:2]),
         "gast": getattr(gast, "__version__", ""),
         "astor": getattr(astor, "__version__", ""),

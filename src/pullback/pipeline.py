@@ -6,7 +6,10 @@
 Each stage is one line of :func:`generate` or :func:`derive` and lives in
 its own module; this file only wires them together.
 """
+import builtins
 import inspect
+import sys
+import types
 from dataclasses import dataclass, field
 
 import gast
@@ -106,9 +109,36 @@ def generate(function, wrt, mode):
               f"{parsed.location.first_line} ({parsed.name}).",
               "The cache regenerates this file when the source changes; "
               "copy it elsewhere to edit it."]
-    used = {n.id for fn in functions for n in gast.walk(fn) if isinstance(n, gast.Name)}
-    imports = {name: value for name, value in sweeps.imports.items() if name in used}
+    imports, user_globals = module_namespace(functions, sweeps.imports, parsed)
+    if user_globals:
+        header.append(f"Reads {', '.join(user_globals)} from the globals of {parsed.name}.")
     return emit_module(functions, imports, header)                      # 8 emit
+
+
+def module_namespace(functions, template_imports, parsed):
+    """What the generated module imports, and the user's globals it reads.
+
+    Modules the user's code refers to are imported under the user's names, so
+    the file reads on its own; other globals are linked in when it is loaded.
+    """
+    loads, stores = set(), set()
+    for fn in functions:
+        stores.update(a.id for a in fn.args.args)
+        for node in gast.walk(fn):
+            if isinstance(node, gast.Name):
+                (loads if isinstance(node.ctx, gast.Load) else stores).add(node.id)
+    imports = {n: v for n, v in template_imports.items() if n in loads}
+    user_globals = []
+    for name in sorted(loads - stores - set(imports)):
+        try:
+            value = parsed.free_value(name)
+        except NameError:
+            continue
+        if isinstance(value, types.ModuleType) and sys.modules.get(value.__name__) is value:
+            imports[name] = value
+        elif not hasattr(builtins, name) or getattr(builtins, name) is not value:
+            user_globals.append(name)
+    return imports, user_globals
 
 
 def assemble(sweeps, parsed, params, wrt_names, mode):

@@ -1,0 +1,46 @@
+"""End to end: user-style functions, every gradient against central differences."""
+import numpy as np
+import pytest
+
+import pullback
+from corpus_straight import CASES, rng
+
+
+def central_difference(f, args, index, eps=1e-6):
+    """float64 central differences of scalar f with respect to args[index]."""
+    x = np.array(args[index], dtype=np.float64)
+    flat = x.reshape(-1)
+    out = np.zeros_like(flat)
+    for i in range(flat.size):
+        step = eps * max(1.0, abs(flat[i]))
+        values = []
+        for sign in (1.0, -1.0):
+            shifted = flat.copy()
+            shifted[i] += sign * step
+            call = list(args)
+            call[index] = shifted.reshape(x.shape) if np.ndim(args[index]) else float(shifted[0])
+            values.append(float(f(*call)))
+        out[i] = (values[0] - values[1]) / (2 * step)
+    return out.reshape(x.shape)
+
+
+@pytest.mark.parametrize("function, factories, wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradient_matches_central_differences(function, factories, wrt):
+    r = rng()
+    args = [make(r) for make in factories]
+    before = [np.copy(a) for a in args]
+    gradients = pullback.grad(function, wrt=wrt)(*args)
+    for index, gradient in zip(wrt, gradients):
+        expected = central_difference(function, args, index)
+        assert np.shape(gradient) == np.shape(args[index])
+        assert type(gradient) is type(args[index])
+        np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6)
+    for a, b in zip(args, before):
+        np.testing.assert_array_equal(a, b)     # the caller's values are untouched
+
+
+@pytest.mark.parametrize("function, factories, wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_value_and_grad_returns_the_functions_value(function, factories, wrt):
+    args = [make(rng()) for make in factories]
+    value, _ = pullback.value_and_grad(function, wrt=wrt)(*args)
+    np.testing.assert_allclose(value, function(*args), rtol=1e-12)
