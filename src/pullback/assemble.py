@@ -11,8 +11,8 @@ reads decides what the forward function must save.
 import gast
 
 from . import runtime
-from .cleanup import clean, _loads
-from .normalize import _name
+from .astutil import loads, make_name
+from .cleanup import clean
 
 
 def _param(name):
@@ -41,8 +41,8 @@ def _return(value):
 
 def _seed_statement(sweeps, imports):
     imports["scalar_seed"] = runtime.scalar_seed
-    stmt = gast.Assign(targets=[_name(sweeps.seed, gast.Store())],
-                       value=gast.Call(func=_name("scalar_seed"), args=[_name(sweeps.output)],
+    stmt = gast.Assign(targets=[make_name(sweeps.seed, gast.Store())],
+                       value=gast.Call(func=make_name("scalar_seed"), args=[make_name(sweeps.output)],
                                        keywords=[]),
                        type_comment=None)
     stmt.pb_keep = True      # the check that grad's output is a scalar
@@ -71,7 +71,7 @@ def grad_function(sweeps, name, params, wrt, with_value, doc, imports):
         body.append(_seed_statement(sweeps, imports))
     body += sweeps.reverse
     gradients = _tuple(sweeps.gradients)
-    result = gast.Tuple(elts=[_name(sweeps.output), gradients], ctx=gast.Load()) if with_value else gradients
+    result = gast.Tuple(elts=[make_name(sweeps.output), gradients], ctx=gast.Load()) if with_value else gradients
     body.append(_return(result))
     return [_cleaned(_function(name, params, body, doc))]
 
@@ -84,12 +84,12 @@ def vjp_functions(sweeps, forward_name, backward_name, params, doc_forward, doc_
     assigned = {s.targets[0].id for s in sweeps.forward if isinstance(s, gast.Assign)}
     available = assigned | set(params)
     saved = []
-    for name in _loads(backward):
+    for name in loads(backward):
         if name in available and name not in saved and name != sweeps.seed:
             saved.append(name)
     backward.args.args += [_param(n) for n in saved]
-    saved_tuple = gast.Tuple(elts=[_name(n) for n in saved], ctx=gast.Load())
+    saved_tuple = gast.Tuple(elts=[make_name(n) for n in saved], ctx=gast.Load())
     forward = _function(forward_name, params, list(sweeps.forward) + [
-        _return(gast.Tuple(elts=[_name(sweeps.output), saved_tuple], ctx=gast.Load()))],
+        _return(gast.Tuple(elts=[make_name(sweeps.output), saved_tuple], ctx=gast.Load()))],
         doc_forward)
     return [_cleaned(forward), backward], saved

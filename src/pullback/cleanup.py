@@ -10,6 +10,8 @@ import operator
 
 import gast
 
+from .astutil import loads, stores
+
 _BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
     gast.Div: operator.truediv, gast.Pow: operator.pow, gast.FloorDiv: operator.floordiv,
@@ -109,14 +111,6 @@ def fold_constants(fn):
     return fn
 
 
-def _loads(node):
-    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
-
-
-def _stores(node):
-    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
-
-
 def eliminate_dead_code(fn):
     """Drop assignments whose value no later statement (or the return) reads."""
     live = set()
@@ -128,9 +122,9 @@ def eliminate_dead_code(fn):
             if target not in live:
                 continue
             live.discard(target)
-            live.update(_loads(stmt.value))
+            live.update(loads(stmt.value))
         else:
-            live.update(_loads(stmt))
+            live.update(loads(stmt))
         kept.append(stmt)
     fn.body = kept[::-1]
     return fn
@@ -139,36 +133,34 @@ def eliminate_dead_code(fn):
 def propagate_copies(fn):
     """Replace ``a = b; f(a)`` by ``f(b)`` where both names keep one value.
 
-    Names the function returns are left alone, so the result keeps the
-    user's name (``return dx``).
+    One pass: ``a = b`` is dropped when ``a`` is assigned only there and
+    ``b`` is not assigned again later. Names the function returns are left
+    alone, so the result keeps the user's name (``return dx``).
     """
     returned = set()
     if fn.body and isinstance(fn.body[-1], gast.Return) and fn.body[-1].value is not None:
-        returned = set(_loads(fn.body[-1].value))
-    params = {a.id for a in fn.args.args}
-    changed = True
-    while changed:
-        changed = False
-        store_counts = {}
-        for name in _stores(fn):
-            store_counts[name] = store_counts.get(name, 0) + 1
-        for i, stmt in enumerate(fn.body):
-            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name)
-                    and isinstance(stmt.targets[0], gast.Name)):
-                continue
+        returned = set(loads(fn.body[-1].value))
+    keep = returned | {a.id for a in fn.args.args}
+    store_count, last_store = {}, {}
+    for i, stmt in enumerate(fn.body):
+        for target in stores(stmt):
+            store_count[target] = store_count.get(target, 0) + 1
+            last_store[target] = i
+    replace = {}
+    body = []
+    for i, stmt in enumerate(fn.body):
+        if replace:
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in replace:
+                    node.id = replace[node.id]
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name) \
+                and isinstance(stmt.targets[0], gast.Name):
             alias, source = stmt.targets[0].id, stmt.value.id
-            if alias in returned or alias in params or store_counts.get(alias) != 1:
+            if alias not in keep and store_count.get(alias) == 1 and last_store.get(source, -1) <= i:
+                replace[alias] = source
                 continue
-            later = fn.body[i + 1:]
-            if any(source in _stores(s) for s in later):
-                continue
-            for s in later:
-                for node in gast.walk(s):
-                    if isinstance(node, gast.Name) and node.id == alias and isinstance(node.ctx, gast.Load):
-                        node.id = source
-            del fn.body[i]
-            changed = True
-            break
+        body.append(stmt)
+    fn.body = body
     return fn
 
 

@@ -8,9 +8,9 @@ ssa_rename        a reassigned name gets a fresh name (``x`` -> ``x_1``)
 Every statement produced keeps ``pb_line``, the line of the user's statement
 it came from, so the generated code can quote the user's source.
 """
-import copy
-
 import gast
+
+from .astutil import make_name
 
 from .errors import UnsupportedSyntax, refuse
 from .parsing import parameter_names
@@ -111,7 +111,7 @@ def desugar_augassign(tree):
     """``x += e`` becomes ``x = x + e`` (and ``x: T = e`` becomes ``x = e``)."""
     class Desugar(gast.NodeTransformer):
         def visit_AugAssign(self, node):
-            load = gast.Name(id=node.target.id, ctx=gast.Load(), annotation=None, type_comment=None)
+            load = make_name(node.target.id)
             value = gast.BinOp(left=load, op=node.op, right=node.value)
             return _located(gast.Assign(targets=[node.target], value=value, type_comment=None), node)
 
@@ -136,10 +136,6 @@ _OP_NAMES = {
     gast.BitAnd: "and_", gast.BitOr: "or_", gast.BitXor: "xor",
     gast.LShift: "lshift", gast.RShift: "rshift", gast.Invert: "invert",
 }
-
-
-def _name(id_, ctx=None):
-    return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
 
 
 def is_static_reference(node, local_names):
@@ -194,9 +190,9 @@ def to_anf(tree, namer, local_names):
             return node
         value = flatten(node, out, line)
         temp = namer.fresh(_temp_base(node))
-        out.append(_stmt(gast.Assign(targets=[_name(temp, gast.Store())], value=value,
+        out.append(_stmt(gast.Assign(targets=[make_name(temp, gast.Store())], value=value,
                                      type_comment=None), line))
-        return _name(temp)
+        return make_name(temp)
 
     def flatten(node, out, line):
         """Make ``node``'s operands atoms; return the one-operation node."""
@@ -230,9 +226,9 @@ def to_anf(tree, namer, local_names):
             if stmt.value is not None and not isinstance(stmt.value, gast.Name):
                 value = flatten(stmt.value, body, line)
                 result = namer.fresh(tree.name)
-                body.append(_stmt(gast.Assign(targets=[_name(result, gast.Store())],
+                body.append(_stmt(gast.Assign(targets=[make_name(result, gast.Store())],
                                               value=value, type_comment=None), line))
-                stmt.value = _name(result)
+                stmt.value = make_name(result)
             body.append(_stmt(stmt, line))
         elif isinstance(stmt, gast.Expr):
             if isinstance(stmt.value, gast.Constant):
@@ -280,8 +276,3 @@ def ssa_rename(tree, namer):
         else:
             RenameLoads().visit(stmt)
     return tree
-
-
-def clone(tree):
-    """A deep copy that keeps pullback's annotations (``pb_line``)."""
-    return copy.deepcopy(tree)

@@ -203,9 +203,10 @@ def template_aliases(parsed, namer):
     values = {}
     for rule in adjoints.values():
         values.update(rule.globals)
+    user_names = {n.id for n in gast.walk(parsed.tree) if isinstance(n, gast.Name)}
     for name, value in values.items():
         clash = name in parsed.local_names
-        if not clash and name in {n.id for n in gast.walk(parsed.tree) if isinstance(n, gast.Name)}:
+        if not clash and name in user_names:
             try:
                 clash = parsed.free_value(name) is not value
             except NameError:

@@ -5,13 +5,12 @@ the adjoint template of its rule with the user's names substituted. The first
 write to an adjoint defines it; later writes accumulate (``dx = dx + ...``).
 The result is a pair of sweeps that stage 6 assembles into functions.
 """
-import copy
 from dataclasses import dataclass, field
 
 import gast
 
 from .cleanup import fold_constants_in
-from .normalize import _name
+from .astutil import clone, make_name
 
 _WRITE = "\0adjoint-of:"     # marks ``d[x] = ...`` targets while a template is expanded
 
@@ -45,7 +44,7 @@ class TemplateExpander:
     def expand(self, rule, bound, target, defined, line):
         result_adjoint = self.namer.adjoint(target)
         substitute = self._substitution(rule, bound, target, result_adjoint)
-        body = [substitute.visit(copy.deepcopy(stmt)) for stmt in rule.body]
+        body = [substitute.visit(clone(stmt)) for stmt in rule.body]
         body = fold_constants_in(body)
         return self._writes(body, rule, bound, defined, line)
 
@@ -59,24 +58,24 @@ class TemplateExpander:
                 if isinstance(node.value, gast.Name) and node.value.id == "d":
                     name = node.slice.id
                     if isinstance(node.ctx, gast.Store):
-                        return _name(_WRITE + name, gast.Store())
+                        return make_name(_WRITE + name, gast.Store())
                     if name == rule.result:
-                        return _name(result_adjoint)
-                    return _name(expander.namer.adjoint(bound[name].id))
+                        return make_name(result_adjoint)
+                    return make_name(expander.namer.adjoint(bound[name].id))
                 return self.generic_visit(node)
 
             def visit_Name(self, node):
                 if node.id == rule.result:
-                    return _name(target, node.ctx)
+                    return make_name(target, node.ctx)
                 if node.id in params:
-                    return copy.deepcopy(bound[node.id])
+                    return clone(bound[node.id])
                 if node.id in rule.globals:
                     alias = expander.aliases.get(node.id, node.id)
                     expander.imports[alias] = rule.globals[node.id]
-                    return _name(alias, node.ctx)
+                    return make_name(alias, node.ctx)
                 if node.id not in template_locals:
                     template_locals[node.id] = expander.namer.fresh(node.id)
-                return _name(template_locals[node.id], node.ctx)
+                return make_name(template_locals[node.id], node.ctx)
 
         return Substitute()
 
@@ -95,15 +94,15 @@ class TemplateExpander:
                     continue            # the argument is a constant: no adjoint
                 value = stmt.value
                 if adjoint in defined:
-                    value = gast.BinOp(left=_name(adjoint), op=gast.Add(), right=value)
+                    value = gast.BinOp(left=make_name(adjoint), op=gast.Add(), right=value)
                 defined.add(adjoint)
-                out.append(_stmt(gast.Assign(targets=[_name(adjoint, gast.Store())],
+                out.append(_stmt(gast.Assign(targets=[make_name(adjoint, gast.Store())],
                                              value=value, type_comment=None), line, "reverse"))
             elif isinstance(stmt, gast.If):
                 # A branch the constants did not decide: every adjoint it may write
                 # must exist before it, so both paths can accumulate.
                 for written in sorted(self._written_in(stmt, bound) - defined):
-                    out.append(_stmt(gast.Assign(targets=[_name(written, gast.Store())],
+                    out.append(_stmt(gast.Assign(targets=[make_name(written, gast.Store())],
                                                  value=gast.Constant(value=0.0, kind=None),
                                                  type_comment=None), line, "reverse"))
                     defined.add(written)
@@ -146,11 +145,11 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases):
         line = getattr(stmt, "pb_line", None)
         if operation.kind == "copy":
             source = namer.adjoint(operation.sources[0])
-            value = _name(namer.adjoint(target))
+            value = make_name(namer.adjoint(target))
             if source in defined:
-                value = gast.BinOp(left=_name(source), op=gast.Add(), right=value)
+                value = gast.BinOp(left=make_name(source), op=gast.Add(), right=value)
             defined.add(source)
-            reverse.append(_stmt(gast.Assign(targets=[_name(source, gast.Store())], value=value,
+            reverse.append(_stmt(gast.Assign(targets=[make_name(source, gast.Store())], value=value,
                                              type_comment=None), line, "reverse"))
         elif operation.kind == "rule":
             reverse += expander.expand(operation.rule, operation.bound, target, defined, line)
@@ -158,12 +157,12 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases):
     for name in wrt:
         adjoint = namer.adjoint(name)
         if adjoint in defined:
-            gradients.append(_name(adjoint))
+            gradients.append(make_name(adjoint))
         else:
             # The output does not depend on this argument: its gradient is zero.
             imports.setdefault(aliases.get("np", "np"), __import__("numpy"))
             gradients.append(gast.Call(
-                func=gast.Attribute(value=_name(aliases.get("np", "np")), attr="zeros_like",
+                func=gast.Attribute(value=make_name(aliases.get("np", "np")), attr="zeros_like",
                                     ctx=gast.Load()),
-                args=[_name(name)], keywords=[]))
+                args=[make_name(name)], keywords=[]))
     return Sweeps(forward, reverse, output, seed, gradients, imports)
