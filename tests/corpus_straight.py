@@ -150,6 +150,16 @@ def default_argument(x, shift=1.5):
     return np.sum(np.exp(-(x - shift) ** 2))
 
 
+def make_closure(scale, activation):
+    def closure(x):
+        return np.sum(activation(x) * scale)
+    return closure
+
+
+closure_tanh = make_closure(2.0, np.tanh)
+closure_sin = make_closure(3.0, np.sin)     # same code, another callee: another derivative
+
+
 def rng():
     return np.random.default_rng(1234)
 
@@ -193,4 +203,6 @@ CASES = [
     (hypot_atan2, [scal(0.5, 1.0), scal(0.5, 1.0)], (0, 1)),
     (keyword_only, [arr(3)], (0,)),
     (default_argument, [arr(3)], (0,)),
+    (closure_tanh, [arr(4)], (0,)),
+    (closure_sin, [arr(4)], (0,)),
 ]

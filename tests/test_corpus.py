@@ -24,7 +24,7 @@ def central_difference(f, args, index, eps=1e-6):
     return out.reshape(x.shape)
 
 
-@pytest.mark.parametrize("function, factories, wrt", CASES, ids=[c[0].__name__ for c in CASES])
+@pytest.mark.parametrize("function, factories, wrt", CASES, ids=[c[0].__qualname__ + str(i) for i, c in enumerate(CASES)])
 def test_gradient_matches_central_differences(function, factories, wrt):
     r = rng()
     args = [make(r) for make in factories]
@@ -39,7 +39,7 @@ def test_gradient_matches_central_differences(function, factories, wrt):
         np.testing.assert_array_equal(a, b)     # the caller's values are untouched
 
 
-@pytest.mark.parametrize("function, factories, wrt", CASES, ids=[c[0].__name__ for c in CASES])
+@pytest.mark.parametrize("function, factories, wrt", CASES, ids=[c[0].__qualname__ + str(i) for i, c in enumerate(CASES)])
 def test_value_and_grad_returns_the_functions_value(function, factories, wrt):
     args = [make(rng()) for make in factories]
     value, _ = pullback.value_and_grad(function, wrt=wrt)(*args)

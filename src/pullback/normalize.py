@@ -20,8 +20,7 @@ _NOT_YET = "pullback does not differentiate this construct yet."
 # Statements refused, with the advice given to the user.
 _REFUSED_STATEMENTS = {
     gast.Try: ("'try' statements are not differentiable",
-               "Move the try/except outside the function you differentiate, or register "
-               "a rule for the function that contains it (docs/custom-rules.md)."),
+               "Move the try/except outside the function you differentiate."),
     gast.With: ("'with' blocks are not differentiable",
                 "Move the with block outside the function you differentiate."),
     gast.AsyncWith: ("'async with' blocks are not differentiable",

@@ -54,11 +54,15 @@ def lookup_free(function, name):
 def parse_function(function):
     """Parse ``function`` into a :class:`ParsedFunction`."""
     function = inspect.unwrap(function)
+    if inspect.ismethod(function):
+        raise SourceUnavailable(
+            f"pullback differentiates plain functions; {function.__qualname__} is a bound "
+            f"method. Differentiate the function and pass the object as an argument, e.g. "
+            f"pullback.grad({function.__qualname__}, wrt=1)(obj, x).")
     if not inspect.isfunction(function):
         raise SourceUnavailable(
-            f"pullback differentiates Python functions; {function!r} is a "
-            f"{type(function).__name__}. Wrap it in a def, or register a rule for it "
-            f"(docs/custom-rules.md).")
+            f"pullback differentiates Python functions with source code; {function!r} is a "
+            f"{type(function).__name__}. Wrap the call in a def.")
     try:
         lines, first_line = inspect.getsourcelines(function)
         filename = inspect.getsourcefile(function) or function.__code__.co_filename

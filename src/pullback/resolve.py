@@ -125,7 +125,7 @@ def resolve_operations(tree, parsed):
         name = getattr(function, "__qualname__", None) or repr(function)
         if inspect.isfunction(function):
             what = (f"calls to other Python functions ({name}) are not differentiable yet")
-            advice = "Inline the helper, or register a rule for it (docs/custom-rules.md)."
+            advice = "Inline the helper's code into the function you differentiate for now."
         else:
             what = f"pullback has no derivative rule for {_describe(function)}"
             advice = ("Call a function that has a rule (docs/coverage.md), or compute this "
