@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench coverage clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,10 +15,13 @@ demo: $(STAMP)
 	$(PY) examples/flagship.py
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+coverage: $(STAMP)
+	$(PY) -m pullback.coverage > docs/coverage.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

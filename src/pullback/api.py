@@ -16,8 +16,8 @@ from .pipeline import check_wrt, derive
 class Derivative:
     """A derivative of a user function; generated on first use, then cached.
 
-    ``inspect.getsource``, ``inspect.getsourcefile`` and pdb see the
-    generated function through ``__wrapped__``.
+    ``inspect.getsource(df)`` and pdb see the generated function through
+    ``__wrapped__`` (``inspect.getsourcefile(df.__wrapped__)`` gives its file).
     """
 
     def __init__(self, function, wrt, mode):
@@ -185,6 +185,51 @@ def vjp(function, *args, wrt=None):
 
     back.__name__ = f"vjp_back_{function.__name__}"
     return value, back
+
+
+def jacobian(function, wrt=0):
+    """Return a function computing the Jacobian of ``function``.
+
+    The Jacobian with respect to argument ``x`` has shape
+    ``np.shape(output) + np.shape(x)``; with a tuple ``wrt`` the function
+    returns one Jacobian per entry. Built from reverse mode: one backward
+    sweep per output element, sharing one forward sweep.
+
+    Examples
+    --------
+    >>> import numpy as np, pullback
+    >>> def f(x):
+    ...     return x ** 2 + 1.0
+    >>> pullback.jacobian(f)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    derivative = Derivative(function, wrt, "vjp")
+
+    def jacobian_of(*args, **kwargs):
+        values = derivative.arguments(args, kwargs)
+        compiled = derive(function, derivative._indices, "vjp")
+        value, saved = compiled.entry(*values)
+        out_shape = np.shape(value)
+        dtype = np.result_type(value, *(values[i] for i in derivative._indices))
+        rows = [[] for _ in derivative._indices]
+        for k in range(int(np.prod(out_shape, dtype=int))):
+            cotangent = np.zeros(out_shape, dtype=dtype)
+            cotangent.flat[k] = 1.0
+            gradients = compiled.backward(cotangent if out_shape else cotangent[()], *saved)
+            if len(derivative._indices) == 1:
+                gradients = (gradients,)
+            for row, g, i in zip(rows, gradients, derivative._indices):
+                row.append(np.asarray(fit_gradient(g, values[i], values)))
+        jacobians = tuple(
+            np.stack(row).reshape(out_shape + np.shape(values[i])).astype(
+                np.result_type(values[i], np.float32), copy=False)
+            for row, i in zip(rows, derivative._indices))
+        return jacobians[0] if derivative._single else jacobians
+
+    jacobian_of.__name__ = f"jacobian_{getattr(function, '__name__', 'f')}"
+    jacobian_of.__doc__ = f"Jacobian of {function.__qualname__} w.r.t. argument(s) {derivative._indices}."
+    return jacobian_of
 
 
 def source(derivative):

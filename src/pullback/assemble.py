@@ -39,10 +39,10 @@ def _return(value):
     return stmt
 
 
-def _seed_statement(sweeps, imports):
-    imports["scalar_seed"] = runtime.scalar_seed
+def _seed_statement(sweeps, imports, seed_function):
+    imports[seed_function] = runtime.scalar_seed
     stmt = gast.Assign(targets=[make_name(sweeps.seed, gast.Store())],
-                       value=gast.Call(func=make_name("scalar_seed"), args=[make_name(sweeps.output)],
+                       value=gast.Call(func=make_name(seed_function), args=[make_name(sweeps.output)],
                                        keywords=[]),
                        type_comment=None)
     stmt.pb_keep = True      # the check that grad's output is a scalar
@@ -64,11 +64,11 @@ def _cleaned(fn):
     return fn
 
 
-def grad_function(sweeps, name, params, wrt, with_value, doc, imports):
+def grad_function(sweeps, name, params, wrt, with_value, doc, imports, seed_function):
     """One function running both sweeps; returns the gradients (and the value)."""
     body = list(sweeps.forward)
     if sweeps.output is not None:
-        body.append(_seed_statement(sweeps, imports))
+        body.append(_seed_statement(sweeps, imports, seed_function))
     body += sweeps.reverse
     gradients = _tuple(sweeps.gradients)
     result = gast.Tuple(elts=[make_name(sweeps.output), gradients], ctx=gast.Load()) if with_value else gradients

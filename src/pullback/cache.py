@@ -5,11 +5,13 @@ and options) and the fallback directory used when the cache dir is not
 writable. A module file is written atomically and ends with a checksum; a
 file that fails the check is regenerated.
 """
+import atexit
 import functools
 import hashlib
 import importlib.util
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -58,12 +60,22 @@ def _writable_dir():
         with transform_lock:
             if not _fallback_dir:
                 fallback = Path(tempfile.mkdtemp(prefix="pullback-cache-"))
+                atexit.register(shutil.rmtree, fallback, ignore_errors=True)
                 _fallback_dir.append(fallback)
                 warnings.warn(f"pullback cannot write its cache directory {str(path)!r} "
                               f"({error.strerror or error}); using {str(fallback)!r} for this "
                               f"process. Set PULLBACK_CACHE_DIR to a writable directory.",
-                              RuntimeWarning, stacklevel=4)
+                              RuntimeWarning, stacklevel=_user_stacklevel())
             return _fallback_dir[0]
+
+
+def _user_stacklevel():
+    """The stacklevel of the first frame outside pullback (for warnings)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == package:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def memory_get(function, options):

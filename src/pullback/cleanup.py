@@ -31,13 +31,23 @@ def _constant(value):
 
 
 def _is_literal(node):
+    """A literal whose value the folder may compute with (tuples of literals too)."""
+    if isinstance(node, gast.Tuple):
+        return all(_is_literal(e) for e in node.elts)
     return isinstance(node, gast.Constant) and isinstance(node.value, _LITERAL)
+
+
+def _value(node):
+    if isinstance(node, gast.Tuple):
+        return tuple(_value(e) for e in node.elts)
+    return node.value
 
 
 class _Fold(gast.NodeTransformer):
     def visit_BinOp(self, node):
         self.generic_visit(node)
-        if _is_literal(node.left) and _is_literal(node.right) and type(node.op) in _BINARY:
+        if _is_literal(node.left) and _is_literal(node.right) and type(node.op) in _BINARY \
+                and not isinstance(node.left, gast.Tuple) and not isinstance(node.right, gast.Tuple):
             try:
                 return _constant(_BINARY[type(node.op)](node.left.value, node.right.value))
             except (ArithmeticError, TypeError, ValueError):
@@ -52,7 +62,7 @@ class _Fold(gast.NodeTransformer):
         self.generic_visit(node)
         if _is_literal(node.operand) and type(node.op) in _UNARY:
             try:
-                return _constant(_UNARY[type(node.op)](node.operand.value))
+                return _constant(_UNARY[type(node.op)](_value(node.operand)))
             except TypeError:
                 return node
         return node
@@ -61,7 +71,7 @@ class _Fold(gast.NodeTransformer):
         self.generic_visit(node)
         operands = [node.left] + node.comparators
         if all(_is_literal(o) for o in operands) and all(type(o) in _COMPARE for o in node.ops):
-            values = [o.value for o in operands]
+            values = [_value(o) for o in operands]
             try:
                 result = all(_COMPARE[type(op)](a, b)
                              for op, a, b in zip(node.ops, values, values[1:]))
@@ -73,23 +83,23 @@ class _Fold(gast.NodeTransformer):
     def visit_BoolOp(self, node):
         self.generic_visit(node)
         if all(_is_literal(v) for v in node.values):
-            values = [v.value for v in node.values]
+            values = [_value(v) for v in node.values]
             result = values[0]
             for value in values[1:]:
                 result = (result and value) if isinstance(node.op, gast.And) else (result or value)
-            return _constant(result)
+            return node.values[values.index(result)] if isinstance(result, tuple) else _constant(result)
         return node
 
     def visit_IfExp(self, node):
         self.generic_visit(node)
         if _is_literal(node.test):
-            return node.body if node.test.value else node.orelse
+            return node.body if _value(node.test) else node.orelse
         return node
 
     def visit_If(self, node):
         self.generic_visit(node)
         if _is_literal(node.test):
-            return (node.body if node.test.value else node.orelse) or []
+            return (node.body if _value(node.test) else node.orelse) or []
         return node
 
 

@@ -33,7 +33,7 @@ class Location:
         self.filename = filename
         self.first_line = first_line          # line of `def` in the file
         self.function_name = function_name
-        self.col_offset = col_offset          # indentation removed by dedent
+        self.col_offset = col_offset          # columns to add to node offsets
 
     def describe(self, node):
         """Return a traceback-style excerpt for ``node``."""

@@ -15,7 +15,12 @@ from .astutil import make_name
 from .errors import UnsupportedSyntax, refuse
 from .parsing import parameter_names
 
-_NOT_YET = "pullback does not differentiate this construct yet."
+_BRANCH = ("Use np.where(cond, a, b) to select values, or move the branch outside the "
+           "function you differentiate.")
+_LOOP = ("Write the loop as whole-array NumPy operations (np.sum, @, broadcasting), or "
+         "differentiate the loop body and run the loop outside.")
+_ELEMENTS = ("Compute with whole-array operations instead of selecting elements, e.g. "
+             "np.sum(x * mask) or np.dot(weights, x).")
 
 # Statements refused, with the advice given to the user.
 _REFUSED_STATEMENTS = {
@@ -38,10 +43,11 @@ _REFUSED_STATEMENTS = {
                   "Import at module level."),
     gast.ImportFrom: ("imports inside a differentiated function are not supported",
                       "Import at module level."),
-    gast.Raise: ("'raise' statements are not differentiable yet", _NOT_YET),
-    gast.If: ("'if' statements are not differentiable yet", _NOT_YET),
-    gast.For: ("'for' loops are not differentiable yet", _NOT_YET),
-    gast.While: ("'while' loops are not differentiable yet", _NOT_YET),
+    gast.Raise: ("'raise' statements are not differentiable yet",
+                 "Check the inputs before calling the derivative."),
+    gast.If: ("'if' statements are not differentiable yet", _BRANCH),
+    gast.For: ("'for' loops are not differentiable yet", _LOOP),
+    gast.While: ("'while' loops are not differentiable yet", _LOOP),
     gast.FunctionDef: ("nested function definitions are not differentiable yet",
                        "Define the helper at module level."),
 }
@@ -54,16 +60,17 @@ _REFUSED_EXPRESSIONS = {
     gast.Await: ("'await' is not differentiable", "Differentiate a plain function."),
     gast.Lambda: ("lambda expressions inside a differentiated function are not supported yet",
                   "Define the helper with def at module level."),
-    gast.ListComp: ("list comprehensions are not differentiable yet", _NOT_YET),
+    gast.ListComp: ("list comprehensions are not differentiable yet", _LOOP),
     gast.SetComp: ("set comprehensions are not differentiable", "Use a list or an array."),
     gast.DictComp: ("dict comprehensions are not differentiable", "Use a list or an array."),
-    gast.GeneratorExp: ("generator expressions are not differentiable yet", _NOT_YET),
-    gast.IfExp: ("conditional expressions (a if c else b) are not differentiable yet", _NOT_YET),
-    gast.BoolOp: ("'and'/'or' are not differentiable yet", _NOT_YET),
-    gast.Subscript: ("subscripts (x[i]) are not differentiable yet", _NOT_YET),
+    gast.GeneratorExp: ("generator expressions are not differentiable yet", _LOOP),
+    gast.IfExp: ("conditional expressions (a if c else b) are not differentiable yet", _BRANCH),
+    gast.BoolOp: ("'and'/'or' are not differentiable yet", _BRANCH),
+    gast.Subscript: ("subscripts (x[i]) are not differentiable yet", _ELEMENTS),
     gast.NamedExpr: ("assignment expressions (:=) are not supported",
                      "Assign in a separate statement."),
-    gast.Starred: ("starred expressions (*x) are not supported yet", _NOT_YET),
+    gast.Starred: ("starred expressions (*x) are not supported yet",
+                   "Pass each argument by name or position."),
     gast.Dict: ("dict literals are not differentiable", "Use separate variables or arrays."),
     gast.Set: ("set literals are not differentiable", "Use a list or an array."),
 }
@@ -94,6 +101,11 @@ def check_supported(tree, location):
         if isinstance(node, gast.Call) and any(k.arg is None for k in node.keywords):
             raise refuse(UnsupportedSyntax, "calls with **kwargs are not supported yet",
                          node, location, "Pass the keyword arguments by name.")
+        if isinstance(node, gast.Call) and any(k.arg == "out" for k in node.keywords):
+            raise refuse(UnsupportedSyntax,
+                         "the 'out' argument writes into an existing array, which is not "
+                         "differentiable",
+                         node, location, "Assign the result to a new name instead: y = f(x).")
     for i, stmt in enumerate(tree.body):
         if isinstance(stmt, gast.Return) and i != len(tree.body) - 1:
             raise refuse(UnsupportedSyntax, "code after 'return' is unreachable",
@@ -104,6 +116,47 @@ def check_supported(tree, location):
         raise refuse(UnsupportedSyntax, "*args and **kwargs parameters are not supported yet",
                      node, location, "Name each parameter.")
     return tree
+
+
+def check_inplace_aliasing(tree, location):
+    """Refuse ``y = x; y += 1`` when ``x`` is read afterwards.
+
+    For an array, ``y += 1`` changes ``x`` too; desugaring it to
+    ``y = y + 1`` would not. The types are unknown here, so refuse.
+    """
+    body = tree.body
+    groups = {}                   # name -> set of names bound to the same object
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, gast.AugAssign):
+            target = stmt.target.id
+            others = groups.get(target, {target}) - {target}
+            read_later = {n.id for later in body[i + 1:] for n in gast.walk(later)
+                          if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+            shared = sorted(others & read_later)
+            if shared:
+                raise refuse(UnsupportedSyntax,
+                             f"in-place update of {target!r}, which may be the same array as "
+                             f"{shared[0]!r}", stmt, location,
+                             f"Write {target} = {target} {_OP_SYMBOLS[type(stmt.op)]} ... to make "
+                             f"a new value, leaving {shared[0]} unchanged.")
+        if isinstance(stmt, (gast.Assign, gast.AugAssign)):
+            target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
+            if not isinstance(target, gast.Name):
+                continue
+            for members in groups.values():
+                members.discard(target.id)
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name):
+                group = groups.setdefault(stmt.value.id, {stmt.value.id})
+                group.add(target.id)
+                groups[target.id] = group
+            else:
+                groups[target.id] = {target.id}
+    return tree
+
+
+_OP_SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+               gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%", gast.BitAnd: "&",
+               gast.BitOr: "|", gast.BitXor: "^", gast.LShift: "<<", gast.RShift: ">>"}
 
 
 def desugar_augassign(tree):

@@ -6,7 +6,6 @@ from its globals and closure (so calls can be resolved to rules).
 """
 import builtins
 import inspect
-import textwrap
 from dataclasses import dataclass
 
 import gast
@@ -73,21 +72,46 @@ def parse_function(function):
             f"source code: define the function in a file, not at an interactive "
             f"prompt or through exec.") from None
     raw = "".join(lines)
-    source = textwrap.dedent(raw)
-    indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
-    location = Location(filename, first_line, function.__name__, col_offset=indent)
-    module = gast.parse(source)
-    tree = module.body[0]
-    if function.__name__ == "<lambda>" or not isinstance(tree, (gast.FunctionDef, gast.AsyncFunctionDef)):
-        raise refuse(UnsupportedSyntax, "lambda functions are not differentiable yet",
-                     tree, location, "Define the function with def.")
+    location = Location(filename, first_line, function.__name__)
+    if function.__name__ == "<lambda>":
+        raise UnsupportedSyntax(
+            f'lambda functions are not differentiable yet\n  File "{filename}", line '
+            f"{first_line}\nDefine the function with def.")
+    tree = _parse_block(raw, function, location)
     if isinstance(tree, gast.AsyncFunctionDef):
         raise refuse(UnsupportedSyntax, "'async def' functions are not differentiable",
                      tree, location,
                      "Differentiate a plain def that computes the same value.")
     # Decorators (including @pullback.grad itself) are not part of the math.
     tree.decorator_list = []
-    return ParsedFunction(function, tree, source, location, frozenset(assigned_names(tree)))
+    return ParsedFunction(function, tree, raw, location, frozenset(assigned_names(tree)))
+
+
+def _parse_block(raw, function, location):
+    """Parse a function's source lines as they stand in the file.
+
+    An indented definition (a method, a nested function) is parsed as the
+    body of ``if 1:`` rather than dedented: dedenting breaks on multi-line
+    strings whose lines start further left. Columns stay those of the file.
+    """
+    indented = raw[:1] in (" ", "\t")
+    try:
+        module = gast.parse("if 1:\n" + raw if indented else raw)
+    except SyntaxError as error:
+        raise SourceUnavailable(
+            f"cannot parse the source of {function.__qualname__} ({error.msg})\n"
+            f'  File "{location.filename}", line {location.first_line}\n'
+            f"Define the function with def in a module file.") from None
+    tree = module.body[0].body[0] if indented else module.body[0]
+    if indented:
+        for node in gast.walk(tree):
+            for attribute in ("lineno", "end_lineno"):
+                if getattr(node, attribute, None) is not None:
+                    setattr(node, attribute, getattr(node, attribute) - 1)
+    if not isinstance(tree, (gast.FunctionDef, gast.AsyncFunctionDef)):
+        raise SourceUnavailable(f"the source of {function.__qualname__} is not a def statement\n"
+                                f'  File "{location.filename}", line {location.first_line}')
+    return tree
 
 
 def parameter_names(tree):

@@ -1,0 +1,55 @@
+"""Write docs/coverage.md from the rule table: every function pullback knows.
+
+Run ``make coverage`` (``python -m pullback.coverage > docs/coverage.md``);
+a test fails when the file is stale.
+"""
+import operator
+
+from .rules import rule_table
+
+_OPERATORS = {
+    operator.add: "a + b", operator.sub: "a - b", operator.mul: "a * b",
+    operator.truediv: "a / b", operator.pow: "a ** b", operator.matmul: "a @ b",
+    operator.mod: "a % b", operator.neg: "-a", operator.pos: "+a",
+    operator.floordiv: "a // b",
+}
+_MODULE_ALIASES = {"numpy": "np"}
+
+
+def display_name(function):
+    """How a user writes the function: ``np.sin``, ``math.exp``, ``a + b``, ``abs``."""
+    if function in _OPERATORS:
+        return _OPERATORS[function]
+    module = getattr(function, "__module__", None) or ""
+    name = getattr(function, "__name__", repr(function))
+    if module in ("builtins", ""):
+        return name
+    if module.startswith("numpy"):
+        return f"np.{name}"
+    return f"{_MODULE_ALIASES.get(module, module)}.{name}"
+
+
+def coverage_markdown():
+    adjoints, nondiff = rule_table()
+    rows = sorted((display_name(f), rule) for f, rule in adjoints.items())
+    lines = [
+        "# Functions pullback differentiates",
+        "",
+        "Generated from the rule table by `make coverage`; do not edit by hand.",
+        "",
+        f"{len(rows)} functions and operators with derivative rules:",
+        "",
+        "| function | rule | differentiable arguments | template |",
+        "|---|---|---|---|",
+    ]
+    for name, rule in rows:
+        arguments = ", ".join(p for p in rule.params if p in rule.differentiable)
+        lines.append(f"| `{name}` | {rule.name} | {arguments} | {rule.origin.split(':')[0]} |")
+    lines += ["", f"{len(nondiff)} functions known to have no derivative "
+                  "(their results carry none):", ""]
+    lines.append(", ".join(f"`{n}`" for n in sorted(display_name(f) for f in nondiff)))
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(coverage_markdown(), end="")

@@ -1,0 +1,659 @@
+"""Stage 9, the cache: in memory, on disk, across processes and threads.
+
+Every gradient here is checked against a formula worked out by hand, never
+against pullback itself. Disk reuse is proven without timing: a process that
+must reuse the cached module runs with ``pullback.pipeline.generate`` replaced
+by a function that raises, and the cache directory's files are compared.
+"""
+import hashlib
+import importlib.util
+import itertools
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import pullback
+import pullback.pipeline
+
+TIMEOUT = 120
+CHECKSUM_PREFIX = "# pullback-checksum: "
+
+X = [0.3, -1.2, 2.0]
+
+# The user module most tests differentiate, and its gradient by hand:
+# d/dx sum(sin(x * w) * x) = cos(x * w) * w * x + sin(x * w)
+USER_MODULE = """
+import numpy as np
+
+w = 1.7
+
+
+def f(x):
+    y = np.sin(x * w)
+    return np.sum(y * x)
+"""
+
+
+def expected_sin_grad(x, w=1.7):
+    x = np.asarray(x, dtype=float)
+    return np.cos(x * w) * w * x + np.sin(x * w)
+
+
+# --- helpers ---------------------------------------------------------------
+
+# Run in a new interpreter: import the user module `usermod` from the folder
+# given, differentiate `usermod.f` at x, print the gradient and the file.
+RUNNER = r'''
+import json
+import os
+import sys
+import time
+
+folder, x_json = sys.argv[1], sys.argv[2]
+flags = sys.argv[3:]
+sys.path.insert(0, folder)
+
+import numpy as np
+import pullback
+import pullback.pipeline
+
+if "--no-generate" in flags:
+    def refuse(*args, **kwargs):
+        raise AssertionError("pullback.pipeline.generate was called: the disk cache was not used")
+    pullback.pipeline.generate = refuse
+
+for flag in flags:
+    if flag.startswith("--wait="):
+        # Start line: say we are ready, then wait for the go file.
+        go = flag[len("--wait="):]
+        open(go + ".ready." + str(os.getpid()), "w").close()
+        deadline = time.time() + 60
+        while not os.path.exists(go):
+            if time.time() > deadline:
+                raise SystemExit("never got the go signal")
+            time.sleep(0.001)
+
+import usermod
+
+df = pullback.grad(usermod.f)
+g = df(np.array(json.loads(x_json), dtype=float))
+print(json.dumps({"grad": np.asarray(g).tolist(),
+                  "file": df.__wrapped__.__code__.co_filename}))
+'''
+
+
+def write_user_module(folder, text):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "usermod.py"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def child_env(cache):
+    env = dict(os.environ)
+    env["PULLBACK_CACHE_DIR"] = str(cache)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def start_child(tmp_path, folder, cache, x, *flags):
+    runner = tmp_path / "runner.py"
+    if not runner.exists():
+        runner.write_text(RUNNER)
+    return subprocess.Popen(
+        [sys.executable, str(runner), str(folder), json.dumps(list(x)), *flags],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=child_env(cache), cwd=str(tmp_path))
+
+
+def finish_child(process):
+    try:
+        out, err = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"child process timed out\nstdout:\n{out}\nstderr:\n{err}")
+    assert process.returncode == 0, f"child failed\nstdout:\n{out}\nstderr:\n{err}"
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_child(tmp_path, folder, cache, x=X, *flags):
+    return finish_child(start_child(tmp_path, folder, cache, x, *flags))
+
+
+def module_files(cache):
+    """The generated modules in the cache directory (not pyc, temp or probe files)."""
+    return sorted(p for p in cache.glob("*.py") if not p.name.startswith("."))
+
+
+def has_valid_checksum(path):
+    """The checksum line checked by hand (sha256 of everything before it)."""
+    text = path.read_text()
+    body, _, last = text.rstrip("\n").rpartition("\n")
+    if not last.startswith(CHECKSUM_PREFIX):
+        return False
+    return hashlib.sha256((body + "\n").encode()).hexdigest() == last[len(CHECKSUM_PREFIX):]
+
+
+_counter = itertools.count()
+
+
+def import_user_module(tmp_path, monkeypatch, text, folder_name="mod"):
+    """Import ``text`` as a fresh module from a real file under tmp_path."""
+    folder = tmp_path / folder_name
+    path = write_user_module(folder, text)
+    name = f"pullback_test_user_{os.getpid()}_{next(_counter)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    """A cache directory of this test's own (it does not exist yet)."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PULLBACK_CACHE_DIR", str(cache))
+    return cache
+
+
+@pytest.fixture
+def count_generate(monkeypatch):
+    """Count calls of the transformation proper (stages 1-8)."""
+    calls = []
+    lock = threading.Lock()
+    original = pullback.pipeline.generate
+
+    def counting(*args, **kwargs):
+        with lock:
+            calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pullback.pipeline, "generate", counting)
+    return calls
+
+
+# --- in memory ---------------------------------------------------------------
+
+def test_same_function_twice_in_one_process_does_no_work(tmp_path, monkeypatch, fresh_cache,
+                                                         count_generate):
+    mod = import_user_module(tmp_path, monkeypatch, USER_MODULE)
+    x = np.array(X)
+
+    df1 = pullback.grad(mod.f)
+    np.testing.assert_allclose(df1(x), expected_sin_grad(x), rtol=1e-12)
+    assert len(count_generate) == 1
+    [path] = module_files(fresh_cache)
+    stamp = path.stat().st_mtime_ns
+    generated = df1.__wrapped__
+
+    time.sleep(0.01)        # so a rewrite would show in the mtime
+    df2 = pullback.grad(mod.f)
+    np.testing.assert_allclose(df2(x), expected_sin_grad(x), rtol=1e-12)
+    np.testing.assert_allclose(df1(2 * x), expected_sin_grad(2 * x), rtol=1e-12)
+
+    assert len(count_generate) == 1, "the second grad(f) transformed f again"
+    assert df2.__wrapped__ is generated
+    assert df1.__wrapped__ is generated
+    assert module_files(fresh_cache) == [path]
+    assert path.stat().st_mtime_ns == stamp
+
+
+def test_other_options_are_a_separate_entry(tmp_path, monkeypatch, fresh_cache, count_generate):
+    mod = import_user_module(tmp_path, monkeypatch, USER_MODULE)
+    x = np.array(X)
+    g = pullback.grad(mod.f)(x)
+    value, g2 = pullback.value_and_grad(mod.f)(x)
+    np.testing.assert_allclose(g, expected_sin_grad(x), rtol=1e-12)
+    np.testing.assert_allclose(g2, expected_sin_grad(x), rtol=1e-12)
+    assert value == pytest.approx(float(np.sum(np.sin(x * 1.7) * x)), rel=1e-12)
+    assert len(count_generate) == 2
+    assert len(module_files(fresh_cache)) == 2
+
+
+# --- on disk, across processes ------------------------------------------------
+
+def test_new_process_reuses_the_module_on_disk(tmp_path):
+    cache = tmp_path / "cache"
+    folder = tmp_path / "user"
+    write_user_module(folder, USER_MODULE)
+
+    first = run_child(tmp_path, folder, cache)
+    np.testing.assert_allclose(first["grad"], expected_sin_grad(X), rtol=1e-12)
+    [path] = module_files(cache)
+    assert first["file"] == str(path)
+    stamp = path.stat().st_mtime_ns
+    text = path.read_text()
+
+    time.sleep(0.01)
+    # generate() raises in this process: it can only succeed through the file.
+    second = run_child(tmp_path, folder, cache, X, "--no-generate")
+    np.testing.assert_allclose(second["grad"], expected_sin_grad(X), rtol=1e-12)
+    assert second["file"] == str(path)
+    assert module_files(cache) == [path]
+    assert path.stat().st_mtime_ns == stamp
+    assert path.read_text() == text
+
+
+def test_editing_the_source_gives_a_new_correct_gradient(tmp_path):
+    cache = tmp_path / "cache"
+    folder = tmp_path / "user"
+    write_user_module(folder, USER_MODULE)
+    first = run_child(tmp_path, folder, cache)
+    np.testing.assert_allclose(first["grad"], expected_sin_grad(X), rtol=1e-12)
+    [old] = module_files(cache)
+
+    # Same name, same file, new body: d/dx sum(exp(x) * x * x) = exp(x) * (x^2 + 2x)
+    write_user_module(folder, """
+        import numpy as np
+
+        w = 1.7
+
+
+        def f(x):
+            e = np.exp(x)
+            return np.sum(e * x * x)   # edited
+        """)
+    second = run_child(tmp_path, folder, cache)
+    x = np.array(X)
+    np.testing.assert_allclose(second["grad"], np.exp(x) * (x * x + 2 * x), rtol=1e-12)
+    files = module_files(cache)
+    assert len(files) == 2 and old in files
+    assert second["file"] != str(old)
+    assert "np.exp" in open(second["file"]).read()
+
+    # The edit is now cached in turn: a third process does no work.
+    third = run_child(tmp_path, folder, cache, X, "--no-generate")
+    np.testing.assert_allclose(third["grad"], np.exp(x) * (x * x + 2 * x), rtol=1e-12)
+
+
+def _truncate(text):
+    return text[: len(text) // 2]
+
+
+def _flip_operator(text):
+    # A corruption that is still valid Python and would give a wrong gradient.
+    assert "y * x" in text
+    return text.replace("y * x", "y + x")
+
+
+def _flip_bytes(text):
+    data = bytearray(text.encode())
+    for i in range(40, len(data), 97):
+        data[i] ^= 0x55
+    return bytes(data)
+
+
+def _invalid_utf8(text):
+    data = bytearray(text.encode())
+    data[len(data) // 2] = 0xFF
+    return bytes(data)
+
+
+def _append_junk(text):
+    return text + "raise RuntimeError('junk appended to the cached module')\n"
+
+
+def _edit_checksum(text):
+    body, _, last = text.rstrip("\n").rpartition("\n")
+    digest = last[len(CHECKSUM_PREFIX):]
+    return body + "\n" + CHECKSUM_PREFIX + ("0" if digest[0] != "0" else "1") + digest[1:] + "\n"
+
+
+@pytest.mark.parametrize("corrupt", [_truncate, _flip_operator, _flip_bytes, _invalid_utf8,
+                                     _append_junk, _edit_checksum])
+def test_corrupted_module_is_regenerated(tmp_path, corrupt):
+    cache = tmp_path / "cache"
+    folder = tmp_path / "user"
+    write_user_module(folder, USER_MODULE)
+    run_child(tmp_path, folder, cache)
+    [path] = module_files(cache)
+    good = path.read_text()
+    assert has_valid_checksum(path)
+
+    damaged = corrupt(good)
+    if isinstance(damaged, bytes):
+        path.write_bytes(damaged)
+    else:
+        path.write_text(damaged)
+        assert not has_valid_checksum(path)
+
+    result = run_child(tmp_path, folder, cache)
+    np.testing.assert_allclose(result["grad"], expected_sin_grad(X), rtol=1e-12)
+    assert module_files(cache) == [path]
+    assert path.read_text() == good
+    assert has_valid_checksum(path)
+
+    # Repaired for good: the next process uses it as is.
+    again = run_child(tmp_path, folder, cache, X, "--no-generate")
+    np.testing.assert_allclose(again["grad"], expected_sin_grad(X), rtol=1e-12)
+
+
+def test_corrupted_module_is_regenerated_in_process(tmp_path, monkeypatch, fresh_cache,
+                                                    count_generate):
+    """A new function object (same file and source) finds the damaged file."""
+    mod = import_user_module(tmp_path, monkeypatch, USER_MODULE)
+    x = np.array(X)
+    pullback.grad(mod.f)(x)
+    [path] = module_files(fresh_cache)
+    path.write_text(_flip_operator(path.read_text()))
+
+    again = import_user_module(tmp_path, monkeypatch, USER_MODULE)   # same file, new objects
+    np.testing.assert_allclose(pullback.grad(again.f)(x), expected_sin_grad(x), rtol=1e-12)
+    assert len(count_generate) == 2
+    assert has_valid_checksum(path)
+
+
+def test_processes_transforming_the_same_function_at_once(tmp_path):
+    cache = tmp_path / "cache"          # fresh: created by the racing processes
+    folder = tmp_path / "user"
+    write_user_module(folder, USER_MODULE)
+    go = tmp_path / "go"
+    children = [start_child(tmp_path, folder, cache, X, f"--wait={go}") for _ in range(4)]
+    try:
+        deadline = time.time() + TIMEOUT
+        while len(list(tmp_path.glob("go.ready.*"))) < len(children):
+            assert time.time() < deadline, "children never got ready"
+            assert all(c.poll() is None for c in children), "a child died before the start"
+            time.sleep(0.01)
+        go.touch()
+        results = [finish_child(c) for c in children]
+    finally:
+        for c in children:
+            if c.poll() is None:
+                c.kill()
+
+    for result in results:
+        np.testing.assert_allclose(result["grad"], expected_sin_grad(X), rtol=1e-12)
+    [path] = module_files(cache)
+    assert {r["file"] for r in results} == {str(path)}
+    assert has_valid_checksum(path)
+    leftovers = [p.name for p in cache.iterdir()
+                 if p.name.endswith(".tmp") or p.name.startswith(".")]
+    assert leftovers == []
+
+
+# --- threads -----------------------------------------------------------------
+
+THREADS = 8
+
+THREAD_MODULE = """
+import numpy as np
+
+
+def g(x, y):
+    t = np.tanh(x * y)
+    return np.sum(t * t + x)
+"""
+
+
+def expected_thread_grad(x, y):
+    # d/dx sum(tanh(xy)^2 + x) = 2 tanh(xy) (1 - tanh(xy)^2) y + 1
+    t = np.tanh(x * y)
+    return 2 * t * (1 - t * t) * y + 1
+
+
+def _run_threads(work):
+    barrier = threading.Barrier(THREADS)
+    results, errors = [None] * THREADS, []
+
+    def run(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = work(i)
+        except BaseException as error:     # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=TIMEOUT)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert errors == [], errors
+    return results
+
+
+def _thread_inputs(i):
+    x = np.linspace(-1.0, 1.0, 5) + 0.1 * i
+    y = np.full(5, 0.5 + 0.25 * i)
+    return x, y
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["grad-per-thread", "one-derivative"])
+def test_threads_transforming_a_fresh_function_at_once(tmp_path, monkeypatch, fresh_cache,
+                                                       count_generate, shared):
+    mod = import_user_module(tmp_path, monkeypatch, THREAD_MODULE)
+    derivative = pullback.grad(mod.g)
+
+    def work(i):
+        df = derivative if shared else pullback.grad(mod.g)
+        x, y = _thread_inputs(i)
+        return [df(x, y) for _ in range(5)]
+
+    results = _run_threads(work)
+    for i, grads in enumerate(results):
+        x, y = _thread_inputs(i)
+        for gradient in grads:
+            np.testing.assert_allclose(gradient, expected_thread_grad(x, y), rtol=1e-12)
+    assert len(count_generate) == 1, f"{len(count_generate)} threads transformed g"
+    assert len(module_files(fresh_cache)) == 1
+
+
+# --- where the cache lives ------------------------------------------------------
+
+UNWRITABLE_SCRIPT = r'''
+import json, sys, warnings
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import pullback
+import usermod
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    df = pullback.grad(usermod.f)
+    g = df(np.array(json.loads(sys.argv[2])))
+    g2 = df(np.array(json.loads(sys.argv[2])))
+print(json.dumps({
+    "grad": np.asarray(g).tolist(), "grad2": np.asarray(g2).tolist(),
+    "file": df.__wrapped__.__code__.co_filename,
+    "warnings": [[w.category.__name__, str(w.message)] for w in caught],
+}))
+'''
+
+
+def test_unwritable_cache_dir_warns_and_still_works(tmp_path):
+    blocker = tmp_path / "a-regular-file"
+    blocker.write_text("not a directory\n")
+    cache = blocker / "cache"            # can never be created, even by root
+    folder = tmp_path / "user"
+    write_user_module(folder, USER_MODULE)
+    script = tmp_path / "unwritable.py"
+    script.write_text(UNWRITABLE_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(folder), json.dumps(X)],
+                          capture_output=True, text=True, timeout=TIMEOUT,
+                          env=child_env(cache), cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+
+    np.testing.assert_allclose(result["grad"], expected_sin_grad(X), rtol=1e-12)
+    np.testing.assert_allclose(result["grad2"], expected_sin_grad(X), rtol=1e-12)
+    runtime = [m for c, m in result["warnings"] if c == "RuntimeWarning"]
+    assert len(runtime) == 1, result["warnings"]
+    assert str(cache) in runtime[0]
+    assert not result["file"].startswith(str(blocker))
+    assert not os.path.exists(result["file"])   # the fallback dir is removed at exit
+    assert blocker.read_text() == "not a directory\n"
+
+
+def test_unwritable_cache_dir_in_process(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-regular-file"
+    blocker.write_text("")
+    monkeypatch.setenv("PULLBACK_CACHE_DIR", str(blocker / "sub" / "cache"))
+    # The warning is given once per process: start from a process that has not warned.
+    monkeypatch.setattr(pullback.cache, "_fallback_dir", [])
+    mod = import_user_module(tmp_path, monkeypatch, USER_MODULE)
+    x = np.array(X)
+    with pytest.warns(RuntimeWarning, match="cannot write its cache directory"):
+        gradient = pullback.grad(mod.f)(x)
+    np.testing.assert_allclose(gradient, expected_sin_grad(x), rtol=1e-12)
+
+
+def test_new_cache_dir_is_private(tmp_path, monkeypatch):
+    cache = tmp_path / "deep" / "new" / "cache"
+    monkeypatch.setenv("PULLBACK_CACHE_DIR", str(cache))
+    mod = import_user_module(tmp_path, monkeypatch, USER_MODULE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)      # no fallback
+        gradient = pullback.grad(mod.f)(np.array(X))
+    np.testing.assert_allclose(gradient, expected_sin_grad(X), rtol=1e-12)
+    assert cache.is_dir()
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert len(module_files(cache)) == 1
+
+
+def test_new_cache_dir_is_private_whatever_the_umask(tmp_path):
+    """umask 0 would make a plain mkdir world-writable; the cache must stay 0700."""
+    cache = tmp_path / "cache"
+    folder = tmp_path / "user"
+    write_user_module(folder, USER_MODULE)
+    script = tmp_path / "umask.py"
+    script.write_text("import os, runpy, sys\nos.umask(0)\nsys.argv = sys.argv[1:]\n"
+                      "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    (tmp_path / "runner.py").write_text(RUNNER)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "runner.py"), str(folder),
+                           json.dumps(X)], capture_output=True, text=True, timeout=TIMEOUT,
+                          env=child_env(cache), cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(result["grad"], expected_sin_grad(X), rtol=1e-12)
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+
+
+# --- the globals the function reads ---------------------------------------------
+
+CALLEE_MODULE = """
+import numpy as np
+
+act = np.tanh
+
+
+def h(x):
+    return np.sum(act(x) * 2.0)
+"""
+
+
+def test_rebinding_a_called_global_in_process(tmp_path, monkeypatch, fresh_cache):
+    mod = import_user_module(tmp_path, monkeypatch, CALLEE_MODULE)
+    x = np.array(X)
+    dh = pullback.grad(mod.h)
+    np.testing.assert_allclose(dh(x), 2.0 * (1.0 - np.tanh(x) ** 2), rtol=1e-12)
+
+    mod.act = np.sin
+    np.testing.assert_allclose(dh(x), 2.0 * np.cos(x), rtol=1e-12)
+    np.testing.assert_allclose(pullback.grad(mod.h)(x), 2.0 * np.cos(x), rtol=1e-12)
+
+    mod.act = np.exp
+    np.testing.assert_allclose(dh(x), 2.0 * np.exp(x), rtol=1e-12)
+
+    mod.act = np.tanh
+    np.testing.assert_allclose(dh(x), 2.0 * (1.0 - np.tanh(x) ** 2), rtol=1e-12)
+
+
+def test_rebinding_a_called_global_between_processes(tmp_path):
+    """Same function source, other callee: the disk key must differ."""
+    cache = tmp_path / "cache"
+    folder = tmp_path / "user"
+    x = np.array(X)
+    write_user_module(folder, CALLEE_MODULE.replace("def h(", "def f("))
+    first = run_child(tmp_path, folder, cache)
+    np.testing.assert_allclose(first["grad"], 2.0 * (1.0 - np.tanh(x) ** 2), rtol=1e-12)
+
+    write_user_module(folder, CALLEE_MODULE.replace("def h(", "def f(")
+                      .replace("act = np.tanh", "act = np.sin   # rebound"))
+    second = run_child(tmp_path, folder, cache)
+    np.testing.assert_allclose(second["grad"], 2.0 * np.cos(x), rtol=1e-12)
+    assert second["file"] != first["file"]
+    assert len(module_files(cache)) == 2
+
+
+WEIGHTS_MODULE = """
+import numpy as np
+
+W = np.array([1.0, 2.0, 3.0])
+b = 0.5
+
+
+def loss(x):
+    z = x * W + b
+    return np.sum(z * z)
+"""
+
+
+def expected_weights_grad(x, W, b):
+    return 2.0 * (x * W + b) * W
+
+
+def test_live_global_array(tmp_path, monkeypatch, fresh_cache, count_generate):
+    mod = import_user_module(tmp_path, monkeypatch, WEIGHTS_MODULE)
+    x = np.array(X)
+    dloss = pullback.grad(mod.loss)
+    np.testing.assert_allclose(dloss(x), expected_weights_grad(x, mod.W, 0.5), rtol=1e-12)
+
+    mod.W = np.array([-2.0, 0.25, 4.0])
+    np.testing.assert_allclose(dloss(x), expected_weights_grad(x, mod.W, 0.5), rtol=1e-12)
+    np.testing.assert_allclose(pullback.grad(mod.loss)(x),
+                               expected_weights_grad(x, mod.W, 0.5), rtol=1e-12)
+
+    mod.b = -3.0
+    np.testing.assert_allclose(dloss(x), expected_weights_grad(x, mod.W, -3.0), rtol=1e-12)
+
+    mod.W = np.array([[1.0], [2.0]])            # a new shape: broadcasting changes
+    W = mod.W
+    expected = np.sum(2.0 * (x * W - 3.0) * W, axis=0)
+    np.testing.assert_allclose(dloss(x), expected, rtol=1e-12)
+    # Rebinding data is not a reason to transform again.
+    assert len(count_generate) == 1
+
+
+def test_live_global_array_between_processes(tmp_path):
+    """A changed constant in the module (function source unchanged) is read live."""
+    cache = tmp_path / "cache"
+    folder = tmp_path / "user"
+    x = np.array(X)
+    text = WEIGHTS_MODULE.replace("def loss(", "def f(")
+    write_user_module(folder, text)
+    first = run_child(tmp_path, folder, cache)
+    np.testing.assert_allclose(first["grad"], expected_weights_grad(x, np.array([1.0, 2.0, 3.0]), 0.5),
+                               rtol=1e-12)
+    write_user_module(folder, text.replace("[1.0, 2.0, 3.0]", "[7.0, -1.0, 0.5]"))
+    second = run_child(tmp_path, folder, cache, X, "--no-generate")
+    np.testing.assert_allclose(second["grad"], expected_weights_grad(x, np.array([7.0, -1.0, 0.5]), 0.5),
+                               rtol=1e-12)
+
+
+def test_global_defined_after_the_first_call(tmp_path, monkeypatch, fresh_cache):
+    """A global missing at the first call (NameError) is found once it exists."""
+    mod = import_user_module(tmp_path, monkeypatch, """
+        import numpy as np
+
+
+        def loss(x):
+            return np.sum(x * V)
+        """)
+    x = np.array(X)
+    dloss = pullback.grad(mod.loss)
+    with pytest.raises(NameError):
+        dloss(x)
+    mod.V = np.array([2.0, -1.0, 0.5])
+    np.testing.assert_allclose(dloss(x), mod.V, rtol=1e-12)
