@@ -13,8 +13,8 @@ def test_names_are_derived_from_the_users():
     assert "def dloss_dw(w, x, y):" in text
     for name in ("dpred", "dw", "dloss", "pred = np.tanh(matmul)"):
         assert name in text
-    body = text[text.index("def "):]
-    assert not re.search(r"\b_t\d|\btmp", body)
+    variables = pullback.grad(models.loss).__wrapped__.__code__.co_varnames
+    assert not [v for v in variables if re.match(r"_t\d|tmp|_", v)]
     assert text.strip().endswith("return dw")
 
 
