@@ -226,7 +226,11 @@ def template_aliases(parsed, namer):
 
 def check_wrt(function, wrt):
     """Normalize ``wrt`` to a tuple of valid positional-parameter indices."""
-    signature = inspect.signature(function)
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        parse_function(function)    # raises the user-facing error for non-Python callables
+        raise
     positional = [p for p in signature.parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if isinstance(wrt, int):
