@@ -6,14 +6,11 @@ must reuse the cached module runs with ``pullback.pipeline.generate`` replaced
 by a function that raises, and the cache directory's files are compared.
 """
 import hashlib
-import importlib.util
-import itertools
 import json
 import os
 import stat
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import warnings
@@ -23,6 +20,7 @@ import pytest
 
 import pullback
 import pullback.pipeline
+from reference import child_env, import_module_from_text, module_files, write_module
 
 TIMEOUT = 120
 CHECKSUM_PREFIX = "# pullback-checksum: "
@@ -91,18 +89,13 @@ print(json.dumps({"grad": np.asarray(g).tolist(),
 '''
 
 
-def write_user_module(folder, text):
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "usermod.py"
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
-def child_env(cache):
-    env = dict(os.environ)
-    env["PULLBACK_CACHE_DIR"] = str(cache)
-    env.pop("PYTHONPATH", None)
-    return env
+def user_folder(tmp_path, text=USER_MODULE):
+    """``text`` written as usermod.py in tmp_path/user, for child processes.
+    Returns (cache, folder): the cache directory they are to use,
+    tmp_path/cache (not created here), and that folder."""
+    folder = tmp_path / "user"
+    write_module(folder, text)
+    return tmp_path / "cache", folder
 
 
 def start_child(tmp_path, folder, cache, x, *flags):
@@ -130,11 +123,6 @@ def run_child(tmp_path, folder, cache, x=X, *flags):
     return finish_child(start_child(tmp_path, folder, cache, x, *flags))
 
 
-def module_files(cache):
-    """The generated modules in the cache directory (not pyc, temp or probe files)."""
-    return sorted(p for p in cache.glob("*.py") if not p.name.startswith("."))
-
-
 def has_valid_checksum(path):
     """The checksum line checked by hand (sha256 of everything before it)."""
     text = path.read_text()
@@ -144,27 +132,9 @@ def has_valid_checksum(path):
     return hashlib.sha256((body + "\n").encode()).hexdigest() == last[len(CHECKSUM_PREFIX):]
 
 
-_counter = itertools.count()
-
-
-def import_user_module(tmp_path, monkeypatch, text, folder_name="mod"):
-    """Import ``text`` as a fresh module from a real file under tmp_path."""
-    folder = tmp_path / folder_name
-    path = write_user_module(folder, text)
-    name = f"pullback_test_user_{os.getpid()}_{next(_counter)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def fresh_cache(tmp_path, monkeypatch):
-    """A cache directory of this test's own (it does not exist yet)."""
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("PULLBACK_CACHE_DIR", str(cache))
-    return cache
+def import_user_module(tmp_path, monkeypatch, text):
+    """Import ``text`` as a fresh module from the real file tmp_path/mod/usermod.py."""
+    return import_module_from_text(text, tmp_path / "mod", monkeypatch)
 
 
 @pytest.fixture
@@ -224,9 +194,7 @@ def test_other_options_are_a_separate_entry(tmp_path, monkeypatch, fresh_cache, 
 # --- on disk, across processes ------------------------------------------------
 
 def test_new_process_reuses_the_module_on_disk(tmp_path):
-    cache = tmp_path / "cache"
-    folder = tmp_path / "user"
-    write_user_module(folder, USER_MODULE)
+    cache, folder = user_folder(tmp_path)
 
     first = run_child(tmp_path, folder, cache)
     np.testing.assert_allclose(first["grad"], expected_sin_grad(X), rtol=1e-12)
@@ -246,15 +214,13 @@ def test_new_process_reuses_the_module_on_disk(tmp_path):
 
 
 def test_editing_the_source_gives_a_new_correct_gradient(tmp_path):
-    cache = tmp_path / "cache"
-    folder = tmp_path / "user"
-    write_user_module(folder, USER_MODULE)
+    cache, folder = user_folder(tmp_path)
     first = run_child(tmp_path, folder, cache)
     np.testing.assert_allclose(first["grad"], expected_sin_grad(X), rtol=1e-12)
     [old] = module_files(cache)
 
     # Same name, same file, new body: d/dx sum(exp(x) * x * x) = exp(x) * (x^2 + 2x)
-    write_user_module(folder, """
+    write_module(folder, """
         import numpy as np
 
         w = 1.7
@@ -313,9 +279,7 @@ def _edit_checksum(text):
 @pytest.mark.parametrize("corrupt", [_truncate, _flip_operator, _flip_bytes, _invalid_utf8,
                                      _append_junk, _edit_checksum])
 def test_corrupted_module_is_regenerated(tmp_path, corrupt):
-    cache = tmp_path / "cache"
-    folder = tmp_path / "user"
-    write_user_module(folder, USER_MODULE)
+    cache, folder = user_folder(tmp_path)
     run_child(tmp_path, folder, cache)
     [path] = module_files(cache)
     good = path.read_text()
@@ -355,9 +319,7 @@ def test_corrupted_module_is_regenerated_in_process(tmp_path, monkeypatch, fresh
 
 
 def test_processes_transforming_the_same_function_at_once(tmp_path):
-    cache = tmp_path / "cache"          # fresh: created by the racing processes
-    folder = tmp_path / "user"
-    write_user_module(folder, USER_MODULE)
+    cache, folder = user_folder(tmp_path)       # cache: created by the racing processes
     go = tmp_path / "go"
     children = [start_child(tmp_path, folder, cache, X, f"--wait={go}") for _ in range(4)]
     try:
@@ -476,8 +438,7 @@ def test_unwritable_cache_dir_warns_and_still_works(tmp_path):
     blocker = tmp_path / "a-regular-file"
     blocker.write_text("not a directory\n")
     cache = blocker / "cache"            # can never be created, even by root
-    folder = tmp_path / "user"
-    write_user_module(folder, USER_MODULE)
+    _, folder = user_folder(tmp_path)
     script = tmp_path / "unwritable.py"
     script.write_text(UNWRITABLE_SCRIPT)
     done = subprocess.run([sys.executable, str(script), str(folder), json.dumps(X)],
@@ -524,9 +485,7 @@ def test_new_cache_dir_is_private(tmp_path, monkeypatch):
 
 def test_new_cache_dir_is_private_whatever_the_umask(tmp_path):
     """umask 0 would make a plain mkdir world-writable; the cache must stay 0700."""
-    cache = tmp_path / "cache"
-    folder = tmp_path / "user"
-    write_user_module(folder, USER_MODULE)
+    cache, folder = user_folder(tmp_path)
     script = tmp_path / "umask.py"
     script.write_text("import os, runpy, sys\nos.umask(0)\nsys.argv = sys.argv[1:]\n"
                       "runpy.run_path(sys.argv[0], run_name='__main__')\n")
@@ -572,15 +531,13 @@ def test_rebinding_a_called_global_in_process(tmp_path, monkeypatch, fresh_cache
 
 def test_rebinding_a_called_global_between_processes(tmp_path):
     """Same function source, other callee: the disk key must differ."""
-    cache = tmp_path / "cache"
-    folder = tmp_path / "user"
     x = np.array(X)
-    write_user_module(folder, CALLEE_MODULE.replace("def h(", "def f("))
+    cache, folder = user_folder(tmp_path, CALLEE_MODULE.replace("def h(", "def f("))
     first = run_child(tmp_path, folder, cache)
     np.testing.assert_allclose(first["grad"], 2.0 * (1.0 - np.tanh(x) ** 2), rtol=1e-12)
 
-    write_user_module(folder, CALLEE_MODULE.replace("def h(", "def f(")
-                      .replace("act = np.tanh", "act = np.sin   # rebound"))
+    write_module(folder, CALLEE_MODULE.replace("def h(", "def f(")
+                 .replace("act = np.tanh", "act = np.sin   # rebound"))
     second = run_child(tmp_path, folder, cache)
     np.testing.assert_allclose(second["grad"], 2.0 * np.cos(x), rtol=1e-12)
     assert second["file"] != first["file"]
@@ -628,15 +585,13 @@ def test_live_global_array(tmp_path, monkeypatch, fresh_cache, count_generate):
 
 def test_live_global_array_between_processes(tmp_path):
     """A changed constant in the module (function source unchanged) is read live."""
-    cache = tmp_path / "cache"
-    folder = tmp_path / "user"
     x = np.array(X)
     text = WEIGHTS_MODULE.replace("def loss(", "def f(")
-    write_user_module(folder, text)
+    cache, folder = user_folder(tmp_path, text)
     first = run_child(tmp_path, folder, cache)
     np.testing.assert_allclose(first["grad"], expected_weights_grad(x, np.array([1.0, 2.0, 3.0]), 0.5),
                                rtol=1e-12)
-    write_user_module(folder, text.replace("[1.0, 2.0, 3.0]", "[7.0, -1.0, 0.5]"))
+    write_module(folder, text.replace("[1.0, 2.0, 3.0]", "[7.0, -1.0, 0.5]"))
     second = run_child(tmp_path, folder, cache, X, "--no-generate")
     np.testing.assert_allclose(second["grad"], expected_weights_grad(x, np.array([7.0, -1.0, 0.5]), 0.5),
                                rtol=1e-12)

@@ -4,24 +4,7 @@ import pytest
 
 import pullback
 from corpus_straight import CASES, rng
-
-
-def central_difference(f, args, index, eps=1e-6):
-    """float64 central differences of scalar f with respect to args[index]."""
-    x = np.array(args[index], dtype=np.float64)
-    flat = x.reshape(-1)
-    out = np.zeros_like(flat)
-    for i in range(flat.size):
-        step = eps * max(1.0, abs(flat[i]))
-        values = []
-        for sign in (1.0, -1.0):
-            shifted = flat.copy()
-            shifted[i] += sign * step
-            call = list(args)
-            call[index] = shifted.reshape(x.shape) if np.ndim(args[index]) else float(shifted[0])
-            values.append(float(f(*call)))
-        out[i] = (values[0] - values[1]) / (2 * step)
-    return out.reshape(x.shape)
+from reference import central_difference
 
 
 @pytest.mark.parametrize("function, factories, wrt", CASES, ids=[c[0].__qualname__ + str(i) for i, c in enumerate(CASES)])

@@ -1,14 +1,11 @@
 """The generated derivative is a real function in a real file: inspect,
 tracebacks and pdb all see the generated code (docs/debugging.md)."""
-import importlib.util
 import inspect
-import itertools
 import json
 import os
 import re
 import subprocess
 import sys
-import textwrap
 import traceback
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import numpy as np
 import pytest
 
 import pullback
+from reference import child_env, import_module_from_text, module_files, write_module
 
 TIMEOUT = 120
 
@@ -38,27 +36,10 @@ def expected_grad(x, y):
     return y * np.cos(x * y)
 
 
-_counter = itertools.count()
-
-
 def import_user_module(tmp_path, monkeypatch, text=USER_MODULE):
-    folder = tmp_path / "user"
-    folder.mkdir(exist_ok=True)
-    path = folder / "usermod.py"
-    path.write_text(textwrap.dedent(text))
-    name = f"pullback_debug_user_{os.getpid()}_{next(_counter)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    path = tmp_path / "cache"
-    monkeypatch.setenv("PULLBACK_CACHE_DIR", str(path))
-    return path
+    """Import ``text`` as a fresh module from the real file tmp_path/user/usermod.py."""
+    return import_module_from_text(text, tmp_path / "user", monkeypatch,
+                                   prefix="pullback_debug_user")
 
 
 def in_dir(path, folder):
@@ -74,7 +55,7 @@ def generated_line(path, text):
 
 # --- inspect ---------------------------------------------------------------------
 
-def test_getsource_gives_the_generated_function(tmp_path, monkeypatch, cache):
+def test_getsource_gives_the_generated_function(tmp_path, monkeypatch, fresh_cache):
     mod = import_user_module(tmp_path, monkeypatch)
     df = pullback.grad(mod.f)
     source = inspect.getsource(df)
@@ -87,11 +68,11 @@ def test_getsource_gives_the_generated_function(tmp_path, monkeypatch, cache):
     np.testing.assert_allclose(df(np.array(X), np.array(Y)), expected_grad(X, Y), rtol=1e-12)
 
 
-def test_getsourcefile_of_wrapped_is_the_cached_module(tmp_path, monkeypatch, cache):
+def test_getsourcefile_of_wrapped_is_the_cached_module(tmp_path, monkeypatch, fresh_cache):
     mod = import_user_module(tmp_path, monkeypatch)
     df = pullback.grad(mod.f)
     path = inspect.getsourcefile(df.__wrapped__)
-    assert os.path.isfile(path) and in_dir(path, cache)
+    assert os.path.isfile(path) and in_dir(path, fresh_cache)
     text = Path(path).read_text()
     assert inspect.getsource(df.__wrapped__) in text
     assert pullback.source(df) in text
@@ -102,7 +83,7 @@ def test_getsourcefile_of_wrapped_is_the_cached_module(tmp_path, monkeypatch, ca
 
 # --- tracebacks -------------------------------------------------------------------
 
-def test_traceback_shows_the_generated_line(tmp_path, monkeypatch, cache):
+def test_traceback_shows_the_generated_line(tmp_path, monkeypatch, fresh_cache):
     mod = import_user_module(tmp_path, monkeypatch)
     df = pullback.grad(mod.f)
     with pytest.raises(ValueError) as info:
@@ -110,7 +91,7 @@ def test_traceback_shows_the_generated_line(tmp_path, monkeypatch, cache):
 
     frames = traceback.extract_tb(info.value.__traceback__)
     generated = df.__wrapped__.__code__.co_filename
-    assert in_dir(generated, cache)
+    assert in_dir(generated, fresh_cache)
     inside = [fs for fs in frames if fs.filename == generated]
     assert inside, [(fs.filename, fs.line) for fs in frames]
     frame = inside[-1]
@@ -123,7 +104,7 @@ def test_traceback_shows_the_generated_line(tmp_path, monkeypatch, cache):
     assert "z = x * y" in text
 
 
-def test_traceback_in_the_reverse_sweep(tmp_path, monkeypatch, cache):
+def test_traceback_in_the_reverse_sweep(tmp_path, monkeypatch, fresh_cache):
     """A failure in the reverse sweep points at the reverse line."""
     mod = import_user_module(tmp_path, monkeypatch, """
         import numpy as np
@@ -177,12 +158,10 @@ print("RESULT " + json.dumps(np.asarray(result).tolist()))
 
 def run_pdb(tmp_path, cache, script, commands):
     folder = tmp_path / "user"
-    folder.mkdir(exist_ok=True)
-    (folder / "usermod.py").write_text(textwrap.dedent(USER_MODULE))
+    write_module(folder, USER_MODULE)
     path = tmp_path / "debug_me.py"
     path.write_text(script % {"x": X, "y": Y})
-    env = dict(os.environ, PULLBACK_CACHE_DIR=str(cache))
-    env.pop("PYTHONPATH", None)
+    env = child_env(cache)
     env.pop("PYTHONBREAKPOINT", None)
     done = subprocess.run([sys.executable, str(path), str(folder)],
                           input="".join(c + "\n" for c in commands),
@@ -193,7 +172,7 @@ def run_pdb(tmp_path, cache, script, commands):
 
 
 def only_generated_module(cache):
-    files = [p for p in Path(cache).glob("*.py") if not p.name.startswith(".")]
+    files = module_files(cache)
     assert len(files) == 1, files
     return str(files[0])
 

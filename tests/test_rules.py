@@ -22,12 +22,10 @@ gradients. NaN never compares equal (``equal_nan=False`` everywhere).
 """
 import ast
 import builtins
-import importlib.util
 import itertools
 import math
 import operator
 import re
-import sys
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ import pytest
 
 import pullback
 from pullback.rules import rule_table
+from reference import central_difference, import_module_from_text
 
 ADJOINTS, NONDIFF = rule_table()
 
@@ -372,15 +371,10 @@ def make_function(tmp_path_factory):
     directory = tmp_path_factory.mktemp("pullback_rule_cases")
 
     def make(params, expr, name="f"):
-        module_name = f"pullback_rule_case_{next(_counter)}"
         name = re.sub(r"\W+", "_", name).strip("_") or "f"
         source = f"{_MODULE_HEADER}def {name}({', '.join(params)}):\n    return {expr}\n"
-        path = directory / f"{module_name}.py"
-        path.write_text(source)
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
+        module = import_module_from_text(source, directory, filename=f"case_{next(_counter)}.py",
+                                         prefix="pullback_rule_case")
         return getattr(module, name)
 
     return make
@@ -400,28 +394,6 @@ def sample_inputs(spec, case, seed_text):
         if valid is None or valid(*inputs):
             return inputs
     raise AssertionError(f"no valid inputs found for {seed_text}")
-
-
-def central_difference(f, args, index, eps=1e-6):
-    """Central finite differences of scalar ``f`` in float64 w.r.t. ``args[index]``."""
-    args = [np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
-            else a for a in args]
-    x = args[index]
-    is_float = not isinstance(x, np.ndarray)
-    base = np.array(x, dtype=np.float64)
-    flat = base.reshape(-1)
-    out = np.zeros_like(flat)
-    for i in range(flat.size):
-        step = eps * max(1.0, abs(flat[i]))
-        values = []
-        for sign in (1.0, -1.0):
-            moved = flat.copy()
-            moved[i] += sign * step
-            call = list(args)
-            call[index] = float(moved[0]) if is_float else moved.reshape(base.shape)
-            values.append(float(f(*call)))
-        out[i] = (values[0] - values[1]) / (2 * step)
-    return out.reshape(base.shape)
 
 
 def assert_close(got, expected, rtol, atol, what=""):
