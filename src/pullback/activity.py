@@ -8,38 +8,42 @@ analysis needs no recursion however long the function is.
 import gast
 
 from .parsing import parameter_names
+from .resolve import walk_statements
 
 
-def _assignments(body, operations):
-    for stmt in body:
-        if isinstance(stmt, gast.Assign):
-            yield stmt.targets[0].id, operations[id(stmt)]
-        elif isinstance(stmt, gast.Expr):
-            yield None, operations[id(stmt)]
+def _operations(body, operations):
+    for stmt in walk_statements(body):
+        if id(stmt) in operations:
+            yield operations[id(stmt)]
+
+
+_FLOWS = ("rule", "copy", "subscript", "pack", "setitem", "append", "opaque")
 
 
 def varied_names(body, operations, wrt):
-    """Names whose value depends on the ``wrt`` parameters."""
+    """Names whose value depends on the ``wrt`` parameters (to a fixed point,
+    so values carried around loops are seen)."""
     varied = set(wrt)
+    flows = [op for op in _operations(body, operations) if op.kind in _FLOWS and op.target]
     changed = True
     while changed:
         changed = False
-        for target, operation in _assignments(body, operations):
-            if operation.kind in ("rule", "copy", "opaque") and varied.intersection(operation.sources):
-                if target is not None and target not in varied:
-                    varied.add(target)
-                    changed = True
+        for operation in flows:
+            if operation.target not in varied and varied.intersection(operation.sources):
+                varied.add(operation.target)
+                changed = True
     return varied
 
 
 def useful_names(body, operations, outputs):
     """Names the ``outputs`` depend on through differentiable operations."""
     useful = set(outputs)
+    flows = [op for op in _operations(body, operations) if op.target]
     changed = True
     while changed:
         changed = False
-        for target, operation in reversed(list(_assignments(body, operations))):
-            if target in useful:
+        for operation in reversed(flows):
+            if operation.target in useful:
                 new = set(operation.sources) - useful
                 if new:
                     useful |= new
@@ -55,9 +59,9 @@ def active_names(tree, operations, wrt, outputs):
     """
     varied = varied_names(tree.body, operations, wrt)
     useful = useful_names(tree.body, operations, outputs)
-    for target, operation in _assignments(tree.body, operations):
+    for operation in _operations(tree.body, operations):
         if operation.kind == "opaque" and varied.intersection(operation.sources) \
-                and (target is None or target in useful):
+                and (operation.target is None or operation.target in useful):
             raise operation.refusal
     return varied & useful
 

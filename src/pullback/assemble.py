@@ -11,7 +11,7 @@ reads decides what the forward function must save.
 import gast
 
 from . import runtime
-from .astutil import loads, make_name
+from .astutil import loads, make_name, stores
 from .cleanup import clean
 
 
@@ -81,8 +81,7 @@ def vjp_functions(sweeps, forward_name, backward_name, params, doc_forward, doc_
     backward = _function(backward_name, [sweeps.seed], list(sweeps.reverse)
                          + [_return(_tuple(sweeps.gradients))], doc_backward)
     backward = _cleaned(backward)
-    assigned = {s.targets[0].id for s in sweeps.forward if isinstance(s, gast.Assign)}
-    available = assigned | set(params)
+    available = {n for s in sweeps.forward for n in stores(s)} | set(params)
     saved = []
     for name in loads(backward):
         if name in available and name not in saved and name != sweeps.seed:

@@ -47,3 +47,10 @@ class Namer:
                 self.taken.add(candidate)
             self._adjoints[name] = candidate
         return self._adjoints[name]
+
+    def primal_of(self, adjoint):
+        """The name whose adjoint is ``adjoint``."""
+        for name, candidate in self._adjoints.items():
+            if candidate == adjoint:
+                return name
+        raise KeyError(adjoint)

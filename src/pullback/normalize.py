@@ -10,17 +10,10 @@ it came from, so the generated code can quote the user's source.
 """
 import gast
 
-from .astutil import make_name
+from .astutil import clone, make_name
 
 from .errors import UnsupportedSyntax, refuse
 from .parsing import parameter_names
-
-_BRANCH = ("Use np.where(cond, a, b) to select values, or move the branch outside the "
-           "function you differentiate.")
-_LOOP = ("Write the loop as whole-array NumPy operations (np.sum, @, broadcasting), or "
-         "differentiate the loop body and run the loop outside.")
-_ELEMENTS = ("Compute with whole-array operations instead of selecting elements, e.g. "
-             "np.sum(x * mask) or np.dot(weights, x).")
 
 # Statements refused, with the advice given to the user.
 _REFUSED_STATEMENTS = {
@@ -43,11 +36,6 @@ _REFUSED_STATEMENTS = {
                   "Import at module level."),
     gast.ImportFrom: ("imports inside a differentiated function are not supported",
                       "Import at module level."),
-    gast.Raise: ("'raise' statements are not differentiable yet",
-                 "Check the inputs before calling the derivative."),
-    gast.If: ("'if' statements are not differentiable yet", _BRANCH),
-    gast.For: ("'for' loops are not differentiable yet", _LOOP),
-    gast.While: ("'while' loops are not differentiable yet", _LOOP),
     gast.FunctionDef: ("nested function definitions are not differentiable yet",
                        "Define the helper at module level."),
 }
@@ -60,13 +48,8 @@ _REFUSED_EXPRESSIONS = {
     gast.Await: ("'await' is not differentiable", "Differentiate a plain function."),
     gast.Lambda: ("lambda expressions inside a differentiated function are not supported yet",
                   "Define the helper with def at module level."),
-    gast.ListComp: ("list comprehensions are not differentiable yet", _LOOP),
     gast.SetComp: ("set comprehensions are not differentiable", "Use a list or an array."),
     gast.DictComp: ("dict comprehensions are not differentiable", "Use a list or an array."),
-    gast.GeneratorExp: ("generator expressions are not differentiable yet", _LOOP),
-    gast.IfExp: ("conditional expressions (a if c else b) are not differentiable yet", _BRANCH),
-    gast.BoolOp: ("'and'/'or' are not differentiable yet", _BRANCH),
-    gast.Subscript: ("subscripts (x[i]) are not differentiable yet", _ELEMENTS),
     gast.NamedExpr: ("assignment expressions (:=) are not supported",
                      "Assign in a separate statement."),
     gast.Starred: ("starred expressions (*x) are not supported yet",
@@ -87,17 +70,10 @@ def check_supported(tree, location):
         for kind, (what, advice) in _REFUSED_EXPRESSIONS.items():
             if isinstance(node, kind):
                 raise refuse(UnsupportedSyntax, what, node, location, advice)
-        if isinstance(node, gast.Assign):
-            if len(node.targets) != 1 or not isinstance(node.targets[0], gast.Name):
-                raise refuse(UnsupportedSyntax,
-                             "only assignments to a single name are differentiable yet",
-                             node, location, "Write one assignment per variable.")
-        if isinstance(node, gast.AnnAssign) and not isinstance(node.target, gast.Name):
-            raise refuse(UnsupportedSyntax, "annotated assignment to a non-name target",
-                         node, location, "Assign to a plain name.")
-        if isinstance(node, gast.AugAssign) and not isinstance(node.target, gast.Name):
-            raise refuse(UnsupportedSyntax, "augmented assignment to a non-name target",
-                         node, location, "Assign to a plain name.")
+        if isinstance(node, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For)):
+            targets = node.targets if isinstance(node, gast.Assign) else [node.target]
+            for target in targets:
+                _check_target(target, node, location)
         if isinstance(node, gast.Call) and any(k.arg is None for k in node.keywords):
             raise refuse(UnsupportedSyntax, "calls with **kwargs are not supported yet",
                          node, location, "Pass the keyword arguments by name.")
@@ -106,16 +82,29 @@ def check_supported(tree, location):
                          "the 'out' argument writes into an existing array, which is not "
                          "differentiable",
                          node, location, "Assign the result to a new name instead: y = f(x).")
-    for i, stmt in enumerate(tree.body):
-        if isinstance(stmt, gast.Return) and i != len(tree.body) - 1:
-            raise refuse(UnsupportedSyntax, "code after 'return' is unreachable",
-                         tree.body[i + 1], location, "Remove the unreachable code.")
     args = tree.args
-    if args.vararg or args.kwarg:
-        node = args.vararg or args.kwarg
-        raise refuse(UnsupportedSyntax, "*args and **kwargs parameters are not supported yet",
-                     node, location, "Name each parameter.")
+    if args.kwarg:
+        raise refuse(UnsupportedSyntax, "**kwargs parameters are not supported yet",
+                     args.kwarg, location, "Name each keyword parameter.")
     return tree
+
+
+def _check_target(target, node, location):
+    if isinstance(target, gast.Name):
+        return
+    if isinstance(target, (gast.Tuple, gast.List)):
+        for element in target.elts:
+            _check_target(element, node, location)
+        return
+    if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
+            and not isinstance(node, gast.For):
+        return
+    if isinstance(target, gast.Starred):
+        raise refuse(UnsupportedSyntax, "starred assignment targets (a, *rest = ...) are not "
+                     "supported", node, location, "Index the sequence instead: a = t[0].")
+    what = type(target).__name__.lower()
+    raise refuse(UnsupportedSyntax, f"assignment to a {what} target is not differentiable",
+                 node, location, "Assign to a plain name, or to a subscript of a named array.")
 
 
 def check_inplace_aliasing(tree, location):
@@ -163,7 +152,8 @@ def desugar_augassign(tree):
     """``x += e`` becomes ``x = x + e`` (and ``x: T = e`` becomes ``x = e``)."""
     class Desugar(gast.NodeTransformer):
         def visit_AugAssign(self, node):
-            load = make_name(node.target.id)
+            load = clone(node.target)
+            load.ctx = gast.Load()
             value = gast.BinOp(left=load, op=node.op, right=node.value)
             return _located(gast.Assign(targets=[node.target], value=value, type_comment=None), node)
 
@@ -198,12 +188,14 @@ def is_static_reference(node, local_names):
 
 
 def is_atom(node, local_names):
+    """Names, literals, static references and tuples of literals (``axis=(0, 1)``)."""
     if isinstance(node, (gast.Name, gast.Constant)):
         return True
     if isinstance(node, gast.Attribute):
         return is_static_reference(node, local_names)
-    if isinstance(node, (gast.Tuple, gast.List)):
-        return all(is_atom(e, local_names) for e in node.elts)
+    if isinstance(node, gast.Tuple):
+        return all(isinstance(e, gast.Constant) or (is_atom(e, local_names)
+                   and not isinstance(e, gast.Name)) for e in node.elts)
     return False
 
 
@@ -230,7 +222,8 @@ def to_anf(tree, namer, local_names):
     """Flatten nested expressions: each statement does one operation on atoms.
 
     A temporary is named after its operation (``tanh``, ``mul``); the value a
-    function returns is named after the function (``loss``).
+    function returns is named after the function (``loss``). Headers of
+    ``if`` and ``for`` get atoms too; bodies are flattened recursively.
     """
     def atomize(node, out, line):
         """Return an atom for ``node``, appending the statements that compute it."""
@@ -246,6 +239,18 @@ def to_anf(tree, namer, local_names):
                                      type_comment=None), line))
         return make_name(temp)
 
+    def index(node, out, line):
+        """Atomize the parts of a subscript's index, keeping slices and tuples."""
+        if isinstance(node, gast.Slice):
+            for part in ("lower", "upper", "step"):
+                if getattr(node, part) is not None:
+                    setattr(node, part, atomize(getattr(node, part), out, line))
+            return node
+        if isinstance(node, gast.Tuple):
+            node.elts = [index(e, out, line) for e in node.elts]
+            return node
+        return atomize(node, out, line)
+
     def flatten(node, out, line):
         """Make ``node``'s operands atoms; return the one-operation node."""
         if isinstance(node, gast.BinOp):
@@ -254,7 +259,9 @@ def to_anf(tree, namer, local_names):
         elif isinstance(node, gast.UnaryOp):
             node.operand = atomize(node.operand, out, line)
         elif isinstance(node, gast.Call):
-            if not is_static_reference(node.func, local_names):
+            if isinstance(node.func, gast.Attribute) and not is_static_reference(node.func, local_names):
+                node.func.value = atomize(node.func.value, out, line)     # a method call
+            elif not is_static_reference(node.func, local_names):
                 node.func = atomize(node.func, out, line)
             node.args = [atomize(a, out, line) for a in node.args]
             for keyword in node.keywords:
@@ -264,36 +271,75 @@ def to_anf(tree, namer, local_names):
             node.comparators = [atomize(c, out, line) for c in node.comparators]
         elif isinstance(node, gast.Attribute):
             node.value = atomize(node.value, out, line)
+        elif isinstance(node, gast.Subscript):
+            node.value = atomize(node.value, out, line)
+            node.slice = index(node.slice, out, line)
         elif isinstance(node, (gast.Tuple, gast.List)):
             node.elts = [atomize(e, out, line) for e in node.elts]
         return node
 
-    body = []
-    for stmt in tree.body:
-        line = getattr(stmt, "pb_line", None) or stmt.lineno
-        if isinstance(stmt, gast.Assign):
-            stmt.value = flatten(stmt.value, body, line)
-            body.append(_stmt(stmt, line))
-        elif isinstance(stmt, gast.Return):
-            if stmt.value is not None and not isinstance(stmt.value, gast.Name):
-                value = flatten(stmt.value, body, line)
-                result = namer.fresh(tree.name)
-                body.append(_stmt(gast.Assign(targets=[make_name(result, gast.Store())],
-                                              value=value, type_comment=None), line))
-                stmt.value = make_name(result)
-            body.append(_stmt(stmt, line))
-        elif isinstance(stmt, gast.Expr):
-            if isinstance(stmt.value, gast.Constant):
-                continue    # a docstring or a bare literal does nothing
-            stmt.value = flatten(stmt.value, body, line)
-            body.append(_stmt(stmt, line))
-        elif isinstance(stmt, gast.Pass):
-            continue
-        else:
-            stmt = flatten(stmt, body, line) if isinstance(stmt, gast.expr) else stmt
-            body.append(_stmt(stmt, line))
-    tree.body = body
+    def block(stmts):
+        body = []
+        for stmt in stmts:
+            line = getattr(stmt, "pb_line", None) or stmt.lineno
+            if isinstance(stmt, gast.Assign):
+                target = stmt.targets[0]
+                if isinstance(target, gast.Subscript):
+                    target.slice = index(target.slice, body, line)
+                    stmt.value = atomize(stmt.value, body, line)
+                else:
+                    stmt.value = flatten(stmt.value, body, line)
+                body.append(_stmt(stmt, line))
+            elif isinstance(stmt, gast.Return):
+                if stmt.value is not None and not isinstance(stmt.value, gast.Name):
+                    value = flatten(stmt.value, body, line)
+                    result = namer.fresh(tree.name)
+                    body.append(_stmt(gast.Assign(targets=[make_name(result, gast.Store())],
+                                                  value=value, type_comment=None), line))
+                    stmt.value = make_name(result)
+                body.append(_stmt(stmt, line))
+            elif isinstance(stmt, gast.Expr):
+                if isinstance(stmt.value, gast.Constant):
+                    continue    # a docstring or a bare literal does nothing
+                stmt.value = flatten(stmt.value, body, line)
+                body.append(_stmt(stmt, line))
+            elif isinstance(stmt, gast.If):
+                test = stmt.test
+                if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
+                    test.operand = atomize(test.operand, body, line)
+                    tested = test.operand
+                else:
+                    stmt.test = tested = atomize(test, body, line)
+                if isinstance(tested, gast.Name) and _assigns(stmt, tested.id):
+                    # The reverse sweep re-reads the test after undoing the branch:
+                    # it must be a value the branch does not change.
+                    copy = namer.fresh(tested.id + "_was")
+                    body.append(_stmt(gast.Assign(targets=[make_name(copy, gast.Store())],
+                                                  value=make_name(tested.id), type_comment=None), line))
+                    tested.id = copy
+                stmt.body = block(stmt.body) or [_stmt(gast.Pass(), line)]
+                stmt.orelse = block(stmt.orelse)
+                body.append(_stmt(stmt, line))
+            elif isinstance(stmt, gast.For):
+                stmt.iter.args = [atomize(a, body, line) for a in stmt.iter.args]
+                stmt.body = block(stmt.body) or [_stmt(gast.Pass(), line)]
+                body.append(_stmt(stmt, line))
+            elif isinstance(stmt, gast.While):
+                stmt.body = block(stmt.body) or [_stmt(gast.Pass(), line)]
+                body.append(_stmt(stmt, line))
+            elif isinstance(stmt, gast.Pass):
+                continue
+            else:
+                body.append(_stmt(stmt, line))
+        return body
+
+    tree.body = block(tree.body)
     return tree
+
+
+def _assigns(stmt, name):
+    return any(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Store)
+               for block in (stmt.body, stmt.orelse) for s in block for n in gast.walk(s))
 
 
 def _stmt(node, line):
@@ -305,9 +351,17 @@ def ssa_rename(tree, namer):
     """Give every reassignment a fresh name, so each name has one value.
 
     ``x = x * 2`` becomes ``x_1 = x * 2`` and later reads of ``x`` read
-    ``x_1``. Parameters count as first assignments.
+    ``x_1``. Parameters count as first assignments. Only names assigned
+    nowhere but in top-level statements are renamed; a name assigned inside
+    a branch or loop keeps one name, and the reverse sweep saves its
+    overwritten values on a stack instead.
     """
-    current = {name: name for name in parameter_names(tree)}
+    nested = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            nested.update(n.id for n in gast.walk(stmt)
+                          if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+    current = {name: name for name in parameter_names(tree) if name not in nested}
 
     class RenameLoads(gast.NodeTransformer):
         def visit_Name(self, node):
@@ -316,7 +370,8 @@ def ssa_rename(tree, namer):
             return node
 
     for stmt in tree.body:
-        if isinstance(stmt, gast.Assign):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                and stmt.targets[0].id not in nested:
             stmt.value = RenameLoads().visit(stmt.value)
             target = stmt.targets[0]
             if target.id in current:

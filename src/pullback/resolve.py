@@ -9,6 +9,7 @@ import inspect
 from dataclasses import dataclass, field
 
 import gast
+import numpy as np
 
 from .errors import NoDerivativeRule, UnsupportedSyntax, refuse
 from .normalize import is_static_reference
@@ -17,21 +18,31 @@ from .rules import BINARY_OPERATORS, UNARY_OPERATORS, rule_table
 # Attributes of an array that are plain data: no derivative flows through them.
 VALUE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "itemsize", "nbytes"})
 # Calls that only observe values.
-OBSERVERS = frozenset({print, isinstance, type, repr, str, id})
+OBSERVERS = frozenset({print, isinstance, type, repr, str, id, hasattr, callable})
+# ndarray methods and attributes: the rule of the NumPy function they mirror
+# applies, with the array bound to the function's first parameter.
+METHODS = {"sum": np.sum, "mean": np.mean, "dot": np.dot, "transpose": np.transpose,
+           "reshape": np.reshape, "ravel": np.ravel, "flatten": np.ravel, "copy": np.copy,
+           "squeeze": np.squeeze}
+ATTRIBUTES = {"T": np.transpose}
 
 
 @dataclass
 class Operation:
-    """The meaning of one normalized statement."""
-    kind: str                   # "rule", "copy", "constant", "opaque"
+    """The meaning of one normalized statement.
+
+    kind: "rule" (a template), "copy" (y = x), "subscript" (y = x[i]),
+    "pack" (y = (a, b) or [a, b]), "setitem" (y[i] = v, mutates y),
+    "append" (ys.append(v), mutates ys), "constant" (no derivative flows),
+    "opaque" (pullback cannot differentiate it: ``refusal`` is raised if a
+    derivative would have to flow through it).
+    """
+    kind: str
     rule: object = None         # the Rule, for kind == "rule"
     bound: dict = field(default_factory=dict)   # rule parameter -> operand node
     sources: tuple = ()         # operand names a derivative flows from
-    refusal: Exception = None   # raised if a derivative would have to pass here
-
-    def inputs(self):
-        """Local names this operation reads (for activity analysis)."""
-        return self.sources
+    refusal: Exception = None
+    target: str = None          # the name the statement defines or mutates
 
 
 def local_loads(node, local_names):
@@ -92,25 +103,35 @@ def resolve_operations(tree, parsed):
         if isinstance(node, gast.Attribute):
             if node.attr in VALUE_ATTRIBUTES:
                 return Operation("constant")
+            if node.attr in ATTRIBUTES and _in(ATTRIBUTES[node.attr], adjoints):
+                return of_rule(adjoints[ATTRIBUTES[node.attr]], node, [node.value], {})
             return Operation("opaque", sources=local_loads(node, local_names), refusal=refuse(
-                UnsupportedSyntax, f"the array attribute .{node.attr} is not differentiable yet",
-                node, location, "Use the NumPy function instead (np.transpose(x) for x.T)."))
+                UnsupportedSyntax, f"the attribute .{node.attr} is not differentiable",
+                node, location, "Use a NumPy function with a rule instead (docs/coverage.md)."))
         if isinstance(node, gast.Call):
             return of_call(node)
+        if isinstance(node, gast.Subscript):
+            sources = (node.value.id,) if isinstance(node.value, gast.Name) \
+                and node.value.id in local_names else ()
+            return Operation("subscript", bound={"value": node.value, "index": node.slice},
+                             sources=sources)
         if isinstance(node, (gast.Tuple, gast.List)):
-            kind = "tuple" if isinstance(node, gast.Tuple) else "list"
-            return Operation("opaque", sources=local_loads(node, local_names), refusal=refuse(
-                UnsupportedSyntax, f"a {kind} holding differentiable values is not supported yet",
-                node, location, "Keep differentiable values in separate variables or one array."))
+            return Operation("pack", bound={"elements": node.elts},
+                             sources=tuple(e.id for e in node.elts
+                                           if isinstance(e, gast.Name) and e.id in local_names))
         return Operation("opaque", sources=local_loads(node, local_names), refusal=refuse(
             UnsupportedSyntax, f"{type(node).__name__} expressions are not differentiable",
             node, location, "Rewrite the expression with supported operations."))
 
     def of_call(node):
-        if not is_static_reference(node.func, local_names):
+        func = node.func
+        if isinstance(func, gast.Attribute) and not is_static_reference(func, local_names):
+            return of_method(node)
+        if not is_static_reference(func, local_names):
             return Operation("opaque", sources=local_loads(node, local_names), refusal=refuse(
-                UnsupportedSyntax, "calling a local variable or a method is not differentiable yet",
-                node, location, "Call a module-level function (np.sum(x) for x.sum())."))
+                UnsupportedSyntax, "calling a function held in a local variable is not "
+                "differentiable yet", node, location,
+                "Call the function by its module-level name."))
         try:
             function = static_value(node.func, parsed)
         except (NameError, AttributeError) as error:
@@ -133,15 +154,56 @@ def resolve_operations(tree, parsed):
         return Operation("opaque", sources=local_loads(node, local_names),
                          refusal=refuse(NoDerivativeRule, what, node, location, advice))
 
-    operations = {}
-    for stmt in tree.body:
+    def of_method(node):
+        owner, method = node.func.value, node.func.attr
+        if method in METHODS and _in(METHODS[method], adjoints):
+            return of_rule(adjoints[METHODS[method]], node, [owner] + node.args,
+                           {k.arg: k.value for k in node.keywords})
+        if method in ("item", "astype") and isinstance(owner, gast.Name) and owner.id in local_names:
+            return Operation("copy", sources=(owner.id,))   # the same number, another type
+        return Operation("opaque", sources=local_loads(node, local_names), refusal=refuse(
+            UnsupportedSyntax, f"the method .{method}() is not differentiable", node, location,
+            "Use a NumPy function with a rule instead (docs/coverage.md)."))
+
+    def of_statement(stmt):
         if isinstance(stmt, gast.Assign):
-            operations[id(stmt)] = of_value(stmt.value)
-        elif isinstance(stmt, gast.Expr):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Subscript):
+                value = stmt.value
+                sources = (value.id,) if isinstance(value, gast.Name) and value.id in local_names else ()
+                return Operation("setitem", bound={"index": target.slice, "value": value},
+                                 sources=sources + (target.value.id,), target=target.value.id)
             operation = of_value(stmt.value)
-            # A bare call has no result to differentiate; it may only observe.
-            operations[id(stmt)] = operation if operation.kind == "opaque" else Operation("constant")
+            operation.target = target.id
+            return operation
+        call = stmt.value
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+                and call.func.attr == "append" and isinstance(call.func.value, gast.Name) \
+                and call.func.value.id in local_names and len(call.args) == 1 and not call.keywords:
+            owner = call.func.value.id
+            value = call.args[0]
+            sources = (value.id,) if isinstance(value, gast.Name) and value.id in local_names else ()
+            return Operation("append", bound={"value": value}, sources=sources + (owner,),
+                             target=owner)
+        operation = of_value(call)
+        # A bare call has no result to differentiate; it may only observe.
+        return operation if operation.kind == "opaque" else Operation("constant")
+
+    operations = {}
+    for stmt in walk_statements(tree.body):
+        if isinstance(stmt, (gast.Assign, gast.Expr)):
+            operations[id(stmt)] = of_statement(stmt)
     return operations
+
+
+def walk_statements(stmts):
+    """Every statement of a block and of the blocks nested in it, in order."""
+    for stmt in stmts:
+        yield stmt
+        for field_name in ("body", "orelse"):
+            block = getattr(stmt, field_name, None)
+            if isinstance(block, list):
+                yield from walk_statements(block)
 
 
 def _in(function, table):

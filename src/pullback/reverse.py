@@ -35,14 +35,21 @@ def _stmt(node, line, sweep):
 class TemplateExpander:
     """Expands one rule's template for one statement of the user's code."""
 
-    def __init__(self, namer, active, aliases, imports):
+    def __init__(self, namer, active, aliases, imports, writer):
         self.namer = namer
         self.active = active
         self.aliases = aliases      # template global name -> name in generated code
         self.imports = imports
+        self.write = writer         # (adjoint name, value node, defined, line) -> statement
 
-    def expand(self, rule, bound, target, defined, line):
-        result_adjoint = self.namer.adjoint(target)
+    def expand(self, rule, bound, target, defined, line, result_adjoint=None):
+        """The reverse-sweep statements of ``target = rule(bound...)``.
+
+        ``target`` names the result's value (a capture of it when the
+        statement overwrote one of its own operands), ``result_adjoint`` the
+        name holding its adjoint.
+        """
+        result_adjoint = result_adjoint or self.namer.adjoint(target)
         substitute = self._substitution(rule, bound, target, result_adjoint)
         body = [substitute.visit(clone(stmt)) for stmt in rule.body]
         body = fold_constants_in(body)
@@ -92,20 +99,12 @@ class TemplateExpander:
                 adjoint = self._adjoint_target(stmt.targets[0].id[len(_WRITE):], bound)
                 if adjoint is None:
                     continue            # the argument is a constant: no adjoint
-                value = stmt.value
-                if adjoint in defined:
-                    value = gast.BinOp(left=make_name(adjoint), op=gast.Add(), right=value)
-                defined.add(adjoint)
-                out.append(_stmt(gast.Assign(targets=[make_name(adjoint, gast.Store())],
-                                             value=value, type_comment=None), line, "reverse"))
+                out.append(self.write(adjoint, stmt.value, defined, line))
             elif isinstance(stmt, gast.If):
                 # A branch the constants did not decide: every adjoint it may write
                 # must exist before it, so both paths can accumulate.
                 for written in sorted(self._written_in(stmt, bound) - defined):
-                    out.append(_stmt(gast.Assign(targets=[make_name(written, gast.Store())],
-                                                 value=gast.Constant(value=0.0, kind=None),
-                                                 type_comment=None), line, "reverse"))
-                    defined.add(written)
+                    out.append(self.write(written, None, defined, line))
                 stmt.body = self._writes(stmt.body, rule, bound, defined, line) or [gast.Pass()]
                 stmt.orelse = self._writes(stmt.orelse, rule, bound, defined, line)
                 out.append(_stmt(stmt, line, "reverse"))
@@ -123,36 +122,359 @@ class TemplateExpander:
         return written
 
 
+# -- the reverse sweep of structured code --------------------------------------------
+
+class Restore(gast.Pass):
+    """Where the reverse sweep puts back a value the forward sweep overwrote.
+
+    ``name`` is the variable; ``site`` the forward statement that overwrote
+    it; ``index`` the subscript for an element assignment, ``append`` for a
+    list append. The stacks pass (stage 5b) turns it into a pop, or drops it
+    when nothing in the reverse sweep reads the variable.
+    """
+
+    def __init__(self, name, site, index=None, append=False):
+        super().__init__()
+        self.name, self.site, self.index, self.append = name, site, index, append
+
+
+def _call(func, *args):
+    return gast.Call(func=make_name(func) if isinstance(func, str) else func, args=list(args),
+                     keywords=[])
+
+
+def _assign(name, value, line):
+    return _stmt(gast.Assign(targets=[make_name(name, gast.Store())], value=value,
+                             type_comment=None), line, "reverse")
+
+
+def index_value(node):
+    """A subscript's index as a value (``1:n`` -> ``slice(1, n)``)."""
+    if isinstance(node, gast.Slice):
+        none = gast.Constant(value=None, kind=None)
+        return _call("slice", *[clone(getattr(node, p)) if getattr(node, p) is not None else none
+                               for p in ("lower", "upper", "step")])
+    if isinstance(node, gast.Tuple):
+        return gast.Tuple(elts=[index_value(e) for e in node.elts], ctx=gast.Load())
+    return clone(node)
+
+
+def assigned_in_loops(tree):
+    """Names a loop may assign more than once, or assigned at several sites."""
+    sites = {}
+    in_loop = set()
+
+    def visit(stmts, looping):
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                name = stmt.targets[0].id
+                sites[name] = sites.get(name, 0) + 1
+                if looping:
+                    in_loop.add(name)
+            if isinstance(stmt, (gast.For, gast.While)):
+                if isinstance(stmt, gast.For):
+                    in_loop.add(stmt.target.id)
+                visit(stmt.body, True)
+            elif isinstance(stmt, gast.If):
+                visit(stmt.body, looping)
+                visit(stmt.orelse, looping)
+
+    visit(tree.body, False)
+    return in_loop | {name for name, count in sites.items() if count > 1}
+
+
+def add_loop_counters(stmts, namer, nested=False):
+    """Count the iterations of loops the reverse sweep cannot replay from a range.
+
+    ``while True`` loops and ``for`` loops that may break get ``n = 0`` before
+    and ``n = n + 1`` at the top of the body; the loop node remembers ``n``.
+    """
+    out = []
+    for stmt in stmts:
+        for field_name in ("body", "orelse"):
+            block = getattr(stmt, field_name, None)
+            if isinstance(block, list):
+                inner = nested or isinstance(stmt, (gast.For, gast.While))
+                setattr(stmt, field_name, add_loop_counters(block, namer, inner))
+        counted = isinstance(stmt, gast.While) or (isinstance(stmt, gast.For) and _breaks(stmt.body))
+        if counted:
+            counter = namer.fresh("n_iter")
+            line = getattr(stmt, "pb_line", None)
+            init = _stmt(gast.Assign(targets=[make_name(counter, gast.Store())],
+                                     value=gast.Constant(value=0, kind=None), type_comment=None),
+                         line, "forward")
+            step = _stmt(gast.Assign(targets=[make_name(counter, gast.Store())],
+                                     value=gast.BinOp(left=make_name(counter), op=gast.Add(),
+                                                      right=gast.Constant(value=1, kind=None)),
+                                     type_comment=None), line, "forward")
+            init.pb_counter = "init-nested" if nested else "init"
+            step.pb_counter = "step"
+            stmt.body.insert(0, step)
+            stmt.pb_counter = counter
+            out += [init, stmt]
+        else:
+            out.append(stmt)
+    return out
+
+
+def _breaks(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, gast.Break):
+            return True
+        if isinstance(stmt, gast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
+            return True
+    return False
+
+
+class ReverseBuilder:
+    """Builds the reverse sweep of a normalized body, block by block.
+
+    ``defined`` is the set of adjoints holding a value for the current value
+    of their variable: the first write to an adjoint outside it defines the
+    adjoint, later writes accumulate. When the reverse sweep passes the
+    assignment of a variable that is assigned more than once (``mutable``),
+    the variable's earlier value starts with no adjoint, so its adjoint
+    leaves ``defined``. Branches and loops are made to agree on ``defined``
+    with explicit zeros.
+    """
+
+    def __init__(self, operations, active, namer, aliases, imports, mutable, structured):
+        self.operations = operations
+        self.active = active
+        self.namer = namer
+        self.aliases = aliases
+        self.imports = imports
+        self.mutable = mutable          # names assigned more than once
+        self.structured = structured    # names whose adjoint is indexed into (arrays, lists)
+        self.expander = TemplateExpander(namer, active, aliases, imports, self.write)
+
+    # -- helpers ---------------------------------------------------------------
+    def runtime(self, name):
+        from . import runtime
+        alias = self.aliases.get(name, name)
+        self.imports[alias] = getattr(runtime, name)
+        return alias
+
+    def write(self, adjoint, value, defined, line):
+        """``adjoint = value`` if undefined, else accumulate; ``value=None``: a zero."""
+        primal = self.namer.primal_of(adjoint)
+        if value is None:
+            value = _call(self.runtime("zeros_adjoint"), make_name(primal))
+        elif adjoint in defined:
+            if primal in self.structured:
+                value = _call(self.runtime("accumulate"), make_name(adjoint), value)
+            else:
+                value = gast.BinOp(left=make_name(adjoint), op=gast.Add(), right=value)
+        defined.add(adjoint)
+        return _assign(adjoint, value, line)
+
+    def zero(self, adjoint, line=None):
+        return self.write(adjoint, None, set(), line)
+
+    def adjoint_of(self, node):
+        """The adjoint name of an operand, or None if no derivative flows to it."""
+        if isinstance(node, gast.Name) and node.id in self.active:
+            return self.namer.adjoint(node.id)
+        return None
+
+    # -- blocks ------------------------------------------------------------------
+    def block(self, stmts, defined):
+        out = []
+        for stmt in reversed(stmts):
+            out += self.statement(stmt, defined)
+        return out
+
+    def statement(self, stmt, defined):
+        line = getattr(stmt, "pb_line", None)
+        if isinstance(stmt, gast.If):
+            return self.branch(stmt, defined, line)
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, defined, line)
+        counter = getattr(stmt, "pb_counter", None)
+        if counter == "init-nested":
+            # an inner loop's trip count, kept per iteration of the outer loop
+            return [Restore(stmt.targets[0].id, stmt)]
+        if counter or id(stmt) not in self.operations:
+            return []       # break, pass, raise, return, counting: nothing to undo
+        operation = self.operations[id(stmt)]
+        if operation.kind == "setitem":
+            return self.setitem(stmt, operation, defined, line)
+        if operation.kind == "append":
+            return self.append(stmt, operation, defined, line)
+        if operation.target is None:
+            return []
+        return self.assignment(stmt, operation, defined, line)
+
+    def branch(self, stmt, defined, line):
+        in_body, in_else = set(defined), set(defined)
+        body = self.block(stmt.body, in_body)
+        orelse = self.block(stmt.orelse, in_else)
+        merged = in_body | in_else
+        body += [self.zero(a, line) for a in sorted(merged - in_body)]
+        orelse += [self.zero(a, line) for a in sorted(merged - in_else)]
+        defined.clear()
+        defined.update(merged)
+        if not body and not orelse:
+            return []
+        if not body:
+            test, body, orelse = _negate(stmt.test), orelse, []
+        else:
+            test = clone(stmt.test)
+        return [_stmt(gast.If(test=test, body=body, orelse=orelse), line, "reverse")]
+
+    def loop(self, stmt, defined, line):
+        entry = set(defined)
+        while True:             # the adjoints defined at the top of every iteration
+            at_end = set(entry)
+            body = self.block(stmt.body, at_end)
+            if at_end <= entry:
+                break
+            entry |= at_end
+        body += [self.zero(a, line) for a in sorted(entry - at_end)]
+        inits = [self.zero(a, line) for a in sorted(entry - defined)]
+        defined.clear()
+        defined.update(entry)
+        if not body:
+            return inits
+        counter = getattr(stmt, "pb_counter", None)
+        if isinstance(stmt, gast.While):
+            target, iterator = make_name("_", gast.Store()), _call("range", make_name(counter))
+        else:
+            steps = clone(stmt.iter)
+            if counter is not None:
+                steps = gast.Subscript(value=steps, slice=gast.Slice(
+                    lower=None, upper=make_name(counter), step=None), ctx=gast.Load())
+            target, iterator = clone(stmt.target), _call("reversed", steps)
+        loop = gast.For(target=target, iter=iterator, body=body, orelse=[], type_comment=None)
+        return inits + [_stmt(loop, line, "reverse")]
+
+    # -- assignments -------------------------------------------------------------
+    def assignment(self, stmt, operation, defined, line):
+        target = operation.target
+        adjoint = self.namer.adjoint(target)
+        mutable = target in self.mutable
+        restore = [Restore(target, stmt)] if mutable else []
+        if target not in self.active or adjoint not in defined:
+            if mutable:
+                defined.discard(adjoint)
+            return restore
+        operands = self.operands(operation)
+        overwrites_operand = target in operands
+        code = []
+        value_name, result_adjoint = target, adjoint
+        if mutable and overwrites_operand:
+            # target = f(target, ...): the template needs the operand's old value
+            # (restored first) and may need the new one (kept in a capture).
+            if operation.kind == "rule" and operation.rule.reads_result:
+                value_name = self.namer.fresh(target + "_new")
+                code.append(_assign(value_name, make_name(target), line))
+            result_adjoint = self.namer.fresh(adjoint + "_new")
+            code.append(_assign(result_adjoint, make_name(adjoint), line))
+            code += restore
+            restore = []
+            defined.discard(adjoint)
+        code += self.adjoint_code(operation, value_name, result_adjoint, defined, line)
+        if mutable and not overwrites_operand:
+            defined.discard(adjoint)
+        return code + restore
+
+    def operands(self, operation):
+        if operation.kind == "rule":
+            return {operation.bound[p].id for p in operation.rule.differentiable
+                    if isinstance(operation.bound[p], gast.Name)}
+        return set(operation.sources)
+
+    def adjoint_code(self, operation, value_name, result_adjoint, defined, line):
+        kind = operation.kind
+        if kind == "rule":
+            return self.expander.expand(operation.rule, operation.bound, value_name, defined, line,
+                                        result_adjoint)
+        if kind == "copy":
+            source = self.adjoint_of(make_name(operation.sources[0]))
+            return [self.write(source, make_name(result_adjoint), defined, line)] if source else []
+        if kind == "subscript":
+            container = operation.bound["value"]
+            source = self.adjoint_of(container)
+            if source is None:
+                return []
+            index = index_value(operation.bound["index"])
+            if source in defined:
+                value = _call(self.runtime("add_at"), make_name(source), clone(container), index,
+                              make_name(result_adjoint))
+            else:
+                value = _call(self.runtime("scatter"), clone(container), index,
+                              make_name(result_adjoint))
+            defined.add(source)
+            return [_assign(source, value, line)]
+        if kind == "pack":
+            code = []
+            for i, element in enumerate(operation.bound["elements"]):
+                source = self.adjoint_of(element)
+                if source:
+                    part = gast.Subscript(value=make_name(result_adjoint),
+                                          slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+                    code.append(self.write(source, part, defined, line))
+            return code
+        return []
+
+    def setitem(self, stmt, operation, defined, line):
+        """``y[i] = v``: v gets ``dy[i]``, which is then zero (v replaced it)."""
+        target = operation.target
+        adjoint = self.namer.adjoint(target)
+        code = []
+        if target in self.active and adjoint in defined:
+            index = index_value(operation.bound["index"])
+            value = operation.bound["value"]
+            part = self.namer.fresh("d" + target + "_part")
+            code.append(_stmt(gast.Assign(
+                targets=[gast.Tuple(elts=[make_name(adjoint, gast.Store()), make_name(part, gast.Store())],
+                                    ctx=gast.Store())],
+                value=_call(self.runtime("take_at"), make_name(adjoint), make_name(target), index),
+                type_comment=None), line, "reverse"))
+            source = self.adjoint_of(value)
+            if source:
+                code.append(self.write(source, _call(self.runtime("unbroadcast"), make_name(part),
+                                                     clone(value)), defined, line))
+        return code + [Restore(target, stmt, index=operation.bound["index"])]
+
+    def append(self, stmt, operation, defined, line):
+        """``ys.append(v)``: v gets the last entry of ``dys``, which is removed."""
+        target = operation.target
+        adjoint = self.namer.adjoint(target)
+        code = []
+        if target in self.active and adjoint in defined:
+            popped = _call(gast.Attribute(value=make_name(adjoint), attr="pop", ctx=gast.Load()))
+            source = self.adjoint_of(operation.bound["value"])
+            if source:
+                code.append(self.write(source, popped, defined, line))
+            else:
+                code.append(_stmt(gast.Expr(value=popped), line, "reverse"))
+        return code + [Restore(target, stmt, append=True)]
+
+
+def _negate(test):
+    if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
+        return clone(test.operand)
+    return gast.UnaryOp(op=gast.Not(), operand=clone(test))
+
+
 def reverse_sweeps(tree, operations, active, wrt, namer, aliases):
-    """Build the forward and reverse sweeps of ``tree`` (normalized, SSA)."""
-    forward = [s for s in tree.body if not isinstance(s, gast.Return)]
-    for stmt in forward:
-        stmt.pb_sweep = "forward"
-    returned = tree.body[-1].value if tree.body and isinstance(tree.body[-1], gast.Return) else None
+    """Build the forward and reverse sweeps of ``tree`` (normalized)."""
+    body = tree.body
+    returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
+    forward = [s for s in body if not isinstance(s, gast.Return)]
+    forward = add_loop_counters(forward, namer)
+    _mark(forward, "forward")
     output = returned.id if isinstance(returned, gast.Name) else None
     seed = namer.adjoint(output) if output else None
     imports = {}
-    expander = TemplateExpander(namer, active, aliases, imports)
+    mutable = assigned_in_loops(tree) | assigned_in_loops(gast.Module(body=forward, type_ignores=[]))
+    structured = {op.bound["value"].id for op in operations.values()
+                  if op.kind == "subscript" and isinstance(op.bound["value"], gast.Name)}
+    structured |= {op.target for op in operations.values() if op.kind in ("pack", "setitem", "append")}
+    builder = ReverseBuilder(operations, active, namer, aliases, imports, mutable, structured)
     defined = {seed} if output in active else set()
-    reverse = []
-    for stmt in reversed(forward):
-        if not isinstance(stmt, gast.Assign):
-            continue
-        target = stmt.targets[0].id
-        if target not in active or namer.adjoint(target) not in defined:
-            continue
-        operation = operations[id(stmt)]
-        line = getattr(stmt, "pb_line", None)
-        if operation.kind == "copy":
-            source = namer.adjoint(operation.sources[0])
-            value = make_name(namer.adjoint(target))
-            if source in defined:
-                value = gast.BinOp(left=make_name(source), op=gast.Add(), right=value)
-            defined.add(source)
-            reverse.append(_stmt(gast.Assign(targets=[make_name(source, gast.Store())], value=value,
-                                             type_comment=None), line, "reverse"))
-        elif operation.kind == "rule":
-            reverse += expander.expand(operation.rule, operation.bound, target, defined, line)
+    reverse = builder.block(forward, defined)
     gradients = []
     for name in wrt:
         adjoint = namer.adjoint(name)
@@ -160,9 +482,14 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases):
             gradients.append(make_name(adjoint))
         else:
             # The output does not depend on this argument: its gradient is zero.
-            imports.setdefault(aliases.get("np", "np"), __import__("numpy"))
-            gradients.append(gast.Call(
-                func=gast.Attribute(value=make_name(aliases.get("np", "np")), attr="zeros_like",
-                                    ctx=gast.Load()),
-                args=[make_name(name)], keywords=[]))
+            gradients.append(_call(builder.runtime("zeros_adjoint"), make_name(name)))
     return Sweeps(forward, reverse, output, seed, gradients, imports)
+
+
+def _mark(stmts, sweep):
+    for stmt in stmts:
+        stmt.pb_sweep = sweep
+        for field_name in ("body", "orelse"):
+            block = getattr(stmt, field_name, None)
+            if isinstance(block, list):
+                _mark(block, sweep)

@@ -70,6 +70,7 @@ class Rule:
     differentiable: frozenset   # parameters whose adjoint the rule writes
     globals: dict = field(repr=False)   # template-module names the body uses
     origin: str = ""            # "templates/elementwise.py:12"
+    reads_result: bool = False  # does the body use the result's value (tanh: 1 - y*y)?
 
     def bind(self, args, keywords):
         """Map parameter names to the call's argument nodes (or default values)."""
@@ -98,11 +99,16 @@ def _parse_template(template):
                 if p.default is not inspect.Parameter.empty}
     written = set()
     used = set()
+    adjoint_slices = set()
     for node in gast.walk(fn):
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
-                and node.value.id == "d" and isinstance(node.ctx, gast.Store):
-            written.add(node.slice.id)
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                and node.value.id == "d":
+            adjoint_slices.add(id(node.slice))
+            if isinstance(node.ctx, gast.Store):
+                written.add(node.slice.id)
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
+                and id(node) not in adjoint_slices:
             used.add(node.id)
     module_globals = template.__globals__
     needed = {n: module_globals[n] for n in used
@@ -119,6 +125,7 @@ def _parse_template(template):
         differentiable=frozenset(written),
         globals=needed,
         origin=f"templates/{filename.rsplit('/', 1)[-1]}:{line}",
+        reads_result=names[0] in used,
     )
 
 

@@ -10,7 +10,8 @@ import numpy as np
 __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",
     "matmul_grad_rhs", "dot_grad_lhs", "dot_grad_rhs", "split_ties",
-    "NonScalarOutput",
+    "NonScalarOutput", "loop_length", "zeros_adjoint", "accumulate", "add_at",
+    "scatter", "take_at", "copy_of",
 ]
 
 
@@ -121,3 +122,105 @@ def dot_grad_rhs(g, a, b):
     a_lead = list(range(np.ndim(a) - 1))
     ga = np.tensordot(a, g, axes=(a_lead, a_lead))  # (k, b_lead..., n)
     return np.moveaxis(ga, 0, -2)
+
+
+# -- loops, containers and indexing ------------------------------------------------
+
+def loop_length(sequence):
+    """How many items ``for v in sequence`` visits; refuses what cannot be indexed.
+
+    pullback runs ``for v in xs`` as ``for i in range(loop_length(xs)): v = xs[i]``
+    so the reverse sweep can walk the same indices backwards.
+    """
+    if isinstance(sequence, (dict, set, frozenset)) or not hasattr(sequence, "__getitem__"):
+        raise TypeError(f"pullback differentiates loops over sequences (lists, tuples, arrays, "
+                        f"ranges), not over a {type(sequence).__name__}; convert it with list().")
+    return len(sequence)
+
+
+def zeros_adjoint(x):
+    """A zero gradient for ``x``: 0.0 for a number, zeros for an array, a list
+    of zeros for a list or tuple."""
+    if isinstance(x, np.ndarray):
+        return np.zeros(x.shape, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
+    if isinstance(x, (list, tuple)):
+        return [zeros_adjoint(v) for v in x]
+    if isinstance(x, np.generic) and x.dtype.kind in "fc":
+        return x.dtype.type(0)
+    return 0.0
+
+
+def accumulate(total, g):
+    """``total + g`` for gradients that may be lists (element by element)."""
+    if isinstance(total, list) or isinstance(g, list):
+        if not isinstance(total, list):
+            return [accumulate(total, v) for v in g] if _is_zero(total) else total + g
+        if not isinstance(g, list):
+            return total if _is_zero(g) else [accumulate(t, g) for t in total]
+        return [accumulate(a, b) for a, b in zip(total, g)]
+    return total + g
+
+
+def _is_zero(value):
+    return isinstance(value, (int, float)) and value == 0
+
+
+def _owned_array(total, x):
+    """``total`` as an array of x's shape that this gradient alone may write to."""
+    if isinstance(total, np.ndarray) and total.flags.writeable and total.flags.owndata \
+            and total.shape == np.shape(x):
+        return total
+    dtype = np.result_type(np.asarray(x).dtype if np.asarray(x).dtype.kind in "fc" else np.float64,
+                           np.float32)
+    return np.array(np.broadcast_to(total, np.shape(x)), dtype=dtype)
+
+
+def _has_array_index(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype != bool for p in parts)
+
+
+def add_at(total, x, index, g):
+    """The gradient of ``x[index]`` added into ``total`` (the gradient of x).
+
+    Writes in place when ``total`` is an array of its own; repeated indices
+    (``x[[0, 0]]``) add up, as they should.
+    """
+    if isinstance(x, (list, tuple)):
+        total = list(total) if isinstance(total, (list, tuple)) else zeros_adjoint(x)
+        if isinstance(index, slice):
+            for position, part in zip(range(*index.indices(len(x))), g):
+                total[position] = accumulate(total[position], part)
+        else:
+            total[index] = accumulate(total[index], g)
+        return total
+    total = _owned_array(total, x)
+    if _has_array_index(index):
+        np.add.at(total, index, g)
+    else:
+        total[index] += g
+    return total
+
+
+def scatter(x, index, g):
+    """The gradient of ``x`` from the gradient ``g`` of ``x[index]`` alone."""
+    return add_at(zeros_adjoint(x), x, index, g)
+
+
+def take_at(total, x, index):
+    """For ``x[index] = v``: returns (the gradient of x with zeros at ``index``,
+    the part of it that belonged to ``index``, which flows to v)."""
+    if isinstance(x, (list, tuple)):
+        total = list(total) if isinstance(total, (list, tuple)) else zeros_adjoint(x)
+        part = total[index]
+        total[index] = zeros_adjoint(x[index])
+        return total, part
+    total = _owned_array(total, x)
+    part = np.copy(total[index])
+    total[index] = 0
+    return total, part
+
+
+def copy_of(value):
+    """A copy of an array (or slice of one) about to be overwritten; numbers as they are."""
+    return np.copy(value) if isinstance(value, np.ndarray) else value

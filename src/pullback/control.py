@@ -1,0 +1,463 @@
+"""Stage 2b: control-flow desugaring passes, each ``tree -> tree``.
+
+desugar_comprehensions  ``ys = [f(v) for v in xs]`` -> a loop appending to ``ys``
+desugar_for             every ``for`` loop iterates over ``range(...)``
+desugar_while           ``while t:`` -> ``while True: cond = t; if cond: ... else: break``
+desugar_conditionals    ``a if c else b``, ``a and b`` -> ``if`` statements
+desugar_tuple_targets   ``a, b = t`` -> ``a = t[0]; b = t[1]``
+tailify_jumps           break/continue/return only ever end a block
+
+After these passes the reverse transformer sees only assignments, ``if``,
+``for i in range(...)``, ``while True`` and ``break`` in tail position, and
+one ``return`` at the end of the function.
+"""
+import gast
+
+from .astutil import clone, make_name
+from .errors import UnsupportedSyntax, refuse
+
+# How a block can leave: never, on every path, or on some paths.
+NEVER, MAYBE, ALWAYS = 0, 1, 2
+
+
+class _Exit(gast.Pass):
+    """Marks 'the function has returned' while blocks are tailified."""
+
+
+def _line(new, old):
+    gast.copy_location(new, old)
+    new.pb_line = getattr(old, "pb_line", None) or getattr(old, "lineno", None)
+    return new
+
+
+def _assign(target, value, like):
+    if isinstance(target, str):
+        target = make_name(target, gast.Store())
+    return _line(gast.Assign(targets=[target], value=value, type_comment=None), like)
+
+
+def _call(func, *args):
+    return gast.Call(func=make_name(func) if isinstance(func, str) else func,
+                     args=list(args), keywords=[])
+
+
+def _subscript(value, index):
+    return gast.Subscript(value=value, slice=index, ctx=gast.Load())
+
+
+def _constant(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def _map_blocks(stmts, transform):
+    """Apply ``transform(stmt) -> [stmts]`` to every statement, nested blocks first."""
+    out = []
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, _map_blocks(getattr(stmt, field), transform))
+        out.extend(transform(stmt))
+    return out
+
+
+def _is_builtin_call(node, name, local_names):
+    return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+            and node.func.id == name and name not in local_names)
+
+
+# -- comprehensions -----------------------------------------------------------
+
+def desugar_comprehensions(tree, namer, location):
+    """Hoist list comprehensions and generator expressions into loops."""
+    def hoist(stmt):
+        before = []
+
+        class Hoist(gast.NodeTransformer):
+            def visit_ListComp(self, node):
+                return self._loop(node)
+
+            def visit_GeneratorExp(self, node):
+                return self._loop(node)
+
+            def _loop(self, node):
+                self.generic_visit(node)
+                result = namer.fresh("items")
+                before.append(_assign(result, gast.List(elts=[], ctx=gast.Load()), stmt))
+                renames = {}
+                for generator in node.generators:
+                    if generator.is_async:
+                        raise refuse(UnsupportedSyntax, "async comprehensions are not differentiable",
+                                     node, location, "Use a plain loop.")
+                    for n in gast.walk(generator.target):
+                        if isinstance(n, gast.Name):
+                            renames[n.id] = namer.fresh(n.id)
+                rename = _Renamer(renames)
+                append = _line(gast.Expr(value=_call(
+                    gast.Attribute(value=make_name(result), attr="append", ctx=gast.Load()),
+                    rename.visit(node.elt))), stmt)
+                inner = [append]
+                for generator in reversed(node.generators):
+                    for condition in reversed(generator.ifs):
+                        inner = [_line(gast.If(test=rename.visit(condition), body=inner, orelse=[]), stmt)]
+                    inner = [_line(gast.For(target=rename.visit(generator.target),
+                                            iter=rename.visit(generator.iter), body=inner,
+                                            orelse=[], type_comment=None), stmt)]
+                before.extend(inner)
+                return make_name(result)
+
+        stmt = Hoist().visit(stmt)
+        return before + [stmt]
+
+    tree.body = _map_blocks(tree.body, hoist)
+    return tree
+
+
+class _Renamer(gast.NodeTransformer):
+    def __init__(self, renames):
+        self.renames = renames
+
+    def visit_Name(self, node):
+        if node.id in self.renames:
+            return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None,
+                             type_comment=None)
+        return node
+
+
+# -- for loops ----------------------------------------------------------------
+
+def desugar_for(tree, namer, local_names):
+    """Make every ``for`` loop iterate over ``range(...)``.
+
+    ``for v in xs`` becomes ``for i in range(loop_length(xs)): v = xs[i]``;
+    enumerate, zip and reversed become index arithmetic, so the reverse sweep
+    can walk the same indices backwards.
+    """
+    def rewrite(stmt):
+        if not isinstance(stmt, gast.For):
+            return [stmt]
+        iterator = stmt.iter
+        if _is_builtin_call(iterator, "range", local_names) and isinstance(stmt.target, gast.Name):
+            return [stmt]
+        before, reads = [], []
+        index = namer.fresh("i")
+
+        def sequence(node):
+            if isinstance(node, gast.Name):
+                return node
+            name = namer.fresh("seq")
+            before.append(_assign(name, node, stmt))
+            return make_name(name)
+
+        def length(seq):
+            return _call("loop_length", seq)
+
+        if _is_builtin_call(iterator, "enumerate", local_names) and not iterator.keywords \
+                and isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == 2:
+            seq = sequence(iterator.args[0])
+            count, item = stmt.target.elts
+            start = iterator.args[1] if len(iterator.args) > 1 else None
+            position = make_name(index) if start is None else gast.BinOp(
+                left=make_name(index), op=gast.Add(), right=start)
+            reads = [_assign(count, position, stmt), _assign(item, _subscript(seq, make_name(index)), stmt)]
+            bound = length(seq)
+            range_args = [bound]
+        elif _is_builtin_call(iterator, "zip", local_names) and not iterator.keywords:
+            seqs = [sequence(a) for a in iterator.args]
+            targets = stmt.target.elts if isinstance(stmt.target, gast.Tuple) else None
+            bound = _call("min", *[length(s) for s in seqs]) if len(seqs) > 1 else length(seqs[0])
+            range_args = [bound]
+            if targets is not None and len(targets) == len(seqs):
+                reads = [_assign(t, _subscript(s, make_name(index)), stmt) for t, s in zip(targets, seqs)]
+            else:
+                reads = [_assign(stmt.target, gast.Tuple(
+                    elts=[_subscript(s, make_name(index)) for s in seqs], ctx=gast.Load()), stmt)]
+        elif _is_builtin_call(iterator, "reversed", local_names) and len(iterator.args) == 1:
+            seq = sequence(iterator.args[0])
+            range_args = [gast.BinOp(left=length(seq), op=gast.Sub(), right=_constant(1)),
+                          _constant(-1), _constant(-1)]
+            reads = [_assign(stmt.target, _subscript(seq, make_name(index)), stmt)]
+        elif _is_builtin_call(iterator, "range", local_names):
+            # for (a, b) in range(...) is an error at run time anyway; keep it honest
+            range_args = iterator.args
+            reads = [_assign(stmt.target, make_name(index), stmt)]
+        else:
+            seq = sequence(iterator)
+            range_args = [length(seq)]
+            reads = [_assign(stmt.target, _subscript(seq, make_name(index)), stmt)]
+        loop = _line(gast.For(target=make_name(index, gast.Store()),
+                              iter=_call("range", *range_args), body=reads + stmt.body,
+                              orelse=stmt.orelse, type_comment=None), stmt)
+        return before + [loop]
+
+    tree.body = _map_blocks(tree.body, rewrite)
+    return tree
+
+
+# -- while loops --------------------------------------------------------------
+
+def desugar_while(tree, namer):
+    """``while t: body`` -> ``while True: cond = t; if cond: body else: break``.
+
+    The test is evaluated once per iteration like in Python, and the loop's
+    exit becomes a ``break`` in tail position, like any other.
+    """
+    def rewrite(stmt):
+        if not isinstance(stmt, gast.While):
+            return [stmt]
+        if isinstance(stmt.test, gast.Constant) and stmt.test.value is True:
+            return [stmt]
+        cond = namer.fresh("cond")
+        loop = _line(gast.While(test=_constant(True), body=[
+            _assign(cond, stmt.test, stmt),
+            _line(gast.If(test=make_name(cond), body=stmt.body,
+                          orelse=stmt.orelse + [_line(gast.Break(), stmt)]), stmt),
+        ], orelse=[]), stmt)
+        return [loop]
+
+    tree.body = _map_blocks(tree.body, rewrite)
+    return tree
+
+
+# -- conditional expressions --------------------------------------------------
+
+def desugar_conditionals(tree, namer):
+    """Hoist ``a if c else b`` and ``a and b`` / ``a or b`` into ``if`` statements.
+
+    Only the chosen operand is evaluated, as in Python.
+    """
+    def hoist(stmt):
+        before = []
+
+        class Hoist(gast.NodeTransformer):
+            def visit_IfExp(self, node):
+                self.generic_visit(node)
+                result = namer.fresh("choice")
+                before.append(_line(gast.If(test=node.test, body=[_assign(result, node.body, stmt)],
+                                            orelse=[_assign(result, node.orelse, stmt)]), stmt))
+                return make_name(result)
+
+            def visit_BoolOp(self, node):
+                self.generic_visit(node)
+                result = namer.fresh("either" if isinstance(node.op, gast.Or) else "both")
+                before.append(_assign(result, node.values[0], stmt))
+                for value in node.values[1:]:
+                    test = make_name(result)
+                    if isinstance(node.op, gast.Or):
+                        test = gast.UnaryOp(op=gast.Not(), operand=test)
+                    before.append(_line(gast.If(test=test, body=[_assign(result, value, stmt)],
+                                                orelse=[]), stmt))
+                return make_name(result)
+
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            # only the header belongs to this statement; bodies were done already
+            header = "test" if hasattr(stmt, "test") else "iter"
+            setattr(stmt, header, Hoist().visit(getattr(stmt, header)))
+        else:
+            stmt = Hoist().visit(stmt)
+        return before + [stmt]
+
+    tree.body = _map_blocks(tree.body, hoist)
+    return tree
+
+
+# -- tuple targets ------------------------------------------------------------
+
+def desugar_tuple_targets(tree, namer):
+    """``a, (b, c) = t`` -> ``a = t[0]; rest = t[1]; b = rest[0]; c = rest[1]``."""
+    def unpack(target, value, like):
+        if isinstance(target, (gast.Tuple, gast.List)):
+            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts) \
+                    and all(isinstance(e, (gast.Name, gast.Constant)) for e in value.elts) \
+                    and not ({e.id for e in value.elts if isinstance(e, gast.Name)}
+                             & {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}):
+                pairs = list(zip(target.elts, value.elts))
+                return [s for t, v in pairs for s in unpack(t, v, like)]
+            if not isinstance(value, gast.Name):
+                name = namer.fresh("packed")
+                head = [_assign(name, value, like)]
+                value = make_name(name)
+            else:
+                head = []
+            out = head
+            for i, element in enumerate(target.elts):
+                out += unpack(element, _subscript(make_name(value.id), _constant(i)), like)
+            return out
+        return [_assign(target, value, like)]
+
+    def rewrite(stmt):
+        if isinstance(stmt, gast.Assign):
+            if len(stmt.targets) > 1:       # a = b = value
+                name = namer.fresh("value")
+                out = [_assign(name, stmt.value, stmt)]
+                for target in stmt.targets:
+                    out += unpack(target, make_name(name), stmt)
+                return out
+            if isinstance(stmt.targets[0], (gast.Tuple, gast.List)):
+                return unpack(stmt.targets[0], stmt.value, stmt)
+        return [stmt]
+
+    tree.body = _map_blocks(tree.body, rewrite)
+    return tree
+
+
+# -- break, continue, return --------------------------------------------------
+
+class _Tailify:
+    """Rewrites blocks so that a jump only ever ends a block.
+
+    Statements after an ``if`` one of whose branches jumps move into the
+    branch(es) that fall through. Early returns store the value in a result
+    variable; inside loops they also set a flag and break.
+    """
+
+    def __init__(self, namer, result_name):
+        self.namer = namer
+        self.result = result_name
+        self.returning = None
+
+    def flag(self):
+        if self.returning is None:
+            self.returning = self.namer.fresh("returning")
+        return self.returning
+
+    def block(self, stmts, in_loop):
+        out = []
+        for i, stmt in enumerate(stmts):
+            rest = stmts[i + 1:]
+            if isinstance(stmt, gast.Break):
+                return out + [stmt], ALWAYS
+            if isinstance(stmt, gast.Continue):
+                return out, ALWAYS
+            if isinstance(stmt, gast.Raise):
+                return out + [stmt], ALWAYS
+            if isinstance(stmt, _Exit):
+                return out + [stmt], ALWAYS
+            if isinstance(stmt, gast.Return):
+                value = stmt.value if stmt.value is not None else _constant(None)
+                out.append(_assign(self.result, value, stmt))
+                if in_loop:
+                    out += [_assign(self.flag(), _constant(True), stmt), _line(gast.Break(), stmt)]
+                else:
+                    out.append(_line(_Exit(), stmt))
+                return out, ALWAYS
+            if isinstance(stmt, gast.If):
+                body, jumps_body = self.block(stmt.body, in_loop)
+                orelse, jumps_else = self.block(stmt.orelse, in_loop)
+                if (jumps_body or jumps_else) and rest:
+                    if jumps_body != ALWAYS:
+                        body, jumps_body = self.block(body + [clone(s) for s in rest], in_loop)
+                    if jumps_else != ALWAYS:
+                        orelse, jumps_else = self.block(orelse + [clone(s) for s in rest], in_loop)
+                    stmt.body, stmt.orelse = body or [_line(gast.Pass(), stmt)], orelse
+                    return out + [stmt], _combine(jumps_body, jumps_else)
+                stmt.body, stmt.orelse = body or [_line(gast.Pass(), stmt)], orelse
+                out.append(stmt)
+                if jumps_body or jumps_else:
+                    return out, _combine(jumps_body, jumps_else)
+                continue
+            if isinstance(stmt, (gast.For, gast.While)):
+                out.extend(self.loop(stmt))
+                if self.returning is not None and _sets(stmt, self.returning):
+                    # the loop may have returned: what follows runs only if it did not
+                    exit_ = gast.Break() if in_loop else _Exit()
+                    guard = _line(gast.If(test=make_name(self.returning), body=[_line(exit_, stmt)],
+                                          orelse=[]), stmt)
+                    more, jumps = self.block([guard] + rest, in_loop)
+                    return out + more, jumps
+                continue
+            out.append(stmt)
+        return out, NEVER
+
+    def loop(self, stmt):
+        before = []
+        if stmt.orelse:
+            if _breaks(stmt.body):
+                broke = self.namer.fresh("broke")
+                before.append(_assign(broke, _constant(False), stmt))
+                stmt.body = _flag_breaks(stmt.body, broke)
+                after = [_line(gast.If(test=gast.UnaryOp(op=gast.Not(), operand=make_name(broke)),
+                                       body=stmt.orelse, orelse=[]), stmt)]
+            else:
+                after = stmt.orelse
+            stmt.orelse = []
+        else:
+            after = []
+        stmt.body, _ = self.block(stmt.body, in_loop=True)
+        if not stmt.body:
+            stmt.body = [_line(gast.Pass(), stmt)]
+        return before + [stmt] + after
+
+
+def _combine(a, b):
+    if a == ALWAYS and b == ALWAYS:
+        return ALWAYS
+    return NEVER if a == NEVER and b == NEVER else MAYBE
+
+
+def _sets(node, name):
+    return any(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Store)
+               for n in gast.walk(node))
+
+
+def _breaks(stmts):
+    """Does a ``break`` in ``stmts`` leave this loop (not an inner one)?"""
+    for stmt in stmts:
+        if isinstance(stmt, gast.Break):
+            return True
+        if isinstance(stmt, gast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
+            return True
+    return False
+
+
+def _flag_breaks(stmts, flag):
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.Break):
+            out += [_assign(flag, _constant(True), stmt), stmt]
+            continue
+        if isinstance(stmt, gast.If):
+            stmt.body = _flag_breaks(stmt.body, flag)
+            stmt.orelse = _flag_breaks(stmt.orelse, flag)
+        out.append(stmt)
+    return out
+
+
+def tailify_jumps(tree, namer):
+    """Rewrite break/continue/return so each one ends its block.
+
+    The function ends in its only ``return``; early returns assign the result
+    variable (named after the function) first.
+    """
+    returns = [n for n in gast.walk(tree) if isinstance(n, gast.Return)]
+    simple = (len(returns) == 1 and tree.body and tree.body[-1] is returns[0])
+    if simple and not any(isinstance(n, (gast.Break, gast.Continue, gast.For, gast.While))
+                          for n in gast.walk(tree)):
+        return tree
+    result = namer.fresh(tree.name) if not simple else None
+    tailor = _Tailify(namer, result)
+    if simple:
+        body, _ = tailor.block(tree.body[:-1], in_loop=False)
+        tree.body = body + [tree.body[-1]]
+    else:
+        body, _ = tailor.block(tree.body, in_loop=False)
+        if not returns:
+            body.append(_assign(result, _constant(None), tree))
+        tree.body = body + [_line(gast.Return(value=make_name(result)), tree.body[-1] if tree.body else tree)]
+    if tailor.returning is not None:
+        tree.body.insert(0, _assign(tailor.returning, _constant(False), tree))
+    tree.body = _strip_exits(tree.body)
+    return tree
+
+
+def _strip_exits(stmts):
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, _Exit):
+            continue
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, _strip_exits(getattr(stmt, field)))
+        if isinstance(stmt, gast.If) and not stmt.body:
+            stmt.body = [_line(gast.Pass(), stmt)]
+        out.append(stmt)
+    return out

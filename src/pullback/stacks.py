@@ -1,0 +1,120 @@
+"""Stage 5b: save what the reverse sweep reads before the forward sweep overwrites it.
+
+The reverse transformer leaves a ``Restore`` marker wherever a variable
+assigned more than once gets its earlier value back. Here each marker whose
+variable the reverse sweep reads becomes a pop, and the forward statement
+that overwrote the value gets the matching push just before it; the other
+markers disappear. Stacks are plain lists named for what they hold
+(``x_stack``), so only values the adjoint reads are ever kept.
+"""
+import gast
+
+from .astutil import clone, loads, make_name
+from .reverse import Restore, index_value
+
+
+def _restores(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, Restore):
+            yield stmt
+        for field_name in ("body", "orelse"):
+            block = getattr(stmt, field_name, None)
+            if isinstance(block, list):
+                yield from _restores(block)
+
+
+def _reads(stmts):
+    names = set()
+    for stmt in stmts:
+        if not isinstance(stmt, Restore):
+            names.update(loads(stmt))
+    return names
+
+
+def _method(owner, method, *args):
+    return gast.Call(func=gast.Attribute(value=make_name(owner), attr=method, ctx=gast.Load()),
+                     args=list(args), keywords=[])
+
+
+def _line(node, like, sweep):
+    node.pb_line = getattr(like, "pb_line", None)
+    node.pb_sweep = sweep
+    return node
+
+
+def insert_stacks(sweeps, namer, runtime_name, params):
+    """Turn Restore markers into pops and pushes; return the stacks' names."""
+    restores = list(_restores(sweeps.reverse))
+    reads = _reads(sweeps.reverse) | {g.id for g in sweeps.gradients if isinstance(g, gast.Name)}
+    needed = []
+    changed = True
+    while changed:          # a restored element's index must itself be available
+        changed = False
+        for restore in restores:
+            if restore not in needed and restore.name in reads:
+                needed.append(restore)
+                if restore.index is not None:
+                    reads |= set(loads(restore.index))
+                changed = True
+    stacks = {}
+    pushes = {}
+    for restore in needed:
+        if restore.append:
+            continue
+        stack = stacks.setdefault(restore.name, namer.fresh(restore.name + "_stack"))
+        if restore.index is not None:
+            saved = gast.Call(func=make_name(runtime_name("copy_of")), args=[gast.Subscript(
+                value=make_name(restore.name), slice=clone(restore.index), ctx=gast.Load())],
+                keywords=[])
+        else:
+            saved = make_name(restore.name)
+        pushes[id(restore.site)] = _line(gast.Expr(value=_method(stack, "append", saved)),
+                                         restore.site, "forward")
+    sweeps.forward = _with_pushes(sweeps.forward, pushes)
+    sweeps.reverse = _with_pops(sweeps.reverse, set(map(id, needed)), stacks)
+    overwritten = [name for name in stacks if name not in params]
+    return stacks, overwritten
+
+
+def _with_pushes(stmts, pushes):
+    out = []
+    for stmt in stmts:
+        for field_name in ("body", "orelse"):
+            block = getattr(stmt, field_name, None)
+            if isinstance(block, list):
+                setattr(stmt, field_name, _with_pushes(block, pushes))
+        if id(stmt) in pushes:
+            out.append(pushes[id(stmt)])
+        out.append(stmt)
+    return out
+
+
+def _with_pops(stmts, needed, stacks):
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, Restore):
+            if id(stmt) not in needed:
+                continue
+            if stmt.append:
+                pop = gast.Expr(value=_method(stmt.name, "pop"))
+            elif stmt.index is not None:
+                pop = gast.Assign(targets=[gast.Subscript(value=make_name(stmt.name),
+                                                          slice=clone(stmt.index), ctx=gast.Store())],
+                                  value=_method(stacks[stmt.name], "pop"), type_comment=None)
+            else:
+                pop = gast.Assign(targets=[make_name(stmt.name, gast.Store())],
+                                  value=_method(stacks[stmt.name], "pop"), type_comment=None)
+            out.append(_line(pop, stmt.site, "reverse"))
+            continue
+        for field_name in ("body", "orelse"):
+            block = getattr(stmt, field_name, None)
+            if isinstance(block, list):
+                new = _with_pops(block, needed, stacks)
+                if field_name == "body" and not new:
+                    new = [gast.Pass()]
+                setattr(stmt, field_name, new)
+        out.append(stmt)
+    return out
+
+
+__all__ = ["insert_stacks", "index_value"]
