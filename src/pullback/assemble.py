@@ -29,6 +29,13 @@ def _function(name, params, body, doc):
         type_params=[])
 
 
+def _none(name):
+    stmt = gast.Assign(targets=[make_name(name, gast.Store())],
+                       value=gast.Constant(value=None, kind=None), type_comment=None)
+    stmt.pb_sweep = "forward"
+    return stmt
+
+
 def _tuple(nodes):
     return nodes[0] if len(nodes) == 1 else gast.Tuple(elts=list(nodes), ctx=gast.Load())
 
@@ -88,7 +95,11 @@ def vjp_functions(sweeps, forward_name, backward_name, params, doc_forward, doc_
             saved.append(name)
     backward.args.args += [_param(n) for n in saved]
     saved_tuple = gast.Tuple(elts=[make_name(n) for n in saved], ctx=gast.Load())
-    forward = _function(forward_name, params, list(sweeps.forward) + [
+    # A value saved from inside a branch may not exist on the path taken.
+    top_level = {n for s in sweeps.forward if not isinstance(s, (gast.If, gast.For, gast.While))
+                 for n in stores(s)} | set(params)
+    maybe_unset = [_none(n) for n in saved if n not in top_level]
+    forward = _function(forward_name, params, maybe_unset + list(sweeps.forward) + [
         _return(gast.Tuple(elts=[make_name(sweeps.output), saved_tuple], ctx=gast.Load()))],
         doc_forward)
     return [_cleaned(forward), backward], saved

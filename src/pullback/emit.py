@@ -82,8 +82,13 @@ def _import_lines(imports):
     return lines
 
 
-def emit_module(functions, imports, header_lines):
-    """Return the module text: header, imports, functions, checksum."""
+def emit_module(functions, imports, header_lines, links=None):
+    """Return the module text: header, imports, functions, checksum.
+
+    ``links`` records, for the derivatives of functions the user's function
+    calls, the chain of names that leads from it to them; loading the module
+    uses it to give each derivative the globals of the function it came from.
+    """
     head = "\n".join("# " + h for h in header_lines)
     import_lines = _import_lines(imports)
     parts = [head + ("\n" + "\n".join(import_lines) if import_lines else "")]
@@ -91,6 +96,10 @@ def emit_module(functions, imports, header_lines):
         tree = gast.gast_to_ast(gast.Module(body=[fn], type_ignores=[]))
         source = astor.to_source(tree, pretty_source="".join)  # no re-wrapping of long lines
         parts.append(_restore_comments(source).rstrip("\n"))
+    called = {name: path for name, path in (links or {}).items() if path}
+    if called:
+        parts.append("# Which of your functions each derivative above was made from:\n"
+                     f"__pullback_links__ = {called!r}")
     text = "\n\n\n".join(parts) + "\n"
     return with_checksum(text)
 

@@ -89,6 +89,68 @@ def check_supported(tree, location):
     return tree
 
 
+# Functions and methods whose result may share memory with their argument.
+_VIEWS = frozenset({"reshape", "ravel", "transpose", "squeeze", "asarray", "asanyarray",
+                    "expand_dims", "moveaxis", "swapaxes", "broadcast_to", "atleast_1d",
+                    "atleast_2d", "atleast_3d", "view", "diagonal", "flip", "real", "imag", "T"})
+
+
+def check_argument_mutation(tree, location):
+    """Refuse ``x[i] = v`` and ``xs.append(v)`` on an argument, or on a view of one.
+
+    Computing a gradient must never change the caller's arrays; work on a copy
+    made inside the function (``np.copy(x)``) instead.
+    """
+    params = set(parameter_names(tree))
+    shared = set(params)
+
+    def aliases(value):
+        if isinstance(value, gast.Name):
+            return value.id in shared
+        if isinstance(value, (gast.Subscript, gast.Attribute)):
+            base = value.value
+            return aliases(base) and (not isinstance(value, gast.Attribute) or value.attr in _VIEWS)
+        if isinstance(value, gast.Call):
+            func = value.func
+            name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "")
+            if name not in _VIEWS:
+                return False
+            if isinstance(func, gast.Attribute) and aliases(func.value):
+                return True     # x.reshape(...)
+            return bool(value.args) and aliases(value.args[0])
+        return False
+
+    assignments = [n for n in gast.walk(tree) if isinstance(n, gast.Assign)]
+    changed = True
+    while changed:
+        changed = False
+        for node in assignments:
+            for target in node.targets:
+                if isinstance(target, gast.Name) and target.id not in shared and aliases(node.value):
+                    shared.add(target.id)
+                    changed = True
+    for node in gast.walk(tree):
+        mutated = None
+        if isinstance(node, (gast.Assign, gast.AugAssign)):
+            targets = node.targets if isinstance(node, gast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
+                        and target.value.id in shared:
+                    mutated = target.value.id
+        elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and node.func.attr in ("append", "extend", "insert", "pop", "sort", "fill",
+                                       "resize", "remove", "clear", "reverse") \
+                and isinstance(node.func.value, gast.Name) and node.func.value.id in shared:
+            mutated = node.func.value.id
+        if mutated:
+            owner = mutated if mutated in params else f"{mutated}, which may share memory with an argument,"
+            raise refuse(UnsupportedSyntax, f"this changes {owner} in place; pullback never "
+                         f"modifies the caller's arrays", node, location,
+                         f"Work on a copy made inside the function: {mutated} = np.copy({mutated}) "
+                         f"(or list({mutated}) for a list).")
+    return tree
+
+
 def _check_target(target, node, location):
     if isinstance(target, gast.Name):
         return

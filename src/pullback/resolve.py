@@ -143,14 +143,13 @@ def resolve_operations(tree, parsed):
             return of_rule(adjoints[function], node, node.args, keywords)
         if _in(function, nondiff) or _in(function, OBSERVERS):
             return Operation("constant")
-        name = getattr(function, "__qualname__", None) or repr(function)
-        if inspect.isfunction(function):
-            what = (f"calls to other Python functions ({name}) are not differentiable yet")
-            advice = "Inline the helper's code into the function you differentiate for now."
-        else:
-            what = f"pullback has no derivative rule for {_describe(function)}"
-            advice = ("Call a function that has a rule (docs/coverage.md), or compute this "
-                      "value outside the differentiated function and pass it in.")
+        if inspect.isfunction(function) and not hasattr(function, "__pullback_derivative__"):
+            # Another Python function: differentiated too, into its own pair of functions.
+            return Operation("call", bound={"function": function, "node": node},
+                             sources=local_loads(node, local_names))
+        what = f"pullback has no derivative rule for {_describe(function)}"
+        advice = ("Call a function that has a rule (docs/coverage.md), or compute this "
+                  "value outside the differentiated function and pass it in.")
         return Operation("opaque", sources=local_loads(node, local_names),
                          refusal=refuse(NoDerivativeRule, what, node, location, advice))
 

@@ -5,10 +5,13 @@ the adjoint template of its rule with the user's names substituted. The first
 write to an adjoint defines it; later writes accumulate (``dx = dx + ...``).
 The result is a pair of sweeps that stage 6 assembles into functions.
 """
+import inspect
 from dataclasses import dataclass, field
 
 import gast
 
+from .errors import UnsupportedSyntax, refuse
+from .parsing import parameter_names
 from .cleanup import fold_constants_in
 from .astutil import clone, make_name
 
@@ -238,7 +241,10 @@ class ReverseBuilder:
     with explicit zeros.
     """
 
-    def __init__(self, operations, active, namer, aliases, imports, mutable, structured):
+    def __init__(self, operations, active, namer, aliases, imports, mutable, structured,
+                 request_vjp=None, location=None):
+        self.request_vjp = request_vjp  # (callee, call node, wrt) -> (forward, backward) names
+        self.location = location
         self.operations = operations
         self.active = active
         self.namer = namer
@@ -247,6 +253,14 @@ class ReverseBuilder:
         self.mutable = mutable          # names assigned more than once
         self.structured = structured    # names whose adjoint is indexed into (arrays, lists)
         self.expander = TemplateExpander(namer, active, aliases, imports, self.write)
+        self.site_counts = {}
+
+    def sweep(self, forward, defined, params):
+        """The reverse sweep of the whole forward sweep."""
+        self.site_counts = _count_stores(forward)
+        for name in params:         # a parameter is assigned by the call
+            self.site_counts[name] = self.site_counts.get(name, 0) + 1
+        return self.block(forward, defined)
 
     # -- helpers ---------------------------------------------------------------
     def runtime(self, name):
@@ -309,6 +323,12 @@ class ReverseBuilder:
         in_body, in_else = set(defined), set(defined)
         body = self.block(stmt.body, in_body)
         orelse = self.block(stmt.orelse, in_else)
+        # Variables that only this statement assigns are dead before it: their
+        # adjoints need not agree between the branches.
+        inside = _count_stores([stmt])
+        local = {self.namer.adjoint(n) for n, k in inside.items() if self.site_counts.get(n) == k}
+        in_body -= local
+        in_else -= local
         merged = in_body | in_else
         body += [self.zero(a, line) for a in sorted(merged - in_body)]
         orelse += [self.zero(a, line) for a in sorted(merged - in_else)]
@@ -352,8 +372,13 @@ class ReverseBuilder:
     def assignment(self, stmt, operation, defined, line):
         target = operation.target
         adjoint = self.namer.adjoint(target)
+        if operation.kind == "call" and target in self.active and adjoint in defined:
+            self.call_forward(stmt, operation)
         mutable = target in self.mutable
         restore = [Restore(target, stmt)] if mutable else []
+        saved = getattr(stmt, "pb_saved", None)
+        if saved is not None and mutable:
+            restore.append(Restore(saved, stmt))
         if target not in self.active or adjoint not in defined:
             if mutable:
                 defined.discard(adjoint)
@@ -406,6 +431,8 @@ class ReverseBuilder:
                               make_name(result_adjoint))
             defined.add(source)
             return [_assign(source, value, line)]
+        if kind == "call":
+            return self.call_reverse(operation, result_adjoint, defined, line)
         if kind == "pack":
             code = []
             for i, element in enumerate(operation.bound["elements"]):
@@ -416,6 +443,78 @@ class ReverseBuilder:
                     code.append(self.write(source, part, defined, line))
             return code
         return []
+
+    # -- calls into other Python functions -----------------------------------------
+    def call_forward(self, stmt, operation):
+        """``y = g(a, b)`` -> ``y, g_saved = g_forward(a, b)``: the callee's own
+        forward sweep, which also returns what its backward sweep needs."""
+        if getattr(stmt, "pb_saved", None) is not None:
+            return
+        callee, node = operation.bound["function"], operation.bound["node"]
+        arguments, wrt = self.bind_call(callee, node)
+        forward, backward = self.request_vjp(callee, node.func, wrt)
+        saved = self.namer.fresh(callee.__name__ + "_saved")
+        stmt.targets = [gast.Tuple(elts=[make_name(operation.target, gast.Store()),
+                                         make_name(saved, gast.Store())], ctx=gast.Store())]
+        stmt.value = gast.Call(func=make_name(forward), args=arguments, keywords=[])
+        stmt.pb_saved, stmt.pb_backward, stmt.pb_wrt = saved, backward, wrt
+        stmt.pb_arguments = arguments
+        operation.bound["statement"] = stmt
+        if operation.target in self.mutable:
+            self.mutable.add(saved)
+
+    def call_reverse(self, operation, result_adjoint, defined, line):
+        stmt = operation.bound["statement"]
+        backward = gast.Call(func=make_name(stmt.pb_backward), args=[
+            make_name(result_adjoint), gast.Starred(value=make_name(stmt.pb_saved), ctx=gast.Load())],
+            keywords=[])
+        receivers = [self.adjoint_of(stmt.pb_arguments[i]) for i in stmt.pb_wrt]
+        if len(receivers) == 1:
+            return [self.write(receivers[0], backward, defined, line)]
+        parts = self.namer.fresh("d" + operation.bound["function"].__name__ + "_args")
+        code = [_assign(parts, backward, line)]
+        for i, receiver in enumerate(receivers):
+            part = gast.Subscript(value=make_name(parts), slice=gast.Constant(value=i, kind=None),
+                                  ctx=gast.Load())
+            code.append(self.write(receiver, part, defined, line))
+        return code
+
+    def bind_call(self, callee, node):
+        """Every parameter's argument node, in the callee's order, and which
+        positions carry a derivative."""
+        signature = inspect.signature(callee)
+        positional = list(node.args)
+        keywords = {k.arg: k.value for k in node.keywords}
+        defaults = callee.__defaults__ or ()
+        ordered = [p for p in signature.parameters.values()
+                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        arguments = []
+        for parameter in signature.parameters.values():
+            if parameter.kind == parameter.VAR_POSITIONAL:
+                arguments.append(gast.Tuple(elts=positional, ctx=gast.Load()))
+                positional = []
+            elif parameter.kind == parameter.VAR_KEYWORD:
+                raise refuse(UnsupportedSyntax, f"calling {callee.__qualname__}, which takes "
+                             "**kwargs, is not differentiable", node, self.location,
+                             "Give the function named keyword parameters.")
+            elif positional and parameter.kind != parameter.KEYWORD_ONLY:
+                arguments.append(positional.pop(0))
+            elif parameter.name in keywords:
+                arguments.append(keywords.pop(parameter.name))
+            elif parameter.default is not parameter.empty:
+                arguments.append(_default(parameter, callee, node.func, ordered, defaults))
+            else:
+                raise refuse(UnsupportedSyntax, f"{callee.__qualname__}() is missing the argument "
+                             f"{parameter.name!r}", node, self.location, "Pass every argument.")
+        wrt = tuple(i for i, a in enumerate(arguments)
+                    if isinstance(a, gast.Name) and a.id in self.active)
+        for a in arguments:
+            if isinstance(a, gast.Tuple) and any(isinstance(e, gast.Name) and e.id in self.active
+                                                 for e in a.elts):
+                raise refuse(UnsupportedSyntax, f"differentiating through the *args of "
+                             f"{callee.__qualname__} is not supported", node, self.location,
+                             "Give the function named parameters for differentiated values.")
+        return arguments, wrt
 
     def setitem(self, stmt, operation, defined, line):
         """``y[i] = v``: v gets ``dy[i]``, which is then zero (v replaced it)."""
@@ -452,13 +551,42 @@ class ReverseBuilder:
         return code + [Restore(target, stmt, append=True)]
 
 
+_LITERALS = (int, float, bool, str, type(None))
+
+
+def _default(parameter, callee, func_node, ordered, defaults):
+    """A parameter's default as code: the literal, or the callee's own record of it."""
+    value = parameter.default
+    if isinstance(value, _LITERALS) or (isinstance(value, tuple)
+                                        and all(isinstance(v, _LITERALS) for v in value)):
+        if isinstance(value, tuple):
+            return gast.Tuple(elts=[gast.Constant(value=v, kind=None) for v in value], ctx=gast.Load())
+        return gast.Constant(value=value, kind=None)
+    if parameter.kind == parameter.KEYWORD_ONLY:
+        record, key = "__kwdefaults__", gast.Constant(value=parameter.name, kind=None)
+    else:
+        position = ordered.index(parameter) - (len(ordered) - len(defaults))
+        record, key = "__defaults__", gast.Constant(value=position, kind=None)
+    return gast.Subscript(value=gast.Attribute(value=clone(func_node), attr=record, ctx=gast.Load()),
+                          slice=key, ctx=gast.Load())
+
+
+def _count_stores(stmts):
+    counts = {}
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                counts[node.id] = counts.get(node.id, 0) + 1
+    return counts
+
+
 def _negate(test):
     if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
         return clone(test.operand)
     return gast.UnaryOp(op=gast.Not(), operand=clone(test))
 
 
-def reverse_sweeps(tree, operations, active, wrt, namer, aliases):
+def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=None, location=None):
     """Build the forward and reverse sweeps of ``tree`` (normalized)."""
     body = tree.body
     returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
@@ -472,9 +600,10 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases):
     structured = {op.bound["value"].id for op in operations.values()
                   if op.kind == "subscript" and isinstance(op.bound["value"], gast.Name)}
     structured |= {op.target for op in operations.values() if op.kind in ("pack", "setitem", "append")}
-    builder = ReverseBuilder(operations, active, namer, aliases, imports, mutable, structured)
+    builder = ReverseBuilder(operations, active, namer, aliases, imports, mutable, structured,
+                             request_vjp, location)
     defined = {seed} if output in active else set()
-    reverse = builder.block(forward, defined)
+    reverse = builder.sweep(forward, defined, parameter_names(tree))
     gradients = []
     for name in wrt:
         adjoint = namer.adjoint(name)

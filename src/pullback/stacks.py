@@ -68,8 +68,8 @@ def insert_stacks(sweeps, namer, runtime_name, params):
                 keywords=[])
         else:
             saved = make_name(restore.name)
-        pushes[id(restore.site)] = _line(gast.Expr(value=_method(stack, "append", saved)),
-                                         restore.site, "forward")
+        pushes.setdefault(id(restore.site), []).append(
+            _line(gast.Expr(value=_method(stack, "append", saved)), restore.site, "forward"))
     sweeps.forward = _with_pushes(sweeps.forward, pushes)
     sweeps.reverse = _with_pops(sweeps.reverse, set(map(id, needed)), stacks)
     overwritten = [name for name in stacks if name not in params]
@@ -83,8 +83,7 @@ def _with_pushes(stmts, pushes):
             block = getattr(stmt, field_name, None)
             if isinstance(block, list):
                 setattr(stmt, field_name, _with_pushes(block, pushes))
-        if id(stmt) in pushes:
-            out.append(pushes[id(stmt)])
+        out.extend(pushes.get(id(stmt), ()))
         out.append(stmt)
     return out
 
