@@ -178,7 +178,7 @@ def check_inplace_aliasing(tree, location):
     body = tree.body
     groups = {}                   # name -> set of names bound to the same object
     for i, stmt in enumerate(body):
-        if isinstance(stmt, gast.AugAssign):
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             target = stmt.target.id
             others = groups.get(target, {target}) - {target}
             read_later = {n.id for later in body[i + 1:] for n in gast.walk(later)
@@ -277,6 +277,10 @@ def _temp_base(node):
         return node.attr
     if isinstance(node, gast.Compare):
         return "cond"
+    if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
+        part = isinstance(node.slice, gast.Slice) or (
+            isinstance(node.slice, gast.Tuple) and any(isinstance(e, gast.Slice) for e in node.slice.elts))
+        return node.value.id + ("_part" if part else "_item")
     return "value"
 
 

@@ -18,7 +18,7 @@ import gast
 __all__ = ["adjoint", "nondifferentiable", "d", "Rule", "rule_table", "templates_fingerprint"]
 
 # The families of templates, one module each in templates/.
-FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products")
+FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "shape")
 
 
 class _AdjointMarker:

@@ -11,7 +11,7 @@ __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",
     "matmul_grad_rhs", "dot_grad_lhs", "dot_grad_rhs", "split_ties",
     "NonScalarOutput", "loop_length", "zeros_adjoint", "accumulate", "add_at",
-    "scatter", "take_at", "copy_of",
+    "scatter", "take_at", "copy_of", "unstack",
 ]
 
 
@@ -224,3 +224,21 @@ def take_at(total, x, index):
 def copy_of(value):
     """A copy of an array (or slice of one) about to be overwritten; numbers as they are."""
     return np.copy(value) if isinstance(value, np.ndarray) else value
+
+
+def unstack(g, items, axis=0):
+    """The gradient of a list (or tuple) of values from the gradient of what was
+    built from it: ``np.stack(items, axis)`` or ``np.array(items)`` (axis 0), or
+    ``sum(items)`` (``axis=None``: every item receives all of ``g``).
+
+    When ``items`` is an array rather than a list, its gradient is an array.
+    """
+    if axis is None:
+        if isinstance(items, (list, tuple)):
+            return [unbroadcast(g, item) for item in items]
+        return np.broadcast_to(g, np.shape(items))
+    if not isinstance(items, (list, tuple)):
+        return np.moveaxis(g, axis, 0) if axis else g
+    parts = np.moveaxis(np.asarray(g), axis, 0)
+    return [unstack(part, item, 0) if isinstance(item, (list, tuple)) else part
+            for part, item in zip(parts, items)]
