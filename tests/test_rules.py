@@ -34,6 +34,7 @@ import numpy as np
 import pytest
 
 import pullback
+from pullback.resolve import ATTRIBUTES, METHODS
 from pullback.rules import rule_table
 from reference import central_difference, import_module_from_text
 
@@ -352,6 +353,28 @@ SPEC = {
     # ---- products.py -----------------------------------------------------
     np.dot: binary("np.dot(a, b)", pairs=DOT_SHAPES, same_shape=(3, 3), names=("a", "b")),
     np.outer: binary("np.outer(a, b)", pairs=OUTER_SHAPES, same_shape=(3,), names=("a", "b")),
+    # ---- shape.py --------------------------------------------------------
+    np.reshape: Spec("np.reshape(a, (4, 3))", (Arg("a"),), (
+        Case(((3, 4),)), Case(((12,),)), Case(((3, 4),), expr="np.reshape(a, -1)"),
+        Case(((3, 4),), expr="a.reshape(2, 6)"), Case(((3, 4),), expr="a.reshape((6, 2))"))),
+    np.ravel: Spec("np.ravel(a)", (Arg("a"),), (Case(((3, 4),)), Case(((2, 3, 2),)),
+                                                  Case(((3, 4),), expr="a.ravel()"))),
+    np.squeeze: Spec("np.squeeze(a)", (Arg("a"),), (Case(((3, 1, 4),)),
+                                                      Case(((1, 3, 1),), expr="np.squeeze(a, axis=0)"))),
+    np.transpose: Spec("np.transpose(a)", (Arg("a"),), (
+        Case(((3, 4),)), Case(((2, 3, 4),)), Case(((2, 3, 4),), expr="np.transpose(a, (1, 2, 0))"),
+        Case(((3, 4),), expr="a.T"), Case(((2, 3, 4),), expr="a.transpose((2, 0, 1))"))),
+    np.copy: Spec("np.copy(a)", (Arg("a"),), (Case(((3, 4),)), Case(((3, 4),), expr="a.copy() * a"))),
+    np.stack: Spec("np.stack([a, b, a * b])", (Arg("a"), Arg("b")), (
+        Case(((3,), (3,))), Case(((2, 3), (2, 3)), expr="np.stack((a, b), axis=1)"),
+        Case(((2, 3), (2, 3)), expr="np.stack([a, b], -1)"))),
+    np.array: Spec("np.array([a, b * 2.0])", (Arg("a"), Arg("b")), (
+        Case(((3,), (3,))), Case((None, None)), Case(((2, 2), (2, 2))))),
+    np.asarray: Spec("np.asarray([a, b])", (Arg("a"), Arg("b")), (Case(((3,), (3,))),)),
+    builtins.sum: Spec("sum([a, b, a * b])", (Arg("a"), Arg("b")), (
+        Case(((3,), (3,))), Case((None, None)), Case(((3,), None)),
+        Case(((3, 2),), expr="sum(a)", args=(Arg("a"),)),
+        Case(((3,), (3,)), expr="sum([a, b], 1.0)"))),
 }
 
 
@@ -476,6 +499,14 @@ def _called(expr):
         return _AST_BINARY[type(node.op)], list(enumerate([node.left, node.right])), []
     if isinstance(node, ast.UnaryOp):
         return _AST_UNARY[type(node.op)], [(0, node.operand)], []
+    if isinstance(node, ast.Attribute):             # a.T
+        return ATTRIBUTES[node.attr], [(0, node.value)], []
+    if isinstance(node, ast.BinOp) is False and isinstance(node, ast.Call) \
+            and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+            and node.func.value.id not in _EVAL_NAMESPACE:     # a.reshape(...): a method
+        owner = node.func.value
+        return METHODS[node.func.attr], list(enumerate([owner] + node.args)), \
+            [(k.arg, k.value) for k in node.keywords]
     assert isinstance(node, ast.Call), expr
     function = eval(compile(ast.Expression(node.func), "<spec>", "eval"), dict(_EVAL_NAMESPACE))
     return function, list(enumerate(node.args)), [(k.arg, k.value) for k in node.keywords]
@@ -498,9 +529,9 @@ def test_specs_call_the_function_they_are_keyed_by():
             diff_names = {a.name for a in spec.arguments(case) if a.diff}
             if rule is None:
                 continue
-            operands = [(rule.params[i], n) for i, n in positional] + keywords
+            operands = [(rule.params[i], n) for i, n in positional if i < len(rule.params)] + keywords
             covered |= {param for param, n in operands
-                        if isinstance(n, ast.Name) and n.id in diff_names}
+                        if any(isinstance(m, ast.Name) and m.id in diff_names for m in ast.walk(n))}
         if rule is not None and not rule.differentiable <= covered:
             problems.append(f"{display_name(function)}: no case differentiates "
                             f"{sorted(rule.differentiable - covered)}")

@@ -156,7 +156,10 @@ def resolve_operations(tree, parsed):
     def of_method(node):
         owner, method = node.func.value, node.func.attr
         if method in METHODS and _in(METHODS[method], adjoints):
-            return of_rule(adjoints[METHODS[method]], node, [owner] + node.args,
+            args = node.args
+            if method in ("reshape", "transpose") and len(args) > 1:   # x.reshape(2, 3)
+                args = [gast.Tuple(elts=list(args), ctx=gast.Load())]
+            return of_rule(adjoints[METHODS[method]], node, [owner] + args,
                            {k.arg: k.value for k in node.keywords})
         if method in ("item", "astype") and isinstance(owner, gast.Name) and owner.id in local_names:
             return Operation("copy", sources=(owner.id,))   # the same number, another type
