@@ -364,7 +364,7 @@ SPEC = {
     np.transpose: Spec("np.transpose(a)", (Arg("a"),), (
         Case(((3, 4),)), Case(((2, 3, 4),)), Case(((2, 3, 4),), expr="np.transpose(a, (1, 2, 0))"),
         Case(((3, 4),), expr="a.T"), Case(((2, 3, 4),), expr="a.transpose((2, 0, 1))"))),
-    np.copy: Spec("np.copy(a)", (Arg("a"),), (Case(((3, 4),)), Case(((3, 4),), expr="a.copy() * a"))),
+    np.copy: Spec("np.copy(a)", (Arg("a"),), (Case(((3, 4),)), Case(((3, 4),), expr="a.copy()"))),
     np.stack: Spec("np.stack([a, b, a * b])", (Arg("a"), Arg("b")), (
         Case(((3,), (3,))), Case(((2, 3), (2, 3)), expr="np.stack((a, b), axis=1)"),
         Case(((2, 3), (2, 3)), expr="np.stack([a, b], -1)"))),
@@ -374,7 +374,8 @@ SPEC = {
     builtins.sum: Spec("sum([a, b, a * b])", (Arg("a"), Arg("b")), (
         Case(((3,), (3,))), Case((None, None)), Case(((3,), None)),
         Case(((3, 2),), expr="sum(a)", args=(Arg("a"),)),
-        Case(((3,), (3,)), expr="sum([a, b], 1.0)"))),
+        Case(((3,), (3,)), expr="sum([a, b], 1.0)"),
+        Case(((3,), (3,)), expr="sum([a, a * a], b)"))),
 }
 
 

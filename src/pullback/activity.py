@@ -61,7 +61,8 @@ def active_names(tree, operations, wrt, outputs):
     useful = useful_names(tree.body, operations, outputs)
     for operation in _operations(tree.body, operations):
         if operation.kind == "opaque" and varied.intersection(operation.sources) \
-                and (operation.target is None or operation.target in useful):
+                and (operation.target is None or operation.target in useful
+                     or operation.mutated in useful):
             raise operation.refusal
     return varied & useful
 

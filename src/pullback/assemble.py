@@ -74,11 +74,17 @@ def _cleaned(fn):
 def grad_function(sweeps, name, params, wrt, with_value, doc, imports, seed_function):
     """One function running both sweeps; returns the gradients (and the value)."""
     body = list(sweeps.forward)
+    value = sweeps.output
+    if with_value and sweeps.value_name:
+        keep = gast.Assign(targets=[make_name(sweeps.value_name, gast.Store())],
+                           value=make_name(value), type_comment=None)
+        keep.pb_sweep, value = "forward", sweeps.value_name
+        body.append(keep)
     if sweeps.output is not None:
         body.append(_seed_statement(sweeps, imports, seed_function))
     body += sweeps.reverse
     gradients = _tuple(sweeps.gradients)
-    result = gast.Tuple(elts=[make_name(sweeps.output), gradients], ctx=gast.Load()) if with_value else gradients
+    result = gast.Tuple(elts=[make_name(value), gradients], ctx=gast.Load()) if with_value else gradients
     body.append(_return(result))
     return [_cleaned(_function(name, params, body, doc))]
 

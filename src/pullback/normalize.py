@@ -95,60 +95,104 @@ _VIEWS = frozenset({"reshape", "ravel", "transpose", "squeeze", "asarray", "asan
                     "atleast_2d", "atleast_3d", "view", "diagonal", "flip", "real", "imag", "T"})
 
 
-def check_argument_mutation(tree, location):
-    """Refuse ``x[i] = v`` and ``xs.append(v)`` on an argument, or on a view of one.
+# Methods that change their array or list in place.
+MUTATING_METHODS = frozenset({"append", "extend", "insert", "pop", "sort", "fill", "resize",
+                              "remove", "clear", "reverse", "put", "itemset", "partition",
+                              "setfield", "byteswap"})
 
-    Computing a gradient must never change the caller's arrays; work on a copy
-    made inside the function (``np.copy(x)``) instead.
-    """
-    params = set(parameter_names(tree))
-    shared = set(params)
 
-    def aliases(value):
+def _sharing_groups(tree):
+    """Names that may refer to the same object: copies (``y = x``) and views
+    (``y = x[1:]``, ``x.T``, ``x.reshape(...)``) are grouped together."""
+    parent = {}
+
+    def find(name):
+        while parent.get(name, name) != name:
+            name = parent[name]
+        return name
+
+    def shares(value):
         if isinstance(value, gast.Name):
-            return value.id in shared
-        if isinstance(value, (gast.Subscript, gast.Attribute)):
-            base = value.value
-            return aliases(base) and (not isinstance(value, gast.Attribute) or value.attr in _VIEWS)
+            return value.id
+        if isinstance(value, gast.Subscript):
+            return shares(value.value)
+        if isinstance(value, gast.Attribute):
+            return shares(value.value) if value.attr in _VIEWS else None
         if isinstance(value, gast.Call):
             func = value.func
             name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "")
             if name not in _VIEWS:
-                return False
-            if isinstance(func, gast.Attribute) and aliases(func.value):
-                return True     # x.reshape(...)
-            return bool(value.args) and aliases(value.args[0])
-        return False
+                return None
+            if isinstance(func, gast.Attribute) and shares(func.value):
+                return shares(func.value)          # x.reshape(...)
+            return shares(value.args[0]) if value.args else None
+        return None
 
-    assignments = [n for n in gast.walk(tree) if isinstance(n, gast.Assign)]
-    changed = True
-    while changed:
-        changed = False
-        for node in assignments:
-            for target in node.targets:
-                if isinstance(target, gast.Name) and target.id not in shared and aliases(node.value):
-                    shared.add(target.id)
-                    changed = True
     for node in gast.walk(tree):
+        if isinstance(node, gast.Assign):
+            source = shares(node.value)
+            for target in node.targets:
+                if isinstance(target, gast.Name) and source is not None:
+                    parent[find(target.id)] = find(source)
+    return find
+
+
+def check_aliasing(tree, location):
+    """Refuse in-place changes whose effect on another name pullback would miss.
+
+    - ``x[i] = v``, ``xs.append(v)``, ``x.sort()`` on an argument or on a copy
+      or view of one: computing a gradient must never change the caller's data;
+    - ``y += 1`` where ``y`` may share memory with a name read afterwards: for
+      an array this changes both, which ``y = y + 1`` would not.
+
+    Runs after the control-flow passes, so loop variables and tuple targets
+    are plain assignments; the grouping is flow-insensitive (conservative).
+    """
+    find = _sharing_groups(tree)
+    params = set(parameter_names(tree))
+    argument_groups = {find(p) for p in params}
+    statements = list(_all_statements(tree.body))
+    for position, node in enumerate(statements):
         mutated = None
         if isinstance(node, (gast.Assign, gast.AugAssign)):
             targets = node.targets if isinstance(node, gast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
-                        and target.value.id in shared:
+                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
                     mutated = target.value.id
-        elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
-                and node.func.attr in ("append", "extend", "insert", "pop", "sort", "fill",
-                                       "resize", "remove", "clear", "reverse") \
-                and isinstance(node.func.value, gast.Name) and node.func.value.id in shared:
-            mutated = node.func.value.id
-        if mutated:
-            owner = mutated if mutated in params else f"{mutated}, which may share memory with an argument,"
+        for call in gast.walk(node):
+            if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+                    and call.func.attr in MUTATING_METHODS and isinstance(call.func.value, gast.Name):
+                if find(call.func.value.id) in argument_groups:
+                    mutated = call.func.value.id
+        if mutated and find(mutated) in argument_groups:
+            owner = mutated if mutated in params else \
+                f"{mutated}, which may share memory with an argument,"
             raise refuse(UnsupportedSyntax, f"this changes {owner} in place; pullback never "
                          f"modifies the caller's arrays", node, location,
                          f"Work on a copy made inside the function: {mutated} = np.copy({mutated}) "
                          f"(or list({mutated}) for a list).")
+        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+            target = node.target.id
+            group = find(target)
+            later = {n.id for s in statements[position + 1:] for n in gast.walk(s)
+                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+            shared = sorted(n for n in later if n != target and find(n) == group)
+            if shared:
+                raise refuse(UnsupportedSyntax,
+                             f"in-place update of {target!r}, which may be the same array as "
+                             f"{shared[0]!r}", node, location,
+                             f"Write {target} = {target} {_OP_SYMBOLS[type(node.op)]} ... to make "
+                             f"a new value, leaving {shared[0]} unchanged.")
     return tree
+
+
+def _all_statements(stmts):
+    for stmt in stmts:
+        yield stmt
+        for field_name in ("body", "orelse"):
+            block = getattr(stmt, field_name, None)
+            if isinstance(block, list):
+                yield from _all_statements(block)
 
 
 def _check_target(target, node, location):
@@ -167,42 +211,6 @@ def _check_target(target, node, location):
     what = type(target).__name__.lower()
     raise refuse(UnsupportedSyntax, f"assignment to a {what} target is not differentiable",
                  node, location, "Assign to a plain name, or to a subscript of a named array.")
-
-
-def check_inplace_aliasing(tree, location):
-    """Refuse ``y = x; y += 1`` when ``x`` is read afterwards.
-
-    For an array, ``y += 1`` changes ``x`` too; desugaring it to
-    ``y = y + 1`` would not. The types are unknown here, so refuse.
-    """
-    body = tree.body
-    groups = {}                   # name -> set of names bound to the same object
-    for i, stmt in enumerate(body):
-        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
-            target = stmt.target.id
-            others = groups.get(target, {target}) - {target}
-            read_later = {n.id for later in body[i + 1:] for n in gast.walk(later)
-                          if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-            shared = sorted(others & read_later)
-            if shared:
-                raise refuse(UnsupportedSyntax,
-                             f"in-place update of {target!r}, which may be the same array as "
-                             f"{shared[0]!r}", stmt, location,
-                             f"Write {target} = {target} {_OP_SYMBOLS[type(stmt.op)]} ... to make "
-                             f"a new value, leaving {shared[0]} unchanged.")
-        if isinstance(stmt, (gast.Assign, gast.AugAssign)):
-            target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
-            if not isinstance(target, gast.Name):
-                continue
-            for members in groups.values():
-                members.discard(target.id)
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name):
-                group = groups.setdefault(stmt.value.id, {stmt.value.id})
-                group.add(target.id)
-                groups[target.id] = group
-            else:
-                groups[target.id] = {target.id}
-    return tree
 
 
 _OP_SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",

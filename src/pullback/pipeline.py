@@ -23,8 +23,7 @@ from .assemble import grad_function, vjp_functions
 from .emit import annotate, emit_module
 from .errors import InvalidArgument, UnsupportedSyntax, refuse
 from .naming import Namer
-from .normalize import (check_argument_mutation, check_inplace_aliasing, check_supported,
-                        desugar_augassign,
+from .normalize import (check_aliasing, check_supported, desugar_augassign,
                         ssa_rename, to_anf)
 from .control import (desugar_comprehensions, desugar_conditionals, desugar_for, desugar_tuple_targets,
                       desugar_while, tailify_jumps)
@@ -160,8 +159,6 @@ def transform(function, wrt, mode, program, path, names=None):
     """Stages 1-7 for one user function; ``wrt`` indexes all its parameters."""
     parsed = parse_function(function)                                   # 1 parse
     check_supported(parsed.tree, parsed.location)                       # 2 normalize
-    check_inplace_aliasing(parsed.tree, parsed.location)
-    check_argument_mutation(parsed.tree, parsed.location)
     if not any(isinstance(n, gast.Return) and n.value is not None for n in gast.walk(parsed.tree)):
         raise refuse(UnsupportedSyntax, f"{parsed.name} returns no value to differentiate",
                      parsed.tree, parsed.location, "Return the value whose derivative you want.")
@@ -223,6 +220,8 @@ def save_overwritten_values(sweeps, namer, aliases, params):
         return alias
 
     stacks, overwritten = insert_stacks(sweeps, namer, runtime_name, params)
+    if sweeps.output in stacks:     # the reverse sweep gives the output its old values back
+        sweeps.value_name = namer.fresh(sweeps.output + "_value")
     preamble = []
     for name in overwritten:    # the first push may come before the first assignment
         preamble.append(gast.Assign(targets=[make_name(name, gast.Store())],
@@ -244,6 +243,7 @@ def normalize(parsed, namer):
     tree = tailify_jumps(tree, namer)
     tree = desugar_conditionals(tree, namer)
     tree = desugar_tuple_targets(tree, namer)
+    tree = check_aliasing(tree, parsed.location)
     tree = desugar_augassign(tree)
     local = frozenset(assigned_names(tree))
     return ssa_rename(to_anf(tree, namer, local), namer)

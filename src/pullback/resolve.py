@@ -12,7 +12,7 @@ import gast
 import numpy as np
 
 from .errors import NoDerivativeRule, UnsupportedSyntax, refuse
-from .normalize import is_static_reference
+from .normalize import MUTATING_METHODS, is_static_reference
 from .rules import BINARY_OPERATORS, UNARY_OPERATORS, rule_table
 
 # Attributes of an array that are plain data: no derivative flows through them.
@@ -43,6 +43,7 @@ class Operation:
     sources: tuple = ()         # operand names a derivative flows from
     refusal: Exception = None
     target: str = None          # the name the statement defines or mutates
+    mutated: str = None         # an array or list an opaque method changes in place
 
 
 def local_loads(node, local_names):
@@ -163,9 +164,11 @@ def resolve_operations(tree, parsed):
                            {k.arg: k.value for k in node.keywords})
         if method in ("item", "astype") and isinstance(owner, gast.Name) and owner.id in local_names:
             return Operation("copy", sources=(owner.id,))   # the same number, another type
-        return Operation("opaque", sources=local_loads(node, local_names), refusal=refuse(
-            UnsupportedSyntax, f"the method .{method}() is not differentiable", node, location,
-            "Use a NumPy function with a rule instead (docs/coverage.md)."))
+        mutated = owner.id if method in MUTATING_METHODS and isinstance(owner, gast.Name) else None
+        return Operation("opaque", sources=local_loads(node, local_names), mutated=mutated,
+                         refusal=refuse(UnsupportedSyntax, f"the method .{method}() is not "
+                                        "differentiable", node, location,
+                                        "Use a NumPy function with a rule instead (docs/coverage.md)."))
 
     def of_statement(stmt):
         if isinstance(stmt, gast.Assign):

@@ -27,6 +27,7 @@ class Sweeps:
     seed: str                       # name of that value's adjoint
     gradients: list                 # one expression node per wrt parameter
     imports: dict = field(default_factory=dict)   # name in generated code -> object
+    value_name: str = None          # the output's value kept before the reverse sweep restores it
 
 
 def _stmt(node, line, sweep):
@@ -542,12 +543,15 @@ class ReverseBuilder:
         adjoint = self.namer.adjoint(target)
         code = []
         if target in self.active and adjoint in defined:
-            popped = _call(gast.Attribute(value=make_name(adjoint), attr="pop", ctx=gast.Load()))
+            part = self.namer.fresh("d" + target + "_last")
+            code.append(_stmt(gast.Assign(
+                targets=[gast.Tuple(elts=[make_name(adjoint, gast.Store()), make_name(part, gast.Store())],
+                                    ctx=gast.Store())],
+                value=_call(self.runtime("pop_last"), make_name(adjoint)), type_comment=None),
+                line, "reverse"))
             source = self.adjoint_of(operation.bound["value"])
             if source:
-                code.append(self.write(source, popped, defined, line))
-            else:
-                code.append(_stmt(gast.Expr(value=popped), line, "reverse"))
+                code.append(self.write(source, make_name(part), defined, line))
         return code + [Restore(target, stmt, append=True)]
 
 

@@ -11,7 +11,7 @@ __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",
     "matmul_grad_rhs", "dot_grad_lhs", "dot_grad_rhs", "split_ties",
     "NonScalarOutput", "loop_length", "zeros_adjoint", "accumulate", "add_at",
-    "scatter", "take_at", "copy_of", "unstack",
+    "scatter", "take_at", "copy_of", "unstack", "pop_last",
 ]
 
 
@@ -242,3 +242,12 @@ def unstack(g, items, axis=0):
     parts = np.moveaxis(np.asarray(g), axis, 0)
     return [unstack(part, item, 0) if isinstance(item, (list, tuple)) else part
             for part, item in zip(parts, items)]
+
+
+def pop_last(total):
+    """For ``items.append(v)``: (the gradient of the list before the append,
+    the gradient of v). A list's gradient may come back as an array when NumPy
+    used the list as one (``np.sum(items)``)."""
+    if isinstance(total, list):
+        return total, total.pop()
+    return total[:-1], total[-1]
