@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from .errors import InvalidArgument
+from .parsing import function_name
 from .pipeline import check_wrt, derive
 
 
@@ -31,7 +32,7 @@ class Derivative:
         self._names = list(self._signature.parameters)
         self.__module__ = getattr(function, "__module__", None)
         prefix = {"grad": "d", "value_and_grad": "value_and_d", "vjp": "vjp_"}[mode]
-        self.__name__ = prefix + getattr(function, "__name__", "f")
+        self.__name__ = prefix + function_name(function)
         self.__qualname__ = self.__name__
         self.__doc__ = f"{'Value and gradient' if mode == 'value_and_grad' else 'Gradient'} of " \
                        f"{function.__qualname__} with respect to argument(s) {self._indices}."
@@ -183,7 +184,7 @@ def vjp(function, *args, wrt=None):
         return tuple(fit_gradient(g, values[i], values + [cotangent])
                      for g, i in zip(gradients, derivative._indices))
 
-    back.__name__ = f"vjp_back_{function.__name__}"
+    back.__name__ = f"vjp_back_{function_name(function)}"
     return value, back
 
 
@@ -227,7 +228,7 @@ def jacobian(function, wrt=0):
             for row, i in zip(rows, derivative._indices))
         return jacobians[0] if derivative._single else jacobians
 
-    jacobian_of.__name__ = f"jacobian_{getattr(function, '__name__', 'f')}"
+    jacobian_of.__name__ = f"jacobian_{function_name(function)}"
     jacobian_of.__doc__ = f"Jacobian of {function.__qualname__} w.r.t. argument(s) {derivative._indices}."
     return jacobian_of
 

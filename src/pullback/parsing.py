@@ -6,7 +6,7 @@ from its globals and closure (so calls can be resolved to rules).
 """
 import builtins
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
@@ -21,6 +21,7 @@ class ParsedFunction:
     source: str            # the dedented source text that was parsed
     location: Location
     local_names: frozenset  # parameters and every name the body assigns
+    statics: dict = field(default_factory=dict)   # parameters bound to a known function
 
     @property
     def name(self):
@@ -28,6 +29,8 @@ class ParsedFunction:
 
     def free_value(self, name):
         """The value of a non-local name as the function sees it now."""
+        if name in self.statics:
+            return self.statics[name]
         return lookup_free(self.function, name)
 
     def is_free(self, name):
@@ -48,6 +51,12 @@ def lookup_free(function, name):
     if hasattr(builtins, name):
         return getattr(builtins, name)
     raise NameError(f"name {name!r} is not defined")
+
+
+def function_name(function):
+    """A name usable in generated code and file names (``lambda`` for a lambda)."""
+    name = getattr(function, "__name__", "function")
+    return "lambda" if name == "<lambda>" else name
 
 
 def parse_function(function):
@@ -74,10 +83,10 @@ def parse_function(function):
     raw = "".join(lines)
     location = Location(filename, first_line, function.__name__)
     if function.__name__ == "<lambda>":
-        raise UnsupportedSyntax(
-            f'lambda functions are not differentiable yet\n  File "{filename}", line '
-            f"{first_line}\nDefine the function with def.")
-    tree = _parse_block(raw, function, location)
+        tree = _lambda_as_def(raw, function, location)
+        location.function_name = tree.name
+    else:
+        tree = _parse_block(raw, function, location)
     if isinstance(tree, gast.AsyncFunctionDef):
         raise refuse(UnsupportedSyntax, "'async def' functions are not differentiable",
                      tree, location,
@@ -85,6 +94,56 @@ def parse_function(function):
     # Decorators (including @pullback.grad itself) are not part of the math.
     tree.decorator_list = []
     return ParsedFunction(function, tree, raw, location, frozenset(assigned_names(tree)))
+
+
+def _lambda_as_def(raw, function, location):
+    """``square = lambda x: x * x`` as ``def square(x): return x * x``.
+
+    The lambda is found in the lines inspect gives for it: the one lambda
+    there whose parameters are the function's.
+    """
+    code = function.__code__
+    names = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    module = None
+    stripped = raw.strip()
+    start = stripped.find("lambda")
+    # The lines may hold only part of a larger expression: try the whole, then
+    # the lambda cut short before each closing bracket or comma from the end.
+    cuts = [stripped[start:end] for end in range(len(stripped), start, -1)
+            if start >= 0 and (end == len(stripped) or stripped[end] in "),]}")][:60]
+    for text in [raw, stripped] + cuts:
+        try:
+            module = gast.parse("if 1:\n" + text if text[:1] in (" ", "\t") else text)
+            break
+        except SyntaxError:
+            continue
+    if module is None:
+        raise SourceUnavailable(f'cannot parse the line that defines this lambda\n  File '
+                                f'"{location.filename}", line {location.first_line}\n'
+                                f"Define the function with def.")
+    found = []
+    for node in gast.walk(module):
+        if isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda) \
+                and isinstance(node.targets[0], gast.Name):
+            node.value.pb_name = node.targets[0].id
+        if isinstance(node, gast.Lambda):
+            args = node.args
+            params = [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
+            if params == names:
+                found.append(node)
+    if len(found) != 1:
+        raise UnsupportedSyntax(
+            f"cannot tell which lambda on this line is being differentiated\n"
+            f'  File "{location.filename}", line {location.first_line}\n'
+            f"Define the function with def, or put the lambda on a line of its own.")
+    node = found[0]
+    body = gast.Return(value=node.body)
+    gast.copy_location(body, node.body)
+    tree = gast.FunctionDef(name=getattr(node, "pb_name", "lambda_function"), args=node.args,
+                            body=[body], decorator_list=[], returns=None, type_comment=None,
+                            type_params=[])
+    gast.copy_location(tree, node)
+    return tree
 
 
 def _parse_block(raw, function, location):

@@ -453,8 +453,14 @@ class ReverseBuilder:
             return
         callee, node = operation.bound["function"], operation.bound["node"]
         arguments, wrt = self.bind_call(callee, node)
-        forward, backward = self.request_vjp(callee, node.func, wrt)
-        saved = self.namer.fresh(callee.__name__ + "_saved")
+        names = [p.name for p in inspect.signature(callee).parameters.values()]
+        functions = {}
+        for name, argument in zip(names, arguments):
+            known = self.static_argument(argument)
+            if known is not None:
+                functions[name] = known
+        forward, backward = self.request_vjp(callee, node.func, wrt, functions)
+        saved = self.namer.fresh(_callee_name(node.func) + "_saved")
         stmt.targets = [gast.Tuple(elts=[make_name(operation.target, gast.Store()),
                                          make_name(saved, gast.Store())], ctx=gast.Store())]
         stmt.value = gast.Call(func=make_name(forward), args=arguments, keywords=[])
@@ -472,7 +478,7 @@ class ReverseBuilder:
         receivers = [self.adjoint_of(stmt.pb_arguments[i]) for i in stmt.pb_wrt]
         if len(receivers) == 1:
             return [self.write(receivers[0], backward, defined, line)]
-        parts = self.namer.fresh("d" + operation.bound["function"].__name__ + "_args")
+        parts = self.namer.fresh("d" + _callee_name(operation.bound["node"].func) + "_args")
         code = [_assign(parts, backward, line)]
         for i, receiver in enumerate(receivers):
             part = gast.Subscript(value=make_name(parts), slice=gast.Constant(value=i, kind=None),
@@ -555,6 +561,11 @@ class ReverseBuilder:
         return code + [Restore(target, stmt, append=True)]
 
 
+def _callee_name(func_node):
+    """How the call site names its callee: ``helpers.g`` -> ``g``."""
+    return func_node.attr if isinstance(func_node, gast.Attribute) else getattr(func_node, "id", "f")
+
+
 _LITERALS = (int, float, bool, str, type(None))
 
 
@@ -590,7 +601,8 @@ def _negate(test):
     return gast.UnaryOp(op=gast.Not(), operand=clone(test))
 
 
-def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=None, location=None):
+def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=None, location=None,
+                   static_argument=None):
     """Build the forward and reverse sweeps of ``tree`` (normalized)."""
     body = tree.body
     returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
@@ -606,6 +618,7 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
     structured |= {op.target for op in operations.values() if op.kind in ("pack", "setitem", "append")}
     builder = ReverseBuilder(operations, active, namer, aliases, imports, mutable, structured,
                              request_vjp, location)
+    builder.static_argument = static_argument or (lambda node: None)
     defined = {seed} if output in active else set()
     reverse = builder.sweep(forward, defined, parameter_names(tree))
     gradients = []
