@@ -494,7 +494,7 @@ def while_else_with_break(x):
     s = x
     while s < 50.0:
         s = s * 2.0
-        if s > 1000.0:
+        if s > 80.0:
             break
     else:
         s = s - x
@@ -1063,7 +1063,7 @@ CASES = [
     (newton_solve_cubic, [scal(0.5, 3.0)], (0,)),
     (while_true_break, [const(0.3)], (0,)),
     (while_else_with_break, [const(0.7)], (0,)),
-    (while_else_with_break, [const(70.0)], (0,)),
+    (while_else_with_break, [const(30.0)], (0,)),
     # break / continue / return in loops
     (break_on_threshold, [const(0.8), fixed_array([0.5, 0.7, 0.9, 1.1, 1.3])], (0, 1)),
     (continue_even, [scal(0.5, 1.2)], (0,)),
@@ -1075,7 +1075,7 @@ CASES = [
     (early_return_before_loop, [const(0.5), const(5)], (0,)),
     (nested_break, [arr(4)], (0,)),
     (triple_nested_break, [arr(3)], (0,)),
-    (data_dependent_inner_break, [fixed_array([[0.5, 0.4, 0.3], [0.2, 0.1, 0.9], [0.1, 0.2, 0.3]])], (0,)),
+    (data_dependent_inner_break, [fixed_array([[0.5, 0.7, 0.3], [0.2, 0.1, 0.9], [0.1, 0.2, 0.3]])], (0,)),
     (for_else_found, [fixed_array([0.1, 0.9, 0.3]), const(0.5)], (0, 1)),
     (for_else_found, [fixed_array([0.1, 0.2, 0.3]), const(0.5)], (0, 1)),
     (for_else_not_found, [arr(4), scal()], (0, 1)),
@@ -1127,3 +1127,23 @@ CASES = [
 ]
 
 FUNCTIONS = sorted({case[0] for case in CASES}, key=lambda f: f.__name__)
+
+
+# =============================================================================
+# Loops whose trip count is an argument (the generated code must not grow with it)
+# =============================================================================
+
+def trip_count_for(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + math.sin(x * (i % 5 + 1)) / n
+    return s
+
+
+def trip_count_while(x, n):
+    y = x
+    i = 0
+    while i < n:
+        y = y * (1.0 + 1.0 / n)
+        i = i + 1
+    return y * y

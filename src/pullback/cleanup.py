@@ -90,6 +90,16 @@ class _Fold(gast.NodeTransformer):
             return node.values[values.index(result)] if isinstance(result, tuple) else _constant(result)
         return node
 
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, gast.Name) and node.func.id == "literal" and len(node.args) == 1:
+            # a template's question: was this argument a number in the user's code?
+            argument = node.args[0]
+            return _constant(isinstance(argument, gast.Constant)
+                             and isinstance(argument.value, (int, float))
+                             and not isinstance(argument.value, bool))
+        return node
+
     def visit_IfExp(self, node):
         self.generic_visit(node)
         if _is_literal(node.test):

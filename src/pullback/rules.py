@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import gast
 
-__all__ = ["adjoint", "nondifferentiable", "d", "Rule", "rule_table", "templates_fingerprint"]
+__all__ = ["adjoint", "nondifferentiable", "d", "literal", "Rule", "rule_table",
+           "templates_fingerprint"]
 
 # The families of templates, one module each in templates/.
 FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "shape")
@@ -31,6 +32,16 @@ class _AdjointMarker:
 
 
 d = _AdjointMarker()
+
+
+def literal(value):
+    """In a template: is this argument a number written in the user's code?
+
+    Decided when the template is expanded (``x * 2.0``: ``literal(y)`` is
+    True), so a rule can skip summing over broadcast axes that a plain
+    number cannot add.
+    """
+    raise RuntimeError("literal() only has meaning inside a pullback template")
 
 
 def adjoint(*functions):
@@ -112,7 +123,7 @@ def _parse_template(template):
             used.add(node.id)
     module_globals = template.__globals__
     needed = {n: module_globals[n] for n in used
-              if n in module_globals and n != "d" and n not in names}
+              if n in module_globals and n not in ("d", "literal") and n not in names}
     _, line = inspect.getsourcelines(template)
     filename = inspect.getsourcefile(template)
     return Rule(
