@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/stack_memory.py
 
 coverage: $(STAMP)
 	$(PY) -m pullback.coverage > docs/coverage.md
