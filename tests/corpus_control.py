@@ -945,6 +945,427 @@ def zero_trip_zip(x, y):
 
 
 # =============================================================================
+# Mixed: loops in branches, branches in loops, while in for, recursion,
+# element updates, generator expressions
+# =============================================================================
+
+def loop_inside_branch(x, n):
+    if x > 0.0:
+        s = 0.0
+        for i in range(n):
+            s = s + x ** (i + 1)
+    else:
+        s = x
+        for i in range(n):
+            s = math.sin(s)
+    return s
+
+
+def variable_defined_in_branch_used_later(x):
+    for i in range(3):
+        if i == 1:
+            t = x * 3.0
+    return t * x
+
+
+def while_inside_for(x):
+    total = 0.0
+    for v in x:
+        y = abs(v) + 1.0
+        while y > 0.3:
+            y = y * 0.6
+        total = total + y
+    return total
+
+
+def continue_in_while(x):
+    s = 0.0
+    i = 0
+    while i < 8:
+        i = i + 1
+        if i % 3 == 0:
+            continue
+        s = s + math.cos(x * i)
+    return s
+
+
+def return_inside_nested_loops(a, t):
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            if a[i, j] > t:
+                return a[i, j] * t + i + j
+    return np.sum(a) * t
+
+
+def argument_overwritten_in_loop(x, n):
+    for _ in range(n):
+        x = x * 0.5 + np.sin(x)
+    return np.sum(x)
+
+
+def break_inside_while_inside_for(x):
+    s = 0.0
+    for v in x:
+        k = 0
+        while True:
+            k = k + 1
+            s = s + v / k
+            if k >= 3:
+                break
+    return s
+
+
+def conditional_expression_in_loop(x):
+    s = 0.0
+    for v in x:
+        s = s + (v * v if v > 0 else 0.1 * v)
+    return s
+
+
+def pairs_from_list(x, y):
+    s = 0.0
+    for a, b in [(x, y), (y, x), (x, x)]:
+        s = s + a * b ** 2
+    return s
+
+
+def recursive_power(x, n):
+    if n == 0:
+        return 1.0
+    return x * recursive_power(x, n - 1)
+
+
+def recursive_sum_halves(x):
+    if len(x) == 1:
+        return x[0] ** 2
+    half = len(x) // 2
+    return recursive_sum_halves(x[:half]) * recursive_sum_halves(x[half:]) + x[0]
+
+
+def helper_step(h, x):
+    return np.tanh(0.5 * h + x)
+
+
+def calls_helper_in_loop(xs):
+    h = np.zeros(xs.shape[1])
+    for x in xs:
+        h = helper_step(h, x)
+    return np.sum(h)
+
+
+def prefix_products_setitem(x):
+    c = np.copy(x)
+    for i in range(1, len(c)):
+        c[i] = c[i] * c[i - 1]
+    return np.sum(c)
+
+
+def setitem_matrix(x):
+    m = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            m[i, j] = x[i] * x[j] + i
+    return np.sum(m @ m)
+
+
+def augmented_setitem(x):
+    c = np.zeros(len(x))
+    for i in range(len(x)):
+        c[i] += x[i] * 2.0
+        c[i] *= x[i]
+    return np.sum(c)
+
+
+def list_of_states(x):
+    hs = [x]
+    for t in range(4):
+        hs.append(np.tanh(hs[t] * 1.5 + 0.1))
+    return np.sum(hs[-1]) + np.sum(hs[2])
+
+
+def where_in_loop(x):
+    y = x
+    for _ in range(3):
+        y = np.where(y > 0.0, y * 0.9, y * 1.1) + 0.05
+    return np.sum(y * y)
+
+
+def columns_of_transpose(a):
+    s = 0.0
+    for col in a.T:
+        s = s + np.dot(col, col) * np.sum(col)
+    return s
+
+
+def sliding_window(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        w = x[i:i + 2]
+        s = s + w[0] * w[1]
+    return s
+
+
+def generator_sum(x):
+    return sum(v * v for v in x) + sum([math.sin(v) for v in x])
+
+
+def comprehension_with_condition(x):
+    squares = [v ** 2 for v in x if v > 0.0]
+    return sum(squares) + np.sum(x)
+
+
+def float_of_index(x):
+    s = 0.0
+    for i in range(4):
+        s = s + x * float(i) ** 2
+    return s
+
+
+def and_or_values(x, y):
+    a = x > 0 and x or y
+    b = not (y > 1.0) and y * 2.0
+    return a * y + b
+
+
+def max_of_three(a, b, c):
+    m = a
+    if b > m:
+        m = b
+    if c > m:
+        m = c
+    return m * (a + b + c)
+
+
+def sign_dependent_loop(x):
+    s = 0.0
+    for i in range(1, 6):
+        if x * i > 2.0:
+            s = s + x * i
+        elif x * i < -2.0:
+            s = s - x * i
+        else:
+            s = s + (x * i) ** 2
+    return s
+
+
+def nested_while(x):
+    total = 0.0
+    i = 0
+    while i < 3:
+        j = 0
+        y = x * (i + 1)
+        while j < i + 1:
+            y = y * 0.5 + 0.1
+            j = j + 1
+        total = total + y * y
+        i = i + 1
+    return total
+
+
+def many_exits(x, v):
+    acc = 0.0
+    for i in range(len(v)):
+        if v[i] < -0.9:
+            continue
+        acc = acc + x * v[i]
+        if acc > 3.0:
+            return acc * 2.0
+        elif acc < -3.0:
+            break
+    else:
+        return acc + x
+    return acc - x
+
+
+def for_else_continue(x):
+    s = 0.0
+    for i in range(6):
+        if i == 2:
+            continue
+        s = s + x * i
+    else:
+        s = s * x
+    return s
+
+
+def range_from_value(x):
+    s = 0.0
+    for i in range(int(x * 3.0)):
+        s = s + x / (i + 1.0)
+    return s
+
+
+def matrix_rows_update(a):
+    b = np.copy(a)
+    for i in range(1, b.shape[0]):
+        b[i] = b[i] - 0.5 * b[i - 1]
+    return np.sum(b ** 2)
+
+
+def loop_over_scaled_copy(x):
+    xs = x * 2.0
+    total = 0.0
+    for v in xs:
+        total = total + math.exp(-v * v)
+    return total
+
+
+def gram_schmidt_like(a):
+    q0 = a[0] / np.sqrt(np.sum(a[0] ** 2))
+    basis = [q0]
+    for k in range(1, a.shape[0]):
+        v = a[k]
+        for q in basis:
+            v = v - np.dot(q, v) * q
+        basis.append(v / np.sqrt(np.sum(v * v)))
+    out = 0.0
+    for i, q in enumerate(basis):
+        out = out + (i + 1.0) * q[0]
+    return out
+
+
+def inner_with_return(x, n):
+    s = 0.0
+    for i in range(n):
+        if s > 1.0:
+            return s * x
+        s = s + x
+    return s
+
+
+def calls_function_with_loop(x):
+    t = 0.0
+    for k in range(1, 4):
+        t = t + inner_with_return(x, k * 2)
+    return t
+
+
+def while_continue_else(x):
+    i = 0
+    s = 0.0
+    while i < 5:
+        i = i + 1
+        if i == 2:
+            continue
+        s = s + x ** i
+    else:
+        s = s * 2.0
+    return s
+
+
+def list_indexed_from_end(x):
+    hs = [x]
+    for t in range(3):
+        hs.append(np.sin(hs[-1]) + hs[0])
+    return np.sum(hs[-1] * hs[1])
+
+
+def branch_then_loop(x, n):
+    if x > 0:
+        y = x
+    else:
+        y = -x
+    for i in range(n):
+        y = y * 0.5 + x
+    return y
+
+
+def minimum_with_none(x):
+    best = None
+    for v in x:
+        if best is None or v < best:
+            best = v
+    return best * best
+
+
+def count_then_scale(x):
+    count = 0
+    for v in x:
+        if v > 0:
+            count += 1
+    return np.sum(x) * count
+
+
+def helper_branch(x):
+    if x > 0:
+        return x * x
+    return x
+
+
+def helpers_with_branches(x):
+    return helper_branch(x) + helper_branch(-x)
+
+
+def last_positive_square(x):
+    for v in x:
+        if v > 0.0:
+            last = v * v
+    return last
+
+
+def find_or_default(x, t):
+    for v in x:
+        if v > t:
+            break
+    else:
+        return t * t
+    return v * t
+
+
+def smooth(s):
+    return 0.5 * s + 0.25 * s * s
+
+
+def smooth_repeatedly(x):
+    s = x
+    for _ in range(3):
+        s = smooth(s)
+    return s
+
+
+def shrink_each_pass(x):
+    total = 0.0
+    for v in x:
+        total = total + v * v
+        x = x * 0.5          # rebinding x: the loop still walks the original array
+    return total + np.sum(x)
+
+
+def countdown_weights(x, n):
+    s = 0.0
+    for i in range(n):
+        n = n - 1            # rebinding n: range(n) was evaluated once
+        s = s + x * n
+    return s
+
+
+def pairs_below_threshold(x):
+    s = 0.0
+    for i in range(len(x)):
+        for j in range(len(x)):
+            if x[i] * x[j] > 0.5:
+                break
+        else:
+            s = s + x[i]
+            continue
+        s = s + x[j] * 2.0
+    return s
+
+
+def first_row_without_large_entry(a):
+    s = 0.0
+    for row in a:
+        for v in row:
+            if v > 0.8:
+                break
+        else:
+            s = s + np.sum(row * row)
+            break
+        s = s + row[0]
+    return s
+
+
+# =============================================================================
 # The table
 # =============================================================================
 
@@ -1124,6 +1545,64 @@ CASES = [
     (update_on_last_iteration, [scal(), const(4)], (0,)),
     (update_on_last_iteration, [scal(), const(0)], (0,)),
     (zero_trip_zip, [arr(3), arr(3)], (0, 1)),
+    # mixed
+    (loop_inside_branch, [const(0.6), const(4)], (0,)),
+    (loop_inside_branch, [const(-0.6), const(4)], (0,)),
+    (variable_defined_in_branch_used_later, [scal()], (0,)),
+    (while_inside_for, [fixed_array([0.3, -1.4, 2.2])], (0,)),
+    (continue_in_while, [scal()], (0,)),
+    (return_inside_nested_loops, [fixed_array([[0.1, 0.2], [0.9, 0.3], [0.95, 0.1]]), const(0.5)], (0, 1)),
+    (return_inside_nested_loops, [fixed_array([[0.1, 0.2], [0.3, 0.3]]), const(0.5)], (0, 1)),
+    (argument_overwritten_in_loop, [arr(3), const(4)], (0,)),
+    (break_inside_while_inside_for, [arr(3)], (0,)),
+    (conditional_expression_in_loop, [fixed_array([0.5, -0.3, 0.8, -0.9])], (0,)),
+    (pairs_from_list, [scal(), scal()], (0, 1)),
+    (recursive_power, [scal(), const(4)], (0,)),
+    (recursive_sum_halves, [arr(4)], (0,)),
+    (calls_helper_in_loop, [arr(4, 3)], (0,)),
+    (prefix_products_setitem, [arr(5, low=0.5, high=1.5)], (0,)),
+    (setitem_matrix, [arr(3)], (0,)),
+    (augmented_setitem, [arr(4)], (0,)),
+    (list_of_states, [arr(3)], (0,)),
+    (where_in_loop, [fixed_array([0.5, -0.4, 0.9, -1.2])], (0,)),
+    (columns_of_transpose, [arr(3, 2)], (0,)),
+    (sliding_window, [arr(5)], (0,)),
+    (generator_sum, [arr(4)], (0,)),
+    (comprehension_with_condition, [fixed_array([0.5, -0.3, 0.8, -0.1])], (0,)),
+    (float_of_index, [scal()], (0,)),
+    (and_or_values, [const(0.6), const(0.4)], (0, 1)),
+    (and_or_values, [const(-0.6), const(1.4)], (0, 1)),
+    (max_of_three, [const(0.2), const(0.7), const(0.5)], (0, 1, 2)),
+    (max_of_three, [const(0.2), const(0.1), const(0.5)], (0, 1, 2)),
+    (sign_dependent_loop, [const(0.7)], (0,)),
+    (sign_dependent_loop, [const(-0.9)], (0,)),
+    (nested_while, [scal()], (0,)),
+    (many_exits, [const(1.2), fixed_array([0.5, 0.9, -1.0, 1.3, 0.8])], (0, 1)),
+    (many_exits, [const(-1.2), fixed_array([0.5, 0.9, -1.0, 1.3, 0.8])], (0, 1)),
+    (many_exits, [const(0.3), fixed_array([0.5, 0.9, -1.0, 1.3, 0.8])], (0, 1)),
+    (for_else_continue, [scal()], (0,)),
+    (range_from_value, [const(1.5)], (0,)),
+    (matrix_rows_update, [arr(3, 2)], (0,)),
+    (loop_over_scaled_copy, [arr(4)], (0,)),
+    (gram_schmidt_like, [arr(3, 3)], (0,)),
+
+    (calls_function_with_loop, [scal(0.4, 0.9)], (0,)),
+    (while_continue_else, [scal()], (0,)),
+    (list_indexed_from_end, [arr(3)], (0,)),
+    (branch_then_loop, [const(0.7), const(3)], (0,)),
+    (branch_then_loop, [const(-0.7), const(3)], (0,)),
+    (minimum_with_none, [fixed_array([0.3, -0.4, 0.5, -0.1])], (0,)),
+    (count_then_scale, [arr(5)], (0,)),
+    (helpers_with_branches, [scal(0.2, 1.0)], (0,)),
+    (last_positive_square, [fixed_array([0.3, 0.6, -0.4, -0.2])], (0,)),
+    (find_or_default, [fixed_array([0.1, 0.9, 0.3]), const(0.5)], (0, 1)),
+    (find_or_default, [fixed_array([0.1, 0.2, 0.3]), const(0.5)], (0, 1)),
+    (smooth_repeatedly, [scal()], (0,)),
+    (shrink_each_pass, [arr(4)], (0,)),
+    (countdown_weights, [scal(), const(4)], (0,)),
+
+    (pairs_below_threshold, [fixed_array([0.8, 0.2, 0.9])], (0,)),
+    (first_row_without_large_entry, [fixed_array([[0.9, 0.1], [0.3, 0.95], [0.2, 0.4], [0.5, 0.6]])], (0,)),
 ]
 
 FUNCTIONS = sorted({case[0] for case in CASES}, key=lambda f: f.__name__)

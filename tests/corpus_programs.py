@@ -313,6 +313,14 @@ def takes_function_argument(f, x):
     return np.sum(f(x) * x)
 
 
+def passes_tanh_to_takes_function_argument(x):
+    return takes_function_argument(np.tanh, x)
+
+
+def passes_helper_to_takes_function_argument(x):
+    return takes_function_argument(sq_helper_for_closure, x)
+
+
 def calls_recursive_power(x):
     return rpow(x, 4) + rpow(2.0 * x, 1)
 
@@ -751,6 +759,310 @@ def vjp_methods(x):
 
 
 # ==========================================================================
+# 7. More combinations
+# ==========================================================================
+
+def helper_with_loop(v, n):
+    acc = v
+    for _ in range(n):
+        acc = np.sin(acc) + v
+    return acc
+
+
+def helper_with_config(x, cfg):
+    return cfg.scale * np.tanh(x) + cfg.offset
+
+
+PARAMS = {"a": 2.0, "b": 1.0}
+
+
+def helper_with_dict(x, params):
+    return params["a"] * x * x + params["b"]
+
+
+def helper_with_mode(x, mode):
+    if mode == "exp":
+        return np.exp(x)
+    return x * x
+
+
+def calls_helper_state_in_loop(x):
+    """The helper's result is assigned to the name it reads (s = h(s))."""
+    s = x
+    for _ in range(3):
+        s = helper_with_loop(s, 2)
+    return np.sum(s)
+
+
+def calls_local_helper_with_loop(x):
+    return np.sum(helper_with_loop(x, 3) ** 2)
+
+
+def calls_helper_with_non_float_arguments(x):
+    cfg = Config(scale=0.5)
+    a = helper_with_config(x, cfg)
+    b = helper_with_dict(x, PARAMS)
+    c = helper_with_mode(x, "exp") + helper_with_mode(x, "square")
+    return np.sum(a * b + c)
+
+
+def calls_helper_in_comprehension(x):
+    rows = [x * (k + 1.0) for k in range(3)]
+    return sum([sq_sum(np.sin(r)) for r in rows])
+
+
+def calls_helper_into_setitem(x):
+    y = np.zeros(len(x))
+    for i in range(len(x)):
+        y[i] = helpers.scalar_bump(x[i])
+    return np.sum(y * y)
+
+
+def make_chain(f, g):
+    def chained(x):
+        return f(g(x))
+    return chained
+
+
+doubler = make_scaler(2.0, 0.0)
+tanh_of_scaler = make_chain(np.tanh, scaler)
+
+
+def calls_closure_of_closure(x):
+    return np.sum(doubler(scaler(x)) * tanh_of_scaler(doubler(x)))
+
+
+def make_summed(f, weight):
+    def summed(x):
+        return weight * np.sum(f(x))
+    return summed
+
+
+summed_chain = make_summed(tanh_of_scaler, 0.5)
+
+
+def calls_apply_with_module_lambda(x):
+    return np.sum(apply(square, x) + apply(smooth_abs, x))
+
+
+def apply_with_keywords(f, x, *, scale=1.0, shift=0.0):
+    return f(scale * x + shift)
+
+
+def calls_apply_with_keywords(x):
+    return np.sum(apply_with_keywords(np.tanh, x, scale=2.0) + apply_with_keywords(np.exp, x, shift=-1.0))
+
+
+def tuple_helper_chain(x):
+    mu, var = mean_and_var(x)
+    return mu, (var, mu * var)
+
+
+def calls_nested_tuple_through_helpers(x):
+    a, (b, c) = tuple_helper_chain(x)
+    return a + b * c
+
+
+def recursive_pair(x, n):
+    if n == 0:
+        return x, 1.0
+    a, b = recursive_pair(x, n - 1)
+    return a * x, b + a
+
+
+def calls_recursive_tuple(x):
+    a, b = recursive_pair(x, 3)
+    return a + b
+
+
+def count_down_product(x, y):
+    """Recursion on a float value: the depth depends on y."""
+    if y <= 0.0:
+        return x
+    return np.sin(count_down_product(x, y - 1.0)) + 0.1 * x
+
+
+def calls_count_down_product(x, y):
+    return count_down_product(x, y)
+
+
+def varargs_arrays(x, *arrays):
+    total = 0.0
+    for a in arrays:
+        total = total + np.sum(a * x ** 2)
+    return total + len(arrays)
+
+
+def config_to_helper(x, cfg):
+    return np.sum(helper_with_config(x, cfg) ** 2)
+
+
+def int_index_array_argument(x, idx):
+    return np.sum(x[idx] ** 2)
+
+
+def unpack_array(x):
+    a, b, c = x
+    return a * b + np.sin(c)
+
+
+def unpack_rows(x):
+    top, bottom = x
+    return np.sum(top * bottom)
+
+
+def swap_recurrence(x):
+    a, b = 1.0, 0.0
+    for k in range(4):
+        a, b = b, a + b * x
+    return a + b
+
+
+def list_recurrence_last_item(x):
+    vals = [x]
+    for _ in range(3):
+        vals.append(np.sin(vals[-1]) * x)
+    return np.sum(vals[-1]) + np.sum(vals[1])
+
+
+def list_len_in_loop(x):
+    items = []
+    for i in range(len(x)):
+        items.append(x[i] * len(items))
+    return sum(items)
+
+
+def for_over_array_rows(x):
+    s = 0.0
+    for row in x:
+        s = s + np.sum(row ** 2) * row[0]
+    return s
+
+
+def enumerate_and_zip(x, y):
+    s = 0.0
+    for i, (a, b) in enumerate(zip(x, y)):
+        s = s + (i + 1) * a * b
+    return s
+
+
+def comprehension_over_zip(x, y):
+    return sum([a * np.exp(b) for a, b in zip(x, y) if a > -2.0])
+
+
+def tuple_indexing(x):
+    t = (x, x * x, np.sin(x))
+    return np.sum(t[1] - t[-1]) + np.sum(t[0])
+
+
+def index_2d_slices(x):
+    return np.sum(x[1:, ::2] * x[:-1, ::2]) + x[-1, -1]
+
+
+def index_double_subscript(x, i, j):
+    return x[i][j] * x[j][i]
+
+
+def index_ellipsis_none(x):
+    return np.sum(x[..., 0] ** 2) + np.sum(x[None, :, 1])
+
+
+def index_logical_mask(x):
+    mask = np.logical_and(x > -0.5, x < 0.5)
+    return np.sum(np.cos(x[mask]))
+
+
+def setitem_self_update_in_loop(x):
+    y = np.ones(2)
+    for k in range(len(x)):
+        y[0] = y[0] * x[k] + y[1]
+        y[1] = np.sin(y[0])
+    return y[0] + y[1]
+
+
+def setitem_fancy_repeated(x):
+    y = np.zeros(3)
+    y[np.array([0, 0, 2])] += x
+    return np.sum(y * np.array([1.0, 2.0, 3.0]))
+
+
+def setitem_2d_element_loop(x):
+    n = x.shape[0]
+    m = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            m[i, j] = x[i] * x[j] + i
+    return np.sum(m @ m)
+
+
+def setitem_shape_from_argument(x):
+    y = np.zeros(x.shape)
+    y[0] = x[0] ** 2
+    y[1:] = x[1:] - x[:-1]
+    return np.sum(y * y)
+
+
+def setitem_zeros_like_slice(x):
+    y = np.zeros_like(x)
+    y[::2] = np.exp(x[::2])
+    y[1::2] = x[1::2] * y[::2][: len(x) // 2]
+    return np.sum(y)
+
+
+def method_on_expression(x):
+    return (x * 2.0).sum() + np.sin(x).mean() * (x - 1.0).dot(x)
+
+
+def method_keepdims_axis(x):
+    m = x.mean(axis=-1, keepdims=True)
+    s = x.sum(axis=0, keepdims=True)
+    return np.sum((x - m) * s)
+
+
+def method_transpose_dot(x, w):
+    return np.sum(x.T.dot(w) ** 2)
+
+
+def method_reshape_tuple(x):
+    y = x.reshape((x.shape[0] * x.shape[1],))
+    z = x.reshape(x.shape[1], x.shape[0])
+    return np.sum(y * np.arange(y.size)) + np.sum(z[0])
+
+
+def method_squeeze_flatten(x):
+    return np.sum(x.squeeze() ** 2) + np.sum(x.flatten() * 0.5)
+
+
+def attributes_in_helper(x):
+    return normalized_sq(x) + normalized_sq(x.T)
+
+
+def normalized_sq(v):
+    return np.sum(v * v) / v.size + v.shape[-1] * v.ndim
+
+
+def vjp_helper_in_loop(x):
+    s = x
+    for _ in range(2):
+        s = step(s, x)
+    return s
+
+
+def vjp_list_stack(x):
+    rows = []
+    for k in range(3):
+        rows.append(np.exp(x * k))
+    return np.stack(rows, axis=1)
+
+
+def vjp_setitem_2d(x):
+    m = np.zeros((2, len(x)))
+    m[0, :] = np.sin(x)
+    m[1] = m[0] * x
+    return m
+
+
+# ==========================================================================
 # The case table
 # ==========================================================================
 
@@ -816,8 +1128,8 @@ CASES = [
     Case(calls_apply_user_helper, [arr(4)], (0,)),
     Case(calls_compose, [arr(4)], (0,)),
     Case(calls_apply_twice_other_module, [arr(4)], (0,)),
-    Case(takes_function_argument, [const(np.tanh), arr(4)], (1,)),
-    Case(takes_function_argument, [const(sq_helper_for_closure), arr(4)], (1,)),
+    Case(passes_tanh_to_takes_function_argument, [arr(4)], (0,)),
+    Case(passes_helper_to_takes_function_argument, [arr(4)], (0,)),
     Case(calls_recursive_power, [scal(0.5, 1.5)], (0,)),
     Case(calls_fast_pow, [scal(0.5, 1.5)], (0,)),
     Case(calls_data_dependent_recursion, [scal(2.3, 3.7)], (0,)),
@@ -834,7 +1146,6 @@ CASES = [
     Case(keyword_only_differentiated_positional, [arr(3), arr(3)], (0, 1)),
     Case(varargs_pass_through, [arr(3), const(2), const(0.5)], (0,)),
     Case(varargs_pass_through, [arr(3)], (0,)),
-    Case(varargs_to_helper, [arr(3), const(3.0), const(-1.0)], (0,)),
     Case(int_argument, [arr(4, low=0.5, high=1.5), const(3)], (0,)),
     Case(int_argument_loop, [arr(3), const(4)], (0,)),
     Case(bool_argument, [arr(4), const(True)], (0,)),
@@ -906,6 +1217,46 @@ CASES = [
     Case(attributes_normalize, [arr(4)], (0,)),
     Case(attributes_shape_loop, [arr(2, 3)], (0,)),
     Case(method_chain, [arr(3, 2)], (0,)),
+    # 7. more combinations
+    Case(calls_helper_state_in_loop, [arr(3)], (0,)),
+    Case(calls_local_helper_with_loop, [arr(3)], (0,)),
+    Case(calls_helper_with_non_float_arguments, [arr(3)], (0,)),
+    Case(calls_helper_in_comprehension, [arr(3)], (0,)),
+    Case(calls_helper_into_setitem, [arr(4)], (0,)),
+    Case(calls_closure_of_closure, [arr(3)], (0,)),
+    Case(summed_chain, [arr(3)], (0,)),
+    Case(calls_apply_with_module_lambda, [arr(4)], (0,)),
+    Case(calls_apply_with_keywords, [arr(4)], (0,)),
+    Case(calls_nested_tuple_through_helpers, [arr(4)], (0,)),
+    Case(calls_recursive_tuple, [scal(0.5, 1.5)], (0,)),
+    Case(calls_count_down_product, [scal(), scal(1.2, 2.8)], (0,)),
+    Case(varargs_arrays, [arr(3), arr(3), arr(3)], (0,)),
+    Case(config_to_helper, [arr(3), const(Config(scale=1.5, offset=0.2))], (0,)),
+    Case(int_index_array_argument, [arr(5), const(np.array([4, 1, 1, 0]))], (0,)),
+    Case(unpack_array, [arr(3)], (0,)),
+    Case(unpack_rows, [arr(2, 3)], (0,)),
+    Case(swap_recurrence, [scal()], (0,)),
+    Case(list_recurrence_last_item, [arr(3)], (0,)),
+    Case(list_len_in_loop, [arr(4)], (0,)),
+    Case(for_over_array_rows, [arr(3, 2)], (0,)),
+    Case(enumerate_and_zip, [arr(4), arr(4)], (0, 1)),
+    Case(comprehension_over_zip, [arr(4), arr(4)], (0, 1)),
+    Case(tuple_indexing, [arr(3)], (0,)),
+    Case(index_2d_slices, [arr(3, 4)], (0,)),
+    Case(index_double_subscript, [arr(3, 3), const(0), const(2)], (0,)),
+    Case(index_ellipsis_none, [arr(3, 2)], (0,)),
+    Case(index_logical_mask, [away_from_zero(8)], (0,)),
+    Case(setitem_self_update_in_loop, [arr(3)], (0,)),
+    Case(setitem_fancy_repeated, [arr(3)], (0,)),
+    Case(setitem_2d_element_loop, [arr(3)], (0,)),
+    Case(setitem_shape_from_argument, [arr(4)], (0,)),
+    Case(setitem_zeros_like_slice, [arr(6)], (0,)),
+    Case(method_on_expression, [arr(4)], (0,)),
+    Case(method_keepdims_axis, [arr(3, 4)], (0,)),
+    Case(method_transpose_dot, [arr(3, 2), arr(3, 4)], (0, 1)),
+    Case(method_reshape_tuple, [arr(2, 3)], (0,)),
+    Case(method_squeeze_flatten, [arr(1, 3)], (0,)),
+    Case(attributes_in_helper, [arr(2, 3)], (0,)),
 ]
 
 VJP_CASES = [
@@ -915,6 +1266,9 @@ VJP_CASES = [
     Case(vjp_indexing, [arr(5)], (0,)),
     Case(vjp_stack, [arr(3), arr(3)], (0, 1)),
     Case(vjp_methods, [arr(2, 3)], (0,)),
+    Case(vjp_helper_in_loop, [arr(3)], (0,)),
+    Case(vjp_list_stack, [arr(3)], (0,)),
+    Case(vjp_setitem_2d, [arr(3)], (0,)),
 ]
 
 

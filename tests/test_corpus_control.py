@@ -137,7 +137,7 @@ def test_float32_arrays(function, shapes, wrt):
 
 BRANCH_PAIRS = [
     # function, inputs per branch, hand-derived gradient for each input
-    (cc.piecewise, [(-1.7,), (0.3,), (2.5,)],
+    (cc.piecewise, [(-1.7,), (0.3,), (3.5,)],
      lambda x: -2.0 * x if x < -1 else (2.0 + 3.0 * x * x if x < 1 else 1.0 / x + 3.0)),
     (cc.relu_square, [(0.7,), (-0.7,)], lambda x: 2.0 * x if x > 0 else 0.1),
     (cc.chained_comparison, [(0.4,), (1.6,)],
@@ -284,7 +284,7 @@ def test_newton_cube_root(a):
     np.testing.assert_allclose(g, a ** (-2.0 / 3.0) / 3.0, rtol=1e-8)
 
 
-@pytest.mark.parametrize("a", [0.5, 2.0, 10.0])
+@pytest.mark.parametrize("a", [0.5, 3.0, 10.0])
 def test_newton_solve_cubic_implicit_gradient(a):
     value, g = pullback.value_and_grad(cc.newton_solve_cubic)(a)
     np.testing.assert_allclose(value ** 3 + value, a, rtol=1e-12)
@@ -384,3 +384,27 @@ def test_zero_trip_loops_leave_the_straight_line_gradient():
     assert type(g) is float and g == 0.0
     np.testing.assert_allclose(pullback.grad(cc.update_on_last_iteration)(x, 4), math.exp(x),
                                rtol=1e-14)
+
+
+# -----------------------------------------------------------------------------
+# vjp on loops and branches: back(c) is c times the gradient
+# -----------------------------------------------------------------------------
+
+VJP_CASES = [c for c in CASES if c[0] in (cc.rnn, cc.newton_sqrt, cc.nested_break, cc.early_returns,
+                                          cc.softmax_by_loops, cc.while_break, cc.zip_three)]
+
+
+@pytest.mark.parametrize("function, factories, wrt", VJP_CASES, ids=_ids(VJP_CASES))
+def test_vjp_scales_the_gradient(function, factories, wrt):
+    args = [make(rng()) for make in factories]
+    before = _snapshot(args)
+    value, back = pullback.vjp(function, *args, wrt=wrt)
+    np.testing.assert_allclose(value, function(*args), rtol=1e-12)
+    for cotangent in (1.0, -2.5):
+        gradients = back(cotangent)
+        assert len(gradients) == len(wrt)
+        for index, gradient in zip(wrt, gradients):
+            _check_like(gradient, args[index])
+            expected = cotangent * central_difference(function, args, index)
+            np.testing.assert_allclose(gradient, expected, rtol=RTOL, atol=ATOL)
+    _assert_untouched(args, before)

@@ -85,23 +85,55 @@ def test_value_and_grad_returns_the_functions_value(case):
         check_gradient_type(gradient, args[index])
 
 
+def cotangent_for(case, args, seed):
+    value = case.function(*copy.deepcopy(args))
+    return np.random.default_rng(seed).standard_normal(np.shape(value))
+
+
 @pytest.mark.parametrize("case", VJP_CASES, ids=VJP_IDS)
 def test_vjp_with_a_random_cotangent_matches_central_differences(case):
     args, kwargs = make_arguments(case)
     assert not kwargs
     before_args = copy.deepcopy(args)
+    cotangent = cotangent_for(case, args, 7)
+    expected = [central_difference(case.function, args, index, cotangent=cotangent.copy())
+                for index in case.wrt]
     value, back = pullback.vjp(case.function, *args, wrt=case.wrt)
-    expected_value = case.function(*copy.deepcopy(args))
-    np.testing.assert_allclose(value, expected_value, rtol=1e-12, atol=1e-12)
-    cotangent = np.random.default_rng(7).standard_normal(np.shape(expected_value))
-    gradients = back(cotangent)
-    assert len(gradients) == len(case.wrt)
-    for index, gradient in zip(case.wrt, gradients):
+    np.testing.assert_allclose(value, case.function(*copy.deepcopy(args)), rtol=1e-12, atol=1e-12)
+    gradients = back(cotangent.copy())
+    assert isinstance(gradients, tuple) and len(gradients) == len(case.wrt)
+    for index, gradient, reference in zip(case.wrt, gradients, expected):
         check_gradient_type(gradient, args[index])
-        expected = central_difference(case.function, args, index, cotangent=cotangent)
-        np.testing.assert_allclose(gradient, expected, rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(gradient, reference, rtol=RTOL, atol=ATOL)
     for a, b in zip(args, before_args):
         assert same_value(a, b)
+
+
+@pytest.mark.parametrize("case", VJP_CASES, ids=VJP_IDS)
+def test_vjp_back_leaves_the_cotangent_and_the_value_untouched(case):
+    args, _ = make_arguments(case)
+    value, back = pullback.vjp(case.function, *args, wrt=case.wrt)
+    value_before = np.copy(value)
+    cotangent = cotangent_for(case, args, 8)
+    cotangent_before = cotangent.copy()
+    back(cotangent)
+    np.testing.assert_array_equal(cotangent, cotangent_before,
+                                  err_msg="back() changed the caller's cotangent")
+    np.testing.assert_array_equal(value, value_before,
+                                  err_msg="back() changed the value vjp returned")
+
+
+@pytest.mark.parametrize("case", VJP_CASES, ids=VJP_IDS)
+def test_vjp_back_can_be_called_with_several_cotangents(case):
+    args, _ = make_arguments(case)
+    value, back = pullback.vjp(case.function, *args, wrt=case.wrt)
+    for seed in (11, 12):
+        cotangent = cotangent_for(case, args, seed)
+        expected = [central_difference(case.function, args, index, cotangent=cotangent.copy())
+                    for index in case.wrt]
+        gradients = back(cotangent.copy())
+        for gradient, reference in zip(gradients, expected):
+            np.testing.assert_allclose(gradient, reference, rtol=RTOL, atol=ATOL)
 
 
 FLOAT32_CASES = [programs.calls_local_helper, programs.calls_tuple_helper,
@@ -208,3 +240,16 @@ def test_mutating_an_argument_in_place_is_refused_by_vjp():
     with pytest.raises(pullback.UnsupportedSyntax):
         pullback.vjp(programs.mutates_argument, x)
     np.testing.assert_array_equal(x, before)
+
+
+def test_a_function_passed_in_at_call_time_is_refused_with_advice():
+    with pytest.raises(pullback.UnsupportedSyntax) as info:
+        pullback.grad(programs.takes_function_argument, wrt=1)(np.tanh, np.ones(3))
+    message = str(info.value)
+    assert "only known when the derivative runs" in message and "corpus_programs.py" in message
+
+
+def test_star_args_forwarded_to_a_helper_are_refused():
+    with pytest.raises(pullback.UnsupportedSyntax) as info:
+        pullback.grad(programs.varargs_to_helper)(np.ones(3), 3.0, -1.0)
+    assert "starred" in str(info.value)

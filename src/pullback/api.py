@@ -178,6 +178,8 @@ def vjp(function, *args, wrt=None):
         if np.shape(cotangent) != np.shape(value):
             raise InvalidArgument(f"the cotangent must have the shape of {function.__qualname__}'s "
                                   f"output {np.shape(value)}, not {np.shape(cotangent)}")
+        # the backward sweep may add into its cotangent in place: give it a copy
+        cotangent = np.array(cotangent) if isinstance(cotangent, np.ndarray) else cotangent
         gradients = compiled.backward(cotangent, *saved)
         if len(derivative._indices) == 1:
             gradients = (gradients,)

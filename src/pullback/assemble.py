@@ -29,6 +29,23 @@ def _function(name, params, body, doc):
         type_params=[])
 
 
+def _mutated(fn):
+    """Names a function changes in place: ``x.pop()``, ``x.append(v)``, ``x[i] = v``."""
+    names = set()
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and node.func.attr in ("pop", "append") and isinstance(node.func.value, gast.Name):
+            names.add(node.func.value.id)
+        if isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store) \
+                and isinstance(node.value, gast.Name):
+            names.add(node.value.id)
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+                and node.func.id in ("add_at", "take_at", "pop_last") and node.args \
+                and isinstance(node.args[0], gast.Name):
+            names.add(node.args[0].id)
+    return names
+
+
 def _none(name):
     stmt = gast.Assign(targets=[make_name(name, gast.Store())],
                        value=gast.Constant(value=None, kind=None), type_comment=None)
@@ -100,6 +117,17 @@ def vjp_functions(sweeps, forward_name, backward_name, params, doc_forward, doc_
         if name in available and name not in saved and name != sweeps.seed:
             saved.append(name)
     backward.args.args += [_param(n) for n in saved]
+    # back() may run again (another cotangent, a Jacobian's next row): stacks it
+    # pops and arrays it writes into are copies, never the saved values themselves.
+    consumed = [n for n in saved if n in _mutated(backward)]
+    if consumed:
+        sweeps.imports["fresh_copy"] = runtime.fresh_copy
+        copies = [gast.Assign(targets=[make_name(n, gast.Store())],
+                              value=gast.Call(func=make_name("fresh_copy"), args=[make_name(n)],
+                                              keywords=[]), type_comment=None) for n in consumed]
+        for stmt in copies:
+            stmt.pb_sweep, stmt.pb_line = "reverse", None
+        backward.body[1:1] = copies
     saved_tuple = gast.Tuple(elts=[make_name(n) for n in saved], ctx=gast.Load())
     # A value saved from inside a branch may not exist on the path taken.
     top_level = {n for s in sweeps.forward if not isinstance(s, (gast.If, gast.For, gast.While))

@@ -68,7 +68,11 @@ def _is_builtin_call(node, name, local_names):
 # -- comprehensions -----------------------------------------------------------
 
 def desugar_comprehensions(tree, namer, location):
-    """Hoist list comprehensions and generator expressions into loops."""
+    """Hoist list comprehensions and generator expressions into loops.
+
+    ``ys = [f(v) for v in xs if v > 0]`` becomes ``ys = []`` and a loop that
+    appends; a comprehension nested in the element is hoisted inside the loop.
+    """
     def hoist(stmt):
         before = []
 
@@ -80,7 +84,8 @@ def desugar_comprehensions(tree, namer, location):
                 return self._loop(node)
 
             def _loop(self, node):
-                self.generic_visit(node)
+                first = node.generators[0]
+                first.iter = self.visit(first.iter)      # evaluated where the comprehension is
                 result = namer.fresh("items")
                 before.append(_assign(result, gast.List(elts=[], ctx=gast.Load()), stmt))
                 renames = {}
@@ -95,13 +100,13 @@ def desugar_comprehensions(tree, namer, location):
                 append = _line(gast.Expr(value=_call(
                     gast.Attribute(value=make_name(result), attr="append", ctx=gast.Load()),
                     rename.visit(node.elt))), stmt)
-                inner = [append]
+                inner = hoist(append)                   # comprehensions inside the element
                 for generator in reversed(node.generators):
                     for condition in reversed(generator.ifs):
                         inner = [_line(gast.If(test=rename.visit(condition), body=inner, orelse=[]), stmt)]
-                    inner = [_line(gast.For(target=rename.visit(generator.target),
-                                            iter=rename.visit(generator.iter), body=inner,
-                                            orelse=[], type_comment=None), stmt)]
+                    iterator = generator.iter if generator is first else rename.visit(generator.iter)
+                    inner = [_line(gast.For(target=rename.visit(generator.target), iter=iterator,
+                                            body=inner, orelse=[], type_comment=None), stmt)]
                 before.extend(inner)
                 return make_name(result)
 
@@ -129,68 +134,56 @@ def desugar_for(tree, namer, local_names):
     """Make every ``for`` loop iterate over ``range(...)``.
 
     ``for v in xs`` becomes ``for i in range(loop_length(xs)): v = xs[i]``;
-    enumerate, zip and reversed become index arithmetic, so the reverse sweep
-    can walk the same indices backwards.
+    enumerate, zip and reversed (nested too) become index arithmetic, so the
+    reverse sweep can walk the same indices backwards.
     """
     def rewrite(stmt):
         if not isinstance(stmt, gast.For):
             return [stmt]
-        iterator = stmt.iter
-        if _is_builtin_call(iterator, "range", local_names) and isinstance(stmt.target, gast.Name):
+        if _is_builtin_call(stmt.iter, "range", local_names) and isinstance(stmt.target, gast.Name):
             return [stmt]
-        before, reads = [], []
+        before = []
         index = namer.fresh("i")
-
-        def sequence(node):
-            if isinstance(node, gast.Name):
-                return node
-            name = namer.fresh("seq")
-            before.append(_assign(name, node, stmt))
-            return make_name(name)
-
-        def length(seq):
-            return _call("loop_length", seq)
-
-        if _is_builtin_call(iterator, "enumerate", local_names) and not iterator.keywords \
-                and isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == 2:
-            seq = sequence(iterator.args[0])
-            count, item = stmt.target.elts
-            start = iterator.args[1] if len(iterator.args) > 1 else None
-            position = make_name(index) if start is None else gast.BinOp(
-                left=make_name(index), op=gast.Add(), right=start)
-            reads = [_assign(count, position, stmt), _assign(item, _subscript(seq, make_name(index)), stmt)]
-            bound = length(seq)
-            range_args = [bound]
-        elif _is_builtin_call(iterator, "zip", local_names) and not iterator.keywords:
-            seqs = [sequence(a) for a in iterator.args]
-            targets = stmt.target.elts if isinstance(stmt.target, gast.Tuple) else None
-            bound = _call("min", *[length(s) for s in seqs]) if len(seqs) > 1 else length(seqs[0])
-            range_args = [bound]
-            if targets is not None and len(targets) == len(seqs):
-                reads = [_assign(t, _subscript(s, make_name(index)), stmt) for t, s in zip(targets, seqs)]
-            else:
-                reads = [_assign(stmt.target, gast.Tuple(
-                    elts=[_subscript(s, make_name(index)) for s in seqs], ctx=gast.Load()), stmt)]
-        elif _is_builtin_call(iterator, "reversed", local_names) and len(iterator.args) == 1:
-            seq = sequence(iterator.args[0])
-            range_args = [gast.BinOp(left=length(seq), op=gast.Sub(), right=_constant(1)),
-                          _constant(-1), _constant(-1)]
-            reads = [_assign(stmt.target, _subscript(seq, make_name(index)), stmt)]
-        elif _is_builtin_call(iterator, "range", local_names):
-            # for (a, b) in range(...) is an error at run time anyway; keep it honest
-            range_args = iterator.args
-            reads = [_assign(stmt.target, make_name(index), stmt)]
-        else:
-            seq = sequence(iterator)
-            range_args = [length(seq)]
-            reads = [_assign(stmt.target, _subscript(seq, make_name(index)), stmt)]
-        loop = _line(gast.For(target=make_name(index, gast.Store()),
-                              iter=_call("range", *range_args), body=reads + stmt.body,
+        length, item = _iteration(stmt.iter, before, namer, local_names, stmt)
+        loop = _line(gast.For(target=make_name(index, gast.Store()), iter=_call("range", length),
+                              body=[_assign(stmt.target, item(make_name(index)), stmt)] + stmt.body,
                               orelse=stmt.orelse, type_comment=None), stmt)
         return before + [loop]
 
     tree.body = _map_blocks(tree.body, rewrite)
     return tree
+
+
+def _iteration(node, before, namer, local_names, stmt):
+    """How to walk ``node`` by index: (its length, index -> the item there)."""
+    def named(value, base):
+        if isinstance(value, gast.Name):
+            return value
+        name = namer.fresh(base)
+        before.append(_assign(name, value, stmt))
+        return make_name(name)
+
+    if _is_builtin_call(node, "enumerate", local_names) and not node.keywords and node.args:
+        length, inner = _iteration(node.args[0], before, namer, local_names, stmt)
+        start = node.args[1] if len(node.args) > 1 else None
+
+        def item(index):
+            count = index if start is None else gast.BinOp(left=index, op=gast.Add(), right=clone(start))
+            return gast.Tuple(elts=[count, inner(clone(index))], ctx=gast.Load())
+        return length, item
+    if _is_builtin_call(node, "zip", local_names) and not node.keywords and node.args:
+        parts = [_iteration(a, before, namer, local_names, stmt) for a in node.args]
+        length = parts[0][0] if len(parts) == 1 else _call("min", *[p[0] for p in parts])
+        return named(length, "n_items"), lambda index: gast.Tuple(
+            elts=[p[1](clone(index)) for p in parts], ctx=gast.Load())
+    if _is_builtin_call(node, "reversed", local_names) and len(node.args) == 1:
+        seq = named(node.args[0], "seq")
+        last = named(gast.BinOp(left=_call("loop_length", seq), op=gast.Sub(), right=_constant(1)),
+                     "last")
+        return _call("loop_length", clone(seq)), lambda index: _subscript(
+            clone(seq), gast.BinOp(left=clone(last), op=gast.Sub(), right=index))
+    seq = named(node, "seq")
+    return _call("loop_length", seq), lambda index: _subscript(clone(seq), index)
 
 
 # -- while loops --------------------------------------------------------------

@@ -129,10 +129,13 @@ def resolve_operations(tree, parsed):
         if isinstance(func, gast.Attribute) and not is_static_reference(func, local_names):
             return of_method(node)
         if not is_static_reference(func, local_names):
+            name = getattr(func, "id", "this function")
             return Operation("opaque", sources=local_loads(node, local_names), refusal=refuse(
-                UnsupportedSyntax, "calling a function held in a local variable is not "
-                "differentiable yet", node, location,
-                "Call the function by its module-level name."))
+                UnsupportedSyntax, f"calling {name}, a function only known when the derivative "
+                "runs, is not differentiable", node, location,
+                f"pullback must know the function when it writes the derivative: call it by its "
+                f"module-level name, or differentiate a wrapper that passes it, e.g. "
+                f"def g(x): return f(np.tanh, x). Inside such a wrapper the call is known."))
         try:
             function = static_value(node.func, parsed)
         except (NameError, AttributeError) as error:

@@ -380,12 +380,12 @@ class ReverseBuilder:
         mutable = target in self.mutable
         restore = [Restore(target, stmt)] if mutable else []
         saved = getattr(stmt, "pb_saved", None)
-        if saved is not None and mutable:
-            restore.append(Restore(saved, stmt))
+        # the callee's saved values are put back after its backward sweep has used them
+        saved_restore = [Restore(saved, stmt)] if saved is not None and saved in self.mutable else []
         if target not in self.active or adjoint not in defined:
             if mutable:
                 defined.discard(adjoint)
-            return restore
+            return restore + saved_restore
         operands = self.operands(operation)
         overwrites_operand = target in operands
         code = []
@@ -396,15 +396,27 @@ class ReverseBuilder:
             if operation.kind == "rule" and operation.rule.reads_result:
                 value_name = self.namer.fresh(target + "_new")
                 code.append(_assign(value_name, make_name(target), line))
-            result_adjoint = self.namer.fresh(adjoint + "_new")
-            code.append(_assign(result_adjoint, make_name(adjoint), line))
             code += restore
             restore = []
             defined.discard(adjoint)
+            # Every other write reads the adjoint before the write to it (the
+            # operand's) replaces it; with more than one such write, keep a copy.
+            trial_defined = set(defined)
+            writes = self.adjoint_code(operation, value_name, adjoint, trial_defined, line)
+            own = [w for w in writes if isinstance(w, gast.Assign) and isinstance(w.targets[0], gast.Name)
+                   and w.targets[0].id == adjoint]
+            nested = any(adjoint in {n.id for n in gast.walk(w) if isinstance(n, gast.Name)}
+                         for w in writes if not isinstance(w, gast.Assign))
+            if len(own) == 1 and not nested:
+                defined.clear()
+                defined.update(trial_defined)
+                return code + [w for w in writes if w is not own[0]] + own + saved_restore
+            result_adjoint = self.namer.fresh(adjoint + "_new")
+            code.insert(0, _assign(result_adjoint, make_name(adjoint), line))
         code += self.adjoint_code(operation, value_name, result_adjoint, defined, line)
         if mutable and not overwrites_operand:
             defined.discard(adjoint)
-        return code + restore
+        return code + saved_restore + restore
 
     def operands(self, operation):
         if operation.kind == "rule":

@@ -11,7 +11,7 @@ __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",
     "matmul_grad_rhs", "dot_grad_lhs", "dot_grad_rhs", "split_ties",
     "NonScalarOutput", "loop_length", "zeros_adjoint", "accumulate", "add_at",
-    "scatter", "take_at", "copy_of", "unstack", "pop_last",
+    "scatter", "take_at", "copy_of", "unstack", "pop_last", "fresh_copy",
 ]
 
 
@@ -217,6 +217,14 @@ def take_at(total, x, index):
         return total, part
     total = _owned_array(total, x)
     part = np.copy(total[index])
+    if _has_array_index(index):
+        # x[[0, 0]] = v keeps only the last write: earlier duplicates get nothing.
+        positions = np.arange(total.size).reshape(total.shape)[index]
+        flat = np.ravel(positions)
+        _, last_from_end = np.unique(flat[::-1], return_index=True)
+        keep = np.zeros(flat.size, dtype=bool)
+        keep[flat.size - 1 - last_from_end] = True
+        part = part * np.reshape(keep, np.shape(positions)).astype(part.dtype)
     total[index] = 0
     return total, part
 
@@ -251,3 +259,13 @@ def pop_last(total):
     if isinstance(total, list):
         return total, total.pop()
     return total[:-1], total[-1]
+
+
+def fresh_copy(value):
+    """A copy the backward sweep may consume (stacks) or write into (arrays),
+    so a vjp's ``back`` can be called again with another cotangent."""
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, np.ndarray):
+        return np.copy(value)
+    return value
