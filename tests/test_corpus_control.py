@@ -245,10 +245,10 @@ def test_generated_code_does_not_depend_on_trip_count(function, formula):
         np.testing.assert_allclose(g, central_difference(function, [x, n], 0), rtol=RTOL, atol=ATOL)
 
 
-@pytest.mark.parametrize("function, args", [
-    (cc.rnn, None), (cc.newton_sqrt, None), (cc.nested_break, None), (cc.euler_decay, None),
-], ids=["rnn", "newton_sqrt", "nested_break", "euler_decay"])
-def test_loops_stay_loops_in_the_generated_code(function, args):
+@pytest.mark.parametrize("function", [cc.rnn, cc.newton_sqrt, cc.nested_break, cc.euler_decay,
+                                      cc.while_else],
+                         ids=lambda f: f.__name__)
+def test_loops_stay_loops_in_the_generated_code(function):
     case = next(c for c in CASES if c[0] is function)
     call_args = [make(rng()) for make in case[1]]
     df = pullback.grad(function, wrt=case[2])

@@ -140,9 +140,15 @@ def desugar_for(tree, namer, local_names):
     def rewrite(stmt):
         if not isinstance(stmt, gast.For):
             return [stmt]
-        if _is_builtin_call(stmt.iter, "range", local_names) and isinstance(stmt.target, gast.Name):
-            return [stmt]
         before = []
+        if _is_builtin_call(stmt.iter, "range", local_names) and isinstance(stmt.target, gast.Name):
+            # range(n) is evaluated once: if the body rebinds n, keep the value it had
+            for k, argument in enumerate(stmt.iter.args):
+                if isinstance(argument, gast.Name) and _sets(stmt, argument.id):
+                    kept = namer.fresh(argument.id + "_at_start")
+                    before.append(_assign(kept, argument, stmt))
+                    stmt.iter.args[k] = make_name(kept)
+            return before + [stmt]
         index = namer.fresh("i")
         length, item = _iteration(stmt.iter, before, namer, local_names, stmt)
         loop = _line(gast.For(target=make_name(index, gast.Store()), iter=_call("range", length),
@@ -157,7 +163,7 @@ def desugar_for(tree, namer, local_names):
 def _iteration(node, before, namer, local_names, stmt):
     """How to walk ``node`` by index: (its length, index -> the item there)."""
     def named(value, base):
-        if isinstance(value, gast.Name):
+        if isinstance(value, gast.Name) and not _sets(stmt, value.id):
             return value
         name = namer.fresh(base)
         before.append(_assign(name, value, stmt))
@@ -349,15 +355,18 @@ class _Tailify:
                     return out, _combine(jumps_body, jumps_else)
                 continue
             if isinstance(stmt, (gast.For, gast.While)):
-                out.extend(self.loop(stmt))
+                before, after = self.loop(stmt)
+                out.extend(before + [stmt])
+                following = after + rest        # the loop's else clause, then the rest
                 if self.returning is not None and _sets(stmt, self.returning):
                     # the loop may have returned: what follows runs only if it did not
                     exit_ = gast.Break() if in_loop else _Exit()
-                    guard = _line(gast.If(test=make_name(self.returning), body=[_line(exit_, stmt)],
-                                          orelse=[]), stmt)
-                    more, jumps = self.block([guard] + rest, in_loop)
+                    following = [_line(gast.If(test=make_name(self.returning),
+                                               body=[_line(exit_, stmt)], orelse=[]), stmt)] + following
+                if following:
+                    more, jumps = self.block(following, in_loop)
                     return out + more, jumps
-                continue
+                return out, NEVER
             out.append(stmt)
         return out, NEVER
 
@@ -378,7 +387,7 @@ class _Tailify:
         stmt.body, _ = self.block(stmt.body, in_loop=True)
         if not stmt.body:
             stmt.body = [_line(gast.Pass(), stmt)]
-        return before + [stmt] + after
+        return before, after
 
 
 def _combine(a, b):

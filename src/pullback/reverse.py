@@ -257,6 +257,7 @@ class ReverseBuilder:
         self.structured = structured    # names whose adjoint is indexed into (arrays, lists)
         self.expander = TemplateExpander(namer, active, aliases, imports, self.write)
         self.site_counts = {}
+        self.loop_depth = 0
 
     def sweep(self, forward, defined, params):
         """The reverse sweep of the whole forward sweep."""
@@ -326,10 +327,12 @@ class ReverseBuilder:
         in_body, in_else = set(defined), set(defined)
         body = self.block(stmt.body, in_body)
         orelse = self.block(stmt.orelse, in_else)
-        # Variables that only this statement assigns are dead before it: their
-        # adjoints need not agree between the branches.
-        inside = _count_stores([stmt])
-        local = {self.namer.adjoint(n) for n, k in inside.items() if self.site_counts.get(n) == k}
+        # Outside loops, variables only this statement assigns are dead before
+        # it: their adjoints need not agree between the branches.
+        local = set()
+        if not self.loop_depth:
+            inside = _count_stores([stmt])
+            local = {self.namer.adjoint(n) for n, k in inside.items() if self.site_counts.get(n) == k}
         in_body -= local
         in_else -= local
         merged = in_body | in_else
@@ -349,7 +352,9 @@ class ReverseBuilder:
         entry = set(defined)
         while True:             # the adjoints defined at the top of every iteration
             at_end = set(entry)
+            self.loop_depth += 1
             body = self.block(stmt.body, at_end)
+            self.loop_depth -= 1
             if at_end <= entry:
                 break
             entry |= at_end
