@@ -42,19 +42,55 @@ def _line(node, like, sweep):
     return node
 
 
+def _positions(stmts, restores, reads, counter, loop_start=None):
+    """Number the reverse sweep's statements in execution order; note where
+    each name is read, and from where each restore must look for readers (the
+    start of its outermost loop: later iterations run the loop body again)."""
+    for stmt in stmts:
+        position = next(counter)
+        if isinstance(stmt, Restore):
+            restores.append((stmt, loop_start if loop_start is not None else position))
+            continue
+        if isinstance(stmt, (gast.For, gast.While)):
+            for name in loads(stmt.iter) if isinstance(stmt, gast.For) else ():
+                reads.setdefault(name, []).append(position)
+            _positions(stmt.body, restores, reads, counter,
+                       loop_start if loop_start is not None else position)
+            continue
+        if isinstance(stmt, gast.If):
+            for name in loads(stmt.test):
+                reads.setdefault(name, []).append(position)
+            _positions(stmt.body, restores, reads, counter, loop_start)
+            _positions(stmt.orelse, restores, reads, counter, loop_start)
+            continue
+        for name in loads(stmt):
+            reads.setdefault(name, []).append(position)
+
+
 def insert_stacks(sweeps, namer, runtime_name, params):
-    """Turn Restore markers into pops and pushes; return the stacks' names."""
-    restores = list(_restores(sweeps.reverse))
-    reads = _reads(sweeps.reverse) | {g.id for g in sweeps.gradients if isinstance(g, gast.Name)}
+    """Turn Restore markers into pops and pushes; return the stacks' names.
+
+    A restore is kept only if something in the reverse sweep reads the
+    variable after it (or anywhere in the loop it belongs to).
+    """
+    import itertools
+    restores, reads = [], {}
+    counter = itertools.count()
+    _positions(sweeps.reverse, restores, reads, counter)
+    end = next(counter)
+    for gradient in sweeps.gradients:
+        for name in loads(gradient):
+            reads.setdefault(name, []).append(end)
     needed = []
     changed = True
     while changed:          # a restored element's index must itself be available
         changed = False
-        for restore in restores:
-            if restore not in needed and restore.name in reads:
+        for restore, start in restores:
+            if restore not in needed and any(p > start for p in reads.get(restore.name, ())):
                 needed.append(restore)
                 if restore.index is not None:
-                    reads |= set(loads(restore.index))
+                    for name in loads(restore.index):
+                        reads.setdefault(name, []).append(start + 1)
                 changed = True
     stacks = {}
     pushes = {}
