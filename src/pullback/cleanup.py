@@ -184,6 +184,55 @@ def propagate_copies(fn):
     return fn
 
 
+def forward_substitute(fn):
+    """``a = b`` followed, in the same block, by the only use of ``a``: use ``b``.
+
+    Works inside loops and branches, where ``propagate_copies`` does not go:
+    ``dmul = dadd; dx = dmul * 1.1`` becomes ``dx = dadd * 1.1``.
+    """
+    load_count, store_count = {}, {}
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name):
+            counts = load_count if isinstance(node.ctx, gast.Load) else store_count
+            counts[node.id] = counts.get(node.id, 0) + 1
+    keep = {a.id for a in fn.args.args}
+    if fn.body and isinstance(fn.body[-1], gast.Return) and fn.body[-1].value is not None:
+        keep |= set(loads(fn.body[-1].value))
+
+    def block(stmts):
+        out = list(stmts)
+        i = 0
+        while i < len(out):
+            stmt = out[i]
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    new = block(getattr(stmt, field))
+                    setattr(stmt, field, new or ([gast.Pass()] if field == "body" else []))
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name) \
+                    and isinstance(stmt.targets[0], gast.Name):
+                alias, source = stmt.targets[0].id, stmt.value.id
+                if alias not in keep and load_count.get(alias) == 1 and store_count.get(alias) == 1:
+                    for j in range(i + 1, len(out)):
+                        later = out[j]
+                        if alias in loads(later):
+                            simple = isinstance(later, (gast.Assign, gast.Expr, gast.Return))
+                            if simple:
+                                for node in gast.walk(later):
+                                    if isinstance(node, gast.Name) and node.id == alias \
+                                            and isinstance(node.ctx, gast.Load):
+                                        node.id = source
+                                del out[i]
+                                i -= 1
+                            break
+                        if source in stores(later) or alias in stores(later):
+                            break
+            i += 1
+        return out
+
+    fn.body = block(fn.body)
+    return fn
+
+
 def clean(fn):
     """Every clean-up pass, in order."""
-    return eliminate_dead_code(propagate_copies(fold_constants(fn)))
+    return eliminate_dead_code(forward_substitute(propagate_copies(fold_constants(fn))))
