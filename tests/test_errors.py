@@ -161,10 +161,16 @@ def lambda_inside(x):
     return square(x)
 
 
+def sum_of(function, x):
+    return np.sum(function(x))
+
+
 def nested_def(x):
-    def square(t):  # refused: nested-def
-        return t * t
-    return np.sum(square(x))
+    scale = np.sum(x)
+
+    def square(t):
+        return t * t * scale
+    return sum_of(square, x)  # refused: nested-def
 
 
 def set_comprehension(x):
@@ -281,7 +287,7 @@ CASES = [
     (uses_global, "global", pullback.UnsupportedSyntax, ["global"], "global"),
     (uses_nonlocal, "nonlocal", pullback.UnsupportedSyntax, ["nonlocal"], "nonlocal"),
     (lambda_inside, "lambda", pullback.UnsupportedSyntax, ["lambda"], "lambda"),
-    (nested_def, "nested-def", pullback.UnsupportedSyntax, ["nested function"], "def"),
+    (nested_def, "nested-def", pullback.UnsupportedSyntax, ["nested function"], "square"),
     (set_comprehension, "setcomp", pullback.UnsupportedSyntax, ["comprehension"], "{"),
     (dict_comprehension, "dictcomp", pullback.UnsupportedSyntax, ["comprehension"], "{"),
     (dict_literal, "dict-literal", pullback.UnsupportedSyntax, ["dict literal"],

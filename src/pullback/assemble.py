@@ -57,6 +57,7 @@ def _tuple(nodes):
     return nodes[0] if len(nodes) == 1 else gast.Tuple(elts=list(nodes), ctx=gast.Load())
 
 
+
 def _return(value):
     stmt = gast.Return(value=value)
     stmt.pb_sweep = "return"

@@ -463,3 +463,94 @@ def _strip_exits(stmts):
             stmt.body = [_line(gast.Pass(), stmt)]
         out.append(stmt)
     return out
+
+
+# -- nested functions -------------------------------------------------------
+
+def lift_nested_functions(parsed, location):
+    """Take ``def``s out of the function body; calls pass what they capture.
+
+    ``def g(y): return y * a`` inside ``f`` becomes a function of ``(y, a)``
+    of its own, and ``g(x)`` in ``f`` becomes ``g(x, a)``: Python reads a
+    captured variable when the call runs, so passing its value then is the
+    same. Returns the lifted functions by name.
+    """
+    from .parsing import LiftedFunction, assigned_names, parameter_names
+
+    tree = parsed.tree
+    found = []
+
+    def take(stmts):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, gast.FunctionDef):
+                if stmt.decorator_list:
+                    raise refuse(UnsupportedSyntax, "decorated functions nested in a differentiated "
+                                 "function are not supported", stmt, location,
+                                 "Define the decorated function at module level.")
+                found.append(stmt)
+                continue
+            for field_name in ("body", "orelse"):
+                block = getattr(stmt, field_name, None)
+                if isinstance(block, list):
+                    setattr(stmt, field_name, take(block) or [gast.Pass()] if field_name == "body"
+                            else take(block))
+            out.append(stmt)
+        return out
+
+    tree.body = take(tree.body)
+    if not found:
+        return {}
+    names = {f.name for f in found}
+    outer_locals = set(assigned_names(tree)) | set(parameter_names(tree))
+    captures = {}
+    for definition in found:
+        own = set(assigned_names(definition))
+        captures[definition.name] = {n.id for n in gast.walk(definition)
+                                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+                                     and n.id not in own and n.id in outer_locals and n.id not in names}
+    changed = True
+    while changed:      # calling a sibling means passing on what the sibling captures
+        changed = False
+        for definition in found:
+            for n in gast.walk(definition):
+                if isinstance(n, gast.Name) and n.id in names and n.id != definition.name:
+                    new = captures[n.id] - captures[definition.name] - set(assigned_names(definition))
+                    if new:
+                        captures[definition.name] |= new
+                        changed = True
+    lifted = {}
+    for definition in found:
+        captured = sorted(captures[definition.name])
+        for default in definition.args.defaults + [d for d in definition.args.kw_defaults if d]:
+            if not isinstance(default, gast.Constant):
+                raise refuse(UnsupportedSyntax, "a nested function's default must be a literal "
+                             "to be differentiated", default, location,
+                             "Pass the value at the call instead.")
+        if captured and (definition.args.vararg or definition.args.kwarg):
+            raise refuse(UnsupportedSyntax, "a nested function with *args or **kwargs that reads "
+                         "variables of the enclosing function is not supported", definition,
+                         location, "Pass those variables as parameters.")
+        definition.args.args = definition.args.args + [
+            gast.Name(id=c, ctx=gast.Param(), annotation=None, type_comment=None) for c in captured]
+        lifted[definition.name] = LiftedFunction(definition, parsed, captured, lifted)
+    # Every use of a lifted function must be a call, which now passes the captures.
+    for root in [tree] + found:
+        for node in gast.walk(root):
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+                    and node.func.id in lifted and not getattr(node.func, "pb_lifted", False):
+                node.args = node.args + [make_name(c) for c in lifted[node.func.id].captured]
+                node.func.pb_lifted = True
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name) and node.id in lifted and not getattr(node, "pb_lifted", False) \
+                and lifted[node.id].captured:
+            raise refuse(UnsupportedSyntax, f"the nested function {node.id} reads variables of the "
+                         f"enclosing function, so it can only be called here, not passed around",
+                         node, location, "Call it directly, or define it at module level.")
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Expr) and isinstance(node.value, gast.Call) \
+                and isinstance(node.value.func, gast.Name) and node.value.func.id in lifted:
+            raise refuse(UnsupportedSyntax, f"calling the nested function {node.value.func.id} "
+                         "without using its result is not supported", node, location,
+                         "Use the value it returns.")
+    return lifted

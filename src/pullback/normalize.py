@@ -36,8 +36,7 @@ _REFUSED_STATEMENTS = {
                   "Import at module level."),
     gast.ImportFrom: ("imports inside a differentiated function are not supported",
                       "Import at module level."),
-    gast.FunctionDef: ("nested function definitions are not differentiable yet",
-                       "Define the helper at module level."),
+    gast.AsyncFunctionDef: ("'async def' is not differentiable", "Use a plain def."),
 }
 
 _REFUSED_EXPRESSIONS = {

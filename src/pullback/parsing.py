@@ -61,6 +61,8 @@ def function_name(function):
 
 def parse_function(function):
     """Parse ``function`` into a :class:`ParsedFunction`."""
+    if isinstance(function, LiftedFunction):
+        return function.parsed()
     function = inspect.unwrap(function)
     if inspect.ismethod(function):
         raise SourceUnavailable(
@@ -192,3 +194,43 @@ def assigned_names(tree):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
             names.add(node.id)
     return names
+
+
+class LiftedFunction:
+    """A ``def`` nested in a differentiated function, lifted out of it.
+
+    The variables it reads from the enclosing function become extra
+    parameters (passed at every call), so it can be differentiated on its own
+    like any other callee; its globals are those of the enclosing function.
+    """
+
+    def __init__(self, tree, outer, captured, siblings):
+        self.tree, self.outer, self.captured, self.siblings = tree, outer, captured, siblings
+        self.__name__ = tree.name
+        self.__qualname__ = f"{outer.function.__qualname__}.<locals>.{tree.name}"
+        args = tree.args
+        positional = [inspect.Parameter(a.id, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                      for a in args.posonlyargs + args.args]
+        defaults = [d.value for d in args.defaults]
+        for k, value in enumerate(defaults, start=len(positional) - len(defaults)):
+            positional[k] = positional[k].replace(default=value)
+        keyword = [inspect.Parameter(a.id, inspect.Parameter.KEYWORD_ONLY,
+                                     default=d.value if d is not None else inspect.Parameter.empty)
+                   for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+        self.__signature__ = inspect.Signature(positional + keyword)
+        self.__defaults__ = tuple(defaults) or None
+        self.__kwdefaults__ = None
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(f"{self.__qualname__} exists only inside generated derivatives")
+
+    def parsed(self):
+        """A fresh ParsedFunction of the lifted definition."""
+        from .astutil import clone
+        tree = clone(self.tree)
+        location = Location(self.outer.location.filename, self.outer.location.first_line,
+                            self.__name__, self.outer.location.col_offset)
+        statics = {name: lifted for name, lifted in self.siblings.items()}
+        names = frozenset(assigned_names(tree)) - set(statics)
+        return ParsedFunction(self.outer.function, tree, self.outer.source, location, names,
+                              dict(statics))

@@ -25,7 +25,7 @@ from .errors import InvalidArgument, UnsupportedSyntax, refuse
 from .naming import Namer
 from .normalize import (check_aliasing, check_supported, desugar_augassign,
                         ssa_rename, to_anf)
-from .control import (desugar_comprehensions, desugar_conditionals, desugar_for, desugar_tuple_targets,
+from .control import (lift_nested_functions, desugar_comprehensions, desugar_conditionals, desugar_for, desugar_tuple_targets,
                       desugar_while, tailify_jumps)
 from .parsing import assigned_names, function_name, lookup_free, parameter_names, parse_function
 from .normalize import is_static_reference
@@ -173,10 +173,14 @@ def generate(function, wrt, mode):
 def transform(function, wrt, mode, program, path, names=None, statics=None):
     """Stages 1-7 for one user function; ``wrt`` indexes all its parameters."""
     parsed = parse_function(function)                                   # 1 parse
-    statics = statics or {}
+    statics = dict(statics or {})
+    check_supported(parsed.tree, parsed.location)
+    for name, lifted in lift_nested_functions(parsed, parsed.location).items():
+        statics[name] = (lifted, path)          # nested defs: functions of their own
+    for name, value in parsed.statics.items():  # a lifted function's siblings
+        statics.setdefault(name, (value, path))
     parsed.statics = {name: value for name, (value, _) in statics.items()}
     parsed.local_names = parsed.local_names - set(statics)
-    check_supported(parsed.tree, parsed.location)                       # 2 normalize
     if not any(isinstance(n, gast.Return) and n.value is not None for n in gast.walk(parsed.tree)):
         raise refuse(UnsupportedSyntax, f"{parsed.name} returns no value to differentiate",
                      parsed.tree, parsed.location, "Return the value whose derivative you want.")

@@ -13,6 +13,7 @@ import numpy as np
 
 from .errors import NoDerivativeRule, UnsupportedSyntax, refuse
 from .normalize import MUTATING_METHODS, is_static_reference
+from .parsing import LiftedFunction
 from .rules import BINARY_OPERATORS, UNARY_OPERATORS, rule_table
 
 # Attributes of an array that are plain data: no derivative flows through them.
@@ -147,7 +148,8 @@ def resolve_operations(tree, parsed):
             return of_rule(adjoints[function], node, node.args, keywords)
         if _in(function, nondiff) or _in(function, OBSERVERS):
             return Operation("constant")
-        if inspect.isfunction(function) and not hasattr(function, "__pullback_derivative__"):
+        if isinstance(function, LiftedFunction) or (
+                inspect.isfunction(function) and not hasattr(function, "__pullback_derivative__")):
             # Another Python function: differentiated too, into its own pair of functions.
             return Operation("call", bound={"function": function, "node": node},
                              sources=local_loads(node, local_names))

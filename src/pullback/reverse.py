@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import gast
 
 from .errors import UnsupportedSyntax, refuse
-from .parsing import parameter_names
+from .parsing import LiftedFunction, parameter_names
 from .cleanup import fold_constants_in
 from .astutil import clone, make_name
 
@@ -380,8 +380,9 @@ class ReverseBuilder:
     def assignment(self, stmt, operation, defined, line):
         target = operation.target
         adjoint = self.namer.adjoint(target)
-        if operation.kind == "call" and target in self.active and adjoint in defined:
-            self.call_forward(stmt, operation)
+        lifted = operation.kind == "call" and isinstance(operation.bound["function"], LiftedFunction)
+        if operation.kind == "call" and (lifted or (target in self.active and adjoint in defined)):
+            self.call_forward(stmt, operation)      # a lifted def exists only as its forward
         mutable = target in self.mutable
         restore = [Restore(target, stmt)] if mutable else []
         saved = getattr(stmt, "pb_saved", None)
