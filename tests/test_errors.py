@@ -156,13 +156,12 @@ def _make_nonlocal():
 uses_nonlocal = _make_nonlocal()
 
 
-def lambda_inside(x):
-    square = lambda t: t * t  # refused: lambda
-    return square(x)
-
-
 def sum_of(function, x):
     return np.sum(function(x))
+
+
+def lambda_inside(x):
+    return sum_of(lambda t: t * t, x)  # refused: lambda
 
 
 def nested_def(x):
@@ -286,7 +285,7 @@ CASES = [
     (coroutine, "async", pullback.UnsupportedSyntax, ["async def"], "async def"),
     (uses_global, "global", pullback.UnsupportedSyntax, ["global"], "global"),
     (uses_nonlocal, "nonlocal", pullback.UnsupportedSyntax, ["nonlocal"], "nonlocal"),
-    (lambda_inside, "lambda", pullback.UnsupportedSyntax, ["lambda"], "lambda"),
+    (lambda_inside, "lambda", pullback.UnsupportedSyntax, ["lambda"], "lambda t: t * t"),
     (nested_def, "nested-def", pullback.UnsupportedSyntax, ["nested function"], "square"),
     (set_comprehension, "setcomp", pullback.UnsupportedSyntax, ["comprehension"], "{"),
     (dict_comprehension, "dictcomp", pullback.UnsupportedSyntax, ["comprehension"], "{"),
@@ -416,8 +415,8 @@ def test_refusal_in_a_doubly_nested_function_points_at_the_right_line():
     def factory():
         def deep(x):
             z = np.sin(x)
-            w = lambda t: t  # refused: deep-lambda
-            return np.sum(z)
+            w = [lambda t: t]  # refused: deep-lambda
+            return np.sum(z) + len(w)
         return deep
 
     with pytest.raises(pullback.UnsupportedSyntax) as info:

@@ -46,6 +46,11 @@ def recursive_nested(x, n):
     return power(x, n)
 
 
+def named_lambda_inside(x, a):
+    scaled = lambda t: np.tanh(t) * a
+    return np.sum(scaled(x) * scaled(2.0 * x))
+
+
 def nested_returns_a_tuple(x):
     def split(y):
         return y * 2.0, np.exp(y)
@@ -59,6 +64,7 @@ CASES = [
     (nested_in_a_loop_body, (np.array([0.5, -1.5, 2.0]),), (0,)),
     (recursive_nested, (1.3, 4), (0,)),
     (nested_returns_a_tuple, (np.array([0.1, 0.2, -0.3]),), (0,)),
+    (named_lambda_inside, (np.array([0.1, 0.5]), 1.5), (0, 1)),
 ]
 
 

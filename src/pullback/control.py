@@ -483,6 +483,13 @@ def lift_nested_functions(parsed, location):
     def take(stmts):
         out = []
         for stmt in stmts:
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Lambda):
+                # name = lambda ...: value  is  def name(...): return value
+                body = gast.Return(value=stmt.value.body)
+                gast.copy_location(body, stmt)
+                stmt = gast.copy_location(gast.FunctionDef(
+                    name=stmt.targets[0].id, args=stmt.value.args, body=[body], decorator_list=[],
+                    returns=None, type_comment=None, type_params=[]), stmt)
             if isinstance(stmt, gast.FunctionDef):
                 if stmt.decorator_list:
                     raise refuse(UnsupportedSyntax, "decorated functions nested in a differentiated "

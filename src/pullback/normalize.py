@@ -45,8 +45,6 @@ _REFUSED_EXPRESSIONS = {
     gast.YieldFrom: ("'yield from' makes a generator, which is not differentiable",
                      "Return a value instead of yielding values."),
     gast.Await: ("'await' is not differentiable", "Differentiate a plain function."),
-    gast.Lambda: ("lambda expressions inside a differentiated function are not supported yet",
-                  "Define the helper with def at module level."),
     gast.SetComp: ("set comprehensions are not differentiable", "Use a list or an array."),
     gast.DictComp: ("dict comprehensions are not differentiable", "Use a list or an array."),
     gast.NamedExpr: ("assignment expressions (:=) are not supported",
@@ -60,6 +58,9 @@ _REFUSED_EXPRESSIONS = {
 
 def check_supported(tree, location):
     """Refuse every construct outside what the transformer handles."""
+    named_lambdas = {id(n.value) for n in gast.walk(tree) if isinstance(n, gast.Assign)
+                     and isinstance(n.value, gast.Lambda) and len(n.targets) == 1
+                     and isinstance(n.targets[0], gast.Name)}
     for node in gast.walk(tree):
         if node is tree:
             continue
@@ -69,6 +70,10 @@ def check_supported(tree, location):
         for kind, (what, advice) in _REFUSED_EXPRESSIONS.items():
             if isinstance(node, kind):
                 raise refuse(UnsupportedSyntax, what, node, location, advice)
+        if isinstance(node, gast.Lambda) and id(node) not in named_lambdas:
+            raise refuse(UnsupportedSyntax, "a lambda inside a differentiated function must be "
+                         "assigned to a name to be differentiated", node, location,
+                         "Write name = lambda ...: ... on its own line, or use def.")
         if isinstance(node, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For)):
             targets = node.targets if isinstance(node, gast.Assign) else [node.target]
             for target in targets:
