@@ -8,7 +8,7 @@ analysis needs no recursion however long the function is.
 import gast
 
 from .parsing import parameter_names
-from .resolve import walk_statements
+from .astutil import walk_statements
 
 
 def _operations(body, operations):

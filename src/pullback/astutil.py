@@ -34,3 +34,23 @@ def loads(node):
 def stores(node):
     """Names assigned anywhere in ``node``."""
     return [n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
+
+
+def walk_statements(stmts):
+    """Every statement of a block and of the blocks nested in it, in order."""
+    for stmt in stmts:
+        yield stmt
+        for field_name in ("body", "orelse"):
+            block = getattr(stmt, field_name, None)
+            if isinstance(block, list):
+                yield from walk_statements(block)
+
+
+def breaks(stmts):
+    """Does a ``break`` in ``stmts`` leave the loop they belong to (not an inner one)?"""
+    for stmt in stmts:
+        if isinstance(stmt, gast.Break):
+            return True
+        if isinstance(stmt, gast.If) and (breaks(stmt.body) or breaks(stmt.orelse)):
+            return True
+    return False

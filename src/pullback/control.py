@@ -13,7 +13,7 @@ one ``return`` at the end of the function.
 """
 import gast
 
-from .astutil import clone, make_name
+from .astutil import breaks, clone, make_name
 from .errors import UnsupportedSyntax, refuse
 
 # How a block can leave: never, on every path, or on some paths.
@@ -373,10 +373,10 @@ class _Tailify:
     def loop(self, stmt):
         before = []
         if stmt.orelse:
-            if _breaks(stmt.body):
+            if breaks(stmt.body):
                 broke = self.namer.fresh("broke")
                 before.append(_assign(broke, _constant(False), stmt))
-                stmt.body = _flag_breaks(stmt.body, broke)
+                stmt.body = _flagbreaks(stmt.body, broke)
                 after = [_line(gast.If(test=gast.UnaryOp(op=gast.Not(), operand=make_name(broke)),
                                        body=stmt.orelse, orelse=[]), stmt)]
             else:
@@ -401,25 +401,15 @@ def _sets(node, name):
                for n in gast.walk(node))
 
 
-def _breaks(stmts):
-    """Does a ``break`` in ``stmts`` leave this loop (not an inner one)?"""
-    for stmt in stmts:
-        if isinstance(stmt, gast.Break):
-            return True
-        if isinstance(stmt, gast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
-            return True
-    return False
-
-
-def _flag_breaks(stmts, flag):
+def _flagbreaks(stmts, flag):
     out = []
     for stmt in stmts:
         if isinstance(stmt, gast.Break):
             out += [_assign(flag, _constant(True), stmt), stmt]
             continue
         if isinstance(stmt, gast.If):
-            stmt.body = _flag_breaks(stmt.body, flag)
-            stmt.orelse = _flag_breaks(stmt.orelse, flag)
+            stmt.body = _flagbreaks(stmt.body, flag)
+            stmt.orelse = _flagbreaks(stmt.orelse, flag)
         out.append(stmt)
     return out
 

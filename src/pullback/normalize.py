@@ -10,7 +10,7 @@ it came from, so the generated code can quote the user's source.
 """
 import gast
 
-from .astutil import clone, make_name
+from .astutil import clone, make_name, walk_statements
 
 from .errors import UnsupportedSyntax, refuse
 from .parsing import parameter_names
@@ -155,7 +155,7 @@ def check_aliasing(tree, location):
     find = _sharing_groups(tree)
     params = set(parameter_names(tree))
     argument_groups = {find(p) for p in params}
-    statements = list(_all_statements(tree.body))
+    statements = list(walk_statements(tree.body))
     for position, node in enumerate(statements):
         mutated = None
         if isinstance(node, (gast.Assign, gast.AugAssign)):
@@ -188,15 +188,6 @@ def check_aliasing(tree, location):
                              f"Write {target} = {target} {_OP_SYMBOLS[type(node.op)]} ... to make "
                              f"a new value, leaving {shared[0]} unchanged.")
     return tree
-
-
-def _all_statements(stmts):
-    for stmt in stmts:
-        yield stmt
-        for field_name in ("body", "orelse"):
-            block = getattr(stmt, field_name, None)
-            if isinstance(block, list):
-                yield from _all_statements(block)
 
 
 def _check_target(target, node, location):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import gast
 import numpy as np
 
+from .astutil import walk_statements
 from .errors import NoDerivativeRule, UnsupportedSyntax, refuse
 from .normalize import MUTATING_METHODS, is_static_reference
 from .parsing import LiftedFunction
@@ -206,14 +207,7 @@ def resolve_operations(tree, parsed):
     return operations
 
 
-def walk_statements(stmts):
-    """Every statement of a block and of the blocks nested in it, in order."""
-    for stmt in stmts:
-        yield stmt
-        for field_name in ("body", "orelse"):
-            block = getattr(stmt, field_name, None)
-            if isinstance(block, list):
-                yield from walk_statements(block)
+
 
 
 def _in(function, table):

@@ -13,7 +13,7 @@ import gast
 from .errors import UnsupportedSyntax, refuse
 from .parsing import LiftedFunction, parameter_names
 from .cleanup import fold_constants_in
-from .astutil import clone, make_name
+from .astutil import breaks, clone, make_name
 
 _WRITE = "\0adjoint-of:"     # marks ``d[x] = ...`` targets while a template is expanded
 
@@ -202,7 +202,7 @@ def add_loop_counters(stmts, namer, nested=False):
             if isinstance(block, list):
                 inner = nested or isinstance(stmt, (gast.For, gast.While))
                 setattr(stmt, field_name, add_loop_counters(block, namer, inner))
-        counted = isinstance(stmt, gast.While) or (isinstance(stmt, gast.For) and _breaks(stmt.body))
+        counted = isinstance(stmt, gast.While) or (isinstance(stmt, gast.For) and breaks(stmt.body))
         if counted:
             counter = namer.fresh("n_iter")
             line = getattr(stmt, "pb_line", None)
@@ -221,15 +221,6 @@ def add_loop_counters(stmts, namer, nested=False):
         else:
             out.append(stmt)
     return out
-
-
-def _breaks(stmts):
-    for stmt in stmts:
-        if isinstance(stmt, gast.Break):
-            return True
-        if isinstance(stmt, gast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
-            return True
-    return False
 
 
 class ReverseBuilder:
