@@ -266,7 +266,8 @@ def is_atom(node, local_names):
 
 # Temporaries named after a builtin would shadow it; they get a word instead.
 _INSTEAD_OF_BUILTIN = {"sum": "total", "pow": "power", "max": "largest", "min": "smallest",
-                       "abs": "absolute", "round": "rounded", "len": "length", "float": "as_float"}
+                       "abs": "absolute", "round": "rounded", "len": "length", "float": "as_float",
+                       "loop_length": "length"}
 
 
 def _temp_base(node):
