@@ -5,7 +5,7 @@
 import numpy as np
 
 from pullback.rules import adjoint, d
-from pullback.runtime import dot_grad_lhs, dot_grad_rhs, unbroadcast
+from pullback.runtime import dot_grad_lhs, dot_grad_rhs
 
 
 @adjoint(np.dot)
@@ -18,3 +18,4 @@ def dot(y, a, b):
 def outer(out, a, b):
     d[a] = np.reshape(np.dot(d[out], np.ravel(b)), np.shape(a))
     d[b] = np.reshape(np.dot(np.ravel(a), d[out]), np.shape(b))
+

@@ -22,9 +22,11 @@ gradients. NaN never compares equal (``equal_nan=False`` everywhere).
 """
 import ast
 import builtins
+import importlib
 import itertools
 import math
 import operator
+import pathlib
 import re
 import warnings
 import zlib
@@ -41,220 +43,13 @@ from reference import central_difference, import_module_from_text
 ADJOINTS, NONDIFF = rule_table()
 
 
-# --------------------------------------------------------------------------
-# Names: how a table key is written in generated source and in test ids.
-# --------------------------------------------------------------------------
+from rule_spec_kit import *  # noqa: F401,F403  (the spec vocabulary)
+from rule_spec_kit import (BASE, BROADCAST_PAIRS, DOT_SHAPES, LOG1P, LOG_BASE, MASK, NONZERO,
+                           OUTER_SHAPES, POSITIVE, REAL, TAN, UNIT, WIDE, Arg, Case, Spec, _MAX_MIN,
+                           _MOD, _POW, _apart, _pow_extras, _shape_text, binary, display_name,
+                           reduction, scalar,
+                           unary)
 
-_NAMESPACES = (("np", np), ("math", math), ("operator", operator), ("builtins", builtins))
-
-
-def display_name(function):
-    """``np.sin``, ``math.sin``, ``operator.add``, ``abs``: a name that,
-    evaluated in a module importing np, math and operator, is ``function``."""
-    name = getattr(function, "__name__", None)
-    for prefix, module in _NAMESPACES:
-        if name and getattr(module, name, None) is function:
-            return name if prefix == "builtins" else f"{prefix}.{name}"
-    for prefix, module in _NAMESPACES:     # an alias (np.round_ in old NumPy, ...)
-        aliases = sorted(n for n, v in vars(module).items()
-                         if v is function and not n.startswith("_"))
-        if aliases:
-            return aliases[0] if prefix == "builtins" else f"{prefix}.{aliases[0]}"
-    return repr(function)
-
-
-def _shape_text(shape):
-    return "float" if shape is None else str(tuple(shape)).replace(" ", "")
-
-
-# --------------------------------------------------------------------------
-# The declarative table.
-# --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Domain:
-    """Where inputs are drawn from. ``signed``: magnitudes in [lo, hi] with
-    random signs (keeps away from 0). ``kind="bool"``: a boolean mask."""
-    lo: float = -2.0
-    hi: float = 2.0
-    signed: bool = False
-    kind: str = "float"
-
-    def sample(self, rng, shape):
-        size = () if shape is None else shape
-        if self.kind == "bool":
-            return np.asarray(rng.random(size) < 0.5)
-        value = np.array(rng.uniform(self.lo, self.hi, size=size), dtype=np.float64)
-        if self.signed:
-            value = value * rng.choice([-1.0, 1.0], size=size)
-        return float(value) if shape is None else value
-
-
-REAL = Domain(-2.0, 2.0)
-WIDE = Domain(-3.0, 3.0)
-POSITIVE = Domain(0.3, 3.0)
-BASE = Domain(0.5, 2.0)             # bases of powers: positive, so x ** y is real
-UNIT = Domain(-0.9, 0.9)            # arcsin, arccos
-TAN = Domain(-1.2, 1.2)             # away from the poles at +-pi/2
-LOG1P = Domain(-0.5, 2.0)
-NONZERO = Domain(0.2, 2.0, signed=True)     # abs, reciprocal, divisors
-LOG_BASE = Domain(1.5, 4.0)                 # math.log(x, base): base > 0, != 1
-MASK = Domain(kind="bool")
-
-
-@dataclass(frozen=True)
-class Arg:
-    name: str
-    domain: Domain = REAL
-    diff: bool = True       # a float input that gets a gradient (else: constant input)
-
-
-@dataclass(frozen=True)
-class Case:
-    shapes: tuple           # one per argument: a shape tuple, or None for a Python float
-    fields: tuple = ()      # (name, value) pairs formatted into the call template
-    expr: str = None        # overrides the spec's template (with ``args``)
-    args: tuple = None
-    label: str = None
-    valid: object = None    # replaces the spec's predicate (which fits the spec's args only)
-
-
-@dataclass(frozen=True)
-class Spec:
-    template: str           # "np.sin(x)", "x + y", "np.sum(a, axis={axis})"
-    args: tuple             # Arg per parameter of the generated function
-    cases: tuple            # Case per variant; cases[0] is the typical one (float32 test)
-    valid: object = None    # predicate on the sampled inputs: kinks, ties, jumps
-
-    def expr(self, case):
-        return (case.expr or self.template).format(**dict(case.fields))
-
-    def arguments(self, case):
-        return case.args or self.args
-
-    def predicate(self, case):
-        if case.valid is not None:
-            return case.valid
-        return self.valid if case.args is None else None
-
-
-UNARY_SHAPES = ((3, 4), (5,), (), None, (2, 3, 2))
-BROADCAST_PAIRS = (
-    ((3, 4), (3, 4)),
-    ((3, 1), (4,)),
-    ((4,), (3, 1)),
-    ((), (2, 3)),
-    ((2, 3), ()),
-    ((2, 1, 4), (3, 1)),
-    ((1, 4), (3, 1)),
-    ((1,), (3, 4)),
-    (None, (3,)),
-    ((3,), None),
-    (None, None),
-)
-MATMUL_SHAPES = (
-    ((2, 3), (3, 4)),
-    ((3,), (3,)),
-    ((2, 3), (3,)),
-    ((3,), (3, 4)),
-    ((5, 2, 3), (3, 4)),
-    ((2, 3), (5, 3, 4)),
-    ((5, 2, 3), (5, 3, 4)),
-    ((1, 2, 3), (5, 3, 4)),
-    ((5, 2, 3), (1, 3, 4)),
-    ((2, 1, 2, 3), (5, 3, 4)),
-    ((5, 2, 3), (3,)),
-    ((3,), (5, 3, 4)),
-)
-DOT_SHAPES = (
-    ((2, 3), (3, 4)),
-    ((3,), (3,)),
-    ((2, 3), (3,)),
-    ((3,), (3, 4)),
-    ((5, 2, 3), (3, 4)),
-    ((2, 3), (5, 3, 4)),
-    ((3,), (5, 3, 4)),
-    ((5, 2, 3), (3,)),
-    ((2, 2, 3), (4, 3, 2)),
-    ((), (3, 4)),
-    ((2, 3), ()),
-    (None, (3,)),
-)
-OUTER_SHAPES = (((3,), (4,)), ((2, 3), (4,)), ((3,), (2, 2)), ((), (3,)), (None, (3,)))
-
-
-def _reduction_cases():
-    cases = []
-    for shape, axes in (((3, 4), (None, 0, 1, -1, (0, 1), (1, 0))),
-                        ((2, 3, 4), (None, 1, -1, (0, 2), (-1, 0), (0, 1, 2))),
-                        ((5,), (None, 0, -1))):
-        for axis in axes:
-            for keepdims in (False, True):
-                cases.append(Case((shape,), (("axis", axis), ("keepdims", keepdims))))
-    return cases
-
-
-def unary(template, domain=REAL, shapes=UNARY_SHAPES):
-    return Spec(template, (Arg("x", domain),), tuple(Case((s,)) for s in shapes))
-
-
-def _same(template, domain, shape, names=("x", "y")):
-    """The same variable in both slots: the two adjoint writes must add up."""
-    first, second = names
-    return Case((shape,), expr=re.sub(rf"\b{second}\b", first, template),
-                args=(Arg(first, domain),))
-
-
-def binary(template, dx=REAL, dy=REAL, pairs=BROADCAST_PAIRS, valid=None, extra=(),
-           same=None, same_shape=(3, 4), names=("x", "y")):
-    cases = tuple(Case(p) for p in pairs) + tuple(extra)
-    cases += (_same(template, same or dx, same_shape, names),)
-    return Spec(template, (Arg(names[0], dx), Arg(names[1], dy)), cases, valid)
-
-
-def scalar(template, *domains, extra=(), same=None):
-    names = ("x", "y")[:len(domains)]
-    cases = (Case((None,) * len(domains)),) + tuple(extra)
-    if len(domains) == 2:
-        cases += (_same(template, same or domains[0], None),)
-    return Spec(template, tuple(Arg(n, d) for n, d in zip(names, domains)), cases)
-
-
-def reduction(function_name):
-    return Spec(f"np.{function_name}(a, axis={{axis}}, keepdims={{keepdims}})",
-                (Arg("a", REAL),),
-                tuple(_reduction_cases()) + (
-                    Case(((3, 4),), expr=f"np.{function_name}(a)"),
-                    Case(((3, 4),), expr=f"np.{function_name}(a, 1)"),
-                    Case(((3, 4),), expr=f"np.{function_name}(a, axis=0, dtype=np.float64)"),
-                    Case((None,), expr=f"np.{function_name}(a)"),
-                ))
-
-
-def _apart(x, y):
-    """No ties (maximum/minimum): the arguments differ everywhere."""
-    return bool(np.all(np.abs(np.subtract(x, y)) > 0.02))
-
-
-def _off_jumps(x, y):
-    """x mod y jumps where x / y is an integer: stay away from those."""
-    frac = np.mod(np.divide(x, y), 1.0)
-    return bool(np.all((frac > 0.02) & (frac < 0.98)))
-
-
-def _pow_extras(call):
-    """Constant exponents (negative bases allowed) and constant bases."""
-    return (
-        Case(((3, 4),), expr=call.format("x", "3.0"), args=(Arg("x", REAL),)),
-        Case(((3, 4),), expr=call.format("x", "2"), args=(Arg("x", REAL),)),
-        Case((None,), expr=call.format("x", "-2.0"), args=(Arg("x", NONZERO),)),
-        Case(((3, 4),), expr=call.format("2.5", "y"), args=(Arg("y", REAL),)),
-    )
-
-
-_MAX_MIN = dict(valid=_apart)
-_MOD = dict(dx=WIDE, dy=NONZERO, valid=_off_jumps)
-_POW = dict(dx=BASE, dy=REAL)
 
 SPEC = {
     # ---- arithmetic.py: operators and their ufunc twins ----------------
@@ -353,30 +148,14 @@ SPEC = {
     # ---- products.py -----------------------------------------------------
     np.dot: binary("np.dot(a, b)", pairs=DOT_SHAPES, same_shape=(3, 3), names=("a", "b")),
     np.outer: binary("np.outer(a, b)", pairs=OUTER_SHAPES, same_shape=(3,), names=("a", "b")),
-    # ---- shape.py --------------------------------------------------------
-    np.reshape: Spec("np.reshape(a, (4, 3))", (Arg("a"),), (
-        Case(((3, 4),)), Case(((12,),)), Case(((3, 4),), expr="np.reshape(a, -1)"),
-        Case(((3, 4),), expr="a.reshape(2, 6)"), Case(((3, 4),), expr="a.reshape((6, 2))"))),
-    np.ravel: Spec("np.ravel(a)", (Arg("a"),), (Case(((3, 4),)), Case(((2, 3, 2),)),
-                                                  Case(((3, 4),), expr="a.ravel()"))),
-    np.squeeze: Spec("np.squeeze(a)", (Arg("a"),), (Case(((3, 1, 4),)),
-                                                      Case(((1, 3, 1),), expr="np.squeeze(a, axis=0)"))),
-    np.transpose: Spec("np.transpose(a)", (Arg("a"),), (
-        Case(((3, 4),)), Case(((2, 3, 4),)), Case(((2, 3, 4),), expr="np.transpose(a, (1, 2, 0))"),
-        Case(((3, 4),), expr="a.T"), Case(((2, 3, 4),), expr="a.transpose((2, 0, 1))"))),
-    np.copy: Spec("np.copy(a)", (Arg("a"),), (Case(((3, 4),)), Case(((3, 4),), expr="a.copy()"))),
-    np.stack: Spec("np.stack([a, b, a * b])", (Arg("a"), Arg("b")), (
-        Case(((3,), (3,))), Case(((2, 3), (2, 3)), expr="np.stack((a, b), axis=1)"),
-        Case(((2, 3), (2, 3)), expr="np.stack([a, b], -1)"))),
-    np.array: Spec("np.array([a, b * 2.0])", (Arg("a"), Arg("b")), (
-        Case(((3,), (3,))), Case((None, None)), Case(((2, 2), (2, 2))))),
-    np.asarray: Spec("np.asarray([a, b])", (Arg("a"), Arg("b")), (Case(((3,), (3,))),)),
-    builtins.sum: Spec("sum([a, b, a * b])", (Arg("a"), Arg("b")), (
-        Case(((3,), (3,))), Case((None, None)), Case(((3,), None)),
-        Case(((3, 2),), expr="sum(a)", args=(Arg("a"),)),
-        Case(((3,), (3,)), expr="sum([a, b], 1.0)"),
-        Case(((3,), (3,)), expr="sum([a, a * a], b)"))),
+
 }
+
+# Families added later keep their specs in tests/rule_specs_<family>.py.
+for _path in sorted(pathlib.Path(__file__).parent.glob("rule_specs_*.py")):
+    _family = importlib.import_module(_path.stem).SPEC
+    assert not set(_family) & set(SPEC), f"{_path.name} repeats specs of another module"
+    SPEC.update(_family)
 
 
 # --------------------------------------------------------------------------

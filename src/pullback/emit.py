@@ -65,21 +65,22 @@ def _restore_comments(text):
 
 
 def _import_lines(imports):
-    modules, runtime_names = [], []
+    """``import numpy as np`` for modules, ``from pullback.runtime import ...``
+    for helpers (the runtime and its family modules, ``pullback.runtime_*``)."""
+    modules, helpers = [], {}
     for alias, value in sorted(imports.items()):
+        module = getattr(value, "__module__", None) or ""
         if isinstance(value, types.ModuleType):
             name = value.__name__
             modules.append(f"import {name}" if name == alias else f"import {name} as {alias}")
-        elif getattr(value, "__module__", None) == "pullback.runtime":
+        elif module.startswith("pullback.runtime"):
             name = value.__name__
-            runtime_names.append(name if name == alias else f"{name} as {alias}")
+            helpers.setdefault(module, []).append(name if name == alias else f"{name} as {alias}")
         else:
             raise TypeError(f"generated code may import modules and pullback.runtime helpers, "
                             f"not {value!r} (as {alias})")
-    lines = modules
-    if runtime_names:
-        lines.append("from pullback.runtime import " + ", ".join(runtime_names))
-    return lines
+    return modules + [f"from {module} import " + ", ".join(names)
+                      for module, names in sorted(helpers.items())]
 
 
 def emit_module(functions, imports, header_lines, links=None):

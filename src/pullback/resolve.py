@@ -25,7 +25,12 @@ OBSERVERS = frozenset({print, isinstance, type, repr, str, id, hasattr, callable
 # applies, with the array bound to the function's first parameter.
 METHODS = {"sum": np.sum, "mean": np.mean, "dot": np.dot, "transpose": np.transpose,
            "reshape": np.reshape, "ravel": np.ravel, "flatten": np.ravel, "copy": np.copy,
-           "squeeze": np.squeeze}
+           "squeeze": np.squeeze, "prod": np.prod, "max": np.max, "min": np.min,
+           "var": np.var, "std": np.std, "cumsum": np.cumsum, "cumprod": np.cumprod,
+           "clip": np.clip, "trace": np.trace, "diagonal": np.diagonal, "swapaxes": np.swapaxes,
+           "repeat": np.repeat, "take": np.take, "round": np.round, "conj": np.conjugate,
+           "ptp": np.ptp, "any": np.any, "all": np.all, "argmax": np.argmax, "argmin": np.argmin,
+           "argsort": np.argsort, "nonzero": np.nonzero}
 ATTRIBUTES = {"T": np.transpose}
 
 
@@ -80,8 +85,9 @@ def resolve_operations(tree, parsed):
             return Operation("opaque", sources=local_loads(node, local_names), refusal=refuse(
                 UnsupportedSyntax, f"this call does not match pullback's rule {rule.name} ({error})",
                 node, location, f"Call it as the rule at {rule.origin} expects."))
-        sources = tuple(bound[p].id for p in rule.differentiable
-                        if isinstance(bound[p], gast.Name) and bound[p].id in local_names)
+        sources = tuple(n.id for p in rule.differentiable
+                        for n in (bound[p].elts if isinstance(bound[p], gast.Tuple) else [bound[p]])
+                        if isinstance(n, gast.Name) and n.id in local_names)
         return Operation("rule", rule=rule, bound=bound, sources=sources)
 
     def of_value(node):
@@ -168,6 +174,8 @@ def resolve_operations(tree, parsed):
                 args = [gast.Tuple(elts=list(args), ctx=gast.Load())]
             return of_rule(adjoints[METHODS[method]], node, [owner] + args,
                            {k.arg: k.value for k in node.keywords})
+        if method in METHODS and _in(METHODS[method], nondiff):
+            return Operation("constant")
         if method in ("item", "astype") and isinstance(owner, gast.Name) and owner.id in local_names:
             return Operation("copy", sources=(owner.id,))   # the same number, another type
         mutated = owner.id if method in MUTATING_METHODS and isinstance(owner, gast.Name) else None

@@ -102,7 +102,11 @@ class TemplateExpander:
         out = []
         for stmt in body:
             if isinstance(stmt, gast.Assign) and stmt.targets[0].id.startswith(_WRITE):
-                adjoint = self._adjoint_target(stmt.targets[0].id[len(_WRITE):], bound)
+                param = stmt.targets[0].id[len(_WRITE):]
+                if isinstance(bound.get(param), (gast.Tuple, gast.List)):
+                    out += self._spread(bound[param], stmt.value, defined, line)
+                    continue
+                adjoint = self._adjoint_target(param, bound)
                 if adjoint is None:
                     continue            # the argument is a constant: no adjoint
                 out.append(self.write(adjoint, stmt.value, defined, line))
@@ -117,6 +121,27 @@ class TemplateExpander:
             else:
                 out.append(_stmt(stmt, line, "reverse"))
         return out
+
+    def _spread(self, elements, value, defined, line):
+        """``d[operands] = parts`` for operands written out at the call:
+        element i of ``parts`` goes to the i-th operand."""
+        receivers = [(i, self._adjoint_of_node(e)) for i, e in enumerate(elements.elts)]
+        receivers = [(i, a) for i, a in receivers if a]
+        if not receivers:
+            return []
+        parts = self.namer.fresh("parts")
+        out = [_stmt(gast.Assign(targets=[make_name(parts, gast.Store())], value=value,
+                                 type_comment=None), line, "reverse")]
+        for i, adjoint in receivers:
+            part = gast.Subscript(value=make_name(parts), slice=gast.Constant(value=i, kind=None),
+                                  ctx=gast.Load())
+            out.append(self.write(adjoint, part, defined, line))
+        return out
+
+    def _adjoint_of_node(self, node):
+        if isinstance(node, gast.Name) and node.id in self.active:
+            return self.namer.adjoint(node.id)
+        return None
 
     def _written_in(self, node, bound):
         written = set()
@@ -416,9 +441,6 @@ class ReverseBuilder:
         return code + saved_restore + restore
 
     def operands(self, operation):
-        if operation.kind == "rule":
-            return {operation.bound[p].id for p in operation.rule.differentiable
-                    if isinstance(operation.bound[p], gast.Name)}
         return set(operation.sources)
 
     def adjoint_code(self, operation, value_name, result_adjoint, defined, line):

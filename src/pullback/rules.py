@@ -19,7 +19,8 @@ __all__ = ["adjoint", "nondifferentiable", "d", "literal", "Rule", "rule_table",
            "templates_fingerprint"]
 
 # The families of templates, one module each in templates/.
-FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "shape")
+FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "shape", "joining",
+            "linalg", "indexing", "constructors")
 
 
 class _AdjointMarker:
@@ -82,12 +83,16 @@ class Rule:
     globals: dict = field(repr=False)   # template-module names the body uses
     origin: str = ""            # "templates/elementwise.py:12"
     reads_result: bool = False  # does the body use the result's value (tanh: 1 - y*y)?
+    varargs: str = None         # the *parameter collecting further arguments (np.einsum)
 
     def bind(self, args, keywords):
         """Map parameter names to the call's argument nodes (or default values)."""
-        if len(args) > len(self.params):
-            raise TypeError(f"{self.name} takes at most {len(self.params)} arguments")
-        bound = dict(zip(self.params, args))
+        fixed = [p for p in self.params if p != self.varargs]
+        if len(args) > len(fixed) and self.varargs is None:
+            raise TypeError(f"{self.name} takes at most {len(fixed)} arguments")
+        bound = dict(zip(fixed, args))
+        if self.varargs is not None:
+            bound[self.varargs] = gast.Tuple(elts=list(args[len(fixed):]), ctx=gast.Load())
         for key, value in keywords.items():
             if key not in self.params or key in bound:
                 raise TypeError(f"{self.name} got an unexpected argument {key!r}")
@@ -137,6 +142,8 @@ def _parse_template(template):
         globals=needed,
         origin=f"templates/{filename.rsplit('/', 1)[-1]}:{line}",
         reads_result=names[0] in used,
+        varargs=next((n for n, p in signature.parameters.items()
+                      if p.kind == p.VAR_POSITIONAL), None),
     )
 
 
