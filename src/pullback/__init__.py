@@ -7,14 +7,18 @@
 >>> print(pullback.source(dloss))  # doctest: +SKIP
 """
 from ._version import __version__
-from .api import grad, jacobian, source, value_and_grad, vjp
+from .api import (grad, jacobian, nondifferentiable, register_adjoint, source, value_and_grad,
+                  vjp)
+from .rules import d, literal
+from .runtime import stop_gradient
 from .checking import check_grads
 from .errors import (InvalidArgument, NoDerivativeRule, PullbackError, SourceUnavailable,
                      UnsupportedSyntax)
 from .runtime import NonScalarOutput
 
 __all__ = [
-    "grad", "value_and_grad", "vjp", "jacobian", "source", "check_grads", "PullbackError",
+    "grad", "value_and_grad", "vjp", "jacobian", "source", "register_adjoint",
+    "nondifferentiable", "stop_gradient", "d", "literal", "check_grads", "PullbackError",
     "UnsupportedSyntax", "NoDerivativeRule", "SourceUnavailable", "InvalidArgument",
     "NonScalarOutput", "__version__",
 ]

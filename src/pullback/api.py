@@ -10,7 +10,9 @@ import numbers
 import numpy as np
 
 from .errors import InvalidArgument
+from .cache import memory_clear
 from .parsing import function_name
+from .rules import user_rules
 from .pipeline import check_wrt, derive
 
 
@@ -233,6 +235,63 @@ def jacobian(function, wrt=0):
     jacobian_of.__name__ = f"jacobian_{function_name(function)}"
     jacobian_of.__doc__ = f"Jacobian of {function.__qualname__} w.r.t. argument(s) {derivative._indices}."
     return jacobian_of
+
+
+def register_adjoint(*functions):
+    """Register a derivative rule for ``functions``, written as a template.
+
+    The template is plain Python: its first parameter is the result, the
+    others are the function's arguments (named as the function's keywords),
+    and ``d[x]`` is the gradient of ``x`` (import ``d`` from pullback). It may
+    use modules (``np``, ``math``, ``scipy.special``) and pullback.runtime
+    helpers. Registered rules appear in generated code like the built-in
+    ones and take precedence over them. See docs/custom-rules.md.
+
+    Examples
+    --------
+    >>> import numpy as np, pullback
+    >>> from pullback import d
+    >>> softplus = np.vectorize(lambda v: float(np.log1p(np.exp(v))))
+    >>> @pullback.register_adjoint(softplus)
+    ... def softplus_rule(y, x):
+    ...     d[x] = d[y] / (1.0 + np.exp(-x))
+    >>> def loss(x):
+    ...     return np.sum(softplus(x))
+    >>> pullback.grad(loss)(np.array([0.0]))
+    array([0.5])
+    """
+    if not functions:
+        raise InvalidArgument("register_adjoint needs the function(s) the rule differentiates")
+
+    def register(template):
+        template.__pullback_adjoint_of__ = functions
+        try:
+            user_rules.add_template(template)
+        except (TypeError, OSError, SyntaxError) as error:
+            raise InvalidArgument(f"cannot register {getattr(template, '__qualname__', template)}: "
+                                  f"{error}") from None
+        memory_clear()      # derivatives made before may have used another rule
+        return template
+
+    return register
+
+
+def nondifferentiable(*functions):
+    """Declare that no derivative flows through ``functions`` (their results
+    are treated as constants), e.g. a C function computing an integer index.
+
+    Examples
+    --------
+    >>> import numpy as np, pullback
+    >>> bucket = np.vectorize(lambda v: float(int(v * 10)) / 10)
+    >>> pullback.nondifferentiable(bucket)
+    >>> def f(x):
+    ...     return np.sum(x * bucket(x))
+    >>> pullback.grad(f)(np.array([0.25]))
+    array([0.2])
+    """
+    user_rules.add_nondifferentiable(functions)
+    memory_clear()
 
 
 def source(derivative):

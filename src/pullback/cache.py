@@ -25,7 +25,7 @@ import gast
 
 from ._version import __version__
 from .emit import verify_checksum
-from .rules import templates_fingerprint
+from .rules import templates_fingerprint, user_rules
 
 # function object -> {options: Compiled}. Weak, so a dead function frees its entries.
 _memory = weakref.WeakKeyDictionary()
@@ -96,6 +96,11 @@ def memory_forget(function):
     _memory.pop(function, None)
 
 
+def memory_clear():
+    """Forget every derivative made in this process (the rules changed)."""
+    _memory.clear()
+
+
 def describe_value(value):
     """A stable description of a global a function calls (part of the key)."""
     if isinstance(value, types.ModuleType):
@@ -146,6 +151,7 @@ def disk_key(function, source, options):
         "gast": getattr(gast, "__version__", ""),
         "astor": getattr(astor, "__version__", ""),
         "templates": templates_fingerprint(),
+        "user rules": user_rules.fingerprint(),
         "function": function.__qualname__,
         "file": function.__code__.co_filename,
         "source": source,

@@ -33,7 +33,7 @@ from .resolve import resolve_operations, static_value
 from .reverse import reverse_sweeps
 from .stacks import insert_stacks
 from .astutil import make_name
-from .rules import rule_table
+from .rules import active_rules
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -374,7 +374,7 @@ def raw_source(function):
 def generated_globals():
     """Every global name generated code may use: the templates' globals, the
     seed check, and NumPy (for zero gradients)."""
-    adjoints, _ = rule_table()
+    adjoints, _ = active_rules()
     values = {"np": numpy}
     values.update({name: getattr(runtime, name) for name in runtime.__all__
                    if callable(getattr(runtime, name)) and name != "NonScalarOutput"})

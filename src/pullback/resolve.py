@@ -15,7 +15,8 @@ from .astutil import walk_statements
 from .errors import NoDerivativeRule, UnsupportedSyntax, refuse
 from .normalize import MUTATING_METHODS, is_static_reference
 from .parsing import LiftedFunction
-from .rules import BINARY_OPERATORS, UNARY_OPERATORS, rule_table
+from .rules import BINARY_OPERATORS, UNARY_OPERATORS, active_rules
+from .runtime import stop_gradient
 
 # Attributes of an array that are plain data: no derivative flows through them.
 VALUE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "itemsize", "nbytes"})
@@ -73,7 +74,7 @@ def static_value(node, parsed):
 
 def resolve_operations(tree, parsed):
     """Map each statement of ``tree.body`` (by id) to its :class:`Operation`."""
-    adjoints, nondiff = rule_table()
+    adjoints, nondiff = active_rules()
     local_names = parsed.local_names | {n.id for n in gast.walk(tree)
                                         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     location = parsed.location
@@ -153,7 +154,7 @@ def resolve_operations(tree, parsed):
         keywords = {k.arg: k.value for k in node.keywords}
         if _in(function, adjoints):
             return of_rule(adjoints[function], node, node.args, keywords)
-        if _in(function, nondiff) or _in(function, OBSERVERS):
+        if _in(function, nondiff) or _in(function, OBSERVERS) or function is stop_gradient:
             return Operation("constant")
         if isinstance(function, LiftedFunction) or (
                 inspect.isfunction(function) and not hasattr(function, "__pullback_derivative__")):
@@ -161,8 +162,9 @@ def resolve_operations(tree, parsed):
             return Operation("call", bound={"function": function, "node": node},
                              sources=local_loads(node, local_names))
         what = f"pullback has no derivative rule for {_describe(function)}"
-        advice = ("Call a function that has a rule (docs/coverage.md), or compute this "
-                  "value outside the differentiated function and pass it in.")
+        advice = ("Register one with @pullback.register_adjoint (docs/custom-rules.md), mark it "
+                  "with pullback.nondifferentiable if no derivative flows through it, or call a "
+                  "function that has a rule (docs/coverage.md).")
         return Operation("opaque", sources=local_loads(node, local_names),
                          refusal=refuse(NoDerivativeRule, what, node, location, advice))
 

@@ -5,6 +5,7 @@ Its first parameter names the result, the others the arguments of the call it
 differentiates; ``d[x]`` means "the adjoint of x". The transformer substitutes
 the user's names into the template body. Templates are parsed once, here.
 """
+import builtins
 import functools
 import hashlib
 import importlib
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 
 import gast
 
-__all__ = ["adjoint", "nondifferentiable", "d", "literal", "Rule", "rule_table",
-           "templates_fingerprint"]
+__all__ = ["adjoint", "nondifferentiable", "d", "literal", "Rule", "rule_table", "active_rules",
+           "user_rules", "templates_fingerprint"]
 
 # The families of templates, one module each in templates/.
 FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "shape", "joining",
@@ -165,6 +166,66 @@ def rule_table():
                     adjoints[target] = rule
         nondiff.update(getattr(module, "NONDIFFERENTIABLE", ()))
     return adjoints, frozenset(nondiff)
+
+
+class UserRules:
+    """The rules users register (``pullback.register_adjoint``,
+    ``pullback.nondifferentiable``): the one registry of rules outside
+    ``templates/``. Registered rules take precedence over the built-in ones."""
+
+    def __init__(self):
+        self.adjoints = {}
+        self.nondiff = set()
+        self.sources = []
+
+    def add_template(self, template):
+        rule = _parse_template(template)
+        tree = gast.parse(textwrap.dedent(inspect.getsource(template))).body[0]
+        tree.decorator_list = []
+        assigned = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
+                    and isinstance(n.ctx, gast.Store)}
+        loaded = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
+                  and isinstance(n.ctx, gast.Load)}
+        unknown = sorted(loaded - assigned - set(rule.params) - {rule.result, "d", "literal"}
+                         - set(rule.globals) - set(dir(builtins)))
+        if unknown:
+            raise TypeError(f"the template {template.__qualname__} uses {', '.join(unknown)}, which "
+                            f"is not a module-level name of its module")
+        for module_global in rule.globals.values():
+            if not (inspect.ismodule(module_global)
+                    or (getattr(module_global, "__module__", None) or "").startswith("pullback.runtime")):
+                raise TypeError(
+                    f"the template {template.__qualname__} uses {module_global!r}; a template may use "
+                    f"modules (np, math, scipy.special, ...) and pullback.runtime helpers only")
+        for target in rule.targets:
+            self.adjoints[target] = rule
+            self.nondiff.discard(target)
+        self.sources.append(inspect.getsource(template))
+        return rule
+
+    def add_nondifferentiable(self, functions):
+        for function in functions:
+            self.nondiff.add(function)
+            self.adjoints.pop(function, None)
+            self.sources.append(f"nondifferentiable {function!r}")
+
+    def fingerprint(self):
+        return hashlib.sha256("\n".join(self.sources).encode()).hexdigest()
+
+
+user_rules = UserRules()
+
+
+def active_rules():
+    """``(adjoints, nondiff)``: the built-in table with the user's rules on top."""
+    adjoints, nondiff = rule_table()
+    if not user_rules.sources:
+        return adjoints, nondiff
+    merged = dict(adjoints)
+    merged.update(user_rules.adjoints)
+    for function in user_rules.nondiff:
+        merged.pop(function, None)
+    return merged, (nondiff - set(user_rules.adjoints)) | frozenset(user_rules.nondiff)
 
 
 @functools.cache

@@ -11,7 +11,7 @@ __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",
     "matmul_grad_rhs", "dot_grad_lhs", "dot_grad_rhs", "split_ties",
     "NonScalarOutput", "loop_length", "zeros_adjoint", "accumulate", "add_at",
-    "scatter", "take_at", "copy_of", "unstack", "pop_last", "fresh_copy",
+    "scatter", "take_at", "copy_of", "unstack", "pop_last", "fresh_copy", "stop_gradient",
 ]
 
 
@@ -268,4 +268,16 @@ def fresh_copy(value):
         return list(value)
     if isinstance(value, np.ndarray):
         return np.copy(value)
+    return value
+
+
+def stop_gradient(value):
+    """``value`` itself, through which no derivative flows.
+
+    >>> import numpy as np, pullback
+    >>> def f(x):
+    ...     return x * pullback.stop_gradient(x)
+    >>> pullback.grad(f)(3.0)       # d/dx of x * c, with c = 3 held constant
+    3.0
+    """
     return value
