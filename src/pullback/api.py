@@ -177,9 +177,9 @@ def vjp(function, *args, wrt=None):
     value, saved = compiled.entry(*values)
 
     def back(cotangent):
-        if np.shape(cotangent) != np.shape(value):
+        if not _same_structure(cotangent, value):
             raise InvalidArgument(f"the cotangent must have the shape of {function.__qualname__}'s "
-                                  f"output {np.shape(value)}, not {np.shape(cotangent)}")
+                                  f"output {_structure(value)}, not {_structure(cotangent)}")
         # the backward sweep may add into its cotangent in place: give it a copy
         cotangent = np.array(cotangent) if isinstance(cotangent, np.ndarray) else cotangent
         gradients = compiled.backward(cotangent, *saved)
@@ -292,6 +292,21 @@ def nondifferentiable(*functions):
     """
     user_rules.add_nondifferentiable(functions)
     memory_clear()
+
+
+def _structure(value):
+    if isinstance(value, (list, tuple)):
+        return [_structure(v) for v in value]
+    return np.shape(value)
+
+
+def _same_structure(cotangent, value):
+    """Lists and tuples of arrays (np.split, a tuple-valued function) match
+    element by element; arrays by shape."""
+    if isinstance(value, (list, tuple)):
+        return isinstance(cotangent, (list, tuple)) and len(cotangent) == len(value) and all(
+            _same_structure(c, v) for c, v in zip(cotangent, value))
+    return np.shape(cotangent) == np.shape(value)
 
 
 def source(derivative):

@@ -5,6 +5,7 @@ the adjoint template of its rule with the user's names substituted. The first
 write to an adjoint defines it; later writes accumulate (``dx = dx + ...``).
 The result is a pair of sweeps that stage 6 assembles into functions.
 """
+import builtins
 import inspect
 from dataclasses import dataclass, field
 
@@ -15,7 +16,8 @@ from .parsing import LiftedFunction, parameter_names
 from .cleanup import fold_constants_in
 from .astutil import breaks, clone, make_name
 
-_WRITE = "\0adjoint-of:"     # marks ``d[x] = ...`` targets while a template is expanded
+_WRITE = "\0adjoint-of:"
+_BUILTINS = frozenset(dir(builtins))     # marks ``d[x] = ...`` targets while a template is expanded
 
 
 @dataclass
@@ -63,6 +65,8 @@ class TemplateExpander:
         expander = self
         template_locals = {}
         params = set(rule.params)
+        template_assigned = {n.id for stmt in rule.body for n in gast.walk(stmt)
+                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
         class Substitute(gast.NodeTransformer):
             def visit_Subscript(self, node):
@@ -78,6 +82,8 @@ class TemplateExpander:
             def visit_Name(self, node):
                 if node.id == "literal":        # decided by constant folding, next
                     return node
+                if node.id in _BUILTINS and node.id not in template_assigned:
+                    return node                 # isinstance, len, ... as in Python
                 if node.id == rule.result:
                     return make_name(target, node.ctx)
                 if node.id in params:

@@ -21,7 +21,7 @@ __all__ = ["adjoint", "nondifferentiable", "d", "literal", "Rule", "rule_table",
 
 # The families of templates, one module each in templates/.
 FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "shape", "joining",
-            "linalg", "indexing", "constructors")
+            "linalg", "indexing", "constructors", "builtins")
 
 
 class _AdjointMarker:

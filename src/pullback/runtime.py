@@ -10,13 +10,18 @@ import numpy as np
 __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",
     "matmul_grad_rhs", "dot_grad_lhs", "dot_grad_rhs", "split_ties",
-    "NonScalarOutput", "loop_length", "zeros_adjoint", "accumulate", "add_at",
+    "NonScalarOutput", "NotDifferentiable", "loop_length", "zeros_adjoint", "accumulate", "add_at",
     "scatter", "take_at", "copy_of", "unstack", "pop_last", "fresh_copy", "stop_gradient",
 ]
 
 
 class NonScalarOutput(ValueError):
     """grad was asked for the gradient of a function whose output is not a scalar."""
+
+
+class NotDifferentiable(ValueError):
+    """A call's options have no derivative pullback can compute (say np.pad with
+    mode='median'); raised by the reverse sweep, naming the option."""
 
 
 def unbroadcast(g, x):
