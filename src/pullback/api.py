@@ -304,8 +304,13 @@ def _same_structure(cotangent, value):
     """Lists and tuples of arrays (np.split, a tuple-valued function) match
     element by element; arrays by shape."""
     if isinstance(value, (list, tuple)):
-        return isinstance(cotangent, (list, tuple)) and len(cotangent) == len(value) and all(
-            _same_structure(c, v) for c, v in zip(cotangent, value))
+        if isinstance(cotangent, (list, tuple)):
+            return len(cotangent) == len(value) and all(
+                _same_structure(c, v) for c, v in zip(cotangent, value))
+        try:                # one array standing for a list of equal-shaped arrays
+            return np.shape(cotangent) == np.shape(value)
+        except ValueError:
+            return False
     return np.shape(cotangent) == np.shape(value)
 
 
