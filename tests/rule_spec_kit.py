@@ -16,7 +16,8 @@ import numpy as np
 # Names: how a table key is written in generated source and in test ids.
 # --------------------------------------------------------------------------
 
-_NAMESPACES = (("np", np), ("math", math), ("operator", operator), ("builtins", builtins))
+_NAMESPACES = (("np", np), ("np.linalg", np.linalg), ("math", math), ("operator", operator),
+               ("builtins", builtins))
 
 
 def display_name(function):

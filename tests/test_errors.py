@@ -205,7 +205,7 @@ def calls_a_helper_that_calls_fft(x):
 
 
 def calls_det(x):
-    d = np.linalg.det(x)  # refused: det
+    d = np.i0(x)  # refused: det
     return d
 
 
@@ -215,7 +215,7 @@ def calls_fft(x):
 
 
 def method_cumsum(x):
-    return np.sum(x.cumsum() * x)  # refused: cumsum
+    return np.sum(np.array(x.tolist()) * x)  # refused: cumsum
 
 
 def method_sort(x):
@@ -293,9 +293,9 @@ CASES = [
      '{"value": x * 2.0}'),
     (set_literal, "set-literal", pullback.UnsupportedSyntax, ["set literal"],
      "{np.sum(x), np.sum(x * x)}"),
-    (calls_det, "det", pullback.NoDerivativeRule, ["det", "no derivative rule"], "np.linalg.det(x)"),
+    (calls_det, "det", pullback.NoDerivativeRule, ["i0", "no derivative rule"], "np.i0(x)"),
     (calls_fft, "fft", pullback.NoDerivativeRule, ["fft", "no derivative rule"], "np.fft.fft(x)"),
-    (method_cumsum, "cumsum", pullback.UnsupportedSyntax, [".cumsum()"], "x.cumsum()"),
+    (method_cumsum, "cumsum", pullback.UnsupportedSyntax, [".tolist()"], "x.tolist()"),
     (method_sort, "sort", pullback.UnsupportedSyntax, [".sort()"], "y.sort()"),
     (kwargs_call, "kwargs", pullback.UnsupportedSyntax, ["**kwargs"], "np.sum(x, **SUM_OPTIONS)"),
     (kwargs_parameter, "kwargs-parameter", pullback.UnsupportedSyntax, ["**kwargs"], "options"),
@@ -395,7 +395,7 @@ def test_refusal_in_a_method_of_a_class_defined_in_a_test_points_at_the_right_li
             return np.sum(np.abs(np.fft.fft(scaled)))  # refused: method-fft
 
         def determinant(self, x):
-            return np.linalg.det(x) * self.scale  # refused: method-det
+            return np.sum(np.i0(x)) * self.scale  # refused: method-det
 
     with pytest.raises(pullback.NoDerivativeRule) as info:
         pullback.grad(Model.loss, wrt=1)(Model(), X)
@@ -407,7 +407,7 @@ def test_refusal_in_a_method_of_a_class_defined_in_a_test_points_at_the_right_li
     with pytest.raises(pullback.NoDerivativeRule) as info:
         pullback.grad(Model.determinant, wrt=1)(Model(), X)
     shown, advice = check_location(info.value, "method-det", "determinant")
-    check_underlined(shown, "np.linalg.det(x)")
+    check_underlined(shown, "np.i0(x)")
     check_advice(advice, str(info.value))
 
 
@@ -991,7 +991,7 @@ def test_scalar_output_from_python_float_input_is_fine():
 # --------------------------------------------------------------------------
 
 def det_of_constant(x, a):
-    weight = np.linalg.det(a)
+    weight = np.sum(np.i0(a))
     return np.sum(x * x) * weight
 
 
@@ -1001,12 +1001,12 @@ def fft_of_constant(x, signal):
 
 
 def unknown_call_unused(x):
-    ignored = np.linalg.det(x)
+    ignored = np.i0(x)
     return np.sum(x * x)
 
 
 def cumsum_of_constant(x, a):
-    return np.sum(x * a.cumsum())
+    return np.sum(x * np.array(a.tolist()))
 
 
 def floor_into_output(x):
@@ -1037,9 +1037,9 @@ def test_unknown_c_function_on_a_constant_value_is_not_refused():
     x = np.array([0.5, -1.0, 2.0])
     a = np.array([[2.0, 1.0], [0.5, 3.0]])
     g = pullback.grad(det_of_constant)(x, a)
-    np.testing.assert_allclose(g, 2.0 * x * np.linalg.det(a), rtol=1e-12, equal_nan=False)
+    np.testing.assert_allclose(g, 2.0 * x * np.sum(np.i0(a)), rtol=1e-12, equal_nan=False)
     with pytest.raises(pullback.NoDerivativeRule):
-        pullback.grad(det_of_constant, wrt=1)(x, a)      # now a derivative flows through det
+        pullback.grad(det_of_constant, wrt=1)(x, a)      # now a derivative flows through i0
 
 
 def test_fft_on_a_constant_value_is_not_refused():

@@ -3,7 +3,11 @@
 Run ``make coverage`` (``python -m pullback.coverage > docs/coverage.md``);
 a test fails when the file is stale.
 """
+import builtins
+import math
 import operator
+
+import numpy as np
 
 from .rules import rule_table
 
@@ -16,22 +20,28 @@ _OPERATORS = {
 _MODULE_ALIASES = {"numpy": "np"}
 
 
+_NAMESPACES = (("np", np), ("np.linalg", np.linalg), ("math", math), ("operator", operator),
+               ("", builtins))
+
+
 def display_name(function):
-    """How a user writes the function: ``np.sin``, ``math.exp``, ``a + b``, ``abs``."""
+    """How a user writes the function: ``np.sin``, ``np.linalg.norm``, ``a + b``, ``abs``."""
     if function in _OPERATORS:
         return _OPERATORS[function]
-    module = getattr(function, "__module__", None) or ""
     name = getattr(function, "__name__", repr(function))
-    if module in ("builtins", ""):
-        return name
+    for prefix, namespace in _NAMESPACES:
+        if getattr(namespace, name, None) is function:
+            return f"{prefix}.{name}" if prefix else name
+    module = getattr(function, "__module__", None) or ""
     if module.startswith("numpy"):
         return f"np.{name}"
-    return f"{_MODULE_ALIASES.get(module, module)}.{name}"
+    return f"{_MODULE_ALIASES.get(module, module)}.{name}" if module else name
 
 
 def coverage_markdown():
     adjoints, nondiff = rule_table()
-    rows = sorted((display_name(f), rule) for f, rule in adjoints.items())
+    rows = sorted({display_name(f): rule for f, rule in adjoints.items()}.items(),
+                  key=lambda row: row[0])
     lines = [
         "# Functions pullback differentiates",
         "",
@@ -47,7 +57,7 @@ def coverage_markdown():
         lines.append(f"| `{name}` | {rule.name} | {arguments} | {rule.origin.split(':')[0]} |")
     lines += ["", f"{len(nondiff)} functions known to have no derivative "
                   "(their results carry none):", ""]
-    lines.append(", ".join(f"`{n}`" for n in sorted(display_name(f) for f in nondiff)))
+    lines.append(", ".join(f"`{n}`" for n in sorted({display_name(f) for f in nondiff})))
     return "\n".join(lines) + "\n"
 
 
