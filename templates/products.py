@@ -1,11 +1,17 @@
-"""Adjoints of products of arrays: dot, outer and friends.
+"""Adjoints of products of arrays: dot, outer, inner, tensordot, einsum and friends.
 
-(The ``@`` operator and np.matmul live with the arithmetic operators.)
+(The ``@`` operator and np.matmul live with the arithmetic operators.) The
+index bookkeeping of the larger rules is in ``pullback.runtime_linalg``.
 """
 import numpy as np
 
 from pullback.rules import adjoint, d
-from pullback.runtime import dot_grad_lhs, dot_grad_rhs
+from pullback.runtime import dot_grad_lhs, dot_grad_rhs, matmul_grad_lhs, matmul_grad_rhs
+from pullback.runtime_linalg import (cross_grad_a, cross_grad_b, einsum_grads, inner_grad_a,
+                                     inner_grad_b, kron_grad_a, kron_grad_b, matvec_grad_matrix,
+                                     matvec_grad_vector, tensordot_grad_a, tensordot_grad_b,
+                                     vdot_grad, vecdot_grad, vecmat_grad_matrix,
+                                     vecmat_grad_vector)
 
 
 @adjoint(np.dot)
@@ -19,3 +25,94 @@ def outer(out, a, b):
     d[a] = np.reshape(np.dot(d[out], np.ravel(b)), np.shape(a))
     d[b] = np.reshape(np.dot(np.ravel(a), d[out]), np.shape(b))
 
+
+if hasattr(np.linalg, "outer"):     # NumPy >= 2.0
+    @adjoint(np.linalg.outer)
+    def linalg_outer(out, x1, x2):
+        d[x1] = np.dot(d[out], x2)
+        d[x2] = np.dot(x1, d[out])
+
+
+@adjoint(np.inner)
+def inner(out, a, b):
+    d[a] = inner_grad_a(d[out], a, b)
+    d[b] = inner_grad_b(d[out], a, b)
+
+
+@adjoint(np.vdot)
+def vdot(out, a, b):
+    d[a] = vdot_grad(d[out], b, a)
+    d[b] = vdot_grad(d[out], a, b)
+
+
+@adjoint(np.tensordot)
+def tensordot(out, a, b, axes=2):
+    d[a] = tensordot_grad_a(d[out], a, b, axes)
+    d[b] = tensordot_grad_b(d[out], a, b, axes)
+
+
+if hasattr(np.linalg, "tensordot"):     # NumPy >= 2.0
+    @adjoint(np.linalg.tensordot)
+    def linalg_tensordot(out, x1, x2, axes=2):
+        d[x1] = tensordot_grad_a(d[out], x1, x2, axes)
+        d[x2] = tensordot_grad_b(d[out], x1, x2, axes)
+
+
+@adjoint(np.einsum)
+def einsum(out, subscripts, *operands):
+    # Explicit ('ij,jk->ik') and implicit ('ij,jk') subscripts, ellipses,
+    # repeated letters within an operand ('ii->i'), letters summed in one operand.
+    d[operands] = einsum_grads(d[out], subscripts, operands)
+
+
+@adjoint(np.kron)
+def kron(out, a, b):
+    d[a] = kron_grad_a(d[out], a, b)
+    d[b] = kron_grad_b(d[out], a, b)
+
+
+@adjoint(np.cross)
+def cross(c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[a] = cross_grad_a(d[c], a, b, axisa, axisb, axisc, axis)
+    d[b] = cross_grad_b(d[c], a, b, axisa, axisb, axisc, axis)
+
+
+if hasattr(np.linalg, "cross"):     # NumPy >= 2.0
+    @adjoint(np.linalg.cross)
+    def linalg_cross(c, x1, x2, axis=-1):
+        d[x1] = cross_grad_a(d[c], x1, x2, -1, -1, -1, axis)
+        d[x2] = cross_grad_b(d[c], x1, x2, -1, -1, -1, axis)
+
+
+if hasattr(np.linalg, "matmul"):     # NumPy >= 2.0
+    @adjoint(np.linalg.matmul)
+    def linalg_matmul(z, x1, x2):
+        d[x1] = matmul_grad_lhs(d[z], x1, x2)
+        d[x2] = matmul_grad_rhs(d[z], x1, x2)
+
+
+if hasattr(np.linalg, "vecdot"):     # NumPy >= 2.0
+    @adjoint(np.linalg.vecdot)
+    def linalg_vecdot(out, x1, x2, axis=-1):
+        d[x1] = vecdot_grad(d[out], x2, x1, axis)
+        d[x2] = vecdot_grad(d[out], x1, x2, axis)
+
+
+# NumPy 2 gufuncs (absent from older NumPy: registered only where they exist).
+if hasattr(np, "vecdot"):
+    @adjoint(np.vecdot)
+    def vecdot(out, x1, x2, axis=-1):
+        d[x1] = vecdot_grad(d[out], x2, x1, axis)
+        d[x2] = vecdot_grad(d[out], x1, x2, axis)
+
+if hasattr(np, "matvec"):
+    @adjoint(np.matvec)
+    def matvec(out, x1, x2):
+        d[x1] = matvec_grad_matrix(d[out], x1, x2)
+        d[x2] = matvec_grad_vector(d[out], x1, x2)
+
+if hasattr(np, "vecmat"):
+    @adjoint(np.vecmat)
+    def vecmat(out, x1, x2):
+        d[x1] = vecmat_grad_vector(d[out], x1, x2)
+        d[x2] = vecmat_grad_matrix(d[out], x1, x2)

@@ -82,8 +82,6 @@ class TemplateExpander:
             def visit_Name(self, node):
                 if node.id == "literal":        # decided by constant folding, next
                     return node
-                if node.id in _BUILTINS and node.id not in template_assigned:
-                    return node                 # isinstance, len, ... as in Python
                 if node.id == rule.result:
                     return make_name(target, node.ctx)
                 if node.id in params:
@@ -92,6 +90,8 @@ class TemplateExpander:
                     alias = expander.aliases.get(node.id, node.id)
                     expander.imports[alias] = rule.globals[node.id]
                     return make_name(alias, node.ctx)
+                if node.id in _BUILTINS and node.id not in template_assigned:
+                    return node                 # isinstance, len, ... as in Python
                 if node.id not in template_locals:
                     template_locals[node.id] = expander.namer.fresh(node.id)
                 return make_name(template_locals[node.id], node.ctx)

@@ -85,10 +85,11 @@ class Rule:
     origin: str = ""            # "templates/elementwise.py:12"
     reads_result: bool = False  # does the body use the result's value (tanh: 1 - y*y)?
     varargs: str = None         # the *parameter collecting further arguments (np.einsum)
+    keyword_only: frozenset = frozenset()   # parameters after *varargs, given by name only
 
     def bind(self, args, keywords):
         """Map parameter names to the call's argument nodes (or default values)."""
-        fixed = [p for p in self.params if p != self.varargs]
+        fixed = [p for p in self.params if p != self.varargs and p not in self.keyword_only]
         if len(args) > len(fixed) and self.varargs is None:
             raise TypeError(f"{self.name} takes at most {len(fixed)} arguments")
         bound = dict(zip(fixed, args))
@@ -145,6 +146,8 @@ def _parse_template(template):
         reads_result=names[0] in used,
         varargs=next((n for n, p in signature.parameters.items()
                       if p.kind == p.VAR_POSITIONAL), None),
+        keyword_only=frozenset(n for n, p in signature.parameters.items()
+                               if p.kind == p.KEYWORD_ONLY),
     )
 
 

@@ -1,0 +1,664 @@
+"""Run-time helpers of the product and linear-algebra rules.
+
+Generated derivative code imports these (templates/products.py and
+templates/linalg.py name them). Every helper takes the adjoint of the result
+(``g``) and the primal values it needs and returns a gradient with the shape
+of the argument it belongs to. The formulas are the classic reverse-mode
+results for matrix functions (M. B. Giles, "An extended collection of matrix
+derivative results for forward and reverse mode algorithmic
+differentiation", 2008; I. Murray, "Differentiation of the Cholesky
+decomposition", 2016; J. Townsend, "Differentiating the singular value
+decomposition", 2016), real case only.
+
+Functions that return several arrays (``np.linalg.qr``, ``eigh``, ``svd``,
+``slogdet``, ``lstsq``) receive their result adjoint as a list with one
+entry per output; an entry for an output the user did not use is zeros (an
+array, or the number 0.0).
+
+LAPACK-backed symmetric routines (``cholesky``, ``eigh``, ``eigvalsh``, and
+``svd``/``pinv`` with ``hermitian=True``) read one triangle of their input
+only. Their gradients are those of the function NumPy computes: zero on the
+triangle that is never read, and the off-diagonal entries of the triangle
+that is read count twice (each stands for two entries of the symmetric
+matrix). For a matrix built symmetrically (``b @ b.T``, ``(c + c.T) / 2``)
+this gives the same gradients with respect to ``b`` or ``c`` as the
+symmetric convention.
+"""
+import string
+
+import numpy as np
+
+from .runtime import NotDifferentiable, unbroadcast
+
+__all__ = [
+    # products
+    "inner_grad_a", "inner_grad_b", "tensordot_grad_a", "tensordot_grad_b", "einsum_grads",
+    "kron_grad_a", "kron_grad_b", "vdot_grad", "cross_grad_a", "cross_grad_b",
+    "vecdot_grad", "matvec_grad_matrix", "matvec_grad_vector", "vecmat_grad_vector",
+    "vecmat_grad_matrix",
+    # linear algebra
+    "inv_grad", "solve_grad_b", "solve_grad_a", "det_grad", "slogdet_grad", "cholesky_grad",
+    "qr_grad", "eigh_grad", "eigvalsh_grad", "svd_grad", "svdvals_grad", "pinv_grad",
+    "lstsq_grads", "matrix_power_grad", "multi_dot_grads", "tensorinv_grad",
+    "tensorsolve_grads",
+]
+
+
+# -- small shared steps ------------------------------------------------------------
+
+def _mT(x):
+    """The matrix transpose of (a stack of) matrices."""
+    return np.swapaxes(x, -1, -2)
+
+
+def _is_zero(g):
+    """An adjoint entry that is the number zero (an output nobody used)."""
+    return g is None or (isinstance(g, (int, float)) and not isinstance(g, bool) and g == 0)
+
+
+def _entry(g, like):
+    """Entry ``g`` of a tuple result's adjoint as an array shaped like ``like``."""
+    if _is_zero(g):
+        return np.zeros(np.shape(like), dtype=_float_dtype(like))
+    return np.asarray(g)
+
+
+def _cotangent(g, like):
+    """``g`` as an array; a Python number takes the floating dtype of ``like``
+    (so float32 computations stay float32)."""
+    if isinstance(g, (int, float)):
+        return np.asarray(g, dtype=_float_dtype(like))
+    return np.asarray(g)
+
+
+def _float_dtype(x):
+    dtype = np.asarray(x).dtype
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _eye(n, like):
+    return np.eye(n, dtype=_float_dtype(like))
+
+
+def _diag_embed(v):
+    """(..., n) -> (..., n, n) with ``v`` on the diagonal."""
+    v = np.asarray(v)
+    return v[..., :, None] * _eye(v.shape[-1], v)
+
+
+def _diagonal(m):
+    return np.diagonal(m, axis1=-2, axis2=-1)
+
+
+def _read_triangle(grad, uplo="L"):
+    """The gradient of a function that reads only one triangle of its input.
+
+    ``grad`` is the gradient with respect to the symmetric matrix the routine
+    sees; each off-diagonal entry of the triangle read stands for two entries
+    of it, the other triangle for none.
+    """
+    both = grad + _mT(grad)
+    diagonal = _diag_embed(_diagonal(grad))
+    if str(uplo).upper() == "U":
+        return np.triu(both, 1) + diagonal
+    return np.tril(both, -1) + diagonal
+
+
+def _symmetric_from_triangle(a, uplo="L"):
+    """The symmetric matrix a LAPACK routine sees when it reads one triangle."""
+    if str(uplo).upper() == "U":
+        return np.triu(a) + _mT(np.triu(a, 1))
+    return np.tril(a) + _mT(np.tril(a, -1))
+
+
+def _reciprocal_gaps(values):
+    """F[i, j] = 1 / (values[j] - values[i]) off the diagonal, 0 on it."""
+    gaps = values[..., None, :] - values[..., :, None]
+    eye = np.eye(values.shape[-1], dtype=bool)
+    return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gaps)).astype(_float_dtype(values))
+
+
+# -- products ----------------------------------------------------------------------
+
+def inner_grad_a(g, a, b):
+    """Adjoint of ``np.inner(a, b)`` (contraction over the last axes) for ``a``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(np.multiply(g, b), a)
+    nb = np.ndim(b)
+    g = _cotangent(g, a)
+    g_axes = list(range(g.ndim - (nb - 1), g.ndim))
+    return np.tensordot(g, b, axes=(g_axes, list(range(nb - 1))))
+
+
+def inner_grad_b(g, a, b):
+    """Adjoint of ``np.inner(a, b)`` for ``b``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(np.multiply(g, a), b)
+    na = np.ndim(a)
+    lead = list(range(na - 1))
+    return np.tensordot(_cotangent(g, b), a, axes=(lead, lead))
+
+
+def _tensordot_axes(axes, na, nb):
+    """``axes`` of np.tensordot as two lists of non-negative axes."""
+    try:
+        a_axes, b_axes = axes
+    except TypeError:
+        n = int(axes)
+        return list(range(na - n, na)), list(range(n))
+    a_axes = [a_axes] if np.ndim(a_axes) == 0 else list(a_axes)
+    b_axes = [b_axes] if np.ndim(b_axes) == 0 else list(b_axes)
+    return [int(x) % na for x in a_axes], [int(x) % nb for x in b_axes]
+
+
+def tensordot_grad_a(g, a, b, axes=2):
+    """Adjoint of ``np.tensordot(a, b, axes)`` for ``a``."""
+    na, nb = np.ndim(a), np.ndim(b)
+    a_axes, b_axes = _tensordot_axes(axes, na, nb)
+    free_a = [i for i in range(na) if i not in a_axes]
+    free_b = [i for i in range(nb) if i not in b_axes]
+    g = _cotangent(g, a)
+    g_b = list(range(len(free_a), len(free_a) + len(free_b)))
+    result = np.tensordot(g, b, axes=(g_b, free_b))
+    # result axes: a's free axes, then a's contracted axes in the order of b's axes.
+    source = free_a + [a_axes[b_axes.index(k)] for k in sorted(b_axes)]
+    return np.transpose(result, np.argsort(source))
+
+
+def tensordot_grad_b(g, a, b, axes=2):
+    """Adjoint of ``np.tensordot(a, b, axes)`` for ``b``."""
+    na, nb = np.ndim(a), np.ndim(b)
+    a_axes, b_axes = _tensordot_axes(axes, na, nb)
+    free_a = [i for i in range(na) if i not in a_axes]
+    free_b = [i for i in range(nb) if i not in b_axes]
+    g = _cotangent(g, b)
+    result = np.tensordot(a, g, axes=(free_a, list(range(len(free_a)))))
+    source = [b_axes[a_axes.index(k)] for k in sorted(a_axes)] + free_b
+    return np.transpose(result, np.argsort(source))
+
+
+_LETTERS = string.ascii_letters
+
+
+def _einsum_parse(subscripts, shapes):
+    """Explicit per-operand subscripts (ellipses spelled out) and the output's."""
+    if not isinstance(subscripts, str):
+        raise NotDifferentiable("pullback differentiates np.einsum with a subscripts string "
+                                  "(not the interleaved operand, sublist form)")
+    text = subscripts.replace(" ", "")
+    inputs, arrow, output = text.partition("->")
+    subs = inputs.split(",")
+    if len(subs) != len(shapes):
+        raise ValueError(f"einsum subscripts {subscripts!r} name {len(subs)} operands, "
+                         f"{len(shapes)} were given")
+    pool = [c for c in _LETTERS if c not in text]
+    ellipsis_ndim = max([len(shape) - (len(sub) - 3) for sub, shape in zip(subs, shapes)
+                         if "..." in sub] or [0])
+    ellipsis = "".join(pool[:ellipsis_ndim])
+    pool = pool[ellipsis_ndim:]
+    expanded = []
+    for sub, shape in zip(subs, shapes):
+        if "..." in sub:
+            k = len(shape) - (len(sub) - 3)
+            sub = sub.replace("...", ellipsis[ellipsis_ndim - k:])
+        expanded.append(sub)
+    if arrow:
+        output = output.replace("...", ellipsis)
+    else:
+        letters = "".join(expanded)
+        output = ellipsis + "".join(sorted(c for c in set(letters)
+                                           if letters.count(c) == 1 and c not in ellipsis))
+    return expanded, output, pool
+
+
+def einsum_grads(g, subscripts, operands):
+    """Adjoints of ``np.einsum(subscripts, *operands)``, one per operand.
+
+    The gradient of operand i is itself an einsum of the other operands and
+    the result's adjoint, with the operand's subscripts as output. Letters
+    repeated within the operand ('ii') get a fresh letter tied to the first by
+    an identity matrix; letters nothing else carries (summed within the one
+    operand, or broadcast from a length-1 axis) get a vector of ones.
+    """
+    arrays = [np.asarray(op) for op in operands]
+    shapes = [a.shape for a in arrays]
+    subs, output, pool = _einsum_parse(subscripts, shapes)
+    sizes = {}
+    for sub, shape in zip(subs, shapes):
+        for letter, n in zip(sub, shape):
+            sizes[letter] = max(sizes.get(letter, 1), n)
+    g = _cotangent(g, arrays[0])
+    grads = []
+    for i, (sub, array) in enumerate(zip(subs, arrays)):
+        fresh = list(pool)
+        terms = [(s, a) for j, (s, a) in enumerate(zip(subs, arrays)) if j != i]
+        terms.append((output, g))
+        dtype = _float_dtype(array)
+        target = []
+        seen = set()
+        for letter, n in zip(sub, array.shape):
+            if letter in seen:
+                new = fresh.pop()
+                terms.append((letter + new, np.eye(n, dtype=dtype)))
+                target.append(new)
+            elif n == 1 and sizes[letter] != 1:
+                new = fresh.pop()
+                terms.append((new, np.ones(1, dtype=dtype)))
+                target.append(new)
+            else:
+                seen.add(letter)
+                target.append(letter)
+        present = set("".join(s for s, _ in terms))
+        for letter, n in zip(target, array.shape):
+            if letter not in present:
+                terms.append((letter, np.ones(n, dtype=dtype)))
+                present.add(letter)
+        spec = ",".join(s for s, _ in terms) + "->" + "".join(target)
+        grads.append(np.einsum(spec, *[a for _, a in terms],
+                               optimize="greedy" if len(terms) > 2 else False))
+    return grads
+
+
+def _kron_parts(g, a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    nd = max(a.ndim, b.ndim)
+    a_shape = (1,) * (nd - a.ndim) + a.shape
+    b_shape = (1,) * (nd - b.ndim) + b.shape
+    interleaved = tuple(n for pair in zip(a_shape, b_shape) for n in pair)
+    g = np.reshape(g, interleaved)
+    a_axes = tuple(range(0, 2 * nd, 2))
+    b_axes = tuple(range(1, 2 * nd, 2))
+    expand_a = np.reshape(a, tuple(n for m in a_shape for n in (m, 1)))
+    expand_b = np.reshape(b, tuple(n for m in b_shape for n in (1, m)))
+    return g, a, b, expand_a, expand_b, a_axes, b_axes
+
+
+def kron_grad_a(g, a, b):
+    """Adjoint of ``np.kron(a, b)`` for ``a``."""
+    g, a, b, _, expand_b, _, b_axes = _kron_parts(g, a, b)
+    return np.reshape(np.sum(g * expand_b, axis=b_axes), a.shape)
+
+
+def kron_grad_b(g, a, b):
+    """Adjoint of ``np.kron(a, b)`` for ``b``."""
+    g, a, b, expand_a, _, a_axes, _ = _kron_parts(g, a, b)
+    return np.reshape(np.sum(g * expand_a, axis=a_axes), b.shape)
+
+
+def vdot_grad(g, other, x):
+    """Adjoint of ``np.vdot(x, other)`` (or ``vdot(other, x)``) for ``x``."""
+    return np.reshape(np.multiply(g, np.ravel(other)), np.shape(x))
+
+
+def _cross_setup(a, b, axisa, axisb, axisc, axis):
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a3 = np.moveaxis(np.asarray(a), axisa, -1)
+    b3 = np.moveaxis(np.asarray(b), axisb, -1)
+    na, nb = a3.shape[-1], b3.shape[-1]
+    return a3, b3, na, nb, axisa, axisb, axisc
+
+
+def _pad3(v):
+    if v.shape[-1] == 3:
+        return v
+    return np.concatenate([v, np.zeros(v.shape[:-1] + (1,), dtype=v.dtype)], axis=-1)
+
+
+def _cross_g(g, na, nb, axisc):
+    g = np.asarray(g)
+    if na == 2 and nb == 2:      # the result is the z component alone
+        zero = np.zeros_like(g)
+        return np.stack([zero, zero, g], axis=-1)
+    return np.moveaxis(g, axisc, -1)
+
+
+def cross_grad_a(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Adjoint of ``np.cross(a, b, ...)`` for ``a``: ``b x g``."""
+    a3, b3, na, nb, axisa, _, axisc = _cross_setup(a, b, axisa, axisb, axisc, axis)
+    g3 = _cross_g(g, na, nb, axisc)
+    grad = np.cross(_pad3(b3), g3)[..., :na]
+    return np.moveaxis(unbroadcast(grad, a3), -1, axisa)
+
+
+def cross_grad_b(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Adjoint of ``np.cross(a, b, ...)`` for ``b``: ``g x a``."""
+    a3, b3, na, nb, _, axisb, axisc = _cross_setup(a, b, axisa, axisb, axisc, axis)
+    g3 = _cross_g(g, na, nb, axisc)
+    grad = np.cross(g3, _pad3(a3))[..., :nb]
+    return np.moveaxis(unbroadcast(grad, b3), -1, axisb)
+
+
+def vecdot_grad(g, other, x, axis=-1):
+    """Adjoint of ``np.vecdot(x, other, axis=axis)`` (either order) for ``x``."""
+    x_last = np.moveaxis(np.asarray(x), axis, -1)
+    other_last = np.moveaxis(np.asarray(other), axis, -1)
+    grad = np.expand_dims(np.asarray(g), -1) * other_last
+    return np.moveaxis(unbroadcast(grad, x_last), -1, axis)
+
+
+def matvec_grad_matrix(g, m, v):
+    """Adjoint of ``np.matvec(m, v)`` (``(..., k, n), (..., n) -> (..., k)``) for ``m``."""
+    return unbroadcast(np.asarray(g)[..., :, None] * np.asarray(v)[..., None, :], m)
+
+
+def matvec_grad_vector(g, m, v):
+    """Adjoint of ``np.matvec(m, v)`` for ``v``."""
+    return unbroadcast(np.matmul(np.asarray(g)[..., None, :], m)[..., 0, :], v)
+
+
+def vecmat_grad_vector(g, v, m):
+    """Adjoint of ``np.vecmat(v, m)`` (``(..., n), (..., n, k) -> (..., k)``) for ``v``."""
+    return unbroadcast(np.matmul(m, np.asarray(g)[..., :, None])[..., 0], v)
+
+
+def vecmat_grad_matrix(g, v, m):
+    """Adjoint of ``np.vecmat(v, m)`` for ``m``."""
+    return unbroadcast(np.asarray(v)[..., :, None] * np.asarray(g)[..., None, :], m)
+
+
+# -- inverses, solves, determinants ------------------------------------------------
+
+def inv_grad(g, y):
+    """Adjoint of ``y = inv(a)``: ``-y^T g y^T``."""
+    yt = _mT(y)
+    return -np.matmul(np.matmul(yt, g), yt)
+
+
+_NUMPY_2 = int(np.__version__.split(".")[0]) >= 2
+
+
+def _solve_vector(a, b):
+    """Does ``solve(a, b)`` treat ``b`` as (a stack of) vectors? NumPy 2: when
+    ``b`` is 1-D; before: when ``b`` has one dimension fewer than ``a``."""
+    return np.ndim(b) == 1 if _NUMPY_2 else np.ndim(b) == np.ndim(a) - 1
+
+
+def solve_grad_b(g, a, b):
+    """The adjoint of ``b`` in ``x = solve(a, b)`` before broadcasting is undone:
+    ``solve(a^T, g)`` (the template sums it back to ``b``'s shape)."""
+    if _solve_vector(a, b):
+        return np.linalg.solve(_mT(a), np.asarray(g)[..., None])[..., 0]
+    return np.linalg.solve(_mT(a), g)
+
+
+def solve_grad_a(gb, a, b, x):
+    """Adjoint of ``a`` in ``x = solve(a, b)``: ``-gb x^T``, given ``gb`` from
+    :func:`solve_grad_b`."""
+    if _solve_vector(a, b):
+        grad = -gb[..., :, None] * np.asarray(x)[..., None, :]
+    else:
+        grad = -np.matmul(gb, _mT(x))
+    return unbroadcast(grad, a)
+
+
+def det_grad(g, a, y):
+    """Adjoint of ``y = det(a)``: ``g y a^{-T}``."""
+    scale = (_cotangent(g, a) * np.asarray(y))[..., None, None]
+    return scale * _mT(np.linalg.inv(a))
+
+
+def slogdet_grad(g, a):
+    """Adjoint of ``(sign, logabsdet) = slogdet(a)``: ``g_logabsdet a^{-T}``
+    (the sign is piecewise constant)."""
+    glog = g[1]
+    if _is_zero(glog):
+        return np.zeros(np.shape(a), dtype=_float_dtype(a))
+    return np.asarray(glog)[..., None, None] * _mT(np.linalg.inv(a))
+
+
+def _lower_phi(x):
+    """The lower triangle of ``x`` with its diagonal halved."""
+    return np.tril(x) - 0.5 * _diag_embed(_diagonal(x))
+
+
+def cholesky_grad(g, l, upper=False):
+    """Adjoint of ``l = cholesky(a, upper=upper)`` (Murray 2016).
+
+    With ``S = L^{-T} Phi(L^T g) L^{-1}`` the gradient for a symmetric
+    perturbation is ``(S + S^T) / 2``; NumPy reads the lower (``upper``:
+    upper) triangle of ``a`` only, which that gradient is folded onto.
+    """
+    if upper:
+        l, g = _mT(l), _mT(np.asarray(g))
+    l_inv = np.linalg.inv(l)
+    p = _lower_phi(np.matmul(_mT(l), g))
+    s = np.matmul(np.matmul(_mT(l_inv), p), l_inv)
+    grad = _lower_phi(s + _mT(s))
+    return _mT(grad) if upper else grad
+
+
+# -- decompositions ----------------------------------------------------------------
+
+def _copyltu(m):
+    """The lower triangle of ``m`` mirrored onto the upper one."""
+    return np.tril(m, -1) + _mT(np.tril(m))
+
+
+def _qr_grad_tall(q, r, gq, gr):
+    """QR adjoint for m >= n (reduced factors)."""
+    m = np.matmul(r, _mT(gr)) - np.matmul(_mT(gq), q)
+    b = gq + np.matmul(q, _copyltu(m))
+    return _mT(np.linalg.solve(r, _mT(b)))      # b r^{-T}
+
+
+def qr_grad(g, a, y, mode="reduced"):
+    """Adjoint of ``np.linalg.qr(a, mode)`` for modes 'reduced' and 'r' (and
+    'complete' when it coincides with 'reduced', m <= n)."""
+    a = np.asarray(a)
+    rows, cols = a.shape[-2:]
+    if mode == "r":
+        q, r = np.linalg.qr(a)
+        gq, gr = np.zeros(q.shape, dtype=_float_dtype(q)), _entry(g, r)
+    elif mode == "reduced" or (mode == "complete" and rows <= cols):
+        q, r = y
+        gq, gr = _entry(g[0], q), _entry(g[1], r)
+    else:
+        raise NotDifferentiable(f"pullback differentiates np.linalg.qr in modes 'reduced' and 'r', "
+                                  f"not {mode!r} (for this shape)")
+    if rows >= cols:
+        return _qr_grad_tall(q, r, gq, gr)
+    # Wide: a = [x y], r = [u v] with x = q u square and y = q v.
+    y_part, u, gu, gv = a[..., rows:], r[..., :rows], gr[..., :rows], gr[..., rows:]
+    gx = _qr_grad_tall(q, u, gq + np.matmul(y_part, _mT(gv)), gu)
+    gy = np.matmul(q, gv)
+    return np.concatenate([gx, gy], axis=-1)
+
+
+def eigh_grad(g, y, UPLO="L"):
+    """Adjoint of ``(w, v) = eigh(a, UPLO)`` for distinct eigenvalues:
+    ``v (diag(gw) + F o (v^T gv)) v^T`` with ``F[i, j] = 1 / (w[j] - w[i])``,
+    symmetrised and folded onto the triangle NumPy reads."""
+    w, v = y
+    gw, gv = g[0], g[1]
+    inner = np.zeros(np.shape(v), dtype=_float_dtype(v))
+    if not _is_zero(gw):
+        inner = inner + _diag_embed(gw)
+    if not _is_zero(gv):
+        inner = inner + _reciprocal_gaps(w) * np.matmul(_mT(v), gv)
+    grad = np.matmul(np.matmul(v, inner), _mT(v))
+    return _read_triangle(0.5 * (grad + _mT(grad)), UPLO)
+
+
+def eigvalsh_grad(g, a, UPLO="L"):
+    """Adjoint of ``w = eigvalsh(a, UPLO)``: ``v diag(g) v^T`` on the triangle read."""
+    _, v = np.linalg.eigh(a, UPLO=UPLO)
+    grad = np.matmul(v * np.asarray(g)[..., None, :], _mT(v))
+    return _read_triangle(grad, UPLO)
+
+
+def _svd_grad_factors(u, s, vt, gu, gs, gvt):
+    """Townsend's SVD adjoint with reduced factors ``u (m, k), s (k), vt (k, n)``."""
+    rows, cols = u.shape[-2], vt.shape[-1]
+    k = s.shape[-1]
+    v = _mT(vt)
+    inner = _diag_embed(gs) if gs is not None else np.zeros(s.shape + (k,), dtype=_float_dtype(s))
+    grad = None
+    if gu is not None or gvt is not None:
+        f = _reciprocal_gaps(s * s)
+    if gu is not None:
+        ut_gu = np.matmul(_mT(u), gu)
+        inner = inner + (f * (ut_gu - _mT(ut_gu))) * s[..., None, :]
+    if gvt is not None:
+        gv = _mT(gvt)
+        vt_gv = np.matmul(vt, gv)
+        inner = inner + s[..., :, None] * (f * (vt_gv - _mT(vt_gv)))
+    grad = np.matmul(np.matmul(u, inner), vt)
+    if gu is not None and rows > k:
+        grad = grad + np.matmul((gu - np.matmul(u, ut_gu)) / s[..., None, :], vt)
+    if gvt is not None and cols > k:
+        grad = grad + np.matmul(u, (gvt - np.matmul(np.matmul(gvt, v), vt)) / s[..., :, None])
+    return grad
+
+
+def _trim(g, like, k, axis):
+    """An adjoint of a full_matrices factor cut to its first k vectors (the
+    others span an arbitrary basis: no gradient may reach them)."""
+    if _is_zero(g):
+        return None
+    g = np.asarray(g)
+    index = [slice(None)] * g.ndim
+    index[axis] = slice(k, None)
+    if np.any(g[tuple(index)] != 0):
+        raise NotDifferentiable("the gradient of np.linalg.svd(..., full_matrices=True) of a "
+                                  "non-square matrix does not exist for the extra singular "
+                                  "vectors; use full_matrices=False")
+    index[axis] = slice(None, k)
+    return g[tuple(index)]
+
+
+def svd_grad(g, a, y, full_matrices=True, compute_uv=True, hermitian=False):
+    """Adjoint of ``np.linalg.svd`` for distinct nonzero singular values."""
+    if not compute_uv:
+        return svdvals_grad(g, a, hermitian)
+    u, s, vt = y
+    k = s.shape[-1]
+    gu = _trim(g[0], u, k, -1)
+    gs = None if _is_zero(g[1]) else np.asarray(g[1])
+    gvt = _trim(g[2], vt, k, -2)
+    grad = _svd_grad_factors(u[..., :, :k], s, vt[..., :k, :], gu, gs, gvt)
+    return _read_triangle(grad) if hermitian else grad
+
+
+def svdvals_grad(g, a, hermitian=False):
+    """Adjoint of the singular values ``s`` of ``a``: ``u diag(g) v^T``."""
+    u, _, vt = np.linalg.svd(a, full_matrices=False, hermitian=hermitian)
+    grad = np.matmul(u * np.asarray(g)[..., None, :], vt)
+    return _read_triangle(grad) if hermitian else grad
+
+
+def pinv_grad(g, a, x, hermitian=False):
+    """Adjoint of ``x = pinv(a)`` for full-rank ``a`` (Golub and Pereyra)::
+
+        -x^T g x^T + (I - a x) g^T x x^T + x^T x g^T (I - x a)
+    """
+    a = np.asarray(a)
+    if hermitian:
+        a = _symmetric_from_triangle(a)
+    x, g = np.asarray(x), np.asarray(g)
+    rows, cols = a.shape[-2:]
+    xt, gt = _mT(x), _mT(g)
+    grad = -np.matmul(np.matmul(xt, g), xt)
+    grad = grad + np.matmul(np.matmul(_eye(rows, x) - np.matmul(a, x), gt), np.matmul(x, xt))
+    grad = grad + np.matmul(np.matmul(np.matmul(xt, x), gt), _eye(cols, x) - np.matmul(x, a))
+    return _read_triangle(grad) if hermitian else grad
+
+
+def lstsq_grads(g, a, b, y):
+    """Adjoints ``(da, db)`` of ``x, residuals, rank, s = lstsq(a, b)`` for
+    full-rank ``a``, through ``x`` (= pinv(a) b) and ``residuals``."""
+    a, b = np.asarray(a), np.asarray(b)
+    x, residuals = y[0], y[1]
+    vector = b.ndim == 1
+    bm = b[:, None] if vector else b
+    xm = np.asarray(x)[:, None] if vector else np.asarray(x)
+    da = np.zeros(a.shape, dtype=_float_dtype(a))
+    db = np.zeros(bm.shape, dtype=_float_dtype(b))
+    if not _is_zero(g[0]):
+        gx = np.asarray(g[0])
+        gx = gx[:, None] if vector else gx
+        p = np.linalg.pinv(a)
+        da = da + pinv_grad(np.matmul(gx, bm.T), a, p)
+        db = db + np.matmul(p.T, gx)
+    if not _is_zero(g[1]) and np.size(residuals) and np.size(g[1]):
+        # At the minimum the residual's derivative through x vanishes.
+        weighted = 2.0 * (bm - np.matmul(a, xm)) * np.asarray(g[1])
+        da = da - np.matmul(weighted, xm.T)
+        db = db + weighted
+    return da, (db[:, 0] if vector else db)
+
+
+def _power_grad(g, a, n):
+    at = _mT(a)
+    powers = [None, at]
+    for _ in range(2, n):
+        powers.append(np.matmul(powers[-1], at))
+    total = None
+    for k in range(n):
+        term = g if k == 0 else np.matmul(powers[k], g)
+        term = term if n - 1 - k == 0 else np.matmul(term, powers[n - 1 - k])
+        total = term if total is None else total + term
+    return total
+
+
+def matrix_power_grad(g, a, n):
+    """Adjoint of ``matrix_power(a, n)``: ``sum_k (a^T)^k g (a^T)^(n-1-k)``;
+    negative ``n`` through ``inv(a)``."""
+    n = int(n)
+    g = np.broadcast_to(np.asarray(g), np.shape(a))
+    if n == 0:
+        return np.zeros(np.shape(a), dtype=_float_dtype(a))
+    if n > 0:
+        return _power_grad(g, np.asarray(a), n)
+    inverse = np.linalg.inv(a)
+    return inv_grad(_power_grad(g, inverse, -n), inverse)
+
+
+def multi_dot_grads(g, arrays):
+    """Adjoints of ``multi_dot(arrays)``, one per array (the first may be a
+    row vector and the last a column vector, given as 1-D arrays)."""
+    shapes = [np.shape(x) for x in arrays]
+    mats = [np.asarray(x) for x in arrays]
+    if mats[0].ndim == 1:
+        mats[0] = mats[0][None, :]
+    if mats[-1].ndim == 1:
+        mats[-1] = mats[-1][:, None]
+    g = np.reshape(_cotangent(g, mats[0]), (mats[0].shape[0], mats[-1].shape[1]))
+    count = len(mats)
+    suffix = [None] * count
+    for i in range(count - 2, -1, -1):
+        suffix[i] = mats[i + 1] if suffix[i + 1] is None else np.matmul(mats[i + 1], suffix[i + 1])
+    grads = []
+    left = g
+    for i in range(count):
+        grad = left if suffix[i] is None else np.matmul(left, suffix[i].T)
+        grads.append(np.reshape(grad, shapes[i]))
+        left = np.matmul(mats[i].T, left)
+    return grads
+
+
+def tensorinv_grad(g, a, y, ind=2):
+    """Adjoint of ``y = tensorinv(a, ind)``: the matrix-inverse adjoint on the
+    reshaped operands."""
+    a = np.asarray(a)
+    rows = int(np.prod(a.shape[:ind]))
+    inverse = np.reshape(y, (-1, rows))
+    return np.reshape(inv_grad(np.reshape(g, inverse.shape), inverse), a.shape)
+
+
+def tensorsolve_grads(g, a, b, x, axes=None):
+    """Adjoints ``(da, db)`` of ``x = tensorsolve(a, b, axes)``."""
+    a = np.asarray(a)
+    if axes is not None:
+        moved = list(axes)
+        order = [k for k in range(a.ndim) if k not in [m % a.ndim for m in moved]]
+        order += [m % a.ndim for m in moved]
+        a_moved = np.transpose(a, order)
+    else:
+        order, a_moved = list(range(a.ndim)), a
+    rows = int(np.size(b))
+    matrix = np.reshape(a_moved, (rows, -1))
+    x_flat = np.ravel(x)
+    gb = np.linalg.solve(matrix.T, np.ravel(g))
+    da_moved = np.reshape(-gb[:, None] * x_flat[None, :], a_moved.shape)
+    return np.transpose(da_moved, np.argsort(order)), np.reshape(gb, np.shape(b))
