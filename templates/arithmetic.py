@@ -8,6 +8,7 @@ import numpy as np
 
 from pullback.rules import adjoint, d, literal
 from pullback.runtime import unbroadcast, matmul_grad_lhs, matmul_grad_rhs
+from pullback.runtime_elementwise import cast_like
 
 
 @adjoint(operator.add, np.add)
@@ -39,6 +40,17 @@ def pow(z, x, y):
     d[x] = d[z] * y * x ** (y - 1) if literal(y) else unbroadcast(d[z] * y * x ** (y - 1), x)
     # d/dy x**y = x**y log(x); taken as 0 where x == 0, the limit from above.
     d[y] = unbroadcast(d[z] * z * np.log(np.where(x == 0, 1.0, x)), y)
+
+
+@adjoint(np.float_power)
+def float_power(z, x1, x2):
+    # As power, computed in float64 (or complex); each gradient is given back the
+    # dtype of its argument, so float32 arguments get float32 gradients.
+    d[x1] = cast_like(d[z] * x2 * np.float_power(x1, x2 - 1), x1) if literal(x2) \
+        else cast_like(unbroadcast(d[z] * x2 * np.float_power(x1, x2 - 1), x1), x1)
+    # d/dx2 x1**x2 = x1**x2 log(x1); taken as 0 where x1 == 0, the limit from above.
+    d[x2] = cast_like(d[z] * z * np.log(np.where(x1 == 0, 1.0, x1)), x2) if literal(x1) \
+        else cast_like(unbroadcast(d[z] * z * np.log(np.where(x1 == 0, 1.0, x1)), x2), x2)
 
 
 @adjoint(operator.mod, np.mod, np.remainder)

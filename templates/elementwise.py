@@ -1,12 +1,20 @@
 """Adjoints of NumPy's elementwise functions (ufuncs).
 
 A unary rule keeps the shape of its argument, so it needs no unbroadcast;
-binary rules sum the gradient back to each argument's shape.
+binary rules sum the gradient back to each argument's shape (skipped when the
+other argument is a number written in the user's code: ``literal``).
+Constants are Python floats (``math.log(2.0)``, ``np.pi / 180.0``), so a
+float32 gradient stays float32.
 """
+import math
+import operator
+
 import numpy as np
 
-from pullback.rules import adjoint, d
-from pullback.runtime import unbroadcast, split_ties
+from pullback.rules import adjoint, d, literal
+from pullback.runtime import unbroadcast
+from pullback.runtime_elementwise import (cast_like, clip_grad_a, clip_grad_lower,
+                                          clip_grad_upper, finite_part, share, sinc_slope)
 
 
 @adjoint(np.sin)
@@ -89,27 +97,179 @@ def reciprocal(y, x):
     d[x] = -d[y] * y * y
 
 
-@adjoint(np.abs, np.absolute, np.fabs, abs)
+@adjoint(np.abs, np.absolute, np.fabs, abs, operator.abs)
 def abs(y, x):
     d[x] = d[y] * np.sign(x)
 
 
 @adjoint(np.maximum, np.fmax)
 def maximum(y, x1, x2):
-    d[x1] = unbroadcast(d[y] * split_ties(x1, x2), x1)
-    d[x2] = unbroadcast(d[y] * split_ties(x2, x1), x2)
+    # Ties split evenly (share), in the dtype of d[y].
+    d[x1] = share(d[y], x1, x2) if literal(x2) else unbroadcast(share(d[y], x1, x2), x1)
+    d[x2] = share(d[y], x2, x1) if literal(x1) else unbroadcast(share(d[y], x2, x1), x2)
 
 
 @adjoint(np.minimum, np.fmin)
 def minimum(y, x1, x2):
-    d[x1] = unbroadcast(d[y] * split_ties(x2, x1), x1)
-    d[x2] = unbroadcast(d[y] * split_ties(x1, x2), x2)
+    d[x1] = share(d[y], x2, x1) if literal(x2) else unbroadcast(share(d[y], x2, x1), x1)
+    d[x2] = share(d[y], x1, x2) if literal(x1) else unbroadcast(share(d[y], x1, x2), x2)
 
 
 @adjoint(np.where)
 def where(out, condition, x, y):
     d[x] = unbroadcast(np.where(condition, d[out], 0.0), x)
     d[y] = unbroadcast(np.where(condition, 0.0, d[out]), y)
+
+
+# -- inverse hyperbolic functions, other bases, roots ---------------------------
+
+@adjoint(np.arcsinh)
+def arcsinh(y, x):
+    # 1 / sqrt(x^2 + 1), without overflow for large x.
+    d[x] = d[y] / np.hypot(x, 1.0)
+
+
+@adjoint(np.arccosh)
+def arccosh(y, x):
+    d[x] = d[y] / np.sqrt((x - 1.0) * (x + 1.0))
+
+
+@adjoint(np.arctanh)
+def arctanh(y, x):
+    d[x] = d[y] / ((1.0 - x) * (1.0 + x))
+
+
+@adjoint(np.exp2)
+def exp2(y, x):
+    d[x] = d[y] * y * math.log(2.0)
+
+
+@adjoint(np.log2)
+def log2(y, x):
+    d[x] = d[y] / (x * math.log(2.0))
+
+
+@adjoint(np.log10)
+def log10(y, x):
+    d[x] = d[y] / (x * math.log(10.0))
+
+
+@adjoint(np.cbrt)
+def cbrt(y, x):
+    d[x] = d[y] / (3.0 * y * y)
+
+
+@adjoint(np.sinc)
+def sinc(y, x):
+    d[x] = d[y] * sinc_slope(x, y)
+
+
+@adjoint(np.deg2rad, np.radians)
+def deg2rad(y, x):
+    d[x] = d[y] * (np.pi / 180.0)
+
+
+@adjoint(np.rad2deg, np.degrees)
+def rad2deg(y, x):
+    d[x] = d[y] * (180.0 / np.pi)
+
+
+# -- identities for real inputs, casts --------------------------------------------
+
+@adjoint(np.conjugate)
+def conjugate(y, x):
+    d[x] = d[y]
+
+
+@adjoint(np.real)
+def real(y, val):
+    d[val] = d[y]
+
+
+@adjoint(np.float64, np.float32)
+def to_float_type(y, x):
+    # The gradient keeps the type of the value that was cast (float32 stays
+    # float32 under np.float64(x), a Python float stays a Python float).
+    d[x] = cast_like(d[y], x)
+
+
+@adjoint(np.nan_to_num)
+def nan_to_num(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    # The identity where x is finite; elsewhere the replacement values receive it.
+    d[x] = finite_part(d[y], x, copy)
+    d[nan] = np.sum(np.where(np.isnan(x), d[y], 0.0))
+    d[posinf] = np.sum(np.where(np.isposinf(x), d[y], 0.0))
+    d[neginf] = np.sum(np.where(np.isneginf(x), d[y], 0.0))
+
+
+# -- binary functions ----------------------------------------------------------
+
+@adjoint(np.logaddexp)
+def logaddexp(y, x1, x2):
+    # softmax weights exp(x - y), never overflowing since y >= x1, x2.
+    d[x1] = d[y] * np.exp(x1 - y) if literal(x2) else unbroadcast(d[y] * np.exp(x1 - y), x1)
+    d[x2] = d[y] * np.exp(x2 - y) if literal(x1) else unbroadcast(d[y] * np.exp(x2 - y), x2)
+
+
+@adjoint(np.logaddexp2)
+def logaddexp2(y, x1, x2):
+    d[x1] = d[y] * np.exp2(x1 - y) if literal(x2) else unbroadcast(d[y] * np.exp2(x1 - y), x1)
+    d[x2] = d[y] * np.exp2(x2 - y) if literal(x1) else unbroadcast(d[y] * np.exp2(x2 - y), x2)
+
+
+@adjoint(np.hypot)
+def hypot(y, x1, x2):
+    d[x1] = d[y] * x1 / y if literal(x2) else unbroadcast(d[y] * x1 / y, x1)
+    d[x2] = d[y] * x2 / y if literal(x1) else unbroadcast(d[y] * x2 / y, x2)
+
+
+@adjoint(np.arctan2)
+def arctan2(y, x1, x2):
+    # arctan2(x1, x2) is the angle of the point (x2, x1).
+    d[x1] = d[y] * x2 / (x1 * x1 + x2 * x2) if literal(x2) \
+        else unbroadcast(d[y] * x2 / (x1 * x1 + x2 * x2), x1)
+    d[x2] = -d[y] * x1 / (x1 * x1 + x2 * x2) if literal(x1) \
+        else unbroadcast(-d[y] * x1 / (x1 * x1 + x2 * x2), x2)
+
+
+@adjoint(np.copysign)
+def copysign(y, x1, x2):
+    # |x1| with the sign of x2: piecewise constant in x2, which gets no gradient.
+    # d/dx1 = sign(x1) sign(x2), the sign of x1 * x2 (signed zeros included).
+    d[x1] = d[y] * np.copysign(1.0, x1 * x2) if literal(x2) \
+        else unbroadcast(d[y] * np.copysign(1.0, x1 * x2), x1)
+
+
+@adjoint(np.fmod)
+def fmod(y, x1, x2):
+    # y = x1 - n * x2 with n = trunc(x1 / x2), read back from y (exact) rather
+    # than recomputed from a rounded quotient.
+    d[x1] = d[y] if literal(x2) else unbroadcast(d[y], x1)
+    d[x2] = -d[y] * np.rint((x1 - y) / x2) if literal(x1) \
+        else unbroadcast(-d[y] * np.rint((x1 - y) / x2), x2)
+
+
+@adjoint(np.ldexp)
+def ldexp(y, x1, x2):
+    # x1 * 2**x2 with integer exponents x2: exact scaling of the gradient.
+    d[x1] = np.ldexp(d[y], x2) if literal(x2) else unbroadcast(np.ldexp(d[y], x2), x1)
+
+
+@adjoint(np.clip)
+def clip(y, a, a_min=None, a_max=None, *, min=None, max=None):
+    # clip(a, lo, hi) = minimum(maximum(a, lo), hi): the gradient passes to a
+    # where lo < a < hi and to the bound that binds elsewhere (ties split
+    # evenly, as for maximum). NumPy 2 also spells the bounds min= and max=,
+    # as ndarray.clip does; either bound may be None.
+    d[a] = clip_grad_a(d[y], a, a_min if min is None else min, a_max if max is None else max) \
+        if (literal(a_min) or a_min is None) and (literal(a_max) or a_max is None) \
+        and (literal(min) or min is None) and (literal(max) or max is None) \
+        else unbroadcast(clip_grad_a(d[y], a, a_min if min is None else min,
+                                     a_max if max is None else max), a)
+    d[a_min] = unbroadcast(clip_grad_lower(d[y], a, a_min, a_max if max is None else max), a_min)
+    d[min] = unbroadcast(clip_grad_lower(d[y], a, min, a_max if max is None else max), min)
+    d[a_max] = unbroadcast(clip_grad_upper(d[y], a, a_min if min is None else min, a_max), a_max)
+    d[max] = unbroadcast(clip_grad_upper(d[y], a, a_min if min is None else min, max), max)
 
 
 # Piecewise constant or boolean-valued: no gradient flows through these.
@@ -120,4 +280,8 @@ NONDIFFERENTIABLE = (
     np.logical_not, np.logical_xor, np.zeros_like, np.ones_like, np.zeros,
     np.ones, np.full, np.full_like, np.empty_like, np.shape, np.ndim, np.size,
     np.argmax, np.argmin, np.argsort,
+    # heaviside(x1, x2) jumps at x1 == 0 (x2 is only its value there).
+    np.heaviside, np.signbit, np.fix, np.isposinf, np.isneginf, np.spacing,
+    # the imaginary part of a real value is 0, whatever the value.
+    np.imag,
 )

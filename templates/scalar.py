@@ -114,6 +114,79 @@ def atan2(z, y, x):
     d[x] = -d[z] * y / (x * x + y * y)
 
 
+@adjoint(math.asinh)
+def asinh(y, x):
+    d[x] = d[y] / math.hypot(x, 1.0)
+
+
+@adjoint(math.acosh)
+def acosh(y, x):
+    d[x] = d[y] / math.sqrt((x - 1.0) * (x + 1.0))
+
+
+@adjoint(math.atanh)
+def atanh(y, x):
+    d[x] = d[y] / ((1.0 - x) * (1.0 + x))
+
+
+@adjoint(math.erf)
+def erf(y, x):
+    d[x] = d[y] * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)
+
+
+@adjoint(math.erfc)
+def erfc(y, x):
+    d[x] = -d[y] * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)
+
+
+@adjoint(math.degrees)
+def degrees(y, x):
+    d[x] = d[y] * (180.0 / math.pi)
+
+
+@adjoint(math.radians)
+def radians(y, x):
+    d[x] = d[y] * (math.pi / 180.0)
+
+
+# math.cbrt and math.exp2 are new in Python 3.11.
+if hasattr(math, "cbrt"):
+    @adjoint(math.cbrt)
+    def cbrt(y, x):
+        d[x] = d[y] / (3.0 * y * y)
+
+if hasattr(math, "exp2"):
+    @adjoint(math.exp2)
+    def exp2(y, x):
+        d[x] = d[y] * y * math.log(2.0)
+
+
+@adjoint(math.copysign)
+def copysign(z, x, y):
+    # |x| with the sign of y: piecewise constant in y, which gets no gradient.
+    d[x] = d[z] * math.copysign(1.0, x) * math.copysign(1.0, y)
+
+
+@adjoint(math.fmod)
+def fmod(z, x, y):
+    # z = x - n * y, n = trunc(x / y), read back from z (exact).
+    d[x] = d[z]
+    d[y] = -d[z] * math.floor((x - z) / y + 0.5)
+
+
+@adjoint(math.remainder)
+def remainder(z, x, y):
+    # z = x - n * y, n the integer nearest to x / y, read back from z (exact).
+    d[x] = d[z]
+    d[y] = -d[z] * math.floor((x - z) / y + 0.5)
+
+
+@adjoint(math.ldexp)
+def ldexp(z, x, i):
+    # x * 2**i for an integer i: the gradient scales exactly.
+    d[x] = math.ldexp(d[z], i)
+
+
 @adjoint(float)
 def to_float(y, x):
     d[x] = d[y]

@@ -19,7 +19,7 @@ from .rules import BINARY_OPERATORS, UNARY_OPERATORS, active_rules
 from .runtime import stop_gradient
 
 # Attributes of an array that are plain data: no derivative flows through them.
-VALUE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "itemsize", "nbytes"})
+VALUE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "imag"})
 # Calls that only observe values.
 OBSERVERS = frozenset({print, isinstance, type, repr, str, id, hasattr, callable})
 # ndarray methods and attributes: the rule of the NumPy function they mirror
@@ -32,7 +32,7 @@ METHODS = {"sum": np.sum, "mean": np.mean, "dot": np.dot, "transpose": np.transp
            "repeat": np.repeat, "take": np.take, "round": np.round, "conj": np.conjugate,
            "ptp": np.ptp, "any": np.any, "all": np.all, "argmax": np.argmax, "argmin": np.argmin,
            "argsort": np.argsort, "nonzero": np.nonzero}
-ATTRIBUTES = {"T": np.transpose}
+ATTRIBUTES = {"T": np.transpose, "real": np.real}
 
 
 @dataclass

@@ -73,7 +73,12 @@ def split_ties(a, b):
 
     Splitting ties evenly gives the derivative that central differences see.
     """
-    return (a > b) + 0.5 * (a == b)
+    weights = (a > b) + 0.5 * (a == b)
+    if isinstance(weights, np.ndarray):
+        kinds = [np.asarray(v).dtype for v in (a, b) if isinstance(v, (np.ndarray, np.generic))]
+        floats = [k for k in kinds if k.kind == "f"]
+        return weights.astype(np.result_type(*floats) if floats else np.float64, copy=False)
+    return float(weights)
 
 
 def _describe(value):

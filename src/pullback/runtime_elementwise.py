@@ -1,0 +1,99 @@
+"""Run-time helpers of the elementwise rules (templates/elementwise.py,
+templates/arithmetic.py).
+
+Every helper keeps the floating-point type of the gradient it is given: a
+float32 gradient stays float32 (the constants are Python floats, which NumPy
+does not let widen an array's dtype).
+"""
+import numpy as np
+
+from .runtime import NotDifferentiable
+
+__all__ = ["share", "clip_grad_a", "clip_grad_lower", "clip_grad_upper", "sinc_slope",
+           "cast_like", "finite_part"]
+
+
+def share(g, a, b):
+    """``g`` where ``a > b``, ``g / 2`` where ``a == b``, 0 elsewhere.
+
+    The adjoint of ``maximum(a, b)`` with respect to ``a``: ties are split
+    evenly, which is the derivative central differences see. Unlike
+    ``g * split_ties(a, b)``, it keeps the dtype of ``g``.
+    """
+    return g * np.greater(a, b) + (0.5 * g) * np.equal(a, b)
+
+
+def _lower_clipped(a, lower):
+    return a if lower is None else np.maximum(a, lower)
+
+
+def clip_grad_a(g, a, lower, upper):
+    """Adjoint of ``np.clip(a, lower, upper)`` (= ``minimum(maximum(a, lower),
+    upper)``) with respect to ``a``: ``g`` where lower < a < upper. Either
+    bound may be None. The result has the broadcast shape of the three."""
+    if upper is not None:
+        g = share(g, upper, _lower_clipped(a, lower))
+    if lower is not None:
+        g = share(g, a, lower)
+    return g
+
+
+def clip_grad_lower(g, a, lower, upper):
+    """Adjoint of ``np.clip(a, lower, upper)`` with respect to ``lower``: ``g``
+    where the lower bound binds (a < lower, and lower < upper)."""
+    if upper is not None:
+        g = share(g, upper, np.maximum(a, lower))
+    return share(g, lower, a)
+
+
+def clip_grad_upper(g, a, lower, upper):
+    """Adjoint of ``np.clip(a, lower, upper)`` with respect to ``upper``: ``g``
+    where the upper bound binds (NumPy's clip returns ``upper`` wherever
+    ``max(a, lower) > upper``, even when lower > upper)."""
+    return share(g, _lower_clipped(a, lower), upper)
+
+
+def sinc_slope(x, y):
+    """d/dx sinc(x) = (cos(pi x) - sinc(x)) / x, given ``y = sinc(x)``.
+
+    Near 0, where the formula cancels, its Taylor series
+    -(pi^2 x / 3) (1 - u/10 + u^2/280 - u^3/15120), u = (pi x)^2, is used.
+    """
+    small = np.abs(x) < 1e-2
+    safe = np.where(small, 1.0, x)
+    u = (np.pi * x) * (np.pi * x)
+    series = (-np.pi * np.pi / 3.0) * x * (1.0 - u / 10.0 + u * u / 280.0 - u * u * u / 15120.0)
+    return np.where(small, series, (np.cos(np.pi * safe) - y) / safe)
+
+
+def cast_like(g, x):
+    """``g`` in the floating-point type of ``x``.
+
+    The adjoint of a cast (``np.float64(x)``, ``np.float32(x)``) and of
+    functions that compute in another precision than their argument
+    (``np.float_power``): a float32 argument gets a float32 gradient, a
+    Python float a Python float. ``g`` must already have x's shape.
+    """
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind == "f" and np.result_type(g) != x.dtype:
+            return np.asarray(g, dtype=x.dtype)
+        return g
+    if isinstance(x, np.generic):
+        return x.dtype.type(g) if x.dtype.kind == "f" else g
+    if isinstance(x, float) and np.ndim(g) == 0:
+        return float(g)
+    return g
+
+
+def finite_part(g, x, copy=True):
+    """Adjoint of ``np.nan_to_num(x)`` with respect to ``x``: ``g`` where x is
+    finite, 0 where NaN or an infinity was replaced.
+
+    ``copy=False`` overwrites an array ``x`` with the replacements, so where it
+    held NaN or infinities can no longer be told: refused.
+    """
+    if not copy and isinstance(x, np.ndarray):
+        raise NotDifferentiable("np.nan_to_num(x, copy=False) overwrites x, so its derivative "
+                                "cannot be computed afterwards; pullback differentiates "
+                                "np.nan_to_num with copy=True (the default).")
+    return np.where(np.isfinite(x), g, 0.0)
