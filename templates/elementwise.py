@@ -278,7 +278,7 @@ NONDIFFERENTIABLE = (
     np.isinf, np.isfinite, np.greater, np.greater_equal, np.less,
     np.less_equal, np.equal, np.not_equal, np.logical_and, np.logical_or,
     np.logical_not, np.logical_xor, np.zeros_like, np.ones_like, np.zeros,
-    np.ones, np.full, np.full_like, np.empty_like, np.shape, np.ndim, np.size,
+    np.ones, np.empty_like, np.shape, np.ndim, np.size,
     np.argmax, np.argmin, np.argsort,
     # heaviside(x1, x2) jumps at x1 == 0 (x2 is only its value there).
     np.heaviside, np.signbit, np.fix, np.isposinf, np.isneginf, np.spacing,
