@@ -5,14 +5,23 @@ from pathlib import Path
 import numpy as np
 
 import pullback
-from pullback.coverage import coverage_markdown
+from pullback.coverage import coverage_markdown, environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_coverage_doc_is_generated_from_the_rule_table():
     current = (ROOT / "docs" / "coverage.md").read_text()
-    assert current == coverage_markdown(), "docs/coverage.md is stale: run `make coverage`"
+    generated = coverage_markdown()
+    if environment() in current:
+        assert current == generated, "docs/coverage.md is stale: run `make coverage`"
+    else:
+        # Another Python/NumPy than the one the doc was made with: every rule
+        # this environment has must still be listed (version-guarded rules
+        # may be missing here).
+        rows = [line for line in generated.splitlines() if line.startswith("| `")]
+        missing = [row for row in rows if row not in current]
+        assert not missing, f"docs/coverage.md is stale: run `make coverage` ({missing[:3]})"
 
 
 def test_every_doc_a_message_or_doc_mentions_exists():

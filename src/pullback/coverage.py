@@ -4,6 +4,7 @@ Run ``make coverage`` (``python -m pullback.coverage > docs/coverage.md``);
 a test fails when the file is stale.
 """
 import builtins
+import sys
 import math
 import operator
 
@@ -38,6 +39,11 @@ def display_name(function):
     return f"{_MODULE_ALIASES.get(module, module)}.{name}" if module else name
 
 
+def environment():
+    """The line naming the versions the table was generated with."""
+    return f"Python {sys.version_info[0]}.{sys.version_info[1]}, NumPy {np.__version__}"
+
+
 def coverage_markdown():
     adjoints, nondiff = rule_table()
     rows = sorted({display_name(f): rule for f, rule in adjoints.items()}.items(),
@@ -46,6 +52,8 @@ def coverage_markdown():
         "# Functions pullback differentiates",
         "",
         "Generated from the rule table by `make coverage`; do not edit by hand.",
+        "",
+        f"{environment()}. Some rules exist only where NumPy or Python has the function.",
         "",
         f"{len(rows)} functions and operators with derivative rules:",
         "",
