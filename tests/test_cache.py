@@ -612,3 +612,22 @@ def test_global_defined_after_the_first_call(tmp_path, monkeypatch, fresh_cache)
         dloss(x)
     mod.V = np.array([2.0, -1.0, 0.5])
     np.testing.assert_allclose(dloss(x), mod.V, rtol=1e-12)
+
+
+def test_editing_a_helper_in_another_module_regenerates_the_caller(tmp_path):
+    """The caller's module holds the helper's derivative too: a new process
+    must not reuse it once the helper's source changed."""
+    folder = tmp_path / "code"
+    folder.mkdir()
+    cache = tmp_path / "cache"
+    (folder / "main.py").write_text("import helpers\n\n\ndef f(x):\n    return helpers.h(x) * 2.0\n")
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); import pullback, main; "
+              "print(pullback.grad(main.f)(3.0))")
+    results = []
+    for body in ("x * x", "x * x * x"):         # d/dx 2 h(x) at 3: 12, then 54
+        (folder / "helpers.py").write_text(f"def h(x):\n    return {body}\n")
+        done = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True,
+                              text=True, timeout=TIMEOUT, env=child_env(cache))
+        assert done.returncode == 0, done.stderr
+        results.append(float(done.stdout.strip()))
+    assert results == [12.0, 54.0]

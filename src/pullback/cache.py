@@ -142,6 +142,28 @@ def pullback_fingerprint():
     return digest.hexdigest()
 
 
+def callee_sources(function, seen=None):
+    """The source text of every Python function ``function`` may call, found
+    through its globals and closure, transitively: editing a helper must
+    regenerate the derivatives that include the helper's derivative."""
+    import inspect
+    seen = {} if seen is None else seen
+    values = list(callee_values(function).values())
+    for module in [v for v in values if isinstance(v, types.ModuleType)]:
+        # helpers.h(x): h is an attribute name of the function's code
+        values += [getattr(module, name) for name in function.__code__.co_names
+                   if inspect.isfunction(getattr(module, name, None))]
+    for value in values:
+        value = inspect.unwrap(value) if callable(value) else value
+        if inspect.isfunction(value) and value not in seen:
+            try:
+                seen[value] = f"{value.__module__}.{value.__qualname__}\n{inspect.getsource(value)}"
+            except (OSError, TypeError):
+                seen[value] = f"{value.__module__}.{value.__qualname__} (no source)"
+            callee_sources(value, seen)
+    return seen
+
+
 def disk_key(function, source, options):
     """Everything the generated module depends on, hashed."""
     callees = callee_values(function)
@@ -157,6 +179,7 @@ def disk_key(function, source, options):
         "source": source,
         "options": repr(options),
         "callees": sorted((n, describe_value(v)) for n, v in callees.items()),
+        "callee sources": sorted(callee_sources(function).values()),
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
