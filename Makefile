@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: demo test bench coverage clean
 
@@ -17,8 +18,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
-	$(PY) benchmarks/stack_memory.py
+# The peers (autograd, JAX, PyTorch CPU) come with the bench extra, installed once.
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+# About 10 minutes; `$(PY) benchmarks/run.py --quick` is a smoke test.
+bench: $(BENCH_STAMP)
+	$(PY) benchmarks/run.py
 
 coverage: $(STAMP)
 	$(PY) -m pullback.coverage > docs/coverage.md

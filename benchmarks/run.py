@@ -1,0 +1,908 @@
+"""make bench: pullback against a hand-written gradient and its peers.
+
+One run, in this order:
+
+1. JAX jit: each workload is traced and compiled in a subprocess with a time
+   limit and an address-space cap (a 2,000-step unrolled loop can take
+   minutes and many GB); compile time and the jitted gradient's memory are
+   measured there, and the compiled program is left in a compilation cache
+   the timing process reuses.
+2. Per workload, in this process: every tool's gradient is computed once and
+   checked against a central finite difference of f along a random
+   direction (float64); a tool that disagrees or fails is reported and not
+   timed. Then f and every checked gradient are timed in interleaved rounds
+   (a batch of calls per tool per round, the order rotating), each tool
+   until its time budget is spent; the median per-call time is reported and
+   every ratio is formed from medians of the same rounds.
+3. Memory: a subprocess per (tool, workload) runs one gradient call after a
+   warm-up call and reports the peak of resident memory above what it held
+   before the call, and, for the NumPy-based tools, tracemalloc's peak.
+4. Transformation time (transform_time.py) and stack memory
+   (stack_memory.py).
+5. Tables printed, benchmarks/results.json written, docs/performance.md
+   regenerated (unless --quick), with the issue's targets marked met or not.
+
+``--quick`` uses tiny budgets for a smoke test. The hidden ``--child-*``
+options are the subprocesses' entry points.
+"""
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import queue
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+# One thread for every library (unless --threads=default): on a 2-core machine,
+# multi-threaded BLAS, OpenMP and XLA pools timed in one process spin-wait
+# against each other (PyTorch's MLP gradient ran 2x slower right after a NumPy
+# call). Set before NumPy, PyTorch or JAX is imported; subprocesses inherit it.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+if __name__ == "__main__" and not ("--threads=default" in sys.argv
+                                   or "--threads default" in " ".join(sys.argv)):
+    for variable in THREAD_VARIABLES:
+        os.environ.setdefault(variable, "1")
+    if XLA_ONE_THREAD not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + XLA_ONE_THREAD).strip()
+
+import numpy as np  # noqa: E402
+
+import handwritten  # noqa: E402
+import peers  # noqa: E402
+import workloads  # noqa: E402
+
+WORKLOADS = ["scalar_loop", "lotka_volterra", "kepler", "mlp_loss", "rnn_loss", "softmax_xent", "heat"]
+TITLES = {
+    "scalar_loop": "1 scalar loop, 1,000 steps",
+    "lotka_volterra": "2 Lotka-Volterra, 2,000 steps",
+    "kepler": "3 Kepler, Newton while",
+    "mlp_loss": "4 MLP 256x512x512x10",
+    "rnn_loss": "5 RNN, 100 steps",
+    "softmax_xent": "6 softmax x-ent 1000x1000",
+    "heat": "7 heat 100k points, 50 steps",
+}
+TOOLS = ["pullback", "handwritten", "autograd", "torch", "jax_eager", "jax_jit"]
+LABELS = {"f": "f", "pullback": "pullback", "handwritten": "hand-written", "autograd": "autograd",
+          "torch": "PyTorch eager", "jax_eager": "JAX eager", "jax_jit": "JAX jit"}
+NUMPY_TOOLS = ("f", "pullback", "handwritten", "autograd")     # tracemalloc sees their allocations
+PEER_TOOLS = ("autograd", "torch", "jax_eager")                # the targets' "faster than" peers
+
+CHECK_STEP = 1e-6          # central-difference step along a standard-normal direction
+CHECK_TOLERANCE = 1e-5     # relative disagreement allowed
+JIT_MEMORY_CAP = 8 << 30   # RLIMIT_AS of a JAX jit compile subprocess
+# glibc: allocations of 64 KiB and more get their own mapping and return it when freed,
+# so resident memory follows what is allocated (memory subprocesses only)
+MEMORY_CHILD_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "131072"}
+
+
+class Settings:
+    """Budgets of a full run, or of a --quick smoke test."""
+
+    def __init__(self, quick):
+        self.quick = quick
+        self.budget = 0.15 if quick else 2.0            # seconds of timing per tool and workload
+        self.min_rounds = 1 if quick else 3
+        self.max_rounds = 3 if quick else 40
+        self.batch = 0.01 if quick else 0.04            # seconds a batch of calls aims at
+        self.jit_limit = 20 if quick else 60            # seconds for trace + compile
+        self.transform_repeats = 1 if quick else 5      # new processes per transformation size
+
+    def as_dict(self):
+        return dict(vars(self))
+
+
+# --------------------------------------------------------------------------- gradients
+
+def workload_function(name):
+    """The plain NumPy workload."""
+    return getattr(workloads, name)
+
+
+def as_tuple(gradient, wrt):
+    return (gradient,) if isinstance(wrt, int) else tuple(gradient)
+
+
+def prepare(tool, name, args, wrt, jit_cache=None):
+    """``(call, to_numpy)``: the timed gradient call and its result as NumPy arrays."""
+    if tool in ("pullback", "handwritten"):
+        if tool == "pullback":
+            import pullback
+            gradient = pullback.grad(workload_function(name), wrt=wrt)
+        else:
+            gradient = handwritten.GRADIENTS[name]
+
+        def call():
+            return gradient(*args)
+
+        def to_numpy(result):
+            return tuple(np.asarray(g, dtype=float) for g in as_tuple(result, wrt))
+
+        return call, to_numpy
+    options = {"compilation_cache": jit_cache} if tool == "jax_jit" else {}
+    return peers.prepare(tool, name, args, wrt, **options)
+
+
+def direction(args, wrt, seed=1):
+    """A standard-normal direction for each differentiated argument."""
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(np.shape(args[i])) for i in peers.indices(wrt)]
+
+
+def central_difference(f, args, wrt, vs, h=CHECK_STEP):
+    """(f(x + h v) - f(x - h v)) / 2h, float64."""
+    def at(step):
+        moved = list(args)
+        for i, v in zip(peers.indices(wrt), vs):
+            moved[i] = args[i] + step * v if isinstance(args[i], np.ndarray) else float(args[i] + step * v)
+        return float(f(*moved))
+    return (at(h) - at(-h)) / (2.0 * h)
+
+
+def agreement(gradients, vs, expected, tolerance=CHECK_TOLERANCE):
+    """Compare <g, v> with the central difference ``expected``: a dict with ``ok``."""
+    shapes_fit = len(gradients) == len(vs) and all(np.shape(g) == np.shape(v) for g, v in zip(gradients, vs))
+    if not shapes_fit:
+        return {"ok": False, "why": "gradient shapes "
+                f"{[np.shape(g) for g in gradients]} differ from the arguments' {[np.shape(v) for v in vs]}"}
+    projected = float(sum(np.sum(np.asarray(g, dtype=float) * v) for g, v in zip(gradients, vs)))
+    error = abs(projected - expected) / max(abs(projected), abs(expected), 1e-300)
+    return {"ok": bool(error <= tolerance), "directional derivative": projected,
+            "central difference": expected, "relative error": error}
+
+
+def directional_check(f, args, wrt, gradient, seed=1, tolerance=CHECK_TOLERANCE):
+    """Check a gradient (as returned for ``wrt``) against central differences of ``f``."""
+    vs = direction(args, wrt, seed)
+    return agreement(as_tuple(gradient, wrt), vs, central_difference(f, args, wrt, vs), tolerance)
+
+
+# --------------------------------------------------------------------------- timing
+
+def time_rounds(calls, settings, first_call_times):
+    """Time every callable in interleaved rounds; per-call seconds, one per round.
+
+    A round runs a batch of calls of each tool (sized from its first call to
+    take about ``settings.batch`` seconds) in an order that rotates from round
+    to round. A tool takes part in rounds until it has ``min_rounds`` samples
+    and has used its ``budget``.
+    """
+    batch = {}
+    for tool, call in calls.items():
+        estimate = first_call_times.get(tool)
+        if estimate is None or estimate < settings.budget / 4:
+            start = time.perf_counter()
+            call()
+            estimate = time.perf_counter() - start
+        batch[tool] = max(1, min(100_000, int(settings.batch / max(estimate, 1e-9))))
+    samples = {tool: [] for tool in calls}
+    spent = dict.fromkeys(calls, 0.0)
+    for round_number in range(settings.max_rounds):
+        active = [tool for tool in calls
+                  if len(samples[tool]) < settings.min_rounds or spent[tool] < settings.budget]
+        if not active:
+            break
+        shift = round_number % len(active)
+        for tool in active[shift:] + active[:shift]:
+            call, n = calls[tool], batch[tool]
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(n):
+                call()
+            elapsed = time.perf_counter() - start
+            samples[tool].append(elapsed / n)
+            spent[tool] += elapsed
+    return {tool: {"median s": statistics.median(s), "min s": min(s), "max s": max(s),
+                   "rounds": len(s), "calls per round": batch[tool]}
+            for tool, s in samples.items()}
+
+
+# --------------------------------------------------------------------------- memory
+
+def resident_bytes(field):
+    """VmRSS or VmHWM of this process, in bytes."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise OSError(f"{field} not in /proc/self/status")
+
+
+def reset_peak_resident():
+    """Reset VmHWM to the current resident size (Linux >= 4.0); False if refused."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_resident_increase(call):
+    """Peak resident memory above the current one while ``call()`` runs, or (None, why)."""
+    gc.collect()
+    if not reset_peak_resident():
+        return None, "/proc/self/clear_refs cannot be written: peak RSS cannot be reset"
+    before = resident_bytes("VmRSS")
+    result = call()
+    peak = resident_bytes("VmHWM")
+    del result
+    return max(0, peak - before), None
+
+
+def tracemalloc_peak(call):
+    """tracemalloc's peak above its current total while ``call()`` runs (its result included)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        result = call()
+        peak = tracemalloc.get_traced_memory()[1] - base
+        del result
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def child_memory(tool, name):
+    """Subprocess: memory of one gradient call (after a warm-up call) as a JSON line."""
+    args, wrt = workloads.inputs()[name]
+    if tool == "f":
+        function = workload_function(name)
+
+        def call():
+            return function(*args)
+    else:
+        call, _ = prepare(tool, name, args, wrt)
+    call()                                          # warm-up: generation, compiles, lazy set-up
+    report = {}
+    report["rss"], report["rss why not"] = peak_resident_increase(call)
+    if tool in NUMPY_TOOLS:
+        report["tracemalloc"] = tracemalloc_peak(call)
+    print(json.dumps(report), flush=True)
+
+
+def child_jit(name, cache_dir):
+    """Subprocess: trace and compile JAX jit, then its memory; JSON lines as it goes."""
+    resource.setrlimit(resource.RLIMIT_AS, (JIT_MEMORY_CAP, JIT_MEMORY_CAP))
+    peers.use_compilation_cache(cache_dir)
+    args, wrt = workloads.inputs()[name]
+    print(json.dumps({"ready": True}), flush=True)
+    try:
+        trace, compile_, call = peers.jit_compile_times(name, args, wrt)
+    except Exception as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        print(json.dumps({"error": f"{type(error).__name__}: {message}"}), flush=True)
+        return
+    print(json.dumps({"trace s": trace, "compile s": compile_}), flush=True)
+    call()
+    rss, why = peak_resident_increase(call)
+    print(json.dumps({"rss": rss, "rss why not": why}), flush=True)
+
+
+def run_child(arguments, timeout, env=None, stages=None):
+    """Run ``run.py`` with child arguments; the JSON lines it printed, merged.
+
+    ``stages`` is a list of (key, seconds): after the line with ``key`` the
+    child gets that many more seconds (the JIT child's compile limit starts
+    once it has imported JAX). Returns (merged dict, None) or (merged, why
+    it stopped).
+    """
+    process = subprocess.Popen([sys.executable, str(Path(__file__).resolve())] + arguments,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, **(env or {})))
+    lines = queue.Queue()
+    errors = []
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout] + [lines.put(None)],
+                     daemon=True).start()
+    threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True).start()
+    merged, deadline, pending = {}, time.monotonic() + timeout, list(stages or [])
+    why = None
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            process.kill()
+            why = "timeout"
+            break
+        if line is None:
+            break
+        try:
+            merged.update(json.loads(line))
+        except ValueError:
+            continue
+        while pending and pending[0][0] in merged:
+            deadline = time.monotonic() + pending.pop(0)[1]
+    process.wait()
+    if why is None and process.returncode != 0:
+        last = [e.strip() for e in errors if e.strip()][-1:] or ["no message"]
+        why = f"exit status {process.returncode}: {last[0][:200]}"
+    return merged, why
+
+
+def measure_jit(name, settings, cache_dir):
+    """Compile time and memory of JAX jit for one workload (in a subprocess)."""
+    report, why = run_child(["--child-jit", name, str(cache_dir)], timeout=120,
+                            stages=[("ready", settings.jit_limit), ("compile s", 120)])
+    if "error" in report:
+        return {"status": "n/a", "why": report["error"]}
+    if "compile s" not in report:
+        if why == "timeout":
+            return {"status": "compile timeout", "why": f"trace + compile not done after {settings.jit_limit} s "
+                    f"(stopped; address space capped at {JIT_MEMORY_CAP >> 30} GB)"}
+        return {"status": "error", "why": f"compile failed ({why}; address space capped at "
+                f"{JIT_MEMORY_CAP >> 30} GB)"}
+    result = {"status": "ok", "trace s": report["trace s"], "compile s": report["compile s"]}
+    result["memory"] = {"rss": report.get("rss"), "rss why not": report.get("rss why not") or why}
+    return result
+
+
+def measure_memory(tool, name):
+    """Peak memory of one call of ``tool`` on ``name``, measured in a subprocess."""
+    report, why = run_child(["--child-memory", tool, name], timeout=300, env=MEMORY_CHILD_ENV)
+    if why and not report:
+        return {"rss": None, "rss why not": f"memory subprocess failed: {why}"}
+    return report
+
+
+# --------------------------------------------------------------------------- the run
+
+def machine():
+    """What the numbers were measured on."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {"Python": platform.python_version(), "NumPy": np.__version__}
+    try:
+        import pullback
+        versions["pullback"] = pullback.__version__
+    except (ImportError, AttributeError):
+        versions["pullback"] = "unknown"
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip()
+    threads = {variable: os.environ.get(variable, "unset") for variable in THREAD_VARIABLES + ("XLA_FLAGS",)}
+    info = {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "threads": threads,
+            "date": datetime.date.today().isoformat(), "versions": versions, "commit": commit or "unknown"}
+    return info
+
+
+def available_tools(log):
+    """tool -> None if it can run, else why not (its import failed)."""
+    why = {"pullback": None, "handwritten": None}
+    for tool in peers.PEERS:
+        try:
+            peers.version(tool)
+            why[tool] = None
+        except Exception as error:          # ImportError, or a broken install
+            why[tool] = f"{peers.PEERS[tool][1]} does not import: {type(error).__name__}: {error}"
+            log(f"skipping {LABELS[tool]}: {why[tool]}")
+    return why
+
+
+def run_workload(name, tools, settings, jit, jit_cache, log):
+    """Check every tool on one workload, then time f and the tools that passed."""
+    args, wrt = workloads.inputs()[name]
+    f = workload_function(name)
+    vs = direction(args, wrt)
+    expected = central_difference(f, args, wrt, vs)
+    results = {}
+    calls = {"f": lambda: f(*args)}
+    first_times = {}
+    for tool in tools:
+        if tool == "jax_jit" and jit.get(name, {}).get("status") != "ok":
+            results[tool] = dict(jit.get(name, {"status": "n/a", "why": "not compiled"}))
+            continue
+        try:
+            call, to_numpy = prepare(tool, name, args, wrt, jit_cache=jit_cache)
+            start = time.perf_counter()
+            result = call()
+            first_times[tool] = time.perf_counter() - start
+            check = agreement(to_numpy(result), vs, expected)
+            del result
+        except Exception as error:
+            message = (str(error).strip().splitlines() or [""])[0][:300]
+            results[tool] = {"status": "error", "why": f"{type(error).__name__}: {message}"}
+            log(f"  {LABELS[tool]}: failed: {results[tool]['why']}")
+            continue
+        results[tool] = {"status": "ok" if check["ok"] else "wrong", "check": check}
+        if tool == "jax_jit":
+            results[tool].update({k: jit[name][k] for k in ("trace s", "compile s")})
+        if check["ok"]:
+            calls[tool] = call
+        else:
+            results[tool]["why"] = (check.get("why") or f"<g, v> = {check['directional derivative']:.10g} but "
+                                    f"central difference = {check['central difference']:.10g}")
+            log(f"  {LABELS[tool]}: WRONG gradient, not timed: {results[tool]['why']}")
+    timings = time_rounds(calls, settings, first_times)
+    f_time = timings.pop("f")
+    for tool, timing in timings.items():
+        results[tool]["time"] = timing
+        results[tool]["gradient / f"] = timing["median s"] / f_time["median s"]
+    if "time" in results.get("pullback", {}) and "time" in results.get("handwritten", {}):
+        results["pullback"]["pullback / hand-written"] = (results["pullback"]["time"]["median s"]
+                                                          / results["handwritten"]["time"]["median s"])
+    return {"f": {"time": f_time}, "tools": results,
+            "check": {"step": CHECK_STEP, "tolerance": CHECK_TOLERANCE, "central difference": expected}}
+
+
+def run(settings, names, tool_filter=None, log=print):
+    """The whole benchmark; returns the results dictionary."""
+    import stack_memory
+    import transform_time
+
+    started = time.time()
+    results = {"machine": machine(), "settings": settings.as_dict(), "workloads": {}}
+    unavailable = available_tools(log)
+    tools = [t for t in TOOLS if unavailable.get(t) is None and (tool_filter is None or t in tool_filter)]
+    results["skipped tools"] = {t: why for t, why in unavailable.items() if why}
+    for tool in tools:
+        if tool in peers.PEERS:
+            results["machine"]["versions"][tool] = peers.version(tool)
+    if "torch" in tools:
+        import torch
+        results["machine"]["torch threads"] = torch.get_num_threads()
+    results["machine"]["versions"] = {LABELS.get(k, k).replace(" eager", "").replace(" jit", ""): v
+                                      for k, v in results["machine"]["versions"].items()}
+
+    jit, jit_cache = {}, tempfile.mkdtemp(prefix="jax-compilation-cache-")
+    if "jax_jit" in tools:
+        log(f"JAX jit: trace and compile in subprocesses (limit {settings.jit_limit} s, "
+            f"{JIT_MEMORY_CAP >> 30} GB address space)")
+        for name in names:
+            jit[name] = measure_jit(name, settings, jit_cache)
+            entry = jit[name]
+            log(f"  {name}: " + (f"trace {entry['trace s']:.2f} s + compile {entry['compile s']:.2f} s"
+                                 if entry["status"] == "ok" else entry["why"]))
+
+    for name in names:
+        log(f"{TITLES[name]}: checking and timing")
+        results["workloads"][name] = run_workload(name, tools, settings, jit, jit_cache, log)
+        log("  " + ", ".join(f"{LABELS[t]} {format_ratio(r.get('gradient / f'))}"
+                             for t, r in results["workloads"][name]["tools"].items()) + "  (gradient / f)")
+
+    log("memory: one subprocess per tool and workload")
+    for name in names:
+        entry = results["workloads"][name]
+        entry["f"]["memory"] = measure_memory("f", name)
+        for tool, result in entry["tools"].items():
+            if result["status"] != "ok":
+                continue
+            if tool == "jax_jit":
+                result["memory"] = jit[name].get("memory", {})
+            else:
+                result["memory"] = measure_memory(tool, name)
+
+    log("transformation time: new processes")
+    results["transform"] = transform_time.measure(repeats=settings.transform_repeats, log=log)
+    log("stack memory")
+    results["stack memory"] = stack_memory.reports()
+    results["targets"] = targets(results)
+    results["seconds"] = time.time() - started
+    return results
+
+
+# --------------------------------------------------------------------------- targets
+
+def targets(results):
+    """The issue's targets, each marked met (True), not met (False) or not measured (None)."""
+    rows = []
+    work = results["workloads"]
+
+    def pullback_entry(name):
+        return work.get(name, {}).get("tools", {}).get("pullback", {})
+
+    def tool_time(name, tool):
+        return work.get(name, {}).get("tools", {}).get(tool, {}).get("time", {}).get("median s")
+
+    for name in work:
+        p = pullback_entry(name)
+        ratio = p.get("pullback / hand-written")
+        if p.get("status") != "ok":
+            met, measured = False, "pullback " + status_text(p)
+        elif ratio is None:
+            met, measured = None, "hand-written not timed"
+        else:
+            met, measured = ratio <= 1.25, format_ratio(ratio) + "x"
+        rows.append({"target": f"within 1.25x of hand-written: {TITLES[name]}", "measured": measured, "met": met})
+    for name, limit in (("scalar_loop", 2.0), ("mlp_loss", 3.2)):
+        if name in work:
+            p = pullback_entry(name)
+            ratio = p.get("gradient / f")
+            rows.append({"target": f"gradient / f <= {limit}: {TITLES[name]}",
+                         "measured": format_ratio(ratio) if ratio else status_text(p),
+                         "met": bool(ratio is not None and ratio <= limit)})
+    for name in work:
+        mine = tool_time(name, "pullback")
+        compared, slower = [], []
+        for tool in PEER_TOOLS:
+            theirs = tool_time(name, tool)
+            if theirs is None or mine is None:
+                continue
+            compared.append(f"{LABELS[tool]} {format_ratio(theirs / mine)}x")
+            if mine >= theirs:
+                slower.append(tool)
+        missing = [LABELS[t] for t in PEER_TOOLS if tool_time(name, t) is None]
+        measured = "; ".join(compared) if compared else "no peer timed"
+        if missing:
+            measured += f" (not timed: {', '.join(missing)})"
+        rows.append({"target": f"faster than autograd, PyTorch and JAX eager: {TITLES[name]}",
+                     "measured": ("pullback not timed: " + status_text(pullback_entry(name))) if mine is None
+                     else measured,
+                     "met": None if (mine is not None and not compared) else bool(mine is not None and not slower)})
+    for name in ("scalar_loop", "lotka_volterra", "kepler"):
+        if name in work:
+            mine, theirs = tool_time(name, "pullback"), tool_time(name, "autograd")
+            speedup = theirs / mine if mine and theirs else None
+            rows.append({"target": f">= 40x faster than autograd: {TITLES[name]}",
+                         "measured": f"{format_ratio(speedup)}x" if speedup else "not measured",
+                         "met": None if speedup is None else speedup >= 40})
+    transform = results.get("transform", {})
+    first, cached = transform.get("first", {}), transform.get("cached", {})
+    rows.append({"target": "first transformation of the 60-line function < 150 ms",
+                 "measured": format_ms(first.get("transform")) if "transform" in first else first.get("error", "—"),
+                 "met": None if "transform" not in first else first["transform"] < 0.150})
+    rows.append({"target": "cached transformation in a new process < 5 ms",
+                 "measured": format_ms(cached.get("transform")) if "transform" in cached
+                 else cached.get("error", "—"),
+                 "met": None if "transform" not in cached else cached["transform"] < 0.005})
+    growth = transform.get("growth", {}).get("last over first")
+    rows.append({"target": "transformation time linear in length (ms per added line, 120->240 lines "
+                           "over 30->60 lines, <= 1.5)",
+                 "measured": format_ratio(growth) if growth else "—", "met": None if growth is None else growth <= 1.5})
+    for report in results.get("stack memory", []):
+        n = report["iterations"]
+        if "error" in report:
+            rows.append({"target": f"stack memory proportional to what the adjoint reads: {report['loop']}",
+                         "measured": report["error"], "met": False})
+            continue
+        kept, read = report["values kept"] / n, report["values read by the adjoint"] / n
+        rows.append({"target": f"stack memory proportional to what the adjoint reads: {report['loop']}",
+                     "measured": f"{report['bytes per iteration']:.0f} bytes/iteration, {kept:.1f} values "
+                                 f"(adjoint reads {read:.1f}: {report['read bytes per iteration']:.0f} bytes)",
+                     "met": kept <= read})
+    return rows
+
+
+# --------------------------------------------------------------------------- formatting
+
+def format_ratio(x):
+    if x is None:
+        return "—"
+    if x >= 100:
+        return f"{x:,.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    if x >= 0.1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def format_ms(seconds):
+    return "—" if seconds is None else f"{seconds * 1e3:.1f} ms"
+
+
+def format_time(seconds):
+    if seconds is None:
+        return "—"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds:.3g} s"
+
+
+def format_bytes(n):
+    if n is None:
+        return "—"
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def status_text(entry):
+    """A short cell for a tool that was not timed."""
+    status = entry.get("status", "not run")
+    if status == "compile timeout":
+        return "compile > " + entry["why"].split("after ")[1].split(" s")[0] + " s"
+    return {"ok": "—", "wrong": "WRONG", "error": "error"}.get(status, status)
+
+
+def cell(results, name, tool, value):
+    """A table cell: ``value(entry)`` for a timed tool, its status otherwise."""
+    entry = results["workloads"][name]["tools"].get(tool)
+    if entry is None:
+        return "skipped"
+    if entry.get("status") != "ok" or "time" not in entry:
+        return status_text(entry)
+    return value(entry)
+
+
+def tables(results):
+    """(title, header, rows, note) for every table of the report."""
+    names = list(results["workloads"])
+    tools = [t for t in TOOLS if any(t in results["workloads"][n]["tools"] for n in names)]
+    out = []
+
+    def jit_compile(name):
+        entry = results["workloads"][name]["tools"].get("jax_jit")
+        if entry is None:
+            return "skipped"
+        if "compile s" in entry:
+            return f"{entry['trace s'] + entry['compile s']:.2f} s"
+        return status_text(entry)
+
+    header = ["workload"] + [LABELS[t] for t in tools] + ["pullback / hand-written"]
+    if "jax_jit" in tools:
+        header.append("JAX jit compile")
+    rows = []
+    for name in names:
+        row = [TITLES[name]] + [cell(results, name, t, lambda e: format_ratio(e["gradient / f"])) for t in tools]
+        ratio = results["workloads"][name]["tools"].get("pullback", {}).get("pullback / hand-written")
+        row.append(format_ratio(ratio) + "x" if ratio else "—")
+        if "jax_jit" in tools:
+            row.append(jit_compile(name))
+        rows.append(row)
+    out.append(("Gradient time / time of f (medians of the same interleaved rounds)", header, rows,
+                "JAX jit compile = trace + XLA compile, measured apart in a subprocess; its ratio is steady state."))
+
+    peers_shown = [t for t in tools if t != "pullback"]
+    header = ["workload"] + [LABELS[t] for t in peers_shown]
+    rows = []
+    for name in names:
+        mine = results["workloads"][name]["tools"].get("pullback", {}).get("time", {}).get("median s")
+        rows.append([TITLES[name]] + [
+            cell(results, name, t, lambda e: format_ratio(e["time"]["median s"] / mine) + "x" if mine else "—")
+            for t in peers_shown])
+    out.append(("Speed-up of pullback: the tool's gradient time / pullback's", header, rows,
+                "Above 1x pullback is faster."))
+
+    header = ["workload", "f"] + [LABELS[t] for t in tools]
+    rows = []
+    for name in names:
+        rows.append([TITLES[name], format_time(results["workloads"][name]["f"]["time"]["median s"])]
+                    + [cell(results, name, t, lambda e: format_time(e["time"]["median s"])) for t in tools])
+    out.append(("Time per call (median over rounds)", header, rows,
+                "Rounds and calls per round are in results.json, with min and max."))
+
+    numpy_tools = [t for t in tools if t in NUMPY_TOOLS]
+    header = ["workload", "f"] + [LABELS[t] for t in numpy_tools]
+    rows = []
+    for name in names:
+        work = results["workloads"][name]
+        rows.append([TITLES[name], format_bytes(work["f"].get("memory", {}).get("tracemalloc"))]
+                    + [cell(results, name, t, lambda e: format_bytes(e.get("memory", {}).get("tracemalloc")))
+                       for t in numpy_tools])
+    out.append(("Peak memory of one call, tracemalloc (NumPy-based tools)", header, rows,
+                "Peak of Python and NumPy allocations above those alive before the call, the result included."))
+
+    header = ["workload", "f"] + [LABELS[t] for t in tools]
+    rows = []
+    for name in names:
+        work = results["workloads"][name]
+        rows.append([TITLES[name], format_bytes(work["f"].get("memory", {}).get("rss"))]
+                    + [cell(results, name, t, lambda e: format_bytes(e.get("memory", {}).get("rss")))
+                       for t in tools])
+    out.append(("Peak memory of one call, resident set (every tool)", header, rows,
+                "Peak resident memory above the resident memory before the call, after a warm-up call, "
+                "in a subprocess of its own (pages: below ~100 kB it is noise)."))
+
+    header = ["workload"] + [LABELS[t] for t in tools]
+    rows = []
+    for name in names:
+        row = [TITLES[name]]
+        for tool in tools:
+            entry = results["workloads"][name]["tools"].get(tool)
+            if entry is None:
+                row.append("skipped")
+            elif "check" in entry and "relative error" in entry["check"]:
+                row.append(("ok " if entry["check"]["ok"] else "WRONG ") + f"{entry['check']['relative error']:.0e}")
+            else:
+                row.append(status_text(entry))
+        rows.append(row)
+    out.append(("Gradient check: relative error of <gradient, v> against a central difference", header, rows,
+                f"v standard normal, step {CHECK_STEP:g}, float64; ok below {CHECK_TOLERANCE:g}."))
+
+    transform = results.get("transform", {})
+    header = ["lines", "first transformation", "ms per line", "ms per added line"]
+    rows = []
+    steps = {s["to"]: s["ms per added line"] for s in transform.get("growth", {}).get("steps", [])}
+    for lines, entry in transform.get("sizes", {}).items():
+        if "error" in entry:
+            rows.append([str(lines), entry["error"], "—", "—"])
+            continue
+        rows.append([str(lines), format_ms(entry["transform"]), f"{entry['transform'] * 1e3 / int(lines):.2f}",
+                     f"{steps[lines]:.2f}" if lines in steps else "—"])
+    cached, first = transform.get("cached", {}), transform.get("first", {})
+    note = (f"Median over {transform.get('repeats')} new processes each, empty cache directory. "
+            f"60 lines cached, in a new process: {format_ms(cached.get('transform'))}. "
+            f"Excluded: importing NumPy and pullback {format_ms(first.get('import'))}, "
+            f"importing the subject {format_ms(first.get('load_subject'))}.")
+    out.append(("Transformation time (pullback.grad + pullback.source in a new process)", header, rows, note))
+
+    header = ["loop", "stacks", "values kept / iteration", "adjoint reads / iteration", "bytes / iteration",
+              "bytes read / iteration"]
+    rows = []
+    for report in results.get("stack memory", []):
+        n = report["iterations"]
+        if "error" in report:
+            rows.append([report["loop"], report["error"], "—", "—", "—", "—"])
+            continue
+        rows.append([report["loop"], ", ".join(report["stacks"]), f"{report['values kept'] / n:.1f}",
+                     f"{report['values read by the adjoint'] / n:.1f}", f"{report['bytes per iteration']:.0f}",
+                     f"{report['read bytes per iteration']:.0f}"])
+    out.append((f"Stack memory of a {results.get('stack memory', [{}])[0].get('iterations', 0):,}-iteration loop",
+                header, rows, "What the forward sweep's stacks hold when it ends; the reference keeps what the "
+                "adjoint reads (the state entering each step)."))
+
+    rows = [[t["target"], t["measured"], {True: "met", False: "NOT MET", None: "not measured"}[t["met"]]]
+            for t in results.get("targets", [])]
+    out.append(("Targets of issue 5", ["target", "measured", ""], rows, ""))
+    return out
+
+
+def text_table(title, header, rows, note):
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    line = "  ".join
+    lines = [title, line(h.ljust(w) for h, w in zip(header, widths)), line("-" * w for w in widths)]
+    lines += [line(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
+    if note:
+        lines.append(note)
+    return "\n".join(lines)
+
+
+def markdown_table(title, header, rows, note):
+    lines = [f"### {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    if note:
+        lines += ["", note]
+    return "\n".join(lines)
+
+
+def report_text(results):
+    m = results["machine"]
+    head = (f"{m['cpu']}, {m['cores']} cores, {m['date']}; "
+            + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f"; pullback at {m['commit']}")
+    body = "\n\n".join(text_table(*t) for t in tables(results))
+    skipped = "".join(f"\nskipped {LABELS[t]}: {why}" for t, why in results.get("skipped tools", {}).items())
+    return f"{head}{skipped}\n\n{body}\n\nThe run took {results['seconds']:.0f} s."
+
+
+METHOD = """\
+## How it is measured
+
+- **One process, interleaved.** Every tool is timed in the same process (JAX
+  jit's compile excepted, see below), in rounds: each round runs a batch of
+  calls of f and of every gradient (a batch lasts about {batch:g} s), in an
+  order that rotates from round to round, each tool until it has {min_rounds}
+  rounds and has spent {budget:g} s (at most {max_rounds} rounds). The time of
+  a tool is the median per-call time over its rounds; ratios are formed from
+  medians of the same rounds, so slow drift of a noisy machine cancels.
+  Garbage is collected before each batch, not during it.
+- **One thread each.** NumPy's BLAS, PyTorch (OpenMP) and XLA run
+  single-threaded (`{threads}`): on a 2-core machine, thread pools of
+  several libraries timed in one process spin-wait against each other
+  (PyTorch's MLP gradient ran twice as slow right after a NumPy call), so
+  the comparison is of the work each tool does on one core.
+  `benchmarks/run.py --threads=default` leaves the libraries' defaults.
+- **Same source.** autograd and JAX differentiate the very text of
+  `benchmarks/workloads.py`, executed again with `np` bound to
+  `autograd.numpy` or `jax.numpy`; PyTorch runs the same math written with
+  torch tensors (`benchmarks/peers.py`). Everything is float64 (JAX with
+  `jax_enable_x64`). A gradient call is the whole thing: forward and reverse
+  sweep (for PyTorch, the forward pass and `torch.autograd.grad`). Inputs are
+  converted to each tool's arrays once, before timing.
+- **Hand-written** gradients (`benchmarks/handwritten.py`) are what an expert
+  writes in NumPy: one forward sweep keeping only what the reverse sweep
+  reads, with the same NumPy functions as f.
+- **Checked first.** Before timing, each gradient g is compared with a central
+  difference of the NumPy f along a standard-normal direction v:
+  <g, v> against (f(x + hv) - f(x - hv)) / 2h, h = {step:g}, float64. A tool
+  that disagrees by more than {tolerance:g} (relative) is reported WRONG and
+  not timed.
+- **JAX jit** is traced and compiled in a subprocess of its own, limited to
+  {jit_limit} s and {cap} GB of address space (the unrolled 2,000-step loop
+  of Lotka-Volterra needs more); compile time is reported there, apart from
+  the steady-state time, which the timing process measures after loading the
+  compiled program from JAX's persistent compilation cache. A Python `while`
+  on a traced value cannot be jitted: that workload is n/a.
+- **Memory** is measured in a subprocess per tool and workload, on one
+  gradient call made after a warm-up call (so code generation, compiles and
+  lazy initialisation are not counted). *Resident set*: the peak resident
+  memory of the process during the call above its resident memory just
+  before it (Linux `VmHWM`, reset through `/proc/self/clear_refs`; glibc is
+  told to map every block of 64 kB or more on its own, so freed memory
+  leaves the resident set and the peak follows what is allocated).
+  *tracemalloc*: the peak of Python and NumPy allocations during the call
+  above those alive before it, the returned gradient included. tracemalloc
+  does not see the allocations of PyTorch and JAX, so only the resident-set
+  figure covers them.
+- **Transformation time**: see `benchmarks/transform_time.py`; a new process
+  per measurement, median of {transform_repeats}.
+- **Stack memory**: `benchmarks/stack_memory.py` differentiates 100,000-
+  iteration loops and sizes what the forward sweep's stacks hold.
+"""
+
+
+def report_markdown(results):
+    m = results["machine"]
+    s = results["settings"]
+    lines = ["# Performance", "",
+             "Generated by `make bench` (`benchmarks/run.py`); do not edit by hand. Raw numbers: "
+             "`benchmarks/results.json` (not committed).", "",
+             f"- Machine: {m['cpu']}, {m['cores']} cores ({m['platform']})",
+             f"- Date: {m['date']}; the run took {results['seconds'] / 60:.1f} min",
+             "- Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+             f"- pullback at commit `{m['commit']}` (`-dirty`: the working tree had uncommitted changes)"]
+    lines.append("- Threads: " + ", ".join(f"`{k}={v}`" for k, v in m["threads"].items())
+                 + (f"; PyTorch threads: {m['torch threads']}" if "torch threads" in m else ""))
+    for tool, why in results.get("skipped tools", {}).items():
+        lines.append(f"- Skipped {LABELS[tool]}: {why}")
+    if s["quick"]:
+        lines.append("- **--quick run: tiny budgets, numbers are rough**")
+    all_tables = tables(results)
+    lines += ["", "## Targets", "", markdown_table(*all_tables[-1]), "", "## Results", ""]
+    lines += ["\n\n".join(markdown_table(*t) for t in all_tables[:-1]), ""]
+    lines.append(METHOD.format(step=CHECK_STEP, tolerance=CHECK_TOLERANCE, cap=JIT_MEMORY_CAP >> 30,
+                               threads=", ".join(f"{k}={v}" for k, v in m["threads"].items()), **s))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny budgets: a smoke test (no docs update)")
+    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=WORKLOADS)
+    parser.add_argument("--tools", nargs="+", choices=TOOLS, help="only these tools")
+    parser.add_argument("--threads", choices=["1", "default"], default="1",
+                        help="1 (the default): every library single-threaded; default: each library's own "
+                             "choice")
+    parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write the results")
+    parser.add_argument("--doc", default=None,
+                        help="where to write the report (default docs/performance.md; not with --quick)")
+    parser.add_argument("--child-memory", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child-jit", nargs=2, help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.child_memory:
+        return child_memory(*options.child_memory)
+    if options.child_jit:
+        return child_jit(*options.child_jit)
+
+    settings = Settings(options.quick)
+    started = time.monotonic()
+
+    def log(text):
+        print(f"[{time.monotonic() - started:4.0f} s] {text}", flush=True)
+
+    results = run(settings, options.workloads, options.tools, log=log)
+    print()
+    print(report_text(results))
+    Path(options.json).write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nwrote {options.json}")
+    doc = options.doc or (None if options.quick else str(REPO / "docs" / "performance.md"))
+    if doc:
+        Path(doc).write_text(report_markdown(results))
+        print(f"wrote {doc}")
+
+
+if __name__ == "__main__":
+    main()
