@@ -20,7 +20,7 @@ def add(z, x, y):
 @adjoint(operator.sub, np.subtract)
 def sub(z, x, y):
     d[x] = d[z] if literal(y) else unbroadcast(d[z], x)
-    d[y] = -d[z] if literal(x) else unbroadcast(-d[z], y)
+    d[y] = -d[z] if literal(x) else -unbroadcast(d[z], y)     # negate after summing
 
 
 @adjoint(operator.mul, np.multiply)

@@ -13,14 +13,17 @@ from .errors import InvalidArgument
 from .cache import memory_clear
 from .parsing import function_name
 from .rules import user_rules
-from .pipeline import check_wrt, derive
+from .pipeline import check_wrt, derive, scalar_arguments
 
 
 class Derivative:
     """A derivative of a user function; generated on first use, then cached.
 
-    ``inspect.getsource(df)`` and pdb see the generated function through
-    ``__wrapped__`` (``inspect.getsourcefile(df.__wrapped__)`` gives its file).
+    The derivative is generated for the kinds of arguments it is called with:
+    arguments that are numbers (floats, NumPy scalars) get code without the
+    shape bookkeeping arrays need. ``inspect.getsource(df)`` and pdb see the
+    generated function through ``__wrapped__`` (the one the last call ran;
+    ``inspect.getsourcefile(df.__wrapped__)`` gives its file).
     """
 
     def __init__(self, function, wrt, mode):
@@ -31,7 +34,10 @@ class Derivative:
         self._single = isinstance(wrt, int)
         self._mode = mode
         self._signature = inspect.signature(function)
+        self._positional = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                               for p in self._signature.parameters.values())
         self._names = list(self._signature.parameters)
+        self._scalars = ()          # the argument kinds of the last call (see pipeline.derive)
         self.__module__ = getattr(function, "__module__", None)
         prefix = {"grad": "d", "value_and_grad": "value_and_d", "vjp": "vjp_"}[mode]
         self.__name__ = prefix + function_name(function)
@@ -41,26 +47,33 @@ class Derivative:
 
     @property
     def __wrapped__(self):
-        return derive(self._function, self._indices, self._mode).entry
+        return derive(self._function, self._indices, self._mode, self._scalars).entry
 
     def __repr__(self):
         return f"<pullback {self._mode} of {self._function.__qualname__} wrt {self._indices}>"
 
     def arguments(self, args, kwargs):
         """All parameter values in order, defaults applied, wrt values checked."""
+        if not kwargs and len(args) == len(self._names) and self._positional:
+            values = list(args)     # the common case, without binding
+        else:
+            values = self._bind(args, kwargs)
+        for i in self._indices:
+            check_differentiable_input(values[i], self._names[i], self._function)
+        self._scalars = scalar_arguments(values)
+        return values
+
+    def _bind(self, args, kwargs):
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as error:
             raise TypeError(f"{self._function.__qualname__}(): {error}") from None
         bound.apply_defaults()
-        values = [bound.arguments[name] for name in self._names]
-        for i in self._indices:
-            check_differentiable_input(values[i], self._names[i], self._function)
-        return values
+        return [bound.arguments[name] for name in self._names]
 
     def __call__(self, *args, **kwargs):
         values = self.arguments(args, kwargs)
-        compiled = derive(self._function, self._indices, self._mode)
+        compiled = derive(self._function, self._indices, self._mode, self._scalars)
         result = compiled.entry(*values)
         if self._mode == "value_and_grad":
             value, gradients = result
@@ -173,7 +186,7 @@ def vjp(function, *args, wrt=None):
         wrt = tuple(range(len(args)))
     derivative = Derivative(function, wrt, "vjp")
     values = derivative.arguments(args, {})
-    compiled = derive(function, derivative._indices, "vjp")
+    compiled = derive(function, derivative._indices, "vjp", derivative._scalars)
     value, saved = compiled.entry(*values)
 
     def back(cotangent):
@@ -213,7 +226,7 @@ def jacobian(function, wrt=0):
 
     def jacobian_of(*args, **kwargs):
         values = derivative.arguments(args, kwargs)
-        compiled = derive(function, derivative._indices, "vjp")
+        compiled = derive(function, derivative._indices, "vjp", derivative._scalars)
         value, saved = compiled.entry(*values)
         out_shape = np.shape(value)
         dtype = np.result_type(value, *(values[i] for i in derivative._indices))
@@ -317,6 +330,10 @@ def _same_structure(cotangent, value):
 def source(derivative):
     """Return the generated Python source of a derivative made by pullback.
 
+    The source is the one generated for the arguments of the derivative's
+    last call (for numbers, code without array bookkeeping), or for arrays
+    before any call.
+
     Examples
     --------
     >>> import pullback
@@ -328,4 +345,5 @@ def source(derivative):
     if not isinstance(derivative, Derivative):
         raise InvalidArgument(f"pullback.source takes a derivative made by pullback "
                               f"(grad, value_and_grad), not {derivative!r}")
-    return derive(derivative._function, derivative._indices, derivative._mode).source
+    return derive(derivative._function, derivative._indices, derivative._mode,
+                  derivative._scalars).source

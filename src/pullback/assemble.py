@@ -65,11 +65,12 @@ def _return(value):
 
 
 def _seed_statement(sweeps, imports, seed_function):
-    imports[seed_function] = runtime.scalar_seed
-    stmt = gast.Assign(targets=[make_name(sweeps.seed, gast.Store())],
-                       value=gast.Call(func=make_name(seed_function), args=[make_name(sweeps.output)],
-                                       keywords=[]),
-                       type_comment=None)
+    if sweeps.output in sweeps.scalars:     # known to be a number: no check needed
+        value = gast.Constant(value=1.0, kind=None)
+    else:
+        imports[seed_function] = runtime.scalar_seed
+        value = gast.Call(func=make_name(seed_function), args=[make_name(sweeps.output)], keywords=[])
+    stmt = gast.Assign(targets=[make_name(sweeps.seed, gast.Store())], value=value, type_comment=None)
     stmt.pb_keep = True      # the check that grad's output is a scalar
     stmt.pb_sweep = "reverse"
     stmt.pb_line = None
@@ -82,9 +83,9 @@ def _strip_docstring(fn):
     return doc
 
 
-def _cleaned(fn):
+def _cleaned(fn, named=frozenset()):
     doc = _strip_docstring(fn)
-    fn = clean(fn)
+    fn = clean(fn, named)
     fn.body = [doc] + fn.body
     return fn
 
@@ -104,14 +105,14 @@ def grad_function(sweeps, name, params, wrt, with_value, doc, imports, seed_func
     gradients = _tuple(sweeps.gradients)
     result = gast.Tuple(elts=[make_name(value), gradients], ctx=gast.Load()) if with_value else gradients
     body.append(_return(result))
-    return [_cleaned(_function(name, params, body, doc))]
+    return [_cleaned(_function(name, params, body, doc), sweeps.named)]
 
 
 def vjp_functions(sweeps, forward_name, backward_name, params, doc_forward, doc_backward):
     """A forward function saving what the backward function reads, and that function."""
     backward = _function(backward_name, [sweeps.seed], list(sweeps.reverse)
                          + [_return(_tuple(sweeps.gradients))], doc_backward)
-    backward = _cleaned(backward)
+    backward = _cleaned(backward, sweeps.named)
     available = {n for s in sweeps.forward for n in stores(s)} | set(params)
     saved = []
     for name in loads(backward):

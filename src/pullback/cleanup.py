@@ -2,7 +2,13 @@
 
 fold_constants          compute what only involves literals; drop decided branches
 propagate_copies        ``a = b`` then uses of ``a``  ->  uses of ``b``
-eliminate_dead_code     drop assignments nobody reads
+forward_substitute      the same inside loops and branches, within a block
+combine_accumulations   ``a = a + e; a = a + e``  ->  ``a = a + 2.0 * e``
+sink_pops               ``x = x_stack.pop()`` down to just before ``x`` is next used
+inline_temporaries      ``t = e`` read once, just after  ->  ``e`` in place of ``t``
+accumulate_in_place     ``dx = dx + e``  ->  ``dx += e`` where dx's array is its own
+eliminate_dead_stores   drop assignments nothing reads, in loops and branches too
+eliminate_dead_code     drop assignments nobody reads later (straight-line code)
 
 Statements marked ``pb_keep`` (the scalar check on grad's output) survive.
 """
@@ -150,6 +156,67 @@ def eliminate_dead_code(fn):
     return fn
 
 
+def _pure(value):
+    """Computing ``value`` has no effect but its result: no calls in it."""
+    return not any(isinstance(node, (gast.Call, gast.Yield, gast.Await, gast.NamedExpr))
+                   for node in gast.walk(value))
+
+
+def eliminate_dead_stores(fn):
+    """Drop assignments, at any depth, of names nothing else reads.
+
+    Flow-insensitive, for loops and branches: a name is needed if a needed
+    statement reads it; needed are the returns, tests, calls and every
+    assignment whose value may do more than compute a result (a call). So
+    ``s = s + mul_1`` in a loop goes when only the output needed ``s``.
+    """
+    def simple(stmt):
+        return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+            and _pure(stmt.value) and not getattr(stmt, "pb_keep", False)
+
+    def statements(stmts):
+        for stmt in stmts:
+            yield stmt
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    yield from statements(getattr(stmt, field))
+
+    everything = list(statements(fn.body))
+    live = set()
+    for stmt in everything:
+        if simple(stmt):
+            continue
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            live.update(loads(stmt.iter if isinstance(stmt, gast.For) else stmt.test))
+        else:
+            live.update(loads(stmt))
+    definitions = [stmt for stmt in everything if simple(stmt)]
+    changed = True
+    while changed:
+        changed = False
+        for stmt in definitions:
+            if stmt.targets[0].id in live:
+                new = set(loads(stmt.value)) - live
+                if new:
+                    live |= new
+                    changed = True
+
+    def block(stmts):
+        out = []
+        for stmt in stmts:
+            if simple(stmt) and stmt.targets[0].id not in live:
+                continue
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    kept = block(getattr(stmt, field))
+                    setattr(stmt, field, kept or ([gast.Pass()] if field == "body" else []))
+            out.append(stmt)
+        return out
+
+    fn.body = block(fn.body)
+    return fn
+
+
 def propagate_copies(fn):
     """Replace ``a = b; f(a)`` by ``f(b)`` where both names keep one value.
 
@@ -184,11 +251,50 @@ def propagate_copies(fn):
     return fn
 
 
+# How far ahead, in statements of one block, the passes below look for the
+# uses of a value: bounds their cost (linear in the function's length) and
+# keeps an inlined expression near where it was computed.
+_REACH = 40
+
+
+class _Facts:
+    """What each statement reads and writes, computed once per statement."""
+
+    def __init__(self, local=frozenset()):
+        self.local = local
+        self._cache = {}
+
+    def _get(self, stmt):
+        entry = self._cache.get(id(stmt))
+        if entry is None or entry[0] is not stmt:
+            counts = {}
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                    counts[node.id] = counts.get(node.id, 0) + 1
+            entry = (stmt, counts, set(stores(stmt)), _written(stmt, self.local))
+            self._cache[id(stmt)] = entry
+        return entry
+
+    def reads(self, stmt):
+        return self._get(stmt)[1]
+
+    def stores(self, stmt):
+        return self._get(stmt)[2]
+
+    def written(self, stmt):
+        return self._get(stmt)[3]
+
+    def forget(self, stmt):
+        self._cache.pop(id(stmt), None)
+
+
 def forward_substitute(fn):
-    """``a = b`` followed, in the same block, by the only use of ``a``: use ``b``.
+    """``a = b`` followed, in the same block, by every use of ``a``: use ``b``.
 
     Works inside loops and branches, where ``propagate_copies`` does not go:
-    ``dmul = dadd; dx = dmul * 1.1`` becomes ``dx = dadd * 1.1``.
+    ``dmul = dadd; dx = dmul * 1.1`` becomes ``dx = dadd * 1.1``. The uses
+    must all come before ``a`` or ``b`` is assigned again, in plain
+    statements of the same block. Self-assignments ``a = a`` go too.
     """
     load_count, store_count = {}, {}
     for node in gast.walk(fn):
@@ -199,6 +305,194 @@ def forward_substitute(fn):
     if fn.body and isinstance(fn.body[-1], gast.Return) and fn.body[-1].value is not None:
         keep |= set(loads(fn.body[-1].value))
 
+    facts = _Facts()
+
+    def substitute(out, i, alias, source):
+        """Rename the loads of ``alias`` after ``out[i]``; False if some use is out of reach."""
+        found, changed = 0, []
+        wanted = load_count.get(alias, 0)
+        for later in out[i + 1:i + 1 + _REACH]:
+            if found == wanted:
+                break
+            here = facts.reads(later).get(alias, 0)
+            if here:
+                if not isinstance(later, (gast.Assign, gast.Expr, gast.Return)):
+                    return False
+                found += here
+                changed.append(later)
+            if source in facts.stores(later) or alias in facts.stores(later):
+                break
+        if found != wanted:
+            return False
+        for later in changed:
+            for node in gast.walk(later):
+                if isinstance(node, gast.Name) and node.id == alias and isinstance(node.ctx, gast.Load):
+                    node.id = source
+            facts.forget(later)
+        load_count[source] = load_count.get(source, 0) + found - 1
+        return True
+
+    def copy(stmt):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name) \
+                and isinstance(stmt.targets[0], gast.Name):
+            return stmt.targets[0].id, stmt.value.id
+        return None, None
+
+    def block(stmts):
+        out = [s for s in stmts if copy(s)[0] is None or copy(s)[0] != copy(s)[1]]   # a = a
+        i = 0
+        while i < len(out):
+            stmt = out[i]
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    new = block(getattr(stmt, field))
+                    setattr(stmt, field, new or ([gast.Pass()] if field == "body" else []))
+            alias, source = copy(stmt)
+            if alias is not None and alias not in keep and store_count.get(alias) == 1 \
+                    and substitute(out, i, alias, source):
+                del out[i]
+                continue
+            i += 1
+        return out
+
+    fn.body = block(fn.body)
+    return fn
+
+
+_MUTATORS = frozenset({"add_at", "take_at", "pop_last"})     # runtime helpers that write in place
+
+
+def _written(stmt, local):
+    """Names ``stmt`` assigns or changes in place (``x.pop()``, ``add_at(dx, ...)``)."""
+    names = set(stores(stmt))
+    for node in gast.walk(stmt):
+        if isinstance(node, gast.Call):
+            func = node.func
+            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                    and func.value.id in local:
+                names.add(func.value.id)
+            elif isinstance(func, gast.Name) and func.id in _MUTATORS and node.args \
+                    and isinstance(node.args[0], gast.Name):
+                names.add(node.args[0].id)
+    return names
+
+
+def _movable(value, local):
+    """Can ``value`` be computed later than written? Only if it calls no
+    method of a local and nothing that writes in place."""
+    for node in gast.walk(value):
+        if isinstance(node, gast.Call):
+            func = node.func
+            if isinstance(func, gast.Attribute) and not (isinstance(func.value, gast.Name)
+                                                         and func.value.id not in local):
+                return False
+            if isinstance(func, gast.Name) and (func.id in _MUTATORS or func.id in local):
+                return False
+        elif isinstance(node, (gast.Yield, gast.Await, gast.NamedExpr)):
+            return False
+    return True
+
+
+def _is_pop(stmt):
+    """``x = x_stack.pop()``: a restore of an overwritten value."""
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+        and isinstance(stmt.value, gast.Call) and isinstance(stmt.value.func, gast.Attribute) \
+        and stmt.value.func.attr == "pop" and not stmt.value.args
+
+
+def _local_names(fn):
+    return {a.id for a in fn.args.args} | {n.id for n in gast.walk(fn)
+                                           if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def sink_pops(fn):
+    """Move each ``x = x_stack.pop()`` of the reverse sweep down its block,
+    to just before the next statement that reads or writes ``x``.
+
+    The pop then no longer separates an adjoint's computation from its use,
+    so ``inline_temporaries`` can join them.
+    """
+    facts = _Facts(_local_names(fn))
+
+    def block(stmts):
+        out = list(stmts)
+        for stmt in out:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, block(getattr(stmt, field)))
+        i = len(out) - 1
+        while i >= 0:
+            stmt = out[i]
+            if _is_pop(stmt) and getattr(stmt, "pb_sweep", None) == "reverse":
+                name, stack = stmt.targets[0].id, stmt.value.func.value.id
+                j = i + 1
+                while j < min(len(out), i + 1 + _REACH):
+                    reads, written = facts.reads(out[j]), facts.written(out[j])
+                    if name in reads or stack in reads or name in written or stack in written:
+                        break
+                    j += 1
+                if j > i + 1:
+                    out.insert(j - 1, out.pop(i))
+            i -= 1
+        return out
+
+    fn.body = block(fn.body)
+    return fn
+
+
+def _size(node):
+    return sum(1 for _ in gast.walk(node))
+
+
+def inline_temporaries(fn, named=frozenset(), limit=14):
+    """``t = e`` whose value one later statement of the same block reads:
+    put ``e`` there (reverse sweep only, small ``e``).
+
+    ``dadd = dx * (1.0 - x * x); dx = dadd * 1.1`` becomes
+    ``dx = dx * (1.0 - x * x) * 1.1``. Nothing between may change a name
+    ``e`` reads, and ``e`` may not have effects of its own.
+    """
+    local = _local_names(fn)
+    facts = _Facts(local)
+    load_count, store_count = {}, {}
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name):
+            counts = load_count if isinstance(node.ctx, gast.Load) else store_count
+            counts[node.id] = counts.get(node.id, 0) + 1
+    keep = {a.id for a in fn.args.args}
+    if fn.body and isinstance(fn.body[-1], gast.Return) and fn.body[-1].value is not None:
+        keep |= set(loads(fn.body[-1].value))
+
+    def reverse_assignment(stmt):
+        return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+            and getattr(stmt, "pb_sweep", None) == "reverse" and not getattr(stmt, "pb_keep", False)
+
+    def target_of(out, i, kept):
+        """The one statement that reads ``out[i]``'s value, or None (also
+        when the value may be read after the block, or is returned)."""
+        stmt = out[i]
+        name, reads = stmt.targets[0].id, set(loads(stmt.value))
+        uses, killed = [], False
+        for later in out[i + 1:i + 1 + _REACH]:
+            count = facts.reads(later).get(name, 0)
+            if count:
+                if uses or count > 1 or not reverse_assignment(later) \
+                        or _size(later) + _size(stmt.value) > 2 * limit:
+                    return None
+                uses.append((later, next(n for n in gast.walk(later) if isinstance(n, gast.Name)
+                                          and n.id == name and isinstance(n.ctx, gast.Load))))
+                if load_count.get(name) == 1 and not kept:
+                    return uses[0]      # its only use anywhere
+            if name in facts.stores(later):
+                killed = True
+                break
+            if not uses and reads & facts.written(later):
+                return None
+        if len(uses) != 1 or (not killed and (kept or store_count.get(name) != 1
+                                              or load_count.get(name) != 1)):
+            return None
+        return uses[0]
+
     def block(stmts):
         out = list(stmts)
         i = 0
@@ -208,24 +502,16 @@ def forward_substitute(fn):
                 if isinstance(getattr(stmt, field, None), list):
                     new = block(getattr(stmt, field))
                     setattr(stmt, field, new or ([gast.Pass()] if field == "body" else []))
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name) \
-                    and isinstance(stmt.targets[0], gast.Name):
-                alias, source = stmt.targets[0].id, stmt.value.id
-                if alias not in keep and load_count.get(alias) == 1 and store_count.get(alias) == 1:
-                    for j in range(i + 1, len(out)):
-                        later = out[j]
-                        if alias in loads(later):
-                            simple = isinstance(later, (gast.Assign, gast.Expr, gast.Return))
-                            if simple:
-                                for node in gast.walk(later):
-                                    if isinstance(node, gast.Name) and node.id == alias \
-                                            and isinstance(node.ctx, gast.Load):
-                                        node.id = source
-                                del out[i]
-                                i -= 1
-                            break
-                        if source in stores(later) or alias in stores(later):
-                            break
+            if reverse_assignment(stmt) and _size(stmt.value) <= limit \
+                    and stmt.targets[0].id not in named and _movable(stmt.value, local):
+                found = target_of(out, i, stmt.targets[0].id in keep)
+                if found is not None:
+                    later, use = found
+                    _replace(later, use, stmt.value)
+                    facts.forget(later)
+                    load_count[stmt.targets[0].id] -= 1
+                    del out[i]
+                    continue
             i += 1
         return out
 
@@ -233,6 +519,144 @@ def forward_substitute(fn):
     return fn
 
 
-def clean(fn):
-    """Every clean-up pass, in order."""
-    return eliminate_dead_code(forward_substitute(propagate_copies(fold_constants(fn))))
+def _replace(tree, old, new):
+    for node in gast.walk(tree):
+        for field, value in gast.iter_fields(node):
+            if value is old:
+                setattr(node, field, new)
+                return
+            if isinstance(value, list):
+                for k, item in enumerate(value):
+                    if item is old:
+                        value[k] = new
+                        return
+
+
+def _fresh(value):
+    """Is ``value`` a new object nobody else holds (an arithmetic result, a
+    number, new zeros)?"""
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant)):
+        return True
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
+        if value.func.id == "zeros_adjoint":
+            return True
+        if value.func.id == "unbroadcast":      # g itself, or a new sum
+            return _fresh(value.args[0])
+    return False
+
+
+def _accumulation(stmt):
+    """``a = a + e`` -> ("a", e), else None."""
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+            and isinstance(stmt.value, gast.BinOp) and isinstance(stmt.value.op, gast.Add) \
+            and isinstance(stmt.value.left, gast.Name) and stmt.value.left.id == stmt.targets[0].id:
+        return stmt.targets[0].id, stmt.value.right
+    return None
+
+
+def accumulate_in_place(fn):
+    """``dx = dx + e`` -> ``dx += e`` in the reverse sweep, where ``dx`` owns its array.
+
+    ``dx`` owns its value when every assignment gives it a new object (an
+    arithmetic result, zeros, or an accumulation) and it is read only as an
+    operand of arithmetic or returned: no other name can hold the same
+    array, so adding in place changes nothing else, and saves allocating
+    a new array per accumulation. For numbers ``+=`` is the same as before.
+    """
+    params = {a.id for a in fn.args.args}
+    candidates = {}
+    for stmt in gast.walk(fn):
+        if isinstance(stmt, gast.Assign):
+            for target in stmt.targets:
+                for node in gast.walk(target):
+                    if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                        fresh = isinstance(target, gast.Name) and (
+                            _accumulation(stmt) is not None or _fresh(stmt.value))
+                        candidates[node.id] = candidates.get(node.id, True) and fresh
+        elif isinstance(stmt, (gast.For, gast.AugAssign)):
+            for node in gast.walk(stmt.target):
+                if isinstance(node, gast.Name):
+                    candidates[node.id] = False
+    owned = {name for name, fresh in candidates.items() if fresh and name not in params}
+    # reads that cannot share the array: operands of arithmetic, returned values
+    harmless = set()
+    for node in gast.walk(fn):
+        if isinstance(node, gast.BinOp):
+            harmless.update(id(n) for n in (node.left, node.right) if isinstance(n, gast.Name))
+        elif isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Name):
+            harmless.add(id(node.operand))
+        elif isinstance(node, gast.Compare):
+            harmless.update(id(n) for n in [node.left] + node.comparators if isinstance(n, gast.Name))
+        elif isinstance(node, gast.Return) and node.value is not None:
+            harmless.update(id(n) for n in gast.walk(node.value) if isinstance(n, gast.Name))
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and id(node) not in harmless:
+            owned.discard(node.id)
+
+    def block(stmts):
+        out = []
+        for stmt in stmts:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, block(getattr(stmt, field)))
+            found = _accumulation(stmt)
+            if found and found[0] in owned and getattr(stmt, "pb_sweep", None) == "reverse":
+                new = gast.AugAssign(target=stmt.targets[0], op=gast.Add(), value=found[1])
+                for annotation in ("pb_line", "pb_sweep"):
+                    if hasattr(stmt, annotation):
+                        setattr(new, annotation, getattr(stmt, annotation))
+                stmt = new
+            out.append(stmt)
+        return out
+
+    fn.body = block(fn.body)
+    return fn
+
+
+def combine_accumulations(fn):
+    """``a = a + e; a = a + e`` (the two halves of ``x * x``) -> ``a = a + 2.0 * e``,
+    and ``a = e; a = a + e`` -> ``a = 2.0 * e``."""
+    def same(a, b):
+        return gast.dump(a) == gast.dump(b)
+
+    def accumulation(stmt):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                and isinstance(stmt.value, gast.BinOp) and isinstance(stmt.value.op, gast.Add) \
+                and isinstance(stmt.value.left, gast.Name) \
+                and stmt.value.left.id == stmt.targets[0].id \
+                and stmt.targets[0].id not in loads(stmt.value.right):
+            return stmt.targets[0].id, stmt.value.right
+        return None
+
+    def block(stmts):
+        out = []
+        for stmt in stmts:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, block(getattr(stmt, field)))
+            this = accumulation(stmt)
+            previous = out[-1] if out else None
+            before = accumulation(previous) if previous is not None else None
+            if this and before and this[0] == before[0] and same(this[1], before[1]) \
+                    and not getattr(previous, "pb_doubled", False):
+                previous.value.right = gast.BinOp(left=_constant(2.0), op=gast.Mult(), right=this[1])
+                previous.pb_doubled = True
+                continue
+            if this and isinstance(previous, gast.Assign) and isinstance(previous.targets[0], gast.Name) \
+                    and previous.targets[0].id == this[0] and same(previous.value, this[1]) \
+                    and this[0] not in loads(this[1]):
+                previous.value = gast.BinOp(left=_constant(2.0), op=gast.Mult(), right=this[1])
+                continue
+            out.append(stmt)
+        return out
+
+    fn.body = block(fn.body)
+    return fn
+
+
+def clean(fn, named=frozenset()):
+    """Every clean-up pass, in order; ``named`` adjoints (of the user's
+    variables) keep their own lines."""
+    fn = combine_accumulations(forward_substitute(propagate_copies(fold_constants(fn))))
+    fn = inline_temporaries(sink_pops(fn), named)
+    return accumulate_in_place(eliminate_dead_code(eliminate_dead_stores(fn)))

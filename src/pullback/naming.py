@@ -14,12 +14,15 @@ class Namer:
 
     def __init__(self, taken=()):
         self.taken = set(taken) | set(dir(builtins))
+        self.user = set(taken)      # the user's own names (for_tree)
         self._adjoints = {}
 
     @classmethod
     def for_tree(cls, tree, reserved=()):
         names = {node.id for node in gast.walk(tree) if isinstance(node, gast.Name)}
-        return cls(names | set(reserved))
+        namer = cls(names | set(reserved))
+        namer.user = names
+        return namer
 
     def fresh(self, base):
         """Return ``base`` if unused, else ``base_1``, ``base_2``, ..."""
@@ -47,6 +50,10 @@ class Namer:
                 self.taken.add(candidate)
             self._adjoints[name] = candidate
         return self._adjoints[name]
+
+    def user_adjoints(self):
+        """The adjoints of the user's own variables (``dpred`` for ``pred``)."""
+        return frozenset(a for name, a in self._adjoints.items() if name in self.user)
 
     def primal_of(self, adjoint):
         """The name whose adjoint is ``adjoint``."""

@@ -14,6 +14,7 @@ import gast
 from .errors import UnsupportedSyntax, refuse
 from .parsing import LiftedFunction, parameter_names
 from .cleanup import fold_constants_in
+from .shapes import same_shape_as_result
 from .astutil import breaks, clone, make_name
 
 _WRITE = "\0adjoint-of:"
@@ -30,6 +31,8 @@ class Sweeps:
     gradients: list                 # one expression node per wrt parameter
     imports: dict = field(default_factory=dict)   # name in generated code -> object
     value_name: str = None          # the output's value kept before the reverse sweep restores it
+    scalars: frozenset = frozenset()  # names known to hold scalars (stage 4b)
+    named: frozenset = frozenset()    # adjoints of the user's variables: never inlined away
 
 
 def _stmt(node, line, sweep):
@@ -41,12 +44,14 @@ def _stmt(node, line, sweep):
 class TemplateExpander:
     """Expands one rule's template for one statement of the user's code."""
 
-    def __init__(self, namer, active, aliases, imports, writer):
+    def __init__(self, namer, active, aliases, imports, writer, scalars=frozenset()):
         self.namer = namer
         self.active = active
+        self.scalars = scalars      # names known to hold scalars: no unbroadcast for them
         self.aliases = aliases      # template global name -> name in generated code
         self.imports = imports
         self.write = writer         # (adjoint name, value node, defined, line) -> statement
+        self._cache = {}            # (rule, constants, shapes) -> specialized body
 
     def expand(self, rule, bound, target, defined, line, result_adjoint=None):
         """The reverse-sweep statements of ``target = rule(bound...)``.
@@ -56,47 +61,71 @@ class TemplateExpander:
         name holding its adjoint.
         """
         result_adjoint = result_adjoint or self.namer.adjoint(target)
-        substitute = self._substitution(rule, bound, target, result_adjoint)
-        body = [substitute.visit(clone(stmt)) for stmt in rule.body]
-        body = fold_constants_in(body)
+        body = self._specialized(rule, bound)
+        template_locals = {}
+        body = [self._instantiate(stmt, rule, bound, target, result_adjoint, template_locals)
+                for stmt in body]
         return self._writes(body, rule, bound, defined, line)
 
-    def _substitution(self, rule, bound, target, result_adjoint):
-        expander = self
-        template_locals = {}
-        params = set(rule.params)
-        template_assigned = {n.id for stmt in rule.body for n in gast.walk(stmt)
-                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    def _specialized(self, rule, bound):
+        """The rule's body decided for what is known of its arguments: the
+        numbers written in the user's code put in and folded (``literal``
+        answered), ``unbroadcast`` dropped where shapes agree. Cached per
+        transformation: the same rule meets the same kinds of arguments often.
+        """
+        constants = {p: node.value for p, node in bound.items()
+                     if isinstance(node, gast.Constant) and p in rule.params}
+        same = frozenset(p for p in rule.params if same_shape_as_result(rule, bound, p, self.scalars))
+        key = (id(rule), tuple(sorted((p, type(v), v) for p, v in constants.items())), same)
+        body = self._cache.get(key)
+        if body is None:
+            body = fold_constants_in([_decide(clone(stmt), constants, same) for stmt in rule.body])
+            self._cache[key] = body
+        return body
 
-        class Substitute(gast.NodeTransformer):
-            def visit_Subscript(self, node):
-                if isinstance(node.value, gast.Name) and node.value.id == "d":
-                    name = node.slice.id
-                    if isinstance(node.ctx, gast.Store):
-                        return make_name(_WRITE + name, gast.Store())
-                    if name == rule.result:
-                        return make_name(result_adjoint)
-                    return make_name(expander.namer.adjoint(bound[name].id))
-                return self.generic_visit(node)
+    def _assigned(self, rule):
+        """Names the template assigns (a builtin's name may be reused as a local)."""
+        names = self._cache.get(("assigned", id(rule)))
+        if names is None:
+            names = {n.id for stmt in rule.body for n in gast.walk(stmt)
+                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            self._cache[("assigned", id(rule))] = names
+        return names
 
-            def visit_Name(self, node):
-                if node.id == "literal":        # decided by constant folding, next
-                    return node
-                if node.id == rule.result:
-                    return make_name(target, node.ctx)
-                if node.id in params:
-                    return clone(bound[node.id])
-                if node.id in rule.globals:
-                    alias = expander.aliases.get(node.id, node.id)
-                    expander.imports[alias] = rule.globals[node.id]
-                    return make_name(alias, node.ctx)
-                if node.id in _BUILTINS and node.id not in template_assigned:
-                    return node                 # isinstance, len, ... as in Python
-                if node.id not in template_locals:
-                    template_locals[node.id] = expander.namer.fresh(node.id)
-                return make_name(template_locals[node.id], node.ctx)
-
-        return Substitute()
+    def _instantiate(self, node, rule, bound, target, result_adjoint, template_locals):
+        """A fresh copy of template ``node`` with the statement's names put in."""
+        if isinstance(node, list):
+            return [self._instantiate(n, rule, bound, target, result_adjoint, template_locals)
+                    for n in node]
+        if not isinstance(node, gast.AST):
+            return node
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
+                and node.value.id == "d":
+            name = node.slice.id
+            if isinstance(node.ctx, gast.Store):
+                return make_name(_WRITE + name, gast.Store())
+            if name == rule.result:
+                return make_name(result_adjoint)
+            return make_name(self.namer.adjoint(bound[name].id))
+        if isinstance(node, gast.Name):
+            name = node.id
+            if name == rule.result:
+                return make_name(target, node.ctx)
+            if name in bound and name in rule.params:
+                return clone(bound[name])
+            if name in rule.globals:
+                alias = self.aliases.get(name, name)
+                self.imports[alias] = rule.globals[name]
+                return make_name(alias, node.ctx)
+            if name in _BUILTINS and name not in self._assigned(rule):
+                return make_name(name, node.ctx)        # isinstance, len, ... as in Python
+            if name not in template_locals:
+                template_locals[name] = self.namer.fresh(name)
+            return make_name(template_locals[name], node.ctx)
+        new = type(node)(**{field: self._instantiate(getattr(node, field, None), rule, bound, target,
+                                                     result_adjoint, template_locals)
+                            for field in node._fields})
+        return new
 
     def _adjoint_target(self, param, bound):
         node = bound.get(param)
@@ -157,6 +186,36 @@ class TemplateExpander:
                 if adjoint:
                     written.add(adjoint)
         return written
+
+
+def _decide(node, constants, same_shape):
+    """A template statement with the arguments known at transformation time
+    put in: numbers from the user's code, ``literal(p)`` answered, and
+    ``unbroadcast(g, p)`` -> ``g`` for the parameters in ``same_shape``."""
+    class Decide(gast.NodeTransformer):
+        def visit_Subscript(self, node):
+            if isinstance(node.value, gast.Name) and node.value.id == "d":
+                return node                 # d[p] names an adjoint, not p's value
+            return self.generic_visit(node)
+
+        def visit_Call(self, node):
+            func = node.func
+            if isinstance(func, gast.Name) and len(node.args) == 2 and func.id == "unbroadcast" \
+                    and isinstance(node.args[1], gast.Name) and node.args[1].id in same_shape:
+                return self.visit(node.args[0])
+            if isinstance(func, gast.Name) and func.id == "literal" and len(node.args) == 1 \
+                    and isinstance(node.args[0], gast.Name):
+                value = constants.get(node.args[0].id)
+                return gast.Constant(value=isinstance(value, (int, float)) and not isinstance(value, bool),
+                                     kind=None)
+            return self.generic_visit(node)
+
+        def visit_Name(self, node):
+            if node.id in constants and isinstance(node.ctx, gast.Load):
+                return gast.Constant(value=constants[node.id], kind=None)
+            return node
+
+    return Decide().visit(node)
 
 
 # -- the reverse sweep of structured code --------------------------------------------
@@ -267,7 +326,7 @@ class ReverseBuilder:
     """
 
     def __init__(self, operations, active, namer, aliases, imports, mutable, structured,
-                 request_vjp=None, location=None):
+                 request_vjp=None, location=None, scalars=frozenset()):
         self.request_vjp = request_vjp  # (callee, call node, wrt) -> (forward, backward) names
         self.location = location
         self.operations = operations
@@ -277,7 +336,8 @@ class ReverseBuilder:
         self.imports = imports
         self.mutable = mutable          # names assigned more than once
         self.structured = structured    # names whose adjoint is indexed into (arrays, lists)
-        self.expander = TemplateExpander(namer, active, aliases, imports, self.write)
+        self.scalars = scalars
+        self.expander = TemplateExpander(namer, active, aliases, imports, self.write, scalars)
         self.site_counts = {}
         self.loop_depth = 0
 
@@ -299,7 +359,7 @@ class ReverseBuilder:
         """``adjoint = value`` if undefined, else accumulate; ``value=None``: a zero."""
         primal = self.namer.primal_of(adjoint)
         if value is None:
-            value = _call(self.runtime("zeros_adjoint"), make_name(primal))
+            value = self.zero_value(primal)
         elif adjoint in defined:
             if primal in self.structured:
                 value = _call(self.runtime("accumulate"), make_name(adjoint), value)
@@ -307,6 +367,12 @@ class ReverseBuilder:
                 value = gast.BinOp(left=make_name(adjoint), op=gast.Add(), right=value)
         defined.add(adjoint)
         return _assign(adjoint, value, line)
+
+    def zero_value(self, primal):
+        """A zero gradient for ``primal``: ``0.0`` for a known scalar."""
+        if primal in self.scalars:
+            return gast.Constant(value=0.0, kind=None)
+        return _call(self.runtime("zeros_adjoint"), make_name(primal))
 
     def zero(self, adjoint, line=None):
         return self.write(adjoint, None, set(), line)
@@ -371,11 +437,35 @@ class ReverseBuilder:
         return [_stmt(gast.If(test=test, body=body, orelse=orelse), line, "reverse")]
 
     def loop(self, stmt, defined, line):
+        counter = getattr(stmt, "pb_counter", None)
+        if isinstance(stmt, gast.While):
+            exit_test = _exit_test(stmt)
+            if exit_test is not None:
+                # ``while t: B`` ran B n - 1 times, then the test failed: undo
+                # the last test (and the loop's else), then B n - 1 times.
+                test, condition = exit_test
+                last = [s for s in condition.orelse if not isinstance(s, gast.Break)]
+                code = self.block(test + last, defined)
+                n_minus_1 = gast.BinOp(left=make_name(counter), op=gast.Sub(),
+                                       right=gast.Constant(value=1, kind=None))
+                return code + self.repeat(test + condition.body, defined, line,
+                                          make_name("_", gast.Store()), _call("range", n_minus_1))
+            target, iterator = make_name("_", gast.Store()), _call("range", make_name(counter))
+        else:
+            steps = clone(stmt.iter)
+            if counter is not None:
+                steps = gast.Subscript(value=steps, slice=gast.Slice(
+                    lower=None, upper=make_name(counter), step=None), ctx=gast.Load())
+            target, iterator = clone(stmt.target), _call("reversed", steps)
+        return self.repeat(stmt.body, defined, line, target, iterator)
+
+    def repeat(self, stmts, defined, line, target, iterator):
+        """``for target in iterator:`` running the reverse of ``stmts``."""
         entry = set(defined)
         while True:             # the adjoints defined at the top of every iteration
             at_end = set(entry)
             self.loop_depth += 1
-            body = self.block(stmt.body, at_end)
+            body = self.block(stmts, at_end)
             self.loop_depth -= 1
             if at_end <= entry:
                 break
@@ -386,15 +476,6 @@ class ReverseBuilder:
         defined.update(entry)
         if not body:
             return inits
-        counter = getattr(stmt, "pb_counter", None)
-        if isinstance(stmt, gast.While):
-            target, iterator = make_name("_", gast.Store()), _call("range", make_name(counter))
-        else:
-            steps = clone(stmt.iter)
-            if counter is not None:
-                steps = gast.Subscript(value=steps, slice=gast.Slice(
-                    lower=None, upper=make_name(counter), step=None), ctx=gast.Load())
-            target, iterator = clone(stmt.target), _call("reversed", steps)
         loop = gast.For(target=target, iter=iterator, body=body, orelse=[], type_comment=None)
         return inits + [_stmt(loop, line, "reverse")]
 
@@ -600,6 +681,22 @@ class ReverseBuilder:
         return code + [Restore(target, stmt, append=True)]
 
 
+def _exit_test(loop):
+    """For a desugared ``while True: ...; if cond: B else: break`` whose B
+    never breaks or continues: (the statements before the ``if``, the ``if``)."""
+    *test, condition = loop.body
+    if not isinstance(condition, gast.If) or not isinstance(condition.test, gast.Name) \
+            or not condition.orelse or not isinstance(condition.orelse[-1], gast.Break):
+        return None
+    if any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for s in condition.body + test
+           for n in gast.walk(s)):
+        return None
+    if any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for s in condition.orelse[:-1]
+           for n in gast.walk(s)):
+        return None
+    return test, condition
+
+
 def _callee_name(func_node):
     """How the call site names its callee: ``helpers.g`` -> ``g``."""
     return func_node.attr if isinstance(func_node, gast.Attribute) else getattr(func_node, "id", "f")
@@ -641,7 +738,7 @@ def _negate(test):
 
 
 def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=None, location=None,
-                   static_argument=None):
+                   static_argument=None, scalars=frozenset()):
     """Build the forward and reverse sweeps of ``tree`` (normalized)."""
     body = tree.body
     returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
@@ -656,7 +753,7 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
                   if op.kind == "subscript" and isinstance(op.bound["value"], gast.Name)}
     structured |= {op.target for op in operations.values() if op.kind in ("pack", "setitem", "append")}
     builder = ReverseBuilder(operations, active, namer, aliases, imports, mutable, structured,
-                             request_vjp, location)
+                             request_vjp, location, scalars)
     builder.static_argument = static_argument or (lambda node: None)
     defined = {seed} if output in active else set()
     reverse = builder.sweep(forward, defined, parameter_names(tree))
@@ -667,8 +764,9 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
             gradients.append(make_name(adjoint))
         else:
             # The output does not depend on this argument: its gradient is zero.
-            gradients.append(_call(builder.runtime("zeros_adjoint"), make_name(name)))
-    return Sweeps(forward, reverse, output, seed, gradients, imports)
+            gradients.append(builder.zero_value(name))
+    return Sweeps(forward, reverse, output, seed, gradients, imports, scalars=scalars,
+                  named=namer.user_adjoints())
 
 
 def _mark(stmts, sweep):

@@ -12,7 +12,29 @@ __all__ = [
     "matmul_grad_rhs", "dot_grad_lhs", "dot_grad_rhs", "split_ties",
     "NonScalarOutput", "NotDifferentiable", "loop_length", "zeros_adjoint", "accumulate", "add_at",
     "scatter", "take_at", "copy_of", "unstack", "pop_last", "fresh_copy", "stop_gradient",
+    "shape_only",
 ]
+
+
+# Which arguments of the runtime helpers (and NumPy functions) generated code
+# reads only for their shape and dtype, by position. A value the reverse
+# sweep reads only there is saved with shape_only(), not in full.
+SHAPE_ONLY_ARGUMENTS = {
+    "unbroadcast": (1,), "unreduce": (1,), "zeros_adjoint": (0,), "scatter": (0,),
+    "add_at": (1,), "matmul_grad_lhs": (1,), "matmul_grad_rhs": (2,),
+    "unconcatenate": (1,), "shape": (0,), "size": (0,), "ndim": (0,),
+}
+
+
+def shape_only(value):
+    """A stand-in for a value the reverse sweep reads only for its shape and
+    dtype: an array of one element, broadcast (read-only) to the shape.
+    Lists and tuples get a stand-in per element; numbers stay as they are."""
+    if isinstance(value, np.ndarray):
+        return np.broadcast_to(np.zeros((), value.dtype), value.shape)
+    if type(value) in (list, tuple):
+        return type(value)(shape_only(v) for v in value)
+    return value
 
 
 class NonScalarOutput(ValueError):

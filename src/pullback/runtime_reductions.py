@@ -75,6 +75,14 @@ def _fit(r, a):
     return np.broadcast_to(r, np.shape(a))
 
 
+def _spread(g, hit, axes, dtype):
+    """``g`` split evenly among the k entries of ``hit`` along ``axes`` (0
+    elsewhere): one pass over ``hit`` to count, one to place."""
+    count = np.count_nonzero(hit, axis=axes, keepdims=True) if axes else hit.astype(np.intp)
+    part = (np.asarray(g) / np.maximum(count, 1)).astype(dtype, copy=False)
+    return hit * part
+
+
 def _share(hit, axes, dtype):
     """Weights 1/k for each of the k entries of ``hit`` along ``axes`` (0 elsewhere)."""
     count = np.sum(hit, axis=axes, keepdims=True)
@@ -229,7 +237,7 @@ def extreme_grad(g, a, y, axis=None, keepdims=False):
     a = _floats(a)
     axes = reduced_axes(axis, a.ndim)
     hit = a == restore_axes(y, a.ndim, axes, keepdims)
-    return _fit(restore_axes(g, a.ndim, axes, keepdims) * _share(hit, axes, a.dtype), a)
+    return _fit(_spread(restore_axes(g, a.ndim, axes, keepdims), hit, axes, a.dtype), a)
 
 
 def ptp_grad(g, a, axis=None, keepdims=False):

@@ -5,9 +5,14 @@ assigned more than once gets its earlier value back. Here each marker whose
 variable the reverse sweep reads becomes a pop, and the forward statement
 that overwrote the value gets the matching push just before it; the other
 markers disappear. Stacks are plain lists named for what they hold
-(``x_stack``), so only values the adjoint reads are ever kept.
+(``x_stack``), so only values the adjoint reads are ever kept; a value it
+reads only for its shape and dtype (``unbroadcast(g, x)``) is kept as
+``shape_only(x)``, which holds no data.
 """
 import gast
+import numpy
+
+from . import runtime
 
 from .astutil import clone, loads, make_name
 from .reverse import Restore, index_value
@@ -42,7 +47,40 @@ def _line(node, like, sweep):
     return node
 
 
-def _positions(stmts, restores, reads, counter, loop_start=None):
+def shape_reads(node, imports):
+    """The names ``node`` reads only for their shape and dtype: bare-name
+    arguments at the positions ``runtime.SHAPE_ONLY_ARGUMENTS`` lists."""
+    found = set()
+    for call in gast.walk(node):
+        if not isinstance(call, gast.Call):
+            continue
+        func = call.func
+        if isinstance(func, gast.Name):
+            helper = imports.get(func.id)
+            known = getattr(helper, "__module__", "").startswith("pullback.runtime")
+        elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+            helper = getattr(imports.get(func.value.id), func.attr, None)
+            known = imports.get(func.value.id) is numpy
+        else:
+            continue
+        positions = runtime.SHAPE_ONLY_ARGUMENTS.get(getattr(helper, "__name__", None), ()) \
+            if known else ()
+        for i in positions:
+            if i < len(call.args) and isinstance(call.args[i], gast.Name):
+                found.add(id(call.args[i]))
+    return found
+
+
+def _note_reads(node, position, reads, imports):
+    """Record each name ``node`` loads at ``position``, with whether the read
+    needs only the value's shape."""
+    only_shape = shape_reads(node, imports)
+    for sub in gast.walk(node):
+        if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
+            reads.setdefault(sub.id, []).append((position, id(sub) in only_shape))
+
+
+def _positions(stmts, restores, reads, counter, imports, loop_start=None):
     """Number the reverse sweep's statements in execution order; note where
     each name is read, and from where each restore must look for readers (the
     start of its outermost loop: later iterations run the loop body again)."""
@@ -52,19 +90,17 @@ def _positions(stmts, restores, reads, counter, loop_start=None):
             restores.append((stmt, loop_start if loop_start is not None else position))
             continue
         if isinstance(stmt, (gast.For, gast.While)):
-            for name in loads(stmt.iter) if isinstance(stmt, gast.For) else ():
-                reads.setdefault(name, []).append(position)
-            _positions(stmt.body, restores, reads, counter,
+            if isinstance(stmt, gast.For):
+                _note_reads(stmt.iter, position, reads, imports)
+            _positions(stmt.body, restores, reads, counter, imports,
                        loop_start if loop_start is not None else position)
             continue
         if isinstance(stmt, gast.If):
-            for name in loads(stmt.test):
-                reads.setdefault(name, []).append(position)
-            _positions(stmt.body, restores, reads, counter, loop_start)
-            _positions(stmt.orelse, restores, reads, counter, loop_start)
+            _note_reads(stmt.test, position, reads, imports)
+            _positions(stmt.body, restores, reads, counter, imports, loop_start)
+            _positions(stmt.orelse, restores, reads, counter, imports, loop_start)
             continue
-        for name in loads(stmt):
-            reads.setdefault(name, []).append(position)
+        _note_reads(stmt, position, reads, imports)
 
 
 def insert_stacks(sweeps, namer, runtime_name, params):
@@ -76,22 +112,30 @@ def insert_stacks(sweeps, namer, runtime_name, params):
     import itertools
     restores, reads = [], {}
     counter = itertools.count()
-    _positions(sweeps.reverse, restores, reads, counter)
+    _positions(sweeps.reverse, restores, reads, counter, sweeps.imports)
     end = next(counter)
     for gradient in sweeps.gradients:
         for name in loads(gradient):
-            reads.setdefault(name, []).append(end)
+            reads.setdefault(name, []).append((end, False))
     needed = []
     changed = True
     while changed:          # a restored element's index must itself be available
         changed = False
         for restore, start in restores:
-            if restore not in needed and any(p > start for p in reads.get(restore.name, ())):
+            if restore not in needed and any(p > start for p, _ in reads.get(restore.name, ())):
                 needed.append(restore)
                 if restore.index is not None:
                     for name in loads(restore.index):
-                        reads.setdefault(name, []).append(start + 1)
+                        reads.setdefault(name, []).append((start + 1, False))
                 changed = True
+    # names whose every read after their first restore needs only the shape
+    first = {}
+    for restore, start in restores:
+        if restore in needed:
+            first[restore.name] = min(first.get(restore.name, start), start)
+    whole = {restore.name for restore in needed if restore.index is not None or restore.append}
+    shapes = {name for name, start in first.items() if name not in whole
+              and all(only for p, only in reads.get(name, ()) if p > start)}
     stacks = {}
     pushes = {}
     for restore in needed:
@@ -102,6 +146,9 @@ def insert_stacks(sweeps, namer, runtime_name, params):
             saved = gast.Call(func=make_name(runtime_name("copy_of")), args=[gast.Subscript(
                 value=make_name(restore.name), slice=clone(restore.index), ctx=gast.Load())],
                 keywords=[])
+        elif restore.name in shapes:
+            saved = gast.Call(func=make_name(runtime_name("shape_only")),
+                              args=[make_name(restore.name)], keywords=[])
         else:
             saved = make_name(restore.name)
         pushes.setdefault(id(restore.site), []).append(

@@ -1,0 +1,159 @@
+"""Stage 4b: which names are known to hold scalars (``tree -> facts``).
+
+A derivative is generated for the kinds of arguments it is called with: a
+parameter given a number (a Python float or int, a NumPy scalar) is known to
+be a scalar. From those and the literals, this pass finds every name that
+holds a scalar wherever it is assigned: arithmetic and elementwise functions
+of scalars, ``math`` functions, full reductions (``np.sum(x)``), loop
+counters. The reverse stage then leaves out what only arrays need: summing a
+gradient back over broadcast axes (``unbroadcast``) when an operand has the
+result's shape, the check and allocation of seeds and zeros.
+"""
+import gast
+
+from .astutil import walk_statements
+
+# Rule families whose results broadcast their operands elementwise: the
+# result's shape is the operands' broadcast shape.
+ELEMENTWISE_FAMILIES = frozenset({"arithmetic", "elementwise"})
+# Reductions that give a scalar when ``axis`` is None and keepdims is false.
+FULL_REDUCTIONS = frozenset({"sum", "mean", "prod", "nanprod", "nansum", "nanmean", "max", "ptp",
+                             "var", "std", "nanvar", "nanstd", "average", "median", "nanmedian",
+                             "norm"})
+
+
+def family(rule):
+    """The template module a rule comes from (``"elementwise"``), or None for a
+    user's rule."""
+    where = rule.origin.partition(":")[0]
+    if not where.startswith("templates/"):
+        return None
+    return where[len("templates/"):].rpartition(".py")[0]
+
+
+def scalar_names(tree, operations, scalar_params):
+    """The names of ``tree`` (normalized) that hold a scalar at every assignment.
+
+    Starts from every assigned name and drops, until nothing changes, each
+    name with an assignment not known to give a scalar (a loop reads its own
+    earlier values, so the largest consistent set is the answer).
+    """
+    sites = {}      # name -> the value nodes (or operations) assigned to it
+    for stmt in walk_statements(tree.body):
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Name):
+                sites.setdefault(target.id, []).append(stmt)
+            else:
+                for node in gast.walk(target):
+                    if isinstance(node, gast.Name):
+                        sites.setdefault(node.id, []).append(None)
+        elif isinstance(stmt, gast.For):
+            for node in gast.walk(stmt.target):
+                if isinstance(node, gast.Name):
+                    sites.setdefault(node.id, []).append(stmt)
+        elif isinstance(stmt, gast.Expr):
+            operation = operations.get(id(stmt))
+            if operation is not None and operation.target:      # ys.append(v): ys is a list
+                sites.setdefault(operation.target, []).append(None)
+    for name in parameter_list(tree):
+        sites.setdefault(name, []).append(name in scalar_params)
+    scalars = set(sites)
+    changed = True
+    while changed:
+        changed = False
+        for name in list(scalars):
+            if not all(_gives_scalar(site, operations, scalars) for site in sites[name]):
+                scalars.discard(name)
+                changed = True
+    return frozenset(scalars)
+
+
+def parameter_list(tree):
+    args = tree.args
+    return [a.id for a in args.posonlyargs + args.args + args.kwonlyargs] + \
+        [a.id for a in (args.vararg, args.kwarg) if a is not None]
+
+
+def is_scalar(node, scalars):
+    """A value node that is a number: a numeric literal or a known-scalar name."""
+    if isinstance(node, gast.Constant):
+        return isinstance(node.value, (int, float, complex))
+    if isinstance(node, gast.UnaryOp):
+        return is_scalar(node.operand, scalars)
+    return isinstance(node, gast.Name) and node.id in scalars
+
+
+def _gives_scalar(site, operations, scalars):
+    if isinstance(site, bool) or site is None:
+        return bool(site)
+    if isinstance(site, gast.For):
+        iterator = site.iter
+        return isinstance(iterator, gast.Call) and isinstance(iterator.func, gast.Name) \
+            and iterator.func.id == "range"
+    value = site.value
+    operation = operations.get(id(site))
+    if operation is None:
+        return False
+    if operation.kind == "copy":
+        return operation.sources[0] in scalars
+    if operation.kind == "constant":
+        return _constant_is_scalar(value, scalars)
+    if operation.kind == "rule":
+        return rule_gives_scalar(operation.rule, operation.bound, scalars)
+    return False
+
+
+def _constant_is_scalar(node, scalars):
+    if isinstance(node, gast.Constant):
+        return is_scalar(node, scalars)
+    if isinstance(node, gast.Compare):
+        return is_scalar(node.left, scalars) and all(is_scalar(c, scalars) for c in node.comparators)
+    if isinstance(node, gast.BinOp):         # floor division, bit operations
+        return is_scalar(node.left, scalars) and is_scalar(node.right, scalars)
+    if isinstance(node, gast.UnaryOp):       # not, ~
+        return is_scalar(node.operand, scalars)
+    return False
+
+
+def rule_gives_scalar(rule, bound, scalars):
+    """Does ``rule`` applied to ``bound`` give a scalar, by its family?"""
+    kind = family(rule)
+    if kind == "scalar":                     # math.sin and friends: always a float
+        return all(is_scalar(bound[p], scalars) or _is_none(bound[p]) for p in rule.params
+                   if p != rule.varargs)
+    if kind in ELEMENTWISE_FAMILIES:
+        return all(is_scalar(node, scalars) or _is_none(node) for node in bound.values())
+    if kind == "reductions" and rule.name in FULL_REDUCTIONS:
+        return _is_none(bound.get("axis")) and not _truthy(bound.get("keepdims"))
+    return False
+
+
+def same_shape_as_result(rule, bound, param, scalars):
+    """Does operand ``param`` of an elementwise rule have the result's shape?
+
+    True when every other operand is a number (or the same name): broadcasting
+    against a scalar leaves a shape unchanged.
+    """
+    if family(rule) not in ELEMENTWISE_FAMILIES:
+        return False
+    own = bound.get(param)
+    if not isinstance(own, (gast.Name, gast.Constant)):
+        return False
+    for name, node in bound.items():
+        if name == param or _is_none(node) or is_scalar(node, scalars):
+            continue
+        if isinstance(own, gast.Name) and isinstance(node, gast.Name) and node.id == own.id:
+            continue
+        if isinstance(node, gast.Constant) and isinstance(node.value, str):
+            continue        # an option, such as a casting mode
+        return False
+    return True
+
+
+def _is_none(node):
+    return node is None or (isinstance(node, gast.Constant) and node.value is None)
+
+
+def _truthy(node):
+    return node is not None and not (isinstance(node, gast.Constant) and not node.value)
