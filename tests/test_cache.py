@@ -5,20 +5,26 @@ against pullback itself. Disk reuse is proven without timing: a process that
 must reuse the cached module runs with ``pullback.pipeline.generate`` replaced
 by a function that raises, and the cache directory's files are compared.
 """
+import ast
 import hashlib
+import inspect
 import json
 import os
 import stat
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 import warnings
+from pathlib import Path
 
+import gast
 import numpy as np
 import pytest
 
 import pullback
+import pullback.cache
 import pullback.pipeline
 from reference import child_env, import_module_from_text, module_files, write_module
 
@@ -631,3 +637,138 @@ def test_editing_a_helper_in_another_module_regenerates_the_caller(tmp_path):
         assert done.returncode == 0, done.stderr
         results.append(float(done.stdout.strip()))
     assert results == [12.0, 54.0]
+
+
+# --- the disk key: every part is read once per process, cheaply --------------------
+
+def test_disk_key_follows_templates_and_pullbacks_own_code(tmp_path, monkeypatch):
+    mod = import_user_module(tmp_path, monkeypatch, USER_MODULE)
+    source = pullback.pipeline.raw_source(mod.f)
+    options = ("grad", (0,))
+    key = pullback.cache.disk_key(mod.f, source, options)
+    assert pullback.cache.disk_key(mod.f, source, options) == key
+    monkeypatch.setattr(pullback.cache, "templates_fingerprint", lambda: "edited templates")
+    edited_templates = pullback.cache.disk_key(mod.f, source, options)
+    monkeypatch.setattr(pullback.cache, "pullback_fingerprint", lambda: "edited pullback")
+    edited_both = pullback.cache.disk_key(mod.f, source, options)
+    assert len({key, edited_templates, edited_both}) == 3
+
+
+def test_templates_fingerprint_hashes_the_template_files(tmp_path, monkeypatch):
+    import pullback.templates
+    from pullback.rules import FAMILIES, templates_fingerprint
+    [folder] = pullback.templates.__path__
+    expected = hashlib.sha256()
+    for family in FAMILIES:
+        expected.update((Path(folder) / f"{family}.py").read_bytes())
+    assert templates_fingerprint.__wrapped__() == expected.hexdigest()
+    assert templates_fingerprint() == templates_fingerprint()       # read once per process
+
+    copy = tmp_path / "templates"
+    copy.mkdir()
+    for family in FAMILIES:
+        (copy / f"{family}.py").write_bytes((Path(folder) / f"{family}.py").read_bytes())
+    monkeypatch.setattr(pullback.templates, "__path__", [str(copy)])
+    assert templates_fingerprint.__wrapped__() == expected.hexdigest()
+    edited = copy / "elementwise.py"
+    edited.write_bytes(edited.read_bytes().replace(b"d[y] * np.cos(x)", b"d[y] * np.cos(x) * 1.0"))
+    assert templates_fingerprint.__wrapped__() != expected.hexdigest()
+
+
+def test_pullback_fingerprint_hashes_every_module_of_pullback(tmp_path, monkeypatch):
+    package = Path(pullback.cache.__file__).parent
+    modules = sorted(package.glob("*.py"))
+    expected = hashlib.sha256(pullback.__version__.encode())
+    for path in modules:
+        expected.update(path.read_bytes())
+    assert pullback.cache.pullback_fingerprint.__wrapped__() == expected.hexdigest()
+
+    copy = tmp_path / "pullback"
+    copy.mkdir()
+    for path in modules:
+        (copy / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(pullback.cache, "__file__", str(copy / "cache.py"))
+    assert pullback.cache.pullback_fingerprint.__wrapped__() == expected.hexdigest()
+    (copy / "cleanup.py").write_bytes((copy / "cleanup.py").read_bytes() + b"\n# patched\n")
+    assert pullback.cache.pullback_fingerprint.__wrapped__() != expected.hexdigest()
+
+
+# --- the rule table, parsed once per process ------------------------------------
+
+def _reference_rule(template):
+    """A template parsed as pullback did it before the rule table parsed each
+    template module's file once: inspect.getsource and gast.parse per template."""
+    source = textwrap.dedent(inspect.getsource(template))
+    fn = gast.parse(source).body[0]
+    fn.decorator_list = []
+    signature = inspect.signature(template)
+    names = list(signature.parameters)
+    written, used, slices = set(), set(), set()
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
+                and node.value.id == "d":
+            slices.add(id(node.slice))
+            if isinstance(node.ctx, gast.Store):
+                written.add(node.slice.id)
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
+                and id(node) not in slices:
+            used.add(node.id)
+    module_globals = template.__globals__
+    _, line = inspect.getsourcelines(template)
+    return {
+        "name": template.__name__,
+        "targets": template.__pullback_adjoint_of__,
+        "result": names[0],
+        "params": tuple(names[1:]),
+        "defaults": {n: p.default for n, p in signature.parameters.items()
+                     if p.default is not inspect.Parameter.empty},
+        "body": [gast.dump(stmt, include_attributes=True) for stmt in fn.body],
+        "differentiable": frozenset(written),
+        "globals": {n: module_globals[n] for n in used
+                    if n in module_globals and n not in ("d", "literal") and n not in names},
+        "origin": f"templates/{inspect.getsourcefile(template).rsplit('/', 1)[-1]}:{line}",
+        "reads_result": names[0] in used,
+        "varargs": next((n for n, p in signature.parameters.items()
+                         if p.kind == p.VAR_POSITIONAL), None),
+        "keyword_only": frozenset(n for n, p in signature.parameters.items()
+                                  if p.kind == p.KEYWORD_ONLY),
+    }
+
+
+def test_rule_table_is_what_parsing_each_template_alone_gave():
+    from pullback.rules import _template_modules, rule_table
+    expected, expected_nondiff, templates = {}, set(), {}
+    for module in _template_modules():
+        for value in vars(module).values():
+            if callable(value) and hasattr(value, "__pullback_adjoint_of__"):
+                reference = templates.setdefault(id(value), _reference_rule(value))
+                for target in value.__pullback_adjoint_of__:
+                    expected[target] = reference
+        expected_nondiff.update(getattr(module, "NONDIFFERENTIABLE", ()))
+    adjoints, nondiff = rule_table()
+    assert nondiff == frozenset(expected_nondiff)
+    assert adjoints.keys() == expected.keys()
+    assert len(templates) > 200
+    for target, rule in adjoints.items():
+        reference = expected[target]
+        found = {name: getattr(rule, name) for name in reference}
+        found["body"] = [gast.dump(stmt, include_attributes=True) for stmt in rule.body]
+        found["globals"] = {n: v for n, v in rule.globals.items()}
+        for name, value in reference.items():
+            if name == "globals":
+                assert found[name].keys() == value.keys(), (rule.name, name)
+                assert all(found[name][n] is value[n] for n in value), (rule.name, name)
+            else:
+                assert found[name] == value, (rule.name, name)
+        assert rule.body is rule.body           # converted once, then kept
+
+
+def test_rule_bodies_are_converted_once_whatever_the_threads(tmp_path):
+    from pullback.rules import TemplateBody
+    tree = ast.parse("def t(y, x):\n    d[x] = d[y] * 2.0\n    d[x] = d[x] + 1.0\n").body[0]
+    body = TemplateBody(tree)
+    results = _run_threads(lambda i: body.statements())
+    assert all(r is results[0] for r in results)
+    assert [gast.dump(s) for s in results[0]] == \
+        [gast.dump(s) for s in gast.parse("d[x] = d[y] * 2.0\nd[x] = d[x] + 1.0\n").body]

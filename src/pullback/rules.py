@@ -3,16 +3,23 @@
 A template is a function in ``templates/`` decorated with :func:`adjoint`.
 Its first parameter names the result, the others the arguments of the call it
 differentiates; ``d[x]`` means "the adjoint of x". The transformer substitutes
-the user's names into the template body. Templates are parsed once, here.
+the user's names into the template body. Templates are parsed once, here:
+each template module's file is parsed once (``ast``), and a rule's body is
+turned into ``gast`` the first time a transformation uses it.
 """
+import ast
 import builtins
 import functools
 import hashlib
 import importlib
+import importlib.util
 import inspect
+import linecache
 import operator
 import textwrap
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import gast
 
@@ -79,13 +86,18 @@ class Rule:
     result: str                 # name of the result parameter
     params: tuple               # names of the argument parameters, in order
     defaults: dict              # parameter name -> default value
-    body: list                  # gast statements, never mutated (copied on use)
+    template: "TemplateBody" = field(repr=False, compare=False)   # gives .body
     differentiable: frozenset   # parameters whose adjoint the rule writes
     globals: dict = field(repr=False)   # template-module names the body uses
     origin: str = ""            # "templates/elementwise.py:12"
     reads_result: bool = False  # does the body use the result's value (tanh: 1 - y*y)?
     varargs: str = None         # the *parameter collecting further arguments (np.einsum)
     keyword_only: frozenset = frozenset()   # parameters after *varargs, given by name only
+
+    @property
+    def body(self):
+        """The template's statements (gast), never mutated (copied on use)."""
+        return self.template.statements()
 
     def bind(self, args, keywords):
         """Map parameter names to the call's argument nodes (or default values)."""
@@ -107,48 +119,177 @@ class Rule:
         return bound
 
 
-def _parse_template(template):
-    source = textwrap.dedent(inspect.getsource(template))
-    fn = gast.parse(source).body[0]
-    fn.decorator_list = []
-    signature = inspect.signature(template)
-    names = list(signature.parameters)
-    defaults = {n: p.default for n, p in signature.parameters.items()
-                if p.default is not inspect.Parameter.empty}
+_conversion_lock = threading.Lock()
+
+
+class TemplateBody:
+    """A template's body: parsed with ``ast``, turned into ``gast`` on first use.
+
+    The statements are placed as if the template's own source had been parsed
+    on its own (``inspect.getsource``, dedented): line 1 is its first line.
+    Most of the 300-odd templates are never used by a given program, and
+    converting to gast costs far more than parsing.
+    """
+    __slots__ = ("_node", "_lines", "_columns", "_statements")
+
+    def __init__(self, node, first_line=1, indent=0):
+        self._node = node                   # the ast.FunctionDef
+        self._lines = first_line - 1
+        self._columns = indent
+        self._statements = None
+
+    def statements(self):
+        statements = self._statements
+        if statements is None:
+            with _conversion_lock:
+                if self._statements is None:
+                    self._statements = self._convert()
+                    self._node = None
+                statements = self._statements
+        return statements
+
+    def _convert(self):
+        statements = [gast.ast_to_gast(stmt) for stmt in self._node.body]
+        if self._lines or self._columns:
+            for stmt in statements:
+                for node in gast.walk(stmt):
+                    if getattr(node, "lineno", None) is not None:
+                        node.lineno -= self._lines
+                    if getattr(node, "end_lineno", None) is not None:
+                        node.end_lineno -= self._lines
+                    if getattr(node, "col_offset", None) is not None:
+                        node.col_offset -= self._columns
+                    if getattr(node, "end_col_offset", None) is not None:
+                        node.end_col_offset -= self._columns
+        return statements
+
+
+def _analyse(fn):
+    """What a template's definition (an ``ast.FunctionDef``, decorators left
+    out) writes and reads: the parameters ``d[x] = ...`` gives an adjoint, and
+    the names it loads other than inside ``d[...]``."""
     written = set()
-    used = set()
+    loads = []
     adjoint_slices = set()
-    for node in gast.walk(fn):
-        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
-                and node.value.id == "d":
+    stack = [fn.args, *fn.body]
+    if fn.returns is not None:
+        stack.append(fn.returns)
+    # ast.walk, unrolled: this runs over every template once per process.
+    name_type, subscript_type, load_type, store_type = ast.Name, ast.Subscript, ast.Load, ast.Store
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is name_type:
+            if type(node.ctx) is load_type:
+                loads.append(node)
+            continue
+        if kind is subscript_type and type(node.value) is name_type and node.value.id == "d":
             adjoint_slices.add(id(node.slice))
-            if isinstance(node.ctx, gast.Store):
+            if type(node.ctx) is store_type:
                 written.add(node.slice.id)
-    for node in gast.walk(fn):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
-                and id(node) not in adjoint_slices:
-            used.add(node.id)
+        for name in getattr(kind, "_fields", ()):      # None, str (Global's names): no fields
+            child = getattr(node, name, None)
+            if type(child) is list:
+                extend(child)
+            elif isinstance(child, ast.AST):
+                push(child)
+    used = {node.id for node in loads if id(node) not in adjoint_slices}
+    return written, used
+
+
+def _signature(template):
+    """``(names, defaults, varargs, keyword_only)`` of a plain function, as
+    ``inspect.signature`` gives them, read from its code object."""
+    code = template.__code__
+    count, kwcount = code.co_argcount, code.co_kwonlyargcount
+    positional = list(code.co_varnames[:count])
+    keyword_only = list(code.co_varnames[count:count + kwcount])
+    varargs = code.co_varnames[count + kwcount] if code.co_flags & inspect.CO_VARARGS else None
+    varkw = None
+    if code.co_flags & inspect.CO_VARKEYWORDS:
+        varkw = code.co_varnames[count + kwcount + (varargs is not None)]
+    names = positional + [varargs] * (varargs is not None) + keyword_only + [varkw] * (varkw is not None)
+    defaults = {}
+    if template.__defaults__:
+        defaults.update(zip(positional[count - len(template.__defaults__):], template.__defaults__))
+    if template.__kwdefaults__:
+        defaults.update(template.__kwdefaults__)
+    return names, defaults, varargs, frozenset(keyword_only)
+
+
+def _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origin):
+    written, used = _analyse(fn)
     module_globals = template.__globals__
     needed = {n: module_globals[n] for n in used
               if n in module_globals and n not in ("d", "literal") and n not in names}
-    _, line = inspect.getsourcelines(template)
-    filename = inspect.getsourcefile(template)
     return Rule(
         name=template.__name__,
         targets=template.__pullback_adjoint_of__,
         result=names[0],
         params=tuple(names[1:]),
         defaults=defaults,
-        body=fn.body,
+        template=body,
         differentiable=frozenset(written),
         globals=needed,
-        origin=f"templates/{filename.rsplit('/', 1)[-1]}:{line}",
+        origin=origin,
         reads_result=names[0] in used,
-        varargs=next((n for n, p in signature.parameters.items()
-                      if p.kind == p.VAR_POSITIONAL), None),
-        keyword_only=frozenset(n for n, p in signature.parameters.items()
-                               if p.kind == p.KEYWORD_ONLY),
+        varargs=varargs,
+        keyword_only=keyword_only,
     )
+
+
+def _parse_template(template):
+    """A rule from any template function, through ``inspect`` (user rules)."""
+    source = textwrap.dedent(inspect.getsource(template))
+    fn = ast.parse(source).body[0]
+    signature = inspect.signature(template)
+    names = list(signature.parameters)
+    defaults = {n: p.default for n, p in signature.parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    varargs = next((n for n, p in signature.parameters.items()
+                    if p.kind == p.VAR_POSITIONAL), None)
+    keyword_only = frozenset(n for n, p in signature.parameters.items()
+                             if p.kind == p.KEYWORD_ONLY)
+    _, line = inspect.getsourcelines(template)
+    filename = inspect.getsourcefile(template)
+    return _make_rule(template, fn, TemplateBody(fn), names, defaults, varargs, keyword_only,
+                      f"templates/{filename.rsplit('/', 1)[-1]}:{line}")
+
+
+def _module_definitions(module):
+    """``(name, first line) -> (ast.FunctionDef, indentation)`` of every
+    function defined in the module's file, at module level or in its
+    ``if``/``try`` blocks. The first line is that of the first decorator, as
+    in ``co_firstlineno``."""
+    filename = module.__file__
+    linecache.checkcache(filename)
+    lines = linecache.getlines(filename, module.__dict__)
+    found = {}
+    stack = list(ast.parse("".join(lines), filename).body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            line = lines[first - 1]
+            found[node.name, first] = node, len(line) - len(line.lstrip())
+        elif not isinstance(node, ast.ClassDef):
+            for field_name in ("body", "orelse", "finalbody", "handlers"):
+                stack.extend(getattr(node, field_name, ()))
+    return found
+
+
+def _rule_from_module(template, definitions):
+    """The rule of a template defined in a template module, from the module's
+    parsed file (``inspect`` when it cannot be found there)."""
+    code = template.__code__
+    fn, indent = definitions.get((template.__name__, code.co_firstlineno), (None, 0))
+    if not isinstance(fn, ast.FunctionDef):
+        return _parse_template(template)
+    names, defaults, varargs, keyword_only = _signature(template)
+    body = TemplateBody(fn, code.co_firstlineno, indent)
+    origin = f"templates/{code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}"
+    return _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origin)
 
 
 def _template_modules():
@@ -161,10 +302,16 @@ def rule_table():
     functions known to have no derivative. Built once per process (cache)."""
     adjoints = {}
     nondiff = set()
+    rules = {}          # id(template) -> Rule: a template bound to several names is parsed once
     for module in _template_modules():
-        for value in vars(module).values():
+        definitions = None
+        for value in list(vars(module).values()):
             if callable(value) and hasattr(value, "__pullback_adjoint_of__"):
-                rule = _parse_template(value)
+                rule = rules.get(id(value))
+                if rule is None:
+                    if definitions is None:
+                        definitions = _module_definitions(module)
+                    rule = rules[id(value)] = _rule_from_module(value, definitions)
                 for target in rule.targets:
                     adjoints[target] = rule
         nondiff.update(getattr(module, "NONDIFFERENTIABLE", ()))
@@ -233,11 +380,26 @@ def active_rules():
 
 @functools.cache
 def templates_fingerprint():
-    """A hash of every template's source: part of the disk cache key."""
+    """A hash of every template module's file: part of the disk cache key.
+
+    Read as bytes from the files, without importing the modules (a cache hit
+    never needs the rule table)."""
     digest = hashlib.sha256()
-    for module in _template_modules():
-        digest.update(inspect.getsource(module).encode())
+    for family in FAMILIES:
+        digest.update(_template_file_bytes(family))
     return digest.hexdigest()
+
+
+def _template_file_bytes(family):
+    from . import templates
+    for folder in templates.__path__:
+        try:
+            return (Path(folder) / f"{family}.py").read_bytes()
+        except OSError:
+            continue
+    # Not a plain file (a zip, a custom loader): ask the module's loader.
+    spec = importlib.util.find_spec(f"pullback.templates.{family}")
+    return spec.loader.get_source(spec.name).encode()
 
 
 # The Python operators, as the functions the rule table is keyed by.
