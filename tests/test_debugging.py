@@ -182,19 +182,22 @@ def test_pdb_runcall_steps_through_the_generated_code(tmp_path):
     out = run_pdb(tmp_path, cache, PDB_RUNCALL, [
         "next", "next",
         "p z.tolist()",
-        "p type(sin).__name__",
+        "p type(z).__name__",
         "where",
         "continue",
     ])
     generated = only_generated_module(cache)
     first = generated_line(generated, "z = x * y")
-    # pdb stops on the first line of the generated function, then steps.
+    # pdb stops on the first line of the generated function, then steps. The
+    # gradient needs neither f's value (np.sum gives a scalar: the seed is 1)
+    # nor sin(z) (only its shape, which is z's).
     stops = re.findall(r"^(?:\(Pdb\) )?> (.*)\((\d+)\)(\w+)\(\)$", out, flags=re.M)
     assert stops, out
     assert stops[0] == (generated, str(first), "df_dx"), out
-    assert stops[1] == (generated, str(first + 1), "df_dx"), out
-    seed = generated_line(generated, "df = 1.0")      # the value f is not needed: np.sum is a scalar
-    assert stops[2] == (generated, str(seed), "df_dx"), out
+    seed = generated_line(generated, "df = 1.0")
+    assert stops[1] == (generated, str(seed), "df_dx"), out
+    third = generated_line(generated, "dz = np.broadcast_to(df, np.shape(z)) * np.cos(z)")
+    assert stops[2] == (generated, str(third), "df_dx"), out
     assert "-> z = x * y" in out
     # z = x * y was computed: [0.5 * 2.0, 1.5 * 4.0]
     assert "[1.0, 6.0]" in out, out
@@ -202,7 +205,7 @@ def test_pdb_runcall_steps_through_the_generated_code(tmp_path):
     # `where` lists the generated frame as the current one.
     where = out[out.index("'ndarray'"):]
     assert "bdb.py" in where, where
-    assert re.search(rf"^> {re.escape(generated)}\({seed}\)df_dx\(\)", where, flags=re.M)
+    assert re.search(rf"^> {re.escape(generated)}\({third}\)df_dx\(\)", where, flags=re.M)
     result = json.loads(out.split("RESULT ", 1)[1].splitlines()[0])
     np.testing.assert_allclose(result, expected_grad(X, Y), rtol=1e-12)
 
@@ -246,7 +249,7 @@ def test_pdb_set_trace_then_break_on_the_generated_function(tmp_path):
     first = generated_line(generated, "z = x * y")
     assert re.search(rf"Breakpoint 1 at {re.escape(generated)}:\d+", out), out
     assert f"> {generated}({first})df_dx()" in out, out
-    assert f"> {generated}({first + 1})df_dx()" in out, out
+    assert f"> {generated}({generated_line(generated, 'df = 1.0')})df_dx()" in out, out   # next
     assert "[1.0, 6.0]" in out, out
     assert "([0.5, 1.5], [2.0, 4.0])" in out, out
     # `where` shows the call chain: the script, pullback's __call__, the generated frame.

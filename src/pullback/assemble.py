@@ -11,7 +11,7 @@ reads decides what the forward function must save.
 import gast
 
 from . import runtime
-from .astutil import loads, make_name, stores
+from .astutil import loads, make_name, stores, walk
 from .cleanup import clean
 
 
@@ -32,7 +32,7 @@ def _function(name, params, body, doc):
 def _mutated(fn):
     """Names a function changes in place: ``x.pop()``, ``x.append(v)``, ``x[i] = v``."""
     names = set()
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
                 and node.func.attr in ("pop", "append") and isinstance(node.func.value, gast.Name):
             names.add(node.func.value.id)

@@ -16,7 +16,7 @@ import operator
 
 import gast
 
-from .astutil import loads, stores
+from .astutil import loads, names, stores, walk
 
 _BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -133,7 +133,15 @@ def fold_constants_in(statements):
 
 
 def fold_constants(fn):
-    fn.body = fold_constants_in(fn.body)
+    """Fold the forward sweep's statements (the reverse sweep's come from
+    templates folded when they were expanded)."""
+    folded = []
+    for stmt in fn.body:
+        if getattr(stmt, "pb_sweep", None) == "reverse":
+            folded.append(stmt)
+        else:
+            folded += fold_constants_in([stmt])
+    fn.body = folded
     return fn
 
 
@@ -159,7 +167,7 @@ def eliminate_dead_code(fn):
 def _pure(value):
     """Computing ``value`` has no effect but its result: no calls in it."""
     return not any(isinstance(node, (gast.Call, gast.Yield, gast.Await, gast.NamedExpr))
-                   for node in gast.walk(value))
+                   for node in walk(value))
 
 
 def eliminate_dead_stores(fn):
@@ -237,7 +245,7 @@ def propagate_copies(fn):
     body = []
     for i, stmt in enumerate(fn.body):
         if replace:
-            for node in gast.walk(stmt):
+            for node in names(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in replace:
                     node.id = replace[node.id]
         if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name) \
@@ -268,7 +276,7 @@ class _Facts:
         entry = self._cache.get(id(stmt))
         if entry is None or entry[0] is not stmt:
             counts = {}
-            for node in gast.walk(stmt):
+            for node in names(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
                     counts[node.id] = counts.get(node.id, 0) + 1
             entry = (stmt, counts, set(stores(stmt)), _written(stmt, self.local))
@@ -297,7 +305,7 @@ def forward_substitute(fn):
     statements of the same block. Self-assignments ``a = a`` go too.
     """
     load_count, store_count = {}, {}
-    for node in gast.walk(fn):
+    for node in names(fn):
         if isinstance(node, gast.Name):
             counts = load_count if isinstance(node.ctx, gast.Load) else store_count
             counts[node.id] = counts.get(node.id, 0) + 1
@@ -325,7 +333,7 @@ def forward_substitute(fn):
         if found != wanted:
             return False
         for later in changed:
-            for node in gast.walk(later):
+            for node in names(later):
                 if isinstance(node, gast.Name) and node.id == alias and isinstance(node.ctx, gast.Load):
                     node.id = source
             facts.forget(later)
@@ -365,7 +373,7 @@ _MUTATORS = frozenset({"add_at", "take_at", "pop_last"})     # runtime helpers t
 def _written(stmt, local):
     """Names ``stmt`` assigns or changes in place (``x.pop()``, ``add_at(dx, ...)``)."""
     names = set(stores(stmt))
-    for node in gast.walk(stmt):
+    for node in walk(stmt):
         if isinstance(node, gast.Call):
             func = node.func
             if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
@@ -380,7 +388,7 @@ def _written(stmt, local):
 def _movable(value, local):
     """Can ``value`` be computed later than written? Only if it calls no
     method of a local and nothing that writes in place."""
-    for node in gast.walk(value):
+    for node in walk(value):
         if isinstance(node, gast.Call):
             func = node.func
             if isinstance(func, gast.Attribute) and not (isinstance(func.value, gast.Name)
@@ -401,7 +409,7 @@ def _is_pop(stmt):
 
 
 def _local_names(fn):
-    return {a.id for a in fn.args.args} | {n.id for n in gast.walk(fn)
+    return {a.id for a in fn.args.args} | {n.id for n in names(fn)
                                            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
@@ -441,7 +449,7 @@ def sink_pops(fn):
 
 
 def _size(node):
-    return sum(1 for _ in gast.walk(node))
+    return sum(1 for _ in walk(node))
 
 
 def inline_temporaries(fn, named=frozenset(), limit=14):
@@ -455,7 +463,7 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
     local = _local_names(fn)
     facts = _Facts(local)
     load_count, store_count = {}, {}
-    for node in gast.walk(fn):
+    for node in names(fn):
         if isinstance(node, gast.Name):
             counts = load_count if isinstance(node.ctx, gast.Load) else store_count
             counts[node.id] = counts.get(node.id, 0) + 1
@@ -479,7 +487,7 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
                 if uses or count > 1 or not reverse_assignment(later) \
                         or _size(later) + _size(stmt.value) > 2 * limit:
                     return None
-                uses.append((later, next(n for n in gast.walk(later) if isinstance(n, gast.Name)
+                uses.append((later, next(n for n in names(later) if isinstance(n, gast.Name)
                                           and n.id == name and isinstance(n.ctx, gast.Load))))
                 if load_count.get(name) == 1 and not kept:
                     return uses[0]      # its only use anywhere
@@ -520,7 +528,7 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
 
 
 def _replace(tree, old, new):
-    for node in gast.walk(tree):
+    for node in walk(tree):
         for field, value in gast.iter_fields(node):
             if value is old:
                 setattr(node, field, new)
@@ -565,22 +573,22 @@ def accumulate_in_place(fn):
     """
     params = {a.id for a in fn.args.args}
     candidates = {}
-    for stmt in gast.walk(fn):
+    for stmt in walk(fn):
         if isinstance(stmt, gast.Assign):
             for target in stmt.targets:
-                for node in gast.walk(target):
+                for node in names(target):
                     if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                         fresh = isinstance(target, gast.Name) and (
                             _accumulation(stmt) is not None or _fresh(stmt.value))
                         candidates[node.id] = candidates.get(node.id, True) and fresh
         elif isinstance(stmt, (gast.For, gast.AugAssign)):
-            for node in gast.walk(stmt.target):
+            for node in names(stmt.target):
                 if isinstance(node, gast.Name):
                     candidates[node.id] = False
     owned = {name for name, fresh in candidates.items() if fresh and name not in params}
     # reads that cannot share the array: operands of arithmetic, returned values
     harmless = set()
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.BinOp):
             harmless.update(id(n) for n in (node.left, node.right) if isinstance(n, gast.Name))
         elif isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Name):
@@ -588,8 +596,8 @@ def accumulate_in_place(fn):
         elif isinstance(node, gast.Compare):
             harmless.update(id(n) for n in [node.left] + node.comparators if isinstance(n, gast.Name))
         elif isinstance(node, gast.Return) and node.value is not None:
-            harmless.update(id(n) for n in gast.walk(node.value) if isinstance(n, gast.Name))
-    for node in gast.walk(fn):
+            harmless.update(id(n) for n in names(node.value) if isinstance(n, gast.Name))
+    for node in names(fn):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and id(node) not in harmless:
             owned.discard(node.id)
 

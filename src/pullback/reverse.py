@@ -10,12 +10,14 @@ import inspect
 from dataclasses import dataclass, field
 
 import gast
+import numpy as np
 
 from .errors import UnsupportedSyntax, refuse
 from .parsing import LiftedFunction, parameter_names
 from .cleanup import fold_constants_in
+from .runtime import SHAPE_ONLY_ARGUMENTS
 from .shapes import same_shape_as_result
-from .astutil import breaks, clone, make_name
+from .astutil import breaks, clone, make_name, walk
 
 _WRITE = "\0adjoint-of:"
 _BUILTINS = frozenset(dir(builtins))     # marks ``d[x] = ...`` targets while a template is expanded
@@ -44,10 +46,12 @@ def _stmt(node, line, sweep):
 class TemplateExpander:
     """Expands one rule's template for one statement of the user's code."""
 
-    def __init__(self, namer, active, aliases, imports, writer, scalars=frozenset()):
+    def __init__(self, namer, active, aliases, imports, writer, scalars=frozenset(),
+                 representatives=None):
         self.namer = namer
         self.active = active
         self.scalars = scalars      # names known to hold scalars: no unbroadcast for them
+        self.representatives = representatives or {}    # name -> a name of the same shape
         self.aliases = aliases      # template global name -> name in generated code
         self.imports = imports
         self.write = writer         # (adjoint name, value node, defined, line) -> statement
@@ -73,26 +77,53 @@ class TemplateExpander:
         answered), ``unbroadcast`` dropped where shapes agree. Cached per
         transformation: the same rule meets the same kinds of arguments often.
         """
-        constants = {p: node.value for p, node in bound.items()
-                     if isinstance(node, gast.Constant) and p in rule.params}
+        constants = {p: node for p, node in bound.items() if p in rule.params and _literal(node)}
         same = frozenset(p for p in rule.params if same_shape_as_result(rule, bound, p, self.scalars))
-        key = (id(rule), tuple(sorted((p, type(v), v) for p, v in constants.items())), same)
+        key = (id(rule), tuple(sorted((p, _literal(node)) for p, node in constants.items())), same)
         body = self._cache.get(key)
         if body is None:
             body = fold_constants_in([_decide(clone(stmt), constants, same) for stmt in rule.body])
             self._cache[key] = body
         return body
 
+    def _shape_call(self, node, rule, bound, target, result_adjoint, template_locals):
+        """A call reading arguments only for their shape (``np.shape(a)``,
+        ``unreduce(g, a, ...)``), given a value of the same shape where one is
+        known; None if nothing changes."""
+        func = node.func
+        if isinstance(func, gast.Name):
+            helper = rule.globals.get(func.id)
+            known = getattr(helper, "__module__", "").startswith("pullback.runtime")
+        elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+            helper = getattr(rule.globals.get(func.value.id), func.attr, None)
+            known = rule.globals.get(func.value.id) is np
+        else:
+            return None
+        positions = SHAPE_ONLY_ARGUMENTS.get(getattr(helper, "__name__", None), ()) if known else ()
+        swaps = {}
+        for i in positions:
+            argument = node.args[i] if i < len(node.args) else None
+            if isinstance(argument, gast.Name) and argument.id in rule.params:
+                value = bound.get(argument.id)
+                if isinstance(value, gast.Name) and value.id in self.representatives:
+                    swaps[i] = make_name(self.representatives[value.id])
+        if not swaps:
+            return None
+        new = self._instantiate(node, rule, bound, target, result_adjoint, template_locals, False)
+        for i, name in swaps.items():
+            new.args[i] = name
+        return new
+
     def _assigned(self, rule):
         """Names the template assigns (a builtin's name may be reused as a local)."""
         names = self._cache.get(("assigned", id(rule)))
         if names is None:
-            names = {n.id for stmt in rule.body for n in gast.walk(stmt)
+            names = {n.id for stmt in rule.body for n in walk(stmt)
                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
             self._cache[("assigned", id(rule))] = names
         return names
 
-    def _instantiate(self, node, rule, bound, target, result_adjoint, template_locals):
+    def _instantiate(self, node, rule, bound, target, result_adjoint, template_locals, shapes=True):
         """A fresh copy of template ``node`` with the statement's names put in."""
         if isinstance(node, list):
             return [self._instantiate(n, rule, bound, target, result_adjoint, template_locals)
@@ -107,6 +138,10 @@ class TemplateExpander:
             if name == rule.result:
                 return make_name(result_adjoint)
             return make_name(self.namer.adjoint(bound[name].id))
+        if shapes and node.__class__ is gast.Call and self.representatives:
+            call = self._shape_call(node, rule, bound, target, result_adjoint, template_locals)
+            if call is not None:
+                return call
         if isinstance(node, gast.Name):
             name = node.id
             if name == rule.result:
@@ -180,12 +215,22 @@ class TemplateExpander:
 
     def _written_in(self, node, bound):
         written = set()
-        for sub in gast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, gast.Name) and sub.id.startswith(_WRITE):
                 adjoint = self._adjoint_target(sub.id[len(_WRITE):], bound)
                 if adjoint:
                     written.add(adjoint)
         return written
+
+
+def _literal(node):
+    """A number, string, None or tuple of them written in the user's code, as a
+    hashable key (with types: 1, 1.0 and True differ); None for anything else."""
+    if isinstance(node, gast.Constant):
+        return (type(node.value).__name__, node.value)
+    if isinstance(node, gast.Tuple) and all(_literal(e) for e in node.elts):
+        return ("tuple",) + tuple(_literal(e) for e in node.elts)
+    return None
 
 
 def _decide(node, constants, same_shape):
@@ -205,14 +250,14 @@ def _decide(node, constants, same_shape):
                 return self.visit(node.args[0])
             if isinstance(func, gast.Name) and func.id == "literal" and len(node.args) == 1 \
                     and isinstance(node.args[0], gast.Name):
-                value = constants.get(node.args[0].id)
+                value = getattr(constants.get(node.args[0].id), "value", None)
                 return gast.Constant(value=isinstance(value, (int, float)) and not isinstance(value, bool),
                                      kind=None)
             return self.generic_visit(node)
 
         def visit_Name(self, node):
             if node.id in constants and isinstance(node.ctx, gast.Load):
-                return gast.Constant(value=constants[node.id], kind=None)
+                return clone(constants[node.id])
             return node
 
     return Decide().visit(node)
@@ -326,7 +371,7 @@ class ReverseBuilder:
     """
 
     def __init__(self, operations, active, namer, aliases, imports, mutable, structured,
-                 request_vjp=None, location=None, scalars=frozenset()):
+                 request_vjp=None, location=None, scalars=frozenset(), representatives=None):
         self.request_vjp = request_vjp  # (callee, call node, wrt) -> (forward, backward) names
         self.location = location
         self.operations = operations
@@ -337,7 +382,8 @@ class ReverseBuilder:
         self.mutable = mutable          # names assigned more than once
         self.structured = structured    # names whose adjoint is indexed into (arrays, lists)
         self.scalars = scalars
-        self.expander = TemplateExpander(namer, active, aliases, imports, self.write, scalars)
+        self.expander = TemplateExpander(namer, active, aliases, imports, self.write, scalars,
+                                         representatives)
         self.site_counts = {}
         self.loop_depth = 0
 
@@ -514,7 +560,7 @@ class ReverseBuilder:
             writes = self.adjoint_code(operation, value_name, adjoint, trial_defined, line)
             own = [w for w in writes if isinstance(w, gast.Assign) and isinstance(w.targets[0], gast.Name)
                    and w.targets[0].id == adjoint]
-            nested = any(adjoint in {n.id for n in gast.walk(w) if isinstance(n, gast.Name)}
+            nested = any(adjoint in {n.id for n in walk(w) if isinstance(n, gast.Name)}
                          for w in writes if not isinstance(w, gast.Assign))
             if len(own) == 1 and not nested:
                 defined.clear()
@@ -689,10 +735,10 @@ def _exit_test(loop):
             or not condition.orelse or not isinstance(condition.orelse[-1], gast.Break):
         return None
     if any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for s in condition.body + test
-           for n in gast.walk(s)):
+           for n in walk(s)):
         return None
     if any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for s in condition.orelse[:-1]
-           for n in gast.walk(s)):
+           for n in walk(s)):
         return None
     return test, condition
 
@@ -725,7 +771,7 @@ def _default(parameter, callee, func_node, ordered, defaults):
 def _count_stores(stmts):
     counts = {}
     for stmt in stmts:
-        for node in gast.walk(stmt):
+        for node in walk(stmt):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 counts[node.id] = counts.get(node.id, 0) + 1
     return counts
@@ -738,7 +784,7 @@ def _negate(test):
 
 
 def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=None, location=None,
-                   static_argument=None, scalars=frozenset()):
+                   static_argument=None, scalars=frozenset(), representatives=None):
     """Build the forward and reverse sweeps of ``tree`` (normalized)."""
     body = tree.body
     returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
@@ -753,7 +799,7 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
                   if op.kind == "subscript" and isinstance(op.bound["value"], gast.Name)}
     structured |= {op.target for op in operations.values() if op.kind in ("pack", "setitem", "append")}
     builder = ReverseBuilder(operations, active, namer, aliases, imports, mutable, structured,
-                             request_vjp, location, scalars)
+                             request_vjp, location, scalars, representatives)
     builder.static_argument = static_argument or (lambda node: None)
     defined = {seed} if output in active else set()
     reverse = builder.sweep(forward, defined, parameter_names(tree))

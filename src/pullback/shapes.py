@@ -11,7 +11,7 @@ result's shape, the check and allocation of seeds and zeros.
 """
 import gast
 
-from .astutil import walk_statements
+from .astutil import walk, walk_statements
 
 # Rule families whose results broadcast their operands elementwise: the
 # result's shape is the operands' broadcast shape.
@@ -45,11 +45,11 @@ def scalar_names(tree, operations, scalar_params):
             if isinstance(target, gast.Name):
                 sites.setdefault(target.id, []).append(stmt)
             else:
-                for node in gast.walk(target):
+                for node in walk(target):
                     if isinstance(node, gast.Name):
                         sites.setdefault(node.id, []).append(None)
         elif isinstance(stmt, gast.For):
-            for node in gast.walk(stmt.target):
+            for node in walk(stmt.target):
                 if isinstance(node, gast.Name):
                     sites.setdefault(node.id, []).append(stmt)
         elif isinstance(stmt, gast.Expr):
@@ -157,3 +157,60 @@ def _is_none(node):
 
 def _truthy(node):
     return node is not None and not (isinstance(node, gast.Constant) and not node.value)
+
+
+def shape_representatives(tree, operations, scalars):
+    """``name -> other``: names known to have the shape of an earlier one.
+
+    Only for values assigned once, outside loops and branches (so each holds
+    one value for the whole call), made by an elementwise rule from operands
+    of one shape and numbers: ``power = sub ** 2`` has ``sub``'s shape. The
+    reverse sweep then asks ``sub`` for the shape and ``power`` need not be
+    kept (or computed) for that alone.
+    """
+    sites, looped = {}, set()
+
+    def visit(stmts, looping):
+        for stmt in stmts:
+            if isinstance(stmt, (gast.Assign, gast.For)):
+                targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+                for target in targets:
+                    for node in walk(target):
+                        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                            sites[node.id] = sites.get(node.id, 0) + 1
+                            if looping or isinstance(stmt, gast.For):
+                                looped.add(node.id)
+            for field in ("body", "orelse"):
+                block = getattr(stmt, field, None)
+                if isinstance(block, list):
+                    visit(block, True)     # inside a loop or a branch: not on every path
+
+    visit(tree.body, False)
+    for name in parameter_list(tree):
+        sites[name] = sites.get(name, 0) + 1
+    fixed = {name for name, count in sites.items() if count == 1 and name not in looped}
+    representative = {}
+    for stmt in tree.body:      # top level only: assigned on every path
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+            continue
+        target = stmt.targets[0].id
+        operation = operations.get(id(stmt))
+        if target not in fixed or operation is None:
+            continue
+        if operation.kind == "copy" and operation.sources[0] in fixed:
+            source = operation.sources[0]
+            representative[target] = representative.get(source, source)
+        elif operation.kind == "rule" and family(operation.rule) in ELEMENTWISE_FAMILIES:
+            shapes = set()
+            for node in operation.bound.values():
+                if _is_none(node) or is_scalar(node, scalars) or (
+                        isinstance(node, gast.Constant) and isinstance(node.value, str)):
+                    continue
+                if isinstance(node, gast.Name) and node.id in fixed:
+                    shapes.add(representative.get(node.id, node.id))
+                else:
+                    shapes = None
+                    break
+            if shapes and len(shapes) == 1:
+                representative[target] = shapes.pop()
+    return representative

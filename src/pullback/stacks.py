@@ -14,7 +14,7 @@ import numpy
 
 from . import runtime
 
-from .astutil import clone, loads, make_name
+from .astutil import clone, loads, make_name, walk
 from .reverse import Restore, index_value
 
 
@@ -51,7 +51,7 @@ def shape_reads(node, imports):
     """The names ``node`` reads only for their shape and dtype: bare-name
     arguments at the positions ``runtime.SHAPE_ONLY_ARGUMENTS`` lists."""
     found = set()
-    for call in gast.walk(node):
+    for call in walk(node):
         if not isinstance(call, gast.Call):
             continue
         func = call.func
@@ -75,7 +75,7 @@ def _note_reads(node, position, reads, imports):
     """Record each name ``node`` loads at ``position``, with whether the read
     needs only the value's shape."""
     only_shape = shape_reads(node, imports)
-    for sub in gast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
             reads.setdefault(sub.id, []).append((position, id(sub) in only_shape))
 
