@@ -16,6 +16,7 @@ import sys
 import textwrap
 import threading
 import time
+import types
 import warnings
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pytest
 import pullback
 import pullback.cache
 import pullback.pipeline
+from pullback.parsing import function_source
 from reference import child_env, import_module_from_text, module_files, write_module
 
 TIMEOUT = 120
@@ -691,6 +693,197 @@ def test_pullback_fingerprint_hashes_every_module_of_pullback(tmp_path, monkeypa
     assert pullback.cache.pullback_fingerprint.__wrapped__() == expected.hexdigest()
     (copy / "cleanup.py").write_bytes((copy / "cleanup.py").read_bytes() + b"\n# patched\n")
     assert pullback.cache.pullback_fingerprint.__wrapped__() != expected.hexdigest()
+
+
+# Functions whose end inspect finds by tokenizing; function_source must agree.
+TRICKY_MODULE = '''
+import functools
+
+
+def plain(x):
+    return x * 2
+
+
+def trailing_comment(x):
+    y = x + 1
+    return y
+    # a comment indented like the body
+
+
+def trailing_column0_comment(x):
+    return x
+# a comment at column 0
+
+
+def docstring_at_column0(x):
+    """A docstring
+whose lines start
+at column 0."""
+    return x
+
+
+def ends_in_a_string(x):
+    return x + len("""abc
+def
+""")
+
+
+def ends_in_brackets(x):
+    return (x +
+1)
+
+
+def backslash(x):
+    return x + \\
+1
+
+
+def one_liner(x): return x + 1
+
+
+def one_liner_then_comment(x): return x + 1
+    # hmm
+
+
+@functools.lru_cache(
+    maxsize=None)
+def decorated(x):
+    return x
+
+
+def with_else(x):
+    if x:
+        return 1
+    else:
+        pass
+
+
+def nested(x):
+    def inner(y):
+        return y * x
+    return inner(x)
+
+
+def lambda_inside(x):
+    f = lambda t: (t +
+                   x)
+    return f(2)
+
+
+def comprehension(x):
+    return [i
+            for i in range(x)
+            if i]
+
+
+class Klass:
+    def method(self, x):
+        return x
+
+    @staticmethod
+    def static(x):
+        return x  # trailing
+
+    def last(self):
+        return 1
+    # end of class
+
+
+async def coroutine(x):
+    return x
+
+
+def signature_on_lines(
+    a,
+    b=2,
+):
+    return a + b
+
+
+def string_statement_at_the_end(x):
+    y = x
+    """not a docstring,
+spanning lines"""
+
+
+def only_a_docstring():
+    """Just a docstring."""
+
+
+def only_pass():
+    pass
+
+
+def warns(x):
+    return x is 1 or "\\d" == x
+
+
+square = lambda x: x * x
+
+
+def last_in_the_file(x):
+    return (x,
+            x)'''
+
+
+def _functions_of(module):
+    found = []
+    for value in vars(module).values():
+        if isinstance(value, type) and value.__module__ == module.__name__:
+            found += [v.__func__ if isinstance(v, staticmethod) else v for v in vars(value).values()
+                      if isinstance(v, (staticmethod, types.FunctionType))]
+        elif callable(value) and getattr(inspect.unwrap(value), "__module__", None) == module.__name__:
+            found.append(value)
+    return found
+
+
+def test_function_source_is_inspect_getsource(tmp_path, monkeypatch):
+    import corpus_control
+    import corpus_helpers
+    import corpus_programs
+    import corpus_straight
+    import models
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tricky = import_user_module(tmp_path, monkeypatch, TRICKY_MODULE)
+    functions = _functions_of(tricky)
+    assert len(functions) >= 25
+    for module in (models, corpus_control, corpus_helpers, corpus_programs, corpus_straight,
+                   pullback.pipeline, pullback.cache, pullback.rules):
+        functions += _functions_of(module)
+    def source_or_error(get, function):
+        try:
+            return get(function)
+        except (OSError, TypeError) as error:
+            return type(error)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # the compile check says nothing about user code
+        for function in functions:
+            assert source_or_error(function_source, function) == \
+                source_or_error(inspect.getsource, function), function
+
+
+def test_function_source_does_not_warn_about_user_code(tmp_path, monkeypatch):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tricky = import_user_module(tmp_path, monkeypatch, TRICKY_MODULE)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compile(inspect.getsource(tricky.warns), "check", "exec")
+        assert len(caught) >= 1         # Python itself warns about this function...
+        del caught[:]
+        assert function_source(tricky.warns) == inspect.getsource(tricky.warns)
+    assert caught == []                 # ...function_source says nothing
+
+
+def test_function_source_errors_as_inspect(tmp_path):
+    with pytest.raises(TypeError):
+        function_source(np.sum.__call__)
+    namespace = {}
+    exec("def made(x):\n    return x\n", namespace)
+    with pytest.raises(OSError):
+        function_source(namespace["made"])
 
 
 # --- the rule table, parsed once per process ------------------------------------

@@ -147,6 +147,7 @@ def callee_sources(function, seen=None):
     through its globals and closure, transitively: editing a helper must
     regenerate the derivatives that include the helper's derivative."""
     import inspect
+    from .parsing import function_source
     seen = {} if seen is None else seen
     values = list(callee_values(function).values())
     for module in [v for v in values if isinstance(v, types.ModuleType)]:
@@ -157,7 +158,7 @@ def callee_sources(function, seen=None):
         value = inspect.unwrap(value) if callable(value) else value
         if inspect.isfunction(value) and value not in seen:
             try:
-                seen[value] = f"{value.__module__}.{value.__qualname__}\n{inspect.getsource(value)}"
+                seen[value] = f"{value.__module__}.{value.__qualname__}\n{function_source(value)}"
             except (OSError, TypeError):
                 seen[value] = f"{value.__module__}.{value.__qualname__} (no source)"
             callee_sources(value, seen)

@@ -6,6 +6,9 @@ from its globals and closure (so calls can be resolved to rules).
 """
 import builtins
 import inspect
+import linecache
+import types
+import warnings
 from dataclasses import dataclass, field
 
 import gast
@@ -51,6 +54,91 @@ def lookup_free(function, name):
     if hasattr(builtins, name):
         return getattr(builtins, name)
     raise NameError(f"name {name!r} is not defined")
+
+
+def function_source(function):
+    """``inspect.getsource(function)``, without tokenizing when it can.
+
+    inspect finds where a function ends with the pure-Python tokenizer (and
+    compiles its regular expressions on first use): milliseconds, paid on
+    every cache hit, since the source is part of the disk key. Here the end
+    is found from the last line of the function's bytecode and the
+    indentation of the lines after it, and the block is checked to compile;
+    anything unusual (lambdas, tabs, a comment at the end of the body, a
+    block that does not compile alone) goes through inspect. The result is
+    the same.
+    """
+    text = _quick_source(function)
+    return inspect.getsource(function) if text is None else text
+
+
+def _quick_source(function):
+    function = inspect.unwrap(function)        # as inspect.getsource does
+    if not inspect.isfunction(function) or function.__name__ == "<lambda>":
+        return None
+    code = function.__code__
+    filename = code.co_filename
+    if not filename.endswith(".py"):
+        return None
+    linecache.checkcache(filename)
+    lines = linecache.getlines(filename, function.__globals__)
+    start = code.co_firstlineno - 1
+    if not 0 <= start < len(lines):
+        return None
+    first = lines[start]
+    head = first.lstrip()
+    indent = len(first) - len(head)
+    if first[:indent].strip(" ") or not (head.startswith("@") or _is_def(head)):
+        return None
+    end = max(_code_lines(code))           # the body's last line with bytecode (1-based)
+    if end <= start:
+        return None
+    comment_after = False
+    for number in range(end, len(lines)):
+        line = lines[number]
+        stripped = line.lstrip()
+        if not stripped:
+            continue
+        lead = len(line) - len(stripped)
+        if line[:lead].strip(" "):
+            return None                     # tabs, form feeds: let inspect decide
+        if stripped[0] == "#":
+            # inspect keeps a comment indented like the body: which column
+            # that is takes tokenizing, so leave it to inspect.
+            comment_after = comment_after or lead > indent
+            continue
+        if lead <= indent:
+            break                           # the next statement after the function
+        end, comment_after = number + 1, False
+    if comment_after:
+        return None
+    text = "".join(lines[start:end])
+    # A block cut inside a string or brackets does not compile. (Compiling to
+    # bytecode is cheaper than building an ast; what it may warn about the
+    # user's code, Python said when it imported it.)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile("if 1:\n" + text if indent else text, filename, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+    return text
+
+
+def _is_def(head):
+    if head.startswith("async") and head[5:6].isspace():
+        head = head[5:].lstrip()
+    return head.startswith("def") and head[3:4].isspace()
+
+
+def _code_lines(code):
+    """Every line number the code object (and those nested in it) has code on."""
+    for _, _, line in code.co_lines():
+        if line is not None:
+            yield line
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _code_lines(constant)
 
 
 def function_name(function):

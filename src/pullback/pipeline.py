@@ -384,8 +384,9 @@ def follow(function, path):
 
 
 def raw_source(function):
+    from .parsing import function_source     # inspect.getsource, without tokenizing
     try:
-        return inspect.getsource(function)
+        return function_source(function)
     except (OSError, TypeError):
         parse_function(function)     # raises the user-facing error
         raise
