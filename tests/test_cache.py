@@ -6,6 +6,7 @@ must reuse the cached module runs with ``pullback.pipeline.generate`` replaced
 by a function that raises, and the cache directory's files are compared.
 """
 import ast
+import dis
 import hashlib
 import inspect
 import json
@@ -641,6 +642,138 @@ def test_editing_a_helper_in_another_module_regenerates_the_caller(tmp_path):
     assert results == [12.0, 54.0]
 
 
+# --- what a cache hit costs: nothing but reading ----------------------------------
+
+HIT_SCRIPT = r'''
+import builtins
+import json
+import sys
+
+folder = sys.argv[1]
+sys.path.insert(0, folder)
+
+import numpy as np
+import pullback
+import pullback.pipeline
+import pullback.rules
+
+compiled = []
+real_compile = builtins.compile
+
+
+def recording_compile(source, filename, *args, **kwargs):
+    compiled.append(str(filename))
+    return real_compile(source, filename, *args, **kwargs)
+
+
+builtins.compile = recording_compile
+if "--no-generate" in sys.argv:
+    def refuse(*args, **kwargs):
+        raise AssertionError("pullback.pipeline.generate was called: the disk cache was not used")
+    pullback.pipeline.generate = refuse
+
+import usermod
+
+df = pullback.grad(usermod.f)
+g = df(np.array(json.loads(sys.argv[2]), dtype=float))
+print(json.dumps({
+    "grad": np.asarray(g).tolist(),
+    "file": df.__wrapped__.__code__.co_filename,
+    "compiled": compiled,
+    "rule table built": pullback.rules.rule_table.cache_info().currsize,
+    "template modules": sorted(m for m in sys.modules if m.startswith("pullback.templates.")),
+}))
+'''
+
+
+def run_hit_script(tmp_path, folder, cache, *flags):
+    script = tmp_path / "hit.py"
+    script.write_text(HIT_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(folder), json.dumps(X), *flags],
+                          capture_output=True, text=True, timeout=TIMEOUT, env=child_env(cache),
+                          cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_cache_hit_parses_no_template_and_compiles_nothing(tmp_path):
+    """A new process that finds the module on disk neither builds the rule
+    table (nor imports a template module) nor compiles the module again: the
+    compiled code is kept next to it. It writes nothing into the cache."""
+    cache, folder = user_folder(tmp_path)
+    first = run_hit_script(tmp_path, folder, cache)
+    [path] = module_files(cache)
+    assert first["rule table built"] == 1
+    assert first["compiled"].count(str(path)) == 1
+    listing = sorted((p.name, p.stat().st_mtime_ns) for p in cache.iterdir())
+    assert any(name.endswith(".code") for name, _ in listing)
+
+    second = run_hit_script(tmp_path, folder, cache, "--no-generate")
+    np.testing.assert_allclose(second["grad"], expected_sin_grad(X), rtol=1e-12)
+    assert second["file"] == str(path)
+    assert second["rule table built"] == 0
+    assert second["template modules"] == []
+    assert str(path) not in second["compiled"]
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in cache.iterdir()) == listing
+
+
+def _code_file(path):
+    [code] = path.parent.glob(f"{path.stem}.*.code")
+    return code
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "other module"])
+def test_a_damaged_compiled_file_is_compiled_again(tmp_path, damage):
+    cache, folder = user_folder(tmp_path)
+    run_hit_script(tmp_path, folder, cache)
+    [path] = module_files(cache)
+    code = _code_file(path)
+    data = code.read_bytes()
+    if damage == "truncate":
+        code.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        code.write_bytes(data[:-40] + bytes(b ^ 0x5A for b in data[-40:]))
+    elif damage == "empty":
+        code.write_bytes(b"")
+    else:       # a valid compiled file, but of another text
+        other = pullback.cache.compiled_code(tmp_path / "other.py", "def f(x):\n    return x\n")
+        assert other.co_filename == str(tmp_path / "other.py")
+        code.write_bytes((tmp_path / code.name.replace(path.stem, "other")).read_bytes())
+
+    result = run_hit_script(tmp_path, folder, cache, "--no-generate")
+    np.testing.assert_allclose(result["grad"], expected_sin_grad(X), rtol=1e-12)
+    assert result["compiled"].count(str(path)) == 1         # compiled again, and saved:
+    again = run_hit_script(tmp_path, folder, cache, "--no-generate")
+    np.testing.assert_allclose(again["grad"], expected_sin_grad(X), rtol=1e-12)
+    assert str(path) not in again["compiled"]
+
+
+def test_compiled_code_follows_the_text(tmp_path):
+    """The compiled file is used only for the exact text it was made from."""
+    path = tmp_path / "mod.py"
+    first = pullback.cache.compiled_code(path, "def f(x):\n    return x + 1\n")
+    namespace = {}
+    exec(first, namespace)
+    assert namespace["f"](1) == 2
+    second = pullback.cache.compiled_code(path, "def f(x):\n    return x + 2\n")
+    exec(second, namespace)
+    assert namespace["f"](1) == 3
+    assert second.co_filename == str(path)
+    moved = pullback.cache.compiled_code(tmp_path / "elsewhere.py", "def f(x):\n    return x + 2\n")
+    assert moved.co_filename == str(tmp_path / "elsewhere.py")
+
+
+def test_an_unwritable_compiled_file_is_not_an_error(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only")
+    monkeypatch.setattr(pullback.cache, "write_atomic", refuse)
+    code = pullback.cache.compiled_code(tmp_path / "mod.py", "def f(x):\n    return 2 * x\n")
+    namespace = {}
+    exec(code, namespace)
+    assert namespace["f"](4) == 8
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- the disk key: every part is read once per process, cheaply --------------------
 
 def test_disk_key_follows_templates_and_pullbacks_own_code(tmp_path, monkeypatch):
@@ -884,6 +1017,23 @@ def test_function_source_errors_as_inspect(tmp_path):
     exec("def made(x):\n    return x\n", namespace)
     with pytest.raises(OSError):
         function_source(namespace["made"])
+
+
+def test_global_loads_is_what_dis_reads(tmp_path, monkeypatch, fresh_cache):
+    import corpus_programs
+    codes = [f.__code__ for f in _functions_of(corpus_programs) + _functions_of(pullback.pipeline)]
+    mod = import_user_module(tmp_path, monkeypatch, CALLEE_MODULE)
+    derivative = pullback.vjp(mod.h, np.array(X))[1]
+    generated = [pullback.grad(mod.h).__wrapped__, pullback.value_and_grad(mod.h).__wrapped__]
+    codes += [f.__code__ for f in generated]
+    # More names than one byte can number: EXTENDED_ARG.
+    namespace = {}
+    exec("def big():\n" + "".join(f"    a{i} = g{i}\n" for i in range(300)), namespace)
+    codes.append(namespace["big"].__code__)
+    assert callable(derivative)
+    for code in codes:
+        expected = {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+        assert pullback.cache.global_loads(code) == expected, code.co_name
 
 
 # --- the rule table, parsed once per process ------------------------------------

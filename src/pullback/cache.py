@@ -3,13 +3,18 @@
 Owns pullback's only mutable state: the in-memory cache (per function object
 and options) and the fallback directory used when the cache dir is not
 writable. A module file is written atomically and ends with a checksum; a
-file that fails the check is regenerated.
+file that fails the check is regenerated. Its compiled code is kept next to
+it, for the exact text it was compiled from. A cache hit reads files only:
+the key's parts are cheap (files hashed as bytes once per process) and
+nothing is parsed or compiled.
 """
 import atexit
+import dis
 import functools
 import hashlib
 import importlib.util
 import json
+import marshal
 import os
 import shutil
 import sys
@@ -135,10 +140,13 @@ def callee_values(function):
 @functools.cache
 def pullback_fingerprint():
     """A hash of pullback's own code, so a changed transformer (a development
-    install, a patched release) never serves modules made by the old one."""
+    install, a patched release) never serves modules made by the old one.
+    The files' bytes, read once per process."""
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.read_bytes())
+    folder = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(n for n in os.listdir(folder) if n.endswith(".py")):
+        with open(os.path.join(folder, name), "rb") as handle:
+            digest.update(handle.read())
     return digest.hexdigest()
 
 
@@ -186,26 +194,43 @@ def disk_key(function, source, options):
 
 
 def module_path(key, function_name):
-    return _writable_dir() / f"{function_name}_{key[:20]}.py"
+    """Where the module for ``key`` is cached: in the cache directory, or in
+    the fallback directory if it was written there. Reading needs no write
+    access; :func:`store_module` checks the directory before writing."""
+    name = f"{function_name}_{key[:20]}.py"
+    if _fallback_dir and (_fallback_dir[0] / name).exists():
+        return _fallback_dir[0] / name
+    return default_cache_dir() / name
+
+
+def store_module(path, text):
+    """Write a newly generated module under ``path``'s name into the cache
+    directory, created and checked writable first (else into the fallback
+    directory); returns where it was written."""
+    path = _writable_dir() / path.name
+    write_atomic(path, text)
+    return path
 
 
 def read_valid(path):
     """The text of a cached module, or None if it is missing or damaged."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
     return text if verify_checksum(text) else None
 
 
-def write_atomic(path, text):
-    """Write ``text`` to ``path`` so no reader ever sees half a file."""
+def write_atomic(path, data, durable=True):
+    """Write ``data`` (text or bytes) to ``path`` so no reader ever sees half a
+    file; ``durable``: on disk (fsync) before it takes the name."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data if isinstance(data, bytes) else data.encode("utf-8"))
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         try:
@@ -215,10 +240,89 @@ def write_atomic(path, text):
         raise
 
 
-def import_module_file(path, key):
-    """Import the module at ``path`` under a private name."""
+def import_module_file(path, key, text=None):
+    """Import the module at ``path`` under a private name. ``text``: the
+    file's contents, already read (and checked) by the caller."""
+    if text is None:
+        text = path.read_text(encoding="utf-8")
     name = f"pullback_generated_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    # What spec.loader.exec_module(module) does, but with the compiled code
+    # kept: the same file name (spec.origin) in tracebacks and pdb.
+    exec(compiled_code(Path(spec.origin), text), module.__dict__)
     return module
+
+
+# The compiled code of each module is kept next to it, in
+# <module>.<interpreter>.code: header, stamp, sha256 of the payload, payload.
+# The stamp hashes the interpreter's bytecode version, the optimization level,
+# the module's path and its whole text, so the code is used only for exactly
+# the text that was just read and checked; a damaged file fails the payload
+# hash and is compiled again. Written whether or not Python itself writes
+# .pyc files: the cache directory is pullback's own.
+_CODE_HEADER = b"pullback compiled module 1\n"
+
+
+def code_path(path):
+    return path.with_name(f"{path.stem}.{sys.implementation.cache_tag}.code")
+
+
+def _code_stamp(path, text):
+    digest = hashlib.sha256(importlib.util.MAGIC_NUMBER)
+    digest.update(f"{sys.flags.optimize}\0{path}\0".encode())
+    digest.update(text.encode("utf-8"))
+    return digest.digest()
+
+
+def compiled_code(path, text):
+    """The code object of the module ``text`` at ``path``: from its code
+    file when that was made from the same text, else compiled (and saved)."""
+    stamp = _code_stamp(path, text)
+    where = code_path(path)
+    try:
+        data = where.read_bytes()
+    except OSError:
+        data = b""
+    start = len(_CODE_HEADER)
+    payload = data[start + 64:]
+    if data[:start] == _CODE_HEADER and data[start:start + 32] == stamp \
+            and hashlib.sha256(payload).digest() == data[start + 32:start + 64]:
+        try:
+            code = marshal.loads(payload)
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, types.CodeType):
+            return code
+    code = compile(text, str(path), "exec", dont_inherit=True)
+    payload = marshal.dumps(code)
+    try:
+        write_atomic(where, _CODE_HEADER + stamp + hashlib.sha256(payload).digest() + payload,
+                     durable=False)
+    except OSError:
+        pass        # a read-only cache: compile again next time
+    return code
+
+
+_LOAD_GLOBAL = dis.opmap["LOAD_GLOBAL"]
+# Since Python 3.11 the argument of LOAD_GLOBAL is the name's index times 2
+# (plus a flag); the raw layout is known for the versions listed.
+_GLOBAL_SHIFT = {(3, 10): 0, (3, 11): 1, (3, 12): 1, (3, 13): 1}.get(sys.version_info[:2])
+
+
+def global_loads(code):
+    """The names ``code`` reads with LOAD_GLOBAL, as ``dis`` reports them,
+    read off the raw bytecode (``dis.get_instructions`` is slow)."""
+    if _GLOBAL_SHIFT is None:
+        return {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+    raw, names, found = code.co_code, code.co_names, set()
+    index = raw.find(_LOAD_GLOBAL)
+    while index != -1:
+        if index % 2 == 0:          # an opcode, not an argument
+            argument, back, shift = raw[index + 1], index - 2, 8
+            while back >= 0 and raw[back] == dis.EXTENDED_ARG:
+                argument |= raw[back + 1] << shift
+                back, shift = back - 2, shift + 8
+            found.add(names[argument >> _GLOBAL_SHIFT])
+        index = raw.find(_LOAD_GLOBAL, index + 1)
+    return found

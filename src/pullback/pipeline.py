@@ -99,8 +99,8 @@ def derive(function, wrt, mode, scalars=()):
         text = cache.read_valid(path)                                   # disk cache
         if text is None:
             text = generate(function, wrt, mode, scalars)               # stages 1-8
-            cache.write_atomic(path, text)                              # 9 write
-        module = cache.import_module_file(path, key)                    # 10 import
+            path = cache.store_module(path, text)                       # 9 write
+        module = cache.import_module_file(path, key, text)              # 10 import
         compiled = bind(function, module, path, mode)                   # 11 link globals
         cache.memory_put(function, options, compiled)                   # 12 memoize
     return compiled
@@ -348,8 +348,8 @@ def bind(function, module, path, mode):
     linked = []
     for namespace, source, names in spaces:
         namespace.update(functions)         # they call each other by name
-        reads = {i.argval for name in names for i in dis.get_instructions(functions[name].__code__)
-                 if i.opname == "LOAD_GLOBAL"} - set(namespace)
+        reads = set().union(*(cache.global_loads(functions[name].__code__) for name in names))
+        reads -= set(namespace)
         reads = {n for n in reads if not (hasattr(builtins, n) and _missing(source, n))}
         linked.append((namespace, source, tuple(sorted(reads))))
     entry_names = [name for name in generated if not links.get(name)]
