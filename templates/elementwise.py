@@ -2,7 +2,10 @@
 
 A unary rule keeps the shape of its argument, so it needs no unbroadcast;
 binary rules sum the gradient back to each argument's shape (skipped when the
-other argument is a number written in the user's code: ``literal``).
+other argument is a number written in the user's code: ``literal``). Where
+the argument is known to be a number (``number``), ``math.sin``/``math.cos``
+stand in for NumPy's: one Python float costs much less through ``math``
+(not for functions that overflow, where ``math`` raises and NumPy gives inf).
 Constants are Python floats (``math.log(2.0)``, ``np.pi / 180.0``), so a
 float32 gradient stays float32.
 """
@@ -11,7 +14,7 @@ import operator
 
 import numpy as np
 
-from pullback.rules import adjoint, d, literal
+from pullback.rules import adjoint, d, literal, number
 from pullback.runtime import unbroadcast
 from pullback.runtime_elementwise import (cast_like, clip_grad_a, clip_grad_lower,
                                           clip_grad_upper, finite_part, share, sinc_slope)
@@ -19,12 +22,12 @@ from pullback.runtime_elementwise import (cast_like, clip_grad_a, clip_grad_lowe
 
 @adjoint(np.sin)
 def sin(y, x):
-    d[x] = d[y] * np.cos(x)
+    d[x] = d[y] * (math.cos(x) if number(x) else np.cos(x))
 
 
 @adjoint(np.cos)
 def cos(y, x):
-    d[x] = -d[y] * np.sin(x)
+    d[x] = -d[y] * (math.sin(x) if number(x) else np.sin(x))
 
 
 @adjoint(np.tan)

@@ -58,6 +58,11 @@ class _Fold(gast.NodeTransformer):
                 return _constant(_BINARY[type(node.op)](node.left.value, node.right.value))
             except (ArithmeticError, TypeError, ValueError):
                 return node
+        # (-a) * c -> a * (-c) for a number c: one negation of a number, not of an array
+        if isinstance(node.op, gast.Mult) and isinstance(node.left, gast.UnaryOp) \
+                and isinstance(node.left.op, gast.USub) and _is_literal(node.right) \
+                and isinstance(node.right.value, (int, float)) and not isinstance(node.right.value, bool):
+            return gast.BinOp(left=node.left.operand, op=gast.Mult(), right=_constant(-node.right.value))
         # x ** 1 is x for every numeric x.
         if isinstance(node.op, gast.Pow) and _is_literal(node.right) and node.right.value == 1 \
                 and not isinstance(node.right.value, bool):
@@ -66,6 +71,17 @@ class _Fold(gast.NodeTransformer):
 
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
+        # -(-a) -> a, and -((-a) * b / c) -> a * b / c: negation is exact
+        if isinstance(node.op, gast.USub):
+            inner = node.operand
+            if isinstance(inner, gast.UnaryOp) and isinstance(inner.op, gast.USub):
+                return inner.operand
+            lead = inner
+            while isinstance(lead, gast.BinOp) and isinstance(lead.op, (gast.Mult, gast.Div)):
+                if isinstance(lead.left, gast.UnaryOp) and isinstance(lead.left.op, gast.USub):
+                    lead.left = lead.left.operand
+                    return inner
+                lead = lead.left
         if _is_literal(node.operand) and type(node.op) in _UNARY:
             try:
                 return _constant(_UNARY[type(node.op)](_value(node.operand)))
@@ -454,11 +470,15 @@ def _size(node):
 
 def inline_temporaries(fn, named=frozenset(), limit=14):
     """``t = e`` whose value one later statement of the same block reads:
-    put ``e`` there (reverse sweep only, small ``e``).
+    put ``e`` there (small ``e``, never for the names in ``named``).
 
     ``dadd = dx * (1.0 - x * x); dx = dadd * 1.1`` becomes
-    ``dx = dx * (1.0 - x * x) * 1.1``. Nothing between may change a name
-    ``e`` reads, and ``e`` may not have effects of its own.
+    ``dx = dx * (1.0 - x * x) * 1.1``; in the forward sweep the temporaries
+    of one operation per statement go back into the expression they came
+    from (``mul = 1.1 * x; add = mul + 0.1`` -> ``add = 1.1 * x + 0.1``), if
+    nothing else reads them. Nothing between may change a name ``e`` reads,
+    and ``e`` may not have effects of its own (in the forward sweep: no calls,
+    whose order the user's code decides).
     """
     local = _local_names(fn)
     facts = _Facts(local)
@@ -471,9 +491,19 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
     if fn.body and isinstance(fn.body[-1], gast.Return) and fn.body[-1].value is not None:
         keep |= set(loads(fn.body[-1].value))
 
-    def reverse_assignment(stmt):
+    def assignment(stmt, sweep):
         return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-            and getattr(stmt, "pb_sweep", None) == "reverse" and not getattr(stmt, "pb_keep", False)
+            and getattr(stmt, "pb_sweep", None) == sweep and not getattr(stmt, "pb_keep", False)
+
+    def candidate(stmt):
+        if not isinstance(stmt, gast.Assign) or getattr(stmt, "pb_keep", False) \
+                or not isinstance(stmt.targets[0], gast.Name) or stmt.targets[0].id in named \
+                or _size(stmt.value) > limit:
+            return False
+        sweep = getattr(stmt, "pb_sweep", None)
+        if sweep == "forward":
+            return not any(isinstance(n, gast.Call) for n in walk(stmt.value))
+        return sweep == "reverse" and _movable(stmt.value, local)
 
     def target_of(out, i, kept):
         """The one statement that reads ``out[i]``'s value, or None (also
@@ -484,7 +514,7 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
         for later in out[i + 1:i + 1 + _REACH]:
             count = facts.reads(later).get(name, 0)
             if count:
-                if uses or count > 1 or not reverse_assignment(later) \
+                if uses or count > 1 or not assignment(later, stmt.pb_sweep) \
                         or _size(later) + _size(stmt.value) > 2 * limit:
                     return None
                 uses.append((later, next(n for n in names(later) if isinstance(n, gast.Name)
@@ -492,6 +522,8 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
                 if load_count.get(name) == 1 and not kept:
                     return uses[0]      # its only use anywhere
             if name in facts.stores(later):
+                if not isinstance(later, gast.Assign):
+                    return None         # a store in a branch or loop may not happen
                 killed = True
                 break
             if not uses and reads & facts.written(later):
@@ -510,12 +542,12 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
                 if isinstance(getattr(stmt, field, None), list):
                     new = block(getattr(stmt, field))
                     setattr(stmt, field, new or ([gast.Pass()] if field == "body" else []))
-            if reverse_assignment(stmt) and _size(stmt.value) <= limit \
-                    and stmt.targets[0].id not in named and _movable(stmt.value, local):
+            if candidate(stmt):
                 found = target_of(out, i, stmt.targets[0].id in keep)
                 if found is not None:
                     later, use = found
                     _replace(later, use, stmt.value)
+                    _Fold().visit(later)        # (-a) * 2.0 -> a * -2.0
                     facts.forget(later)
                     load_count[stmt.targets[0].id] -= 1
                     del out[i]

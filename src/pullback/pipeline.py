@@ -167,7 +167,7 @@ def scalar_arguments(values):
     return tuple(i for i, v in enumerate(values) if isinstance(v, _NUMBERS))
 
 
-_NUMBERS = (float, int, numpy.generic)
+_NUMBERS = (float, int, numpy.floating, numpy.integer, numpy.bool_)     # real numbers
 
 
 def generate(function, wrt, mode, scalars=()):

@@ -16,7 +16,7 @@ from .errors import UnsupportedSyntax, refuse
 from .parsing import LiftedFunction, parameter_names
 from .cleanup import fold_constants_in
 from .runtime import SHAPE_ONLY_ARGUMENTS
-from .shapes import same_shape_as_result
+from .shapes import is_scalar, same_shape_as_result
 from .astutil import breaks, clone, make_name, walk
 
 _WRITE = "\0adjoint-of:"
@@ -34,7 +34,7 @@ class Sweeps:
     imports: dict = field(default_factory=dict)   # name in generated code -> object
     value_name: str = None          # the output's value kept before the reverse sweep restores it
     scalars: frozenset = frozenset()  # names known to hold scalars (stage 4b)
-    named: frozenset = frozenset()    # adjoints of the user's variables: never inlined away
+    named: frozenset = frozenset()    # the user's variables and their adjoints: never inlined away
 
 
 def _stmt(node, line, sweep):
@@ -79,10 +79,13 @@ class TemplateExpander:
         """
         constants = {p: node for p, node in bound.items() if p in rule.params and _literal(node)}
         same = frozenset(p for p in rule.params if same_shape_as_result(rule, bound, p, self.scalars))
-        key = (id(rule), tuple(sorted((p, _literal(node)) for p, node in constants.items())), same)
+        numbers = frozenset(p for p in rule.params if is_scalar(bound[p], self.scalars))
+        key = (id(rule), tuple(sorted((p, _literal(node)) for p, node in constants.items())), same,
+               numbers)
         body = self._cache.get(key)
         if body is None:
-            body = fold_constants_in([_decide(clone(stmt), constants, same) for stmt in rule.body])
+            body = fold_constants_in([_decide(clone(stmt), constants, same, numbers)
+                                      for stmt in rule.body])
             self._cache[key] = body
         return body
 
@@ -233,10 +236,11 @@ def _literal(node):
     return None
 
 
-def _decide(node, constants, same_shape):
+def _decide(node, constants, same_shape, numbers=frozenset()):
     """A template statement with the arguments known at transformation time
-    put in: numbers from the user's code, ``literal(p)`` answered, and
-    ``unbroadcast(g, p)`` -> ``g`` for the parameters in ``same_shape``."""
+    put in: numbers from the user's code, ``literal(p)`` and ``number(p)``
+    answered, and ``unbroadcast(g, p)`` -> ``g`` for the parameters in
+    ``same_shape``."""
     class Decide(gast.NodeTransformer):
         def visit_Subscript(self, node):
             if isinstance(node.value, gast.Name) and node.value.id == "d":
@@ -248,6 +252,9 @@ def _decide(node, constants, same_shape):
             if isinstance(func, gast.Name) and len(node.args) == 2 and func.id == "unbroadcast" \
                     and isinstance(node.args[1], gast.Name) and node.args[1].id in same_shape:
                 return self.visit(node.args[0])
+            if isinstance(func, gast.Name) and func.id == "number" and len(node.args) == 1 \
+                    and isinstance(node.args[0], gast.Name):
+                return gast.Constant(value=node.args[0].id in numbers, kind=None)
             if isinstance(func, gast.Name) and func.id == "literal" and len(node.args) == 1 \
                     and isinstance(node.args[0], gast.Name):
                 value = getattr(constants.get(node.args[0].id), "value", None)
@@ -812,7 +819,7 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
             # The output does not depend on this argument: its gradient is zero.
             gradients.append(builder.zero_value(name))
     return Sweeps(forward, reverse, output, seed, gradients, imports, scalars=scalars,
-                  named=namer.user_adjoints())
+                  named=namer.user_adjoints() | frozenset(namer.user))
 
 
 def _mark(stmts, sweep):

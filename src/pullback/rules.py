@@ -23,7 +23,7 @@ from pathlib import Path
 
 import gast
 
-__all__ = ["adjoint", "nondifferentiable", "d", "literal", "Rule", "rule_table", "active_rules",
+__all__ = ["adjoint", "nondifferentiable", "d", "literal", "number", "Rule", "rule_table", "active_rules",
            "user_rules", "templates_fingerprint"]
 
 # The families of templates, one module each in templates/.
@@ -51,6 +51,17 @@ def literal(value):
     number cannot add.
     """
     raise RuntimeError("literal() only has meaning inside a pullback template")
+
+
+def number(value):
+    """In a template: is this argument known to hold a number, not an array?
+
+    Decided when the template is expanded, from the kinds of the arguments
+    the derivative is generated for (see shapes.py), so a rule can use the
+    ``math`` module on Python floats (``math.cos(x) if number(x) else
+    np.cos(x)``): much faster than a NumPy call on one number.
+    """
+    raise RuntimeError("number() only has meaning inside a pullback template")
 
 
 def adjoint(*functions):
@@ -222,7 +233,7 @@ def _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origi
     written, used = _analyse(fn)
     module_globals = template.__globals__
     needed = {n: module_globals[n] for n in used
-              if n in module_globals and n not in ("d", "literal") and n not in names}
+              if n in module_globals and n not in ("d", "literal", "number") and n not in names}
     return Rule(
         name=template.__name__,
         targets=template.__pullback_adjoint_of__,
@@ -336,7 +347,7 @@ class UserRules:
                     and isinstance(n.ctx, gast.Store)}
         loaded = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
                   and isinstance(n.ctx, gast.Load)}
-        unknown = sorted(loaded - assigned - set(rule.params) - {rule.result, "d", "literal"}
+        unknown = sorted(loaded - assigned - set(rule.params) - {rule.result, "d", "literal", "number"}
                          - set(rule.globals) - set(dir(builtins)))
         if unknown:
             raise TypeError(f"the template {template.__qualname__} uses {', '.join(unknown)}, which "
