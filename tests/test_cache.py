@@ -28,6 +28,7 @@ import pytest
 import pullback
 import pullback.cache
 import pullback.pipeline
+import pullback.rules
 from pullback.parsing import function_source
 from reference import child_env, import_module_from_text, module_files, write_module
 
@@ -1058,6 +1059,9 @@ def _reference_rule(template):
                 and id(node) not in slices:
             used.add(node.id)
     module_globals = template.__globals__
+    # d, literal and the like: the template language, not globals
+    language = {n for n in used if n in module_globals and n in vars(pullback.rules)
+                and module_globals[n] is vars(pullback.rules)[n]}
     _, line = inspect.getsourcelines(template)
     return {
         "name": template.__name__,
@@ -1069,7 +1073,7 @@ def _reference_rule(template):
         "body": [gast.dump(stmt, include_attributes=True) for stmt in fn.body],
         "differentiable": frozenset(written),
         "globals": {n: module_globals[n] for n in used
-                    if n in module_globals and n not in ("d", "literal") and n not in names},
+                    if n in module_globals and n not in language and n not in names},
         "origin": f"templates/{inspect.getsourcefile(template).rsplit('/', 1)[-1]}:{line}",
         "reads_result": names[0] in used,
         "varargs": next((n for n, p in signature.parameters.items()
