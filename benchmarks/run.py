@@ -96,9 +96,9 @@ class Settings:
 
     def __init__(self, quick):
         self.quick = quick
-        self.budget = 0.15 if quick else 2.0            # seconds of timing per tool and workload
+        self.budget = 0.15 if quick else 3.0            # seconds of timing per tool and workload
         self.min_rounds = 1 if quick else 3
-        self.max_rounds = 3 if quick else 40
+        self.max_rounds = 3 if quick else 60
         self.batch = 0.01 if quick else 0.04            # seconds a batch of calls aims at
         self.jit_limit = 20 if quick else 60            # seconds for trace + compile
         self.transform_repeats = 1 if quick else 5      # new processes per transformation size
@@ -209,8 +209,18 @@ def time_rounds(calls, settings, first_call_times):
             samples[tool].append(elapsed / n)
             spent[tool] += elapsed
     return {tool: {"median s": statistics.median(s), "min s": min(s), "max s": max(s),
-                   "rounds": len(s), "calls per round": batch[tool]}
+                   "rounds": len(s), "calls per round": batch[tool], "per round s": s}
             for tool, s in samples.items()}
+
+
+def paired_ratio(mine, theirs):
+    """Median over the rounds both took part in of the ratio of their times.
+
+    Sample i of every tool comes from round i, so each ratio compares two
+    tools timed moments apart: drift of a noisy machine between rounds
+    cancels.
+    """
+    return statistics.median(a / b for a, b in zip(mine["per round s"], theirs["per round s"]))
 
 
 # --------------------------------------------------------------------------- memory
@@ -444,10 +454,11 @@ def run_workload(name, tools, settings, jit, jit_cache, log):
     f_time = timings.pop("f")
     for tool, timing in timings.items():
         results[tool]["time"] = timing
-        results[tool]["gradient / f"] = timing["median s"] / f_time["median s"]
-    if "time" in results.get("pullback", {}) and "time" in results.get("handwritten", {}):
-        results["pullback"]["pullback / hand-written"] = (results["pullback"]["time"]["median s"]
-                                                          / results["handwritten"]["time"]["median s"])
+        results[tool]["gradient / f"] = paired_ratio(timing, f_time)
+        if "pullback" in timings:
+            results[tool]["speed-up of pullback"] = paired_ratio(timing, timings["pullback"])
+    if "pullback" in timings and "handwritten" in timings:
+        results["pullback"]["pullback / hand-written"] = paired_ratio(timings["pullback"], timings["handwritten"])
     return {"f": {"time": f_time}, "tools": results,
             "check": {"step": CHECK_STEP, "tolerance": CHECK_TOLERANCE, "central difference": expected}}
 
@@ -529,6 +540,9 @@ def targets(results):
     def tool_time(name, tool):
         return work.get(name, {}).get("tools", {}).get(tool, {}).get("time", {}).get("median s")
 
+    def speed_up(name, tool):
+        return work.get(name, {}).get("tools", {}).get(tool, {}).get("speed-up of pullback")
+
     for name in work:
         p = pullback_entry(name)
         ratio = p.get("pullback / hand-written")
@@ -550,11 +564,11 @@ def targets(results):
         mine = tool_time(name, "pullback")
         compared, slower = [], []
         for tool in PEER_TOOLS:
-            theirs = tool_time(name, tool)
-            if theirs is None or mine is None:
+            ratio = speed_up(name, tool)
+            if ratio is None:
                 continue
-            compared.append(f"{LABELS[tool]} {format_ratio(theirs / mine)}x")
-            if mine >= theirs:
+            compared.append(f"{LABELS[tool]} {format_ratio(ratio)}x")
+            if ratio <= 1.0:
                 slower.append(tool)
         missing = [LABELS[t] for t in PEER_TOOLS if tool_time(name, t) is None]
         measured = "; ".join(compared) if compared else "no peer timed"
@@ -566,8 +580,7 @@ def targets(results):
                      "met": None if (mine is not None and not compared) else bool(mine is not None and not slower)})
     for name in ("scalar_loop", "lotka_volterra", "kepler"):
         if name in work:
-            mine, theirs = tool_time(name, "pullback"), tool_time(name, "autograd")
-            speedup = theirs / mine if mine and theirs else None
+            speedup = speed_up(name, "autograd")
             rows.append({"target": f">= 40x faster than autograd: {TITLES[name]}",
                          "measured": f"{format_ratio(speedup)}x" if speedup else "not measured",
                          "met": None if speedup is None else speedup >= 40})
@@ -580,9 +593,9 @@ def targets(results):
                  "measured": format_ms(cached.get("transform")) if "transform" in cached
                  else cached.get("error", "—"),
                  "met": None if "transform" not in cached else cached["transform"] < 0.005})
-    growth = transform.get("growth", {}).get("last over first")
+    growth = transform.get("growth", {}).get("last over previous")
     rows.append({"target": "transformation time linear in length (ms per added line, 120->240 lines "
-                           "over 30->60 lines, <= 1.5)",
+                           "over 60->120 lines, <= 1.5; quadratic gives 2)",
                  "measured": format_ratio(growth) if growth else "—", "met": None if growth is None else growth <= 1.5})
     for report in results.get("stack memory", []):
         n = report["iterations"]
@@ -682,16 +695,17 @@ def tables(results):
         if "jax_jit" in tools:
             row.append(jit_compile(name))
         rows.append(row)
-    out.append(("Gradient time / time of f (medians of the same interleaved rounds)", header, rows,
-                "JAX jit compile = trace + XLA compile, measured apart in a subprocess; its ratio is steady state."))
+    out.append(("Gradient time / time of f (median of the per-round ratios)", header, rows,
+                "JAX jit compile = trace + XLA compile, measured apart in a subprocess; its ratio is steady state."
+                if "jax_jit" in tools else ""))
 
     peers_shown = [t for t in tools if t != "pullback"]
     header = ["workload"] + [LABELS[t] for t in peers_shown]
     rows = []
     for name in names:
-        mine = results["workloads"][name]["tools"].get("pullback", {}).get("time", {}).get("median s")
         rows.append([TITLES[name]] + [
-            cell(results, name, t, lambda e: format_ratio(e["time"]["median s"] / mine) + "x" if mine else "—")
+            cell(results, name, t, lambda e: format_ratio(e["speed-up of pullback"]) + "x"
+                 if "speed-up of pullback" in e else "—")
             for t in peers_shown])
     out.append(("Speed-up of pullback: the tool's gradient time / pullback's", header, rows,
                 "Above 1x pullback is faster."))
@@ -818,8 +832,9 @@ METHOD = """\
   calls of f and of every gradient (a batch lasts about {batch:g} s), in an
   order that rotates from round to round, each tool until it has {min_rounds}
   rounds and has spent {budget:g} s (at most {max_rounds} rounds). The time of
-  a tool is the median per-call time over its rounds; ratios are formed from
-  medians of the same rounds, so slow drift of a noisy machine cancels.
+  a tool is the median per-call time over its rounds. A ratio of two tools
+  is the median over rounds of the ratio of their times in the same round,
+  so drift of a noisy machine between rounds cancels.
   Garbage is collected before each batch (the objects alive when timing
   starts are frozen out of collection, so this stays cheap), not during it.
 - **One thread each.** NumPy's BLAS, PyTorch (OpenMP) and XLA run
