@@ -2,7 +2,7 @@
 import gast
 
 # pullback's own annotations on statements, kept when a node is copied.
-ANNOTATIONS = ("pb_line", "pb_sweep", "pb_keep")
+ANNOTATIONS = ("pb_line", "pb_sweep", "pb_keep", "pb_pair")
 
 
 def make_name(id_, ctx=None):

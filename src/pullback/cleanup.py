@@ -6,6 +6,7 @@ forward_substitute      the same inside loops and branches, within a block
 combine_accumulations   ``a = a + e; a = a + e``  ->  ``a = a + 2.0 * e``
 sink_pops               ``x = x_stack.pop()`` down to just before ``x`` is next used
 inline_temporaries      ``t = e`` read once, just after  ->  ``e`` in place of ``t``
+merge_stacks            one stack of tuples per loop body, not one stack per variable
 accumulate_in_place     ``dx = dx + e``  ->  ``dx += e`` where dx's array is its own
 eliminate_dead_stores   drop assignments nothing reads, in loops and branches too
 eliminate_dead_code     drop assignments nobody reads later (straight-line code)
@@ -16,7 +17,7 @@ import operator
 
 import gast
 
-from .astutil import loads, names, stores, walk
+from .astutil import loads, make_name, names, stores, walk
 
 _BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -694,9 +695,159 @@ def combine_accumulations(fn):
     return fn
 
 
+def _blocks(stmts, sweep=None):
+    """Every block (statement list) under ``stmts`` with the sweep of the
+    compound statement holding it: (block, sweep)."""
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list) and block:
+                yield block, getattr(stmt, "pb_sweep", sweep)
+                yield from _blocks(block, getattr(stmt, "pb_sweep", sweep))
+
+
+def _append_of(stmt):
+    """``s.append(v)`` / ``s.append(shape_only(v))`` -> (s, v, value), else None."""
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
+            and isinstance(stmt.value.func, gast.Attribute) and stmt.value.func.attr == "append" \
+            and isinstance(stmt.value.func.value, gast.Name) and len(stmt.value.args) == 1:
+        value = stmt.value.args[0]
+        name = value
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+                and value.func.id == "shape_only" and len(value.args) == 1:
+            name = value.args[0]
+        if isinstance(name, gast.Name):
+            return stmt.value.func.value.id, name.id, value
+    return None
+
+
+def merge_stacks(fn):
+    """One stack of tuples per loop body instead of one stack per variable.
+
+    A block of the forward sweep pushes values its loop's reverse sweep pops.
+    Where every variable pushed is assigned once in the block (so the value
+    pushed is the one the block started with) and their pops can all move up
+    to the first of them (nothing between reads or writes the variable),
+    ``a_stack.append(a) ... b_stack.append(b)`` becomes one
+    ``iteration_stack.append((a, b))`` at the top of the block and the pops
+    one ``a, b = iteration_stack.pop()``: one list operation per iteration
+    instead of one per variable. A variable the reverse sweep still reads
+    before its own pop is popped into ``a_old`` and restored by ``a = a_old``
+    where its pop was.
+    """
+    pushes, pops = {}, {}
+    for block, sweep in _blocks(fn.body):
+        for stmt in block:
+            pair = getattr(stmt, "pb_pair", None)
+            if pair is None:
+                continue
+            if sweep == "forward" and _append_of(stmt):
+                pushes[pair] = (block, stmt) + _append_of(stmt)
+            elif sweep == "reverse" and _is_pop(stmt):
+                pops[pair] = (block, stmt)
+    groups = {}
+    for pair, (block, push, stack, variable, value) in pushes.items():
+        if pair in pops and pops[pair][1].targets[0].id == variable:
+            back, pop = pops[pair]
+            groups.setdefault((id(block), id(back)), []).append((block, push, stack, variable, value,
+                                                                  back, pop))
+    taken = _local_names(fn)
+    made = []
+    for members in groups.values():
+        block, back = members[0][0], members[0][5]
+        stored = {}
+        for node in names(gast.Module(body=block, type_ignores=[])):
+            if node.ctx.__class__ is gast.Store:
+                stored[node.id] = stored.get(node.id, 0) + 1
+        members = sorted((m for m in members if stored.get(m[3]) == 1),
+                         key=lambda m: _index(back, m[6]))
+        chosen = members
+        if len(chosen) < 2:
+            continue
+        name, k = "iteration_stack", 1
+        while name in taken:
+            name, k = f"iteration_stack_{k}", k + 1
+        taken.add(name)
+        first = chosen[0][6]
+        position = _index(back, first)
+        targets = []
+        for m in chosen:
+            block.remove(m[1])
+            between = back[position:_index(back, m[6])]
+            if all(m[3] not in loads(s) and m[3] not in stores(s) for s in between):
+                targets.append(m[3])
+                if m[6] is not first:
+                    back.remove(m[6])
+                continue
+            old, k = m[3] + "_old", 1
+            while old in taken:
+                old, k = f"{m[3]}_old_{k}", k + 1
+            taken.add(old)
+            targets.append(old)
+            restore = gast.Assign(targets=[make_name(m[3], gast.Store())], value=make_name(old),
+                                  type_comment=None)
+            restore.pb_sweep, restore.pb_line = "reverse", getattr(m[6], "pb_line", None)
+            back[_index(back, m[6])] = restore
+        push = gast.Expr(value=gast.Call(
+            func=gast.Attribute(value=make_name(name), attr="append", ctx=gast.Load()),
+            args=[gast.Tuple(elts=[m[4] for m in chosen], ctx=gast.Load())], keywords=[]))
+        pop = gast.Assign(targets=[gast.Tuple(elts=[make_name(t, gast.Store()) for t in targets],
+                                              ctx=gast.Store())],
+                          value=gast.Call(func=gast.Attribute(value=make_name(name), attr="pop",
+                                                              ctx=gast.Load()),
+                                          args=[], keywords=[]), type_comment=None)
+        push.pb_sweep, push.pb_line = "forward", getattr(chosen[0][1], "pb_line", None)
+        pop.pb_sweep, pop.pb_line = "reverse", getattr(first, "pb_line", None)
+        top = 0
+        while top < len(block) and _is_counter_step(block[top]):
+            top += 1
+        block.insert(top, push)
+        back[_index(back, first)] = pop
+        made.append((name, [m[2] for m in chosen]))
+    if made:
+        _recreate_stacks(fn, made)
+    return fn
+
+
+def _index(block, stmt):
+    return next(i for i, s in enumerate(block) if s is stmt)
+
+
+def _recreate_stacks(fn, made):
+    """Create the merged stacks where the first of theirs was created, and
+    drop the creation of stacks nothing uses any more."""
+    used = {n.id for n in names(fn) if n.ctx.__class__ is gast.Load}
+    first_of = {}
+    for name, stacks in made:
+        for stack in stacks:
+            first_of.setdefault(stack, name)
+    body, created = [], set()
+    for stmt in fn.body:
+        target = stmt.targets[0].id if isinstance(stmt, gast.Assign) and \
+            isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.List) else None
+        if target in first_of and first_of[target] not in created:
+            name = first_of[target]
+            created.add(name)
+            new = gast.Assign(targets=[make_name(name, gast.Store())],
+                              value=gast.List(elts=[], ctx=gast.Load()), type_comment=None)
+            new.pb_sweep, new.pb_line = "forward", None
+            body.append(new)
+        if target in first_of and target not in used:
+            continue
+        body.append(stmt)
+    fn.body = body
+
+
+def _is_counter_step(stmt):
+    """``n_iter = n_iter + 1`` at the top of a counted loop."""
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+        and stmt.targets[0].id.startswith("n_iter") and isinstance(stmt.value, gast.BinOp) \
+        and isinstance(stmt.value.left, gast.Name) and stmt.value.left.id == stmt.targets[0].id
+
+
 def clean(fn, named=frozenset()):
     """Every clean-up pass, in order; ``named`` adjoints (of the user's
     variables) keep their own lines."""
     fn = combine_accumulations(forward_substitute(propagate_copies(fold_constants(fn))))
-    fn = inline_temporaries(sink_pops(fn), named)
+    fn = merge_stacks(inline_temporaries(sink_pops(fn), named))
     return accumulate_in_place(eliminate_dead_code(eliminate_dead_stores(fn)))

@@ -151,8 +151,9 @@ def insert_stacks(sweeps, namer, runtime_name, params):
                               args=[make_name(restore.name)], keywords=[])
         else:
             saved = make_name(restore.name)
-        pushes.setdefault(id(restore.site), []).append(
-            _line(gast.Expr(value=_method(stack, "append", saved)), restore.site, "forward"))
+        push = _line(gast.Expr(value=_method(stack, "append", saved)), restore.site, "forward")
+        push.pb_pair = id(restore)      # the pop that undoes it has the same mark
+        pushes.setdefault(id(restore.site), []).append(push)
     sweeps.forward = _with_pushes(sweeps.forward, pushes)
     sweeps.reverse = _with_pops(sweeps.reverse, set(map(id, needed)), stacks)
     overwritten = [name for name in stacks if name not in params]
@@ -186,6 +187,7 @@ def _with_pops(stmts, needed, stacks):
             else:
                 pop = gast.Assign(targets=[make_name(stmt.name, gast.Store())],
                                   value=_method(stacks[stmt.name], "pop"), type_comment=None)
+            pop.pb_pair = id(stmt)
             out.append(_line(pop, stmt.site, "reverse"))
             continue
         for field_name in ("body", "orelse"):
