@@ -7,7 +7,6 @@ Each stage is one line of :func:`generate` or :func:`derive` and lives in
 its own module; this file only wires them together.
 """
 import builtins
-import dis
 import inspect
 import sys
 import types
@@ -75,7 +74,7 @@ class Compiled:
 
     @property
     def source(self):
-        return self.path.read_text().rpartition("# pullback-checksum:")[0].rstrip() + "\n"
+        return self.path.read_text(encoding="utf-8").rpartition("# pullback-checksum:")[0].rstrip() + "\n"
 
 
 def derive(function, wrt, mode, scalars=()):
