@@ -12,8 +12,9 @@ One run, in this order:
    direction (float64); a tool that disagrees or fails is reported and not
    timed. Then f and every checked gradient are timed in interleaved rounds
    (a batch of calls per tool per round, the order rotating), each tool
-   until its time budget is spent; the median per-call time is reported and
-   every ratio is formed from medians of the same rounds.
+   until its time budget is spent; the median per-call time is reported, and
+   a ratio of two tools is the median of their per-round ratios. Every
+   library runs single-threaded (see THREAD_VARIABLES).
 3. Memory: a subprocess per (tool, workload) runs one gradient call after a
    warm-up call and reports the peak of resident memory above what it held
    before the call, and, for the NumPy-based tools, tracemalloc's peak.
