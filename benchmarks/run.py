@@ -552,14 +552,14 @@ def targets(results):
         elif ratio is None:
             met, measured = None, "hand-written not timed"
         else:
-            met, measured = ratio <= 1.25, format_ratio(ratio) + "x"
+            met, measured = ratio <= 1.25, f"{ratio:.3f}x"
         rows.append({"target": f"within 1.25x of hand-written: {TITLES[name]}", "measured": measured, "met": met})
     for name, limit in (("scalar_loop", 2.0), ("mlp_loss", 3.2)):
         if name in work:
             p = pullback_entry(name)
             ratio = p.get("gradient / f")
             rows.append({"target": f"gradient / f <= {limit}: {TITLES[name]}",
-                         "measured": format_ratio(ratio) if ratio else status_text(p),
+                         "measured": f"{ratio:.3f}" if ratio else status_text(p),
                          "met": bool(ratio is not None and ratio <= limit)})
     for name in work:
         mine = tool_time(name, "pullback")
@@ -885,8 +885,13 @@ METHOD = """\
   above those alive before it, the returned gradient included. tracemalloc
   does not see the allocations of PyTorch and JAX, so only the resident-set
   figure covers them.
-- **Transformation time**: see `benchmarks/transform_time.py`; a new process
-  per measurement, median of {transform_repeats}.
+- **Transformation time** (`benchmarks/transform_time.py`): the subject is
+  plain user code of 30 to 240 lines (`benchmarks/generated/chain_N.py`,
+  written by the run). Each measurement is a new process with an empty
+  `PULLBACK_CACHE_DIR`: NumPy, pullback and the subject are imported (timed
+  apart and excluded), then `pullback.grad(f)` and `pullback.source(g)`, which
+  forces the whole generation, are timed. The cached figure is a second new
+  process on the same cache directory. Median of {transform_repeats} processes.
 - **Stack memory**: `benchmarks/stack_memory.py` differentiates 100,000-
   iteration loops (called with the argument kinds of the gradient: a float
   for the scalar loop), sizes what the forward sweep's stacks hold, and
