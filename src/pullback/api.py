@@ -37,7 +37,7 @@ class Derivative:
         self._positional = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
                                for p in self._signature.parameters.values())
         self._names = list(self._signature.parameters)
-        self._scalars = ()          # the argument kinds of the last call (see pipeline.derive)
+        self._kinds = ((),)         # the argument kinds of the last call (see pipeline.derive)
         self.__module__ = getattr(function, "__module__", None)
         prefix = {"grad": "d", "value_and_grad": "value_and_d", "vjp": "vjp_"}[mode]
         self.__name__ = prefix + function_name(function)
@@ -47,7 +47,7 @@ class Derivative:
 
     @property
     def __wrapped__(self):
-        return derive(self._function, self._indices, self._mode, self._scalars).entry
+        return derive(self._function, self._indices, self._mode, *self._kinds).entry
 
     def __repr__(self):
         return f"<pullback {self._mode} of {self._function.__qualname__} wrt {self._indices}>"
@@ -60,7 +60,7 @@ class Derivative:
             values = self._bind(args, kwargs)
         for i in self._indices:
             check_differentiable_input(values[i], self._names[i], self._function)
-        self._scalars = scalar_arguments(values)
+        self._kinds = (scalar_arguments(values),)
         return values
 
     def _bind(self, args, kwargs):
@@ -73,7 +73,7 @@ class Derivative:
 
     def __call__(self, *args, **kwargs):
         values = self.arguments(args, kwargs)
-        compiled = derive(self._function, self._indices, self._mode, self._scalars)
+        compiled = derive(self._function, self._indices, self._mode, *self._kinds)
         result = compiled.entry(*values)
         if self._mode == "value_and_grad":
             value, gradients = result
@@ -186,7 +186,7 @@ def vjp(function, *args, wrt=None):
         wrt = tuple(range(len(args)))
     derivative = Derivative(function, wrt, "vjp")
     values = derivative.arguments(args, {})
-    compiled = derive(function, derivative._indices, "vjp", derivative._scalars)
+    compiled = derive(function, derivative._indices, "vjp", *derivative._kinds)
     value, saved = compiled.entry(*values)
 
     def back(cotangent):
@@ -226,7 +226,7 @@ def jacobian(function, wrt=0):
 
     def jacobian_of(*args, **kwargs):
         values = derivative.arguments(args, kwargs)
-        compiled = derive(function, derivative._indices, "vjp", derivative._scalars)
+        compiled = derive(function, derivative._indices, "vjp", *derivative._kinds)
         value, saved = compiled.entry(*values)
         out_shape = np.shape(value)
         dtype = np.result_type(value, *(values[i] for i in derivative._indices))
@@ -346,4 +346,4 @@ def source(derivative):
         raise InvalidArgument(f"pullback.source takes a derivative made by pullback "
                               f"(grad, value_and_grad), not {derivative!r}")
     return derive(derivative._function, derivative._indices, derivative._mode,
-                  derivative._scalars).source
+                  *derivative._kinds).source

@@ -26,18 +26,42 @@ def clone(node):
     return new
 
 
+# Fields that never hold a node worth visiting: names, flags, and a Name's
+# context (Load() / Store(), read through the Name itself).
+_LEAF_FIELDS = frozenset({"ctx", "id", "kind", "type_comment", "attr", "arg", "level", "module",
+                          "is_async", "conversion"})
+_CHILD_FIELDS = {}
+
+
+def _child_fields(kind):
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+    return fields
+
+
 def walk(node):
     """Every node of the tree under ``node`` (itself first), as a list, in
-    source order. What ``gast.walk`` yields, in another order, faster: the
-    passes walk the generated function many times."""
+    source order: what ``gast.walk`` yields, faster (the passes walk the
+    generated function many times), without the contexts of names."""
     out = []
     stack = [node]
     AST = gast.AST
+    fields_of = _CHILD_FIELDS
     while stack:
         node = stack.pop()
         out.append(node)
+        kind = node.__class__
+        fields = fields_of.get(kind) or _child_fields(kind)
+        if len(fields) == 1:
+            value = getattr(node, fields[0], None)
+            if value.__class__ is list:
+                stack += [v for v in reversed(value) if isinstance(v, AST)]
+            elif isinstance(value, AST):
+                stack.append(value)
+            continue
         children = []
-        for field in node._fields:
+        for field in fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
                 children += [v for v in value if isinstance(v, AST)]
@@ -49,26 +73,9 @@ def walk(node):
 
 
 def names(node):
-    """The Name nodes under ``node``, in source order (without walking into
-    what a Name holds: its context and annotation)."""
-    out = []
-    stack = [node]
-    AST, Name = gast.AST, gast.Name
-    while stack:
-        node = stack.pop()
-        if node.__class__ is Name:
-            out.append(node)
-            continue
-        children = []
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if value.__class__ is list:
-                children += [v for v in value if isinstance(v, AST)]
-            elif isinstance(value, AST):
-                children.append(value)
-        children.reverse()
-        stack += children
-    return out
+    """The Name nodes under ``node``, in source order."""
+    Name = gast.Name
+    return [n for n in walk(node) if n.__class__ is Name]
 
 
 def loads(node):

@@ -292,11 +292,18 @@ class _Facts:
     def _get(self, stmt):
         entry = self._cache.get(id(stmt))
         if entry is None or entry[0] is not stmt:
-            counts = {}
-            for node in names(stmt):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
-                    counts[node.id] = counts.get(node.id, 0) + 1
-            entry = (stmt, counts, set(stores(stmt)), _written(stmt, self.local))
+            counts, stored, written = {}, set(), set()
+            Name, Load, Call = gast.Name, gast.Load, gast.Call
+            for node in walk(stmt):         # one walk for the three facts
+                kind = node.__class__
+                if kind is Name:
+                    if node.ctx.__class__ is Load:
+                        counts[node.id] = counts.get(node.id, 0) + 1
+                    else:
+                        stored.add(node.id)
+                elif kind is Call:
+                    written.update(_changed_by(node, self.local))
+            entry = (stmt, counts, stored, stored | written)
             self._cache[id(stmt)] = entry
         return entry
 
@@ -392,14 +399,20 @@ def _written(stmt, local):
     names = set(stores(stmt))
     for node in walk(stmt):
         if isinstance(node, gast.Call):
-            func = node.func
-            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
-                    and func.value.id in local:
-                names.add(func.value.id)
-            elif isinstance(func, gast.Name) and func.id in _MUTATORS and node.args \
-                    and isinstance(node.args[0], gast.Name):
-                names.add(node.args[0].id)
+            names.update(_changed_by(node, local))
     return names
+
+
+def _changed_by(call, local):
+    """The local a call may change in place: a method's owner, ``add_at``'s total."""
+    func = call.func
+    if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+            and func.value.id in local:
+        return (func.value.id,)
+    if isinstance(func, gast.Name) and func.id in _MUTATORS and call.args \
+            and isinstance(call.args[0], gast.Name):
+        return (call.args[0].id,)
+    return ()
 
 
 def _movable(value, local):
@@ -498,13 +511,17 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
 
     def candidate(stmt):
         if not isinstance(stmt, gast.Assign) or getattr(stmt, "pb_keep", False) \
-                or not isinstance(stmt.targets[0], gast.Name) or stmt.targets[0].id in named \
-                or _size(stmt.value) > limit:
+                or not isinstance(stmt.targets[0], gast.Name) or stmt.targets[0].id in named:
             return False
         sweep = getattr(stmt, "pb_sweep", None)
+        if sweep not in ("forward", "reverse"):
+            return False
+        nodes = walk(stmt.value)
+        if len(nodes) > limit:
+            return False
         if sweep == "forward":
-            return not any(isinstance(n, gast.Call) for n in walk(stmt.value))
-        return sweep == "reverse" and _movable(stmt.value, local)
+            return not any(n.__class__ is gast.Call for n in nodes)
+        return _movable(stmt.value, local)
 
     def target_of(out, i, kept):
         """The one statement that reads ``out[i]``'s value, or None (also
@@ -516,7 +533,7 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
             count = facts.reads(later).get(name, 0)
             if count:
                 if uses or count > 1 or not assignment(later, stmt.pb_sweep) \
-                        or _size(later) + _size(stmt.value) > 2 * limit:
+                        or _size(later) > 2 * limit:
                     return None
                 uses.append((later, next(n for n in names(later) if isinstance(n, gast.Name)
                                           and n.id == name and isinstance(n.ctx, gast.Load))))
@@ -548,7 +565,8 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
                 if found is not None:
                     later, use = found
                     _replace(later, use, stmt.value)
-                    _Fold().visit(later)        # (-a) * 2.0 -> a * -2.0
+                    if _negates(stmt.value):
+                        _Fold().visit(later)    # (-a) * 2.0 -> a * -2.0, -(-a) -> a
                     facts.forget(later)
                     load_count[stmt.targets[0].id] -= 1
                     del out[i]
@@ -558,6 +576,13 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
 
     fn.body = block(fn.body)
     return fn
+
+
+def _negates(value):
+    """Does ``value`` start with a negation the folder may cancel or move?"""
+    while isinstance(value, gast.BinOp):
+        value = value.left
+    return isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub)
 
 
 def _replace(tree, old, new):

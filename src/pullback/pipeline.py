@@ -31,7 +31,7 @@ from .normalize import is_static_reference
 from .resolve import resolve_operations, static_value
 from .reverse import reverse_sweeps
 from .stacks import insert_stacks
-from .shapes import scalar_names, shape_representatives
+from .shapes import flat_names, scalar_names, shape_representatives
 from .astutil import make_name
 from .rules import active_rules
 
@@ -209,6 +209,7 @@ def transform(function, wrt, mode, program, path, names=None, statics=None, scal
     active = active_names(tree, operations, wrt_names, outputs)         # 4 activity
     known_scalars = scalar_names(tree, operations, {params[i] for i in scalars})  # 4b shapes
     same_shapes = shape_representatives(tree, operations, known_scalars)
+    flat = flat_names(tree, operations, known_scalars)
     aliases = template_aliases(parsed, namer)
     def static_argument(node):
         """A call argument that names a known function: (function, path) or None."""
@@ -222,7 +223,7 @@ def transform(function, wrt, mode, program, path, names=None, statics=None, scal
 
     sweeps = reverse_sweeps(tree, operations, active, wrt_names, namer, aliases,   # 5 reverse
                             program.request_vjp(path, statics), parsed.location, static_argument,
-                            known_scalars, same_shapes)
+                            known_scalars, same_shapes, flat)
     save_overwritten_values(sweeps, namer, aliases, params)               # 5b stacks
     functions = assemble(sweeps, parsed, params, wrt_names, mode, aliases, names, program)  # 6-7
     functions = [annotate(fn, parsed.source.splitlines()) for fn in functions]

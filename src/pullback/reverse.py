@@ -108,8 +108,15 @@ class TemplateExpander:
             argument = node.args[i] if i < len(node.args) else None
             if isinstance(argument, gast.Name) and argument.id in rule.params:
                 value = bound.get(argument.id)
-                if isinstance(value, gast.Name) and value.id in self.representatives:
-                    swaps[i] = make_name(self.representatives[value.id])
+                same = self.representatives.get(getattr(value, "id", None))
+                if isinstance(same, str):
+                    swaps[i] = make_name(same)
+                elif same and known and helper is np.shape:
+                    # np.shape(a * b) -> np.broadcast_shapes(np.shape(a), np.shape(b))
+                    shape = clone(func)
+                    return _call(gast.Attribute(value=clone(func.value), attr="broadcast_shapes",
+                                                ctx=gast.Load()),
+                                 *[_call(clone(shape), make_name(n)) for n in same])
         if not swaps:
             return None
         new = self._instantiate(node, rule, bound, target, result_adjoint, template_locals, False)
@@ -791,7 +798,8 @@ def _negate(test):
 
 
 def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=None, location=None,
-                   static_argument=None, scalars=frozenset(), representatives=None):
+                   static_argument=None, scalars=frozenset(), representatives=None,
+                   flat=frozenset()):
     """Build the forward and reverse sweeps of ``tree`` (normalized)."""
     body = tree.body
     returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
@@ -805,6 +813,7 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
     structured = {op.bound["value"].id for op in operations.values()
                   if op.kind == "subscript" and isinstance(op.bound["value"], gast.Name)}
     structured |= {op.target for op in operations.values() if op.kind in ("pack", "setitem", "append")}
+    structured -= flat      # arrays and numbers: their gradients add with +
     builder = ReverseBuilder(operations, active, namer, aliases, imports, mutable, structured,
                              request_vjp, location, scalars, representatives)
     builder.static_argument = static_argument or (lambda node: None)

@@ -16,10 +16,27 @@ from .astutil import walk, walk_statements
 # Rule families whose results broadcast their operands elementwise: the
 # result's shape is the operands' broadcast shape.
 ELEMENTWISE_FAMILIES = frozenset({"arithmetic", "elementwise"})
+NOT_ELEMENTWISE = frozenset({"matmul"})        # in the arithmetic family, but a product
 # Reductions that give a scalar when ``axis`` is None and keepdims is false.
 FULL_REDUCTIONS = frozenset({"sum", "mean", "prod", "nanprod", "nansum", "nanmean", "max", "ptp",
                              "var", "std", "nanvar", "nanstd", "average", "median", "nanmedian",
                              "norm"})
+
+
+# Rules of these families whose function always returns one array (not a
+# list of them, as np.split, np.broadcast_arrays and np.atleast_1d(a, b) do).
+ARRAY_FAMILIES = frozenset({"joining", "shape", "constructors"})
+ARRAY_RESULTS = frozenset({
+    "concatenate", "hstack", "vstack", "dstack", "column_stack", "block", "append", "delete",
+    "reshape", "ravel", "squeeze", "expand_dims", "transpose", "moveaxis", "swapaxes", "rollaxis",
+    "broadcast_to", "flip", "fliplr", "flipud", "roll", "rot90", "tile", "repeat", "resize", "pad",
+    "triu", "tril", "diag", "diagonal", "trace", "copy", "stack", "array", "full", "full_like",
+    "linspace", "logspace", "geomspace", "arange"})
+
+
+def elementwise(rule):
+    """Does the rule's result have its operands' broadcast shape?"""
+    return family(rule) in ELEMENTWISE_FAMILIES and rule.name not in NOT_ELEMENTWISE
 
 
 def family(rule):
@@ -38,7 +55,59 @@ def scalar_names(tree, operations, scalar_params):
     name with an assignment not known to give a scalar (a loop reads its own
     earlier values, so the largest consistent set is the answer).
     """
-    sites = {}      # name -> the value nodes (or operations) assigned to it
+    sites = _sites(tree, operations)
+    for name in parameter_list(tree):
+        sites.setdefault(name, []).append(name in scalar_params)
+    shapes = {name for name, assigned in sites.items()     # x.shape: a tuple of ints
+              if all(isinstance(s, gast.Assign) and isinstance(s.value, gast.Attribute)
+                     and s.value.attr == "shape" for s in assigned)}
+    return _largest(sites, lambda site, known: _gives_scalar(site, operations, known, shapes))
+
+
+def flat_names(tree, operations, scalars):
+    """The names that never hold a list or tuple: numbers, and the arrays
+    NumPy's functions make. Their gradients add up with ``+`` instead of
+    ``accumulate`` (which also sums lists element by element)."""
+    sites = _sites(tree, operations)
+    for name in parameter_list(tree):
+        sites.setdefault(name, []).append(name in scalars)
+
+    def flat(site, known):
+        if isinstance(site, bool) or site is None:
+            return bool(site)
+        # what would give a number from numbers gives an array or a number
+        # from arrays and numbers: arithmetic, ufuncs, full reductions, copies
+        if _gives_scalar(site, operations, known):
+            return True
+        operation = operations.get(id(site)) if isinstance(site, gast.Assign) else None
+        if operation is None:
+            return False
+        if operation.kind == "subscript":       # an element or slice of an array
+            return bool(operation.sources) and operation.sources[0] in known
+        return operation.kind == "rule" and (family(operation.rule) in ("reductions", "products")
+                                             or (family(operation.rule) in ARRAY_FAMILIES
+                                                 and operation.rule.name in ARRAY_RESULTS))
+
+    return _largest(sites, flat)
+
+
+def _largest(sites, holds):
+    """The largest set of names every site of which ``holds`` (given the set)."""
+    known = set(sites)
+    changed = True
+    while changed:
+        changed = False
+        for name in list(known):
+            if not all(holds(site, known) for site in sites[name]):
+                known.discard(name)
+                changed = True
+    return frozenset(known)
+
+
+def _sites(tree, operations):
+    """name -> what assigns it: statements, or None for what makes it a list
+    or an element of something."""
+    sites = {}
     for stmt in walk_statements(tree.body):
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
@@ -56,17 +125,7 @@ def scalar_names(tree, operations, scalar_params):
             operation = operations.get(id(stmt))
             if operation is not None and operation.target:      # ys.append(v): ys is a list
                 sites.setdefault(operation.target, []).append(None)
-    for name in parameter_list(tree):
-        sites.setdefault(name, []).append(name in scalar_params)
-    scalars = set(sites)
-    changed = True
-    while changed:
-        changed = False
-        for name in list(scalars):
-            if not all(_gives_scalar(site, operations, scalars) for site in sites[name]):
-                scalars.discard(name)
-                changed = True
-    return frozenset(scalars)
+    return sites
 
 
 def parameter_list(tree):
@@ -84,7 +143,7 @@ def is_scalar(node, scalars):
     return isinstance(node, gast.Name) and node.id in scalars
 
 
-def _gives_scalar(site, operations, scalars):
+def _gives_scalar(site, operations, scalars, shapes=frozenset()):
     if isinstance(site, bool) or site is None:
         return bool(site)
     if isinstance(site, gast.For):
@@ -99,6 +158,10 @@ def _gives_scalar(site, operations, scalars):
         return operation.sources[0] in scalars
     if operation.kind == "constant":
         return _constant_is_scalar(value, scalars)
+    if operation.kind == "subscript":        # x.shape[0]
+        index = value.slice
+        return isinstance(value.value, gast.Name) and value.value.id in shapes \
+            and isinstance(index, gast.Constant) and isinstance(index.value, int)
     if operation.kind == "rule":
         return rule_gives_scalar(operation.rule, operation.bound, scalars)
     return False
@@ -113,6 +176,10 @@ def _constant_is_scalar(node, scalars):
         return is_scalar(node.left, scalars) and is_scalar(node.right, scalars)
     if isinstance(node, gast.UnaryOp):       # not, ~
         return is_scalar(node.operand, scalars)
+    if isinstance(node, gast.Attribute):     # x.ndim, x.size: ints
+        return node.attr in ("ndim", "size", "itemsize", "nbytes")
+    if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == "len":
+        return True
     return False
 
 
@@ -122,7 +189,7 @@ def rule_gives_scalar(rule, bound, scalars):
     if kind == "scalar":                     # math.sin and friends: always a float
         return all(is_scalar(bound[p], scalars) or _is_none(bound[p]) for p in rule.params
                    if p != rule.varargs)
-    if kind in ELEMENTWISE_FAMILIES:
+    if elementwise(rule):
         return all(is_scalar(node, scalars) or _is_none(node) for node in bound.values())
     if kind == "reductions" and rule.name in FULL_REDUCTIONS:
         return _is_none(bound.get("axis")) and not _truthy(bound.get("keepdims"))
@@ -135,7 +202,7 @@ def same_shape_as_result(rule, bound, param, scalars):
     True when every other operand is a number (or the same name): broadcasting
     against a scalar leaves a shape unchanged.
     """
-    if family(rule) not in ELEMENTWISE_FAMILIES:
+    if not elementwise(rule):
         return False
     own = bound.get(param)
     if not isinstance(own, (gast.Name, gast.Constant)):
@@ -160,7 +227,8 @@ def _truthy(node):
 
 
 def shape_representatives(tree, operations, scalars):
-    """``name -> other``: names known to have the shape of an earlier one.
+    """``name -> other``: names known to have the shape of an earlier one
+    (or a tuple of names: the shape their broadcasting gives).
 
     Only for values assigned once, outside loops and branches (so each holds
     one value for the whole call), made by an elementwise rule from operands
@@ -200,17 +268,20 @@ def shape_representatives(tree, operations, scalars):
         if operation.kind == "copy" and operation.sources[0] in fixed:
             source = operation.sources[0]
             representative[target] = representative.get(source, source)
-        elif operation.kind == "rule" and family(operation.rule) in ELEMENTWISE_FAMILIES:
+        elif operation.kind == "rule" and elementwise(operation.rule):
             shapes = set()
             for node in operation.bound.values():
                 if _is_none(node) or is_scalar(node, scalars) or (
                         isinstance(node, gast.Constant) and isinstance(node.value, str)):
                     continue
                 if isinstance(node, gast.Name) and node.id in fixed:
-                    shapes.add(representative.get(node.id, node.id))
+                    same = representative.get(node.id)
+                    shapes.add(same if isinstance(same, str) else node.id)
                 else:
                     shapes = None
                     break
             if shapes and len(shapes) == 1:
                 representative[target] = shapes.pop()
+            elif shapes:        # the operands' broadcast shape: (labels, logp)
+                representative[target] = tuple(sorted(shapes))
     return representative
