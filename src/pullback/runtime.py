@@ -26,10 +26,19 @@ SHAPE_ONLY_ARGUMENTS = {
 }
 
 
+_NO_DATA = bytes(32)     # immutable zeros: every stand-in's one element
+
+
 def shape_only(value):
     """A stand-in for a value the reverse sweep reads only for its shape and
-    dtype: an array of one element, broadcast (read-only) to the shape.
-    Lists and tuples get a stand-in per element; numbers stay as they are."""
+    dtype: a read-only array of that shape whose elements all share one
+    zero (strides 0). Lists and tuples get a stand-in per element; numbers
+    stay as they are."""
+    if type(value) is np.ndarray:
+        dtype = value.dtype
+        if dtype.itemsize <= len(_NO_DATA) and not dtype.hasobject:
+            return np.ndarray(value.shape, dtype, _NO_DATA, 0, (0,) * value.ndim)
+        return np.broadcast_to(np.zeros((), dtype), value.shape)
     if isinstance(value, np.ndarray):
         return np.broadcast_to(np.zeros((), value.dtype), value.shape)
     if type(value) in (list, tuple):
@@ -52,8 +61,8 @@ def unbroadcast(g, x):
     The adjoint of a broadcasting operation has the shape of the result; the
     argument's gradient must have the argument's shape.
     """
-    shape = np.shape(x)
-    gshape = np.shape(g)
+    shape = x.shape if type(x) is np.ndarray else np.shape(x)
+    gshape = g.shape if type(g) is np.ndarray else np.shape(g)
     if gshape == shape:
         return g
     extra = len(gshape) - len(shape)
@@ -111,6 +120,8 @@ def _describe(value):
 
 def matmul_grad_lhs(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``a`` (1-D, 2-D and batched)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim:
+        return g @ b.T                  # matrices: no broadcasting to undo
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if b_nd == 1:
         if a_nd == 1:
@@ -123,6 +134,8 @@ def matmul_grad_lhs(g, a, b):
 
 def matmul_grad_rhs(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``b`` (1-D, 2-D and batched)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim:
+        return a.T @ g
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if a_nd == 1:
         if b_nd == 1:
