@@ -892,6 +892,10 @@ METHOD = """\
   apart and excluded), then `pullback.grad(f)` and `pullback.source(g)`, which
   forces the whole generation, are timed. The cached figure is a second new
   process on the same cache directory. Median of {transform_repeats} processes.
+  Python's bytecode caches (`__pycache__`) are in place, as after an
+  installation: a warm-up process writes them first, even where
+  `PYTHONDONTWRITEBYTECODE` is set (without them every process compiles
+  pullback's template and runtime modules again, about 25 ms more).
 - **Stack memory**: `benchmarks/stack_memory.py` differentiates 100,000-
   iteration loops (called with the argument kinds of the gradient: a float
   for the scalar loop), sizes what the forward sweep's stacks hold, and

@@ -19,6 +19,9 @@ Every measurement runs in a fresh process (this file with ``--child``):
 - growth: the first transformation of 30-, 60-, 120- and 240-line versions.
 
 Each is repeated in several processes; the median is reported (and the min).
+The processes run with Python's bytecode caches in place, as after an
+installation: one warm-up process writes them first (``PYTHONDONTWRITEBYTECODE``
+is removed from the children's environment).
 """
 import json
 import os
@@ -111,6 +114,7 @@ def child(path):
 def run_child(path, cache_dir, timeout=120):
     """One measurement in a new process; a dict of seconds, or {"error": ...}."""
     env = dict(os.environ, PULLBACK_CACHE_DIR=str(cache_dir))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)    # as installed: modules load from bytecode
     try:
         done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(path)],
                               capture_output=True, text=True, env=env, timeout=timeout)
@@ -140,6 +144,8 @@ def summarize(samples):
 def measure(repeats=5, sizes=SIZES, log=print):
     """All transformation-time measurements (see the module docstring)."""
     results = {"sizes": {}, "repeats": repeats, "target lines": TARGET_LINES}
+    with tempfile.TemporaryDirectory(prefix="pullback-bench-cache-") as cache_dir:
+        run_child(write_subject(sizes[0]), cache_dir)      # warm-up: writes __pycache__
     for lines in sizes:
         path = write_subject(lines)
         first, cached = [], []

@@ -195,9 +195,15 @@ def eliminate_dead_stores(fn):
     assignment whose value may do more than compute a result (a call). So
     ``s = s + mul_1`` in a loop goes when only the output needed ``s``.
     """
+    decided = {}
+
     def simple(stmt):
-        return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-            and _pure(stmt.value) and not getattr(stmt, "pb_keep", False)
+        known = decided.get(id(stmt))
+        if known is None:
+            known = decided[id(stmt)] = isinstance(stmt, gast.Assign) \
+                and isinstance(stmt.targets[0], gast.Name) and not getattr(stmt, "pb_keep", False) \
+                and _pure(stmt.value)
+        return known
 
     def statements(stmts):
         for stmt in stmts:
@@ -288,13 +294,15 @@ class _Facts:
     def __init__(self, local=frozenset()):
         self.local = local
         self._cache = {}
+        self._nodes = {}
 
     def _get(self, stmt):
         entry = self._cache.get(id(stmt))
         if entry is None or entry[0] is not stmt:
             counts, stored, written = {}, set(), set()
             Name, Load, Call = gast.Name, gast.Load, gast.Call
-            for node in walk(stmt):         # one walk for the three facts
+            nodes = walk(stmt)
+            for node in nodes:              # one walk for the three facts
                 kind = node.__class__
                 if kind is Name:
                     if node.ctx.__class__ is Load:
@@ -305,6 +313,7 @@ class _Facts:
                     written.update(_changed_by(node, self.local))
             entry = (stmt, counts, stored, stored | written)
             self._cache[id(stmt)] = entry
+            self._nodes[id(stmt)] = nodes
         return entry
 
     def reads(self, stmt):
@@ -315,6 +324,11 @@ class _Facts:
 
     def written(self, stmt):
         return self._get(stmt)[3]
+
+    def nodes(self, stmt):
+        """Every node of ``stmt`` (as ``walk`` gives them)."""
+        self._get(stmt)
+        return self._nodes[id(stmt)]
 
     def forget(self, stmt):
         self._cache.pop(id(stmt), None)
@@ -415,10 +429,10 @@ def _changed_by(call, local):
     return ()
 
 
-def _movable(value, local):
+def _movable(value, local, nodes=None):
     """Can ``value`` be computed later than written? Only if it calls no
     method of a local and nothing that writes in place."""
-    for node in walk(value):
+    for node in nodes if nodes is not None else walk(value):
         if isinstance(node, gast.Call):
             func = node.func
             if isinstance(func, gast.Attribute) and not (isinstance(func.value, gast.Name)
@@ -443,14 +457,14 @@ def _local_names(fn):
                                            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
-def sink_pops(fn):
+def sink_pops(fn, local=None):
     """Move each ``x = x_stack.pop()`` of the reverse sweep down its block,
     to just before the next statement that reads or writes ``x``.
 
     The pop then no longer separates an adjoint's computation from its use,
     so ``inline_temporaries`` can join them.
     """
-    facts = _Facts(_local_names(fn))
+    facts = _Facts(_local_names(fn) if local is None else local)
 
     def block(stmts):
         out = list(stmts)
@@ -482,7 +496,7 @@ def _size(node):
     return sum(1 for _ in walk(node))
 
 
-def inline_temporaries(fn, named=frozenset(), limit=14):
+def inline_temporaries(fn, named=frozenset(), limit=14, local=None):
     """``t = e`` whose value one later statement of the same block reads:
     put ``e`` there (small ``e``, never for the names in ``named``).
 
@@ -494,7 +508,7 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
     and ``e`` may not have effects of its own (in the forward sweep: no calls,
     whose order the user's code decides).
     """
-    local = _local_names(fn)
+    local = _local_names(fn) if local is None else local
     facts = _Facts(local)
     load_count, store_count = {}, {}
     for node in names(fn):
@@ -520,23 +534,27 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
         if len(nodes) > limit:
             return False
         if sweep == "forward":
-            return not any(n.__class__ is gast.Call for n in nodes)
-        return _movable(stmt.value, local)
+            ok = not any(n.__class__ is gast.Call for n in nodes)
+        else:
+            ok = _movable(stmt.value, local, nodes)
+        return nodes if ok else False
 
-    def target_of(out, i, kept):
+    def target_of(out, i, kept, value_nodes):
         """The one statement that reads ``out[i]``'s value, or None (also
         when the value may be read after the block, or is returned)."""
         stmt = out[i]
-        name, reads = stmt.targets[0].id, set(loads(stmt.value))
+        name = stmt.targets[0].id
+        reads = {n.id for n in value_nodes if n.__class__ is gast.Name}
         uses, killed = [], False
         for later in out[i + 1:i + 1 + _REACH]:
             count = facts.reads(later).get(name, 0)
             if count:
+                later_nodes = facts.nodes(later)
                 if uses or count > 1 or not assignment(later, stmt.pb_sweep) \
-                        or _size(later) > 2 * limit:
+                        or len(later_nodes) > 2 * limit:
                     return None
-                uses.append((later, next(n for n in names(later) if isinstance(n, gast.Name)
-                                          and n.id == name and isinstance(n.ctx, gast.Load))))
+                uses.append((later, next(n for n in later_nodes if n.__class__ is gast.Name
+                                          and n.id == name and n.ctx.__class__ is gast.Load)))
                 if load_count.get(name) == 1 and not kept:
                     return uses[0]      # its only use anywhere
             if name in facts.stores(later):
@@ -560,8 +578,9 @@ def inline_temporaries(fn, named=frozenset(), limit=14):
                 if isinstance(getattr(stmt, field, None), list):
                     new = block(getattr(stmt, field))
                     setattr(stmt, field, new or ([gast.Pass()] if field == "body" else []))
-            if candidate(stmt):
-                found = target_of(out, i, stmt.targets[0].id in keep)
+            value_nodes = candidate(stmt)
+            if value_nodes:
+                found = target_of(out, i, stmt.targets[0].id in keep, value_nodes)
                 if found is not None:
                     later, use = found
                     _replace(later, use, stmt.value)
@@ -631,32 +650,37 @@ def accumulate_in_place(fn):
     """
     params = {a.id for a in fn.args.args}
     candidates = {}
-    for stmt in walk(fn):
-        if isinstance(stmt, gast.Assign):
-            for target in stmt.targets:
-                for node in names(target):
-                    if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-                        fresh = isinstance(target, gast.Name) and (
-                            _accumulation(stmt) is not None or _fresh(stmt.value))
-                        candidates[node.id] = candidates.get(node.id, True) and fresh
-        elif isinstance(stmt, (gast.For, gast.AugAssign)):
-            for node in names(stmt.target):
-                if isinstance(node, gast.Name):
-                    candidates[node.id] = False
+    harmless = set()        # reads that cannot share the array: operands of arithmetic, returns
+    loaded = []
+    Name, Assign, BinOp, UnaryOp = gast.Name, gast.Assign, gast.BinOp, gast.UnaryOp
+    for node in walk(fn):               # one walk for all the facts
+        kind = node.__class__
+        if kind is Name:
+            if node.ctx.__class__ is gast.Load:
+                loaded.append(node)
+        elif kind is Assign:
+            for target in node.targets:
+                for name in names(target):
+                    if name.ctx.__class__ is gast.Store:
+                        fresh = target.__class__ is Name and (
+                            _accumulation(node) is not None or _fresh(node.value))
+                        candidates[name.id] = candidates.get(name.id, True) and fresh
+        elif kind is BinOp:
+            harmless.update(id(n) for n in (node.left, node.right) if n.__class__ is Name)
+        elif kind is UnaryOp:
+            if node.operand.__class__ is Name:
+                harmless.add(id(node.operand))
+        elif kind is gast.Compare:
+            harmless.update(id(n) for n in [node.left] + node.comparators if n.__class__ is Name)
+        elif kind is gast.Return:
+            if node.value is not None:
+                harmless.update(id(n) for n in names(node.value))
+        elif kind is gast.For or kind is gast.AugAssign:
+            for name in names(node.target):
+                candidates[name.id] = False
     owned = {name for name, fresh in candidates.items() if fresh and name not in params}
-    # reads that cannot share the array: operands of arithmetic, returned values
-    harmless = set()
-    for node in walk(fn):
-        if isinstance(node, gast.BinOp):
-            harmless.update(id(n) for n in (node.left, node.right) if isinstance(n, gast.Name))
-        elif isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Name):
-            harmless.add(id(node.operand))
-        elif isinstance(node, gast.Compare):
-            harmless.update(id(n) for n in [node.left] + node.comparators if isinstance(n, gast.Name))
-        elif isinstance(node, gast.Return) and node.value is not None:
-            harmless.update(id(n) for n in names(node.value) if isinstance(n, gast.Name))
-    for node in names(fn):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and id(node) not in harmless:
+    for node in loaded:
+        if id(node) not in harmless:
             owned.discard(node.id)
 
     def block(stmts):
@@ -746,7 +770,7 @@ def _append_of(stmt):
     return None
 
 
-def merge_stacks(fn):
+def merge_stacks(fn, local=None):
     """One stack of tuples per loop body instead of one stack per variable.
 
     A block of the forward sweep pushes values its loop's reverse sweep pops.
@@ -776,7 +800,7 @@ def merge_stacks(fn):
             back, pop = pops[pair]
             groups.setdefault((id(block), id(back)), []).append((block, push, stack, variable, value,
                                                                   back, pop))
-    taken = _local_names(fn)
+    taken = set(_local_names(fn) if local is None else local)
     made = []
     for members in groups.values():
         block, back = members[0][0], members[0][5]
@@ -874,5 +898,6 @@ def clean(fn, named=frozenset()):
     """Every clean-up pass, in order; ``named`` adjoints (of the user's
     variables) keep their own lines."""
     fn = combine_accumulations(forward_substitute(propagate_copies(fold_constants(fn))))
-    fn = merge_stacks(inline_temporaries(sink_pops(fn), named))
+    local = _local_names(fn)
+    fn = merge_stacks(inline_temporaries(sink_pops(fn, local), named, local=local), local)
     return accumulate_in_place(eliminate_dead_code(eliminate_dead_stores(fn)))

@@ -162,7 +162,12 @@ def parse_function(function):
             f"pullback differentiates Python functions with source code; {function!r} is a "
             f"{type(function).__name__}. Wrap the call in a def.")
     try:
-        lines, first_line = inspect.getsourcelines(function)
+        raw = _quick_source(function)       # what getsourcelines gives, without tokenizing
+        if raw is None:
+            lines, first_line = inspect.getsourcelines(function)
+            raw = "".join(lines)
+        else:
+            first_line = function.__code__.co_firstlineno
         filename = inspect.getsourcefile(function) or function.__code__.co_filename
     except (OSError, TypeError):
         raise SourceUnavailable(
@@ -170,7 +175,6 @@ def parse_function(function):
             f"(defined in {function.__code__.co_filename!r}). pullback transforms "
             f"source code: define the function in a file, not at an interactive "
             f"prompt or through exec.") from None
-    raw = "".join(lines)
     location = Location(filename, first_line, function.__name__)
     if function.__name__ == "<lambda>":
         tree = _lambda_as_def(raw, function, location)
