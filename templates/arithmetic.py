@@ -1,12 +1,13 @@
 """Adjoints of Python's arithmetic operators and their NumPy ufunc twins.
 
-Binary rules sum the gradient back over broadcast axes (``unbroadcast``).
+Binary rules sum the gradient back over broadcast axes (``unbroadcast``); the
+gradient of a number multiplying an array is a dot product.
 """
 import operator
 
 import numpy as np
 
-from pullback.rules import adjoint, d, literal
+from pullback.rules import adjoint, d, literal, number
 from pullback.runtime import unbroadcast, matmul_grad_lhs, matmul_grad_rhs
 from pullback.runtime_elementwise import cast_like
 
@@ -25,8 +26,12 @@ def sub(z, x, y):
 
 @adjoint(operator.mul, np.multiply)
 def mul(z, x, y):
-    d[x] = d[z] * y if literal(y) else unbroadcast(d[z] * y, x)
-    d[y] = d[z] * x if literal(x) else unbroadcast(d[z] * x, y)
+    # A number times an array: the number's gradient is a dot product (one
+    # pass, no temporary) of the result's gradient with the array.
+    d[x] = d[z] * y if literal(y) else (np.vdot(d[z], y) if number(x) and not number(y)
+                                        else unbroadcast(d[z] * y, x))
+    d[y] = d[z] * x if literal(x) else (np.vdot(d[z], x) if number(y) and not number(x)
+                                        else unbroadcast(d[z] * x, y))
 
 
 @adjoint(operator.truediv, np.divide, np.true_divide)
