@@ -4,7 +4,8 @@ and every gradient against central differences.
 Each test names one property of the generated code: specialised for numbers,
 nothing kept that the adjoint does not read, shapes instead of values, one
 stack per loop body, no test results kept for a while loop, dot products for
-a number times an array, the user's own expressions in the forward sweep.
+a number times an array, in-place accumulation where no other name holds the
+array, the user's own expressions in the forward sweep.
 Timing lives in the benchmark (make bench), never here.
 """
 import re
@@ -138,6 +139,8 @@ def test_shape_of_a_broadcast_comes_from_its_operands():
     text = check(cross_entropy, (logits, labels), 0)
     assert "np.broadcast_shapes(np.shape(labels), np.shape(logp))" in text, text
     assert "scalar_seed" not in text            # x.shape[0] is a number: so is the output
+    # dz's array is its own once dlogp is no longer read: added to in place
+    assert "dz += " in text and "dlogits += " in text, text
 
 
 def test_adjoints_of_the_users_variables_keep_their_lines():

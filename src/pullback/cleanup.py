@@ -700,16 +700,100 @@ def accumulate_in_place(fn):
                     setattr(stmt, field, block(getattr(stmt, field)))
             found = _accumulation(stmt)
             if found and found[0] in owned and getattr(stmt, "pb_sweep", None) == "reverse":
-                new = gast.AugAssign(target=stmt.targets[0], op=gast.Add(), value=found[1])
-                for annotation in ("pb_line", "pb_sweep"):
-                    if hasattr(stmt, annotation):
-                        setattr(new, annotation, getattr(stmt, annotation))
-                stmt = new
+                stmt = _in_place(stmt, found[1])
             out.append(stmt)
         return out
 
     fn.body = block(fn.body)
+    body = fn.body
+    for k, stmt in enumerate(body):     # straight-line code: follow the aliases
+        found = _accumulation(stmt)
+        if found and getattr(stmt, "pb_sweep", None) == "reverse" \
+                and _sole_owner(body, k, found[0], params):
+            body[k] = _in_place(stmt, found[1])
     return fn
+
+
+def _in_place(stmt, value):
+    new = gast.AugAssign(target=stmt.targets[0], op=gast.Add(), value=value)
+    for annotation in ("pb_line", "pb_sweep"):
+        if hasattr(stmt, annotation):
+            setattr(new, annotation, getattr(stmt, annotation))
+    return new
+
+
+def _sole_owner(body, k, name, params):
+    """In the straight-line ``body``, does ``name`` hold, at statement ``k``,
+    an array no other live name can reach?
+
+    Its value is followed back through ``a = unbroadcast(b, x)`` and
+    ``a = b`` (which may hand over ``b`` itself) to a new object (an
+    arithmetic result); none of the names met on the way may be read after
+    ``k``, nor before it anywhere a reference could be kept (only arithmetic
+    operands, or ``unbroadcast`` results that arithmetic consumes).
+    """
+    aliases, chain = [name], []
+    position, current = k, name
+    while True:
+        j = next((i for i in range(position - 1, -1, -1) if current in stores(body[i])), None)
+        if j is None:
+            return False
+        definition = body[j]
+        if isinstance(definition, gast.AugAssign) and isinstance(definition.target, gast.Name) \
+                and definition.target.id == current and isinstance(definition.op, gast.Add):
+            chain.append(j)         # added in place: still the same array
+            position = j
+            continue
+        if not (isinstance(definition, gast.Assign) and isinstance(definition.targets[0], gast.Name)
+                and definition.targets[0].id == current):
+            return False
+        value = definition.value
+        chain.append(j)
+        if _fresh(value):
+            break
+        source = value if isinstance(value, gast.Name) else (
+            value.args[0] if isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
+            and value.func.id == "unbroadcast" else None)
+        if not isinstance(source, gast.Name) or source.id in params or source.id in aliases:
+            return False
+        aliases.append(source.id)
+        position, current = j, source.id
+    others = set(aliases) - {name}
+    if any(others & set(loads(later)) for later in body[k + 1:]):
+        return False
+    start = min(chain)
+    for i in range(start, k + 1):
+        stmt = body[i]
+        value = stmt.value if i == k else stmt
+        if _keeps_a_reference(value, set(aliases), allowed=body[i] if i in chain else None):
+            return False
+    return True
+
+
+def _keeps_a_reference(node, aliases, allowed=None):
+    """Could ``node`` store a reference to an array one of ``aliases`` holds
+    (other than ``allowed``, the statement that makes the next alias)?"""
+    parents = {}
+    for parent in walk(node):
+        for field in parent._fields:
+            value = getattr(parent, field, None)
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, gast.AST):
+                    parents[id(child)] = parent
+    for name in names(node):
+        if name.id not in aliases or name.ctx.__class__ is not gast.Load:
+            continue
+        parent = parents.get(id(name))
+        if isinstance(parent, (gast.BinOp, gast.UnaryOp, gast.Compare)):
+            continue
+        if allowed is not None and (parent is allowed or parents.get(id(parent)) is allowed):
+            continue            # a = b or a = unbroadcast(b, x): the alias being followed
+        if isinstance(parent, gast.Call) and isinstance(parent.func, gast.Name) \
+                and parent.func.id in ("unbroadcast", "unreduce") and parent.args[0] is name \
+                and isinstance(parents.get(id(parent)), (gast.BinOp, gast.UnaryOp)):
+            continue            # summed or broadcast, then used in arithmetic: not kept
+        return True
+    return False
 
 
 def propagate_negations(fn, named=frozenset()):
