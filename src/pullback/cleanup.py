@@ -706,10 +706,15 @@ def accumulate_in_place(fn):
 
     fn.body = block(fn.body)
     body = fn.body
+    writes = [set(stores(stmt)) for stmt in body]
+    last_read = {}
+    for i, stmt in enumerate(body):
+        for read in loads(stmt):
+            last_read[read] = i
     for k, stmt in enumerate(body):     # straight-line code: follow the aliases
         found = _accumulation(stmt)
         if found and getattr(stmt, "pb_sweep", None) == "reverse" \
-                and _sole_owner(body, k, found[0], params):
+                and _sole_owner(body, k, found[0], params, writes, last_read):
             body[k] = _in_place(stmt, found[1])
     return fn
 
@@ -722,7 +727,7 @@ def _in_place(stmt, value):
     return new
 
 
-def _sole_owner(body, k, name, params):
+def _sole_owner(body, k, name, params, writes, last_read):
     """In the straight-line ``body``, does ``name`` hold, at statement ``k``,
     an array no other live name can reach?
 
@@ -735,9 +740,10 @@ def _sole_owner(body, k, name, params):
     aliases, chain = [name], []
     position, current = k, name
     while True:
-        j = next((i for i in range(position - 1, -1, -1) if current in stores(body[i])), None)
+        j = next((i for i in range(position - 1, max(k - _REACH, 0) - 1, -1)
+                  if current in writes[i]), None)
         if j is None:
-            return False
+            return False        # not made within reach: left alone (bounds the cost)
         definition = body[j]
         if isinstance(definition, gast.AugAssign) and isinstance(definition.target, gast.Name) \
                 and definition.target.id == current and isinstance(definition.op, gast.Add):
@@ -759,7 +765,7 @@ def _sole_owner(body, k, name, params):
         aliases.append(source.id)
         position, current = j, source.id
     others = set(aliases) - {name}
-    if any(others & set(loads(later)) for later in body[k + 1:]):
+    if any(last_read.get(other, -1) > k for other in others):
         return False
     start = min(chain)
     for i in range(start, k + 1):

@@ -16,6 +16,8 @@ class Namer:
         self.taken = set(taken) | set(dir(builtins))
         self.user = set(taken)      # the user's own names (for_tree)
         self._adjoints = {}
+        self._primals = {}          # adjoint name -> its variable
+        self._next = {}             # base -> the suffix to try next (base_1, base_2, ...)
 
     @classmethod
     def for_tree(cls, tree, reserved=()):
@@ -33,10 +35,11 @@ class Namer:
         stem, _, suffix = base.rpartition("_")
         if stem and suffix.isdigit():
             base = stem
-        i = 1
+        i = self._next.get(base, 1)
         while f"{base}_{i}" in self.taken:
             i += 1
         name = f"{base}_{i}"
+        self._next[base] = i + 1
         self.taken.add(name)
         return name
 
@@ -49,6 +52,7 @@ class Namer:
             else:
                 self.taken.add(candidate)
             self._adjoints[name] = candidate
+            self._primals[candidate] = name
         return self._adjoints[name]
 
     def user_adjoints(self):
@@ -57,7 +61,4 @@ class Namer:
 
     def primal_of(self, adjoint):
         """The name whose adjoint is ``adjoint``."""
-        for name, candidate in self._adjoints.items():
-            if candidate == adjoint:
-                return name
-        raise KeyError(adjoint)
+        return self._primals[adjoint]
