@@ -416,15 +416,6 @@ def forward_substitute(fn):
 _MUTATORS = frozenset({"add_at", "take_at", "pop_last"})     # runtime helpers that write in place
 
 
-def _written(stmt, local):
-    """Names ``stmt`` assigns or changes in place (``x.pop()``, ``add_at(dx, ...)``)."""
-    names = set(stores(stmt))
-    for node in walk(stmt):
-        if isinstance(node, gast.Call):
-            names.update(_changed_by(node, local))
-    return names
-
-
 def _changed_by(call, local):
     """The local a call may change in place: a method's owner, ``add_at``'s total."""
     func = call.func
@@ -498,10 +489,6 @@ def sink_pops(fn, local=None):
 
     fn.body = block(fn.body)
     return fn
-
-
-def _size(node):
-    return sum(1 for _ in walk(node))
 
 
 def inline_temporaries(fn, named=frozenset(), limit=14, local=None):
