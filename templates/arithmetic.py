@@ -36,8 +36,10 @@ def mul(z, x, y):
 
 @adjoint(operator.truediv, np.divide, np.true_divide)
 def truediv(z, x, y):
-    d[x] = d[z] / y if literal(y) else unbroadcast(d[z] / y, x)
-    d[y] = -d[z] * z / y if literal(x) else unbroadcast(-d[z] * z / y, y)
+    # one division serves both: y's gradient -d[z] z / y is -(d[z] / y) z
+    scaled = d[z] / y
+    d[x] = scaled if literal(y) else unbroadcast(scaled, x)
+    d[y] = -scaled * z if literal(x) else unbroadcast(-scaled * z, y)
 
 
 @adjoint(operator.pow, np.power, pow)

@@ -137,10 +137,46 @@ def test_shape_of_a_broadcast_comes_from_its_operands():
     rng = np.random.default_rng(0)
     logits, labels = rng.standard_normal((3, 4)), np.eye(4)[[0, 2, 3]]
     text = check(cross_entropy, (logits, labels), 0)
-    assert "np.broadcast_shapes(np.shape(labels), np.shape(logp))" in text, text
+    # logp has z's shape (np.log(np.sum(..., keepdims=True)) broadcasts into
+    # it), and z has logits' (so does the max with keepdims): neither logp
+    # nor the log is computed for its shape alone
+    assert "np.broadcast_shapes(np.shape(labels), np.shape(logits))" in text, text
+    assert "\n    logp = " not in text and "= np.log(" not in text, text
+    assert "dz = dlogp\n" in text and "dlogits = dz\n" in text, text     # no unbroadcast
     assert "scalar_seed" not in text            # x.shape[0] is a number: so is the output
-    # dz's array is its own once dlogp is no longer read: added to in place
-    assert "dz += " in text and "dlogits += " in text, text
+    # dz's array is its own once dlogp is no longer read: added to in place,
+    # by the max's adjoint too (no array of logits' size for its gradient)
+    assert "dz += " in text and "add_to=dlogits)" in text, text
+
+
+def test_a_keepdims_reduction_broadcasts_into_its_operand():
+    def normalize(x, w):
+        centered = x - np.mean(x, axis=0, keepdims=True)
+        scale = np.sqrt(np.sum(centered * centered, axis=0, keepdims=True) + 1.0)
+        return np.sum(w * (centered / scale))
+
+    rng = np.random.default_rng(1)
+    text = check(normalize, (rng.standard_normal((5, 3)), rng.standard_normal((5, 3))), 0)
+    # centered / scale has centered's shape: its gradient is not summed
+    assert "dcentered = unbroadcast(dmul_1 * w, x) / scale\n" in text, text
+    assert "dscale = unbroadcast(" in text, text             # scale's gradient is summed
+    reverse = [line for line in text.split("# reverse sweep")[1].splitlines()
+               if not line.strip().startswith("#")]
+    assert sum(" / scale" in line for line in reverse) == 1, text     # one division serves both
+
+
+def test_the_max_adjoint_adds_in_place_and_splits_ties():
+    def peak(x):
+        y = 2.0 * x
+        return np.sum(np.max(y, axis=1) * np.arange(1.0, 3.0)) + np.sum(y * y)
+
+    x = np.array([[1.0, 3.0, 3.0], [2.0, -1.0, 0.5]])           # a tie in row 0
+    before = x.copy()
+    text = check(peak, (x,), 0)
+    assert "add_to=dy" in text, text
+    np.testing.assert_array_equal(x, before)
+    want = 8.0 * x + 2.0 * np.array([[0.0, 0.5, 0.5], [2.0, 0.0, 0.0]])
+    np.testing.assert_allclose(pullback.grad(peak)(x), want, rtol=1e-12)
 
 
 def test_adjoints_of_the_users_variables_keep_their_lines():

@@ -342,13 +342,16 @@ class _Facts:
         self._cache.pop(id(stmt), None)
 
 
-def forward_substitute(fn):
+def forward_substitute(fn, named=frozenset()):
     """``a = b`` followed, in the same block, by every use of ``a``: use ``b``.
 
     Works inside loops and branches, where ``propagate_copies`` does not go:
     ``dmul = dadd; dx = dmul * 1.1`` becomes ``dx = dadd * 1.1``. The uses
     must all come before ``a`` or ``b`` is assigned again, in plain
-    statements of the same block. Self-assignments ``a = a`` go too.
+    statements of the same block. Self-assignments ``a = a`` go too. And
+    the other way: ``t = e; a = t`` with ``t`` made only there becomes
+    ``a = e``, and later uses of ``t`` read ``a`` (if it has not changed),
+    unless ``t`` is one of the ``named`` adjoints (of the user's variables).
     """
     load_count, store_count = {}, {}
     for node in names(fn):
@@ -392,6 +395,10 @@ def forward_substitute(fn):
             return stmt.targets[0].id, stmt.value.id
         return None, None
 
+    def stores_only(stmt, name):
+        return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+            and stmt.targets[0].id == name
+
     def block(stmts):
         out = [s for s in stmts if copy(s)[0] is None or copy(s)[0] != copy(s)[1]]   # a = a
         i = 0
@@ -406,6 +413,18 @@ def forward_substitute(fn):
                     and substitute(out, i, alias, source):
                 del out[i]
                 continue
+            if alias is not None and i and source not in keep and source not in named \
+                    and store_count.get(source) == 1 \
+                    and copy(out[i - 1])[0] is None and stores_only(out[i - 1], source):
+                # t = e; a = t; f(t) -> a = e; f(a): the value is made under the name it gets
+                load_count[source] -= 1         # the copy's own read
+                if substitute(out, i, source, alias):
+                    out[i - 1].targets[0].id = alias
+                    facts.forget(out[i - 1])
+                    load_count[alias] = load_count.get(alias, 0) + 1
+                    del out[i]
+                    continue
+                load_count[source] += 1
             i += 1
         return out
 
@@ -706,7 +725,21 @@ def accumulate_in_place(fn):
     return fn
 
 
+# Run-time helpers with an ``add_to`` parameter: given a gradient array the
+# caller owns, they add into it instead of making an array the size of their
+# result (the max/min adjoint writes only the entries equal to the extreme).
+ADDS_IN_PLACE = frozenset({"extreme_grad"})
+
+
 def _in_place(stmt, value):
+    """``dx = dx + e`` -> ``dx += e`` (``dx = helper(..., add_to=dx)`` for a
+    helper that adds into an array of its own)."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+            and value.func.id in ADDS_IN_PLACE and not value.keywords:
+        value.keywords = [gast.keyword(arg="add_to", value=gast.Name(
+            id=stmt.targets[0].id, ctx=gast.Load(), annotation=None, type_comment=None))]
+        stmt.value = value
+        return stmt
     new = gast.AugAssign(target=stmt.targets[0], op=gast.Add(), value=value)
     for annotation in ("pb_line", "pb_sweep"):
         if hasattr(stmt, annotation):
@@ -1056,7 +1089,7 @@ def _is_counter_step(stmt):
 def clean(fn, named=frozenset()):
     """Every clean-up pass, in order; ``named`` adjoints (of the user's
     variables) keep their own lines."""
-    fn = combine_accumulations(forward_substitute(propagate_copies(fold_constants(fn))))
+    fn = combine_accumulations(forward_substitute(propagate_copies(fold_constants(fn)), named))
     local = _local_names(fn)
     fn = merge_stacks(inline_temporaries(sink_pops(fn, local), named, local=local), local)
     fn = accumulate_in_place(eliminate_dead_code(eliminate_dead_stores(fn)))

@@ -16,7 +16,7 @@ from .errors import UnsupportedSyntax, refuse
 from .parsing import LiftedFunction, parameter_names
 from .cleanup import fold_constants_in
 from .runtime import SHAPE_ONLY_ARGUMENTS
-from .shapes import is_scalar, same_shape_as_result
+from .shapes import ShapeFacts, is_scalar, same_shape_as_result
 from .astutil import breaks, clone, make_name, walk
 
 _WRITE = "\0adjoint-of:"
@@ -51,7 +51,7 @@ class TemplateExpander:
         self.namer = namer
         self.active = active
         self.scalars = scalars      # names known to hold scalars: no unbroadcast for them
-        self.representatives = representatives or {}    # name -> a name of the same shape
+        self.representatives = representatives if representatives is not None else ShapeFacts()
         self.aliases = aliases      # template global name -> name in generated code
         self.imports = imports
         self.write = writer         # (adjoint name, value node, defined, line) -> statement
@@ -78,7 +78,7 @@ class TemplateExpander:
         transformation: the same rule meets the same kinds of arguments often.
         """
         constants = {p: node for p, node in bound.items() if p in rule.params and _literal(node)}
-        same = frozenset(p for p in rule.params if same_shape_as_result(rule, bound, p, self.scalars))
+        same = frozenset(p for p in rule.params if same_shape_as_result(rule, bound, p, self.scalars, self.representatives))
         numbers = frozenset(p for p in rule.params if is_scalar(bound[p], self.scalars))
         key = (id(rule), tuple(sorted((p, _literal(node)) for p, node in constants.items())), same,
                numbers)

@@ -75,12 +75,15 @@ def _fit(r, a):
     return np.broadcast_to(r, np.shape(a))
 
 
-def _spread(g, hit, axes, dtype):
-    """``g`` split evenly among the k entries of ``hit`` along ``axes`` (0
-    elsewhere): one pass over ``hit`` to count, one to place."""
+def _part(g, hit, y, axes, dtype):
+    """Each entry's share of ``g``: split evenly among the k entries of
+    ``hit`` along ``axes``. Counting takes a pass over ``hit`` unless there
+    is one entry per result (no ties; a result that is not NaN equals an
+    entry of its group, so no group is empty)."""
+    if np.count_nonzero(hit) == np.size(y) and not np.isnan(y).any():
+        return np.asarray(g).astype(dtype, copy=False)
     count = np.count_nonzero(hit, axis=axes, keepdims=True) if axes else hit.astype(np.intp)
-    part = (np.asarray(g) / np.maximum(count, 1)).astype(dtype, copy=False)
-    return hit * part
+    return (np.asarray(g) / np.maximum(count, 1)).astype(dtype, copy=False)
 
 
 def _share(hit, axes, dtype):
@@ -231,13 +234,24 @@ def nanmean_grad(g, a, axis=None, keepdims=False):
 
 # -- extremes ------------------------------------------------------------------------
 
-def extreme_grad(g, a, y, axis=None, keepdims=False):
+def extreme_grad(g, a, y, axis=None, keepdims=False, add_to=None):
     """Adjoint of ``np.max``/``np.min`` (and their NaN-ignoring twins): the
-    gradient goes to the entries equal to the result, split evenly among ties."""
+    gradient goes to the entries equal to the result, split evenly among ties.
+
+    ``add_to``: a gradient of ``a`` to add this one to, in place when it is
+    an array of ``a``'s shape and type that the caller owns (the generated
+    code passes it only then): no array the size of ``a`` is made.
+    """
     a = _floats(a)
     axes = reduced_axes(axis, a.ndim)
     hit = a == restore_axes(y, a.ndim, axes, keepdims)
-    return _fit(_spread(restore_axes(g, a.ndim, axes, keepdims), hit, axes, a.dtype), a)
+    part = _part(restore_axes(g, a.ndim, axes, keepdims), hit, y, axes, a.dtype)
+    if add_to is None:
+        return _fit(hit * part, a)
+    if isinstance(add_to, np.ndarray) and add_to.shape == a.shape and add_to.flags.writeable \
+            and np.result_type(add_to, part) == add_to.dtype:
+        return np.add(add_to, part, out=add_to, where=hit)
+    return add_to + _fit(hit * part, a)
 
 
 def ptp_grad(g, a, axis=None, keepdims=False):

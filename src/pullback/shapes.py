@@ -196,21 +196,24 @@ def rule_gives_scalar(rule, bound, scalars):
     return False
 
 
-def same_shape_as_result(rule, bound, param, scalars):
+def same_shape_as_result(rule, bound, param, scalars, facts=None):
     """Does operand ``param`` of an elementwise rule have the result's shape?
 
-    True when every other operand is a number (or the same name): broadcasting
-    against a scalar leaves a shape unchanged.
+    True when every other operand is a number, the same name, or (by
+    ``facts``, a ``ShapeFacts``) a value that broadcasts into its shape:
+    none of them changes the shape.
     """
     if not elementwise(rule):
         return False
     own = bound.get(param)
+    fits = getattr(facts, "fits", {})
     if not isinstance(own, (gast.Name, gast.Constant)):
         return False
     for name, node in bound.items():
         if name == param or _is_none(node) or is_scalar(node, scalars):
             continue
-        if isinstance(own, gast.Name) and isinstance(node, gast.Name) and node.id == own.id:
+        if isinstance(own, gast.Name) and isinstance(node, gast.Name) and (
+                node.id == own.id or (node.id in fits and fits[node.id] == facts.shape_of(own.id))):
             continue
         if isinstance(node, gast.Constant) and isinstance(node.value, str):
             continue        # an option, such as a casting mode
@@ -226,15 +229,45 @@ def _truthy(node):
     return node is not None and not (isinstance(node, gast.Constant) and not node.value)
 
 
-def shape_representatives(tree, operations, scalars):
-    """``name -> other``: names known to have the shape of an earlier one
-    (or a tuple of names: the shape their broadcasting gives).
+# Reductions whose result, given keepdims=True, keeps every axis of the
+# reduced operand (their first parameter) at its length or at 1: it
+# broadcasts back to the operand's shape. (Not quantiles: an array q adds
+# leading axes.)
+KEEPDIMS_REDUCTIONS = frozenset({"sum", "mean", "prod", "nanprod", "nansum", "nanmean", "max",
+                                 "ptp", "var", "std", "nanvar", "nanstd", "average", "median",
+                                 "nanmedian", "norm"})
 
-    Only for values assigned once, outside loops and branches (so each holds
-    one value for the whole call), made by an elementwise rule from operands
-    of one shape and numbers: ``power = sub ** 2`` has ``sub``'s shape. The
-    reverse sweep then asks ``sub`` for the shape and ``power`` need not be
-    kept (or computed) for that alone.
+
+class ShapeFacts(dict):
+    """``name -> other`` (the same shape as ``other``, or as the broadcast of
+    a tuple of names), and in ``fits``: ``name -> other`` whose shape ``name``
+    broadcasts to without changing it (a reduction with ``keepdims=True``)."""
+
+    def __init__(self, same=(), fits=()):
+        super().__init__(same)
+        self.fits = dict(fits)
+
+    def shape_of(self, name):
+        """A name whose shape ``name`` has (``name`` itself when none is known)."""
+        same = self.get(name)
+        return same if isinstance(same, str) else name
+
+
+def shape_representatives(tree, operations, scalars):
+    """What is known of the shapes of names (a ``ShapeFacts``).
+
+    ``name -> other``: names known to have the shape of an earlier one (or
+    a tuple of names: the shape their broadcasting gives). Only for values
+    assigned once, outside loops and branches (so each holds one value for
+    the whole call), made by an elementwise rule from operands of one shape
+    and numbers: ``power = sub ** 2`` has ``sub``'s shape. The reverse sweep
+    then asks ``sub`` for the shape and ``power`` need not be kept (or
+    computed) for that alone.
+
+    ``fits``: ``total = np.sum(e, axis=1, keepdims=True)`` broadcasts into
+    ``e``'s shape, and so does ``np.log(total)``; an elementwise result of
+    ``e`` and such values has ``e``'s shape (``logp = z - np.log(total)``
+    has ``z``'s, when ``total`` fits into ``z``).
     """
     sites, looped = {}, set()
 
@@ -257,7 +290,7 @@ def shape_representatives(tree, operations, scalars):
     for name in parameter_list(tree):
         sites[name] = sites.get(name, 0) + 1
     fixed = {name for name, count in sites.items() if count == 1 and name not in looped}
-    representative = {}
+    facts = ShapeFacts()
     for stmt in tree.body:      # top level only: assigned on every path
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
             continue
@@ -267,21 +300,41 @@ def shape_representatives(tree, operations, scalars):
             continue
         if operation.kind == "copy" and operation.sources[0] in fixed:
             source = operation.sources[0]
-            representative[target] = representative.get(source, source)
+            facts[target] = facts.get(source, source)
+            if source in facts.fits:
+                facts.fits[target] = facts.fits[source]
         elif operation.kind == "rule" and elementwise(operation.rule):
-            shapes = set()
-            for node in operation.bound.values():
-                if _is_none(node) or is_scalar(node, scalars) or (
-                        isinstance(node, gast.Constant) and isinstance(node.value, str)):
-                    continue
-                if isinstance(node, gast.Name) and node.id in fixed:
-                    same = representative.get(node.id)
-                    shapes.add(same if isinstance(same, str) else node.id)
-                else:
-                    shapes = None
-                    break
-            if shapes and len(shapes) == 1:
-                representative[target] = shapes.pop()
-            elif shapes:        # the operands' broadcast shape: (labels, logp)
-                representative[target] = tuple(sorted(shapes))
-    return representative
+            _elementwise_shape(target, operation.bound, facts, fixed, scalars)
+        elif operation.kind == "rule" and family(operation.rule) == "reductions" \
+                and operation.rule.name in KEEPDIMS_REDUCTIONS:
+            keepdims = operation.bound.get("keepdims")
+            operand = operation.bound.get(operation.rule.params[0])
+            if isinstance(keepdims, gast.Constant) and keepdims.value is True \
+                    and isinstance(operand, gast.Name) and operand.id in fixed:
+                facts.fits[target] = facts.shape_of(operand.id)
+    return facts
+
+
+def _elementwise_shape(target, bound, facts, fixed, scalars):
+    """Record the shape of ``target = f(operands)`` (elementwise) in ``facts``."""
+    operands = []
+    for node in bound.values():
+        if _is_none(node) or is_scalar(node, scalars) or (
+                isinstance(node, gast.Constant) and isinstance(node.value, str)):
+            continue
+        if not (isinstance(node, gast.Name) and node.id in fixed):
+            return
+        operands.append(node.id)
+    if not operands:
+        return
+    shapes = {facts.shape_of(name) for name in operands}
+    bases = {facts.fits.get(name) for name in operands}
+    if None not in bases and len(bases) == 1:       # np.log(total): fits where total fits
+        facts.fits[target] = bases.pop()
+    # an operand that broadcasts into another's shape leaves it unchanged
+    kept = {facts.shape_of(name) for name in operands if facts.fits.get(name) not in shapes}
+    kept = kept or shapes
+    if len(kept) == 1:
+        facts[target] = kept.pop()
+    else:                               # the operands' broadcast shape: (labels, logp)
+        facts[target] = tuple(sorted(kept))
