@@ -101,8 +101,35 @@ def newton_sqrt(a):
 def test_a_while_loop_keeps_no_test_results():
     text = check(newton_sqrt, (2.0,), 0)
     assert "cond_stack" not in text, text
-    assert "range(n_iter - 1)" in text
+    # the forward sweep keeps the user's loop; the counter counts its body's runs
+    assert "    while abs(x * x - a) > 1e-12:\n" in text, text
+    assert "for _ in range(n_iter):" in text, text
     np.testing.assert_allclose(pullback.grad(newton_sqrt)(9.0), 1.0 / 6.0, rtol=1e-9)
+
+
+def damped(x):
+    y = x
+    while True:
+        y = 1.5 * y + x
+        if y > 10.0:
+            break
+    z = x
+    while z < 50.0:
+        if z > 30.0:
+            z = z * 1.1
+            break
+        z = z * 1.5 + x
+    else:
+        z = z + 1.0
+    return y * z
+
+
+def test_a_while_loop_with_breaks_keeps_its_form():
+    text = check(damped, (2.5,), 0)
+    assert "while True:" in text, text          # the user's loop, which breaks
+    assert "\n    while z < 50.0:" not in text, text     # it breaks: counted as before
+    for x in (1.5, 11.0):                       # z exits by break, then by its test
+        check(damped, (x,), 0)
 
 
 def scaled(u, alpha):

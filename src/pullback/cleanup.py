@@ -1086,6 +1086,81 @@ def _is_counter_step(stmt):
         and isinstance(stmt.value.left, gast.Name) and stmt.value.left.id == stmt.targets[0].id
 
 
+def resugar_while(fn):
+    """``while True: n = n + 1; c = t; if c: B else: break`` -> ``while t: n = n + 1; B``.
+
+    Normalization evaluates a ``while`` test as statements of its own; where
+    those only compute the test (each value read once, by the next), the
+    forward sweep gets the user's loop back. The counter then counts the
+    body's runs instead of the tests, so the reverse sweep's
+    ``range(n - 1)`` becomes ``range(n)``: done only when that loop is in
+    the same function and the counter is read nowhere else (but pushed).
+    """
+    load_count, store_count = {}, {}
+    for node in names(fn):
+        counts = load_count if isinstance(node.ctx, gast.Load) else store_count
+        counts[node.id] = counts.get(node.id, 0) + 1
+    ranges, pushed = {}, {}
+    for node in walk(fn):
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and len(node.args) == 1:
+            argument = node.args[0]
+            if node.func.id == "range" and isinstance(argument, gast.BinOp) \
+                    and isinstance(argument.op, gast.Sub) and isinstance(argument.left, gast.Name) \
+                    and isinstance(argument.right, gast.Constant) and argument.right.value == 1:
+                ranges.setdefault(argument.left.id, []).append(node)
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and node.func.attr == "append":     # a value kept on a stack: shifted alike
+            for name in names(node):
+                if isinstance(name.ctx, gast.Load):
+                    pushed[name.id] = pushed.get(name.id, 0) + 1
+
+    def test_of(loop):
+        """The loop's test as one expression, or None."""
+        step, chain, last = loop.body[0], loop.body[1:-1], loop.body[-1]
+        counter = step.targets[0].id
+        if len(ranges.get(counter, ())) != 1 \
+                or load_count.get(counter, 0) != 2 + pushed.get(counter, 0):
+            return None
+        if not (isinstance(last, gast.If) and len(last.orelse) == 1
+                and isinstance(last.orelse[0], gast.Break)) \
+                or any(isinstance(n, (gast.Break, gast.Continue)) for s in last.body for n in walk(s)):
+            return None
+        test = last.test
+        for stmt in reversed(chain):
+            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+                return None
+            name = stmt.targets[0].id
+            if store_count.get(name) != 1 or load_count.get(name) != 1:
+                return None
+            uses = [n for n in names(test) if n.id == name]
+            if len(uses) != 1:
+                return None
+            if uses[0] is test:
+                test = stmt.value
+            else:
+                _replace(test, uses[0], stmt.value)
+        return test
+
+    def block(stmts):
+        for stmt in stmts:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    block(getattr(stmt, field))
+            if isinstance(stmt, gast.While) and isinstance(stmt.test, gast.Constant) \
+                    and stmt.test.value is True and not stmt.orelse and len(stmt.body) >= 2 \
+                    and _is_counter_step(stmt.body[0]):
+                test = test_of(stmt)
+                if test is None:
+                    continue
+                counter = stmt.body[0].targets[0].id
+                stmt.test = test
+                stmt.body = [stmt.body[0]] + stmt.body[-1].body
+                ranges[counter][0].args[0] = make_name(counter)
+
+    block(fn.body)
+    return fn
+
+
 def clean(fn, named=frozenset()):
     """Every clean-up pass, in order; ``named`` adjoints (of the user's
     variables) keep their own lines."""
@@ -1093,4 +1168,4 @@ def clean(fn, named=frozenset()):
     local = _local_names(fn)
     fn = merge_stacks(inline_temporaries(sink_pops(fn, local), named, local=local), local)
     fn = accumulate_in_place(eliminate_dead_code(eliminate_dead_stores(fn)))
-    return propagate_negations(fn, named)
+    return resugar_while(propagate_negations(fn, named))
