@@ -75,3 +75,18 @@ def test_pullback_gradient_of_the_transformation_subject(tmp_path):
     args = (x, 0.5 + 0.1 * x, 0.1 * x)
     check = run.directional_check(f, args, 0, pullback.grad(f, wrt=0)(*args))
     assert check["ok"], check
+
+
+def test_hand_written_targets_use_the_numpy_only_process():
+    def workload(alone, beside):
+        return {"tools": {"pullback": {"status": "ok", "pullback / hand-written": beside, "gradient / f": 1.9}},
+                "alone": {"pullback / hand-written": alone,
+                          "tools": {"pullback": {"gradient / f": 2.1}}}}
+
+    results = {"workloads": {"kepler": workload(1.2, 1.5), "softmax_xent": workload(1.3, 1.1),
+                             "scalar_loop": workload(1.1, 1.1)}}
+    marks = {row["target"]: row for row in run.targets(results)}
+    assert marks["within 1.25x of hand-written: " + run.TITLES["kepler"]]["met"] is True
+    assert marks["within 1.25x of hand-written: " + run.TITLES["softmax_xent"]]["met"] is False
+    assert "1.500x beside the peers" in marks["within 1.25x of hand-written: " + run.TITLES["kepler"]]["measured"]
+    assert marks["gradient / f <= 2.0: " + run.TITLES["scalar_loop"]]["met"] is False     # 2.1 alone
