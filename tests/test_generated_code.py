@@ -214,3 +214,23 @@ def test_adjoints_of_the_users_variables_keep_their_lines():
     w, x = np.array([0.5, -0.3]), np.array([[1.0, 2.0], [0.5, -1.0]])
     text = check(loss, (w, x), 0)
     assert re.search(r"^\s*dpred = ", text, flags=re.M), text
+
+
+def test_the_max_adjoint_adds_into_a_gradient_only_where_it_may():
+    from pullback.runtime_reductions import extreme_grad
+
+    a = np.array([[1.0, 3.0, 3.0], [2.0, np.nan, 0.5], [4.0, 1.0, 0.0]])
+    y = np.max(a, axis=1, keepdims=True)            # row 1 is NaN: no entry gets its gradient
+    g = np.array([[2.0], [5.0], [1.0]])
+    want = np.array([[0.0, 1.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(extreme_grad(g, a, y, 1, True), want)
+    mine = np.ones((3, 3))
+    assert extreme_grad(g, a, y, 1, True, add_to=mine) is mine          # its own array: in place
+    np.testing.assert_array_equal(mine, 1.0 + want)
+    narrow = np.ones((3, 3), dtype=np.float32)       # the float64 sum does not fit: a new array
+    total = extreme_grad(g, a, y, 1, True, add_to=narrow)
+    assert total is not narrow and total.dtype == np.float64
+    np.testing.assert_array_equal(narrow, 1.0)
+    np.testing.assert_array_equal(extreme_grad(g, a, y, 1, True, add_to=0.0), want)   # a number
+    single = np.array([1.0, 5.0, 2.0])                 # no ties: every result has one entry
+    np.testing.assert_array_equal(extreme_grad(3.0, single, np.max(single)), [0.0, 3.0, 0.0])
