@@ -234,3 +234,25 @@ def test_the_max_adjoint_adds_into_a_gradient_only_where_it_may():
     np.testing.assert_array_equal(extreme_grad(g, a, y, 1, True, add_to=0.0), want)   # a number
     single = np.array([1.0, 5.0, 2.0])                 # no ties: every result has one entry
     np.testing.assert_array_equal(extreme_grad(3.0, single, np.max(single)), [0.0, 3.0, 0.0])
+
+
+def newton_sum(a):
+    total = 0.0
+    for k in range(3):
+        x = a + k
+        r = x * x - a - k
+        s = np.sin(x)
+        while abs(r) > 1e-12:
+            x = x - r / (2.0 * x)
+            r = x * x - a - k
+        total = total + x * s
+    return total
+
+
+def test_an_outer_loop_around_a_while_keeps_one_stack_of_tuples():
+    text = check(newton_sum, (2.0,), 0)
+    # x is assigned again inside the while, after the outer body pushed it:
+    # the outer body still pushes one tuple, and the while body another
+    assert text.count(".append(") == 2, text
+    assert "iteration_stack.append((x, s, n_iter))" in text, text
+    assert "da -= dr\n" in text and "+= -" not in text, text      # a += -u -> a -= u

@@ -828,7 +828,8 @@ def propagate_negations(fn, named=frozenset()):
     ``dmul_5 = -ddecline; dgamma += dmul_5 * predator`` becomes
     ``dgamma -= ddecline * predator``: one negation less per use of ``t``
     (in a scalar loop, one float operation in ten). Only within a block,
-    for a ``t`` assigned once, with ``u`` unchanged until the last use.
+    for a ``t`` assigned once, with ``u`` unchanged until the last use. And
+    ``a += -u * y`` becomes ``a -= u * y`` (the same number: negation is exact).
     """
     store_count, load_count = {}, {}
     for node in names(fn):
@@ -888,11 +889,32 @@ def propagate_negations(fn, named=frozenset()):
                             use.op = gast.Sub()
                         del out[i]
                         continue
+            if isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
+                    and getattr(stmt, "pb_sweep", None) == "reverse":
+                negated = _leading_negation(stmt.value)
+                if negated is not None:         # a += -u * y -> a -= u * y
+                    parent, operand = negated
+                    if parent is None:
+                        stmt.value = operand
+                    else:
+                        parent.left = operand
+                    stmt.op = gast.Sub()
             i += 1
         return out
 
     fn.body = block(fn.body)
     return fn
+
+
+def _leading_negation(expression):
+    """``-u`` at the far left of a product or quotient: (its parent, ``u``);
+    (None, ``u``) when the expression is ``-u`` itself; else None."""
+    parent = None
+    while isinstance(expression, gast.BinOp) and isinstance(expression.op, (gast.Mult, gast.Div)):
+        parent, expression = expression, expression.left
+    if isinstance(expression, gast.UnaryOp) and isinstance(expression.op, gast.USub):
+        return parent, expression.operand
+    return None
 
 
 def combine_accumulations(fn):
@@ -966,8 +988,8 @@ def merge_stacks(fn, local=None):
     """One stack of tuples per loop body instead of one stack per variable.
 
     A block of the forward sweep pushes values its loop's reverse sweep pops.
-    Where every variable pushed is assigned once in the block (so the value
-    pushed is the one the block started with) and their pops can all move up
+    Where no variable pushed is assigned in the block before its push (so
+    the value pushed is the one the block started with) and their pops can all move up
     to the first of them (nothing between reads or writes the variable),
     ``a_stack.append(a) ... b_stack.append(b)`` becomes one
     ``iteration_stack.append((a, b))`` at the top of the block and the pops
@@ -996,11 +1018,7 @@ def merge_stacks(fn, local=None):
     made = []
     for members in groups.values():
         block, back = members[0][0], members[0][5]
-        stored = {}
-        for node in names(gast.Module(body=block, type_ignores=[])):
-            if node.ctx.__class__ is gast.Store:
-                stored[node.id] = stored.get(node.id, 0) + 1
-        members = sorted((m for m in members if stored.get(m[3]) == 1),
+        members = sorted((m for m in members if not _stored_before(block, m[1], m[3])),
                          key=lambda m: _index(back, m[6]))
         chosen = members
         if len(chosen) < 2:
@@ -1048,6 +1066,14 @@ def merge_stacks(fn, local=None):
     if made:
         _recreate_stacks(fn, made)
     return fn
+
+
+def _stored_before(block, stmt, variable):
+    """Is ``variable`` assigned in ``block`` before ``stmt`` (nested statements included)?"""
+    for earlier in block[:_index(block, stmt)]:
+        if variable in stores(earlier):
+            return True
+    return False
 
 
 def _index(block, stmt):
