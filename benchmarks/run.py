@@ -90,6 +90,11 @@ JIT_MEMORY_CAP = 8 << 30   # RLIMIT_AS of a JAX jit compile subprocess
 # glibc: allocations of 64 KiB and more get their own mapping and return it when freed,
 # so resident memory follows what is allocated (memory subprocesses only)
 MEMORY_CHILD_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "131072"}
+# The NumPy-only timing process keeps the memory it frees, as the shared
+# process's large heap does: a fresh process hands an array workload's freed
+# arrays back to the system after every call and pays page faults for them
+# anew on the next (heat: 45 ms a gradient instead of 21).
+ALONE_CHILD_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 
 
 class Settings:
@@ -312,7 +317,8 @@ def child_alone(name, mode):
 def measure_alone(name, settings):
     """pullback and the hand-written gradient against f in a process with
     NumPy only (see METHOD): times, gradient / f, pullback / hand-written."""
-    report, why = run_child(["--child-alone", name, "quick" if settings.quick else "full"], timeout=600)
+    report, why = run_child(["--child-alone", name, "quick" if settings.quick else "full"], timeout=600,
+                            env=ALONE_CHILD_ENV)
     if "timings" not in report:
         return {"error": f"subprocess failed: {why or 'no result'}"}
     timings = report["timings"]
@@ -929,7 +935,11 @@ METHOD = """\
   and not the rest: in one run, pullback's Kepler gradient took 0.51 ms in
   rounds where PyTorch had not yet run and 0.63 ms in rounds where it had,
   while f and the hand-written gradient did not move (0.24 and 0.40 ms).
-  The shared-process ratio is reported next to it.
+  The shared-process ratio is reported next to it. glibc is told to keep
+  the memory that process frees (`MALLOC_TRIM_THRESHOLD_`,
+  `MALLOC_MMAP_THRESHOLD_`), as the shared process's large heap does;
+  otherwise each call of an array workload maps its arrays afresh and
+  pays the page faults (heat: 45 ms a gradient instead of 21).
 - **One thread each.** NumPy's BLAS, PyTorch (OpenMP) and XLA run
   single-threaded (`{threads}`): on a 2-core machine, thread pools of
   several libraries timed in one process spin-wait against each other
