@@ -1174,7 +1174,9 @@ def resugar_while(fn):
                     block(getattr(stmt, field))
             if isinstance(stmt, gast.While) and isinstance(stmt.test, gast.Constant) \
                     and stmt.test.value is True and not stmt.orelse and len(stmt.body) >= 2 \
-                    and _is_counter_step(stmt.body[0]):
+                    and _is_counter_step(stmt.body[0]) \
+                    and isinstance(stmt.body[0].value.right, gast.Constant) \
+                    and stmt.body[0].value.right.value == 1:
                 test = test_of(stmt)
                 if test is None:
                     continue

@@ -78,7 +78,8 @@ class TemplateExpander:
         transformation: the same rule meets the same kinds of arguments often.
         """
         constants = {p: node for p, node in bound.items() if p in rule.params and _literal(node)}
-        same = frozenset(p for p in rule.params if same_shape_as_result(rule, bound, p, self.scalars, self.representatives))
+        same = frozenset(p for p in rule.params
+                         if same_shape_as_result(rule, bound, p, self.scalars, self.representatives))
         numbers = frozenset(p for p in rule.params if is_scalar(bound[p], self.scalars))
         key = (id(rule), tuple(sorted((p, _literal(node)) for p, node in constants.items())), same,
                numbers)
