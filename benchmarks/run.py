@@ -49,10 +49,14 @@ REPO = HERE.parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-# One thread for every library (unless --threads=default): on a 2-core machine,
+# One core for every library (unless --threads=default): on a 2-core machine,
 # multi-threaded BLAS, OpenMP and XLA pools timed in one process spin-wait
 # against each other (PyTorch's MLP gradient ran 2x slower right after a NumPy
 # call). Set before NumPy, PyTorch or JAX is imported; subprocesses inherit it.
+# The variables make NumPy's BLAS and PyTorch single-threaded. XLA ignores its
+# flags for eager dots and elementwise ops (JAX's 256x512x512 matmul kept 1.7
+# cores busy with them), so the process is also pinned to one CPU: only that
+# makes "one core each" true of JAX.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 if __name__ == "__main__" and not ("--threads=default" in sys.argv
@@ -61,6 +65,8 @@ if __name__ == "__main__" and not ("--threads=default" in sys.argv
         os.environ.setdefault(variable, "1")
     if XLA_ONE_THREAD not in os.environ.get("XLA_FLAGS", ""):
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + XLA_ONE_THREAD).strip()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 import numpy as np  # noqa: E402
 
@@ -433,6 +439,8 @@ def machine():
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip()
     threads = {variable: os.environ.get(variable, "unset") for variable in THREAD_VARIABLES + ("XLA_FLAGS",)}
+    if hasattr(os, "sched_getaffinity"):
+        threads["CPUs the process may run on"] = ",".join(map(str, sorted(os.sched_getaffinity(0))))
     info = {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "threads": threads,
             "date": datetime.date.today().isoformat(), "versions": versions, "commit": commit or "unknown"}
     return info
@@ -940,11 +948,16 @@ METHOD = """\
   `MALLOC_MMAP_THRESHOLD_`), as the shared process's large heap does;
   otherwise each call of an array workload maps its arrays afresh and
   pays the page faults (heat: 45 ms a gradient instead of 21).
-- **One thread each.** NumPy's BLAS, PyTorch (OpenMP) and XLA run
+- **One core each.** NumPy's BLAS, PyTorch (OpenMP) and XLA run
   single-threaded (`{threads}`): on a 2-core machine, thread pools of
   several libraries timed in one process spin-wait against each other
   (PyTorch's MLP gradient ran twice as slow right after a NumPy call), so
-  the comparison is of the work each tool does on one core.
+  the comparison is of the work each tool does on one core. XLA does not
+  obey its thread flags for eager matrix products and elementwise
+  operations (a 256x512 by 512x512 product kept 1.7 cores busy and took
+  1.3 ms, against 2.6 ms on one core), so the benchmark and its
+  subprocesses are also pinned to one CPU. Runs before this pinning gave
+  JAX two cores on the array workloads.
   `benchmarks/run.py --threads=default` leaves the libraries' defaults.
 - **Same source.** autograd and JAX differentiate the very text of
   `benchmarks/workloads.py`, executed again with `np` bound to

@@ -4,7 +4,7 @@ import textwrap
 import astor
 import gast
 
-from pullback.cleanup import eliminate_dead_code, fold_constants, propagate_copies
+from pullback.cleanup import eliminate_dead_code, fold_constants, propagate_copies, skip_zero_first_step
 
 
 def run(source, passes):
@@ -83,3 +83,101 @@ def test_dead_code_keeps_marked_statements_and_side_effects():
     tree.body[0].pb_keep = True
     out = astor.to_source(gast.gast_to_ast(gast.Module(body=[eliminate_dead_code(tree)], type_ignores=[])))
     assert "check = seed(x)" in out and "print(x)" in out and "y = x" not in out
+
+
+def test_a_reverse_loop_skips_the_zeros_it_adds_on_its_first_step():
+    # dr is 0.0 on the first step: the terms it scales add nothing then
+    assert run("""
+        def f(dx, n, r, x, e, E, stack):
+            da = 0.0
+            dr = 0.0
+            for _ in range(n):
+                t = -dr
+                da -= t * e
+                dx = dx + dr * x * math.cos(E)
+                dr = -dx / x
+                x, E = stack.pop()
+            da -= dr
+            return da
+        """, [skip_zero_first_step]) == expect("""
+        def f(dx, n, r, x, e, E, stack):
+            da = 0.0
+            dr = 0.0
+            for step in range(n):
+                if step:
+                    t = -dr
+                    da -= t * e
+                    dx = dx + dr * x * math.cos(E)
+                dr = -dx / x
+                x, E = stack.pop()
+            da -= dr
+            return da
+        """)
+
+
+def test_the_first_step_keeps_what_is_not_a_multiple_of_a_zero():
+    cases = [
+        # dr is read before the loop assigns it anew: its value carries over
+        """
+        def f(dx, n, x):
+            dr = 0.0
+            for _ in range(n):
+                dx = dx + dr * x
+                dx = dx * dr
+                dr = -dx / x
+            return dx
+        """,
+        # t is read after the prefix: skipping would leave it stale
+        """
+        def f(dx, n, x):
+            dr = 0.0
+            for _ in range(n):
+                t = dr * x
+                dx = dx + t
+                dr = -dx / x + t
+            return dx
+        """,
+        # dx + 1.0 is not 0 when dr is
+        """
+        def f(dx, n, x):
+            dr = 0.0
+            for _ in range(n):
+                dx = dx + (dr * x + 1.0)
+                dr = -dx / x
+            return dx
+        """,
+        # a call pullback does not know may have an effect
+        """
+        def f(dx, n, x):
+            dr = 0.0
+            for _ in range(n):
+                dx = dx + dr * log(x)
+                dr = -dx / x
+            return dx
+        """,
+        # the loop reads its counter; and a zero from a helper may be an array
+        """
+        def f(dx, n, x, r):
+            dr = 0.0
+            for i in range(n):
+                dx = dx + dr * i
+                dr = -dx / x
+            dq = zeros_adjoint(r)
+            for _ in range(n):
+                dx = dx + dq * x
+                dq = -dx / x
+            return dx
+        """,
+        # the zero is assigned again before the loop
+        """
+        def f(dx, n, x, g):
+            dr = 0.0
+            dr = g
+            for _ in range(n):
+                dx = dx + dr * x
+                dr = -dx / x
+            return dx
+        """,
+    ]
+    for source in cases:
+        assert_unchanged(source, [skip_zero_first_step])

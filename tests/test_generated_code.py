@@ -104,6 +104,7 @@ def test_a_while_loop_keeps_no_test_results():
     # the forward sweep keeps the user's loop; the counter counts its body's runs
     assert "    while abs(x * x - a) > 1e-12:\n" in text, text
     assert "for _ in range(n_iter):" in text, text
+    assert "if step:" not in text, text         # nothing is scaled by a zero here
     np.testing.assert_allclose(pullback.grad(newton_sqrt)(9.0), 1.0 / 6.0, rtol=1e-9)
 
 
@@ -256,3 +257,42 @@ def test_an_outer_loop_around_a_while_keeps_one_stack_of_tuples():
     assert text.count(".append(") == 2, text
     assert "iteration_stack.append((x, s, n_iter))" in text, text
     assert "da -= dr\n" in text and "+= -" not in text, text      # a += -u -> a -= u
+
+
+def kepler(e):
+    total = 0.0
+    for k in range(20):
+        m = 0.1 + 0.3 * k
+        E = m
+        residual = E - e * np.sin(E) - m
+        while abs(residual) > 1e-12:
+            E = E - residual / (1.0 - e * np.cos(E))
+            residual = E - e * np.sin(E) - m
+        total = total + E
+    return total
+
+
+def kepler_E(e, m):
+    """Kepler's E(e, m) by bisection, independent of the code under test."""
+    low, high = m - 1.0, m + 1.0
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if middle - e * np.sin(middle) < m else (low, middle)
+    return 0.5 * (low + high)
+
+
+def test_a_newton_loop_back_skips_the_zeros_of_its_first_step():
+    text = check(kepler, (0.3,), 0)
+    # the last residual is computed only for the loop's test: its adjoint is
+    # 0.0 on the first step back, and the terms it scales are skipped then
+    assert "dresidual = 0.0\n        for step in range(n_iter):\n            if step:\n" in text, text
+    # dE/de = sin(E) / (1 - e cos(E)), by implicit differentiation of E - e sin(E) = m
+    e = 0.45
+    expected = 0.0
+    for k in range(20):
+        E = kepler_E(e, 0.1 + 0.3 * k)
+        expected += np.sin(E) / (1.0 - e * np.cos(E))
+    np.testing.assert_allclose(pullback.grad(kepler)(e), expected, rtol=1e-9)
+    # e = 0: every residual is exactly 0, no Newton step runs, and the
+    # program's E is m, whatever e: its derivative is 0
+    assert pullback.grad(kepler)(0.0) == 0.0

@@ -11,6 +11,8 @@ accumulate_in_place     ``dx = dx + e``  ->  ``dx += e`` where dx's array is its
 propagate_negations     ``t = -u; a += t * y``  ->  ``a -= u * y``
 eliminate_dead_stores   drop assignments nothing reads, in loops and branches too
 eliminate_dead_code     drop assignments nobody reads later (straight-line code)
+resugar_while           the user's ``while`` test back in the forward sweep
+skip_zero_first_step    ``if step:`` around a reverse loop's first terms when they add zeros
 
 Statements marked ``pb_keep`` (the scalar check on grad's output) survive.
 """
@@ -1189,6 +1191,139 @@ def resugar_while(fn):
     return fn
 
 
+_PURE_MODULES = ("math", "np", "numpy")
+
+
+def _pure_math(value):
+    """Every call in ``value`` is a ``math``/NumPy function (no ``out=``)
+    or ``unbroadcast``: skipping it skips no effect."""
+    for node in walk(value):
+        if isinstance(node, (gast.Yield, gast.Await, gast.NamedExpr)):
+            return False
+        if isinstance(node, gast.Call):
+            func = node.func
+            if any(keyword.arg == "out" for keyword in node.keywords):
+                return False
+            if not ((isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)
+                     and func.value.id in _PURE_MODULES)
+                    or (isinstance(func, gast.Name) and func.id == "unbroadcast")):
+                return False
+    return True
+
+
+def _proportional(value, zero):
+    """Is ``value`` a multiple of a name in ``zero`` (so 0 when they are)?"""
+    if isinstance(value, gast.Name):
+        return value.id in zero
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
+        return _proportional(value.operand, zero)
+    if isinstance(value, gast.BinOp):
+        if isinstance(value.op, gast.Mult):
+            return _proportional(value.left, zero) or _proportional(value.right, zero)
+        if isinstance(value.op, gast.Div):
+            return _proportional(value.left, zero)
+        if isinstance(value.op, (gast.Add, gast.Sub)):
+            return _proportional(value.left, zero) and _proportional(value.right, zero)
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+            and value.func.id == "unbroadcast" and len(value.args) == 2 and not value.keywords:
+        return _proportional(value.args[0], zero)
+    return False
+
+
+def _zero_prefix(body, adjoint, load_count, store_count):
+    """How many leading statements of a loop body only add multiples of
+    ``adjoint`` to other adjoints (``a = a + t``, ``a -= t``) or name such a
+    multiple for those alone; None unless the body then assigns ``adjoint``
+    before anything else reads it."""
+    zero, temporaries, count = {adjoint}, {}, 0
+    for stmt in body:
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name) \
+                and isinstance(stmt.op, (gast.Add, gast.Sub)):
+            target, term = stmt.target.id, stmt.value
+        elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name):
+            target, value = stmt.targets[0].id, stmt.value
+            if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub)) \
+                    and isinstance(value.left, gast.Name) and value.left.id == target:
+                term = value.right
+            elif store_count.get(target) == 1 and target not in zero:
+                term = value                        # a temporary: checked below
+                temporaries[target] = 0
+            else:
+                break
+        else:
+            break
+        if target in zero and target not in temporaries or not _proportional(term, zero) \
+                or not _pure_math(term):
+            temporaries.pop(target, None)
+            break
+        if target in temporaries:
+            zero.add(target)
+        for name in loads(term):
+            if name in temporaries:
+                temporaries[name] += 1
+        count += 1
+    if not count or any(load_count.get(name, 0) != uses for name, uses in temporaries.items()):
+        return None
+    for stmt in body[count:]:
+        read = set(loads(stmt)) & zero
+        if read:
+            return None
+        if adjoint in stores(stmt):
+            return count if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name) else None
+    return None
+
+
+def skip_zero_first_step(fn):
+    """``dv = 0.0; for _ in range(n): P; ...; dv = e`` -> ``if step: P`` there.
+
+    A reverse loop whose body starts by adding multiples of ``dv`` (the
+    adjoint of a value the last forward step computed only for the loop's
+    test, such as a Newton residual) adds zeros on its first step: ``dv``
+    is still 0.0 then. That step now skips them, and the work they would do
+    (a ``math.cos`` in Kepler's Newton loop) with them. Only for a literal
+    zero: the adjoints are numbers, so no array shape is lost.
+    """
+    load_count, store_count = {}, {}
+    for node in names(fn):
+        counts = load_count if isinstance(node.ctx, gast.Load) else store_count
+        counts[node.id] = counts.get(node.id, 0) + 1
+    taken = set(load_count) | set(store_count)
+
+    def block(stmts):
+        zeros = {}                       # adjoint -> still 0.0 here
+        for stmt in stmts:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    block(getattr(stmt, field))
+            if isinstance(stmt, gast.For) and not stmt.orelse and isinstance(stmt.target, gast.Name) \
+                    and stmt.target.id not in loads(stmt) and isinstance(stmt.iter, gast.Call) \
+                    and isinstance(stmt.iter.func, gast.Name) and stmt.iter.func.id == "range" \
+                    and len(stmt.iter.args) == 1 and not stmt.iter.keywords:
+                for adjoint in zeros:
+                    count = _zero_prefix(stmt.body, adjoint, load_count, store_count)
+                    if count is not None:
+                        step, number = "step", 0
+                        while step in taken:
+                            number += 1
+                            step = f"step_{number}"
+                        taken.add(step)
+                        stmt.target = make_name(step, gast.Store())
+                        stmt.body = [gast.If(test=make_name(step), body=stmt.body[:count],
+                                             orelse=[])] + stmt.body[count:]
+                        break
+            for name in stores(stmt):
+                zeros.pop(name, None)
+            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Constant) \
+                    and type(stmt.value.value) in (int, float) and stmt.value.value == 0:
+                zeros[stmt.targets[0].id] = True
+
+    block(fn.body)
+    return fn
+
+
 def clean(fn, named=frozenset()):
     """Every clean-up pass, in order; ``named`` adjoints (of the user's
     variables) keep their own lines."""
@@ -1196,4 +1331,4 @@ def clean(fn, named=frozenset()):
     local = _local_names(fn)
     fn = merge_stacks(inline_temporaries(sink_pops(fn, local), named, local=local), local)
     fn = accumulate_in_place(eliminate_dead_code(eliminate_dead_stores(fn)))
-    return resugar_while(propagate_negations(fn, named))
+    return skip_zero_first_step(resugar_while(propagate_negations(fn, named)))
