@@ -296,3 +296,36 @@ def test_a_newton_loop_back_skips_the_zeros_of_its_first_step():
     # e = 0: every residual is exactly 0, no Newton step runs, and the
     # program's E is m, whatever e: its derivative is 0
     assert pullback.grad(kepler)(0.0) == 0.0
+
+
+def mlp(W1, b1, W2, X, Y):
+    h1 = np.tanh(X @ W1 + b1)
+    out = h1 @ W2
+    return np.mean((out - Y) ** 2)
+
+
+def test_a_layer_keeps_only_its_activation():
+    rng = np.random.default_rng(3)
+    args = (rng.standard_normal((4, 5)), rng.standard_normal(5), rng.standard_normal((5, 2)),
+            rng.standard_normal((3, 4)), rng.standard_normal((3, 2)))
+    text = check(mlp, args, (0, 1, 2))
+    # the product and the sum are read only for their shapes: the forward
+    # sweep keeps the user's expression, the reverse sweep asks h1 and the
+    # product's operands
+    assert "    h1 = np.tanh(X @ W1 + b1)\n" in text, text
+    assert "matmul" not in text.replace("matmul_grad", ""), text
+    assert "dW1 = matmul_grad_rhs(dadd, X, W1)" in text, text
+
+
+def broadcast_products(x, w, b, v, c):
+    y = np.tanh(x @ w + b)           # x @ w is (3, 1): b (3, 4) widens it
+    z = np.sin(v @ w + c)            # c (2, 3, 1) adds a leading axis
+    return np.sum(y * y) + np.sum(z)
+
+
+def test_a_product_widened_by_broadcasting_gets_its_adjoint_summed():
+    rng = np.random.default_rng(4)
+    args = (rng.standard_normal((3, 2)), rng.standard_normal((2, 1)), rng.standard_normal((3, 4)),
+            rng.standard_normal((3, 2)), rng.standard_normal((2, 3, 1)))
+    text = check(broadcast_products, args, (0, 1, 2, 3, 4))
+    assert "matmul_grad_lhs(dadd, x, w)" in text, text

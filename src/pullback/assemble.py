@@ -83,9 +83,9 @@ def _strip_docstring(fn):
     return doc
 
 
-def _cleaned(fn, named=frozenset()):
+def _cleaned(fn, named=frozenset(), shapes=None):
     doc = _strip_docstring(fn)
-    fn = clean(fn, named)
+    fn = clean(fn, named, shapes)
     fn.body = [doc] + fn.body
     return fn
 
@@ -105,14 +105,14 @@ def grad_function(sweeps, name, params, wrt, with_value, doc, imports, seed_func
     gradients = _tuple(sweeps.gradients)
     result = gast.Tuple(elts=[make_name(value), gradients], ctx=gast.Load()) if with_value else gradients
     body.append(_return(result))
-    return [_cleaned(_function(name, params, body, doc), sweeps.named)]
+    return [_cleaned(_function(name, params, body, doc), sweeps.named, sweeps.shapes)]
 
 
 def vjp_functions(sweeps, forward_name, backward_name, params, doc_forward, doc_backward):
     """A forward function saving what the backward function reads, and that function."""
     backward = _function(backward_name, [sweeps.seed], list(sweeps.reverse)
                          + [_return(_tuple(sweeps.gradients))], doc_backward)
-    backward = _cleaned(backward, sweeps.named)
+    backward = _cleaned(backward, sweeps.named, sweeps.shapes)
     available = {n for s in sweeps.forward for n in stores(s)} | set(params)
     saved = []
     for name in loads(backward):

@@ -4,6 +4,8 @@ fold_constants          compute what only involves literals; drop decided branch
 propagate_copies        ``a = b`` then uses of ``a``  ->  uses of ``b``
 forward_substitute      the same inside loops and branches, within a block
 combine_accumulations   ``a = a + e; a = a + e``  ->  ``a = a + 2.0 * e``
+share_shape_references  a value read only for its shape -> one of that shape kept anyway
+fuse_product_sums       ``matmul_grad_lhs(unbroadcast(g, m), a, b)`` -> ``matmul_grad_lhs(g, a, b)``
 sink_pops               ``x = x_stack.pop()`` down to just before ``x`` is next used
 inline_temporaries      ``t = e`` read once, just after  ->  ``e`` in place of ``t``
 merge_stacks            one stack of tuples per loop body, not one stack per variable
@@ -20,7 +22,8 @@ import operator
 
 import gast
 
-from .astutil import loads, make_name, names, stores, walk
+from .astutil import loads, make_name, names, stores, walk, walk_statements
+from .runtime import SHAPE_ONLY_ARGUMENTS
 
 _BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -1324,10 +1327,135 @@ def skip_zero_first_step(fn):
     return fn
 
 
-def clean(fn, named=frozenset()):
+def _shape_only_positions(call):
+    """Positions of ``call``'s arguments that it reads only for their shape."""
+    func = call.func
+    if isinstance(func, gast.Name) and func.id not in ("shape", "size", "ndim"):
+        return SHAPE_ONLY_ARGUMENTS.get(func.id, ())     # a runtime helper (its name is reserved)
+    if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+            and func.value.id in ("np", "numpy"):
+        return SHAPE_ONLY_ARGUMENTS.get(func.attr, ())
+    return ()
+
+
+def share_shape_references(fn, shapes):
+    """``unbroadcast(g, add)`` -> ``unbroadcast(g, h1)`` where ``h1 = np.tanh(add)``.
+
+    A value the reverse sweep reads only for its shape is swapped for one
+    of the same shape (by ``shapes``, a ``ShapeFacts``) that it reads
+    anyway, or for a parameter: the forward sweep then need not keep it,
+    and its expression goes back into the one that reads it.
+    """
+    references, reads = [], {}
+    for stmt in fn.body:
+        if getattr(stmt, "pb_sweep", None) != "reverse":
+            continue
+        shape_only = set()
+        for node in walk(stmt):
+            if node.__class__ is gast.Call:
+                for i in _shape_only_positions(node):
+                    if i < len(node.args) and isinstance(node.args[i], gast.Name):
+                        references.append((node, i))
+                        shape_only.add(id(node.args[i]))
+        for node in names(stmt):
+            if node.ctx.__class__ is gast.Load and id(node) not in shape_only:
+                reads[node.id] = reads.get(node.id, 0) + 1
+    params = [a.id for a in fn.args.args]
+    kept = params + sorted(name for name in reads if name in shapes)
+    for call, i in references:
+        name = call.args[i].id
+        if reads.get(name) or name in params:
+            continue                # kept anyway
+        other = next((k for k in kept if k != name and shapes.same_shape(name, k)), None)
+        if other is not None:
+            call.args[i] = make_name(other)
+    return fn
+
+
+def fuse_product_sums(fn, shapes):
+    """``dm = unbroadcast(g, m); matmul_grad_lhs(dm, a, b)`` -> ``matmul_grad_lhs(g, a, b)``
+    where the forward sweep computed ``m = a @ b`` once.
+
+    The helpers sum ``g`` to the product's shape themselves, so ``m`` need
+    not be kept for its shape (for ``h = np.tanh(x @ W + b)`` the forward
+    sweep keeps only ``h``).
+    """
+    forward_stores, store_count, load_count = {}, {}, {}
+    products = {}
+    for stmt in walk_statements(fn.body):
+        if getattr(stmt, "pb_sweep", None) == "forward" and isinstance(stmt, (gast.Assign, gast.For)):
+            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+            for name in (n.id for t in targets for n in names(t)):
+                forward_stores[name] = forward_stores.get(name, 0) + 1
+            value = getattr(stmt, "value", None)
+            if isinstance(value, gast.BinOp) and isinstance(value.op, gast.MatMult) \
+                    and isinstance(value.left, gast.Name) and isinstance(value.right, gast.Name) \
+                    and isinstance(stmt.targets[0], gast.Name) and len(stmt.targets) == 1:
+                products[stmt.targets[0].id] = (value.left.id, value.right.id)
+    for node in names(fn):
+        counts = load_count if node.ctx.__class__ is gast.Load else store_count
+        counts[node.id] = counts.get(node.id, 0) + 1
+    products = {m: operands for m, operands in products.items() if forward_stores[m] == 1}
+
+    def summed_product(node):
+        """``unbroadcast(g, m)`` for a product ``m``: m, else None."""
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+                and node.func.id == "unbroadcast" and len(node.args) == 2 and not node.keywords \
+                and isinstance(node.args[1], gast.Name) and node.args[1].id in products:
+            return node.args[1].id
+        return None
+
+    def adjoint_of(node, m):
+        """Is ``node`` a helper call taking the adjoint of ``m`` (its operands' shapes)?"""
+        a, b = products[m]
+        return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+            and node.func.id in ("matmul_grad_lhs", "matmul_grad_rhs") and len(node.args) == 3 \
+            and all(isinstance(x, gast.Name) for x in node.args[1:]) \
+            and shapes.same_shape(node.args[1].id, a) and shapes.same_shape(node.args[2].id, b)
+
+    def adjoint_calls(stmt, d, m):
+        """The helper calls in ``stmt`` taking ``d`` as the adjoint of ``m``."""
+        return [node for node in walk(stmt) if adjoint_of(node, m)
+                and isinstance(node.args[0], gast.Name) and node.args[0].id == d]
+
+    def block(stmts):
+        out = []
+        for k, stmt in enumerate(stmts):
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, block(getattr(stmt, field)))
+            for node in walk(stmt):        # matmul_grad_lhs(unbroadcast(g, m), a, b)
+                m = isinstance(node, gast.Call) and node.args and summed_product(node.args[0])
+                if m and adjoint_of(node, m):
+                    node.args[0] = node.args[0].args[0]
+            if getattr(stmt, "pb_sweep", None) == "reverse" and isinstance(stmt, gast.Assign) \
+                    and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+                    and summed_product(stmt.value) and isinstance(stmt.value.args[0], gast.Name):
+                d, g, m = stmt.targets[0].id, stmt.value.args[0].id, stmt.value.args[1].id
+                calls, j = [], k + 1
+                while j < len(stmts) and len(calls) < load_count.get(d, 0):
+                    if g in stores(stmts[j]) or any(hasattr(stmts[j], f) for f in ("body", "orelse")):
+                        break
+                    calls += adjoint_calls(stmts[j], d, m)
+                    j += 1
+                if store_count.get(d) == 1 and calls and len(calls) == load_count.get(d, 0):
+                    for call in calls:
+                        call.args[0] = make_name(g)
+                    continue
+            out.append(stmt)
+        return out
+
+    fn.body = block(fn.body)
+    return fn
+
+
+def clean(fn, named=frozenset(), shapes=None):
     """Every clean-up pass, in order; ``named`` adjoints (of the user's
-    variables) keep their own lines."""
+    variables) keep their own lines; ``shapes`` (a ``ShapeFacts``) says
+    which values have one shape."""
     fn = combine_accumulations(forward_substitute(propagate_copies(fold_constants(fn)), named))
+    if shapes is not None:
+        fn = fuse_product_sums(share_shape_references(fn, shapes), shapes)
     local = _local_names(fn)
     fn = merge_stacks(inline_temporaries(sink_pops(fn, local), named, local=local), local)
     fn = accumulate_in_place(eliminate_dead_code(eliminate_dead_stores(fn)))

@@ -35,6 +35,7 @@ class Sweeps:
     value_name: str = None          # the output's value kept before the reverse sweep restores it
     scalars: frozenset = frozenset()  # names known to hold scalars (stage 4b)
     named: frozenset = frozenset()    # the user's variables and their adjoints: never inlined away
+    shapes: object = None           # a ShapeFacts: which values have one shape (stage 4b)
 
 
 def _stmt(node, line, sweep):
@@ -829,7 +830,7 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
             # The output does not depend on this argument: its gradient is zero.
             gradients.append(builder.zero_value(name))
     return Sweeps(forward, reverse, output, seed, gradients, imports, scalars=scalars,
-                  named=namer.user_adjoints() | frozenset(namer.user))
+                  named=namer.user_adjoints() | frozenset(namer.user), shapes=representatives)
 
 
 def _mark(stmts, sweep):

@@ -63,6 +63,12 @@ def unbroadcast(g, x):
     """
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     gshape = g.shape if type(g) is np.ndarray else np.shape(g)
+    return g if gshape == shape else _sum_to_shape(g, shape)
+
+
+def _sum_to_shape(g, shape):
+    """``g`` summed over the axes broadcasting to its shape added to ``shape``."""
+    gshape = g.shape if type(g) is np.ndarray else np.shape(g)
     if gshape == shape:
         return g
     extra = len(gshape) - len(shape)
@@ -118,10 +124,27 @@ def _describe(value):
     return f"an array of shape {np.shape(value)}"
 
 
+def _product_shape(a, b):
+    """The shape of ``a @ b``."""
+    a_shape, b_shape = np.shape(a), np.shape(b)
+    if len(a_shape) == 1:
+        return b_shape[:-2] + b_shape[-1:]
+    if len(b_shape) == 1:
+        return a_shape[:-1]
+    return np.broadcast_shapes(a_shape[:-2], b_shape[:-2]) + (a_shape[-2], b_shape[-1])
+
+
 def matmul_grad_lhs(g, a, b):
-    """Adjoint of ``a @ b`` with respect to ``a`` (1-D, 2-D and batched)."""
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim:
+    """Adjoint of ``a @ b`` with respect to ``a`` (1-D, 2-D and batched).
+
+    ``g`` may be the adjoint of a broadcast of the product (of
+    ``a @ b + c``): it is summed to the product's shape first, so the
+    product need not be kept for its shape.
+    """
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim \
+            and type(g) is np.ndarray and g.shape == (a.shape[0], b.shape[1]):
         return g @ b.T                  # matrices: no broadcasting to undo
+    g = _sum_to_shape(g, _product_shape(a, b))
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if b_nd == 1:
         if a_nd == 1:
@@ -133,9 +156,12 @@ def matmul_grad_lhs(g, a, b):
 
 
 def matmul_grad_rhs(g, a, b):
-    """Adjoint of ``a @ b`` with respect to ``b`` (1-D, 2-D and batched)."""
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim:
+    """Adjoint of ``a @ b`` with respect to ``b`` (1-D, 2-D and batched);
+    ``g`` as for :func:`matmul_grad_lhs`."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim \
+            and type(g) is np.ndarray and g.shape == (a.shape[0], b.shape[1]):
         return a.T @ g
+    g = _sum_to_shape(g, _product_shape(a, b))
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if a_nd == 1:
         if b_nd == 1:

@@ -252,6 +252,17 @@ class ShapeFacts(dict):
         same = self.get(name)
         return same if isinstance(same, str) else name
 
+    def same_shape(self, name, other):
+        """Are ``name`` and ``other`` known to have one shape?"""
+        return name == other or self.shape_key(name) == self.shape_key(other)
+
+    def shape_key(self, name):
+        """Equal for names known to have one shape: a name, or the names
+        whose broadcast gives the shape."""
+        root = self.shape_of(name)
+        broadcast = self.get(root)
+        return broadcast if isinstance(broadcast, tuple) else root
+
 
 def shape_representatives(tree, operations, scalars):
     """What is known of the shapes of names (a ``ShapeFacts``).
