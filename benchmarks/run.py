@@ -1046,7 +1046,8 @@ def report_markdown(results):
              f"- Machine: {m['cpu']}, {m['cores']} cores ({m['platform']})",
              f"- Date: {m['date']}; the run took {results['seconds'] / 60:.1f} min",
              "- Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
-             f"- pullback at commit `{m['commit']}` (`-dirty`: the working tree had uncommitted changes)"]
+             f"- pullback at commit `{m['commit']}`"
+             + (" (the working tree had uncommitted changes)" if m["commit"].endswith("-dirty") else "")]
     lines.append("- Threads: " + ", ".join(f"`{k}={v}`" for k, v in m["threads"].items())
                  + (f"; PyTorch threads: {m['torch threads']}" if "torch threads" in m else ""))
     for tool, why in results.get("skipped tools", {}).items():
