@@ -6,6 +6,7 @@ forward_substitute      the same inside loops and branches, within a block
 combine_accumulations   ``a = a + e; a = a + e``  ->  ``a = a + 2.0 * e``
 share_shape_references  a value read only for its shape -> one of that shape kept anyway
 fuse_product_sums       ``matmul_grad_lhs(unbroadcast(g, m), a, b)`` -> ``matmul_grad_lhs(g, a, b)``
+drop_unread_restores    no push and pop of a value the reverse sweep no longer reads
 sink_pops               ``x = x_stack.pop()`` down to just before ``x`` is next used
 inline_temporaries      ``t = e`` read once, just after  ->  ``e`` in place of ``t``
 merge_stacks            one stack of tuples per loop body, not one stack per variable
@@ -1384,6 +1385,9 @@ def fuse_product_sums(fn, shapes):
     products = {}
     for stmt in walk_statements(fn.body):
         if getattr(stmt, "pb_sweep", None) == "forward" and isinstance(stmt, (gast.Assign, gast.For)):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Constant) \
+                    and stmt.value.value is None:
+                continue                # ``m = None``: before a loop that assigns m
             targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
             for name in (n.id for t in targets for n in names(t)):
                 forward_stores[name] = forward_stores.get(name, 0) + 1
@@ -1449,13 +1453,58 @@ def fuse_product_sums(fn, shapes):
     return fn
 
 
+def drop_unread_restores(fn):
+    """``s.append(v)`` and ``v = s.pop()`` go where the reverse sweep never reads ``v``.
+
+    A value the forward sweep overwrites is pushed so that the reverse sweep
+    can restore it; once clean-up has removed the reverse sweep's reads
+    (``fuse_product_sums`` takes a product's shape from its operands), the
+    restore and its push are dead.
+    """
+    reads = set()
+    for stmt in fn.body:
+        if getattr(stmt, "pb_sweep", None) == "reverse":
+            reads.update(loads(stmt))
+    pushes, pops = {}, {}
+    for stmt in walk_statements(fn.body):
+        sweep = getattr(stmt, "pb_sweep", None)
+        push = _append_of(stmt) if sweep == "forward" else None
+        if push:
+            pushes.setdefault(push[0], []).append(stmt)
+        elif sweep == "reverse" and _is_pop(stmt) and isinstance(stmt.value.func.value, gast.Name):
+            pops.setdefault(stmt.value.func.value.id, []).append(stmt)
+    dead = set()
+    for stack, made in pushes.items():
+        back = pops.get(stack, [])
+        if len(made) == 1 == len(back) and back[0].targets[0].id not in reads \
+                and _append_of(made[0])[1] == back[0].targets[0].id:
+            dead.update((id(made[0]), id(back[0])))
+    if not dead:
+        return fn
+
+    def block(stmts):
+        out = []
+        for stmt in stmts:
+            if id(stmt) in dead:
+                continue
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, block(getattr(stmt, field)) or ([gast.Pass()] if field == "body"
+                                                                          else []))
+            out.append(stmt)
+        return out
+
+    fn.body = block(fn.body)
+    return fn
+
+
 def clean(fn, named=frozenset(), shapes=None):
     """Every clean-up pass, in order; ``named`` adjoints (of the user's
     variables) keep their own lines; ``shapes`` (a ``ShapeFacts``) says
     which values have one shape."""
     fn = combine_accumulations(forward_substitute(propagate_copies(fold_constants(fn)), named))
     if shapes is not None:
-        fn = fuse_product_sums(share_shape_references(fn, shapes), shapes)
+        fn = drop_unread_restores(fuse_product_sums(share_shape_references(fn, shapes), shapes))
     local = _local_names(fn)
     fn = merge_stacks(inline_temporaries(sink_pops(fn, local), named, local=local), local)
     fn = accumulate_in_place(eliminate_dead_code(eliminate_dead_stores(fn)))
