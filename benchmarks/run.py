@@ -966,10 +966,13 @@ METHOD = """\
   five processes), their rounds pooled; the "within 1.25x of hand-written" and
   "gradient / f" targets use those figures. In the shared process the peers
   leave state behind that slows some of the NumPy code that runs after them
-  and not the rest: in one run, pullback's Kepler gradient took 0.51 ms in
-  rounds where PyTorch had not yet run and 0.63 ms in rounds where it had,
-  while f and the hand-written gradient did not move (0.24 and 0.40 ms).
-  The shared-process ratio is reported next to it. glibc is told to keep
+  and not the rest: in one run, pullback's Kepler gradient took 0.50 ms in
+  rounds where autograd had run after PyTorch and 0.62 ms in rounds where
+  PyTorch had run last, while f and the hand-written gradient did not move
+  (0.24 and 0.40 ms). No other thread took CPU time; pullback's gradient
+  keeps a tuple per Newton step alive until its reverse sweep, the
+  hand-written one a few at a time. The shared-process ratio is reported
+  next to it. glibc is told to keep
   the memory that process frees (`MALLOC_TRIM_THRESHOLD_`,
   `MALLOC_MMAP_THRESHOLD_`), as the shared process's large heap does;
   otherwise each call of an array workload maps its arrays afresh and
