@@ -150,6 +150,15 @@ class _Fold(gast.NodeTransformer):
         return node
 
 
+def _name_counts(fn):
+    """(loads, stores): how many times ``fn`` reads and assigns each name."""
+    load_count, store_count = {}, {}
+    for node in names(fn):
+        counts = load_count if node.ctx.__class__ is gast.Load else store_count
+        counts[node.id] = counts.get(node.id, 0) + 1
+    return load_count, store_count
+
+
 def fold_constants_in(statements):
     """Fold constants in a list of statements (returns a new list)."""
     folder = _Fold()
@@ -359,11 +368,7 @@ def forward_substitute(fn, named=frozenset()):
     ``a = e``, and later uses of ``t`` read ``a`` (if it has not changed),
     unless ``t`` is one of the ``named`` adjoints (of the user's variables).
     """
-    load_count, store_count = {}, {}
-    for node in names(fn):
-        if isinstance(node, gast.Name):
-            counts = load_count if isinstance(node.ctx, gast.Load) else store_count
-            counts[node.id] = counts.get(node.id, 0) + 1
+    load_count, store_count = _name_counts(fn)
     keep = {a.id for a in fn.args.args}
     if fn.body and isinstance(fn.body[-1], gast.Return) and fn.body[-1].value is not None:
         keep |= set(loads(fn.body[-1].value))
@@ -530,11 +535,7 @@ def inline_temporaries(fn, named=frozenset(), limit=14, local=None):
     """
     local = _local_names(fn) if local is None else local
     facts = _Facts(local)
-    load_count, store_count = {}, {}
-    for node in names(fn):
-        if isinstance(node, gast.Name):
-            counts = load_count if isinstance(node.ctx, gast.Load) else store_count
-            counts[node.id] = counts.get(node.id, 0) + 1
+    load_count, store_count = _name_counts(fn)
     keep = {a.id for a in fn.args.args}
     if fn.body and isinstance(fn.body[-1], gast.Return) and fn.body[-1].value is not None:
         keep |= set(loads(fn.body[-1].value))
@@ -837,10 +838,7 @@ def propagate_negations(fn, named=frozenset()):
     for a ``t`` assigned once, with ``u`` unchanged until the last use. And
     ``a += -u * y`` becomes ``a -= u * y`` (the same number: negation is exact).
     """
-    store_count, load_count = {}, {}
-    for node in names(fn):
-        counts = load_count if node.ctx.__class__ is gast.Load else store_count
-        counts[node.id] = counts.get(node.id, 0) + 1
+    load_count, store_count = _name_counts(fn)
 
     def negated_term(expression, name):
         """The product or quotient in ``name * y * z / w`` whose left is
@@ -1128,10 +1126,7 @@ def resugar_while(fn):
     ``range(n - 1)`` becomes ``range(n)``: done only when that loop is in
     the same function and the counter is read nowhere else (but pushed).
     """
-    load_count, store_count = {}, {}
-    for node in names(fn):
-        counts = load_count if isinstance(node.ctx, gast.Load) else store_count
-        counts[node.id] = counts.get(node.id, 0) + 1
+    load_count, store_count = _name_counts(fn)
     ranges, pushed = {}, {}
     for node in walk(fn):
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and len(node.args) == 1:
@@ -1289,10 +1284,7 @@ def skip_zero_first_step(fn):
     (a ``math.cos`` in Kepler's Newton loop) with them. Only for a literal
     zero: the adjoints are numbers, so no array shape is lost.
     """
-    load_count, store_count = {}, {}
-    for node in names(fn):
-        counts = load_count if isinstance(node.ctx, gast.Load) else store_count
-        counts[node.id] = counts.get(node.id, 0) + 1
+    load_count, store_count = _name_counts(fn)
     taken = set(load_count) | set(store_count)
 
     def block(stmts):
@@ -1381,8 +1373,7 @@ def fuse_product_sums(fn, shapes):
     not be kept for its shape (for ``h = np.tanh(x @ W + b)`` the forward
     sweep keeps only ``h``).
     """
-    forward_stores, store_count, load_count = {}, {}, {}
-    products = {}
+    forward_stores, products = {}, {}
     for stmt in walk_statements(fn.body):
         if getattr(stmt, "pb_sweep", None) == "forward" and isinstance(stmt, (gast.Assign, gast.For)):
             if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Constant) \
@@ -1396,9 +1387,7 @@ def fuse_product_sums(fn, shapes):
                     and isinstance(value.left, gast.Name) and isinstance(value.right, gast.Name) \
                     and isinstance(stmt.targets[0], gast.Name) and len(stmt.targets) == 1:
                 products[stmt.targets[0].id] = (value.left.id, value.right.id)
-    for node in names(fn):
-        counts = load_count if node.ctx.__class__ is gast.Load else store_count
-        counts[node.id] = counts.get(node.id, 0) + 1
+    load_count, store_count = _name_counts(fn)
     products = {m: operands for m, operands in products.items() if forward_stores[m] == 1}
 
     def summed_product(node):
