@@ -334,3 +334,29 @@ def test_a_loop_keeps_no_product_for_its_shape():
     assert "matmul" not in text.replace("matmul_grad", ""), text
     assert "        h = np.tanh(xs_item @ Wx + h @ Wh)\n" in text, text
     assert "dh = matmul_grad_lhs(dadd, h, Wh)" in text, text
+
+
+def widened_dot(a, b, c, M, v):
+    s = np.sin(a @ b + c)            # a @ b is a number: c (3,) widens it
+    t = np.cos(a @ M + v)            # a @ M is (4,): v (2, 4) adds an axis
+    return np.sum(s) + np.sum(t * t)
+
+
+def test_a_vector_product_widened_by_broadcasting_gets_its_adjoint_summed():
+    rng = np.random.default_rng(6)
+    args = (rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal(3),
+            rng.standard_normal((3, 4)), rng.standard_normal((2, 4)))
+    check(widened_dot, args, (0, 1, 2, 3, 4))
+
+
+def widened_batch(A, B, C, v, c):
+    s = np.tanh(A @ B + C)           # (2, 3, 5), widened to (6, 2, 3, 5) by C
+    t = np.sin(A @ v + c)            # (2, 3), widened to (4, 2, 3) by c
+    return np.sum(s * s) + np.sum(t)
+
+
+def test_a_batched_product_widened_by_broadcasting_gets_its_adjoint_summed():
+    rng = np.random.default_rng(7)
+    args = (rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 5)),
+            rng.standard_normal((6, 1, 1, 5)), rng.standard_normal(4), rng.standard_normal((4, 1, 3)))
+    check(widened_batch, args, (0, 1, 2, 3, 4))

@@ -128,7 +128,7 @@ def _product_shape(a, b):
     """The shape of ``a @ b``."""
     a_shape, b_shape = np.shape(a), np.shape(b)
     if len(a_shape) == 1:
-        return b_shape[:-2] + b_shape[-1:]
+        return b_shape[:-2] + b_shape[-1:] if len(b_shape) > 1 else ()
     if len(b_shape) == 1:
         return a_shape[:-1]
     return np.broadcast_shapes(a_shape[:-2], b_shape[:-2]) + (a_shape[-2], b_shape[-1])
