@@ -1320,15 +1320,23 @@ def skip_zero_first_step(fn):
     return fn
 
 
+# Helpers that read an argument for its shape alone, not its dtype (zeros_adjoint,
+# add_at and scatter make zeros of the argument's dtype).
+_SHAPE_NOT_DTYPE = frozenset({"unbroadcast", "unreduce", "matmul_grad_lhs", "matmul_grad_rhs",
+                              "shape", "size", "ndim"})
+
+
 def _shape_only_positions(call):
     """Positions of ``call``'s arguments that it reads only for their shape."""
     func = call.func
     if isinstance(func, gast.Name) and func.id not in ("shape", "size", "ndim"):
-        return SHAPE_ONLY_ARGUMENTS.get(func.id, ())     # a runtime helper (its name is reserved)
-    if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+        name = func.id                  # a runtime helper (its name is reserved)
+    elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
             and func.value.id in ("np", "numpy"):
-        return SHAPE_ONLY_ARGUMENTS.get(func.attr, ())
-    return ()
+        name = func.attr
+    else:
+        return ()
+    return SHAPE_ONLY_ARGUMENTS.get(name, ()) if name in _SHAPE_NOT_DTYPE else ()
 
 
 def share_shape_references(fn, shapes):
