@@ -1460,7 +1460,7 @@ def drop_unread_restores(fn):
     """
     reads = set()
     for stmt in fn.body:
-        if getattr(stmt, "pb_sweep", None) == "reverse":
+        if getattr(stmt, "pb_sweep", None) != "forward":    # the reverse sweep, the return
             reads.update(loads(stmt))
     pushes, pops = {}, {}
     for stmt in walk_statements(fn.body):
