@@ -87,3 +87,17 @@ def test_custom_rules_doc_examples_run(tmp_path, monkeypatch):
         module = importlib.util.module_from_spec(spec)
         monkeypatch.setitem(sys.modules, spec.name, module)
         spec.loader.exec_module(module)
+
+
+def test_the_readme_shows_what_pullback_prints(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"```python\n(import numpy as np\nimport pullback\n\ndef loss.*?)\ndloss = ", readme,
+                        re.S).group(1)
+    shown = re.search(r"prints\n\n```python\n(def dloss_dw_db.*?)```", readme, re.S).group(1)
+    path = tmp_path / "readme_model.py"
+    path.write_text(example.replace("import pullback\n", "\n") + "\n")     # on the same lines
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import readme_model
+    source = pullback.source(pullback.grad(readme_model.loss, wrt=(0, 1)))
+    printed = source[source.index("def dloss_dw_db"):].replace(str(path), "model.py")
+    assert printed == shown, "README.md shows another gradient than pullback writes:\n" + printed
