@@ -9,7 +9,7 @@ import numpy as np
 
 from pullback.rules import adjoint, d, literal, number
 from pullback.runtime import unbroadcast, matmul_grad_lhs, matmul_grad_rhs
-from pullback.runtime_elementwise import cast_like
+from pullback.runtime_elementwise import cast_like, power_slope
 
 
 @adjoint(operator.add, np.add)
@@ -44,7 +44,14 @@ def truediv(z, x, y):
 
 @adjoint(operator.pow, np.power, pow)
 def pow(z, x, y):
-    d[x] = d[z] * y * x ** (y - 1) if literal(y) else unbroadcast(d[z] * y * x ** (y - 1), x)
+    # y x ** (y - 1), decided for an exponent written in the code: x ** 0 has
+    # no gradient (0 * 0 ** -1 would be NaN at x = 0), x ** 2 gets 2 * x. A
+    # number x ** 0.5 at x = 0 gets inf from power_slope, where 0.0 ** -0.5 raises.
+    if literal(y):
+        if y != 0:
+            d[x] = d[z] * power_slope(x, y) if 0 < y < 1 and number(x) else d[z] * y * x ** (y - 1)
+    else:
+        d[x] = unbroadcast(d[z] * power_slope(x, y), x)
     # d/dy x**y = x**y log(x); taken as 0 where x == 0, the limit from above.
     d[y] = unbroadcast(d[z] * z * np.log(np.where(x == 0, 1.0, x)), y)
 
@@ -53,8 +60,11 @@ def pow(z, x, y):
 def float_power(z, x1, x2):
     # As power, computed in float64 (or complex); each gradient is given back the
     # dtype of its argument, so float32 arguments get float32 gradients.
-    d[x1] = cast_like(d[z] * x2 * np.float_power(x1, x2 - 1), x1) if literal(x2) \
-        else cast_like(unbroadcast(d[z] * x2 * np.float_power(x1, x2 - 1), x1), x1)
+    if literal(x2):
+        if x2 != 0:
+            d[x1] = cast_like(d[z] * x2 * np.float_power(x1, x2 - 1), x1)
+    else:
+        d[x1] = cast_like(unbroadcast(d[z] * power_slope(x1, x2, True), x1), x1)
     # d/dx2 x1**x2 = x1**x2 log(x1); taken as 0 where x1 == 0, the limit from above.
     d[x2] = cast_like(d[z] * z * np.log(np.where(x1 == 0, 1.0, x1)), x2) if literal(x1) \
         else cast_like(unbroadcast(d[z] * z * np.log(np.where(x1 == 0, 1.0, x1)), x2), x2)

@@ -5,6 +5,7 @@ These use math's own functions so a scalar gradient stays a fast Python float.
 import math
 
 from pullback.rules import adjoint, d
+from pullback.runtime_elementwise import power_slope
 
 
 @adjoint(math.sin)
@@ -98,7 +99,8 @@ def fabs(y, x):
 
 @adjoint(math.pow)
 def pow(z, x, y):
-    d[x] = d[z] * y * x ** (y - 1)
+    # 0 where y == 0, at x = 0 too (see power_slope)
+    d[x] = d[z] * power_slope(x, y)
     d[y] = d[z] * z * math.log(x) if x != 0 else 0.0
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from .errors import UnsupportedSyntax, refuse
 from .parsing import LiftedFunction, parameter_names
 from .cleanup import fold_constants_in
+from . import runtime_elementwise
 from .runtime import SHAPE_ONLY_ARGUMENTS
 from .shapes import ShapeFacts, is_scalar, same_shape_as_result
 from .astutil import breaks, clone, make_name, walk
@@ -58,19 +59,34 @@ class TemplateExpander:
         self.write = writer         # (adjoint name, value node, defined, line) -> statement
         self._cache = {}            # (rule, constants, shapes) -> specialized body
 
-    def expand(self, rule, bound, target, defined, line, result_adjoint=None):
+    def expand(self, rule, bound, target, defined, line, result_adjoint=None, masked=False):
         """The reverse-sweep statements of ``target = rule(bound...)``.
 
         ``target`` names the result's value (a capture of it when the
         statement overwrote one of its own operands), ``result_adjoint`` the
-        name holding its adjoint.
+        name holding its adjoint. ``masked``: a selection may have zeroed the
+        adjoint where the value was not selected (see masked_names); products
+        and quotients of the adjoint then give 0 there whatever the factor.
         """
         result_adjoint = result_adjoint or self.namer.adjoint(target)
         body = self._specialized(rule, bound)
         template_locals = {}
         body = [self._instantiate(stmt, rule, bound, target, result_adjoint, template_locals)
                 for stmt in body]
+        if masked:
+            body = MaskProducts(result_adjoint, self._masked_helper).statements(body)
         return self._writes(body, rule, bound, defined, line)
+
+    def _masked_helper(self, name):
+        """The generated code's name of a runtime_elementwise helper (``masked_mul``),
+        renamed where the user's code already uses the name."""
+        alias = self.aliases.get(name)
+        if alias is None:
+            alias = self.namer.fresh(name + "_pb") if name in self.namer.taken else name
+            self.namer.taken.add(alias)
+            self.aliases[name] = alias
+        self.imports[alias] = getattr(runtime_elementwise, name)
+        return alias
 
     def _specialized(self, rule, bound):
         """The rule's body decided for what is known of its arguments: the
@@ -233,6 +249,105 @@ class TemplateExpander:
                 if adjoint:
                     written.add(adjoint)
         return written
+
+
+class MaskProducts:
+    """Rewrites an expanded template so a zero adjoint gives zero contributions.
+
+    Every product or quotient of the result's adjoint ``g`` (or of a value
+    computed from it: ``scaled = g / y`` in the division rule) with another
+    factor becomes ``masked_mul(g, factor)`` / ``masked_div(g, divisor)``,
+    which are 0 where g is 0 even where the factor is inf or NaN. Sums,
+    negations and calls carry the adjoint through unchanged. Any rule gets
+    this form, with nothing written for it in its template.
+    """
+
+    def __init__(self, result_adjoint, helper):
+        self.carrying = {result_adjoint}    # names holding the adjoint (or a product of it)
+        self.helper = helper                # "masked_mul" -> its name in the generated code
+
+    def statements(self, body):
+        out = []
+        for stmt in body:
+            if isinstance(stmt, gast.Assign):
+                stmt.value, carries = self.expression(stmt.value)
+                target = stmt.targets[0]
+                if carries and isinstance(target, gast.Name) and not target.id.startswith(_WRITE):
+                    self.carrying.add(target.id)
+            elif isinstance(stmt, gast.If):
+                stmt.body = self.statements(stmt.body)
+                stmt.orelse = self.statements(stmt.orelse)
+            out.append(stmt)
+        return out
+
+    def expression(self, node):
+        """``(new node, whether it carries the adjoint)``."""
+        if isinstance(node, gast.Name):
+            return node, node.id in self.carrying
+        if isinstance(node, gast.BinOp):
+            node.left, left = self.expression(node.left)
+            node.right, right = self.expression(node.right)
+            if isinstance(node.op, gast.Mult) and left != right:
+                g, factor = (node.left, node.right) if left else (node.right, node.left)
+                if isinstance(factor, gast.Constant):
+                    return node, True           # a finite number keeps zeros zero
+                return _call(self.helper("masked_mul"), g, factor), True
+            if isinstance(node.op, gast.Div) and left and not right:
+                return _call(self.helper("masked_div"), node.left, node.right), True
+            return node, left or right
+        if isinstance(node, gast.UnaryOp):
+            node.operand, carries = self.expression(node.operand)
+            return node, carries
+        if isinstance(node, gast.IfExp):
+            node.body, body = self.expression(node.body)
+            node.orelse, orelse = self.expression(node.orelse)
+            return node, body or orelse
+        if isinstance(node, gast.Subscript):
+            node.value, carries = self.expression(node.value)
+            return node, carries
+        if isinstance(node, (gast.Call, gast.Tuple, gast.List)):
+            parts = node.args if isinstance(node, gast.Call) else node.elts
+            carries = False
+            for i, part in enumerate(parts):
+                parts[i], carried = self.expression(part)
+                carries = carries or carried
+            return node, carries
+        return node, False
+
+
+# Functions whose adjoint gives each operand the gradient where that operand was
+# selected and exact zeros elsewhere, where its value may be inf or NaN.
+_SELECTING = (np.where, np.select)
+
+
+def masked_names(operations, active):
+    """Names whose adjoint a selection may have zeroed where the value was not
+    selected: the operands of np.where/np.select, and, transitively, the
+    operands of the operations computing them.
+
+    ``np.where(x > 0, np.sqrt(x), 0.0)``: the sqrt value gets 0 where x <= 0,
+    and sqrt's derivative there is inf (x = 0) or NaN (x < 0); the statements
+    defining these names get rules in which a zero gradient contributes zero
+    (MaskProducts). Decided here, when the derivative is written: code without
+    a selection is unchanged.
+    """
+    masked = set()
+    for operation in operations.values():
+        if operation.kind == "rule" and any(t in _SELECTING for t in operation.rule.targets):
+            masked.update(s for s in operation.sources if s in active)
+    if not masked:
+        return frozenset()
+    flows = [op for op in operations.values() if op.target in active]
+    changed = True
+    while changed:
+        changed = False
+        for operation in flows:
+            if operation.target in masked:
+                new = (set(operation.sources) & active) - masked
+                if new:
+                    masked |= new
+                    changed = True
+    return frozenset(masked)
 
 
 def _literal(node):
@@ -402,6 +517,7 @@ class ReverseBuilder:
                                          representatives)
         self.site_counts = {}
         self.loop_depth = 0
+        self.masked = masked_names(operations, active)
 
     def sweep(self, forward, defined, params):
         """The reverse sweep of the whole forward sweep."""
@@ -596,7 +712,7 @@ class ReverseBuilder:
         kind = operation.kind
         if kind == "rule":
             return self.expander.expand(operation.rule, operation.bound, value_name, defined, line,
-                                        result_adjoint)
+                                        result_adjoint, operation.target in self.masked)
         if kind == "copy":
             source = self.adjoint_of(make_name(operation.sources[0]))
             return [self.write(source, make_name(result_adjoint), defined, line)] if source else []

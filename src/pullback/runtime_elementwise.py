@@ -10,7 +10,7 @@ import numpy as np
 from .runtime import NotDifferentiable
 
 __all__ = ["share", "clip_grad_a", "clip_grad_lower", "clip_grad_upper", "sinc_slope",
-           "cast_like", "finite_part"]
+           "cast_like", "finite_part", "masked_mul", "masked_div", "power_slope"]
 
 
 def share(g, a, b):
@@ -66,6 +66,31 @@ def sinc_slope(x, y):
     return np.where(small, series, (np.cos(np.pi * safe) - y) / safe)
 
 
+def power_slope(x, y, float_power=False):
+    """d/dx x ** y = y x ** (y - 1), and 0 where y == 0.
+
+    x ** 0 is 1 for every x, 0 included, where the formula would give
+    0 * 0 ** -1: NaN for arrays, ZeroDivisionError for numbers (polynomial
+    features ``x ** k`` for k in range(n)). At x = 0 with 0 < y < 1 the
+    derivative is infinite (a Python float gives inf rather than raising).
+    ``float_power``: computed as np.float_power (float64 or wider).
+    """
+    if isinstance(x, (np.ndarray, np.generic)) or isinstance(y, (np.ndarray, np.generic)) \
+            or float_power:
+        power = np.float_power if float_power else np.power
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = y * power(x, y - 1)
+        if isinstance(slope, np.ndarray) or np.ndim(y):
+            return np.where(np.equal(y, 0), np.zeros_like(slope), slope)
+        return slope if y != 0 else slope.dtype.type(0)
+    if y == 0:
+        return 0.0
+    try:
+        return y * x ** (y - 1)
+    except ZeroDivisionError:
+        return y * float("inf")
+
+
 def cast_like(g, x):
     """``g`` in the floating-point type of ``x``.
 
@@ -97,3 +122,37 @@ def finite_part(g, x, copy=True):
                                 "cannot be computed afterwards; pullback differentiates "
                                 "np.nan_to_num with copy=True (the default).")
     return np.where(np.isfinite(x), g, 0.0)
+
+
+# -- gradients that a selection (np.where, np.select) has zeroed --------------------------
+
+def masked_mul(g, factor):
+    """``g * factor``, but exactly 0 where ``g == 0``, even where ``factor`` is
+    infinite or NaN.
+
+    Used instead of ``*`` in the adjoints of the statements whose gradient a
+    selection can zero (``np.where(x > 0, np.sqrt(x), 0.0)``: the sqrt branch
+    gets 0 where x <= 0, and sqrt's local derivative there is inf or NaN). A
+    zero gradient means the value was not selected there, so it contributes
+    nothing. Keeps g's floating-point type (the zero is g's own).
+    """
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        product = g * factor
+    return _zero_where_unselected(g, product)
+
+
+def masked_div(g, divisor):
+    """``g / divisor``, but exactly 0 where ``g == 0`` (see masked_mul): the
+    divisor may be 0, inf or NaN where the value was not selected."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if isinstance(g, (np.ndarray, np.generic)) or isinstance(divisor, (np.ndarray, np.generic)):
+            return _zero_where_unselected(g, np.divide(g, divisor))
+    return g / divisor if g != 0 else 0.0
+
+
+def _zero_where_unselected(g, value):
+    if isinstance(value, np.ndarray):
+        return np.where(g == 0, value.dtype.type(0), value)
+    if isinstance(value, np.generic):
+        return value if g != 0 else value.dtype.type(0)
+    return value if g != 0 else 0.0

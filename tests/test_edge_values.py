@@ -1,0 +1,303 @@
+"""Derivatives at edge values (issue 11): where a textbook formula gives NaN,
+0 * inf or a ZeroDivisionError although the derivative exists, or where the
+chosen value of a derivative that does not exist must be documented.
+
+Every expected value is central differences in float64 at smooth points or a
+formula derived by hand at edge points, never pullback itself.
+"""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import pullback
+from reference import central_difference
+
+
+def close(got, expected, dtype=np.float64):
+    rtol = 1e-5 if dtype == np.float32 else 1e-7
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), expected, rtol=rtol, atol=rtol)
+
+
+def quiet(df, *args):
+    """The gradient, without NumPy's warnings about the unselected side."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return df(*args)
+
+
+# -- x ** k at x = 0 ---------------------------------------------------------------
+
+def polynomial(x):
+    c = [1.0, 2.0, 3.0]
+    return sum(c[k] * x ** k for k in range(3))
+
+
+def polynomial_sum(x):
+    c = [1.0, 2.0, 3.0]
+    return np.sum(sum(c[k] * x ** k for k in range(3)))
+
+
+def power_0(x):
+    return np.sum(x ** 0)
+
+
+def power_1(x):
+    return np.sum(x ** 1)
+
+
+def power_2(x):
+    return np.sum(x ** 2)
+
+
+def power_float_0(x):
+    return np.sum(x ** 0.0)
+
+
+def power_float_1(x):
+    return np.sum(x ** 1.0)
+
+
+def np_power_0(x):
+    return np.sum(np.power(x, 0.0))
+
+
+def power_runtime(x, k):
+    return np.sum(x ** k)
+
+
+def float_power_runtime(x, k):
+    return np.sum(np.float_power(x, k))
+
+
+def math_pow(x, k):
+    return math.pow(x, k)
+
+
+def scalar_power_0(x):
+    return x ** 0
+
+
+def scalar_power_float_0(x):
+    return np.power(x, 0.0)
+
+
+def test_polynomial_features_at_zero_floats_and_arrays():
+    # d/dx (1 + 2x + 3x^2) = 2 + 6x: 2 at 0
+    assert pullback.grad(polynomial)(0.0) == 2.0
+    for dtype in (np.float32, np.float64):
+        x = np.array([0.0, 0.5, -1.0], dtype=dtype)
+        got = pullback.grad(polynomial_sum)(x)
+        assert got.dtype == dtype
+        close(got, 2.0 + 6.0 * x.astype(np.float64), dtype)
+    x = np.array([0.3, -0.7])
+    close(pullback.grad(polynomial_sum)(x), central_difference(polynomial_sum, (x,), 0))
+
+
+@pytest.mark.parametrize("f, slope_at_0", [
+    (power_0, 0.0), (power_1, 1.0), (power_2, 0.0), (power_float_0, 0.0), (power_float_1, 1.0),
+    (np_power_0, 0.0)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_literal_powers_at_zero(f, slope_at_0, dtype):
+    x = np.array([0.0, 0.0], dtype=dtype)
+    got = pullback.grad(f)(x)
+    assert np.all(np.isfinite(got))
+    close(got, [slope_at_0, slope_at_0], dtype)
+    smooth = np.array([0.4, -1.3])
+    close(pullback.grad(f)(smooth), central_difference(f, (smooth,), 0))
+
+
+@pytest.mark.parametrize("f", [scalar_power_0, scalar_power_float_0])
+def test_number_to_the_power_zero_at_zero(f):
+    assert pullback.grad(f)(0.0) == 0.0
+    assert pullback.grad(f)(2.0) == 0.0
+
+
+@pytest.mark.parametrize("f", [power_runtime, float_power_runtime])
+@pytest.mark.parametrize("k, slope_at_0", [(0, 0.0), (1, 1.0), (2, 0.0), (3, 0.0), (0.0, 0.0),
+                                            (1.0, 1.0), (2.5, 0.0)])
+def test_runtime_exponents_at_zero(f, k, slope_at_0):
+    x = np.array([0.0, 0.0])
+    close(pullback.grad(f)(x, k), [slope_at_0, slope_at_0])
+    smooth = np.array([0.4, 1.3])
+    close(pullback.grad(f)(smooth, k), central_difference(f, (smooth, k), 0))
+
+
+@pytest.mark.parametrize("k, slope_at_0", [(0, 0.0), (1, 1.0), (2, 0.0), (0.0, 0.0)])
+def test_math_pow_at_zero(k, slope_at_0):
+    assert pullback.grad(math_pow)(0.0, k) == slope_at_0
+    assert math.isclose(pullback.grad(math_pow)(1.7, k), central_difference(math_pow, (1.7, k), 0),
+                        rel_tol=1e-7, abs_tol=1e-9)
+
+
+def root(x):
+    return np.sum(x ** 0.5)
+
+
+def scalar_root(x):
+    return x ** 0.5
+
+
+def test_square_root_power_is_infinite_at_zero():
+    # d/dx x ** 0.5 = 0.5 / sqrt(x): +inf at 0 (the true value), not 0 or NaN
+    got = quiet(pullback.grad(root), np.array([0.0, 4.0]))
+    assert got[0] == np.inf
+    close(got[1], 0.25)
+    assert pullback.grad(scalar_root)(0.0) == math.inf
+    close(pullback.grad(scalar_root)(4.0), 0.25)
+
+
+def zero_base(x):
+    return 0.0 ** x
+
+
+def zero_base_sum(x):
+    return np.sum(0.0 ** x)
+
+
+def test_exponent_derivative_of_a_zero_base():
+    # 0 ** x = 0 for x > 0: the derivative with respect to x is 0, not NaN
+    assert pullback.grad(zero_base)(2.0) == 0.0
+    close(pullback.grad(zero_base_sum)(np.array([1.0, 2.5])), [0.0, 0.0])
+
+
+def test_literal_square_keeps_the_fast_form():
+    text = pullback.source(pullback.grad(power_2))
+    assert "* 2 * x" in text and "power_slope" not in text, text
+    # x ** 0 is decided constant when the derivative is written: no slope computed
+    text = pullback.source(pullback.grad(power_0))
+    assert "**" not in text.split("reverse sweep")[1] and "power_slope" not in text, text
+
+
+# -- np.where and np.select: the unselected side gets no NaN -----------------------------
+#
+# autograd and JAX give NaN here (0 * inf): the selected operand's rule multiplies
+# the zero gradient of the unselected elements by an infinite or NaN derivative.
+
+def where_sqrt(x):
+    return np.sum(np.where(x > 0, np.sqrt(x), 0.0))
+
+
+def where_log(x):
+    return np.sum(np.where(x > 1, np.log(x - 1), 0.0))
+
+
+def where_division(x, d):
+    return np.sum(np.where(d > 0, x / d, 0.0))
+
+
+def where_arcsin(x):
+    return np.sum(np.where(np.abs(x) < 1, np.arcsin(x), 0))
+
+
+def where_root(x):
+    return np.sum(np.where(x > 0, x ** 0.5, 0.0))
+
+
+def where_nested(x):
+    inner = np.where(x < 4, np.sqrt(x), np.log(x - 3))
+    return np.sum(np.where(x > 0, inner, -x))
+
+
+def where_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(np.where(x > i, np.sqrt(x - i), 0.0))
+    return s
+
+
+def where_exp_overflow(x):
+    return np.sum(np.where(x < 10, np.exp(100 * x), 0.0))
+
+
+def selected(x):
+    return np.array([-2.0, -0.5, 0.0, 0.25, 1.0, 2.5, 4.0, 9.0], dtype=x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_where_sqrt(dtype):
+    x = selected(dtype)
+    got = quiet(pullback.grad(where_sqrt), x)
+    assert np.all(np.isfinite(got)) and got.dtype == dtype
+    x64 = x.astype(np.float64)
+    close(got, np.where(x64 > 0, 0.5 / np.sqrt(np.abs(x64) + (x64 <= 0)), 0.0), dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_where_log(dtype):
+    x = selected(dtype)
+    got = quiet(pullback.grad(where_log), x)
+    assert np.all(np.isfinite(got))
+    x64 = x.astype(np.float64)
+    close(got, np.where(x64 > 1, 1.0 / np.where(x64 > 1, x64 - 1, 1.0), 0.0), dtype)
+
+
+def test_where_division_both_operands():
+    x = np.array([1.0, 2.0, 3.0, -4.0])
+    d = np.array([0.0, -1.0, 2.0, 0.5])
+    dx, dd = quiet(pullback.grad(where_division, wrt=(0, 1)), x, d)
+    assert np.all(np.isfinite(dx)) and np.all(np.isfinite(dd))
+    close(dx, [0.0, 0.0, 1.0 / 2.0, 1.0 / 0.5])
+    close(dd, [0.0, 0.0, -3.0 / 4.0, 4.0 / 0.25])
+
+
+def test_where_arcsin_outside_its_domain():
+    x = np.array([-3.0, -1.0, -0.5, 0.0, 0.6, 1.0, 2.0])
+    got = quiet(pullback.grad(where_arcsin), x)
+    assert np.all(np.isfinite(got))
+    inside = np.abs(x) < 1
+    close(got, np.where(inside, 1.0 / np.sqrt(np.where(inside, 1.0 - x * x, 1.0)), 0.0))
+
+
+def test_where_root_power():
+    x = selected(np.float64)
+    got = quiet(pullback.grad(where_root), x)
+    assert np.all(np.isfinite(got))
+    close(got, np.where(x > 0, 0.5 / np.sqrt(np.where(x > 0, x, 1.0)), 0.0))
+
+
+def test_where_nested_two_levels():
+    x = np.array([-1.0, 0.0, 0.5, 2.0, 3.0, 5.0])
+    got = quiet(pullback.grad(where_nested), x)
+    assert np.all(np.isfinite(got))
+    # 0 < x < 4: sqrt(x); x >= 4: log(x - 3); x <= 0: -x
+    expected = np.where(x <= 0, -1.0, np.where(x < 4, 0.5 / np.sqrt(np.abs(x) + (x == 0)),
+                                               1.0 / np.abs(x - 3)))
+    close(got, expected)
+    smooth = np.array([-1.0, 2.0, 5.0])
+    close(quiet(pullback.grad(where_nested), smooth), central_difference(where_nested, (smooth,), 0))
+
+
+def test_where_in_a_loop():
+    x = np.array([-1.0, 0.0, 0.5, 1.0, 2.0, 3.5])
+    got = quiet(pullback.grad(where_in_loop), x)
+    assert np.all(np.isfinite(got))
+    expected = sum(np.where(x > i, 0.5 / np.sqrt(np.where(x > i, x - i, 1.0)), 0.0) for i in range(3))
+    close(got, expected)
+
+
+def test_where_exp_overflow_on_the_unselected_side():
+    # exp(100 x) is inf for x >= 10 (not selected): the rule's d * exp must not give NaN
+    x = np.array([0.0, 0.05, 10.0, 20.0])
+    got = quiet(pullback.grad(where_exp_overflow), x)
+    assert np.all(np.isfinite(got))
+    close(got, np.where(x < 10, 100 * np.exp(100 * np.where(x < 10, x, 0.0)), 0.0))
+
+
+def where_sqrt_nonnegative(x):
+    return np.sum(np.where(x >= 0, np.sqrt(x), 0.0))
+
+
+def test_an_infinite_derivative_on_the_selected_side_stays_infinite():
+    # sqrt at exactly 0, selected by x >= 0: the derivative is +inf there
+    got = quiet(pullback.grad(where_sqrt_nonnegative), np.array([-1.0, 0.0, 4.0]))
+    assert got[1] == np.inf
+    close(got[[0, 2]], [0.0, 0.25])
+
+
+def test_code_without_a_selection_is_unchanged():
+    text = pullback.source(pullback.grad(root))
+    assert "masked" not in text
+    text = pullback.source(pullback.grad(where_sqrt))
+    assert "masked_div(" in text, text
