@@ -76,6 +76,14 @@ def mod(z, x, y):
     d[y] = unbroadcast(-d[z] * np.floor_divide(x, y), y)
 
 
+@adjoint(divmod, np.divmod)
+def divmod(qr, x1, x2):
+    # (x1 // x2, x1 % x2): the quotient is piecewise constant (no gradient); the
+    # remainder x1 - x2 floor(x1 / x2) as for %, the quotient read back from qr.
+    d[x1] = d[qr][1] if literal(x2) else unbroadcast(d[qr][1], x1)
+    d[x2] = unbroadcast(-d[qr][1] * qr[0], x2)
+
+
 @adjoint(operator.neg, np.negative)
 def neg(y, x):
     d[x] = -d[y]

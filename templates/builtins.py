@@ -24,4 +24,5 @@ def as_list(y, iterable):
     d[iterable] = unstack(d[y], iterable, 0)
 
 
-NONDIFFERENTIABLE = (range, divmod, ord, chr)
+# (divmod's remainder has a derivative: its rule sits with % in arithmetic.py.)
+NONDIFFERENTIABLE = (range, ord, chr)

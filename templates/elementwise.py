@@ -17,7 +17,8 @@ import numpy as np
 from pullback.rules import adjoint, d, literal, number
 from pullback.runtime import unbroadcast
 from pullback.runtime_elementwise import (cast_like, clip_grad_a, clip_grad_lower,
-                                          clip_grad_upper, finite_part, share, sinc_slope)
+                                          clip_grad_upper, finite_part, select_default_grad,
+                                          select_grads, share, sinc_slope)
 
 
 @adjoint(np.sin)
@@ -122,6 +123,14 @@ def minimum(y, x1, x2):
 def where(out, condition, x, y):
     d[x] = unbroadcast(np.where(condition, d[out], 0.0), x)
     d[y] = unbroadcast(np.where(condition, 0.0, d[out]), y)
+
+
+@adjoint(np.select)
+def select(out, condlist, choicelist, default=0):
+    # Each element comes from the first choice whose condition holds there, or
+    # from default where none does: each gets the gradient where it was chosen.
+    d[choicelist] = select_grads(d[out], condlist, choicelist)
+    d[default] = unbroadcast(select_default_grad(d[out], condlist), default)
 
 
 # -- inverse hyperbolic functions, other bases, roots ---------------------------

@@ -7,8 +7,9 @@ import operator
 
 import numpy as np
 
-from rule_spec_kit import (BASE, NONZERO, POSITIVE, REAL, UNIT, WIDE, Arg, Case, Domain, Spec,
-                           _MOD, _POW, _apart, _off_jumps, _pow_extras, binary, scalar, unary)
+from rule_spec_kit import (BASE, MASK, NONZERO, POSITIVE, REAL, UNIT, WIDE, Arg, Case, Domain,
+                           Spec, _MOD, _POW, _apart, _off_jumps, _pow_extras, binary, scalar,
+                           unary)
 
 ACOSH = Domain(1.2, 3.0)            # arccosh: x > 1
 NEAR_ZERO = Domain(-0.008, 0.008)   # sinc's Taylor branch (|x| < 0.01)
@@ -83,8 +84,42 @@ def _nan_to_num_spec():
 
 _INT_EXPONENTS = "np.array([[1], [-2], [0]])"
 
+def _off_half(x):
+    """np.select on x > 0.5 and x < -0.5 jumps at +-0.5."""
+    return bool(np.all(np.abs(np.abs(x) - 0.5) > 0.02))
+
+
+_C = Arg("c", MASK, diff=False)
+
 SPEC = {
     # ---- elementwise.py ---------------------------------------------------
+    np.select: Spec("np.select([c, x > 0.0], [x * y, np.sin(x)], y)", (_C, Arg("x", NONZERO), Arg("y")), (
+        Case(((3, 4), (3, 4), (3, 4))),
+        Case(((3, 4), (3, 4), (4,))),
+        Case(((3, 4), (3, 4), ())),
+        Case(((2, 3), (2, 3)), expr="np.select([c], [x], default=1.0)", args=(_C, Arg("x"))),
+        Case(((2, 3), (2, 3), (3,)), expr="np.select((c, ~c), (x, y))", args=(_C, Arg("x"), Arg("y"))),
+        Case(((3, 4),), expr="np.select([x > 0.5, x < -0.5], [x ** 2, np.exp(x)], default=x)",
+             args=(Arg("x", WIDE),), valid=_off_half),
+        Case(((3, 4),), expr="np.select([x > 0.5, x > -0.5], [np.sqrt(x), np.cos(x)], x * 3.0)",
+             args=(Arg("x", WIDE),), valid=_off_half),
+    )),
+    # ---- arithmetic.py ----------------------------------------------------
+    divmod: Spec("divmod(x, y)[1]", (Arg("x", WIDE), Arg("y", NONZERO)), (
+        Case(((3, 4), (4,))),       # arrays first: the float32 test takes cases[0]
+        Case((None, None)),
+        Case((None,), expr="divmod(x, 0.7)[1] * x", args=(Arg("x", WIDE),),
+             valid=lambda x: _off_jumps(x, 0.7)),
+        Case((None, None), expr="divmod(x, y)[0] * x + divmod(x, y)[1] * y"),
+        Case((None,), expr="divmod(2.3, y)[1]", args=(Arg("y", NONZERO),),
+             valid=lambda y: _off_jumps(2.3, y)),
+        Case((None,), expr="divmod(x, x)[1]", args=(Arg("x", NONZERO),)),
+    ), valid=_off_jumps),
+    np.divmod: binary("np.divmod(x, y)[1]", **_MOD, extra=(
+        Case(((3, 4), (4,)), expr="np.divmod(x, y)[0] * x + np.divmod(x, y)[1] * y"),
+        Case(((3, 4),), expr="np.divmod(x, 0.7)[1]", args=(Arg("x", WIDE),),
+             valid=lambda x: _off_jumps(x, 0.7)),
+    )),
     np.arcsinh: unary("np.arcsinh(x)", WIDE),
     np.arccosh: unary("np.arccosh(x)", ACOSH),
     np.arctanh: unary("np.arctanh(x)", UNIT),

@@ -301,3 +301,76 @@ def test_code_without_a_selection_is_unchanged():
     assert "masked" not in text
     text = pullback.source(pullback.grad(where_sqrt))
     assert "masked_div(" in text, text
+
+
+def select_branches(x):
+    return np.sum(np.select([x < 0, x < 1], [np.sqrt(-x), np.log(x)], default=x ** 2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_select_without_nan(dtype):
+    x = np.array([-4.0, -1.0, 0.5, 1.0, 2.0, 3.0], dtype=dtype)
+    got = quiet(pullback.grad(select_branches), x)
+    assert np.all(np.isfinite(got)) and got.dtype == dtype
+    x64 = x.astype(np.float64)
+    close(got, np.select([x64 < 0, x64 < 1], [-0.5 / np.sqrt(np.abs(x64)), 1.0 / x64], 2.0 * x64),
+          dtype)
+
+
+# -- remainders, quotients, rounding -------------------------------------------------
+
+def divmod_remainder(x):
+    q, r = divmod(x, 1.5)
+    return r * x
+
+
+def divmod_quotient(x):
+    q, r = divmod(x, 1.5)
+    return q * x
+
+
+def divmod_both(x, b):
+    q, r = divmod(x, b)
+    return r * x + q * b
+
+
+def np_divmod(x, b):
+    q, r = np.divmod(x, b)
+    return np.sum(r * x + q)
+
+
+def remainders(x, b):
+    return (x % b) * x + np.mod(x, b) + np.remainder(b, x) + np.fmod(x, b) + math.fmod(b, x)
+
+
+def roundings(x):
+    return (x // 1.5 + np.floor_divide(x, 0.5) + math.floor(x) + np.floor(x) + np.ceil(x)
+            + np.trunc(x) + np.rint(x) + round(x)) * x
+
+
+def test_divmod_remainder_has_a_derivative():
+    # r = x - 1.5 at x = 2: d(r x)/dx = 2x - 1.5
+    assert pullback.grad(divmod_remainder)(2.0) == 2.5
+    assert pullback.grad(divmod_quotient)(2.0) == 1.0            # q = 1, piecewise constant
+    # q = 3, r = x - 3b at (5, 1.5): d/dx = r + x = 5.5; d/db = -3x + q = -12
+    close(pullback.grad(divmod_both, wrt=(0, 1))(5.0, 1.5), (5.5, -12.0))
+    x, b = np.array([2.0, 5.0, -1.2]), np.array([1.5, 2.0, 0.7])
+    dx, db = pullback.grad(np_divmod, wrt=(0, 1))(x, b)
+    close(dx, np.mod(x, b) + x)
+    close(db, -np.floor_divide(x, b) * x)
+    close(dx, central_difference(np_divmod, (x, b), 0))
+    close(db, central_difference(np_divmod, (x, b), 1))
+
+
+@pytest.mark.parametrize("x, b", [(2.3, 0.7), (-2.3, 0.7), (5.1, -1.3)])
+def test_remainder_derivatives_against_central_differences(x, b):
+    got = pullback.grad(remainders, wrt=(0, 1))(x, b)
+    for i in (0, 1):
+        close(got[i], central_difference(remainders, (x, b), i))
+
+
+def test_rounding_is_piecewise_constant():
+    x = 2.3
+    total = x // 1.5 + np.floor_divide(x, 0.5) + math.floor(x) + np.floor(x) + np.ceil(x) \
+        + np.trunc(x) + np.rint(x) + round(x)
+    close(pullback.grad(roundings)(x), total)

@@ -7,10 +7,10 @@ does not let widen an array's dtype).
 """
 import numpy as np
 
-from .runtime import NotDifferentiable
+from .runtime import NotDifferentiable, unbroadcast
 
 __all__ = ["share", "clip_grad_a", "clip_grad_lower", "clip_grad_upper", "sinc_slope",
-           "cast_like", "finite_part", "masked_mul", "masked_div", "power_slope"]
+           "cast_like", "finite_part", "masked_mul", "masked_div", "power_slope", "select_grads", "select_default_grad"]
 
 
 def share(g, a, b):
@@ -89,6 +89,28 @@ def power_slope(x, y, float_power=False):
         return y * x ** (y - 1)
     except ZeroDivisionError:
         return y * float("inf")
+
+
+def select_grads(g, condlist, choicelist):
+    """Adjoint of ``np.select(condlist, choicelist, default)`` with respect to
+    each choice: ``g`` where that choice was taken (its condition is the first
+    that holds), exact zeros elsewhere; summed back to the choice's shape."""
+    taken = False
+    grads = []
+    for condition, choice in zip(condlist, choicelist):
+        condition = np.asarray(condition, dtype=bool)
+        grads.append(unbroadcast(np.where(condition & ~taken, g, 0.0), choice))
+        taken = taken | condition
+    return grads
+
+
+def select_default_grad(g, condlist):
+    """Adjoint of ``np.select`` with respect to ``default``: ``g`` where no
+    condition holds (the caller sums it back to the default's shape)."""
+    taken = np.zeros(np.shape(g), dtype=bool)
+    for condition in condlist:
+        taken = taken | np.asarray(condition, dtype=bool)
+    return np.where(taken, 0.0, g)
 
 
 def cast_like(g, x):

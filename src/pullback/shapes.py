@@ -16,7 +16,11 @@ from .astutil import walk, walk_statements
 # Rule families whose results broadcast their operands elementwise: the
 # result's shape is the operands' broadcast shape.
 ELEMENTWISE_FAMILIES = frozenset({"arithmetic", "elementwise"})
-NOT_ELEMENTWISE = frozenset({"matmul"})        # in the arithmetic family, but a product
+NOT_ELEMENTWISE = frozenset({
+    "matmul",           # in the arithmetic family, but a product
+    "divmod",           # a pair of arrays
+    "select",           # the shape of its choices, not of the list of them
+})
 # Reductions that give a scalar when ``axis`` is None and keepdims is false.
 FULL_REDUCTIONS = frozenset({"sum", "mean", "prod", "nanprod", "nansum", "nanmean", "max", "ptp",
                              "var", "std", "nanvar", "nanstd", "average", "median", "nanmedian",
