@@ -1,6 +1,7 @@
 """Stage 2: normalization passes, each a small function ``tree -> tree``.
 
 check_supported   refuse what cannot be differentiated (with file:line)
+check_aliasing    refuse writes another name would see (aliasing.py)
 desugar_augassign ``x += e``  ->  ``x = x + e``
 to_anf            one operation per statement, temporaries named after the op
 ssa_rename        a reassigned name gets a fresh name (``x`` -> ``x_1``)
@@ -12,6 +13,7 @@ import gast
 
 from .astutil import clone, make_name, walk_statements
 
+from .aliasing import check_aliasing  # noqa: F401  (stage 2b, see aliasing.py)
 from .errors import UnsupportedSyntax, refuse
 from .parsing import parameter_names
 
@@ -93,101 +95,10 @@ def check_supported(tree, location):
     return tree
 
 
-# Functions and methods whose result may share memory with their argument.
-_VIEWS = frozenset({"reshape", "ravel", "transpose", "squeeze", "asarray", "asanyarray",
-                    "expand_dims", "moveaxis", "swapaxes", "broadcast_to", "atleast_1d",
-                    "atleast_2d", "atleast_3d", "view", "diagonal", "flip", "real", "imag", "T"})
-
-
 # Methods that change their array or list in place.
 MUTATING_METHODS = frozenset({"append", "extend", "insert", "pop", "sort", "fill", "resize",
                               "remove", "clear", "reverse", "put", "itemset", "partition",
                               "setfield", "byteswap"})
-
-
-def _sharing_groups(tree):
-    """Names that may refer to the same object: copies (``y = x``) and views
-    (``y = x[1:]``, ``x.T``, ``x.reshape(...)``) are grouped together."""
-    parent = {}
-
-    def find(name):
-        while parent.get(name, name) != name:
-            name = parent[name]
-        return name
-
-    def shares(value):
-        if isinstance(value, gast.Name):
-            return value.id
-        if isinstance(value, gast.Subscript):
-            return shares(value.value)
-        if isinstance(value, gast.Attribute):
-            return shares(value.value) if value.attr in _VIEWS else None
-        if isinstance(value, gast.Call):
-            func = value.func
-            name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "")
-            if name not in _VIEWS:
-                return None
-            if isinstance(func, gast.Attribute) and shares(func.value):
-                return shares(func.value)          # x.reshape(...)
-            return shares(value.args[0]) if value.args else None
-        return None
-
-    for node in gast.walk(tree):
-        if isinstance(node, gast.Assign):
-            source = shares(node.value)
-            for target in node.targets:
-                if isinstance(target, gast.Name) and source is not None:
-                    parent[find(target.id)] = find(source)
-    return find
-
-
-def check_aliasing(tree, location):
-    """Refuse in-place changes whose effect on another name pullback would miss.
-
-    - ``x[i] = v``, ``xs.append(v)``, ``x.sort()`` on an argument or on a copy
-      or view of one: computing a gradient must never change the caller's data;
-    - ``y += 1`` where ``y`` may share memory with a name read afterwards: for
-      an array this changes both, which ``y = y + 1`` would not.
-
-    Runs after the control-flow passes, so loop variables and tuple targets
-    are plain assignments; the grouping is flow-insensitive (conservative).
-    """
-    find = _sharing_groups(tree)
-    params = set(parameter_names(tree))
-    argument_groups = {find(p) for p in params}
-    statements = list(walk_statements(tree.body))
-    for position, node in enumerate(statements):
-        mutated = None
-        if isinstance(node, (gast.Assign, gast.AugAssign)):
-            targets = node.targets if isinstance(node, gast.Assign) else [node.target]
-            for target in targets:
-                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-                    mutated = target.value.id
-        for call in gast.walk(node):
-            if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
-                    and call.func.attr in MUTATING_METHODS and isinstance(call.func.value, gast.Name):
-                if find(call.func.value.id) in argument_groups:
-                    mutated = call.func.value.id
-        if mutated and find(mutated) in argument_groups:
-            owner = mutated if mutated in params else \
-                f"{mutated}, which may share memory with an argument,"
-            raise refuse(UnsupportedSyntax, f"this changes {owner} in place; pullback never "
-                         f"modifies the caller's arrays", node, location,
-                         f"Work on a copy made inside the function: {mutated} = np.copy({mutated}) "
-                         f"(or list({mutated}) for a list).")
-        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
-            target = node.target.id
-            group = find(target)
-            later = {n.id for s in statements[position + 1:] for n in gast.walk(s)
-                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-            shared = sorted(n for n in later if n != target and find(n) == group)
-            if shared:
-                raise refuse(UnsupportedSyntax,
-                             f"in-place update of {target!r}, which may be the same array as "
-                             f"{shared[0]!r}", node, location,
-                             f"Write {target} = {target} {_OP_SYMBOLS[type(node.op)]} ... to make "
-                             f"a new value, leaving {shared[0]} unchanged.")
-    return tree
 
 
 def _check_target(target, node, location):

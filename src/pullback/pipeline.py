@@ -298,7 +298,7 @@ def normalize(parsed, namer):
     tree = tailify_jumps(tree, namer)
     tree = desugar_conditionals(tree, namer)
     tree = desugar_tuple_targets(tree, namer)
-    tree = check_aliasing(tree, parsed.location)
+    tree = check_aliasing(tree, parsed.location, parsed)
     tree = desugar_augassign(tree)
     local = frozenset(assigned_names(tree))
     return ssa_rename(to_anf(tree, namer, local), namer)

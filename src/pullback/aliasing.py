@@ -1,0 +1,656 @@
+"""Stage 2b: which names may share memory, and which writes another name would see.
+
+pullback differentiates a program as if every name held a value of its own:
+``v = a[:2]`` gives ``v`` the first two entries of ``a`` *as they are then*.
+NumPy does not work that way: ``v`` is a view, and ``v[0] = x[0]`` changes
+``a`` too. Where the two readings can differ, the derivative would be
+silently wrong, so :func:`check_aliasing` refuses, with the user's line:
+
+- a write into anything that may be (part of) an argument or a global: the
+  generated code would change the caller's array;
+- a write through one name into memory another name may share, when that
+  other name is read afterwards (a view, an alias ``b = a``, an array held in
+  a list, an array passed to a function that returns it);
+- a call of a user function that writes into one of its parameters
+  (``fill(buf, x)`` with ``buf[0] = ...`` inside): the caller's value would
+  change behind pullback's back.
+
+A write into an array no other name holds (``y = np.zeros(n); y[i] = v``,
+``y = x.copy(); y[1:] += z``) is what pullback differentiates every day, and
+stays allowed.
+
+The analysis is an abstract interpretation over the structured function
+body: every name maps to the set of abstract objects it may refer to (an
+argument, a global, or what one expression allocates: the latest object a
+site allocated and the older ones are kept apart, so a loop that builds a
+fresh array per iteration and appends it to a list stays precise); objects
+that may be containers (lists, tuples) record what was put in them. A write
+marks ("taints") every other name that may reach the written memory; reading
+a tainted name before rebinding it is what is refused. Loops are iterated to
+a fixed point, branches joined: the result over-approximates every path.
+Reads in the reverse sweep need no care: it restores each overwritten
+subscript before it reads values computed before the write.
+"""
+import builtins
+import inspect
+import math
+
+import gast
+import numpy
+
+from .errors import UnsupportedSyntax, refuse
+from .parsing import parameter_names
+
+# -- what NumPy returns -------------------------------------------------------
+
+# NumPy functions whose result may share memory with their arguments (found by
+# trying each on an array, plus those that need more than one argument).
+_VIEW_FUNCTION_NAMES = (
+    "asanyarray", "asarray", "asarray_chkfinite", "ascontiguousarray", "asfortranarray",
+    "asmatrix", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "broadcast_to",
+    "diag", "diagonal", "flip", "fliplr", "flipud", "from_dlpack", "frombuffer", "ix_",
+    "matrix_transpose", "permute_dims", "ravel", "real", "imag", "real_if_close", "require",
+    "rot90", "squeeze", "transpose", "trim_zeros", "unstack", "reshape", "expand_dims",
+    "moveaxis", "rollaxis", "swapaxes", "split", "array_split", "hsplit", "vsplit", "dsplit",
+    "einsum", "meshgrid", "astype", "nan_to_num", "array", "select", "choose", "lib.stride_tricks.as_strided",
+    "lib.stride_tricks.sliding_window_view", "linalg.matrix_transpose", "linalg.diagonal",
+    "ndarray.reshape", "ndarray.ravel", "ndarray.transpose", "ndarray.squeeze", "ndarray.view",
+    "ndarray.diagonal", "ndarray.swapaxes", "ndarray.conj", "ndarray.conjugate",
+    "ndarray.astype", "ndarray.getfield",
+)
+# The functions above that copy unless told not to (copy=False / copy=None).
+_COPY_UNLESS_TOLD = frozenset({"array", "astype", "nan_to_num", "meshgrid", "ndarray.astype",
+                               "select", "choose"})
+
+# NumPy functions that write into their first argument.
+_WRITING_FUNCTION_NAMES = ("copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
+                           "random.shuffle", "ndarray.fill", "ndarray.sort", "ndarray.put",
+                           "ndarray.resize", "ndarray.itemset", "ndarray.partition",
+                           "ndarray.setfield", "ndarray.byteswap")
+
+# Methods of arrays that return a view of the array.
+VIEW_METHODS = frozenset({"reshape", "ravel", "transpose", "squeeze", "view", "diagonal",
+                          "swapaxes", "conj", "conjugate", "getfield", "astype", "__array__"})
+# Attributes of an array that are views of it.
+VIEW_ATTRIBUTES = frozenset({"T", "mT", "real", "imag", "flat", "base", "data"})
+# Methods that change their array in place.
+ARRAY_WRITERS = frozenset({"fill", "sort", "resize", "put", "itemset", "partition", "setfield",
+                           "byteswap", "setflags"})
+# Methods that change their list in place (``sort`` is both).
+LIST_WRITERS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "reverse",
+                          "sort"})
+# By name, where a function cannot be resolved (a conservative fallback).
+VIEW_NAMES = frozenset(name.rpartition(".")[2] for name in _VIEW_FUNCTION_NAMES) | VIEW_METHODS
+WRITING_NAMES = frozenset(name.rpartition(".")[2] for name in _WRITING_FUNCTION_NAMES)
+
+# Builtins whose result is a number, a string, None: no memory to share.
+_ATOMIC_BUILTINS = frozenset({"len", "range", "float", "int", "bool", "abs", "round", "sum",
+                              "print", "isinstance", "hasattr", "callable", "repr", "str",
+                              "divmod", "pow", "hash", "id", "any", "all", "complex", "format",
+                              "loop_length", "type"})
+# Builtins that build a new container of (views of) the items of their arguments.
+_CONTAINER_BUILTINS = frozenset({"list", "tuple", "sorted", "reversed", "zip", "enumerate",
+                                 "iter", "map", "filter", "slice"})
+# Builtins that return one of the items of their arguments.
+_ITEM_BUILTINS = frozenset({"min", "max", "next"})
+
+
+def _numpy_table(names):
+    """``{id(numpy object): its dotted name}`` for the names this NumPy has."""
+    table = {}
+    for dotted in names:
+        value = numpy
+        try:
+            for part in dotted.split("."):
+                value = getattr(value, part)
+        except AttributeError:
+            continue
+        table[id(value)] = dotted
+    return table
+
+
+_VIEW_FUNCTIONS = _numpy_table(_VIEW_FUNCTION_NAMES)
+_WRITING_FUNCTIONS = _numpy_table(_WRITING_FUNCTION_NAMES)
+_KEEP_ALIVE = (numpy,)      # the tables hold ids of module-level NumPy objects
+
+
+# -- abstract objects and states ----------------------------------------------
+
+class _Object:
+    """Where a value may come from: an argument, a global, or an allocation site."""
+    __slots__ = ("key", "kind")
+
+    def __init__(self, key, kind):
+        self.key = key
+        self.kind = kind        # "array" (holds numbers), "container" or "unknown"
+
+    def __eq__(self, other):
+        return isinstance(other, _Object) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    @property
+    def external(self):
+        return self.key[0] in ("argument", "global")
+
+    @property
+    def holds(self):
+        """Whether what is stored into it is held by reference (lists, unknown)."""
+        return self.kind != "array"
+
+
+class _State:
+    """What may hold at one point: names -> objects, contents of objects, tainted names."""
+
+    def __init__(self, env=None, heap=None, tainted=None):
+        self.env = dict(env or {})          # name -> frozenset of _Object
+        self.heap = dict(heap or {})        # _Object -> frozenset of _Object it may hold
+        self.tainted = dict(tainted or {})  # name -> (write node, how the write is described)
+
+    def copy(self):
+        return _State(self.env, self.heap, self.tainted)
+
+    def __eq__(self, other):
+        return isinstance(other, _State) and self.env == other.env and \
+            self.heap == other.heap and set(self.tainted) == set(other.tainted)
+
+    def reach(self, objects):
+        """``objects`` and everything they may hold, transitively."""
+        seen, todo = set(objects), list(objects)
+        while todo:
+            for inner in self.heap.get(todo.pop(), ()):
+                if inner not in seen:
+                    seen.add(inner)
+                    todo.append(inner)
+        return seen
+
+    def contents(self, objects):
+        return frozenset().union(*(self.heap.get(o, frozenset()) for o in objects))
+
+    def store(self, objects, values):
+        for o in objects:
+            if o.holds and values:
+                self.heap[o] = self.heap.get(o, frozenset()) | frozenset(values)
+
+
+def _join(a, b):
+    """Both paths: the union of what may hold on either (None is unreachable)."""
+    if a is None:
+        return None if b is None else b.copy()
+    if b is None:
+        return a.copy()
+    joined = a.copy()
+    for table, other in ((joined.env, b.env), (joined.heap, b.heap)):
+        for key, value in other.items():
+            table[key] = table.get(key, frozenset()) | value
+    for name, why in b.tainted.items():
+        joined.tainted.setdefault(name, why)
+    return joined
+
+
+# -- summaries of user functions ------------------------------------------------
+
+class _Summary:
+    """What calling a user function does to its arguments."""
+
+    def __init__(self, params):
+        self.params = params
+        self.writes = {}            # parameter -> ("hard" | "soft", node of the write)
+        self.returns = set()        # parameters the result may share memory with
+
+
+class _Analysis:
+    """One function: walk its statements, raise at the first unsound write."""
+
+    def __init__(self, tree, location, parsed, summaries, summary=None):
+        self.tree, self.location, self.parsed = tree, location, parsed
+        self.summaries = summaries      # id(function) -> _Summary (None while in progress)
+        self.summary = summary          # set when summarizing a callee instead of checking
+        self.params = parameter_names(tree)
+        self.local = {n.id for n in gast.walk(tree)
+                      if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
+        self.local.update(self.params)
+        self.loops = []                 # per enclosing loop: [states at break, at continue]
+        self.returned = set()
+
+    # -- the walk ---------------------------------------------------------
+
+    def run(self):
+        state = _State()
+        for name in self.params:
+            obj = _Object(("argument", name), "unknown")
+            state.env[name] = frozenset({obj})
+            state.heap[obj] = frozenset({obj})      # an argument's items are (part of) it
+        self.block(self.tree.body, state)
+        return self
+
+    def block(self, stmts, state):
+        for stmt in stmts:
+            if state is None:
+                return None
+            state = self.statement(stmt, state)
+        return state
+
+    def statement(self, stmt, state):
+        if isinstance(stmt, gast.Assign):
+            objects = self.value(stmt.value, state)
+            for target in stmt.targets:
+                self.bind(target, objects, stmt, state)
+            return state
+        if isinstance(stmt, gast.AugAssign):
+            self.value(stmt.value, state)
+            target = stmt.target
+            if isinstance(target, gast.Name):
+                self.read(target, state)
+                if target.id in self.local:
+                    # An array changes in place; pullback computes a new value.
+                    self.write(state.env.get(target.id, frozenset()), target.id, stmt, state,
+                               soft=True)
+                return state
+            self.bind(target, frozenset(), stmt, state)
+            return state
+        if isinstance(stmt, gast.AnnAssign):
+            if stmt.value is not None:
+                self.bind(stmt.target, self.value(stmt.value, state), stmt, state)
+            return state
+        if isinstance(stmt, gast.Expr):
+            self.value(stmt.value, state)
+            return state
+        if isinstance(stmt, gast.Return):
+            if stmt.value is not None:
+                self.returned |= self.value(stmt.value, state)
+                self.returned |= state.reach(self.returned)
+            return None
+        if isinstance(stmt, gast.If):
+            self.value(stmt.test, state)
+            return _join(self.block(stmt.body, state.copy()), self.block(stmt.orelse, state.copy()))
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, state)
+        if isinstance(stmt, gast.Break):
+            self.loops[-1][0].append(state)
+            return None
+        if isinstance(stmt, gast.Continue):
+            self.loops[-1][1].append(state)
+            return None
+        return state            # pass, nested definitions (lifted), docstrings
+
+    def loop(self, stmt, state):
+        """Iterate the body until what may hold at its head stops growing."""
+        items = self.value(stmt.iter, state) if isinstance(stmt, gast.For) else None
+        head = state
+        while True:
+            self.loops.append(([], []))
+            entry = head.copy()
+            if isinstance(stmt, gast.For):
+                self.bind(stmt.target, self.items(items, entry), stmt, entry)
+            else:
+                self.value(stmt.test, entry)
+            end = self.block(stmt.body, entry)
+            breaks, continues = self.loops.pop()
+            for other in continues:
+                end = _join(end, other)
+            new_head = _join(head, end)
+            if new_head == head:
+                break
+            head = new_head
+        after = head
+        if isinstance(stmt, gast.While):
+            after = head.copy()
+            self.value(stmt.test, after)
+        after = self.block(stmt.orelse, after.copy()) if stmt.orelse else after
+        for other in breaks:
+            after = _join(after, other)
+        return after
+
+    # -- names ------------------------------------------------------------
+
+    def read(self, name_node, state):
+        """A read of a name: refused when a write another name made may have changed it."""
+        why = state.tainted.get(name_node.id)
+        if why is None or self.summary is not None:
+            return
+        write, written, soft = why
+        line = self.location.first_line + getattr(name_node, "lineno", 1) - 1
+        if soft:
+            raise refuse(UnsupportedSyntax,
+                         f"in-place update of {written!r}, which may be the same array as "
+                         f"{name_node.id!r} (read again on line {line})", write, self.location,
+                         f"Write {written} = {written} + ... (a new value) to leave "
+                         f"{name_node.id} unchanged.")
+        raise refuse(UnsupportedSyntax,
+                     f"this changes {written} in place, and {name_node.id!r} (read on line "
+                     f"{line}) may share its memory (a view, another name for the same array, "
+                     f"or an array held in a list): pullback would miss the change",
+                     write, self.location,
+                     f"Give {name_node.id} memory of its own: make a copy where the view or "
+                     f"the second name is made (e.g. v = a[:2].copy() rather than v = a[:2]).")
+
+    def bind(self, target, objects, stmt, state):
+        if isinstance(target, gast.Name):
+            state.env[target.id] = frozenset(objects)
+            state.tainted.pop(target.id, None)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            items = self.items(objects, state)
+            for element in target.elts:
+                self.bind(element, items, stmt, state)
+        elif isinstance(target, gast.Subscript):
+            self.value(target.slice, state)
+            owner = target.value
+            if isinstance(owner, gast.Name):
+                self.read(owner, state)
+                written = self.objects_of(owner, state)
+                self.write(written, owner.id, stmt, state)
+                state.store(written, objects)
+            else:
+                self.write(self.value(owner, state), None, stmt, state)
+        elif isinstance(target, gast.Attribute):
+            self.write(self.value(target.value, state), None, stmt, state)
+        elif isinstance(target, gast.Starred):
+            self.bind(target.value, frozenset(), stmt, state)
+
+    def objects_of(self, name_node, state):
+        name = name_node.id
+        if name in self.local:
+            return state.env.get(name, frozenset())
+        return frozenset({_Object(("global", name), "unknown")})
+
+    def write(self, objects, name, node, state, soft=False, what=None):
+        """Memory in ``objects`` changes in place through ``name``."""
+        objects = frozenset(objects)
+        external = [o for o in objects if o.external]
+        if self.summary is not None:
+            for o in external:
+                if o.key[0] == "argument" and o.key[1] in self.summary.params:
+                    self.summary.writes.setdefault(o.key[1], ("soft" if soft else "hard", node))
+        elif external:
+            self.refuse_external(external, name, node, soft, what)
+        for other, held in state.env.items():
+            if other != name and objects & state.reach(held):
+                state.tainted.setdefault(other, (node, name or what or "an array", soft))
+
+    def refuse_external(self, external, name, node, soft, what):
+        owner = external[0].key[1]
+        if soft:
+            # The generated code computes a new value: only other names would differ.
+            return
+        if what:
+            text = what
+        elif name == owner:
+            text = name if external[0].key[0] == "argument" else f"the global {name}"
+        else:
+            kind = "an argument" if external[0].key[0] == "argument" else "a global"
+            text = f"{name or 'an array'}, which may share memory with {kind} ({owner}),"
+        shown = name or owner
+        raise refuse(UnsupportedSyntax, f"this changes {text} in place; pullback never "
+                     f"modifies the caller's arrays", node, self.location,
+                     f"Work on a copy made inside the function: {shown} = np.copy({shown}) "
+                     f"(or list({shown}) for a list).")
+
+    # -- values -----------------------------------------------------------
+
+    def items(self, objects, state):
+        """What ``x[i]`` (or an iteration over ``x``) may give: views and held items."""
+        return frozenset(o for o in objects if o.kind != "container") | state.contents(objects)
+
+    def new(self, node, state, kind, holds=()):
+        """An object allocated at ``node``; the one it allocated before becomes "older"."""
+        fresh = _Object((id(node), "new"), kind)
+        older = _Object((id(node), "old"), kind)
+        if any(fresh in objects for objects in state.env.values()) or \
+                any(fresh in objects or o == fresh for o, objects in state.heap.items()):
+            def age(objects):
+                return frozenset(older if o == fresh else o for o in objects)
+            state.env = {n: age(objects) for n, objects in state.env.items()}
+            heap = {}
+            for o, objects in state.heap.items():
+                key = older if o == fresh else o
+                heap[key] = heap.get(key, frozenset()) | age(objects)
+            state.heap = heap
+            state.tainted = dict(state.tainted)
+        state.heap.pop(fresh, None)
+        if holds:
+            state.heap[fresh] = frozenset(holds)
+        return frozenset({fresh})
+
+    def value(self, node, state):
+        """Evaluate ``node`` abstractly: the objects its value may be or share memory with."""
+        if node is None or isinstance(node, gast.Constant):
+            return frozenset()
+        if isinstance(node, gast.Name):
+            if isinstance(node.ctx, gast.Load):
+                self.read(node, state)
+            return self.objects_of(node, state)
+        if isinstance(node, gast.Subscript):
+            self.value(node.slice, state)
+            return self.items(self.value(node.value, state), state)
+        if isinstance(node, gast.Attribute):
+            if node.attr in VIEW_ATTRIBUTES:
+                return self.value(node.value, state)
+            if not self._static(node):      # np.pi, math.e: a module's constant
+                self.value(node.value, state)
+            return frozenset()
+        if isinstance(node, gast.Call):
+            return self.call(node, state)
+        if isinstance(node, (gast.List, gast.Tuple)):
+            held = frozenset().union(*(self.value(e, state) for e in node.elts))
+            return self.new(node, state, "container", held)
+        if isinstance(node, gast.BinOp):
+            left, right = self.value(node.left, state), self.value(node.right, state)
+            operands = left | right
+            if isinstance(node.op, (gast.Add, gast.Mult)) and \
+                    any(o.kind == "container" for o in operands):
+                # list + list, list * n: a new list holding the same items. (Where
+                # no operand is known to be a list, arithmetic on arrays is assumed.)
+                return self.new(node, state, "container", state.contents(operands))
+            return self.new(node, state, "array")
+        if isinstance(node, gast.BoolOp):
+            return frozenset().union(*(self.value(v, state) for v in node.values))
+        if isinstance(node, gast.IfExp):
+            self.value(node.test, state)
+            return self.value(node.body, state) | self.value(node.orelse, state)
+        if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
+            inner = state.copy()
+            for generator in node.generators:
+                self.bind(generator.target, self.items(self.value(generator.iter, inner), inner),
+                          node, inner)
+                for condition in generator.ifs:
+                    self.value(condition, inner)
+            held = self.value(node.elt, inner)
+            for name, why in inner.tainted.items():
+                state.tainted.setdefault(name, why)
+            return self.new(node, state, "container", held)
+        if isinstance(node, gast.Lambda):
+            return frozenset()
+        for child in gast.iter_child_nodes(node):       # UnaryOp, Compare, Slice, f-strings
+            if isinstance(child, gast.expr):
+                self.value(child, state)
+        return self.new(node, state, "array") if isinstance(node, gast.UnaryOp) else frozenset()
+
+    def _static(self, node):
+        """``np.linalg.norm``: an attribute chain on a name the function does not bind."""
+        while isinstance(node, gast.Attribute):
+            node = node.value
+        return isinstance(node, gast.Name) and node.id not in self.local
+
+    def _resolve(self, node):
+        """The object a static reference names, or None when it cannot be known."""
+        if self.parsed is None or not self._static(node):
+            return None
+        chain = []
+        while isinstance(node, gast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        try:
+            value = self.parsed.free_value(node.id)
+            for attribute in reversed(chain):
+                value = getattr(value, attribute)
+        except (NameError, AttributeError):
+            return None
+        return value
+
+    def call(self, node, state):
+        func = node.func
+        method = isinstance(func, gast.Attribute) and not self._static(func)
+        owner = self.value(func.value, state) if method else None
+        if not method and not self._static(func):
+            self.value(func, state)                         # a local holding a function
+        arguments = [self.value(a, state) for a in node.args]
+        keywords = {k.arg: self.value(k.value, state) for k in node.keywords}
+        every = frozenset().union(*arguments, *keywords.values())
+        copies = self._copies(node)
+        name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "")
+        if method:
+            if name in ARRAY_WRITERS | LIST_WRITERS:
+                self.write(owner, func.value.id if isinstance(func.value, gast.Name) else None,
+                           node, state, what=None)
+                if name in ("append", "insert"):
+                    state.store(owner, arguments[-1] if arguments else ())
+                elif name == "extend":
+                    state.store(owner, self.items(every, state))
+                return state.contents(owner) if name == "pop" else frozenset()
+            if name in VIEW_METHODS and not (name == "astype" and copies):
+                return owner
+            if name == "copy":
+                kind = "container" if any(o.kind == "container" for o in owner) else \
+                    ("unknown" if any(o.holds for o in owner) else "array")
+                return self.new(node, state, kind, state.contents(owner))
+            if name in ("get", "__getitem__"):
+                return self.items(owner, state)
+            return self.new(node, state, "array")
+        value = self._resolve(func)
+        if value is None and self.parsed is not None and isinstance(func, gast.Name) \
+                and func.id in self.local:
+            value = None                                    # a function held in a local
+        dotted = self._numpy_name(value, name)
+        if dotted in _WRITING_NAMES_RESOLVED or (value is None and name in WRITING_NAMES):
+            if arguments:
+                target = node.args[0]
+                self.write(arguments[0], target.id if isinstance(target, gast.Name) else None,
+                           node, state)
+            return frozenset()
+        if dotted is not None:
+            if dotted in _VIEW_NAMES_RESOLVED and not (dotted in _COPY_UNLESS_TOLD and copies):
+                return self._shares(node, every, state)
+            return self.new(node, state, "unknown" if isinstance(value, type) else "array")
+        if value is None and name in VIEW_NAMES and not (name in _COPY_UNLESS_TOLD and copies):
+            return self._shares(node, every, state)
+        if isinstance(value, numpy.ufunc) or getattr(value, "__module__", None) == "math":
+            return self.new(node, state, "array")
+        if value is not None and getattr(builtins, getattr(value, "__name__", ""), None) is value:
+            return self._builtin(value.__name__, node, every, state)
+        if value is None and isinstance(func, gast.Name) and func.id in _ATOMIC_BUILTINS \
+                and func.id not in self.local:
+            return frozenset()
+        summary = self._summary(value) if value is not None else None
+        if summary is None:
+            return self._shares(node, every, state)         # unknown: may return its arguments
+        return self._apply(summary, node, arguments, keywords, state, name)
+
+    def _builtin(self, name, node, every, state):
+        if name in _ATOMIC_BUILTINS:
+            return frozenset()
+        if name in _CONTAINER_BUILTINS:
+            return self.new(node, state, "container", self.items(every, state) | every)
+        if name in _ITEM_BUILTINS:
+            return self.items(every, state) | every
+        return self._shares(node, every, state)
+
+    def _shares(self, node, every, state):
+        """A result that may be its arguments, views of them, or a list of those."""
+        return every | self.new(node, state, "unknown", every | self.items(every, state))
+
+    @staticmethod
+    def _copies(node):
+        """Whether the call asks for a copy (``copy=True`` or the default)."""
+        for keyword in node.keywords:
+            if keyword.arg == "copy":
+                return isinstance(keyword.value, gast.Constant) and keyword.value.value is True
+        return True
+
+    @staticmethod
+    def _numpy_name(value, name):
+        if value is None:
+            return None
+        dotted = _VIEW_FUNCTIONS.get(id(value)) or _WRITING_FUNCTIONS.get(id(value))
+        if dotted is not None:
+            return dotted
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, numpy.ufunc) and getattr(value, "__name__", "") == "at":
+            return "ufunc.at"                                # np.add.at(a, i, v) writes into a
+        if isinstance(owner, numpy.random.Generator) and getattr(value, "__name__", "") in (
+                "shuffle",):
+            return "random.shuffle"
+        module = getattr(value, "__module__", None) or ""
+        if module == "numpy" or module.startswith("numpy.") or isinstance(value, numpy.ufunc):
+            return "numpy"
+        if isinstance(value, type) and issubclass(value, numpy.generic):
+            return "numpy"
+        return None
+
+    # -- user functions ---------------------------------------------------
+
+    def _summary(self, value):
+        """What a user function (a def, a nested def, a lambda) does to its arguments."""
+        from .parsing import LiftedFunction, parse_function
+        if not (inspect.isfunction(value) or isinstance(value, LiftedFunction)):
+            return None
+        key = id(value)
+        if key in self.summaries:
+            return self.summaries[key]          # None while being summarized: a recursion
+        self.summaries[key] = None
+        try:
+            parsed = parse_function(value)
+        except Exception:       # no source: pullback refuses it elsewhere
+            return None
+        summary = _Summary(parameter_names(parsed.tree))
+        analysis = _Analysis(parsed.tree, parsed.location, parsed, self.summaries, summary)
+        analysis.run()
+        summary.returns = {o.key[1] for o in analysis.returned
+                           if o.key[0] == "argument" and o.key[1] in summary.params}
+        summary.name = parsed.name
+        self.summaries[key] = summary
+        return summary
+
+    def _apply(self, summary, node, arguments, keywords, state, name):
+        """A call of a user function: its writes happen to what the caller passes."""
+        passed = {}
+        for parameter, objects, argument in zip(summary.params, arguments, node.args):
+            passed[parameter] = (objects, argument)
+        for keyword in node.keywords:
+            if keyword.arg in summary.params:
+                passed[keyword.arg] = (keywords[keyword.arg], keyword.value)
+        for parameter, (kind, _) in summary.writes.items():
+            if parameter not in passed or isinstance(passed[parameter][1], gast.Constant):
+                continue
+            objects = passed[parameter][0]
+            if kind == "hard" and self.summary is None:
+                raise refuse(UnsupportedSyntax,
+                             f"{summary.name} writes into its parameter {parameter!r} in place, "
+                             f"so this call changes what is passed as {parameter!r} behind "
+                             f"pullback's back", node, self.location,
+                             f"Make {summary.name} return the new array (built in a copy: "
+                             f"{parameter} = {parameter}.copy()) and assign the result here.")
+            self.write(objects, None, node, state, soft=kind == "soft",
+                       what=f"{summary.name}'s parameter {parameter!r}")
+        shared = frozenset().union(*(passed[p][0] for p in summary.returns if p in passed))
+        if shared:
+            return shared | self.new(node, state, "unknown", shared | self.items(shared, state))
+        return self.new(node, state, "unknown")
+
+
+_VIEW_NAMES_RESOLVED = frozenset(_VIEW_FUNCTIONS.values())
+_WRITING_NAMES_RESOLVED = frozenset(_WRITING_FUNCTIONS.values()) | {"ufunc.at", "random.shuffle"}
+
+
+def check_aliasing(tree, location, parsed=None):
+    """Refuse every write whose effect through another name pullback would miss.
+
+    ``parsed`` (the :class:`~pullback.parsing.ParsedFunction`) lets calls be
+    resolved to the functions they name (``import numpy as xp``, ``from numpy
+    import ravel``, user helpers); without it, names decide, conservatively.
+    Runs after the control-flow passes (loops are over ``range``, tuple
+    targets unpacked), before augmented assignments are desugared.
+    """
+    _Analysis(tree, location, parsed, {}).run()
+    return tree
