@@ -374,3 +374,91 @@ def test_rounding_is_piecewise_constant():
     total = x // 1.5 + np.floor_divide(x, 0.5) + math.floor(x) + np.floor(x) + np.ceil(x) \
         + np.trunc(x) + np.rint(x) + round(x)
     close(pullback.grad(roundings)(x), total)
+
+
+# -- zero spread and zero norms --------------------------------------------------------
+#
+# std has a kink where the spread is 0 (std(c + t v) = |t| std(v)) and the norms one
+# at x = 0: the subgradient 0 is taken there, never 0 * inf = NaN.
+
+def std_all(x):
+    return np.std(x)
+
+
+def std_rows(x):
+    return np.sum(np.std(x, axis=1) * np.array([1.0, 2.0]))
+
+
+def std_columns_kept(x):
+    return np.sum(np.std(x, axis=0, keepdims=True, ddof=1) * np.arange(1.0, 4.0))
+
+
+def nanstd_all(x):
+    return np.nanstd(x)
+
+
+def var_all(x):
+    return np.var(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x", [[3.0], [1.5, 1.5, 1.5], [0.1, 0.1, 0.1], [-7.25] * 5])
+def test_std_of_equal_values_has_gradient_zero(x, dtype):
+    x = np.array(x, dtype=dtype)
+    for f in (std_all, nanstd_all, var_all):
+        got = pullback.grad(f)(x)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, np.zeros_like(x))
+
+
+def test_std_along_an_axis_with_a_constant_row_or_length_one():
+    # row 0 constant (gradient 0), row 1 spread: (x - mean) / (n std), times its weight 2
+    x = np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])
+    row = x[1]
+    expected = np.vstack([np.zeros(3), 2.0 * (row - row.mean()) / (3 * row.std())])
+    close(pullback.grad(std_rows)(x), expected)
+    close(pullback.grad(std_rows)(np.array([[1.0], [5.0]])), np.zeros((2, 1)))
+    smooth = np.array([[0.3, -1.2, 2.0], [1.0, 2.0, 4.0]])
+    close(pullback.grad(std_rows)(smooth), central_difference(std_rows, (smooth,), 0))
+    # ddof=1 over an axis of length 2 with one equal pair
+    x = np.array([[1.0, 2.0, 3.0], [1.0, 5.0, 3.0]])
+    got = pullback.grad(std_columns_kept)(x)
+    assert np.all(np.isfinite(got))
+    close(got[:, [0, 2]], np.zeros((2, 2)))
+    close(got[:, 1], [-2.0 / np.sqrt(2.0), 2.0 / np.sqrt(2.0)])
+
+
+def nanstd_with_gaps(x):
+    return np.nanstd(x)
+
+
+def test_nanstd_of_equal_present_values():
+    x = np.array([4.0, np.nan, 4.0, np.nan])
+    np.testing.assert_array_equal(pullback.grad(nanstd_with_gaps)(x), np.zeros(4))
+
+
+def norms(x):
+    return (np.linalg.norm(x) + np.linalg.norm(x, 1) + np.linalg.norm(x, 2) + np.linalg.norm(x, 3)
+            + np.linalg.norm(x, 0.5) + np.linalg.norm(x, -1) + np.linalg.norm(x, np.inf)
+            + np.linalg.norm(x, -np.inf))
+
+
+def norm_p(x, p):
+    return np.linalg.norm(x, p)
+
+
+def test_vector_norms_at_zero_take_the_subgradient_zero():
+    np.testing.assert_array_equal(pullback.grad(norms)(np.zeros(3)), np.zeros(3))
+    for p in (None, 1, 2, 3, 0.5, -1, np.inf, -np.inf):
+        np.testing.assert_array_equal(pullback.grad(norm_p)(np.zeros(3), p), np.zeros(3))
+    x = np.array([0.5, -1.5, 2.0])
+    close(pullback.grad(norms)(x), central_difference(norms, (x,), 0))
+
+
+def norm_rows(x):
+    return np.sum(np.linalg.norm(x, axis=1))
+
+
+def test_norm_of_a_zero_row():
+    got = pullback.grad(norm_rows)(np.array([[0.0, 0.0], [3.0, 4.0]]))
+    close(got, [[0.0, 0.0], [0.6, 0.8]])

@@ -273,17 +273,32 @@ def var_grad(g, a, axis=None, ddof=0, keepdims=False, ignore_nan=False):
         count = np.sum(present, axis=axes, keepdims=True)
         mean = np.sum(np.where(present, a, 0.0), axis=axes, keepdims=True) / np.maximum(count, 1)
         centered = np.where(present, a - mean, 0.0).astype(a.dtype)
+        centered -= np.where(present, np.sum(centered, axis=axes, keepdims=True)
+                             / np.maximum(count, 1), 0.0).astype(a.dtype)
         scale = (2.0 / np.maximum(count - ddof, 1)).astype(a.dtype)
     else:
         count = int(np.prod([a.shape[ax] for ax in axes]))
         centered = a - np.mean(a, axis=axes, keepdims=True)
+        # The rounding error of the mean, taken out again (two-pass): equal
+        # values then get a gradient summing to 0, as var and std are
+        # shift-invariant (np.std(np.full(3, 0.1)) is 1e-17, not 0).
+        centered -= np.mean(centered, axis=axes, keepdims=True)
         scale = 2.0 / (count - ddof)
     return _fit(restore_axes(g, a.ndim, axes, keepdims) * centered * scale, a)
 
 
 def std_grad(g, a, y, axis=None, ddof=0, keepdims=False, ignore_nan=False):
-    """Adjoint of ``np.std`` (``np.nanstd``): the variance's, times 1 / (2 std)."""
-    return var_grad(np.asarray(g) / (2.0 * np.asarray(y)), a, axis, ddof, keepdims, ignore_nan)
+    """Adjoint of ``np.std`` (``np.nanstd``): the variance's, times 1 / (2 std).
+
+    Where the spread is exactly 0 (one element, an axis of length 1, equal
+    values) std has a kink (std(c + t v) = |t| std(v)); its subgradient 0 is
+    taken there, as for ``np.var``, rather than 0 * inf = NaN.
+    """
+    g, y = np.asarray(g), np.asarray(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = g / (2.0 * y)
+    scaled = np.where(y == 0, np.zeros_like(scaled), scaled)
+    return var_grad(scaled, a, axis, ddof, keepdims, ignore_nan)
 
 
 # -- weighted averages ---------------------------------------------------------------
@@ -357,7 +372,10 @@ def _vector_norm_grad(g, x, y, ord, ax, keepdims):
     if ord == 1:
         return gk * np.sign(x)
     p = float(ord)
-    return gk * np.sign(x) * (magnitude / _nonzero(yk)) ** (p - 1)
+    # At x = 0 (y = 0) the subgradient 0, as for the 2-norm (p < 1 would give 0 * inf).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = gk * np.sign(x) * (magnitude / _nonzero(yk)) ** (p - 1)
+    return np.where(yk == 0, x.dtype.type(0), slope)
 
 
 def _matrix_norm_grad(g, x, y, ord, row, col, keepdims):
