@@ -151,11 +151,15 @@ def pullback_fingerprint():
 
 
 def callee_sources(function, seen=None):
-    """The source text of every Python function ``function`` may call, found
-    through its globals and closure, transitively: editing a helper must
-    regenerate the derivatives that include the helper's derivative."""
+    """The source text and code of every Python function ``function`` may
+    call, found through its globals and closure, transitively: editing a
+    helper must regenerate the derivatives that include the helper's
+    derivative. A decorator's wrapper counts as itself (its closure leads
+    to the function it wraps), as it is differentiated. The code's digest
+    is there too: a file edited but not reloaded gives new text with the
+    old code, which matches no module generated before."""
     import inspect
-    from .parsing import function_source
+    from .parsing import code_digest, code_source
     seen = {} if seen is None else seen
     values = list(callee_values(function).values())
     for module in [v for v in values if isinstance(v, types.ModuleType)]:
@@ -163,18 +167,19 @@ def callee_sources(function, seen=None):
         values += [getattr(module, name) for name in function.__code__.co_names
                    if inspect.isfunction(getattr(module, name, None))]
     for value in values:
-        value = inspect.unwrap(value) if callable(value) else value
         if inspect.isfunction(value) and value not in seen:
+            head = f"{value.__module__}.{value.__qualname__} {code_digest(value.__code__)}"
             try:
-                seen[value] = f"{value.__module__}.{value.__qualname__}\n{function_source(value)}"
+                seen[value] = f"{head}\n{code_source(value, verify=False)[0]}"
             except (OSError, TypeError):
-                seen[value] = f"{value.__module__}.{value.__qualname__} (no source)"
+                seen[value] = f"{head} (no source)"
             callee_sources(value, seen)
     return seen
 
 
 def disk_key(function, source, options):
     """Everything the generated module depends on, hashed."""
+    from .parsing import code_digest
     callees = callee_values(function)
     facts = {
         "pullback": pullback_fingerprint(),
@@ -186,6 +191,7 @@ def disk_key(function, source, options):
         "function": function.__qualname__,
         "file": function.__code__.co_filename,
         "source": source,
+        "code": code_digest(function.__code__),
         "options": repr(options),
         "callees": sorted((n, describe_value(v)) for n, v in callees.items()),
         "callee sources": sorted(callee_sources(function).values()),

@@ -22,6 +22,10 @@ class SourceUnavailable(PullbackError):
     """The source of the function cannot be found (built-ins, interactive input)."""
 
 
+class SourceChanged(SourceUnavailable):
+    """The function's file was edited after it was imported: its text is not the code that runs."""
+
+
 class InvalidArgument(PullbackError, ValueError):
     """A pullback entry point was called with arguments it cannot use."""
 

@@ -4,7 +4,10 @@ Reads the function's source with inspect, parses it with gast, strips its
 decorators, and records where it lives (for errors) and which names it reads
 from its globals and closure (so calls can be resolved to rules).
 """
+import __future__
+import ast
 import builtins
+import hashlib
 import inspect
 import linecache
 import types
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .errors import Location, SourceUnavailable, UnsupportedSyntax, refuse
+from .errors import Location, SourceChanged, SourceUnavailable, UnsupportedSyntax, refuse
 
 
 @dataclass
@@ -76,23 +79,29 @@ def _quick_source(function):
     function = inspect.unwrap(function)        # as inspect.getsource does
     if not inspect.isfunction(function) or function.__name__ == "<lambda>":
         return None
-    code = function.__code__
+    return _quick_code_source(function.__code__, function.__globals__)[0]
+
+
+def _quick_code_source(code, module_globals):
+    """``(text, matches)``: the lines of the def that compiled to ``code``
+    and whether they still compile to it, or ``(None, None)`` where
+    inspect must decide (see function_source)."""
     filename = code.co_filename
-    if not filename.endswith(".py"):
-        return None
-    linecache.checkcache(filename)
-    lines = linecache.getlines(filename, function.__globals__)
+    if not filename.endswith(".py") or code.co_name == "<lambda>":
+        return None, None
+    linecache.checkcache(filename)          # a file edited on disk is read again
+    lines = linecache.getlines(filename, module_globals)
     start = code.co_firstlineno - 1
     if not 0 <= start < len(lines):
-        return None
+        return None, None
     first = lines[start]
     head = first.lstrip()
     indent = len(first) - len(head)
     if first[:indent].strip(" ") or not (head.startswith("@") or _is_def(head)):
-        return None
+        return None, None
     end = max(_code_lines(code))           # the body's last line with bytecode (1-based)
     if end <= start:
-        return None
+        return None, None
     comment_after = False
     for number in range(end, len(lines)):
         line = lines[number]
@@ -101,7 +110,7 @@ def _quick_source(function):
             continue
         lead = len(line) - len(stripped)
         if line[:lead].strip(" "):
-            return None                     # tabs, form feeds: let inspect decide
+            return None, None               # tabs, form feeds: let inspect decide
         if stripped[0] == "#":
             # inspect keeps a comment indented like the body: which column
             # that is takes tokenizing, so leave it to inspect.
@@ -111,18 +120,14 @@ def _quick_source(function):
             break                           # the next statement after the function
         end, comment_after = number + 1, False
     if comment_after:
-        return None
+        return None, None
     text = "".join(lines[start:end])
     # A block cut inside a string or brackets does not compile. (Compiling to
     # bytecode is cheaper than building an ast; what it may warn about the
-    # user's code, Python said when it imported it.)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            compile("if 1:\n" + text if indent else text, filename, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError, RecursionError):
-            return None
-    return text
+    # user's code, Python said when it imported it.) What it compiles to
+    # says whether the file still holds the code that runs.
+    matches = text_matches(text, code, filename, module_globals)
+    return (None, None) if matches is None else (text, matches)
 
 
 def _is_def(head):
@@ -148,27 +153,19 @@ def function_name(function):
 
 
 def parse_function(function):
-    """Parse ``function`` into a :class:`ParsedFunction`."""
+    """Parse the code ``function`` runs into a :class:`ParsedFunction`.
+
+    What is parsed is the source of ``function.__code__`` itself: a
+    decorator's wrapper is differentiated as the wrapper (its closure leads
+    to the function it wraps), never silently replaced by ``__wrapped__``;
+    and the text must still compile to that code (see :func:`code_source`).
+    """
     if isinstance(function, LiftedFunction):
         return function.parsed()
-    function = inspect.unwrap(function)
-    if inspect.ismethod(function):
-        raise SourceUnavailable(
-            f"pullback differentiates plain functions; {function.__qualname__} is a bound "
-            f"method. Differentiate the function and pass the object as an argument, e.g. "
-            f"pullback.grad({function.__qualname__}, wrt=1)(obj, x).")
-    if not inspect.isfunction(function):
-        raise SourceUnavailable(
-            f"pullback differentiates Python functions with source code; {function!r} is a "
-            f"{type(function).__name__}. Wrap the call in a def.")
+    check_function(function)
     try:
-        raw = _quick_source(function)       # what getsourcelines gives, without tokenizing
-        if raw is None:
-            lines, first_line = inspect.getsourcelines(function)
-            raw = "".join(lines)
-        else:
-            first_line = function.__code__.co_firstlineno
-        filename = inspect.getsourcefile(function) or function.__code__.co_filename
+        raw, first_line = code_source(function)
+        filename = inspect.getsourcefile(function.__code__) or function.__code__.co_filename
     except (OSError, TypeError):
         raise SourceUnavailable(
             f"cannot read the source of {function.__qualname__!r} "
@@ -176,18 +173,358 @@ def parse_function(function):
             f"source code: define the function in a file, not at an interactive "
             f"prompt or through exec.") from None
     location = Location(filename, first_line, function.__name__)
-    if function.__name__ == "<lambda>":
+    if function.__code__.co_name == "<lambda>":
         tree = _lambda_as_def(raw, function, location)
         location.function_name = tree.name
+        lambda_node = gast.Lambda(args=tree.args, body=tree.body[0].value)
+        text = ast.unparse(gast.gast_to_ast(lambda_node))
+        if not text_matches(text, function.__code__, filename, function.__globals__):
+            raise source_changed(function, filename, first_line)
     else:
         tree = _parse_block(raw, function, location)
     if isinstance(tree, gast.AsyncFunctionDef):
         raise refuse(UnsupportedSyntax, "'async def' functions are not differentiable",
                      tree, location,
                      "Differentiate a plain def that computes the same value.")
-    # Decorators (including @pullback.grad itself) are not part of the math.
+    # Decorators (including @pullback.grad itself) are not part of the math:
+    # the code object parsed is the undecorated function; a decorator's
+    # wrapper, if any, is what was called, and is differentiated itself.
     tree.decorator_list = []
     return ParsedFunction(function, tree, raw, location, frozenset(assigned_names(tree)))
+
+
+def check_function(function):
+    """Refuse what is not a plain Python function pullback can follow.
+
+    Decorators are where this matters: a wrapper made with functools.wraps
+    is a function (differentiated as written), but a ``*args, **kwargs``
+    wrapper cannot be followed, and a C wrapper (``functools.lru_cache``) or
+    a callable object made by a decorator has no code to differentiate.
+    Differentiating ``__wrapped__`` in their place would silently drop what
+    the decorator does.
+    """
+    if inspect.ismethod(function):
+        raise SourceUnavailable(
+            f"pullback differentiates plain functions; {function.__qualname__} is a bound "
+            f"method. Differentiate the function and pass the object as an argument, e.g. "
+            f"pullback.grad({function.__qualname__}, wrt=1)(obj, x).")
+    wrapped = _wrapped(function)
+    if not inspect.isfunction(function):
+        kind = f"{type(function).__module__}.{type(function).__qualname__}"
+        if wrapped is not None:
+            name = getattr(function, "__qualname__", None) or getattr(wrapped, "__qualname__", "f")
+            raise SourceUnavailable(
+                f"{name} is a {kind} object wrapping the function "
+                f"{getattr(wrapped, '__qualname__', wrapped)!r} (made by a decorator such as "
+                f"functools.lru_cache or functools.cache, or a decorator class): it has no Python "
+                f"code pullback can differentiate, and differentiating the wrapped function in "
+                f"its place could silently drop what the decorator does. Differentiate the "
+                f"undecorated function {name}.__wrapped__ if the decorator does not change the "
+                f"value (a cache does not); otherwise write the decorator as a def that returns "
+                f"a def (functools.wraps).")
+        raise SourceUnavailable(
+            f"pullback differentiates Python functions with source code; {function!r} is a "
+            f"{kind} object. Wrap the call in a def. (If a decorator made it, write the "
+            f"decorator as a def that returns a def, or differentiate the undecorated "
+            f"function.)")
+    if wrapped is None:
+        return
+    code = function.__code__
+    decorator = decorator_name(function)
+    name = function.__qualname__
+    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        raise UnsupportedSyntax(
+            f"{name} is decorated with {decorator}, whose wrapper {code.co_name}() takes "
+            f"*args/**kwargs: pullback differentiates the code that runs and cannot follow "
+            f"*args and **kwargs into {getattr(wrapped, '__qualname__', 'the wrapped function')}\n"
+            f'  File "{code.co_filename}", line {code.co_firstlineno}, in {code.co_name}\n'
+            f"Differentiate the undecorated function {name}.__wrapped__ if the decorator does "
+            f"not change the value, or give the wrapper the parameters of the function it "
+            f"wraps (def {code.co_name}(x): ...).")
+    own = inspect.signature(function, follow_wrapped=False)
+    try:
+        shown = inspect.signature(function)
+    except (TypeError, ValueError):
+        shown = own
+    if [p.kind for p in own.parameters.values()] != [p.kind for p in shown.parameters.values()]:
+        raise UnsupportedSyntax(
+            f"{name} is decorated with {decorator}, whose wrapper {code.co_name}{own} does not "
+            f"take the parameters of the function it wraps {shown}: pullback binds arguments "
+            f"by the wrapped signature but differentiates the wrapper\n"
+            f'  File "{code.co_filename}", line {code.co_firstlineno}, in {code.co_name}\n'
+            f"Give the wrapper the same parameters, or differentiate {name}.__wrapped__ if "
+            f"the decorator does not change the value.")
+
+
+def _wrapped(function):
+    """``function.__wrapped__``, or None (without running arbitrary __getattr__ twice)."""
+    try:
+        return getattr(function, "__wrapped__", None)
+    except Exception:
+        return None
+
+
+def decorator_name(function):
+    """The decorator that made the wrapper ``function``, as the user wrote it
+    (the function its code is nested in), for messages."""
+    qualname = getattr(function.__code__, "co_qualname", None)     # Python 3.11+
+    if qualname and ".<locals>." in qualname:
+        return qualname.rsplit(".<locals>.", 1)[0].rpartition(".<locals>.")[2] or qualname
+    return f"the decorator that defines {function.__code__.co_name}() " \
+           f"({function.__code__.co_filename}:{function.__code__.co_firstlineno})"
+
+
+def code_source(function, verify=True):
+    """``(text, first line)``: the source of the code ``function`` runs.
+
+    Not ``inspect.getsource(function)``, which follows ``__wrapped__`` to
+    another function. The text is linecache's, checked against the file on
+    disk; with ``verify`` it must compile to ``function.__code__`` (bytecode,
+    constants, names; not line numbers) or :class:`SourceChanged` is raised:
+    a file edited after its module was imported would otherwise have its
+    new text differentiated while the old code runs. Lambdas are checked
+    when parsed (their line holds more than the lambda). Raises OSError or
+    TypeError as inspect does when there is no source.
+    """
+    code = function.__code__
+    text, matches = _quick_code_source(code, function.__globals__)
+    if text is not None and matches:
+        return text, code.co_firstlineno
+    lines, first_line = inspect.getsourcelines(code)     # linecache.checkcache included
+    text = "".join(lines)
+    if verify and code.co_name != "<lambda>" and not text_matches(
+            text, code, code.co_filename, function.__globals__):
+        raise source_changed(function, code.co_filename, first_line)
+    return text, first_line
+
+
+def source_changed(function, filename, line):
+    name = getattr(function, "__qualname__", function.__code__.co_name)
+    return SourceChanged(
+        f"the source of {name} in {filename} no longer matches the code that runs (the file "
+        f"was edited after it was imported)\n"
+        f'  File "{filename}", line {line}, in {function.__code__.co_name}\n'
+        f"Reload the module (importlib.reload) or restart the interpreter, then differentiate "
+        f"again: pullback differentiates the text, and would differentiate the new text "
+        f"while the old code runs.")
+
+
+# Flags that only say how a code object was compiled, not what it computes:
+# nested in a function or not, and the __future__ features (passed back to
+# compile so the text compiles as the module did).
+_FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+_FUTURE_FLAGS &= ~inspect.CO_NESTED
+_HOW_COMPILED = _FUTURE_FLAGS | inspect.CO_NESTED
+
+
+def text_matches(text, code, filename, module_globals):
+    """Whether the def (or lambda) ``text`` compiles to ``code`` as its
+    module compiled it; None if it does not compile at all.
+
+    Since Python 3.11 a method call on a name the module imported
+    (``np.sin(x)`` after ``import numpy as np``) compiles differently from
+    one on another global, so the text is compiled with the module-valued
+    globals it names declared as imports (the usual case) and, failing a
+    match, without.
+    """
+    names = set()
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        names.update(current.co_names)
+        pending += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    imported = sorted(n for n in names if isinstance(module_globals.get(n), types.ModuleType))
+    header = "".join(f"import {name}\n" for name in imported)
+    made = _compile_like(text, code, filename, header)
+    if made is None:
+        return None
+    if same_code(code, made):
+        return True
+    return bool(header) and same_code(code, _compile_like(text, code, filename))
+
+
+def _compile_like(text, code, filename, header=""):
+    """Compile the def (or lambda) ``text`` the way ``code`` was compiled and
+    return the code object it makes for it, or None if it does not compile.
+
+    Variables ``code`` reads from enclosing functions are made cells of a
+    function around the text (else they would compile as globals), and
+    ``__class__`` comes from a class around it (a method using super()).
+    ``header``: module-level statements before it.
+    """
+    first = text.split("\n", 1)[0]
+    indent = first[:len(first) - len(first.lstrip(" \t"))]
+    free = [name for name in code.co_freevars if name != "__class__"]
+    in_class = "__class__" in code.co_freevars
+    if not free and not in_class:
+        source = "if 1:\n" + text if indent else text
+    else:
+        if not indent or (in_class and len(indent) < 2):
+            text = "".join("  " + line for line in text.splitlines(True))
+            indent = "  " + indent
+        body = " " if in_class else indent
+        source = "def __pullback_scope__():\n"
+        if free:
+            source += f"{body}{' = '.join(free)} = None\n"
+        if in_class:
+            source += f"{body}class __pullback_class__:\n"
+        source += text if code.co_name != "<lambda>" else f"{body}__pullback_lambda__ = {text}\n"
+    if code.co_name == "<lambda>" and not (free or in_class):
+        source = f"__pullback_lambda__ = {text}\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            module = compile(header + source, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+                             dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+    pending = [module]
+    while pending:              # breadth first: the outermost code of that name
+        found = []
+        for outer in pending:
+            for constant in outer.co_consts:
+                if isinstance(constant, types.CodeType):
+                    if constant.co_name == code.co_name:
+                        return constant
+                    found.append(constant)
+        pending = found
+    return None
+
+
+def same_code(ran, made):
+    """Whether code object ``made`` computes what ``ran`` does: the same
+    bytecode, names and constants (code constants compared the same way),
+    whatever the line numbers. Names may differ by a class's private-name
+    mangling (``__x`` compiled in class C runs as ``_C__x``)."""
+    if made is None:
+        return False
+    if ran is made:
+        return True
+    if ran.co_code != made.co_code or (ran.co_flags & ~_HOW_COMPILED) != (made.co_flags & ~_HOW_COMPILED):
+        return False
+    if (ran.co_argcount, ran.co_posonlyargcount, ran.co_kwonlyargcount) != \
+            (made.co_argcount, made.co_posonlyargcount, made.co_kwonlyargcount):
+        return False
+    for attribute in ("co_names", "co_varnames", "co_freevars", "co_cellvars"):
+        first, second = getattr(ran, attribute), getattr(made, attribute)
+        if len(first) != len(second) or not all(map(_same_name, first, second)):
+            return False
+    if len(ran.co_consts) != len(made.co_consts):
+        return False
+    return all(_same_constant(a, b) for a, b in zip(ran.co_consts, made.co_consts))
+
+
+def _same_name(ran, made):
+    return ran == made or (made.startswith("__") and not made.endswith("__")
+                           and ran.startswith("_") and ran.endswith(made))
+
+
+def _same_constant(a, b):
+    if isinstance(a, types.CodeType) or isinstance(b, types.CodeType):
+        return isinstance(a, types.CodeType) and isinstance(b, types.CodeType) and same_code(a, b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(map(_same_constant, a, b))
+    if isinstance(a, (float, complex)):
+        return repr(a) == repr(b)           # -0.0 is not 0.0; nan is nan
+    return a == b
+
+
+def code_digest(code):
+    """A hash of what ``code`` computes (as :func:`same_code` compares it:
+    no line numbers, no file name), stable across processes."""
+    digest = hashlib.sha256()
+    _feed_code(digest, code)
+    return digest.hexdigest()
+
+
+def _feed_code(digest, code):
+    digest.update(code.co_code)
+    digest.update(repr((code.co_name, code.co_names, code.co_varnames, code.co_freevars,
+                        code.co_cellvars, code.co_argcount, code.co_posonlyargcount,
+                        code.co_kwonlyargcount, code.co_flags & ~_HOW_COMPILED)).encode())
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            _feed_code(digest, constant)
+        else:
+            digest.update(_constant_text(constant).encode())
+
+
+def _constant_text(constant):
+    if isinstance(constant, frozenset):         # its order depends on the hash seed
+        return "frozenset({" + ", ".join(sorted(map(_constant_text, constant))) + "})"
+    if isinstance(constant, tuple):
+        return "(" + ", ".join(map(_constant_text, constant)) + ",)"
+    return f"{type(constant).__name__}:{constant!r}"
+
+
+_ABSENT = object()      # a name not in a namespace (a builtin the function calls)
+
+
+def resolutions(function):
+    """What the calls of ``function`` resolve through, as it stands now.
+
+    Returns ``(entries, cells)``: ``(namespace, name, value)`` for every
+    global of the function (and every attribute of a module it reaches by
+    attribute chains such as ``helpers.h`` or ``np.linalg.norm``) that is
+    a module or a callable, ``_ABSENT`` for a builtin it calls that no
+    global shadows; ``(cell, value)`` for every closure variable holding one.
+    A derivative made now stays valid while each of these is what it was
+    (identity checks: cheap enough for every call); data (arrays, numbers)
+    is read live and is no reason to regenerate. The names include those of
+    nested functions (lifted into the derivative).
+    """
+    code = function.__code__
+    names = set()
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        names.update(current.co_names)
+        names.update(current.co_freevars)
+        pending += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    closure = dict(zip(code.co_freevars, function.__closure__ or ()))
+    namespace = function.__globals__
+    entries, cells, modules = [], [], []
+    for name in sorted(names):
+        if name in closure:
+            try:
+                value = closure[name].cell_contents
+            except ValueError:
+                continue
+            if _resolves_calls(value):
+                cells.append((closure[name], value))
+        elif name in namespace:
+            value = namespace[name]
+            if _resolves_calls(value):
+                entries.append((namespace, name, value))
+        elif callable(getattr(builtins, name, None)):
+            entries.append((namespace, name, _ABSENT))
+            continue
+        else:
+            continue
+        if isinstance(value, types.ModuleType):
+            modules.append(value)
+    seen = set()
+    while modules:
+        module = modules.pop()
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        space = vars(module)
+        for name in sorted(names):
+            value = space.get(name, _ABSENT)
+            if value is not _ABSENT and _resolves_calls(value):
+                entries.append((space, name, value))
+                if isinstance(value, types.ModuleType):
+                    modules.append(value)
+    return entries, cells
+
+
+def _resolves_calls(value):
+    return isinstance(value, types.ModuleType) or callable(value)
 
 
 def _lambda_as_def(raw, function, location):

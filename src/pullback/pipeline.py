@@ -26,7 +26,8 @@ from .normalize import (check_aliasing, check_supported, desugar_augassign,
                         ssa_rename, to_anf)
 from .control import (lift_nested_functions, desugar_comprehensions, desugar_conditionals, desugar_for, desugar_tuple_targets,
                       desugar_while, tailify_jumps)
-from .parsing import assigned_names, function_name, lookup_free, parameter_names, parse_function
+from .parsing import (_ABSENT, assigned_names, check_function, code_source, function_name,
+                      lookup_free, parameter_names, parse_function, resolutions)
 from .normalize import is_static_reference
 from .resolve import resolve_operations, static_value
 from .reverse import reverse_sweeps
@@ -49,18 +50,30 @@ class Compiled:
     free_names: tuple = ()      # (unused, kept for compatibility)
     callees: dict = field(default_factory=dict)  # global name -> callable it was resolved with
     namespaces: list = field(default_factory=list)  # (namespace, user function, names it reads)
+    codes: tuple = ()           # (user function, the code object it ran when differentiated)
+    resolved: tuple = ()        # (namespace, name, module or callable it held)
+    cells: tuple = ()           # (closure cell, module or callable it held)
 
     def refresh(self):
         """Bring the user's current globals into the generated module.
 
-        Returns False when a name the transformation resolved a call through
-        now means something else (the derivative must be generated anew).
+        Returns False when what the derivative was made from changed: the
+        code of the function or of a function it differentiated (a reload,
+        ``f.__code__ = ...``), or what a name or attribute its calls go
+        through now means (``helpers.h = other``). Identity checks only:
+        this runs on every call.
         """
-        for name, value in self.callees.items():
+        for function, code in self.codes:
+            if function.__code__ is not code:
+                return False
+        for namespace, name, value in self.resolved:
+            if namespace.get(name, _ABSENT) is not value:
+                return False
+        for cell, value in self.cells:
             try:
-                if lookup_free(self.function, name) is not value:
+                if cell.cell_contents is not value:
                     return False
-            except NameError:
+            except ValueError:
                 return False
         for namespace, source, names in self.namespaces:
             for name in names:
@@ -360,8 +373,28 @@ def bind(function, module, path, mode):
     backward = functions[entry_names[1]] if mode == "vjp" else None
     compiled = Compiled(function, module, path, entry, backward, (), cache.callee_values(function),
                         linked)
+    compiled.codes, compiled.resolved, compiled.cells = dependencies(
+        [function] + [follow(function, path) for path in links.values()])
     compiled.refresh()
     return compiled
+
+
+def dependencies(functions):
+    """What a derivative made from ``functions`` (the root and every user
+    function differentiated into it) is tied to: each one's code object,
+    and what each one's calls resolve through (:func:`parsing.resolutions`).
+    Lifted nested functions are in their outer function's code."""
+    codes, resolved, cells, seen = [], [], [], set()
+    for function in functions:
+        if id(function) in seen:
+            continue
+        seen.add(id(function))
+        codes.append((function, function.__code__))
+        entries, closure = resolutions(function)
+        resolved += entries
+        cells += closure
+    unique = {(id(space), name): (space, name, value) for space, name, value in resolved}
+    return tuple(codes), tuple(unique.values()), tuple(cells)
 
 
 def _namespace_key(function):
@@ -382,14 +415,15 @@ def follow(function, path):
         value = lookup_free(function, chain[0])
         for attribute in chain[1:]:
             value = getattr(value, attribute)
-        function = inspect.unwrap(value)
+        function = value        # what the call runs: a decorator's wrapper is not unwrapped
     return function
 
 
 def raw_source(function):
-    from .parsing import function_source     # inspect.getsource, without tokenizing
+    """The source text of the code ``function`` runs (part of the disk key)."""
+    check_function(function)
     try:
-        return function_source(function)
+        return code_source(function)[0]
     except (OSError, TypeError):
         parse_function(function)     # raises the user-facing error
         raise
