@@ -34,6 +34,7 @@ from reference import child_env, import_module_from_text, module_files, write_mo
 
 TIMEOUT = 120
 CHECKSUM_PREFIX = "# pullback-checksum: "
+STAMP_PREFIX = "# pullback-hmac: "      # the cache's HMAC line, after the checksum
 
 X = [0.3, -1.2, 2.0]
 
@@ -134,10 +135,12 @@ def run_child(tmp_path, folder, cache, x=X, *flags):
 
 
 def has_valid_checksum(path):
-    """The checksum line checked by hand (sha256 of everything before it)."""
-    text = path.read_text()
-    body, _, last = text.rstrip("\n").rpartition("\n")
-    if not last.startswith(CHECKSUM_PREFIX):
+    """The checksum line checked by hand (sha256 of everything before it),
+    followed by the cache's stamp line (its HMAC is checked in
+    test_cache_security.py)."""
+    text, _, stamp = path.read_text().rstrip("\n").rpartition("\n")
+    body, _, last = text.rpartition("\n")
+    if not last.startswith(CHECKSUM_PREFIX) or not stamp.startswith(STAMP_PREFIX):
         return False
     return hashlib.sha256((body + "\n").encode()).hexdigest() == last[len(CHECKSUM_PREFIX):]
 
@@ -281,9 +284,11 @@ def _append_junk(text):
 
 
 def _edit_checksum(text):
-    body, _, last = text.rstrip("\n").rpartition("\n")
+    text, _, stamp = text.rstrip("\n").rpartition("\n")
+    body, _, last = text.rpartition("\n")
     digest = last[len(CHECKSUM_PREFIX):]
-    return body + "\n" + CHECKSUM_PREFIX + ("0" if digest[0] != "0" else "1") + digest[1:] + "\n"
+    return (body + "\n" + CHECKSUM_PREFIX + ("0" if digest[0] != "0" else "1") + digest[1:] + "\n"
+            + stamp + "\n")
 
 
 @pytest.mark.parametrize("corrupt", [_truncate, _flip_operator, _flip_bytes, _invalid_utf8,
@@ -351,8 +356,9 @@ def test_processes_transforming_the_same_function_at_once(tmp_path):
     assert {r["file"] for r in results} == {str(path)}
     assert has_valid_checksum(path)
     leftovers = [p.name for p in cache.iterdir()
-                 if p.name.endswith(".tmp") or p.name.startswith(".")]
+                 if p.name.endswith(".tmp") or p.name.startswith(".") and p.name != ".key"]
     assert leftovers == []
+    assert len((cache / ".key").read_bytes()) == 32     # one key, written whole
 
 
 # --- threads -----------------------------------------------------------------
@@ -736,10 +742,10 @@ def test_a_damaged_compiled_file_is_compiled_again(tmp_path, damage):
         code.write_bytes(data[:-40] + bytes(b ^ 0x5A for b in data[-40:]))
     elif damage == "empty":
         code.write_bytes(b"")
-    else:       # a valid compiled file, but of another text
-        other = pullback.cache.compiled_code(tmp_path / "other.py", "def f(x):\n    return x\n")
-        assert other.co_filename == str(tmp_path / "other.py")
-        code.write_bytes((tmp_path / code.name.replace(path.stem, "other")).read_bytes())
+    else:       # a valid compiled file (made with the cache's key), but of another text
+        other = pullback.cache.compiled_code(cache / "other.py", "def f(x):\n    return x\n")
+        assert other.co_filename == str(cache / "other.py")
+        code.write_bytes((cache / code.name.replace(path.stem, "other")).read_bytes())
 
     result = run_hit_script(tmp_path, folder, cache, "--no-generate")
     np.testing.assert_allclose(result["grad"], expected_sin_grad(X), rtol=1e-12)

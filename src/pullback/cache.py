@@ -4,7 +4,9 @@ Owns pullback's only mutable state: the in-memory cache (per function object
 and options) and the fallback directory used when the cache dir is not
 writable. A module file is written atomically and ends with a checksum; a
 file that fails the check is regenerated. Its compiled code is kept next to
-it, for the exact text it was compiled from. A cache hit reads files only:
+it, for the exact text it was compiled from. Only the user may write the
+cache: every file read from it is checked to be the user's and to carry an
+HMAC made with the directory's secret key (see cache_trust). A cache hit reads files only:
 the key's parts are cheap (files hashed as bytes once per process) and
 nothing is parsed or compiled.
 """
@@ -29,6 +31,7 @@ import astor
 import gast
 
 from ._version import __version__
+from . import cache_trust
 from .emit import verify_checksum
 from .rules import templates_fingerprint, user_rules
 
@@ -37,7 +40,7 @@ _memory = weakref.WeakKeyDictionary()
 # One transformation at a time: threads asking for the same derivative wait
 # for the first and then find it cached.
 transform_lock = threading.RLock()
-_fallback_dir = []      # the temporary directory used when the cache dir is unwritable
+_fallback_dir = []      # the temporary directory used when the cache dir is unusable
 
 
 def default_cache_dir():
@@ -54,24 +57,40 @@ def default_cache_dir():
 
 
 def _writable_dir():
-    """The cache directory, created private to the user, or a temporary fallback."""
+    """The cache directory, created private to the user (each missing parent
+    too, mode 0700) and holding its key; or a temporary fallback, with one
+    warning per process, when it cannot be written or is not the user's
+    alone (a symlink, another owner, writable by others: see cache_trust)."""
     path = default_cache_dir()
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        cache_trust.make_private_directory(path)
+        cache_trust.directory_key(path, create=True)
         probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe-", delete=True)
         probe.close()
         return path
+    except cache_trust.Untrusted as error:
+        problem = (f"pullback does not use its cache directory {str(path)!r}: {error.reason}. "
+                   f"It holds code that pullback runs, so only you may write into it")
+        fix = f"To fix: {error.fix}."
     except OSError as error:
-        with transform_lock:
-            if not _fallback_dir:
-                fallback = Path(tempfile.mkdtemp(prefix="pullback-cache-"))
-                atexit.register(shutil.rmtree, fallback, ignore_errors=True)
-                _fallback_dir.append(fallback)
-                warnings.warn(f"pullback cannot write its cache directory {str(path)!r} "
-                              f"({error.strerror or error}); using {str(fallback)!r} for this "
-                              f"process. Set PULLBACK_CACHE_DIR to a writable directory.",
-                              RuntimeWarning, stacklevel=_user_stacklevel())
-            return _fallback_dir[0]
+        problem = (f"pullback cannot write its cache directory {str(path)!r} "
+                   f"({error.strerror or error})")
+        fix = "Set PULLBACK_CACHE_DIR to a writable directory."
+    return _fallback(problem, fix)
+
+
+def _fallback(problem, fix):
+    """The private temporary directory (mkdtemp: mode 0700) used instead of
+    the cache directory for the rest of the process; warns when it is made."""
+    with transform_lock:
+        if not _fallback_dir:
+            fallback = Path(tempfile.mkdtemp(prefix="pullback-cache-"))
+            atexit.register(shutil.rmtree, fallback, ignore_errors=True)
+            cache_trust.directory_key(fallback, create=True)
+            _fallback_dir.append(fallback)
+            warnings.warn(f"{problem}; using {str(fallback)!r} for this process. {fix}",
+                          RuntimeWarning, stacklevel=_user_stacklevel())
+        return _fallback_dir[0]
 
 
 def _user_stacklevel():
@@ -151,15 +170,11 @@ def pullback_fingerprint():
 
 
 def callee_sources(function, seen=None):
-    """The source text and code of every Python function ``function`` may
-    call, found through its globals and closure, transitively: editing a
-    helper must regenerate the derivatives that include the helper's
-    derivative. A decorator's wrapper counts as itself (its closure leads
-    to the function it wraps), as it is differentiated. The code's digest
-    is there too: a file edited but not reloaded gives new text with the
-    old code, which matches no module generated before."""
+    """The source text of every Python function ``function`` may call, found
+    through its globals and closure, transitively: editing a helper must
+    regenerate the derivatives that include the helper's derivative."""
     import inspect
-    from .parsing import code_digest, code_source
+    from .parsing import function_source
     seen = {} if seen is None else seen
     values = list(callee_values(function).values())
     for module in [v for v in values if isinstance(v, types.ModuleType)]:
@@ -167,19 +182,18 @@ def callee_sources(function, seen=None):
         values += [getattr(module, name) for name in function.__code__.co_names
                    if inspect.isfunction(getattr(module, name, None))]
     for value in values:
+        value = inspect.unwrap(value) if callable(value) else value
         if inspect.isfunction(value) and value not in seen:
-            head = f"{value.__module__}.{value.__qualname__} {code_digest(value.__code__)}"
             try:
-                seen[value] = f"{head}\n{code_source(value, verify=False)[0]}"
+                seen[value] = f"{value.__module__}.{value.__qualname__}\n{function_source(value)}"
             except (OSError, TypeError):
-                seen[value] = f"{head} (no source)"
+                seen[value] = f"{value.__module__}.{value.__qualname__} (no source)"
             callee_sources(value, seen)
     return seen
 
 
 def disk_key(function, source, options):
     """Everything the generated module depends on, hashed."""
-    from .parsing import code_digest
     callees = callee_values(function)
     facts = {
         "pullback": pullback_fingerprint(),
@@ -191,7 +205,6 @@ def disk_key(function, source, options):
         "function": function.__qualname__,
         "file": function.__code__.co_filename,
         "source": source,
-        "code": code_digest(function.__code__),
         "options": repr(options),
         "callees": sorted((n, describe_value(v)) for n, v in callees.items()),
         "callee sources": sorted(callee_sources(function).values()),
@@ -210,19 +223,59 @@ def module_path(key, function_name):
 
 
 def store_module(path, text):
-    """Write a newly generated module under ``path``'s name into the cache
-    directory, created and checked writable first (else into the fallback
-    directory); returns where it was written."""
-    path = _writable_dir() / path.name
-    write_atomic(path, text)
+    """Write a newly generated module (the ``text`` emit made) under
+    ``path``'s name into the cache directory, created and checked first (else
+    into the fallback directory), stamped with the HMAC of the directory's
+    key; returns where it was written."""
+    folder = _writable_dir()
+    path = folder / path.name
+    write_atomic(path, _stamped(cache_trust.directory_key(folder), path.name, text))
     return path
 
 
 def read_valid(path):
-    """The text of a cached module, or None if it is missing or damaged."""
+    """The text of a cached module as emit made it (without its stamp), or
+    None if it is missing, damaged or not known to be the user's own: the
+    directory and the file must be the user's alone, and the file must carry
+    the HMAC of the directory's key over its name and text."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        key = cache_trust.directory_key(path.parent)
+        data = cache_trust.read_private(path)
+    except (OSError, cache_trust.Untrusted):
+        return None
+    return _verified(key, path.name, data)
+
+
+# A module file ends with its stamp line, after emit's checksum line: the
+# HMAC-SHA256, under the cache directory's key, of the file's name and of
+# everything before the stamp. The checksum alone, which anyone can compute,
+# only detects damage.
+_STAMP_PREFIX = "# pullback-hmac: "
+
+
+def _stamped(key, name, text):
+    mac = cache_trust.sign(key, "module", name.encode("utf-8"), text.encode("utf-8"))
+    return f"{text}{_STAMP_PREFIX}{mac.hex()}\n"
+
+
+def _verified(key, name, data):
+    """The text before the stamp of the file ``data`` (bytes), if the stamp is
+    the HMAC of that text and ``name`` under ``key`` and the text's checksum
+    holds; else None."""
+    body, sep, last = data.rstrip(b"\n").rpartition(b"\n")
+    prefix = _STAMP_PREFIX.encode()
+    if not sep or not last.startswith(prefix):
+        return None
+    try:
+        mac = bytes.fromhex(last[len(prefix):].decode("ascii"))
+    except ValueError:          # UnicodeDecodeError included
+        return None
+    body += b"\n"
+    if not cache_trust.same(mac, cache_trust.sign(key, "module", name.encode("utf-8"), body)):
+        return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
         return None
     return text if verify_checksum(text) else None
 
@@ -248,9 +301,11 @@ def write_atomic(path, data, durable=True):
 
 def import_module_file(path, key, text=None):
     """Import the module at ``path`` under a private name. ``text``: the
-    file's contents, already read (and checked) by the caller."""
+    module's text, already read (and checked) by the caller, or generated."""
     if text is None:
-        text = path.read_text(encoding="utf-8")
+        text = read_valid(path)
+        if text is None:
+            raise ImportError(f"{str(path)!r} is missing, damaged, or not known to be yours")
     name = f"pullback_generated_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -261,13 +316,15 @@ def import_module_file(path, key, text=None):
 
 
 # The compiled code of each module is kept next to it, in
-# <module>.<interpreter>.code: header, stamp, sha256 of the payload, payload.
-# The stamp hashes the interpreter's bytecode version, the optimization level,
-# the module's path and its whole text, so the code is used only for exactly
-# the text that was just read and checked; a damaged file fails the payload
-# hash and is compiled again. Written whether or not Python itself writes
+# <module>.<interpreter>.code: header, stamp, HMAC, payload. The stamp hashes
+# the interpreter's bytecode version, the optimization level, the module's
+# path and its whole text, so the code is used only for exactly the text that
+# was just read and checked. The HMAC, under the directory's key, covers the
+# stamp and the payload and is checked before the payload is unmarshalled
+# (marshal is not safe on data someone else wrote); a damaged or foreign file
+# fails it and is compiled again. Written whether or not Python itself writes
 # .pyc files: the cache directory is pullback's own.
-_CODE_HEADER = b"pullback compiled module 1\n"
+_CODE_HEADER = b"pullback compiled module 2\n"
 
 
 def code_path(path):
@@ -283,31 +340,48 @@ def _code_stamp(path, text):
 
 def compiled_code(path, text):
     """The code object of the module ``text`` at ``path``: from its code
-    file when that was made from the same text, else compiled (and saved)."""
+    file when that was made from the same text with the directory's key,
+    else compiled (and saved). Outside a cache directory of the user's (no
+    key), compiled and not saved."""
     stamp = _code_stamp(path, text)
     where = code_path(path)
     try:
-        data = where.read_bytes()
-    except OSError:
-        data = b""
+        key = cache_trust.directory_key(path.parent)
+    except (OSError, cache_trust.Untrusted):
+        key = None
+    code = _load_code(key, where, stamp) if key is not None else None
+    if code is not None:
+        return code
+    code = compile(text, str(path), "exec", dont_inherit=True)
+    if key is not None:
+        payload = marshal.dumps(code)
+        try:
+            write_atomic(where, _CODE_HEADER + stamp + cache_trust.sign(key, "code", stamp, payload)
+                         + payload, durable=False)
+        except OSError:
+            pass        # a read-only cache: compile again next time
+    return code
+
+
+def _load_code(key, where, stamp):
+    """The code object in the code file ``where``, if it is the user's, has
+    the ``stamp`` asked for and its HMAC under ``key`` holds; else None. The
+    HMAC is checked before anything is unmarshalled."""
+    try:
+        data = cache_trust.read_private(where)
+    except (OSError, cache_trust.Untrusted):
+        return None
     start = len(_CODE_HEADER)
     payload = data[start + 64:]
-    if data[:start] == _CODE_HEADER and data[start:start + 32] == stamp \
-            and hashlib.sha256(payload).digest() == data[start + 32:start + 64]:
-        try:
-            code = marshal.loads(payload)
-        except (EOFError, ValueError, TypeError):
-            code = None
-        if isinstance(code, types.CodeType):
-            return code
-    code = compile(text, str(path), "exec", dont_inherit=True)
-    payload = marshal.dumps(code)
+    if data[:start] != _CODE_HEADER or data[start:start + 32] != stamp \
+            or not cache_trust.same(data[start + 32:start + 64],
+                                    cache_trust.sign(key, "code", stamp, payload)):
+        return None
     try:
-        write_atomic(where, _CODE_HEADER + stamp + hashlib.sha256(payload).digest() + payload,
-                     durable=False)
-    except OSError:
-        pass        # a read-only cache: compile again next time
-    return code
+        code = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, types.CodeType) else None
 
 
 _LOAD_GLOBAL = dis.opmap["LOAD_GLOBAL"]
