@@ -431,14 +431,30 @@ def tailify_jumps(tree, namer):
         body, _ = tailor.block(tree.body[:-1], in_loop=False)
         tree.body = body + [tree.body[-1]]
     else:
-        body, _ = tailor.block(tree.body, in_loop=False)
-        if not returns:
-            body.append(_assign(result, _constant(None), tree))
+        body, leaves = tailor.block(tree.body, in_loop=False)
+        if leaves != ALWAYS:
+            # Some path falls off the end, where Python returns None: say so
+            # on that path, so the entry points' output check sees None
+            # rather than an unbound result variable.
+            body = _fall_off(body, lambda: _assign(result, _constant(None), tree))
         tree.body = body + [_line(gast.Return(value=make_name(result)), tree.body[-1] if tree.body else tree)]
     if tailor.returning is not None:
         tree.body.insert(0, _assign(tailor.returning, _constant(False), tree))
     tree.body = _strip_exits(tree.body)
     return tree
+
+
+def _fall_off(stmts, make):
+    """Append ``make()`` to every path through ``stmts`` that does not end in
+    an exit (a return that tailify_jumps marked), branch by branch."""
+    last = stmts[-1] if stmts else None
+    if isinstance(last, _Exit):
+        return stmts
+    if isinstance(last, gast.If):
+        last.body = _fall_off(last.body, make)
+        last.orelse = _fall_off(last.orelse, make)
+        return stmts
+    return stmts + [make()]
 
 
 def _strip_exits(stmts):

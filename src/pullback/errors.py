@@ -1,4 +1,4 @@
-"""Errors pullback raises at transformation time.
+"""Errors pullback raises (at transformation time, and the checks of its entry points).
 
 Every error points at the user's file and line, shows the line with a caret
 under the construct, and says what to do instead.
@@ -28,6 +28,20 @@ class SourceChanged(SourceUnavailable):
 
 class InvalidArgument(PullbackError, ValueError):
     """A pullback entry point was called with arguments it cannot use."""
+
+
+class InvalidOutput(PullbackError, TypeError):
+    """The differentiated function returned something that has no derivative:
+    None (it fell off its end), a string, a complex number, ..."""
+
+
+class InternalError(PullbackError, AssertionError):
+    """pullback broke one of its own promises (a gradient of the wrong shape
+    or type): a bug in pullback, never silently patched over."""
+
+    def __init__(self, message):
+        super().__init__(f"{message}\nThis is a bug in pullback: please report it with the "
+                         f"function and the arguments that show it.")
 
 
 class Location:

@@ -1,11 +1,14 @@
 """Helpers that generated derivative code calls at run time.
 
 This is the bottom layer: the generated modules import from here (and from
-NumPy/math) and from nothing else in pullback. Each helper is one shared step
+NumPy/math) and from nothing else in pullback; it imports only pullback's
+error classes. Each helper is one shared step
 of many derivative rules: summing a gradient back over broadcast axes,
 restoring reduced axes, the adjoints of matrix products.
 """
 import numpy as np
+
+from .errors import InvalidOutput      # a leaf module: pullback's error classes
 
 __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",
@@ -95,14 +98,27 @@ def scalar_seed(value):
     Raises :class:`NonScalarOutput` for any other output, since the gradient
     of a vector-valued function is not defined.
     """
-    if np.ndim(value) != 0 or isinstance(value, (tuple, list)):
+    if type(value) is float:
+        return 1.0
+    if isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim != 0):
         raise NonScalarOutput(
             f"grad needs a function whose output is a scalar; this one returned "
             f"{_describe(value)}. Use pullback.vjp for a vector-Jacobian product "
             f"or pullback.jacobian for the full Jacobian.")
-    if np.iscomplexobj(value):
-        raise TypeError("pullback does not differentiate complex-valued functions")
+    if not is_real_number(value):
+        # the entry point adds which return statement gave it (see api.py)
+        raise InvalidOutput(value)
     return 1.0
+
+
+def is_real_number(value):
+    """A value grad can differentiate: a real number (Python or NumPy) or a
+    0-d array of one; not None, a string, a complex number or an object."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in "biuf"
+    if isinstance(value, np.generic):
+        return value.dtype.kind in "biuf"
+    return isinstance(value, (float, int))
 
 
 def split_ties(a, b):
@@ -318,7 +334,9 @@ def unstack(g, items, axis=0):
         return np.broadcast_to(g, np.shape(items))
     if not isinstance(items, (list, tuple)):
         return np.moveaxis(g, axis, 0) if axis else g
-    parts = np.moveaxis(np.asarray(g), axis, 0)
+    # tuple(items), list(items): the gradient is a sequence too, whose parts
+    # may differ in shape (no array holds them)
+    parts = g if isinstance(g, (list, tuple)) and axis == 0 else np.moveaxis(np.asarray(g), axis, 0)
     return [unstack(part, item, 0) if isinstance(item, (list, tuple)) else part
             for part, item in zip(parts, items)]
 

@@ -1,0 +1,329 @@
+"""The entry points never let an internal exception reach a user (issue 11).
+
+What a function returns is checked (None from falling off its end, a string),
+gradients of the wrong shape or type are InternalErrors (never broadcast or
+cast), arrays whose semantics the rules do not describe are refused, and the
+callables people pass (partials, methods, callable objects, NumPy functions,
+derivatives) either work, checked against central differences, or are
+refused with a pullback error saying what to do.
+"""
+import functools
+import inspect
+import math
+
+import numpy as np
+import pytest
+
+import pullback
+from pullback import d
+from pullback.api import fit_gradient
+from pullback.errors import InternalError, InvalidOutput
+from reference import central_difference
+
+
+# --- return values -------------------------------------------------------------
+
+def falls_off(x):
+    if x > 0:
+        return x * 2.0
+
+
+def returns_text(x):
+    y = x * 2.0
+    return "done"
+
+
+def returns_in_loop(x):
+    for i in range(3):
+        if x > 10.0:
+            return x * 2.0
+
+
+FALL_LINE = falls_off.__code__.co_firstlineno + 2
+TEXT_LINE = returns_text.__code__.co_firstlineno + 2
+
+
+def _vjp(f):
+    return lambda x: pullback.vjp(f, x)
+
+
+def _jacobian(f):
+    return lambda x: pullback.jacobian(f)(x)
+
+
+def _check(f):
+    return lambda x: pullback.check_grads(f, x)
+
+
+ENTRY_POINTS = [pullback.grad, pullback.value_and_grad, _vjp, _jacobian, _check]
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+@pytest.mark.parametrize("x", [-1.0, np.array(-1.0)])
+def test_falling_off_the_end_is_refused_in_every_entry_point(entry, x):
+    with pytest.raises(InvalidOutput) as info:
+        entry(falls_off)(x)
+    message = str(info.value)
+    assert f"fell off the end of falls_off at line {FALL_LINE} (returned None)" in message
+    assert __file__ in message
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_a_string_output_names_its_return_statement(entry):
+    with pytest.raises(InvalidOutput) as info:
+        entry(returns_text)(np.array(1.0))
+    message = str(info.value)
+    assert "returned a str" in message
+    assert f"line {TEXT_LINE}" in message and 'return "done"' in message
+
+
+def test_a_loop_that_may_not_return():
+    with pytest.raises(InvalidOutput, match="returned None"):
+        pullback.grad(returns_in_loop)(1.0)
+    # the path that returns still differentiates: d/dx (x * 2) at the third pass
+    assert pullback.grad(returns_in_loop)(11.0) == pytest.approx(2.0)
+
+
+def test_the_path_that_returns_is_still_differentiated():
+    assert pullback.grad(falls_off)(3.0) == pytest.approx(central_difference(falls_off, [3.0], 0))
+    value, grad = pullback.value_and_grad(falls_off)(np.array(3.0))
+    assert value == 6.0 and grad == pytest.approx(2.0)
+
+
+def test_the_generated_code_checks_once_and_reads_naturally():
+    source = pullback.source(pullback.grad(falls_off))
+    assert source.count("scalar_seed(") == 1
+    assert "else:\n        falls_off = None" in source
+
+
+def test_a_complex_output_is_refused():
+    from pullback.runtime import scalar_seed
+    with pytest.raises(InvalidOutput):
+        scalar_seed(np.complex128(1j))
+    with pytest.raises(InvalidOutput):
+        scalar_seed(None)
+    assert scalar_seed(np.float32(2.0)) == 1.0 and scalar_seed(np.array(3.0)) == 1.0
+
+
+# --- gradients of the wrong shape or type --------------------------------------
+
+def test_a_gradient_of_the_wrong_shape_is_an_internal_error():
+    with pytest.raises(InternalError) as info:
+        fit_gradient(np.float64(6.0), np.zeros(3), name="x")     # never [6, 6, 6]
+    assert "shape (), not the shape (3,)" in str(info.value) and "report" in str(info.value)
+    with pytest.raises(InternalError, match="shape"):
+        fit_gradient(np.ones((1,)), np.zeros(3))
+    with pytest.raises(InternalError, match="is a number"):
+        fit_gradient(np.ones(2), 1.0)
+
+
+def test_a_complex_gradient_for_a_real_argument_is_an_internal_error():
+    with pytest.raises(InternalError, match="complex"):
+        fit_gradient(np.ones(3, dtype=complex), np.zeros(3))
+    with pytest.raises(InternalError, match="complex"):
+        fit_gradient(1j, 1.0)
+
+
+def test_an_exact_zero_is_the_gradient_no_derivative_reached():
+    g = fit_gradient(0.0, np.ones((2, 3), dtype=np.float32))
+    assert g.shape == (2, 3) and g.dtype == np.float32 and not g.any()
+    g[0, 0] = 1.0           # writable, not a broadcast view
+
+
+def ignores_y(x, y):
+    return np.sum(x * x)
+
+
+def test_an_unused_array_argument_gets_zeros():
+    gx, gy = pullback.grad(ignores_y, wrt=(0, 1))(np.ones(3), np.ones((2, 2)))
+    assert np.array_equal(gx, 2 * np.ones(3)) and np.array_equal(gy, np.zeros((2, 2)))
+
+
+# --- arrays whose semantics the rules do not describe -------------------------
+
+def sum_squares(x):
+    return np.sum(x * x)
+
+
+class Tagged(np.ndarray):
+    pass
+
+
+@pytest.mark.parametrize("value, fragment", [
+    (np.ma.array([1.0, 2.0], mask=[0, 1]), "x.filled("),
+    (np.matrix([[1.0, 2.0]]), "np.matrix"),
+    (np.array([1.0, 2.0]).view(Tagged), "Tagged, a subclass of np.ndarray"),
+    (np.array([1.0, 2.0], dtype=object), "dtype object"),
+])
+def test_array_subclasses_and_object_arrays_are_refused(value, fragment):
+    with pytest.raises(pullback.InvalidArgument) as info:
+        pullback.grad(sum_squares)(value)
+    assert fragment in str(info.value) and "'x'" in str(info.value)
+    assert "np.asarray(x" in str(info.value)
+
+
+# --- callables ------------------------------------------------------------------
+
+def product(x, y):
+    return np.sin(x) * y * y
+
+
+class Scaled:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def __call__(self, x):
+        return self.scale * x * x
+
+    def energy(self, x):
+        return self.scale * np.sum(x ** 3)
+
+
+def test_a_partial_fixes_arguments_and_wrt_counts_the_rest():
+    f = functools.partial(product, 0.5)
+    expected = central_difference(lambda y: product(0.5, y), [1.5], 0)
+    assert pullback.grad(f)(1.5) == pytest.approx(expected)
+    g = functools.partial(product, y=2.0)
+    assert pullback.grad(g)(0.3) == pytest.approx(central_difference(g, [0.3], 0))
+
+
+def test_a_partial_of_a_partial_and_a_callable_instance():
+    f = functools.partial(functools.partial(product), 0.5)
+    assert pullback.grad(f)(2.0) == pytest.approx(2 * math.sin(0.5) * 2.0)
+    model = Scaled(3.0)
+    assert pullback.grad(model)(2.0) == pytest.approx(central_difference(model, [2.0], 0))
+
+
+def test_a_bound_method():
+    model = Scaled(2.0)
+    x = np.array([0.5, -1.0])
+    expected = central_difference(model.energy, [x], 0)
+    np.testing.assert_allclose(pullback.grad(model.energy)(x), expected, rtol=1e-6)
+
+
+def loss(model, x):
+    return model.scale * x * x
+
+
+class Model:
+    scale = 2.0
+    dloss = pullback.grad(loss, wrt=1)
+
+
+def test_a_derivative_used_as_a_method_binds_the_instance():
+    assert Model().dloss(3.0) == pytest.approx(central_difference(lambda x: loss(Model(), x), [3.0], 0))
+    assert Model.dloss(Model(), 3.0) == pytest.approx(12.0)
+
+
+@pytest.mark.parametrize("function, fragment", [
+    (np.sum, "np.sum has a rule but no Python source"),
+    (math.sin, "math.sin has a rule but no Python source"),
+    (sorted, "sorted"),
+    (Scaled, "is a class"),
+])
+def test_callables_without_source_are_refused(function, fragment):
+    with pytest.raises(pullback.PullbackError) as info:
+        pullback.grad(function)(np.ones(2))
+    assert fragment in str(info.value)
+    assert "def f(x)" in str(info.value)
+
+
+def test_a_gradient_of_a_gradient_is_refused():
+    with pytest.raises(pullback.InvalidArgument, match="higher-order derivatives are not supported yet"):
+        pullback.grad(pullback.grad(sum_squares))(1.0)
+    with pytest.raises(pullback.InvalidArgument, match="higher-order"):
+        pullback.grad(Model().dloss)(3.0)
+
+
+def test_a_match_statement_is_refused_at_its_line(tmp_path, monkeypatch):
+    from reference import import_module_from_text
+    module = import_module_from_text('''
+def with_match(x):
+    y = x * 2.0
+    match 1:
+        case 1:
+            return y
+''', tmp_path, monkeypatch, filename="matchmod.py")
+    with pytest.raises(pullback.UnsupportedSyntax) as info:
+        pullback.grad(module.with_match)(1.0)
+    message = str(info.value)
+    assert "match statements are not supported" in message
+    assert "line 4" in message and "match 1:" in message
+
+
+# --- __wrapped__, signatures, recursion ---------------------------------------
+
+def unsupported(x):
+    return {x: 1}[x]
+
+
+def test_hasattr_and_signature_never_raise():
+    df = pullback.grad(unsupported)
+    assert not hasattr(df, "__wrapped__")       # its generation fails: no wrapped function
+    assert str(inspect.signature(df)) == "(x)"
+    assert str(inspect.signature(pullback.grad(functools.partial(product, 1.0)))) == "(y)"
+    df = pullback.grad(sum_squares)
+    assert str(inspect.signature(df)) == "(x)"
+    assert inspect.getsource(df).lstrip().startswith("def dsum_squares_dx(x):")
+
+
+@pullback.grad
+def power(x, n):
+    if n <= 1:
+        return x
+    return x * power(x, n - 1)
+
+
+def test_a_recursive_function_decorated_with_grad():
+    # power is now its derivative; the recursion is the original function's
+    assert power(2.0, 3) == pytest.approx(3 * 2.0 ** 2)
+    assert power(1.5, 4) == pytest.approx(4 * 1.5 ** 3)
+    assert hasattr(power, "__wrapped__")
+
+
+# --- register_adjoint(f) is what grad(f) uses --------------------------------
+
+opaque = np.vectorize(lambda v: math.exp(v) - 1.0, otypes=[float])
+
+
+@pullback.register_adjoint(opaque)
+def opaque_rule(y, x):
+    d[x] = d[y] * (y + 1.0)
+
+
+def python_cube(x):
+    return x ** 3
+
+
+@pullback.register_adjoint(python_cube)
+def cube_rule(y, x):
+    d[x] = d[y] * 3.0 * x * x + 0.0 * y
+
+
+def test_grad_of_a_function_with_a_registered_rule_uses_the_rule():
+    x = np.array([0.2, -0.4])
+    back = pullback.vjp(opaque, x)[1]
+    np.testing.assert_allclose(back(np.ones(2))[0], np.exp(x), rtol=1e-12)
+    assert pullback.grad(opaque)(np.array(0.3)) == pytest.approx(math.exp(0.3))
+    source = pullback.source(pullback.grad(python_cube))
+    assert "3.0 * x * x" in source
+    assert pullback.grad(python_cube)(2.0) == pytest.approx(12.0)
+
+
+# --- tuples and lists of differently shaped arrays ----------------------------
+
+def pair(x):
+    return tuple((x, np.sum(x)))
+
+
+def pair_list(x):
+    return list([x * 2.0, np.sum(x)])
+
+
+@pytest.mark.parametrize("f, scale", [(pair, 1.0), (pair_list, 2.0)])
+def test_tuples_of_differently_shaped_arrays(f, scale):
+    x = np.array([1.0, 2.0, 3.0])
+    value, back = pullback.vjp(f, x)
+    ct = np.array([0.5, -1.0, 2.0])
+    (g,) = back(type(value)((ct, 3.0)))
+    np.testing.assert_allclose(g, scale * ct + 3.0)
