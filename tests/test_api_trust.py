@@ -327,3 +327,10 @@ def test_tuples_of_differently_shaped_arrays(f, scale):
     ct = np.array([0.5, -1.0, 2.0])
     (g,) = back(type(value)((ct, 3.0)))
     np.testing.assert_allclose(g, scale * ct + 3.0)
+
+
+def test_check_grads_takes_tuple_outputs_and_partials():
+    assert pullback.check_grads(pair, np.array([0.3, -1.2]))
+    assert pullback.check_grads(functools.partial(product, 0.7), 1.3)
+    with pytest.raises(AssertionError, match=r"functools.partial\(product"):
+        pullback.check_grads(functools.partial(product, 0.7), 1.3, rtol=0.0, atol=0.0, eps=1e-2)

@@ -5,7 +5,25 @@ function (or a rule they registered) numerically.
 """
 import numpy as np
 
-from .api import vjp
+from .api import callable_name, vjp
+
+
+def _random_like(value, rng):
+    """A random cotangent shaped like ``value`` (a tuple or list: one per part)."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_random_like(v, rng) for v in value)
+    if np.ndim(value) == 0:
+        return float(rng.standard_normal())
+    return rng.standard_normal(np.shape(value)).astype(np.asarray(value).dtype)
+
+
+def _project(result, cotangent):
+    """``sum(cotangent * result)`` in float64, part by part for tuples and lists."""
+    if cotangent is None:
+        return float(np.asarray(result, dtype=np.float64))
+    if isinstance(cotangent, (tuple, list)):
+        return sum(_project(r, c) for r, c in zip(result, cotangent))
+    return float(np.sum(np.asarray(result, dtype=np.float64) * cotangent))
 
 
 def numerical_gradient(function, args, index, eps=1e-6, cotangent=None):
@@ -20,8 +38,7 @@ def numerical_gradient(function, args, index, eps=1e-6, cotangent=None):
     def evaluate(value):
         call = list(args)
         call[index] = value.reshape(base.shape) if isinstance(x, np.ndarray) else float(value[0])
-        result = np.asarray(function(*call), dtype=np.float64)
-        return float(np.sum(result * cotangent)) if cotangent is not None else float(result)
+        return _project(function(*call), cotangent)
 
     for i in range(flat.size):
         step = eps * max(1.0, abs(flat[i]))
@@ -51,11 +68,12 @@ def check_grads(function, *args, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-6, seed=
     value, back = vjp(function, *args, wrt=wrt)
     rng = np.random.default_rng(seed)
     cotangent = None
-    if np.ndim(value) == 0:
+    if not isinstance(value, (tuple, list)) and np.ndim(value) == 0:
         gradients = back(np.ones_like(value) if isinstance(value, np.ndarray) else 1.0)
     else:
-        cotangent = rng.standard_normal(np.shape(value))
-        gradients = back(cotangent.astype(np.asarray(value).dtype))
+        cotangent = _random_like(value, rng)
+        gradients = back(cotangent)
+    name = callable_name(function)
     for gradient, index in zip(gradients, wrt):
         expected = numerical_gradient(function, args, index, eps, cotangent)
         got = np.asarray(gradient, dtype=np.float64)
@@ -65,7 +83,7 @@ def check_grads(function, *args, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-6, seed=
         if not np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=False):
             worst = np.max(np.abs(got - expected))
             raise AssertionError(
-                f"gradient for argument {index} of {function.__qualname__} does not match "
+                f"gradient for argument {index} of {name} does not match "
                 f"central finite differences (max abs error {worst:.3g}):\n"
                 f"pullback:    {got!r}\nfinite diff: {expected!r}")
     return True
