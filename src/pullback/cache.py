@@ -141,10 +141,10 @@ def describe_value(value):
 def callee_values(function):
     """The globals and closure values the function refers to that are
     modules or callables: which rule a call resolves to depends on them."""
-    from .parsing import lookup_free
+    from .parsing import code_names, lookup_free
     code = function.__code__
     found = {}
-    for name in tuple(code.co_names) + tuple(code.co_freevars):
+    for name in sorted(code_names(code)) + list(code.co_freevars):    # nested defs' too
         if name not in function.__globals__ and name not in code.co_freevars:
             continue        # an attribute name or a builtin
         try:
@@ -170,30 +170,36 @@ def pullback_fingerprint():
 
 
 def callee_sources(function, seen=None):
-    """The source text of every Python function ``function`` may call, found
-    through its globals and closure, transitively: editing a helper must
-    regenerate the derivatives that include the helper's derivative."""
+    """The source text and code of every Python function ``function`` may
+    call, found through its globals and closure, transitively: editing a
+    helper must regenerate the derivatives that include the helper's
+    derivative. A decorator's wrapper counts as itself (its closure leads
+    to the function it wraps), as it is differentiated. The code's digest
+    is there too: a file edited but not reloaded gives new text with the
+    old code, which matches no module generated before."""
     import inspect
-    from .parsing import function_source
+    from .parsing import code_digest, code_names, code_source
     seen = {} if seen is None else seen
     values = list(callee_values(function).values())
+    names = sorted(code_names(function.__code__))
     for module in [v for v in values if isinstance(v, types.ModuleType)]:
         # helpers.h(x): h is an attribute name of the function's code
-        values += [getattr(module, name) for name in function.__code__.co_names
+        values += [getattr(module, name) for name in names
                    if inspect.isfunction(getattr(module, name, None))]
     for value in values:
-        value = inspect.unwrap(value) if callable(value) else value
         if inspect.isfunction(value) and value not in seen:
+            head = f"{value.__module__}.{value.__qualname__} {code_digest(value.__code__)}"
             try:
-                seen[value] = f"{value.__module__}.{value.__qualname__}\n{function_source(value)}"
+                seen[value] = f"{head}\n{code_source(value, verify=False)[0]}"
             except (OSError, TypeError):
-                seen[value] = f"{value.__module__}.{value.__qualname__} (no source)"
+                seen[value] = f"{head} (no source)"
             callee_sources(value, seen)
     return seen
 
 
 def disk_key(function, source, options):
     """Everything the generated module depends on, hashed."""
+    from .parsing import code_digest
     callees = callee_values(function)
     facts = {
         "pullback": pullback_fingerprint(),
@@ -205,6 +211,7 @@ def disk_key(function, source, options):
         "function": function.__qualname__,
         "file": function.__code__.co_filename,
         "source": source,
+        "code": code_digest(function.__code__),
         "options": repr(options),
         "callees": sorted((n, describe_value(v)) for n, v in callees.items()),
         "callee sources": sorted(callee_sources(function).values()),

@@ -329,12 +329,7 @@ def text_matches(text, code, filename, module_globals):
     globals it names declared as imports (the usual case) and, failing a
     match, without.
     """
-    names = set()
-    pending = [code]
-    while pending:
-        current = pending.pop()
-        names.update(current.co_names)
-        pending += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    names = code_names(code)
     imported = sorted(n for n in names if isinstance(module_globals.get(n), types.ModuleType))
     header = "".join(f"import {name}\n" for name in imported)
     made = _compile_like(text, code, filename, header)
@@ -478,13 +473,7 @@ def resolutions(function):
     nested functions (lifted into the derivative).
     """
     code = function.__code__
-    names = set()
-    pending = [code]
-    while pending:
-        current = pending.pop()
-        names.update(current.co_names)
-        names.update(current.co_freevars)
-        pending += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    names = code_names(code) | set(code.co_freevars)
     closure = dict(zip(code.co_freevars, function.__closure__ or ()))
     namespace = function.__globals__
     entries, cells, modules = [], [], []
@@ -521,6 +510,19 @@ def resolutions(function):
                 if isinstance(value, types.ModuleType):
                     modules.append(value)
     return entries, cells
+
+
+def code_names(code):
+    """The global and attribute names ``code`` and the code nested in it
+    (nested defs, lambdas, comprehensions) read: a nested def is lifted
+    into the derivative, so what it calls counts as the function's own."""
+    names = set()
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        names.update(current.co_names)
+        pending += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    return names
 
 
 def _resolves_calls(value):
