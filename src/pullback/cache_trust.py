@@ -20,10 +20,8 @@ checked: the directory is under the user's profile. Symlinks and the HMAC
 still are.
 """
 import errno
-import hashlib
 import hmac
 import os
-import secrets
 import stat
 import tempfile
 
@@ -121,8 +119,12 @@ def read_private(path, private_mask=0o022):
         if not stat.S_ISREG(info.st_mode):
             raise Untrusted(f"{name} is not a regular file", "remove it")
         _check_owned(info, name, "remove it", private_mask)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
+        chunks = []
+        while True:
+            chunk = os.read(fd, info.st_size + 1 if not chunks else 1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
     finally:
         os.close(fd)
 
@@ -161,7 +163,7 @@ def _create_key(directory, key_path):
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".key-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(KEY_BYTES))
+            handle.write(os.urandom(KEY_BYTES))
             handle.flush()
             os.fsync(handle.fileno())
         try:
@@ -194,11 +196,9 @@ def _create_key(directory, key_path):
 def sign(key, label, *parts):
     """HMAC-SHA256 of ``parts`` (bytes), under ``key``, for a ``label``
     (what the parts are: a module's text, a compiled payload)."""
-    mac = hmac.new(key, label.encode() + b"\0", hashlib.sha256)
-    for part in parts:
-        mac.update(len(part).to_bytes(8, "little"))
-        mac.update(part)
-    return mac.digest()
+    message = b"".join([label.encode(), b"\0"]
+                       + [len(part).to_bytes(8, "little") + part for part in parts])
+    return hmac.digest(key, message, "sha256")
 
 
 def same(a, b):
