@@ -37,6 +37,19 @@ def column_stack(y, tup):
     d[tup] = unjoin(d[y], tup, "column", 1)
 
 
+# np.r_[a, b] and np.c_[a, b] (arrays and numbers only: resolve refuses slices and
+# directive strings): the items, raised to 1-d (r_) or made columns (c_), joined
+# along the first (r_) or the last (c_) axis.
+@adjoint(np.r_)
+def index_rows(y, *items):
+    d[items] = unjoin(d[y], items, "1d", 0)
+
+
+@adjoint(np.c_)
+def index_columns(y, *items):
+    d[items] = unjoin(d[y], items, "column", -1)
+
+
 @adjoint(np.block)
 def block(y, arrays):
     d[arrays] = unblock(d[y], arrays)

@@ -70,6 +70,17 @@ SPEC = {
         Case(((3,), (3,)), expr="np.column_stack((a, b * a, a))"),
         _one((3, 4), "np.column_stack(a)"),
     )),
+    # np.r_[...] and np.c_[...] (rules added with the resolution work of issue 11).
+    np.r_: Spec("np.r_[a, b]", AB, (
+        Case(((3,), (4,))), Case(((2, 3), (1, 3))), Case((None, (3,))), Case(((), (2,))),
+        Case(((3,), (3,)), expr="np.r_[a, b * a, a]"),
+        _one((3,), "np.r_[a, 2.0, a]"),
+    )),
+    np.c_: Spec("np.c_[a, b]", AB, (
+        Case(((3,), (3,))), Case(((3, 2), (3,))), Case(((3, 2), (3, 4))),
+        Case(((2, 3, 2), (2, 3, 1))),
+        Case(((3,), (3,)), expr="np.c_[a, b * a, a]"),
+    )),
     np.block: Spec("np.block([[a, b], [c, a]])", ABC, (
         Case(((2, 2), (2, 3), (2, 3))),
         Case(((2,), (3,), (2,)), expr="np.block([a, b, c])"),

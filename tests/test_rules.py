@@ -281,6 +281,10 @@ def _called(expr):
         return _AST_UNARY[type(node.op)], [(0, node.operand)], []
     if isinstance(node, ast.Attribute):             # a.T
         return ATTRIBUTES[node.attr], [(0, node.value)], []
+    if isinstance(node, ast.Subscript):             # np.r_[a, b]: its items are the operands
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        function = eval(compile(ast.Expression(node.value), "<spec>", "eval"), dict(_EVAL_NAMESPACE))
+        return function, list(enumerate(items)), []
     if isinstance(node, ast.BinOp) is False and isinstance(node, ast.Call) \
             and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
             and node.func.value.id not in _EVAL_NAMESPACE:     # a.reshape(...): a method

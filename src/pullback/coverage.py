@@ -29,7 +29,10 @@ def display_name(function):
     """How a user writes the function: ``np.sin``, ``np.linalg.norm``, ``a + b``, ``abs``."""
     if function in _OPERATORS:
         return _OPERATORS[function]
-    name = getattr(function, "__name__", repr(function))
+    name = getattr(function, "__name__", None)
+    if name is None:        # an object without a name (np.r_): the name NumPy gives it
+        name = next((n for n, v in vars(np).items() if v is function and not n.startswith("_")),
+                    repr(function))
     for prefix, namespace in _NAMESPACES:
         if getattr(namespace, name, None) is function:
             return f"{prefix}.{name}" if prefix else name

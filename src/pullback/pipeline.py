@@ -29,7 +29,7 @@ from .control import (lift_nested_functions, desugar_comprehensions, desugar_con
 from .parsing import (_ABSENT, assigned_names, check_function, code_source, function_name,
                       lookup_free, parameter_names, parse_function, resolutions)
 from .normalize import is_static_reference
-from .resolve import resolve_operations, static_value
+from .resolve import bind_static_names, resolve_operations, static_value
 from .reverse import reverse_sweeps
 from .stacks import insert_stacks
 from .shapes import flat_names, scalar_names, shape_representatives
@@ -216,6 +216,7 @@ def transform(function, wrt, mode, program, path, names=None, statics=None, scal
     if not any(isinstance(n, gast.Return) and n.value is not None for n in gast.walk(parsed.tree)):
         raise refuse(UnsupportedSyntax, f"{parsed.name} returns no value to differentiate",
                      parsed.tree, parsed.location, "Return the value whose derivative you want.")
+    bind_static_names(parsed)       # xp=np, m = np: read as np (a parameter gets a guard)
     namer = Namer.for_tree(parsed.tree, reserved=set(generated_globals()) | program.taken)
     tree = normalize(parsed, namer)
     operations = resolve_operations(tree, parsed)                       # 3 resolve rules
