@@ -462,3 +462,65 @@ def norm_rows(x):
 def test_norm_of_a_zero_row():
     got = pullback.grad(norm_rows)(np.array([[0.0, 0.0], [3.0, 4.0]]))
     close(got, [[0.0, 0.0], [0.6, 0.8]])
+
+
+# -- complex intermediates are refused ---------------------------------------------------
+
+def complex_square(x):
+    z = x * 1j
+    return np.sum(np.abs(z) ** 2)
+
+
+def complex_exponential(x):
+    return np.sum(np.real(np.exp(1j * x)))
+
+
+def complex_array_constant(x):
+    w = np.array([1j, 2.0])
+    return np.sum(np.abs(x * w))
+
+
+def complex_number_constant(x):
+    w = 2.0 + 0j
+    v = w * 3.0
+    return abs(x * v)
+
+
+def complex_builtin(x):
+    return abs(complex(x, 1.0))
+
+
+def complex_cast(x):
+    return np.sum(np.abs(x.astype(complex)))
+
+
+def fourier(x):
+    return np.sum(np.abs(np.fft.fft(x)) ** 2)
+
+
+@pytest.mark.parametrize("f, shown, x", [
+    (complex_square, "1j", np.ones(2)), (complex_exponential, "1j", np.ones(2)),
+    (complex_array_constant, "w", np.ones(2)), (complex_number_constant, "v", 1.0)])
+def test_complex_literals_in_differentiated_code_are_refused(f, shown, x):
+    with pytest.raises(pullback.UnsupportedSyntax) as error:
+        pullback.grad(f)(x)
+    message = str(error.value)
+    assert f"complex value ({shown})" in message and f.__name__ in message
+    assert "^" in message       # points at the line
+
+
+@pytest.mark.parametrize("f, x", [(complex_builtin, 1.0), (complex_cast, np.ones(2)),
+                                  (fourier, np.ones(3))])
+def test_complex_functions_are_refused(f, x):
+    with pytest.raises(pullback.PullbackError):
+        pullback.grad(f)(x)
+
+
+def complex_kept_out_of_the_derivative(x):
+    w = 3.0 + 4.0j
+    return np.sum(x * np.abs(w)) + np.sum(np.real(x) * 2.0) + np.sum(np.conj(x) * x)
+
+
+def test_complex_values_the_derivative_does_not_flow_through_are_fine():
+    x = np.array([1.0, -2.0])
+    close(pullback.grad(complex_kept_out_of_the_derivative)(x), 5.0 + 2.0 + 2.0 * x)

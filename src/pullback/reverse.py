@@ -18,7 +18,7 @@ from .cleanup import fold_constants_in
 from . import runtime_elementwise
 from .runtime import SHAPE_ONLY_ARGUMENTS
 from .shapes import ShapeFacts, is_scalar, same_shape_as_result
-from .astutil import breaks, clone, make_name, walk
+from .astutil import breaks, clone, make_name, walk, walk_statements
 
 _WRITE = "\0adjoint-of:"
 _BUILTINS = frozenset(dir(builtins))     # marks ``d[x] = ...`` targets while a template is expanded
@@ -348,6 +348,87 @@ def masked_names(operations, active):
                     masked |= new
                     changed = True
     return frozenset(masked)
+
+
+_FOURIER = frozenset({"fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2",
+                      "irfft2", "rfftn", "irfftn", "hfft", "ihfft"})
+
+
+def _complex_constant(node):
+    """Does ``node`` make a complex value where it stands: a complex number
+    (``1j``), the complex type (``complex(x, y)``, ``x.astype(complex)``,
+    ``np.complex128``, ``dtype='complex64'``), a Fourier transform (np.fft.fft)?"""
+    if isinstance(node, gast.Constant):
+        return isinstance(node.value, complex) or (isinstance(node.value, str)
+                                                   and node.value.startswith("complex"))
+    if isinstance(node, gast.Name):
+        return node.id == "complex"
+    if isinstance(node, gast.Attribute):
+        return node.attr.startswith("complex") or node.attr in _FOURIER
+    return False
+
+
+# Functions and attributes giving real values from complex ones.
+_REAL_OF_COMPLEX = frozenset({"abs", "absolute", "real", "imag", "angle"})
+
+
+def _real_valued(node):
+    """Is the value real whatever its operands (``np.abs(z)``, ``z.imag``, ``a > b``)?"""
+    if isinstance(node, gast.Compare):
+        return True
+    if isinstance(node, gast.Attribute):
+        return node.attr in ("real", "imag")
+    if isinstance(node, gast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", None)
+        return name in _REAL_OF_COMPLEX
+    return False
+
+
+def refuse_complex_values(tree, operations, active, location):
+    """Refuse a derivative that would flow through a complex value.
+
+    The rules are written for real values: through ``z = x * 1j`` they give
+    ``np.sum(np.abs(z) ** 2)`` the gradient with the wrong sign. A value is
+    complex if its statement holds a complex number written in the code
+    (``1j``, ``2 + 3j``, ``np.array([1j])``) or reads a complex value; the
+    first statement that mixes one into an active value is refused. (Complex
+    values pullback cannot see here, from arguments or globals, make the
+    gradient complex, which the API refuses when it returns.)
+    """
+    if not any(_complex_constant(n) for n in gast.walk(tree)):
+        return
+    statements = [s for s in walk_statements(tree.body) if isinstance(s, gast.Assign)]
+    complex_names = set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements:
+            target = stmt.targets[0]
+            if not isinstance(target, gast.Name) or target.id in complex_names \
+                    or _real_valued(stmt.value):
+                continue
+            if any(_complex_constant(n) or (isinstance(n, gast.Name) and n.id in complex_names)
+                   for n in gast.walk(stmt.value)):
+                complex_names.add(target.id)
+                changed = True
+    for stmt in statements:
+        operation = operations.get(id(stmt))
+        if operation is None or not active.intersection(operation.sources) \
+                or operation.target not in active or _real_valued(stmt.value):
+            continue
+        culprit = next((n for n in gast.walk(stmt.value) if _complex_constant(n)
+                        or (isinstance(n, gast.Name) and n.id in complex_names
+                            and isinstance(n.ctx, gast.Load))), None)
+        if culprit is not None:
+            shown = repr(culprit.value) if isinstance(culprit, gast.Constant) else \
+                culprit.attr if isinstance(culprit, gast.Attribute) else culprit.id
+            raise refuse(UnsupportedSyntax, f"a complex value ({shown}) in a differentiated "
+                         "computation is not supported: pullback differentiates real-valued "
+                         "code", culprit if getattr(culprit, "lineno", None) else stmt, location,
+                         "Write the computation with real numbers (exp(1j x) as cos(x) and "
+                         "sin(x), |z|**2 as re**2 + im**2), or mark the complex part "
+                         "constant with pullback.stop_gradient.")
 
 
 def _literal(node):
@@ -919,6 +1000,7 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
                    static_argument=None, scalars=frozenset(), representatives=None,
                    flat=frozenset()):
     """Build the forward and reverse sweeps of ``tree`` (normalized)."""
+    refuse_complex_values(tree, operations, active, location)
     body = tree.body
     returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
     forward = [s for s in body if not isinstance(s, gast.Return)]

@@ -120,7 +120,14 @@ def cast_like(g, x):
     functions that compute in another precision than their argument
     (``np.float_power``): a float32 argument gets a float32 gradient, a
     Python float a Python float. ``g`` must already have x's shape.
+    A complex ``g`` for a real ``x`` is refused: casting would drop its
+    imaginary part, a wrong gradient (a complex value pullback could not see
+    when it wrote the derivative, such as a global array, was differentiated).
     """
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        raise NotDifferentiable("the gradient became complex: a complex intermediate value (from a "
+                                "global or an argument) was differentiated; pullback "
+                                "differentiates real-valued code only")
     if isinstance(x, np.ndarray):
         if x.dtype.kind == "f" and np.result_type(g) != x.dtype:
             return np.asarray(g, dtype=x.dtype)
