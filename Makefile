@@ -32,3 +32,12 @@ coverage: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
+
+# The differential fuzzer (docs/fuzzing.md): random programs against central
+# differences, e.g. `make fuzz N=100000 SEED=1 JOBS=2`; failures go to fuzz-failures/.
+N ?= 2000
+SEED ?= 0
+JOBS ?= 2
+.PHONY: fuzz
+fuzz: $(STAMP)
+	$(PY) tests/fuzzer.py --n $(N) --seed $(SEED) --jobs $(JOBS) --out fuzz-failures
