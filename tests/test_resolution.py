@@ -136,6 +136,21 @@ def test_a_parameter_default_is_the_only_value_the_derivative_accepts():
         pullback.grad(through_function_default)(X, np.sin)
 
 
+def through_parameter(x, xp):
+    return xp.mean(x * x) + xp.max(x)
+
+
+def method_of_a_constant_parameter(x, table, n):
+    return np.sum(table.reshape(n) * x) + np.sum(table.take(np.argsort(x)) * x)
+
+
+def test_a_parameter_without_default_must_be_an_array_to_own_a_method():
+    with pytest.raises(TypeError, match="reads xp.<method>.. as the method of an array, but xp "
+                                        "is not an array"):
+        pullback.grad(through_parameter)(X, np)
+    check_gradient(method_of_a_constant_parameter, X, np.array([[1.0, 2.0], [-3.0, 0.5]]), 4)
+
+
 def module_in_a_branch(x, flag):
     xp = np
     if flag:

@@ -216,7 +216,7 @@ def transform(function, wrt, mode, program, path, names=None, statics=None, scal
     if not any(isinstance(n, gast.Return) and n.value is not None for n in gast.walk(parsed.tree)):
         raise refuse(UnsupportedSyntax, f"{parsed.name} returns no value to differentiate",
                      parsed.tree, parsed.location, "Return the value whose derivative you want.")
-    bind_static_names(parsed)       # xp=np, m = np: read as np (a parameter gets a guard)
+    bind_static_names(parsed, wrt)  # xp=np, m = np: read as np (a parameter gets a guard)
     namer = Namer.for_tree(parsed.tree, reserved=set(generated_globals()) | program.taken)
     tree = normalize(parsed, namer)
     operations = resolve_operations(tree, parsed)                       # 3 resolve rules

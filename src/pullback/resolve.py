@@ -485,7 +485,7 @@ def _is_namespace(value):
         callable(value) and not isinstance(value, (np.ndarray, np.generic)))
 
 
-def bind_static_names(parsed):
+def bind_static_names(parsed, wrt=()):
     """Replace the names that stand for a module or a function by what they stand for.
 
     A parameter whose default is a module or a function (``def f(x, xp=np)``)
@@ -499,6 +499,13 @@ def bind_static_names(parsed):
     cannot be replaced (assigned several times, a default pullback cannot
     name) are recorded in ``parsed.non_arrays``: a method called on them is
     refused (:func:`resolve_operations`), never taken for an ndarray method.
+
+    A parameter without such a default that is not differentiated (``wrt``
+    indexes the parameters; those are checked to be arrays or numbers at the
+    call) may still be given a module: where a method call on it would pass a
+    value of the function to a parameter of the method's rule that carries no
+    derivative (``xp.mean(v)`` read as ``v.mean(axis=v)``), the body starts with
+    ``if not hasattr(xp, '__array__'): raise TypeError(...)``.
     """
     tree = parsed.tree
     body_stores = {}
@@ -518,7 +525,7 @@ def bind_static_names(parsed):
             non_arrays.add(name)
             continue
         replacements[name] = (node, 0)
-        guards.append(_guard(name, node, parsed))
+        guards.append(_default_guard(name, node, parsed))
     for index, stmt in enumerate(tree.body):
         if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], gast.Name)):
@@ -540,6 +547,10 @@ def bind_static_names(parsed):
     non_arrays |= _namespace_holders(tree, parsed) - set(replacements)   # in a branch, a loop
     for index, stmt in enumerate(tree.body):
         _substitute(stmt, {n: e for n, (e, first) in replacements.items() if index >= first})
+    params = parameter_names(tree)
+    unsure = set(params) - {params[i] for i in wrt} - set(replacements) - non_arrays \
+        - set(body_stores) - set(parsed.statics)
+    guards += _array_owner_guards(parsed, unsure)
     tree.body[:0] = guards
     parsed.non_arrays = frozenset(non_arrays)
     return parsed
@@ -615,19 +626,59 @@ def _placed_copy(expression, where):
     return copied
 
 
-def _guard(name, default, parsed):
+def _array_owner_guards(parsed, parameters):
+    """Guards for the parameters in ``parameters`` that own a method call which
+    passes a local value to a parameter of its rule that carries no derivative."""
+    adjoints, _ = active_rules()
+    local_names = parsed.local_names
+    guarded = []
+    for node in gast.walk(parsed.tree):
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
+                and isinstance(node.func.value, gast.Name) and node.func.value.id in parameters
+                and node.func.value.id not in guarded and node.func.attr in METHODS
+                and _in(METHODS[node.func.attr], adjoints)):
+            continue
+        rule = adjoints[METHODS[node.func.attr]]
+        try:
+            bound = rule.bind([node.func.value] + list(node.args),
+                              {k.arg: k.value for k in node.keywords})
+        except TypeError:
+            continue
+        if any(local_loads(value, local_names) for name, value in bound.items()
+               if name not in rule.differentiable and isinstance(value, gast.AST)):
+            guarded.append(node.func.value.id)
+    guards = []
+    for name in guarded:
+        test = gast.UnaryOp(op=gast.Not(), operand=gast.Call(
+            func=_load("hasattr"), args=[_load(name), gast.Constant(value="__array__", kind=None)],
+            keywords=[]))
+        guards.append(_guard(test, parsed, name, (
+            f"{parsed.name}() reads {name}.<method>() as the method of an array, but {name} is "
+            f"not an array. Call the function by its module-level name (np.mean(v) rather than "
+            f"{name}.mean(v)), or give {name} a default ({name}=np).")))
+    return guards
+
+
+def _load(name):
+    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def _default_guard(name, default, parsed):
     """``if name is not <default>: raise TypeError(...)``, placed at the parameter."""
     shown = _source_of(default)
     message = (f"{parsed.name}() was differentiated for {name}={shown}, its default: pullback "
                f"resolved the calls through {name} with it. Call the derivative without "
                f"{name}, or differentiate a function that calls {parsed.name} with the other value.")
+    test = gast.Compare(left=_load(name), ops=[gast.IsNot()], comparators=[copy.deepcopy(default)])
+    return _guard(test, parsed, name, message)
+
+
+def _guard(test, parsed, name, message):
+    """``if test: raise TypeError(message)``, placed at the parameter ``name``."""
     where = next(a for a in parsed.tree.args.posonlyargs + parsed.tree.args.args
                  + parsed.tree.args.kwonlyargs if a.id == name)
-    test = gast.Compare(left=gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None),
-                        ops=[gast.IsNot()], comparators=[copy.deepcopy(default)])
-    error = gast.Call(func=gast.Name(id="TypeError", ctx=gast.Load(), annotation=None,
-                                     type_comment=None),
-                      args=[gast.Constant(value=message, kind=None)], keywords=[])
+    error = gast.Call(func=_load("TypeError"), args=[gast.Constant(value=message, kind=None)],
+                      keywords=[])
     guard = gast.If(test=test, body=[gast.Raise(exc=error, cause=None)], orelse=[])
     for node in gast.walk(guard):
         for attribute in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
