@@ -524,3 +524,30 @@ def complex_kept_out_of_the_derivative(x):
 def test_complex_values_the_derivative_does_not_flow_through_are_fine():
     x = np.array([1.0, -2.0])
     close(pullback.grad(complex_kept_out_of_the_derivative)(x), 5.0 + 2.0 + 2.0 * x)
+
+
+def mask_times_sqrt(x):
+    return np.sum((x > 0) * np.sqrt(x))
+
+
+def log_times_float_mask(x):
+    mask = (x > 1) & (x < 5)
+    return np.sum(np.log(x - 1) * mask.astype(float))
+
+
+def test_a_mask_multiplying_a_branch_is_a_selection_too():
+    x = np.array([-1.0, 0.0, 2.0, 4.0, 6.0])
+    got = quiet(pullback.grad(mask_times_sqrt), x)
+    assert np.all(np.isfinite(got))
+    close(got, np.where(x > 0, 0.5 / np.sqrt(np.abs(x) + (x <= 0)), 0.0))
+    got = quiet(pullback.grad(log_times_float_mask), x)
+    assert np.all(np.isfinite(got))
+    close(got, [0.0, 0.0, 1.0, 1.0 / 3.0, 0.0])
+
+
+def sqrt_times_two(x):
+    return np.sum(np.sqrt(x) * 2.0)
+
+
+def test_a_product_with_a_number_is_not_a_mask():
+    assert "masked" not in pullback.source(pullback.grad(sqrt_times_two))

@@ -7,6 +7,7 @@ The result is a pair of sweeps that stage 6 assembles into functions.
 """
 import builtins
 import inspect
+import operator
 from dataclasses import dataclass, field
 
 import gast
@@ -318,12 +319,59 @@ class MaskProducts:
 # Functions whose adjoint gives each operand the gradient where that operand was
 # selected and exact zeros elsewhere, where its value may be inf or NaN.
 _SELECTING = (np.where, np.select)
+_PRODUCTS = (operator.mul, np.multiply)
+_MASK_FUNCTIONS = frozenset({"logical_and", "logical_or", "logical_not", "logical_xor", "isfinite",
+                             "isnan", "isinf", "isposinf", "isneginf", "signbit", "isclose",
+                             "greater", "greater_equal", "less", "less_equal", "equal",
+                             "not_equal"})
 
 
-def masked_names(operations, active):
+def _mask_names(tree):
+    """Names holding masks: comparisons (``x > 0``), their logical combinations
+    and casts (``(x > 0).astype(float)``), wherever they are assigned."""
+    assignments = [s for s in walk_statements(tree.body)
+                   if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)]
+    masks = set()
+
+    def is_mask(node):
+        if isinstance(node, gast.Compare):
+            return True
+        if isinstance(node, gast.Constant):
+            return isinstance(node.value, bool)
+        if isinstance(node, gast.Name):
+            return node.id in masks
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.Not, gast.Invert)):
+            return is_mask(node.operand)
+        if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.BitAnd, gast.BitOr,
+                                                                 gast.BitXor)):
+            return is_mask(node.left) and is_mask(node.right)
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
+            if node.func.attr in _MASK_FUNCTIONS:
+                return True
+            if node.func.attr == "astype":
+                return is_mask(node.func.value)
+        return False
+
+    changed = True
+    while changed:
+        changed = False
+        for stmt in assignments:
+            name = stmt.targets[0].id
+            if name not in masks and is_mask(stmt.value):
+                masks.add(name)
+                changed = True
+    # a name also assigned something else is not known to hold a mask
+    for stmt in assignments:
+        if not is_mask(stmt.value):
+            masks.discard(stmt.targets[0].id)
+    return masks
+
+
+def masked_names(tree, operations, active):
     """Names whose adjoint a selection may have zeroed where the value was not
-    selected: the operands of np.where/np.select, and, transitively, the
-    operands of the operations computing them.
+    selected: the operands of np.where/np.select and the operands a mask
+    multiplies (``(x > 0) * np.sqrt(x)``), and, transitively, the operands of
+    the operations computing them.
 
     ``np.where(x > 0, np.sqrt(x), 0.0)``: the sqrt value gets 0 where x <= 0,
     and sqrt's derivative there is inf (x = 0) or NaN (x < 0); the statements
@@ -332,9 +380,22 @@ def masked_names(operations, active):
     a selection is unchanged.
     """
     masked = set()
+    masks = None
     for operation in operations.values():
-        if operation.kind == "rule" and any(t in _SELECTING for t in operation.rule.targets):
+        if operation.kind != "rule":
+            continue
+        targets = operation.rule.targets
+        if any(t in _SELECTING for t in targets):
             masked.update(s for s in operation.sources if s in active)
+        elif any(t in _PRODUCTS for t in targets):
+            if masks is None:
+                masks = _mask_names(tree)
+            x, y = operation.bound.get("x"), operation.bound.get("y")
+            for mask, value in ((x, y), (y, x)):
+                if isinstance(value, gast.Name) and value.id in active and (
+                        (isinstance(mask, gast.Name) and mask.id in masks)
+                        or (isinstance(mask, gast.Constant) and isinstance(mask.value, bool))):
+                    masked.add(value.id)
     if not masked:
         return frozenset()
     flows = [op for op in operations.values() if op.target in active]
@@ -598,7 +659,7 @@ class ReverseBuilder:
                                          representatives)
         self.site_counts = {}
         self.loop_depth = 0
-        self.masked = masked_names(operations, active)
+        self.masked = frozenset()      # names whose adjoint a selection may zero (masked_names)
 
     def sweep(self, forward, defined, params):
         """The reverse sweep of the whole forward sweep."""
@@ -1017,6 +1078,7 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
     builder = ReverseBuilder(operations, active, namer, aliases, imports, mutable, structured,
                              request_vjp, location, scalars, representatives)
     builder.static_argument = static_argument or (lambda node: None)
+    builder.masked = masked_names(tree, operations, active)
     defined = {seed} if output in active else set()
     reverse = builder.sweep(forward, defined, parameter_names(tree))
     gradients = []
