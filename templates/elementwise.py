@@ -17,7 +17,7 @@ import numpy as np
 from pullback.rules import adjoint, d, literal, number
 from pullback.runtime import unbroadcast
 from pullback.runtime_elementwise import (cast_like, clip_grad_a, clip_grad_lower,
-                                          clip_grad_upper, finite_part, select_default_grad,
+                                          clip_grad_upper, finite_part, nonzero, select_default_grad,
                                           select_grads, share, sinc_slope)
 
 
@@ -231,8 +231,9 @@ def logaddexp2(y, x1, x2):
 
 @adjoint(np.hypot)
 def hypot(y, x1, x2):
-    d[x1] = d[y] * x1 / y if literal(x2) else unbroadcast(d[y] * x1 / y, x1)
-    d[x2] = d[y] * x2 / y if literal(x1) else unbroadcast(d[y] * x2 / y, x2)
+    # At (0, 0), a kink, the subgradient 0 (x1 / y would be 0 / 0).
+    d[x1] = d[y] * x1 / nonzero(y) if literal(x2) else unbroadcast(d[y] * x1 / nonzero(y), x1)
+    d[x2] = d[y] * x2 / nonzero(y) if literal(x1) else unbroadcast(d[y] * x2 / nonzero(y), x2)
 
 
 @adjoint(np.arctan2)

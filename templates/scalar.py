@@ -106,8 +106,9 @@ def pow(z, x, y):
 
 @adjoint(math.hypot)
 def hypot(z, x, y):
-    d[x] = d[z] * x / z
-    d[y] = d[z] * y / z
+    # At (0, 0), a kink, the subgradient 0 (x / z would be 0 / 0).
+    d[x] = d[z] * x / z if z != 0 else 0.0
+    d[y] = d[z] * y / z if z != 0 else 0.0
 
 
 @adjoint(math.atan2)

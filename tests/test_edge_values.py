@@ -551,3 +551,23 @@ def sqrt_times_two(x):
 
 def test_a_product_with_a_number_is_not_a_mask():
     assert "masked" not in pullback.source(pullback.grad(sqrt_times_two))
+
+
+def hypot_sum(x, y):
+    return np.sum(np.hypot(x, y))
+
+
+def math_hypot(x, y):
+    return math.hypot(x, y)
+
+
+def test_hypot_at_the_origin_takes_the_subgradient_zero():
+    x, y = np.array([0.0, 3.0]), np.array([0.0, 4.0])
+    dx, dy = pullback.grad(hypot_sum, wrt=(0, 1))(x, y)
+    close(dx, [0.0, 0.6])
+    close(dy, [0.0, 0.8])
+    assert pullback.grad(math_hypot, wrt=(0, 1))(0.0, 0.0) == (0.0, 0.0)
+    close(pullback.grad(math_hypot, wrt=(0, 1))(3.0, -4.0), (0.6, -0.8))
+    for dtype in (np.float32, np.float64):
+        got = pullback.grad(hypot_sum)(np.zeros(2, dtype), np.zeros(2, dtype))
+        assert got.dtype == dtype and not got.any()

@@ -10,7 +10,7 @@ import numpy as np
 from .runtime import NotDifferentiable, unbroadcast
 
 __all__ = ["share", "clip_grad_a", "clip_grad_lower", "clip_grad_upper", "sinc_slope",
-           "cast_like", "finite_part", "masked_mul", "masked_div", "power_slope", "select_grads", "select_default_grad"]
+           "cast_like", "finite_part", "masked_mul", "masked_div", "power_slope", "select_grads", "select_default_grad", "nonzero"]
 
 
 def share(g, a, b):
@@ -111,6 +111,14 @@ def select_default_grad(g, condlist):
     for condition in condlist:
         taken = taken | np.asarray(condition, dtype=bool)
     return np.where(taken, 0.0, g)
+
+
+def nonzero(y):
+    """``y`` with zeros replaced by ones: ``x / nonzero(y)`` is 0 where a norm
+    ``y`` of ``x`` is 0 (the subgradient 0 at the kink), in y's dtype."""
+    if isinstance(y, np.ndarray):
+        return np.where(y == 0, y.dtype.type(1), y)
+    return y if y != 0 else type(y)(1)
 
 
 def cast_like(g, x):
