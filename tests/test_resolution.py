@@ -151,6 +151,38 @@ def test_a_parameter_without_default_must_be_an_array_to_own_a_method():
     check_gradient(method_of_a_constant_parameter, X, np.array([[1.0, 2.0], [-3.0, 0.5]]), 4)
 
 
+MODULES = [np, math]
+
+
+class Settings:
+    def __init__(self):
+        self.xp = np
+        self.weights = np.arange(6.0)
+        self.shape = (2, 2)
+
+
+def module_from_a_global_list(x):
+    mod = MODULES[0]
+    return mod.mean(x * x)  # refused: module-from-list
+
+
+def module_from_an_attribute(x, settings):
+    return settings.xp.sum(x * x)  # refused: module-from-attribute
+
+
+def array_from_an_attribute(x, settings):
+    return np.sum(settings.weights[:4].reshape(settings.shape) * x.reshape(2, 2)) \
+        + np.sum(settings.weights.take(np.argsort(x)) * x)
+
+
+def test_a_value_read_out_of_an_object_is_not_taken_for_an_array():
+    check_refused(module_from_a_global_list, (X,), pullback.UnsupportedSyntax,
+                  "cannot tell that mod is an array", "module-from-list")
+    check_refused(module_from_an_attribute, (X, Settings()), pullback.UnsupportedSyntax,
+                  "cannot tell that xp is an array", "module-from-attribute")
+    check_gradient(array_from_an_attribute, X, Settings())
+
+
 def module_in_a_branch(x, flag):
     xp = np
     if flag:

@@ -342,13 +342,70 @@ def resolve_operations(tree, parsed):
             args = node.args
             if method in ("reshape", "transpose") and len(args) > 1:   # x.reshape(2, 3)
                 args = [gast.Tuple(elts=list(args), ctx=gast.Load())]
-            return of_rule(adjoints[METHODS[method]], node, [owner] + args, keywords, shown)
+            operation = of_rule(adjoints[METHODS[method]], node, [owner] + args, keywords, shown)
+            if operation.kind == "rule" and may_not_be_array(owner) and any(
+                    set(local_loads(value, local_names)) & may_vary()
+                    for name, value in operation.bound.items()
+                    if name not in operation.rule.differentiable and isinstance(value, gast.AST)):
+                return refused(node, f"pullback cannot tell that {owner.id} is an array, and "
+                               f"{owner.id}.{method}() passes a value computed here where an "
+                               f"array method takes no derivative (if {owner.id} is a module, "
+                               f"the call means something else)",
+                               f"Call the function by its module-level name (np.{method}), or "
+                               f"convert first: {owner.id} = np.asarray({owner.id}).")
+            return operation
         if method in METHODS and _in(METHODS[method], nondiff):
             return Operation("constant")
         mutated = owner.id if method in MUTATING_METHODS and isinstance(owner, gast.Name) else None
         return refused(node, f"the method .{method}() is not differentiable",
                        "Use a NumPy function with a rule instead (docs/coverage.md).",
                        mutated=mutated)
+
+    varied = []
+
+    def may_vary():
+        """Names that may depend on a differentiated parameter (an over-approximation
+        of activity's varied set: every assignment that reads one taints its target)."""
+        if not varied:
+            flows = []
+            for stmt in walk_statements(tree.body):
+                if isinstance(stmt, gast.Assign):
+                    target = stmt.targets[0]
+                    name = target.value.id if isinstance(target, gast.Subscript) else target.id
+                    flows.append((name, set(local_loads(stmt, local_names))))
+                elif isinstance(stmt, gast.Expr):        # ys.append(v), x.sort()
+                    call = stmt.value
+                    if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+                            and isinstance(call.func.value, gast.Name):
+                        flows.append((call.func.value.id, set(local_loads(call, local_names))))
+            found = set(getattr(parsed, "wrt_names", local_names))
+            changed = True
+            while changed:
+                changed = False
+                for name, reads in flows:
+                    if name not in found and reads & found:
+                        found.add(name)
+                        changed = True
+            varied.append(found)
+        return varied[0]
+
+    def may_not_be_array(owner):
+        """Is ``owner`` a local read out of some object (``cfg.xp``, ``MODULES[0]``,
+        a global that is no array), so that it may hold a module?"""
+        origin = follow(owner)
+        if origin is owner or not isinstance(origin, (gast.Attribute, gast.Subscript, gast.Name)):
+            return False
+        if isinstance(origin, gast.Attribute) and origin.attr in ATTRIBUTES:
+            return False                    # x.T, x.real of a local array
+        root = origin.value if isinstance(origin, gast.Subscript) else origin
+        if not is_static_reference(root, local_names):
+            return isinstance(origin, gast.Attribute)     # cfg.xp of a local object
+        try:
+            value = static_value(root, parsed)
+        except (NameError, AttributeError):
+            return True
+        return not isinstance(value, (np.ndarray, np.generic, float, int)) if \
+            isinstance(origin, (gast.Attribute, gast.Name)) else not isinstance(value, np.ndarray)
 
     def of_item(node, owner):
         """``x.item()`` and ``x.item(i)`` read one element, as ``np.take(x, i)`` does
@@ -548,6 +605,7 @@ def bind_static_names(parsed, wrt=()):
     for index, stmt in enumerate(tree.body):
         _substitute(stmt, {n: e for n, (e, first) in replacements.items() if index >= first})
     params = parameter_names(tree)
+    parsed.wrt_names = frozenset(params[i] for i in wrt)
     unsure = set(params) - {params[i] for i in wrt} - set(replacements) - non_arrays \
         - set(body_stores) - set(parsed.statics)
     guards += _array_owner_guards(parsed, unsure)
