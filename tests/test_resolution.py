@@ -175,6 +175,14 @@ def array_from_an_attribute(x, settings):
         + np.sum(settings.weights.take(np.argsort(x)) * x)
 
 
+def method_of_a_global_array(x):
+    return np.sum(WEIGHTS.dot(x[:2]) ** 2) + np.sum(WEIGHTS.T.dot(x[1:]) * x[:2])
+
+
+def test_a_method_of_a_global_array():
+    check_gradient(method_of_a_global_array, X)
+
+
 def test_a_value_read_out_of_an_object_is_not_taken_for_an_array():
     check_refused(module_from_a_global_list, (X,), pullback.UnsupportedSyntax,
                   "cannot tell that mod is an array", "module-from-list")

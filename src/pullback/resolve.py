@@ -260,6 +260,9 @@ def resolve_operations(tree, parsed):
         if (_in(function, nondiff) and not _in(function, NEVER_CONSTANT)) \
                 or _in(function, OBSERVERS) or function is stop_gradient:
             return Operation("constant")
+        if isinstance(getattr(function, "__self__", None), (np.ndarray, np.generic)) and \
+                getattr(function, "__name__", None) in METHODS:
+            return of_method(node)          # W.dot(x) for a global array W
         if isinstance(getattr(function, "__self__", None), np.ufunc):
             return of_ufunc_method(node, function, keywords)
         if isinstance(function, LiftedFunction) or (
