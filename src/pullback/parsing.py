@@ -7,9 +7,11 @@ from its globals and closure (so calls can be resolved to rules).
 import __future__
 import ast
 import builtins
+import dis
 import hashlib
 import inspect
 import linecache
+import sys
 import types
 import warnings
 from dataclasses import dataclass, field
@@ -79,10 +81,10 @@ def _quick_source(function):
     function = inspect.unwrap(function)        # as inspect.getsource does
     if not inspect.isfunction(function) or function.__name__ == "<lambda>":
         return None
-    return _quick_code_source(function.__code__, function.__globals__)[0]
+    return _quick_code_source(function.__code__, function.__globals__, function.__qualname__)[0]
 
 
-def _quick_code_source(code, module_globals):
+def _quick_code_source(code, module_globals, qualname=None):
     """``(text, matches)``: the lines of the def that compiled to ``code``
     and whether they still compile to it, or ``(None, None)`` where
     inspect must decide (see function_source)."""
@@ -126,7 +128,7 @@ def _quick_code_source(code, module_globals):
     # bytecode is cheaper than building an ast; what it may warn about the
     # user's code, Python said when it imported it.) What it compiles to
     # says whether the file still holds the code that runs.
-    matches = text_matches(text, code, filename, module_globals)
+    matches = text_matches(text, code, filename, module_globals, qualname)
     return (None, None) if matches is None else (text, matches)
 
 
@@ -178,7 +180,8 @@ def parse_function(function):
         location.function_name = tree.name
         lambda_node = gast.Lambda(args=tree.args, body=tree.body[0].value)
         text = ast.unparse(gast.gast_to_ast(lambda_node))
-        if not text_matches(text, function.__code__, filename, function.__globals__):
+        if not text_matches(text, function.__code__, filename, function.__globals__,
+                            function.__qualname__):
             raise source_changed(function, filename, first_line)
     else:
         tree = _parse_block(raw, function, location)
@@ -287,13 +290,13 @@ def code_source(function, verify=True):
     TypeError as inspect does when there is no source.
     """
     code = function.__code__
-    text, matches = _quick_code_source(code, function.__globals__)
+    text, matches = _quick_code_source(code, function.__globals__, function.__qualname__)
     if text is not None and matches:
         return text, code.co_firstlineno
     lines, first_line = inspect.getsourcelines(code)     # linecache.checkcache included
     text = "".join(lines)
     if verify and code.co_name != "<lambda>" and not text_matches(
-            text, code, code.co_filename, function.__globals__):
+            text, code, code.co_filename, function.__globals__, function.__qualname__):
         raise source_changed(function, code.co_filename, first_line)
     return text, first_line
 
@@ -319,55 +322,103 @@ _FUTURE_FLAGS &= ~inspect.CO_NESTED
 _HOW_COMPILED = _FUTURE_FLAGS | inspect.CO_NESTED
 
 
-def text_matches(text, code, filename, module_globals):
+def text_matches(text, code, filename, module_globals, qualname=None):
     """Whether the def (or lambda) ``text`` compiles to ``code`` as its
     module compiled it; None if it does not compile at all.
 
     Since Python 3.11 a method call on a name the module imported
-    (``np.sin(x)`` after ``import numpy as np``) compiles differently from
-    one on another global, so the text is compiled with the module-valued
-    globals it names declared as imports (the usual case) and, failing a
-    match, without.
+    (``np.sin(x)`` after ``import numpy as np``, ``Path.home()`` after
+    ``from pathlib import Path``) compiles differently from one on another
+    global: the module-valued names it reads are declared imported before
+    the text (the usual case); failing a match, the names its bytecode
+    calls methods of that way; then none.
     """
-    names = code_names(code)
-    imported = sorted(n for n in names if isinstance(module_globals.get(n), types.ModuleType))
-    header = "".join(f"import {name}\n" for name in imported)
-    made = _compile_like(text, code, filename, header)
-    if made is None:
-        return None
-    if same_code(code, made):
-        return True
-    return bool(header) and same_code(code, _compile_like(text, code, filename))
+    qualname = getattr(code, "co_qualname", None) or qualname or code.co_name   # the code's own
+    modules = sorted(n for n in code_names(code) if isinstance(module_globals.get(n), types.ModuleType))
+    tried = []
+    for variant in (lambda: modules, lambda: _imported_receivers(code), lambda: []):
+        header = "".join(f"import {name}\n" for name in variant())     # dis only if needed
+        if header in tried:
+            continue
+        tried.append(header)
+        made = _compile_like(text, code, filename, header, qualname)
+        if made is None:
+            return None
+        if same_code(code, made):
+            return True
+    return False
 
 
-def _compile_like(text, code, filename, header=""):
+def _imported_receivers(code):
+    """The names ``code`` (or the code nested in it) calls methods of as if
+    they were imported: CPython 3.11+ compiles ``R.m(...)`` without the
+    method form when ``R`` is imported at module level (a local of that
+    name too). In 3.11 and 3.12 a NULL is pushed before ``R`` (LOAD_GLOBAL's
+    flag, or PUSH_NULL) and the LOAD_ATTR follows; in 3.13 a plain LOAD_ATTR
+    is followed by PUSH_NULL."""
+    if sys.version_info < (3, 11):
+        return []
+    found = set()
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        pending += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+        instructions = [i for i in dis.get_instructions(current) if i.opname != "CACHE"]
+        for k in range(len(instructions) - 1):
+            load, attribute = instructions[k], instructions[k + 1]
+            if not load.opname.startswith("LOAD_") or attribute.opname != "LOAD_ATTR" \
+                    or load.opname in ("LOAD_ATTR", "LOAD_CONST", "LOAD_METHOD"):
+                continue
+            if sys.version_info >= (3, 13):
+                imported = not attribute.arg & 1 and k + 2 < len(instructions) \
+                    and instructions[k + 2].opname == "PUSH_NULL"
+            else:
+                imported = (load.opname == "LOAD_GLOBAL" and load.arg & 1) or (
+                    k > 0 and instructions[k - 1].opname == "PUSH_NULL")
+            name = load.argval[-1] if isinstance(load.argval, tuple) else load.argval
+            if imported and isinstance(name, str) and name.isidentifier():
+                found.add(name)
+    return sorted(found)
+
+
+def _compile_like(text, code, filename, header, qualname):
     """Compile the def (or lambda) ``text`` the way ``code`` was compiled and
     return the code object it makes for it, or None if it does not compile.
 
-    Variables ``code`` reads from enclosing functions are made cells of a
-    function around the text (else they would compile as globals), and
-    ``__class__`` comes from a class around it (a method using super()).
+    The text is compiled inside the functions and classes its qualified
+    name says it was defined in (``make.<locals>.C.method``): variables it
+    reads from an enclosing function are cells there (not globals), private
+    names are mangled by the same class, super() has its ``__class__``, and
+    the qualified names Python 3.10 keeps among the constants are the same.
     ``header``: module-level statements before it.
     """
-    first = text.split("\n", 1)[0]
-    indent = first[:len(first) - len(first.lstrip(" \t"))]
+    chain, scopes, k = qualname.split(".")[:-1], [], 0
+    while k < len(chain):
+        function = k + 1 < len(chain) and chain[k + 1] == "<locals>"
+        name = chain[k] if chain[k].isidentifier() else "__pullback_scope__"
+        scopes.append(("def" if function else "class", name))
+        k += 2 if function else 1
     free = [name for name in code.co_freevars if name != "__class__"]
-    in_class = "__class__" in code.co_freevars
-    if not free and not in_class:
-        source = "if 1:\n" + text if indent else text
-    else:
-        if not indent or (in_class and len(indent) < 2):
-            text = "".join("  " + line for line in text.splitlines(True))
-            indent = "  " + indent
-        body = " " if in_class else indent
-        source = "def __pullback_scope__():\n"
-        if free:
-            source += f"{body}{' = '.join(free)} = None\n"
-        if in_class:
-            source += f"{body}class __pullback_class__:\n"
-        source += text if code.co_name != "<lambda>" else f"{body}__pullback_lambda__ = {text}\n"
-    if code.co_name == "<lambda>" and not (free or in_class):
-        source = f"__pullback_lambda__ = {text}\n"
+    if "__class__" in code.co_freevars and not any(kind == "class" for kind, _ in scopes):
+        scopes.append(("class", "__pullback_class__"))
+    if free and not any(kind == "def" for kind, _ in scopes):
+        scopes.insert(0, ("def", "__pullback_scope__"))
+    inner_def = max((k for k, (kind, _) in enumerate(scopes) if kind == "def"), default=None)
+    depth = len(scopes)
+    first = text.split("\n", 1)[0]
+    indent = len(first) - len(first.lstrip(" \t"))
+    lead = first[:indent]
+    if code.co_name == "<lambda>":
+        text, indent, lead = " " * depth + f"__pullback_lambda__ = {text.strip()}\n", depth, " " * depth
+    elif indent < depth:
+        text = "".join(" " * depth + line for line in text.splitlines(True))
+        indent, lead = indent + depth, " " * depth + lead
+    source = ""
+    for k, (kind, name) in enumerate(scopes):
+        source += " " * k + (f"def {name}():\n" if kind == "def" else f"class {name}:\n")
+        if k == inner_def and free:     # indented as the next line of that body
+            source += (lead if k == depth - 1 else " " * (k + 1)) + " = ".join(free) + " = None\n"
+    source += "if 1:\n" + text if indent and not depth else text
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -408,7 +459,15 @@ def same_code(ran, made):
             return False
     if len(ran.co_consts) != len(made.co_consts):
         return False
-    return all(_same_constant(a, b) for a, b in zip(ran.co_consts, made.co_consts))
+    return all(_same_constant(a, b) for a, b in zip(_constants(ran), _constants(made)))
+
+
+def _constants(code):
+    """``code.co_consts``, but a class body's ``__firstlineno__`` (Python
+    3.13 keeps the line as a constant) is no part of what it computes."""
+    if "__firstlineno__" not in code.co_names:
+        return code.co_consts
+    return tuple(None if type(c) is int and c == code.co_firstlineno else c for c in code.co_consts)
 
 
 def _same_name(ran, made):
@@ -417,6 +476,14 @@ def _same_name(ran, made):
 
 
 def _same_constant(a, b):
+    if isinstance(a, str) and isinstance(b, str) and a != b and ".<locals>." in b:
+        # Python 3.10 keeps nested functions' qualified names as constants:
+        # the enclosing scopes of a wrapper or a swapped __code__ may differ.
+        return a.rpartition(".<locals>.")[2] == b.rpartition(".<locals>.")[2]
+    return _same_value(a, b)
+
+
+def _same_value(a, b):
     if isinstance(a, types.CodeType) or isinstance(b, types.CodeType):
         return isinstance(a, types.CodeType) and isinstance(b, types.CodeType) and same_code(a, b)
     if type(a) is not type(b):
