@@ -387,7 +387,7 @@ def dependencies(functions):
     Lifted nested functions are in their outer function's code."""
     codes, resolved, cells, seen = [], [], [], set()
     for function in functions:
-        if id(function) in seen:
+        if id(function) in seen or not hasattr(function, "__code__"):
             continue
         seen.add(id(function))
         codes.append((function, function.__code__))
