@@ -334,3 +334,21 @@ def test_check_grads_takes_tuple_outputs_and_partials():
     assert pullback.check_grads(functools.partial(product, 0.7), 1.3)
     with pytest.raises(AssertionError, match=r"functools.partial\(product"):
         pullback.check_grads(functools.partial(product, 0.7), 1.3, rtol=0.0, atol=0.0, eps=1e-2)
+
+
+def negate(x):
+    return -x
+
+
+@pytest.mark.parametrize("function, cotangent", [
+    (sum_squares, None), (sum_squares, "1"), (sum_squares, 1j),
+    (negate, np.ones(2, dtype=complex)), (pair, (np.ones(2), None)),
+])
+def test_a_cotangent_that_is_not_real_numbers_is_refused(function, cotangent):
+    value, back = pullback.vjp(function, np.ones(2))
+    with pytest.raises(pullback.InvalidArgument, match="cotangent must be real numbers"):
+        back(cotangent)
+
+
+def test_source_of_a_recursive_decorated_function():
+    assert "def dpower_dx(x, n):" in pullback.source(power)

@@ -356,7 +356,7 @@ def fit_gradient(g, x, inputs=(), name="x"):
             if g.shape == () and g == 0 and g.dtype.kind in "biuf":
                 return np.zeros_like(x)
             raise InternalError(f"the gradient for {name!r} has shape {g.shape}, not the "
-                                f"shape {x.shape} of {name}")
+                                f"shape {x.shape} of {name}{_user_rules_note()}")
         if g.dtype != x.dtype:
             _check_real(g, name)
             return g.astype(x.dtype)
@@ -365,7 +365,7 @@ def fit_gradient(g, x, inputs=(), name="x"):
         return g
     if np.ndim(g) != 0:
         raise InternalError(f"the gradient for {name!r} has shape {np.shape(g)}, but {name} "
-                            f"is a number")
+                            f"is a number{_user_rules_note()}")
     _check_real(g, name)
     if isinstance(x, np.generic):
         return x.dtype.type(g)
@@ -374,7 +374,16 @@ def fit_gradient(g, x, inputs=(), name="x"):
 
 def _check_real(g, name):
     if np.iscomplexobj(g):
-        raise InternalError(f"the gradient for {name!r} is complex, but {name} is real")
+        raise InternalError(f"the gradient for {name!r} is complex, but {name} is real"
+                            f"{_user_rules_note()}")
+
+
+def _user_rules_note():
+    """Rules registered with register_adjoint may be the cause, not pullback."""
+    if not user_rules.sources:
+        return ""
+    return (" (if the function uses a rule registered with pullback.register_adjoint, check that "
+            "the rule gives each argument a gradient of its shape first)")
 
 
 def check_output(function, value, mode="vjp"):
@@ -560,6 +569,10 @@ def vjp(function, *args, wrt=None):
     label = derivative._label
 
     def back(cotangent):
+        if not _is_output(cotangent) or _is_complex(cotangent):
+            raise InvalidArgument(f"the cotangent must be real numbers shaped like {label}'s "
+                                  f"output: a float, a float array, or a tuple or list of them "
+                                  f"as the output is; got {_output_kind(cotangent)}")
         if not _same_structure(cotangent, value):
             raise InvalidArgument(f"the cotangent must have the shape of {label}'s "
                                   f"output {_structure(value)}, not {_structure(cotangent)}")
@@ -573,6 +586,12 @@ def vjp(function, *args, wrt=None):
 
     back.__name__ = f"vjp_back_{function_name(derivative._function)}"
     return value, back
+
+
+def _is_complex(value):
+    if isinstance(value, (tuple, list)):
+        return any(_is_complex(v) for v in value)
+    return np.iscomplexobj(value)
 
 
 def _own_copy(cotangent):
@@ -729,5 +748,4 @@ def source(derivative):
     if not isinstance(derivative, Derivative):
         raise InvalidArgument(f"pullback.source takes a derivative made by pullback "
                               f"(grad, value_and_grad), not {derivative!r}")
-    return derive(derivative._function, derivative._indices, derivative._mode,
-                  *derivative._kinds).source
+    return derivative._derive(derivative._target()).source
