@@ -637,7 +637,7 @@ class Generator:
     # -- the whole function ----------------------------------------------------
     def function(self, params, out_shape):
         self.env = dict(params)
-        for _ in range(self.rng.randint(1, 5)):
+        for _ in range(self.rng.randint(1, 4)):
             self.statement(out_shape)
         self.emit(f"return {self.expr(out_shape, self.rng.randint(1, 3))}")
         header = f"def {self.name}({', '.join(params)}):"
@@ -827,6 +827,8 @@ def check(program, function, errors):
                 value, back = pullback.vjp(function, *args, wrt=program.wrt)
                 grads = back(copy_value(program.cotangent))
         except errors as error:
+            if type(error).__name__ == "InternalError":     # pullback's own check failed: a bug
+                return Outcome(program, "crashed", refusal_reason(error), traceback.format_exc(limit=-6))
             return Outcome(program, "refused", refusal_reason(error))
         except Exception as error:
             tb = traceback.format_exc(limit=-6)
@@ -973,8 +975,9 @@ def _init_worker(cache_root):
     os.environ["PULLBACK_CACHE_DIR"] = cache
 
 
-def run(n, seed=0, jobs=1, chunk=100, start=0, progress=False):
-    """Run programs ``start .. start+n-1`` of ``seed``; the list of Outcomes (ordered)."""
+def run(n, seed=0, jobs=1, chunk=100, start=0, progress=False, on_chunk=None):
+    """Run programs ``start .. start+n-1`` of ``seed``; the list of Outcomes (ordered).
+    ``on_chunk(outcomes)`` sees each chunk's outcomes as soon as they are known."""
     root = tempfile.mkdtemp(prefix="pullback-fuzz-")
     try:
         tasks = [(seed, s, min(chunk, start + n - s), root) for s in range(start, start + n, chunk)]
@@ -982,7 +985,10 @@ def run(n, seed=0, jobs=1, chunk=100, start=0, progress=False):
         t0 = time.time()
         if jobs <= 1:
             for task in tasks:
-                outcomes += _worker(task)
+                result = _worker(task)
+                outcomes += result
+                if on_chunk:
+                    on_chunk(result)
                 if progress:
                     _progress(outcomes, t0)
         else:
@@ -990,6 +996,8 @@ def run(n, seed=0, jobs=1, chunk=100, start=0, progress=False):
             with context.Pool(jobs, initializer=_init_worker, initargs=(root,)) as pool:
                 for result in pool.imap(_worker, tasks):
                     outcomes += result
+                    if on_chunk:
+                        on_chunk(result)
                     if progress:
                         _progress(outcomes, t0)
         return outcomes
@@ -1056,20 +1064,26 @@ def main(argv=None):
             print("# reduced:")
             print(reduce_program(p, outcome.status))
         return 0
-    t0 = time.time()
-    outcomes = run(options.n, options.seed, options.jobs, options.chunk, options.start, progress=True)
-    elapsed = time.time() - t0
-    text = summary(outcomes, elapsed)
+    os.makedirs(options.out, exist_ok=True)
+    path = os.path.join(options.out, f"seed{options.seed}-{options.start}-{options.n}.txt")
+    with open(path, "w") as handle:
+        def write_failures(chunk):        # as they come: a long run can be read while it runs
+            for o in chunk:
+                if o.status in FAILURES:
+                    handle.write(o.describe() + "\n\n")
+            handle.flush()
+        t0 = time.time()
+        outcomes = run(options.n, options.seed, options.jobs, options.chunk, options.start,
+                       progress=True, on_chunk=write_failures)
+        elapsed = time.time() - t0
+        text = summary(outcomes, elapsed)
+        handle.write("\n" + text + "\n")
     print(text)
     failures = [o for o in outcomes if o.status in FAILURES]
     if failures:
-        os.makedirs(options.out, exist_ok=True)
-        path = os.path.join(options.out, f"seed{options.seed}-{options.start}-{options.n}.txt")
-        with open(path, "w") as handle:
-            handle.write(text + "\n\n")
-            for o in failures:
-                handle.write(o.describe() + "\n\n")
         print(f"{len(failures)} failing programs written to {path}")
+    else:
+        os.remove(path)
     return 1 if failures else 0
 
 

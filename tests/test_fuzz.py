@@ -177,3 +177,15 @@ def test_failures_are_written_with_seed_index_and_source(tmp_path, monkeypatch):
     assert code == 1
     text = (tmp_path / "seed0-0-20.txt").read_text()
     assert "# seed=0 index=" in text and "def f_" in text
+
+
+def test_an_internal_error_is_reported_crashed_not_refused(monkeypatch):
+    class InternalError(pullback.PullbackError):     # pullback's own consistency check failed
+        pass
+
+    def value_and_grad(function, wrt=0):
+        def call(*args):
+            raise InternalError("gradient of the wrong shape")
+        return call
+    monkeypatch.setattr(pullback, "value_and_grad", value_and_grad)
+    assert fuzzer.check_source(program(SMOOTH, [X]), SMOOTH).status == "crashed"
