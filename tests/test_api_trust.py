@@ -352,3 +352,17 @@ def test_a_cotangent_that_is_not_real_numbers_is_refused(function, cotangent):
 
 def test_source_of_a_recursive_decorated_function():
     assert "def dpower_dx(x, n):" in pullback.source(power)
+
+
+def star_args(*xs):
+    return xs[0] * 2.0
+
+
+def test_every_error_of_the_entry_points_is_a_pullback_error():
+    for error in (pullback.NonScalarOutput, pullback.NotDifferentiable, pullback.InvalidOutput,
+                  pullback.InternalError, pullback.InvalidArgument):
+        assert issubclass(error, pullback.PullbackError)
+    with pytest.raises(pullback.NonScalarOutput):
+        pullback.grad(negate)(np.ones(2))
+    with pytest.raises(pullback.InvalidArgument, match=r"no positional parameters.*\*args"):
+        pullback.grad(star_args)(1.0)

@@ -12,13 +12,13 @@ from .api import (grad, jacobian, nondifferentiable, register_adjoint, source, v
 from .rules import d, literal
 from .runtime import stop_gradient
 from .checking import check_grads
-from .errors import (InvalidArgument, NoDerivativeRule, PullbackError, SourceUnavailable,
-                     UnsupportedSyntax)
-from .runtime import NonScalarOutput
+from .errors import (InternalError, InvalidArgument, InvalidOutput, NoDerivativeRule,
+                     PullbackError, SourceUnavailable, UnsupportedSyntax)
+from .runtime import NonScalarOutput, NotDifferentiable
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jacobian", "source", "register_adjoint",
     "nondifferentiable", "stop_gradient", "d", "literal", "check_grads", "PullbackError",
     "UnsupportedSyntax", "NoDerivativeRule", "SourceUnavailable", "InvalidArgument",
-    "NonScalarOutput", "__version__",
+    "NonScalarOutput", "NotDifferentiable", "InvalidOutput", "InternalError", "__version__",
 ]

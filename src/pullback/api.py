@@ -285,6 +285,11 @@ def wrt_names(signature, wrt, label):
     """The names of the positional parameters ``wrt`` indexes, checked."""
     positional = [p.name for p in signature.parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not positional:
+        raise InvalidArgument(
+            f"{label}{signature} has no positional parameters for wrt to name; pullback "
+            f"differentiates with respect to named parameters: write them out "
+            f"(def f(x, y): ...) instead of *args.")
     if isinstance(wrt, int):
         indices = (wrt,)
     elif isinstance(wrt, (tuple, list)) and wrt:

@@ -8,7 +8,7 @@ restoring reduced axes, the adjoints of matrix products.
 """
 import numpy as np
 
-from .errors import InvalidOutput      # a leaf module: pullback's error classes
+from .errors import InvalidOutput, PullbackError      # a leaf module: the error classes
 
 __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",
@@ -49,11 +49,11 @@ def shape_only(value):
     return value
 
 
-class NonScalarOutput(ValueError):
+class NonScalarOutput(PullbackError, ValueError):
     """grad was asked for the gradient of a function whose output is not a scalar."""
 
 
-class NotDifferentiable(ValueError):
+class NotDifferentiable(PullbackError, ValueError):
     """A call's options have no derivative pullback can compute (say np.pad with
     mode='median'); raised by the reverse sweep, naming the option."""
 
