@@ -366,3 +366,37 @@ def test_every_error_of_the_entry_points_is_a_pullback_error():
         pullback.grad(negate)(np.ones(2))
     with pytest.raises(pullback.InvalidArgument, match=r"no positional parameters.*\*args"):
         pullback.grad(star_args)(1.0)
+
+
+def test_a_match_statement_in_a_callee_is_refused_at_its_line(tmp_path, monkeypatch):
+    from reference import import_module_from_text
+    module = import_module_from_text('''
+def helper(x):
+    match 1:
+        case 1:
+            return x * 3.0
+
+
+def outer(x):
+    return helper(x) + x
+''', tmp_path, monkeypatch, filename="matchcallee.py")
+    with pytest.raises(pullback.UnsupportedSyntax) as info:
+        pullback.grad(module.outer)(1.0)
+    message = str(info.value)
+    assert "match statements are not supported" in message
+    assert "line 3, in helper" in message and "match 1:" in message
+
+
+def test_a_construct_the_pipeline_cannot_write_is_refused_not_crashed(tmp_path, monkeypatch):
+    """The safety net behind check_supported: astor's 'No defined handler'."""
+    from reference import import_module_from_text
+    from pullback.api import unparsable
+    module = import_module_from_text('''
+def with_match(x):
+    match 1:
+        case 1:
+            return x
+''', tmp_path, monkeypatch, filename="matchnet.py")
+    error = unparsable(module.with_match, AttributeError("No defined handler for node of type Match"))
+    assert isinstance(error, pullback.UnsupportedSyntax)
+    assert "Match statements are not supported" in str(error) and "line 3" in str(error)

@@ -455,8 +455,10 @@ def output_error(function, value, mode):
 
 
 def unparsable(function, error):
-    """An UnsupportedSyntax for source gast cannot convert (a ``match``
-    statement), pointing at the statement, found with ``ast``."""
+    """An UnsupportedSyntax for a construct the pipeline has no handler for
+    (a statement of a newer Python that check_supported does not list yet),
+    pointing at it when it is in ``function`` itself. A safety net: the
+    constructs known are refused by check_supported."""
     kind = str(error).rpartition(" ")[2]
     try:
         lines, first = inspect.getsourcelines(function)
@@ -468,9 +470,8 @@ def unparsable(function, error):
                  f"    {linecache.getline(filename, line).strip()}")
     except (OSError, TypeError, SyntaxError, StopIteration):
         where = ""
-    statement = {"Match": "match statements"}.get(kind, f"{kind} nodes")
-    return UnsupportedSyntax(f"{statement} are not supported{where}\n"
-                             f"Rewrite it with if/elif statements.")
+    return UnsupportedSyntax(f"{kind} statements are not supported{where}\n"
+                             f"Rewrite it with the statements of Python 3.9 (if/elif, try).")
 
 
 def _output_kind(value):

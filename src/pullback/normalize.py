@@ -41,6 +41,18 @@ _REFUSED_STATEMENTS = {
     gast.AsyncFunctionDef: ("'async def' is not differentiable", "Use a plain def."),
 }
 
+# Statements of newer Pythons, where gast has them (3.10 match, 3.11 except*,
+# 3.12 type aliases): refused here, before any later stage meets them.
+for _name, _entry in (
+        ("Match", ("match statements are not supported",
+                   "Rewrite it with if/elif statements on the value.")),
+        ("TryStar", ("'try ... except*' statements are not differentiable",
+                     "Move the try/except outside the function you differentiate.")),
+        ("TypeAlias", ("'type' alias statements inside a differentiated function are not "
+                       "supported", "Define the alias at module level."))):
+    if hasattr(gast, _name):
+        _REFUSED_STATEMENTS[getattr(gast, _name)] = _entry
+
 _REFUSED_EXPRESSIONS = {
     gast.Yield: ("'yield' makes a generator, which is not differentiable",
                  "Return a value (a list or array) instead of yielding values."),
