@@ -531,6 +531,22 @@ def test_without_user_ids_only_symlinks_are_refused(tmp_path, monkeypatch):
         trust.check_directory(link)
 
 
+def test_without_o_nofollow_symlinks_are_still_refused(tmp_path, monkeypatch):
+    """Where os.open cannot refuse a symlink itself (Windows), the name is
+    checked before opening."""
+    trust = pullback.cache_trust
+    target = tmp_path / "target"
+    target.write_bytes(b"x")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    monkeypatch.setattr(trust, "_NOFOLLOW", 0)
+    monkeypatch.setattr(trust, "_READ_FLAGS", trust._READ_FLAGS & ~nofollow)
+    with pytest.raises(trust.Untrusted, match="symbolic link"):
+        trust.read_private(link)
+    assert trust.read_private(target) == b"x"
+
+
 def test_processes_racing_for_the_key_share_one(tmp_path):
     """Many processes creating the key at once all end up with the same
     complete key (it is linked into place whole)."""

@@ -31,6 +31,8 @@ KEY_BYTES = 32
 # Open for reading, without following a symlink in the last component, and
 # without blocking on a planted FIFO (it then fails the regular-file check).
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# What opening a symlink with O_NOFOLLOW fails with (EMLINK on FreeBSD).
+_LINK_ERRORS = {getattr(errno, name) for name in ("ELOOP", "EMLINK") if hasattr(errno, name)}
 _READ_FLAGS = (os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
                | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 
@@ -111,7 +113,7 @@ def read_private(path, private_mask=0o022):
     try:
         fd = os.open(path, _READ_FLAGS)
     except OSError as error:
-        if error.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(path):
+        if error.errno in _LINK_ERRORS and os.path.islink(path):
             raise Untrusted(f"{name} is a symbolic link", "remove it") from None
         raise
     try:
