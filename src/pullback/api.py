@@ -368,10 +368,11 @@ def fit_gradient(g, x, inputs=(), name="x"):
         if g.base is not None or not g.flags.writeable or any(g is a for a in inputs):
             return g.copy()
         return g
-    if np.ndim(g) != 0:
-        raise InternalError(f"the gradient for {name!r} has shape {np.shape(g)}, but {name} "
-                            f"is a number{_user_rules_note()}")
-    _check_real(g, name)
+    if not isinstance(g, (float, int)):         # checked the slow way only off the common path
+        if np.ndim(g) != 0:
+            raise InternalError(f"the gradient for {name!r} has shape {np.shape(g)}, but {name} "
+                                f"is a number{_user_rules_note()}")
+        _check_real(g, name)
     if isinstance(x, np.generic):
         return x.dtype.type(g)
     return float(g)
