@@ -482,6 +482,16 @@ def test_new_directories_are_private_whatever_the_umask(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
 
 
+def test_a_relative_cache_directory(tmp_path):
+    """PULLBACK_CACHE_DIR relative to the working directory, parents missing."""
+    result = run_child(tmp_path, "relative/cache")
+    assert runtime_warnings(result) == []
+    cache = tmp_path / "relative" / "cache"
+    assert result["f file"] == str(cache / os.path.basename(result["f file"]))
+    assert stat.S_IMODE((tmp_path / "relative").stat().st_mode) == 0o700
+    run_child(tmp_path, "relative/cache", "--no-generate")
+
+
 def test_a_read_only_directory_of_the_users_still_serves(tmp_path):
     cache, path, good = cached(tmp_path)
     os.chmod(cache, 0o500)

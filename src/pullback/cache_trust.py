@@ -89,7 +89,7 @@ def make_private_directory(path):
     umask: a parent someone else can write lets them swap the directory);
     an existing one is left as it is, and checked by :func:`check_directory`."""
     path, missing = os.fspath(path), []
-    while not os.path.lexists(path):
+    while path and not os.path.lexists(path):          # "" above a relative path
         missing.append(path)
         parent = os.path.dirname(path)
         if parent == path:
