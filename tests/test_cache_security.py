@@ -102,7 +102,8 @@ def run_child(tmp_path, cache, *flags, umask=None):
     runner.write_text(RUNNER)
     command = [sys.executable, str(runner), str(folder), json.dumps(X), *flags]
     if umask is not None:
-        command[1:1] = ["-c", f"import os, runpy, sys; os.umask({umask}); sys.argv = sys.argv[1:]; "
+        command[1:1] = ["-c", f"import os, runpy, sys; os.umask({umask}); "
+                              f"sys.argv = sys.argv[1:]; "
                               f"runpy.run_path(sys.argv[0], run_name='__main__')"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT,
                           env=child_env(cache), cwd=str(tmp_path))

@@ -6,9 +6,9 @@ writable. A module file is written atomically and ends with a checksum; a
 file that fails the check is regenerated. Its compiled code is kept next to
 it, for the exact text it was compiled from. Only the user may write the
 cache: every file read from it is checked to be the user's and to carry an
-HMAC made with the directory's secret key (see cache_trust). A cache hit reads files only:
-the key's parts are cheap (files hashed as bytes once per process) and
-nothing is parsed or compiled.
+HMAC made with the directory's secret key (see cache_trust). A cache hit
+reads files only: the key's parts are cheap (files hashed as bytes once per
+process) and nothing is parsed or compiled.
 """
 import atexit
 import dis
@@ -363,8 +363,8 @@ def compiled_code(path, text):
     if key is not None:
         payload = marshal.dumps(code)
         try:
-            write_atomic(where, _CODE_HEADER + stamp + cache_trust.sign(key, "code", stamp, payload)
-                         + payload, durable=False)
+            mac = cache_trust.sign(key, "code", stamp, payload)
+            write_atomic(where, _CODE_HEADER + stamp + mac + payload, durable=False)
         except OSError:
             pass        # a read-only cache: compile again next time
     return code
