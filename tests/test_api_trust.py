@@ -400,3 +400,17 @@ def with_match(x):
     error = unparsable(module.with_match, AttributeError("No defined handler for node of type Match"))
     assert isinstance(error, pullback.UnsupportedSyntax)
     assert "Match statements are not supported" in str(error) and "line 3" in str(error)
+
+
+def weighted(x, w):
+    return np.sum(x * w)
+
+
+def test_an_array_subclass_is_refused_even_when_only_read():
+    # np.sum of a masked product skips the masked entry; a gradient would not
+    w = np.ma.array([1.0, 2.0], mask=[0, 1])
+    with pytest.raises(pullback.InvalidArgument, match="the value of 'w' is a masked array"):
+        pullback.grad(weighted)(np.ones(2), w)
+    with pytest.raises(pullback.InvalidArgument, match="'w' is an np.matrix"):
+        pullback.vjp(weighted, np.ones((1, 2)), np.matrix([[1.0, 2.0]]), wrt=0)
+    np.testing.assert_allclose(pullback.grad(weighted)(np.ones(2), np.array([1.0, 2.0])), [1.0, 2.0])

@@ -107,6 +107,9 @@ class Derivative:
             values = self._bind(args, kwargs)
         for i in self._indices:
             check_differentiable_input(values[i], self._names[i], self._label)
+        for name, value in zip(self._names, values):
+            if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+                check_plain_array(value, name, self._label)     # not differentiated, still read
         self._kinds = (scalar_arguments(values),)
         return values
 
@@ -308,23 +311,12 @@ def wrt_names(signature, wrt, label):
 def check_differentiable_input(value, name, label):
     """Refuse values that have no real, floating-point gradient.
 
-    Only plain ndarrays are accepted among arrays: the rules are NumPy's
-    semantics, which subclasses change (np.matrix's * is a matrix product, a
-    masked array's operations skip masked entries), so a gradient computed
-    for them would be silently wrong.
+    Only plain ndarrays are accepted among arrays (see check_plain_array).
     """
+    if type(value) is float or (type(value) is np.ndarray and value.dtype.kind == "f"):
+        return      # the common cases, first
     if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
-        if isinstance(value, np.ma.MaskedArray):
-            kind, instead = "a masked array (its mask would be ignored)", \
-                f"np.asarray({name}.filled(fill_value)) with the value masked entries should take"
-        elif isinstance(value, np.matrix):
-            kind, instead = "an np.matrix (its * is a matrix product)", f"np.asarray({name})"
-        else:
-            kind, instead = f"a {type(value).__name__}, a subclass of np.ndarray", \
-                f"np.asarray({name})"
-        raise InvalidArgument(
-            f"cannot differentiate {label} with respect to {name!r}: its value is {kind}; "
-            f"pullback differentiates NumPy's semantics for plain arrays only. Pass {instead}.")
+        check_plain_array(value, name, label)
     if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray) and value.dtype == bool):
         kind = "a bool"
     elif isinstance(value, numbers.Integral) or (isinstance(value, np.ndarray)
@@ -344,6 +336,24 @@ def check_differentiable_input(value, name, label):
         f"cannot differentiate {label} with respect to {name!r}: its value is "
         f"{kind}. Pass a float or a float32/float64 NumPy array "
         f"(e.g. float({name}) or np.asarray({name}, dtype=float)).")
+
+
+def check_plain_array(value, name, label):
+    """Refuse a subclass of np.ndarray, differentiated or only read: the
+    rules are NumPy's semantics for plain arrays, which subclasses change
+    (np.matrix's * is a matrix product; a masked array's reductions skip
+    masked entries, which a gradient would not), so a gradient computed
+    with them would be silently wrong."""
+    if isinstance(value, np.ma.MaskedArray):
+        kind, instead = "a masked array (its mask would be ignored)", \
+            f"np.asarray({name}.filled(fill_value)) with the value masked entries should take"
+    elif isinstance(value, np.matrix):
+        kind, instead = "an np.matrix (its * is a matrix product)", f"np.asarray({name})"
+    else:
+        kind, instead = f"a {type(value).__name__}, a subclass of np.ndarray", f"np.asarray({name})"
+    raise InvalidArgument(
+        f"cannot differentiate {label}: the value of {name!r} is {kind}; pullback "
+        f"differentiates NumPy's semantics for plain arrays only. Pass {instead}.")
 
 
 def fit_gradient(g, x, inputs=(), name="x"):
