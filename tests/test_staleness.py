@@ -216,6 +216,30 @@ def test_monkeypatching_a_global_name(modules, monkeypatch):
     agrees_with_central_differences(main.f, x)
 
 
+def test_monkeypatching_a_method_of_a_class(modules, monkeypatch):
+    """f calls Helpers.g: rebinding the class attribute changes f's derivative."""
+    main = modules.load("main", """
+        class Helpers:
+            @staticmethod
+            def g(x):
+                return x * x
+
+
+        def cube(x):
+            return x * x * x
+
+
+        def f(x):
+            return Helpers.g(x) * 2.0
+        """)
+    df = pullback.grad(main.f)
+    assert df(3.0) == pytest.approx(12.0, rel=1e-12)
+    monkeypatch.setattr(main.Helpers, "g", staticmethod(main.cube))
+    assert main.f(3.0) == 54.0
+    assert df(3.0) == pytest.approx(54.0, rel=1e-12)
+    agrees_with_central_differences(main.f, 1.3)
+
+
 def test_shadowing_a_builtin_with_a_global(modules):
     """f calls the builtin abs; a global named abs defined later is what runs."""
     main = modules.load("main", """

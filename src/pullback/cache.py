@@ -182,10 +182,10 @@ def callee_sources(function, seen=None):
     seen = {} if seen is None else seen
     values = list(callee_values(function).values())
     names = sorted(code_names(function.__code__))
-    for module in [v for v in values if isinstance(v, types.ModuleType)]:
-        # helpers.h(x): h is an attribute name of the function's code
-        values += [getattr(module, name) for name in names
-                   if inspect.isfunction(getattr(module, name, None))]
+    for owner in [v for v in values if isinstance(v, (types.ModuleType, type))]:
+        # helpers.h(x), Helpers.g(x): h and g are attribute names of the function's code
+        values += [getattr(owner, name) for name in names
+                   if inspect.isfunction(getattr(owner, name, None))]
     for value in values:
         if inspect.isfunction(value) and value not in seen:
             head = f"{value.__module__}.{value.__qualname__} {code_digest(value.__code__)}"

@@ -530,9 +530,10 @@ def resolutions(function):
     """What the calls of ``function`` resolve through, as it stands now.
 
     Returns ``(entries, cells)``: ``(namespace, name, value)`` for every
-    global of the function (and every attribute of a module it reaches by
-    attribute chains such as ``helpers.h`` or ``np.linalg.norm``) that is
-    a module or a callable, ``_ABSENT`` for a builtin it calls that no
+    global of the function (and every attribute of a module or class it
+    reaches by attribute chains such as ``helpers.h``, ``np.linalg.norm`` or
+    ``Helpers.g``, as the class's own dict holds it) that is a module or a
+    callable, ``_ABSENT`` for a builtin it calls that no
     global shadows; ``(cell, value)`` for every closure variable holding one.
     A derivative made now stays valid while each of these is what it was
     (identity checks: cheap enough for every call); data (arrays, numbers)
@@ -561,8 +562,8 @@ def resolutions(function):
             continue
         else:
             continue
-        if isinstance(value, types.ModuleType):
-            modules.append(value)
+        if isinstance(value, (types.ModuleType, type)):
+            modules.append(value)       # helpers.h, np.linalg.norm, Helpers.g: their attributes
     seen = set()
     while modules:
         module = modules.pop()
@@ -574,7 +575,7 @@ def resolutions(function):
             value = space.get(name, _ABSENT)
             if value is not _ABSENT and _resolves_calls(value):
                 entries.append((space, name, value))
-                if isinstance(value, types.ModuleType):
+                if isinstance(value, (types.ModuleType, type)):
                     modules.append(value)
     return entries, cells
 
@@ -593,7 +594,7 @@ def code_names(code):
 
 
 def _resolves_calls(value):
-    return isinstance(value, types.ModuleType) or callable(value)
+    return isinstance(value, (types.ModuleType, staticmethod, classmethod)) or callable(value)
 
 
 def _lambda_as_def(raw, function, location):
