@@ -26,6 +26,7 @@ Run ``python tests/fuzzer.py --n 1000 --seed 1 --jobs 2`` (``make fuzz``);
 """
 import argparse
 import ast
+import atexit
 import collections
 import importlib.util
 import math
@@ -813,9 +814,11 @@ def check(program, function, errors):
     originals = [copy_value(a) for a in args]
     with np.errstate(all="ignore"):
         try:
-            reference = function(*[copy_value(a) for a in args])
-        except OverflowError:
-            return Outcome(program, "skipped", "value not finite or huge")
+            with np.errstate(over="raise", invalid="raise"):
+                reference = function(*[copy_value(a) for a in args])
+        except (OverflowError, FloatingPointError):
+            # an infinity or NaN inside the function: its derivative there is not the question
+            return Outcome(program, "skipped", "overflow or NaN inside the function")
         except Exception as error:       # the generator wrote an invalid program
             return Outcome(program, "invalid", f"{type(error).__name__}: {error}")
         if not np.all(np.isfinite(reference)) or np.max(np.abs(reference)) > 1e8:
@@ -967,7 +970,19 @@ def reduce_program(program, status=None):
 
 def _worker(task):
     seed, start, count, folder = task
-    return run_chunk(seed, start, count, folder)
+    try:
+        return run_chunk(seed, start, count, folder)
+    finally:
+        # the chunk's derivatives are not needed again: keep a long run's cache small
+        cache = os.environ.get("PULLBACK_CACHE_DIR", "")
+        if cache.startswith(folder):
+            for name in os.listdir(cache):
+                if name.startswith("f_"):
+                    os.remove(os.path.join(cache, name))
+        try:
+            os.remove(os.path.join(folder, f"pullback_fuzz_{seed}_{start}_{os.getpid()}.py"))
+        except FileNotFoundError:
+            pass
 
 
 def _init_worker(cache_root):
@@ -975,15 +990,25 @@ def _init_worker(cache_root):
     os.environ["PULLBACK_CACHE_DIR"] = cache
 
 
+def _scratch_root():
+    """A temporary folder, in memory (/dev/shm) where there is one: pullback writes
+    every derivative to its cache, and a long run writes many."""
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK):
+        return tempfile.mkdtemp(prefix="pullback-fuzz-", dir=shm)
+    return tempfile.mkdtemp(prefix="pullback-fuzz-")
+
+
 def run(n, seed=0, jobs=1, chunk=100, start=0, progress=False, on_chunk=None):
     """Run programs ``start .. start+n-1`` of ``seed``; the list of Outcomes (ordered).
     ``on_chunk(outcomes)`` sees each chunk's outcomes as soon as they are known."""
-    root = tempfile.mkdtemp(prefix="pullback-fuzz-")
+    root = _scratch_root()
     try:
         tasks = [(seed, s, min(chunk, start + n - s), root) for s in range(start, start + n, chunk)]
         outcomes = []
         t0 = time.time()
         if jobs <= 1:
+            # in this process: the caller's PULLBACK_CACHE_DIR (main() and the tests set one)
             for task in tasks:
                 result = _worker(task)
                 outcomes += result
@@ -1051,8 +1076,10 @@ def main(argv=None):
     parser.add_argument("--reduce", action="store_true",
                         help="with --show: also delete statements while the program still fails")
     options = parser.parse_args(argv)
-    if not os.environ.get("PULLBACK_CACHE_DIR", "").startswith(tempfile.gettempdir()):
-        os.environ["PULLBACK_CACHE_DIR"] = tempfile.mkdtemp(prefix="pullback-fuzz-cache-")
+    # never the user's cache: a temporary one, removed at exit (workers make their own)
+    cache = _scratch_root()
+    atexit.register(shutil.rmtree, cache, ignore_errors=True)
+    os.environ["PULLBACK_CACHE_DIR"] = cache
     if options.show:
         seed, index = options.show
         p = make_program(seed, index)

@@ -4,8 +4,9 @@ fuzzer that cannot report a failure proves nothing).
 
 ``make fuzz N=100000 SEED=1 JOBS=2`` runs it at length; docs/fuzzing.md.
 """
+import os
+
 import numpy as np
-import pytest
 
 import pullback
 import fuzzer
@@ -172,6 +173,8 @@ def test_a_jump_at_the_point_is_skipped_not_wrong():
 
 def test_failures_are_written_with_seed_index_and_source(tmp_path, monkeypatch):
     monkeypatch.setattr(pullback, "value_and_grad", perturbed_value_and_grad(pullback.value_and_grad))
+    # main() points PULLBACK_CACHE_DIR at a temporary folder of its own: restored afterwards
+    monkeypatch.setenv("PULLBACK_CACHE_DIR", os.environ["PULLBACK_CACHE_DIR"])
     # the first grad-mode program of seed 0 that pullback differentiates is now wrong
     code = fuzzer.main(["--n", "20", "--seed", "0", "--jobs", "1", "--out", str(tmp_path)])
     assert code == 1
