@@ -778,3 +778,13 @@ def test_the_source_check_accepts_the_test_corpus():
                 code_source(value)
                 count += 1
     assert count > 100
+
+
+def checked_square(x):
+    """Defined in this test file, whose asserts pytest rewrote on import."""
+    assert x > -100.0, "x out of range"
+    return x * x * 3.0
+
+
+def test_a_function_whose_asserts_pytest_rewrote():
+    assert pullback.grad(checked_square)(2.0) == pytest.approx(12.0, rel=1e-12)

@@ -334,19 +334,36 @@ def text_matches(text, code, filename, module_globals, qualname=None):
     calls methods of that way; then none.
     """
     qualname = getattr(code, "co_qualname", None) or qualname or code.co_name   # the code's own
-    modules = sorted(n for n in code_names(code) if isinstance(module_globals.get(n), types.ModuleType))
-    tried = []
+    modules = sorted(n for n in code_names(code)
+                     if n.isidentifier() and isinstance(module_globals.get(n), types.ModuleType))
+    tried, compiled = [], False
     for variant in (lambda: modules, lambda: _imported_receivers(code), lambda: []):
         header = "".join(f"import {name}\n" for name in variant())     # dis only if needed
         if header in tried:
             continue
         tried.append(header)
-        made = _compile_like(text, code, filename, header, qualname)
-        if made is None:
-            return None
-        if same_code(code, made):
+        made = _compile_like(text, code, filename, header, qualname, _assert_rewriter(module_globals))
+        if made is not None and same_code(code, made):
             return True
-    return False
+        compiled = compiled or made is not None
+    return False if compiled else None
+
+
+def _assert_rewriter(module_globals):
+    """pytest's rewriting of assert statements, for a module pytest imported
+    with it (a test file, conftest.py): its functions' code has the asserts
+    rewritten, so the text must be rewritten the same way to compare.
+    (pytest numbers the names it makes per assert statement, so a function's
+    text rewritten alone gives the same code.) None for other modules."""
+    rewrite = sys.modules.get("_pytest.assertion.rewrite")
+    loader = module_globals.get("__loader__")
+    if rewrite is None or not isinstance(loader, getattr(rewrite, "AssertionRewritingHook", ())):
+        return None
+    config = getattr(loader, "config", None)
+
+    def rewriter(tree, source):
+        rewrite.rewrite_asserts(tree, source, module_globals.get("__file__"), config)
+    return rewriter
 
 
 def _imported_receivers(code):
@@ -381,7 +398,7 @@ def _imported_receivers(code):
     return sorted(found)
 
 
-def _compile_like(text, code, filename, header, qualname):
+def _compile_like(text, code, filename, header, qualname, rewrite=None):
     """Compile the def (or lambda) ``text`` the way ``code`` was compiled and
     return the code object it makes for it, or None if it does not compile.
 
@@ -390,7 +407,8 @@ def _compile_like(text, code, filename, header, qualname):
     reads from an enclosing function are cells there (not globals), private
     names are mangled by the same class, super() has its ``__class__``, and
     the qualified names Python 3.10 keeps among the constants are the same.
-    ``header``: module-level statements before it.
+    ``header``: module-level statements before it; ``rewrite``: a function
+    that rewrites the module's ast in place before it is compiled.
     """
     chain, scopes, k = qualname.split(".")[:-1], [], 0
     while k < len(chain):
@@ -422,7 +440,12 @@ def _compile_like(text, code, filename, header, qualname):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            module = compile(header + source, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+            source = header + source
+            if rewrite is not None:         # as pytest rewrote the asserts of a test module
+                tree = ast.parse(source, filename)
+                rewrite(tree, source.encode("utf-8"))
+                source = tree
+            module = compile(source, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                              dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError):
             return None
