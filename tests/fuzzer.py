@@ -34,6 +34,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -1019,7 +1020,14 @@ def run(n, seed=0, jobs=1, chunk=100, start=0, progress=False, on_chunk=None):
         else:
             context = multiprocessing.get_context("fork")
             with context.Pool(jobs, initializer=_init_worker, initargs=(root,)) as pool:
-                for result in pool.imap(_worker, tasks):
+                results = pool.imap(_worker, tasks)
+                while True:
+                    try:    # a timeout, so that Ctrl-C reaches this process while it waits
+                        result = results.next(timeout=0.5)
+                    except multiprocessing.TimeoutError:
+                        continue
+                    except StopIteration:
+                        break
                     outcomes += result
                     if on_chunk:
                         on_chunk(result)
@@ -1063,6 +1071,10 @@ def summary(outcomes, elapsed=None):
     return "\n".join(lines)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000)
@@ -1093,15 +1105,22 @@ def main(argv=None):
         return 0
     os.makedirs(options.out, exist_ok=True)
     path = os.path.join(options.out, f"seed{options.seed}-{options.start}-{options.n}.txt")
+    outcomes = []
     with open(path, "w") as handle:
         def write_failures(chunk):        # as they come: a long run can be read while it runs
+            outcomes.extend(chunk)
             for o in chunk:
                 if o.status in FAILURES:
                     handle.write(o.describe() + "\n\n")
             handle.flush()
         t0 = time.time()
-        outcomes = run(options.n, options.seed, options.jobs, options.chunk, options.start,
-                       progress=True, on_chunk=write_failures)
+        signal.signal(signal.SIGTERM, _interrupt)     # `kill` stops a run as Ctrl-C does
+        signal.signal(signal.SIGINT, _interrupt)
+        try:
+            run(options.n, options.seed, options.jobs, options.chunk, options.start,
+                progress=True, on_chunk=write_failures)
+        except KeyboardInterrupt:         # Ctrl-C: the summary of the programs run so far
+            print("interrupted", file=sys.stderr)
         elapsed = time.time() - t0
         text = summary(outcomes, elapsed)
         handle.write("\n" + text + "\n")
