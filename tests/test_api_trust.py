@@ -39,6 +39,21 @@ def returns_in_loop(x):
             return x * 2.0
 
 
+def while_falls(x):
+    while x < 10.0:
+        x = x * 2.0
+        if x > 5.0:
+            return x
+
+
+def early_exit(x, n):
+    total = x * 0.0
+    for i in range(n):
+        total = total + x
+        if i > 5:
+            return total
+
+
 FALL_LINE = falls_off.__code__.co_firstlineno + 2
 TEXT_LINE = returns_text.__code__.co_firstlineno + 2
 
@@ -75,6 +90,23 @@ def test_a_string_output_names_its_return_statement(entry):
     message = str(info.value)
     assert "returned a str" in message
     assert f"line {TEXT_LINE}" in message and 'return "done"' in message
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_loops_that_may_fall_off_the_end(entry):
+    with pytest.raises(InvalidOutput, match="fell off the end of while_falls .* no return"):
+        entry(while_falls)(np.array(12.0))
+    with pytest.raises(InvalidOutput, match="fell off the end of early_exit"):
+        entry(functools.partial(early_exit, n=3))(np.array(1.0))
+
+
+def test_loops_that_return_are_still_differentiated():
+    # while_falls(1.0): 2, 4, 8 -> 8 x
+    assert pullback.grad(while_falls)(1.0) == pytest.approx(8.0)
+    assert pullback.grad(early_exit)(2.0, 10) == pytest.approx(7.0)     # returned at i = 6
+    x = np.array([0.5, 1.5])
+    value, back = pullback.vjp(early_exit, x, 9, wrt=0)
+    np.testing.assert_allclose(back(np.ones(2))[0], [7.0, 7.0])
 
 
 def test_a_loop_that_may_not_return():
@@ -414,3 +446,14 @@ def test_an_array_subclass_is_refused_even_when_only_read():
     with pytest.raises(pullback.InvalidArgument, match="'w' is an np.matrix"):
         pullback.vjp(weighted, np.ones((1, 2)), np.matrix([[1.0, 2.0]]), wrt=0)
     np.testing.assert_allclose(pullback.grad(weighted)(np.ones(2), np.array([1.0, 2.0])), [1.0, 2.0])
+
+
+class Kernels:
+    @staticmethod
+    def cube(x):
+        return x ** 3
+
+
+def test_a_static_method_and_its_raw_descriptor():
+    assert pullback.grad(Kernels.cube)(2.0) == pytest.approx(12.0)
+    assert pullback.grad(Kernels.__dict__["cube"])(2.0) == pytest.approx(12.0)

@@ -19,10 +19,9 @@ import numpy as np
 from .errors import (InternalError, InvalidArgument, InvalidOutput, PullbackError,
                      SourceUnavailable, UnsupportedSyntax)
 from .cache import memory_clear, memory_get
-from .parsing import function_name
+from .parsing import function_name, parse_function
 from .rules import active_rules, user_rules
 from .pipeline import derive, scalar_arguments
-from .parsing import parse_function
 from .runtime import is_real_number
 
 
@@ -193,6 +192,8 @@ def python_function(function):
             f"higher-order derivatives are not supported yet: {function!r} is itself a "
             f"derivative made by pullback. Differentiate the original function once, or "
             f"compute the second derivative by central differences of the gradient.")
+    if isinstance(function, staticmethod):      # taken from a class's __dict__
+        return python_function(function.__func__)
     if isinstance(function, functools.partial):
         inner, args, keywords = python_function(function.func)
         return inner, args + tuple(function.args), {**keywords, **function.keywords}
