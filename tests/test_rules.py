@@ -281,6 +281,8 @@ def _called(expr):
         return _AST_UNARY[type(node.op)], [(0, node.operand)], []
     if isinstance(node, ast.Attribute):             # a.T
         return ATTRIBUTES[node.attr], [(0, node.value)], []
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call):   # divmod(x, y)[1]
+        return _called(ast.unparse(node.value))
     if isinstance(node, ast.Subscript):             # np.r_[a, b]: its items are the operands
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         function = eval(compile(ast.Expression(node.value), "<spec>", "eval"), dict(_EVAL_NAMESPACE))
