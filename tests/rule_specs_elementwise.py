@@ -105,19 +105,19 @@ SPEC = {
              args=(Arg("x", WIDE),), valid=_off_half),
     )),
     # ---- arithmetic.py ----------------------------------------------------
-    divmod: Spec("divmod(x, y)[1]", (Arg("x", WIDE), Arg("y", NONZERO)), (
+    divmod: Spec("divmod(x, y)[1] * 1.0", (Arg("x", WIDE), Arg("y", NONZERO)), (
         Case(((3, 4), (4,))),       # arrays first: the float32 test takes cases[0]
         Case((None, None)),
         Case((None,), expr="divmod(x, 0.7)[1] * x", args=(Arg("x", WIDE),),
              valid=lambda x: _off_jumps(x, 0.7)),
         Case((None, None), expr="divmod(x, y)[0] * x + divmod(x, y)[1] * y"),
-        Case((None,), expr="divmod(2.3, y)[1]", args=(Arg("y", NONZERO),),
+        Case((None,), expr="divmod(2.3, y)[1] * 1.0", args=(Arg("y", NONZERO),),
              valid=lambda y: _off_jumps(2.3, y)),
-        Case((None,), expr="divmod(x, x)[1]", args=(Arg("x", NONZERO),)),
+        Case((None,), expr="divmod(x, x)[1] * 1.0", args=(Arg("x", NONZERO),)),
     ), valid=_off_jumps),
-    np.divmod: binary("np.divmod(x, y)[1]", **_MOD, extra=(
+    np.divmod: binary("np.divmod(x, y)[1] * 1.0", **_MOD, extra=(
         Case(((3, 4), (4,)), expr="np.divmod(x, y)[0] * x + np.divmod(x, y)[1] * y"),
-        Case(((3, 4),), expr="np.divmod(x, 0.7)[1]", args=(Arg("x", WIDE),),
+        Case(((3, 4),), expr="np.divmod(x, 0.7)[1] * 1.0", args=(Arg("x", WIDE),),
              valid=lambda x: _off_jumps(x, 0.7)),
     )),
     np.arcsinh: unary("np.arcsinh(x)", WIDE),

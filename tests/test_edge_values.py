@@ -571,3 +571,46 @@ def test_hypot_at_the_origin_takes_the_subgradient_zero():
     for dtype in (np.float32, np.float64):
         got = pullback.grad(hypot_sum)(np.zeros(2, dtype), np.zeros(2, dtype))
         assert got.dtype == dtype and not got.any()
+
+
+def sqrt_of_relu(x):
+    return np.sum(np.sqrt(np.maximum(x, 0.0)))
+
+
+def sqrt_of_clip(x):
+    return np.sum(np.sqrt(np.clip(x, 0.0, 4.0)))
+
+
+def sqrt_of_selection(x):
+    return np.sum(np.sqrt(np.where(x > 0, x, 0.0)))
+
+
+@pytest.mark.parametrize("f", [sqrt_of_relu, sqrt_of_clip, sqrt_of_selection])
+def test_a_singular_function_of_a_clipped_value(f):
+    # sqrt(max(x, 0)) is the constant 0 for x < 0: slope 0 there (sqrt's slope at
+    # the clipped value 0 is inf, the clip's 0); inf at x = 0 itself is not
+    # asserted (a kink of the clip meets the pole of sqrt).
+    x = np.array([-2.0, -0.5, 1.0, 2.25, 9.0])
+    got = quiet(pullback.grad(f), x)
+    assert np.all(np.isfinite(got))
+    expected = np.where(x > 0, 0.5 / np.sqrt(np.abs(x)), 0.0)
+    if f is sqrt_of_clip:
+        expected[x > 4] = 0.0
+    close(got, expected)
+
+
+def test_maximum_splits_ties_and_keeps_the_dtype():
+    for dtype in (np.float32, np.float64):
+        x = np.array([-1.0, 0.0, 2.0], dtype=dtype)
+        got = pullback.grad(relu_sum)(x)
+        assert got.dtype == dtype
+        close(got, [0.0, 0.5, 1.0], dtype)
+    assert pullback.grad(relu_number)(0.0) == 0.5 and pullback.grad(relu_number)(3.0) == 1.0
+
+
+def relu_sum(x):
+    return np.sum(np.maximum(x, 0.0))
+
+
+def relu_number(x):
+    return np.maximum(x, 0.0)

@@ -18,9 +18,16 @@ def share(g, a, b):
 
     The adjoint of ``maximum(a, b)`` with respect to ``a``: ties are split
     evenly, which is the derivative central differences see. Unlike
-    ``g * split_ties(a, b)``, it keeps the dtype of ``g``.
+    ``g * split_ties(a, b)``, it keeps the dtype of ``g``. Selected, not
+    multiplied: an infinite ``g`` on the side not taken gives 0 there, not
+    NaN (``np.sqrt(np.maximum(x, 0.0))`` at x < 0, where the value is the
+    constant 0 and sqrt's slope there is inf).
     """
-    return g * np.greater(a, b) + (0.5 * g) * np.equal(a, b)
+    out = np.where(np.greater(a, b), g, 0.0)
+    tie = np.equal(a, b)
+    if tie.any():
+        out = np.where(tie, 0.5 * g, out)
+    return out if out.ndim else out[()]
 
 
 def _lower_clipped(a, lower):

@@ -254,8 +254,12 @@ def einsum_grads(g, subscripts, operands):
                 terms.append((letter, np.ones(n, dtype=dtype)))
                 present.add(letter)
         spec = ",".join(s for s, _ in terms) + "->" + "".join(target)
-        grads.append(np.einsum(spec, *[a for _, a in terms],
-                               optimize="greedy" if len(terms) > 2 else False))
+        grad = np.einsum(spec, *[a for _, a in terms], optimize="greedy" if len(terms) > 2 else False)
+        if grad.shape != array.shape:
+            # A letter this operand carries at full length and the others only at
+            # length 1 (broadcast): the gradient is the same along it.
+            grad = np.array(np.broadcast_to(grad, array.shape))
+        grads.append(grad)
     return grads
 
 
