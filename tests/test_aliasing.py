@@ -566,3 +566,83 @@ def reshape_of_a_copy_then_write(x):
                                       reshape_of_a_copy_then_write])
 def test_a_write_into_a_copy_of_an_argument_is_differentiated(function):
     check_gradient(function)
+
+
+# --------------------------------------------------------------------------
+# Class 11: two adjoints that are one array, and an accumulation in place
+# --------------------------------------------------------------------------
+
+def shared_adjoints(a):
+    b = a + 1.0
+    c = b[0] + 1.5
+    d = a + b
+    e = d + c
+    return e
+
+
+def shared_adjoints_summed(a):
+    b = a + 1.0
+    c = b[0] + 1.5
+    d = a + b
+    e = d + c
+    return np.sum(np.sin(e))
+
+
+def shared_adjoints_reshaped(a):
+    b = np.reshape(a, (2, 2)) * 1.0
+    c = b[0, 1] * 3.0
+    d = np.reshape(a, (2, 2)) + b
+    return np.sum(np.cos(d + c))
+
+
+def shared_adjoints_broadcast(a):
+    row = a + 0.5
+    grid = row + np.zeros((2, 1))
+    first = row[1] * 2.0
+    both = a + row
+    return np.sum(np.sin(grid)) + np.sum(np.tanh(both + first))
+
+
+def shared_adjoints_in_a_loop(a):
+    total = 0.0
+    for k in range(3):
+        b = a * 1.0
+        c = b[k] * 2.0
+        d = a + b
+        total = total + np.sum(np.sin(d + c))
+    return total
+
+
+def test_the_issue_vjp_example_with_its_cotangent():
+    a = np.array([0.3, -0.2, 0.5])
+    cotangent = np.array([1.0, 10.0, 100.0])
+    saved = cotangent.copy()
+    value, backward = pullback.vjp(shared_adjoints, a)
+    (gradient,) = backward(cotangent)
+    np.testing.assert_allclose(gradient, [113.0, 20.0, 200.0], rtol=1e-12)   # by hand
+    np.testing.assert_allclose(
+        gradient, central_difference(shared_adjoints, (a,), 0, cotangent=cotangent), rtol=1e-6)
+    np.testing.assert_array_equal(cotangent, saved, err_msg="the caller's cotangent changed")
+    (again,) = backward(cotangent)            # a second call gives the same answer
+    np.testing.assert_allclose(again, gradient, rtol=1e-12)
+
+
+@pytest.mark.parametrize("function", [shared_adjoints_summed, shared_adjoints_reshaped,
+                                      shared_adjoints_broadcast, shared_adjoints_in_a_loop])
+def test_shared_adjoints_give_the_gradient(function):
+    a = np.array([0.3, -0.2, 0.5, 0.9]) if function is shared_adjoints_reshaped \
+        else np.array([0.3, -0.2, 0.5])
+    check_gradient(function, a)
+
+
+@pytest.mark.parametrize("function", [shared_adjoints_summed, shared_adjoints_reshaped,
+                                      shared_adjoints_broadcast])
+def test_shared_adjoints_leave_the_cotangent_alone(function):
+    a = np.array([0.3, -0.2, 0.5, 0.9]) if function is shared_adjoints_reshaped \
+        else np.array([0.3, -0.2, 0.5])
+    cotangent = np.array(0.7)
+    _, backward = pullback.vjp(function, a)
+    (gradient,) = backward(cotangent)
+    np.testing.assert_allclose(gradient, central_difference(function, (a,), 0, cotangent=0.7),
+                               rtol=1e-6, atol=1e-9)
+    assert float(cotangent) == 0.7

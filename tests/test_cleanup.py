@@ -4,7 +4,8 @@ import textwrap
 import astor
 import gast
 
-from pullback.cleanup import eliminate_dead_code, fold_constants, propagate_copies, skip_zero_first_step
+from pullback.cleanup import (eliminate_dead_code, fold_constants, own_in_place_buffers,
+                              propagate_copies, skip_zero_first_step)
 
 
 def run(source, passes):
@@ -181,3 +182,101 @@ def test_the_first_step_keeps_what_is_not_a_multiple_of_a_zero():
     ]
     for source in cases:
         assert_unchanged(source, [skip_zero_first_step])
+
+
+# -- own_in_place_buffers: an in-place accumulation writes only its own array --
+
+def test_an_add_at_into_an_array_another_live_name_holds_works_on_a_copy():
+    # unbroadcast may hand back dd itself: da and db are then one array, and
+    # adding into db in place would change da, which is read afterwards
+    assert run("""
+        def f(de, a, b, dc):
+            dd = unbroadcast(de, a)
+            da = unbroadcast(dd, a)
+            db = unbroadcast(dd, a)
+            db = add_at(db, b, 0, dc)
+            da = da + db
+            return da
+    """, [own_in_place_buffers]) == expect("""
+        def f(de, a, b, dc):
+            dd = unbroadcast(de, a)
+            da = unbroadcast(dd, a)
+            db = unbroadcast(dd, a)
+            db = add_at(fresh_copy(db), b, 0, dc)
+            da = da + db
+            return da
+    """)
+
+
+def test_an_augmented_addition_into_a_shared_array_is_undone():
+    assert run("""
+        def f(g, x):
+            dy = g * 2.0
+            dx = dy
+            dx += x
+            return dx + dy
+    """, [own_in_place_buffers]) == expect("""
+        def f(g, x):
+            dy = g * 2.0
+            dx = dy
+            dx = dx + x
+            return dx + dy
+    """)
+
+
+def test_add_to_into_the_caller_s_cotangent_is_undone():
+    assert run("""
+        def backward(g, a, y):
+            dx = unbroadcast(g, a)
+            dx = extreme_grad(g, a, y, 1, True, add_to=dx)
+            return dx
+    """, [own_in_place_buffers]) == expect("""
+        def backward(g, a, y):
+            dx = unbroadcast(g, a)
+            dx = dx + extreme_grad(g, a, y, 1, True)
+            return dx
+    """)
+
+
+def test_an_array_only_one_name_holds_is_still_written_in_place():
+    # a new array, the same one handed back by add_at in a loop, a name that
+    # shared it once but is rebound before it is read again
+    assert_unchanged("""
+        def f(g, u, n):
+            du = g * u
+            for t in reversed(range(n)):
+                dm = unbroadcast(du, u)
+                dalpha += np.vdot(dm, u)
+                du = du * 2.0
+                du = add_at(du, u, slice(None, 1, None), dm[0])
+                du = add_at(du, u, slice(1, None, None), dm[1])
+            return du, dalpha
+    """, [own_in_place_buffers])
+    assert_unchanged("""
+        def f(g, x, items, n):
+            dx = np.broadcast_to(unbroadcast(g, x), np.shape(x))
+            dsquares = unsum(g, items)
+            ditems = dsquares
+            for i in reversed(range(n)):
+                ditems, ditems_last = pop_last(ditems)
+                dx = add_at(dx, x, i, ditems_last * 2.0)
+            return dx
+    """, [own_in_place_buffers])
+
+
+def test_a_list_popped_in_a_loop_while_another_name_holds_it_is_copied():
+    assert run("""
+        def f(g, items, n):
+            ditems = unsum(g, items)
+            dkept = ditems
+            for i in reversed(range(n)):
+                ditems, last = pop_last(ditems)
+            return dkept
+    """, [own_in_place_buffers]) == expect("""
+        def f(g, items, n):
+            ditems = unsum(g, items)
+            dkept = ditems
+            for i in reversed(range(n)):
+                ditems, last = pop_last(fresh_copy(ditems))
+            return dkept
+    """)

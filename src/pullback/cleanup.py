@@ -11,6 +11,7 @@ sink_pops               ``x = x_stack.pop()`` down to just before ``x`` is next 
 inline_temporaries      ``t = e`` read once, just after  ->  ``e`` in place of ``t``
 merge_stacks            one stack of tuples per loop body, not one stack per variable
 accumulate_in_place     ``dx = dx + e``  ->  ``dx += e`` where dx's array is its own
+own_in_place_buffers    an in-place accumulation into an array another live name holds: on a copy
 propagate_negations     ``t = -u; a += t * y``  ->  ``a -= u * y``
 eliminate_dead_stores   drop assignments nothing reads, in loops and branches too
 eliminate_dead_code     drop assignments nobody reads later (straight-line code)
@@ -24,6 +25,9 @@ import operator
 import gast
 
 from .astutil import loads, make_name, names, stores, walk, walk_statements
+from .aliasing import VIEW_NAMES
+from . import (runtime, runtime_elementwise, runtime_indexing, runtime_linalg,
+               runtime_reductions, runtime_shape)
 from .runtime import SHAPE_ONLY_ARGUMENTS
 
 _BINARY = {
@@ -829,6 +833,347 @@ def _keeps_a_reference(node, aliases, allowed=None):
     return False
 
 
+# -- ownership of the buffers written in place ------------------------------
+
+# Run-time helpers that write into their first argument and return it.
+_WRITES_FIRST = frozenset({"add_at", "take_at", "pop_last"})
+# The run-time helpers adjoint templates call: each returns a new object, or
+# its first argument (the cotangent, or the total added to) or a view of it,
+# or what it is given as ``add_to``.
+_RUNTIME_HELPERS = frozenset(
+    name for module in (runtime, runtime_elementwise, runtime_indexing, runtime_linalg,
+                        runtime_reductions, runtime_shape)
+    for name, value in vars(module).items()
+    if callable(value) and getattr(value, "__module__", None) == module.__name__
+    and not name.startswith("_") and not isinstance(value, type))
+# Helpers (and builtins) whose result is always a new object.
+_NEW_RESULT = frozenset({"zeros_adjoint", "scatter", "copy_of", "fresh_copy", "len", "range",
+                         "float", "int", "reversed", "loop_length"})
+
+
+def _sources(node):
+    """Names whose array the value of ``node`` may be, or be a view of, or hold."""
+    kind = node.__class__
+    if kind is gast.Name:
+        return [node.id]
+    if kind in (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant, gast.BoolOp):
+        return []
+    if kind in (gast.Subscript, gast.Attribute, gast.Starred):
+        return _sources(node.value)
+    if kind is gast.IfExp:
+        return _sources(node.body) + _sources(node.orelse)
+    if kind in (gast.Tuple, gast.List):
+        return [name for e in node.elts for name in _sources(e)]
+    if kind is gast.Call:
+        func = node.func
+        name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "")
+        numpy_call = isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+            and func.value.id == "np"
+        if name in _NEW_RESULT or (numpy_call and name not in VIEW_NAMES):
+            return []
+        if name in _RUNTIME_HELPERS and isinstance(func, gast.Name):
+            found = _sources(node.args[0]) if node.args else []
+            return found + [n for k in node.keywords if k.arg == "add_to"
+                            for n in _sources(k.value)]
+        found = [n for a in node.args for n in _sources(a)]
+        found += [n for k in node.keywords for n in _sources(k.value)]
+        if isinstance(func, gast.Attribute) and not numpy_call:
+            found += _sources(func.value)           # a method: may return its object
+        return found
+    return [n.id for n in names(node) if n.ctx.__class__ is gast.Load]
+
+
+def _sharing(fn):
+    """Union-find over the function's names: who may hold the same array (or a
+    view of it, or a list holding it). Flow-insensitive, so conservative."""
+    parent = {}
+
+    def find(name):
+        root = name
+        while parent.get(root, root) != root:
+            root = parent[root]
+        parent[name] = root
+        return root
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+
+    for node in walk(fn):
+        kind = node.__class__
+        if kind is gast.Assign:
+            value = node.value
+            for target in node.targets:
+                if target.__class__ is gast.Tuple and value.__class__ is gast.Call \
+                        and getattr(value.func, "id", None) == "take_at" and value.args:
+                    # take_at gives back its total, and a copy of a part of it
+                    for name in names(target.elts[0]):
+                        for source in _sources(value.args[0]):
+                            union(name.id, source)
+                    continue
+                for name in names(target):
+                    for source in _sources(value) + (
+                            [target.value.id] if target.__class__ is gast.Subscript
+                            and target.value.__class__ is gast.Name else []):
+                        union(name.id, source)
+        elif kind is gast.For:
+            for name in names(node.target):
+                for source in _sources(node.iter):
+                    union(name.id, source)
+        elif kind is gast.Call and isinstance(node.func, gast.Attribute) \
+                and node.func.attr in ("append", "extend", "insert") \
+                and isinstance(node.func.value, gast.Name):
+            for argument in node.args:              # the list now holds the item
+                for source in _sources(argument):
+                    union(node.func.value.id, source)
+    return find
+
+
+def _live_after(stmts, live_out, record, loops=()):
+    """Backward liveness over a structured block: the names live before
+    ``stmts``; ``record`` gets, for each statement, the names live after it."""
+    live = set(live_out)
+    for stmt in reversed(stmts):
+        record[id(stmt)] = set(live)
+        kind = stmt.__class__
+        if kind is gast.For or kind is gast.While:
+            exit_live = _live_after(stmt.orelse, live, record, loops) if stmt.orelse else live
+            head = set(exit_live)
+            if kind is gast.While:
+                head |= set(loads(stmt.test))
+            while True:
+                body = _live_after(stmt.body, head, record, loops + ((exit_live, head),))
+                if kind is gast.For:
+                    body = body - set(stores(stmt.target))
+                new_head = head | body
+                if new_head == head:
+                    break
+                head = new_head
+            live = head | (set(loads(stmt.iter)) if kind is gast.For else set())
+        elif kind is gast.If:
+            live = _live_after(stmt.body, live, record, loops) | \
+                _live_after(stmt.orelse, live, record, loops) | set(loads(stmt.test))
+        elif kind is gast.Return:
+            live = set(loads(stmt))
+        elif kind is gast.Break or kind is gast.Continue:
+            if loops:
+                live = live | loops[-1][0] | loops[-1][1]
+        else:
+            targets = stmt.targets if kind is gast.Assign else (
+                [stmt.target] if kind is gast.AnnAssign else [])
+            killed = {t.id for t in targets if t.__class__ is gast.Name}
+            killed |= {n.id for t in targets if t.__class__ is gast.Tuple for n in names(t)
+                       if n.ctx.__class__ is gast.Store}
+            live = (live - killed) | set(loads(stmt))
+    return live
+
+
+def _new_object(value):
+    """Is ``value`` certainly a new object (arithmetic, a new array)?"""
+    if _fresh(value):
+        return True
+    if isinstance(value, gast.Call):
+        func = value.func
+        name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "")
+        if name in _NEW_RESULT and isinstance(func, gast.Name):
+            return True
+        return isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+            and func.value.id == "np" and name not in VIEW_NAMES
+    return False
+
+
+# Helpers that always build a new list (or array) for a list's gradient.
+_NEW_LIST = frozenset({"unsum", "unstack", "unconcatenate", "unjoin", "unblock"})
+
+
+def _places(stmts, parent=None, out=None):
+    """id(statement) -> (its block, its index there, the compound statement holding the block)."""
+    out = {} if out is None else out
+    for i, stmt in enumerate(stmts):
+        out[id(stmt)] = (stmts, i, parent)
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                _places(inner, stmt, out)
+    return out
+
+
+def _read_only_view(value):
+    """``np.broadcast_to(...)``: a new read-only view, never written in place."""
+    func = value.func
+    return isinstance(func, gast.Attribute) and func.attr == "broadcast_to" \
+        and isinstance(func.value, gast.Name) and func.value.id == "np"
+
+
+def _made_here(name, site, places, how, load_count):
+    """Flow-sensitively: on every path to ``site``, was ``name`` last given a
+    new object (arithmetic, a new array or list), with nothing since keeping
+    a reference to it? Then only ``name`` holds its array at ``site``. In a
+    loop, each iteration makes a new one; in-place writes on the way (into
+    the same array) keep the owner; ``name = other`` is followed back when
+    that copy is the only read of ``other`` in the function."""
+    tracked = {name}
+
+    def same_owner(stmt):
+        found = _in_place_owner(stmt)
+        return found is not None and found[1] in tracked and (
+            stmt.__class__ is gast.AugAssign or
+            [n.id for n in names(stmt.targets[0])][:1] == [found[1]])
+
+    def fresh_definition(value):
+        if how == "helper" and value.__class__ is gast.Call and (
+                getattr(value.func, "id", None) in _NEW_LIST or _read_only_view(value)):
+            # add_at and take_at copy what is not writable or a view at their first call
+            return not _keeps_a_reference(value, tracked)
+        return _new_object(value) and not _keeps_a_reference(value, tracked)
+
+    def untouched_by(compound):
+        """A loop or branch that leaves the array with ``name`` alone."""
+        if compound.__class__ is gast.For and tracked & set(stores(compound.target)):
+            return False
+        for stmt in walk_statements(compound.body + compound.orelse):
+            if same_owner(stmt) or stmt.__class__ in (gast.If, gast.For, gast.While):
+                continue
+            if tracked & set(stores(stmt)) or _keeps_a_reference(stmt, tracked):
+                return False
+        return not _keeps_a_reference(getattr(compound, "test", None) or
+                                      getattr(compound, "iter"), tracked)
+
+    def scan(block, k, current, follow):
+        """Back from ``block[k]``: True (made new on every path), False (maybe
+        shared), or the name to look for above the block (not made in it)."""
+        for j in range(k - 1, -1, -1):
+            stmt = block[j]
+            if same_owner(stmt):
+                continue
+            if stmt.__class__ is gast.If and tracked & set(stores(stmt)):
+                if _keeps_a_reference(stmt.test, tracked):
+                    return False
+                branches = [scan(stmt.body, len(stmt.body), current, False),
+                            scan(stmt.orelse, len(stmt.orelse), current, False)]
+                if False in branches:
+                    return False
+                if all(b is True for b in branches):
+                    return True
+                continue            # made new on one path, left as it was on the other
+            if stmt.__class__ in (gast.If, gast.For, gast.While):
+                if untouched_by(stmt):
+                    continue
+                return False
+            if tracked & set(stores(stmt)):
+                if not (stmt.__class__ is gast.Assign and len(stmt.targets) == 1
+                        and stmt.targets[0].__class__ is gast.Name
+                        and stmt.targets[0].id == current):
+                    return False
+                value = stmt.value
+                if follow and value.__class__ is gast.Name \
+                        and load_count.get(value.id, 0) == 1 and value.id not in tracked:
+                    current = value.id      # a copy of a name read nowhere else
+                    tracked.add(current)
+                    continue
+                return fresh_definition(value)
+            if _keeps_a_reference(stmt, tracked):
+                return False
+        return current
+
+    block, k, parent = places[id(site)]
+    current = name
+    while True:
+        found = scan(block, k, current, True)
+        if found is True or found is False:
+            return found
+        current = found
+        if parent is None:
+            return False                    # a parameter, or not made in this function
+        if parent.__class__ in (gast.For, gast.While):
+            # the rest of the loop body runs before the next iteration reaches the site
+            if not untouched_by(parent):
+                return False
+        block, k, parent = places[id(parent)]
+
+
+def _in_place_owner(stmt):
+    """The name whose array ``stmt`` changes in place, and how: ("augmented" | "helper" |
+    "add_to", name), or None."""
+    kind = stmt.__class__
+    if kind is gast.AugAssign and stmt.target.__class__ is gast.Name:
+        return "augmented", stmt.target.id
+    if kind is gast.Assign and stmt.value.__class__ is gast.Call:
+        call = stmt.value
+        if getattr(call.func, "id", None) in _WRITES_FIRST and call.args \
+                and call.args[0].__class__ is gast.Name:
+            return "helper", call.args[0].id
+        for keyword in call.keywords:
+            if keyword.arg == "add_to" and keyword.value.__class__ is gast.Name:
+                return "add_to", keyword.value.id
+    return None
+
+
+def own_in_place_buffers(fn):
+    """Every in-place accumulation (``dx += e``, ``add_at(dx, ...)``,
+    ``take_at``, ``add_to=dx``) writes into an array only ``dx`` holds.
+
+    Two adjoints may be one array: ``unbroadcast(g, x)`` hands back ``g``
+    itself when no axis was broadcast, ``da = dd; db = dd`` after copy
+    propagation, a callee's backward sweep may return its cotangent twice,
+    and a vjp's cotangent is the caller's array. Adding in place into one of
+    them changes the others. Where another name that may share the array
+    (found by following assignments and the helpers that may return their
+    argument) is still read afterwards, or the array may be a parameter's,
+    the write is made on a copy instead (``dx = dx + e``; ``add_at(fresh_copy(dx),
+    ...)``). On the common path nothing else holds the array and nothing changes.
+    """
+    find = _sharing(fn)
+    params = {find(a.id) for a in fn.args.args}
+    all_names = {n.id for n in names(fn)}
+    groups = {}
+    for name in all_names:
+        groups.setdefault(find(name), set()).add(name)
+    sites = [(stmt, found) for stmt in walk_statements(fn.body)
+             if (found := _in_place_owner(stmt)) is not None]
+    if not sites:
+        return fn
+    live_after = {}
+    _live_after(fn.body, set(), live_after)
+    places = _places(fn.body)
+    load_count = {}
+    for read in loads(fn):
+        load_count[read] = load_count.get(read, 0) + 1
+    replaced = {}
+    for stmt, (how, name) in sites:
+        group = find(name)
+        others = groups.get(group, set()) - {name} - set(stores(stmt))    # its own results
+        if group not in params and not (others & live_after.get(id(stmt), set())):
+            continue
+        if _made_here(name, stmt, places, how, load_count):
+            continue
+        if how == "helper":
+            stmt.value.args[0] = gast.Call(func=make_name("fresh_copy"),
+                                           args=[make_name(name)], keywords=[])
+        elif how == "add_to":
+            call = stmt.value
+            call.keywords = [k for k in call.keywords if k.arg != "add_to"]
+            stmt.value = gast.BinOp(left=make_name(name), op=gast.Add(), right=call)
+        else:
+            new = gast.Assign(targets=[stmt.target], value=gast.BinOp(
+                left=make_name(name), op=stmt.op, right=stmt.value), type_comment=None)
+            for annotation in ("pb_line", "pb_sweep"):
+                if hasattr(stmt, annotation):
+                    setattr(new, annotation, getattr(stmt, annotation))
+            replaced[id(stmt)] = new
+    if replaced:
+        def block(stmts):
+            for i, stmt in enumerate(stmts):
+                stmts[i] = replaced.get(id(stmt), stmt)
+                for field in ("body", "orelse"):
+                    inner = getattr(stmts[i], field, None)
+                    if isinstance(inner, list):
+                        block(inner)
+        block(fn.body)
+    return fn
+
+
 def propagate_negations(fn, named=frozenset()):
     """``t = -u`` whose every use adds ``t * y``: subtract ``u * y`` instead.
 
@@ -1505,4 +1850,5 @@ def clean(fn, named=frozenset(), shapes=None):
     local = _local_names(fn)
     fn = merge_stacks(inline_temporaries(sink_pops(fn, local), named, local=local), local)
     fn = accumulate_in_place(eliminate_dead_code(eliminate_dead_stores(fn)))
-    return skip_zero_first_step(resugar_while(propagate_negations(fn, named)))
+    fn = skip_zero_first_step(resugar_while(propagate_negations(fn, named)))
+    return own_in_place_buffers(fn)
