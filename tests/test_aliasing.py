@@ -508,6 +508,40 @@ def argument_filled_by_a_helper(x):
     return np.sum(x * x)
 
 
+def double_in_place(v):
+    v *= 2.0
+    return v
+
+
+def argument_doubled_in_place_by_a_helper(x, data):
+    s = double_in_place(data)  # refused: helper-augmented-argument
+    return np.sum(x * s)
+
+
+def test_a_helper_that_updates_an_argument_in_place_is_refused():
+    data = np.array([1.0, 2.0, 3.0])
+    check_refused(argument_doubled_in_place_by_a_helper, "helper-augmented-argument", X.copy(),
+                  data, words=("data", "double_in_place", "caller's"))
+    np.testing.assert_array_equal(data, [1.0, 2.0, 3.0])
+
+
+def local_doubled_in_place_then_read(x):
+    a = x * 1.0
+    b = double_in_place(a)  # refused: helper-augmented-local
+    return np.sum(a * b)
+
+
+def local_doubled_in_place_then_dropped(x):
+    a = x * 1.0
+    a = double_in_place(a)
+    return np.sum(a * x)
+
+
+def test_a_helper_s_update_in_place_is_refused_where_the_caller_reads_the_old_name():
+    check_refused(local_doubled_in_place_then_read, "helper-augmented-local")
+    check_gradient(local_doubled_in_place_then_dropped)
+
+
 @pytest.mark.parametrize("function, tag", [
     (ravel_then_write, "ravel"),
     (asarray_then_write, "asarray"),

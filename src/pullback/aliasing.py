@@ -313,11 +313,14 @@ class _Analysis:
         write, written, soft = why
         line = self.location.first_line + getattr(name_node, "lineno", 1) - 1
         if soft:
+            shown = repr(written) if written.isidentifier() else written
             raise refuse(UnsupportedSyntax,
-                         f"in-place update of {written!r}, which may be the same array as "
+                         f"in-place update of {shown}, which may be the same array as "
                          f"{name_node.id!r} (read again on line {line})", write, self.location,
-                         f"Write {written} = {written} + ... (a new value) to leave "
-                         f"{name_node.id} unchanged.")
+                         (f"Write {written} = {written} + ... (a new value) to leave "
+                          f"{name_node.id} unchanged." if written.isidentifier() else
+                          f"Make the helper build a new value (v = v + ... rather than "
+                          f"v += ...), leaving {name_node.id} unchanged."))
         raise refuse(UnsupportedSyntax,
                      f"this changes {written} in place, and {name_node.id!r} (read on line "
                      f"{line}) may share its memory (a view, another name for the same array, "
@@ -371,8 +374,10 @@ class _Analysis:
 
     def refuse_external(self, external, name, node, soft, what):
         owner = external[0].key[1]
-        if soft:
-            # The generated code computes a new value: only other names would differ.
+        if soft and not what:
+            # ``y += 1`` becomes ``y = y + 1`` in the generated code: a new value,
+            # the caller's array is left alone (other names that see it are refused).
+            # A helper's ``v += 1`` may run as the user wrote it: refused.
             return
         if what:
             text = what
@@ -631,8 +636,10 @@ class _Analysis:
                              f"pullback's back", node, self.location,
                              f"Make {summary.name} return the new array (built in a copy: "
                              f"{parameter} = {parameter}.copy()) and assign the result here.")
+            argument = passed[parameter][1]
+            passed_as = argument.id if isinstance(argument, gast.Name) else "an argument"
             self.write(objects, None, node, state, soft=kind == "soft",
-                       what=f"{summary.name}'s parameter {parameter!r}")
+                       what=f"{passed_as} (through {summary.name}'s parameter {parameter!r})")
         shared = frozenset().union(*(passed[p][0] for p in summary.returns if p in passed))
         if shared:
             return shared | self.new(node, state, "unknown", shared | self.items(shared, state))
