@@ -817,7 +817,7 @@ def check(program, function, errors):
         try:
             with np.errstate(over="raise", invalid="raise"):
                 reference = function(*[copy_value(a) for a in args])
-        except (OverflowError, FloatingPointError):
+        except (OverflowError, FloatingPointError, ZeroDivisionError):
             # an infinity or NaN inside the function: its derivative there is not the question
             return Outcome(program, "skipped", "overflow or NaN inside the function")
         except Exception as error:       # the generator wrote an invalid program
