@@ -542,6 +542,30 @@ def test_a_helper_s_update_in_place_is_refused_where_the_caller_reads_the_old_na
     check_gradient(local_doubled_in_place_then_dropped)
 
 
+BUFFER = np.zeros(3)
+
+
+def fill_the_global_buffer(x):
+    BUFFER[0] = x[0]
+
+
+def calls_a_helper_that_fills_a_global(x):
+    fill_the_global_buffer(x)  # refused: helper-global
+    return np.sum(BUFFER * x)
+
+
+def writes_a_global(x):
+    BUFFER[1] = x[1]  # refused: global-write
+    return np.sum(BUFFER * x)
+
+
+def test_a_write_into_a_global_array_is_refused():
+    check_refused(calls_a_helper_that_fills_a_global, "helper-global",
+                  words=("BUFFER", "fill_the_global_buffer"))
+    check_refused(writes_a_global, "global-write", words=("BUFFER",))
+    np.testing.assert_array_equal(BUFFER, 0.0)
+
+
 @pytest.mark.parametrize("function, tag", [
     (ravel_then_write, "ravel"),
     (asarray_then_write, "asarray"),

@@ -198,6 +198,7 @@ class _Summary:
         self.params = params
         self.writes = {}            # parameter -> ("hard" | "soft", node of the write)
         self.returns = set()        # parameters the result may share memory with
+        self.globals = {}           # global name -> node of a write into it
 
 
 class _Analysis:
@@ -366,6 +367,8 @@ class _Analysis:
             for o in external:
                 if o.key[0] == "argument" and o.key[1] in self.summary.params:
                     self.summary.writes.setdefault(o.key[1], ("soft" if soft else "hard", node))
+                elif o.key[0] == "global" and not soft:
+                    self.summary.globals.setdefault(o.key[1], node)
         elif external:
             self.refuse_external(external, name, node, soft, what)
         for other, held in state.env.items():
@@ -640,6 +643,16 @@ class _Analysis:
             passed_as = argument.id if isinstance(argument, gast.Name) else "an argument"
             self.write(objects, None, node, state, soft=kind == "soft",
                        what=f"{passed_as} (through {summary.name}'s parameter {parameter!r})")
+        if summary.globals and self.summary is None:
+            written = sorted(summary.globals)[0]
+            raise refuse(UnsupportedSyntax,
+                         f"{summary.name} changes the global {written} in place; pullback never "
+                         f"modifies the caller's arrays", node, self.location,
+                         f"Pass {written} to {summary.name} and make it return the new array "
+                         f"(built in a copy) instead.")
+        elif summary.globals:
+            for written, where in summary.globals.items():
+                self.summary.globals.setdefault(written, where)
         shared = frozenset().union(*(passed[p][0] for p in summary.returns if p in passed))
         if shared:
             return shared | self.new(node, state, "unknown", shared | self.items(shared, state))
