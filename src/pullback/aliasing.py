@@ -33,7 +33,6 @@ subscript before it reads values computed before the write.
 """
 import builtins
 import inspect
-import math
 
 import gast
 import numpy
@@ -111,7 +110,6 @@ def _numpy_table(names):
 
 _VIEW_FUNCTIONS = _numpy_table(_VIEW_FUNCTION_NAMES)
 _WRITING_FUNCTIONS = _numpy_table(_WRITING_FUNCTION_NAMES)
-_KEEP_ALIVE = (numpy,)      # the tables hold ids of module-level NumPy objects
 
 
 # -- abstract objects and states ----------------------------------------------
@@ -526,10 +524,7 @@ class _Analysis:
             if name in ("get", "__getitem__"):
                 return self.items(owner, state)
             return self.new(node, state, "array")
-        value = self._resolve(func)
-        if value is None and self.parsed is not None and isinstance(func, gast.Name) \
-                and func.id in self.local:
-            value = None                                    # a function held in a local
+        value = self._resolve(func)         # None: a function held in a local, or unknown
         dotted = self._numpy_name(value, name)
         if dotted in _WRITING_NAMES_RESOLVED or (value is None and name in WRITING_NAMES):
             if arguments:
