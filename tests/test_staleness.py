@@ -483,6 +483,20 @@ def test_editing_a_lambda_and_a_closure_without_reloading(modules):
         pullback.value_and_grad(f)(0.5)
 
 
+def test_two_lambdas_on_a_line_edited(modules):
+    """Which lambda is meant cannot be told on such a line; once the line
+    no longer holds the code that runs, that is what is said."""
+    text = """
+        pair = (lambda x: x * 2.0, lambda x: x * 5.0)
+        """
+    main = modules.load("main", text)
+    with pytest.raises(UnsupportedSyntax, match="cannot tell which lambda"):
+        pullback.grad(main.pair[0])(1.0)
+    modules.write("main", text.replace("x * 2.0", "x * 7.0"))
+    with pytest.raises(SourceChanged):
+        pullback.grad(main.pair[0])(1.0)
+
+
 # --- 7. decorators ---------------------------------------------------------------
 
 DECORATORS = """

@@ -176,7 +176,12 @@ def parse_function(function):
             f"prompt or through exec.") from None
     location = Location(filename, first_line, function.__name__)
     if function.__code__.co_name == "<lambda>":
-        tree = _lambda_as_def(raw, function, location)
+        try:
+            tree = _lambda_as_def(raw, function, location)
+        except (SourceUnavailable, UnsupportedSyntax):
+            if not _some_lambda_matches(raw, function, filename):
+                raise source_changed(function, filename, first_line) from None
+            raise
         location.function_name = tree.name
         lambda_node = gast.Lambda(args=tree.args, body=tree.body[0].value)
         text = ast.unparse(gast.gast_to_ast(lambda_node))
@@ -618,6 +623,27 @@ def code_names(code):
 
 def _resolves_calls(value):
     return isinstance(value, (types.ModuleType, staticmethod, classmethod)) or callable(value)
+
+
+def _some_lambda_matches(raw, function, filename):
+    """Whether some lambda in the lines ``raw`` compiles to the lambda
+    ``function`` runs (when it cannot be told which one is meant: if none
+    does, the file changed since it was imported)."""
+    stripped = raw.strip()
+    for start in range(len(stripped)):
+        if not stripped.startswith("lambda", start):
+            continue
+        for end in range(len(stripped), start, -1):
+            try:
+                tree = ast.parse(stripped[start:end], mode="eval")
+            except SyntaxError:
+                continue
+            if any(isinstance(node, ast.Lambda) and text_matches(
+                    ast.unparse(node), function.__code__, filename, function.__globals__,
+                    function.__qualname__) for node in ast.walk(tree)):
+                return True
+            break
+    return False
 
 
 def _lambda_as_def(raw, function, location):
