@@ -174,7 +174,7 @@ def parse_function(function):
             f"(defined in {function.__code__.co_filename!r}). pullback transforms "
             f"source code: define the function in a file, not at an interactive "
             f"prompt or through exec.") from None
-    location = Location(filename, first_line, function.__name__)
+    location = Location(filename, first_line, function.__code__.co_name)    # the wrapper's own name
     if function.__code__.co_name == "<lambda>":
         try:
             tree = _lambda_as_def(raw, function, location)
