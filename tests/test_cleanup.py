@@ -280,3 +280,21 @@ def test_a_list_popped_in_a_loop_while_another_name_holds_it_is_copied():
                 ditems, last = pop_last(fresh_copy(ditems))
             return dkept
     """)
+
+
+def test_the_copy_made_for_one_write_is_written_in_place_afterwards():
+    # dy is the caller's cotangent: the first write works on a copy, the
+    # second on that copy, in place
+    assert run("""
+        def backward(dy, y, x, dv):
+            dy, dy_part = take_at(dy, y, slice(1, None, None))
+            dx = scatter(x, slice(None, 2, None), dy_part * x)
+            dy = add_at(dy, y, slice(1, None, None), dv)
+            return dx + dy
+    """, [own_in_place_buffers]) == expect("""
+        def backward(dy, y, x, dv):
+            dy, dy_part = take_at(fresh_copy(dy), y, slice(1, None, None))
+            dx = scatter(x, slice(None, 2, None), dy_part * x)
+            dy = add_at(dy, y, slice(1, None, None), dv)
+            return dx + dy
+    """)

@@ -1006,6 +1006,21 @@ def _read_only_view(value):
         and isinstance(func.value, gast.Name) and func.value.id == "np"
 
 
+def _writes_a_copy(stmt, name):
+    """``name = add_at(fresh_copy(...), ...)`` (or take_at, pop_last): ``name``
+    gets the copy this pass made for an earlier write."""
+    if stmt.__class__ is not gast.Assign or stmt.value.__class__ is not gast.Call:
+        return False
+    call, target = stmt.value, stmt.targets[0]
+    first = target.elts[0] if target.__class__ is gast.Tuple and target.elts else target
+    return getattr(call.func, "id", None) in _WRITES_FIRST and bool(call.args) \
+        and call.args[0].__class__ is gast.Call \
+        and getattr(call.args[0].func, "id", None) == "fresh_copy" \
+        and first.__class__ is gast.Name and first.id == name \
+        and not any(_keeps_a_reference(a, {name}) for a in call.args[1:]) \
+        and not any(_keeps_a_reference(k.value, {name}) for k in call.keywords)
+
+
 def _made_here(name, site, places, how, load_count):
     """Flow-sensitively: on every path to ``site``, was ``name`` last given a
     new object (arithmetic, a new array or list), with nothing since keeping
@@ -1062,6 +1077,8 @@ def _made_here(name, site, places, how, load_count):
                     continue
                 return False
             if tracked & set(stores(stmt)):
+                if _writes_a_copy(stmt, current):
+                    return True             # dx = add_at(fresh_copy(dx), ...): a new array
                 if not (stmt.__class__ is gast.Assign and len(stmt.targets) == 1
                         and stmt.targets[0].__class__ is gast.Name
                         and stmt.targets[0].id == current):
