@@ -820,6 +820,10 @@ def check(program, function, errors):
         except (OverflowError, FloatingPointError, ZeroDivisionError):
             # an infinity or NaN inside the function: its derivative there is not the question
             return Outcome(program, "skipped", "overflow or NaN inside the function")
+        except ValueError as error:
+            if "math domain error" not in str(error):    # math.log of an underflowed exp
+                return Outcome(program, "invalid", f"ValueError: {error}")
+            return Outcome(program, "skipped", "overflow or NaN inside the function")
         except Exception as error:       # the generator wrote an invalid program
             return Outcome(program, "invalid", f"{type(error).__name__}: {error}")
         if not np.all(np.isfinite(reference)) or np.max(np.abs(reference)) > 1e8:
