@@ -991,6 +991,9 @@ def _worker(task):
 
 
 def _init_worker(cache_root):
+    # main() stops the pool: a worker neither handles Ctrl-C nor turns SIGTERM into one
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cache = tempfile.mkdtemp(prefix="cache-", dir=cache_root)
     os.environ["PULLBACK_CACHE_DIR"] = cache
 

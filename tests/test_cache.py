@@ -1031,7 +1031,11 @@ def test_global_loads_is_what_dis_reads(tmp_path, monkeypatch, fresh_cache):
     codes = [f.__code__ for f in _functions_of(corpus_programs) + _functions_of(pullback.pipeline)]
     mod = import_user_module(tmp_path, monkeypatch, CALLEE_MODULE)
     derivative = pullback.vjp(mod.h, np.array(X))[1]
-    generated = [pullback.grad(mod.h).__wrapped__, pullback.value_and_grad(mod.h).__wrapped__]
+    generated = []
+    for make in (pullback.grad, pullback.value_and_grad):
+        df = make(mod.h)
+        pullback.source(df)
+        generated.append(df.__wrapped__)
     codes += [f.__code__ for f in generated]
     # More names than one byte can number: EXTENDED_ARG.
     namespace = {}

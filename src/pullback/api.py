@@ -40,6 +40,7 @@ class Derivative:
     still passes. A function with a registered rule (register_adjoint) is
     differentiated through its rule.
     """
+    __pullback_derivative__ = True      # resolve refuses calling one inside a derivative
 
     def __init__(self, function, wrt, mode):
         if not callable(function):
@@ -59,7 +60,6 @@ class Derivative:
         self._fixed = bool(self._fixed_args or self._fixed_kwargs)
         self._kinds = ((),)         # the argument kinds of the last call (see pipeline.derive)
         self._self_recursive = None  # see _target
-        self._generating = False
         self.__module__ = getattr(self._function, "__module__", None)
         prefix = {"grad": "d", "value_and_grad": "value_and_d", "vjp": "vjp_"}[mode]
         self.__name__ = prefix + function_name(self._function)
@@ -71,22 +71,16 @@ class Derivative:
     def __wrapped__(self):
         """The generated function (for inspect.getsource, pdb, tracebacks).
 
-        The one made for the last call's arguments, if any; otherwise it is
-        generated for arrays now. Never raises anything but AttributeError,
-        so ``hasattr`` and ``inspect.signature`` are safe, and never
-        generates while this function is being transformed (a recursive
-        function decorated with @pullback.grad reads its own name).
+        The one made for the last call's arguments, once it exists: reading
+        this attribute never generates code (``hasattr``, ``inspect.signature``
+        and the tools that probe ``__wrapped__`` cost nothing and never raise).
+        Before the first call, ``pullback.source(df)`` generates it.
         """
-        target = self._target()
-        compiled = memory_get(target, (self._mode, self._indices, self._kinds[0]))
-        if compiled is not None:
-            return compiled.entry
-        if self._generating:
-            raise AttributeError("the derivative is being generated")
-        try:
-            return self._derive(target).entry
-        except PullbackError as error:
-            raise AttributeError(f"no generated function: {error}") from None
+        compiled = memory_get(self._target(), (self._mode, self._indices, self._kinds[0]))
+        if compiled is None:
+            raise AttributeError(f"{self.__name__} has not been generated yet: call it once, "
+                                 f"or call pullback.source on it")
+        return compiled.entry
 
     def __get__(self, instance, owner=None):
         """As for a function: ``model.dloss(x)`` passes the instance first."""
@@ -140,15 +134,12 @@ class Derivative:
         return twin
 
     def _derive(self, target):
-        self._generating = True
         try:
             return derive(target, self._indices, self._mode, *self._kinds)
         except AttributeError as error:
             if str(error).startswith("No defined handler for node of type"):
                 raise unparsable(target, error) from None   # gast has no node for it
             raise
-        finally:
-            self._generating = False
 
     def forward(self, values):
         """vjp's forward sweep: ``(value, saved, compiled)``, the value checked."""

@@ -81,7 +81,7 @@ class Compiled:
                     value = lookup_free(source, name)
                 except NameError:
                     continue        # the generated code raises NameError, as the user's would
-                if namespace.get(name) is not value:
+                if namespace.get(name, _ABSENT) is not value:    # None is a value too
                     namespace[name] = value
         return True
 

@@ -270,6 +270,12 @@ def resolve_operations(tree, parsed):
             # Another Python function: differentiated too, into its own pair of functions.
             return Operation("call", bound={"function": function, "node": node},
                              sources=local_loads(node, local_names))
+        if getattr(function, "__pullback_derivative__", False):
+            return refused(node, "calling a derivative made by pullback inside a differentiated "
+                           "function would need a higher-order derivative, which is not "
+                           "supported yet", "Differentiate the original function once, or "
+                           "approximate the second derivative by central differences of the "
+                           "gradient.")
         return refused(node, f"pullback has no derivative rule for {_describe(function)}",
                        "Register one with @pullback.register_adjoint (docs/custom-rules.md), mark it "
                        "with pullback.nondifferentiable if no derivative flows through it, or call a "
