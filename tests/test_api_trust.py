@@ -459,3 +459,42 @@ class Kernels:
 def test_a_static_method_and_its_raw_descriptor():
     assert pullback.grad(Kernels.cube)(2.0) == pytest.approx(12.0)
     assert pullback.grad(Kernels.__dict__["cube"])(2.0) == pytest.approx(12.0)
+
+
+def cube_of(x):
+    return x ** 3
+
+
+dcube_of = pullback.grad(cube_of)
+
+
+def twice_the_slope(x):
+    return dcube_of(x) * 2.0
+
+
+def test_a_derivative_called_inside_a_differentiated_function_is_refused():
+    with pytest.raises(pullback.UnsupportedSyntax, match="higher-order derivative") as info:
+        pullback.grad(twice_the_slope)(1.0)
+    assert "dcube_of(x)" in str(info.value)
+
+
+def norm_with_order(order):
+    def norm(x):
+        return np.linalg.norm(x, ord=order)
+    return norm
+
+
+def norm_named_ord(ord):            # a closure value named like a builtin
+    def norm(x):
+        return np.linalg.norm(x, ord=ord)
+    return norm
+
+
+@pytest.mark.parametrize("make", [norm_with_order, norm_named_ord])
+def test_a_closure_value_that_is_none_is_linked(make):
+    # None was taken for "not linked yet", so the generated code raised
+    # NameError, or with the name ord silently read the builtin.
+    x = np.array([3.0, -4.0, 1.0])
+    expected = central_difference(lambda v: np.linalg.norm(v), (x,), 0)
+    np.testing.assert_allclose(pullback.grad(make(None))(x), expected, rtol=1e-6)
+    np.testing.assert_allclose(pullback.grad(make(1))(x), np.sign(x), rtol=1e-6)
