@@ -46,6 +46,40 @@ def _mutated(fn):
     return names
 
 
+def _fresh_copies(sweeps, backward, consumed, saved, params):
+    """The backward function's first statements: copies of what it consumes.
+
+    Where it restores overwritten parts of an array (``y[1:] = y_stack.pop()``),
+    saved values that may be views of that array (``y_part = y[1:]``) must
+    look into the copy, as they look into ``y`` itself in a gradient function:
+    ``fresh_copies`` copies the memory once and maps those views onto it.
+    """
+    restored = {node.value.id for node in walk(backward)
+                if isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store)
+                and isinstance(node.value, gast.Name)} & set(consumed)
+    if not restored:
+        sweeps.imports["fresh_copy"] = runtime.fresh_copy
+        return [_assign([n], gast.Call(func=make_name("fresh_copy"), args=[make_name(n)],
+                                       keywords=[])) for n in consumed]
+    fresh_values = (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant, gast.BoolOp)
+    may_view = {n for stmt in walk(gast.Module(body=list(sweeps.forward), type_ignores=[]))
+                if isinstance(stmt, gast.Assign) and not isinstance(stmt.value, fresh_values)
+                for n in stores(stmt)}
+    views = [n for n in saved if n in may_view and n not in consumed and n not in params]
+    sweeps.imports["fresh_copies"] = runtime.fresh_copies
+    keywords = [gast.keyword(arg="views", value=gast.Tuple(
+        elts=[make_name(n) for n in views], ctx=gast.Load()))] if views else []
+    call = gast.Call(func=make_name("fresh_copies"), args=[make_name(n) for n in consumed],
+                     keywords=keywords)
+    return [_assign(consumed + views, call)]
+
+
+def _assign(names, value):
+    target = make_name(names[0], gast.Store()) if len(names) == 1 else gast.Tuple(
+        elts=[make_name(n, gast.Store()) for n in names], ctx=gast.Store())
+    return gast.Assign(targets=[target], value=value, type_comment=None)
+
+
 def _none(name):
     stmt = gast.Assign(targets=[make_name(name, gast.Store())],
                        value=gast.Constant(value=None, kind=None), type_comment=None)
@@ -123,10 +157,7 @@ def vjp_functions(sweeps, forward_name, backward_name, params, doc_forward, doc_
     # pops and arrays it writes into are copies, never the saved values themselves.
     consumed = [n for n in saved if n in _mutated(backward)]
     if consumed:
-        sweeps.imports["fresh_copy"] = runtime.fresh_copy
-        copies = [gast.Assign(targets=[make_name(n, gast.Store())],
-                              value=gast.Call(func=make_name("fresh_copy"), args=[make_name(n)],
-                                              keywords=[]), type_comment=None) for n in consumed]
+        copies = _fresh_copies(sweeps, backward, consumed, saved, params)
         for stmt in copies:
             stmt.pb_sweep, stmt.pb_line = "reverse", None
         backward.body[1:1] = copies

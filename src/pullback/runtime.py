@@ -14,7 +14,8 @@ __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",
     "matmul_grad_rhs", "dot_grad_lhs", "dot_grad_rhs", "split_ties",
     "NonScalarOutput", "NotDifferentiable", "loop_length", "zeros_adjoint", "accumulate", "add_at",
-    "scatter", "take_at", "copy_of", "unstack", "pop_last", "fresh_copy", "stop_gradient",
+    "scatter", "take_at", "copy_of", "unstack", "pop_last", "fresh_copy", "fresh_copies",
+    "stop_gradient",
     "shape_only",
 ]
 
@@ -358,6 +359,65 @@ def fresh_copy(value):
     if isinstance(value, np.ndarray):
         return np.copy(value)
     return value
+
+
+def fresh_copies(*consumed, views=()):
+    """Fresh copies of the ``consumed`` values (stacks the backward sweep pops,
+    arrays it restores), and ``views`` remapped onto those copies.
+
+    A saved value that shares memory with a consumed array (``y_part = y[1:]``
+    before ``y[1:] = ...``) must see what the backward sweep restores into
+    ``y``, as it does in one gradient function. Copying ``y`` alone would
+    leave ``y_part`` looking at the forward sweep's final values; so the
+    array owning ``y``'s memory is copied once, and every saved value that
+    lies in it (also inside stacks) becomes the same view of the copy.
+    Returns the consumed values, then the views, in order.
+    """
+    copies = {}     # id of an array owning memory -> (that array, its copy)
+    for value in consumed:
+        _copy_owners(value, copies)
+
+    def remap(value):
+        if isinstance(value, np.ndarray):
+            owner = _owner(value)
+            if id(owner) not in copies:
+                return value
+            copy = copies[id(owner)][1]
+            offset = value.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+            return np.ndarray(value.shape, value.dtype, buffer=copy, offset=offset,
+                              strides=value.strides)
+        if isinstance(value, (list, tuple)):
+            items = [remap(item) for item in value]
+            return items if isinstance(value, list) else tuple(items)
+        return value
+
+    results = []
+    for value in consumed:
+        mapped = remap(value)
+        if mapped is value and isinstance(value, np.ndarray):
+            mapped = np.copy(value)     # memory we cannot map (not owned by an array)
+        results.append(mapped)          # lists and tuples are rebuilt by remap
+    results += [remap(view) for view in views]
+    return tuple(results)
+
+
+def _owner(array):
+    """The array that owns ``array``'s memory (the end of its chain of bases)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _copy_owners(value, copies):
+    """Copy, once each, the arrays owning the memory of ``value``'s arrays."""
+    if isinstance(value, np.ndarray):
+        owner = _owner(value)
+        if id(owner) not in copies and owner.base is None and (
+                owner.flags.c_contiguous or owner.flags.f_contiguous):
+            copies[id(owner)] = (owner, owner.copy(order="K"))   # the same strides
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _copy_owners(item, copies)
 
 
 def stop_gradient(value):
