@@ -614,3 +614,37 @@ def relu_sum(x):
 
 def relu_number(x):
     return np.maximum(x, 0.0)
+
+
+# --- a selection from what a helper of yours returns --------------------------
+
+def root_helper(v):
+    return np.sqrt(v)
+
+
+def log_twice(v):
+    return np.log(v) * 2.0
+
+
+def through_two_helpers(v):
+    return log_twice(v) + 1.0
+
+
+def where_of_helper(x):
+    return np.sum(np.where(x > 0, root_helper(x), 0.0))
+
+
+def where_of_nested_helpers(x):
+    # the same helper also called outside the selection: two derivatives of it
+    return np.sum(np.where(x > 0, through_two_helpers(x), 0.0) + root_helper(np.abs(x) + 1.0))
+
+
+def test_where_of_a_helpers_result_has_no_nan():
+    x = np.array([0.0, -1.0, 4.0])
+    with np.errstate(all="ignore"):
+        g = pullback.grad(where_of_helper)(x)
+        h = pullback.grad(where_of_nested_helpers)(x)
+    np.testing.assert_allclose(g, [0.0, 0.0, 0.25])
+    safe = np.where(x > 0, x, 1.0)
+    expected = np.where(x > 0, 2.0 / safe, 0.0) + np.sign(x) * 0.5 / np.sqrt(np.abs(x) + 1.0)
+    np.testing.assert_allclose(h, expected)

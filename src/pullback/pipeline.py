@@ -146,15 +146,17 @@ class Program:
         (``apply(np.sin, x)``) to that function and its path: the callee is
         differentiated for that function in particular.
         """
-        def request(callee, func_node, wrt, arguments):
-            key = (callee, wrt, tuple(sorted((p, id(v)) for p, (v, _) in arguments.items())))
+        def request(callee, func_node, wrt, arguments, masked=False):
+            key = (callee, wrt, tuple(sorted((p, id(v)) for p, (v, _) in arguments.items())),
+                   masked)
             if key not in self.vjp_names:
                 base = function_name(callee)
                 base = _chain(func_node)[-1] if base == "lambda" else base
+                base += "_masked" if masked else ""
                 names = (self.name(base + "_forward"), self.name(base + "_backward"))
                 self.vjp_names[key] = names
                 self.callees += transform(callee, wrt, "vjp", self, self.path_of(func_node, path, statics),
-                                          names, arguments)
+                                          names, arguments, masked_output=masked)
             return self.vjp_names[key]
         return request
 
@@ -200,8 +202,10 @@ def generate(function, wrt, mode, scalars=()):
     return emit_module(functions, program.imports, header, program.links)   # 8 emit
 
 
-def transform(function, wrt, mode, program, path, names=None, statics=None, scalars=()):
-    """Stages 1-7 for one user function; ``wrt`` indexes all its parameters."""
+def transform(function, wrt, mode, program, path, names=None, statics=None, scalars=(),
+              masked_output=False):
+    """Stages 1-7 for one user function; ``wrt`` indexes all its parameters.
+    ``masked_output``: the caller selects from its result (np.where)."""
     parsed = parse_function(function)                                   # 1 parse
     if not path:
         program.location = parsed.location
@@ -240,7 +244,7 @@ def transform(function, wrt, mode, program, path, names=None, statics=None, scal
 
     sweeps = reverse_sweeps(tree, operations, active, wrt_names, namer, aliases,   # 5 reverse
                             program.request_vjp(path, statics), parsed.location, static_argument,
-                            known_scalars, same_shapes, flat)
+                            known_scalars, same_shapes, flat, masked_output)
     save_overwritten_values(sweeps, namer, aliases, params)               # 5b stacks
     functions = assemble(sweeps, parsed, params, wrt_names, mode, aliases, names, program)  # 6-7
     functions = [annotate(fn, parsed.source.splitlines()) for fn in functions]

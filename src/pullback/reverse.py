@@ -367,11 +367,12 @@ def _mask_names(tree):
     return masks
 
 
-def masked_names(tree, operations, active):
+def masked_names(tree, operations, active, seeds=()):
     """Names whose adjoint a selection may have zeroed where the value was not
     selected: the operands of np.where/np.select and the operands a mask
     multiplies (``(x > 0) * np.sqrt(x)``), and, transitively, the operands of
-    the operations computing them.
+    the operations computing them. ``seeds``: names masked from the start
+    (a helper's output, when its caller selects from it).
 
     ``np.where(x > 0, np.sqrt(x), 0.0)``: the sqrt value gets 0 where x <= 0,
     and sqrt's derivative there is inf (x = 0) or NaN (x < 0); the statements
@@ -379,7 +380,7 @@ def masked_names(tree, operations, active):
     (MaskProducts). Decided here, when the derivative is written: code without
     a selection is unchanged.
     """
-    masked = set()
+    masked = set(seeds)
     masks = None
     for operation in operations.values():
         if operation.kind != "rule":
@@ -899,7 +900,8 @@ class ReverseBuilder:
             known = self.static_argument(argument)
             if known is not None:
                 functions[name] = known
-        forward, backward = self.request_vjp(callee, node.func, wrt, functions)
+        forward, backward = self.request_vjp(callee, node.func, wrt, functions,
+                                             operation.target in self.masked)
         saved = self.namer.fresh(_callee_name(node.func) + "_saved")
         stmt.targets = [gast.Tuple(elts=[make_name(operation.target, gast.Store()),
                                          make_name(saved, gast.Store())], ctx=gast.Store())]
@@ -1059,8 +1061,12 @@ def _negate(test):
 
 def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=None, location=None,
                    static_argument=None, scalars=frozenset(), representatives=None,
-                   flat=frozenset()):
-    """Build the forward and reverse sweeps of ``tree`` (normalized)."""
+                   flat=frozenset(), masked_output=False):
+    """Build the forward and reverse sweeps of ``tree`` (normalized).
+
+    ``masked_output``: the caller selects from this function's result
+    (``np.where(c, helper(x), 0.0)``), so the output's adjoint may be zero
+    where the helper's derivative is not finite (see masked_names)."""
     refuse_complex_values(tree, operations, active, location)
     body = tree.body
     returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
@@ -1078,7 +1084,8 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
     builder = ReverseBuilder(operations, active, namer, aliases, imports, mutable, structured,
                              request_vjp, location, scalars, representatives)
     builder.static_argument = static_argument or (lambda node: None)
-    builder.masked = masked_names(tree, operations, active)
+    builder.masked = masked_names(tree, operations, active,
+                                  {output} if masked_output and output in active else ())
     defined = {seed} if output in active else set()
     reverse = builder.sweep(forward, defined, parameter_names(tree))
     gradients = []
