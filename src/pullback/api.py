@@ -19,10 +19,10 @@ import numpy as np
 from .errors import (InternalError, InvalidArgument, InvalidOutput, PullbackError,
                      SourceUnavailable, UnsupportedSyntax)
 from .cache import memory_clear, memory_get
-from .parsing import function_name, parse_function
+from .parsing import check_function, function_name, parse_function
 from .rules import active_rules, user_rules
 from .pipeline import derive, scalar_arguments
-from .runtime import is_real_number
+from .runtime import NotDifferentiable, is_real_number
 
 
 class Derivative:
@@ -208,6 +208,8 @@ def python_function(function):
         raise SourceUnavailable(
             f"{name} has a rule but no Python source: differentiate a function that calls it, "
             f"e.g. def f(x): return {name}(x), then pullback.grad(f).")
+    if getattr(function, "__wrapped__", None) is not None:
+        check_function(function)    # a C or class wrapper made by a decorator: says what to do
     raise SourceUnavailable(
         f"pullback differentiates Python functions with source code; {name} is a "
         f"{type(function).__name__} without any. Differentiate a def that calls it "
@@ -381,9 +383,15 @@ def fit_gradient(g, x, inputs=(), name="x"):
 
 
 def _check_real(g, name):
+    """A complex gradient for a real argument: complex values came in through
+    something the transformation could not see as complex (a complex global
+    array, a user rule), which pullback refuses rather than drop a part."""
     if np.iscomplexobj(g):
-        raise InternalError(f"the gradient for {name!r} is complex, but {name} is real"
-                            f"{_user_rules_note()}")
+        raise NotDifferentiable(
+            f"the gradient for {name!r} came out complex, but {name} is real: a complex value "
+            f"(a complex global array or constant, or a rule returning complex values) entered "
+            f"the computation. pullback differentiates real-valued code only; split complex "
+            f"values into real and imaginary parts{_user_rules_note()}")
 
 
 def _user_rules_note():
