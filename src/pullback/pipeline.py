@@ -20,7 +20,7 @@ from . import cache, runtime
 from .activity import active_names, returned_names
 from .assemble import grad_function, vjp_functions
 from .emit import annotate, emit_module
-from .errors import InvalidArgument, UnsupportedSyntax, refuse
+from .errors import UnsupportedSyntax, refuse
 from .naming import Namer
 from .normalize import (check_aliasing, check_supported, desugar_augassign,
                         ssa_rename, to_anf)
@@ -461,27 +461,3 @@ def template_aliases(parsed, namer):
         if clash:
             aliases[name] = namer.fresh(name + "_pb")
     return aliases
-
-
-def check_wrt(function, wrt):
-    """Normalize ``wrt`` to a tuple of valid positional-parameter indices."""
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
-        parse_function(function)    # raises the user-facing error for non-Python callables
-        raise
-    positional = [p for p in signature.parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if isinstance(wrt, int):
-        indices = (wrt,)
-    elif isinstance(wrt, (tuple, list)) and wrt:
-        indices = tuple(wrt)
-    else:
-        raise InvalidArgument(f"wrt must be an int or a non-empty tuple of ints naming positional "
-                              f"parameters of {function.__qualname__}{signature}, not {wrt!r}.")
-    for i in indices:
-        if not isinstance(i, int) or isinstance(i, bool) or not -len(positional) <= i < len(positional):
-            raise InvalidArgument(
-                f"wrt={wrt!r} does not name a positional parameter of "
-                f"{function.__qualname__}{signature}; use indices 0 to {len(positional) - 1}.")
-    return tuple(i % len(positional) for i in indices)
