@@ -648,3 +648,27 @@ def test_where_of_a_helpers_result_has_no_nan():
     safe = np.where(x > 0, x, 1.0)
     expected = np.where(x > 0, 2.0 / safe, 0.0) + np.sign(x) * 0.5 / np.sqrt(np.abs(x) + 1.0)
     np.testing.assert_allclose(h, expected)
+
+
+# --- negative constants as the base of ** (found by the fuzzer) ---------------
+
+def negative_base_power(x):
+    k = 2
+    return np.sum(x * (-1.5) ** k)
+
+
+def folded_negative_base(x):
+    return x * ((-0.5) - 0.75) ** 2
+
+
+def negative_base_odd(x):
+    return x * (-2.0) ** 3 + (-0.0) ** 2 * x
+
+
+def test_a_negative_constant_base_keeps_its_parentheses():
+    # astor wrote (-1.5) ** k as -1.5 ** k, i.e. -(1.5 ** k): value and gradient negated
+    value, g = pullback.value_and_grad(negative_base_power)(np.array([0.7]))
+    assert value == pytest.approx(0.7 * 2.25) and g == pytest.approx([2.25])
+    assert pullback.value_and_grad(folded_negative_base)(1.0) == pytest.approx((1.5625, 1.5625))
+    assert pullback.value_and_grad(negative_base_odd)(1.0) == pytest.approx((-8.0, -8.0))
+    assert "(-1.25) ** 2" in pullback.source(pullback.grad(folded_negative_base))

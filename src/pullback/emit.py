@@ -6,6 +6,7 @@ cache uses to detect a torn or edited file.
 """
 import ast
 import hashlib
+import math
 import types
 
 import astor
@@ -98,11 +99,21 @@ def to_ast(node):
     if kind == "Name" and node.ctx.__class__ is gast.Param:
         return ast.arg(arg=node.id, annotation=to_ast(node.annotation),
                        type_comment=node.type_comment)
+    if kind == "Constant" and _is_negative_number(node.value):
+        # -1.5 as a literal: astor would write (-1.5) ** k as -1.5 ** k, which
+        # Python reads as -(1.5 ** k); a unary minus gets the parentheses.
+        return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-node.value))
     if kind == "ExceptHandler":
         return gast.gast_to_ast(node)           # its name is a Name in gast, a str in ast
     target = getattr(ast, kind)
     return target(**{field: to_ast(getattr(node, field, None)) for field in target._fields
                      if hasattr(node, field)})
+
+
+def _is_negative_number(value):
+    """A real number whose literal starts with a minus sign (-0.0 too)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.copysign(1.0, value) < 0
 
 
 def emit_module(functions, imports, header_lines, links=None):
