@@ -704,3 +704,32 @@ def test_shared_adjoints_leave_the_cotangent_alone(function):
     np.testing.assert_allclose(gradient, central_difference(function, (a,), 0, cotangent=0.7),
                                rtol=1e-6, atol=1e-9)
     assert float(cotangent) == 0.7
+
+
+# --------------------------------------------------------------------------
+# Arguments that may be lists: xs + ys holds the caller's arrays
+# --------------------------------------------------------------------------
+
+def write_into_an_item_of_joined_lists(w, xs, ys):
+    m = (xs + ys)[0]
+    m[0] = 5.0  # refused: joined-lists
+    return np.sum(xs[0] * w)
+
+
+def test_a_write_into_an_item_of_joined_argument_lists_is_refused():
+    xs, ys = [np.array([1.0, 2.0])], [np.array([3.0, 4.0])]
+    check_refused(write_into_an_item_of_joined_lists, "joined-lists", 2.0, xs, ys,
+                  words=("argument",))
+    assert xs[0][0] == 1.0
+
+
+def write_into_a_sum_of_arguments(x, y):
+    z = x + y
+    z[0] = 1.0
+    w = x * 2.0
+    w[1:] = 0.0
+    return np.sum(z * x + w * y)
+
+
+def test_writes_into_a_new_sum_of_arguments_still_work():
+    check_gradient(write_into_a_sum_of_arguments, X.copy(), X.copy() * 0.5)

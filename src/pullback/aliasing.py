@@ -449,6 +449,11 @@ class _Analysis:
                 # list + list, list * n: a new list holding the same items. (Where
                 # no operand is known to be a list, arithmetic on arrays is assumed.)
                 return self.new(node, state, "container", state.contents(operands))
+            if _may_join_lists(node, left, right):
+                # xs + ys (or xs * 2) for arguments that may be lists: a new list
+                # or array, whose items may be the caller's arrays.
+                unknown = frozenset(o for o in operands if o.kind == "unknown")
+                return self.new(node, state, "unknown", self.items(unknown, state))
             return self.new(node, state, "array")
         if isinstance(node, gast.BoolOp):
             return frozenset().union(*(self.value(v, state) for v in node.values))
@@ -669,3 +674,20 @@ def check_aliasing(tree, location, parsed=None):
     """
     _Analysis(tree, location, parsed, {}).run()
     return tree
+
+
+def _may_join_lists(node, left, right):
+    """``a + b`` where both may be lists (arguments, globals), or ``a * 2``
+    with an integer literal: what Python does to lists, not only arrays."""
+    def unknown(objects):
+        return any(o.kind == "unknown" for o in objects)
+    if isinstance(node.op, gast.Add):
+        return unknown(left) and unknown(right)
+    if isinstance(node.op, gast.Mult):
+        return (unknown(left) and _int_literal(node.right)) or (
+            unknown(right) and _int_literal(node.left))
+    return False
+
+
+def _int_literal(node):
+    return isinstance(node, gast.Constant) and type(node.value) is int
