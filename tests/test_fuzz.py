@@ -173,6 +173,16 @@ def test_a_jump_at_the_point_is_skipped_not_wrong():
     assert outcome.status == "skipped"
 
 
+def test_a_branch_taken_only_at_the_point_is_skipped_not_wrong():
+    # Found by make fuzz (seed 7, index 11916): a spread exactly 1.5 at the point
+    # and 1.5000000000000002 a step either way, so both step sizes agree on the
+    # other branch's slope. Here the same shape exactly: x[0] ** 2 > 0 is false
+    # at x[0] = 0 and true at either step.
+    source = "def f_0(x):\n    return np.sum(np.where(x[0] ** 2 > 0.0, 30.0 * x, x))\n"
+    outcome = fuzzer.check_source(program(source, [np.array([0.0, 0.3])]), source)
+    assert outcome.status == "skipped", outcome.describe()
+
+
 def test_failures_are_written_with_seed_index_and_source(tmp_path, monkeypatch):
     monkeypatch.setattr(pullback, "value_and_grad", perturbed_value_and_grad(pullback.value_and_grad))
     # main() points PULLBACK_CACHE_DIR at a temporary folder of its own: restored afterwards
