@@ -190,14 +190,18 @@ def fold_constants(fn):
 
 
 def eliminate_dead_code(fn):
-    """Drop assignments whose value no later statement (or the return) reads."""
+    """Drop assignments whose value no later statement (or the return) reads.
+
+    A value with effects stays: ``v = v_stack.pop()`` must pop even when
+    ``v`` is not read, or the next pop of that stack gets the wrong value
+    (drop_unread_restores removes such a push and pop together)."""
     live = set()
     kept = []
     for stmt in reversed(fn.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
                 and not getattr(stmt, "pb_keep", False):
             target = stmt.targets[0].id
-            if target not in live:
+            if target not in live and (_pure(stmt.value) or not _is_pop(stmt)):
                 continue
             live.discard(target)
             live.update(loads(stmt.value))
@@ -338,6 +342,12 @@ class _Facts:
                         stored.add(node.id)
                 elif kind is Call:
                     written.update(_changed_by(node, self.local))
+                elif kind is gast.Subscript and node.ctx.__class__ is gast.Store:
+                    base = node.value       # y[::2] = ...: y changes in place
+                    while base.__class__ in (gast.Subscript, gast.Attribute):
+                        base = base.value
+                    if base.__class__ is Name:
+                        written.add(base.id)
             entry = (stmt, counts, stored, stored | written)
             self._cache[id(stmt)] = entry
             self._nodes[id(stmt)] = nodes
