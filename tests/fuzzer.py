@@ -757,12 +757,12 @@ def objective(f, args, cotangent):
     return float(np.sum(np.asarray(out, dtype=np.float64) * cotangent))
 
 
-def finite_difference(f, args, index, cotangent, eps):
-    """Central differences of the (cotangent-weighted) objective w.r.t. args[index]."""
+def _steps(f, args, index, cotangent, eps):
+    """For each entry of args[index]: its step and the objective a step above
+    and a step below."""
     x = args[index]
     base = np.array(x, dtype=np.float64)
     flat = base.reshape(-1)
-    out = np.empty(flat.size)
     for i in range(flat.size):
         step = eps * max(1.0, abs(flat[i]))
         values = []
@@ -772,8 +772,14 @@ def finite_difference(f, args, index, cotangent, eps):
             call = list(args)
             call[index] = shifted.reshape(base.shape) if isinstance(x, np.ndarray) else float(shifted[0])
             values.append(objective(f, call, cotangent))
-        out[i] = (values[0] - values[1]) / (2 * step)
-    return out.reshape(base.shape)
+        yield step, values[0], values[1]
+
+
+def finite_difference(f, args, index, cotangent, eps):
+    """Central differences of the (cotangent-weighted) objective w.r.t. args[index]."""
+    slopes = [(above - below) / (2 * step)
+              for step, above, below in _steps(f, args, index, cotangent, eps)]
+    return np.array(slopes).reshape(np.shape(args[index]))
 
 
 def jumps_at(f, args, index, cotangent, eps):
@@ -783,22 +789,9 @@ def jumps_at(f, args, index, cotangent, eps):
     the spread exactly 1.5 at the point, 1.5000000000000002 a step away) makes
     both central differences agree with each other and not with the point's
     own branch; such a point is not smooth, whatever the derivative code does."""
-    x = args[index]
-    base = np.array(x, dtype=np.float64)
-    flat = base.reshape(-1)
     centre = objective(f, args, cotangent)
-    for i in range(flat.size):
-        step = eps * max(1.0, abs(flat[i]))
-        values = []
-        for sign in (1.0, -1.0):
-            shifted = flat.copy()
-            shifted[i] += sign * step
-            call = list(args)
-            call[index] = shifted.reshape(base.shape) if isinstance(x, np.ndarray) else float(shifted[0])
-            values.append(objective(f, call, cotangent))
-        if abs((values[0] + values[1]) / 2 - centre) > 1e-6 * (1.0 + abs(centre)):
-            return True
-    return False
+    return any(abs((above + below) / 2 - centre) > 1e-6 * (1.0 + abs(centre))
+               for _, above, below in _steps(f, args, index, cotangent, eps))
 
 
 def close(a, b, scale):
