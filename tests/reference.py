@@ -70,6 +70,16 @@ def central_difference(f, args, index, eps=1e-6, cotangent=None, kwargs=None):
 # User modules in real files
 # --------------------------------------------------------------------------
 
+def marker_line(path, tag):
+    """The line of ``path`` that ends with the comment ``# refused: <tag>``
+    (where a test expects pullback's refusal to point)."""
+    with open(path, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    hits = [i + 1 for i, line in enumerate(lines) if line.rstrip().endswith(f"# refused: {tag}")]
+    assert len(hits) == 1, f"marker {tag!r} must occur exactly once, found {hits}"
+    return hits[0]
+
+
 def write_module(folder, text, filename="usermod.py"):
     """Write ``text`` (dedented) to ``folder/filename``, creating the folder;
     returns the file's path."""

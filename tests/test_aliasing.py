@@ -19,18 +19,10 @@ import pytest
 from numpy import ravel as flatten_view
 
 import pullback
-from reference import central_difference
+from reference import central_difference, marker_line
 
 THIS_FILE = os.path.abspath(__file__)
 X = np.array([0.5, -1.0, 2.0])
-
-
-def marker_line(tag):
-    with open(THIS_FILE, encoding="utf-8") as handle:
-        lines = handle.read().splitlines()
-    hits = [i + 1 for i, line in enumerate(lines) if line.rstrip().endswith(f"# refused: {tag}")]
-    assert len(hits) == 1, f"marker {tag!r} must occur exactly once, found {hits}"
-    return hits[0]
 
 
 def check_refused(function, tag, *args, words=(), wrt=0):
@@ -43,7 +35,7 @@ def check_refused(function, tag, *args, words=(), wrt=0):
         with pytest.raises(pullback.UnsupportedSyntax) as info:
             derive()
         message = str(info.value)
-        header = f'File "{THIS_FILE}", line {marker_line(tag)}, in {function.__name__}'
+        header = f'File "{THIS_FILE}", line {marker_line(THIS_FILE, tag)}, in {function.__name__}'
         assert header in message, f"expected {header!r} in:\n{message}"
         assert "^" in message, message
         advice = message.rsplit("\n", 1)[-1]

@@ -26,7 +26,7 @@ from numpy import mean, sin
 from numpy.linalg import norm
 
 import pullback
-from reference import central_difference
+from reference import central_difference, marker_line
 
 THIS_FILE = os.path.abspath(__file__)
 m = np                      # a module under a global alias
@@ -41,21 +41,13 @@ TABLE = np.array([0.5, -1.0, 2.0, 3.0])
 WEIGHTS = np.array([[1.0, -2.0], [0.5, 3.0], [2.0, 1.0]])
 
 
-def marker_line(tag):
-    with open(THIS_FILE, encoding="utf-8") as handle:
-        lines = handle.read().splitlines()
-    hits = [i + 1 for i, line in enumerate(lines) if line.rstrip().endswith(f"# refused: {tag}")]
-    assert len(hits) == 1, f"marker {tag!r} must occur exactly once, found {hits}"
-    return hits[0]
-
-
 def check_refused(function, args, error, fragment, tag):
     """Differentiating ``function`` raises ``error`` saying ``fragment``, at the marked line."""
     with pytest.raises(error) as caught:
         pullback.grad(function)(*args)
     message = str(caught.value)
     assert fragment in message, message
-    assert f'File "{THIS_FILE}", line {marker_line(tag)}' in message, message
+    assert f'File "{THIS_FILE}", line {marker_line(THIS_FILE, tag)}' in message, message
     assert "^" in message, message
     assert "pullback's rule" not in message and "is missing the argument" not in message, message
 
