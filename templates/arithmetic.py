@@ -9,7 +9,7 @@ import numpy as np
 
 from pullback.rules import adjoint, d, literal, number
 from pullback.runtime import unbroadcast, matmul_grad_lhs, matmul_grad_rhs
-from pullback.runtime_elementwise import cast_like, power_slope
+from pullback.runtime.elementwise import cast_like, power_slope
 
 
 @adjoint(operator.add, np.add)

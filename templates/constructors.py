@@ -9,7 +9,7 @@ import numpy as np
 
 from pullback.rules import adjoint, d
 from pullback.runtime import unbroadcast
-from pullback.runtime_indexing import (arange_grad, geomspace_grad, linspace_grad,
+from pullback.runtime.indexing import (arange_grad, geomspace_grad, linspace_grad,
                                        logspace_base_grad, logspace_grad)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from pullback.rules import adjoint, d, literal, number
 from pullback.runtime import unbroadcast
-from pullback.runtime_elementwise import (cast_like, clip_grad_a, clip_grad_lower,
+from pullback.runtime.elementwise import (cast_like, clip_grad_a, clip_grad_lower,
                                           clip_grad_upper, finite_part, nonzero, select_default_grad,
                                           select_grads, share, sinc_slope)
 

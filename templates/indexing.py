@@ -5,7 +5,7 @@ back to the element it was read from, adding where an element was read more
 than once; sorting sends it back through the sorting permutation; a quantile
 sends it to the two order statistics it interpolates. (np.median and the
 nan-quantiles are in templates/reductions.py.) The run-time steps are in
-``pullback.runtime_indexing``.
+``pullback.runtime.indexing``.
 
 Parameters follow NumPy's order, ``out`` included (pullback refuses it by
 keyword; naming it here keeps positional calls bound as NumPy binds them).
@@ -13,7 +13,7 @@ keyword; naming it here keeps positional calls bound as NumPy binds them).
 import numpy as np
 
 from pullback.rules import adjoint, d
-from pullback.runtime_indexing import (quantile_q_grad, unchoose, unextract, unpartition,
+from pullback.runtime.indexing import (quantile_q_grad, unchoose, unextract, unpartition,
                                        unquantile, unsort, untake, untake_along_axis, ununique)
 
 

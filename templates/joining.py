@@ -8,7 +8,7 @@ A function taking a sequence of arrays (np.concatenate((a, b))) writes
 import numpy as np
 
 from pullback.rules import adjoint, d
-from pullback.runtime_shape import (restack, unappend, unblock, unconcatenate, undelete, unjoin,
+from pullback.runtime.shape import (restack, unappend, unblock, unconcatenate, undelete, unjoin,
                                     unsplit)
 
 

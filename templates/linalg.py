@@ -3,7 +3,7 @@
 The formulas are the classic reverse-mode results for matrix functions (Giles
 2008, "An extended collection of matrix derivative results"; Murray 2016 for
 Cholesky; Townsend 2016 for the SVD); the helpers that carry them out live in
-``pullback.runtime_linalg``. Functions returning several arrays (qr, eigh,
+``pullback.runtime.linalg``. Functions returning several arrays (qr, eigh,
 svd, slogdet, lstsq) receive the adjoint of their result as a list with one
 entry per output (zeros for outputs the code does not use).
 
@@ -11,13 +11,13 @@ Conditions where the derivative exists: invertible matrices (inv, solve,
 det, slogdet, negative matrix_power), distinct eigenvalues (eigh) and distinct
 nonzero singular values (svd), full rank (pinv, lstsq). cholesky, eigh and
 eigvalsh read one triangle of their input (``UPLO``, ``upper``); their
-gradients live on that triangle (see pullback.runtime_linalg).
+gradients live on that triangle (see pullback.runtime.linalg).
 """
 import numpy as np
 
 from pullback.rules import adjoint, d
 from pullback.runtime import unbroadcast
-from pullback.runtime_linalg import (cholesky_grad, det_grad, eigh_grad, eigvalsh_grad, inv_grad,
+from pullback.runtime.linalg import (cholesky_grad, det_grad, eigh_grad, eigvalsh_grad, inv_grad,
                                      lstsq_grads, matrix_power_grad, multi_dot_grads, pinv_grad,
                                      qr_grad, slogdet_grad, solve_grad_a, solve_grad_b, svd_grad,
                                      svdvals_grad, tensorinv_grad, tensorsolve_grads)

@@ -2,14 +2,14 @@
 
 ``unreduce`` restores the axes a reduction removed and broadcasts the
 gradient to the input's shape. The rules past sum and mean call one helper of
-``pullback.runtime_reductions`` each, which handles ``axis`` (None, an int, a
+``pullback.runtime.reductions`` each, which handles ``axis`` (None, an int, a
 negative int, a tuple) and ``keepdims`` when the derivative runs.
 """
 import numpy as np
 
 from pullback.rules import adjoint, d
 from pullback.runtime import unreduce
-from pullback.runtime_reductions import (
+from pullback.runtime.reductions import (
     average_grad, average_weights_grad, cumprod_grad, cumsum_grad, cumulative_prod_grad,
     cumulative_sum_grad, extreme_grad, nan_mask_grad, nancumprod_grad, nancumsum_grad,
     nanmean_grad, nanprod_grad, norm_grad, prod_grad, ptp_grad, quantile_grad, quantile_q_grad,

@@ -5,7 +5,7 @@ These use math's own functions so a scalar gradient stays a fast Python float.
 import math
 
 from pullback.rules import adjoint, d
-from pullback.runtime_elementwise import power_slope
+from pullback.runtime.elementwise import power_slope
 
 
 @adjoint(math.sin)

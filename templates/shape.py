@@ -8,7 +8,7 @@ import numpy as np
 
 from pullback.rules import adjoint, d
 from pullback.runtime import unbroadcast, unstack
-from pullback.runtime_shape import (pad_values_grad, reshape_order, undiag, undiagonal, unpad,
+from pullback.runtime.shape import (pad_values_grad, reshape_order, undiag, undiagonal, unpad,
                                     unrepeat, unresize, unrollaxis, untile, untrace, untri,
                                     unatleast, unbroadcast_arrays, unsum)
 

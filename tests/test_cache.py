@@ -26,10 +26,10 @@ import numpy as np
 import pytest
 
 import pullback
-import pullback.cache
+import pullback.backend.cache
 import pullback.pipeline
 import pullback.rules
-from pullback.parsing import function_source
+from pullback.frontend.parsing import function_source
 from reference import child_env, import_module_from_text, module_files, write_module
 
 TIMEOUT = 120
@@ -478,7 +478,7 @@ def test_unwritable_cache_dir_in_process(tmp_path, monkeypatch):
     blocker.write_text("")
     monkeypatch.setenv("PULLBACK_CACHE_DIR", str(blocker / "sub" / "cache"))
     # The warning is given once per process: start from a process that has not warned.
-    monkeypatch.setattr(pullback.cache, "_fallback_dir", [])
+    monkeypatch.setattr(pullback.backend.cache, "_fallback_dir", [])
     mod = import_user_module(tmp_path, monkeypatch, USER_MODULE)
     x = np.array(X)
     with pytest.warns(RuntimeWarning, match="cannot write its cache directory"):
@@ -743,7 +743,7 @@ def test_a_damaged_compiled_file_is_compiled_again(tmp_path, damage):
     elif damage == "empty":
         code.write_bytes(b"")
     else:       # a valid compiled file (made with the cache's key), but of another text
-        other = pullback.cache.compiled_code(cache / "other.py", "def f(x):\n    return x\n")
+        other = pullback.backend.cache.compiled_code(cache / "other.py", "def f(x):\n    return x\n")
         assert other.co_filename == str(cache / "other.py")
         code.write_bytes((cache / code.name.replace(path.stem, "other")).read_bytes())
 
@@ -758,23 +758,23 @@ def test_a_damaged_compiled_file_is_compiled_again(tmp_path, damage):
 def test_compiled_code_follows_the_text(tmp_path):
     """The compiled file is used only for the exact text it was made from."""
     path = tmp_path / "mod.py"
-    first = pullback.cache.compiled_code(path, "def f(x):\n    return x + 1\n")
+    first = pullback.backend.cache.compiled_code(path, "def f(x):\n    return x + 1\n")
     namespace = {}
     exec(first, namespace)
     assert namespace["f"](1) == 2
-    second = pullback.cache.compiled_code(path, "def f(x):\n    return x + 2\n")
+    second = pullback.backend.cache.compiled_code(path, "def f(x):\n    return x + 2\n")
     exec(second, namespace)
     assert namespace["f"](1) == 3
     assert second.co_filename == str(path)
-    moved = pullback.cache.compiled_code(tmp_path / "elsewhere.py", "def f(x):\n    return x + 2\n")
+    moved = pullback.backend.cache.compiled_code(tmp_path / "elsewhere.py", "def f(x):\n    return x + 2\n")
     assert moved.co_filename == str(tmp_path / "elsewhere.py")
 
 
 def test_an_unwritable_compiled_file_is_not_an_error(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError("read-only")
-    monkeypatch.setattr(pullback.cache, "write_atomic", refuse)
-    code = pullback.cache.compiled_code(tmp_path / "mod.py", "def f(x):\n    return 2 * x\n")
+    monkeypatch.setattr(pullback.backend.cache, "write_atomic", refuse)
+    code = pullback.backend.cache.compiled_code(tmp_path / "mod.py", "def f(x):\n    return 2 * x\n")
     namespace = {}
     exec(code, namespace)
     assert namespace["f"](4) == 8
@@ -787,12 +787,12 @@ def test_disk_key_follows_templates_and_pullbacks_own_code(tmp_path, monkeypatch
     mod = import_user_module(tmp_path, monkeypatch, USER_MODULE)
     source = pullback.pipeline.raw_source(mod.f)
     options = ("grad", (0,))
-    key = pullback.cache.disk_key(mod.f, source, options)
-    assert pullback.cache.disk_key(mod.f, source, options) == key
-    monkeypatch.setattr(pullback.cache, "templates_fingerprint", lambda: "edited templates")
-    edited_templates = pullback.cache.disk_key(mod.f, source, options)
-    monkeypatch.setattr(pullback.cache, "pullback_fingerprint", lambda: "edited pullback")
-    edited_both = pullback.cache.disk_key(mod.f, source, options)
+    key = pullback.backend.cache.disk_key(mod.f, source, options)
+    assert pullback.backend.cache.disk_key(mod.f, source, options) == key
+    monkeypatch.setattr(pullback.backend.cache, "templates_fingerprint", lambda: "edited templates")
+    edited_templates = pullback.backend.cache.disk_key(mod.f, source, options)
+    monkeypatch.setattr(pullback.backend.cache, "pullback_fingerprint", lambda: "edited pullback")
+    edited_both = pullback.backend.cache.disk_key(mod.f, source, options)
     assert len({key, edited_templates, edited_both}) == 3
 
 
@@ -817,22 +817,25 @@ def test_templates_fingerprint_hashes_the_template_files(tmp_path, monkeypatch):
     assert templates_fingerprint.__wrapped__() != expected.hexdigest()
 
 
-def test_pullback_fingerprint_hashes_every_module_of_pullback(tmp_path, monkeypatch):
-    package = Path(pullback.cache.__file__).parent
-    modules = sorted(package.glob("*.py"))
+def test_pullback_fingerprint_hashes_every_module_of_pullback(tmp_path):
+    package = Path(pullback.__file__).parent
+    modules = sorted(package.rglob("*.py"))
+    assert any(path.parent != package for path in modules)      # the subpackages count too
     expected = hashlib.sha256(pullback.__version__.encode())
     for path in modules:
+        expected.update(path.relative_to(package).as_posix().encode())
         expected.update(path.read_bytes())
-    assert pullback.cache.pullback_fingerprint.__wrapped__() == expected.hexdigest()
+    assert pullback.backend.cache.pullback_fingerprint.__wrapped__() == expected.hexdigest()
 
     copy = tmp_path / "pullback"
-    copy.mkdir()
     for path in modules:
-        (copy / path.name).write_bytes(path.read_bytes())
-    monkeypatch.setattr(pullback.cache, "__file__", str(copy / "cache.py"))
-    assert pullback.cache.pullback_fingerprint.__wrapped__() == expected.hexdigest()
-    (copy / "cleanup.py").write_bytes((copy / "cleanup.py").read_bytes() + b"\n# patched\n")
-    assert pullback.cache.pullback_fingerprint.__wrapped__() != expected.hexdigest()
+        target = copy / path.relative_to(package)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    assert pullback.backend.cache.package_fingerprint(copy) == expected.hexdigest()
+    nested = copy / "optimize" / "__init__.py"
+    nested.write_bytes(nested.read_bytes() + b"\n# patched\n")
+    assert pullback.backend.cache.package_fingerprint(copy) != expected.hexdigest()
 
 
 # Functions whose end inspect finds by tokenizing; function_source must agree.
@@ -989,7 +992,7 @@ def test_function_source_is_inspect_getsource(tmp_path, monkeypatch):
     functions = _functions_of(tricky)
     assert len(functions) >= 25
     for module in (models, corpus_control, corpus_helpers, corpus_programs, corpus_straight,
-                   pullback.pipeline, pullback.cache, pullback.rules):
+                   pullback.pipeline, pullback.backend.cache, pullback.rules):
         functions += _functions_of(module)
     def source_or_error(get, function):
         try:
@@ -1044,7 +1047,7 @@ def test_global_loads_is_what_dis_reads(tmp_path, monkeypatch, fresh_cache):
     assert callable(derivative)
     for code in codes:
         expected = {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
-        assert pullback.cache.global_loads(code) == expected, code.co_name
+        assert pullback.backend.cache.global_loads(code) == expected, code.co_name
 
 
 # --- the rule table, parsed once per process ------------------------------------

@@ -26,9 +26,9 @@ import numpy as np
 import pytest
 
 import pullback
-import pullback.cache
-import pullback.cache_trust
-from pullback.emit import with_checksum
+import pullback.backend.cache
+import pullback.backend.cache_trust
+from pullback.backend.emit import with_checksum
 from reference import child_env, module_files, write_module
 
 TIMEOUT = 120
@@ -139,7 +139,7 @@ def planted_text(marker):
 
 def stamp(key, name, text):
     """The stamp line the cache writes, made with ``key``."""
-    mac = pullback.cache_trust.sign(key, "module", name.encode(), text.encode())
+    mac = pullback.backend.cache_trust.sign(key, "module", name.encode(), text.encode())
     return f"# pullback-hmac: {mac.hex()}\n"
 
 
@@ -270,7 +270,7 @@ def test_a_module_file_others_can_write_is_not_imported(tmp_path):
 
 def _code_stamp(path, text):
     """The stamp of a compiled-code file, as anyone can compute it (it is not secret)."""
-    digest = hashlib.sha256(pullback.cache.importlib.util.MAGIC_NUMBER)
+    digest = hashlib.sha256(pullback.backend.cache.importlib.util.MAGIC_NUMBER)
     digest.update(f"{sys.flags.optimize}\0{path}\0".encode())
     digest.update(text.encode("utf-8"))
     return digest.digest()
@@ -285,7 +285,7 @@ def _plain_hash(key, stamp_, payload):
 
 
 def _random_key(key, stamp_, payload):
-    return pullback.cache_trust.sign(secrets.token_bytes(32), "code", stamp_, payload)
+    return pullback.backend.cache_trust.sign(secrets.token_bytes(32), "code", stamp_, payload)
 
 
 @pytest.mark.parametrize("mac", [_plain_hash, _random_key], ids=["sha256", "other key"])
@@ -298,7 +298,7 @@ def test_forged_compiled_code_is_never_loaded(tmp_path, mac):
     marker = tmp_path / "planted-code-ran"
     payload = _malicious_payload(marker)
     code = code_file(path)
-    code.write_bytes(pullback.cache._CODE_HEADER + stamp_ + mac(None, stamp_, payload) + payload)
+    code.write_bytes(pullback.backend.cache._CODE_HEADER + stamp_ + mac(None, stamp_, payload) + payload)
 
     run_child(tmp_path, cache, "--no-generate")
     assert not marker.exists(), "forged compiled code was run"
@@ -313,8 +313,8 @@ def test_a_symlinked_compiled_code_file_is_not_followed(tmp_path):
     marker = tmp_path / "planted-code-ran"
     payload = _malicious_payload(marker)
     elsewhere = tmp_path / "elsewhere.code"
-    elsewhere.write_bytes(pullback.cache._CODE_HEADER + stamp_
-                          + pullback.cache_trust.sign(key_of(cache), "code", stamp_, payload)
+    elsewhere.write_bytes(pullback.backend.cache._CODE_HEADER + stamp_
+                          + pullback.backend.cache_trust.sign(key_of(cache), "code", stamp_, payload)
                           + payload)
     code = code_file(path)
     code.unlink()
@@ -333,7 +333,7 @@ def test_the_hmac_is_checked_before_unmarshalling(tmp_path, monkeypatch):
     stamp_ = _code_stamp(path, text)
     payload = marshal.dumps(compile("x = 1\n", "planted", "exec"))
     code = code_file(path)
-    code.write_bytes(pullback.cache._CODE_HEADER + stamp_ + hashlib.sha256(payload).digest()
+    code.write_bytes(pullback.backend.cache._CODE_HEADER + stamp_ + hashlib.sha256(payload).digest()
                      + payload)
     loaded = []
     real_loads = marshal.loads
@@ -342,12 +342,12 @@ def test_the_hmac_is_checked_before_unmarshalling(tmp_path, monkeypatch):
         loaded.append(data)
         return real_loads(data, *args)
 
-    monkeypatch.setattr(pullback.cache.marshal, "loads", loads)
-    compiled = pullback.cache.compiled_code(path, text)
+    monkeypatch.setattr(pullback.backend.cache.marshal, "loads", loads)
+    compiled = pullback.backend.cache.compiled_code(path, text)
     assert payload not in loaded
     assert compiled.co_filename == str(path)
     # The genuine file it was replaced by is loaded (after its HMAC is checked).
-    assert pullback.cache.compiled_code(path, text).co_filename == str(path)
+    assert pullback.backend.cache.compiled_code(path, text).co_filename == str(path)
     assert len(loaded) == 1 and loaded[0] != payload
 
 
@@ -507,7 +507,7 @@ def test_a_read_only_directory_of_the_users_still_serves(tmp_path):
 # --- the checks themselves, in process ----------------------------------------------
 
 def test_check_directory_reasons(tmp_path):
-    trust = pullback.cache_trust
+    trust = pullback.backend.cache_trust
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
     trust.check_directory(private)
@@ -527,7 +527,7 @@ def test_without_user_ids_only_symlinks_are_refused(tmp_path, monkeypatch):
     """Where os.geteuid does not exist (Windows), modes and owners are not
     checked (the directory is under the user's profile); symlinks and
     stamps still are."""
-    trust = pullback.cache_trust
+    trust = pullback.backend.cache_trust
     folder = tmp_path / "folder"
     folder.mkdir()
     os.chmod(folder, 0o777)
@@ -545,7 +545,7 @@ def test_without_user_ids_only_symlinks_are_refused(tmp_path, monkeypatch):
 def test_without_o_nofollow_symlinks_are_still_refused(tmp_path, monkeypatch):
     """Where os.open cannot refuse a symlink itself (Windows), the name is
     checked before opening."""
-    trust = pullback.cache_trust
+    trust = pullback.backend.cache_trust
     target = tmp_path / "target"
     target.write_bytes(b"x")
     link = tmp_path / "link"
@@ -565,7 +565,7 @@ def test_processes_racing_for_the_key_share_one(tmp_path):
     cache.mkdir(mode=0o700)
     script = textwrap.dedent(f"""
         import sys, time
-        import pullback.cache_trust as trust
+        import pullback.backend.cache_trust as trust
         while time.time() < {__import__('time').time() + 1.5}:
             time.sleep(0.001)
         print(trust.directory_key({str(cache)!r}, create=True).hex())

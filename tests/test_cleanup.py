@@ -4,7 +4,7 @@ import textwrap
 import astor
 import gast
 
-from pullback.cleanup import (eliminate_dead_code, fold_constants, own_in_place_buffers,
+from pullback.optimize.cleanup import (eliminate_dead_code, fold_constants, own_in_place_buffers,
                               propagate_copies, skip_zero_first_step)
 
 

@@ -218,7 +218,7 @@ def test_adjoints_of_the_users_variables_keep_their_lines():
 
 
 def test_the_max_adjoint_adds_into_a_gradient_only_where_it_may():
-    from pullback.runtime_reductions import extreme_grad
+    from pullback.runtime.reductions import extreme_grad
 
     a = np.array([[1.0, 3.0, 3.0], [2.0, np.nan, 0.5], [4.0, 1.0, 0.0]])
     y = np.max(a, axis=1, keepdims=True)            # row 1 is NaN: no entry gets its gradient

@@ -6,9 +6,9 @@ import gast
 import pytest
 
 from pullback.errors import Location, UnsupportedSyntax
-from pullback.naming import Namer
-from pullback.normalize import check_supported, desugar_augassign, ssa_rename, to_anf
-from pullback.parsing import assigned_names
+from pullback.code.naming import Namer
+from pullback.frontend.normalize import check_supported, desugar_augassign, ssa_rename, to_anf
+from pullback.frontend.parsing import assigned_names
 
 
 def parse(source):

@@ -36,7 +36,7 @@ import numpy as np
 import pytest
 
 import pullback
-from pullback.resolve import ATTRIBUTES, METHODS
+from pullback.analysis.resolve import ATTRIBUTES, METHODS
 from pullback.rules import rule_table
 from reference import central_difference, import_module_from_text
 

@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 
 import pullback
-import pullback.cache
+import pullback.backend.cache
 import pullback.pipeline
 from pullback.errors import PullbackError, SourceChanged, SourceUnavailable, UnsupportedSyntax
-from pullback.parsing import check_function
+from pullback.frontend.parsing import check_function
 from reference import central_difference
 
 _numbers = itertools.count()
@@ -117,9 +117,9 @@ def test_reload_of_a_helper_module_with_changed_source(modules):
 
     # The key on disk follows the helper's source: the old module is not reused.
     options = ("grad", (0,), (0,))
-    after = pullback.cache.disk_key(main.f, pullback.pipeline.raw_source(main.f), options)
+    after = pullback.backend.cache.disk_key(main.f, pullback.pipeline.raw_source(main.f), options)
     modules.reload(hmod, "helpers", SQUARE)
-    before = pullback.cache.disk_key(main.f, pullback.pipeline.raw_source(main.f), options)
+    before = pullback.backend.cache.disk_key(main.f, pullback.pipeline.raw_source(main.f), options)
     assert after != before
     assert df(3.0) == pytest.approx(12.0, rel=1e-12)
 
@@ -435,7 +435,7 @@ def test_editing_a_helper_module_with_a_disk_module_for_the_new_text(modules, mo
     main = modules.load("main", CALLER, h="helpers")
     modules.reload(hmod, "helpers", CUBE)
     assert pullback.grad(main.f)(np.array([1.0]))[0] == pytest.approx(6.0)   # on disk now
-    pullback.cache.memory_clear()
+    pullback.backend.cache.memory_clear()
     # Back to the square in memory (as a process that imported it earlier),
     # with the cube's text in the file.
     modules.reload(hmod, "helpers", SQUARE)
@@ -745,7 +745,7 @@ def shape_functions(mod):
 
 
 def test_the_source_check_accepts_what_was_imported(modules):
-    from pullback.parsing import code_source
+    from pullback.frontend.parsing import code_source
     mod = modules.load("shapes", SHAPES)
     for function in shape_functions(mod):
         text, _ = code_source(function)
@@ -759,7 +759,7 @@ def test_the_source_check_accepts_what_was_imported(modules):
 
 
 def test_the_source_check_notices_every_edit(modules):
-    from pullback.parsing import code_source
+    from pullback.frontend.parsing import code_source
     mod = modules.load("shapes", SHAPES)
     functions = shape_functions(mod)
     edits = [("np.sin(x) + m.cos(x)", "np.sin(x) - m.cos(x)"), ("for v in (x, x)", "for v in (x, x, x)"),
@@ -784,7 +784,7 @@ def test_the_source_check_accepts_the_test_corpus():
     import corpus_programs
     import corpus_straight
     import models
-    from pullback.parsing import code_source
+    from pullback.frontend.parsing import code_source
     count = 0
     for module in (models, corpus_control, corpus_helpers, corpus_programs, corpus_straight):
         for value in vars(module).values():

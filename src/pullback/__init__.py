@@ -6,15 +6,15 @@
 >>> dloss = pullback.grad(loss)
 >>> print(pullback.source(dloss))  # doctest: +SKIP
 """
-from ._version import __version__
-from .api import (grad, jacobian, nondifferentiable, register_adjoint, source, value_and_grad,
+from pullback._version import __version__
+from pullback.api import (grad, jacobian, nondifferentiable, register_adjoint, source, value_and_grad,
                   vjp)
-from .rules import d, literal
-from .runtime import stop_gradient
-from .checking import check_grads
-from .errors import (InternalError, InvalidArgument, InvalidOutput, NoDerivativeRule,
+from pullback.rules import d, literal
+from pullback.runtime import stop_gradient
+from pullback.checking import check_grads
+from pullback.errors import (InternalError, InvalidArgument, InvalidOutput, NoDerivativeRule,
                      PullbackError, SourceUnavailable, UnsupportedSyntax)
-from .runtime import NonScalarOutput, NotDifferentiable
+from pullback.runtime import NonScalarOutput, NotDifferentiable
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jacobian", "source", "register_adjoint",

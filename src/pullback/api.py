@@ -16,13 +16,13 @@ import gast
 
 import numpy as np
 
-from .errors import (InternalError, InvalidArgument, InvalidOutput, PullbackError,
+from pullback.errors import (InternalError, InvalidArgument, InvalidOutput, PullbackError,
                      SourceUnavailable, UnsupportedSyntax)
-from .cache import memory_clear, memory_get
-from .parsing import check_function, function_name, parse_function
-from .rules import active_rules, user_rules
-from .pipeline import derive, scalar_arguments
-from .runtime import NotDifferentiable, is_real_number
+from pullback.backend.cache import memory_clear, memory_get
+from pullback.frontend.parsing import check_function, function_name, parse_function
+from pullback.rules import active_rules, user_rules
+from pullback.pipeline import derive, scalar_arguments
+from pullback.runtime import NotDifferentiable, is_real_number
 
 
 class Derivative:

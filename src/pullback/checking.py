@@ -5,7 +5,7 @@ function (or a rule they registered) numerically.
 """
 import numpy as np
 
-from .api import callable_name, vjp
+from pullback.api import callable_name, vjp
 
 
 def _random_like(value, rng):

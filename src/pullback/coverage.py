@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 
-from .rules import rule_table
+from pullback.rules import rule_table
 
 _OPERATORS = {
     operator.add: "a + b", operator.sub: "a - b", operator.mul: "a * b",

@@ -16,25 +16,27 @@ import gast
 
 import numpy
 
-from . import cache, runtime
-from .activity import active_names, returned_names
-from .assemble import grad_function, vjp_functions
-from .emit import annotate, emit_module
-from .errors import UnsupportedSyntax, refuse
-from .naming import Namer
-from .normalize import (check_aliasing, check_supported, desugar_augassign,
+from pullback.backend import cache
+
+from pullback import runtime
+from pullback.analysis.activity import active_names, returned_names
+from pullback.transform.assemble import grad_function, vjp_functions
+from pullback.backend.emit import annotate, emit_module
+from pullback.errors import UnsupportedSyntax, refuse
+from pullback.code.naming import Namer
+from pullback.frontend.normalize import (check_aliasing, check_supported, desugar_augassign,
                         ssa_rename, to_anf)
-from .control import (lift_nested_functions, desugar_comprehensions, desugar_conditionals, desugar_for, desugar_tuple_targets,
+from pullback.frontend.control import (lift_nested_functions, desugar_comprehensions, desugar_conditionals, desugar_for, desugar_tuple_targets,
                       desugar_while, tailify_jumps)
-from .parsing import (_ABSENT, assigned_names, check_function, code_source, function_name,
+from pullback.frontend.parsing import (_ABSENT, assigned_names, check_function, code_source, function_name,
                       lookup_free, parameter_names, parse_function, resolutions)
-from .normalize import is_static_reference
-from .resolve import bind_static_names, resolve_operations, static_value
-from .reverse import reverse_sweeps
-from .stacks import insert_stacks
-from .shapes import flat_names, scalar_names, shape_representatives
-from .astutil import make_name
-from .rules import active_rules
+from pullback.frontend.normalize import is_static_reference
+from pullback.analysis.resolve import bind_static_names, resolve_operations, static_value
+from pullback.transform.reverse import reverse_sweeps
+from pullback.transform.stacks import insert_stacks
+from pullback.analysis.shapes import flat_names, scalar_names, shape_representatives
+from pullback.code.astutil import make_name
+from pullback.rules import active_rules
 
 MODES = ("grad", "value_and_grad", "vjp")
 

@@ -402,7 +402,7 @@ def templates_fingerprint():
 
 
 def _template_file_bytes(family):
-    from . import templates
+    from pullback import templates
     for folder in templates.__path__:
         try:
             return (Path(folder) / f"{family}.py").read_bytes()

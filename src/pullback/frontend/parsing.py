@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .errors import Location, SourceChanged, SourceUnavailable, UnsupportedSyntax, refuse
+from pullback.errors import Location, SourceChanged, SourceUnavailable, UnsupportedSyntax, refuse
 
 
 @dataclass
@@ -774,7 +774,7 @@ class LiftedFunction:
 
     def parsed(self):
         """A fresh ParsedFunction of the lifted definition."""
-        from .astutil import clone
+        from pullback.code.astutil import clone
         tree = clone(self.tree)
         location = Location(self.outer.location.filename, self.outer.location.first_line,
                             self.__name__, self.outer.location.col_offset)

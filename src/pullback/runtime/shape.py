@@ -8,7 +8,7 @@ and keeps the gradient's floating-point dtype (float32 stays float32).
 """
 import numpy as np
 
-from .runtime import NotDifferentiable, unbroadcast, unstack
+from pullback.runtime import NotDifferentiable, unbroadcast, unstack
 
 __all__ = [
     "like", "untile", "unrepeat", "unpad", "pad_values_grad", "untri", "undiag",

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import gast
 import numpy as np
 
-from .errors import UnsupportedSyntax, refuse
-from .parsing import LiftedFunction, parameter_names
-from .cleanup import fold_constants_in
-from . import runtime_elementwise
-from .runtime import SHAPE_ONLY_ARGUMENTS
-from .shapes import ShapeFacts, is_scalar, same_shape_as_result
-from .astutil import breaks, clone, make_name, walk, walk_statements
+from pullback.errors import UnsupportedSyntax, refuse
+from pullback.frontend.parsing import LiftedFunction, parameter_names
+from pullback.optimize.cleanup import fold_constants_in
+from pullback.runtime import elementwise as runtime_elementwise
+from pullback.runtime import SHAPE_ONLY_ARGUMENTS
+from pullback.analysis.shapes import ShapeFacts, is_scalar, same_shape_as_result
+from pullback.code.astutil import breaks, clone, make_name, walk, walk_statements
 
 _WRITE = "\0adjoint-of:"
 _BUILTINS = frozenset(dir(builtins))     # marks ``d[x] = ...`` targets while a template is expanded
@@ -671,7 +671,7 @@ class ReverseBuilder:
 
     # -- helpers ---------------------------------------------------------------
     def runtime(self, name):
-        from . import runtime
+        from pullback import runtime
         alias = self.aliases.get(name, name)
         self.imports[alias] = getattr(runtime, name)
         return alias

@@ -12,10 +12,10 @@ reads only for its shape and dtype (``unbroadcast(g, x)``) is kept as
 import gast
 import numpy
 
-from . import runtime
+from pullback import runtime
 
-from .astutil import clone, loads, make_name, walk
-from .reverse import Restore, index_value
+from pullback.code.astutil import clone, loads, make_name, walk
+from pullback.transform.reverse import Restore, index_value
 
 
 def _restores(stmts):

@@ -37,8 +37,8 @@ import inspect
 import gast
 import numpy
 
-from .errors import UnsupportedSyntax, refuse
-from .parsing import parameter_names
+from pullback.errors import UnsupportedSyntax, refuse
+from pullback.frontend.parsing import parameter_names
 
 # -- what NumPy returns -------------------------------------------------------
 
@@ -600,7 +600,7 @@ class _Analysis:
 
     def _summary(self, value):
         """What a user function (a def, a nested def, a lambda) does to its arguments."""
-        from .parsing import LiftedFunction, parse_function
+        from pullback.frontend.parsing import LiftedFunction, parse_function
         if not (inspect.isfunction(value) or isinstance(value, LiftedFunction)):
             return None
         key = id(value)
@@ -666,7 +666,7 @@ _WRITING_NAMES_RESOLVED = frozenset(_WRITING_FUNCTIONS.values()) | {"ufunc.at", 
 def check_aliasing(tree, location, parsed=None):
     """Refuse every write whose effect through another name pullback would miss.
 
-    ``parsed`` (the :class:`~pullback.parsing.ParsedFunction`) lets calls be
+    ``parsed`` (the :class:`~pullback.frontend.parsing.ParsedFunction`) lets calls be
     resolved to the functions they name (``import numpy as xp``, ``from numpy
     import ravel``, user helpers); without it, names decide, conservatively.
     Runs after the control-flow passes (loops are over ``range``, tuple

@@ -11,7 +11,7 @@ result's shape, the check and allocation of seeds and zeros.
 """
 import gast
 
-from .astutil import walk, walk_statements
+from pullback.code.astutil import walk, walk_statements
 
 # Rule families whose results broadcast their operands elementwise: the
 # result's shape is the operands' broadcast shape.

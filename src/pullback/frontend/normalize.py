@@ -11,11 +11,11 @@ it came from, so the generated code can quote the user's source.
 """
 import gast
 
-from .astutil import clone, make_name, walk_statements
+from pullback.code.astutil import clone, make_name, walk_statements
 
-from .aliasing import check_aliasing  # noqa: F401  (stage 2b, see aliasing.py)
-from .errors import UnsupportedSyntax, refuse
-from .parsing import parameter_names
+from pullback.frontend.aliasing import check_aliasing  # noqa: F401  (stage 2b, see aliasing.py)
+from pullback.errors import UnsupportedSyntax, refuse
+from pullback.frontend.parsing import parameter_names
 
 # Statements refused, with the advice given to the user.
 _REFUSED_STATEMENTS = {

@@ -7,7 +7,7 @@ does not let widen an array's dtype).
 """
 import numpy as np
 
-from .runtime import NotDifferentiable, unbroadcast
+from pullback.runtime import NotDifferentiable, unbroadcast
 
 __all__ = ["share", "clip_grad_a", "clip_grad_lower", "clip_grad_upper", "sinc_slope",
            "cast_like", "finite_part", "masked_mul", "masked_div", "power_slope", "select_grads", "select_default_grad", "nonzero"]

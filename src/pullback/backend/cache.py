@@ -30,10 +30,10 @@ from pathlib import Path
 import astor
 import gast
 
-from ._version import __version__
-from . import cache_trust
-from .emit import verify_checksum
-from .rules import templates_fingerprint, user_rules
+from pullback._version import __version__
+from pullback.backend import cache_trust
+from pullback.backend.emit import verify_checksum
+from pullback.rules import templates_fingerprint, user_rules
 
 # function object -> {options: Compiled}. Weak, so a dead function frees its entries.
 _memory = weakref.WeakKeyDictionary()
@@ -93,11 +93,14 @@ def _fallback(problem, fix):
         return _fallback_dir[0]
 
 
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # src/pullback
+
+
 def _user_stacklevel():
     """The stacklevel of the first frame outside pullback (for warnings)."""
-    package = os.path.dirname(os.path.abspath(__file__))
+    package = _PACKAGE + os.sep
     frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == package:
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame, level = frame.f_back, level + 1
     return level
 
@@ -141,7 +144,7 @@ def describe_value(value):
 def callee_values(function):
     """The globals and closure values the function refers to that are
     modules or callables: which rule a call resolves to depends on them."""
-    from .parsing import code_names, lookup_free
+    from pullback.frontend.parsing import code_names, lookup_free
     code = function.__code__
     found = {}
     for name in sorted(code_names(code)) + list(code.co_freevars):    # nested defs' too
@@ -161,11 +164,16 @@ def pullback_fingerprint():
     """A hash of pullback's own code, so a changed transformer (a development
     install, a patched release) never serves modules made by the old one.
     The files' bytes, read once per process."""
+    return package_fingerprint(_PACKAGE)
+
+
+def package_fingerprint(folder):
+    """A hash of the version and of every module under ``folder`` (its
+    subpackages too), each with its path."""
     digest = hashlib.sha256(__version__.encode())
-    folder = os.path.dirname(os.path.abspath(__file__))
-    for name in sorted(n for n in os.listdir(folder) if n.endswith(".py")):
-        with open(os.path.join(folder, name), "rb") as handle:
-            digest.update(handle.read())
+    for path in sorted(Path(folder).rglob("*.py")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -178,7 +186,7 @@ def callee_sources(function, seen=None):
     is there too: a file edited but not reloaded gives new text with the
     old code, which matches no module generated before."""
     import inspect
-    from .parsing import code_digest, code_names, code_source
+    from pullback.frontend.parsing import code_digest, code_names, code_source
     seen = {} if seen is None else seen
     values = list(callee_values(function).values())
     names = sorted(code_names(function.__code__))
@@ -199,7 +207,7 @@ def callee_sources(function, seen=None):
 
 def disk_key(function, source, options):
     """Everything the generated module depends on, hashed."""
-    from .parsing import code_digest
+    from pullback.frontend.parsing import code_digest
     callees = callee_values(function)
     facts = {
         "pullback": pullback_fingerprint(),

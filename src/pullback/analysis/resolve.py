@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import gast
 import numpy as np
 
-from .astutil import walk_statements
-from .errors import NoDerivativeRule, UnsupportedSyntax, refuse
-from .normalize import MUTATING_METHODS, is_static_reference
-from .parsing import LiftedFunction, parameter_names
-from .rules import BINARY_OPERATORS, UNARY_OPERATORS, active_rules
-from .runtime import stop_gradient
+from pullback.code.astutil import walk_statements
+from pullback.errors import NoDerivativeRule, UnsupportedSyntax, refuse
+from pullback.frontend.normalize import MUTATING_METHODS, is_static_reference
+from pullback.frontend.parsing import LiftedFunction, parameter_names
+from pullback.rules import BINARY_OPERATORS, UNARY_OPERATORS, active_rules
+from pullback.runtime import stop_gradient
 
 # Attributes of an array that are plain data: no derivative flows through them.
 VALUE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "itemsize", "nbytes"})

@@ -7,8 +7,8 @@ analysis needs no recursion however long the function is.
 """
 import gast
 
-from .parsing import parameter_names
-from .astutil import walk_statements
+from pullback.frontend.parsing import parameter_names
+from pullback.code.astutil import walk_statements
 
 
 def _operations(body, operations):

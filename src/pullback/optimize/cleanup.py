@@ -24,11 +24,15 @@ import operator
 
 import gast
 
-from .astutil import loads, make_name, names, stores, walk, walk_statements
-from .aliasing import VIEW_NAMES
-from . import (runtime, runtime_elementwise, runtime_indexing, runtime_linalg,
-               runtime_reductions, runtime_shape)
-from .runtime import SHAPE_ONLY_ARGUMENTS
+from pullback.code.astutil import loads, make_name, names, stores, walk, walk_statements
+from pullback.frontend.aliasing import VIEW_NAMES
+from pullback import runtime
+from pullback.runtime import elementwise as runtime_elementwise
+from pullback.runtime import indexing as runtime_indexing
+from pullback.runtime import linalg as runtime_linalg
+from pullback.runtime import reductions as runtime_reductions
+from pullback.runtime import shape as runtime_shape
+from pullback.runtime import SHAPE_ONLY_ARGUMENTS
 
 _BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,

@@ -28,7 +28,7 @@ import string
 
 import numpy as np
 
-from .runtime import NotDifferentiable, unbroadcast
+from pullback.runtime import NotDifferentiable, unbroadcast
 
 __all__ = [
     # products

@@ -24,7 +24,7 @@ import operator
 
 import numpy as np
 
-from .runtime import NotDifferentiable
+from pullback.runtime import NotDifferentiable
 
 __all__ = [
     "reduced_axes", "restore_axes", "prod_grad", "extreme_grad", "ptp_grad", "var_grad",

@@ -8,7 +8,7 @@ restoring reduced axes, the adjoints of matrix products.
 """
 import numpy as np
 
-from .errors import InvalidOutput, PullbackError      # a leaf module: the error classes
+from pullback.errors import InvalidOutput, PullbackError      # a leaf module: the error classes
 
 __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",

@@ -10,9 +10,9 @@ reads decides what the forward function must save.
 """
 import gast
 
-from . import runtime
-from .astutil import loads, make_name, stores, walk
-from .cleanup import clean
+from pullback import runtime
+from pullback.code.astutil import loads, make_name, stores, walk
+from pullback.optimize.cleanup import clean
 
 
 def _param(name):

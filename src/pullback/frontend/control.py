@@ -13,8 +13,8 @@ one ``return`` at the end of the function.
 """
 import gast
 
-from .astutil import breaks, clone, make_name
-from .errors import UnsupportedSyntax, refuse
+from pullback.code.astutil import breaks, clone, make_name
+from pullback.errors import UnsupportedSyntax, refuse
 
 # How a block can leave: never, on every path, or on some paths.
 NEVER, MAYBE, ALWAYS = 0, 1, 2
@@ -481,7 +481,7 @@ def lift_nested_functions(parsed, location):
     captured variable when the call runs, so passing its value then is the
     same. Returns the lifted functions by name.
     """
-    from .parsing import LiftedFunction, assigned_names, parameter_names
+    from pullback.frontend.parsing import LiftedFunction, assigned_names, parameter_names
 
     tree = parsed.tree
     found = []

@@ -1,0 +1,2 @@
+"""The vocabulary every stage uses to read and build code: gast helpers,
+fresh names."""
