@@ -20,7 +20,8 @@ from pullback.backend import cache
 
 from pullback import runtime
 from pullback.analysis.activity import active_names, returned_names
-from pullback.transform.assemble import grad_function, vjp_functions
+from pullback.transform.assemble import backward_function, grad_function, vjp_functions
+from pullback.optimize.cleanup import clean
 from pullback.backend.emit import annotate, emit_module
 from pullback.errors import UnsupportedSyntax, refuse
 from pullback.code.naming import Namer
@@ -325,23 +326,35 @@ def normalize(parsed, namer):
 
 
 def assemble(sweeps, parsed, params, wrt_names, mode, aliases, names, program):
+    """Stages 6-7: the generated functions, each run through the optimizer."""
     f = parsed.name
     where = f"{parsed.location.filename}:{parsed.location.first_line}"
     wrt_text = ", ".join(wrt_names)
     grad_name = f"d{f}_" + "_".join("d" + w for w in wrt_names)
     if mode == "vjp":
         names = names or (program.name(f"{f}_forward"), program.name(f"{f}_backward"))
-        functions, _ = vjp_functions(
-            sweeps, names[0], names[1], params,
-            f"Forward sweep of {f} ({where}): its value and what the backward sweep reads.",
-            f"Backward sweep of {f} ({where}): vector-Jacobian product w.r.t. {wrt_text}.")
-        return functions
+        backward = backward_function(sweeps, names[1], f"Backward sweep of {f} ({where}): "
+                                     f"vector-Jacobian product w.r.t. {wrt_text}.")
+        backward = optimize(backward, sweeps.named, sweeps.shapes)         # 7 (what it reads decides
+        forward, backward = vjp_functions(                                 #    what the forward saves)
+            sweeps, names[0], backward, params,
+            f"Forward sweep of {f} ({where}): its value and what the backward sweep reads.")
+        return [optimize(forward), backward]
     with_value = mode == "value_and_grad"
     name = program.name(f"value_and_{grad_name}" if with_value else grad_name)
     doc = (f"{'Value and gradient' if with_value else 'Gradient'} of {f} ({where}) "
            f"with respect to {wrt_text}.")
-    return grad_function(sweeps, name, params, wrt_names, with_value, doc, sweeps.imports,
-                         aliases.get("scalar_seed", "scalar_seed"))
+    fn = grad_function(sweeps, name, params, wrt_names, with_value, doc, sweeps.imports,
+                       aliases.get("scalar_seed", "scalar_seed"))
+    return [optimize(fn, sweeps.named, sweeps.shapes)]
+
+
+def optimize(fn, named=frozenset(), shapes=None):
+    """Stage 7 on one function: the passes see its body without the docstring."""
+    doc, fn.body = fn.body[0], fn.body[1:]
+    fn = clean(fn, named, shapes)
+    fn.body = [doc] + fn.body
+    return fn
 
 
 def bind(function, module, path, mode):

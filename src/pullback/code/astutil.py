@@ -1,8 +1,7 @@
 """Small helpers over gast trees shared by the passes: build, copy, query."""
 import gast
 
-# pullback's own annotations on statements, kept when a node is copied.
-ANNOTATIONS = ("pb_line", "pb_sweep", "pb_keep", "pb_pair")
+from pullback.code.annotations import ANNOTATIONS   # kept when a node is copied
 
 
 def make_name(id_, ctx=None):
@@ -20,7 +19,7 @@ def clone(node):
     if not isinstance(node, gast.AST):
         return node
     new = type(node)(**{field: clone(getattr(node, field, None)) for field in node._fields})
-    for attribute in node._attributes + ANNOTATIONS:
+    for attribute in (*node._attributes, *ANNOTATIONS):
         if hasattr(node, attribute):
             setattr(new, attribute, getattr(node, attribute))
     return new

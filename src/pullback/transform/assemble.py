@@ -12,7 +12,6 @@ import gast
 
 from pullback import runtime
 from pullback.code.astutil import loads, make_name, stores, walk
-from pullback.optimize.cleanup import clean
 
 
 def _param(name):
@@ -111,19 +110,6 @@ def _seed_statement(sweeps, imports, seed_function):
     return stmt
 
 
-def _strip_docstring(fn):
-    """Clean-up passes see the body without the docstring; put it back after."""
-    doc, fn.body = fn.body[0], fn.body[1:]
-    return doc
-
-
-def _cleaned(fn, named=frozenset(), shapes=None):
-    doc = _strip_docstring(fn)
-    fn = clean(fn, named, shapes)
-    fn.body = [doc] + fn.body
-    return fn
-
-
 def grad_function(sweeps, name, params, wrt, with_value, doc, imports, seed_function):
     """One function running both sweeps; returns the gradients (and the value)."""
     body = list(sweeps.forward)
@@ -139,14 +125,19 @@ def grad_function(sweeps, name, params, wrt, with_value, doc, imports, seed_func
     gradients = _tuple(sweeps.gradients)
     result = gast.Tuple(elts=[make_name(value), gradients], ctx=gast.Load()) if with_value else gradients
     body.append(_return(result))
-    return [_cleaned(_function(name, params, body, doc), sweeps.named, sweeps.shapes)]
+    return _function(name, params, body, doc)
 
 
-def vjp_functions(sweeps, forward_name, backward_name, params, doc_forward, doc_backward):
-    """A forward function saving what the backward function reads, and that function."""
-    backward = _function(backward_name, [sweeps.seed], list(sweeps.reverse)
-                         + [_return(_tuple(sweeps.gradients))], doc_backward)
-    backward = _cleaned(backward, sweeps.named, sweeps.shapes)
+def backward_function(sweeps, backward_name, doc_backward):
+    """The backward function of a vjp pair, before it learns what it reads
+    (:func:`vjp_functions`, after the optimizer ran on it)."""
+    return _function(backward_name, [sweeps.seed], list(sweeps.reverse)
+                     + [_return(_tuple(sweeps.gradients))], doc_backward)
+
+
+def vjp_functions(sweeps, forward_name, backward, params, doc_forward):
+    """A forward function saving what the (optimized) ``backward`` function
+    reads, and that function with those values as parameters."""
     available = {n for s in sweeps.forward for n in stores(s)} | set(params)
     saved = []
     for name in loads(backward):
@@ -169,4 +160,4 @@ def vjp_functions(sweeps, forward_name, backward_name, params, doc_forward, doc_
     forward = _function(forward_name, params, maybe_unset + list(sweeps.forward) + [
         _return(gast.Tuple(elts=[make_name(sweeps.output), saved_tuple], ctx=gast.Load()))],
         doc_forward)
-    return [_cleaned(forward), backward], saved
+    return forward, backward

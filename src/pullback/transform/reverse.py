@@ -15,7 +15,7 @@ import numpy as np
 
 from pullback.errors import UnsupportedSyntax, refuse
 from pullback.frontend.parsing import LiftedFunction, parameter_names
-from pullback.optimize.cleanup import fold_constants_in
+from pullback.code.fold import fold_constants_in
 from pullback.runtime import elementwise as runtime_elementwise
 from pullback.runtime import SHAPE_ONLY_ARGUMENTS
 from pullback.analysis.shapes import ShapeFacts, is_scalar, same_shape_as_result
