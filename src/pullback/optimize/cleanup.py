@@ -25,13 +25,7 @@ import gast
 from pullback.code.fold import constant, fold_constants_in, fold_in_place
 from pullback.code.astutil import loads, make_name, names, stores, walk, walk_statements
 from pullback.frontend.aliasing import VIEW_NAMES
-from pullback import runtime
-from pullback.runtime import elementwise as runtime_elementwise
-from pullback.runtime import indexing as runtime_indexing
-from pullback.runtime import linalg as runtime_linalg
-from pullback.runtime import reductions as runtime_reductions
-from pullback.runtime import shape as runtime_shape
-from pullback.runtime import SHAPE_ONLY_ARGUMENTS
+from pullback.runtime.declare import facts_by_name, runtime_helpers
 
 def _name_counts(fn):
     """(loads, stores): how many times ``fn`` reads and assigns each name."""
@@ -323,7 +317,6 @@ def forward_substitute(fn, named=frozenset()):
     return fn
 
 
-_MUTATORS = frozenset({"add_at", "take_at", "pop_last"})     # runtime helpers that write in place
 
 
 def _changed_by(call, local):
@@ -332,7 +325,7 @@ def _changed_by(call, local):
     if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
             and func.value.id in local:
         return (func.value.id,)
-    if isinstance(func, gast.Name) and func.id in _MUTATORS and call.args \
+    if isinstance(func, gast.Name) and facts_by_name(func.id).mutates == (0,) and call.args \
             and isinstance(call.args[0], gast.Name):
         return (call.args[0].id,)
     return ()
@@ -347,7 +340,7 @@ def _movable(value, local, nodes=None):
             if isinstance(func, gast.Attribute) and not (isinstance(func.value, gast.Name)
                                                          and func.value.id not in local):
                 return False
-            if isinstance(func, gast.Name) and (func.id in _MUTATORS or func.id in local):
+            if isinstance(func, gast.Name) and (facts_by_name(func.id).mutates or func.id in local):
                 return False
         elif isinstance(node, (gast.Yield, gast.Await, gast.NamedExpr)):
             return False
@@ -711,20 +704,18 @@ def _keeps_a_reference(node, aliases, allowed=None):
 
 # -- ownership of the buffers written in place ------------------------------
 
-# Run-time helpers that write into their first argument and return it.
-_WRITES_FIRST = frozenset({"add_at", "take_at", "pop_last"})
-# The run-time helpers adjoint templates call: each returns a new object, or
-# its first argument (the cotangent, or the total added to) or a view of it,
-# or what it is given as ``add_to``.
-_RUNTIME_HELPERS = frozenset(
-    name for module in (runtime, runtime_elementwise, runtime_indexing, runtime_linalg,
-                        runtime_reductions, runtime_shape)
-    for name, value in vars(module).items()
-    if callable(value) and getattr(value, "__module__", None) == module.__name__
-    and not name.startswith("_") and not isinstance(value, type))
-# Helpers (and builtins) whose result is always a new object.
-_NEW_RESULT = frozenset({"zeros_adjoint", "scatter", "copy_of", "fresh_copy", "len", "range",
-                         "float", "int", "reversed", "loop_length"})
+# Builtins whose result is always a new object (runtime helpers declare it:
+# ``HelperFacts.returns_new``).
+_NEW_BUILTINS = frozenset({"len", "range", "float", "int", "reversed"})
+
+
+def _returns_new(name):
+    return name in _NEW_BUILTINS or facts_by_name(name).returns_new
+
+
+def _writes_first(name):
+    """Does the runtime helper ``name`` write into its first argument (and return it)?"""
+    return facts_by_name(name).mutates == (0,)
 
 
 def _sources(node):
@@ -745,9 +736,9 @@ def _sources(node):
         name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "")
         numpy_call = isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
             and func.value.id == "np"
-        if name in _NEW_RESULT or (numpy_call and name not in VIEW_NAMES):
+        if _returns_new(name) or (numpy_call and name not in VIEW_NAMES):
             return []
-        if name in _RUNTIME_HELPERS and isinstance(func, gast.Name):
+        if name in runtime_helpers() and isinstance(func, gast.Name):
             found = _sources(node.args[0]) if node.args else []
             return found + [n for k in node.keywords if k.arg == "add_to"
                             for n in _sources(k.value)]
@@ -852,7 +843,7 @@ def _new_object(value):
     if isinstance(value, gast.Call):
         func = value.func
         name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "")
-        if name in _NEW_RESULT and isinstance(func, gast.Name):
+        if _returns_new(name) and isinstance(func, gast.Name):
             return True
         return isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
             and func.value.id == "np" and name not in VIEW_NAMES
@@ -889,7 +880,7 @@ def _writes_a_copy(stmt, name):
         return False
     call, target = stmt.value, stmt.targets[0]
     first = target.elts[0] if target.__class__ is gast.Tuple and target.elts else target
-    return getattr(call.func, "id", None) in _WRITES_FIRST and bool(call.args) \
+    return _writes_first(getattr(call.func, "id", None)) and bool(call.args) \
         and call.args[0].__class__ is gast.Call \
         and getattr(call.args[0].func, "id", None) == "fresh_copy" \
         and first.__class__ is gast.Name and first.id == name \
@@ -994,7 +985,7 @@ def _in_place_owner(stmt):
         return "augmented", stmt.target.id
     if kind is gast.Assign and stmt.value.__class__ is gast.Call:
         call = stmt.value
-        if getattr(call.func, "id", None) in _WRITES_FIRST and call.args \
+        if _writes_first(getattr(call.func, "id", None)) and call.args \
                 and call.args[0].__class__ is gast.Name:
             return "helper", call.args[0].id
         for keyword in call.keywords:
@@ -1560,9 +1551,6 @@ def skip_zero_first_step(fn):
 
 # Helpers that read an argument for its shape alone, not its dtype (zeros_adjoint,
 # add_at and scatter make zeros of the argument's dtype).
-_SHAPE_NOT_DTYPE = frozenset({"unbroadcast", "unreduce", "matmul_grad_lhs", "matmul_grad_rhs",
-                              "shape", "size", "ndim"})
-
 
 def _shape_only_positions(call):
     """Positions of ``call``'s arguments that it reads only for their shape."""
@@ -1574,7 +1562,7 @@ def _shape_only_positions(call):
         name = func.attr
     else:
         return ()
-    return SHAPE_ONLY_ARGUMENTS.get(name, ()) if name in _SHAPE_NOT_DTYPE else ()
+    return facts_by_name(name).shape_only if not facts_by_name(name).dtype else ()
 
 
 def share_shape_references(fn, shapes):

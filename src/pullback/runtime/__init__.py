@@ -9,6 +9,7 @@ restoring reduced axes, the adjoints of matrix products.
 import numpy as np
 
 from pullback.errors import InvalidOutput, PullbackError      # a leaf module: the error classes
+from pullback.runtime.declare import helper
 
 __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",
@@ -18,16 +19,6 @@ __all__ = [
     "stop_gradient",
     "shape_only",
 ]
-
-
-# Which arguments of the runtime helpers (and NumPy functions) generated code
-# reads only for their shape and dtype, by position. A value the reverse
-# sweep reads only there is saved with shape_only(), not in full.
-SHAPE_ONLY_ARGUMENTS = {
-    "unbroadcast": (1,), "unreduce": (1,), "zeros_adjoint": (0,), "scatter": (0,),
-    "add_at": (1,), "matmul_grad_lhs": (1,), "matmul_grad_rhs": (2,),
-    "unconcatenate": (1,), "shape": (0,), "size": (0,), "ndim": (0,),
-}
 
 
 _NO_DATA = bytes(32)     # immutable zeros: every stand-in's one element
@@ -59,6 +50,7 @@ class NotDifferentiable(PullbackError, ValueError):
     mode='median'); raised by the reverse sweep, naming the option."""
 
 
+@helper(shape_only=(1,), dtype=False)
 def unbroadcast(g, x):
     """Sum ``g`` over the axes that broadcasting added to ``x``.
 
@@ -85,6 +77,7 @@ def _sum_to_shape(g, shape):
     return np.reshape(g, shape)
 
 
+@helper(shape_only=(1,), dtype=False)
 def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast the gradient of a reduction back to the shape of its input."""
     shape = np.shape(x)
@@ -151,6 +144,7 @@ def _product_shape(a, b):
     return np.broadcast_shapes(a_shape[:-2], b_shape[:-2]) + (a_shape[-2], b_shape[-1])
 
 
+@helper(shape_only=(1,), dtype=False)
 def matmul_grad_lhs(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``a`` (1-D, 2-D and batched).
 
@@ -172,6 +166,7 @@ def matmul_grad_lhs(g, a, b):
     return unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a)
 
 
+@helper(shape_only=(2,), dtype=False)
 def matmul_grad_rhs(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``b`` (1-D, 2-D and batched);
     ``g`` as for :func:`matmul_grad_lhs`."""
@@ -214,6 +209,7 @@ def dot_grad_rhs(g, a, b):
 
 # -- loops, containers and indexing ------------------------------------------------
 
+@helper(returns_new=True)
 def loop_length(sequence):
     """How many items ``for v in sequence`` visits; refuses what cannot be indexed.
 
@@ -226,6 +222,7 @@ def loop_length(sequence):
     return len(sequence)
 
 
+@helper(shape_only=(0,), returns_new=True)
 def zeros_adjoint(x):
     """A zero gradient for ``x``: 0.0 for a number, zeros for an array, a list
     of zeros for a list or tuple."""
@@ -268,6 +265,7 @@ def _has_array_index(index):
     return any(isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype != bool for p in parts)
 
 
+@helper(shape_only=(1,), mutates=(0,))
 def add_at(total, x, index, g):
     """The gradient of ``x[index]`` added into ``total`` (the gradient of x).
 
@@ -290,11 +288,13 @@ def add_at(total, x, index, g):
     return total
 
 
+@helper(shape_only=(0,), returns_new=True)
 def scatter(x, index, g):
     """The gradient of ``x`` from the gradient ``g`` of ``x[index]`` alone."""
     return add_at(zeros_adjoint(x), x, index, g)
 
 
+@helper(mutates=(0,))
 def take_at(total, x, index):
     """For ``x[index] = v``: returns (the gradient of x with zeros at ``index``,
     the part of it that belonged to ``index``, which flows to v)."""
@@ -317,6 +317,7 @@ def take_at(total, x, index):
     return total, part
 
 
+@helper(returns_new=True)
 def copy_of(value):
     """A copy of an array (or slice of one) about to be overwritten; numbers as they are."""
     return np.copy(value) if isinstance(value, np.ndarray) else value
@@ -342,6 +343,7 @@ def unstack(g, items, axis=0):
             for part, item in zip(parts, items)]
 
 
+@helper(mutates=(0,))
 def pop_last(total):
     """For ``items.append(v)``: (the gradient of the list before the append,
     the gradient of v). A list's gradient may come back as an array when NumPy
@@ -351,6 +353,7 @@ def pop_last(total):
     return total[:-1], total[-1]
 
 
+@helper(returns_new=True)
 def fresh_copy(value):
     """A copy the backward sweep may consume (stacks) or write into (arrays),
     so a vjp's ``back`` can be called again with another cotangent."""

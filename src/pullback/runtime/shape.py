@@ -9,6 +9,7 @@ and keeps the gradient's floating-point dtype (float32 stays float32).
 import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast, unstack
+from pullback.runtime.declare import helper
 
 __all__ = [
     "like", "untile", "unrepeat", "unpad", "pad_values_grad", "untri", "undiag",
@@ -231,6 +232,7 @@ def _give_back(parts, items):
     return grads
 
 
+@helper(shape_only=(1,))
 def unconcatenate(g, arrays, axis=0):
     """Adjoint of ``np.concatenate(arrays, axis)`` (``axis=None``: flattened)."""
     g = np.asarray(g)

@@ -11,6 +11,7 @@ reads decides what the forward function must save.
 import gast
 
 from pullback import runtime
+from pullback.runtime.declare import helper_facts
 from pullback.code.astutil import loads, make_name, stores, walk
 
 
@@ -28,20 +29,19 @@ def _function(name, params, body, doc):
         type_params=[])
 
 
-def _mutated(fn):
-    """Names a function changes in place: ``x.pop()``, ``x.append(v)``, ``x[i] = v``."""
+def _mutated(fn, imports):
+    """Names a function changes in place: ``x.pop()``, ``x.append(v)``, ``x[i] = v``,
+    and the arguments a runtime helper declares it writes into (``add_at``'s total)."""
     names = set()
     for node in walk(fn):
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
-                and node.func.attr in ("pop", "append") and isinstance(node.func.value, gast.Name):
-            names.add(node.func.value.id)
-        if isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store) \
-                and isinstance(node.value, gast.Name):
-            names.add(node.value.id)
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
-                and node.func.id in ("add_at", "take_at", "pop_last") and node.args \
-                and isinstance(node.args[0], gast.Name):
-            names.add(node.args[0].id)
+        match node:
+            case gast.Call(func=gast.Attribute(attr="pop" | "append", value=gast.Name(id=owner))):
+                names.add(owner)
+            case gast.Subscript(ctx=gast.Store(), value=gast.Name(id=owner)):
+                names.add(owner)
+            case gast.Call(func=gast.Name(id=helper), args=args) if helper in imports:
+                names.update(args[i].id for i in helper_facts(imports[helper]).mutates
+                             if i < len(args) and isinstance(args[i], gast.Name))
     return names
 
 
@@ -146,7 +146,7 @@ def vjp_functions(sweeps, forward_name, backward, params, doc_forward):
     backward.args.args += [_param(n) for n in saved]
     # back() may run again (another cotangent, a Jacobian's next row): stacks it
     # pops and arrays it writes into are copies, never the saved values themselves.
-    consumed = [n for n in saved if n in _mutated(backward)]
+    consumed = [n for n in saved if n in _mutated(backward, sweeps.imports)]
     if consumed:
         copies = _fresh_copies(sweeps, backward, consumed, saved, params)
         for stmt in copies:

@@ -17,7 +17,7 @@ from pullback.errors import UnsupportedSyntax, refuse
 from pullback.frontend.parsing import LiftedFunction, parameter_names
 from pullback.code.fold import fold_constants_in
 from pullback.runtime import elementwise as runtime_elementwise
-from pullback.runtime import SHAPE_ONLY_ARGUMENTS
+from pullback.runtime.declare import helper_facts
 from pullback.analysis.shapes import ShapeFacts, is_scalar, same_shape_as_result
 from pullback.code.astutil import breaks, clone, make_name, walk, walk_statements
 
@@ -121,7 +121,7 @@ class TemplateExpander:
             known = rule.globals.get(func.value.id) is np
         else:
             return None
-        positions = SHAPE_ONLY_ARGUMENTS.get(getattr(helper, "__name__", None), ()) if known else ()
+        positions = helper_facts(helper).shape_only if known else ()
         swaps = {}
         for i in positions:
             argument = node.args[i] if i < len(node.args) else None

@@ -13,6 +13,7 @@ import gast
 import numpy
 
 from pullback import runtime
+from pullback.runtime.declare import helper_facts
 
 from pullback.code.astutil import clone, loads, make_name, walk
 from pullback.transform.reverse import Restore, index_value
@@ -49,7 +50,7 @@ def _line(node, like, sweep):
 
 def shape_reads(node, imports):
     """The names ``node`` reads only for their shape and dtype: bare-name
-    arguments at the positions ``runtime.SHAPE_ONLY_ARGUMENTS`` lists."""
+    arguments its helper declares it reads only for their shape (``runtime.declare``)."""
     found = set()
     for call in walk(node):
         if not isinstance(call, gast.Call):
@@ -63,8 +64,7 @@ def shape_reads(node, imports):
             known = imports.get(func.value.id) is numpy
         else:
             continue
-        positions = runtime.SHAPE_ONLY_ARGUMENTS.get(getattr(helper, "__name__", None), ()) \
-            if known else ()
+        positions = helper_facts(helper).shape_only if known else ()
         for i in positions:
             if i < len(call.args) and isinstance(call.args[i], gast.Name):
                 found.add(id(call.args[i]))
