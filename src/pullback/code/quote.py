@@ -61,7 +61,11 @@ def to_node(value, ctx=None):
 
 @functools.lru_cache(maxsize=None)
 def _parsed_module(text):
-    return gast.parse(_dedent(text))
+    tree = gast.parse(_dedent(text))
+    for node in gast.walk(tree):    # a line of the quote is no line of the user's file
+        for attribute in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+            node.__dict__.pop(attribute, None)
+    return tree
 
 
 def _parsed(text):
