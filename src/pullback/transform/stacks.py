@@ -12,7 +12,6 @@ reads only for its shape and dtype (``unbroadcast(g, x)``) is kept as
 import gast
 import numpy
 
-from pullback import runtime
 from pullback.runtime.declare import helper_facts
 
 from pullback.code.astutil import clone, loads, make_name, walk
