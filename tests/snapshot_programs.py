@@ -193,6 +193,11 @@ def clip_to_a_bound(x):
     return np.sum(y * x)
 
 
+def literal_powers(x):
+    y = x * x
+    return y ** 1.0 + y ** 3 + x ** 0.5
+
+
 def nbody_energy(pos, vel, masses, dt, steps):
     for _ in range(steps):
         diff = pos[:, None, :] - pos[None, :, :]
@@ -299,6 +304,7 @@ def programs(seed=0):
                 (rng.standard_normal(3) + 0.5,)),
         Program("times_zero", times_zero, "grad", 0, (rng.standard_normal(3),)),
         Program("clip_to_a_bound", clip_to_a_bound, "grad", 0, (np.array([0.9, -2.5, 0.3]),)),
+        Program("literal_powers", literal_powers, "grad", 0, (0.7,)),
         Program("value_read_once_after_a_branch", value_read_once_after_a_branch, "grad", 0,
                 (rng.standard_normal(3),)),
     ]

@@ -4,7 +4,8 @@ For every program of snapshot_programs.py the derivative is generated for its
 arguments and its source (``pullback.source``; for vjp the forward/backward
 module) is compared with ``tests/snapshots/<name>.py.txt``. The repository's
 absolute path is written ``<repo>`` there, so the files do not depend on the
-machine. To accept a change, regenerate them and review the diff::
+machine, and line numbers in its files ``<line>``. To accept a change,
+regenerate them and review the diff::
 
     PULLBACK_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_snapshots.py
     git diff tests/snapshots
@@ -52,9 +53,11 @@ def generated_source(program):
 
 
 def normalized(text):
-    """The machine's paths replaced by ``<repo>``, any checksum line dropped,
-    one newline at the end."""
+    """The machine's paths replaced by ``<repo>``, the line numbers of the
+    repository's files by ``<line>`` (adding a program would shift them all),
+    any checksum line dropped, one newline at the end."""
     text = text.replace(str(REPO), "<repo>")
+    text = re.sub(r"(<repo>/[\w/.-]+\.py):\d+", r"\1:<line>", text)
     lines = [line for line in text.splitlines() if not line.startswith("# pullback-checksum:")]
     return "\n".join(lines).rstrip("\n") + "\n"
 
