@@ -4,14 +4,15 @@ import textwrap
 import astor
 import gast
 
-from pullback.optimize.cleanup import (eliminate_dead_code, fold_constants, own_in_place_buffers,
-                              propagate_copies, skip_zero_first_step)
+from pullback.optimize import (OptimizerFacts, eliminate_dead_code, fold_constants,
+                               own_in_place_buffers, propagate_copies, skip_zero_first_step)
 
 
 def run(source, passes):
     tree = gast.parse(textwrap.dedent(source)).body[0]
+    facts = OptimizerFacts()
     for p in passes:
-        tree = p(tree)
+        tree = p(tree, facts)
     return astor.to_source(gast.gast_to_ast(gast.Module(body=[tree], type_ignores=[]))).strip()
 
 
@@ -82,7 +83,7 @@ def test_copy_propagation_respects_reassignment():
 def test_dead_code_keeps_marked_statements_and_side_effects():
     tree = gast.parse("def f(x):\n    check = seed(x)\n    print(x)\n    y = x\n    return x\n").body[0]
     tree.body[0].pb_keep = True
-    out = astor.to_source(gast.gast_to_ast(gast.Module(body=[eliminate_dead_code(tree)], type_ignores=[])))
+    out = astor.to_source(gast.gast_to_ast(gast.Module(body=[eliminate_dead_code(tree, OptimizerFacts())], type_ignores=[])))
     assert "check = seed(x)" in out and "print(x)" in out and "y = x" not in out
 
 

@@ -21,7 +21,11 @@ from pullback.backend import cache
 from pullback import runtime
 from pullback.analysis.activity import active_names, returned_names
 from pullback.transform.assemble import backward_function, grad_function, vjp_functions
-from pullback.optimize.cleanup import clean
+from pullback.optimize import (
+    OptimizerFacts, accumulate_in_place, combine_accumulations, drop_unread_restores,
+    eliminate_dead_code, eliminate_dead_stores, fold_constants, forward_substitute,
+    fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
+    propagate_negations, resugar_while, share_shape_references, sink_pops, skip_zero_first_step)
 from pullback.backend.emit import annotate, emit_module
 from pullback.errors import UnsupportedSyntax, refuse
 from pullback.code.naming import Namer
@@ -349,10 +353,25 @@ def assemble(sweeps, parsed, params, wrt_names, mode, aliases, names, program):
     return [optimize(fn, sweeps.named, sweeps.shapes)]
 
 
+# Stage 7, in order: each pass is ``pass(fn, facts)``, in pullback/optimize/<its name>.py.
+OPTIMIZER = [
+    fold_constants, propagate_copies, forward_substitute, combine_accumulations,
+    share_shape_references, fuse_product_sums, drop_unread_restores,   # with shape facts only
+    sink_pops, inline_temporaries, merge_stacks,
+    eliminate_dead_stores, eliminate_dead_code, accumulate_in_place,
+    propagate_negations, resugar_while, skip_zero_first_step,
+    own_in_place_buffers,                                               # last: it undoes what is unsafe
+]
+
+
 def optimize(fn, named=frozenset(), shapes=None):
-    """Stage 7 on one function: the passes see its body without the docstring."""
+    """Stage 7 on one function: every pass of OPTIMIZER, in order, on its body
+    without the docstring; ``named`` adjoints (of the user's variables) keep
+    their own lines, ``shapes`` (a ``ShapeFacts``) says which values have one shape."""
     doc, fn.body = fn.body[0], fn.body[1:]
-    fn = clean(fn, named, shapes)
+    facts = OptimizerFacts(named, shapes)
+    for optimizer_pass in OPTIMIZER:
+        fn = optimizer_pass(fn, facts)
     fn.body = [doc] + fn.body
     return fn
 

@@ -1,1 +1,52 @@
-"""Stage 7, the optimizer: clean-up passes over the generated functions."""
+"""Stage 7, the optimizer: clean-up passes over a generated function, in this order.
+
+Each pass is ``pass(fn, facts) -> fn`` (``facts``: an ``OptimizerFacts``),
+in the module of its name; ``pipeline.OPTIMIZER`` lists them in order.
+
+fold_constants          compute what only involves literals; drop decided branches
+propagate_copies        ``a = b`` then uses of ``a``  ->  uses of ``b``
+forward_substitute      the same inside loops and branches, within a block
+combine_accumulations   ``a = a + e; a = a + e``  ->  ``a = a + 2.0 * e``
+share_shape_references  a value read only for its shape -> one of that shape kept anyway
+fuse_product_sums       ``matmul_grad_lhs(unbroadcast(g, m), a, b)`` -> ``matmul_grad_lhs(g, a, b)``
+drop_unread_restores    no push and pop of a value the reverse sweep no longer reads
+sink_pops               ``x = x_stack.pop()`` down to just before ``x`` is next used
+inline_temporaries      ``t = e`` read once, just after  ->  ``e`` in place of ``t``
+merge_stacks            one stack of tuples per loop body, not one stack per variable
+eliminate_dead_stores   drop assignments nothing reads, in loops and branches too
+eliminate_dead_code     drop assignments nobody reads later (straight-line code)
+accumulate_in_place     ``dx = dx + e``  ->  ``dx += e`` where dx's array is its own
+propagate_negations     ``t = -u; a += t * y``  ->  ``a -= u * y``
+resugar_while           the user's ``while`` test back in the forward sweep
+skip_zero_first_step    ``if step:`` around a reverse loop's first terms when they add zeros
+own_in_place_buffers    an in-place accumulation into an array another live name holds: on a copy
+
+The three shape passes (share_shape_references, fuse_product_sums,
+drop_unread_restores) do nothing without shape facts. Shared facts and tests
+are in ``facts.py``; who may hold an array, in ``ownership.py``. Statements
+marked ``pb_keep`` (the scalar check on grad's output) survive.
+"""
+from pullback.optimize.accumulate_in_place import accumulate_in_place
+from pullback.optimize.combine_accumulations import combine_accumulations
+from pullback.optimize.drop_unread_restores import drop_unread_restores
+from pullback.optimize.eliminate_dead_code import eliminate_dead_code
+from pullback.optimize.eliminate_dead_stores import eliminate_dead_stores
+from pullback.optimize.facts import OptimizerFacts
+from pullback.optimize.fold_constants import fold_constants
+from pullback.optimize.forward_substitute import forward_substitute
+from pullback.optimize.fuse_product_sums import fuse_product_sums
+from pullback.optimize.inline_temporaries import inline_temporaries
+from pullback.optimize.merge_stacks import merge_stacks
+from pullback.optimize.own_in_place_buffers import own_in_place_buffers
+from pullback.optimize.propagate_copies import propagate_copies
+from pullback.optimize.propagate_negations import propagate_negations
+from pullback.optimize.resugar_while import resugar_while
+from pullback.optimize.share_shape_references import share_shape_references
+from pullback.optimize.sink_pops import sink_pops
+from pullback.optimize.skip_zero_first_step import skip_zero_first_step
+
+__all__ = ["OptimizerFacts", "fold_constants", "propagate_copies", "forward_substitute",
+           "combine_accumulations", "share_shape_references", "fuse_product_sums",
+           "drop_unread_restores", "sink_pops", "inline_temporaries", "merge_stacks",
+           "eliminate_dead_stores", "eliminate_dead_code", "accumulate_in_place",
+           "propagate_negations", "resugar_while", "skip_zero_first_step", "own_in_place_buffers"]

@@ -1,0 +1,225 @@
+"""What several optimizer passes ask about the code: shared facts and small tests.
+
+``OptimizerFacts`` is what every pass gets besides the function (``pass(fn,
+facts)``); ``StatementFacts`` caches what each statement reads and writes;
+the functions below recognise the shapes of statements the passes look for
+(``x = x_stack.pop()``, ``s.append(v)``, ``n_iter = n_iter + 1``) and
+answer questions about expressions (has it effects? is it a new object?
+could it keep a reference to an array?).
+"""
+import gast
+
+from pullback.code.astutil import loads, names, walk
+from pullback.runtime.declare import facts_by_name
+
+# How far ahead, in statements of one block, the passes look for the uses of
+# a value: bounds their cost (linear in the function's length) and keeps an
+# inlined expression near where it was computed.
+REACH = 40
+
+
+class OptimizerFacts:
+    """What the passes know of a function beyond its code.
+
+    ``named``: the adjoints of the user's variables (they keep their own
+    lines); ``shapes``: a ``ShapeFacts`` saying which values have one shape,
+    or None (the shape-dependent passes then do nothing).
+    """
+
+    def __init__(self, named=frozenset(), shapes=None):
+        self.named = named
+        self.shapes = shapes
+        self._local = None
+
+    def local(self, fn):
+        """The names ``fn`` binds (parameters and assignments), computed when
+        a pass first asks and kept: later passes only remove names, or add
+        names of their own they reserve themselves, so it stays a superset."""
+        if self._local is None:
+            self._local = local_names(fn)
+        return self._local
+
+
+def name_counts(fn):
+    """(loads, stores): how many times ``fn`` reads and assigns each name."""
+    load_count, store_count = {}, {}
+    for node in names(fn):
+        counts = load_count if node.ctx.__class__ is gast.Load else store_count
+        counts[node.id] = counts.get(node.id, 0) + 1
+    return load_count, store_count
+
+
+def local_names(fn):
+    """The parameters of ``fn`` and every name it assigns."""
+    return {a.id for a in fn.args.args} | {n.id for n in names(fn)
+                                           if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def kept_names(fn):
+    """The parameters and the names the final ``return`` reads: passes leave
+    them under their own names (so the result keeps the user's ``return dx``)."""
+    keep = {a.id for a in fn.args.args}
+    match fn.body:
+        case [*_, gast.Return(value=value)] if value is not None:
+            keep |= set(loads(value))
+    return keep
+
+
+def nested_blocks(stmt):
+    """The fields of ``stmt`` that hold a block of statements: ("body", "orelse")."""
+    return [field for field in ("body", "orelse") if isinstance(getattr(stmt, field, None), list)]
+
+
+class StatementFacts:
+    """What each statement reads and writes, computed once per statement."""
+
+    def __init__(self, local=frozenset()):
+        self.local = local
+        self._cache = {}
+        self._nodes = {}
+
+    def _get(self, stmt):
+        entry = self._cache.get(id(stmt))
+        if entry is None or entry[0] is not stmt:
+            counts, stored, written = {}, set(), set()
+            Name, Load, Call = gast.Name, gast.Load, gast.Call
+            nodes = walk(stmt)
+            for node in nodes:              # one walk for the three facts
+                kind = node.__class__
+                if kind is Name:
+                    if node.ctx.__class__ is Load:
+                        counts[node.id] = counts.get(node.id, 0) + 1
+                    else:
+                        stored.add(node.id)
+                elif kind is Call:
+                    written.update(changed_by(node, self.local))
+                elif kind is gast.Subscript and node.ctx.__class__ is gast.Store:
+                    base = node.value       # y[::2] = ...: y changes in place
+                    while base.__class__ in (gast.Subscript, gast.Attribute):
+                        base = base.value
+                    if base.__class__ is Name:
+                        written.add(base.id)
+            entry = (stmt, counts, stored, stored | written)
+            self._cache[id(stmt)] = entry
+            self._nodes[id(stmt)] = nodes
+        return entry
+
+    def reads(self, stmt):
+        return self._get(stmt)[1]
+
+    def stores(self, stmt):
+        return self._get(stmt)[2]
+
+    def written(self, stmt):
+        return self._get(stmt)[3]
+
+    def nodes(self, stmt):
+        """Every node of ``stmt`` (as ``walk`` gives them)."""
+        self._get(stmt)
+        return self._nodes[id(stmt)]
+
+    def forget(self, stmt):
+        self._cache.pop(id(stmt), None)
+
+
+def changed_by(call, local):
+    """The local a call may change in place: a method's owner, ``add_at``'s total."""
+    match call:
+        case gast.Call(func=gast.Attribute(value=gast.Name(id=owner))) if owner in local:
+            return (owner,)
+        case gast.Call(func=gast.Name(id=helper), args=[gast.Name(id=first), *_]) \
+                if facts_by_name(helper).mutates == (0,):
+            return (first,)
+    return ()
+
+
+def pure(value):
+    """Computing ``value`` has no effect but its result: no calls in it."""
+    return not any(isinstance(node, (gast.Call, gast.Yield, gast.Await, gast.NamedExpr))
+                   for node in walk(value))
+
+
+def is_pop(stmt):
+    """``x = x_stack.pop()``: a restore of an overwritten value."""
+    match stmt:
+        case gast.Assign(targets=[gast.Name(), *_],
+                         value=gast.Call(func=gast.Attribute(attr="pop"), args=[])):
+            return True
+    return False
+
+
+def append_of(stmt):
+    """``s.append(v)`` / ``s.append(shape_only(v))`` -> (s, v, value), else None."""
+    match stmt:
+        case gast.Expr(value=gast.Call(func=gast.Attribute(value=gast.Name(id=stack), attr="append"),
+                                       args=[value])):
+            match value:
+                case gast.Call(func=gast.Name(id="shape_only"), args=[inner]):
+                    name = inner
+                case _:
+                    name = value
+            if isinstance(name, gast.Name):
+                return stack, name.id, value
+    return None
+
+
+def is_counter_step(stmt):
+    """``n_iter = n_iter + 1`` at the top of a counted loop."""
+    match stmt:
+        case gast.Assign(targets=[gast.Name(id=counter), *_],
+                         value=gast.BinOp(left=gast.Name(id=left))):
+            return counter.startswith("n_iter") and left == counter
+    return False
+
+
+def replace(tree, old, new):
+    """Put ``new`` where the node ``old`` is, under ``tree``."""
+    for node in walk(tree):
+        for field, value in gast.iter_fields(node):
+            if value is old:
+                setattr(node, field, new)
+                return
+            if isinstance(value, list):
+                for k, item in enumerate(value):
+                    if item is old:
+                        value[k] = new
+                        return
+
+
+def fresh(value):
+    """Is ``value`` a new object nobody else holds (an arithmetic result, a
+    number, new zeros)?"""
+    match value:
+        case gast.BinOp() | gast.UnaryOp() | gast.Constant():
+            return True
+        case gast.Call(func=gast.Name(id="zeros_adjoint")):
+            return True
+        case gast.Call(func=gast.Name(id="unbroadcast")):      # g itself, or a new sum
+            return fresh(value.args[0])
+    return False
+
+
+def keeps_a_reference(node, aliases, allowed=None):
+    """Could ``node`` store a reference to an array one of ``aliases`` holds
+    (other than ``allowed``, the statement that makes the next alias)?"""
+    parents = {}
+    for parent in walk(node):
+        for field in parent._fields:
+            value = getattr(parent, field, None)
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, gast.AST):
+                    parents[id(child)] = parent
+    for name in names(node):
+        if name.id not in aliases or name.ctx.__class__ is not gast.Load:
+            continue
+        parent = parents.get(id(name))
+        if isinstance(parent, (gast.BinOp, gast.UnaryOp, gast.Compare)):
+            continue
+        if allowed is not None and (parent is allowed or parents.get(id(parent)) is allowed):
+            continue            # a = b or a = unbroadcast(b, x): the alias being followed
+        if isinstance(parent, gast.Call) and isinstance(parent.func, gast.Name) \
+                and parent.func.id in ("unbroadcast", "unreduce") and parent.args[0] is name \
+                and isinstance(parents.get(id(parent)), (gast.BinOp, gast.UnaryOp)):
+            continue            # summed or broadcast, then used in arithmetic: not kept
+        return True
+    return False
