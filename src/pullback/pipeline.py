@@ -31,8 +31,10 @@ from pullback.errors import UnsupportedSyntax, refuse
 from pullback.code.naming import Namer
 from pullback.frontend.normalize import (check_aliasing, check_supported, desugar_augassign,
                         ssa_rename, to_anf)
-from pullback.frontend.control import (lift_nested_functions, desugar_comprehensions, desugar_conditionals, desugar_for, desugar_tuple_targets,
-                      desugar_while, tailify_jumps)
+from pullback.frontend.lift import lift_nested_functions
+from pullback.frontend.desugar_loops import desugar_comprehensions, desugar_for, desugar_while
+from pullback.frontend.jumps import tailify_jumps
+from pullback.frontend.desugar_branches import desugar_conditionals, desugar_tuple_targets
 from pullback.frontend.parsing import (_ABSENT, assigned_names, check_function, code_source, function_name,
                       lookup_free, parameter_names, parse_function, resolutions)
 from pullback.frontend.normalize import is_static_reference
