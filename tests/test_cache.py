@@ -29,7 +29,7 @@ import pullback
 import pullback.backend.cache
 import pullback.pipeline
 import pullback.rules
-from pullback.frontend.parsing import function_source
+from pullback.frontend.source import function_source
 from reference import child_env, import_module_from_text, module_files, write_module
 
 TIMEOUT = 120

@@ -745,7 +745,7 @@ def shape_functions(mod):
 
 
 def test_the_source_check_accepts_what_was_imported(modules):
-    from pullback.frontend.parsing import code_source
+    from pullback.frontend.source import code_source
     mod = modules.load("shapes", SHAPES)
     for function in shape_functions(mod):
         text, _ = code_source(function)
@@ -759,7 +759,7 @@ def test_the_source_check_accepts_what_was_imported(modules):
 
 
 def test_the_source_check_notices_every_edit(modules):
-    from pullback.frontend.parsing import code_source
+    from pullback.frontend.source import code_source
     mod = modules.load("shapes", SHAPES)
     functions = shape_functions(mod)
     edits = [("np.sin(x) + m.cos(x)", "np.sin(x) - m.cos(x)"), ("for v in (x, x)", "for v in (x, x, x)"),
@@ -784,7 +784,7 @@ def test_the_source_check_accepts_the_test_corpus():
     import corpus_programs
     import corpus_straight
     import models
-    from pullback.frontend.parsing import code_source
+    from pullback.frontend.source import code_source
     count = 0
     for module in (models, corpus_control, corpus_helpers, corpus_programs, corpus_straight):
         for value in vars(module).values():

@@ -35,8 +35,9 @@ from pullback.frontend.lift import lift_nested_functions
 from pullback.frontend.desugar_loops import desugar_comprehensions, desugar_for, desugar_while
 from pullback.frontend.jumps import tailify_jumps
 from pullback.frontend.desugar_branches import desugar_conditionals, desugar_tuple_targets
-from pullback.frontend.parsing import (_ABSENT, assigned_names, check_function, code_source, function_name,
+from pullback.frontend.parsing import (_ABSENT, assigned_names, check_function, function_name,
                       lookup_free, parameter_names, parse_function, resolutions)
+from pullback.frontend.source import code_source
 from pullback.frontend.normalize import is_static_reference
 from pullback.analysis.resolve import bind_static_names, resolve_operations, static_value
 from pullback.transform.reverse import reverse_sweeps

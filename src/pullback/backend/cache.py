@@ -144,7 +144,8 @@ def describe_value(value):
 def callee_values(function):
     """The globals and closure values the function refers to that are
     modules or callables: which rule a call resolves to depends on them."""
-    from pullback.frontend.parsing import code_names, lookup_free
+    from pullback.frontend.parsing import lookup_free
+    from pullback.frontend.source import code_names
     code = function.__code__
     found = {}
     for name in sorted(code_names(code)) + list(code.co_freevars):    # nested defs' too
@@ -186,7 +187,7 @@ def callee_sources(function, seen=None):
     is there too: a file edited but not reloaded gives new text with the
     old code, which matches no module generated before."""
     import inspect
-    from pullback.frontend.parsing import code_digest, code_names, code_source
+    from pullback.frontend.source import code_digest, code_names, code_source
     seen = {} if seen is None else seen
     values = list(callee_values(function).values())
     names = sorted(code_names(function.__code__))
@@ -207,7 +208,7 @@ def callee_sources(function, seen=None):
 
 def disk_key(function, source, options):
     """Everything the generated module depends on, hashed."""
-    from pullback.frontend.parsing import code_digest
+    from pullback.frontend.source import code_digest
     callees = callee_values(function)
     facts = {
         "pullback": pullback_fingerprint(),
