@@ -11,6 +11,8 @@ from pullback.rules import adjoint, d, literal, number
 from pullback.runtime import unbroadcast, matmul_grad_lhs, matmul_grad_rhs
 from pullback.runtime.elementwise import cast_like, power_slope
 
+SHAPE = "elementwise"       # the result has the operands' broadcast shape (rules.SHAPES)
+
 
 @adjoint(operator.add, np.add)
 def add(z, x, y):
@@ -76,7 +78,7 @@ def mod(z, x, y):
     d[y] = unbroadcast(-d[z] * np.floor_divide(x, y), y)
 
 
-@adjoint(divmod, np.divmod)
+@adjoint(divmod, np.divmod, shape="other")     # a pair of arrays
 def divmod(qr, x1, x2):
     # (x1 // x2, x1 % x2): the quotient is piecewise constant (no gradient); the
     # remainder x1 - x2 floor(x1 / x2) as for %, the quotient read back from qr.
@@ -94,7 +96,7 @@ def pos(y, x):
     d[x] = d[y]
 
 
-@adjoint(operator.matmul, np.matmul)
+@adjoint(operator.matmul, np.matmul, shape="other")
 def matmul(z, x, y):
     d[x] = matmul_grad_lhs(d[z], x, y)
     d[y] = matmul_grad_rhs(d[z], x, y)

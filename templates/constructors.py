@@ -12,6 +12,8 @@ from pullback.runtime import unbroadcast
 from pullback.runtime.indexing import (arange_grad, geomspace_grad, linspace_grad,
                                        logspace_base_grad, logspace_grad)
 
+SHAPE = "array"             # one array (rules.SHAPES)
+
 
 @adjoint(np.full)
 def full(y, shape, fill_value, dtype=None, order="C"):

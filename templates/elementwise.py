@@ -20,6 +20,8 @@ from pullback.runtime.elementwise import (cast_like, clip_grad_a, clip_grad_lowe
                                           clip_grad_upper, finite_part, nonzero, select_default_grad,
                                           select_grads, share, sinc_slope)
 
+SHAPE = "elementwise"       # the result has the operands' broadcast shape (rules.SHAPES)
+
 
 @adjoint(np.sin)
 def sin(y, x):
@@ -125,7 +127,7 @@ def where(out, condition, x, y):
     d[y] = unbroadcast(np.where(condition, 0.0, d[out]), y)
 
 
-@adjoint(np.select)
+@adjoint(np.select, shape="other")    # the shape of its choices, not of their list
 def select(out, condlist, choicelist, default=0):
     # Each element comes from the first choice whose condition holds there, or
     # from default where none does: each gets the gradient where it was chosen.

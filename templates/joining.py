@@ -11,6 +11,8 @@ from pullback.rules import adjoint, d
 from pullback.runtime.shape import (restack, unappend, unblock, unconcatenate, undelete, unjoin,
                                     unsplit)
 
+SHAPE = "array"             # one array (rules.SHAPES); the splits give lists: "other"
+
 
 @adjoint(np.concatenate)
 def concatenate(y, arrays, axis=0, dtype=None, casting="same_kind"):
@@ -40,12 +42,12 @@ def column_stack(y, tup):
 # np.r_[a, b] and np.c_[a, b] (arrays and numbers only: resolve refuses slices and
 # directive strings): the items, raised to 1-d (r_) or made columns (c_), joined
 # along the first (r_) or the last (c_) axis.
-@adjoint(np.r_)
+@adjoint(np.r_, shape="other")
 def index_rows(y, *items):
     d[items] = unjoin(d[y], items, "1d", 0)
 
 
-@adjoint(np.c_)
+@adjoint(np.c_, shape="other")
 def index_columns(y, *items):
     d[items] = unjoin(d[y], items, "column", -1)
 
@@ -55,28 +57,28 @@ def block(y, arrays):
     d[arrays] = unblock(d[y], arrays)
 
 
-@adjoint(np.split, np.array_split)
+@adjoint(np.split, np.array_split, shape="other")
 def split(y, ary, indices_or_sections, axis=0):
     d[ary] = unsplit(d[y], ary, indices_or_sections, axis)
 
 
-@adjoint(np.hsplit)
+@adjoint(np.hsplit, shape="other")
 def hsplit(y, ary, indices_or_sections):
     d[ary] = unsplit(d[y], ary, indices_or_sections, 1 if np.ndim(ary) > 1 else 0)
 
 
-@adjoint(np.vsplit)
+@adjoint(np.vsplit, shape="other")
 def vsplit(y, ary, indices_or_sections):
     d[ary] = unsplit(d[y], ary, indices_or_sections, 0)
 
 
-@adjoint(np.dsplit)
+@adjoint(np.dsplit, shape="other")
 def dsplit(y, ary, indices_or_sections):
     d[ary] = unsplit(d[y], ary, indices_or_sections, 2)
 
 
 if hasattr(np, "unstack"):
-    @adjoint(np.unstack)
+    @adjoint(np.unstack, shape="other")
     def unstack_(y, x, axis=0):
         d[x] = restack(d[y], x, axis)
 

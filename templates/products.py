@@ -1,17 +1,19 @@
 """Adjoints of products of arrays: dot, outer, inner, tensordot, einsum and friends.
 
 (The ``@`` operator and np.matmul live with the arithmetic operators.) The
-index bookkeeping of the larger rules is in ``pullback.runtime.linalg``.
+index bookkeeping of the larger rules is in ``pullback.runtime.products``.
 """
 import numpy as np
 
 from pullback.rules import adjoint, d
 from pullback.runtime import dot_grad_lhs, dot_grad_rhs, matmul_grad_lhs, matmul_grad_rhs
-from pullback.runtime.linalg import (cross_grad_a, cross_grad_b, einsum_grads, inner_grad_a,
-                                     inner_grad_b, kron_grad_a, kron_grad_b, matvec_grad_matrix,
-                                     matvec_grad_vector, tensordot_grad_a, tensordot_grad_b,
-                                     vdot_grad, vecdot_grad, vecmat_grad_matrix,
-                                     vecmat_grad_vector)
+from pullback.runtime.products import (cross_grad_a, cross_grad_b, einsum_grads, inner_grad_a,
+                                       inner_grad_b, kron_grad_a, kron_grad_b, matvec_grad_matrix,
+                                       matvec_grad_vector, tensordot_grad_a, tensordot_grad_b,
+                                       vdot_grad, vecdot_grad, vecmat_grad_matrix,
+                                       vecmat_grad_vector)
+
+SHAPE = "array"             # one array, or a number (rules.SHAPES)
 
 
 @adjoint(np.dot)

@@ -12,8 +12,13 @@ from pullback.runtime import unreduce
 from pullback.runtime.reductions import (
     average_grad, average_weights_grad, cumprod_grad, cumsum_grad, cumulative_prod_grad,
     cumulative_sum_grad, extreme_grad, nan_mask_grad, nancumprod_grad, nancumsum_grad,
-    nanmean_grad, nanprod_grad, norm_grad, prod_grad, ptp_grad, quantile_grad, quantile_q_grad,
-    std_grad, var_grad)
+    nanmean_grad, nanprod_grad, norm_grad, prod_grad, ptp_grad, std_grad, var_grad)
+from pullback.runtime.quantiles import quantile_grad, quantile_q_grad
+
+# A number when axis is None and keepdims is false; with keepdims=True, the
+# result broadcasts into the operand's shape (rules.SHAPES). Running sums and
+# quantiles declare "array".
+SHAPE = "reduction"
 
 
 @adjoint(np.sum)
@@ -46,34 +51,34 @@ def nanprod(y, a, axis=None, dtype=None, keepdims=False):
     d[a] = nanprod_grad(d[y], a, axis, keepdims)
 
 
-@adjoint(np.cumprod)
+@adjoint(np.cumprod, shape="array")
 def cumprod(y, a, axis=None, dtype=None):
     d[a] = cumprod_grad(d[y], a, y, axis)
 
 
-@adjoint(np.nancumprod)
+@adjoint(np.nancumprod, shape="array")
 def nancumprod(y, a, axis=None, dtype=None):
     d[a] = nancumprod_grad(d[y], a, y, axis)
 
 
 # -- running sums ----------------------------------------------------------------------
 
-@adjoint(np.cumsum)
+@adjoint(np.cumsum, shape="array")
 def cumsum(y, a, axis=None, dtype=None):
     d[a] = cumsum_grad(d[y], a, axis)
 
 
-@adjoint(np.nancumsum)
+@adjoint(np.nancumsum, shape="array")
 def nancumsum(y, a, axis=None, dtype=None):
     d[a] = nancumsum_grad(d[y], a, axis)
 
 
 if hasattr(np, "cumulative_sum"):       # NumPy 2.1+
-    @adjoint(np.cumulative_sum)
+    @adjoint(np.cumulative_sum, shape="array")
     def cumulative_sum(y, x, axis=None, dtype=None, include_initial=False):
         d[x] = cumulative_sum_grad(d[y], x, axis, include_initial)
 
-    @adjoint(np.cumulative_prod)
+    @adjoint(np.cumulative_prod, shape="array")
     def cumulative_prod(y, x, axis=None, dtype=None, include_initial=False):
         d[x] = cumulative_prod_grad(d[y], x, y, axis, include_initial)
 
@@ -151,13 +156,13 @@ def nanmedian(y, a, axis=None, keepdims=False):
     d[a] = quantile_grad(d[y], a, 0.5, axis, "linear", keepdims, True)
 
 
-@adjoint(np.nanquantile)
+@adjoint(np.nanquantile, shape="array")
 def nanquantile(y, a, q, axis=None, method="linear", keepdims=False):
     d[a] = quantile_grad(d[y], a, q, axis, method, keepdims, True)
     d[q] = quantile_q_grad(d[y], a, q, axis, method, keepdims, True)
 
 
-@adjoint(np.nanpercentile)
+@adjoint(np.nanpercentile, shape="array")
 def nanpercentile(y, a, q, axis=None, method="linear", keepdims=False):
     d[a] = quantile_grad(d[y], a, q, axis, method, keepdims, True, 100.0)
     d[q] = quantile_q_grad(d[y], a, q, axis, method, keepdims, True, 100.0)

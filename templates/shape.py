@@ -12,6 +12,8 @@ from pullback.runtime.shape import (pad_values_grad, reshape_order, undiag, undi
                                     unrepeat, unresize, unrollaxis, untile, untrace, untri,
                                     unatleast, unbroadcast_arrays, unsum)
 
+SHAPE = "array"             # one array (rules.SHAPES); those giving lists say "other"
+
 
 @adjoint(np.reshape)
 def reshape(y, a, shape=None, order="C"):
@@ -33,7 +35,7 @@ def expand_dims(y, a, axis):
     d[a] = np.reshape(d[y], np.shape(a))
 
 
-@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d)
+@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d, shape="other")   # a list for several
 def atleast_nd(y, *arys):
     d[arys] = unatleast(d[y], arys)
 
@@ -47,7 +49,7 @@ def transpose(y, a, axes=None):
 
 
 if hasattr(np, "matrix_transpose"):
-    @adjoint(np.matrix_transpose)
+    @adjoint(np.matrix_transpose, shape="other")
     def matrix_transpose(y, x):
         d[x] = np.swapaxes(d[y], -1, -2)
 
@@ -72,7 +74,7 @@ def broadcast_to(y, array, shape, subok=False):
     d[array] = unbroadcast(d[y], array)
 
 
-@adjoint(np.broadcast_arrays)
+@adjoint(np.broadcast_arrays, shape="other")
 def broadcast_arrays(y, *args):
     d[args] = unbroadcast_arrays(d[y], args)
 
@@ -163,7 +165,7 @@ def array(y, object, dtype=None):
     d[object] = unstack(d[y], object, 0)
 
 
-@adjoint(sum)
+@adjoint(sum, shape="other")     # of lists too
 def builtin_sum(y, iterable, start=0):
     d[iterable] = unsum(d[y], iterable)
     d[start] = unbroadcast(d[y], start)

@@ -670,7 +670,7 @@ def jacobian(function, wrt=0):
     return jacobian_of
 
 
-def register_adjoint(*functions):
+def register_adjoint(*functions, shape="other"):
     """Register a derivative rule for ``functions``, written as a template.
 
     The template is plain Python: its first parameter is the result, the
@@ -678,7 +678,9 @@ def register_adjoint(*functions):
     and ``d[x]`` is the gradient of ``x`` (import ``d`` from pullback). It may
     use modules (``np``, ``math``, ``scipy.special``) and pullback.runtime
     helpers. Registered rules appear in generated code like the built-in
-    ones and take precedence over them. See docs/custom-rules.md.
+    ones and take precedence over them. ``shape`` declares what the result's
+    shape is (``"elementwise"``, ``"reduction"``, ...: pullback.rules.SHAPES).
+    See docs/custom-rules.md.
 
     Examples
     --------
@@ -698,6 +700,7 @@ def register_adjoint(*functions):
 
     def register(template):
         template.__pullback_adjoint_of__ = functions
+        template.__pullback_shape__ = shape
         try:
             user_rules.add_template(template)
         except (TypeError, OSError, SyntaxError) as error:

@@ -24,11 +24,32 @@ from pathlib import Path
 import gast
 
 __all__ = ["adjoint", "nondifferentiable", "d", "literal", "number", "Rule", "rule_table", "active_rules",
-           "user_rules", "templates_fingerprint"]
+           "user_rules", "templates_fingerprint", "SHAPES"]
 
 # The families of templates, one module each in templates/.
 FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "shape", "joining",
             "linalg", "indexing", "constructors", "builtins")
+
+# What a rule declares about the shape of its result: ``@adjoint(np.sum,
+# shape="reduction")``, or for every rule of a template module at once, a
+# module-level ``SHAPE = "elementwise"``. The shape analysis
+# (analysis/shapes.py) asks the rule (``rule.shape``), never its name. Saying
+# less is never wrong: "other" claims nothing.
+SHAPES = {
+    "elementwise": "the broadcast shape of its operands; a number when every operand is one",
+    "scalar": "a number when its arguments are numbers (the math module's functions)",
+    "reduction": "a number when axis is None and keepdims is false; with keepdims=True, a "
+                 "shape that broadcasts into its first argument's unchanged",
+    "array": "one array (or a number), never a list or tuple; its shape is not known",
+    "other": "nothing is known (it may be a list or a tuple of arrays)",
+}
+
+
+def check_shape(shape):
+    """``shape`` if it is a word of :data:`SHAPES`, else a TypeError."""
+    if shape not in SHAPES:
+        raise TypeError(f"shape={shape!r} is not one of {', '.join(map(repr, SHAPES))}")
+    return shape
 
 
 class _AdjointMarker:
@@ -64,21 +85,27 @@ def number(value):
     raise RuntimeError("number() only has meaning inside a pullback template")
 
 
-def adjoint(*functions):
+def adjoint(*functions, shape=None):
     """Declare the decorated template as the adjoint rule of ``functions``.
+
+    ``shape`` says what the result's shape is (a word of :data:`SHAPES`);
+    left out, the template module's ``SHAPE`` says it, else ``"other"``.
 
     Example
     -------
     >>> import numpy as np
-    >>> @adjoint(np.tanh)
+    >>> @adjoint(np.tanh, shape="elementwise")
     ... def tanh(y, x):
     ...     d[x] = d[y] * (1.0 - y * y)
     """
     if not functions:
         raise TypeError("adjoint() needs at least one function to attach the rule to")
+    if shape is not None:
+        check_shape(shape)
 
     def attach(template):
         template.__pullback_adjoint_of__ = functions
+        template.__pullback_shape__ = shape
         return template
 
     return attach
@@ -104,6 +131,7 @@ class Rule:
     reads_result: bool = False  # does the body use the result's value (tanh: 1 - y*y)?
     varargs: str = None         # the *parameter collecting further arguments (np.einsum)
     keyword_only: frozenset = frozenset()   # parameters after *varargs, given by name only
+    shape: str = "other"        # what is known of the result's shape: a word of SHAPES
 
     @property
     def body(self):
@@ -229,7 +257,8 @@ def _signature(template):
     return names, defaults, varargs, frozenset(keyword_only)
 
 
-def _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origin):
+def _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origin,
+               module_shape="other"):
     written, used = _analyse(fn)
     module_globals = template.__globals__
     needed = {n: module_globals[n] for n in used
@@ -247,10 +276,11 @@ def _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origi
         reads_result=names[0] in used,
         varargs=varargs,
         keyword_only=keyword_only,
+        shape=check_shape(getattr(template, "__pullback_shape__", None) or module_shape),
     )
 
 
-def _parse_template(template):
+def _parse_template(template, module_shape="other"):
     """A rule from any template function, through ``inspect`` (user rules)."""
     source = textwrap.dedent(inspect.getsource(template))
     fn = ast.parse(source).body[0]
@@ -265,7 +295,7 @@ def _parse_template(template):
     _, line = inspect.getsourcelines(template)
     filename = inspect.getsourcefile(template)
     return _make_rule(template, fn, TemplateBody(fn), names, defaults, varargs, keyword_only,
-                      f"templates/{filename.rsplit('/', 1)[-1]}:{line}")
+                      f"templates/{filename.rsplit('/', 1)[-1]}:{line}", module_shape)
 
 
 def _module_definitions(module):
@@ -292,15 +322,18 @@ def _module_definitions(module):
 
 def _rule_from_module(template, definitions):
     """The rule of a template defined in a template module, from the module's
-    parsed file (``inspect`` when it cannot be found there)."""
+    parsed file (``inspect`` when it cannot be found there). The module's
+    ``SHAPE`` is the shape of the rules that declare none."""
     code = template.__code__
+    module_shape = template.__globals__.get("SHAPE", "other")
     fn, indent = definitions.get((template.__name__, code.co_firstlineno), (None, 0))
     if not isinstance(fn, ast.FunctionDef):
-        return _parse_template(template)
+        return _parse_template(template, module_shape)
     names, defaults, varargs, keyword_only = _signature(template)
     body = TemplateBody(fn, code.co_firstlineno, indent)
     origin = f"templates/{code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}"
-    return _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origin)
+    return _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origin,
+                      module_shape)
 
 
 def _template_modules():
@@ -361,7 +394,8 @@ class UserRules:
         for target in rule.targets:
             self.adjoints[target] = rule
             self.nondiff.discard(target)
-        self.sources.append(inspect.getsource(template))
+        # the declared shape is part of the key: derivatives made under another are stale
+        self.sources.append(f"{inspect.getsource(template)}shape={rule.shape}")
         return rule
 
     def add_nondifferentiable(self, functions):

@@ -13,43 +13,10 @@ import gast
 
 from pullback.code.astutil import walk, walk_statements
 
-# Rule families whose results broadcast their operands elementwise: the
-# result's shape is the operands' broadcast shape.
-ELEMENTWISE_FAMILIES = frozenset({"arithmetic", "elementwise"})
-NOT_ELEMENTWISE = frozenset({
-    "matmul",           # in the arithmetic family, but a product
-    "divmod",           # a pair of arrays
-    "select",           # the shape of its choices, not of the list of them
-})
-# Reductions that give a scalar when ``axis`` is None and keepdims is false.
-FULL_REDUCTIONS = frozenset({"sum", "mean", "prod", "nanprod", "nansum", "nanmean", "max", "ptp",
-                             "var", "std", "nanvar", "nanstd", "average", "median", "nanmedian",
-                             "norm"})
-
-
-# Rules of these families whose function always returns one array (not a
-# list of them, as np.split, np.broadcast_arrays and np.atleast_1d(a, b) do).
-ARRAY_FAMILIES = frozenset({"joining", "shape", "constructors"})
-ARRAY_RESULTS = frozenset({
-    "concatenate", "hstack", "vstack", "dstack", "column_stack", "block", "append", "delete",
-    "reshape", "ravel", "squeeze", "expand_dims", "transpose", "moveaxis", "swapaxes", "rollaxis",
-    "broadcast_to", "flip", "fliplr", "flipud", "roll", "rot90", "tile", "repeat", "resize", "pad",
-    "triu", "tril", "diag", "diagonal", "trace", "copy", "stack", "array", "full", "full_like",
-    "linspace", "logspace", "geomspace", "arange"})
-
-
 def elementwise(rule):
-    """Does the rule's result have its operands' broadcast shape?"""
-    return family(rule) in ELEMENTWISE_FAMILIES and rule.name not in NOT_ELEMENTWISE
-
-
-def family(rule):
-    """The template module a rule comes from (``"elementwise"``), or None for a
-    user's rule."""
-    where = rule.origin.partition(":")[0]
-    if not where.startswith("templates/"):
-        return None
-    return where[len("templates/"):].rpartition(".py")[0]
+    """Does the rule's result have its operands' broadcast shape? (Declared
+    on the rule: ``rule.shape``, see rules.SHAPES.)"""
+    return rule.shape == "elementwise"
 
 
 def scalar_names(tree, operations, scalar_params):
@@ -88,9 +55,7 @@ def flat_names(tree, operations, scalars):
             return False
         if operation.kind == "subscript":       # an element or slice of an array
             return bool(operation.sources) and operation.sources[0] in known
-        return operation.kind == "rule" and (family(operation.rule) in ("reductions", "products")
-                                             or (family(operation.rule) in ARRAY_FAMILIES
-                                                 and operation.rule.name in ARRAY_RESULTS))
+        return operation.kind == "rule" and operation.rule.shape in ("reduction", "array")
 
     return _largest(sites, flat)
 
@@ -188,15 +153,15 @@ def _constant_is_scalar(node, scalars):
 
 
 def rule_gives_scalar(rule, bound, scalars):
-    """Does ``rule`` applied to ``bound`` give a scalar, by its family?"""
-    kind = family(rule)
-    if kind == "scalar":                     # math.sin and friends: always a float
-        return all(is_scalar(bound[p], scalars) or _is_none(bound[p]) for p in rule.params
-                   if p != rule.varargs)
-    if elementwise(rule):
-        return all(is_scalar(node, scalars) or _is_none(node) for node in bound.values())
-    if kind == "reductions" and rule.name in FULL_REDUCTIONS:
-        return _is_none(bound.get("axis")) and not _truthy(bound.get("keepdims"))
+    """Does ``rule`` applied to ``bound`` give a scalar, by its declared shape?"""
+    match rule.shape:
+        case "scalar":                      # math.sin and friends: a float from numbers
+            return all(is_scalar(bound[p], scalars) or _is_none(bound[p]) for p in rule.params
+                       if p != rule.varargs)
+        case "elementwise":
+            return all(is_scalar(node, scalars) or _is_none(node) for node in bound.values())
+        case "reduction":
+            return _is_none(bound.get("axis")) and not _truthy(bound.get("keepdims"))
     return False
 
 
@@ -231,15 +196,6 @@ def _is_none(node):
 
 def _truthy(node):
     return node is not None and not (isinstance(node, gast.Constant) and not node.value)
-
-
-# Reductions whose result, given keepdims=True, keeps every axis of the
-# reduced operand (their first parameter) at its length or at 1: it
-# broadcasts back to the operand's shape. (Not quantiles: an array q adds
-# leading axes.)
-KEEPDIMS_REDUCTIONS = frozenset({"sum", "mean", "prod", "nanprod", "nansum", "nanmean", "max",
-                                 "ptp", "var", "std", "nanvar", "nanstd", "average", "median",
-                                 "nanmedian", "norm"})
 
 
 class ShapeFacts(dict):
@@ -320,8 +276,9 @@ def shape_representatives(tree, operations, scalars):
                 facts.fits[target] = facts.fits[source]
         elif operation.kind == "rule" and elementwise(operation.rule):
             _elementwise_shape(target, operation.bound, facts, fixed, scalars)
-        elif operation.kind == "rule" and family(operation.rule) == "reductions" \
-                and operation.rule.name in KEEPDIMS_REDUCTIONS:
+        elif operation.kind == "rule" and operation.rule.shape == "reduction":
+            # with keepdims=True, every axis of the operand (the first
+            # parameter) stays at its length or at 1: it broadcasts back
             keepdims = operation.bound.get("keepdims")
             operand = operation.bound.get(operation.rule.params[0])
             if isinstance(keepdims, gast.Constant) and keepdims.value is True \

@@ -14,6 +14,7 @@ where it is defined, and nowhere else.
 """
 import functools
 import importlib
+import pkgutil
 from dataclasses import dataclass
 
 import numpy
@@ -58,15 +59,20 @@ def helper_facts(function):
     return NO_FACTS
 
 
-RUNTIME_MODULES = ("pullback.runtime", "pullback.runtime.elementwise", "pullback.runtime.indexing",
-                   "pullback.runtime.linalg", "pullback.runtime.reductions", "pullback.runtime.shape")
+def runtime_modules():
+    """``pullback.runtime`` and each of its modules (read from the package,
+    so a new module is never left out)."""
+    package = importlib.import_module("pullback.runtime")
+    return ("pullback.runtime",) + tuple(
+        f"pullback.runtime.{info.name}" for info in pkgutil.iter_modules(package.__path__)
+        if info.name != "declare")
 
 
 @functools.cache
 def runtime_helpers():
     """Every runtime helper generated code may call, by name."""
     found = {}
-    for module_name in RUNTIME_MODULES:
+    for module_name in runtime_modules():
         module = importlib.import_module(module_name)
         for name, value in vars(module).items():
             if callable(value) and getattr(value, "__module__", None) == module.__name__ \
