@@ -1,0 +1,146 @@
+"""combine_accumulations, accumulate_in_place, propagate_negations and
+own_in_place_buffers on tiny functions."""
+from optkit import expect, run
+
+from pullback.optimize import (accumulate_in_place, combine_accumulations, own_in_place_buffers,
+                               propagate_negations)
+
+
+def test_combine_accumulations_doubles_the_two_halves_of_x_times_x():
+    assert run(combine_accumulations, """
+        def f(g, x):
+            dx = dx + g * x
+            dx = dx + g * x
+            dy = g * x
+            dy = dy + g * x
+            return dx, dy
+    """) == expect("""
+        def f(g, x):
+            dx = dx + 2.0 * (g * x)
+            dy = 2.0 * (g * x)
+            return dx, dy
+    """)
+
+
+def test_combine_accumulations_joins_only_equal_neighbours_once_and_not_self_reads():
+    assert run(combine_accumulations, """
+        def f(g, x):
+            dx = dx + g * x
+            dx = dx + g * y
+            dx = dx + g * y
+            dx = dx + g * y
+            dy = g * dy
+            dy = dy + g * dy
+            return dx, dy
+    """) == expect("""
+        def f(g, x):
+            dx = dx + g * x
+            dx = dx + 2.0 * (g * y)
+            dx = dx + g * y
+            dy = g * dy
+            dy = dy + g * dy
+            return dx, dy
+    """)
+
+
+def test_accumulate_in_place_where_the_array_is_the_adjoint_s_own():
+    assert run(accumulate_in_place, """
+        def f(g, x, y):
+            dx = g * y
+            dx = dx + g * x
+            dx = dx + extreme_grad(g, x)
+            return dx
+    """) == expect("""
+        def f(g, x, y):
+            dx = g * y
+            dx += g * x
+            dx = extreme_grad(g, x, add_to=dx)
+            return dx
+    """)
+
+
+def test_accumulate_in_place_not_into_a_parameter_s_array_nor_one_a_list_holds():
+    source = """
+        def f(g, x, y):
+            dx = g
+            dx = dx + g * x
+            dy = g * y
+            lst = [dy]
+            dy = dy + g
+            return dx, lst, dy
+    """
+    assert run(accumulate_in_place, source) == expect(source)
+
+
+def test_propagate_negations_subtracts_instead_of_adding_a_negation():
+    assert run(propagate_negations, """
+        def f(ddecline, predator, prey):
+            dmul_5 = -ddecline
+            dgamma += dmul_5 * predator
+            ddelta = ddelta + dmul_5 * prey / 2.0
+            dalpha += -ddecline * prey
+            return dgamma, ddelta, dalpha
+    """) == expect("""
+        def f(ddecline, predator, prey):
+            dgamma -= ddecline * predator
+            ddelta = ddelta - ddecline * prey / 2.0
+            dalpha -= ddecline * prey
+            return dgamma, ddelta, dalpha
+    """)
+
+
+def test_propagate_negations_keeps_a_negation_when_its_operand_changes_or_a_use_is_no_sum():
+    source = """
+        def f(ddecline, predator, prey):
+            dmul_5 = -ddecline
+            dgamma += dmul_5 * predator
+            ddecline = ddecline * 2.0
+            ddelta = ddelta + dmul_5 * prey
+            dm = -ddecline
+            dbeta = dm * prey
+            dn = -ddecline
+            dc += dn * prey
+            return dgamma, ddelta, dbeta, dc
+    """
+    assert run(propagate_negations, source, named={"dn"}) == expect(source)
+
+
+def test_own_in_place_buffers_copies_where_another_live_name_holds_the_array():
+    assert run(own_in_place_buffers, """
+        def f(g, x):
+            da = g * x
+            db = da
+            da += g
+            dc = add_at(db, x, 0, g)
+            return da, db, dc
+    """) == expect("""
+        def f(g, x):
+            da = g * x
+            db = da
+            da = da + g
+            dc = add_at(fresh_copy(db), x, 0, g)
+            return da, db, dc
+    """)
+
+
+def test_own_in_place_buffers_leaves_an_array_only_one_name_holds():
+    source = """
+        def f(g, x):
+            da = g * x
+            da += g
+            dc = add_at(da, x, 0, g)
+            return dc
+    """
+    assert run(own_in_place_buffers, source) == expect(source)
+
+
+def test_own_in_place_buffers_never_writes_into_a_parameter_s_array():
+    assert run(own_in_place_buffers, """
+        def f(g, x):
+            g += x
+            return g
+    """) == expect("""
+        def f(g, x):
+            g = g + x
+            return g
+    """)
