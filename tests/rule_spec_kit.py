@@ -1,16 +1,21 @@
 """The vocabulary of the rule-table tests: how a spec says to call a rule.
 
 tests/test_rules.py generates one finite-difference test per case of every
-spec; the specs live there and in tests/rule_specs_<family>.py, one module
-per family of templates, each exporting a ``SPEC`` dict keyed by function.
+spec; the specs live in tests/rule_spec_table.py and in
+tests/rule_specs_<family>.py, one module per family of templates, each
+exporting a ``SPEC`` dict keyed by function.
 """
+import ast
 import builtins
 import math
 import operator
 import re
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
+
+from pullback.analysis.operation import ATTRIBUTES, METHODS
 
 # --------------------------------------------------------------------------
 # Names: how a table key is written in generated source and in test ids.
@@ -227,3 +232,75 @@ def _pow_extras(call):
 _MAX_MIN = dict(valid=_apart)
 _MOD = dict(dx=WIDE, dy=NONZERO, valid=_off_jumps)
 _POW = dict(dx=BASE, dy=REAL)
+
+
+# --------------------------------------------------------------------------
+# Inputs of a case.
+# --------------------------------------------------------------------------
+
+def _rng(text):
+    return np.random.default_rng(zlib.crc32(text.encode()))
+
+
+def sample_inputs(spec, case, seed_text):
+    """Inputs of one case: drawn from the domains, redrawn until ``valid``."""
+    rng = _rng(seed_text)
+    args = spec.arguments(case)
+    valid = spec.predicate(case)
+    for _ in range(2000):
+        inputs = [arg.domain.sample(rng, shape) for arg, shape in zip(args, case.shapes)]
+        if valid is None or valid(*inputs):
+            return inputs
+    raise AssertionError(f"no valid inputs found for {seed_text}")
+
+
+# --------------------------------------------------------------------------
+# Which function a spec's expression calls, and with which operands.
+# --------------------------------------------------------------------------
+
+_EVAL_NAMESPACE = {"np": np, "math": math, "operator": operator}
+_AST_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+               ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
+               ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv}
+_AST_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
+def _called(expr):
+    """The function the outermost operation of ``expr`` resolves to, and
+    the rule-parameter position/keyword of each operand."""
+    node = ast.parse(expr, mode="eval").body
+    if isinstance(node, ast.BinOp):
+        return _AST_BINARY[type(node.op)], list(enumerate([node.left, node.right])), []
+    if isinstance(node, ast.UnaryOp):
+        return _AST_UNARY[type(node.op)], [(0, node.operand)], []
+    if isinstance(node, ast.Attribute):             # a.T
+        return ATTRIBUTES[node.attr], [(0, node.value)], []
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call):   # divmod(x, y)[1]
+        return _called(ast.unparse(node.value))
+    if isinstance(node, ast.Subscript):             # np.r_[a, b]: its items are the operands
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        function = eval(compile(ast.Expression(node.value), "<spec>", "eval"), dict(_EVAL_NAMESPACE))
+        return function, list(enumerate(items)), []
+    if isinstance(node, ast.BinOp) is False and isinstance(node, ast.Call) \
+            and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+            and node.func.value.id not in _EVAL_NAMESPACE:     # a.reshape(...): a method
+        owner = node.func.value
+        return METHODS[node.func.attr], list(enumerate([owner] + node.args)), \
+            [(k.arg, k.value) for k in node.keywords]
+    assert isinstance(node, ast.Call), expr
+    function = eval(compile(ast.Expression(node.func), "<spec>", "eval"), dict(_EVAL_NAMESPACE))
+    return function, list(enumerate(node.args)), [(k.arg, k.value) for k in node.keywords]
+
+
+def _inner_call(expr, function):
+    """For functions returning tuples (np.linalg.eigh): the first call of
+    ``function`` inside a scalar of its outputs, ``np.sum(np.linalg.eigh(s)[0] * c)``."""
+    for node in ast.walk(ast.parse(expr, mode="eval").body):
+        if isinstance(node, ast.Call):
+            try:
+                called = eval(compile(ast.Expression(node.func), "<spec>", "eval"), dict(_EVAL_NAMESPACE))
+            except Exception:
+                continue
+            if called is function:
+                return called, list(enumerate(node.args)), [(k.arg, k.value) for k in node.keywords]
+    return None

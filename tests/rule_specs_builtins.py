@@ -1,4 +1,4 @@
-"""Finite-difference specs for templates/builtins.py (merged into tests/test_rules.py)."""
+"""Finite-difference specs for templates/builtins.py (merged into tests/rule_spec_table.py)."""
 from rule_spec_kit import Arg, Case, Domain, Spec
 
 APART = Domain(0.2, 2.0, signed=True)

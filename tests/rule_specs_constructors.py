@@ -1,4 +1,4 @@
-"""Finite-difference specs for templates/constructors.py (merged into tests/test_rules.py).
+"""Finite-difference specs for templates/constructors.py (merged into tests/rule_spec_table.py).
 
 The grids (linspace, logspace, geomspace, arange) are differentiated in their
 end points and steps: scalars, arrays that broadcast, points along another

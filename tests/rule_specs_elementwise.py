@@ -1,6 +1,6 @@
 """Finite-difference specs for the elementwise rules added to
 templates/elementwise.py, templates/arithmetic.py and templates/scalar.py
-(merged into tests/test_rules.py; the older rules of those files keep their
+(merged into tests/rule_spec_table.py; the older rules of those files keep their
 specs there)."""
 import math
 import operator

@@ -1,4 +1,4 @@
-"""Finite-difference specs for templates/indexing.py (merged into tests/test_rules.py).
+"""Finite-difference specs for templates/indexing.py (merged into tests/rule_spec_table.py).
 
 Index patterns repeat indices (their gradients must add up), use negative
 indices and every ``mode``; sorting and quantiles draw inputs whose values

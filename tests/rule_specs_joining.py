@@ -1,4 +1,4 @@
-"""Finite-difference specs for templates/joining.py (merged into tests/test_rules.py).
+"""Finite-difference specs for templates/joining.py (merged into tests/rule_spec_table.py).
 
 A split returns a list of pieces; its own cases return that list (equal
 pieces, so the test can project it on a cotangent array). Cases that use only

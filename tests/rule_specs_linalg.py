@@ -1,4 +1,4 @@
-"""Finite-difference specs for templates/linalg.py (merged into tests/test_rules.py).
+"""Finite-difference specs for templates/linalg.py (merged into tests/rule_spec_table.py).
 
 Inputs are kept well-conditioned: matrices built inside the expression
 (``a + 2.0 * np.eye(3)`` with small entries, ``a @ a.T + 3.0 * np.eye(3)``

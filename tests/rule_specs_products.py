@@ -1,6 +1,6 @@
-"""Finite-difference specs for templates/products.py (merged into tests/test_rules.py).
+"""Finite-difference specs for templates/products.py (merged into tests/rule_spec_table.py).
 
-np.dot and np.outer keep their specs in tests/test_rules.py.
+np.dot and np.outer keep their specs in tests/rule_spec_table.py.
 """
 import numpy as np
 

@@ -1,6 +1,6 @@
-"""Finite-difference specs for templates/reductions.py (merged into tests/test_rules.py).
+"""Finite-difference specs for templates/reductions.py (merged into tests/rule_spec_table.py).
 
-np.sum and np.mean keep their specs in tests/test_rules.py. Every reduction is
+np.sum and np.mean keep their specs in tests/rule_spec_table.py. Every reduction is
 called with ``axis`` None, an int, a negative int and tuples, with and without
 ``keepdims``, on 1-D, 2-D and 3-D arrays (``_reduction_cases``), plus Python
 floats, ``dtype=`` and the ndarray methods where NumPy has them.

@@ -1,4 +1,4 @@
-"""Finite-difference specs for templates/shape.py (merged into tests/test_rules.py)."""
+"""Finite-difference specs for templates/shape.py (merged into tests/rule_spec_table.py)."""
 import builtins
 
 import numpy as np

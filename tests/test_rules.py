@@ -2,11 +2,12 @@
 
 The tests are generated from the rule table (``pullback.rules.rule_table``):
 
-* ``SPEC`` says, for every function the table differentiates, how to call it,
-  on which inputs (domains that avoid kinks, ties and singularities) and in
-  which variants (shapes, broadcasting, axes, keepdims, 1-D/2-D/batched).
+* ``SPEC`` (tests/rule_spec_table.py) says, for every function the table
+  differentiates, how to call it, on which inputs (domains that avoid kinks,
+  ties and singularities) and in which variants (shapes, broadcasting, axes,
+  keepdims, 1-D/2-D/batched).
 * ``test_every_rule_has_a_spec`` fails when a rule is added to the table
-  without a spec here (and when a spec outlives its rule), so a new rule
+  without a spec (and when a spec outlives its rule), so a new rule
   cannot land untested.
 * Each spec case becomes a test that writes a small ``def`` to a module file
   (pullback transforms source, so the function needs a real file), imports it
@@ -21,141 +22,22 @@ with formulas computed directly with NumPy, never with other pullback
 gradients. NaN never compares equal (``equal_nan=False`` everywhere).
 """
 import ast
-import builtins
-import importlib
 import itertools
 import math
 import operator
-import pathlib
 import re
 import warnings
-import zlib
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
 import pullback
-from pullback.analysis.resolve import ATTRIBUTES, METHODS
 from pullback.rules import rule_table
 from reference import central_difference, import_module_from_text
+from rule_spec_kit import _called, _inner_call, _rng, _shape_text, display_name, sample_inputs
+from rule_spec_table import SPEC
 
 ADJOINTS, NONDIFF = rule_table()
-
-
-from rule_spec_kit import *  # noqa: F401,F403  (the spec vocabulary)
-from rule_spec_kit import (BASE, BROADCAST_PAIRS, DOT_SHAPES, LOG1P, LOG_BASE, MASK, NONZERO,
-                           OUTER_SHAPES, POSITIVE, REAL, TAN, UNIT, WIDE, Arg, Case, Spec, _MAX_MIN,
-                           _MOD, _POW, _apart, _pow_extras, _shape_text, binary, display_name,
-                           reduction, scalar,
-                           unary)
-
-
-SPEC = {
-    # ---- arithmetic.py: operators and their ufunc twins ----------------
-    operator.add: binary("x + y"),
-    np.add: binary("np.add(x, y)"),
-    operator.sub: binary("x - y"),
-    np.subtract: binary("np.subtract(x, y)"),
-    operator.mul: binary("x * y"),
-    np.multiply: binary("np.multiply(x, y)"),
-    operator.truediv: binary("x / y", dy=NONZERO, same=NONZERO, extra=(
-        Case(((3, 4),), expr="1.0 / y", args=(Arg("y", NONZERO),)),)),
-    np.divide: binary("np.divide(x, y)", dy=NONZERO, same=NONZERO),
-    operator.pow: binary("x ** y", **_POW, extra=_pow_extras("{} ** {}")),
-    np.power: binary("np.power(x, y)", **_POW, extra=_pow_extras("np.power({}, {})")),
-    builtins.pow: binary("pow(x, y)", **_POW, extra=_pow_extras("pow({}, {})")),
-    operator.mod: binary("x % y", **_MOD),
-    np.remainder: binary("np.remainder(x, y)", **_MOD),
-    operator.neg: unary("-x"),
-    np.negative: unary("np.negative(x)"),
-    operator.pos: unary("+x"),
-    np.positive: unary("np.positive(x)"),
-    operator.matmul: binary("x @ y", pairs=MATMUL_SHAPES, same_shape=(3, 3)),
-    np.matmul: binary("np.matmul(x, y)", pairs=MATMUL_SHAPES, same_shape=(3,)),
-    # ---- elementwise.py: NumPy ufuncs -----------------------------------
-    np.sin: unary("np.sin(x)"),
-    np.cos: unary("np.cos(x)"),
-    np.tan: unary("np.tan(x)", TAN),
-    np.arcsin: unary("np.arcsin(x)", UNIT),
-    np.arccos: unary("np.arccos(x)", UNIT),
-    np.arctan: unary("np.arctan(x)", WIDE),
-    np.sinh: unary("np.sinh(x)"),
-    np.cosh: unary("np.cosh(x)"),
-    np.tanh: unary("np.tanh(x)"),
-    np.exp: unary("np.exp(x)"),
-    np.expm1: unary("np.expm1(x)"),
-    np.log: unary("np.log(x)", POSITIVE),
-    np.log1p: unary("np.log1p(x)", LOG1P),
-    np.sqrt: unary("np.sqrt(x)", POSITIVE),
-    np.square: unary("np.square(x)"),
-    np.reciprocal: unary("np.reciprocal(x)", NONZERO),
-    np.absolute: unary("np.abs(x)", NONZERO),
-    np.fabs: unary("np.fabs(x)", NONZERO),
-    builtins.abs: unary("abs(x)", NONZERO),
-    np.maximum: binary("np.maximum(x, y)", **_MAX_MIN, extra=(
-        Case(((3, 4),), expr="np.maximum(x, 0.0)", args=(Arg("x", NONZERO),)),)),
-    np.fmax: binary("np.fmax(x, y)", **_MAX_MIN),
-    np.minimum: binary("np.minimum(x, y)", **_MAX_MIN, extra=(
-        Case(((3, 4),), expr="np.minimum(x, 0.0)", args=(Arg("x", NONZERO),)),)),
-    np.fmin: binary("np.fmin(x, y)", **_MAX_MIN),
-    np.where: Spec("np.where(c, x, y)", (Arg("c", MASK, diff=False), Arg("x"), Arg("y")), (
-        Case(((3, 4), (3, 4), (3, 4))),
-        Case(((3, 1), (4,), (3, 4))),
-        Case(((3, 4), (), (3, 4))),
-        Case(((3, 4), None, (3, 4))),
-        Case(((3, 4), (3, 4), None)),
-        Case(((2, 3),), expr="np.where(x > 0.0, x, -x)", args=(Arg("x", NONZERO),)),
-        Case(((3, 4), (3, 4)), expr="np.where(c, x, x)", args=(Arg("c", MASK, diff=False), Arg("x"))),
-        Case(((3, 4), (4,), (3, 1))),
-        Case(((2, 3), (2, 3)), expr="np.where(x > y, x, y)", args=(Arg("x"), Arg("y")),
-             valid=_apart),
-    )),
-    # ---- scalar.py: the math module and numeric builtins ---------------
-    math.sin: scalar("math.sin(x)", REAL),
-    math.cos: scalar("math.cos(x)", REAL),
-    math.tan: scalar("math.tan(x)", TAN),
-    math.asin: scalar("math.asin(x)", UNIT),
-    math.acos: scalar("math.acos(x)", UNIT),
-    math.atan: scalar("math.atan(x)", WIDE),
-    math.sinh: scalar("math.sinh(x)", REAL),
-    math.cosh: scalar("math.cosh(x)", REAL),
-    math.tanh: scalar("math.tanh(x)", REAL),
-    math.exp: scalar("math.exp(x)", REAL),
-    math.expm1: scalar("math.expm1(x)", REAL),
-    math.log: scalar("math.log(x)", POSITIVE, extra=(
-        Case((None,), expr="math.log(x, x)", args=(Arg("x", LOG_BASE),)),
-        Case((None, None), expr="math.log(x, b)", args=(Arg("x", POSITIVE), Arg("b", LOG_BASE))),
-        Case((None,), expr="math.log(x, 2.0)", args=(Arg("x", POSITIVE),)),
-        Case((None,), expr="math.log(8.0, b)", args=(Arg("b", LOG_BASE),)),
-    )),
-    math.log1p: scalar("math.log1p(x)", LOG1P),
-    math.log2: scalar("math.log2(x)", POSITIVE),
-    math.log10: scalar("math.log10(x)", POSITIVE),
-    math.sqrt: scalar("math.sqrt(x)", POSITIVE),
-    math.fabs: scalar("math.fabs(x)", NONZERO),
-    math.pow: scalar("math.pow(x, y)", BASE, REAL, extra=(
-        Case((None,), expr="math.pow(x, 3.0)", args=(Arg("x", NONZERO),)),)),
-    math.hypot: scalar("math.hypot(x, y)", NONZERO, NONZERO),
-    math.atan2: scalar("math.atan2(x, y)", NONZERO, NONZERO),
-    builtins.float: Spec("float(x)", (Arg("x"),), (
-        Case((None,)), Case(((),)),
-        Case((None,), expr="float(x * x)", args=(Arg("x"),)),
-    )),
-    # ---- reductions.py ---------------------------------------------------
-    np.sum: reduction("sum"),
-    np.mean: reduction("mean"),
-    # ---- products.py -----------------------------------------------------
-    np.dot: binary("np.dot(a, b)", pairs=DOT_SHAPES, same_shape=(3, 3), names=("a", "b")),
-    np.outer: binary("np.outer(a, b)", pairs=OUTER_SHAPES, same_shape=(3,), names=("a", "b")),
-
-}
-
-# Families added later keep their specs in tests/rule_specs_<family>.py.
-for _path in sorted(pathlib.Path(__file__).parent.glob("rule_specs_*.py")):
-    _family = importlib.import_module(_path.stem).SPEC
-    assert not set(_family) & set(SPEC), f"{_path.name} repeats specs of another module"
-    SPEC.update(_family)
 
 
 # --------------------------------------------------------------------------
@@ -181,22 +63,6 @@ def make_function(tmp_path_factory):
         return getattr(module, name)
 
     return make
-
-
-def _rng(text):
-    return np.random.default_rng(zlib.crc32(text.encode()))
-
-
-def sample_inputs(spec, case, seed_text):
-    """Inputs of one case: drawn from the domains, redrawn until ``valid``."""
-    rng = _rng(seed_text)
-    args = spec.arguments(case)
-    valid = spec.predicate(case)
-    for _ in range(2000):
-        inputs = [arg.domain.sample(rng, shape) for arg, shape in zip(args, case.shapes)]
-        if valid is None or valid(*inputs):
-            return inputs
-    raise AssertionError(f"no valid inputs found for {seed_text}")
 
 
 def assert_close(got, expected, rtol, atol, what=""):
@@ -262,54 +128,6 @@ def test_every_rule_has_a_spec():
                          "(add an entry to SPEC): " + ", ".join(sorted(missing)))
     assert not stale, "SPEC entries for functions that have no rule: " + ", ".join(sorted(stale))
     assert set(ADJOINTS) == set(SPEC)
-
-
-_EVAL_NAMESPACE = {"np": np, "math": math, "operator": operator}
-_AST_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-               ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
-               ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv}
-_AST_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
-
-
-def _called(expr):
-    """The function the outermost operation of ``expr`` resolves to, and
-    the rule-parameter position/keyword of each operand."""
-    node = ast.parse(expr, mode="eval").body
-    if isinstance(node, ast.BinOp):
-        return _AST_BINARY[type(node.op)], list(enumerate([node.left, node.right])), []
-    if isinstance(node, ast.UnaryOp):
-        return _AST_UNARY[type(node.op)], [(0, node.operand)], []
-    if isinstance(node, ast.Attribute):             # a.T
-        return ATTRIBUTES[node.attr], [(0, node.value)], []
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call):   # divmod(x, y)[1]
-        return _called(ast.unparse(node.value))
-    if isinstance(node, ast.Subscript):             # np.r_[a, b]: its items are the operands
-        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        function = eval(compile(ast.Expression(node.value), "<spec>", "eval"), dict(_EVAL_NAMESPACE))
-        return function, list(enumerate(items)), []
-    if isinstance(node, ast.BinOp) is False and isinstance(node, ast.Call) \
-            and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
-            and node.func.value.id not in _EVAL_NAMESPACE:     # a.reshape(...): a method
-        owner = node.func.value
-        return METHODS[node.func.attr], list(enumerate([owner] + node.args)), \
-            [(k.arg, k.value) for k in node.keywords]
-    assert isinstance(node, ast.Call), expr
-    function = eval(compile(ast.Expression(node.func), "<spec>", "eval"), dict(_EVAL_NAMESPACE))
-    return function, list(enumerate(node.args)), [(k.arg, k.value) for k in node.keywords]
-
-
-def _inner_call(expr, function):
-    """For functions returning tuples (np.linalg.eigh): the first call of
-    ``function`` inside a scalar of its outputs, ``np.sum(np.linalg.eigh(s)[0] * c)``."""
-    for node in ast.walk(ast.parse(expr, mode="eval").body):
-        if isinstance(node, ast.Call):
-            try:
-                called = eval(compile(ast.Expression(node.func), "<spec>", "eval"), dict(_EVAL_NAMESPACE))
-            except Exception:
-                continue
-            if called is function:
-                return called, list(enumerate(node.args)), [(k.arg, k.value) for k in node.keywords]
-    return None
 
 
 def test_specs_call_the_function_they_are_keyed_by():

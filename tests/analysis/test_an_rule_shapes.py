@@ -1,0 +1,204 @@
+"""Each rule's declared shape (``rule.shape``, rules.SHAPES) against NumPy.
+
+The shape analysis (analysis/shapes.py) believes what a rule declares: an
+"elementwise" result has its operands' broadcast shape (so ``unbroadcast``
+is left out where an operand has it), a "reduction" over every axis is a
+number, and so on. A declaration that lies would give silently wrong code,
+so every case of every rule's spec (tests/rule_spec_table.py, the inputs the
+finite-difference tests use) is called with NumPy and its result checked
+against the rule's declaration.
+"""
+import ast
+import warnings
+
+import numpy as np
+import pytest
+
+import pullback
+from pullback.errors import InvalidArgument
+from pullback.rules import SHAPES, rule_table, user_rules
+from rule_spec_kit import _EVAL_NAMESPACE, _called, display_name, sample_inputs
+from rule_spec_table import SPEC
+
+ADJOINTS, _ = rule_table()
+
+
+def _call(function, spec, index):
+    """(result, rule, operands by parameter) of one spec case, or None when
+    its expression is not a call of ``function`` itself (``np.linalg.eigh(s)[0]``)."""
+    case = spec.cases[index]
+    expr = spec.expr(case)
+    called, positional, keywords = _called(expr)
+    outer = ast.parse(expr, mode="eval").body
+    if called is not function or (isinstance(outer, ast.Subscript)      # divmod(x, y)[1]
+                                   and isinstance(outer.value, ast.Call)):
+        return None
+    rule = ADJOINTS[function]
+    inputs = sample_inputs(spec, case, f"shape-{display_name(function)}-{index}")
+    namespace = dict(_EVAL_NAMESPACE, **{a.name: v for a, v in zip(spec.arguments(case), inputs)})
+
+    def value(node):
+        return eval(compile(_expression(node), "<spec>", "eval"), dict(namespace))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = eval(expr, dict(namespace))
+        fixed = [p for p in rule.params if p != rule.varargs]
+        operands = {}
+        for i, node in positional:
+            name = fixed[i] if i < len(fixed) and rule.varargs is None else f"*{i}"
+            operands[name] = value(node)
+        operands.update((name, value(node)) for name, node in keywords)
+    return result, rule, operands
+
+
+def _expression(node):
+    return ast.Expression(body=node)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.generic)) and not isinstance(value, bool)
+
+
+def _numeric(operands):
+    """The operands that take part in broadcasting: numbers and arrays (not
+    None, option strings or flags)."""
+    return [v for v in operands.values()
+            if v is not None and not isinstance(v, (str, bool))
+            and (_is_number(v) or isinstance(v, np.ndarray))]
+
+
+def check_elementwise(result, rule, operands):
+    numeric = _numeric(operands)
+    try:
+        expected = np.broadcast_shapes(*[np.shape(v) for v in numeric])
+    except ValueError:
+        raise AssertionError("the operands do not broadcast together") from None
+    assert np.shape(result) == expected, f"shape {np.shape(result)}, broadcast {expected}"
+    if all(_is_number(v) for v in numeric):
+        assert np.ndim(result) == 0, "numbers in, an array out"
+
+
+def check_scalar(result, rule, operands):
+    if all(_is_number(v) for v in _numeric(operands)):
+        assert np.ndim(result) == 0 and not isinstance(result, np.ndarray), repr(result)
+
+
+def check_reduction(result, rule, operands):
+    operand = operands[rule.params[0]]
+    keepdims = operands.get("keepdims", False)
+    if operands.get("axis") is None and not keepdims:
+        assert np.ndim(result) == 0, f"a full reduction gave shape {np.shape(result)}"
+    if keepdims:
+        shape = np.shape(operand)
+        assert np.ndim(result) == len(shape)
+        assert np.broadcast_shapes(np.shape(result), shape) == shape, \
+            f"keepdims gave {np.shape(result)}, which does not broadcast into {shape}"
+
+
+def check_array(result, rule, operands):
+    assert isinstance(result, np.ndarray) or _is_number(result), \
+        f"a {type(result).__name__}, not one array"
+
+
+CHECKS = {"elementwise": check_elementwise, "scalar": check_scalar,
+          "reduction": check_reduction, "array": check_array}
+
+
+def _params():
+    return [pytest.param(function, index, id=f"{display_name(function)}-{index}")
+            for function, spec in SPEC.items()
+            if ADJOINTS.get(function) is not None and ADJOINTS[function].shape != "other"
+            for index in range(len(spec.cases))]
+
+
+def test_every_rule_declares_a_known_shape():
+    assert {rule.shape for rule in ADJOINTS.values()} <= set(SHAPES)
+
+
+def test_every_declared_shape_is_checked_on_some_case():
+    checked = {function for function, index in (p.values for p in _params())
+               if _call(function, SPEC[function], index) is not None}
+    declared = {f for f, rule in ADJOINTS.items() if rule.shape != "other"}
+    assert declared <= checked, sorted(map(display_name, declared - checked))
+
+
+@pytest.mark.parametrize("function, index", _params())
+def test_declared_shape_holds(function, index):
+    call = _call(function, SPEC[function], index)
+    if call is None:
+        pytest.skip("the case calls the function inside another expression")
+    result, rule, operands = call
+    CHECKS[rule.shape](result, rule, operands)
+
+
+# -- the checks themselves fail on a lie -------------------------------------------------
+
+def test_a_reduction_declared_elementwise_fails_the_check():
+    a = np.ones((3, 4))
+    with pytest.raises(AssertionError):
+        check_elementwise(np.sum(a), ADJOINTS[np.sum], {"a": a})
+
+
+def test_a_cumulative_sum_declared_a_reduction_fails_the_check():
+    a = np.ones((3, 4))
+    with pytest.raises(AssertionError):
+        check_reduction(np.cumsum(a), ADJOINTS[np.sum], {"a": a, "axis": None})
+
+
+def test_a_split_declared_an_array_fails_the_check():
+    with pytest.raises(AssertionError):
+        check_array(np.split(np.ones(4), 2), ADJOINTS[np.split], {})
+
+
+# -- user rules declare their shape too --------------------------------------------------
+
+@pytest.fixture
+def registered():
+    """Forget the rules a test registers (user_rules is process-wide)."""
+    before = (dict(user_rules.adjoints), set(user_rules.nondiff), list(user_rules.sources))
+    yield
+    user_rules.adjoints, user_rules.nondiff, user_rules.sources = before
+
+
+def _softplus(v):
+    return np.log1p(np.exp(v))
+
+
+def test_a_user_rule_declares_its_shape(registered):
+    @pullback.register_adjoint(_softplus, shape="elementwise")
+    def softplus_rule(y, x):
+        pullback.d[x] = pullback.d[y] / (1.0 + np.exp(-x))
+
+    assert user_rules.adjoints[_softplus].shape == "elementwise"
+
+
+def test_a_user_rule_claims_nothing_by_default(registered):
+    @pullback.register_adjoint(_softplus)
+    def softplus_rule(y, x):
+        pullback.d[x] = pullback.d[y] / (1.0 + np.exp(-x))
+
+    assert user_rules.adjoints[_softplus].shape == "other"
+
+
+def test_an_unknown_shape_is_refused(registered):
+    with pytest.raises(InvalidArgument, match="shape='pointwise' is not one of"):
+        @pullback.register_adjoint(_softplus, shape="pointwise")
+        def softplus_rule(y, x):
+            pullback.d[x] = pullback.d[y]
+
+
+def test_the_declared_shape_is_part_of_the_user_rules_cache_key(registered):
+    @pullback.register_adjoint(_softplus, shape="other")
+    def softplus_rule(y, x):
+        pullback.d[x] = pullback.d[y] / (1.0 + np.exp(-x))
+
+    claims_nothing = user_rules.fingerprint()
+    user_rules.sources.pop()
+    user_rules.add_template(_with_shape(softplus_rule, "elementwise"))
+    assert user_rules.fingerprint() != claims_nothing
+
+
+def _with_shape(template, shape):
+    template.__pullback_shape__ = shape
+    return template
