@@ -39,7 +39,9 @@ from pullback.frontend.parsing import (_ABSENT, assigned_names, check_function, 
                       lookup_free, parameter_names, parse_function, resolutions)
 from pullback.frontend.source import code_source
 from pullback.frontend.normalize import is_static_reference
-from pullback.analysis.resolve import bind_static_names, resolve_operations, static_value
+from pullback.analysis.resolve import resolve_operations
+from pullback.analysis.operation import static_value
+from pullback.analysis.static_names import bind_static_names
 from pullback.transform.reverse import reverse_sweeps
 from pullback.transform.stacks import insert_stacks
 from pullback.analysis.shapes import flat_names, scalar_names, shape_representatives
