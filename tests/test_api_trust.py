@@ -16,7 +16,7 @@ import pytest
 
 import pullback
 from pullback import d
-from pullback.api import fit_gradient
+from pullback.arguments import fit_gradient
 from pullback.errors import InternalError, InvalidOutput
 from reference import central_difference
 
@@ -444,7 +444,7 @@ def outer(x):
 def test_a_construct_the_pipeline_cannot_write_is_refused_not_crashed(tmp_path, monkeypatch):
     """The safety net behind check_supported: astor's 'No defined handler'."""
     from reference import import_module_from_text
-    from pullback.api import unparsable
+    from pullback.outputs import unparsable
     module = import_module_from_text('''
 def with_match(x):
     match 1:

@@ -4,25 +4,21 @@ The top layer: it checks the user's arguments, asks the pipeline for the
 generated derivative (cached), calls it, checks what the function returned,
 and checks that every gradient has the shape and dtype of its argument.
 """
-import ast
 import functools
 import inspect
-import linecache
-import numbers
-import textwrap
 import types
-
-import gast
 
 import numpy as np
 
-from pullback.errors import (InternalError, InvalidArgument, InvalidOutput, PullbackError,
-                     SourceUnavailable, UnsupportedSyntax)
+from pullback.arguments import (callable_name, check_differentiable_input, check_plain_array,
+                                fit_gradient, has_builtin_rule, registered_rule, rule_function, signature_of,
+                                wrt_names)
+from pullback.errors import InvalidArgument, InvalidOutput, SourceUnavailable
 from pullback.backend.cache import memory_clear, memory_get
-from pullback.frontend.parsing import check_function, function_name, parse_function
-from pullback.rules import active_rules, user_rules
+from pullback.frontend.parsing import check_function, function_name
+from pullback.outputs import check_output, is_output, output_error, output_kind, unparsable
+from pullback.rules import user_rules
 from pullback.pipeline import derive, scalar_arguments
-from pullback.runtime import NotDifferentiable, is_real_number
 
 
 class Derivative:
@@ -47,7 +43,7 @@ class Derivative:
             raise InvalidArgument(f"pullback needs a function to differentiate, got {function!r}")
         self._function, self._fixed_args, self._fixed_kwargs = python_function(function)
         self._label = callable_name(function)
-        facing = self.__signature__ = _signature(
+        facing = self.__signature__ = signature_of(
             self._function if registered_rule(function) is not None else function, self._label)
         self._signature = inspect.signature(self._function)
         self._names = list(self._signature.parameters)
@@ -204,7 +200,7 @@ def python_function(function):
     call = getattr(type(function), "__call__", None)
     if inspect.isfunction(call):        # an instance of a Python class with __call__
         return call, (function,), {}
-    if _has_builtin_rule(function):
+    if has_builtin_rule(function):
         raise SourceUnavailable(
             f"{name} has a rule but no Python source: differentiate a function that calls it, "
             f"e.g. def f(x): return {name}(x), then pullback.grad(f).")
@@ -215,312 +211,6 @@ def python_function(function):
         f"{type(function).__name__} without any. Differentiate a def that calls it "
         f"(def f(x): return {name}(x)); if pullback has no rule for it, register one with "
         f"@pullback.register_adjoint (docs/custom-rules.md).")
-
-
-def callable_name(function):
-    """How the user writes ``function``: ``np.sum``, ``math.sin``, ``f``."""
-    if isinstance(function, functools.partial):
-        return f"functools.partial({callable_name(function.func)}, ...)"
-    if isinstance(function, types.MethodType):
-        return f"{callable_name(function.__func__)} (bound to a {type(function.__self__).__name__})"
-    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
-    if name is None:
-        return f"a {type(function).__name__} object"
-    module = getattr(function, "__module__", None) or ""
-    if inspect.isfunction(function) or not module or module == "builtins":
-        return name
-    top = module.partition(".")[0]
-    prefix = {"numpy": "np"}.get(top, module if top != "math" else "math")
-    if top == "numpy" and getattr(np, getattr(function, "__name__", ""), None) is not function:
-        prefix = module
-    return f"{prefix}.{name}"
-
-
-def _has_builtin_rule(function):
-    adjoints, nondiff = active_rules()
-    try:
-        return function in adjoints or function in nondiff
-    except TypeError:
-        return False
-
-
-def registered_rule(function):
-    """The rule registered with register_adjoint for ``function`` itself, or None."""
-    try:
-        return user_rules.adjoints.get(function)
-    except TypeError:       # unhashable callables have no rule
-        return None
-
-
-def rule_function(function, rule):
-    """``def erf(x): return erf(x)``: a function whose derivative is the rule
-    registered for ``function`` (its source lives in linecache, under a name
-    saying so, for the error messages and the generated file's header)."""
-    name = getattr(function, "__name__", "")
-    name = name if name.isidentifier() else "function"
-    params = [p for p in rule.params
-              if p != rule.varargs and p not in rule.keyword_only and p not in rule.defaults]
-    callee = name if name not in params else name + "_function"
-    text = f"def {name}({', '.join(params)}):\n    return {callee}({', '.join(params)})\n"
-    filename = f"<pullback: {name} through the rule {rule.name} registered for it>"
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    namespace = {callee: function, "__name__": getattr(function, "__module__", None) or "builtins"}
-    defined = {}        # the def lands here: in its globals, the name means the function
-    exec(compile(text, filename, "exec"), namespace, defined)
-    return defined[name]
-
-
-def _signature(function, label):
-    """The parameters the caller passes (a partial's and a method's fixed ones left out)."""
-    try:
-        return inspect.signature(function)
-    except (TypeError, ValueError) as error:
-        raise SourceUnavailable(f"cannot read the parameters of {label} ({error}).") from None
-
-
-def wrt_names(signature, wrt, label):
-    """The names of the positional parameters ``wrt`` indexes, checked."""
-    positional = [p.name for p in signature.parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if not positional:
-        raise InvalidArgument(
-            f"{label}{signature} has no positional parameters for wrt to name; pullback "
-            f"differentiates with respect to named parameters: write them out "
-            f"(def f(x, y): ...) instead of *args.")
-    if isinstance(wrt, int):
-        indices = (wrt,)
-    elif isinstance(wrt, (tuple, list)) and wrt:
-        indices = tuple(wrt)
-    else:
-        raise InvalidArgument(f"wrt must be an int or a non-empty tuple of ints naming positional "
-                              f"parameters of {label}{signature}, not {wrt!r}.")
-    for i in indices:
-        if not isinstance(i, int) or isinstance(i, bool) or not -len(positional) <= i < len(positional):
-            raise InvalidArgument(
-                f"wrt={wrt!r} does not name a positional parameter of "
-                f"{label}{signature}; use indices 0 to {len(positional) - 1}.")
-    return [positional[i % len(positional)] for i in indices]
-
-
-def check_differentiable_input(value, name, label):
-    """Refuse values that have no real, floating-point gradient.
-
-    Only plain ndarrays are accepted among arrays (see check_plain_array).
-    """
-    if type(value) is float or (type(value) is np.ndarray and value.dtype.kind == "f"):
-        return      # the common cases, first
-    if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
-        check_plain_array(value, name, label)
-    if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray) and value.dtype == bool):
-        kind = "a bool"
-    elif isinstance(value, numbers.Integral) or (isinstance(value, np.ndarray)
-                                                  and np.issubdtype(value.dtype, np.integer)):
-        kind = "an integer"
-    elif isinstance(value, (complex, np.complexfloating)) or (
-            isinstance(value, np.ndarray) and np.iscomplexobj(value)):
-        kind = "complex"
-    elif isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray)
-                                                      and np.issubdtype(value.dtype, np.floating)):
-        return
-    elif isinstance(value, np.ndarray):
-        kind = f"an array of dtype {value.dtype}"
-    else:
-        kind = f"a {type(value).__name__}"
-    raise InvalidArgument(
-        f"cannot differentiate {label} with respect to {name!r}: its value is "
-        f"{kind}. Pass a float or a float32/float64 NumPy array "
-        f"(e.g. float({name}) or np.asarray({name}, dtype=float)).")
-
-
-def check_plain_array(value, name, label):
-    """Refuse a subclass of np.ndarray, differentiated or only read: the
-    rules are NumPy's semantics for plain arrays, which subclasses change
-    (np.matrix's * is a matrix product; a masked array's reductions skip
-    masked entries, which a gradient would not), so a gradient computed
-    with them would be silently wrong."""
-    if isinstance(value, np.ma.MaskedArray):
-        kind, instead = "a masked array (its mask would be ignored)", \
-            f"np.asarray({name}.filled(fill_value)) with the value masked entries should take"
-    elif isinstance(value, np.matrix):
-        kind, instead = "an np.matrix (its * is a matrix product)", f"np.asarray({name})"
-    else:
-        kind, instead = f"a {type(value).__name__}, a subclass of np.ndarray", f"np.asarray({name})"
-    raise InvalidArgument(
-        f"cannot differentiate {label}: the value of {name!r} is {kind}; pullback "
-        f"differentiates NumPy's semantics for plain arrays only. Pass {instead}.")
-
-
-def fit_gradient(g, x, inputs=(), name="x"):
-    """Give gradient ``g`` the type and dtype of its argument ``x``; check its shape.
-
-    The derivative gives an array argument a gradient of its shape, or an
-    exact 0.0 where no derivative reached it (made here into zeros). Any
-    other shape, or a complex gradient for a real argument, is a bug in
-    pullback: raised as InternalError, never broadcast or cast away.
-    Never returns one of the caller's own arrays (or a view of one).
-    """
-    if isinstance(x, np.ndarray):
-        g = np.asarray(g)
-        if g.shape != x.shape:
-            if g.shape == () and g == 0 and g.dtype.kind in "biuf":
-                return np.zeros_like(x)
-            raise InternalError(f"the gradient for {name!r} has shape {g.shape}, not the "
-                                f"shape {x.shape} of {name}{_user_rules_note()}")
-        if g.dtype != x.dtype:
-            _check_real(g, name)
-            return g.astype(x.dtype)
-        if g.base is not None or not g.flags.writeable or any(g is a for a in inputs):
-            return g.copy()
-        return g
-    if not isinstance(g, (float, int)):         # checked the slow way only off the common path
-        if np.ndim(g) != 0:
-            raise InternalError(f"the gradient for {name!r} has shape {np.shape(g)}, but {name} "
-                                f"is a number{_user_rules_note()}")
-        _check_real(g, name)
-    if isinstance(x, np.generic):
-        return x.dtype.type(g)
-    return float(g)
-
-
-def _check_real(g, name):
-    """A complex gradient for a real argument: complex values came in through
-    something the transformation could not see as complex (a complex global
-    array, a user rule), which pullback refuses rather than drop a part."""
-    if np.iscomplexobj(g):
-        raise NotDifferentiable(
-            f"the gradient for {name!r} came out complex, but {name} is real: a complex value "
-            f"(a complex global array or constant, or a rule returning complex values) entered "
-            f"the computation. pullback differentiates real-valued code only; split complex "
-            f"values into real and imaginary parts{_user_rules_note()}")
-
-
-def _user_rules_note():
-    """Rules registered with register_adjoint may be the cause, not pullback."""
-    if not user_rules.sources:
-        return ""
-    return (" (if the function uses a rule registered with pullback.register_adjoint, check that "
-            "the rule gives each argument a gradient of its shape first)")
-
-
-def check_output(function, value, mode="vjp"):
-    """Refuse what a vjp cannot pull a cotangent back through: None (the
-    function fell off its end), a string, an object; numbers, arrays of
-    numbers and tuples or lists of them pass."""
-    if not _is_output(value):
-        raise output_error(function, value, mode)
-    return value
-
-
-def _is_output(value):
-    if isinstance(value, (tuple, list)):
-        return bool(value) and all(_is_output(v) for v in value)
-    if isinstance(value, np.ndarray):
-        return value.dtype.kind in "biuf"
-    return is_real_number(value)
-
-
-def output_error(function, value, mode):
-    """An InvalidOutput naming what ``function`` returned and where: the
-    return statement that gave it, or its end if it fell off it.
-
-    Decided after the fact, from the source (the check costs nothing on the
-    common path): the returns that can give such a value, when one can.
-    """
-    kind = _output_kind(value)
-    wanted = ("a number (a float or a 0-d array)" if mode != "vjp"
-              else "a number, an array, or a tuple or list of arrays")
-    advice = f"pullback differentiates the value a function returns: return {wanted} on every path."
-    try:
-        parsed = parse_function(function)
-    except PullbackError:
-        return InvalidOutput(f"{function_name(function)} returned {kind}. {advice}")
-    tree, location = parsed.tree, parsed.location
-    returns = [n for n in _own_nodes(tree) if isinstance(n, gast.Return)]
-
-    def constant(node, test):
-        return node is None or (isinstance(node, gast.Constant) and test(node.value))
-
-    if value is None:
-        sites = [r for r in returns if constant(r.value, lambda v: v is None)]
-        falls = not _always_leaves(tree.body)
-    else:
-        typed = [r for r in returns if r.value is not None and isinstance(r.value, gast.Constant)
-                 and type(r.value.value) is type(value)]
-        sites = typed or [r for r in returns if not constant(r.value, lambda v: v is None)]
-        falls = False
-    if falls and not sites:
-        line = location.first_line + tree.body[-1].end_lineno - 1
-        text = linecache.getline(location.filename, line).strip()
-        return InvalidOutput(f"fell off the end of {parsed.name} at line {line} (returned None): "
-                             f"no return statement ran\n  File \"{location.filename}\", line {line}, "
-                             f"in {parsed.name}\n    {text}\n{advice}")
-    if len(sites) == 1:
-        return InvalidOutput(f"{parsed.name} returned {kind}\n{location.describe(sites[0])}\n"
-                             f"{advice}")
-    lines = sorted({location.first_line + r.lineno - 1 for r in sites})
-    end = (f" or fell off its end (line {location.first_line + tree.body[-1].end_lineno - 1})"
-           if falls else "")
-    where = f"at one of lines {', '.join(map(str, lines))}" if lines else "somewhere"
-    return InvalidOutput(f"{parsed.name} returned {kind} {where}{end}\n"
-                         f'  File "{location.filename}", in {parsed.name}\n{advice}')
-
-
-def unparsable(function, error):
-    """An UnsupportedSyntax for a construct the pipeline has no handler for
-    (a statement of a newer Python that check_supported does not list yet),
-    pointing at it when it is in ``function`` itself. A safety net: the
-    constructs known are refused by check_supported."""
-    kind = str(error).rpartition(" ")[2]
-    try:
-        lines, first = inspect.getsourcelines(function)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-        node = next(n for n in ast.walk(tree) if type(n).__name__ == kind)
-        filename = inspect.getsourcefile(function)
-        line = first + node.lineno - 1
-        where = (f'\n  File "{filename}", line {line}, in {function.__name__}\n'
-                 f"    {linecache.getline(filename, line).strip()}")
-    except (OSError, TypeError, SyntaxError, StopIteration):
-        where = ""
-    return UnsupportedSyntax(f"{kind} statements are not supported{where}\n"
-                             f"Rewrite it with the statements of Python 3.9 (if/elif, try).")
-
-
-def _output_kind(value):
-    if value is None:
-        return "None"
-    if isinstance(value, np.ndarray):
-        return f"an array of dtype {value.dtype}"
-    if isinstance(value, (complex, np.complexfloating)):
-        return "a complex number"
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} holding {', '.join(_output_kind(v) for v in value) or 'nothing'}"
-    return f"a {type(value).__name__}"
-
-
-def _own_nodes(tree):
-    """The nodes of a function, not those of functions defined inside it."""
-    stack = list(tree.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda,
-                                 gast.ClassDef)):
-            stack.extend(gast.iter_child_nodes(node))
-
-
-def _always_leaves(stmts):
-    """Does every path through ``stmts`` return or raise (never fall off the end)?"""
-    for stmt in stmts:
-        if isinstance(stmt, (gast.Return, gast.Raise)):
-            return True
-        if isinstance(stmt, gast.If) and _always_leaves(stmt.body) and _always_leaves(stmt.orelse):
-            return True
-        if isinstance(stmt, gast.While) and isinstance(stmt.test, gast.Constant) and stmt.test.value \
-                and not any(isinstance(n, gast.Break) for n in gast.walk(stmt)):
-            return True
-        if isinstance(stmt, gast.Try) and _always_leaves(stmt.body + stmt.finalbody):
-            return True
-    return False
 
 
 def grad(function=None, wrt=0):
@@ -586,10 +276,10 @@ def vjp(function, *args, wrt=None):
     label = derivative._label
 
     def back(cotangent):
-        if not _is_output(cotangent) or _is_complex(cotangent):
+        if not is_output(cotangent) or _is_complex(cotangent):
             raise InvalidArgument(f"the cotangent must be real numbers shaped like {label}'s "
                                   f"output: a float, a float array, or a tuple or list of them "
-                                  f"as the output is; got {_output_kind(cotangent)}")
+                                  f"as the output is; got {output_kind(cotangent)}")
         if not _same_structure(cotangent, value):
             raise InvalidArgument(f"the cotangent must have the shape of {label}'s "
                                   f"output {_structure(value)}, not {_structure(cotangent)}")

@@ -5,7 +5,8 @@ function (or a rule they registered) numerically.
 """
 import numpy as np
 
-from pullback.api import callable_name, vjp
+from pullback.api import vjp
+from pullback.arguments import callable_name
 
 
 def _random_like(value, rng):

@@ -1,0 +1,200 @@
+"""The entry points' checks of what they are given: the callable (a function,
+a partial, a bound method, a function with a registered rule), ``wrt``, the
+arguments (real arrays or numbers), and each gradient handed back (the shape,
+dtype and kind of its argument)."""
+import functools
+import inspect
+import linecache
+import numbers
+import types
+
+import numpy as np
+
+from pullback.errors import InternalError, InvalidArgument, SourceUnavailable
+from pullback.rules import active_rules, user_rules
+from pullback.runtime import NotDifferentiable
+
+
+def callable_name(function):
+    """How the user writes ``function``: ``np.sum``, ``math.sin``, ``f``."""
+    if isinstance(function, functools.partial):
+        return f"functools.partial({callable_name(function.func)}, ...)"
+    if isinstance(function, types.MethodType):
+        return f"{callable_name(function.__func__)} (bound to a {type(function.__self__).__name__})"
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
+    if name is None:
+        return f"a {type(function).__name__} object"
+    module = getattr(function, "__module__", None) or ""
+    if inspect.isfunction(function) or not module or module == "builtins":
+        return name
+    top = module.partition(".")[0]
+    prefix = {"numpy": "np"}.get(top, module if top != "math" else "math")
+    if top == "numpy" and getattr(np, getattr(function, "__name__", ""), None) is not function:
+        prefix = module
+    return f"{prefix}.{name}"
+
+
+def has_builtin_rule(function):
+    adjoints, nondiff = active_rules()
+    try:
+        return function in adjoints or function in nondiff
+    except TypeError:
+        return False
+
+
+def registered_rule(function):
+    """The rule registered with register_adjoint for ``function`` itself, or None."""
+    try:
+        return user_rules.adjoints.get(function)
+    except TypeError:       # unhashable callables have no rule
+        return None
+
+
+def rule_function(function, rule):
+    """``def erf(x): return erf(x)``: a function whose derivative is the rule
+    registered for ``function`` (its source lives in linecache, under a name
+    saying so, for the error messages and the generated file's header)."""
+    name = getattr(function, "__name__", "")
+    name = name if name.isidentifier() else "function"
+    params = [p for p in rule.params
+              if p != rule.varargs and p not in rule.keyword_only and p not in rule.defaults]
+    callee = name if name not in params else name + "_function"
+    text = f"def {name}({', '.join(params)}):\n    return {callee}({', '.join(params)})\n"
+    filename = f"<pullback: {name} through the rule {rule.name} registered for it>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = {callee: function, "__name__": getattr(function, "__module__", None) or "builtins"}
+    defined = {}        # the def lands here: in its globals, the name means the function
+    exec(compile(text, filename, "exec"), namespace, defined)
+    return defined[name]
+
+
+def signature_of(function, label):
+    """The parameters the caller passes (a partial's and a method's fixed ones left out)."""
+    try:
+        return inspect.signature(function)
+    except (TypeError, ValueError) as error:
+        raise SourceUnavailable(f"cannot read the parameters of {label} ({error}).") from None
+
+
+def wrt_names(signature, wrt, label):
+    """The names of the positional parameters ``wrt`` indexes, checked."""
+    positional = [p.name for p in signature.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not positional:
+        raise InvalidArgument(
+            f"{label}{signature} has no positional parameters for wrt to name; pullback "
+            f"differentiates with respect to named parameters: write them out "
+            f"(def f(x, y): ...) instead of *args.")
+    if isinstance(wrt, int):
+        indices = (wrt,)
+    elif isinstance(wrt, (tuple, list)) and wrt:
+        indices = tuple(wrt)
+    else:
+        raise InvalidArgument(f"wrt must be an int or a non-empty tuple of ints naming positional "
+                              f"parameters of {label}{signature}, not {wrt!r}.")
+    for i in indices:
+        if not isinstance(i, int) or isinstance(i, bool) or not -len(positional) <= i < len(positional):
+            raise InvalidArgument(
+                f"wrt={wrt!r} does not name a positional parameter of "
+                f"{label}{signature}; use indices 0 to {len(positional) - 1}.")
+    return [positional[i % len(positional)] for i in indices]
+
+
+def check_differentiable_input(value, name, label):
+    """Refuse values that have no real, floating-point gradient.
+
+    Only plain ndarrays are accepted among arrays (see check_plain_array).
+    """
+    if type(value) is float or (type(value) is np.ndarray and value.dtype.kind == "f"):
+        return      # the common cases, first
+    if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+        check_plain_array(value, name, label)
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray) and value.dtype == bool):
+        kind = "a bool"
+    elif isinstance(value, numbers.Integral) or (isinstance(value, np.ndarray)
+                                                  and np.issubdtype(value.dtype, np.integer)):
+        kind = "an integer"
+    elif isinstance(value, (complex, np.complexfloating)) or (
+            isinstance(value, np.ndarray) and np.iscomplexobj(value)):
+        kind = "complex"
+    elif isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray)
+                                                      and np.issubdtype(value.dtype, np.floating)):
+        return
+    elif isinstance(value, np.ndarray):
+        kind = f"an array of dtype {value.dtype}"
+    else:
+        kind = f"a {type(value).__name__}"
+    raise InvalidArgument(
+        f"cannot differentiate {label} with respect to {name!r}: its value is "
+        f"{kind}. Pass a float or a float32/float64 NumPy array "
+        f"(e.g. float({name}) or np.asarray({name}, dtype=float)).")
+
+
+def check_plain_array(value, name, label):
+    """Refuse a subclass of np.ndarray, differentiated or only read: the
+    rules are NumPy's semantics for plain arrays, which subclasses change
+    (np.matrix's * is a matrix product; a masked array's reductions skip
+    masked entries, which a gradient would not), so a gradient computed
+    with them would be silently wrong."""
+    if isinstance(value, np.ma.MaskedArray):
+        kind, instead = "a masked array (its mask would be ignored)", \
+            f"np.asarray({name}.filled(fill_value)) with the value masked entries should take"
+    elif isinstance(value, np.matrix):
+        kind, instead = "an np.matrix (its * is a matrix product)", f"np.asarray({name})"
+    else:
+        kind, instead = f"a {type(value).__name__}, a subclass of np.ndarray", f"np.asarray({name})"
+    raise InvalidArgument(
+        f"cannot differentiate {label}: the value of {name!r} is {kind}; pullback "
+        f"differentiates NumPy's semantics for plain arrays only. Pass {instead}.")
+
+
+def fit_gradient(g, x, inputs=(), name="x"):
+    """Give gradient ``g`` the type and dtype of its argument ``x``; check its shape.
+
+    The derivative gives an array argument a gradient of its shape, or an
+    exact 0.0 where no derivative reached it (made here into zeros). Any
+    other shape, or a complex gradient for a real argument, is a bug in
+    pullback: raised as InternalError, never broadcast or cast away.
+    Never returns one of the caller's own arrays (or a view of one).
+    """
+    if isinstance(x, np.ndarray):
+        g = np.asarray(g)
+        if g.shape != x.shape:
+            if g.shape == () and g == 0 and g.dtype.kind in "biuf":
+                return np.zeros_like(x)
+            raise InternalError(f"the gradient for {name!r} has shape {g.shape}, not the "
+                                f"shape {x.shape} of {name}{_user_rules_note()}")
+        if g.dtype != x.dtype:
+            _check_real(g, name)
+            return g.astype(x.dtype)
+        if g.base is not None or not g.flags.writeable or any(g is a for a in inputs):
+            return g.copy()
+        return g
+    if not isinstance(g, (float, int)):         # checked the slow way only off the common path
+        if np.ndim(g) != 0:
+            raise InternalError(f"the gradient for {name!r} has shape {np.shape(g)}, but {name} "
+                                f"is a number{_user_rules_note()}")
+        _check_real(g, name)
+    if isinstance(x, np.generic):
+        return x.dtype.type(g)
+    return float(g)
+
+
+def _check_real(g, name):
+    """A complex gradient for a real argument: complex values came in through
+    something the transformation could not see as complex (a complex global
+    array, a user rule), which pullback refuses rather than drop a part."""
+    if np.iscomplexobj(g):
+        raise NotDifferentiable(
+            f"the gradient for {name!r} came out complex, but {name} is real: a complex value "
+            f"(a complex global array or constant, or a rule returning complex values) entered "
+            f"the computation. pullback differentiates real-valued code only; split complex "
+            f"values into real and imaginary parts{_user_rules_note()}")
+
+
+def _user_rules_note():
+    """Rules registered with register_adjoint may be the cause, not pullback."""
+    if not user_rules.sources:
+        return ""
+    return (" (if the function uses a rule registered with pullback.register_adjoint, check that "
+            "the rule gives each argument a gradient of its shape first)")
