@@ -29,8 +29,8 @@ from pullback.optimize import (
 from pullback.backend.emit import annotate, emit_module
 from pullback.errors import UnsupportedSyntax, refuse
 from pullback.code.naming import Namer
-from pullback.frontend.normalize import (check_aliasing, check_supported, desugar_augassign,
-                        ssa_rename, to_anf)
+from pullback.frontend.aliasing import check_aliasing
+from pullback.frontend.normalize import check_supported, desugar_augassign, ssa_rename, to_anf
 from pullback.frontend.lift import lift_nested_functions
 from pullback.frontend.desugar_loops import desugar_comprehensions, desugar_for, desugar_while
 from pullback.frontend.jumps import tailify_jumps

@@ -31,86 +31,12 @@ a fixed point, branches joined: the result over-approximates every path.
 Reads in the reverse sweep need no care: it restores each overwritten
 subscript before it reads values computed before the write.
 """
-import builtins
-import inspect
-
 import gast
-import numpy
 
 from pullback.errors import UnsupportedSyntax, refuse
+from pullback.frontend.aliasing_calls import CallEffects
+from pullback.frontend.aliasing_tables import VIEW_ATTRIBUTES
 from pullback.frontend.parsing import parameter_names
-
-# -- what NumPy returns -------------------------------------------------------
-
-# NumPy functions whose result may share memory with their arguments (found by
-# trying each on an array, plus those that need more than one argument).
-_VIEW_FUNCTION_NAMES = (
-    "asanyarray", "asarray", "asarray_chkfinite", "ascontiguousarray", "asfortranarray",
-    "asmatrix", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "broadcast_to",
-    "diag", "diagonal", "flip", "fliplr", "flipud", "from_dlpack", "frombuffer", "ix_",
-    "matrix_transpose", "permute_dims", "ravel", "real", "imag", "real_if_close", "require",
-    "rot90", "squeeze", "transpose", "trim_zeros", "unstack", "reshape", "expand_dims",
-    "moveaxis", "rollaxis", "swapaxes", "split", "array_split", "hsplit", "vsplit", "dsplit",
-    "einsum", "meshgrid", "astype", "nan_to_num", "array", "select", "choose", "lib.stride_tricks.as_strided",
-    "lib.stride_tricks.sliding_window_view", "linalg.matrix_transpose", "linalg.diagonal",
-    "ndarray.reshape", "ndarray.ravel", "ndarray.transpose", "ndarray.squeeze", "ndarray.view",
-    "ndarray.diagonal", "ndarray.swapaxes", "ndarray.conj", "ndarray.conjugate",
-    "ndarray.astype", "ndarray.getfield",
-)
-# The functions above that copy unless told not to (copy=False / copy=None).
-_COPY_UNLESS_TOLD = frozenset({"array", "astype", "nan_to_num", "meshgrid", "ndarray.astype",
-                               "select", "choose"})
-
-# NumPy functions that write into their first argument.
-_WRITING_FUNCTION_NAMES = ("copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
-                           "random.shuffle", "ndarray.fill", "ndarray.sort", "ndarray.put",
-                           "ndarray.resize", "ndarray.itemset", "ndarray.partition",
-                           "ndarray.setfield", "ndarray.byteswap")
-
-# Methods of arrays that return a view of the array.
-VIEW_METHODS = frozenset({"reshape", "ravel", "transpose", "squeeze", "view", "diagonal",
-                          "swapaxes", "conj", "conjugate", "getfield", "astype", "__array__"})
-# Attributes of an array that are views of it.
-VIEW_ATTRIBUTES = frozenset({"T", "mT", "real", "imag", "flat", "base", "data"})
-# Methods that change their array in place.
-ARRAY_WRITERS = frozenset({"fill", "sort", "resize", "put", "itemset", "partition", "setfield",
-                           "byteswap", "setflags"})
-# Methods that change their list in place (``sort`` is both).
-LIST_WRITERS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "reverse",
-                          "sort"})
-# By name, where a function cannot be resolved (a conservative fallback).
-VIEW_NAMES = frozenset(name.rpartition(".")[2] for name in _VIEW_FUNCTION_NAMES) | VIEW_METHODS
-WRITING_NAMES = frozenset(name.rpartition(".")[2] for name in _WRITING_FUNCTION_NAMES)
-
-# Builtins whose result is a number, a string, None: no memory to share.
-_ATOMIC_BUILTINS = frozenset({"len", "range", "float", "int", "bool", "abs", "round", "sum",
-                              "print", "isinstance", "hasattr", "callable", "repr", "str",
-                              "divmod", "pow", "hash", "id", "any", "all", "complex", "format",
-                              "loop_length", "type"})
-# Builtins that build a new container of (views of) the items of their arguments.
-_CONTAINER_BUILTINS = frozenset({"list", "tuple", "sorted", "reversed", "zip", "enumerate",
-                                 "iter", "map", "filter", "slice"})
-# Builtins that return one of the items of their arguments.
-_ITEM_BUILTINS = frozenset({"min", "max", "next"})
-
-
-def _numpy_table(names):
-    """``{id(numpy object): its dotted name}`` for the names this NumPy has."""
-    table = {}
-    for dotted in names:
-        value = numpy
-        try:
-            for part in dotted.split("."):
-                value = getattr(value, part)
-        except AttributeError:
-            continue
-        table[id(value)] = dotted
-    return table
-
-
-_VIEW_FUNCTIONS = _numpy_table(_VIEW_FUNCTION_NAMES)
-_WRITING_FUNCTIONS = _numpy_table(_WRITING_FUNCTION_NAMES)
-
 
 # -- abstract objects and states ----------------------------------------------
 
@@ -189,22 +115,13 @@ def _join(a, b):
 
 # -- summaries of user functions ------------------------------------------------
 
-class _Summary:
-    """What calling a user function does to its arguments."""
 
-    def __init__(self, params):
-        self.params = params
-        self.writes = {}            # parameter -> ("hard" | "soft", node of the write)
-        self.returns = set()        # parameters the result may share memory with
-        self.globals = {}           # global name -> node of a write into it
-
-
-class _Analysis:
+class _Analysis(CallEffects):
     """One function: walk its statements, raise at the first unsound write."""
 
     def __init__(self, tree, location, parsed, summaries, summary=None):
         self.tree, self.location, self.parsed = tree, location, parsed
-        self.summaries = summaries      # id(function) -> _Summary (None while in progress)
+        self.summaries = summaries      # id(function) -> Summary (None while in progress)
         self.summary = summary          # set when summarizing a callee instead of checking
         self.params = parameter_names(tree)
         self.local = {n.id for n in gast.walk(tree)
@@ -499,168 +416,6 @@ class _Analysis:
         except (NameError, AttributeError):
             return None
         return value
-
-    def call(self, node, state):
-        func = node.func
-        method = isinstance(func, gast.Attribute) and not self._static(func)
-        owner = self.value(func.value, state) if method else None
-        if not method and not self._static(func):
-            self.value(func, state)                         # a local holding a function
-        arguments = [self.value(a, state) for a in node.args]
-        keywords = {k.arg: self.value(k.value, state) for k in node.keywords}
-        every = frozenset().union(*arguments, *keywords.values())
-        copies = self._copies(node)
-        name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "")
-        if method:
-            if name in ARRAY_WRITERS | LIST_WRITERS:
-                self.write(owner, func.value.id if isinstance(func.value, gast.Name) else None,
-                           node, state, what=None)
-                if name in ("append", "insert"):
-                    state.store(owner, arguments[-1] if arguments else ())
-                elif name == "extend":
-                    state.store(owner, self.items(every, state))
-                return state.contents(owner) if name == "pop" else frozenset()
-            if name in VIEW_METHODS and not (name == "astype" and copies):
-                return owner
-            if name == "copy":
-                kind = "container" if any(o.kind == "container" for o in owner) else \
-                    ("unknown" if any(o.holds for o in owner) else "array")
-                return self.new(node, state, kind, state.contents(owner))
-            if name in ("get", "__getitem__"):
-                return self.items(owner, state)
-            return self.new(node, state, "array")
-        value = self._resolve(func)         # None: a function held in a local, or unknown
-        dotted = self._numpy_name(value, name)
-        if dotted in _WRITING_NAMES_RESOLVED or (value is None and name in WRITING_NAMES):
-            if arguments:
-                target = node.args[0]
-                self.write(arguments[0], target.id if isinstance(target, gast.Name) else None,
-                           node, state)
-            return frozenset()
-        if dotted is not None:
-            if dotted in _VIEW_NAMES_RESOLVED and not (dotted in _COPY_UNLESS_TOLD and copies):
-                return self._shares(node, every, state)
-            return self.new(node, state, "unknown" if isinstance(value, type) else "array")
-        if value is None and name in VIEW_NAMES and not (name in _COPY_UNLESS_TOLD and copies):
-            return self._shares(node, every, state)
-        if isinstance(value, numpy.ufunc) or getattr(value, "__module__", None) == "math":
-            return self.new(node, state, "array")
-        if value is not None and getattr(builtins, getattr(value, "__name__", ""), None) is value:
-            return self._builtin(value.__name__, node, every, state)
-        if value is None and isinstance(func, gast.Name) and func.id in _ATOMIC_BUILTINS \
-                and func.id not in self.local:
-            return frozenset()
-        summary = self._summary(value) if value is not None else None
-        if summary is None:
-            return self._shares(node, every, state)         # unknown: may return its arguments
-        return self._apply(summary, node, arguments, keywords, state, name)
-
-    def _builtin(self, name, node, every, state):
-        if name in _ATOMIC_BUILTINS:
-            return frozenset()
-        if name in _CONTAINER_BUILTINS:
-            return self.new(node, state, "container", self.items(every, state) | every)
-        if name in _ITEM_BUILTINS:
-            return self.items(every, state) | every
-        return self._shares(node, every, state)
-
-    def _shares(self, node, every, state):
-        """A result that may be its arguments, views of them, or a list of those."""
-        return every | self.new(node, state, "unknown", every | self.items(every, state))
-
-    @staticmethod
-    def _copies(node):
-        """Whether the call asks for a copy (``copy=True`` or the default)."""
-        for keyword in node.keywords:
-            if keyword.arg == "copy":
-                return isinstance(keyword.value, gast.Constant) and keyword.value.value is True
-        return True
-
-    @staticmethod
-    def _numpy_name(value, name):
-        if value is None:
-            return None
-        dotted = _VIEW_FUNCTIONS.get(id(value)) or _WRITING_FUNCTIONS.get(id(value))
-        if dotted is not None:
-            return dotted
-        owner = getattr(value, "__self__", None)
-        if isinstance(owner, numpy.ufunc) and getattr(value, "__name__", "") == "at":
-            return "ufunc.at"                                # np.add.at(a, i, v) writes into a
-        if isinstance(owner, numpy.random.Generator) and getattr(value, "__name__", "") in (
-                "shuffle",):
-            return "random.shuffle"
-        module = getattr(value, "__module__", None) or ""
-        if module == "numpy" or module.startswith("numpy.") or isinstance(value, numpy.ufunc):
-            return "numpy"
-        if isinstance(value, type) and issubclass(value, numpy.generic):
-            return "numpy"
-        return None
-
-    # -- user functions ---------------------------------------------------
-
-    def _summary(self, value):
-        """What a user function (a def, a nested def, a lambda) does to its arguments."""
-        from pullback.frontend.parsing import LiftedFunction, parse_function
-        if not (inspect.isfunction(value) or isinstance(value, LiftedFunction)):
-            return None
-        key = id(value)
-        if key in self.summaries:
-            return self.summaries[key]          # None while being summarized: a recursion
-        self.summaries[key] = None
-        try:
-            parsed = parse_function(value)
-        except Exception:       # no source: pullback refuses it elsewhere
-            return None
-        summary = _Summary(parameter_names(parsed.tree))
-        analysis = _Analysis(parsed.tree, parsed.location, parsed, self.summaries, summary)
-        analysis.run()
-        summary.returns = {o.key[1] for o in analysis.returned
-                           if o.key[0] == "argument" and o.key[1] in summary.params}
-        summary.name = parsed.name
-        self.summaries[key] = summary
-        return summary
-
-    def _apply(self, summary, node, arguments, keywords, state, name):
-        """A call of a user function: its writes happen to what the caller passes."""
-        passed = {}
-        for parameter, objects, argument in zip(summary.params, arguments, node.args):
-            passed[parameter] = (objects, argument)
-        for keyword in node.keywords:
-            if keyword.arg in summary.params:
-                passed[keyword.arg] = (keywords[keyword.arg], keyword.value)
-        for parameter, (kind, _) in summary.writes.items():
-            if parameter not in passed or isinstance(passed[parameter][1], gast.Constant):
-                continue
-            objects = passed[parameter][0]
-            if kind == "hard" and self.summary is None:
-                raise refuse(UnsupportedSyntax,
-                             f"{summary.name} writes into its parameter {parameter!r} in place, "
-                             f"so this call changes what is passed as {parameter!r} behind "
-                             f"pullback's back", node, self.location,
-                             f"Make {summary.name} return the new array (built in a copy: "
-                             f"{parameter} = {parameter}.copy()) and assign the result here.")
-            argument = passed[parameter][1]
-            passed_as = argument.id if isinstance(argument, gast.Name) else "an argument"
-            self.write(objects, None, node, state, soft=kind == "soft",
-                       what=f"{passed_as} (through {summary.name}'s parameter {parameter!r})")
-        if summary.globals and self.summary is None:
-            written = sorted(summary.globals)[0]
-            raise refuse(UnsupportedSyntax,
-                         f"{summary.name} changes the global {written} in place; pullback never "
-                         f"modifies the caller's arrays", node, self.location,
-                         f"Pass {written} to {summary.name} and make it return the new array "
-                         f"(built in a copy) instead.")
-        elif summary.globals:
-            for written, where in summary.globals.items():
-                self.summary.globals.setdefault(written, where)
-        shared = frozenset().union(*(passed[p][0] for p in summary.returns if p in passed))
-        if shared:
-            return shared | self.new(node, state, "unknown", shared | self.items(shared, state))
-        return self.new(node, state, "unknown")
-
-
-_VIEW_NAMES_RESOLVED = frozenset(_VIEW_FUNCTIONS.values())
-_WRITING_NAMES_RESOLVED = frozenset(_WRITING_FUNCTIONS.values()) | {"ufunc.at", "random.shuffle"}
 
 
 def check_aliasing(tree, location, parsed=None):

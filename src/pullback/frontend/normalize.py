@@ -11,9 +11,8 @@ it came from, so the generated code can quote the user's source.
 """
 import gast
 
-from pullback.code.astutil import clone, make_name, walk_statements
-
-from pullback.frontend.aliasing import check_aliasing  # noqa: F401  (stage 2b, see aliasing.py)
+from pullback.code.astutil import clone, make_name
+from pullback.code.quote import quote
 from pullback.errors import UnsupportedSyntax, refuse
 from pullback.frontend.parsing import parameter_names
 
@@ -218,116 +217,114 @@ def to_anf(tree, namer, local_names):
     function returns is named after the function (``loss``). Headers of
     ``if`` and ``for`` get atoms too; bodies are flattened recursively.
     """
-    def atomize(node, out, line):
+    tree.body = _Flatten(tree.name, namer, local_names).block(tree.body)
+    return tree
+
+
+class _Flatten:
+    """to_anf's walk: ``out`` is the block the statements computing operands go to."""
+
+    def __init__(self, function_name, namer, local_names):
+        self.function_name, self.namer, self.local_names = function_name, namer, local_names
+
+    def atomize(self, node, out, line):
         """Return an atom for ``node``, appending the statements that compute it."""
-        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
-                and isinstance(node.operand, gast.Constant) \
-                and isinstance(node.operand.value, (int, float)):
-            return gast.Constant(value=-node.operand.value, kind=None)
-        if is_atom(node, local_names):
+        match node:
+            case gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=int() | float() as number)):
+                return gast.Constant(value=-number, kind=None)
+        if is_atom(node, self.local_names):
             return node
-        value = flatten(node, out, line)
-        temp = namer.fresh(_temp_base(node))
-        out.append(_stmt(gast.Assign(targets=[make_name(temp, gast.Store())], value=value,
-                                     type_comment=None), line))
+        value = self.flatten(node, out, line)
+        temp = self.namer.fresh(_temp_base(node))
+        out.append(_stmt(quote("temp = value", temp=temp, value=value), line))
         return make_name(temp)
 
-    def index(node, out, line):
+    def index(self, node, out, line):
         """Atomize the parts of a subscript's index, keeping slices and tuples."""
-        if isinstance(node, gast.Slice):
-            for part in ("lower", "upper", "step"):
-                if getattr(node, part) is not None:
-                    setattr(node, part, atomize(getattr(node, part), out, line))
-            return node
-        if isinstance(node, gast.Tuple):
-            node.elts = [index(e, out, line) for e in node.elts]
-            return node
-        return atomize(node, out, line)
+        match node:
+            case gast.Slice():
+                for part in ("lower", "upper", "step"):
+                    if getattr(node, part) is not None:
+                        setattr(node, part, self.atomize(getattr(node, part), out, line))
+                return node
+            case gast.Tuple():
+                node.elts = [self.index(e, out, line) for e in node.elts]
+                return node
+        return self.atomize(node, out, line)
 
-    def flatten(node, out, line):
+    def flatten(self, node, out, line):
         """Make ``node``'s operands atoms; return the one-operation node."""
-        if isinstance(node, gast.BinOp):
-            node.left = atomize(node.left, out, line)
-            node.right = atomize(node.right, out, line)
-        elif isinstance(node, gast.UnaryOp):
-            node.operand = atomize(node.operand, out, line)
-        elif isinstance(node, gast.Call):
-            if isinstance(node.func, gast.Attribute) and not is_static_reference(node.func, local_names):
-                node.func.value = atomize(node.func.value, out, line)     # a method call
-            elif not is_static_reference(node.func, local_names):
-                node.func = atomize(node.func, out, line)
-            node.args = [atomize(a, out, line) for a in node.args]
-            for keyword in node.keywords:
-                keyword.value = atomize(keyword.value, out, line)
-        elif isinstance(node, gast.Compare):
-            node.left = atomize(node.left, out, line)
-            node.comparators = [atomize(c, out, line) for c in node.comparators]
-        elif isinstance(node, gast.Attribute):
-            node.value = atomize(node.value, out, line)
-        elif isinstance(node, gast.Subscript):
-            node.value = atomize(node.value, out, line)
-            node.slice = index(node.slice, out, line)
-        elif isinstance(node, (gast.Tuple, gast.List)):
-            node.elts = [atomize(e, out, line) for e in node.elts]
+        atomize = self.atomize
+        match node:
+            case gast.BinOp():
+                node.left = atomize(node.left, out, line)
+                node.right = atomize(node.right, out, line)
+            case gast.UnaryOp():
+                node.operand = atomize(node.operand, out, line)
+            case gast.Call():
+                if isinstance(node.func, gast.Attribute) and not is_static_reference(node.func, self.local_names):
+                    node.func.value = atomize(node.func.value, out, line)     # a method call
+                elif not is_static_reference(node.func, self.local_names):
+                    node.func = atomize(node.func, out, line)
+                node.args = [atomize(a, out, line) for a in node.args]
+                for keyword in node.keywords:
+                    keyword.value = atomize(keyword.value, out, line)
+            case gast.Compare():
+                node.left = atomize(node.left, out, line)
+                node.comparators = [atomize(c, out, line) for c in node.comparators]
+            case gast.Attribute():
+                node.value = atomize(node.value, out, line)
+            case gast.Subscript():
+                node.value = atomize(node.value, out, line)
+                node.slice = self.index(node.slice, out, line)
+            case gast.Tuple() | gast.List():
+                node.elts = [atomize(e, out, line) for e in node.elts]
         return node
 
-    def block(stmts):
+    def block(self, stmts):
         body = []
         for stmt in stmts:
             line = getattr(stmt, "pb_line", None) or stmt.lineno
-            if isinstance(stmt, gast.Assign):
-                target = stmt.targets[0]
-                if isinstance(target, gast.Subscript):
-                    target.slice = index(target.slice, body, line)
-                    stmt.value = atomize(stmt.value, body, line)
-                else:
-                    stmt.value = flatten(stmt.value, body, line)
-                body.append(_stmt(stmt, line))
-            elif isinstance(stmt, gast.Return):
-                if stmt.value is not None and not isinstance(stmt.value, gast.Name):
-                    value = flatten(stmt.value, body, line)
-                    result = namer.fresh(tree.name)
-                    body.append(_stmt(gast.Assign(targets=[make_name(result, gast.Store())],
-                                                  value=value, type_comment=None), line))
+            match stmt:
+                case gast.Assign(targets=[gast.Subscript() as target]):
+                    target.slice = self.index(target.slice, body, line)
+                    stmt.value = self.atomize(stmt.value, body, line)
+                case gast.Assign():
+                    stmt.value = self.flatten(stmt.value, body, line)
+                case gast.Return(value=value) if value is not None and not isinstance(value, gast.Name):
+                    value = self.flatten(value, body, line)
+                    result = self.namer.fresh(self.function_name)
+                    body.append(_stmt(quote("result = value", result=result, value=value), line))
                     stmt.value = make_name(result)
-                body.append(_stmt(stmt, line))
-            elif isinstance(stmt, gast.Expr):
-                if isinstance(stmt.value, gast.Constant):
+                case gast.Expr(value=gast.Constant()) | gast.Pass():
                     continue    # a docstring or a bare literal does nothing
-                stmt.value = flatten(stmt.value, body, line)
-                body.append(_stmt(stmt, line))
-            elif isinstance(stmt, gast.If):
-                test = stmt.test
-                if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
-                    test.operand = atomize(test.operand, body, line)
-                    tested = test.operand
-                else:
-                    stmt.test = tested = atomize(test, body, line)
-                if isinstance(tested, gast.Name) and _assigns(stmt, tested.id):
-                    # The reverse sweep re-reads the test after undoing the branch:
-                    # it must be a value the branch does not change.
-                    copy = namer.fresh(tested.id + "_was")
-                    body.append(_stmt(gast.Assign(targets=[make_name(copy, gast.Store())],
-                                                  value=make_name(tested.id), type_comment=None), line))
-                    tested.id = copy
-                stmt.body = block(stmt.body) or [_stmt(gast.Pass(), line)]
-                stmt.orelse = block(stmt.orelse)
-                body.append(_stmt(stmt, line))
-            elif isinstance(stmt, gast.For):
-                stmt.iter.args = [atomize(a, body, line) for a in stmt.iter.args]
-                stmt.body = block(stmt.body) or [_stmt(gast.Pass(), line)]
-                body.append(_stmt(stmt, line))
-            elif isinstance(stmt, gast.While):
-                stmt.body = block(stmt.body) or [_stmt(gast.Pass(), line)]
-                body.append(_stmt(stmt, line))
-            elif isinstance(stmt, gast.Pass):
-                continue
-            else:
-                body.append(_stmt(stmt, line))
+                case gast.Expr():
+                    stmt.value = self.flatten(stmt.value, body, line)
+                case gast.If():
+                    self.branch(stmt, body, line)
+                case gast.For() | gast.While():
+                    if isinstance(stmt, gast.For):
+                        stmt.iter.args = [self.atomize(a, body, line) for a in stmt.iter.args]
+                    stmt.body = self.block(stmt.body) or [_stmt(gast.Pass(), line)]
+            body.append(_stmt(stmt, line))
         return body
 
-    tree.body = block(tree.body)
-    return tree
+    def branch(self, stmt, body, line):
+        """An ``if``: its test an atom the branches do not change, its blocks flattened."""
+        test = stmt.test
+        if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
+            test.operand = self.atomize(test.operand, body, line)
+            tested = test.operand
+        else:
+            stmt.test = tested = self.atomize(test, body, line)
+        if isinstance(tested, gast.Name) and _assigns(stmt, tested.id):
+            # The reverse sweep re-reads the test after undoing the branch:
+            # it must be a value the branch does not change.
+            copy = self.namer.fresh(tested.id + "_was")
+            body.append(_stmt(quote("copy = tested", copy=copy, tested=tested.id), line))
+            tested.id = copy
+        stmt.body = self.block(stmt.body) or [_stmt(gast.Pass(), line)]
+        stmt.orelse = self.block(stmt.orelse)
 
 
 def _assigns(stmt, name):

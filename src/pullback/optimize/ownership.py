@@ -8,7 +8,7 @@ follows, flow-sensitively, one name back to where its array was made;
 import gast
 
 from pullback.code.astutil import loads, names, stores, walk, walk_statements
-from pullback.frontend.aliasing import VIEW_NAMES
+from pullback.frontend.aliasing_tables import VIEW_NAMES
 from pullback.optimize.facts import fresh, keeps_a_reference
 from pullback.runtime.declare import facts_by_name, runtime_helpers
 
