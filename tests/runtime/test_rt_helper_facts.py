@@ -1,0 +1,233 @@
+"""Every runtime helper's declared facts (``@helper(...)``, runtime/declare.py)
+against what it does when derivatives run.
+
+The transformers and the optimizer believe the declarations: an argument read
+only for its shape is saved without its data (``shape_only(v)``), a result
+declared new is accumulated into in place, and a call that writes into an
+argument is never moved past a read of it. A declaration that lies gives a
+wrong gradient, so the derivatives of the corpora (tests/corpus_*.py) and of
+one case of every rule's spec run under a profile hook that watches every
+helper call (tests/runtime/rt_observe.py), and each declaration is checked on
+the calls seen:
+
+* a helper changes no argument it does not declare in ``mutates``;
+* a ``returns_new`` result is new: an array that shares no memory with an
+  argument and can be written into, or a list that is no argument;
+* a helper not declared ``returns_new`` hands back at most its first argument
+  (or a view of it, or the array given as ``add_to``): optimize/ownership.py
+  assumes so;
+* a ``shape_only`` argument replaced by the stand-in ``shape_only(v)`` (zeros,
+  no data) or by other values of its shape and dtype gives the same result
+  (and, with ``dtype=False``, by values of another dtype).
+"""
+import itertools
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import corpus_control
+import corpus_programs
+import corpus_straight
+import pullback
+from pullback.runtime import shape_only
+from pullback.runtime.declare import HelperFacts, helper, helper_facts, runtime_helpers
+from reference import import_module_from_text
+from rt_observe import copy_value, observe, same_value
+from rule_spec_kit import display_name, sample_inputs
+from rule_spec_table import SPEC
+
+HELPERS = runtime_helpers()
+
+
+def _corpus_jobs():
+    r = corpus_programs.rng()
+    cases = [(c.function, [m(r) for m in c.factories], c.wrt, c.kwargs or {})
+             for c in corpus_programs.CASES]
+    cases += [(f, [m(r) for m in fs], wrt, {}) for f, fs, wrt in corpus_control.CASES]
+    cases += [(f, [m(r) for m in fs], wrt, {}) for f, fs, wrt in corpus_straight.CASES]
+    jobs = [lambda f=f, args=args, wrt=wrt, kw=kw: pullback.grad(f, wrt=wrt)(*copy_value(args), **kw)
+            for f, args, wrt, kw in cases]
+    for case in corpus_programs.VJP_CASES:
+        args = [m(r) for m in case.factories]
+        jobs.append(lambda c=case, args=args: _vjp(c.function, copy_value(args), None, c.kwargs))
+    return jobs
+
+
+def _vjp(function, args, wrt, kwargs=None):
+    value, back = pullback.vjp(function, *args, wrt=wrt, **(kwargs or {}))
+    ones = [np.ones_like(np.asarray(v, dtype=float)) for v in value] \
+        if isinstance(value, (list, tuple)) else np.ones_like(np.asarray(value, dtype=float))
+    back(ones)
+
+
+def _rule_jobs(folder):
+    """One case of every rule's spec, through vjp."""
+    jobs, counter = [], itertools.count()
+    for function, spec in SPEC.items():
+        case = spec.cases[0]
+        args = spec.arguments(case)
+        name = "f_" + re.sub(r"\W+", "_", display_name(function)).strip("_")
+        source = (f"import math\nimport operator\n\nimport numpy as np\n\n\n"
+                  f"def {name}({', '.join(a.name for a in args)}):\n    return {spec.expr(case)}\n")
+        module = import_module_from_text(source, folder, filename=f"rt_case_{next(counter)}.py",
+                                         prefix="pullback_rt_case")
+        inputs = sample_inputs(spec, case, f"helper-facts-{display_name(function)}")
+        wrt = tuple(i for i, a in enumerate(args) if a.diff)
+        jobs.append(lambda f=getattr(module, name), inputs=inputs, wrt=wrt:
+                    _vjp(f, copy_value(inputs), wrt))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory):
+    """What the helpers did while the derivatives ran (the second time: the
+    first run generates them, outside the hook)."""
+    jobs = _corpus_jobs() + _rule_jobs(tmp_path_factory.mktemp("rt_cases"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for job in jobs:
+            job()
+        return observe(lambda: [job() for job in jobs])
+
+
+def _declared(fact):
+    return sorted(name for name, f in HELPERS.items() if getattr(helper_facts(f), fact))
+
+
+# -- mutation ------------------------------------------------------------------------------
+
+def test_a_helper_writes_only_into_what_it_declares(seen):
+    wrong = {name: sorted(map(str, changed - set(helper_facts(HELPERS[name]).mutates)))
+             for name, changed in seen.changed.items()
+             if changed - set(helper_facts(HELPERS[name]).mutates)}
+    assert not wrong, f"helpers writing into arguments they do not declare in mutates: {wrong}"
+
+
+def test_a_declared_mutation_is_seen(seen):
+    declared = _declared("mutates")
+    assert declared, "no helper declares a mutation"
+    assert all(seen.changed.get(name) for name in declared), \
+        {name: seen.changed.get(name) for name in declared}
+
+
+# -- what a result may share ---------------------------------------------------------------
+
+def test_a_new_result_shares_nothing_and_can_be_written(seen):
+    wrong = [name for name in _declared("returns_new")
+             if name in seen.counts and not seen.new_results.get(name, True)]
+    assert not wrong, f"returns_new helpers whose result shares memory or is read-only: {wrong}"
+
+
+# fresh_copies(*consumed, views=...) hands back a view it could not map onto a
+# copy as it is: a saved view of memory the backward sweep does not restore.
+_SHARED_BY_DESIGN = {"fresh_copies": {"views"}}
+
+
+def test_any_other_result_shares_at_most_the_first_argument(seen):
+    wrong = {name: sorted(map(str, positions)) for name, positions in seen.shared.items()
+             if positions - {0, "add_to"} - _SHARED_BY_DESIGN.get(name, set())}
+    assert not wrong, f"results sharing memory with an argument other than the first: {wrong}"
+
+
+# -- shape-only arguments ------------------------------------------------------------------
+
+def _other_values(value, rng, dtype=None):
+    """Values of ``value``'s shape (and dtype, unless ``dtype`` is given) but not its data."""
+    if isinstance(value, list):
+        return [_other_values(v, rng, dtype) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_other_values(v, rng, dtype) for v in value)
+    array = np.asarray(value)
+    kind = np.dtype(dtype or array.dtype)
+    if kind.kind == "b":
+        other = rng.random(array.shape) < 0.5
+    elif kind.kind in "iu":
+        other = rng.integers(-3, 4, array.shape) if kind.kind == "i" else rng.integers(0, 4, array.shape)
+    elif kind.kind in "fc":
+        other = rng.standard_normal(array.shape) + 7.0
+    else:
+        return value
+    other = other.astype(kind)
+    if isinstance(value, np.ndarray):
+        return other
+    return other[()] if isinstance(value, np.generic) else other.item()
+
+
+def _replacements(value, dtype_too, rng):
+    yield "shape_only(v)", shape_only(value)
+    yield "other values", _other_values(value, rng)
+    if dtype_too and isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        other = np.float32 if value.dtype == np.float64 else np.float64
+        yield "another dtype", _other_values(value, rng, other)
+
+
+def _shape_only_calls(seen):
+    for name, calls in sorted(seen.calls.items()):
+        facts = helper_facts(HELPERS[name])
+        for call in calls:
+            for position in facts.shape_only:
+                if position < len(call.args):
+                    yield name, facts, call, position
+
+
+def test_a_shape_only_argument_is_read_only_for_its_shape(seen):
+    rng = np.random.default_rng(0)
+    wrong = []
+    for name, facts, call, position in _shape_only_calls(seen):
+        for label, stand_in in _replacements(call.args[position], not facts.dtype, rng):
+            args = copy_value(call.args)
+            args[position] = stand_in
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = HELPERS[name](*args, **copy_value(call.kwargs))
+            if not (same_value(result, call.result) and _same_dtypes(result, call.result)):
+                wrong.append(f"{name}: argument {position} as {label}")
+    assert not wrong, "results that depend on more than the shape: " + "; ".join(sorted(set(wrong)))
+
+
+def _same_dtypes(a, b):
+    if isinstance(a, (list, tuple)):
+        return all(map(_same_dtypes, a, b))
+    return np.result_type(a) == np.result_type(b)
+
+
+def test_every_shape_only_declaration_is_tried(seen):
+    tried = {name for name, *_ in _shape_only_calls(seen)}
+    assert set(_declared("shape_only")) <= tried, sorted(set(_declared("shape_only")) - tried)
+
+
+def test_every_declared_helper_is_seen_at_work(seen):
+    declared = {name for name, f in HELPERS.items() if helper_facts(f) != HelperFacts()}
+    assert declared <= set(seen.counts), sorted(declared - set(seen.counts))
+
+
+# -- the checks catch a lie ----------------------------------------------------------------
+
+@helper(shape_only=(1,))
+def _reads_values(g, x):
+    return g * np.sum(x)
+
+
+@helper(returns_new=True)
+def _returns_its_argument(g):
+    return g
+
+
+def _clears(total):
+    total[...] = 0.0
+    return total
+
+
+def test_the_checks_catch_a_lie(monkeypatch):
+    from pullback.runtime import declare
+    fakes = {"_reads_values": _reads_values, "_returns_its_argument": _returns_its_argument,
+             "_clears": _clears}
+    monkeypatch.setattr(declare, "runtime_helpers", lambda: fakes)
+    x = np.arange(3.0)
+    watched = observe(lambda: (_reads_values(x, x), _returns_its_argument(x), _clears(x.copy())))
+    assert watched.changed["_clears"] == {0}
+    assert watched.new_results["_returns_its_argument"] is False
+    call = watched.calls["_reads_values"][0]
+    assert not same_value(_reads_values(call.args[0], shape_only(call.args[1])), call.result)
