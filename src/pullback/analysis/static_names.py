@@ -12,6 +12,7 @@ import gast
 import numpy as np
 
 from pullback.analysis.operation import METHODS, in_table, local_loads, source_text, static_value
+from pullback.code.quote import quote, quote_expr
 from pullback.frontend.normalize import is_static_reference
 from pullback.frontend.parsing import parameter_names
 from pullback.rules import active_rules
@@ -190,18 +191,12 @@ def _array_owner_guards(parsed, parameters):
             guarded.append(node.func.value.id)
     guards = []
     for name in guarded:
-        test = gast.UnaryOp(op=gast.Not(), operand=gast.Call(
-            func=_load("hasattr"), args=[_load(name), gast.Constant(value="__array__", kind=None)],
-            keywords=[]))
+        test = quote_expr("not hasattr(name, '__array__')", name=name)
         guards.append(_guard(test, parsed, name, (
             f"{parsed.name}() reads {name}.<method>() as the method of an array, but {name} is "
             f"not an array. Call the function by its module-level name (np.mean(v) rather than "
             f"{name}.mean(v)), or give {name} a default ({name}=np).")))
     return guards
-
-
-def _load(name):
-    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
 
 
 def _default_guard(name, default, parsed):
@@ -210,7 +205,7 @@ def _default_guard(name, default, parsed):
     message = (f"{parsed.name}() was differentiated for {name}={shown}, its default: pullback "
                f"resolved the calls through {name} with it. Call the derivative without "
                f"{name}, or differentiate a function that calls {parsed.name} with the other value.")
-    test = gast.Compare(left=_load(name), ops=[gast.IsNot()], comparators=[copy.deepcopy(default)])
+    test = quote_expr("name is not default", name=name, default=default)
     return _guard(test, parsed, name, message)
 
 
@@ -218,9 +213,8 @@ def _guard(test, parsed, name, message):
     """``if test: raise TypeError(message)``, placed at the parameter ``name``."""
     where = next(a for a in parsed.tree.args.posonlyargs + parsed.tree.args.args
                  + parsed.tree.args.kwonlyargs if a.id == name)
-    error = gast.Call(func=_load("TypeError"), args=[gast.Constant(value=message, kind=None)],
-                      keywords=[])
-    guard = gast.If(test=test, body=[gast.Raise(exc=error, cause=None)], orelse=[])
+    guard = quote("if test:\n    raise TypeError(message)", test=test,
+                  message=gast.Constant(value=message, kind=None))
     for node in gast.walk(guard):
         for attribute in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
             if hasattr(where, attribute):
