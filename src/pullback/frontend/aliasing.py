@@ -149,47 +149,43 @@ class _Analysis(CallEffects):
         return state
 
     def statement(self, stmt, state):
-        if isinstance(stmt, gast.Assign):
-            objects = self.value(stmt.value, state)
-            for target in stmt.targets:
-                self.bind(target, objects, stmt, state)
-            return state
-        if isinstance(stmt, gast.AugAssign):
-            self.value(stmt.value, state)
-            target = stmt.target
-            if isinstance(target, gast.Name):
+        match stmt:
+            case gast.Assign():
+                objects = self.value(stmt.value, state)
+                for target in stmt.targets:
+                    self.bind(target, objects, stmt, state)
+            case gast.AugAssign(target=gast.Name() as target):
+                self.value(stmt.value, state)
                 self.read(target, state)
                 if target.id in self.local:
                     # An array changes in place; pullback computes a new value.
                     self.write(state.env.get(target.id, frozenset()), target.id, stmt, state,
                                soft=True)
-                return state
-            self.bind(target, frozenset(), stmt, state)
-            return state
-        if isinstance(stmt, gast.AnnAssign):
-            if stmt.value is not None:
-                self.bind(stmt.target, self.value(stmt.value, state), stmt, state)
-            return state
-        if isinstance(stmt, gast.Expr):
-            self.value(stmt.value, state)
-            return state
-        if isinstance(stmt, gast.Return):
-            if stmt.value is not None:
-                self.returned |= self.value(stmt.value, state)
-                self.returned |= state.reach(self.returned)
-            return None
-        if isinstance(stmt, gast.If):
-            self.value(stmt.test, state)
-            return _join(self.block(stmt.body, state.copy()), self.block(stmt.orelse, state.copy()))
-        if isinstance(stmt, (gast.For, gast.While)):
-            return self.loop(stmt, state)
-        if isinstance(stmt, gast.Break):
-            self.loops[-1][0].append(state)
-            return None
-        if isinstance(stmt, gast.Continue):
-            self.loops[-1][1].append(state)
-            return None
-        return state            # pass, nested definitions (lifted), docstrings
+            case gast.AugAssign():
+                self.value(stmt.value, state)
+                self.bind(stmt.target, frozenset(), stmt, state)
+            case gast.AnnAssign():
+                if stmt.value is not None:
+                    self.bind(stmt.target, self.value(stmt.value, state), stmt, state)
+            case gast.Expr():
+                self.value(stmt.value, state)
+            case gast.Return():
+                if stmt.value is not None:
+                    self.returned |= self.value(stmt.value, state)
+                    self.returned |= state.reach(self.returned)
+                return None
+            case gast.If():
+                self.value(stmt.test, state)
+                return _join(self.block(stmt.body, state.copy()), self.block(stmt.orelse, state.copy()))
+            case gast.For() | gast.While():
+                return self.loop(stmt, state)
+            case gast.Break():
+                self.loops[-1][0].append(state)
+                return None
+            case gast.Continue():
+                self.loops[-1][1].append(state)
+                return None
+        return state            # also pass, nested definitions (lifted), docstrings
 
     def loop(self, stmt, state):
         """Iterate the body until what may hold at its head stops growing."""
@@ -246,27 +242,27 @@ class _Analysis(CallEffects):
                      f"the second name is made (e.g. v = a[:2].copy() rather than v = a[:2]).")
 
     def bind(self, target, objects, stmt, state):
-        if isinstance(target, gast.Name):
-            state.env[target.id] = frozenset(objects)
-            state.tainted.pop(target.id, None)
-        elif isinstance(target, (gast.Tuple, gast.List)):
-            items = self.items(objects, state)
-            for element in target.elts:
-                self.bind(element, items, stmt, state)
-        elif isinstance(target, gast.Subscript):
-            self.value(target.slice, state)
-            owner = target.value
-            if isinstance(owner, gast.Name):
+        match target:
+            case gast.Name(id=name):
+                state.env[name] = frozenset(objects)
+                state.tainted.pop(name, None)
+            case gast.Tuple(elts=elements) | gast.List(elts=elements):
+                items = self.items(objects, state)
+                for element in elements:
+                    self.bind(element, items, stmt, state)
+            case gast.Subscript(value=gast.Name() as owner):
+                self.value(target.slice, state)
                 self.read(owner, state)
                 written = self.objects_of(owner, state)
                 self.write(written, owner.id, stmt, state)
                 state.store(written, objects)
-            else:
+            case gast.Subscript(value=owner):
+                self.value(target.slice, state)
                 self.write(self.value(owner, state), None, stmt, state)
-        elif isinstance(target, gast.Attribute):
-            self.write(self.value(target.value, state), None, stmt, state)
-        elif isinstance(target, gast.Starred):
-            self.bind(target.value, frozenset(), stmt, state)
+            case gast.Attribute():
+                self.write(self.value(target.value, state), None, stmt, state)
+            case gast.Starred():
+                self.bind(target.value, frozenset(), stmt, state)
 
     def objects_of(self, name_node, state):
         name = name_node.id
@@ -338,62 +334,67 @@ class _Analysis(CallEffects):
 
     def value(self, node, state):
         """Evaluate ``node`` abstractly: the objects its value may be or share memory with."""
-        if node is None or isinstance(node, gast.Constant):
-            return frozenset()
-        if isinstance(node, gast.Name):
-            if isinstance(node.ctx, gast.Load):
-                self.read(node, state)
-            return self.objects_of(node, state)
-        if isinstance(node, gast.Subscript):
-            self.value(node.slice, state)
-            return self.items(self.value(node.value, state), state)
-        if isinstance(node, gast.Attribute):
-            if node.attr in VIEW_ATTRIBUTES:
+        match node:
+            case None | gast.Constant() | gast.Lambda():
+                return frozenset()
+            case gast.Name():
+                if isinstance(node.ctx, gast.Load):
+                    self.read(node, state)
+                return self.objects_of(node, state)
+            case gast.Subscript():
+                self.value(node.slice, state)
+                return self.items(self.value(node.value, state), state)
+            case gast.Attribute(attr=attribute) if attribute in VIEW_ATTRIBUTES:
                 return self.value(node.value, state)
-            if not self._static(node):      # np.pi, math.e: a module's constant
-                self.value(node.value, state)
-            return frozenset()
-        if isinstance(node, gast.Call):
-            return self.call(node, state)
-        if isinstance(node, (gast.List, gast.Tuple)):
-            held = frozenset().union(*(self.value(e, state) for e in node.elts))
-            return self.new(node, state, "container", held)
-        if isinstance(node, gast.BinOp):
-            left, right = self.value(node.left, state), self.value(node.right, state)
-            operands = left | right
-            if isinstance(node.op, (gast.Add, gast.Mult)) and \
-                    any(o.kind == "container" for o in operands):
-                # list + list, list * n: a new list holding the same items. (Where
-                # no operand is known to be a list, arithmetic on arrays is assumed.)
-                return self.new(node, state, "container", state.contents(operands))
-            if _may_join_lists(node, left, right):
-                # xs + ys (or xs * 2) for arguments that may be lists: a new list
-                # or array, whose items may be the caller's arrays.
-                unknown = frozenset(o for o in operands if o.kind == "unknown")
-                return self.new(node, state, "unknown", self.items(unknown, state))
-            return self.new(node, state, "array")
-        if isinstance(node, gast.BoolOp):
-            return frozenset().union(*(self.value(v, state) for v in node.values))
-        if isinstance(node, gast.IfExp):
-            self.value(node.test, state)
-            return self.value(node.body, state) | self.value(node.orelse, state)
-        if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
-            inner = state.copy()
-            for generator in node.generators:
-                self.bind(generator.target, self.items(self.value(generator.iter, inner), inner),
-                          node, inner)
-                for condition in generator.ifs:
-                    self.value(condition, inner)
-            held = self.value(node.elt, inner)
-            for name, why in inner.tainted.items():
-                state.tainted.setdefault(name, why)
-            return self.new(node, state, "container", held)
-        if isinstance(node, gast.Lambda):
-            return frozenset()
+            case gast.Attribute():
+                if not self._static(node):      # np.pi, math.e: a module's constant
+                    self.value(node.value, state)
+                return frozenset()
+            case gast.Call():
+                return self.call(node, state)
+            case gast.List() | gast.Tuple():
+                held = frozenset().union(*(self.value(e, state) for e in node.elts))
+                return self.new(node, state, "container", held)
+            case gast.BinOp():
+                return self.arithmetic(node, state)
+            case gast.BoolOp():
+                return frozenset().union(*(self.value(v, state) for v in node.values))
+            case gast.IfExp():
+                self.value(node.test, state)
+                return self.value(node.body, state) | self.value(node.orelse, state)
+            case gast.ListComp() | gast.GeneratorExp():
+                return self.comprehension(node, state)
         for child in gast.iter_child_nodes(node):       # UnaryOp, Compare, Slice, f-strings
             if isinstance(child, gast.expr):
                 self.value(child, state)
         return self.new(node, state, "array") if isinstance(node, gast.UnaryOp) else frozenset()
+
+    def arithmetic(self, node, state):
+        left, right = self.value(node.left, state), self.value(node.right, state)
+        operands = left | right
+        if isinstance(node.op, (gast.Add, gast.Mult)) and \
+                any(o.kind == "container" for o in operands):
+            # list + list, list * n: a new list holding the same items. (Where
+            # no operand is known to be a list, arithmetic on arrays is assumed.)
+            return self.new(node, state, "container", state.contents(operands))
+        if _may_join_lists(node, left, right):
+            # xs + ys (or xs * 2) for arguments that may be lists: a new list
+            # or array, whose items may be the caller's arrays.
+            unknown = frozenset(o for o in operands if o.kind == "unknown")
+            return self.new(node, state, "unknown", self.items(unknown, state))
+        return self.new(node, state, "array")
+
+    def comprehension(self, node, state):
+        inner = state.copy()
+        for generator in node.generators:
+            self.bind(generator.target, self.items(self.value(generator.iter, inner), inner),
+                      node, inner)
+            for condition in generator.ifs:
+                self.value(condition, inner)
+        held = self.value(node.elt, inner)
+        for name, why in inner.tainted.items():
+            state.tainted.setdefault(name, why)
+        return self.new(node, state, "container", held)
 
     def _static(self, node):
         """``np.linalg.norm``: an attribute chain on a name the function does not bind."""
