@@ -253,9 +253,11 @@ def newton_sum(a):
 def test_an_outer_loop_around_a_while_keeps_one_stack_of_tuples():
     text = check(newton_sum, (2.0,), 0)
     # x is assigned again inside the while, after the outer body pushed it:
-    # the outer body still pushes one tuple, and the while body another
+    # the outer body still pushes one tuple, and the while body another; the
+    # outer one after s is computed, with the x the iteration started with
+    # kept in a temporary until then (issue 12: push after computing)
     assert text.count(".append(") == 2, text
-    assert "iteration_stack.append((x, s, n_iter))" in text, text
+    assert "iteration_stack.append((s, x_start, n_iter))" in text, text
     assert "da -= dr\n" in text and "+= -" not in text, text      # a += -u -> a -= u
 
 

@@ -272,7 +272,7 @@ WART_PRESENT = "issue 12 wart still in the generated code (the xfail flips when 
 
 @pytest.mark.parametrize("wart", [
     pytest.param(none_preamble, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
-    pytest.param(old_restore, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
+    old_restore,
     pytest.param(empty_branch, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
     pytest.param(unfolded_seed, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
     pytest.param(while_true_with_flags, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),

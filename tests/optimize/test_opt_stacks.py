@@ -91,9 +91,26 @@ def test_merge_stacks_pushes_one_tuple_per_iteration_and_restores_a_value_read_b
     """)
 
 
-def test_merge_stacks_leaves_a_value_pushed_after_the_block_changed_it():
+def test_merge_stacks_pushes_a_value_the_block_changed_where_it_is_computed():
+    # b is pushed after the block changed it (the value the iteration ends
+    # with): never moved to the top of the block, the one push goes after it
+    # (issue 12: a loop pushes what it computes after computing it); a keeps
+    # the value the iteration started with, which the step reads before its
+    # restore, so it is popped into a temporary
     forward = ["a_stack.append(a)", "b = b + a", "b_stack.append(b)", "a = a * x"]
-    assert paired(forward, (0, 2)) == expect(LOOP.format(forward=BODY_JOIN.join(forward)))
+    assert paired(forward, (0, 2)) == expect("""
+        def f(x, n):
+            iteration_stack = []
+            for i in range(n):
+                b = b + a
+                iteration_stack.append((b, a))
+                a = a * x
+            for i in range(n):
+                b, a_start = iteration_stack.pop()
+                da = db * a
+                a = a_start
+            return da
+    """)
 
 
 RESTORED = """

@@ -6,7 +6,9 @@ desugared ``while``.
 """
 import gast
 
-from pullback.code.astutil import breaks, make_name, walk
+from pullback.analysis.shapes import ShapeFacts, _elementwise_shape, elementwise
+from pullback.code.astutil import breaks, loads, make_name, walk, walk_statements
+from pullback.frontend.parsing import parameter_names
 from pullback.transform.nodes import marked
 
 
@@ -95,3 +97,79 @@ def count_stores(stmts):
     return counts
 
 
+
+
+def changed_in_place(stmts):
+    """Names whose value ``stmts`` may change in place: ``y[i] = v``,
+    ``y.attr = v``, ``ys.append(v)`` (any method call on the name)."""
+    changed = set()
+    for stmt in stmts:
+        for node in walk(stmt):
+            match node:
+                case gast.Subscript(value=gast.Name(id=name), ctx=gast.Store()) | \
+                        gast.Attribute(value=gast.Name(id=name), ctx=gast.Store()) | \
+                        gast.Call(func=gast.Attribute(value=gast.Name(id=name))):
+                    changed.add(name)
+    return changed
+
+
+def first_jump(stmts):
+    """The index of the first statement of a loop body that may leave the
+    iteration early (break, continue, return), else ``len(stmts)``."""
+    return next((i for i, s in enumerate(stmts) if any(
+        isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in walk(s))), len(stmts))
+
+
+def loop_shape_facts(tree, forward, operations, scalars, facts):
+    """``facts`` (a ShapeFacts of values assigned once per call) with what is
+    known of values assigned once per iteration of a ``for`` loop.
+
+    A value assigned at one place in the function, a statement of the loop
+    body itself before any break, continue or return, and not read in the
+    body before it (not carried from one iteration to the next) nor changed
+    in place, holds one value per iteration. Such a value made by an
+    elementwise rule from operands of one shape (values of the same kind
+    assigned before it in the same body, values assigned once per call, and
+    numbers) has their shape in that iteration: ``power = diff ** 2`` has
+    ``diff``'s. Both are restored together in the reverse step, so the reverse
+    sweep may ask ``diff`` for ``power``'s shape. For the transformer only:
+    the optimizer, which moves reads across restores, keeps ``facts``.
+    """
+    sites = {}
+    for node in walk(tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            sites[node.id] = sites.get(node.id, 0) + 1
+    for name in parameter_names(tree):
+        sites[name] = sites.get(name, 0) + 1
+    once_per_call = {name for name, count in sites.items() if count == 1} - _looped(tree)
+    extended = ShapeFacts(facts, facts.fits)
+    for loop in walk_statements(forward):
+        if not isinstance(loop, gast.For):
+            continue
+        body = loop.body[:first_jump(loop.body)]
+        changed = changed_in_place(loop.body)
+        fixed, read = set(once_per_call), set()
+        for stmt in body:
+            match stmt:
+                case gast.Assign(targets=[gast.Name(id=target)]) if sites.get(target) == 1 \
+                        and target not in read and target not in changed:
+                    operation = operations.get(id(stmt))
+                    if operation is not None and operation.kind == "rule" \
+                            and elementwise(operation.rule):
+                        _elementwise_shape(target, operation.bound, extended, fixed, scalars)
+                    fixed.add(target)
+            read.update(loads(stmt))
+    return extended
+
+
+def _looped(tree):
+    """Names assigned inside a loop or a branch (or as a loop's target)."""
+    looped = set()
+    for stmt in walk_statements(tree.body):
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            for inner in walk_statements(stmt.body + stmt.orelse):
+                looped.update(n.id for n in walk(inner) if isinstance(n, gast.Name)
+                              and isinstance(n.ctx, gast.Store))
+            if isinstance(stmt, gast.For):
+                looped.update(n.id for n in walk(stmt.target) if isinstance(n, gast.Name))
+    return looped

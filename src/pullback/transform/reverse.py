@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import gast
 
 from pullback.frontend.parsing import LiftedFunction, parameter_names
+from pullback.analysis.shapes import ShapeFacts
 from pullback.code.astutil import clone, make_name, walk
 from pullback.transform.calls import CallsMixin
 from pullback.transform.expand import TemplateExpander
-from pullback.transform.loops import (add_loop_counters, assigned_in_loops, count_stores,
-                                      exit_test)
+from pullback.transform.loops import (add_loop_counters, assigned_in_loops, changed_in_place,
+                                      count_stores, exit_test, first_jump, loop_shape_facts)
 from pullback.transform.masking import masked_names, refuse_complex_values
 from pullback.transform.nodes import assign, call, marked
 
@@ -45,13 +46,54 @@ class Restore(gast.Pass):
     it; ``index`` the subscript for an element assignment, ``append`` for a
     list append. The stacks pass (stage 5b) turns it into a pop, or drops it
     when nothing in the reverse sweep reads the variable.
+
+    ``after``: the value the variable holds at the end of a loop iteration,
+    given back at the start of the matching reverse step (pushed just after
+    ``site``, the last statement of the iteration to assign it).
+    ``first_in_step``: the restore of the value a loop iteration started
+    with, for a variable whose step restores start with an ``after`` one
+    (later reverse steps do not need it: they start with their own pop).
     """
 
-    def __init__(self, name, site, index=None, append=False):
+    def __init__(self, name, site, index=None, append=False, after=False):
         super().__init__()
         self.name, self.site, self.index, self.append = name, site, index, append
+        self.after, self.first_in_step = after, False
 
 
+
+
+def step_restores(stmts, reverse_body):
+    """The ``after`` restores that start the reverse step of a loop body.
+
+    A variable every assignment of which is a statement of the body itself
+    (not inside a branch or an inner loop, and before any break, continue or
+    return: all of them run in every iteration) holds, at the end of an
+    iteration, the value the reverse step reads first; it is pushed there
+    and popped at the start of the step. The restore of the value the
+    iteration started with (before its first assignment) is then needed only
+    where something after it reads that value.
+    """
+    restores = {}
+    for restore in reverse_body:
+        if isinstance(restore, Restore):
+            restores.setdefault(restore.name, []).append(restore)
+    jump = first_jump(stmts)
+    changed = changed_in_place(stmts)
+    out = []
+    for name, found in restores.items():
+        if name in changed or any(r.index is not None or r.append for r in found):
+            continue
+        sites = [i for i, s in enumerate(stmts) if any(
+            isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id == name
+            for n in walk(s))]
+        if not sites or sites[-1] >= jump or any(not isinstance(stmts[i], gast.Assign) for i in sites):
+            continue
+        if {id(stmts[i]) for i in sites} != {id(r.site) for r in found} or len(found) != len(sites):
+            continue
+        found[-1].first_in_step = True      # the reverse sweep meets the first site last
+        out.append(Restore(name, stmts[sites[-1]], after=True))
+    return out
 
 
 def index_value(node):
@@ -211,10 +253,14 @@ class ReverseBuilder(CallsMixin):
                 steps = gast.Subscript(value=steps, slice=gast.Slice(
                     lower=None, upper=make_name(counter), step=None), ctx=gast.Load())
             target, iterator = clone(stmt.target), call("reversed", steps)
-        return self.repeat(stmt.body, defined, line, target, iterator)
+        return self.repeat(stmt.body, defined, line, target, iterator, by_step=True)
 
-    def repeat(self, stmts, defined, line, target, iterator):
-        """``for target in iterator:`` running the reverse of ``stmts``."""
+    def repeat(self, stmts, defined, line, target, iterator, by_step=False):
+        """``for target in iterator:`` running the reverse of ``stmts``.
+
+        ``by_step``: each reverse step undoes one whole run of ``stmts``
+        (not so for a ``while`` whose last test runs alone), so a value the
+        iteration computes can be given back at the start of its step."""
         entry = set(defined)
         while True:             # the adjoints defined at the top of every iteration
             at_end = set(entry)
@@ -225,6 +271,8 @@ class ReverseBuilder(CallsMixin):
                 break
             entry |= at_end
         body += [self.zero(a, line) for a in sorted(entry - at_end)]
+        if by_step:
+            body = step_restores(stmts, body) + body
         inits = [self.zero(a, line) for a in sorted(entry - defined)]
         defined.clear()
         defined.update(entry)
@@ -386,8 +434,11 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
                   if op.kind == "subscript" and isinstance(op.bound["value"], gast.Name)}
     structured |= {op.target for op in operations.values() if op.kind in ("pack", "setitem", "append")}
     structured -= flat      # arrays and numbers: their gradients add with +
+    iteration_shapes = loop_shape_facts(tree, forward, operations, scalars,
+                                        representatives if representatives is not None
+                                        else ShapeFacts())
     builder = ReverseBuilder(operations, active, namer, aliases, imports, mutable, structured,
-                             request_vjp, location, scalars, representatives)
+                             request_vjp, location, scalars, iteration_shapes)
     builder.static_argument = static_argument or (lambda node: None)
     builder.masked = masked_names(tree, operations, active,
                                   {output} if masked_output and output in active else ())

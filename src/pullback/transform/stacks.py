@@ -1,31 +1,27 @@
 """Stage 5b: save what the reverse sweep reads before the forward sweep overwrites it.
 
 The reverse transformer leaves a ``Restore`` marker wherever a variable
-assigned more than once gets its earlier value back. Here each marker whose
-variable the reverse sweep reads becomes a pop, and the forward statement
-that overwrote the value gets the matching push just before it; the other
-markers disappear. Stacks are plain lists named for what they hold
-(``x_stack``), so only values the adjoint reads are ever kept; a value it
-reads only for its shape and dtype (``unbroadcast(g, x)``) is kept as
-``shape_only(x)``, which holds no data.
+assigned more than once gets an earlier value back. Here each marker whose
+variable the reverse sweep reads becomes a pop, and the forward sweep gets
+the matching push: just before the statement that overwrote the value, or,
+for the value a loop iteration ends with (an ``after`` marker), just after
+the iteration's last assignment of it, popped at the start of the matching
+reverse step. The other markers disappear. Stacks are plain lists named for
+what they hold (``x_stack``), so only values the adjoint reads are ever
+kept; a value it reads only for its shape and dtype (``unbroadcast(g, x)``)
+is kept as ``shape_only(x)``, which holds no data.
 """
+import itertools
+
 import gast
 import numpy
 
 from pullback.runtime.declare import helper_facts
 
-from pullback.code.astutil import clone, loads, make_name, walk
+from pullback.code.annotations import mark
+from pullback.code.astutil import loads, walk
+from pullback.code.quote import quote, quote_expr
 from pullback.transform.reverse import Restore, index_value
-
-
-def _restores(stmts):
-    for stmt in stmts:
-        if isinstance(stmt, Restore):
-            yield stmt
-        for field_name in ("body", "orelse"):
-            block = getattr(stmt, field_name, None)
-            if isinstance(block, list):
-                yield from _restores(block)
 
 
 def _reads(stmts):
@@ -36,33 +32,20 @@ def _reads(stmts):
     return names
 
 
-def _method(owner, method, *args):
-    return gast.Call(func=gast.Attribute(value=make_name(owner), attr=method, ctx=gast.Load()),
-                     args=list(args), keywords=[])
-
-
-def _line(node, like, sweep):
-    node.pb_line = getattr(like, "pb_line", None)
-    node.pb_sweep = sweep
-    return node
-
-
 def shape_reads(node, imports):
     """The names ``node`` reads only for their shape and dtype: bare-name
     arguments its helper declares it reads only for their shape (``runtime.declare``)."""
     found = set()
     for call in walk(node):
-        if not isinstance(call, gast.Call):
-            continue
-        func = call.func
-        if isinstance(func, gast.Name):
-            helper = imports.get(func.id)
-            known = getattr(helper, "__module__", "").startswith("pullback.runtime")
-        elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
-            helper = getattr(imports.get(func.value.id), func.attr, None)
-            known = imports.get(func.value.id) is numpy
-        else:
-            continue
+        match call:
+            case gast.Call(func=gast.Name(id=name)):
+                helper = imports.get(name)
+                known = getattr(helper, "__module__", "").startswith("pullback.runtime")
+            case gast.Call(func=gast.Attribute(value=gast.Name(id=owner), attr=attribute)):
+                helper = getattr(imports.get(owner), attribute, None)
+                known = imports.get(owner) is numpy
+            case _:
+                continue
         positions = helper_facts(helper).shape_only if known else ()
         for i in positions:
             if i < len(call.args) and isinstance(call.args[i], gast.Name):
@@ -70,49 +53,84 @@ def shape_reads(node, imports):
     return found
 
 
-def _note_reads(node, position, reads, imports):
-    """Record each name ``node`` loads at ``position``, with whether the read
-    needs only the value's shape."""
-    only_shape = shape_reads(node, imports)
-    for sub in walk(node):
-        if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
-            reads.setdefault(sub.id, []).append((position, id(sub) in only_shape))
+class _Reads:
+    """The reverse sweep's statements numbered in execution order: where each
+    name is read (and whether only for its shape), and for each restore the
+    span of positions whose reads it serves."""
+
+    def __init__(self, imports):
+        self.imports = imports
+        self.counter = itertools.count()
+        self.reads = {}         # name -> [(position, shape only)]
+        self.restores = []      # [restore, start, end(, hole)]: it serves reads start < p < end
+                                # (not those inside the hole, a (lo, hi) span)
+        self.position = {}      # id(restore) -> its position
+
+    def note(self, node, position):
+        only_shape = shape_reads(node, self.imports)
+        for sub in walk(node):
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
+                self.reads.setdefault(sub.id, []).append((position, id(sub) in only_shape))
+
+    def block(self, stmts, loop_start=None, nested=False):
+        """Number ``stmts``. A restore inside a loop serves every read from
+        the start of its outermost loop on (later iterations run the loop
+        body again), except where a reverse step starts with its own pop of
+        the variable: the ``after`` restore serves the reads up to the next
+        restore of its variable, and the restore of the value the iteration
+        started with only the reads outside the loop's own body. Where
+        the step reads that value (``pos = pos + v``, and ``pos`` read for
+        the step's earlier lines: carried from one iteration to the next),
+        its restore serves the step before as it is, and no ``after``
+        restore is kept: one copy per iteration."""
+        spans = []
+        begin = None
+        for stmt in stmts:
+            position = next(self.counter)
+            begin = position if begin is None else begin
+            match stmt:
+                case Restore():
+                    self.position[id(stmt)] = position
+                    start = loop_start if loop_start is not None else position
+                    spans.append([stmt, None if stmt.after else start, float("inf")])
+                case gast.For() | gast.While():
+                    if isinstance(stmt, gast.For):
+                        self.note(stmt.iter, position)
+                    self.block(stmt.body, loop_start if loop_start is not None else position,
+                               nested=loop_start is not None)
+                case gast.If():
+                    self.note(stmt.test, position)
+                    self.block(stmt.body, loop_start, nested)
+                    self.block(stmt.orelse, loop_start, nested)
+                case _:
+                    self.note(stmt, position)
+        end = next(self.counter)
+        carried = {restore.name for restore, *_ in spans if restore.first_in_step
+                   and any(self.position[id(restore)] < p < end
+                           for p, _ in self.reads.get(restore.name, ()))}
+        for span in spans:
+            restore = span[0]
+            if restore.after and restore.name in carried:
+                # the step reads the value its iteration started with: the restore
+                # of it serves the reads of the step before too (no second copy)
+                span[1:] = [0, 0]
+            elif restore.after:     # up to the next restore of the variable in this step
+                span[1] = self.position[id(restore)]
+                later = [self.position[id(s)] for s in stmts
+                         if isinstance(s, Restore) and s.name == restore.name and not s.after]
+                span[2] = min((p for p in later if p > span[1]), default=float("inf"))
+            elif restore.first_in_step and restore.name not in carried:
+                span.append((begin - 1, end))   # the step's own reads have their pop
+        self.restores += spans
 
 
-def _positions(stmts, restores, reads, counter, imports, loop_start=None):
-    """Number the reverse sweep's statements in execution order; note where
-    each name is read, and from where each restore must look for readers (the
-    start of its outermost loop: later iterations run the loop body again)."""
-    for stmt in stmts:
-        position = next(counter)
-        if isinstance(stmt, Restore):
-            restores.append((stmt, loop_start if loop_start is not None else position))
-            continue
-        if isinstance(stmt, (gast.For, gast.While)):
-            if isinstance(stmt, gast.For):
-                _note_reads(stmt.iter, position, reads, imports)
-            _positions(stmt.body, restores, reads, counter, imports,
-                       loop_start if loop_start is not None else position)
-            continue
-        if isinstance(stmt, gast.If):
-            _note_reads(stmt.test, position, reads, imports)
-            _positions(stmt.body, restores, reads, counter, imports, loop_start)
-            _positions(stmt.orelse, restores, reads, counter, imports, loop_start)
-            continue
-        _note_reads(stmt, position, reads, imports)
-
-
-def insert_stacks(sweeps, namer, runtime_name, params):
-    """Turn Restore markers into pops and pushes; return the stacks' names.
-
-    A restore is kept only if something in the reverse sweep reads the
-    variable after it (or anywhere in the loop it belongs to).
-    """
-    import itertools
-    restores, reads = [], {}
-    counter = itertools.count()
-    _positions(sweeps.reverse, restores, reads, counter, sweeps.imports)
-    end = next(counter)
+def _needed_restores(sweeps, imports):
+    """The restores something in the reverse sweep reads after (in their span),
+    and for each name the reads that restored values serve."""
+    numbered = _Reads(imports)
+    numbered.block(sweeps.reverse)
+    end = next(numbered.counter)
+    reads = numbered.reads
     for gradient in sweeps.gradients:
         for name in loads(gradient):
             reads.setdefault(name, []).append((end, False))
@@ -120,8 +138,10 @@ def insert_stacks(sweeps, namer, runtime_name, params):
     changed = True
     while changed:          # a restored element's index must itself be available
         changed = False
-        for restore, start in restores:
-            if restore not in needed and any(p > start for p, _ in reads.get(restore.name, ())):
+        for restore, start, stop, *hole in numbered.restores:
+            lo, hi = hole[0] if hole else (0, 0)
+            if restore not in needed and any(start < p < stop and not lo < p < hi
+                                             for p, _ in reads.get(restore.name, ())):
                 needed.append(restore)
                 if restore.index is not None:
                     for name in loads(restore.index):
@@ -129,65 +149,92 @@ def insert_stacks(sweeps, namer, runtime_name, params):
                 changed = True
     # names whose every read after their first restore needs only the shape
     first = {}
-    for restore, start in restores:
+    for restore, start, *_ in numbered.restores:
         if restore in needed:
             first[restore.name] = min(first.get(restore.name, start), start)
     whole = {restore.name for restore in needed if restore.index is not None or restore.append}
     shapes = {name for name, start in first.items() if name not in whole
               and all(only for p, only in reads.get(name, ()) if p > start)}
+    return needed, shapes
+
+
+def insert_stacks(sweeps, namer, runtime_name, params):
+    """Turn Restore markers into pops and pushes.
+
+    Returns the stacks' names, and the variables a push may read before the
+    forward sweep first assigns them (they start as None).
+    """
+    needed, shapes = _needed_restores(sweeps, sweeps.imports)
     stacks = {}
-    pushes = {}
+    before, after = {}, {}
     for restore in needed:
         if restore.append:
             continue
         stack = stacks.setdefault(restore.name, namer.fresh(restore.name + "_stack"))
         if restore.index is not None:
-            saved = gast.Call(func=make_name(runtime_name("copy_of")), args=[gast.Subscript(
-                value=make_name(restore.name), slice=clone(restore.index), ctx=gast.Load())],
-                keywords=[])
+            saved = quote_expr("copy_of(v[i])", copy_of=runtime_name("copy_of"), v=restore.name,
+                               i=restore.index)
         elif restore.name in shapes:
-            saved = gast.Call(func=make_name(runtime_name("shape_only")),
-                              args=[make_name(restore.name)], keywords=[])
+            saved = quote_expr("shape_only(v)", shape_only=runtime_name("shape_only"),
+                               v=restore.name)
         else:
-            saved = make_name(restore.name)
-        push = _line(gast.Expr(value=_method(stack, "append", saved)), restore.site, "forward")
-        push.pb_pair = id(restore)      # the pop that undoes it has the same mark
-        pushes.setdefault(id(restore.site), []).append(push)
-    sweeps.forward = _with_pushes(sweeps.forward, pushes)
+            saved = quote_expr("v", v=restore.name)
+        push = quote("stack.append(value)", stack=stack, value=saved)
+        mark(push, line=getattr(restore.site, "pb_line", None), sweep="forward",
+             pair=id(restore))      # the pop that undoes it has the same mark
+        (after if restore.after else before).setdefault(id(restore.site), []).append(push)
+    sweeps.forward = _with_pushes(sweeps.forward, before, after)
     sweeps.reverse = _with_pops(sweeps.reverse, set(map(id, needed)), stacks)
-    overwritten = [name for name in stacks if name not in params]
-    return stacks, overwritten
+    pushed_first = {restore.name for restore in needed
+                    if not restore.after and not restore.append and restore.index is None}
+    unbound = [name for name in stacks if name in pushed_first and name not in params
+               and not _assigned_before_push(sweeps.forward, name, stacks[name])]
+    return stacks, unbound
 
 
-def _with_pushes(stmts, pushes):
+def _assigned_before_push(forward, name, stack):
+    """Is ``name`` assigned by a statement of the function's own block (not a
+    branch or loop) before the statement holding the first push onto ``stack``?"""
+    for stmt in forward:
+        if stack in loads(stmt):
+            return False
+        if isinstance(stmt, gast.Assign) and any(
+                isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Store)
+                for target in stmt.targets for n in walk(target)):
+            return True
+    return False
+
+
+def _with_pushes(stmts, before, after):
     out = []
     for stmt in stmts:
         for field_name in ("body", "orelse"):
             block = getattr(stmt, field_name, None)
             if isinstance(block, list):
-                setattr(stmt, field_name, _with_pushes(block, pushes))
-        out.extend(pushes.get(id(stmt), ()))
+                setattr(stmt, field_name, _with_pushes(block, before, after))
+        out.extend(before.get(id(stmt), ()))
         out.append(stmt)
+        out.extend(after.get(id(stmt), ()))
     return out
+
+
+def _pop(restore, stacks):
+    """The statement giving ``restore``'s variable its saved value back."""
+    if restore.append:
+        return quote("v.pop()", v=restore.name)
+    if restore.index is not None:
+        return quote("v[i] = stack.pop()", v=restore.name, i=restore.index,
+                     stack=stacks[restore.name])
+    return quote("v = stack.pop()", v=restore.name, stack=stacks[restore.name])
 
 
 def _with_pops(stmts, needed, stacks):
     out = []
     for stmt in stmts:
         if isinstance(stmt, Restore):
-            if id(stmt) not in needed:
-                continue
-            if stmt.append:
-                pop = gast.Expr(value=_method(stmt.name, "pop"))
-            elif stmt.index is not None:
-                pop = gast.Assign(targets=[gast.Subscript(value=make_name(stmt.name),
-                                                          slice=clone(stmt.index), ctx=gast.Store())],
-                                  value=_method(stacks[stmt.name], "pop"), type_comment=None)
-            else:
-                pop = gast.Assign(targets=[make_name(stmt.name, gast.Store())],
-                                  value=_method(stacks[stmt.name], "pop"), type_comment=None)
-            pop.pb_pair = id(stmt)
-            out.append(_line(pop, stmt.site, "reverse"))
+            if id(stmt) in needed:
+                out.append(mark(_pop(stmt, stacks), pair=id(stmt), sweep="reverse",
+                                line=getattr(stmt.site, "pb_line", None)))
             continue
         for field_name in ("body", "orelse"):
             block = getattr(stmt, field_name, None)
