@@ -273,12 +273,12 @@ WART_PRESENT = "issue 12 wart still in the generated code (the xfail flips when 
 @pytest.mark.parametrize("wart", [
     pytest.param(none_preamble, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
     old_restore,
-    pytest.param(empty_branch, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
+    pytest.param(empty_branch),
     pytest.param(unfolded_seed, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
     pytest.param(while_true_with_flags, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
     pytest.param(template_condition_unfolded, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
     pytest.param(stack_outside_loops_for_a_shape, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
-    pytest.param(unread_every_iteration, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
+    pytest.param(unread_every_iteration),
 ], ids=lambda wart: wart.__name__)
 def test_no_snapshot_shows_the_wart(wart):
     assert showing(wart) == []

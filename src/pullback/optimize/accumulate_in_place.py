@@ -11,16 +11,15 @@ a new array per accumulation. In straight-line code the value is also
 followed back through ``unbroadcast`` (which may hand back its argument) and
 copies. For numbers ``+=`` is the same as before.
 """
+import functools
+import inspect
+
 import gast
 
 from pullback.code.astutil import loads, names, stores, walk
 from pullback.code.quote import quote_expr
 from pullback.optimize.facts import REACH, fresh, keeps_a_reference, nested_blocks
-
-# Run-time helpers with an ``add_to`` parameter: given a gradient array the
-# caller owns, they add into it instead of making an array the size of their
-# result (the max/min adjoint writes only the entries equal to the extreme).
-ADDS_IN_PLACE = frozenset({"extreme_grad"})
+from pullback.runtime.declare import runtime_helpers
 
 
 def accumulate_in_place(fn, facts):
@@ -107,7 +106,7 @@ def _in_place(stmt, value):
     """``dx = dx + e`` -> ``dx += e`` (``dx = helper(..., add_to=dx)`` for a
     helper that adds into an array of its own)."""
     match value:
-        case gast.Call(func=gast.Name(id=helper), keywords=[]) if helper in ADDS_IN_PLACE:
+        case gast.Call(func=gast.Name(id=helper), keywords=[]) if adds_in_place(helper):
             value.keywords = [gast.keyword(arg="add_to", value=quote_expr(
                 "total", total=stmt.targets[0].id))]
             stmt.value = value
@@ -117,6 +116,16 @@ def _in_place(stmt, value):
         if hasattr(stmt, annotation):
             setattr(new, annotation, getattr(stmt, annotation))
     return new
+
+
+@functools.cache
+def adds_in_place(name):
+    """Does the runtime helper ``name`` take an ``add_to`` argument? Given a
+    gradient array the caller owns, it then adds into it instead of making an
+    array the size of its result (the max/min adjoint writes only the entries
+    equal to the extreme). The helper's own signature says so."""
+    helper = runtime_helpers().get(name)
+    return helper is not None and "add_to" in inspect.signature(helper).parameters
 
 
 def _sole_owner(body, k, name, params, writes, last_read):

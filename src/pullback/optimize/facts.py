@@ -7,9 +7,15 @@ the functions below recognise the shapes of statements the passes look for
 answer questions about expressions (has it effects? is it a new object?
 could it keep a reference to an array?).
 """
+import functools
+import inspect
+import math
+
 import gast
+import numpy
 
 from pullback.code.astutil import loads, names, walk
+from pullback.rules import rule_table
 from pullback.runtime.declare import facts_by_name
 
 # How far ahead, in statements of one block, the passes look for the uses of
@@ -139,6 +145,54 @@ def pure(value):
                    for node in walk(value))
 
 
+def effect_free(value):
+    """Computing ``value`` has no effect but its result: no calls in it but to
+    NumPy or ``math`` functions that pullback has a rule for, with nothing
+    passed where they could write (``out``)."""
+    for node in walk(value):
+        match node:
+            case gast.Yield() | gast.Await() | gast.NamedExpr():
+                return False
+            case gast.Call(func=gast.Attribute(value=gast.Name(id=module), attr=name)) \
+                    if _math_function(module, name, node):
+                pass
+            case gast.Call():
+                return False
+    return True
+
+
+_MATH_MODULES = {"np": numpy, "numpy": numpy, "math": math}
+
+
+def _math_function(module, name, call):
+    """Is ``call`` (of ``module.name``) a NumPy or ``math`` function with a
+    built-in rule (a function of its arguments), its ``out`` left unset?"""
+    function = getattr(_MATH_MODULES.get(module), name, None)
+    adjoints, nondiff = rule_table()
+    try:
+        if function is None or (function not in adjoints and function not in nondiff):
+            return False
+    except TypeError:                   # not hashable: no rule
+        return False
+    if any(keyword.arg in ("out", None) for keyword in call.keywords) \
+            or any(isinstance(argument, gast.Starred) for argument in call.args):
+        return False
+    return len(call.args) <= _out_position(function)
+
+
+@functools.cache
+def _out_position(function):
+    """The position of ``function``'s ``out`` argument (a ufunc's ``nin``; for
+    others, from the signature): how many positional arguments leave it unset."""
+    if isinstance(function, numpy.ufunc):
+        return function.nin
+    try:
+        parameters = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return -1                       # unknown: no call is sure to be free of effects
+    return parameters.index("out") if "out" in parameters else math.inf
+
+
 def is_pop(stmt):
     """``x = x_stack.pop()``: a restore of an overwritten value."""
     match stmt:
@@ -213,13 +267,13 @@ def keeps_a_reference(node, aliases, allowed=None):
         if name.id not in aliases or name.ctx.__class__ is not gast.Load:
             continue
         parent = parents.get(id(name))
-        if isinstance(parent, (gast.BinOp, gast.UnaryOp, gast.Compare)):
-            continue
         if allowed is not None and (parent is allowed or parents.get(id(parent)) is allowed):
             continue            # a = b or a = unbroadcast(b, x): the alias being followed
-        if isinstance(parent, gast.Call) and isinstance(parent.func, gast.Name) \
-                and parent.func.id in ("unbroadcast", "unreduce") and parent.args[0] is name \
-                and isinstance(parents.get(id(parent)), (gast.BinOp, gast.UnaryOp)):
-            continue            # summed or broadcast, then used in arithmetic: not kept
+        match parent:
+            case gast.BinOp() | gast.UnaryOp() | gast.Compare():
+                continue        # an operand of arithmetic
+            case gast.Call(func=gast.Name(id="unbroadcast" | "unreduce"), args=[first, *_]) \
+                    if first is name and isinstance(parents.get(id(parent)), (gast.BinOp, gast.UnaryOp)):
+                continue        # summed or broadcast, then used in arithmetic: not kept
         return True
     return False

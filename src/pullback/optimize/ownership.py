@@ -170,13 +170,11 @@ def _new_object(value):
     """Is ``value`` certainly a new object (arithmetic, a new array)?"""
     if fresh(value):
         return True
-    if isinstance(value, gast.Call):
-        func = value.func
-        name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "")
-        if _returns_new(name) and isinstance(func, gast.Name):
-            return True
-        return isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
-            and func.value.id == "np" and name not in VIEW_NAMES
+    match value:
+        case gast.Call(func=gast.Name(id=name)):
+            return _returns_new(name)
+        case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr=name)):
+            return name not in VIEW_NAMES
     return False
 
 
@@ -203,32 +201,30 @@ def _read_only_view(value):
 def _writes_a_copy(stmt, name):
     """``name = add_at(fresh_copy(...), ...)`` (or take_at, pop_last): ``name``
     gets the copy this pass made for an earlier write."""
-    if stmt.__class__ is not gast.Assign or stmt.value.__class__ is not gast.Call:
-        return False
-    call, target = stmt.value, stmt.targets[0]
-    first = target.elts[0] if target.__class__ is gast.Tuple and target.elts else target
-    return writes_first(getattr(call.func, "id", None)) and bool(call.args) \
-        and call.args[0].__class__ is gast.Call \
-        and getattr(call.args[0].func, "id", None) == "fresh_copy" \
-        and first.__class__ is gast.Name and first.id == name \
-        and not any(keeps_a_reference(a, {name}) for a in call.args[1:]) \
-        and not any(keeps_a_reference(k.value, {name}) for k in call.keywords)
+    match stmt:
+        case gast.Assign(targets=[gast.Tuple(elts=[first, *_]) | (gast.Name() as first), *_],
+                         value=gast.Call(func=gast.Name(id=helper),
+                                         args=[gast.Call(func=gast.Name(id="fresh_copy")), *rest],
+                                         keywords=keywords)) \
+                if writes_first(helper) and first.__class__ is gast.Name and first.id == name:
+            return not any(keeps_a_reference(a, {name}) for a in rest) \
+                and not any(keeps_a_reference(k.value, {name}) for k in keywords)
+    return False
 
 
 def in_place_owner(stmt):
     """The name whose array ``stmt`` changes in place, and how: ("augmented" | "helper" |
     "add_to", name), or None."""
-    kind = stmt.__class__
-    if kind is gast.AugAssign and stmt.target.__class__ is gast.Name:
-        return "augmented", stmt.target.id
-    if kind is gast.Assign and stmt.value.__class__ is gast.Call:
-        call = stmt.value
-        if writes_first(getattr(call.func, "id", None)) and call.args \
-                and call.args[0].__class__ is gast.Name:
-            return "helper", call.args[0].id
-        for keyword in call.keywords:
-            if keyword.arg == "add_to" and keyword.value.__class__ is gast.Name:
-                return "add_to", keyword.value.id
+    match stmt:
+        case gast.AugAssign(target=gast.Name(id=name)):
+            return "augmented", name
+        case gast.Assign(value=gast.Call(func=func, args=args, keywords=keywords)):
+            match args:
+                case [gast.Name(id=name), *_] if writes_first(getattr(func, "id", None)):
+                    return "helper", name
+            for keyword in keywords:
+                if keyword.arg == "add_to" and keyword.value.__class__ is gast.Name:
+                    return "add_to", keyword.value.id
     return None
 
 
