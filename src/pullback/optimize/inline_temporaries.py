@@ -71,19 +71,21 @@ class _Inliner:
 
     def candidate(self, stmt):
         """The nodes of ``stmt``'s value if it may be inlined, else False."""
-        if not isinstance(stmt, gast.Assign) or getattr(stmt, "pb_keep", False) \
-                or not isinstance(stmt.targets[0], gast.Name) or stmt.targets[0].id in self.named:
-            return False
-        sweep = getattr(stmt, "pb_sweep", None)
+        match stmt:
+            case gast.Assign(targets=[gast.Name(id=name), *_], value=value) \
+                    if not getattr(stmt, "pb_keep", False) and name not in self.named:
+                sweep = getattr(stmt, "pb_sweep", None)
+            case _:
+                return False
         if sweep not in ("forward", "reverse"):
             return False
-        nodes = walk(stmt.value)
+        nodes = walk(value)
         if len(nodes) > LIMIT:
             return False
         if sweep == "forward":
             ok = not any(n.__class__ is gast.Call for n in nodes)
         else:
-            ok = movable(stmt.value, self.local, nodes)
+            ok = movable(value, self.local, nodes)
         return nodes if ok else False
 
     def target_of(self, out, i, kept, value_nodes):

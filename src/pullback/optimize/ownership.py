@@ -31,19 +31,19 @@ def writes_first(name):
 
 def _sources(node):
     """Names whose array the value of ``node`` may be, or be a view of, or hold."""
-    kind = node.__class__
-    if kind is gast.Name:
-        return [node.id]
-    if kind in (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant, gast.BoolOp):
-        return []
-    if kind in (gast.Subscript, gast.Attribute, gast.Starred):
-        return _sources(node.value)
-    if kind is gast.IfExp:
-        return _sources(node.body) + _sources(node.orelse)
-    if kind in (gast.Tuple, gast.List):
-        return [name for e in node.elts for name in _sources(e)]
-    if kind is gast.Call:
-        return _call_sources(node)
+    match node:
+        case gast.Name(id=name):
+            return [name]
+        case gast.BinOp() | gast.UnaryOp() | gast.Compare() | gast.Constant() | gast.BoolOp():
+            return []
+        case gast.Subscript(value=inner) | gast.Attribute(value=inner) | gast.Starred(value=inner):
+            return _sources(inner)
+        case gast.IfExp(body=body, orelse=orelse):
+            return _sources(body) + _sources(orelse)
+        case gast.Tuple(elts=elts) | gast.List(elts=elts):
+            return [name for e in elts for name in _sources(e)]
+        case gast.Call():
+            return _call_sources(node)
     return [n.id for n in names(node) if n.ctx.__class__ is gast.Load]
 
 
