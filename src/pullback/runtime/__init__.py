@@ -86,6 +86,7 @@ def unreduce(g, x, axis=None, keepdims=False):
     return np.broadcast_to(g, shape)
 
 
+@helper(shape_only=(0,))
 def scalar_seed(value):
     """The seed of the reverse sweep of ``grad``: 1 for a scalar output.
 
@@ -105,6 +106,7 @@ def scalar_seed(value):
     return 1.0
 
 
+@helper(shape_only=(0,))
 def is_real_number(value):
     """A value grad can differentiate: a real number (Python or NumPy) or a
     0-d array of one; not None, a string, a complex number or an object."""
@@ -144,7 +146,7 @@ def _product_shape(a, b):
     return np.broadcast_shapes(a_shape[:-2], b_shape[:-2]) + (a_shape[-2], b_shape[-1])
 
 
-@helper(shape_only=(1,), dtype=False)
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def matmul_grad_lhs(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``a`` (1-D, 2-D and batched).
 
@@ -166,7 +168,7 @@ def matmul_grad_lhs(g, a, b):
     return unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a)
 
 
-@helper(shape_only=(2,), dtype=False)
+@helper(shape_only=(2,), dtype=False, returns_new=True)
 def matmul_grad_rhs(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``b`` (1-D, 2-D and batched);
     ``g`` as for :func:`matmul_grad_lhs`."""
@@ -184,6 +186,7 @@ def matmul_grad_rhs(g, a, b):
     return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b)
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def dot_grad_lhs(g, a, b):
     """Adjoint of ``np.dot(a, b)`` with respect to ``a``."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
@@ -196,6 +199,7 @@ def dot_grad_lhs(g, a, b):
     return np.tensordot(g, b, axes=(g_axes, b_axes))
 
 
+@helper(shape_only=(2,), dtype=False, returns_new=True)
 def dot_grad_rhs(g, a, b):
     """Adjoint of ``np.dot(a, b)`` with respect to ``b``."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
@@ -209,7 +213,7 @@ def dot_grad_rhs(g, a, b):
 
 # -- loops, containers and indexing ------------------------------------------------
 
-@helper(returns_new=True)
+@helper(shape_only=(0,), dtype=False, returns_new=True)
 def loop_length(sequence):
     """How many items ``for v in sequence`` visits; refuses what cannot be indexed.
 
@@ -294,7 +298,7 @@ def scatter(x, index, g):
     return add_at(zeros_adjoint(x), x, index, g)
 
 
-@helper(mutates=(0,))
+@helper(shape_only=(1,), mutates=(0,))
 def take_at(total, x, index):
     """For ``x[index] = v``: returns (the gradient of x with zeros at ``index``,
     the part of it that belonged to ``index``, which flows to v)."""
@@ -323,6 +327,7 @@ def copy_of(value):
     return np.copy(value) if isinstance(value, np.ndarray) else value
 
 
+@helper(shape_only=(1,), dtype=False)
 def unstack(g, items, axis=0):
     """The gradient of a list (or tuple) of values from the gradient of what was
     built from it: ``np.stack(items, axis)`` or ``np.array(items)`` (axis 0), or

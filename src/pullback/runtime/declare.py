@@ -22,10 +22,19 @@ import numpy
 
 @dataclass(frozen=True)
 class HelperFacts:
+    """What a helper does with its arguments (tests/runtime/test_rt_helper_facts.py
+    holds every declaration to the helper's behaviour).
+
+    A helper that does not declare ``returns_new`` may hand back its first
+    argument or a view of it, never another argument (optimize/ownership.py
+    counts on it).
+    """
     shape_only: tuple = ()      # positions of arguments read only for their shape (and dtype)
     dtype: bool = True          # does it read those arguments' dtype too?
     mutates: tuple = ()         # positions of arguments it writes into
-    returns_new: bool = False   # is its result always a new object (never an argument or a view)?
+    returns_new: bool = False   # always new: a writeable array sharing no argument's memory,
+                                # or a new list (whose items may be an argument's)
+    adds_into: str = None       # a parameter that, given an array, gets the result added into it
 
 
 NO_FACTS = HelperFacts()
@@ -38,11 +47,11 @@ NUMPY_FACTS = {
 }
 
 
-def helper(*, shape_only=(), dtype=True, mutates=(), returns_new=False):
+def helper(*, shape_only=(), dtype=True, mutates=(), returns_new=False, adds_into=None):
     """Declare a runtime helper's facts (a decorator; the helper is unchanged)."""
     def declare(function):
         function.__pullback_facts__ = HelperFacts(tuple(shape_only), dtype, tuple(mutates),
-                                                  returns_new)
+                                                  returns_new, adds_into)
         return function
     return declare
 

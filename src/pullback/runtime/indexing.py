@@ -11,6 +11,7 @@ evenly spaced grid (``linspace_grad``).
 import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast
+from pullback.runtime.declare import helper
 
 __all__ = [
     "untake", "untake_along_axis", "unextract", "unchoose", "unsort", "unpartition", "ununique",
@@ -61,6 +62,7 @@ def _wrap_indices(indices, length, mode):
 
 # -- gathering: take, take_along_axis, compress, extract, choose -----------------
 
+@helper(returns_new=True)
 def untake(g, a, indices, axis=None, mode="raise"):
     """The gradient of ``a`` from the gradient ``g`` of ``np.take(a, indices, axis)``.
 
@@ -80,6 +82,7 @@ def untake(g, a, indices, axis=None, mode="raise"):
     return _gradient_of(a, total)
 
 
+@helper(returns_new=True)
 def untake_along_axis(g, arr, indices, axis=-1):
     """The gradient of ``arr`` from that of ``np.take_along_axis(arr, indices, axis)``."""
     total = _zeros_for(arr)
@@ -97,6 +100,7 @@ def untake_along_axis(g, arr, indices, axis=-1):
     return _gradient_of(arr, total)
 
 
+@helper(returns_new=True)
 def unextract(g, condition, arr):
     """The gradient of ``arr`` from that of ``np.extract(condition, arr)``
     (the values of ``arr.ravel()`` where ``condition.ravel()`` is nonzero)."""

@@ -11,6 +11,7 @@ import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast
 from pullback.runtime.linalg import _cotangent, _float_dtype
+from pullback.runtime.declare import helper
 
 __all__ = [
     "inner_grad_a", "inner_grad_b", "tensordot_grad_a", "tensordot_grad_b", "einsum_grads",
@@ -20,6 +21,7 @@ __all__ = [
 ]
 
 
+@helper(returns_new=True)
 def inner_grad_a(g, a, b):
     """Adjoint of ``np.inner(a, b)`` (contraction over the last axes) for ``a``."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
@@ -30,6 +32,7 @@ def inner_grad_a(g, a, b):
     return np.tensordot(g, b, axes=(g_axes, list(range(nb - 1))))
 
 
+@helper(returns_new=True)
 def inner_grad_b(g, a, b):
     """Adjoint of ``np.inner(a, b)`` for ``b``."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
@@ -51,6 +54,7 @@ def _tensordot_axes(axes, na, nb):
     return [int(x) % na for x in a_axes], [int(x) % nb for x in b_axes]
 
 
+@helper(returns_new=True)
 def tensordot_grad_a(g, a, b, axes=2):
     """Adjoint of ``np.tensordot(a, b, axes)`` for ``a``."""
     na, nb = np.ndim(a), np.ndim(b)
@@ -65,6 +69,7 @@ def tensordot_grad_a(g, a, b, axes=2):
     return np.transpose(result, np.argsort(source))
 
 
+@helper(returns_new=True)
 def tensordot_grad_b(g, a, b, axes=2):
     """Adjoint of ``np.tensordot(a, b, axes)`` for ``b``."""
     na, nb = np.ndim(a), np.ndim(b)
@@ -177,18 +182,21 @@ def _kron_parts(g, a, b):
     return g, a, b, expand_a, expand_b, a_axes, b_axes
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def kron_grad_a(g, a, b):
     """Adjoint of ``np.kron(a, b)`` for ``a``."""
     g, a, b, _, expand_b, _, b_axes = _kron_parts(g, a, b)
     return np.reshape(np.sum(g * expand_b, axis=b_axes), a.shape)
 
 
+@helper(shape_only=(2,), dtype=False, returns_new=True)
 def kron_grad_b(g, a, b):
     """Adjoint of ``np.kron(a, b)`` for ``b``."""
     g, a, b, expand_a, _, a_axes, _ = _kron_parts(g, a, b)
     return np.reshape(np.sum(g * expand_a, axis=a_axes), b.shape)
 
 
+@helper(shape_only=(2,), dtype=False, returns_new=True)
 def vdot_grad(g, other, x):
     """Adjoint of ``np.vdot(x, other)`` (or ``vdot(other, x)``) for ``x``."""
     return np.reshape(np.multiply(g, np.ravel(other)), np.shape(x))
@@ -217,6 +225,7 @@ def _cross_g(g, na, nb, axisc):
     return np.moveaxis(g, axisc, -1)
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def cross_grad_a(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Adjoint of ``np.cross(a, b, ...)`` for ``a``: ``b x g``."""
     a3, b3, na, nb, axisa, _, axisc = _cross_setup(a, b, axisa, axisb, axisc, axis)
@@ -225,6 +234,7 @@ def cross_grad_a(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return np.moveaxis(unbroadcast(grad, a3), -1, axisa)
 
 
+@helper(shape_only=(2,), dtype=False, returns_new=True)
 def cross_grad_b(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Adjoint of ``np.cross(a, b, ...)`` for ``b``: ``g x a``."""
     a3, b3, na, nb, _, axisb, axisc = _cross_setup(a, b, axisa, axisb, axisc, axis)
@@ -233,6 +243,7 @@ def cross_grad_b(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return np.moveaxis(unbroadcast(grad, b3), -1, axisb)
 
 
+@helper(shape_only=(2,), dtype=False, returns_new=True)
 def vecdot_grad(g, other, x, axis=-1):
     """Adjoint of ``np.vecdot(x, other, axis=axis)`` (either order) for ``x``."""
     x_last = np.moveaxis(np.asarray(x), axis, -1)
@@ -241,21 +252,25 @@ def vecdot_grad(g, other, x, axis=-1):
     return np.moveaxis(unbroadcast(grad, x_last), -1, axis)
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def matvec_grad_matrix(g, m, v):
     """Adjoint of ``np.matvec(m, v)`` (``(..., k, n), (..., n) -> (..., k)``) for ``m``."""
     return unbroadcast(np.asarray(g)[..., :, None] * np.asarray(v)[..., None, :], m)
 
 
+@helper(shape_only=(2,), dtype=False, returns_new=True)
 def matvec_grad_vector(g, m, v):
     """Adjoint of ``np.matvec(m, v)`` for ``v``."""
     return unbroadcast(np.matmul(np.asarray(g)[..., None, :], m)[..., 0, :], v)
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def vecmat_grad_vector(g, v, m):
     """Adjoint of ``np.vecmat(v, m)`` (``(..., n), (..., n, k) -> (..., k)``) for ``v``."""
     return unbroadcast(np.matmul(m, np.asarray(g)[..., :, None])[..., 0], v)
 
 
+@helper(shape_only=(2,), dtype=False, returns_new=True)
 def vecmat_grad_matrix(g, v, m):
     """Adjoint of ``np.vecmat(v, m)`` for ``m``."""
     return unbroadcast(np.asarray(v)[..., :, None] * np.asarray(g)[..., None, :], m)

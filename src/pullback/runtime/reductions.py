@@ -25,6 +25,8 @@ import operator
 
 import numpy as np
 
+from pullback.runtime.declare import helper
+
 __all__ = [
     "reduced_axes", "restore_axes", "prod_grad", "extreme_grad", "ptp_grad", "var_grad",
     "std_grad", "cumsum_grad", "cumprod_grad", "cumulative_sum_grad", "cumulative_prod_grad",
@@ -233,6 +235,7 @@ def nanmean_grad(g, a, axis=None, keepdims=False):
 
 # -- extremes ------------------------------------------------------------------------
 
+@helper(adds_into="add_to")
 def extreme_grad(g, a, y, axis=None, keepdims=False, add_to=None):
     """Adjoint of ``np.max``/``np.min`` (and their NaN-ignoring twins): the
     gradient goes to the entries equal to the result, split evenly among ties.

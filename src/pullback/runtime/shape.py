@@ -28,6 +28,7 @@ def _axis(axis, ndim):
     return axis + ndim if axis < 0 else axis
 
 
+@helper(shape_only=(1,), dtype=False)
 def like(g, x):
     """``g`` reshaped to ``x``'s shape: a list or tuple ``x`` gets a list, an
     array ``x`` an array (a 0-d one for a number)."""
@@ -62,6 +63,7 @@ def _part(g, i, shape, dtype):
 
 # -- tile, repeat, pad, resize -------------------------------------------------------
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def untile(g, a, reps):
     """Adjoint of ``np.tile(a, reps)``: the sum over all copies."""
     shape = np.shape(a)
@@ -74,6 +76,7 @@ def untile(g, a, reps):
     return np.reshape(np.sum(g, axis=tuple(range(0, 2 * n, 2))), shape)
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def unrepeat(g, a, repeats, axis=None):
     """Adjoint of ``np.repeat(a, repeats, axis)``: each element gets the sum of
     its copies (``repeats`` a number or one count per element)."""
@@ -108,6 +111,7 @@ def _pad_pairs(pad_width, ndim):
 _INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")
 
 
+@helper(shape_only=(1,), dtype=False)
 def unpad(g, array, pad_width, mode="constant", reflect_type="even"):
     """Adjoint of ``np.pad(array, pad_width, mode)`` with respect to ``array``.
 
@@ -132,6 +136,7 @@ def unpad(g, array, pad_width, mode="constant", reflect_type="even"):
         + (f" with reflect_type={reflect_type!r}" if reflect_type != "even" else ""))
 
 
+@helper(shape_only=(1, 3), dtype=False, returns_new=True)
 def pad_values_grad(g, array, pad_width, constant_values):
     """Adjoint of ``np.pad(array, pad_width, constant_values=c)`` with respect to
     ``c`` (a number, a (before, after) pair or one pair per axis).
@@ -163,6 +168,7 @@ def pad_values_grad(g, array, pad_width, constant_values):
     return np.reshape(np.sum(grads, axis=axes) if axes else grads, values.shape)
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def unresize(g, a, new_shape):
     """Adjoint of ``np.resize(a, new_shape)``: the flat result repeats the
     flattened ``a``; each element gets the sum over its copies."""
@@ -175,6 +181,7 @@ def unresize(g, a, new_shape):
 
 # -- triangles and diagonals ------------------------------------------------------------
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def untri(g, m, k, upper):
     """Adjoint of ``np.triu(m, k)`` (``upper``) or ``np.tril(m, k)``: a 1-D ``m``
     was broadcast to the rows of a square matrix."""
@@ -189,6 +196,7 @@ def _diagonal_positions(n, offset):
     return (steps, steps + offset) if offset >= 0 else (steps - offset, steps)
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def undiagonal(g, a, offset=0, axis1=0, axis2=1):
     """Adjoint of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` (its last axis
     along the diagonal) written into zeros of a's shape."""
@@ -203,11 +211,13 @@ def undiagonal(g, a, offset=0, axis1=0, axis2=1):
     return np.moveaxis(total, (-2, -1), (axis1, axis2))
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def untrace(g, a, offset=0, axis1=0, axis2=1):
     """Adjoint of ``np.trace(a, offset, axis1, axis2)``."""
     return undiagonal(np.expand_dims(g, -1), a, offset, axis1, axis2)
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def undiag(g, v, k=0):
     """Adjoint of ``np.diag(v, k)``: a 1-D ``v`` became a matrix (take back the
     diagonal), a 2-D ``v`` gave its diagonal (write it back)."""
@@ -232,7 +242,7 @@ def _give_back(parts, items):
     return grads
 
 
-@helper(shape_only=(1,))
+@helper(shape_only=(1,), dtype=False)
 def unconcatenate(g, arrays, axis=0):
     """Adjoint of ``np.concatenate(arrays, axis)`` (``axis=None``: flattened)."""
     g = np.asarray(g)
@@ -251,6 +261,7 @@ def _column(item):
 _PROMOTE = {"1d": np.atleast_1d, "2d": np.atleast_2d, "3d": np.atleast_3d, "column": _column}
 
 
+@helper(shape_only=(1,), dtype=False)
 def unjoin(g, tup, promote, axis):
     """Adjoint of hstack/vstack/dstack/column_stack: the items, promoted to at
     least 1, 2 or 3 dimensions (or to columns), were concatenated along ``axis``."""
@@ -263,6 +274,7 @@ def unjoin(g, tup, promote, axis):
     return _give_back(_split_along(g, sizes, axis), tup)
 
 
+@helper(shape_only=(1,), dtype=False)
 def unatleast(g, arys):
     """Adjoint of ``np.atleast_1d/2d/3d(*arys)``: one argument gives one array,
     several a tuple of arrays."""
@@ -286,6 +298,7 @@ def _section_bounds(n, indices_or_sections):
     return list(zip(points[:-1], points[1:]))
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def unsplit(g, ary, indices_or_sections, axis=0):
     """Adjoint of ``np.split`` / ``np.array_split`` (and h/v/dsplit): the
     gradient of the list of pieces, added back where each piece came from.
@@ -306,6 +319,7 @@ def unsplit(g, ary, indices_or_sections, axis=0):
     return total
 
 
+@helper(shape_only=(1, 2), dtype=False)
 def unappend(g, arr, values, axis=None):
     """Adjoint of ``np.append(arr, values, axis)``: (gradient of arr, gradient of values)."""
     g = np.asarray(g)
@@ -317,6 +331,7 @@ def unappend(g, arr, values, axis=None):
     return like(first, arr), like(second, values)
 
 
+@helper(shape_only=(1,), dtype=False, returns_new=True)
 def undelete(g, arr, obj, axis=None):
     """Adjoint of ``np.delete(arr, obj, axis)``: the kept elements get their gradient."""
     shape = np.shape(arr)
@@ -334,6 +349,7 @@ def undelete(g, arr, obj, axis=None):
     return total
 
 
+@helper(shape_only=(1,), dtype=False)
 def unbroadcast_arrays(g, args):
     """Adjoint of ``np.broadcast_arrays(*args)``: each argument sums its part
     over the axes broadcasting added (a missing part, the number 0, gives zeros)."""
@@ -356,6 +372,7 @@ def _block_depth(arrays):
     return depth
 
 
+@helper(shape_only=(1,), dtype=False)
 def unblock(g, arrays):
     """Adjoint of ``np.block(arrays)``: nested lists of arrays concatenated
     along the last axis at the innermost level, the axis before at the next
@@ -384,6 +401,7 @@ def unblock(g, arrays):
     return back(g, arrays, 0)
 
 
+@helper(shape_only=(1,), dtype=False)
 def unrollaxis(g, a, axis, start=0):
     """Adjoint of ``np.rollaxis(a, axis, start)``: the axis moved back."""
     ndim = np.ndim(a)
@@ -394,6 +412,7 @@ def unrollaxis(g, a, axis, start=0):
     return np.moveaxis(g, start, axis)
 
 
+@helper(shape_only=(1,), dtype=False)
 def restack(g, x, axis=0):
     """Adjoint of ``np.unstack(x, axis)`` (a tuple of the slices of ``x`` along
     ``axis``): the slices' gradients stacked back, zeros for unused ones."""
@@ -419,6 +438,7 @@ def reshape_order(a, order):
                               f"not order={order!r}")
 
 
+@helper(shape_only=(1,), dtype=False)
 def unsum(g, iterable):
     """Adjoint of the builtin ``sum(iterable, start)`` with respect to the
     items: each item receives ``g`` summed over the axes broadcasting added
