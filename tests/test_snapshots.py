@@ -215,7 +215,7 @@ def times_zero(text):
     """A reverse-sweep line multiplying by the literal 0.0 (``dx = dx + dsim * 0.0``).
     Not tested: the one program showing it (times_zero) has the zero in the
     user's own code, where the product is the faithful derivative (inf * 0 is NaN)."""
-    return any(re.search(r"\* 0\.0\b|\b0\.0 \*", line) for line in reverse_sweep(text))
+    return any(re.search(r"(?<!\*)\* 0\.0\b|\b0\.0 \*(?!\*)", line) for line in reverse_sweep(text))
 
 
 def unfolded_seed(text):
