@@ -15,6 +15,7 @@ differences, so a snapshot never pins a wrong gradient. The last tests say,
 for each wart issue 12 lists, that the snapshots no longer show it; those
 still present are marked ``xfail(strict=True)`` and flip when it is fixed.
 """
+import ast
 import functools
 import os
 import re
@@ -296,9 +297,29 @@ WARTS = (none_preamble, old_restore, shape_only_placeholder, empty_branch, times
          stack_outside_loops_for_a_shape, unread_every_iteration)
 
 
+def pushes(text):
+    """What each stack push of ``text`` keeps: a list of (stack, values pushed,
+    how many of them are shape_only stand-ins)."""
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        match node:
+            case ast.Call(func=ast.Attribute(value=ast.Name(id=stack), attr="append"), args=[value]) \
+                    if re.search(r"_stack(_\d+)?$", stack):
+                items = value.elts if isinstance(value, ast.Tuple) else [value]
+                stand_ins = sum("shape_only(" in ast.unparse(item) for item in items)
+                found.append((stack, len(items), stand_ins))
+    return found
+
+
 if __name__ == "__main__":
-    # python tests/test_snapshots.py: which stored snapshots show each wart
+    # python tests/test_snapshots.py: which stored snapshots show each wart, and
+    # what their stacks keep per push (to compare before and after a change)
+    stored = {p.name[:-len(SUFFIX)]: p.read_text(encoding="utf-8")
+              for p in sorted(SNAPSHOTS.glob(f"*{SUFFIX}"))}
     for wart in WARTS:
-        names = sorted(p.name[:-len(SUFFIX)] for p in SNAPSHOTS.glob(f"*{SUFFIX}")
-                       if wart(p.read_text(encoding="utf-8")))
+        names = [name for name, text in stored.items() if wart(text)]
         print(f"{wart.__name__}: {', '.join(names) or '-'}")
+    print("\nstack pushes (stack: values, of which shape_only stand-ins):")
+    for name, text in stored.items():
+        if found := pushes(text):
+            print(f"{name}: " + "; ".join(f"{stack}: {n}, {k}" for stack, n, k in found))
