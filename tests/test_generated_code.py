@@ -254,10 +254,11 @@ def test_an_outer_loop_around_a_while_keeps_one_stack_of_tuples():
     text = check(newton_sum, (2.0,), 0)
     # x is assigned again inside the while, after the outer body pushed it:
     # the outer body still pushes one tuple, and the while body another; the
-    # outer one after s is computed, with the x the iteration started with
-    # kept in a temporary until then (issue 12: push after computing)
+    # outer one at the end of the iteration, with the x the while computed
+    # (issue 12: push after computing, pop at the start of the reverse step)
     assert text.count(".append(") == 2, text
-    assert "iteration_stack.append((s, x_start, n_iter))" in text, text
+    assert "iteration_stack.append((s, n_iter, x))" in text, text
+    assert "s, n_iter, x = iteration_stack.pop()" in text, text
     assert "da -= dr\n" in text and "+= -" not in text, text      # a += -u -> a -= u
 
 
@@ -277,7 +278,10 @@ def test_a_newton_loop_back_skips_the_zeros_of_its_first_step():
     text = check(cubic_roots, (0.7,), 0)
     # the last residual is computed only for the loop's test: its adjoint is
     # 0.0 on the first step back, and the terms it scales are skipped then
-    assert "dresidual = 0.0\n        for step in range(n_iter):\n            if step:\n" in text, text
+    # (after the step's values are popped, at its start: issue 12)
+    assert ("dresidual = 0.0\n        for step in range(n_iter):\n"
+            "            mul_1, add_1, div, x_start = iteration_stack_1.pop()\n"
+            "            if step:\n") in text, text
     # x(a) solves x**3 + a x = k: dx/da = -x / (3 x**2 + a), at the real root
     a = 1.3
     expected = 0.0

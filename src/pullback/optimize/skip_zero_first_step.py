@@ -33,10 +33,11 @@ def skip_zero_first_step(fn, facts):
             for field in nested_blocks(stmt):
                 block(getattr(stmt, field))
             if _counted_loop(stmt):
+                pops = _leading_pops(stmt.body)     # the step's values: popped every step
                 for adjoint in zeros:
-                    count = _zero_prefix(stmt.body, adjoint, load_count, store_count)
+                    count = _zero_prefix(stmt.body[pops:], adjoint, load_count, store_count)
                     if count is not None:
-                        _guard_first_step(stmt, count, taken)
+                        _guard_first_step(stmt, count, taken, pops)
                         break
             for name in stores(stmt):
                 zeros.pop(name, None)
@@ -59,16 +60,30 @@ def _counted_loop(stmt):
     return False
 
 
-def _guard_first_step(loop, count, taken):
+def _leading_pops(body):
+    """How many statements at the top of ``body`` pop a stack (``a, b = s.pop()``)."""
+    count = 0
+    for stmt in body:
+        match stmt:
+            case gast.Assign(value=gast.Call(func=gast.Attribute(attr="pop"), args=[])):
+                count += 1
+            case _:
+                break
+    return count
+
+
+def _guard_first_step(loop, count, taken, start=0):
     """``for _ in range(n): P; Q`` -> ``for step in range(n): if step: P; Q``
-    (``P`` the first ``count`` statements)."""
+    (``P`` the ``count`` statements from ``start``)."""
     step, number = "step", 0
     while step in taken:
         number += 1
         step = f"step_{number}"
     taken.add(step)
     loop.target = make_name(step, gast.Store())
-    loop.body = [quote("if step:\n    first", step=step, first=loop.body[:count])] + loop.body[count:]
+    first = loop.body[start:start + count]
+    loop.body = loop.body[:start] + [quote("if step:\n    first", step=step, first=first)] \
+        + loop.body[start + count:]
 
 
 def _pure_math(value):

@@ -115,9 +115,20 @@ def changed_in_place(stmts):
 
 def first_jump(stmts):
     """The index of the first statement of a loop body that may leave the
-    iteration early (break, continue, return), else ``len(stmts)``."""
-    return next((i for i, s in enumerate(stmts) if any(
-        isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in walk(s))), len(stmts))
+    iteration early (break, continue, return; an inner loop's own break and
+    continue do not), else ``len(stmts)``."""
+    return next((i for i, s in enumerate(stmts) if _jumps(s)), len(stmts))
+
+
+def _jumps(stmt):
+    match stmt:
+        case gast.Break() | gast.Continue() | gast.Return():
+            return True
+        case gast.For() | gast.While():
+            return any(isinstance(n, gast.Return) for n in walk(stmt))
+        case gast.If():
+            return any(_jumps(s) for s in stmt.body + stmt.orelse)
+    return False
 
 
 def loop_shape_facts(tree, forward, operations, scalars, facts):

@@ -63,14 +63,14 @@ class Restore(gast.Pass):
 
 
 
-def step_restores(stmts, reverse_body):
+def step_restores(stmts, reverse_body, leave_out=frozenset()):
     """The ``after`` restores that start the reverse step of a loop body.
 
-    A variable every assignment of which is a statement of the body itself
-    (not inside a branch or an inner loop, and before any break, continue or
-    return: all of them run in every iteration) holds, at the end of an
-    iteration, the value the reverse step reads first; it is pushed there
-    and popped at the start of the step. The restore of the value the
+    A variable first assigned by a statement of the body itself, and
+    assigned nowhere after a break, continue or return of the loop (later
+    assignments may be in an inner loop or a branch), holds at the end of an
+    iteration the value the reverse step reads first; it is pushed after the
+    last statement assigning it and popped at the start of the step. The restore of the value the
     iteration started with (before its first assignment) is then needed only
     where something after it reads that value.
     """
@@ -82,14 +82,18 @@ def step_restores(stmts, reverse_body):
     changed = changed_in_place(stmts)
     out = []
     for name, found in restores.items():
-        if name in changed or any(r.index is not None or r.append for r in found):
+        if name in changed or name in leave_out or any(r.index is not None or r.append
+                                                       for r in found):
             continue
         sites = [i for i, s in enumerate(stmts) if any(
             isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id == name
             for n in walk(s))]
-        if not sites or sites[-1] >= jump or any(not isinstance(stmts[i], gast.Assign) for i in sites):
+        # the first assignment is a statement of the body (so the name is bound
+        # where it is pushed); later ones may be in an inner loop or a branch
+        if not sites or sites[-1] >= jump or not isinstance(stmts[sites[0]], gast.Assign):
             continue
-        if {id(stmts[i]) for i in sites} != {id(r.site) for r in found} or len(found) != len(sites):
+        own = [stmts[i] for i in sites if isinstance(stmts[i], gast.Assign)]
+        if {id(s) for s in own} != {id(r.site) for r in found} or len(found) != len(own):
             continue
         found[-1].first_in_step = True      # the reverse sweep meets the first site last
         out.append(Restore(name, stmts[sites[-1]], after=True))
@@ -244,8 +248,13 @@ class ReverseBuilder(CallsMixin):
                 code = self.block(test + last, defined)
                 n_minus_1 = gast.BinOp(left=make_name(counter), op=gast.Sub(),
                                        right=gast.Constant(value=1, kind=None))
+                # the test runs once more than the body: what it assigns is
+                # restored where it was overwritten
+                tested = {n.id for s in test for n in walk(s)
+                          if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
                 return code + self.repeat(test + condition.body, defined, line,
-                                          make_name("_", gast.Store()), call("range", n_minus_1))
+                                          make_name("_", gast.Store()), call("range", n_minus_1),
+                                          by_step=frozenset(tested))
             target, iterator = make_name("_", gast.Store()), call("range", make_name(counter))
         else:
             steps = clone(stmt.iter)
@@ -253,14 +262,15 @@ class ReverseBuilder(CallsMixin):
                 steps = gast.Subscript(value=steps, slice=gast.Slice(
                     lower=None, upper=make_name(counter), step=None), ctx=gast.Load())
             target, iterator = clone(stmt.target), call("reversed", steps)
-        return self.repeat(stmt.body, defined, line, target, iterator, by_step=True)
+        return self.repeat(stmt.body, defined, line, target, iterator, by_step=frozenset())
 
-    def repeat(self, stmts, defined, line, target, iterator, by_step=False):
+    def repeat(self, stmts, defined, line, target, iterator, by_step=None):
         """``for target in iterator:`` running the reverse of ``stmts``.
 
-        ``by_step``: each reverse step undoes one whole run of ``stmts``
-        (not so for a ``while`` whose last test runs alone), so a value the
-        iteration computes can be given back at the start of its step."""
+        ``by_step``: each reverse step undoes one whole run of ``stmts``, so
+        a value the iteration computes can be given back at the start of its
+        step; except the names in ``by_step`` (a ``while``'s test runs once
+        more, alone). None: not so."""
         entry = set(defined)
         while True:             # the adjoints defined at the top of every iteration
             at_end = set(entry)
@@ -271,8 +281,8 @@ class ReverseBuilder(CallsMixin):
                 break
             entry |= at_end
         body += [self.zero(a, line) for a in sorted(entry - at_end)]
-        if by_step:
-            body = step_restores(stmts, body) + body
+        if by_step is not None:
+            body = step_restores(stmts, body, by_step) + body
         inits = [self.zero(a, line) for a in sorted(entry - defined)]
         defined.clear()
         defined.update(entry)

@@ -62,9 +62,10 @@ class _Reads:
         self.imports = imports
         self.counter = itertools.count()
         self.reads = {}         # name -> [(position, shape only)]
-        self.restores = []      # [restore, start, end(, hole)]: it serves reads start < p < end
-                                # (not those inside the hole, a (lo, hi) span)
+        self.restores = []      # [restore, start, end]: it serves reads start < p < end
         self.position = {}      # id(restore) -> its position
+        self.numbered = []      # (name, position) of every restore but the after ones
+        self.blocks = []        # (spans, first position, end) of each block numbered
 
     def note(self, node, position):
         only_shape = shape_reads(node, self.imports)
@@ -72,17 +73,16 @@ class _Reads:
             if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
                 self.reads.setdefault(sub.id, []).append((position, id(sub) in only_shape))
 
-    def block(self, stmts, loop_start=None, nested=False):
+    def block(self, stmts, loop_start=None):
         """Number ``stmts``. A restore inside a loop serves every read from
         the start of its outermost loop on (later iterations run the loop
-        body again), except where a reverse step starts with its own pop of
-        the variable: the ``after`` restore serves the reads up to the next
-        restore of its variable, and the restore of the value the iteration
-        started with only the reads outside the loop's own body. Where
-        the step reads that value (``pos = pos + v``, and ``pos`` read for
-        the step's earlier lines: carried from one iteration to the next),
-        its restore serves the step before as it is, and no ``after``
-        restore is kept: one copy per iteration."""
+        body again). Where a reverse step can start with its own pop of a
+        variable (an ``after`` restore), that pop serves the reads up to the
+        next restore of the variable, and the restore of the value the
+        iteration started with is not kept: unless something reads that
+        value (``pos = pos + v`` with ``pos`` read for the step's earlier
+        lines, or a read after the loop); then the variable keeps only that
+        restore, which serves the step before as well: one copy per iteration."""
         spans = []
         begin = None
         for stmt in stmts:
@@ -91,37 +91,49 @@ class _Reads:
             match stmt:
                 case Restore():
                     self.position[id(stmt)] = position
+                    if not stmt.after:
+                        self.numbered.append((stmt.name, position))
+                    if stmt.index is not None:      # the pop y[i] = ... reads i there
+                        self.note(stmt.index, position)
                     start = loop_start if loop_start is not None else position
                     spans.append([stmt, None if stmt.after else start, float("inf")])
                 case gast.For() | gast.While():
                     if isinstance(stmt, gast.For):
                         self.note(stmt.iter, position)
-                    self.block(stmt.body, loop_start if loop_start is not None else position,
-                               nested=loop_start is not None)
+                    self.block(stmt.body, loop_start if loop_start is not None else position)
                 case gast.If():
                     self.note(stmt.test, position)
-                    self.block(stmt.body, loop_start, nested)
-                    self.block(stmt.orelse, loop_start, nested)
+                    self.block(stmt.body, loop_start)
+                    self.block(stmt.orelse, loop_start)
                 case _:
                     self.note(stmt, position)
-        end = next(self.counter)
-        carried = {restore.name for restore, *_ in spans if restore.first_in_step
-                   and any(self.position[id(restore)] < p < end
+        self.blocks.append((spans, begin, next(self.counter)))
+        self.restores += spans
+
+    def decide(self):
+        """Once every read is known: which ``after`` restores a step keeps."""
+        for spans, begin, end in self.blocks:
+            self._decide(spans, begin, end)
+
+    def _decide(self, spans, begin, end):
+        # values whose restore to the start of the iteration something reads:
+        # the rest of the step, or code outside the loop (the value before it)
+        carried = {restore.name for restore, start, _ in spans if restore.first_in_step
+                   and any(self.position[id(restore)] < p < end or (start < p and not begin <= p < end)
                            for p, _ in self.reads.get(restore.name, ()))}
         for span in spans:
             restore = span[0]
             if restore.after and restore.name in carried:
-                # the step reads the value its iteration started with: the restore
-                # of it serves the reads of the step before too (no second copy)
+                # the value its iteration started with is read: its restore serves
+                # the reads of the step before too (no second copy)
                 span[1:] = [0, 0]
             elif restore.after:     # up to the next restore of the variable in this step
                 span[1] = self.position[id(restore)]
-                later = [self.position[id(s)] for s in stmts
-                         if isinstance(s, Restore) and s.name == restore.name and not s.after]
-                span[2] = min((p for p in later if p > span[1]), default=float("inf"))
+                later = [p for name, p in self.numbered
+                         if name == restore.name and span[1] < p < end]   # nested ones too
+                span[2] = min(later, default=float("inf"))
             elif restore.first_in_step and restore.name not in carried:
-                span.append((begin - 1, end))   # the step's own reads have their pop
-        self.restores += spans
+                span[1:] = [0, 0]               # nothing reads it
 
 
 def _needed_restores(sweeps, imports):
@@ -134,14 +146,13 @@ def _needed_restores(sweeps, imports):
     for gradient in sweeps.gradients:
         for name in loads(gradient):
             reads.setdefault(name, []).append((end, False))
+    numbered.decide()
     needed = []
     changed = True
     while changed:          # a restored element's index must itself be available
         changed = False
-        for restore, start, stop, *hole in numbered.restores:
-            lo, hi = hole[0] if hole else (0, 0)
-            if restore not in needed and any(start < p < stop and not lo < p < hi
-                                             for p, _ in reads.get(restore.name, ())):
+        for restore, start, stop in numbered.restores:
+            if restore not in needed and any(start < p < stop for p, _ in reads.get(restore.name, ())):
                 needed.append(restore)
                 if restore.index is not None:
                     for name in loads(restore.index):
@@ -149,7 +160,7 @@ def _needed_restores(sweeps, imports):
                 changed = True
     # names whose every read after their first restore needs only the shape
     first = {}
-    for restore, start, *_ in numbered.restores:
+    for restore, start, _ in numbered.restores:
         if restore in needed:
             first[restore.name] = min(first.get(restore.name, start), start)
     whole = {restore.name for restore in needed if restore.index is not None or restore.append}
@@ -192,16 +203,19 @@ def insert_stacks(sweeps, namer, runtime_name, params):
     return stacks, unbound
 
 
-def _assigned_before_push(forward, name, stack):
-    """Is ``name`` assigned by a statement of the function's own block (not a
-    branch or loop) before the statement holding the first push onto ``stack``?"""
-    for stmt in forward:
-        if stack in loads(stmt):
-            return False
-        if isinstance(stmt, gast.Assign) and any(
+def _assigned_before_push(block, name, stack):
+    """Is ``name`` assigned before every push onto ``stack``: by a statement of
+    the block holding the push (or of a block around it) before it?"""
+    for stmt in block:
+        if isinstance(stmt, gast.Assign) and stack not in loads(stmt) and any(
                 isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Store)
                 for target in stmt.targets for n in walk(target)):
             return True
+        if stack in loads(stmt):
+            inner = [b for b in (getattr(stmt, "body", None), getattr(stmt, "orelse", None))
+                     if isinstance(b, list) and any(stack in loads(s) for s in b)]
+            return bool(inner) and not isinstance(stmt, gast.Expr) and all(
+                _assigned_before_push(b, name, stack) for b in inner)
     return False
 
 
