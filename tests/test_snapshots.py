@@ -278,7 +278,7 @@ WART_PRESENT = "issue 12 wart still in the generated code (the xfail flips when 
     pytest.param(unfolded_seed, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
     pytest.param(while_true_with_flags, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
     pytest.param(template_condition_unfolded, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
-    pytest.param(stack_outside_loops_for_a_shape, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
+    stack_outside_loops_for_a_shape,
     pytest.param(unread_every_iteration),
 ], ids=lambda wart: wart.__name__)
 def test_no_snapshot_shows_the_wart(wart):

@@ -304,8 +304,8 @@ def save_overwritten_values(sweeps, namer, aliases, params):
         sweeps.imports[alias] = getattr(runtime, name)
         return alias
 
-    stacks, overwritten = insert_stacks(sweeps, namer, runtime_name, params)
-    if sweeps.output in stacks:     # the reverse sweep gives the output its old values back
+    stacks, overwritten, given_back = insert_stacks(sweeps, namer, runtime_name, params)
+    if sweeps.output in given_back:     # the reverse sweep gives the output its old values back
         sweeps.value_name = namer.fresh(sweeps.output + "_value")
     preamble = []
     for name in overwritten:    # the first push may come before the first assignment

@@ -5,9 +5,13 @@
     dx = dt * x                         dx = dt * x
 
 The pop then no longer separates an adjoint's computation from its use,
-so ``inline_temporaries`` can join them. Reverse-sweep pops only, within
-their block, never past a statement that reads or writes ``x`` or the stack.
+so ``inline_temporaries`` can join them. The same for ``y = y_before``, a
+value saved outside loops (paired with its save, as a pop with its push).
+Reverse-sweep pops only, within their block, never past a statement that
+reads or writes ``x`` or the stack.
 """
+import gast
+
 from pullback.optimize.facts import REACH, StatementFacts, is_pop, nested_blocks
 
 
@@ -24,8 +28,8 @@ def sink_pops(fn, facts):
         i = len(out) - 1
         while i >= 0:
             stmt = out[i]
-            if is_pop(stmt) and getattr(stmt, "pb_sweep", None) == "reverse":
-                name, stack = stmt.targets[0].id, stmt.value.func.value.id
+            if _restores(stmt) and getattr(stmt, "pb_sweep", None) == "reverse":
+                name, stack = stmt.targets[0].id, _source(stmt)
                 j = i + 1
                 while j < min(len(out), i + 1 + REACH):
                     reads, written = statements.reads(out[j]), statements.written(out[j])
@@ -39,3 +43,16 @@ def sink_pops(fn, facts):
 
     fn.body = block(fn.body)
     return fn
+
+
+def _restores(stmt):
+    """A pop, or ``y = y_before`` (a value saved outside loops, paired with its save)."""
+    match stmt:
+        case gast.Assign(targets=[gast.Name()], value=gast.Name()):
+            return getattr(stmt, "pb_pair", None) is not None
+    return is_pop(stmt)
+
+
+def _source(stmt):
+    """The stack a pop reads, or the name a saved value is kept in."""
+    return stmt.value.id if isinstance(stmt.value, gast.Name) else stmt.value.func.value.id

@@ -59,6 +59,7 @@ class Restore(gast.Pass):
         super().__init__()
         self.name, self.site, self.index, self.append = name, site, index, append
         self.after, self.first_in_step = after, False
+        self.in_loop = True             # set by the stacks pass
 
 
 

@@ -19,7 +19,7 @@ import numpy
 from pullback.runtime.declare import helper_facts
 
 from pullback.code.annotations import mark
-from pullback.code.astutil import loads, walk
+from pullback.code.astutil import loads, stores, walk
 from pullback.code.quote import quote, quote_expr
 from pullback.transform.reverse import Restore, index_value
 
@@ -66,6 +66,7 @@ class _Reads:
         self.position = {}      # id(restore) -> its position
         self.numbered = []      # (name, position) of every restore but the after ones
         self.blocks = []        # (spans, first position, end) of each block numbered
+        self.in_loop = {}       # id(restore) -> is it inside a loop
 
     def note(self, node, position):
         only_shape = shape_reads(node, self.imports)
@@ -91,6 +92,7 @@ class _Reads:
             match stmt:
                 case Restore():
                     self.position[id(stmt)] = position
+                    self.in_loop[id(stmt)] = loop_start is not None
                     if not stmt.after:
                         self.numbered.append((stmt.name, position))
                     if stmt.index is not None:      # the pop y[i] = ... reads i there
@@ -164,6 +166,8 @@ def _needed_restores(sweeps, imports):
         if restore in needed:
             first[restore.name] = min(first.get(restore.name, start), start)
     whole = {restore.name for restore in needed if restore.index is not None or restore.append}
+    for restore in needed:
+        restore.in_loop = numbered.in_loop[id(restore)]
     shapes = {name for name, start in first.items() if name not in whole
               and all(only for p, only in reads.get(name, ()) if p > start)}
     return needed, shapes
@@ -172,16 +176,17 @@ def _needed_restores(sweeps, imports):
 def insert_stacks(sweeps, namer, runtime_name, params):
     """Turn Restore markers into pops and pushes.
 
-    Returns the stacks' names, and the variables a push may read before the
-    forward sweep first assigns them (they start as None).
+    Outside loops a value is saved at most once: it is kept in a name
+    (``y_before = y`` ... ``y = y_before``), not on a stack. Returns the
+    stacks' names, the variables a push may read before the forward sweep
+    first assigns them (they start as None), and the variables given back.
     """
     needed, shapes = _needed_restores(sweeps, sweeps.imports)
-    stacks = {}
+    stacks, holders = {}, {}
     before, after = {}, {}
     for restore in needed:
         if restore.append:
             continue
-        stack = stacks.setdefault(restore.name, namer.fresh(restore.name + "_stack"))
         if restore.index is not None:
             saved = quote_expr("copy_of(v[i])", copy_of=runtime_name("copy_of"), v=restore.name,
                                i=restore.index)
@@ -190,32 +195,48 @@ def insert_stacks(sweeps, namer, runtime_name, params):
                                v=restore.name)
         else:
             saved = quote_expr("v", v=restore.name)
-        push = quote("stack.append(value)", stack=stack, value=saved)
-        mark(push, line=getattr(restore.site, "pb_line", None), sweep="forward",
-             pair=id(restore))      # the pop that undoes it has the same mark
+        if restore.index is None and not restore.in_loop:
+            holder = holders[id(restore)] = namer.fresh(restore.name + "_before")
+            push = mark(quote("holder = value", holder=holder, value=saved),
+                        line=getattr(restore.site, "pb_line", None), sweep="forward",
+                        pair=id(restore))
+        else:
+            stack = stacks.setdefault(restore.name, namer.fresh(restore.name + "_stack"))
+            push = quote("stack.append(value)", stack=stack, value=saved)
+            mark(push, line=getattr(restore.site, "pb_line", None), sweep="forward",
+                 pair=id(restore))      # the pop that undoes it has the same mark
         (after if restore.after else before).setdefault(id(restore.site), []).append(push)
     sweeps.forward = _with_pushes(sweeps.forward, before, after)
-    sweeps.reverse = _with_pops(sweeps.reverse, set(map(id, needed)), stacks)
-    pushed_first = {restore.name for restore in needed
-                    if not restore.after and not restore.append and restore.index is None}
-    unbound = [name for name in stacks if name in pushed_first and name not in params
-               and not _assigned_before_push(sweeps.forward, name, stacks[name])]
-    return stacks, unbound
+    sweeps.reverse = _with_pops(sweeps.reverse, set(map(id, needed)), stacks, holders)
+    unbound = []
+    for restore in needed:
+        if restore.after or restore.append or restore.index is not None \
+                or restore.name in params or restore.name in unbound:
+            continue
+        marker = holders.get(id(restore), stacks.get(restore.name))
+        if not _assigned_before_push(sweeps.forward, restore.name, marker):
+            unbound.append(restore.name)
+    given_back = {restore.name for restore in needed if not restore.append}
+    return stacks, unbound, given_back
 
 
-def _assigned_before_push(block, name, stack):
-    """Is ``name`` assigned before every push onto ``stack``: by a statement of
-    the block holding the push (or of a block around it) before it?"""
+def _assigned_before_push(block, name, marker):
+    """Is ``name`` assigned before every push onto ``marker`` (a stack, or the
+    name holding a value saved outside loops): by a statement of the block
+    holding the push (or of a block around it) before it?"""
+    def pushes(stmt):
+        return marker in loads(stmt) or marker in stores(stmt)
+
     for stmt in block:
-        if isinstance(stmt, gast.Assign) and stack not in loads(stmt) and any(
+        if isinstance(stmt, gast.Assign) and not pushes(stmt) and any(
                 isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Store)
                 for target in stmt.targets for n in walk(target)):
             return True
-        if stack in loads(stmt):
+        if pushes(stmt):
             inner = [b for b in (getattr(stmt, "body", None), getattr(stmt, "orelse", None))
-                     if isinstance(b, list) and any(stack in loads(s) for s in b)]
-            return bool(inner) and not isinstance(stmt, gast.Expr) and all(
-                _assigned_before_push(b, name, stack) for b in inner)
+                     if isinstance(b, list) and any(pushes(s) for s in b)]
+            return bool(inner) and isinstance(stmt, (gast.If, gast.For, gast.While)) and all(
+                _assigned_before_push(b, name, marker) for b in inner)
     return False
 
 
@@ -232,8 +253,10 @@ def _with_pushes(stmts, before, after):
     return out
 
 
-def _pop(restore, stacks):
+def _pop(restore, stacks, holders):
     """The statement giving ``restore``'s variable its saved value back."""
+    if id(restore) in holders:
+        return quote("v = holder", v=restore.name, holder=holders[id(restore)])
     if restore.append:
         return quote("v.pop()", v=restore.name)
     if restore.index is not None:
@@ -242,18 +265,19 @@ def _pop(restore, stacks):
     return quote("v = stack.pop()", v=restore.name, stack=stacks[restore.name])
 
 
-def _with_pops(stmts, needed, stacks):
+def _with_pops(stmts, needed, stacks, holders):
     out = []
     for stmt in stmts:
         if isinstance(stmt, Restore):
             if id(stmt) in needed:
-                out.append(mark(_pop(stmt, stacks), pair=id(stmt), sweep="reverse",
-                                line=getattr(stmt.site, "pb_line", None)))
+                pop = mark(_pop(stmt, stacks, holders), sweep="reverse",
+                           line=getattr(stmt.site, "pb_line", None))
+                out.append(mark(pop, pair=id(stmt)))
             continue
         for field_name in ("body", "orelse"):
             block = getattr(stmt, field_name, None)
             if isinstance(block, list):
-                new = _with_pops(block, needed, stacks)
+                new = _with_pops(block, needed, stacks, holders)
                 if field_name == "body" and not new:
                     new = [gast.Pass()]
                 setattr(stmt, field_name, new)
