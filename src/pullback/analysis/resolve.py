@@ -37,8 +37,9 @@ class _Resolver(MethodCalls):
     def __init__(self, tree, parsed):
         self.tree, self.parsed = tree, parsed
         self.adjoints, self.nondiff = active_rules()
-        self.local_names = parsed.local_names | {n.id for n in gast.walk(tree)
-                                                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        assigned = {n.id for n in gast.walk(tree)
+                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        self.local_names = parsed.local_names | assigned
         self.location = parsed.location
         self.non_arrays = getattr(parsed, "non_arrays", frozenset())
         self.definitions = single_definitions(tree)
@@ -161,7 +162,8 @@ class _Resolver(MethodCalls):
                 return self.refused(node, f"{source_text(node.value)}[...] with a slice or a directive "
                                     "string is not differentiable",
                                     "Join the arrays with np.concatenate, np.arange or np.linspace.")
-            return self.of_rule(self.adjoints[value], node, elements, {}, f"{source_text(node.value)}[...]")
+            return self.of_rule(self.adjoints[value], node, elements, {},
+                                f"{source_text(node.value)}[...]")
         if not reads_locals or isinstance(value, DATA_TYPES):
             # Constant data read at a position computed here: no derivative flows.
             return Operation("subscript", bound={"value": node.value, "index": node.slice})
@@ -228,7 +230,8 @@ class _Resolver(MethodCalls):
             target = stmt.targets[0]
             if isinstance(target, gast.Subscript):
                 value = stmt.value
-                sources = (value.id,) if isinstance(value, gast.Name) and value.id in self.local_names else ()
+                local = isinstance(value, gast.Name) and value.id in self.local_names
+                sources = (value.id,) if local else ()
                 return Operation("setitem", bound={"index": target.slice, "value": value},
                                  sources=sources + (target.value.id,), target=target.value.id)
             operation = self.of_value(stmt.value)
@@ -240,7 +243,8 @@ class _Resolver(MethodCalls):
                 and call.func.value.id in self.local_names and len(call.args) == 1 and not call.keywords:
             owner = call.func.value.id
             value = call.args[0]
-            sources = (value.id,) if isinstance(value, gast.Name) and value.id in self.local_names else ()
+            local = isinstance(value, gast.Name) and value.id in self.local_names
+            sources = (value.id,) if local else ()
             return Operation("append", bound={"value": value}, sources=sources + (owner,),
                              target=owner)
         operation = self.of_value(call)

@@ -87,7 +87,8 @@ class MethodCalls:
             args = node.args
             if method in ("reshape", "transpose") and len(args) > 1:   # x.reshape(2, 3)
                 args = [gast.Tuple(elts=list(args), ctx=gast.Load())]
-            operation = self.of_rule(self.adjoints[METHODS[method]], node, [owner] + args, keywords, shown)
+            operation = self.of_rule(self.adjoints[METHODS[method]], node, [owner] + args, keywords,
+                                     shown)
             if operation.kind == "rule" and self.may_not_be_array(owner) and any(
                     set(local_loads(value, self.local_names)) & self.may_vary()
                     for name, value in operation.bound.items()

@@ -262,9 +262,10 @@ class _Flatten:
             case gast.UnaryOp():
                 node.operand = atomize(node.operand, out, line)
             case gast.Call():
-                if isinstance(node.func, gast.Attribute) and not is_static_reference(node.func, self.local_names):
+                static = is_static_reference(node.func, self.local_names)
+                if isinstance(node.func, gast.Attribute) and not static:
                     node.func.value = atomize(node.func.value, out, line)     # a method call
-                elif not is_static_reference(node.func, self.local_names):
+                elif not static:
                     node.func = atomize(node.func, out, line)
                 node.args = [atomize(a, out, line) for a in node.args]
                 for keyword in node.keywords:
