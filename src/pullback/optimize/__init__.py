@@ -13,7 +13,7 @@ drop_unread_restores    no push and pop of a value the reverse sweep no longer r
 sink_pops               ``x = x_stack.pop()`` down to just before ``x`` is next used
 inline_temporaries      ``t = e`` read once, just after  ->  ``e`` in place of ``t``
 merge_stacks            one stack of tuples per loop body, not one stack per variable
-eliminate_dead_stores   drop assignments nothing reads, in loops and branches too
+eliminate_dead_stores   drop assignments nothing reads, in loops and branches too, and empty branches
 eliminate_dead_code     drop assignments nobody reads later (straight-line code)
 accumulate_in_place     ``dx = dx + e``  ->  ``dx += e`` where dx's array is its own
 propagate_negations     ``t = -u; a += t * y``  ->  ``a -= u * y``
