@@ -42,6 +42,7 @@ from pullback.frontend.normalize import is_static_reference
 from pullback.analysis.resolve import resolve_operations
 from pullback.analysis.operation import static_value
 from pullback.analysis.static_names import bind_static_names
+from pullback.analysis.facts import Facts
 from pullback.transform.reverse import reverse_sweeps
 from pullback.transform.stacks import insert_stacks
 from pullback.analysis.shapes import flat_names, scalar_names, shape_representatives
@@ -254,9 +255,10 @@ def transform(function, wrt, mode, program, path, names=None, statics=None, scal
             return None
         return (value, program.path_of(node, path, statics)) if callable(value) else None
 
-    sweeps = reverse_sweeps(tree, operations, active, wrt_names, namer, aliases,   # 5 reverse
-                            program.request_vjp(path, statics), parsed.location, static_argument,
-                            known_scalars, same_shapes, flat, masked_output)
+    facts = Facts(operations, active, tuple(wrt_names), known_scalars, same_shapes,
+                  flat, parsed.location, masked_output, static_argument,
+                  program.request_vjp(path, statics))
+    sweeps = reverse_sweeps(tree, facts, namer, aliases)                # 5 reverse
     save_overwritten_values(sweeps, namer, aliases, params)               # 5b stacks
     functions = assemble(sweeps, parsed, params, wrt_names, mode, aliases, names, program)  # 6-7
     functions = [annotate(fn, parsed.source.splitlines()) for fn in functions]

@@ -62,8 +62,6 @@ class Restore(gast.Pass):
         self.in_loop = True             # set by the stacks pass
 
 
-
-
 def step_restores(stmts, reverse_body, leave_out=frozenset()):
     """The ``after`` restores that start the reverse step of a loop body.
 
@@ -71,9 +69,9 @@ def step_restores(stmts, reverse_body, leave_out=frozenset()):
     assigned nowhere after a break, continue or return of the loop (later
     assignments may be in an inner loop or a branch), holds at the end of an
     iteration the value the reverse step reads first; it is pushed after the
-    last statement assigning it and popped at the start of the step. The restore of the value the
-    iteration started with (before its first assignment) is then needed only
-    where something after it reads that value.
+    last statement assigning it and popped at the start of the step. The
+    stacks pass keeps it unless the value the iteration started with is read
+    (then that one copy serves both).
     """
     restores = {}
     for restore in reverse_body:
@@ -124,23 +122,23 @@ class ReverseBuilder(CallsMixin):
     with explicit zeros.
     """
 
-    def __init__(self, operations, active, namer, aliases, imports, mutable, structured,
-                 request_vjp=None, location=None, scalars=frozenset(), representatives=None):
-        self.request_vjp = request_vjp  # (callee, call node, wrt) -> (forward, backward) names
-        self.location = location
-        self.operations = operations
-        self.active = active
+    def __init__(self, facts, namer, aliases, imports, mutable, structured, shapes, masked):
+        self.request_vjp = facts.request_vjp    # (callee, call node, wrt, ...) -> names
+        self.static_argument = facts.static_argument
+        self.location = facts.location
+        self.operations = facts.operations
+        self.active = facts.active
+        self.scalars = facts.scalars
         self.namer = namer
         self.aliases = aliases
         self.imports = imports
         self.mutable = mutable          # names assigned more than once
         self.structured = structured    # names whose adjoint is indexed into (arrays, lists)
-        self.scalars = scalars
-        self.expander = TemplateExpander(namer, active, aliases, imports, self.write, scalars,
-                                         representatives)
+        self.masked = masked            # names whose adjoint a selection may zero (masked_names)
+        self.expander = TemplateExpander(namer, facts.active, aliases, imports, self.write,
+                                         facts.scalars, shapes)
         self.site_counts = {}
         self.loop_depth = 0
-        self.masked = frozenset()      # names whose adjoint a selection may zero (masked_names)
 
     def sweep(self, forward, defined, params):
         """The reverse sweep of the whole forward sweep."""
@@ -423,15 +421,15 @@ def _negate(test):
     return gast.UnaryOp(op=gast.Not(), operand=clone(test))
 
 
-def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=None, location=None,
-                   static_argument=None, scalars=frozenset(), representatives=None,
-                   flat=frozenset(), masked_output=False):
-    """Build the forward and reverse sweeps of ``tree`` (normalized).
+def reverse_sweeps(tree, facts, namer, aliases):
+    """Build the forward and reverse sweeps of ``tree`` (normalized), from
+    what the analyses found (``facts``, an ``analysis.facts.Facts``).
 
-    ``masked_output``: the caller selects from this function's result
+    ``facts.masked_output``: the caller selects from this function's result
     (``np.where(c, helper(x), 0.0)``), so the output's adjoint may be zero
     where the helper's derivative is not finite (see masked_names)."""
-    refuse_complex_values(tree, operations, active, location)
+    operations, active = facts.operations, facts.active
+    refuse_complex_values(tree, operations, active, facts.location)
     body = tree.body
     returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
     forward = [s for s in body if not isinstance(s, gast.Return)]
@@ -444,27 +442,25 @@ def reverse_sweeps(tree, operations, active, wrt, namer, aliases, request_vjp=No
     structured = {op.bound["value"].id for op in operations.values()
                   if op.kind == "subscript" and isinstance(op.bound["value"], gast.Name)}
     structured |= {op.target for op in operations.values() if op.kind in ("pack", "setitem", "append")}
-    structured -= flat      # arrays and numbers: their gradients add with +
-    iteration_shapes = loop_shape_facts(tree, forward, operations, scalars,
-                                        representatives if representatives is not None
-                                        else ShapeFacts())
-    builder = ReverseBuilder(operations, active, namer, aliases, imports, mutable, structured,
-                             request_vjp, location, scalars, iteration_shapes)
-    builder.static_argument = static_argument or (lambda node: None)
-    builder.masked = masked_names(tree, operations, active,
-                                  {output} if masked_output and output in active else ())
+    structured -= facts.flat        # arrays and numbers: their gradients add with +
+    shapes = facts.shapes if facts.shapes is not None else ShapeFacts()
+    iteration_shapes = loop_shape_facts(tree, forward, operations, facts.scalars, shapes)
+    masked = masked_names(tree, operations, active,
+                          {output} if facts.masked_output and output in active else ())
+    builder = ReverseBuilder(facts, namer, aliases, imports, mutable, structured,
+                             iteration_shapes, masked)
     defined = {seed} if output in active else set()
     reverse = builder.sweep(forward, defined, parameter_names(tree))
     gradients = []
-    for name in wrt:
+    for name in facts.wrt:
         adjoint = namer.adjoint(name)
         if adjoint in defined:
             gradients.append(make_name(adjoint))
         else:
             # The output does not depend on this argument: its gradient is zero.
             gradients.append(builder.zero_value(name))
-    return Sweeps(forward, reverse, output, seed, gradients, imports, scalars=scalars,
-                  named=namer.user_adjoints() | frozenset(namer.user), shapes=representatives)
+    return Sweeps(forward, reverse, output, seed, gradients, imports, scalars=facts.scalars,
+                  named=namer.user_adjoints() | frozenset(namer.user), shapes=facts.shapes)
 
 
 def _mark(stmts, sweep):
