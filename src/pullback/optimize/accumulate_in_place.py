@@ -11,15 +11,12 @@ a new array per accumulation. In straight-line code the value is also
 followed back through ``unbroadcast`` (which may hand back its argument) and
 copies. For numbers ``+=`` is the same as before.
 """
-import functools
-import inspect
-
 import gast
 
 from pullback.code.astutil import loads, names, stores, walk
 from pullback.code.quote import quote_expr
 from pullback.optimize.facts import REACH, fresh, keeps_a_reference, nested_blocks
-from pullback.runtime.declare import runtime_helpers
+from pullback.runtime.declare import facts_by_name
 
 
 def accumulate_in_place(fn, facts):
@@ -106,8 +103,11 @@ def _in_place(stmt, value):
     """``dx = dx + e`` -> ``dx += e`` (``dx = helper(..., add_to=dx)`` for a
     helper that adds into an array of its own)."""
     match value:
-        case gast.Call(func=gast.Name(id=helper), keywords=[]) if adds_in_place(helper):
-            value.keywords = [gast.keyword(arg="add_to", value=quote_expr(
+        case gast.Call(func=gast.Name(id=helper), keywords=[]) \
+                if (into := facts_by_name(helper).adds_into):
+            # the helper adds into an array it is given (the max/min adjoint
+            # writes only the entries equal to the extreme)
+            value.keywords = [gast.keyword(arg=into, value=quote_expr(
                 "total", total=stmt.targets[0].id))]
             stmt.value = value
             return stmt
@@ -116,16 +116,6 @@ def _in_place(stmt, value):
         if hasattr(stmt, annotation):
             setattr(new, annotation, getattr(stmt, annotation))
     return new
-
-
-@functools.cache
-def adds_in_place(name):
-    """Does the runtime helper ``name`` take an ``add_to`` argument? Given a
-    gradient array the caller owns, it then adds into it instead of making an
-    array the size of its result (the max/min adjoint writes only the entries
-    equal to the extreme). The helper's own signature says so."""
-    helper = runtime_helpers().get(name)
-    return helper is not None and "add_to" in inspect.signature(helper).parameters
 
 
 def _sole_owner(body, k, name, params, writes, last_read):
