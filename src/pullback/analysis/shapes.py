@@ -105,50 +105,55 @@ def parameter_list(tree):
 
 def is_scalar(node, scalars):
     """A value node that is a number: a numeric literal or a known-scalar name."""
-    if isinstance(node, gast.Constant):
-        return isinstance(node.value, (int, float, complex))
-    if isinstance(node, gast.UnaryOp):
-        return is_scalar(node.operand, scalars)
-    return isinstance(node, gast.Name) and node.id in scalars
+    match node:
+        case gast.Constant(value=value):
+            return isinstance(value, (int, float, complex))
+        case gast.UnaryOp(operand=operand):
+            return is_scalar(operand, scalars)
+        case gast.Name(id=name):
+            return name in scalars
+    return False
 
 
 def _gives_scalar(site, operations, scalars, shapes=frozenset()):
-    if isinstance(site, bool) or site is None:
-        return bool(site)
-    if isinstance(site, gast.For):
-        iterator = site.iter
-        return isinstance(iterator, gast.Call) and isinstance(iterator.func, gast.Name) \
-            and iterator.func.id == "range"
-    value = site.value
+    match site:
+        case bool() | None:
+            return bool(site)
+        case gast.For(iter=gast.Call(func=gast.Name(id="range"))):
+            return True
+        case gast.For():
+            return False
     operation = operations.get(id(site))
     if operation is None:
         return False
-    if operation.kind == "copy":
-        return operation.sources[0] in scalars
-    if operation.kind == "constant":
-        return _constant_is_scalar(value, scalars)
-    if operation.kind == "subscript":        # x.shape[0]
-        index = value.slice
-        return isinstance(value.value, gast.Name) and value.value.id in shapes \
-            and isinstance(index, gast.Constant) and isinstance(index.value, int)
-    if operation.kind == "rule":
-        return rule_gives_scalar(operation.rule, operation.bound, scalars)
+    match operation.kind:
+        case "copy":
+            return operation.sources[0] in scalars
+        case "constant":
+            return _constant_is_scalar(site.value, scalars)
+        case "subscript":                   # x.shape[0]
+            match site.value:
+                case gast.Subscript(value=gast.Name(id=name), slice=gast.Constant(value=int())):
+                    return name in shapes
+        case "rule":
+            return rule_gives_scalar(operation.rule, operation.bound, scalars)
     return False
 
 
 def _constant_is_scalar(node, scalars):
-    if isinstance(node, gast.Constant):
-        return is_scalar(node, scalars)
-    if isinstance(node, gast.Compare):
-        return is_scalar(node.left, scalars) and all(is_scalar(c, scalars) for c in node.comparators)
-    if isinstance(node, gast.BinOp):         # floor division, bit operations
-        return is_scalar(node.left, scalars) and is_scalar(node.right, scalars)
-    if isinstance(node, gast.UnaryOp):       # not, ~
-        return is_scalar(node.operand, scalars)
-    if isinstance(node, gast.Attribute):     # x.ndim, x.size: ints
-        return node.attr in ("ndim", "size", "itemsize", "nbytes")
-    if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == "len":
-        return True
+    match node:
+        case gast.Constant():
+            return is_scalar(node, scalars)
+        case gast.Compare(left=left, comparators=comparators):
+            return is_scalar(left, scalars) and all(is_scalar(c, scalars) for c in comparators)
+        case gast.BinOp(left=left, right=right):        # floor division, bit operations
+            return is_scalar(left, scalars) and is_scalar(right, scalars)
+        case gast.UnaryOp(operand=operand):             # not, ~
+            return is_scalar(operand, scalars)
+        case gast.Attribute(attr=attr):                 # x.ndim, x.size: ints
+            return attr in ("ndim", "size", "itemsize", "nbytes")
+        case gast.Call(func=gast.Name(id="len")):
+            return True
     return False
 
 
