@@ -98,7 +98,7 @@ def stack_report(function, args, wrt, iterations):
     stacks = [line.strip().split(" = ")[0] for line in pullback.source(derivative).splitlines()
               if line.strip().endswith("_stack = []")]
     indices = (wrt,) if isinstance(wrt, int) else tuple(wrt)
-    scalars = pullback.pipeline.scalar_arguments(list(args))
+    scalars = pullback.arguments.scalar_arguments(list(args))
     forward = pullback.pipeline.derive(function, indices, "vjp", scalars).entry
     _, saved = forward(*args)
     size, count = held([stack for stack in saved if isinstance(stack, list)])

@@ -25,7 +25,8 @@ import numpy as np
 import pytest
 
 import pullback
-from pullback.pipeline import derive, scalar_arguments
+from pullback.arguments import scalar_arguments
+from pullback.pipeline import derive
 from reference import central_difference
 from snapshot_programs import programs
 

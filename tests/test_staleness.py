@@ -377,7 +377,8 @@ def test_a_memory_hit_does_not_read_the_source(modules, monkeypatch):
         raise AssertionError("the source was read on a memory hit")
 
     monkeypatch.setattr(pullback.pipeline, "raw_source", no_source)
-    monkeypatch.setattr(pullback.pipeline, "code_source", no_source)
+    monkeypatch.setattr(pullback.frontend.parsing, "code_source", no_source)
+    monkeypatch.setattr(pullback.frontend.source, "code_source", no_source)
     assert df(3.0) == pytest.approx(12.0)
     assert pullback.grad(main.f)(5.0) == pytest.approx(20.0)
 

@@ -18,7 +18,8 @@ from pullback.backend.cache import memory_clear, memory_get
 from pullback.frontend.parsing import check_function, function_name
 from pullback.outputs import check_output, is_output, output_error, output_kind, unparsable
 from pullback.rules import user_rules
-from pullback.pipeline import derive, scalar_arguments
+from pullback.arguments import scalar_arguments
+from pullback.pipeline import derive
 
 
 class Derivative:

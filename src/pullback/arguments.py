@@ -198,3 +198,11 @@ def _user_rules_note():
         return ""
     return (" (if the function uses a rule registered with pullback.register_adjoint, check that "
             "the rule gives each argument a gradient of its shape first)")
+
+
+_NUMBERS = (float, int, np.floating, np.integer, np.bool_)     # real numbers
+
+
+def scalar_arguments(values):
+    """The positions of the arguments that are numbers (Python or NumPy scalars)."""
+    return tuple(i for i, v in enumerate(values) if isinstance(v, _NUMBERS))

@@ -1,25 +1,46 @@
 """The pipeline, in order: from a user's function to a cached derivative.
 
-    parse -> normalize -> resolve -> activity -> reverse -> assemble/clean
-          -> emit -> write -> import -> cache
+    1 parse        frontend/parsing.py     the def of the code that runs, as gast
+    2 normalize    frontend/*              refusals, desugared control flow, aliasing, ANF, SSA
+    3 resolve      analysis/resolve.py     each operation bound to a rule of the table
+    4 analyse      analysis/*              activity, numbers and shapes: one Facts object
+    5 reverse      transform/reverse.py    the reverse sweep from the adjoint templates
+    5b save        transform/saving.py     stacks for values the forward sweep overwrites
+    6 assemble     transform/assemble.py   grad / value_and_grad / vjp functions
+    7 optimize     optimize/<pass>.py      OPTIMIZER below, in order
+    8 emit         backend/emit.py         comments, imports, source text
+    9 write        backend/cache.py        atomic, owner-only, HMAC-stamped
+   10 import       backend/cache.py
+   11 link         backend/link.py         the user's globals, checked at every call
+   12 memoize      backend/cache.py
 
-Each stage is one line of :func:`generate` or :func:`derive` and lives in
-its own module; this file only wires them together.
+Each stage is one line of :func:`derive`, :func:`generate` or
+:func:`transform`; this file only wires them together. No stage imports a
+later one.
 """
-import builtins
 import inspect
-import sys
-import types
-from dataclasses import dataclass, field
 
 import gast
 
-import numpy
-
-from pullback.backend import cache
-
-from pullback import runtime
+from pullback.errors import UnsupportedSyntax, refuse
+from pullback.code.naming import Namer
+from pullback.frontend.parsing import (assigned_names, function_name, parameter_names,
+                                       parse_function, raw_source)
+from pullback.frontend.lift import lift_nested_functions
+from pullback.frontend.normalize import (check_supported, desugar_augassign, is_static_reference,
+                                         ssa_rename, to_anf)
+from pullback.frontend.desugar_loops import desugar_comprehensions, desugar_for, desugar_while
+from pullback.frontend.jumps import tailify_jumps
+from pullback.frontend.desugar_branches import desugar_conditionals, desugar_tuple_targets
+from pullback.frontend.aliasing import check_aliasing
+from pullback.analysis.static_names import bind_static_names
+from pullback.analysis.resolve import resolve_operations
+from pullback.analysis.operation import static_value
 from pullback.analysis.activity import active_names, returned_names
+from pullback.analysis.shapes import flat_names, scalar_names, shape_representatives
+from pullback.analysis.facts import Facts
+from pullback.transform.reverse import reverse_sweeps
+from pullback.transform.saving import save_overwritten_values
 from pullback.transform.assemble import backward_function, grad_function, vjp_functions
 from pullback.optimize import (
     OptimizerFacts, accumulate_in_place, combine_accumulations, drop_unread_restores,
@@ -27,80 +48,11 @@ from pullback.optimize import (
     fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
     propagate_negations, resugar_while, share_shape_references, sink_pops, skip_zero_first_step)
 from pullback.backend.emit import annotate, emit_module
-from pullback.errors import UnsupportedSyntax, refuse
-from pullback.code.naming import Namer
-from pullback.frontend.aliasing import check_aliasing
-from pullback.frontend.normalize import check_supported, desugar_augassign, ssa_rename, to_anf
-from pullback.frontend.lift import lift_nested_functions
-from pullback.frontend.desugar_loops import desugar_comprehensions, desugar_for, desugar_while
-from pullback.frontend.jumps import tailify_jumps
-from pullback.frontend.desugar_branches import desugar_conditionals, desugar_tuple_targets
-from pullback.frontend.parsing import (_ABSENT, assigned_names, check_function, function_name,
-                      lookup_free, parameter_names, parse_function, resolutions)
-from pullback.frontend.source import code_source
-from pullback.frontend.normalize import is_static_reference
-from pullback.analysis.resolve import resolve_operations
-from pullback.analysis.operation import static_value
-from pullback.analysis.static_names import bind_static_names
-from pullback.analysis.facts import Facts
-from pullback.transform.reverse import reverse_sweeps
-from pullback.transform.stacks import insert_stacks
-from pullback.analysis.shapes import flat_names, scalar_names, shape_representatives
-from pullback.code.astutil import make_name
-from pullback.rules import active_rules
+from pullback.backend import cache
+from pullback.backend.link import bind
+from pullback.backend.namespace import generated_globals, module_namespace, template_aliases
 
 MODES = ("grad", "value_and_grad", "vjp")
-
-
-@dataclass
-class Compiled:
-    """A derivative ready to call: the generated module and its functions."""
-    function: object            # the user's function
-    module: object              # the imported generated module
-    path: object                # its file
-    entry: object               # grad/value_and_grad: the function; vjp: forward
-    backward: object = None     # vjp only
-    free_names: tuple = ()      # (unused, kept for compatibility)
-    callees: dict = field(default_factory=dict)  # global name -> callable it was resolved with
-    namespaces: list = field(default_factory=list)  # (namespace, user function, names it reads)
-    codes: tuple = ()           # (user function, the code object it ran when differentiated)
-    resolved: tuple = ()        # (namespace, name, module or callable it held)
-    cells: tuple = ()           # (closure cell, module or callable it held)
-
-    def refresh(self):
-        """Bring the user's current globals into the generated module.
-
-        Returns False when what the derivative was made from changed: the
-        code of the function or of a function it differentiated (a reload,
-        ``f.__code__ = ...``), or what a name or attribute its calls go
-        through now means (``helpers.h = other``). Identity checks only:
-        this runs on every call.
-        """
-        for function, code in self.codes:
-            if function.__code__ is not code:
-                return False
-        for namespace, name, value in self.resolved:
-            if namespace.get(name, _ABSENT) is not value:
-                return False
-        for cell, value in self.cells:
-            try:
-                if cell.cell_contents is not value:
-                    return False
-            except ValueError:
-                return False
-        for namespace, source, names in self.namespaces:
-            for name in names:
-                try:
-                    value = lookup_free(source, name)
-                except NameError:
-                    continue        # the generated code raises NameError, as the user's would
-                if namespace.get(name, _ABSENT) is not value:    # None is a value too
-                    namespace[name] = value
-        return True
-
-    @property
-    def source(self):
-        return self.path.read_text(encoding="utf-8").rpartition("# pullback-checksum:")[0].rstrip() + "\n"
 
 
 def derive(function, wrt, mode, scalars=()):
@@ -190,14 +142,6 @@ def _chain(node):
     return (node.id,) + tuple(reversed(parts))
 
 
-def scalar_arguments(values):
-    """The positions of the arguments that are numbers (Python or NumPy scalars)."""
-    return tuple(i for i, v in enumerate(values) if isinstance(v, _NUMBERS))
-
-
-_NUMBERS = (float, int, numpy.floating, numpy.integer, numpy.bool_)     # real numbers
-
-
 def generate(function, wrt, mode, scalars=()):
     """Stages 1-8: the text of the module that differentiates ``function``."""
     program = Program(function)
@@ -270,57 +214,6 @@ def transform(function, wrt, mode, program, path, names=None, statics=None, scal
     return functions
 
 
-def module_namespace(functions, template_imports, parsed):
-    """What the generated module imports, and the user's globals it reads.
-
-    Modules the user's code refers to are imported under the user's names, so
-    the file reads on its own; other globals are linked in when it is loaded.
-    """
-    loads, stores = set(), set()
-    for fn in functions:
-        stores.update(a.id for a in fn.args.args)
-        for node in gast.walk(fn):
-            if isinstance(node, gast.Name):
-                (loads if isinstance(node.ctx, gast.Load) else stores).add(node.id)
-    imports = {n: v for n, v in template_imports.items() if n in loads}
-    user_globals = []
-    for name in sorted(loads - stores - set(imports)):
-        try:
-            value = parsed.free_value(name)
-        except NameError:
-            if name in generated_globals():     # helpers the desugared loops call
-                imports[name] = generated_globals()[name]
-            continue
-        if isinstance(value, types.ModuleType) and sys.modules.get(value.__name__) is value:
-            imports[name] = value
-        elif not hasattr(builtins, name) or getattr(builtins, name) is not value:
-            user_globals.append(name)
-    return imports, user_globals
-
-
-def save_overwritten_values(sweeps, namer, aliases, params):
-    """Stage 5b: stacks for the values the reverse sweep reads after the forward
-    sweep overwrote them, created empty at the top of the forward sweep."""
-    def runtime_name(name):
-        alias = aliases.get(name, name)
-        sweeps.imports[alias] = getattr(runtime, name)
-        return alias
-
-    stacks, overwritten, given_back = insert_stacks(sweeps, namer, runtime_name, params)
-    if sweeps.output in given_back:     # the reverse sweep gives the output its old values back
-        sweeps.value_name = namer.fresh(sweeps.output + "_value")
-    preamble = []
-    for name in overwritten:    # the first push may come before the first assignment
-        preamble.append(gast.Assign(targets=[make_name(name, gast.Store())],
-                                    value=gast.Constant(value=None, kind=None), type_comment=None))
-    for stack in stacks.values():
-        preamble.append(gast.Assign(targets=[make_name(stack, gast.Store())],
-                                    value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))
-    for stmt in preamble:
-        stmt.pb_sweep, stmt.pb_line = "forward", None
-    sweeps.forward = preamble + sweeps.forward
-
-
 def normalize(parsed, namer):
     """Stage 2 in order: the control-flow desugarings, then one operation per statement."""
     tree, local = parsed.tree, parsed.local_names
@@ -383,122 +276,3 @@ def optimize(fn, named=frozenset(), shapes=None):
     return fn
 
 
-def bind(function, module, path, mode):
-    """Link the generated module to the user's globals and pick its functions.
-
-    Each generated function reads the globals (and closure values) of the
-    user function it was made from, found again by following the recorded
-    path of names from ``function``. Functions made from another module (or
-    from a closure) run with a namespace of their own.
-    """
-    links = module.__dict__.get("__pullback_links__", {})
-    generated = {name: fn for name, fn in vars(module).items()
-                 if inspect.isfunction(fn) and fn.__module__ == module.__name__}
-    groups = {}
-    for name in generated:
-        source = follow(function, links.get(name, ()))
-        groups.setdefault(_namespace_key(source), (source, []))[1].append(name)
-    root = _namespace_key(function)
-    functions, spaces = {}, []
-    for key, (source, names) in groups.items():
-        namespace = module.__dict__ if key == root else dict(module.__dict__)
-        for name in names:
-            fn = generated[name]
-            functions[name] = fn if key == root else types.FunctionType(
-                fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
-        spaces.append((namespace, source, names))
-    linked = []
-    for namespace, source, names in spaces:
-        namespace.update(functions)         # they call each other by name
-        reads = set().union(*(cache.global_loads(functions[name].__code__) for name in names))
-        reads -= set(namespace)
-        reads = {n for n in reads if not (hasattr(builtins, n) and _missing(source, n))}
-        linked.append((namespace, source, tuple(sorted(reads))))
-    entry_names = [name for name in generated if not links.get(name)]
-    entry = functions[entry_names[0]]
-    backward = functions[entry_names[1]] if mode == "vjp" else None
-    compiled = Compiled(function, module, path, entry, backward, (), cache.callee_values(function),
-                        linked)
-    compiled.codes, compiled.resolved, compiled.cells = dependencies(
-        [function] + [follow(function, path) for path in links.values()])
-    compiled.refresh()
-    return compiled
-
-
-def dependencies(functions):
-    """What a derivative made from ``functions`` (the root and every user
-    function differentiated into it) is tied to: each one's code object,
-    and what each one's calls resolve through (:func:`parsing.resolutions`).
-    Lifted nested functions are in their outer function's code."""
-    codes, resolved, cells, seen = [], [], [], set()
-    for function in functions:
-        if id(function) in seen or not hasattr(function, "__code__"):
-            continue
-        seen.add(id(function))
-        codes.append((function, function.__code__))
-        entries, closure = resolutions(function)
-        resolved += entries
-        cells += closure
-    unique = {(id(space), name): (space, name, value) for space, name, value in resolved}
-    return tuple(codes), tuple(unique.values()), tuple(cells)
-
-
-def _namespace_key(function):
-    return id(function.__globals__), (id(function) if function.__code__.co_freevars else None)
-
-
-def _missing(function, name):
-    try:
-        lookup_free(function, name)
-        return False
-    except NameError:
-        return True
-
-
-def follow(function, path):
-    """The user function reached from ``function`` by a recorded path of names."""
-    for chain in path:
-        value = lookup_free(function, chain[0])
-        for attribute in chain[1:]:
-            value = getattr(value, attribute)
-        function = value        # what the call runs: a decorator's wrapper is not unwrapped
-    return function
-
-
-def raw_source(function):
-    """The source text of the code ``function`` runs (part of the disk key)."""
-    check_function(function)
-    try:
-        return code_source(function)[0]
-    except (OSError, TypeError):
-        parse_function(function)     # raises the user-facing error
-        raise
-
-
-def generated_globals():
-    """Every global name generated code may use: the templates' globals, the
-    seed check, and NumPy (for zero gradients)."""
-    adjoints, _ = active_rules()
-    values = {"np": numpy}
-    values.update({name: getattr(runtime, name) for name in runtime.__all__
-                   if callable(getattr(runtime, name)) and not isinstance(getattr(runtime, name), type)})
-    for rule in adjoints.values():
-        values.update(rule.globals)
-    return values
-
-
-def template_aliases(parsed, namer):
-    """Generated code's globals renamed where the user's code gives the name another meaning."""
-    aliases = {}
-    values = generated_globals()
-    user_names = {n.id for n in gast.walk(parsed.tree) if isinstance(n, gast.Name)}
-    for name, value in values.items():
-        clash = name in parsed.local_names
-        if not clash and name in user_names:
-            try:
-                clash = parsed.free_value(name) is not value
-            except NameError:
-                clash = False
-        if clash:
-            aliases[name] = namer.fresh(name + "_pb")
-    return aliases

@@ -409,3 +409,13 @@ class LiftedFunction:
         names = frozenset(assigned_names(tree)) - set(statics)
         return ParsedFunction(self.outer.function, tree, self.outer.source, location, names,
                               dict(statics))
+
+
+def raw_source(function):
+    """The source text of the code ``function`` runs (part of the disk key)."""
+    check_function(function)
+    try:
+        return code_source(function)[0]
+    except (OSError, TypeError):
+        parse_function(function)     # raises the user-facing error
+        raise
