@@ -17,10 +17,11 @@ from pullback.analysis.activity import active_names, returned_names
 from pullback.analysis.resolve import resolve_operations
 from pullback.analysis.shapes import flat_names, scalar_names, shape_representatives
 from pullback.analysis.static_names import bind_static_names
+from pullback.backend.namespace import generated_globals
 from pullback.code.astutil import walk_statements
 from pullback.code.naming import Namer
 from pullback.frontend.parsing import parameter_names, parse_function
-from pullback.pipeline import generated_globals, normalize
+from pullback.pipeline import normalize
 
 
 @dataclass
