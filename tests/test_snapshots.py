@@ -289,7 +289,7 @@ WART_PRESENT = "issue 12 wart still in the generated code (the xfail flips when 
     pytest.param(none_preamble, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
     old_restore,
     pytest.param(empty_branch),
-    pytest.param(unfolded_seed, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
+    unfolded_seed,
     pytest.param(while_true_with_flags, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
     pytest.param(template_condition_unfolded, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
     stack_outside_loops_for_a_shape,

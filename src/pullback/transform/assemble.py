@@ -13,6 +13,7 @@ import gast
 from pullback import runtime
 from pullback.runtime.declare import helper_facts
 from pullback.code.astutil import loads, make_name, stores, walk
+from pullback.transform.seed import put_in_the_seed
 
 
 def _param(name):
@@ -119,10 +120,11 @@ def grad_function(sweeps, name, params, wrt, with_value, doc, imports, seed_func
                            value=make_name(value), type_comment=None)
         keep.pb_sweep, value = "forward", sweeps.value_name
         body.append(keep)
-    if sweeps.output is not None:
+    reverse, gradients = list(sweeps.reverse), list(sweeps.gradients)
+    if sweeps.output is not None and put_in_the_seed(sweeps, reverse, gradients):
         body.append(_seed_statement(sweeps, imports, seed_function))
-    body += sweeps.reverse
-    gradients = _tuple(sweeps.gradients)
+    body += reverse
+    gradients = _tuple(gradients)
     result = gast.Tuple(elts=[make_name(value), gradients], ctx=gast.Load()) if with_value else gradients
     body.append(_return(result))
     return _function(name, params, body, doc)

@@ -15,6 +15,7 @@ import gast
 from pullback.frontend.parsing import LiftedFunction, parameter_names
 from pullback.analysis.shapes import ShapeFacts
 from pullback.code.astutil import clone, make_name, walk
+from pullback.transform.broadcasts import Broadcasts, result_shaped
 from pullback.transform.calls import CallsMixin
 from pullback.transform.expand import TemplateExpander
 from pullback.transform.loops import (add_loop_counters, assigned_in_loops, changed_in_place,
@@ -137,6 +138,7 @@ class ReverseBuilder(CallsMixin):
         self.masked = masked            # names whose adjoint a selection may zero (masked_names)
         self.expander = TemplateExpander(namer, facts.active, aliases, imports, self.write,
                                          facts.scalars, shapes)
+        self.broadcasts = Broadcasts(aliases.get("np", "np"))
         self.site_counts = {}
         self.loop_depth = 0
 
@@ -185,8 +187,16 @@ class ReverseBuilder(CallsMixin):
     # -- blocks ------------------------------------------------------------------
     def block(self, stmts, defined):
         out = []
+        # what a block knows of broadcast adjoints is its own: a branch's other
+        # path, a loop's other step (or the next fixpoint pass) holds others
+        self.broadcasts.forget()
         for stmt in reversed(stmts):
-            out += self.statement(stmt, defined)
+            code = self.statement(stmt, defined)
+            if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                self.broadcasts.forget()
+            else:
+                self.broadcasts.emitted(code)
+            out += code
         return out
 
     def statement(self, stmt, defined):
@@ -344,8 +354,15 @@ class ReverseBuilder(CallsMixin):
     def adjoint_code(self, operation, value_name, result_adjoint, defined, line):
         kind = operation.kind
         if kind == "rule":
-            return self.expander.expand(operation.rule, operation.bound, value_name, defined, line,
+            broadcast = self.broadcasts.entry(result_adjoint)
+            code = self.expander.expand(operation.rule, operation.bound, value_name, defined, line,
                                         result_adjoint, operation.target in self.masked)
+            # (not where the statement restores a name the broadcast value reads)
+            if broadcast is not None and operation.target not in broadcast[1]:
+                shaped = result_shaped(operation, value_name, self.scalars,
+                                       self.expander.representatives)
+                self.broadcasts.substitute(code, result_adjoint, broadcast, shaped, self.scalars)
+            return code
         if kind == "copy":
             source = self.adjoint_of(make_name(operation.sources[0]))
             return [self.write(source, make_name(result_adjoint), defined, line)] if source else []
