@@ -16,10 +16,6 @@ from pullback.runtime.declare import facts_by_name, runtime_helpers
 # ``HelperFacts.returns_new``).
 _NEW_BUILTINS = frozenset({"len", "range", "float", "int", "reversed"})
 
-# Helpers that always build a new list (or array) for a list's gradient.
-_NEW_LIST = frozenset({"unsum", "unstack", "unconcatenate", "unjoin", "unblock"})
-
-
 def _returns_new(name):
     return name in _NEW_BUILTINS or facts_by_name(name).returns_new
 
@@ -271,7 +267,7 @@ class _Provenance:
 
     def fresh_definition(self, value):
         if self.how == "helper" and value.__class__ is gast.Call and (
-                getattr(value.func, "id", None) in _NEW_LIST or _read_only_view(value)):
+                facts_by_name(getattr(value.func, "id", None)).new_list or _read_only_view(value)):
             # add_at and take_at copy what is not writable or a view at their first call
             return not keeps_a_reference(value, self.tracked)
         return _new_object(value) and not keeps_a_reference(value, self.tracked)

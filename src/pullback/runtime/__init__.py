@@ -327,7 +327,7 @@ def copy_of(value):
     return np.copy(value) if isinstance(value, np.ndarray) else value
 
 
-@helper(shape_only=(1,), dtype=False)
+@helper(shape_only=(1,), dtype=False, new_list=True)
 def unstack(g, items, axis=0):
     """The gradient of a list (or tuple) of values from the gradient of what was
     built from it: ``np.stack(items, axis)`` or ``np.array(items)`` (axis 0), or

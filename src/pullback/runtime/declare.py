@@ -35,6 +35,7 @@ class HelperFacts:
     returns_new: bool = False   # always new: a writeable array sharing no argument's memory,
                                 # or a new list (whose items may be an argument's)
     adds_into: str = None       # a parameter that, given an array, gets the result added into it
+    new_list: bool = False      # builds a new list for a list's gradient (items may view its first argument)
 
 
 NO_FACTS = HelperFacts()
@@ -47,11 +48,12 @@ NUMPY_FACTS = {
 }
 
 
-def helper(*, shape_only=(), dtype=True, mutates=(), returns_new=False, adds_into=None):
+def helper(*, shape_only=(), dtype=True, mutates=(), returns_new=False, adds_into=None,
+           new_list=False):
     """Declare a runtime helper's facts (a decorator; the helper is unchanged)."""
     def declare(function):
         function.__pullback_facts__ = HelperFacts(tuple(shape_only), dtype, tuple(mutates),
-                                                  returns_new, adds_into)
+                                                  returns_new, adds_into, new_list)
         return function
     return declare
 

@@ -242,7 +242,7 @@ def _give_back(parts, items):
     return grads
 
 
-@helper(shape_only=(1,), dtype=False)
+@helper(shape_only=(1,), dtype=False, new_list=True)
 def unconcatenate(g, arrays, axis=0):
     """Adjoint of ``np.concatenate(arrays, axis)`` (``axis=None``: flattened)."""
     g = np.asarray(g)
@@ -261,7 +261,7 @@ def _column(item):
 _PROMOTE = {"1d": np.atleast_1d, "2d": np.atleast_2d, "3d": np.atleast_3d, "column": _column}
 
 
-@helper(shape_only=(1,), dtype=False)
+@helper(shape_only=(1,), dtype=False, new_list=True)
 def unjoin(g, tup, promote, axis):
     """Adjoint of hstack/vstack/dstack/column_stack: the items, promoted to at
     least 1, 2 or 3 dimensions (or to columns), were concatenated along ``axis``."""
@@ -372,7 +372,7 @@ def _block_depth(arrays):
     return depth
 
 
-@helper(shape_only=(1,), dtype=False)
+@helper(shape_only=(1,), dtype=False, new_list=True)
 def unblock(g, arrays):
     """Adjoint of ``np.block(arrays)``: nested lists of arrays concatenated
     along the last axis at the innermost level, the axis before at the next
@@ -438,7 +438,7 @@ def reshape_order(a, order):
                               f"not order={order!r}")
 
 
-@helper(shape_only=(1,), dtype=False)
+@helper(shape_only=(1,), dtype=False, new_list=True)
 def unsum(g, iterable):
     """Adjoint of the builtin ``sum(iterable, start)`` with respect to the
     items: each item receives ``g`` summed over the axes broadcasting added
