@@ -33,6 +33,7 @@ class Observations:
     changed: dict = field(default_factory=dict)     # name -> positions it wrote into
     shared: dict = field(default_factory=dict)      # name -> arguments its result shared memory with
     new_results: dict = field(default_factory=dict)  # name -> was every result new and writeable?
+    new_lists: dict = field(default_factory=dict)   # name -> was no list result an argument but the first?
 
 
 def copy_value(value):
@@ -149,6 +150,9 @@ def _returned(seen, name, result, args, kwargs, args_before, kwargs_before):
             shared.add(key)
     seen.new_results[name] = seen.new_results.get(name, True) \
         and is_new(result, list(args) + list(kwargs.values()))
+    seen.new_lists[name] = seen.new_lists.get(name, True) and not (
+        isinstance(result, (list, tuple))
+        and any(result is value for value in list(args[1:]) + list(kwargs.values())))
     kept = seen.calls.setdefault(name, [])
     if len(kept) < KEPT_PER_HELPER:
         kept.append(Call(name, args_before, kwargs_before, copy_value(result)))

@@ -153,6 +153,14 @@ def test_a_new_result_shares_nothing_and_can_be_written(seen):
     assert not wrong, f"returns_new helpers whose result shares memory or is read-only: {wrong}"
 
 
+def test_a_new_list_is_a_list_of_its_own(seen):
+    declared = _declared("new_list")
+    assert declared, "no helper declares new_list"
+    wrong = [name for name in declared if name in seen.counts and not seen.new_lists.get(name, True)]
+    assert not wrong, f"new_list helpers that returned a list given as another argument: {wrong}"
+    assert any(name in seen.counts for name in declared)
+
+
 # fresh_copies(*consumed, views=...) hands back a view it could not map onto a
 # copy as it is: a saved view of memory the backward sweep does not restore.
 _SHARED_BY_DESIGN = {"fresh_copies": {"views"}}

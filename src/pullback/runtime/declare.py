@@ -35,7 +35,8 @@ class HelperFacts:
     returns_new: bool = False   # always new: a writeable array sharing no argument's memory,
                                 # or a new list (whose items may be an argument's)
     adds_into: str = None       # a parameter that, given an array, gets the result added into it
-    new_list: bool = False      # builds a new list for a list's gradient (items may view its first argument)
+    new_list: bool = False      # a list's gradient: a new list, its first argument, or views of it
+                                # (never a list given as another argument)
 
 
 NO_FACTS = HelperFacts()
