@@ -128,6 +128,14 @@ class StatementFacts:
         self._cache.pop(id(stmt), None)
 
 
+def map_nested_blocks(stmt, block):
+    """Run ``block`` on each statement list of a compound ``stmt`` and put the
+    result back (a body left empty gets ``pass``)."""
+    for field in nested_blocks(stmt):
+        new = block(getattr(stmt, field))
+        setattr(stmt, field, new or ([gast.Pass()] if field == "body" else []))
+
+
 def changed_by(call, local):
     """The local a call may change in place: a method's owner, ``add_at``'s total."""
     match call:

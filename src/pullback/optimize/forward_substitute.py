@@ -16,7 +16,8 @@ Self-assignments ``a = a`` go too.
 import gast
 
 from pullback.code.astutil import names
-from pullback.optimize.facts import REACH, StatementFacts, kept_names, name_counts, nested_blocks
+from pullback.optimize.facts import (REACH, StatementFacts, kept_names, map_nested_blocks,
+                                     name_counts)
 
 
 def forward_substitute(fn, facts):
@@ -98,9 +99,7 @@ class _Substitution:
         i = 0
         while i < len(out):
             stmt = out[i]
-            for field in nested_blocks(stmt):
-                new = self.block(getattr(stmt, field))
-                setattr(stmt, field, new or ([gast.Pass()] if field == "body" else []))
+            map_nested_blocks(stmt, self.block)
             alias, source = _copy(stmt)
             if alias is not None and alias not in self.keep and self.store_count.get(alias) == 1 \
                     and self.substitute(out, i, alias, source):

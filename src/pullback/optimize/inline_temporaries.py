@@ -19,7 +19,7 @@ import gast
 from pullback.code.astutil import walk
 from pullback.code.fold import fold_in_place
 from pullback.optimize.facts import (REACH, StatementFacts, kept_names, name_counts,
-                                     nested_blocks, replace)
+                                     map_nested_blocks, replace)
 from pullback.runtime.declare import facts_by_name
 
 # The largest expression (in nodes) moved into its use.
@@ -134,9 +134,7 @@ class _Inliner:
         i = 0
         while i < len(out):
             stmt = out[i]
-            for field in nested_blocks(stmt):
-                new = self.block(getattr(stmt, field))
-                setattr(stmt, field, new or ([gast.Pass()] if field == "body" else []))
+            map_nested_blocks(stmt, self.block)
             value_nodes = self.candidate(stmt)
             if value_nodes:
                 found = self.target_of(out, i, stmt.targets[0].id in self.keep, value_nodes)

@@ -68,9 +68,9 @@ class Broadcasts:
         value, reads = entry
         for stmt in code:
             for chain in _product_chains(stmt):
-                factors = _factors(chain)
-                mine = [f for f in factors if isinstance(f, gast.Name) and f.id == adjoint]
-                others = [f for f in factors if f not in mine]
+                terms = factors(chain)
+                mine = [f for f in terms if isinstance(f, gast.Name) and f.id == adjoint]
+                others = [f for f in terms if f not in mine]
                 if len(mine) == 1 and self.product_shape(others, shaped, scalars) == "shaped":
                     _replace(chain, mine[0], clone(value))
             if set(stores(stmt)) & (reads | {adjoint}):
@@ -127,25 +127,25 @@ def _product_chains(stmt):
     inner = set()
     chains = []
     for node in walk(stmt):
-        if _is_product(node) and id(node) not in inner:
+        if is_product(node) and id(node) not in inner:
             chains.append(node)
             for part in (node.left, node.right):
                 stack = [part]
                 while stack:
                     p = stack.pop()
-                    if _is_product(p):
+                    if is_product(p):
                         inner.add(id(p))
                         stack += [p.left, p.right]
     return chains
 
 
-def _is_product(node):
+def is_product(node):
     return isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult)
 
 
-def _factors(node):
-    if _is_product(node):
-        return _factors(node.left) + _factors(node.right)
+def factors(node):
+    if is_product(node):
+        return factors(node.left) + factors(node.right)
     return [node]
 
 
@@ -158,5 +158,5 @@ def _replace(chain, old, new):
             if child is old:
                 setattr(node, field, new)
                 return
-            if _is_product(child):
+            if is_product(child):
                 stack.append(child)

@@ -9,6 +9,7 @@ level, to a literal (``dadd = 1.0``) is put in the same way.
 """
 import gast
 
+from pullback.transform.broadcasts import factors, is_product
 from pullback.code.astutil import clone, loads, stores, walk
 from pullback.code.fold import fold_constants_in
 
@@ -99,25 +100,15 @@ def _drop_ones(tree, scalars):
     for node in walk(tree):
         for field in node._fields:
             child = getattr(node, field, None)
-            if not _is_product(child):
+            if not is_product(child):
                 continue
-            chain = _factors(node) if _is_product(node) else _factors(child)
+            chain = factors(node) if is_product(node) else factors(child)
             for one, other in ((child.left, child.right), (child.right, child.left)):
                 if _is_one(one) and (
                         any(_is_float(f) and f is not one for f in chain)
                         or (isinstance(other, gast.Name) and other.id in scalars)):
                     setattr(node, field, other)
                     break
-
-
-def _is_product(node):
-    return isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult)
-
-
-def _factors(node):
-    if _is_product(node):
-        return _factors(node.left) + _factors(node.right)
-    return [node]
 
 
 def _is_one(node):
