@@ -1,13 +1,14 @@
 """Stage 5: facts about loops the reverse transformer needs.
 
 Which names a loop may assign more than once, the iteration counters of
-loops the reverse sweep cannot replay from a range, and the test of a
-desugared ``while``.
+loops the reverse sweep cannot replay from a range, the test of a
+desugared ``while``, and where a reverse step can read the shape of a value
+its iteration computed (``shape_sources``).
 """
 import gast
 
-from pullback.analysis.shapes import ShapeFacts, _elementwise_shape, elementwise
-from pullback.code.astutil import breaks, loads, make_name, walk, walk_statements
+from pullback.analysis.shapes import ShapeFacts, _elementwise_shape, elementwise, is_scalar
+from pullback.code.astutil import breaks, clone, loads, make_name, stores, walk, walk_statements
 from pullback.frontend.parsing import parameter_names
 from pullback.transform.nodes import marked
 
@@ -184,3 +185,144 @@ def _looped(tree):
             if isinstance(stmt, gast.For):
                 looped.update(n.id for n in walk(stmt.target) if isinstance(n, gast.Name))
     return looped
+
+
+def shape_sources(tree, forward, operations, scalars, representatives):
+    """Where the reverse step of a ``for`` loop can read the shape of a value
+    the iteration computes: ``name -> [(expression, exact), ...]``.
+
+    A value assigned at one place, by a statement of the loop body before
+    any break, continue or return, not carried from one iteration to the
+    next nor changed in place, is one value per iteration. Its shape follows
+    from the value it is made of: a copy (``a = b``) and a view
+    (``part = pos[:, None, :]``, an index of literals) have that value's
+    shape and dtype, an elementwise rule of one array and numbers
+    (``inv = dist2 ** -1.5``, ``step = dt * vel``) its shape. Each
+    expression names values that hold, from the statement that read them to
+    the value's last reader in the body, the value they held there: nothing
+    in the body assigns them or changes them in place in between. So in the
+    reverse of those statements they are what they were, and a read of the
+    value for its shape can read the expression instead (``exact``: its dtype
+    too). The candidates go one step further each, from the value itself to
+    the last one known.
+
+    ``representatives`` (``loop_shape_facts``) is what the templates were
+    expanded with: where they read ``x`` for the shape of ``mul = 0.1 * x``,
+    ``x`` is read in the reverse of ``mul``'s readers too.
+    """
+    sites = {}
+    for node in walk(tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            sites[node.id] = sites.get(node.id, 0) + 1
+    for name in parameter_names(tree):
+        sites[name] = sites.get(name, 0) + 1
+    sources = {}
+    for loop in walk_statements(forward):
+        if isinstance(loop, gast.For):
+            sources.update(_iteration_sources(loop.body, operations, scalars, sites,
+                                              representatives))
+    return sources
+
+
+def _iteration_sources(body, operations, scalars, sites, representatives):
+    changed = changed_in_place(body)
+    stored = [set(stores(stmt)) for stmt in body]
+    steps, taken, read = {}, {}, set()      # name -> (expression, exact), index of its statement
+    for i, stmt in enumerate(body[:first_jump(body)]):
+        match stmt:
+            case gast.Assign(targets=[gast.Name(id=target)]) if sites.get(target) == 1 \
+                    and target not in read and target not in changed:
+                step = _shape_step(operations.get(id(stmt)), scalars)
+                if step is not None:
+                    steps[target], taken[target] = step, i
+        read.update(loads(stmt))
+    # name -> the names whose shape the templates read from it
+    standing_for = {}
+    for other, same in representatives.items():
+        for name in (same,) if isinstance(same, str) else same:
+            standing_for.setdefault(name, set()).add(other)
+    sources = {}
+    for name in steps:
+        read_as = {name} | standing_for.get(name, set())
+        last = max((j for j, stmt in enumerate(body) if read_as & set(loads(stmt) + stores(stmt))),
+                   default=taken[name])
+        candidates, expression, exact, current = [], make_name(name), True, name
+        while current in steps:
+            step, step_exact = steps[current]
+            # the names the step reads keep their value up to the value's last reader
+            span = range(taken[current], last + 1)
+            if any(root in changed or any(root in stored[j] for j in span) for root in loads(step)):
+                break
+            expression = _substitute(expression, current, step)
+            exact = exact and step_exact
+            candidates.append((expression, exact))
+            inner = [n.id for n in walk(step) if isinstance(n, gast.Name)]
+            current = inner[0] if len(inner) == 1 else None
+        if candidates:
+            sources[name] = candidates
+    return sources
+
+
+def _shape_step(operation, scalars):
+    """``(expression, exact)`` with the shape of the value ``operation`` makes
+    (exact: and its dtype), in terms of the one array it reads; else None."""
+    if operation is None:
+        return None
+    match operation.kind:
+        case "copy" if len(operation.sources) == 1:
+            return make_name(operation.sources[0]), True
+        case "subscript":
+            value, index = operation.bound["value"], operation.bound["index"]
+            if isinstance(value, gast.Name) and _literal_index(index):
+                return gast.Subscript(value=make_name(value.id), slice=clone(index),
+                                      ctx=gast.Load()), True
+        case "rule" if elementwise(operation.rule):
+            arrays = set()
+            for node in operation.bound.values():
+                match node:
+                    case None | gast.Constant(value=None | str()):
+                        continue
+                    case gast.Name(id=name) if name not in scalars:
+                        arrays.add(name)
+                    case _ if is_scalar(node, scalars):
+                        continue
+                    case _:
+                        return None
+            if len(arrays) == 1:
+                return make_name(arrays.pop()), False
+    return None
+
+
+def _literal_index(node):
+    """An index of numbers, slices of numbers, None and ``...``: it makes a
+    view whose shape follows from the indexed value's shape alone."""
+    match node:
+        case gast.Tuple(elts=elements):
+            return all(_literal_index(e) for e in elements)
+        case gast.Slice(lower=lower, upper=upper, step=step):
+            return all(part is None or _number(part) for part in (lower, upper, step))
+        case gast.Constant(value=value):
+            return value is None or value is Ellipsis or (isinstance(value, int)
+                                                         and not isinstance(value, bool))
+    return False
+
+
+def _number(node):
+    match node:
+        case gast.Constant(value=int() as value):
+            return not isinstance(value, bool)
+        case gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=int() as value)):
+            return not isinstance(value, bool)
+    return False
+
+
+def _substitute(expression, name, replacement):
+    """``expression`` with the name ``name`` replaced by ``replacement``."""
+    if isinstance(expression, gast.Name) and expression.id == name:
+        return clone(replacement)
+    new = clone(expression)
+    for node in walk(new):
+        for field_name, value in gast.iter_fields(node):
+            if isinstance(value, gast.Name) and value.id == name:
+                setattr(node, field_name, clone(replacement))
+    return new

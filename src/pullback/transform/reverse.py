@@ -19,7 +19,8 @@ from pullback.transform.broadcasts import Broadcasts, result_shaped
 from pullback.transform.calls import CallsMixin
 from pullback.transform.expand import TemplateExpander
 from pullback.transform.loops import (add_loop_counters, assigned_in_loops, changed_in_place,
-                                      count_stores, exit_test, first_jump, loop_shape_facts)
+                                      count_stores, exit_test, first_jump, loop_shape_facts,
+                                      shape_sources)
 from pullback.transform.masking import masked_names, refuse_complex_values
 from pullback.transform.nodes import assign, call, marked
 
@@ -37,6 +38,7 @@ class Sweeps:
     scalars: frozenset = frozenset()  # names known to hold scalars (stage 4b)
     named: frozenset = frozenset()    # the user's variables and their adjoints: never inlined away
     shapes: object = None           # a ShapeFacts: which values have one shape (stage 4b)
+    shape_sources: dict = None      # where a reverse step reads an iteration's shapes (loops.py)
 
 
 
@@ -477,7 +479,9 @@ def reverse_sweeps(tree, facts, namer, aliases):
             # The output does not depend on this argument: its gradient is zero.
             gradients.append(builder.zero_value(name))
     return Sweeps(forward, reverse, output, seed, gradients, imports, scalars=facts.scalars,
-                  named=namer.user_adjoints() | frozenset(namer.user), shapes=facts.shapes)
+                  named=namer.user_adjoints() | frozenset(namer.user), shapes=facts.shapes,
+                  shape_sources=shape_sources(tree, forward, operations, facts.scalars,
+                                              iteration_shapes))
 
 
 def _mark(stmts, sweep):

@@ -9,7 +9,9 @@ the iteration's last assignment of it, popped at the start of the matching
 reverse step. The other markers disappear. Stacks are plain lists named for
 what they hold (``x_stack``), so only values the adjoint reads are ever
 kept; a value it reads only for its shape and dtype (``unbroadcast(g, x)``)
-is kept as ``shape_only(x)``, which holds no data.
+is read from what it was made of where a loop step has that anyway
+(``pos[:, None, :]`` for a view of ``pos``, ``vel`` for ``dt * vel``), else
+kept as ``shape_only(x)``, which holds no data.
 """
 import itertools
 
@@ -19,7 +21,7 @@ import numpy
 from pullback.runtime.declare import helper_facts
 
 from pullback.code.annotations import mark
-from pullback.code.astutil import loads, stores, walk
+from pullback.code.astutil import clone, loads, stores, walk
 from pullback.code.quote import quote, quote_expr
 from pullback.transform.reverse import Restore, index_value
 
@@ -32,10 +34,10 @@ def _reads(stmts):
     return names
 
 
-def shape_reads(node, imports):
-    """The names ``node`` reads only for their shape and dtype: bare-name
-    arguments its helper declares it reads only for their shape (``runtime.declare``)."""
-    found = set()
+def shape_arguments(node, imports):
+    """``(call, position, dtype)`` for every argument of a call in ``node``
+    that its helper declares it reads only for its shape (``runtime.declare``;
+    ``dtype``: and its dtype)."""
     for call in walk(node):
         match call:
             case gast.Call(func=gast.Name(id=name)):
@@ -46,11 +48,77 @@ def shape_reads(node, imports):
                 known = imports.get(owner) is numpy
             case _:
                 continue
-        positions = helper_facts(helper).shape_only if known else ()
-        for i in positions:
-            if i < len(call.args) and isinstance(call.args[i], gast.Name):
-                found.add(id(call.args[i]))
+        facts = helper_facts(helper) if known else None
+        for i in facts.shape_only if facts else ():
+            if i < len(call.args):
+                yield call, i, facts.dtype
+
+
+def shape_reads(node, imports):
+    """The names ``node`` reads only for their shape and dtype: bare-name
+    arguments its helper declares it reads only for their shape, and the
+    values such an argument indexes with literals (``pos[:, None, :]``)."""
+    found = set()
+    for call, i, _ in shape_arguments(node, imports):
+        argument = call.args[i]
+        while isinstance(argument, gast.Subscript) and not loads(argument.slice):
+            argument = argument.value
+        if isinstance(argument, gast.Name):
+            found.add(id(argument))
     return found
+
+
+def share_iteration_shapes(stmts, sources, imports, restored=frozenset(), step=((), ())):
+    """Shape reads of values a loop iteration computed, read from what they
+    are made of (``unbroadcast(g, part)`` -> ``unbroadcast(g, pos[:, None, :])``
+    for ``part = pos[:, None, :]``), so that the value itself need not be kept.
+
+    ``sources`` (``loops.shape_sources``) says what holds a value's shape in
+    the reverse of its loop body: only a read inside the reverse step that
+    restores the value (its body holds the value's restore), before that
+    restore (after it, the value is an earlier iteration's: the zero adjoint
+    a step ends with reads it), and not where the step reads the value whole
+    anyway. Of the candidates, the first one whose names the step reads
+    anyway, else the last; where the helper reads the dtype too, only an
+    exact one.
+    """
+    for stmt in stmts:
+        match stmt:
+            case Restore(name=name, after=False):
+                restored = restored - {name}     # from here on it holds an earlier value
+            case Restore():
+                continue
+            case gast.For() | gast.While():
+                inner = {s.name for s in stmt.body if isinstance(s, Restore)} & set(sources)
+                share_iteration_shapes(stmt.body, sources, imports, restored | inner,
+                                       _step_reads(stmt.body, imports) if inner else step)
+            case gast.If():
+                share_iteration_shapes(stmt.body, sources, imports, restored, step)
+                share_iteration_shapes(stmt.orelse, sources, imports, restored, step)
+            case _ if restored:
+                for call, i, dtype in list(shape_arguments(stmt, imports)):
+                    match call.args[i]:
+                        case gast.Name(id=name) if name in restored and name not in step[1]:
+                            fits = [e for e, exact in sources[name] if exact or not dtype]
+                            if fits:
+                                chosen = next((e for e in fits if set(loads(e)) <= step[0]),
+                                              fits[-1])
+                                call.args[i] = clone(chosen)
+
+
+def _step_reads(stmts, imports):
+    """The names ``stmts`` read, and those of them read for more than their shape."""
+    read, whole = set(), set()
+    for stmt in stmts:
+        if isinstance(stmt, Restore):
+            continue
+        only_shape = shape_reads(stmt, imports)
+        for node in walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                read.add(node.id)
+                if id(node) not in only_shape:
+                    whole.add(node.id)
+    return read, whole
 
 
 class _Reads:
@@ -181,6 +249,8 @@ def insert_stacks(sweeps, namer, runtime_name, params):
     stacks' names, the variables a push may read before the forward sweep
     first assigns them (they start as None), and the variables given back.
     """
+    if getattr(sweeps, "shape_sources", None):
+        share_iteration_shapes(sweeps.reverse, sweeps.shape_sources, sweeps.imports)
     needed, shapes = _needed_restores(sweeps, sweeps.imports)
     stacks, holders = {}, {}
     before, after = {}, {}
