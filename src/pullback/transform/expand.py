@@ -96,14 +96,16 @@ class TemplateExpander:
             known = rule.globals.get(func.value.id) is np
         else:
             return None
-        positions = helper_facts(helper).shape_only if known else ()
+        facts = helper_facts(helper) if known else None
+        positions = facts.shape_only if known else ()
         swaps = {}
         for i in positions:
             argument = node.args[i] if i < len(node.args) else None
             if isinstance(argument, gast.Name) and argument.id in rule.params:
                 value = bound.get(argument.id)
                 same = self.representatives.get(getattr(value, "id", None))
-                if isinstance(same, str):
+                if isinstance(same, str) and not facts.dtype:   # a representative shares
+                    # the shape, not always the dtype (x * 3.0 of an int x)
                     swaps[i] = make_name(same)
                 elif same and known and helper is np.shape:
                     # np.shape(a * b) -> np.broadcast_shapes(np.shape(a), np.shape(b))
