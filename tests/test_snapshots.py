@@ -291,7 +291,7 @@ WART_PRESENT = "issue 12 wart still in the generated code (the xfail flips when 
     pytest.param(empty_branch),
     unfolded_seed,
     pytest.param(while_true_with_flags, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
-    pytest.param(template_condition_unfolded, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
+    template_condition_unfolded,
     stack_outside_loops_for_a_shape,
     pytest.param(saved_for_a_shape_outside_loops,
                  marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),

@@ -108,7 +108,7 @@ class _Fold(gast.NodeTransformer):
             for value in values[1:]:
                 result = (result and value) if isinstance(node.op, gast.And) else (result or value)
             return node.values[values.index(result)] if isinstance(result, tuple) else constant(result)
-        return node
+        return _drop_neutral(node)
 
     def visit_Call(self, node):
         self.generic_visit(node)
@@ -124,6 +124,8 @@ class _Fold(gast.NodeTransformer):
         self.generic_visit(node)
         if _is_literal(node.test):
             return node.body if _value(node.test) else node.orelse
+        if _pure_test(node.test) and gast.dump(node.body) == gast.dump(node.orelse):
+            return node.body        # b if c else b, with a test that cannot fail or act
         return node
 
     def visit_If(self, node):
@@ -149,3 +151,51 @@ def fold_constants_in(statements):
 def fold_in_place(node):
     """Fold one node's subtrees (the node itself may be changed in place)."""
     return _Fold().visit(node)
+
+
+def _drop_neutral(node):
+    """``False or e`` -> ``e`` and ``True and e`` -> ``e`` (exact: ``or`` returns
+    its first truthy operand); a trailing ``and True`` / ``or False`` goes only
+    after an operand that is a bool already (a comparison)."""
+    neutral = isinstance(node.op, gast.Or) is False      # True for And
+    values = list(node.values)
+    while len(values) > 1 and _is_literal(values[0]) and not isinstance(values[0], gast.Tuple) \
+            and bool(values[0].value) is neutral:
+        values.pop(0)
+    while len(values) > 1 and _is_literal(values[-1]) and not isinstance(values[-1], gast.Tuple) \
+            and bool(values[-1].value) is neutral and _is_bool(values[-2]):
+        values.pop()
+    if len(values) == 1:
+        return values[0]
+    node.values = values
+    return node
+
+
+def _is_bool(node):
+    """Is ``node`` an expression whose value is always a bool?"""
+    match node:
+        case gast.Compare(ops=ops):
+            return all(isinstance(op, (gast.Is, gast.IsNot, gast.In, gast.NotIn)) for op in ops)
+        case gast.UnaryOp(op=gast.Not()):
+            return True
+        case gast.BoolOp(values=values):
+            return all(_is_bool(v) for v in values)
+        case gast.Constant(value=bool()):
+            return True
+    return False
+
+
+def _pure_test(node):
+    """A test that neither raises nor acts: ``is``/``is not`` comparisons of names
+    and literals, joined by ``and``/``or``/``not``."""
+    match node:
+        case gast.Name() | gast.Constant():
+            return True
+        case gast.Compare(left=left, ops=ops, comparators=rest):
+            return all(isinstance(op, (gast.Is, gast.IsNot)) for op in ops) \
+                and all(_pure_test(v) for v in [left, *rest])
+        case gast.UnaryOp(op=gast.Not(), operand=operand):
+            return _pure_test(operand)
+        case gast.BoolOp(values=values):
+            return all(_pure_test(v) for v in values)
+    return False
