@@ -286,7 +286,7 @@ WART_PRESENT = "issue 12 wart still in the generated code (the xfail flips when 
 
 
 @pytest.mark.parametrize("wart", [
-    pytest.param(none_preamble, marks=pytest.mark.xfail(strict=True, reason=WART_PRESENT)),
+    none_preamble,
     old_restore,
     pytest.param(empty_branch),
     unfolded_seed,

@@ -17,6 +17,7 @@ from pullback.analysis.shapes import ShapeFacts
 from pullback.code.astutil import clone, make_name, walk
 from pullback.transform.broadcasts import Broadcasts, result_shaped
 from pullback.transform.calls import CallsMixin
+from pullback.transform.exits import partial_exit, reverse_with_exits
 from pullback.transform.expand import TemplateExpander
 from pullback.transform.loops import (add_loop_counters, assigned_in_loops, changed_in_place,
                                       count_stores, exit_test, first_jump, loop_shape_facts,
@@ -63,6 +64,7 @@ class Restore(gast.Pass):
         self.name, self.site, self.index, self.append = name, site, index, append
         self.after, self.first_in_step = after, False
         self.in_loop = True             # set by the stacks pass
+        self.last_step = False          # in the reverse of a loop's last iteration (exits.py)
 
 
 def step_restores(stmts, reverse_body, leave_out=frozenset()):
@@ -266,6 +268,9 @@ class ReverseBuilder(CallsMixin):
                 return code + self.repeat(test + condition.body, defined, line,
                                           make_name("_", gast.Store()), call("range", n_minus_1),
                                           by_step=frozenset(tested))
+            full = partial_exit(stmt)
+            if full is not None:
+                return reverse_with_exits(self, stmt, full, defined, line)
             target, iterator = make_name("_", gast.Store()), call("range", make_name(counter))
         else:
             steps = clone(stmt.iter)

@@ -160,7 +160,7 @@ class _Reads:
             match stmt:
                 case Restore():
                     self.position[id(stmt)] = position
-                    self.in_loop[id(stmt)] = loop_start is not None
+                    self.in_loop[id(stmt)] = loop_start is not None or stmt.last_step
                     if not stmt.after:
                         self.numbered.append((stmt.name, position))
                     if stmt.index is not None:      # the pop y[i] = ... reads i there
@@ -218,11 +218,13 @@ def _needed_restores(sweeps, imports):
             reads.setdefault(name, []).append((end, False))
     numbered.decide()
     needed = []
+    mates = shared_saves(numbered.restores)
     changed = True
     while changed:          # a restored element's index must itself be available
         changed = False
         for restore, start, stop in numbered.restores:
-            if restore not in needed and any(start < p < stop for p, _ in reads.get(restore.name, ())):
+            if restore not in needed and (any(start < p < stop for p, _ in reads.get(restore.name, ()))
+                                          or any(m in needed for m in mates.get(id(restore), ()))):
                 needed.append(restore)
                 if restore.index is not None:
                     for name in loads(restore.index):
@@ -238,7 +240,20 @@ def _needed_restores(sweeps, imports):
         restore.in_loop = numbered.in_loop[id(restore)]
     shapes = {name for name, start in first.items() if name not in whole
               and all(only for p, only in reads.get(name, ()) if p > start)}
-    return needed, shapes
+    return needed, shapes, mates
+
+
+def shared_saves(spans):
+    """id(restore) -> the other restores given back from the same save: a
+    loop's last iteration, undone on its own (``Restore.last_step``,
+    ``exits.py``), gives back what the same push saved as the full steps do.
+    One push serves them all, so all pop where one is needed."""
+    groups = {}
+    for restore, _, _ in spans:
+        key = (id(restore.site), restore.name, restore.after, restore.append)
+        groups.setdefault(key, []).append(restore)
+    return {id(r): [m for m in group if m is not r] for group in groups.values()
+            if len(group) > 1 and any(m.last_step for m in group) for r in group}
 
 
 def insert_stacks(sweeps, namer, runtime_name, params):
@@ -251,12 +266,16 @@ def insert_stacks(sweeps, namer, runtime_name, params):
     """
     if getattr(sweeps, "shape_sources", None):
         share_iteration_shapes(sweeps.reverse, sweeps.shape_sources, sweeps.imports)
-    needed, shapes = _needed_restores(sweeps, sweeps.imports)
+    needed, shapes, mates = _needed_restores(sweeps, sweeps.imports)
     stacks, holders = {}, {}
     before, after = {}, {}
+    pushed = set()
     for restore in needed:
-        if restore.append:
+        if restore.append or id(restore) in pushed:
             continue
+        pushed.update(id(m) for m in mates.get(id(restore), ()))
+        # a push several pops undo is paired with none (merge_stacks leaves it)
+        pair = None if id(restore) in mates else id(restore)
         if restore.index is not None:
             saved = quote_expr("copy_of(v[i])", copy_of=runtime_name("copy_of"), v=restore.name,
                                i=restore.index)
@@ -274,10 +293,11 @@ def insert_stacks(sweeps, namer, runtime_name, params):
             stack = stacks.setdefault(restore.name, namer.fresh(restore.name + "_stack"))
             push = quote("stack.append(value)", stack=stack, value=saved)
             mark(push, line=getattr(restore.site, "pb_line", None), sweep="forward",
-                 pair=id(restore))      # the pop that undoes it has the same mark
+                 pair=pair)             # the pop that undoes it has the same mark
         (after if restore.after else before).setdefault(id(restore.site), []).append(push)
     sweeps.forward = _with_pushes(sweeps.forward, before, after)
-    sweeps.reverse = _with_pops(sweeps.reverse, set(map(id, needed)), stacks, holders)
+    sweeps.reverse = _with_pops(sweeps.reverse, set(map(id, needed)), stacks, holders,
+                                set(mates))
     unbound = []
     for restore in needed:
         if restore.after or restore.append or restore.index is not None \
@@ -335,19 +355,19 @@ def _pop(restore, stacks, holders):
     return quote("v = stack.pop()", v=restore.name, stack=stacks[restore.name])
 
 
-def _with_pops(stmts, needed, stacks, holders):
+def _with_pops(stmts, needed, stacks, holders, unpaired):
     out = []
     for stmt in stmts:
         if isinstance(stmt, Restore):
             if id(stmt) in needed:
                 pop = mark(_pop(stmt, stacks, holders), sweep="reverse",
                            line=getattr(stmt.site, "pb_line", None))
-                out.append(mark(pop, pair=id(stmt)))
+                out.append(mark(pop, pair=None if id(stmt) in unpaired else id(stmt)))
             continue
         for field_name in ("body", "orelse"):
             block = getattr(stmt, field_name, None)
             if isinstance(block, list):
-                new = _with_pops(block, needed, stacks, holders)
+                new = _with_pops(block, needed, stacks, holders, unpaired)
                 if field_name == "body" and not new:
                     new = [gast.Pass()]
                 setattr(stmt, field_name, new)
