@@ -147,12 +147,7 @@ def loop_shape_facts(tree, forward, operations, scalars, facts):
     sweep may ask ``diff`` for ``power``'s shape. For the transformer only:
     the optimizer, which moves reads across restores, keeps ``facts``.
     """
-    sites = {}
-    for node in walk(tree):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            sites[node.id] = sites.get(node.id, 0) + 1
-    for name in parameter_names(tree):
-        sites[name] = sites.get(name, 0) + 1
+    sites = assignment_sites(tree)
     once_per_call = {name for name, count in sites.items() if count == 1} - _looped(tree)
     extended = ShapeFacts(facts, facts.fits)
     for loop in walk_statements(forward):
@@ -210,12 +205,7 @@ def shape_sources(tree, forward, operations, scalars, representatives):
     expanded with: where they read ``x`` for the shape of ``mul = 0.1 * x``,
     ``x`` is read in the reverse of ``mul``'s readers too.
     """
-    sites = {}
-    for node in walk(tree):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            sites[node.id] = sites.get(node.id, 0) + 1
-    for name in parameter_names(tree):
-        sites[name] = sites.get(name, 0) + 1
+    sites = assignment_sites(tree)
     sources = {}
     for loop in walk_statements(forward):
         if isinstance(loop, gast.For):
@@ -326,3 +316,14 @@ def _substitute(expression, name, replacement):
             if isinstance(value, gast.Name) and value.id == name:
                 setattr(node, field_name, clone(replacement))
     return new
+
+
+def assignment_sites(tree):
+    """How many places assign each name of ``tree`` (a parameter counts once)."""
+    sites = {}
+    for node in walk(tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            sites[node.id] = sites.get(node.id, 0) + 1
+    for name in parameter_names(tree):
+        sites[name] = sites.get(name, 0) + 1
+    return sites
