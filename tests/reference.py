@@ -70,6 +70,19 @@ def central_difference(f, args, index, eps=1e-6, cotangent=None, kwargs=None):
 # User modules in real files
 # --------------------------------------------------------------------------
 
+def checked_source(function, args, wrt=0):
+    """The generated source of ``grad(function)``, after checking its gradient
+    at ``args`` against central differences (``wrt``: an index or a tuple)."""
+    import pullback
+    derivative = pullback.grad(function, wrt=wrt)
+    got = derivative(*args)
+    for i, index in enumerate(wrt if isinstance(wrt, tuple) else (wrt,)):
+        value = got[i] if isinstance(wrt, tuple) else got
+        np.testing.assert_allclose(value, central_difference(function, args, index),
+                                   rtol=1e-5, atol=1e-7)
+    return pullback.source(derivative)
+
+
 def marker_line(path, tag):
     """The line of ``path`` that ends with the comment ``# refused: <tag>``
     (where a test expects pullback's refusal to point)."""

@@ -26,18 +26,7 @@ from pullback.frontend.parsing import parameter_names, parse_function
 from pullback.pipeline import normalize
 from pullback.analysis.shapes import ShapeFacts
 from pullback.transform.loops import loop_shape_facts, shape_sources
-from reference import central_difference
-
-
-def checked_source(function, args, wrt=0):
-    """The generated source of ``grad(function)``, its gradient checked."""
-    derivative = pullback.grad(function, wrt=wrt)
-    got = derivative(*args)
-    for i, index in enumerate(wrt if isinstance(wrt, tuple) else (wrt,)):
-        value = got[i] if isinstance(wrt, tuple) else got
-        np.testing.assert_allclose(value, central_difference(function, args, index),
-                                   rtol=1e-5, atol=1e-7)
-    return pullback.source(derivative)
+from reference import central_difference, checked_source
 
 
 def pushed(text):
