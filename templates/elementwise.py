@@ -15,6 +15,7 @@ import operator
 import numpy as np
 
 from pullback.rules import adjoint, d, literal, number
+from pullback.tangent_rules import tangent
 from pullback.runtime import unbroadcast
 from pullback.runtime.elementwise import (cast_like, clip_grad_a, clip_grad_lower,
                                           clip_grad_upper, finite_part, nonzero, select_default_grad,
@@ -31,6 +32,16 @@ def sin(y, x):
 @adjoint(np.cos)
 def cos(y, x):
     d[x] = -d[y] * (math.sin(x) if number(x) else np.sin(x))
+
+
+@tangent(np.sin)
+def sin_tangent(y, x):
+    d[y] = d[x] * (math.cos(x) if number(x) else np.cos(x))
+
+
+@tangent(np.cos)
+def cos_tangent(y, x):
+    d[y] = -d[x] * (math.sin(x) if number(x) else np.sin(x))
 
 
 @adjoint(np.tan)

@@ -144,3 +144,31 @@ def child_env(cache):
     env["PULLBACK_CACHE_DIR"] = str(cache)
     env.pop("PYTHONPATH", None)
     return env
+
+
+def directional_difference(f, args, tangents, eps=1e-6):
+    """float64 central differences of ``f`` along ``tangents`` (one per
+    argument, None for a constant one): ``(f(x + h t) - f(x - h t)) / 2h``.
+    Tuple and list outputs give a list, one entry per element. The step is
+    ``eps * max(1, max|x|)`` so large inputs keep their precision."""
+    scale = max([1.0] + [float(np.max(np.abs(a))) for a, t in zip(args, tangents)
+                         if t is not None and np.size(a)])
+    h = eps * scale
+
+    def shifted(sign):
+        moved = []
+        for a, t in zip(args, tangents):
+            if t is None:
+                moved.append(np.array(a, copy=True) if isinstance(a, np.ndarray) else a)
+            elif isinstance(a, np.ndarray):
+                moved.append(np.asarray(a, dtype=np.float64) + sign * h * np.asarray(t, np.float64))
+            else:
+                moved.append(float(a) + sign * h * float(t))
+        return f(*moved)
+
+    def difference(up, down):
+        if isinstance(up, (tuple, list)):
+            return [difference(u, w) for u, w in zip(up, down)]
+        return (np.asarray(up, dtype=np.float64) - np.asarray(down, dtype=np.float64)) / (2 * h)
+
+    return difference(shifted(1.0), shifted(-1.0))

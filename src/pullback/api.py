@@ -58,7 +58,8 @@ class Derivative:
         self._kinds = ((),)         # the argument kinds of the last call (see pipeline.derive)
         self._self_recursive = None  # see _target
         self.__module__ = getattr(self._function, "__module__", None)
-        prefix = {"grad": "d", "value_and_grad": "value_and_d", "vjp": "vjp_"}[mode]
+        prefix = {"grad": "d", "value_and_grad": "value_and_d", "vjp": "vjp_", "jvp": "jvp_",
+                  "jvp_batched": "jvp_"}[mode]
         self.__name__ = prefix + function_name(self._function)
         self.__qualname__ = self.__name__
         self.__doc__ = f"{'Value and gradient' if mode == 'value_and_grad' else 'Gradient'} of " \
@@ -111,6 +112,17 @@ class Derivative:
         bound.apply_defaults()
         return [bound.arguments[name] for name in self._names]
 
+    def generated_function(self):
+        """The generated code of this derivative, for arrays and numbers alike:
+        what a derivative of it differentiates (higher order)."""
+        if self._mode == "vjp":
+            raise InvalidArgument(f"{self!r} is a forward/backward pair; differentiate "
+                                  f"pullback.grad or pullback.jvp of the function instead")
+        if self._fixed:
+            raise InvalidArgument(f"{self!r} fixes some arguments; differentiate a derivative "
+                                  f"of the plain function")
+        return self._derive(self._target(), ()).entry
+
     def _target(self):
         """The function to transform: the user's, or for a recursive function
         decorated with @pullback.grad (its name now means this derivative)
@@ -130,9 +142,10 @@ class Derivative:
         namespace[function.__name__] = twin
         return twin
 
-    def _derive(self, target):
+    def _derive(self, target, kinds=None):
         try:
-            return derive(target, self._indices, self._mode, *self._kinds)
+            return derive(target, self._indices, self._mode, *(self._kinds if kinds is None
+                                                                else (kinds,)))
         except AttributeError as error:
             if str(error).startswith("No defined handler for node of type"):
                 raise unparsable(target, error) from None   # gast has no node for it
@@ -176,10 +189,7 @@ def python_function(function):
     one-line function calling it (so the rule is what gets differentiated).
     """
     if isinstance(function, Derivative):
-        raise InvalidArgument(
-            f"higher-order derivatives are not supported yet: {function!r} is itself a "
-            f"derivative made by pullback. Differentiate the original function once, or "
-            f"compute the second derivative by central differences of the gradient.")
+        return function.generated_function(), (), {}
     if isinstance(function, staticmethod):      # taken from a class's __dict__
         return python_function(function.__func__)
     if isinstance(function, functools.partial):
@@ -311,23 +321,9 @@ def _own_copy(cotangent):
     return cotangent
 
 
-def jacobian(function, wrt=0):
-    """Return a function computing the Jacobian of ``function``.
-
-    The Jacobian with respect to argument ``x`` has shape
-    ``np.shape(output) + np.shape(x)``; with a tuple ``wrt`` the function
-    returns one Jacobian per entry. Built from reverse mode: one backward
-    sweep per output element, sharing one forward sweep.
-
-    Examples
-    --------
-    >>> import numpy as np, pullback
-    >>> def f(x):
-    ...     return x ** 2 + 1.0
-    >>> pullback.jacobian(f)(np.array([1.0, 2.0]))
-    array([[2., 0.],
-           [0., 4.]])
-    """
+def reverse_jacobian(function, wrt=0):
+    """The Jacobian of ``function`` by reverse mode (see pullback.jacobian):
+    one backward sweep per output element, sharing one forward sweep."""
     derivative = Derivative(function, wrt, "vjp")
 
     def jacobian_of(*args, **kwargs):

@@ -132,6 +132,7 @@ class Rule:
     varargs: str = None         # the *parameter collecting further arguments (np.einsum)
     keyword_only: frozenset = frozenset()   # parameters after *varargs, given by name only
     shape: str = "other"        # what is known of the result's shape: a word of SHAPES
+    batched: bool = False       # a tangent rule keeping leading direction axes (tangent_rules.py)
 
     @property
     def body(self):

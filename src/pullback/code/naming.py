@@ -55,9 +55,26 @@ class Namer:
             self._primals[candidate] = name
         return self._adjoints[name]
 
+    def tangent(self, name):
+        """The name of the tangent of ``name`` (``x_dot`` for ``x``), stable per name."""
+        key = ("tangent", name)
+        if key not in self._adjoints:
+            candidate = name + "_dot"
+            candidate = self.fresh(candidate) if candidate in self.taken else candidate
+            self.taken.add(candidate)
+            self._adjoints[key] = candidate
+            self._primals[candidate] = name
+        return self._adjoints[key]
+
     def user_adjoints(self):
         """The adjoints of the user's own variables (``dpred`` for ``pred``)."""
-        return frozenset(a for name, a in self._adjoints.items() if name in self.user)
+        return frozenset(a for name, a in self._adjoints.items()
+                         if isinstance(name, str) and name in self.user)
+
+    def user_tangents(self):
+        """The tangents of the user's own variables (``pred_dot`` for ``pred``)."""
+        return frozenset(a for key, a in self._adjoints.items()
+                         if isinstance(key, tuple) and key[1] in self.user)
 
     def primal_of(self, adjoint):
         """The name whose adjoint is ``adjoint``."""

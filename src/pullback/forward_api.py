@@ -1,0 +1,277 @@
+"""The forward-mode and higher-order entry points: jvp, jacobian, hessian, hvp.
+
+``jvp`` runs the function's forward-mode derivative (transform/forward.py),
+generated once per (function, differentiated arguments, one direction or a
+batch) and cached like the gradients. ``hessian`` and ``hvp`` are forward
+over reverse: the tangent transformation applied to the generated gradient.
+"""
+import numpy as np
+
+from pullback.api import Derivative
+from pullback.errors import InvalidArgument, InvalidOutput
+from pullback.outputs import check_output, output_error
+
+__all__ = ["jvp", "jacobian", "hessian", "hvp", "JvpFunction"]
+
+
+class JvpFunction:
+    """``(primals, tangents) -> (value, tangent)`` for fixed differentiated
+    arguments: the forward-mode derivative of one function, reusable.
+
+    ``pullback.source(jvp_function)`` shows the generated code (for one
+    direction, or ``batched=True`` for a batch of them).
+    """
+
+    def __init__(self, function, wrt, batched=False):
+        self.wrt = tuple(wrt)
+        self.batched = batched
+        self.derivative = Derivative(function, self.wrt, "jvp_batched" if batched else "jvp")
+        self.__name__ = self.derivative.__name__
+
+    def __repr__(self):
+        kind = "batched jvp" if self.batched else "jvp"
+        return f"<pullback {kind} of {self.derivative._label} wrt {self.derivative._indices}>"
+
+    def __call__(self, primals, tangents):
+        derivative = self.derivative
+        values = derivative.arguments(tuple(primals), {})
+        target = derivative._target()
+        compiled = derivative._derive(target)
+        chosen = [tangents[i] for i in self.wrt]
+        try:
+            value, tangent = compiled.entry(*values, *chosen)
+        except InvalidOutput as error:
+            raise output_error(target, error.args[0], "vjp") from None
+        check_output(target, value)
+        return value, _fit_tangent(tangent, value, self.batched, len(_first(chosen)) if
+                                   self.batched else None)
+
+
+def _first(tangents):
+    for t in tangents:
+        return t
+    return ()
+
+
+def jvp(function, primals, tangents):
+    """Evaluate ``function(*primals)`` and its derivative along ``tangents``.
+
+    Returns ``(value, tangent_out)``: the Jacobian-vector product, computed
+    by forward-mode source transformation in one sweep beside the value.
+    ``tangents`` has one entry per primal, shaped like it; ``None`` holds
+    that argument constant. A *batch* of directions has a leading axis
+    (``(k,) + x.shape``) on every given tangent; ``tangent_out`` then has
+    ``(k,) + value.shape``, from one call of the generated code.
+
+    Examples
+    --------
+    >>> import numpy as np, pullback
+    >>> def f(x, y):
+    ...     return np.sin(x) * y
+    >>> pullback.jvp(f, (0.0, 2.0), (1.0, None))
+    (0.0, 2.0)
+    """
+    primals, tangents = _as_tuple(primals, "primals"), _as_tuple(tangents, "tangents")
+    if len(primals) != len(tangents):
+        raise InvalidArgument(f"jvp needs one tangent per primal (None to hold one constant): "
+                              f"{len(primals)} primals, {len(tangents)} tangents")
+    wrt = tuple(i for i, t in enumerate(tangents) if t is not None)
+    prepared, batched = _prepare_tangents(primals, tangents, wrt)
+    return JvpFunction(function, wrt, batched)(primals, prepared)
+
+
+def _as_tuple(values, what):
+    if isinstance(values, (tuple, list)):
+        return tuple(values)
+    raise InvalidArgument(f"jvp takes the {what} as a tuple, one per argument: "
+                          f"jvp(f, (x,), (dx,)), got {type(values).__name__}")
+
+
+def _prepare_tangents(primals, tangents, wrt):
+    """The tangents as arrays of their primals' dtype (a copy never needed: the
+    generated code never writes into them), and whether they are a batch."""
+    batches = set()
+    prepared = list(tangents)
+    for i in wrt:
+        x, t = primals[i], tangents[i]
+        x_shape, t_shape = np.shape(x), np.shape(t)
+        if t_shape == x_shape:
+            batches.add(None)
+        elif t_shape[1:] == x_shape and len(t_shape) == len(x_shape) + 1:
+            batches.add(t_shape[0])
+        else:
+            raise InvalidArgument(f"the tangent of argument {i} has shape {t_shape}; it needs the "
+                                  f"shape {x_shape} of the argument, or (k,) + {x_shape} for a "
+                                  f"batch of k directions")
+        if np.iscomplexobj(t) or not np.issubdtype(np.result_type(t), np.number):
+            raise InvalidArgument(f"the tangent of argument {i} must hold real numbers")
+        dtype = np.result_type(x)
+        if isinstance(x, np.ndarray) or t_shape != ():
+            if np.issubdtype(dtype, np.floating):
+                prepared[i] = np.asarray(t, dtype=dtype)
+            else:
+                prepared[i] = np.asarray(t, dtype=float)
+        else:
+            prepared[i] = float(t) if not isinstance(x, np.generic) else dtype.type(t)
+    if len(batches) > 1:
+        raise InvalidArgument(f"the tangents disagree: some are one direction, some a batch, or "
+                              f"batches differ in size ({sorted(map(str, batches))})")
+    batch = batches.pop() if batches else None
+    return prepared, batch is not None
+
+
+def _fit_tangent(tangent, value, batched, count):
+    """The output tangent with the value's type and dtype (and a leading
+    direction axis in a batch): zeros where no derivative reached it."""
+    if isinstance(value, (tuple, list)):
+        if not isinstance(tangent, (tuple, list)):
+            tangent = [tangent] * len(value)
+        return type(value)(_fit_tangent(t, v, batched, count) for t, v in zip(tangent, value))
+    shape = np.shape(value)
+    wanted = ((count,) if batched else ()) + shape
+    floating = np.result_type(value) if np.issubdtype(np.result_type(value), np.floating) \
+        else np.dtype(np.float64)
+    if not batched and not isinstance(value, np.ndarray) and np.ndim(tangent) == 0:
+        return floating.type(tangent) if isinstance(value, np.generic) else float(tangent)
+    tangent = np.asarray(tangent)
+    if tangent.shape != wanted:
+        tangent = np.broadcast_to(tangent, wanted)
+    return np.array(tangent, dtype=floating)
+
+
+def jacobian(function, wrt=0, mode="auto"):
+    """Return a function computing the Jacobian of ``function``.
+
+    The Jacobian with respect to argument ``x`` has shape
+    ``np.shape(output) + np.shape(x)``; with a tuple ``wrt``, one Jacobian
+    per entry. ``mode="auto"`` (the default) uses forward mode, one batched
+    jvp call pushing every input direction at once, when the differentiated
+    inputs have fewer elements than the output, and reverse mode (one
+    backward sweep per output element, sharing one forward sweep) otherwise.
+    ``mode="forward"`` or ``mode="reverse"`` forces one.
+
+    Examples
+    --------
+    >>> import numpy as np, pullback
+    >>> def f(x):
+    ...     return x ** 2 + 1.0
+    >>> pullback.jacobian(f)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    from pullback.api import reverse_jacobian
+    if mode not in ("auto", "forward", "reverse"):
+        raise InvalidArgument(f"jacobian's mode is 'auto', 'forward' or 'reverse', not {mode!r}")
+    indices = (wrt,) if isinstance(wrt, (int, str)) else tuple(wrt)
+    reverse = reverse_jacobian(function, wrt)
+    label = getattr(reverse, "__name__", "jacobian")
+
+    def jacobian_of(*args, **kwargs):
+        if mode == "reverse" or kwargs:
+            return reverse(*args, **kwargs)
+        positions = _positions(function, indices, len(args))
+        if mode == "auto":
+            inputs = sum(int(np.size(args[i])) for i in positions)
+            value = function(*args)
+            if np.ndim(value) == 0 and not isinstance(value, (tuple, list)) or \
+                    inputs >= _size(value):
+                return reverse(*args)
+        return forward_jacobian(function, args, positions, isinstance(wrt, (int, str)))
+
+    jacobian_of.__name__ = label
+    jacobian_of.__doc__ = reverse.__doc__
+    return jacobian_of
+
+
+def _size(value):
+    if isinstance(value, (tuple, list)):
+        return sum(_size(v) for v in value)
+    return int(np.size(value))
+
+
+def _positions(function, indices, count):
+    """``wrt`` entries (ints or parameter names) as positions among the arguments."""
+    import inspect
+    from pullback.api import python_function
+    target, fixed, _ = python_function(function)
+    names = list(inspect.signature(target).parameters)[len(fixed):]
+    return tuple(names.index(i) if isinstance(i, str) else i for i in indices)
+
+
+def forward_jacobian(function, args, positions, single):
+    """Each wrt argument's Jacobian from one batched jvp (its identity directions)."""
+    jacobians = []
+    for i in positions:
+        x = args[i]
+        size = int(np.size(x))
+        dtype = np.result_type(x, np.float32) if np.issubdtype(np.result_type(x), np.floating) \
+            else np.dtype(np.float64)
+        directions = np.eye(size, dtype=dtype).reshape((size,) + np.shape(x))
+        tangents = [None] * len(args)
+        tangents[i] = directions
+        value, columns = JvpFunction(function, (i,), batched=True)(args, tangents)
+        if isinstance(value, (tuple, list)):
+            raise InvalidArgument("jacobian needs a function returning a number or an array; "
+                                  f"it returned a {type(value).__name__}")
+        # columns: (size,) + out.shape -> out.shape + x.shape
+        columns = np.moveaxis(np.asarray(columns), 0, -1)
+        jacobians.append(columns.reshape(np.shape(value) + np.shape(x)).astype(
+            np.result_type(value, dtype), copy=False))
+    return jacobians[0] if single else tuple(jacobians)
+
+
+def hvp(function, primals, vectors):
+    """Hessian-vector products of a scalar ``function``, without forming the Hessian.
+
+    One forward-mode sweep over the generated gradient (forward over
+    reverse): its cost is a small multiple of one gradient. ``vectors`` has
+    one entry per primal, ``None`` for an argument held constant (neither
+    differentiated nor moved). Returns one array per non-None vector, shaped
+    like its argument (a single array for one).
+
+    Examples
+    --------
+    >>> import numpy as np, pullback
+    >>> def f(x):
+    ...     return np.sum(x ** 3)
+    >>> pullback.hvp(f, (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+    array([6., 0.])
+    """
+    from pullback.api import grad
+    primals, vectors = _as_tuple(primals, "primals"), _as_tuple(vectors, "vectors")
+    wrt = tuple(i for i, v in enumerate(vectors) if v is not None)
+    if not wrt:
+        raise InvalidArgument("hvp needs at least one vector that is not None")
+    gradient = grad(function, wrt=wrt if len(wrt) > 1 else wrt[0])
+    _, products = jvp(gradient, primals, vectors)
+    return products
+
+
+def hessian(function, wrt=0):
+    """Return a function computing the Hessian of a scalar ``function``.
+
+    Forward over reverse: one batched forward-mode sweep over the generated
+    gradient, pushing every direction of the argument at once. The Hessian
+    with respect to ``x`` has shape ``x.shape + x.shape``.
+
+    Examples
+    --------
+    >>> import numpy as np, pullback
+    >>> def f(x):
+    ...     return x[0] ** 2 * x[1]
+    >>> pullback.hessian(f)(np.array([1.0, 3.0]))
+    array([[6., 2.],
+           [2., 0.]])
+    """
+    from pullback.api import grad
+    if not isinstance(wrt, (int, str)):
+        raise InvalidArgument("hessian takes one argument to differentiate (wrt=0 or a name)")
+    gradient = grad(function, wrt=wrt)
+
+    def hessian_of(*args):
+        (i,) = _positions(function, (wrt,), len(args))
+        return forward_jacobian(gradient, args, (i,), True)
+
+    hessian_of.__name__ = f"hessian_{getattr(function, '__name__', 'f')}"
+    hessian_of.__pullback_gradient__ = gradient
+    return hessian_of

@@ -1,0 +1,113 @@
+"""Helpers that generated forward-mode (tangent) code calls at run time.
+
+A tangent has the shape of its value. A *batch* of tangents (many
+directions pushed through one call) has one more, leading, axis: the
+direction. Helpers that must tell the two apart compare the tangent's
+number of axes with its value's.
+"""
+import numpy as np
+
+from pullback.runtime.declare import helper
+
+__all__ = ["zeros_tangent", "broadcast_tangent", "stack_directions", "direction",
+           "tangent_item", "set_tangent_item", "direction_count", "owned_tangent",
+           "matmul_rhs_tangent"]
+
+
+def _batch(t, value):
+    """The leading axes a tangent has beyond its value's: () for one direction."""
+    extra = np.ndim(t) - np.ndim(value)
+    return np.shape(t)[:extra] if extra > 0 else ()
+
+
+@helper(shape_only=(0,), returns_new=True)
+def zeros_tangent(value, directions=None):
+    """The zero tangent of ``value`` (``directions`` of them, stacked, when
+    given): 0.0 for a number, zeros of its shape (float, its dtype when
+    floating) for an array, and the same structure for a list or tuple."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(zeros_tangent(v, directions) for v in value)
+    if directions is None and not isinstance(value, np.ndarray):
+        return 0.0 if not isinstance(value, np.generic) else np.zeros((), _float(value))[()]
+    shape = np.shape(value) if directions is None else (directions,) + np.shape(value)
+    return np.zeros(shape, _float(value))
+
+
+def _float(value):
+    dtype = np.result_type(value)
+    return dtype if np.issubdtype(dtype, np.inexact) else np.float64
+
+
+@helper(shape_only=(1, 2))
+def broadcast_tangent(t, x, z):
+    """The tangent ``t`` of ``x`` broadcast to the shape of ``z`` (an
+    elementwise result ``x`` took part in), keeping leading direction axes."""
+    x_shape, z_shape = np.shape(x), np.shape(z)
+    if x_shape == z_shape:
+        return t
+    batch = _batch(t, x)
+    if not batch:
+        return np.broadcast_to(t, z_shape)
+    lifted = np.reshape(t, batch + (1,) * (len(z_shape) - len(x_shape)) + x_shape)
+    return np.broadcast_to(lifted, batch + z_shape)
+
+
+@helper(returns_new=True)
+def stack_directions(parts):
+    """One tangent per direction -> the batch of them (leading axis). Lists
+    and tuples of tangents are stacked element by element."""
+    first = parts[0]
+    if isinstance(first, (list, tuple)):
+        return type(first)(stack_directions([p[i] for p in parts]) for i in range(len(first)))
+    return np.stack([np.asarray(p) for p in parts])
+
+
+def direction(t, i):
+    """Direction ``i`` of a batch of tangents (a list or tuple: of each element)."""
+    if isinstance(t, (list, tuple)):
+        return type(t)(direction(e, i) for e in t)
+    return t[i]
+
+
+def direction_count(t):
+    """How many directions a batch of tangents holds."""
+    while isinstance(t, (list, tuple)):
+        t = t[0]
+    return len(t)
+
+
+def tangent_item(t, index):
+    """``value[index]``'s tangent from ``value``'s batch of tangents: an
+    array's direction axis comes first; a list or tuple is indexed as is."""
+    if isinstance(t, (list, tuple)):
+        return t[index]
+    return t[(slice(None),) + (index if isinstance(index, tuple) else (index,))]
+
+
+@helper(mutates=(0,))
+def set_tangent_item(t, index, v):
+    """``value[index] = v`` on a batch of tangents (see tangent_item)."""
+    if isinstance(t, list):
+        t[index] = v
+    else:
+        t[(slice(None),) + (index if isinstance(index, tuple) else (index,))] = v
+
+
+@helper(returns_new=True)
+def owned_tangent(t):
+    """A writeable copy of a tangent, for a value the code changes in place."""
+    if isinstance(t, list):
+        return [owned_tangent(e) for e in t]
+    return np.array(t, dtype=_float(t)) if isinstance(t, np.ndarray) or np.ndim(t) else t
+
+
+def matmul_rhs_tangent(x, ty, y):
+    """``x @ ty``, the tangent of ``x @ y`` along ``y``'s tangent ``ty``, which
+    may carry leading direction axes: a vector ``y`` takes them as columns."""
+    if np.ndim(y) != 1 or np.ndim(ty) == 1:
+        return np.matmul(x, ty)
+    batch = np.shape(ty)[:-1]
+    if np.ndim(x) == 1:
+        return np.matmul(ty, x)
+    columns = np.reshape(ty, batch + (1,) * (np.ndim(x) - 2) + np.shape(ty)[-1:] + (1,))
+    return np.matmul(x, columns)[..., 0]

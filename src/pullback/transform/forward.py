@@ -1,0 +1,285 @@
+"""Stage 5 (forward mode): the tangent transformer.
+
+Walks the normalized body in order and, after every statement that assigns
+an active value, adds the statements computing its tangent (``x_dot`` for
+``x``) from the tangent template of its rule. Control flow is kept as it
+is: one sweep computes each value and its tangent side by side, so forward
+mode needs no stacks. A *batched* sweep pushes many directions at once:
+every tangent has a leading direction axis; rules that do not declare they
+keep it (tangent_rules.py) are expanded once per direction in a loop.
+"""
+import inspect
+
+import gast
+
+from pullback.errors import NoDerivativeRule, UnsupportedSyntax, refuse
+from pullback.code.astutil import clone, make_name, walk
+from pullback.frontend.parsing import LiftedFunction
+from pullback.runtime import tangents as runtime_tangents
+from pullback.tangent_rules import tangent_of
+from pullback.transform.calls import CallsMixin, _callee_name
+from pullback.transform.nodes import call, marked
+from pullback.transform.reverse import index_value
+from pullback.transform.tangent_expand import TangentExpander
+
+
+def _assign(target, value, line):
+    node = gast.Assign(targets=[target if isinstance(target, gast.AST) else make_name(target, gast.Store())],
+                       value=value, type_comment=None)
+    return marked(node, line, "forward")
+
+
+class ForwardBuilder(CallsMixin):
+    """Builds the forward (tangent) sweep of a normalized body."""
+
+    def __init__(self, facts, namer, aliases, imports, batched, request_jvp, mutated):
+        self.operations = facts.operations
+        self.active = facts.active
+        self.scalars = facts.scalars
+        self.flat = facts.flat
+        self.location = facts.location
+        self.static_argument = facts.static_argument
+        self.namer = namer
+        self.aliases = aliases
+        self.imports = imports
+        self.batched = batched
+        self.request_jvp = request_jvp
+        self.mutated = mutated          # names changed in place: their tangents are owned
+        self.directions = None          # the batch's size, named when first needed
+        self.one_direction = False      # expanding a rule for one direction of a batch
+        self.expander = TangentExpander(namer, facts.active, aliases, imports, facts.scalars,
+                                        facts.shapes, namer.tangent, self.zero, self.runtime)
+
+    # -- names and helpers -----------------------------------------------------
+    def runtime(self, name):
+        alias = self.aliases.get(name, name)
+        function = getattr(runtime_tangents, name, None)
+        if function is None:
+            from pullback import runtime
+            function = getattr(runtime, name)
+        self.imports[alias] = function
+        return alias
+
+    def directions_name(self):
+        if self.directions is None:
+            self.directions = self.namer.fresh("directions")
+        return self.directions
+
+    def zero(self, node):
+        """A zero tangent for the value ``node`` (a batch of them in a batched sweep)."""
+        batched = self.batched and not self.one_direction
+        if isinstance(node, gast.Constant) and not batched:
+            return gast.Constant(value=0.0, kind=None)
+        if isinstance(node, gast.Name) and node.id in self.scalars and not batched:
+            return gast.Constant(value=0.0, kind=None)
+        args = [clone(node)] + ([make_name(self.directions_name())] if batched else [])
+        return call(self.runtime("zeros_tangent"), *args)
+
+    def tangent(self, node):
+        """The tangent expression of an operand: its tangent's name, or a zero."""
+        if isinstance(node, gast.Name) and node.id in self.active:
+            return make_name(self.namer.tangent(node.id))
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return type(node)(elts=[self.tangent(e) for e in node.elts], ctx=gast.Load())
+        return self.zero(node)
+
+    # -- blocks ------------------------------------------------------------------
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            out += self.statement(stmt)
+        return out
+
+    def statement(self, stmt):
+        line = getattr(stmt, "pb_line", None)
+        if isinstance(stmt, gast.If):
+            stmt.body = self.block(stmt.body) or [gast.Pass()]
+            stmt.orelse = self.block(stmt.orelse)
+            return [marked(stmt, line, "forward")]
+        if isinstance(stmt, (gast.For, gast.While)):
+            if isinstance(stmt, gast.For) and any(n.id in self.active for n in walk(stmt.target)
+                                                  if isinstance(n, gast.Name)):
+                raise refuse(UnsupportedSyntax, "a loop variable carrying a derivative", stmt,
+                             self.location, "Loop over indices and read the items by subscript.")
+            stmt.body = self.block(stmt.body) or [gast.Pass()]
+            stmt.orelse = self.block(stmt.orelse)
+            return [marked(stmt, line, "forward")]
+        if isinstance(stmt, gast.Return):
+            return [stmt]
+        operation = self.operations.get(id(stmt))
+        if operation is None:
+            return [marked(stmt, line, "forward")]
+        if operation.kind == "setitem":
+            return self.setitem(stmt, operation, line)
+        if operation.kind == "append":
+            return self.append(stmt, operation, line)
+        target = operation.target
+        if operation.kind == "call" and (target in self.active
+                                         or isinstance(operation.bound["function"], LiftedFunction)):
+            return self.call_tangent(stmt, operation, line)
+        if target is None or target not in self.active:
+            return [marked(stmt, line, "forward")]
+        return self.assignment(stmt, operation, line)
+
+    # -- assignments ---------------------------------------------------------------
+    def assignment(self, stmt, operation, line):
+        target = operation.target
+        result = self.namer.tangent(target)
+        overwrites = target in operation.sources
+        value_name, tangent_name = target, result
+        primal = [marked(stmt, line, "forward")]
+        if overwrites:          # x = f(x, ...): the tangent reads the old x and x_dot
+            value_name = self.namer.fresh(target + "_new")
+            tangent_name = self.namer.fresh(result + "_new")
+            stmt.targets = [make_name(value_name, gast.Store())]
+        code = self.tangent_code(stmt, operation, value_name, tangent_name, line)
+        if target in self.mutated and _may_share(code, tangent_name):
+            code.append(_assign(tangent_name, call(self.runtime("owned_tangent"),
+                                                   make_name(tangent_name)), line))
+        if overwrites:
+            code += [_assign(target, make_name(value_name), line),
+                     _assign(result, make_name(tangent_name), line)]
+        return primal + code
+
+    def tangent_code(self, stmt, operation, value_name, result, line):
+        kind = operation.kind
+        if kind == "rule":
+            return self.rule_tangent(stmt, operation, value_name, result, line)
+        if kind == "copy":
+            return [_assign(result, self.tangent(make_name(operation.sources[0])), line)]
+        if kind == "subscript":
+            container, index = operation.bound["value"], index_value(operation.bound["index"])
+            source = self.tangent(container)
+            if self.batched:
+                value = call(self.runtime("tangent_item"), source, index)
+            else:
+                value = gast.Subscript(value=source, slice=clone(operation.bound["index"]),
+                                       ctx=gast.Load())
+            return [_assign(result, value, line)]
+        if kind == "pack":
+            elements = [self.tangent(e) for e in operation.bound["elements"]]
+            kind_of = gast.List if isinstance(stmt.value, gast.List) else gast.Tuple
+            return [_assign(result, kind_of(elts=elements, ctx=gast.Load()), line)]
+        return [_assign(result, self.zero(make_name(value_name)), line)]
+
+    def rule_tangent(self, stmt, operation, value_name, result, line):
+        rule = tangent_of(operation.rule)
+        if rule is None:
+            raise refuse(NoDerivativeRule, f"{operation.rule.name} has an adjoint rule "
+                         f"({operation.rule.origin}) but no tangent rule, so forward mode cannot "
+                         f"differentiate it", stmt, self.location, "Register one with @pullback.register_tangent, or use "
+                         "reverse mode (pullback.grad, pullback.vjp).")
+        bound = operation.bound
+        if not self.batched or rule.batched or rule.shape in ("elementwise", "scalar"):
+            return self.expander.expand_tangent(rule, bound, value_name, line, result)
+        return self.per_direction(rule, bound, value_name, result, line)
+
+    def per_direction(self, rule, bound, value_name, result, line):
+        """A rule that sees one direction at a time, in a loop over the batch."""
+        parts = self.namer.fresh(result + "_parts")
+        i = self.namer.fresh("i")
+        one = self.namer.fresh(result + "_i")
+
+        def direction(name, tangent):
+            if name in self.flat or name in self.scalars:
+                return gast.Subscript(value=make_name(tangent), slice=make_name(i), ctx=gast.Load())
+            return call(self.runtime("direction"), make_name(tangent), make_name(i))
+
+        self.one_direction = True       # a constant operand's zero: for one direction
+        try:
+            body = self.expander.expand_tangent(rule, bound, value_name, line, one, direction)
+        finally:
+            self.one_direction = False
+        body.append(marked(gast.Expr(value=call(gast.Attribute(value=make_name(parts), attr="append",
+                                                               ctx=gast.Load()), make_name(one))),
+                           line, "forward"))
+        loop = gast.For(target=make_name(i, gast.Store()),
+                        iter=call("range", make_name(self.directions_name())), body=body, orelse=[],
+                        type_comment=None)
+        return [_assign(parts, gast.List(elts=[], ctx=gast.Load()), line), marked(loop, line, "forward"),
+                _assign(result, call(self.runtime("stack_directions"), make_name(parts)), line)]
+
+    # -- in-place changes ------------------------------------------------------------
+    def setitem(self, stmt, operation, line):
+        target = operation.target
+        code = [marked(stmt, line, "forward")]
+        if target not in self.active:
+            return code
+        value = operation.bound["value"]
+        tangent = self.tangent(value)
+        if isinstance(tangent, gast.Call) and not self.batched:
+            tangent = gast.Constant(value=0.0, kind=None)       # a zero: broadcast into place
+        own = make_name(self.namer.tangent(target))
+        if self.batched:
+            code.append(marked(gast.Expr(value=call(self.runtime("set_tangent_item"), own,
+                                                    index_value(operation.bound["index"]), tangent)),
+                               line, "forward"))
+        else:
+            place = gast.Subscript(value=own, slice=clone(operation.bound["index"]), ctx=gast.Store())
+            code.append(_assign(place, tangent, line))
+        return code
+
+    def append(self, stmt, operation, line):
+        target = operation.target
+        code = [marked(stmt, line, "forward")]
+        if target in self.active:
+            own = make_name(self.namer.tangent(target))
+            code.append(marked(gast.Expr(value=call(
+                gast.Attribute(value=own, attr="append", ctx=gast.Load()),
+                self.tangent(operation.bound["value"]))), line, "forward"))
+        return code
+
+    # -- calls into other Python functions ------------------------------------------
+    def call_tangent(self, stmt, operation, line):
+        """``y = g(a, b)`` -> ``y, y_dot = g_jvp(a, b, a_dot)``: the callee's own
+        forward-mode derivative for the arguments that carry a tangent."""
+        callee, node = operation.bound["function"], operation.bound["node"]
+        arguments, wrt = self.bind_call(callee, node)
+        names = [p.name for p in inspect.signature(callee).parameters.values()]
+        functions = {}
+        for name, argument in zip(names, arguments):
+            known = self.static_argument(argument)
+            if known is not None:
+                functions[name] = known
+        jvp_name = self.request_jvp(callee, node.func, wrt, functions)
+        tangents = [self.tangent(arguments[i]) for i in wrt]
+        value = gast.Call(func=make_name(jvp_name), args=arguments + tangents, keywords=[])
+        target = operation.target
+        if target in self.active:
+            result = self.namer.tangent(target)
+            pair = gast.Tuple(elts=[make_name(target, gast.Store()), make_name(result, gast.Store())],
+                              ctx=gast.Store())
+            return [_assign(pair, value, line)]
+        if target is None:
+            return [marked(gast.Expr(value=value), line, "forward")]
+        first = gast.Subscript(value=value, slice=gast.Constant(value=0, kind=None), ctx=gast.Load())
+        return [_assign(target, first, line)]
+
+
+def _may_share(code, name):
+    """Might the last definition of ``name`` in ``code`` hand back memory that
+    another tangent holds (a name, an item, a helper's result)?"""
+    for stmt in reversed(code):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                and stmt.targets[0].id == name:
+            return not isinstance(stmt.value, (gast.BinOp, gast.UnaryOp, gast.Constant))
+    return True
+
+
+def forward_sweep(tree, facts, namer, aliases, batched, request_jvp):
+    """The body of the jvp function of ``tree`` (normalized): its statements,
+    each active assignment followed by its tangent's, ending in
+    ``return value, value_dot``. Returns ``(body, imports, directions name or None)``."""
+    imports = {}
+    mutated = {op.target for op in facts.operations.values() if op.kind in ("setitem", "append")}
+    builder = ForwardBuilder(facts, namer, aliases, imports, batched, request_jvp, mutated)
+    body = builder.block(tree.body)
+    last = body[-1] if body else None
+    if isinstance(last, gast.Return) and isinstance(last.value, gast.Name):
+        output = last.value.id
+        tangent = builder.tangent(make_name(output))
+        last.value = gast.Tuple(elts=[make_name(output), tangent], ctx=gast.Load())
+    return body, imports, builder.directions
+
+
+__all__ = ["forward_sweep", "ForwardBuilder", "_callee_name"]
