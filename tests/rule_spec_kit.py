@@ -6,6 +6,7 @@ tests/rule_specs_<family>.py, one module per family of templates, each
 exporting a ``SPEC`` dict keyed by function.
 """
 import ast
+import importlib
 import builtins
 import math
 import operator
@@ -22,7 +23,11 @@ from pullback.analysis.operation import ATTRIBUTES, METHODS
 # --------------------------------------------------------------------------
 
 _NAMESPACES = (("np", np), ("np.linalg", np.linalg), ("math", math), ("operator", operator),
-               ("builtins", builtins))
+               ("builtins", builtins)) + tuple(
+    # pullback's own helpers have rules too (higher order): runtime.unbroadcast, ...
+    (name, importlib.import_module("pullback." + name)) for name in (
+        "runtime", "runtime.tangents", "runtime.elementwise", "runtime.products", "runtime.shape",
+        "runtime.indexing", "runtime.reductions", "runtime.quantiles", "runtime.linalg"))
 
 
 def display_name(function):
@@ -258,7 +263,8 @@ def sample_inputs(spec, case, seed_text):
 # Which function a spec's expression calls, and with which operands.
 # --------------------------------------------------------------------------
 
-_EVAL_NAMESPACE = {"np": np, "math": math, "operator": operator}
+_EVAL_NAMESPACE = {"np": np, "math": math, "operator": operator,
+                   "runtime": importlib.import_module("pullback.runtime")}
 _AST_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
                ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
                ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv}

@@ -44,7 +44,11 @@ ADJOINTS, NONDIFF = rule_table()
 # Generated functions: real source in a real module file.
 # --------------------------------------------------------------------------
 
-_MODULE_HEADER = "import math\nimport operator\n\nimport numpy as np\n\n\n"
+_MODULE_HEADER = ("import math\nimport operator\n\nimport numpy as np\n\n"
+                  "from pullback import runtime\n"      # rules of pullback's own helpers
+                  + "".join(f"import pullback.runtime.{m}\n" for m in (
+                      "tangents", "elementwise", "products", "shape", "indexing", "reductions",
+                      "quantiles", "linalg")) + "\n\n")
 _counter = itertools.count()
 
 
