@@ -1,4 +1,4 @@
-"""Adjoints of NumPy's elementwise functions (ufuncs).
+"""Adjoints and tangents of NumPy's elementwise functions (ufuncs).
 
 A unary rule keeps the shape of its argument, so it needs no unbroadcast;
 binary rules sum the gradient back to each argument's shape (skipped when the
@@ -8,6 +8,12 @@ stand in for NumPy's: one Python float costs much less through ``math``
 (not for functions that overflow, where ``math`` raises and NumPy gives inf).
 Constants are Python floats (``math.log(2.0)``, ``np.pi / 180.0``), so a
 float32 gradient stays float32.
+
+Each tangent rule follows its adjoint. Its ``d[x]`` arrives broadcast against
+the result (leading direction axes included), so it needs no unbroadcast, and
+it makes the adjoint's choices where the function has a kink: ties of
+maximum/minimum and clip split evenly (``share``), abs'(0) = 0, hypot's
+slope 0 at the origin, selections pick the chosen operand's tangent.
 """
 import builtins
 import math

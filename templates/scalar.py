@@ -1,6 +1,9 @@
-"""Adjoints of the math module and of the numeric builtins, for Python floats.
+"""Adjoints and tangents of the math module and of the numeric builtins, for
+Python floats.
 
 These use math's own functions so a scalar gradient stays a fast Python float.
+A tangent multiplies ``d[x]`` by a number computed from the values, never
+passes it to a math function: in a batch, ``d[x]`` is an array of directions.
 """
 import math
 
