@@ -4,6 +4,12 @@
 gradient to the input's shape. The rules past sum and mean call one helper of
 ``pullback.runtime.reductions`` each, which handles ``axis`` (None, an int, a
 negative int, a tuple) and ``keepdims`` when the derivative runs.
+
+Tangents: a reduction that gives one number per reduced slice has the tangent
+``sum(d[a] * gradient)`` over the slice, the gradient being the adjoint
+helper's with a cotangent of ones: the same choices at kinks (ties, zeros)
+by construction. Those rules keep leading direction axes (``batched=True``),
+summing over ``tangent_axes`` (the reduced axes counted from the end).
 """
 import numpy as np
 
@@ -14,6 +20,10 @@ from pullback.runtime.reductions import (
     cumulative_sum_grad, extreme_grad, nan_mask_grad, nancumprod_grad, nancumsum_grad,
     nanmean_grad, nanprod_grad, norm_grad, prod_grad, ptp_grad, std_grad, var_grad)
 from pullback.runtime.quantiles import quantile_grad, quantile_q_grad
+from pullback.runtime.tangent_reductions import (tangent_average_weights, tangent_axes,
+                                                 tangent_cumprod, tangent_quantile,
+                                                 tangent_quantile_q)
+from pullback.tangent_rules import tangent
 
 # A number when axis is None and keepdims is false; with keepdims=True, the
 # result broadcasts into the operand's shape (rules.SHAPES). Running sums and
@@ -29,12 +39,22 @@ def sum(y, a, axis=None, dtype=None, keepdims=False):
         d[a] = unreduce(d[y], a, axis, keepdims)
 
 
+@tangent(np.sum, batched=True)
+def sum_tangent(y, a, axis=None, dtype=None, keepdims=False):
+    d[y] = np.sum(d[a], axis=tangent_axes(a, axis), keepdims=keepdims)
+
+
 @adjoint(np.mean)
 def mean(y, a, axis=None, dtype=None, keepdims=False):
     if axis is None:
         d[a] = np.broadcast_to(d[y] / np.size(a), np.shape(a))
     else:
         d[a] = unreduce(d[y], a, axis, keepdims) * (np.size(y) / np.size(a))
+
+
+@tangent(np.mean, batched=True)
+def mean_tangent(y, a, axis=None, dtype=None, keepdims=False):
+    d[y] = np.mean(d[a], axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 # -- products --------------------------------------------------------------------------
@@ -46,9 +66,21 @@ def prod(y, a, axis=None, dtype=None, keepdims=False):
     d[a] = prod_grad(d[y], a, axis, keepdims)
 
 
+@tangent(np.prod, batched=True)
+def prod_tangent(y, a, axis=None, dtype=None, keepdims=False):
+    d[y] = np.sum(d[a] * prod_grad(np.ones_like(y), a, axis, keepdims),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
+
+
 @adjoint(np.nanprod)
 def nanprod(y, a, axis=None, dtype=None, keepdims=False):
     d[a] = nanprod_grad(d[y], a, axis, keepdims)
+
+
+@tangent(np.nanprod, batched=True)
+def nanprod_tangent(y, a, axis=None, dtype=None, keepdims=False):
+    d[y] = np.sum(d[a] * nanprod_grad(np.ones_like(y), a, axis, keepdims),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.cumprod, shape="array")
@@ -56,9 +88,19 @@ def cumprod(y, a, axis=None, dtype=None):
     d[a] = cumprod_grad(d[y], a, y, axis)
 
 
+@tangent(np.cumprod)
+def cumprod_tangent(y, a, axis=None, dtype=None):
+    d[y] = tangent_cumprod(d[a], a, axis)
+
+
 @adjoint(np.nancumprod, shape="array")
 def nancumprod(y, a, axis=None, dtype=None):
     d[a] = nancumprod_grad(d[y], a, y, axis)
+
+
+@tangent(np.nancumprod)
+def nancumprod_tangent(y, a, axis=None, dtype=None):
+    d[y] = tangent_cumprod(d[a], a, axis, True)
 
 
 # -- running sums ----------------------------------------------------------------------
@@ -68,9 +110,19 @@ def cumsum(y, a, axis=None, dtype=None):
     d[a] = cumsum_grad(d[y], a, axis)
 
 
+@tangent(np.cumsum)
+def cumsum_tangent(y, a, axis=None, dtype=None):
+    d[y] = np.cumsum(d[a], axis)
+
+
 @adjoint(np.nancumsum, shape="array")
 def nancumsum(y, a, axis=None, dtype=None):
     d[a] = nancumsum_grad(d[y], a, axis)
+
+
+@tangent(np.nancumsum)
+def nancumsum_tangent(y, a, axis=None, dtype=None):
+    d[y] = np.cumsum(np.where(np.isnan(a), 0.0, d[a]), axis)
 
 
 if hasattr(np, "cumulative_sum"):       # NumPy 2.1+
@@ -78,9 +130,19 @@ if hasattr(np, "cumulative_sum"):       # NumPy 2.1+
     def cumulative_sum(y, x, axis=None, dtype=None, include_initial=False):
         d[x] = cumulative_sum_grad(d[y], x, axis, include_initial)
 
+
+    @tangent(np.cumulative_sum)
+    def cumulative_sum_tangent(y, x, axis=None, dtype=None, include_initial=False):
+        d[y] = np.cumulative_sum(d[x], axis=axis, include_initial=include_initial)
+
     @adjoint(np.cumulative_prod, shape="array")
     def cumulative_prod(y, x, axis=None, dtype=None, include_initial=False):
         d[x] = cumulative_prod_grad(d[y], x, y, axis, include_initial)
+
+
+    @tangent(np.cumulative_prod)
+    def cumulative_prod_tangent(y, x, axis=None, dtype=None, include_initial=False):
+        d[y] = tangent_cumprod(d[x], x, axis, False, include_initial)
 
 
 # -- NaN-ignoring sums and means: NaN entries get a zero gradient -----------------------
@@ -90,9 +152,20 @@ def nansum(y, a, axis=None, dtype=None, keepdims=False):
     d[a] = nan_mask_grad(d[y], a, axis, keepdims)
 
 
+@tangent(np.nansum, batched=True)
+def nansum_tangent(y, a, axis=None, dtype=None, keepdims=False):
+    d[y] = np.sum(np.where(np.isnan(a), 0.0, d[a]), axis=tangent_axes(a, axis), keepdims=keepdims)
+
+
 @adjoint(np.nanmean)
 def nanmean(y, a, axis=None, dtype=None, keepdims=False):
     d[a] = nanmean_grad(d[y], a, axis, keepdims)
+
+
+@tangent(np.nanmean, batched=True)
+def nanmean_tangent(y, a, axis=None, dtype=None, keepdims=False):
+    d[y] = np.sum(d[a] * nanmean_grad(np.ones_like(y), a, axis, keepdims),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 # -- extremes: the gradient goes to the entries equal to the result, split evenly
@@ -103,9 +176,22 @@ def max(y, a, axis=None, keepdims=False):
     d[a] = extreme_grad(d[y], a, y, axis, keepdims)
 
 
+@tangent(np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin, batched=True)
+def max_tangent(y, a, axis=None, keepdims=False):
+    # the mean of the tied extremes' tangents (the transpose of the even split)
+    d[y] = np.sum(d[a] * extreme_grad(np.ones_like(y), a, y, axis, keepdims),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
+
+
 @adjoint(np.ptp)
 def ptp(y, a, axis=None, keepdims=False):
     d[a] = ptp_grad(d[y], a, axis, keepdims)
+
+
+@tangent(np.ptp, batched=True)
+def ptp_tangent(y, a, axis=None, keepdims=False):
+    d[y] = np.sum(d[a] * ptp_grad(np.ones_like(y), a, axis, keepdims),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 # -- moments ---------------------------------------------------------------------------
@@ -115,9 +201,21 @@ def var(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
     d[a] = var_grad(d[y], a, axis, ddof, keepdims)
 
 
+@tangent(np.var, batched=True)
+def var_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
+    d[y] = np.sum(d[a] * var_grad(np.ones_like(y), a, axis, ddof, keepdims),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
+
+
 @adjoint(np.std)
 def std(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
     d[a] = std_grad(d[y], a, y, axis, ddof, keepdims)
+
+
+@tangent(np.std, batched=True)
+def std_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
+    d[y] = np.sum(d[a] * std_grad(np.ones_like(y), a, y, axis, ddof, keepdims),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.nanvar)
@@ -125,9 +223,21 @@ def nanvar(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
     d[a] = var_grad(d[y], a, axis, ddof, keepdims, True)
 
 
+@tangent(np.nanvar, batched=True)
+def nanvar_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
+    d[y] = np.sum(d[a] * var_grad(np.ones_like(y), a, axis, ddof, keepdims, True),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
+
+
 @adjoint(np.nanstd)
 def nanstd(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
     d[a] = std_grad(d[y], a, y, axis, ddof, keepdims, True)
+
+
+@tangent(np.nanstd, batched=True)
+def nanstd_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
+    d[y] = np.sum(d[a] * std_grad(np.ones_like(y), a, y, axis, ddof, keepdims, True),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.average)
@@ -136,11 +246,24 @@ def average(y, a, axis=None, weights=None, keepdims=False):
     d[weights] = average_weights_grad(d[y], a, y, axis, weights, keepdims)
 
 
+@tangent(np.average)
+def average_tangent(y, a, axis=None, weights=None, keepdims=False):
+    d[y] = np.sum(d[a] * average_grad(np.ones_like(y), a, y, axis, weights, keepdims),
+                  axis=axis, keepdims=keepdims)
+    d[y] += tangent_average_weights(d[weights], a, y, axis, weights, keepdims)
+
+
 # -- norms -----------------------------------------------------------------------------
 
 @adjoint(np.linalg.norm)
 def norm(y, x, ord=None, axis=None, keepdims=False):
     d[x] = norm_grad(d[y], x, y, ord, axis, keepdims)
+
+
+@tangent(np.linalg.norm, batched=True)
+def norm_tangent(y, x, ord=None, axis=None, keepdims=False):
+    d[y] = np.sum(d[x] * norm_grad(np.ones_like(y), x, y, ord, axis, keepdims),
+                  axis=tangent_axes(x, axis), keepdims=keepdims)
 
 
 # -- order statistics: the gradient goes to the sorted entries the result reads ---------
@@ -151,9 +274,21 @@ def median(y, a, axis=None, keepdims=False):
     d[a] = quantile_grad(d[y], a, 0.5, axis, "linear", keepdims)
 
 
+@tangent(np.median, batched=True)
+def median_tangent(y, a, axis=None, keepdims=False):
+    d[y] = np.sum(d[a] * quantile_grad(np.ones_like(y), a, 0.5, axis, "linear", keepdims),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
+
+
 @adjoint(np.nanmedian)
 def nanmedian(y, a, axis=None, keepdims=False):
     d[a] = quantile_grad(d[y], a, 0.5, axis, "linear", keepdims, True)
+
+
+@tangent(np.nanmedian, batched=True)
+def nanmedian_tangent(y, a, axis=None, keepdims=False):
+    d[y] = np.sum(d[a] * quantile_grad(np.ones_like(y), a, 0.5, axis, "linear", keepdims, True),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.nanquantile, shape="array")
@@ -162,10 +297,22 @@ def nanquantile(y, a, q, axis=None, method="linear", keepdims=False):
     d[q] = quantile_q_grad(d[y], a, q, axis, method, keepdims, True)
 
 
+@tangent(np.nanquantile)
+def nanquantile_tangent(y, a, q, axis=None, method="linear", keepdims=False):
+    d[y] = tangent_quantile(d[a], a, q, axis, method, keepdims, True)
+    d[y] += tangent_quantile_q(d[q], a, q, axis, method, keepdims, True)
+
+
 @adjoint(np.nanpercentile, shape="array")
 def nanpercentile(y, a, q, axis=None, method="linear", keepdims=False):
     d[a] = quantile_grad(d[y], a, q, axis, method, keepdims, True, 100.0)
     d[q] = quantile_q_grad(d[y], a, q, axis, method, keepdims, True, 100.0)
+
+
+@tangent(np.nanpercentile)
+def nanpercentile_tangent(y, a, q, axis=None, method="linear", keepdims=False):
+    d[y] = tangent_quantile(d[a], a, q, axis, method, keepdims, True, 100.0)
+    d[y] += tangent_quantile_q(d[q], a, q, axis, method, keepdims, True, 100.0)
 
 
 # Counts and positions: no gradient flows through them (np.argmax, np.argmin are
