@@ -1,0 +1,306 @@
+"""Derivatives of the reduction and linear-algebra gradient helpers
+(``pullback.runtime.reductions``, ``pullback.runtime.linalg``): what the
+rules of templates/runtime_reductions.py call, so that a gradient calling
+``prod_grad``, ``std_grad``, ``inv_grad``, ... is itself differentiable
+(hessian, hvp, grad of grad).
+
+Each gradient helper is linear in the adjoint ``g`` it carries; these give
+its derivative with respect to its other arguments. A helper named
+``<helper>_wrt_<arg>(..., t, ...)`` is that derivative in the direction ``t``
+(the tangent rule's term). Where the derivative is a symmetric map (the
+Hessian of a product, a centering projection, a diagonal), the same helper
+is its own adjoint; otherwise ``<helper>_wrt_<arg>_adjoint`` is the
+transposed map.
+
+Most gradients of reductions have the form ``restore(g) * W(a)``: their
+adjoint with respect to ``g`` sums ``u * W(a)`` back over the reduced axes
+(:func:`sum_restored`), ``W(a)`` being the helper called with ``g = 1.0``.
+The conventions at kinks are the first-order helpers': ties split evenly
+(piecewise-constant masks have derivative zero), and a zero spread or norm
+gives the subgradient zero again.
+"""
+import numpy as np
+
+from pullback.runtime import NotDifferentiable, unbroadcast
+from pullback.runtime.linalg import _float_dtype, _lower_phi, _mT, _solve_vector
+from pullback.runtime.reductions import (_fit, _floats, _to_last, _from_last, norm_grad,
+                                         reduced_axes, restore_axes, std_grad, var_grad)
+
+__all__ = [
+    "sum_restored", "prod_grad_wrt_a", "nanprod_grad_wrt_a", "var_grad_wrt_a",
+    "std_grad_wrt_a", "std_grad_wrt_y", "norm_grad_wrt_x", "norm_grad_wrt_y",
+    "cumulative_sum_grad_adjoint", "inv_grad_wrt_y", "inv_grad_wrt_y_adjoint",
+    "solve_grad_b_adjoint", "solve_grad_b_wrt_a", "solve_grad_b_wrt_a_adjoint",
+    "solve_grad_a_adjoint", "det_grad_wrt_a", "det_grad_adjoint",
+    "cholesky_grad_wrt_l", "cholesky_grad_adjoint",
+]
+
+
+# -- reductions: the adjoint of restore(g) -------------------------------------------
+
+def sum_restored(u, w, like, axis=None, keepdims=False):
+    """The adjoint, with respect to ``like`` (``g``, or ``y``), of
+    ``t -> restore_axes(t) * w``: ``u * w`` summed over the reduced axes of
+    ``u``'s array and over the axes ``like`` broadcasts along, in ``like``'s shape."""
+    t = np.asarray(u) * w
+    axes = reduced_axes(axis, t.ndim)
+    if axes and not keepdims and np.ndim(like) == t.ndim - len(axes):
+        t = np.sum(t, axis=axes)
+    t = unbroadcast(t, like)
+    return float(t) if isinstance(like, float) else t
+
+
+# -- products -------------------------------------------------------------------------
+
+def _others_product_tangent(a, t, axes):
+    """The derivative of each entry's product of the other entries of its
+    slice, in the direction ``t``: the sum over j != i of t_j prod_{k != i, j} a_k.
+
+    Forward-differentiated running products from both ends (no division, so
+    exact with zeros); the map is symmetric (a Hessian), hence its own adjoint.
+    """
+    flat, moved_shape = _to_last(a, axes)
+    tflat, _ = _to_last(np.broadcast_to(t, a.shape).astype(flat.dtype), axes)
+    n = flat.shape[-1]
+    left, dleft = np.ones_like(flat), np.zeros_like(flat)      # products of the entries before
+    right, dright = np.ones_like(flat), np.zeros_like(flat)    # ... and after each entry
+    for i in range(1, n):
+        left[..., i] = left[..., i - 1] * flat[..., i - 1]
+        dleft[..., i] = dleft[..., i - 1] * flat[..., i - 1] + left[..., i - 1] * tflat[..., i - 1]
+        j = n - 1 - i
+        right[..., j] = right[..., j + 1] * flat[..., j + 1]
+        dright[..., j] = dright[..., j + 1] * flat[..., j + 1] + right[..., j + 1] * tflat[..., j + 1]
+    return _from_last(dleft * right + left * dright, moved_shape, axes)
+
+
+def prod_grad_wrt_a(g, a, t, axis=None, keepdims=False):
+    """Derivative of ``prod_grad(g, a, axis, keepdims)`` with respect to ``a``
+    in the direction ``t`` (and, being symmetric, its adjoint for cotangent ``t``)."""
+    a = _floats(a)
+    axes = reduced_axes(axis, a.ndim)
+    return _fit(restore_axes(g, a.ndim, axes, keepdims) * _others_product_tangent(a, t, axes), a)
+
+
+def nanprod_grad_wrt_a(g, a, t, axis=None, keepdims=False):
+    """The same for ``nanprod_grad``: NaNs count as 1 and neither move nor get anything."""
+    a = _floats(a)
+    missing = np.isnan(a)
+    inner = prod_grad_wrt_a(g, np.where(missing, 1.0, a).astype(a.dtype),
+                            np.where(missing, 0.0, t), axis, keepdims)
+    return np.where(missing, 0.0, inner).astype(inner.dtype)
+
+
+# -- moments: var_grad is linear in a (a centering projection, symmetric) -------------
+
+def _nan_at(t, a, ignore_nan):
+    """``t`` with ``a``'s NaNs (so the NaN-ignoring helpers skip the same entries)."""
+    t = _floats(t)
+    return np.where(np.isnan(a), np.nan, t).astype(t.dtype) if ignore_nan else t
+
+
+def var_grad_wrt_a(g, a, t, axis=None, ddof=0, keepdims=False, ignore_nan=False):
+    """Derivative of ``var_grad(g, a, ...)`` with respect to ``a`` along ``t``
+    (its own adjoint): ``var_grad(g, t)``, skipping ``a``'s NaNs."""
+    return var_grad(g, _nan_at(t, _floats(a), ignore_nan), axis, ddof, keepdims, ignore_nan)
+
+
+def std_grad_wrt_a(g, a, y, t, axis=None, ddof=0, keepdims=False, ignore_nan=False):
+    """Derivative of ``std_grad(g, a, y, ...)`` with respect to ``a`` along ``t`` (its own adjoint)."""
+    return std_grad(g, _nan_at(t, _floats(a), ignore_nan), y, axis, ddof, keepdims, ignore_nan)
+
+
+def std_grad_wrt_y(g, a, y, t, axis=None, ddof=0, keepdims=False, ignore_nan=False):
+    """Derivative of ``std_grad(g, a, y, ...)`` with respect to ``y`` along ``t``:
+    ``g / (2 y)`` moves by ``-g t / (2 y^2)`` (0 where y is 0, as std_grad)."""
+    y = np.asarray(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.asarray(g) * t / y
+    ratio = np.where(y == 0, np.zeros_like(ratio), ratio)
+    return -std_grad(ratio, a, y, axis, ddof, keepdims, ignore_nan)
+
+
+# -- norms ------------------------------------------------------------------------------
+
+def _norm_kind(x, ord, axis):
+    """'two' (2-norm, Frobenius), 'p' (a vector p-norm), 'flat' (piecewise
+    linear: 1, inf, 0 and the matrix 1/inf norms: no second derivative), or
+    'svd' (nuclear and matrix 2-norms)."""
+    nd = np.ndim(x)
+    if ord is None or (isinstance(ord, str) and ord in ("f", "fro")):
+        return "two"
+    axes = tuple(range(nd)) if axis is None else \
+        (tuple(axis) if isinstance(axis, (tuple, list)) else (axis,))
+    if len(axes) == 2:
+        return "svd" if (isinstance(ord, str) or ord in (2, -2)) else "flat"
+    if isinstance(ord, str) or ord == 0 or np.isinf(ord) or ord == 1:
+        return "flat"
+    return "two" if ord == 2 else "p"
+
+
+def _masked_ratio(g, t, y):
+    y = np.asarray(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.asarray(g) * t / y
+    return np.where(y == 0, np.zeros_like(ratio), ratio)
+
+
+def norm_grad_wrt_x(g, x, y, t, ord=None, axis=None, keepdims=False):
+    """Derivative of ``norm_grad(g, x, y, ...)`` with respect to ``x`` along
+    ``t``; a diagonal map (its own adjoint). The SVD-based matrix norms refuse."""
+    x = _floats(x)
+    kind = _norm_kind(x, ord, axis)
+    if kind == "two":
+        return norm_grad(g, np.broadcast_to(t, x.shape).astype(x.dtype), y, ord, axis, keepdims)
+    if kind == "flat":
+        return np.zeros(x.shape, x.dtype)
+    if kind == "svd":
+        raise NotDifferentiable(f"pullback has no second derivative of np.linalg.norm with "
+                                f"ord={ord!r} for matrices")
+    # p-norm: d/dx of g sign(x) |x|^(p-1) / y^(p-1) is (p-1) g |x|^(p-2) / y^(p-1); at x = 0
+    # the subgradient 0 (as abs'' there), also where y = 0.
+    p = float(ord)
+    ax = axis if axis is not None else 0
+    ax = ax[0] if isinstance(ax, (tuple, list)) else ax
+    gk = restore_axes(g, x.ndim, reduced_axes(ax, x.ndim), keepdims)
+    yk = restore_axes(y, x.ndim, reduced_axes(ax, x.ndim), keepdims)
+    magnitude = np.abs(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        curve = (p - 1.0) * gk * magnitude ** (p - 2.0) / np.where(yk == 0, 1, yk) ** (p - 1.0)
+    curve = np.where((magnitude == 0) | (yk == 0), x.dtype.type(0), curve)
+    return _fit(curve * t, x).astype(x.dtype, copy=False)
+
+
+def norm_grad_wrt_y(g, x, y, t, ord=None, axis=None, keepdims=False):
+    """Derivative of ``norm_grad(g, x, y, ...)`` with respect to ``y`` along
+    ``t``: ``-(p - 1) norm_grad(g t / y)`` (0 where y is 0)."""
+    x = _floats(x)
+    kind = _norm_kind(x, ord, axis)
+    if kind == "flat":
+        return np.zeros(x.shape, x.dtype)
+    if kind == "svd":
+        raise NotDifferentiable(f"pullback has no second derivative of np.linalg.norm with "
+                                f"ord={ord!r} for matrices")
+    scale = 1.0 if kind == "two" else float(ord) - 1.0
+    return -scale * norm_grad(_masked_ratio(g, t, y), x, y, ord, axis, keepdims)
+
+
+# -- running sums -------------------------------------------------------------------------
+
+def cumulative_sum_grad_adjoint(u, g, x, axis=None, include_initial=False):
+    """Adjoint of ``cumulative_sum_grad(g, x, axis, include_initial)`` with respect
+    to ``g``: a forward running sum of ``u``, with a zero for the initial entry."""
+    x = np.asarray(x)
+    ax = 0 if axis is None else axis
+    r = np.cumsum(np.broadcast_to(u, x.shape), axis=ax)
+    if include_initial:
+        pad = [(0, 0)] * r.ndim
+        pad[ax] = (1, 0)
+        r = np.pad(r, pad)
+    return unbroadcast(r, g)
+
+
+# -- inverses, solves, determinants ----------------------------------------------------
+
+def inv_grad_wrt_y(g, y, t):
+    """Derivative of ``inv_grad(g, y) = -y^T g y^T`` with respect to ``y`` along ``t``."""
+    yt, tt = _mT(y), _mT(t)
+    return -(np.matmul(np.matmul(tt, g), yt) + np.matmul(np.matmul(yt, g), tt))
+
+
+def inv_grad_wrt_y_adjoint(g, y, u):
+    """Adjoint of :func:`inv_grad_wrt_y`: ``-(g y^T u^T + u^T y^T g)``."""
+    ut, yt = _mT(u), _mT(y)
+    return unbroadcast(-(np.matmul(np.matmul(g, yt), ut) + np.matmul(np.matmul(ut, yt), g)), y)
+
+
+def _as_matrix(v, vector):
+    return np.asarray(v)[..., None] if vector else np.asarray(v)
+
+
+def _from_matrix(m, vector):
+    return m[..., 0] if vector else m
+
+
+def solve_grad_b_adjoint(u, a, b):
+    """Adjoint of ``solve_grad_b(g, a, b) = solve(a^T, g)`` with respect to ``g``: ``solve(a, u)``."""
+    vector = _solve_vector(a, b)
+    return _from_matrix(np.linalg.solve(a, _as_matrix(u, vector)), vector)
+
+
+def solve_grad_b_wrt_a(g, a, b, t):
+    """Derivative of ``solve(a^T, g)`` with respect to ``a`` along ``t``: ``-solve(a^T, t^T r)``."""
+    vector = _solve_vector(a, b)
+    r = np.linalg.solve(_mT(a), _as_matrix(g, vector))
+    return _from_matrix(-np.linalg.solve(_mT(a), np.matmul(_mT(t), r)), vector)
+
+
+def solve_grad_b_wrt_a_adjoint(g, a, b, u):
+    """Adjoint of :func:`solve_grad_b_wrt_a`: ``-r (a^{-1} u)^T``, summed to ``a``'s shape."""
+    vector = _solve_vector(a, b)
+    r = np.linalg.solve(_mT(a), _as_matrix(g, vector))
+    p = np.linalg.solve(a, _as_matrix(u, vector))
+    return unbroadcast(-np.matmul(r, _mT(p)), a)
+
+
+def solve_grad_a_adjoint(u, gb, a, b, x):
+    """Adjoints ``(d gb, d x)`` of ``solve_grad_a(gb, a, b, x) = -gb x^T``
+    (summed to ``a``'s shape): ``-u x`` and ``-u^T gb``."""
+    vector = _solve_vector(a, b)
+    gm, xm = _as_matrix(gb, vector), _as_matrix(x, vector)
+    batch = np.broadcast_shapes(gm.shape[:-2], xm.shape[:-2])
+    full = np.broadcast_to(u, batch + (gm.shape[-2], xm.shape[-2]))
+    dgb = _from_matrix(-np.matmul(full, xm), vector)
+    dx = _from_matrix(-np.matmul(_mT(full), gm), vector)
+    return unbroadcast(dgb, gb), unbroadcast(dx, x)
+
+
+def det_grad_adjoint(u, a, other):
+    """Adjoint of ``det_grad(g, a, y) = g y a^{-T}`` with respect to ``g``
+    (``other`` is y) or to ``y`` (``other`` is g): ``sum(u * other * a^{-T})``."""
+    total = np.sum(np.asarray(u) * _mT(np.linalg.inv(a)), axis=(-2, -1)) * np.asarray(other)
+    return float(total) if np.ndim(total) == 0 and not isinstance(total, np.ndarray) else total
+
+
+def det_grad_wrt_a(g, a, y, t):
+    """Derivative of ``g y a^{-T}`` with respect to ``a`` along ``t``:
+    ``-g y a^{-T} t^T a^{-T}``; a symmetric map, so also its own adjoint."""
+    it = _mT(np.linalg.inv(a))
+    scale = (np.asarray(g) * np.asarray(y))[..., None, None]
+    return -scale * np.matmul(np.matmul(it, _mT(t)), it)
+
+
+# -- Cholesky -----------------------------------------------------------------------------
+
+def _cholesky_parts(g, l, upper):
+    if upper:
+        l, g = _mT(l), _mT(np.asarray(g))
+    l_inv = np.linalg.inv(l)
+    s = np.matmul(np.matmul(_mT(l_inv), _lower_phi(np.matmul(_mT(l), g))), l_inv)
+    return l, np.asarray(g), l_inv, s
+
+
+def cholesky_grad_wrt_l(g, l, t, upper=False):
+    """Derivative of ``cholesky_grad(g, l, upper)`` with respect to ``l`` along ``t``:
+    with ``S = L^{-T} Phi(L^T g) L^{-1}`` the gradient is ``Phi(S + S^T)``, and
+    ``dS = -L^{-T} t^T S + L^{-T} Phi(t^T g) L^{-1} - S t L^{-1}``."""
+    l, g, l_inv, s = _cholesky_parts(g, l, upper)
+    t = _mT(t) if upper else np.asarray(t)
+    ds = -np.matmul(np.matmul(_mT(l_inv), _mT(t)), s) \
+        + np.matmul(np.matmul(_mT(l_inv), _lower_phi(np.matmul(_mT(t), g))), l_inv) \
+        - np.matmul(np.matmul(s, t), l_inv)
+    grad = _lower_phi(ds + _mT(ds))
+    return _mT(grad) if upper else grad
+
+
+def cholesky_grad_adjoint(u, g, l, upper=False):
+    """Adjoints ``(d g, d l)`` of ``cholesky_grad(g, l, upper)`` for the cotangent ``u``."""
+    l, g, l_inv, s = _cholesky_parts(g, l, upper)
+    u = _mT(u) if upper else np.asarray(u)
+    w = _lower_phi(u)
+    w = w + _mT(w)                                   # the adjoint of S -> Phi(S + S^T)
+    z = _lower_phi(np.matmul(np.matmul(l_inv, w), _mT(l_inv)))
+    dg = np.matmul(l, z)
+    dl = -np.matmul(np.matmul(s + _mT(s), w), _mT(l_inv)) + np.matmul(g, _mT(z))
+    if upper:
+        dg, dl = _mT(dg), _mT(dl)
+    return dg.astype(_float_dtype(g), copy=False), dl
