@@ -1,0 +1,348 @@
+"""Run-time helpers of the tangent (forward-mode) rules of the shape,
+joining, indexing and constructor families (templates/shape.py,
+templates/joining.py, templates/indexing.py, templates/constructors.py).
+
+A tangent may carry leading *direction* axes (a batch of directions pushed
+through one call, runtime/tangents.py): a rule declared ``batched=True``
+keeps them in front and counts its own axes from the end. Some helpers here
+answer what such a rule needs to know (how many direction axes there are,
+an axis counted from the end); the others compute the tangents of the few
+functions NumPy has no one-call linear twin for (a partition's permutation,
+np.unique's shares, a quantile's pair of order statistics, the grids).
+
+The tangent of a list (or tuple) of values is the list of their tangents,
+each with its own direction axes in front; ``tangent_array`` and
+``tangent_items`` turn such a list into arrays with the direction axes
+first, as NumPy would build the value itself.
+"""
+import numpy as np
+
+from pullback.runtime import NotDifferentiable
+from pullback.runtime.declare import helper
+from pullback.runtime.indexing import (_CONTINUOUS_METHODS, _along_grid, _grid_fractions,
+                                       _ndmin, _no_gradient_for, _order_statistics,
+                                       _reduced_last)
+from pullback.runtime.shape import _INDEX_MODES
+from pullback.runtime.tangents import broadcast_tangent, zeros_tangent
+
+__all__ = [
+    "lead", "lead_shape", "from_end", "own_axes", "transpose_axes", "reshape_directions",
+    "tangent_array", "tangent_items", "as_lists", "atleast_tangent", "broadcast_tangents",
+    "sum_tangent", "pad_mode", "partition_tangent", "unique_tangent", "quantile_tangent",
+    "quantile_q_tangent", "linspace_tangent", "logspace_tangent", "logspace_base_tangent",
+    "geomspace_tangent", "arange_tangent",
+]
+
+
+# -- direction axes and axes counted from the end -------------------------------------
+
+@helper(shape_only=(0, 1), dtype=False)
+def lead(t, x):
+    """How many leading direction axes the tangent ``t`` of ``x`` carries (0
+    for one direction)."""
+    return np.ndim(t) - np.ndim(x)
+
+
+@helper(shape_only=(0, 1), dtype=False)
+def lead_shape(t, x):
+    """The shape of the leading direction axes of the tangent ``t`` of ``x``:
+    ``()`` for one direction."""
+    return np.shape(t)[:np.ndim(t) - np.ndim(x)]
+
+
+@helper(shape_only=(1,), dtype=False)
+def from_end(axis, x):
+    """``axis`` (a number, or a tuple or list of them) of ``x`` counted from
+    the end, so it names the same axis of a tangent with direction axes in
+    front. (Out-of-range axes are left for NumPy to refuse.)"""
+    ndim = np.ndim(x)
+    if isinstance(axis, (tuple, list)):
+        return type(axis)(from_end(a, x) for a in axis)
+    axis = int(axis)
+    return axis - ndim if 0 <= axis < ndim else axis
+
+
+@helper(shape_only=(1,), dtype=False)
+def own_axes(axis, x):
+    """``from_end(axis, x)``, with None meaning every axis of ``x`` (np.flip,
+    np.roll)."""
+    if axis is None:
+        return tuple(range(-np.ndim(x), 0))
+    return from_end(axis, x)
+
+
+@helper(shape_only=(0, 1), dtype=False)
+def transpose_axes(t, a, axes):
+    """The permutation that applies ``np.transpose(a, axes)`` to the own axes of
+    ``a``'s tangent ``t`` and keeps its direction axes in front."""
+    n, ndim = lead(t, a), np.ndim(a)
+    own = range(ndim)[::-1] if axes is None else [int(k) % ndim for k in axes]
+    return tuple(range(n)) + tuple(n + k for k in own)
+
+
+@helper(shape_only=(1, 2), dtype=False)
+def reshape_directions(t, a, y, order):
+    """The tangent of ``y = np.reshape(a, ..., order)`` (``order`` 'C' or 'F')
+    from the tangent ``t`` of ``a``: each direction reshaped in that order
+    (the direction axes wait at the end while the own axes are reordered)."""
+    n = lead(t, a)
+    if n == 0 or order == "C":
+        return np.reshape(t, np.shape(t)[:n] + np.shape(y), order=order)
+    batch = np.shape(t)[:n]
+    moved = np.moveaxis(t, tuple(range(n)), tuple(range(-n, 0)))
+    out = np.reshape(moved, np.shape(y) + batch, order=order)
+    return np.moveaxis(out, tuple(range(-n, 0)), tuple(range(n)))
+
+
+# -- lists of tangents ------------------------------------------------------------------
+
+def _is_sequence(value):
+    return isinstance(value, (list, tuple))
+
+
+@helper(shape_only=(1,), dtype=False)
+def tangent_array(t, x):
+    """The tangent ``t`` of ``x`` as one array, direction axes first: for a list
+    ``x`` (nested lists, numbers) the tangents of its items stacked as
+    ``np.array(x)`` stacks the items. An array tangent is returned as it is."""
+    if not _is_sequence(t):
+        return t
+    items = [tangent_array(ti, xi) for ti, xi in zip(t, x)]
+    if not items:
+        return np.zeros(np.shape(x))
+    n = lead(items[0], x[0])
+    return np.stack([np.asarray(i) for i in items], axis=n)
+
+
+@helper(shape_only=(1,), dtype=False, new_list=True)
+def tangent_items(t, x, flat=False):
+    """The tangents of the items of ``x`` (a list, or an array's slices along
+    its first axis), each an array with the direction axes first; ``flat``:
+    each flattened behind them (np.concatenate(..., axis=None))."""
+    if _is_sequence(t):
+        items = [tangent_array(ti, xi) for ti, xi in zip(t, x)]
+        own = list(x)
+    else:
+        n = lead(t, x)
+        items = list(np.moveaxis(t, n, 0)) if np.ndim(t) > n else []
+        own = [np.asarray(x)[0]] * len(items)
+    if flat:
+        items = [np.reshape(i, lead_shape(i, xi) + (-1,)) for i, xi in zip(items, own)]
+    return items
+
+
+def as_lists(t):
+    """A tangent of nested lists with its tuples made lists (np.block takes lists only)."""
+    if _is_sequence(t):
+        return [as_lists(e) for e in t]
+    return t
+
+
+@helper(shape_only=(1, 2), dtype=False)
+def atleast_tangent(t, arys, y):
+    """The tangent of ``y = np.atleast_1d/2d/3d(*arys)`` from the tuple ``t`` of
+    the arguments' tangents: each reshaped to its result (a list for several)."""
+    if len(arys) == 1:
+        return np.reshape(t[0], lead_shape(t[0], arys[0]) + np.shape(y))
+    return [np.reshape(ti, lead_shape(ti, xi) + np.shape(yi)) for ti, xi, yi in zip(t, arys, y)]
+
+
+@helper(shape_only=(1, 2), dtype=False, new_list=True)
+def broadcast_tangents(t, args, y):
+    """The tangents of ``y = np.broadcast_arrays(*args)``: each argument's
+    tangent broadcast to its result (read-only views, as the results are)."""
+    out = [broadcast_tangent(ti, xi, yi) for ti, xi, yi in zip(t, args, y)]
+    return tuple(out) if isinstance(y, tuple) else out
+
+
+@helper(shape_only=(1, 2), dtype=False, returns_new=True)
+def sum_tangent(t, iterable, y):
+    """The tangent of the builtin ``sum(iterable)`` (the items only, ``start``
+    apart) as ``y``'s: the items' tangents broadcast to ``y`` and added (an
+    array's items are its rows)."""
+    if _is_sequence(t):
+        total = zeros_tangent(y)
+        for ti, xi in zip(t, iterable):
+            total = total + broadcast_tangent(ti, xi, y)
+        return total
+    n = lead(t, iterable)
+    if np.ndim(iterable) == 0 or np.shape(iterable)[0] == 0:
+        return np.zeros(np.shape(t)[:n] + np.shape(y))
+    rows = np.sum(t, axis=n)
+    return np.array(broadcast_tangent(rows, np.asarray(iterable)[0], y))
+
+
+# -- padding -----------------------------------------------------------------------------
+
+def pad_mode(mode, reflect_type="even"):
+    """The mode that pads ``np.pad``'s tangent: 'constant' (zeros: the padding
+    is constant_values, whose own tangent is added apart) for 'constant' and
+    'empty', the mode itself where the padding copies elements. Refuses the
+    modes the adjoint (runtime.shape.unpad) refuses."""
+    if mode in ("constant", "empty"):
+        return "constant"
+    if mode in _INDEX_MODES and (reflect_type == "even" or mode in ("edge", "wrap")):
+        return mode
+    raise NotDifferentiable(
+        f"pullback differentiates np.pad with mode 'constant', 'edge', 'reflect', 'symmetric' "
+        f"or 'wrap' (reflect_type='even'), not mode={mode!r}"
+        + (f" with reflect_type={reflect_type!r}" if reflect_type != "even" else ""))
+
+
+# -- permutations: partition, unique ---------------------------------------------------
+
+def partition_tangent(t, y, a, axis=-1):
+    """The tangent of ``y = np.partition(a, ...)`` (a permutation of ``a`` along
+    ``axis``) from ``a``'s tangent ``t``: the value of rank r in ``y`` came
+    from the value of rank r in ``a`` (runtime.indexing.unpartition's
+    matching, so the two rules are each other's transpose)."""
+    t = np.asarray(t)
+    if axis is None:
+        out = np.empty(np.shape(y), dtype=_float(t))
+        out.reshape(-1)[np.argsort(y, axis=None)] = np.ravel(t)[np.argsort(a, axis=None)]
+        return out
+    ranked = np.take_along_axis(np.broadcast_to(t, np.shape(a)), np.argsort(a, axis=axis), axis)
+    out = np.empty(np.shape(y), dtype=_float(t))
+    np.put_along_axis(out, np.argsort(y, axis=axis), ranked, axis=axis)
+    return out
+
+
+def _float(t):
+    dtype = np.result_type(t)
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
+def unique_tangent(t, y, ar, return_index=False, return_inverse=False, return_counts=False,
+                   axis=None):
+    """The tangent of ``y = np.unique(ar, ...)`` from ``ar``'s tangent ``t``: each
+    unique value (or slice along ``axis``) moves by the mean of its copies'
+    tangents (runtime.indexing.ununique gives each copy an equal share). With
+    ``return_*`` flags ``y`` is a tuple; its integer parts get zero tangents."""
+    several = return_index or return_inverse or return_counts
+    values = y[0] if several else y
+    _, inverse, counts = np.unique(ar, return_inverse=True, return_counts=True, axis=axis)
+    inverse = np.ravel(inverse)
+    t = np.asarray(t, dtype=_float(t))
+    if axis is None:
+        total = np.zeros(len(counts), dtype=t.dtype)
+        np.add.at(total, inverse, np.ravel(t))
+        moved = total / counts
+    else:
+        axis = int(axis) % np.ndim(ar)
+        along = np.moveaxis(t, axis, 0)
+        total = np.zeros((len(counts),) + along.shape[1:], dtype=t.dtype)
+        np.add.at(total, inverse, along)
+        share = np.reshape(counts, (-1,) + (1,) * (along.ndim - 1))
+        moved = np.moveaxis(total / share, 0, axis)
+    moved = np.reshape(moved, np.shape(values))
+    if not several:
+        return moved
+    return (moved,) + tuple(zeros_tangent(part) for part in y[1:])
+
+
+# -- quantiles ----------------------------------------------------------------------------
+
+def quantile_tangent(t, y, a, q, axis=None, method="linear", overwrite_input=False, scale=1.0):
+    """The tangent of ``y = np.quantile(a, q, axis, method=...)`` (np.percentile:
+    ``scale=100``) along ``a``'s tangent ``t``: each quantile is a weighted
+    average of two neighbouring order statistics (runtime.indexing.unquantile's
+    weights, so the rules are each other's transpose)."""
+    if overwrite_input:
+        raise NotDifferentiable("pullback cannot differentiate a quantile computed with "
+                                "overwrite_input=True: the input was reordered in place")
+    array = np.asarray(a)
+    moved, _ = _reduced_last(array, axis)
+    n = moved.shape[-1]
+    tangent, _ = _reduced_last(np.broadcast_to(np.asarray(t, dtype=_float(t)), array.shape), axis)
+    lower, upper, weight, _ = _order_statistics(n, q, method, scale)
+    ordered = np.moveaxis(np.take_along_axis(tangent, np.argsort(moved, axis=-1), axis=-1), -1, 0)
+    weight = np.reshape(weight, (-1,) + (1,) * (ordered.ndim - 1))
+    out = ordered[lower] * (1.0 - weight) + ordered[upper] * weight     # (q..., kept...)
+    return np.reshape(out.astype(tangent.dtype, copy=False), np.shape(y))
+
+
+def quantile_q_tangent(t, y, a, q, axis=None, method="linear", scale=1.0):
+    """The tangent of ``y = np.quantile(a, q, ...)`` along ``q``'s tangent ``t``:
+    between two order statistics a continuous method moves along the line
+    joining them; discrete methods are piecewise constant in q (zero)."""
+    dtype = _float(np.asarray(a))
+    if method not in _CONTINUOUS_METHODS:
+        return np.zeros(np.shape(y), dtype=dtype)
+    alpha, beta = _CONTINUOUS_METHODS[method]
+    moved, _ = _reduced_last(np.asarray(a), axis)
+    n = moved.shape[-1]
+    lower, upper, _, positions = _order_statistics(n, q, method, scale)
+    ordered = np.moveaxis(np.sort(moved, axis=-1), -1, 0)
+    rise = ordered[upper] - ordered[lower]          # (q, kept...)
+    slope = (n + 1.0 - alpha - beta) / scale * ((positions > 0) & (positions < n - 1))
+    per_q = np.ravel(np.broadcast_to(t, np.shape(q))) * slope
+    out = rise * np.reshape(per_q, (-1,) + (1,) * (rise.ndim - 1))
+    return np.reshape(out.astype(dtype, copy=False), np.shape(y))
+
+
+# -- evenly spaced grids -----------------------------------------------------------------
+# As runtime.indexing's adjoints weigh them: point k of a grid holds the share
+# 1 - f_k of its start and f_k of its stop (f_k = k / (num - 1), or k / num
+# without the end point); an integer dtype floors the points (zero tangent).
+
+def _moved(t, y, num, endpoint, axis, share):
+    """The end point's tangent ``t`` lined up with the grid ``y`` and weighed by
+    its share in each point (``share`` "start" or "stop"); and the grid's axis."""
+    ndim = np.ndim(y)
+    fractions, axis = _grid_fractions(num, endpoint, ndim, axis)
+    weights = fractions if share == "stop" else 1.0 - fractions
+    return _along_grid(t, ndim, axis) * weights, axis
+
+
+def _as_grid(moved, y):
+    out = np.broadcast_to(moved, np.shape(y))
+    return np.array(out, dtype=np.result_type(out, np.float32))
+
+
+def linspace_tangent(t, y, num, endpoint, dtype, axis, share):
+    """The tangent of ``y = np.linspace(start, stop, ...)`` along the tangent
+    ``t`` of its start or stop (``share``)."""
+    if _no_gradient_for(dtype):
+        return zeros_tangent(y)
+    return _as_grid(_moved(t, y, num, endpoint, axis, share)[0], y)
+
+
+def logspace_tangent(t, y, base, num, endpoint, dtype, axis, share):
+    """The tangent of ``y = np.logspace(start, stop, ..., base) = base ** u``
+    along the tangent ``t`` of its start or stop: ``y log(base)`` times the
+    exponent's tangent."""
+    if _no_gradient_for(dtype):
+        return zeros_tangent(y)
+    moved, axis = _moved(t, y, num, endpoint, axis, share)
+    return _as_grid(moved * y * np.log(_along_grid(base, np.ndim(y), axis)), y)
+
+
+def logspace_base_tangent(t, y, start, stop, num, endpoint, base, dtype, axis):
+    """The tangent of ``y = np.logspace(...) = base ** u`` along the tangent
+    ``t`` of ``base``: ``y u / base`` times it."""
+    if _no_gradient_for(dtype):
+        return zeros_tangent(y)
+    ndim = np.ndim(y)
+    u = np.linspace(_ndmin(start, ndim - 1), _ndmin(stop, ndim - 1), num, endpoint, axis=axis)
+    axis = int(axis) % ndim
+    return _as_grid(_along_grid(t, ndim, axis) * y * u / _along_grid(base, ndim, axis), y)
+
+
+def geomspace_tangent(t, bound, y, num, endpoint, dtype, axis, share):
+    """The tangent of ``y = np.geomspace(start, stop, ...) = start (stop / start) ** f``
+    along the tangent ``t`` of ``bound``, its start or stop (``share``):
+    ``y (1 - f) / start`` (``y f / stop``) times it."""
+    if _no_gradient_for(dtype):
+        return zeros_tangent(y)
+    moved, axis = _moved(t, y, num, endpoint, axis, share)
+    return _as_grid(moved * y / _along_grid(bound, np.ndim(y), axis), y)
+
+
+def arange_tangent(t, y, dtype=None, wrt="start"):
+    """The tangent of ``y = np.arange(start, stop, step)`` along the tangent
+    ``t`` of its ``start`` (every point moves by t) or ``step`` (point i by
+    i t); the number of points is locally constant."""
+    if _no_gradient_for(dtype):
+        return zeros_tangent(y)
+    weights = np.ones(np.size(y)) if wrt == "start" else np.arange(np.size(y), dtype=np.float64)
+    return weights * t
