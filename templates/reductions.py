@@ -130,7 +130,6 @@ if hasattr(np, "cumulative_sum"):       # NumPy 2.1+
     def cumulative_sum(y, x, axis=None, dtype=None, include_initial=False):
         d[x] = cumulative_sum_grad(d[y], x, axis, include_initial)
 
-
     @tangent(np.cumulative_sum)
     def cumulative_sum_tangent(y, x, axis=None, dtype=None, include_initial=False):
         d[y] = np.cumulative_sum(d[x], axis=axis, include_initial=include_initial)
@@ -138,7 +137,6 @@ if hasattr(np, "cumulative_sum"):       # NumPy 2.1+
     @adjoint(np.cumulative_prod, shape="array")
     def cumulative_prod(y, x, axis=None, dtype=None, include_initial=False):
         d[x] = cumulative_prod_grad(d[y], x, y, axis, include_initial)
-
 
     @tangent(np.cumulative_prod)
     def cumulative_prod_tangent(y, x, axis=None, dtype=None, include_initial=False):
