@@ -132,4 +132,7 @@ def test_tangent_is_the_adjoints_transpose(make_function, request, function, ind
     gradients = back(cotangent)
     left = _inner(cotangent, tangent)
     right = sum(_inner(g, tangents[i]) for g, i in zip(gradients, wrt))
-    assert abs(left - right) <= 1e-8 * (1.0 + abs(left) + abs(right)), (left, right)
+    # a float32 value gets a float32 tangent (jvp keeps the dtype), a vjp the float64 cotangent's
+    single = not isinstance(value, (tuple, list)) and np.result_type(value) == np.float32
+    tolerance = 1e-6 if single else 1e-8
+    assert abs(left - right) <= tolerance * (1.0 + abs(left) + abs(right)), (left, right)

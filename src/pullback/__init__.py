@@ -10,6 +10,7 @@ from pullback._version import __version__
 from pullback.api import (grad, nondifferentiable, register_adjoint, source, value_and_grad,
                           vjp)
 from pullback.forward_api import hessian, hvp, jacobian, jvp
+from pullback.registration import register_tangent
 from pullback.rules import d, literal
 from pullback.runtime import stop_gradient
 from pullback.checking import check_grads
@@ -18,7 +19,8 @@ from pullback.errors import (InternalError, InvalidArgument, InvalidOutput, NoDe
 from pullback.runtime import NonScalarOutput, NotDifferentiable
 
 __all__ = [
-    "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "register_adjoint",
+    "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source",
+    "register_adjoint", "register_tangent",
     "nondifferentiable", "stop_gradient", "d", "literal", "check_grads", "PullbackError",
     "UnsupportedSyntax", "NoDerivativeRule", "SourceUnavailable", "InvalidArgument",
     "NonScalarOutput", "NotDifferentiable", "InvalidOutput", "InternalError", "__version__",

@@ -20,6 +20,7 @@ from pullback.outputs import check_output, is_output, output_error, output_kind,
 from pullback.rules import user_rules
 from pullback.arguments import scalar_arguments
 from pullback.pipeline import derive
+from pullback.registration import register_tangent
 
 
 class Derivative:
@@ -43,6 +44,9 @@ class Derivative:
         if not callable(function):
             raise InvalidArgument(f"pullback needs a function to differentiate, got {function!r}")
         self._function, self._fixed_args, self._fixed_kwargs = python_function(function)
+        # a derivative of a derivative differentiates the code generated for the arguments
+        # each call passes (numbers get number-specialized code): see _target
+        self._inner = function if isinstance(function, Derivative) else None
         self._label = callable_name(function)
         facing = self.__signature__ = signature_of(
             self._function if registered_rule(function) is not None else function, self._label)
@@ -112,21 +116,23 @@ class Derivative:
         bound.apply_defaults()
         return [bound.arguments[name] for name in self._names]
 
-    def generated_function(self):
-        """The generated code of this derivative, for arrays and numbers alike:
-        what a derivative of it differentiates (higher order)."""
+    def generated_function(self, kinds=()):
+        """The generated code of this derivative (for arguments of ``kinds``,
+        see pipeline.derive): what a derivative of it differentiates (higher order)."""
         if self._mode == "vjp":
             raise InvalidArgument(f"{self!r} is a forward/backward pair; differentiate "
                                   f"pullback.grad or pullback.jvp of the function instead")
         if self._fixed:
             raise InvalidArgument(f"{self!r} fixes some arguments; differentiate a derivative "
                                   f"of the plain function")
-        return self._derive(self._target(), ()).entry
+        return self._derive(self._target(kinds), kinds).entry
 
-    def _target(self):
+    def _target(self, kinds=None):
         """The function to transform: the user's, or for a recursive function
         decorated with @pullback.grad (its name now means this derivative)
         a twin whose own name means the function itself."""
+        if self._inner is not None:
+            return self._inner.generated_function(self._kinds[0] if kinds is None else kinds)
         function = self._function
         if function.__globals__.get(function.__name__) is not self:
             return function
@@ -357,7 +363,7 @@ def reverse_jacobian(function, wrt=0):
     return jacobian_of
 
 
-def register_adjoint(*functions, shape="other"):
+def register_adjoint(*functions, shape="other", tangent=None):
     """Register a derivative rule for ``functions``, written as a template.
 
     The template is plain Python: its first parameter is the result, the
@@ -367,7 +373,8 @@ def register_adjoint(*functions, shape="other"):
     helpers. Registered rules appear in generated code like the built-in
     ones and take precedence over them. ``shape`` declares what the result's
     shape is (``"elementwise"``, ``"reduction"``, ...: pullback.rules.SHAPES).
-    See docs/custom-rules.md.
+    ``tangent``: the forward-mode template too, in one registration (see
+    :func:`pullback.register_tangent`). See docs/custom-rules.md.
 
     Examples
     --------
@@ -394,6 +401,8 @@ def register_adjoint(*functions, shape="other"):
             raise InvalidArgument(f"cannot register {getattr(template, '__qualname__', template)}: "
                                   f"{error}") from None
         memory_clear()      # derivatives made before may have used another rule
+        if tangent is not None:
+            register_tangent(*functions, shape=shape)(tangent)
         return template
 
     return register

@@ -32,6 +32,7 @@ from pullback.frontend.normalize import (check_supported, desugar_augassign, is_
 from pullback.frontend.desugar_loops import desugar_comprehensions, desugar_for, desugar_while
 from pullback.frontend.jumps import tailify_jumps
 from pullback.frontend.desugar_branches import desugar_conditionals, desugar_tuple_targets
+from pullback.frontend.desugar_pops import desugar_pops
 from pullback.frontend.aliasing import check_aliasing
 from pullback.analysis.static_names import bind_static_names
 from pullback.analysis.resolve import resolve_operations
@@ -196,18 +197,21 @@ def transform(function, wrt, mode, program, path, names=None, statics=None, scal
 
 def transform_forward(function, wrt, batched, program, path, name=None, statics=None, scalars=()):
     """Stages 1-7 in forward mode: the jvp function of one user function."""
+    request = lambda path, statics: program.request_jvp(path, statics, batched)     # noqa: E731
     parsed, tree, facts, namer, aliases, params = analyse(                # 1-4
-        function, wrt, program, path, statics, scalars, False, program.request_jvp, forward=True)
+        function, wrt, program, path, statics, scalars, False, request, forward=True)
     body, imports, directions = forward_sweep(tree, facts, namer, aliases, batched,   # 5 forward
-                                              program.request_jvp(path, statics, batched))
+                                              facts.request_vjp)
     fn = jvp_function(parsed, params, list(facts.wrt), body, namer, directions, batched,
                       name or program.name(f"{parsed.name}_jvp"), imports, aliases)   # 6
     fn = optimize_forward(fn)                                              # 7
     return finish([fn], parsed, imports, program, path)
 
 
-def analyse(function, wrt, program, path, statics, scalars, masked_output, request, forward=False):
-    """Stages 1-4: ``(parsed, normalized tree, Facts, namer, aliases, parameter names)``."""
+def analyse(function, wrt, program, path, statics, scalars, masked_output, request,
+            forward=False):
+    """Stages 1-4: ``(parsed, normalized tree, Facts, namer, aliases, parameter names)``;
+    ``request(path, statics)`` makes the callback that names a callee's derivative."""
     parsed = parse_function(function)                                   # 1 parse
     if not path:
         program.location = parsed.location
@@ -224,7 +228,7 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
                      parsed.tree, parsed.location, "Return the value whose derivative you want.")
     bind_static_names(parsed, wrt)  # xp=np, m = np: read as np (a parameter gets a guard)
     namer = Namer.for_tree(parsed.tree, reserved=set(generated_globals()) | program.taken)
-    tree = normalize(parsed, namer)
+    tree = normalize(parsed, namer, keep_pops=forward)
     operations = resolve_operations(tree, parsed)                       # 3 resolve rules
     outputs = returned_names(tree)
     params = parameter_names(tree)
@@ -247,7 +251,7 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
 
     facts = Facts(operations, active, tuple(wrt_names), known_scalars, same_shapes,
                   flat, parsed.location, masked_output, static_argument,
-                  None if forward else request(path, statics))
+                  request(path, statics))
     return parsed, tree, facts, namer, aliases, params
 
 
@@ -262,8 +266,9 @@ def finish(functions, parsed, imports, program, path):
     return functions
 
 
-def normalize(parsed, namer):
-    """Stage 2 in order: the control-flow desugarings, then one operation per statement."""
+def normalize(parsed, namer, keep_pops=False):
+    """Stage 2 in order: the control-flow desugarings, then one operation per statement.
+    ``keep_pops``: forward mode differentiates ``items.pop()`` as it is."""
     tree, local = parsed.tree, parsed.local_names
     tree = desugar_comprehensions(tree, namer, parsed.location)
     tree = desugar_for(tree, namer, local)
@@ -271,6 +276,8 @@ def normalize(parsed, namer):
     tree = tailify_jumps(tree, namer)
     tree = desugar_conditionals(tree, namer)
     tree = desugar_tuple_targets(tree, namer)
+    if not keep_pops:
+        tree = desugar_pops(tree, local)
     tree = check_aliasing(tree, parsed.location, parsed)
     tree = desugar_augassign(tree)
     local = frozenset(assigned_names(tree))

@@ -40,6 +40,7 @@ from reference import import_module_from_text
 from rt_observe import copy_value, observe, same_value
 from rule_spec_kit import _called, _inner_call, display_name, sample_inputs
 from rule_spec_table import SPEC
+from test_rules import _MODULE_HEADER     # the rule cases' module (pullback's helpers imported)
 
 HELPERS = runtime_helpers()
 
@@ -57,7 +58,24 @@ def _corpus_jobs():
     for case in corpus_programs.VJP_CASES:
         args = [m(r) for m in case.factories]
         jobs.append(lambda c=case, args=args: _vjp(c.function, copy_value(args), None, c.kwargs))
+    # forward mode: one direction and a batch of two (its helpers: runtime/tangents.py)
+    for f, args, wrt, kw in cases[::2]:
+        if not kw:
+            jobs += [lambda f=f, args=args, wrt=wrt, k=k: _jvp(f, copy_value(args), wrt, k)
+                     for k in (0, 2)]
     return jobs
+
+
+def _jvp(function, args, wrt, batch):
+    wrt = (wrt,) if isinstance(wrt, int) else wrt
+    tangents = [None] * len(args)
+    for i in wrt:
+        shape = ((batch,) if batch else ()) + np.shape(args[i])
+        tangents[i] = np.ones(shape) if shape else 1.0
+    try:
+        pullback.jvp(function, tuple(args), tuple(tangents))
+    except (pullback.NoDerivativeRule, pullback.UnsupportedSyntax, pullback.NotDifferentiable):
+        pass            # a refusal says what it cannot do; the facts are about what runs
 
 
 def _vjp(function, args, wrt, kwargs=None):
@@ -92,14 +110,15 @@ def _rule_jobs(folder):
         for case in _covering_cases(function, spec):
             args = spec.arguments(case)
             name = "f_" + re.sub(r"\W+", "_", display_name(function)).strip("_")
-            source = (f"import math\nimport operator\n\nimport numpy as np\n\n\n"
-                      f"def {name}({', '.join(a.name for a in args)}):\n    return {spec.expr(case)}\n")
+            source = (_MODULE_HEADER + f"def {name}({', '.join(a.name for a in args)}):\n    return {spec.expr(case)}\n")
             module = import_module_from_text(source, folder, filename=f"rt_case_{next(counter)}.py",
                                              prefix="pullback_rt_case")
             inputs = sample_inputs(spec, case, f"helper-facts-{display_name(function)}")
             wrt = tuple(i for i, a in enumerate(args) if a.diff)
             jobs.append(lambda f=getattr(module, name), inputs=inputs, wrt=wrt:
                         _vjp(f, copy_value(inputs), wrt))
+            jobs += [lambda f=getattr(module, name), inputs=inputs, wrt=wrt, k=k:
+                     _jvp(f, copy_value(inputs), wrt, k) for k in (0, 2)]
     return jobs
 
 

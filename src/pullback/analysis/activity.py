@@ -17,7 +17,7 @@ def _operations(body, operations):
             yield operations[id(stmt)]
 
 
-_FLOWS = ("rule", "copy", "subscript", "pack", "setitem", "append", "call", "opaque")
+_FLOWS = ("rule", "copy", "subscript", "pack", "setitem", "append", "call", "opaque", "pop")
 
 
 def varied_names(body, operations, wrt):

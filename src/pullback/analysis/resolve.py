@@ -209,17 +209,19 @@ class _Resolver(MethodCalls):
             return self.of_method(node)          # W.dot(x) for a global array W
         if isinstance(getattr(function, "__self__", None), np.ufunc):
             return self.of_ufunc_method(node, function, keywords)
+        if getattr(function, "__pullback_derivative__", False) and not isinstance(function, type):
+            # a derivative made by pullback: its generated code is differentiated (higher order)
+            function = function.generated_function()
+        elif inspect.isfunction(function) and (function.__module__ or "").startswith("pullback."):
+            return self.refused(node, f"pullback's own {describe(function)} has no derivative rule",
+                                "Differentiate the function it is applied to instead (pullback.jvp, "
+                                "pullback.hvp, pullback.hessian, or a derivative object made "
+                                "outside the function).", NoDerivativeRule)
         if isinstance(function, LiftedFunction) or (
                 inspect.isfunction(function) and not hasattr(function, "__pullback_derivative__")):
             # Another Python function: differentiated too, into its own pair of functions.
             return Operation("call", bound={"function": function, "node": node},
                              sources=local_loads(node, self.local_names))
-        if getattr(function, "__pullback_derivative__", False):
-            return self.refused(node, "calling a derivative made by pullback inside a differentiated "
-                                "function would need a higher-order derivative, which is not "
-                                "supported yet", "Differentiate the original function once, or "
-                                "approximate the second derivative by central differences of the "
-                                "gradient.")
         return self.refused(node, f"pullback has no derivative rule for {describe(function)}",
                             "Register one with @pullback.register_adjoint (docs/custom-rules.md), mark it "
                             "with pullback.nondifferentiable if no derivative flows through it, or call a "
@@ -234,6 +236,16 @@ class _Resolver(MethodCalls):
                 sources = (value.id,) if local else ()
                 return Operation("setitem", bound={"index": target.slice, "value": value},
                                  sources=sources + (target.value.id,), target=target.value.id)
+            value = stmt.value
+            if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+                    and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
+                    and value.func.value.id in self.local_names and not value.args \
+                    and not value.keywords:
+                # y = items.pop(): the last item, and items changes in place (forward mode;
+                # reverse mode reads it as y = items[-1]; items = items[:-1], see desugar_pops)
+                owner = value.func.value.id
+                return Operation("pop", bound={"owner": owner}, sources=(owner,), target=target.id,
+                                 mutated=owner)
             operation = self.of_value(stmt.value)
             operation.target = target.id
             return operation

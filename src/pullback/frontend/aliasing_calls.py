@@ -9,6 +9,7 @@ import gast
 import numpy
 
 from pullback.errors import UnsupportedSyntax, refuse
+from pullback.runtime.declare import helper_facts
 from pullback.frontend.aliasing_tables import (
     ARRAY_WRITERS, ATOMIC_BUILTINS, CONTAINER_BUILTINS, COPY_UNLESS_TOLD, ITEM_BUILTINS, LIST_WRITERS,
     VIEW_METHODS, VIEW_NAMES, VIEW_NAMES_RESOLVED, WRITING_NAMES, WRITING_NAMES_RESOLVED, numpy_name)
@@ -23,6 +24,24 @@ class Summary:
         self.writes = {}            # parameter -> ("hard" | "soft", node of the write)
         self.returns = set()        # parameters the result may share memory with
         self.globals = {}           # global name -> node of a write into it
+        self.declared = False       # a runtime helper's declaration (its writes are its purpose)
+
+
+def _declared_summary(helper):
+    """A runtime helper's Summary from its declared facts (runtime/declare.py):
+    the arguments it writes into, and what it may hand back (its first argument
+    or a view of it, unless it declares a new value)."""
+    facts = helper_facts(helper)
+    params = list(inspect.signature(helper).parameters)
+    summary = Summary(params)
+    summary.declared = True
+    summary.name = helper.__name__
+    for i in facts.mutates:
+        if i < len(params):
+            summary.writes[params[i]] = ("hard", None)
+    if not facts.returns_new and params:
+        summary.returns = {params[0]}
+    return summary
 
 
 class CallEffects:
@@ -106,9 +125,12 @@ class CallEffects:
         return True
 
     def _summary(self, value):
-        """What a user function (a def, a nested def, a lambda) does to its arguments."""
+        """What a user function (a def, a nested def, a lambda) does to its arguments;
+        for pullback's runtime helpers (in generated code), what they declare."""
         if not (inspect.isfunction(value) or isinstance(value, LiftedFunction)):
             return None
+        if (getattr(value, "__module__", None) or "").startswith("pullback.runtime"):
+            return _declared_summary(value)
         key = id(value)
         if key in self.summaries:
             return self.summaries[key]          # None while being summarized: a recursion
@@ -138,7 +160,7 @@ class CallEffects:
             if parameter not in passed or isinstance(passed[parameter][1], gast.Constant):
                 continue
             objects = passed[parameter][0]
-            if kind == "hard" and self.summary is None:
+            if kind == "hard" and self.summary is None and not summary.declared:
                 raise refuse(UnsupportedSyntax,
                              f"{summary.name} writes into its parameter {parameter!r} in place, "
                              f"so this call changes what is passed as {parameter!r} behind "

@@ -113,6 +113,8 @@ class ForwardBuilder(CallsMixin):
             return self.setitem(stmt, operation, line)
         if operation.kind == "append":
             return self.append(stmt, operation, line)
+        if operation.kind == "pop":
+            return self.pop(stmt, operation, line)
         target = operation.target
         if operation.kind == "call" and (target in self.active
                                          or isinstance(operation.bound["function"], LiftedFunction)):
@@ -125,21 +127,32 @@ class ForwardBuilder(CallsMixin):
     def assignment(self, stmt, operation, line):
         target = operation.target
         result = self.namer.tangent(target)
-        overwrites = target in operation.sources
-        value_name, tangent_name = target, result
         primal = [marked(stmt, line, "forward")]
-        if overwrites:          # x = f(x, ...): the tangent reads the old x and x_dot
+        if target in operation.sources:     # x = f(x, ...)
+            code = self.overwriting(stmt, operation, line)
+            if code is not None:
+                return code
+        code = self.tangent_code(stmt, operation, target, result, line)
+        if target in self.mutated and _may_share(code, result):
+            code.append(_assign(result, call(self.runtime("owned_tangent"), make_name(result)), line))
+        return primal + code
+
+    def overwriting(self, stmt, operation, line):
+        """``x = f(x, ...)``: the tangent in place after the value when it reads
+        neither x's old value nor x's old tangent once it wrote the new one;
+        else the value and tangent go to new names first (None: in place)."""
+        target = operation.target
+        result = self.namer.tangent(target)
+        if operation.kind != "rule" or self.expander.reads_old(tangent_of(operation.rule),
+                                                               operation.bound, target):
             value_name = self.namer.fresh(target + "_new")
             tangent_name = self.namer.fresh(result + "_new")
             stmt.targets = [make_name(value_name, gast.Store())]
-        code = self.tangent_code(stmt, operation, value_name, tangent_name, line)
-        if target in self.mutated and _may_share(code, tangent_name):
-            code.append(_assign(tangent_name, call(self.runtime("owned_tangent"),
-                                                   make_name(tangent_name)), line))
-        if overwrites:
-            code += [_assign(target, make_name(value_name), line),
-                     _assign(result, make_name(tangent_name), line)]
-        return primal + code
+            code = self.tangent_code(stmt, operation, value_name, tangent_name, line)
+            return [marked(stmt, line, "forward")] + code + [
+                _assign(target, make_name(value_name), line),
+                _assign(result, make_name(tangent_name), line)]
+        return None
 
     def tangent_code(self, stmt, operation, value_name, result, line):
         kind = operation.kind
@@ -160,6 +173,9 @@ class ForwardBuilder(CallsMixin):
             elements = [self.tangent(e) for e in operation.bound["elements"]]
             kind_of = gast.List if isinstance(stmt.value, gast.List) else gast.Tuple
             return [_assign(result, kind_of(elts=elements, ctx=gast.Load()), line)]
+        value = stmt.value if isinstance(stmt, gast.Assign) else None
+        if isinstance(value, gast.Constant) and isinstance(value.value, (int, float)):
+            return [_assign(result, self.zero(value), line)]      # s = 0.0: s_dot = 0.0
         return [_assign(result, self.zero(make_name(value_name)), line)]
 
     def rule_tangent(self, stmt, operation, value_name, result, line):
@@ -229,6 +245,22 @@ class ForwardBuilder(CallsMixin):
                 self.tangent(operation.bound["value"]))), line, "forward"))
         return code
 
+    def pop(self, stmt, operation, line):
+        """``y = items.pop()``: the list of tangents beside ``items`` pops too."""
+        owner = operation.bound["owner"]
+        code = [marked(stmt, line, "forward")]
+        if owner in self.active:
+            popped = call(gast.Attribute(value=make_name(self.namer.tangent(owner)), attr="pop",
+                                         ctx=gast.Load()))
+            if operation.target in self.active:
+                code.append(_assign(self.namer.tangent(operation.target), popped, line))
+            else:
+                code.append(marked(gast.Expr(value=popped), line, "forward"))
+        elif operation.target in self.active:
+            code.append(_assign(self.namer.tangent(operation.target),
+                                self.zero(make_name(operation.target)), line))
+        return code
+
     # -- calls into other Python functions ------------------------------------------
     def call_tangent(self, stmt, operation, line):
         """``y = g(a, b)`` -> ``y, y_dot = g_jvp(a, b, a_dot)``: the callee's own
@@ -272,6 +304,7 @@ def forward_sweep(tree, facts, namer, aliases, batched, request_jvp):
     ``return value, value_dot``. Returns ``(body, imports, directions name or None)``."""
     imports = {}
     mutated = {op.target for op in facts.operations.values() if op.kind in ("setitem", "append")}
+    mutated |= {op.bound["owner"] for op in facts.operations.values() if op.kind == "pop"}
     builder = ForwardBuilder(facts, namer, aliases, imports, batched, request_jvp, mutated)
     body = builder.block(tree.body)
     last = body[-1] if body else None

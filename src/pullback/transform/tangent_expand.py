@@ -38,6 +38,31 @@ class TangentExpander(TemplateExpander):
             return any(self._carries(e) for e in node.elts)
         return isinstance(node, gast.Name) and node.id in self.active
 
+    def reads_old(self, rule, bound, target):
+        """Would the tangent of ``target = rule(...)``, written after the value
+        and into the target's own tangent, read the target's old value or old
+        tangent? (An operand that is the target itself: ``s = s + x``.)"""
+        if rule is None:
+            return False
+        own = {p for p, node in bound.items() if isinstance(node, gast.Name) and node.id == target
+               and p in rule.params}
+        body = _keep(self._specialized(rule, bound), self.constant_params(rule, bound), rule.result)
+        written = False
+        for stmt in body:
+            for node in walk(stmt):
+                if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
+                        and node.value.id == "d":
+                    if node.slice.id in own and written and isinstance(node.ctx, gast.Load):
+                        return True
+                elif isinstance(node, gast.Name) and node.id in own and isinstance(node.ctx, gast.Load) \
+                        and not _inside_d(stmt, node):
+                    return True
+            if isinstance(stmt, gast.If):
+                return True
+            written = written or _writes_result(stmt, rule.result)
+        return any(not same_shape_as_result(rule, bound, p, self.scalars, self.representatives)
+                   for p in own if rule.shape == "elementwise")
+
     def expand_tangent(self, rule, bound, target, line, result_tangent, direction=None):
         """The statements defining ``result_tangent``, the tangent of
         ``target = rule(bound...)``; ``direction`` (name -> expression) expands
@@ -86,6 +111,17 @@ class TangentExpander(TemplateExpander):
         if self.direction is not None:
             return self.direction(node.id, name)
         return make_name(name)
+
+
+def _inside_d(stmt, name_node):
+    return any(isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and n.value.id == "d"
+               and n.slice is name_node for n in walk(stmt))
+
+
+def _writes_result(stmt, result):
+    return any(isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and n.value.id == "d"
+               and isinstance(n.ctx, gast.Store) and getattr(n.slice, "id", None) == result
+               for n in walk(stmt))
 
 
 def _reads(stmt, names):
