@@ -15,14 +15,16 @@ import numpy as np
 
 from pullback.rules import adjoint, d
 from pullback.runtime import unbroadcast
-from pullback.runtime.linalg import cholesky_grad, det_grad, inv_grad, solve_grad_a, solve_grad_b
+from pullback.runtime.linalg import (cholesky_grad, det_grad, eigvalsh_grad, inv_grad,
+                                     matrix_power_grad, slogdet_grad, solve_grad_a, solve_grad_b)
 from pullback.runtime.reductions import (
     cumsum_grad, cumulative_sum_grad, extreme_grad, nan_mask_grad, nancumsum_grad, nanmean_grad,
     nanprod_grad, norm_grad, prod_grad, ptp_grad, std_grad, var_grad)
 from pullback.runtime.second_order import (
     cholesky_grad_adjoint, cholesky_grad_wrt_l, cumulative_sum_grad_adjoint, det_grad_adjoint,
-    det_grad_wrt_a, inv_grad_wrt_y, inv_grad_wrt_y_adjoint, nanprod_grad_wrt_a, norm_grad_wrt_x,
-    norm_grad_wrt_y, prod_grad_wrt_a, solve_grad_a_adjoint, solve_grad_b_adjoint,
+    det_grad_wrt_a, eigvalsh_grad_adjoint, eigvalsh_grad_wrt_a, inv_grad_wrt_y, inv_grad_wrt_y_adjoint, nanprod_grad_wrt_a, norm_grad_wrt_x,
+    matrix_power_grad_wrt_a, norm_grad_wrt_y, prod_grad_wrt_a, slogdet_grad_adjoint,
+    slogdet_grad_wrt_a, solve_grad_a_adjoint, solve_grad_b_adjoint,
     solve_grad_b_wrt_a, solve_grad_b_wrt_a_adjoint, std_grad_wrt_a, std_grad_wrt_y, sum_restored,
     var_grad_wrt_a)
 from pullback.tangent_rules import tangent
@@ -244,3 +246,41 @@ def cholesky_grad_rule(r, g, l, upper=False):
 def cholesky_grad_rule_tangent(r, g, l, upper=False):
     d[r] = cholesky_grad(d[g], l, upper)
     d[r] += cholesky_grad_wrt_l(g, l, d[l], upper)
+
+
+@adjoint(slogdet_grad)
+def slogdet_grad_rule(r, g, a):
+    d[g] = slogdet_grad_adjoint(d[r], g, a)
+    d[a] = slogdet_grad_wrt_a(g, a, d[r])
+
+
+@tangent(slogdet_grad)
+def slogdet_grad_rule_tangent(r, g, a):
+    d[r] = slogdet_grad(d[g], a)
+    d[r] += slogdet_grad_wrt_a(g, a, d[a])
+
+
+# -- symmetric eigenvalues, powers ----------------------------------------------------------
+
+@adjoint(eigvalsh_grad)
+def eigvalsh_grad_rule(r, g, a, UPLO="L"):
+    d[g] = eigvalsh_grad_adjoint(d[r], a, UPLO)
+    d[a] = eigvalsh_grad_wrt_a(g, a, d[r], UPLO)
+
+
+@tangent(eigvalsh_grad)
+def eigvalsh_grad_rule_tangent(r, g, a, UPLO="L"):
+    d[r] = eigvalsh_grad(d[g], a, UPLO)
+    d[r] += eigvalsh_grad_wrt_a(g, a, d[a], UPLO)
+
+
+@adjoint(matrix_power_grad)
+def matrix_power_grad_rule(r, g, a, n):
+    d[g] = unbroadcast(matrix_power_grad(d[r], np.swapaxes(a, -1, -2), n), g)
+    d[a] = matrix_power_grad_wrt_a(g, a, d[r], n)
+
+
+@tangent(matrix_power_grad)
+def matrix_power_grad_rule_tangent(r, g, a, n):
+    d[r] = matrix_power_grad(d[g], a, n)
+    d[r] += matrix_power_grad_wrt_a(g, a, d[a], n)

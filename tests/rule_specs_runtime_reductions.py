@@ -90,6 +90,12 @@ def _conditioned(*inputs):
                if np.ndim(m) >= 2 and np.shape(m)[-1] == np.shape(m)[-2])
 
 
+def _eigen_gaps(g, a):
+    """Distinct eigenvalues of the symmetric matrices eigh sees (both triangles)."""
+    return all(bool(np.min(np.diff(np.linalg.eigvalsh(a, UPLO=uplo), axis=-1)) > 0.3)
+               for uplo in "LU")
+
+
 _NORM_CASES, _NORM_ARGS = _norm_cases()
 _SHIFTED = "a + 2.0 * np.eye(3)"
 
@@ -153,6 +159,24 @@ SPEC = {
         Case(((3, 3), (3, 3))),
         Case(((2, 3, 3), (2, 3, 3))),
         Case(((3, 3), (3, 3)), expr=f"runtime.linalg.cholesky_grad(g, {_SHIFTED}, True)"),
+    )),
+    L.slogdet_grad: Spec(f"runtime.linalg.slogdet_grad((s, l), {_SHIFTED})",
+                         (Arg("s", diff=False), Arg("l"), Arg("a", SMALL)), (
+        Case(((), (), (3, 3))),
+        Case(((4,), (4,), (4, 3, 3))),
+        Case((None, None, (3, 3))),
+    )),
+    L.eigvalsh_grad: Spec("runtime.linalg.eigvalsh_grad(g, a)", (G, A), (
+        Case(((3,), (3, 3))),
+        Case(((2, 3), (2, 3, 3))),
+        Case(((3,), (3, 3)), expr="runtime.linalg.eigvalsh_grad(g, a, 'U')"),
+    ), valid=_eigen_gaps),
+    L.matrix_power_grad: Spec(f"runtime.linalg.matrix_power_grad(g, {_SHIFTED}, {{n}})",
+                              (G, Arg("a", SMALL)), (
+        Case(((3, 3), (3, 3)), (("n", 3),)),
+        Case(((2, 3, 3), (2, 3, 3)), (("n", 2),)),
+        Case(((3, 3), (3, 3)), (("n", -2),)),
+        Case(((3, 3), (3, 3)), (("n", 1),)),
     )),
 }
 

@@ -21,8 +21,10 @@ gives the subgradient zero again.
 """
 import numpy as np
 
-from pullback.runtime import NotDifferentiable, unbroadcast
-from pullback.runtime.linalg import _float_dtype, _lower_phi, _mT, _solve_vector
+from pullback.runtime import NotDifferentiable, unbroadcast, zeros_adjoint
+from pullback.runtime.linalg import (_diagonal, _float_dtype, _is_zero, _lower_phi, _mT,
+                                     _read_triangle, _reciprocal_gaps, _solve_vector,
+                                     _symmetric_from_triangle)
 from pullback.runtime.reductions import (_fit, _floats, _to_last, _from_last, norm_grad,
                                          reduced_axes, restore_axes, std_grad, var_grad)
 
@@ -32,7 +34,9 @@ __all__ = [
     "cumulative_sum_grad_adjoint", "inv_grad_wrt_y", "inv_grad_wrt_y_adjoint",
     "solve_grad_b_adjoint", "solve_grad_b_wrt_a", "solve_grad_b_wrt_a_adjoint",
     "solve_grad_a_adjoint", "det_grad_wrt_a", "det_grad_adjoint",
-    "cholesky_grad_wrt_l", "cholesky_grad_adjoint",
+    "cholesky_grad_wrt_l", "cholesky_grad_adjoint", "slogdet_grad_adjoint",
+    "slogdet_grad_wrt_a", "eigvalsh_grad_adjoint", "eigvalsh_grad_wrt_a",
+    "matrix_power_grad_wrt_a",
 ]
 
 
@@ -304,3 +308,56 @@ def cholesky_grad_adjoint(u, g, l, upper=False):
     if upper:
         dg, dl = _mT(dg), _mT(dl)
     return dg.astype(_float_dtype(g), copy=False), dl
+
+
+# -- log-determinants, symmetric eigenvalues, powers ------------------------------------
+
+def slogdet_grad_adjoint(u, g, a):
+    """Adjoint of ``slogdet_grad(g, a) = g[1] a^{-T}`` with respect to the list
+    ``g``: nothing for the sign, ``sum(u * a^{-T})`` for the log."""
+    dlog = np.sum(np.asarray(u) * _mT(np.linalg.inv(a)), axis=(-2, -1))
+    return [zeros_adjoint(g[0]), float(dlog) if isinstance(g[1], float) else dlog]
+
+
+def slogdet_grad_wrt_a(g, a, t):
+    """Derivative of ``slogdet_grad(g, a)`` with respect to ``a`` along ``t`` (its own adjoint)."""
+    if _is_zero(g[1]):
+        return np.zeros(np.shape(a), dtype=_float_dtype(a))
+    return det_grad_wrt_a(g[1], a, 1.0, t)
+
+
+def eigvalsh_grad_adjoint(u, a, UPLO="L"):
+    """Adjoint of ``eigvalsh_grad(g, a, UPLO)`` with respect to ``g``:
+    ``diag(v^T S(u) v)``, S the symmetric matrix the triangle stands for."""
+    _, v = np.linalg.eigh(a, UPLO=UPLO)
+    return _diagonal(np.matmul(np.matmul(_mT(v), _symmetric_from_triangle(u, UPLO)), v))
+
+
+def eigvalsh_grad_wrt_a(g, a, t, UPLO="L"):
+    """Derivative of ``eigvalsh_grad(g, a, UPLO)`` with respect to ``a`` along
+    ``t`` (distinct eigenvalues): ``v (M o K) v^T`` on the triangle read, with
+    ``M = v^T S(t) v`` and ``K[i, j] = (g[j] - g[i]) / (w[j] - w[i])``
+    (0 on the diagonal). A symmetric map: its own adjoint."""
+    w, v = np.linalg.eigh(a, UPLO=UPLO)
+    g = np.asarray(g)
+    k = _reciprocal_gaps(w) * (g[..., None, :] - g[..., :, None])
+    m = np.matmul(np.matmul(_mT(v), _symmetric_from_triangle(t, UPLO)), v)
+    return _read_triangle(np.matmul(np.matmul(v, m * k), _mT(v)), UPLO)
+
+
+def matrix_power_grad_wrt_a(g, a, t, n):
+    """Derivative of ``matrix_power_grad(g, a, n)`` with respect to ``a`` along
+    ``t`` (its own adjoint). That gradient is the derivative of ``X -> X^n`` at
+    ``a^T`` along ``g``; this is the mixed second derivative along ``g`` and
+    ``t^T``: the corner block of a power of the matrix of the dual number
+    ``a^T + e1 g + e2 t^T`` (e1^2 = e2^2 = 0), exact, negative ``n`` included."""
+    b = _mT(np.asarray(a))
+    g = np.broadcast_to(g, b.shape)
+    t = _mT(np.broadcast_to(t, b.shape))
+    m = b.shape[-1]
+    big = np.zeros(b.shape[:-2] + (4 * m, 4 * m), dtype=np.result_type(b, g, t, 1.0))
+    blocks = {(0, 0): b, (1, 1): b, (2, 2): b, (3, 3): b, (0, 1): g, (2, 3): g, (0, 2): t,
+              (1, 3): t}
+    for (i, j), block in blocks.items():
+        big[..., i * m:(i + 1) * m, j * m:(j + 1) * m] = block
+    return np.linalg.matrix_power(big, int(n))[..., :m, 3 * m:]
