@@ -8,8 +8,11 @@ A function taking a sequence of arrays (np.concatenate((a, b))) writes
 import numpy as np
 
 from pullback.rules import adjoint, d
+from pullback.tangent_rules import tangent
 from pullback.runtime.shape import (restack, unappend, unblock, unconcatenate, undelete, unjoin,
                                     unsplit)
+from pullback.runtime.tangent_shape import as_lists, from_end, lead_shape, tangent_items
+from pullback.runtime.tangents import zeros_tangent
 
 SHAPE = "array"             # one array (rules.SHAPES); the splits give lists: "other"
 
@@ -19,9 +22,22 @@ def concatenate(y, arrays, axis=0, dtype=None, casting="same_kind"):
     d[arrays] = unconcatenate(d[y], arrays, axis)
 
 
+@tangent(np.concatenate, batched=True)
+def concatenate_tangent(y, arrays, axis=0, dtype=None, casting="same_kind"):
+    if axis is None:        # the flattened arrays, one after the other
+        d[y] = np.concatenate(tangent_items(d[arrays], arrays, flat=True), -1)
+    else:
+        d[y] = np.concatenate(tangent_items(d[arrays], arrays), from_end(axis, y))
+
+
 @adjoint(np.hstack)
 def hstack(y, tup, dtype=None, casting="same_kind"):
     d[tup] = unjoin(d[y], tup, "1d", 1)
+
+
+@tangent(np.hstack)
+def hstack_tangent(y, tup, dtype=None, casting="same_kind"):
+    d[y] = np.hstack(d[tup])
 
 
 @adjoint(np.vstack, *[f for f in (getattr(np, "row_stack", None),) if f is not None])
@@ -29,14 +45,29 @@ def vstack(y, tup, dtype=None, casting="same_kind"):
     d[tup] = unjoin(d[y], tup, "2d", 0)
 
 
+@tangent(np.vstack, *[f for f in (getattr(np, "row_stack", None),) if f is not None])
+def vstack_tangent(y, tup, dtype=None, casting="same_kind"):
+    d[y] = np.vstack(d[tup])
+
+
 @adjoint(np.dstack)
 def dstack(y, tup):
     d[tup] = unjoin(d[y], tup, "3d", 2)
 
 
+@tangent(np.dstack)
+def dstack_tangent(y, tup):
+    d[y] = np.dstack(d[tup])
+
+
 @adjoint(np.column_stack)
 def column_stack(y, tup):
     d[tup] = unjoin(d[y], tup, "column", 1)
+
+
+@tangent(np.column_stack)
+def column_stack_tangent(y, tup):
+    d[y] = np.column_stack(d[tup])
 
 
 # np.r_[a, b] and np.c_[a, b] (arrays and numbers only: resolve refuses slices and
@@ -47,9 +78,19 @@ def index_rows(y, *items):
     d[items] = unjoin(d[y], items, "1d", 0)
 
 
+@tangent(np.r_)
+def index_rows_tangent(y, *items):
+    d[y] = np.r_[d[items]]
+
+
 @adjoint(np.c_, shape="other")
 def index_columns(y, *items):
     d[items] = unjoin(d[y], items, "column", -1)
+
+
+@tangent(np.c_)
+def index_columns_tangent(y, *items):
+    d[y] = np.c_[d[items]]
 
 
 @adjoint(np.block)
@@ -57,9 +98,21 @@ def block(y, arrays):
     d[arrays] = unblock(d[y], arrays)
 
 
+@tangent(np.block)
+def block_tangent(y, arrays):
+    d[y] = np.block(as_lists(d[arrays]))        # np.block takes lists, not tuples
+
+
 @adjoint(np.split, np.array_split, shape="other")
 def split(y, ary, indices_or_sections, axis=0):
     d[ary] = unsplit(d[y], ary, indices_or_sections, axis)
+
+
+# The pieces of the tangent where np.split cut the value: np.array_split cuts
+# as np.split does wherever np.split succeeds.
+@tangent(np.split, np.array_split, batched=True)
+def split_tangent(y, ary, indices_or_sections, axis=0):
+    d[y] = np.array_split(d[ary], indices_or_sections, from_end(axis, ary))
 
 
 @adjoint(np.hsplit, shape="other")
@@ -67,9 +120,19 @@ def hsplit(y, ary, indices_or_sections):
     d[ary] = unsplit(d[y], ary, indices_or_sections, 1 if np.ndim(ary) > 1 else 0)
 
 
+@tangent(np.hsplit, batched=True)
+def hsplit_tangent(y, ary, indices_or_sections):
+    d[y] = np.array_split(d[ary], indices_or_sections, from_end(1 if np.ndim(ary) > 1 else 0, ary))
+
+
 @adjoint(np.vsplit, shape="other")
 def vsplit(y, ary, indices_or_sections):
     d[ary] = unsplit(d[y], ary, indices_or_sections, 0)
+
+
+@tangent(np.vsplit, batched=True)
+def vsplit_tangent(y, ary, indices_or_sections):
+    d[y] = np.array_split(d[ary], indices_or_sections, -np.ndim(ary))
 
 
 @adjoint(np.dsplit, shape="other")
@@ -77,10 +140,20 @@ def dsplit(y, ary, indices_or_sections):
     d[ary] = unsplit(d[y], ary, indices_or_sections, 2)
 
 
+@tangent(np.dsplit, batched=True)
+def dsplit_tangent(y, ary, indices_or_sections):
+    d[y] = np.array_split(d[ary], indices_or_sections, 2 - np.ndim(ary))
+
+
 if hasattr(np, "unstack"):
     @adjoint(np.unstack, shape="other")
     def unstack_(y, x, axis=0):
         d[x] = restack(d[y], x, axis)
+
+
+    @tangent(np.unstack, batched=True)
+    def unstack__tangent(y, x, axis=0):
+        d[y] = np.unstack(d[x], axis=from_end(axis, x))
 
 
 @adjoint(np.append)
@@ -90,6 +163,20 @@ def append(y, arr, values, axis=None):
     d[values] = parts[1]
 
 
+@tangent(np.append)
+def append_tangent(y, arr, values, axis=None):
+    d[y] = np.append(d[arr], zeros_tangent(values), axis)
+    d[y] += np.append(zeros_tangent(arr), d[values], axis)
+
+
 @adjoint(np.delete)
 def delete(y, arr, obj, axis=None):
     d[arr] = undelete(d[y], arr, obj, axis)
+
+
+@tangent(np.delete, batched=True)
+def delete_tangent(y, arr, obj, axis=None):
+    if axis is None:        # deletes from the flattened array
+        d[y] = np.delete(np.reshape(d[arr], lead_shape(d[arr], arr) + (-1,)), obj, -1)
+    else:
+        d[y] = np.delete(d[arr], obj, from_end(axis, arr))
