@@ -13,8 +13,12 @@ keyword; naming it here keeps positional calls bound as NumPy binds them).
 import numpy as np
 
 from pullback.rules import adjoint, d
+from pullback.tangent_rules import tangent
 from pullback.runtime.indexing import (quantile_q_grad, unchoose, unextract, unpartition,
                                        unquantile, unsort, untake, untake_along_axis, ununique)
+from pullback.runtime.tangent_shape import (from_end, lead_shape, partitioned_tangent,
+                                            quantile_a_tangent, quantile_q_tangent,
+                                            unique_values_tangent)
 
 
 @adjoint(np.take)
@@ -22,9 +26,22 @@ def take(y, a, indices, axis=None, out=None, mode="raise"):
     d[a] = untake(d[y], a, indices, axis, mode)
 
 
+@tangent(np.take, batched=True)
+def take_tangent(y, a, indices, axis=None, out=None, mode="raise"):
+    if axis is None:        # takes from the flattened array
+        d[y] = np.take(np.reshape(d[a], lead_shape(d[a], a) + (-1,)), indices, -1, mode=mode)
+    else:
+        d[y] = np.take(d[a], indices, from_end(axis, a), mode=mode)
+
+
 @adjoint(np.take_along_axis)
 def take_along_axis(y, arr, indices, axis=-1):
     d[arr] = untake_along_axis(d[y], arr, indices, axis)
+
+
+@tangent(np.take_along_axis)
+def take_along_axis_tangent(y, arr, indices, axis=-1):
+    d[y] = np.take_along_axis(d[arr], indices, axis)
 
 
 @adjoint(np.compress)
@@ -32,9 +49,19 @@ def compress(y, condition, a, axis=None):
     d[a] = untake(d[y], a, np.flatnonzero(condition), axis)
 
 
+@tangent(np.compress)
+def compress_tangent(y, condition, a, axis=None):
+    d[y] = np.compress(condition, d[a], axis)
+
+
 @adjoint(np.extract)
 def extract(y, condition, arr):
     d[arr] = unextract(d[y], condition, arr)
+
+
+@tangent(np.extract)
+def extract_tangent(y, condition, arr):
+    d[y] = np.extract(condition, d[arr])
 
 
 @adjoint(np.choose)
@@ -42,9 +69,23 @@ def choose(y, a, choices, out=None, mode="raise"):
     d[choices] = unchoose(d[y], a, choices, mode)
 
 
+@tangent(np.choose)
+def choose_tangent(y, a, choices, out=None, mode="raise"):
+    d[y] = np.choose(a, d[choices], mode=mode)
+
+
 @adjoint(np.sort)
 def sort(y, a, axis=-1, kind=None, order=None, *, stable=None):
     d[a] = unsort(d[y], a, axis)
+
+
+@tangent(np.sort)
+def sort_tangent(y, a, axis=-1, kind=None, order=None, *, stable=None):
+    # through the permutation the adjoint uses (runtime.indexing.unsort)
+    if axis is None:
+        d[y] = np.ravel(d[a])[np.argsort(a, axis=None)]
+    else:
+        d[y] = np.take_along_axis(d[a], np.argsort(a, axis=axis), axis)
 
 
 @adjoint(np.partition)
@@ -52,10 +93,21 @@ def partition(y, a, kth, axis=-1, kind="introselect", order=None):
     d[a] = unpartition(d[y], y, a, axis)
 
 
+@tangent(np.partition)
+def partition_tangent(y, a, kth, axis=-1, kind="introselect", order=None):
+    d[y] = partitioned_tangent(d[a], y, a, axis)
+
+
 @adjoint(np.unique)
 def unique(y, ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
            equal_nan=True):
     d[ar] = ununique(d[y], y, ar, return_index, return_inverse, return_counts, axis)
+
+
+@tangent(np.unique)
+def unique_tangent(y, ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
+                   *, equal_nan=True):
+    d[y] = unique_values_tangent(d[ar], y, ar, return_index, return_inverse, return_counts, axis)
 
 
 @adjoint(np.quantile)
@@ -65,11 +117,25 @@ def quantile(y, a, q, axis=None, out=None, overwrite_input=False, method="linear
     d[q] = quantile_q_grad(d[y], a, q, axis, method)
 
 
+@tangent(np.quantile)
+def quantile_tangent(y, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                     keepdims=False):
+    d[y] = quantile_a_tangent(d[a], y, a, q, axis, method, overwrite_input)
+    d[y] += quantile_q_tangent(d[q], y, a, q, axis, method)
+
+
 @adjoint(np.percentile)
 def percentile(y, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                keepdims=False):
     d[a] = unquantile(d[y], a, q, axis, method, overwrite_input, scale=100.0)
     d[q] = quantile_q_grad(d[y], a, q, axis, method, scale=100.0)
+
+
+@tangent(np.percentile)
+def percentile_tangent(y, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                       keepdims=False):
+    d[y] = quantile_a_tangent(d[a], y, a, q, axis, method, overwrite_input, scale=100.0)
+    d[y] += quantile_q_tangent(d[q], y, a, q, axis, method, scale=100.0)
 
 
 # Results that are indices, counts, booleans or integers: no gradient flows.

@@ -28,7 +28,7 @@ from pullback.runtime.tangents import broadcast_tangent, zeros_tangent
 __all__ = [
     "lead", "lead_shape", "from_end", "own_axes", "transpose_axes", "reshape_directions",
     "tangent_array", "tangent_items", "as_lists", "atleast_tangent", "broadcast_tangents",
-    "sum_tangent", "pad_mode", "partition_tangent", "unique_tangent", "quantile_tangent",
+    "sum_tangent", "pad_mode", "partitioned_tangent", "unique_values_tangent", "quantile_a_tangent",
     "quantile_q_tangent", "linspace_tangent", "logspace_tangent", "logspace_base_tangent",
     "geomspace_tangent", "arange_tangent",
 ]
@@ -191,7 +191,7 @@ def pad_mode(mode, reflect_type="even"):
 
 # -- permutations: partition, unique ---------------------------------------------------
 
-def partition_tangent(t, y, a, axis=-1):
+def partitioned_tangent(t, y, a, axis=-1):
     """The tangent of ``y = np.partition(a, ...)`` (a permutation of ``a`` along
     ``axis``) from ``a``'s tangent ``t``: the value of rank r in ``y`` came
     from the value of rank r in ``a`` (runtime.indexing.unpartition's
@@ -212,7 +212,7 @@ def _float(t):
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
-def unique_tangent(t, y, ar, return_index=False, return_inverse=False, return_counts=False,
+def unique_values_tangent(t, y, ar, return_index=False, return_inverse=False, return_counts=False,
                    axis=None):
     """The tangent of ``y = np.unique(ar, ...)`` from ``ar``'s tangent ``t``: each
     unique value (or slice along ``axis``) moves by the mean of its copies'
@@ -242,7 +242,7 @@ def unique_tangent(t, y, ar, return_index=False, return_inverse=False, return_co
 
 # -- quantiles ----------------------------------------------------------------------------
 
-def quantile_tangent(t, y, a, q, axis=None, method="linear", overwrite_input=False, scale=1.0):
+def quantile_a_tangent(t, y, a, q, axis=None, method="linear", overwrite_input=False, scale=1.0):
     """The tangent of ``y = np.quantile(a, q, axis, method=...)`` (np.percentile:
     ``scale=100``) along ``a``'s tangent ``t``: each quantile is a weighted
     average of two neighbouring order statistics (runtime.indexing.unquantile's
