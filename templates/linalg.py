@@ -1,11 +1,15 @@
-"""Adjoints of NumPy's linalg functions (see docs/templates.md).
+"""Adjoints and tangents of NumPy's linalg functions (see docs/templates.md).
 
-The formulas are the classic reverse-mode results for matrix functions (Giles
-2008, "An extended collection of matrix derivative results"; Murray 2016 for
-Cholesky; Townsend 2016 for the SVD); the helpers that carry them out live in
-``pullback.runtime.linalg``. Functions returning several arrays (qr, eigh,
-svd, slogdet, lstsq) receive the adjoint of their result as a list with one
-entry per output (zeros for outputs the code does not use).
+The formulas are the classic reverse- and forward-mode results for matrix
+functions (Giles 2008, "An extended collection of matrix derivative results";
+Murray 2016 for Cholesky; Townsend 2016 for the SVD); the helpers that carry
+them out live in ``pullback.runtime.linalg`` (adjoints, ``*_grad``) and
+``pullback.runtime.tangent_linalg`` (tangents, ``*_jvp``). Functions
+returning several arrays (qr, eigh, svd, slogdet, lstsq) receive the adjoint
+of their result as a list with one entry per output (zeros for outputs the
+code does not use), and give a tuple of tangents, one per output. Tangent
+rules working on the last two axes only (matrix products and solves that
+broadcast) are declared batched.
 
 Conditions where the derivative exists: invertible matrices (inv, solve,
 det, slogdet, negative matrix_power), distinct eigenvalues (eigh) and distinct
@@ -21,11 +25,25 @@ from pullback.runtime.linalg import (cholesky_grad, det_grad, eigh_grad, eigvals
                                      lstsq_grads, matrix_power_grad, multi_dot_grads, pinv_grad,
                                      qr_grad, slogdet_grad, solve_grad_a, solve_grad_b, svd_grad,
                                      svdvals_grad, tensorinv_grad, tensorsolve_grads)
+from pullback.runtime.tangent_linalg import (add_tangents, cholesky_jvp, det_jvp, eigh_jvp,
+                                             eigvalsh_jvp, lstsq_jvp_a, lstsq_jvp_b,
+                                             matrix_power_jvp, multi_dot_jvp, pinv_jvp, qr_jvp,
+                                             slogdet_jvp, solve_jvp_a, solve_jvp_b, svd_jvp,
+                                             svdvals_jvp, tensorinv_jvp, tensorsolve_jvp_a,
+                                             tensorsolve_jvp_b)
+from pullback.runtime.tangents import zeros_tangent
+from pullback.tangent_rules import tangent
 
 
 @adjoint(np.linalg.inv)
 def inv(y, a):
     d[a] = inv_grad(d[y], y)
+
+
+@tangent(np.linalg.inv, batched=True)
+def inv_tangent(y, a):
+    # -y da y; matmul keeps leading direction axes
+    d[y] = -(y @ d[a] @ y)
 
 
 @adjoint(np.linalg.solve)
@@ -35,9 +53,21 @@ def solve(x, a, b):
     d[a] = solve_grad_a(gb, a, b, x)
 
 
+@tangent(np.linalg.solve, batched=True)
+def solve_tangent(x, a, b):
+    # solve(a, db - da x)
+    d[x] = solve_jvp_b(a, d[b], b, x)
+    d[x] += solve_jvp_a(a, d[a], b, x)
+
+
 @adjoint(np.linalg.det)
 def det(y, a):
     d[a] = det_grad(d[y], a, y)
+
+
+@tangent(np.linalg.det, batched=True)
+def det_tangent(y, a):
+    d[y] = det_jvp(a, d[a], y)
 
 
 @adjoint(np.linalg.slogdet)
@@ -46,9 +76,19 @@ def slogdet(y, a):
     d[a] = slogdet_grad(d[y], a)
 
 
+@tangent(np.linalg.slogdet, batched=True)
+def slogdet_tangent(y, a):
+    d[y] = slogdet_jvp(a, d[a], y)
+
+
 @adjoint(np.linalg.cholesky)
 def cholesky(l, a, upper=False):
     d[a] = cholesky_grad(d[l], l, upper)
+
+
+@tangent(np.linalg.cholesky, batched=True)
+def cholesky_tangent(l, a, upper=False):
+    d[l] = cholesky_jvp(l, d[a], upper)
 
 
 @adjoint(np.linalg.qr)
@@ -56,9 +96,19 @@ def qr(y, a, mode="reduced"):
     d[a] = qr_grad(d[y], a, y, mode)
 
 
+@tangent(np.linalg.qr, batched=True)
+def qr_tangent(y, a, mode="reduced"):
+    d[y] = qr_jvp(a, d[a], y, mode)
+
+
 @adjoint(np.linalg.eigh)
 def eigh(y, a, UPLO="L"):
     d[a] = eigh_grad(d[y], y, UPLO)
+
+
+@tangent(np.linalg.eigh, batched=True)
+def eigh_tangent(y, a, UPLO="L"):
+    d[y] = eigh_jvp(y, d[a], UPLO)
 
 
 @adjoint(np.linalg.eigvalsh)
@@ -66,9 +116,19 @@ def eigvalsh(w, a, UPLO="L"):
     d[a] = eigvalsh_grad(d[w], a, UPLO)
 
 
+@tangent(np.linalg.eigvalsh, batched=True)
+def eigvalsh_tangent(w, a, UPLO="L"):
+    d[w] = eigvalsh_jvp(a, d[a], UPLO)
+
+
 @adjoint(np.linalg.svd)
 def svd(y, a, full_matrices=True, compute_uv=True, hermitian=False):
     d[a] = svd_grad(d[y], a, y, full_matrices, compute_uv, hermitian)
+
+
+@tangent(np.linalg.svd, batched=True)
+def svd_tangent(y, a, full_matrices=True, compute_uv=True, hermitian=False):
+    d[y] = svd_jvp(a, d[a], y, full_matrices, compute_uv, hermitian)
 
 
 if hasattr(np.linalg, "svdvals"):     # NumPy >= 2.0
@@ -76,10 +136,19 @@ if hasattr(np.linalg, "svdvals"):     # NumPy >= 2.0
     def svdvals(s, x):
         d[x] = svdvals_grad(d[s], x)
 
+    @tangent(np.linalg.svdvals, batched=True)
+    def svdvals_tangent(s, x):
+        d[s] = svdvals_jvp(x, d[x])
+
 
 @adjoint(np.linalg.pinv)
 def pinv(y, a, rcond=None, hermitian=False, rtol=None):
     d[a] = pinv_grad(d[y], a, y, hermitian)
+
+
+@tangent(np.linalg.pinv, batched=True)
+def pinv_tangent(y, a, rcond=None, hermitian=False, rtol=None):
+    d[y] = pinv_jvp(a, d[a], y, hermitian)
 
 
 @adjoint(np.linalg.lstsq)
@@ -90,9 +159,23 @@ def lstsq(y, a, b, rcond=None):
     d[b] = grads[1]
 
 
+@tangent(np.linalg.lstsq)
+def lstsq_tangent(y, a, b, rcond=None):
+    # one tangent per output (x, residuals, rank, s), each argument's part added in
+    parts = zeros_tangent(y)
+    parts = add_tangents(parts, lstsq_jvp_a(a, d[a], b, y))
+    parts = add_tangents(parts, lstsq_jvp_b(a, d[b], b, y))
+    d[y] = parts
+
+
 @adjoint(np.linalg.matrix_power)
 def matrix_power(y, a, n):
     d[a] = matrix_power_grad(d[y], a, n)
+
+
+@tangent(np.linalg.matrix_power, batched=True)
+def matrix_power_tangent(y, a, n):
+    d[y] = matrix_power_jvp(a, d[a], n)
 
 
 @adjoint(np.linalg.multi_dot)
@@ -100,9 +183,19 @@ def multi_dot(y, arrays):
     d[arrays] = multi_dot_grads(d[y], arrays)
 
 
+@tangent(np.linalg.multi_dot)
+def multi_dot_tangent(y, arrays):
+    d[y] = multi_dot_jvp(arrays, d[arrays], y)
+
+
 @adjoint(np.linalg.tensorinv)
 def tensorinv(y, a, ind=2):
     d[a] = tensorinv_grad(d[y], a, y, ind)
+
+
+@tangent(np.linalg.tensorinv, batched=True)
+def tensorinv_tangent(y, a, ind=2):
+    d[y] = tensorinv_jvp(a, d[a], y, ind)
 
 
 @adjoint(np.linalg.tensorsolve)
@@ -110,3 +203,9 @@ def tensorsolve(x, a, b, axes=None):
     grads = tensorsolve_grads(d[x], a, b, x, axes)
     d[a] = grads[0]
     d[b] = grads[1]
+
+
+@tangent(np.linalg.tensorsolve)
+def tensorsolve_tangent(x, a, b, axes=None):
+    d[x] = tensorsolve_jvp_b(a, d[b], b, x, axes)
+    d[x] += tensorsolve_jvp_a(a, d[a], b, x, axes)
