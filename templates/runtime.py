@@ -3,13 +3,410 @@ differentiable (higher order: hessian, hvp, grad of grad).
 
 The helpers a gradient calls (unbroadcast, matmul_grad_lhs, ...) are linear
 in the gradient they carry; their tangents and adjoints are written here
-like any other rule.
-"""
-import numpy as np  # noqa: F401
+like any other rule. A linear helper's tangent is the helper itself applied
+to a tangent, and its adjoint is its transpose (pullback.runtime.transposes,
+whose helpers have rules here too, so the rules close on themselves at any
+order). A bilinear helper (``matmul_grad_lhs(g, a, b)``, ``g`` times ``b``)
+gets one term per factor.
 
-from pullback.rules import adjoint, d  # noqa: F401 (the rules below)
-from pullback.tangent_rules import tangent  # noqa: F401
+The helpers that change an argument in place (add_at, take_at, pop_last)
+are given fresh tangents to change: a tangent may be shared with another
+value's.
+"""
+import numpy as np
+
+from pullback import runtime
+from pullback.rules import adjoint, d
+from pullback.runtime import (accumulate, add_at, copy_of, dot_grad_lhs, dot_grad_rhs,
+                              fresh_copy, matmul_grad_lhs, matmul_grad_rhs, pop_last, scatter,
+                              take_at, unbroadcast, unstack)
+from pullback.runtime import elementwise, shape, tangents, transposes
+from pullback.runtime.elementwise import (cast_like, clip_grad_a, clip_grad_lower, clip_grad_upper,
+                                          finite_part, masked_div, masked_mul, power_slope,
+                                          select_default_grad, share)
+from pullback.runtime.shape import unsum
+from pullback.runtime.tangents import (broadcast_tangent, matmul_rhs_tangent, owned_tangent,
+                                       zeros_tangent)
+from pullback.runtime.transposes import (fit_directions, fit_shape, matmul_rhs_tangent_grads,
+                                         power_slope_dx, power_slope_dy, reduce_directions,
+                                         restack_parts, take_cotangent, unaccumulate,
+                                         unpop_last, unreduce_directions, untake_at, untotal)
+from pullback.tangent_rules import tangent
 
 
 SHAPE = "other"
 
+
+# -- summing over broadcast axes, and back ----------------------------------------------
+
+@adjoint(runtime.unbroadcast)
+def unbroadcast_rule(y, g, x):
+    d[g] = fit_shape(d[y], g)
+
+
+@tangent(runtime.unbroadcast, batched=True)
+def unbroadcast_rule_tangent(y, g, x):
+    d[y] = fit_directions(d[g], g, x)
+
+
+@adjoint(transposes.fit_directions)
+def fit_directions_rule(y, t, g, x):
+    d[t] = fit_directions(d[y], x, g)
+
+
+@tangent(transposes.fit_directions, batched=True)
+def fit_directions_rule_tangent(y, t, g, x):
+    d[y] = fit_directions(d[t], g, x)
+
+
+@adjoint(transposes.fit_shape)
+def fit_shape_rule(y, g, x):
+    d[g] = fit_directions(d[y], x, g)
+
+
+@tangent(transposes.fit_shape, batched=True)
+def fit_shape_rule_tangent(y, g, x):
+    d[y] = fit_directions(d[g], g, x)
+
+
+@adjoint(runtime.unreduce)
+def unreduce_rule(y, g, x, axis=None, keepdims=False):
+    d[g] = reduce_directions(d[y], x, g, axis, keepdims)
+
+
+@tangent(runtime.unreduce, batched=True)
+def unreduce_rule_tangent(y, g, x, axis=None, keepdims=False):
+    d[y] = unreduce_directions(d[g], g, x, axis, keepdims)
+
+
+@adjoint(transposes.unreduce_directions)
+def unreduce_directions_rule(y, t, g, x, axis=None, keepdims=False):
+    d[t] = reduce_directions(d[y], x, g, axis, keepdims)
+
+
+@tangent(transposes.unreduce_directions, batched=True)
+def unreduce_directions_rule_tangent(y, t, g, x, axis=None, keepdims=False):
+    d[y] = unreduce_directions(d[t], g, x, axis, keepdims)
+
+
+@adjoint(transposes.reduce_directions)
+def reduce_directions_rule(y, h, x, g, axis=None, keepdims=False):
+    d[h] = unreduce_directions(d[y], g, x, axis, keepdims)
+
+
+@tangent(transposes.reduce_directions, batched=True)
+def reduce_directions_rule_tangent(y, h, x, g, axis=None, keepdims=False):
+    d[y] = reduce_directions(d[h], x, g, axis, keepdims)
+
+
+@adjoint(tangents.broadcast_tangent)
+def broadcast_tangent_rule(y, t, x, z):
+    d[t] = fit_directions(d[y], z, x)
+
+
+@tangent(tangents.broadcast_tangent, batched=True)
+def broadcast_tangent_rule_tangent(y, t, x, z):
+    d[y] = broadcast_tangent(d[t], x, z)
+
+
+@adjoint(elementwise.cast_like)
+def cast_like_rule(y, g, x):
+    d[g] = cast_like(d[y], g)
+
+
+@tangent(elementwise.cast_like, batched=True)
+def cast_like_rule_tangent(y, g, x):
+    d[y] = cast_like(d[g], x)
+
+
+# -- products: bilinear in the gradient and the other factor ---------------------------
+
+@adjoint(runtime.matmul_grad_lhs)
+def matmul_grad_lhs_rule(y, g, a, b):
+    # y = g @ b^T (g summed to a @ b's shape first): its transpose is u @ b
+    d[g] = fit_shape(np.matmul(d[y], b), g)
+    d[b] = matmul_grad_rhs(g, d[y], b)
+
+
+@tangent(runtime.matmul_grad_lhs)
+def matmul_grad_lhs_rule_tangent(y, g, a, b):
+    d[y] = matmul_grad_lhs(d[g], a, b)
+    d[y] += matmul_grad_lhs(g, a, d[b])
+
+
+@adjoint(runtime.matmul_grad_rhs)
+def matmul_grad_rhs_rule(y, g, a, b):
+    d[g] = fit_shape(np.matmul(a, d[y]), g)
+    d[a] = matmul_grad_lhs(g, a, d[y])
+
+
+@tangent(runtime.matmul_grad_rhs)
+def matmul_grad_rhs_rule_tangent(y, g, a, b):
+    d[y] = matmul_grad_rhs(d[g], a, b)
+    d[y] += matmul_grad_rhs(g, d[a], b)
+
+
+@adjoint(runtime.dot_grad_lhs)
+def dot_grad_lhs_rule(y, g, a, b):
+    d[g] = fit_shape(np.dot(d[y], b), g)
+    d[b] = dot_grad_rhs(g, d[y], b)
+
+
+@tangent(runtime.dot_grad_lhs)
+def dot_grad_lhs_rule_tangent(y, g, a, b):
+    d[y] = dot_grad_lhs(d[g], a, b)
+    d[y] += dot_grad_lhs(g, a, d[b])
+
+
+@adjoint(runtime.dot_grad_rhs)
+def dot_grad_rhs_rule(y, g, a, b):
+    d[g] = fit_shape(np.dot(a, d[y]), g)
+    d[a] = dot_grad_lhs(g, a, d[y])
+
+
+@tangent(runtime.dot_grad_rhs)
+def dot_grad_rhs_rule_tangent(y, g, a, b):
+    d[y] = dot_grad_rhs(d[g], a, b)
+    d[y] += dot_grad_rhs(g, d[a], b)
+
+
+@adjoint(tangents.matmul_rhs_tangent)
+def matmul_rhs_tangent_rule(z, x, ty, y):
+    grads = matmul_rhs_tangent_grads(d[z], x, ty, y)
+    d[x] = grads[0]
+    d[ty] = grads[1]
+
+
+@tangent(tangents.matmul_rhs_tangent)
+def matmul_rhs_tangent_rule_tangent(z, x, ty, y):
+    d[z] = matmul_rhs_tangent(d[x], ty, y)
+    d[z] += matmul_rhs_tangent(x, d[ty], y)
+
+
+# -- copies: the identity ------------------------------------------------------------
+
+@adjoint(runtime.copy_of)
+def copy_of_rule(y, value):
+    d[value] = d[y]
+
+
+@tangent(runtime.copy_of, batched=True)
+def copy_of_rule_tangent(y, value):
+    d[y] = copy_of(d[value])       # the copy is written into: so is its tangent
+
+
+@adjoint(runtime.fresh_copy)
+def fresh_copy_rule(y, value):
+    d[value] = d[y]
+
+
+@tangent(runtime.fresh_copy, batched=True)
+def fresh_copy_rule_tangent(y, value):
+    d[y] = fresh_copy(d[value])
+
+
+@adjoint(tangents.owned_tangent)
+def owned_tangent_rule(y, t):
+    d[t] = d[y]
+
+
+@tangent(tangents.owned_tangent, batched=True)
+def owned_tangent_rule_tangent(y, t):
+    d[y] = owned_tangent(d[t])
+
+
+# -- containers and indexing ----------------------------------------------------------
+
+@adjoint(runtime.accumulate)
+def accumulate_rule(y, total, g):
+    d[total] = unaccumulate(d[y], total)
+    d[g] = unaccumulate(d[y], g)
+
+
+@tangent(runtime.accumulate)
+def accumulate_rule_tangent(y, total, g):
+    # element by element for lists, where + would concatenate
+    t = zeros_tangent(y)
+    t = accumulate(t, d[total])
+    t = accumulate(t, d[g])
+    d[y] = t
+
+
+@adjoint(runtime.add_at)
+def add_at_rule(y, total, x, index, g):
+    d[total] = untotal(d[y], total, x)
+    d[g] = take_cotangent(d[y], index, g)
+
+
+@tangent(runtime.add_at)
+def add_at_rule_tangent(y, total, x, index, g):
+    t = zeros_tangent(y)            # a fresh array for add_at to write into
+    t = accumulate(t, d[total])
+    t = add_at(t, x, index, d[g])
+    d[y] = t
+
+
+@adjoint(runtime.scatter)
+def scatter_rule(y, x, index, g):
+    d[g] = take_cotangent(d[y], index, g)
+
+
+@tangent(runtime.scatter)
+def scatter_rule_tangent(y, x, index, g):
+    d[y] = scatter(x, index, d[g])
+
+
+@adjoint(runtime.take_at)
+def take_at_rule(y, total, x, index):
+    d[total] = untake_at(d[y], x, index)
+
+
+@tangent(runtime.take_at)
+def take_at_rule_tangent(y, total, x, index):
+    d[y] = take_at(owned_tangent(d[total]), x, index)     # take_at writes into its copy
+
+
+@adjoint(runtime.pop_last)
+def pop_last_rule(y, total):
+    d[total] = unpop_last(d[y], y)
+
+
+@tangent(runtime.pop_last)
+def pop_last_rule_tangent(y, total):
+    d[y] = pop_last(fresh_copy(d[total]))       # pop_last pops from its copy
+
+
+@adjoint(runtime.unstack)
+def unstack_rule(y, g, items, axis=0):
+    d[g] = restack_parts(d[y], g, items, axis)
+
+
+@tangent(runtime.unstack)
+def unstack_rule_tangent(y, g, items, axis=0):
+    d[y] = unstack(d[g], items, axis)
+
+
+@adjoint(transposes.restack_parts)
+def restack_parts_rule(y, g, parts, items, axis=0):
+    d[g] = unstack(d[y], items, axis)
+
+
+@tangent(transposes.restack_parts)
+def restack_parts_rule_tangent(y, g, parts, items, axis=0):
+    d[y] = restack_parts(d[g], parts, items, axis)
+
+
+@adjoint(shape.unsum)
+def unsum_rule(y, g, iterable):
+    d[g] = restack_parts(d[y], g, iterable, None)
+
+
+@tangent(shape.unsum)
+def unsum_rule_tangent(y, g, iterable):
+    d[y] = unsum(d[g], iterable)
+
+
+# -- elementwise ----------------------------------------------------------------------
+
+@adjoint(elementwise.power_slope, shape="elementwise")
+def power_slope_rule(s, x, y, float_power=False):
+    d[x] = unbroadcast(d[s] * power_slope_dx(x, y, float_power), x)
+    d[y] = unbroadcast(d[s] * power_slope_dy(x, y, float_power), y)
+
+
+@tangent(elementwise.power_slope)
+def power_slope_rule_tangent(s, x, y, float_power=False):
+    d[s] = d[x] * power_slope_dx(x, y, float_power)
+    d[s] += d[y] * power_slope_dy(x, y, float_power)
+
+
+@adjoint(elementwise.share, shape="elementwise")
+def share_rule(y, g, a, b):
+    d[g] = unbroadcast(share(d[y], a, b), g)     # a and b only choose: no gradient
+
+
+@tangent(elementwise.share)
+def share_rule_tangent(y, g, a, b):
+    d[y] = share(d[g], a, b)
+
+
+@adjoint(elementwise.masked_mul, shape="elementwise")
+def masked_mul_rule(y, g, factor):
+    d[g] = unbroadcast(masked_mul(d[y], factor), g)
+    d[factor] = unbroadcast(masked_mul(g, d[y]), factor)
+
+
+@tangent(elementwise.masked_mul)
+def masked_mul_rule_tangent(y, g, factor):
+    d[y] = masked_mul(d[g], factor)
+    d[y] += masked_mul(g, d[factor])
+
+
+@adjoint(elementwise.masked_div, shape="elementwise")
+def masked_div_rule(z, g, divisor):
+    d[g] = unbroadcast(masked_div(d[z], divisor), g)
+    d[divisor] = unbroadcast(-masked_div(d[z] * z, divisor), divisor)
+
+
+@tangent(elementwise.masked_div)
+def masked_div_rule_tangent(z, g, divisor):
+    d[z] = masked_div(d[g], divisor)
+    d[z] -= masked_div(z * d[divisor], divisor)
+
+
+@adjoint(elementwise.clip_grad_a)
+def clip_grad_a_rule(y, g, a, lower, upper):
+    d[g] = unbroadcast(clip_grad_a(d[y], a, lower, upper), g)
+
+
+@tangent(elementwise.clip_grad_a)
+def clip_grad_a_rule_tangent(y, g, a, lower, upper):
+    d[y] = clip_grad_a(d[g], a, lower, upper)
+
+
+@adjoint(elementwise.clip_grad_lower)
+def clip_grad_lower_rule(y, g, a, lower, upper):
+    d[g] = unbroadcast(clip_grad_lower(d[y], a, lower, upper), g)
+
+
+@tangent(elementwise.clip_grad_lower)
+def clip_grad_lower_rule_tangent(y, g, a, lower, upper):
+    d[y] = clip_grad_lower(d[g], a, lower, upper)
+
+
+@adjoint(elementwise.clip_grad_upper)
+def clip_grad_upper_rule(y, g, a, lower, upper):
+    d[g] = unbroadcast(clip_grad_upper(d[y], a, lower, upper), g)
+
+
+@tangent(elementwise.clip_grad_upper)
+def clip_grad_upper_rule_tangent(y, g, a, lower, upper):
+    d[y] = clip_grad_upper(d[g], a, lower, upper)
+
+
+@adjoint(elementwise.finite_part)
+def finite_part_rule(y, g, x, copy=True):
+    d[g] = unbroadcast(finite_part(d[y], x, copy), g)
+
+
+@tangent(elementwise.finite_part)
+def finite_part_rule_tangent(y, g, x, copy=True):
+    d[y] = finite_part(d[g], x, copy)
+
+
+@adjoint(elementwise.select_default_grad)
+def select_default_grad_rule(y, g, condlist):
+    d[g] = unbroadcast(select_default_grad(d[y], condlist), g)
+
+
+@tangent(elementwise.select_default_grad)
+def select_default_grad_rule_tangent(y, g, condlist):
+    d[y] = select_default_grad(d[g], condlist)
+
+
+# Constants, shapes and counts: no derivative flows through them.
+NONDIFFERENTIABLE = (
+    runtime.scalar_seed, runtime.is_real_number, runtime.shape_only, runtime.loop_length,
+    runtime.zeros_adjoint, runtime.split_ties, shape.reshape_order,
+    tangents.zeros_tangent, tangents.direction_count,
+)

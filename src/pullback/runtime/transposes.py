@@ -1,0 +1,281 @@
+"""Helpers of the rules of pullback's own runtime helpers (templates/runtime.py).
+
+Generated gradient code is itself differentiated (``hessian``, ``hvp``,
+``grad(grad(f))``): each helper it calls needs a tangent and an adjoint. Most
+helpers are linear in the gradient they carry, so their tangent is the same
+helper on a tangent and their adjoint is its transpose. The helpers here are
+those transposes, and the batched forms of helpers that reshape (a batch of
+tangents has leading direction axes, runtime/tangents.py): each is linear in
+its first argument and the transpose of another helper here, so the rules
+close on themselves at any order.
+"""
+import numpy as np
+
+from pullback.runtime import add_at, matmul_grad_lhs, matmul_grad_rhs, take_at, zeros_adjoint
+from pullback.runtime.declare import helper
+
+__all__ = ["fit_directions", "fit_shape", "unreduce_directions", "reduce_directions",
+           "untake_at", "take_cotangent", "unpop_last", "restack_parts", "unaccumulate",
+           "untotal", "power_slope_dx", "power_slope_dy", "unstack_directions",
+           "undirection", "direction_of", "matmul_rhs_tangent_grads"]
+
+
+def _batch(t, value):
+    """The leading direction axes ``t`` has beyond ``value``'s (a tangent of it)."""
+    extra = np.ndim(t) - np.ndim(value)
+    return np.shape(t)[:extra] if extra > 0 else ()
+
+
+def _scalar(out, batch):
+    """A 0-d result of one direction as a NumPy number (as NumPy's sums give)."""
+    return out[()] if not batch and isinstance(out, np.ndarray) and out.ndim == 0 else out
+
+
+@helper(shape_only=(1, 2), dtype=False)
+def fit_directions(t, g, x):
+    """``t``, a tangent of a value shaped like ``g`` (possibly a batch of
+    them: leading direction axes), brought to ``x``'s shape direction by
+    direction: summed over the axes broadcasting added (as ``unbroadcast``),
+    or broadcast when ``g``'s shape broadcasts to ``x``'s.
+
+    ``fit_directions(., g, x)`` and ``fit_directions(., x, g)`` are each
+    other's transpose.
+    """
+    g_shape, x_shape = np.shape(g), np.shape(x)
+    if g_shape == x_shape:
+        return t
+    batch = _batch(t, g)
+    if len(g_shape) <= len(x_shape):
+        padded = (1,) * (len(x_shape) - len(g_shape)) + g_shape
+        if all(a in (1, b) for a, b in zip(padded, x_shape)):       # g broadcasts to x
+            return np.broadcast_to(np.reshape(t, batch + padded), batch + x_shape)
+    padded = (1,) * (len(g_shape) - len(x_shape)) + x_shape
+    axes = tuple(len(batch) + i for i, (a, b) in enumerate(zip(g_shape, padded))
+                 if b == 1 and a != 1)
+    out = np.sum(t, axis=axes, keepdims=True) if axes else t
+    return _scalar(np.reshape(out, batch + x_shape), batch)
+
+
+@helper(shape_only=(1,), dtype=False)
+def fit_shape(g, x):
+    """``g`` summed or broadcast to ``x``'s shape (one direction: see fit_directions)."""
+    return fit_directions(g, g, x)
+
+
+def _expanded(g, x, axis, keepdims):
+    """The shape ``unreduce`` gives ``g`` before broadcasting it to ``x``'s:
+    the reduced axes put back, right-aligned with ``x``'s axes."""
+    shape = np.shape(g)
+    if not keepdims and axis is not None:
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        ndim = len(shape) + len(axes)
+        at = sorted(a + ndim if a < 0 else a for a in axes)
+        shape = list(shape)
+        for a in at:
+            shape.insert(a, 1)
+        shape = tuple(shape)
+    return (1,) * (np.ndim(x) - len(shape)) + shape
+
+
+@helper(shape_only=(1, 2), dtype=False)
+def unreduce_directions(t, g, x, axis=None, keepdims=False):
+    """``unreduce(t, x, axis, keepdims)`` for each direction of a batch ``t``
+    of tangents of ``g`` (the gradient of a reduction)."""
+    batch = _batch(t, g)
+    return np.broadcast_to(np.reshape(t, batch + _expanded(g, x, axis, keepdims)),
+                           batch + np.shape(x))
+
+
+@helper(shape_only=(1, 2), dtype=False)
+def reduce_directions(h, x, g, axis=None, keepdims=False):
+    """The transpose of ``unreduce_directions(., g, x, axis, keepdims)``:
+    ``h`` (``x``'s shape, after any direction axes) summed over the reduced
+    and broadcast axes, to ``g``'s shape."""
+    batch = _batch(h, x)
+    expanded = _expanded(g, x, axis, keepdims)
+    axes = tuple(len(batch) + i for i, (a, b) in enumerate(zip(expanded, np.shape(x)))
+                 if a == 1 and b != 1)
+    out = np.sum(h, axis=axes, keepdims=True) if axes else h
+    return _scalar(np.reshape(out, batch + np.shape(g)), batch)
+
+
+# -- containers and indexing (one direction at a time) ---------------------------------
+
+def _is_zero(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
+
+
+def _zeros_like(value, like):
+    """``value`` as a gradient of ``like``'s structure (a zero number: zeros)."""
+    return zeros_adjoint(like) if _is_zero(value) else value
+
+
+@helper(shape_only=(1,), returns_new=True)
+def untake_at(g, x, index):
+    """Adjoint of ``(rest, part) = take_at(total, x, index)`` with respect to
+    ``total``, from the pair ``g`` of their gradients: ``rest``'s gradient
+    with ``part``'s put back at ``index`` (of repeated indices, only the
+    last carried the value, as take_at decided)."""
+    g_rest, g_part = g
+    if isinstance(x, (list, tuple)):
+        total = list(g_rest) if isinstance(g_rest, (list, tuple)) else zeros_adjoint(x)
+        total[index] = _zeros_like(g_part, x[index])
+        return total
+    rest, _ = take_at(np.array(np.broadcast_to(_zeros_like(g_rest, x), np.shape(x)),
+                               dtype=_float(x, g_rest)), x, index)
+    if _is_zero(g_part):
+        return rest
+    _, kept = take_at(np.ones(np.shape(x)), x, index)       # 1 where the index's value was taken
+    return add_at(rest, x, index, g_part * kept)
+
+
+def _float(x, g):
+    dtype = np.result_type(np.asarray(x).dtype, np.asarray(g).dtype)
+    return dtype if dtype.kind in "fc" else np.float64
+
+
+@helper(shape_only=(2,))
+def take_cotangent(g, index, part):
+    """The transpose of scattering ``part`` into ``x[index]`` (``add_at``,
+    ``scatter``): ``g[index]`` (repeated indices read again), summed to
+    ``part``'s shape when it was broadcast into the selection."""
+    if isinstance(g, (list, tuple)):
+        taken = g[index]
+        if isinstance(index, slice):
+            taken = list(taken)
+            return np.asarray(taken) if isinstance(part, np.ndarray) else taken
+        return taken
+    if _is_zero(g):
+        return zeros_adjoint(part)
+    taken = g[index]
+    return fit_shape(taken, part)
+
+
+@helper(shape_only=(1, 2))
+def untotal(g, total, x):
+    """The gradient of ``total`` in ``add_at(total, x, index, part)``: all of
+    ``g`` (summed to ``total``'s shape when a number stood for zeros), none
+    when a list's ``total`` was not one (add_at then starts from zeros)."""
+    if isinstance(x, (list, tuple)):
+        return g if isinstance(total, (list, tuple)) else zeros_adjoint(total)
+    return fit_shape(g, total)
+
+
+@helper(shape_only=(1,), returns_new=True)
+def unpop_last(g, y):
+    """Adjoint of ``(rest, last) = pop_last(total)``, from their gradients
+    ``g`` and the pair ``y`` itself: the gradient of the list (or array)
+    before the pop."""
+    g_rest, g_last = _zeros_like(g[0], y[0]), _zeros_like(g[1], y[1])
+    if isinstance(y[0], list):
+        return list(g_rest) + [g_last]
+    return np.concatenate([np.broadcast_to(g_rest, np.shape(y[0])),
+                           np.broadcast_to(g_last, np.shape(y[1]))[None]])
+
+
+@helper(shape_only=(1, 2))
+def restack_parts(g, parts, items, axis=0):
+    """The transpose of ``unstack(., items, axis)``: the gradient ``g`` of the
+    parts ``unstack`` handed out (``parts`` is its input, for its structure)
+    put back together."""
+    if axis is None:
+        if isinstance(items, (list, tuple)):
+            total = 0.0
+            for piece in g:
+                if not _is_zero(piece):
+                    total = total + fit_shape(piece, parts)
+            return fit_shape(total, parts) if not _is_zero(total) else zeros_adjoint(parts)
+        return fit_shape(g, parts)
+    if not isinstance(items, (list, tuple)):
+        return np.moveaxis(g, 0, axis) if axis else g
+    split = parts if isinstance(parts, (list, tuple)) and axis == 0 \
+        else np.moveaxis(np.asarray(parts), axis, 0)
+    pieces = [restack_parts(_zeros_like(piece, part), part, item, 0)
+              if isinstance(item, (list, tuple)) else _zeros_like(piece, part)
+              for piece, part, item in zip(g, split, items)]
+    if isinstance(parts, (list, tuple)) and axis == 0:
+        return type(parts)(pieces)
+    return np.moveaxis(np.stack([np.broadcast_to(p, np.shape(s)) for p, s in zip(pieces, split)]),
+                       0, axis)
+
+
+@helper(shape_only=(1,))
+def unaccumulate(g, x):
+    """The gradient of one operand ``x`` of ``accumulate(total, part)`` from
+    the result's gradient ``g``: all of it, summed to ``x``'s shape; a number
+    added to every item of a list gets the sum of theirs."""
+    if isinstance(x, (list, tuple)):
+        if isinstance(g, (list, tuple)):
+            return [unaccumulate(a, b) for a, b in zip(g, x)]
+        return [fit_shape(g, item) for item in x]
+    if isinstance(g, (list, tuple)):
+        total = zeros_adjoint(x)
+        for item in g:
+            total = total + unaccumulate(item, x)
+        return total
+    return fit_shape(g, x)
+
+
+# -- elementwise -----------------------------------------------------------------------
+
+def power_slope_dx(x, y, float_power=False):
+    """d/dx of ``power_slope(x, y)`` = y (y - 1) x ** (y - 2), 0 where y is 0 or 1."""
+    from pullback.runtime.elementwise import masked_mul, power_slope
+    return masked_mul(y, power_slope(x, y - 1.0, float_power))
+
+
+def power_slope_dy(x, y, float_power=False):
+    """d/dy of ``power_slope(x, y)`` = x ** (y - 1) (1 + y log x), log x taken
+    as 0 where x == 0 (as the rule of x ** y does)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = np.float_power(x, y - 1.0) if float_power else np.power(x, y - 1.0)
+    return power * (1.0 + y * np.log(np.where(np.equal(x, 0), 1.0, x)))
+
+
+# -- the tangent helpers (runtime/tangents.py) -----------------------------------------
+
+@helper(shape_only=(1,), dtype=False)
+def direction_of(t, value, i):
+    """Direction ``i`` of a batch ``t`` whose own tangents lead (``t`` has
+    leading axes of another batch before the direction axis of ``value``'s)."""
+    if isinstance(t, (list, tuple)):
+        return type(t)(direction_of(e, v, i) for e, v in zip(t, value))
+    return np.take(t, i, axis=np.ndim(t) - np.ndim(value))
+
+
+@helper(shape_only=(1,), dtype=False, returns_new=True)
+def undirection(g, t, i):
+    """The transpose of ``direction(t, i)``: zeros of ``t``'s shape with ``g`` at ``i``."""
+    if isinstance(t, (list, tuple)):
+        return type(t)(undirection(e, v, i) for e, v in zip(g, t))
+    out = np.zeros(np.shape(t), np.result_type(np.asarray(g).dtype, np.float32))
+    out[i] = g
+    return out
+
+
+@helper(shape_only=(1,), dtype=False, new_list=True)
+def unstack_directions(g, parts):
+    """The transpose of ``stack_directions(parts)``: direction ``i`` of ``g`` to part ``i``."""
+    if isinstance(g, (list, tuple)):
+        columns = [unstack_directions(e, [p[k] for p in parts]) for k, e in enumerate(g)]
+        return [type(g)(c[i] for c in columns) for i in range(len(parts))]
+    return [g[i] for i in range(len(parts))]
+
+
+def _columns(ty, x):
+    """``ty`` as the column matrices matmul_rhs_tangent multiplies ``x`` by."""
+    batch = np.shape(ty)[:-1]
+    return np.reshape(ty, batch + (1,) * (np.ndim(x) - 2) + np.shape(ty)[-1:] + (1,))
+
+
+def matmul_rhs_tangent_grads(g, x, ty, y):
+    """The adjoints of ``matmul_rhs_tangent(x, ty, y)`` with respect to ``x``
+    and ``ty``, as a pair: the product it computes, written as one matmul."""
+    if np.ndim(y) != 1 or np.ndim(ty) == 1:
+        return matmul_grad_lhs(g, x, ty), matmul_grad_rhs(g, x, ty)
+    if np.ndim(x) == 1:                         # ty @ x
+        return matmul_grad_rhs(g, ty, x), matmul_grad_lhs(g, ty, x)
+    columns = _columns(ty, x)
+    g = np.expand_dims(g, -1)
+    return (matmul_grad_lhs(g, x, columns),
+            np.reshape(matmul_grad_rhs(g, x, columns), np.shape(ty)))

@@ -1,0 +1,280 @@
+"""Finite-difference specs of the rules of pullback's own runtime helpers
+(templates/runtime.py): the helpers generated gradients call, so that those
+gradients can be differentiated again (hessian, hvp, grad of grad).
+
+The gradient a helper carries is the differentiated argument; arguments read
+only for their shape (``x`` in ``unbroadcast(g, x)``) are constants. Helpers
+that write into an argument (add_at, take_at) are given a copy
+(``total + 0.0``), as generated code gives them arrays of their own.
+"""
+import numpy as np
+
+from rule_spec_kit import BASE, DOT_SHAPES, MATMUL_SHAPES, NONZERO, REAL, Arg, Case, Domain, Spec
+
+from pullback import runtime
+from pullback.runtime import elementwise, shape, tangents, transposes
+
+CONST = Arg("x", diff=False)
+
+
+def _shape_of(value):
+    return None if value is None else tuple(value)
+
+
+def _product(a, b, function=np.matmul):
+    """The shape of ``function(a, b)`` for operands of shapes ``a`` and ``b`` (None: a float)."""
+    return np.shape(function(np.zeros(a or ()), np.zeros(b or ())))
+
+
+def _grad_of_product(template, function, pairs, bigger=()):
+    """Specs of ``X_grad_lhs(g, a, b)`` / ``X_grad_rhs``: g has the product's shape."""
+    cases = tuple(Case((_product(a, b, function), a, b)) for a, b in pairs)
+    cases += tuple(Case(shapes) for shapes in bigger)     # g broadcast beyond the product
+    return Spec(template, (Arg("g"), Arg("a"), Arg("b")), cases)
+
+
+# fit_directions(t, g, x): t is g's tangent (with leading direction axes or not)
+_FIT = (
+    ((3, 4), (3, 4), (4,)),
+    ((3, 4), (3, 4), (3, 1)),
+    ((2, 3, 4), (2, 3, 4), (3, 1)),
+    ((5, 3, 4), (3, 4), (4,)),           # a batch of 5 directions
+    ((4,), (4,), (3, 4)),                # broadcast the other way
+    ((5, 4), (4,), (3, 4)),
+    ((5,), (), (2, 3)),
+    ((3,), (3,), None),
+)
+
+_UNREDUCE = (      # (g, x, axis, keepdims)
+    ((3,), (4, 3), 0, False),
+    ((4,), (4, 3), 1, False),
+    ((), (4, 3), None, False),
+    ((4, 1), (4, 3), 1, True),
+    ((3,), (2, 3, 4), (0, 2), False),
+    ((2, 3), (2, 3, 4), -1, False),
+    ((1, 1), (4, 3), None, True),
+)
+
+
+def _unreduce_cases():
+    return tuple(Case((g, x), (("axis", axis), ("keepdims", keepdims)))
+                 for g, x, axis, keepdims in _UNREDUCE)
+
+
+_POSITIVE_BASE = Domain(0.5, 2.0)
+
+
+def _far_from_one(x, y):
+    """power_slope's derivative in y jumps at y == 0 (where it is set to 0):
+    stay away from exponents 0 and 1 (where its own slope is set to 0)."""
+    y = np.asarray(y)
+    return bool(np.all(np.abs(y) > 0.05) and np.all(np.abs(y - 1.0) > 0.05))
+
+
+def _apart(g, a, b):
+    return bool(np.all(np.abs(np.subtract(a, b)) > 0.02))
+
+
+def _bounds_apart(g, a, lower, upper):
+    return bool(np.all(np.abs(np.subtract(a, lower)) > 0.02)
+                and np.all(np.abs(np.subtract(a, upper)) > 0.02))
+
+
+SPEC = {
+    # ---- sums over broadcast axes, and back -----------------------------
+    runtime.unbroadcast: Spec("runtime.unbroadcast(g, x)", (Arg("g"), CONST), (
+        Case(((3, 4), (4,))),
+        Case(((3, 4), (3, 4))),
+        Case(((2, 3, 4), (3, 1))),
+        Case(((3, 4), ())),
+        Case(((3,), None)),
+        Case(((4,), (3, 4))),            # a smaller gradient: broadcast
+        Case((None, (3,))),
+        Case((None, None)),
+    )),
+    transposes.fit_directions: Spec(
+        "runtime.transposes.fit_directions(t, g, x)",
+        (Arg("t"), Arg("g", diff=False), CONST), tuple(Case(s) for s in _FIT)),
+    transposes.fit_shape: Spec("runtime.transposes.fit_shape(g, x)", (Arg("g"), CONST), (
+        Case(((3, 4), (4,))),
+        Case(((4,), (3, 4))),
+        Case(((2, 3, 4), (3, 1))),
+        Case(((3, 4), None)),
+    )),
+    runtime.unreduce: Spec("runtime.unreduce(g, x, {axis}, {keepdims})", (Arg("g"), CONST),
+                           _unreduce_cases() + (
+        Case((None, (3, 2)), expr="runtime.unreduce(g, x)"),)),
+    transposes.unreduce_directions: Spec(
+        "runtime.transposes.unreduce_directions(t, g, x, {axis}, {keepdims})",
+        (Arg("t"), Arg("g", diff=False), CONST),
+        tuple(Case((g, g, x), (("axis", axis), ("keepdims", keepdims)))
+              for g, x, axis, keepdims in _UNREDUCE) + (
+            Case(((5, 3), (3,), (4, 3)), (("axis", 0), ("keepdims", False))),     # batched
+            Case(((5,), (), (4, 3)), (("axis", None), ("keepdims", False))),
+        )),
+    transposes.reduce_directions: Spec(
+        "runtime.transposes.reduce_directions(h, x, g, {axis}, {keepdims})",
+        (Arg("h"), CONST, Arg("g", diff=False)),
+        tuple(Case((x, x, g), (("axis", axis), ("keepdims", keepdims)))
+              for g, x, axis, keepdims in _UNREDUCE) + (
+            Case(((5, 4, 3), (4, 3), (3,)), (("axis", 0), ("keepdims", False))),
+        )),
+    tangents.broadcast_tangent: Spec(
+        "runtime.tangents.broadcast_tangent(t, x, z)", (Arg("t"), CONST, Arg("z", diff=False)), (
+            Case(((3,), (3,), (4, 3))),
+            Case(((5, 3), (3,), (4, 3))),        # a batch of directions
+            Case(((5,), (), (2, 3))),
+            Case(((4, 3), (4, 3), (4, 3))),
+            Case(((4, 1), (4, 1), (2, 4, 3))),
+        )),
+    elementwise.cast_like: Spec("runtime.elementwise.cast_like(g, x)", (Arg("g"), CONST), (
+        Case(((3, 4), (3, 4))),
+        Case((None, None)),
+    )),
+    # ---- products ---------------------------------------------------------
+    runtime.matmul_grad_lhs: _grad_of_product("runtime.matmul_grad_lhs(g, a, b)", np.matmul,
+                                              MATMUL_SHAPES, bigger=(((5, 2, 4), (2, 3), (3, 4)),)),
+    runtime.matmul_grad_rhs: _grad_of_product("runtime.matmul_grad_rhs(g, a, b)", np.matmul,
+                                              MATMUL_SHAPES, bigger=(((5, 2, 4), (2, 3), (3, 4)),)),
+    runtime.dot_grad_lhs: _grad_of_product("runtime.dot_grad_lhs(g, a, b)", np.dot, DOT_SHAPES),
+    runtime.dot_grad_rhs: _grad_of_product("runtime.dot_grad_rhs(g, a, b)", np.dot, DOT_SHAPES),
+    tangents.matmul_rhs_tangent: Spec(
+        "runtime.tangents.matmul_rhs_tangent(x, ty, y)", (Arg("x"), Arg("ty"), Arg("y", diff=False)), (
+            Case(((2, 3), (3, 4), (3, 4))),
+            Case(((2, 3), (3,), (3,))),
+            Case(((2, 3), (5, 3), (3,))),         # a batch of directions of a vector
+            Case(((3,), (5, 3), (3,))),
+            Case(((4, 2, 3), (5, 3), (3,))),
+            Case(((2, 3), (5, 3, 4), (3, 4))),
+        )),
+    # ---- copies -----------------------------------------------------------
+    runtime.copy_of: Spec("runtime.copy_of(x)", (Arg("x"),), (Case(((3, 4),)), Case((None,)))),
+    runtime.fresh_copy: Spec("runtime.fresh_copy(x)", (Arg("x"),), (
+        Case(((3, 4),)), Case((None,)),
+        Case(((3,), (3,)), expr="np.sum(runtime.fresh_copy([x, y])[1] * x)",
+             args=(Arg("x"), Arg("y"))),
+    )),
+    tangents.owned_tangent: Spec("runtime.tangents.owned_tangent(x)", (Arg("x"),), (
+        Case(((3, 4),)), Case((None,)))),
+    # ---- containers and indexing -----------------------------------------
+    runtime.accumulate: Spec("runtime.accumulate(total, g)", (Arg("total"), Arg("g")), (
+        Case(((3, 4), (3, 4))),
+        Case(((3, 4), (4,))),
+        Case((None, None)),
+        Case(((3,), (3,), (2,), (2,)),
+             expr="np.sum(runtime.accumulate([a, b], [c, d])[0] * np.arange(3.0))"
+                  " + np.sum(runtime.accumulate([a, b], [c, d])[1] ** 2)",
+             args=(Arg("a"), Arg("c"), Arg("b"), Arg("d"))),
+    )),
+    runtime.add_at: Spec("runtime.add_at(total + 0.0, x, {index}, g)",
+                         (Arg("total"), CONST, Arg("g")), (
+        Case(((4, 3), (4, 3), (3,)), (("index", 1),)),
+        Case(((4, 3), (4, 3), (2, 3)), (("index", "slice(1, 3)"),)),
+        Case(((4, 3), (4, 3), (3, 3)), (("index", "np.array([0, 2, 0])"),)),
+        Case(((4, 3), (4, 3), ()), (("index", "(1, slice(None))"),)),   # a broadcast part
+        Case(((5,), (5,), None), (("index", 2),)),
+        Case((None, (3,), (2,)), (("index", "np.array([1, 1])"),)),     # total: zeros
+    )),
+    runtime.scatter: Spec("runtime.scatter(x, {index}, g)", (CONST, Arg("g")), (
+        Case(((4, 3), (3,)), (("index", 1),)),
+        Case(((4, 3), (3, 3)), (("index", "np.array([0, 2, 0])"),)),
+        Case(((5,), None), (("index", 2),)),
+        Case(((4, 3), ()), (("index", "slice(1, 3)"),)),
+    )),
+    runtime.take_at: Spec("np.sum(runtime.take_at(total + 0.0, x, {index})[0] * w)"
+                          " + np.sum(runtime.take_at(total + 0.0, x, {index})[1] ** 2)",
+                          (Arg("total"), CONST, Arg("w", diff=False)), (
+        Case(((4, 3), (4, 3), (4, 3)), (("index", 1),)),
+        Case(((4, 3), (4, 3), (4, 3)), (("index", "np.array([0, 2, 0])"),)),
+        Case(((5,), (5,), (5,)), (("index", "slice(1, 4)"),)),
+    )),
+    runtime.pop_last: Spec("np.sum(runtime.pop_last(x + 0.0)[0] * w) + np.sum(runtime.pop_last(x + 0.0)[1] ** 2)",
+                           (Arg("x"), Arg("w", diff=False)), (
+        Case(((4, 3), (3, 3))),
+        Case(((4,), (3,))),
+        Case(((3,), (3,), (3,)),
+             expr="np.sum(runtime.pop_last([a, b, c])[0][1] * a) + np.sum(runtime.pop_last([a, b, c])[1] ** 2)",
+             args=(Arg("a"), Arg("b"), Arg("c"))),
+    )),
+    runtime.unstack: Spec("np.sum(runtime.unstack(g, x, {axis})[1] * w)",
+                          (Arg("g"), CONST, Arg("w", diff=False)), (
+        Case(((3, 4), (3, 4), (4,)), (("axis", 0),)),
+        Case(((3, 4), (3, 4), (3,)), (("axis", 1),)),
+        Case(((4,), (3, 4), (4,)), (("axis", None),)),
+        Case(((3, 4), (4,), (4,)),
+             expr="np.sum(runtime.unstack(g, [x, x, x], 0)[1] * w)"),
+        Case(((4,), (4,), (4,)),
+             expr="np.sum(runtime.unstack(g, [x, 2.0 * x], None)[1] * w)"),
+    )),
+    transposes.restack_parts: Spec("runtime.transposes.restack_parts(g, p, x, {axis})",
+                                   (Arg("g"), Arg("p", diff=False), CONST), (
+        Case(((3, 4), (3, 4), (3, 4)), (("axis", 0),)),
+        Case(((4, 3), (3, 4), (3, 4)), (("axis", 1),)),
+        Case(((3, 4), (4,), (3, 4)), (("axis", None),)),
+        Case(((4,), (2, 4), (4,)), expr="runtime.transposes.restack_parts([g, 2.0 * g], p, [x, x], 0)"),
+    )),
+    shape.unsum: Spec("np.sum(runtime.shape.unsum(g, x)[1] * w)",
+                      (Arg("g"), CONST, Arg("w", diff=False)), (
+        Case(((4,), (3, 4), (4,))),
+        Case((None, (3,), None), expr="runtime.shape.unsum(g, x)[1] * 2.0"),
+        Case(((4,), (4,), (4,)), expr="np.sum(runtime.shape.unsum(g, [x, x])[1] * w)"),
+        Case(((4,), (), (4,)), expr="np.sum(runtime.shape.unsum(g, [x, x])[1] * w)"),
+    )),
+    # ---- elementwise ------------------------------------------------------
+    elementwise.power_slope: Spec("runtime.elementwise.power_slope(x, y)",
+                                  (Arg("x", _POSITIVE_BASE), Arg("y", REAL)), (
+        Case(((3, 4), (3, 4))),
+        Case(((3, 4), (4,))),
+        Case((None, None)),
+        Case(((3,), None)),
+        Case(((3, 4), (3, 4)), expr="runtime.elementwise.power_slope(x, y, True)"),
+    ), valid=_far_from_one),
+    elementwise.share: Spec("runtime.elementwise.share(g, a, b)",
+                            (Arg("g"), Arg("a", diff=False), Arg("b", diff=False)), (
+        Case(((3, 4), (3, 4), (3, 4))),
+        Case(((3, 4), (4,), (3, 1))),
+        Case(((4,), (3, 4), (3, 4))),
+        Case((None, None, None)),
+    ), valid=_apart),
+    elementwise.masked_mul: Spec("runtime.elementwise.masked_mul(g, f)", (Arg("g", NONZERO), Arg("f")), (
+        Case(((3, 4), (3, 4))),
+        Case(((3, 4), (4,))),
+        Case(((4,), (3, 4))),
+        Case((None, None)),
+        Case((None, (3,))),
+    )),
+    elementwise.masked_div: Spec("runtime.elementwise.masked_div(g, v)", (Arg("g", NONZERO), Arg("v", NONZERO)), (
+        Case(((3, 4), (3, 4))),
+        Case(((3, 4), (4,))),
+        Case(((4,), (3, 4))),
+        Case((None, None)),
+    )),
+    elementwise.clip_grad_a: Spec("runtime.elementwise.clip_grad_a(g, a, -0.5, 0.5)",
+                                  (Arg("g"), Arg("a", diff=False)), (
+        Case(((3, 4), (3, 4))),
+        Case(((4,), (3, 4))),
+        Case((None, None)),
+        Case(((3, 4), (3, 4)), expr="runtime.elementwise.clip_grad_a(g, a, None, 0.5)"),
+    ), valid=lambda g, a: bool(np.all(np.abs(np.abs(a) - 0.5) > 0.02))),
+    elementwise.clip_grad_lower: Spec("runtime.elementwise.clip_grad_lower(g, a, -0.5, 0.5)",
+                                      (Arg("g"), Arg("a", diff=False)), (
+        Case(((3, 4), (3, 4))),
+        Case(((3, 4), (3, 4), (3, 4)), expr="runtime.elementwise.clip_grad_lower(g, a, l, None)",
+             args=(Arg("g"), Arg("a", diff=False), Arg("l", diff=False)), valid=_apart),
+    ), valid=lambda g, a: bool(np.all(np.abs(np.abs(a) - 0.5) > 0.02))),
+    elementwise.clip_grad_upper: Spec("runtime.elementwise.clip_grad_upper(g, a, -0.5, 0.5)",
+                                      (Arg("g"), Arg("a", diff=False)), (
+        Case(((3, 4), (3, 4))),
+        Case(((4,), (3, 4))),
+    ), valid=lambda g, a: bool(np.all(np.abs(np.abs(a) - 0.5) > 0.02))),
+    elementwise.finite_part: Spec("runtime.elementwise.finite_part(g, x)", (Arg("g"), CONST), (
+        Case(((3, 4), (3, 4))),
+        Case(((3, 4), (3, 4)), expr="runtime.elementwise.finite_part(g, np.log(x))"),
+        Case((None, None)),
+    )),
+    elementwise.select_default_grad: Spec(
+        "runtime.elementwise.select_default_grad(g, [x > 0.5, x < -0.5])", (Arg("g"), CONST), (
+            Case(((3, 4), (3, 4))),
+            Case(((3, 4), (4,))),
+        )),
+}
