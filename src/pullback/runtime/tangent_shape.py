@@ -29,8 +29,8 @@ __all__ = [
     "lead", "lead_shape", "from_end", "own_axes", "transpose_axes", "reshape_directions",
     "tangent_array", "tangent_items", "as_lists", "atleast_tangent", "broadcast_tangents",
     "sum_tangent", "pad_mode", "partitioned_tangent", "unique_values_tangent", "quantile_a_tangent",
-    "quantile_q_tangent", "linspace_tangent", "logspace_tangent", "logspace_base_tangent",
-    "geomspace_tangent", "arange_tangent",
+    "quantile_q_tangent", "linspace_along", "logspace_along", "logspace_base_along",
+    "geomspace_along", "arange_along",
 ]
 
 
@@ -299,7 +299,7 @@ def _as_grid(moved, y):
     return np.array(out, dtype=np.result_type(out, np.float32))
 
 
-def linspace_tangent(t, y, num, endpoint, dtype, axis, share):
+def linspace_along(t, y, num, endpoint, dtype, axis, share):
     """The tangent of ``y = np.linspace(start, stop, ...)`` along the tangent
     ``t`` of its start or stop (``share``)."""
     if _no_gradient_for(dtype):
@@ -307,7 +307,7 @@ def linspace_tangent(t, y, num, endpoint, dtype, axis, share):
     return _as_grid(_moved(t, y, num, endpoint, axis, share)[0], y)
 
 
-def logspace_tangent(t, y, base, num, endpoint, dtype, axis, share):
+def logspace_along(t, y, base, num, endpoint, dtype, axis, share):
     """The tangent of ``y = np.logspace(start, stop, ..., base) = base ** u``
     along the tangent ``t`` of its start or stop: ``y log(base)`` times the
     exponent's tangent."""
@@ -317,7 +317,7 @@ def logspace_tangent(t, y, base, num, endpoint, dtype, axis, share):
     return _as_grid(moved * y * np.log(_along_grid(base, np.ndim(y), axis)), y)
 
 
-def logspace_base_tangent(t, y, start, stop, num, endpoint, base, dtype, axis):
+def logspace_base_along(t, y, start, stop, num, endpoint, base, dtype, axis):
     """The tangent of ``y = np.logspace(...) = base ** u`` along the tangent
     ``t`` of ``base``: ``y u / base`` times it."""
     if _no_gradient_for(dtype):
@@ -328,7 +328,7 @@ def logspace_base_tangent(t, y, start, stop, num, endpoint, base, dtype, axis):
     return _as_grid(_along_grid(t, ndim, axis) * y * u / _along_grid(base, ndim, axis), y)
 
 
-def geomspace_tangent(t, bound, y, num, endpoint, dtype, axis, share):
+def geomspace_along(t, bound, y, num, endpoint, dtype, axis, share):
     """The tangent of ``y = np.geomspace(start, stop, ...) = start (stop / start) ** f``
     along the tangent ``t`` of ``bound``, its start or stop (``share``):
     ``y (1 - f) / start`` (``y f / stop``) times it."""
@@ -338,7 +338,7 @@ def geomspace_tangent(t, bound, y, num, endpoint, dtype, axis, share):
     return _as_grid(moved * y / _along_grid(bound, np.ndim(y), axis), y)
 
 
-def arange_tangent(t, y, dtype=None, wrt="start"):
+def arange_along(t, y, dtype=None, wrt="start"):
     """The tangent of ``y = np.arange(start, stop, step)`` along the tangent
     ``t`` of its ``start`` (every point moves by t) or ``step`` (point i by
     i t); the number of points is locally constant."""
