@@ -18,9 +18,11 @@ from pullback.runtime import unbroadcast
 from pullback.runtime.linalg import (cholesky_grad, det_grad, eigvalsh_grad, inv_grad,
                                      matrix_power_grad, slogdet_grad, solve_grad_a, solve_grad_b)
 from pullback.runtime.reductions import (
-    cumsum_grad, cumulative_sum_grad, extreme_grad, nan_mask_grad, nancumsum_grad, nanmean_grad,
+    average_grad, average_weights_grad, cumprod_grad, cumsum_grad, cumulative_sum_grad, extreme_grad, nan_mask_grad, nancumsum_grad, nanmean_grad,
     nanprod_grad, norm_grad, prod_grad, ptp_grad, std_grad, var_grad)
 from pullback.runtime.second_order import (
+    average_grad_wrt_w, average_grad_wrt_w_adjoint, average_weights_grad_adjoint,
+    average_weights_grad_wrt, cumprod_grad_adjoint, cumprod_grad_wrt_a, cumprod_grad_wrt_y,
     cholesky_grad_adjoint, cholesky_grad_wrt_l, cumulative_sum_grad_adjoint, det_grad_adjoint,
     det_grad_wrt_a, eigvalsh_grad_adjoint, eigvalsh_grad_wrt_a, inv_grad_wrt_y, inv_grad_wrt_y_adjoint, nanprod_grad_wrt_a, norm_grad_wrt_x,
     matrix_power_grad_wrt_a, norm_grad_wrt_y, prod_grad_wrt_a, slogdet_grad_adjoint,
@@ -56,6 +58,20 @@ def nanprod_grad_rule(r, g, a, axis=None, keepdims=False):
 def nanprod_grad_rule_tangent(r, g, a, axis=None, keepdims=False):
     d[r] = nanprod_grad(d[g], a, axis, keepdims)
     d[r] += nanprod_grad_wrt_a(g, a, d[a], axis, keepdims)
+
+
+@adjoint(cumprod_grad)
+def cumprod_grad_rule(r, g, a, y, axis=None):
+    d[g] = cumprod_grad_adjoint(d[r], a, y, g, axis)
+    d[a] = cumprod_grad_wrt_a(g, a, y, d[r], axis)
+    d[y] = cumprod_grad_adjoint(d[r], a, g, y, axis)
+
+
+@tangent(cumprod_grad)
+def cumprod_grad_rule_tangent(r, g, a, y, axis=None):
+    d[r] = cumprod_grad(d[g], a, y, axis)
+    d[r] += cumprod_grad_wrt_a(g, a, y, d[a], axis)
+    d[r] += cumprod_grad_wrt_y(g, a, y, d[y], axis)
 
 
 # -- running sums: linear in g; the adjoint of a reverse running sum is a forward one ------
@@ -163,6 +179,36 @@ def std_grad_rule_tangent(r, g, a, y, axis=None, ddof=0, keepdims=False, ignore_
     d[r] = std_grad(d[g], a, y, axis, ddof, keepdims, ignore_nan)
     d[r] += std_grad_wrt_a(g, a, y, d[a], axis, ddof, keepdims, ignore_nan)
     d[r] += std_grad_wrt_y(g, a, y, d[y], axis, ddof, keepdims, ignore_nan)
+
+
+# -- weighted averages ---------------------------------------------------------------------
+
+@adjoint(average_grad)
+def average_grad_rule(r, g, a, y, axis=None, weights=None, keepdims=False):
+    d[g] = sum_restored(d[r], average_grad(1.0, a, y, axis, weights, keepdims), g, axis, keepdims)
+    d[weights] = average_grad_wrt_w_adjoint(g, a, axis, weights, d[r], keepdims)
+
+
+@tangent(average_grad)
+def average_grad_rule_tangent(r, g, a, y, axis=None, weights=None, keepdims=False):
+    d[r] = average_grad(d[g], a, y, axis, weights, keepdims)
+    d[r] += average_grad_wrt_w(g, a, axis, weights, d[weights], keepdims)
+
+
+@adjoint(average_weights_grad)
+def average_weights_grad_rule(r, g, a, y, axis=None, weights=None, keepdims=False):
+    d[g] = average_weights_grad_adjoint(d[r], g, a, y, axis, weights, keepdims, "g")
+    d[a] = average_weights_grad_adjoint(d[r], g, a, y, axis, weights, keepdims, "a")
+    d[y] = average_weights_grad_adjoint(d[r], g, a, y, axis, weights, keepdims, "y")
+    d[weights] = average_weights_grad_adjoint(d[r], g, a, y, axis, weights, keepdims, "weights")
+
+
+@tangent(average_weights_grad)
+def average_weights_grad_rule_tangent(r, g, a, y, axis=None, weights=None, keepdims=False):
+    d[r] = average_weights_grad(d[g], a, y, axis, weights, keepdims)
+    d[r] += average_weights_grad_wrt(g, a, y, axis, weights, keepdims, ta=d[a])
+    d[r] += average_weights_grad_wrt(g, a, y, axis, weights, keepdims, ty=d[y])
+    d[r] += average_weights_grad_wrt(g, a, y, axis, weights, keepdims, tw=d[weights])
 
 
 # -- norms (the SVD-based matrix norms refuse: no second derivative) ----------------------

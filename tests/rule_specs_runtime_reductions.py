@@ -85,6 +85,18 @@ def _norm_cases():
     ), (Arg("g"), x, y)
 
 
+def _average_cases():
+    """(g, a, y, w) shapes: weights of a's shape or along the reduced axes."""
+    cases = []
+    for a_shape, w_shape, axis, keepdims in (((3, 4), (3, 4), None, False), ((3, 4), (4,), 1, False),
+                                             ((3, 4), (3,), 0, True), ((2, 3, 4), (4, 2), (2, 0), False),
+                                             ((2, 3, 4), (2, 3, 4), 1, True)):
+        g_shape = _g_shape(a_shape, axis, keepdims)
+        cases.append(Case((g_shape, a_shape, g_shape, w_shape), (("axis", axis),
+                                                                 ("keepdims", keepdims))))
+    return tuple(cases)
+
+
 def _conditioned(*inputs):
     return all(bool(np.all(np.linalg.cond(m) < 12.0)) for m in inputs
                if np.ndim(m) >= 2 and np.shape(m)[-1] == np.shape(m)[-2])
@@ -133,6 +145,21 @@ SPEC = {
         Case(((3,), (3, 4), (3,)), expr="runtime.reductions.std_grad(g, a, y, 1, 0, False, True)"),
     )),
     R.norm_grad: Spec("runtime.reductions.norm_grad(g, x, y)", _NORM_ARGS, _NORM_CASES),
+    R.cumprod_grad: Spec("runtime.reductions.cumprod_grad(g, a, y, {axis})",
+                         (G, Arg("a", PRODUCT), Arg("y")), (
+        Case(((3, 4), (3, 4), (3, 4)), (("axis", 1),)),
+        Case(((3, 4), (3, 4), (3, 4)), (("axis", -2),)),
+        Case(((12,), (3, 4), (12,)), (("axis", None),)),
+        Case(((), (5,), (5,)), (("axis", 0),)),
+    )),
+    R.average_grad: Spec("runtime.reductions.average_grad(g, a, y, {axis}, w, {keepdims})",
+                         (G, CONST_A, Arg("y", diff=False), Arg("w", POSITIVE)),
+                         _average_cases() + (
+        Case(((3,), (3, 4), (3,)), expr="runtime.reductions.average_grad(g, a, y, 1)",
+             args=(G, CONST_A, Arg("y", diff=False))),)),
+    R.average_weights_grad: Spec(
+        "runtime.reductions.average_weights_grad(g, a, y, {axis}, w, {keepdims})",
+        (G, A, Arg("y"), Arg("w", POSITIVE)), _average_cases()),
     L.inv_grad: Spec("runtime.linalg.inv_grad(g, y)", (G, Arg("y")), (
         Case(((3, 3), (3, 3))),
         Case(((2, 3, 3), (2, 3, 3))),

@@ -25,8 +25,9 @@ from pullback.runtime import NotDifferentiable, unbroadcast, zeros_adjoint
 from pullback.runtime.linalg import (_diagonal, _float_dtype, _is_zero, _lower_phi, _mT,
                                      _read_triangle, _reciprocal_gaps, _solve_vector,
                                      _symmetric_from_triangle)
-from pullback.runtime.reductions import (_fit, _floats, _to_last, _from_last, norm_grad,
-                                         reduced_axes, restore_axes, std_grad, var_grad)
+from pullback.runtime.reductions import (_average_weights, _axis_tuple, _fit, _floats, _to_last,
+                                         _from_last, cumprod_grad, norm_grad, reduced_axes,
+                                         restore_axes, std_grad, var_grad)
 
 __all__ = [
     "sum_restored", "prod_grad_wrt_a", "nanprod_grad_wrt_a", "var_grad_wrt_a",
@@ -36,7 +37,9 @@ __all__ = [
     "solve_grad_a_adjoint", "det_grad_wrt_a", "det_grad_adjoint",
     "cholesky_grad_wrt_l", "cholesky_grad_adjoint", "slogdet_grad_adjoint",
     "slogdet_grad_wrt_a", "eigvalsh_grad_adjoint", "eigvalsh_grad_wrt_a",
-    "matrix_power_grad_wrt_a",
+    "matrix_power_grad_wrt_a", "average_grad_wrt_w", "average_grad_wrt_w_adjoint",
+    "average_weights_grad_wrt", "average_weights_grad_adjoint", "cumprod_grad_wrt_a",
+    "cumprod_grad_wrt_y", "cumprod_grad_adjoint",
 ]
 
 
@@ -186,6 +189,98 @@ def norm_grad_wrt_y(g, x, y, t, ord=None, axis=None, keepdims=False):
                                 f"ord={ord!r} for matrices")
     scale = 1.0 if kind == "two" else float(ord) - 1.0
     return -scale * norm_grad(_masked_ratio(g, t, y), x, y, ord, axis, keepdims)
+
+
+# -- weighted averages: w / sum(w) over the reduced axes ---------------------------------
+
+def _weights_back(full, a, w, axis):
+    """The adjoint of ``_average_weights``: an ``a``-shaped array summed back to ``w``'s shape."""
+    full = np.broadcast_to(full, a.shape)
+    if np.shape(w) == a.shape:
+        return full
+    given = _axis_tuple(axis, a.ndim)
+    summed = np.sum(full, axis=tuple(ax for ax in range(a.ndim) if ax not in given))
+    return summed.transpose(np.argsort(np.argsort(given)))
+
+
+def _average_parts(g, a, axis, weights, keepdims):
+    a = _floats(a)
+    axes = reduced_axes(axis, a.ndim)
+    w = _average_weights(a, weights, axis)
+    return a, axes, w, np.sum(w, axis=axes, keepdims=True), restore_axes(g, a.ndim, axes, keepdims)
+
+
+def average_grad_wrt_w(g, a, axis, weights, t, keepdims=False):
+    """Derivative of ``average_grad(g, a, y, axis, weights, keepdims)`` with respect
+    to ``weights`` along ``t``: ``g (t - w sum(t) / S) / S``, S = sum(w)."""
+    a, axes, w, total, gk = _average_parts(g, a, axis, weights, keepdims)
+    tw = _average_weights(a, t, axis)
+    return _fit(gk * (tw - w * np.sum(tw, axis=axes, keepdims=True) / total) / total, a)
+
+
+def average_grad_wrt_w_adjoint(g, a, axis, weights, u, keepdims=False):
+    """Adjoint of :func:`average_grad_wrt_w` for the cotangent ``u`` (``a``'s shape)."""
+    a, axes, w, total, gk = _average_parts(g, a, axis, weights, keepdims)
+    v = np.asarray(u) * gk / total
+    return _weights_back(v - np.sum(v * w, axis=axes, keepdims=True) / total, a, weights, axis)
+
+
+def average_weights_grad_wrt(g, a, y, axis, weights, keepdims, ta=0.0, ty=0.0, tw=0.0):
+    """Derivative of ``average_weights_grad(g, a, y, axis, weights, keepdims)`` =
+    back(g (a - y) / S) with respect to ``a``, ``y`` or ``weights`` along ``ta``, ``ty``, ``tw``."""
+    a, axes, w, total, gk = _average_parts(g, a, axis, weights, keepdims)
+    yk = restore_axes(y, a.ndim, axes, keepdims)
+    tyk = restore_axes(ty, a.ndim, axes, keepdims)
+    moved = np.sum(_average_weights(a, tw, axis), axis=axes, keepdims=True) if np.ndim(tw) else 0.0
+    return _weights_back(gk * (ta - tyk - (a - yk) * moved / total) / total, a, weights, axis)
+
+
+def average_weights_grad_adjoint(u, g, a, y, axis, weights, keepdims, wrt):
+    """Adjoint of ``average_weights_grad`` with respect to ``wrt`` ('g', 'a', 'y', 'weights')
+    for the cotangent ``u`` (``weights``' shape)."""
+    a, axes, w, total, gk = _average_parts(g, a, axis, weights, keepdims)
+    yk = restore_axes(y, a.ndim, axes, keepdims)
+    v = np.broadcast_to(_average_weights(a, u, axis), a.shape) / total
+    if wrt == "g":
+        return sum_restored(v, a - yk, g, axis, keepdims)
+    if wrt == "y":
+        return sum_restored(v, -gk, y, axis, keepdims)
+    if wrt == "a":
+        return _fit(v * gk, a)
+    return _weights_back(-np.sum(v * gk * (a - yk), axis=axes, keepdims=True) / total, a,
+                         weights, axis)
+
+
+# -- running products (no exact zeros: there the second derivative refuses) ---------------
+
+def _no_zeros(a):
+    a = _floats(a)
+    if np.any(a == 0):
+        raise NotDifferentiable("pullback has no second derivative of np.cumprod at an input "
+                                "holding an exact zero")
+    return a
+
+
+def cumprod_grad_wrt_a(g, a, y, t, axis=None):
+    """Derivative of ``cumprod_grad(g, a, y, axis) = R(g y) / a`` (R: a reverse
+    running sum) with respect to ``a`` along ``t``: ``-r t / a``; diagonal, its own adjoint."""
+    a = _no_zeros(a)
+    return -cumprod_grad(g, a, y, axis) * np.reshape(t, a.shape) / a
+
+
+def cumprod_grad_wrt_y(g, a, y, t, axis=None):
+    """Derivative of ``cumprod_grad(g, a, y, axis)`` with respect to ``y`` along ``t``: ``R(g t) / a``."""
+    return cumprod_grad(g, _no_zeros(a), t, axis)
+
+
+def cumprod_grad_adjoint(u, a, other, like, axis=None):
+    """Adjoint of ``R(g y) / a`` with respect to ``g`` (``other`` is y, ``like`` g)
+    or to ``y`` (``other`` is g, ``like`` y): ``other * cumsum(u / a)``."""
+    a = _no_zeros(a)
+    v = np.asarray(u) / a
+    if axis is None:
+        v, axis = np.ravel(v), 0
+    return unbroadcast(np.asarray(other) * np.cumsum(v, axis=axis), like)
 
 
 # -- running sums -------------------------------------------------------------------------
