@@ -17,6 +17,7 @@ from pullback.rules import adjoint, d
 from pullback.runtime import unbroadcast
 from pullback.runtime.linalg import (cholesky_grad, det_grad, eigvalsh_grad, inv_grad,
                                      matrix_power_grad, slogdet_grad, solve_grad_a, solve_grad_b)
+from pullback.runtime.quantiles import quantile_grad, quantile_q_grad
 from pullback.runtime.reductions import (
     average_grad, average_weights_grad, cumprod_grad, cumsum_grad, cumulative_sum_grad, extreme_grad, nan_mask_grad, nancumsum_grad, nanmean_grad,
     nanprod_grad, norm_grad, prod_grad, ptp_grad, std_grad, var_grad)
@@ -27,7 +28,7 @@ from pullback.runtime.second_order import (
     det_grad_wrt_a, eigvalsh_grad_adjoint, eigvalsh_grad_wrt_a, inv_grad_wrt_y, inv_grad_wrt_y_adjoint, nanprod_grad_wrt_a, norm_grad_wrt_x,
     matrix_power_grad_wrt_a, norm_grad_wrt_y, prod_grad_wrt_a, slogdet_grad_adjoint,
     slogdet_grad_wrt_a, solve_grad_a_adjoint, solve_grad_b_adjoint,
-    solve_grad_b_wrt_a, solve_grad_b_wrt_a_adjoint, std_grad_wrt_a, std_grad_wrt_y, sum_restored,
+    quantile_second, solve_grad_b_wrt_a, solve_grad_b_wrt_a_adjoint, std_grad_wrt_a, std_grad_wrt_y, sum_restored,
     var_grad_wrt_a)
 from pullback.tangent_rules import tangent
 
@@ -148,6 +149,36 @@ def ptp_grad_rule(r, g, a, axis=None, keepdims=False):
 @tangent(ptp_grad)
 def ptp_grad_rule_tangent(r, g, a, axis=None, keepdims=False):
     d[r] = ptp_grad(d[g], a, axis, keepdims)
+
+
+# -- order statistics: the order is piecewise constant, the interpolation moves with q ----
+
+@adjoint(quantile_grad)
+def quantile_grad_rule(r, g, a, q, axis=None, method="linear", keepdims=False, ignore_nan=False,
+                       scale=1.0):
+    d[g] = quantile_second("grad_g", d[r], g, a, q, axis, method, keepdims, ignore_nan, scale)
+    d[q] = quantile_second("along_a", d[r], g, a, q, axis, method, keepdims, ignore_nan, scale)
+
+
+@tangent(quantile_grad)
+def quantile_grad_rule_tangent(r, g, a, q, axis=None, method="linear", keepdims=False,
+                               ignore_nan=False, scale=1.0):
+    d[r] = quantile_grad(d[g], a, q, axis, method, keepdims, ignore_nan, scale)
+    d[r] += quantile_second("along_q", d[q], g, a, q, axis, method, keepdims, ignore_nan, scale)
+
+
+@adjoint(quantile_q_grad)
+def quantile_q_grad_rule(r, g, a, q, axis=None, method="linear", keepdims=False,
+                         ignore_nan=False, scale=1.0):
+    d[g] = quantile_second("q_grad_g", d[r], g, a, q, axis, method, keepdims, ignore_nan, scale)
+    d[a] = quantile_second("along_q", d[r], g, a, q, axis, method, keepdims, ignore_nan, scale)
+
+
+@tangent(quantile_q_grad)
+def quantile_q_grad_rule_tangent(r, g, a, q, axis=None, method="linear", keepdims=False,
+                                 ignore_nan=False, scale=1.0):
+    d[r] = quantile_q_grad(d[g], a, q, axis, method, keepdims, ignore_nan, scale)
+    d[r] += quantile_second("along_a", d[a], g, a, q, axis, method, keepdims, ignore_nan, scale)
 
 
 # -- moments: var_grad is linear in a; std_grad divides by 2 y ----------------------------

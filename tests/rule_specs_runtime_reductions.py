@@ -12,10 +12,12 @@ import numpy as np
 
 from pullback import runtime
 import pullback.runtime.linalg  # noqa: F401 (runtime.linalg below)
+import pullback.runtime.quantiles  # noqa: F401
 import pullback.runtime.reductions  # noqa: F401
 from rule_spec_kit import POSITIVE, REAL, Arg, Case, Domain, Spec
 
 R = runtime.reductions
+Q = runtime.quantiles
 L = runtime.linalg
 
 G = Arg("g")
@@ -23,6 +25,7 @@ A = Arg("a")
 Y = Arg("y", POSITIVE)
 CONST_A = Arg("a", REAL, diff=False)
 SMALL = Domain(-0.5, 0.5)
+QUANTILE = Domain(0.05, 0.95)
 PRODUCT = Domain(0.5, 1.5, signed=True)     # entries of a product, away from 0
 
 
@@ -160,6 +163,25 @@ SPEC = {
     R.average_weights_grad: Spec(
         "runtime.reductions.average_weights_grad(g, a, y, {axis}, w, {keepdims})",
         (G, A, Arg("y"), Arg("w", POSITIVE)), _average_cases()),
+    Q.quantile_grad: Spec("runtime.quantiles.quantile_grad(g, a, q, {axis}{more})",
+                          (G, CONST_A, Arg("q", QUANTILE)), (
+        Case(((), (7,), ()), (("axis", None), ("more", ""))),
+        Case(((2, 4), (3, 4), (2,)), (("axis", 0), ("more", ""))),
+        Case(((2, 3, 1), (3, 4), (2,)), (("axis", 1), ("more", ", 'hazen', True"))),
+        Case(((4,), (5, 4), ()), (("axis", 0), ("more", ", 'linear', False, True"))),
+        Case(((4,), (5, 4), ()), (("axis", 0), ("more", ", 'linear', False, False, 100.0"))),
+        Case(((3,), (3, 5), None), (("axis", -1), ("more", ", 'lower'"))),
+        Case(((3,), (3, 6)), expr="runtime.quantiles.quantile_grad(g, a, 0.5, 1)",
+             args=(G, CONST_A)),
+    )),
+    Q.quantile_q_grad: Spec("runtime.quantiles.quantile_q_grad(g, a, q, {axis}{more})",
+                            (G, A, Arg("q", QUANTILE, diff=False)), (
+        Case(((), (7,), ()), (("axis", None), ("more", ""))),
+        Case(((2, 4), (3, 4), (2,)), (("axis", 0), ("more", ""))),
+        Case(((2, 3, 1), (3, 4), (2,)), (("axis", 1), ("more", ", 'weibull', True"))),
+        Case(((4,), (5, 4), ()), (("axis", 0), ("more", ", 'linear', False, True"))),
+        Case(((4,), (5, 4), ()), (("axis", 0), ("more", ", 'linear', False, False, 100.0"))),
+    )),
     L.inv_grad: Spec("runtime.linalg.inv_grad(g, y)", (G, Arg("y")), (
         Case(((3, 3), (3, 3))),
         Case(((2, 3, 3), (2, 3, 3))),

@@ -25,6 +25,7 @@ from pullback.runtime import NotDifferentiable, unbroadcast, zeros_adjoint
 from pullback.runtime.linalg import (_diagonal, _float_dtype, _is_zero, _lower_phi, _mT,
                                      _read_triangle, _reciprocal_gaps, _solve_vector,
                                      _symmetric_from_triangle)
+from pullback.runtime.quantiles import _order_statistics
 from pullback.runtime.reductions import (_average_weights, _axis_tuple, _fit, _floats, _to_last,
                                          _from_last, cumprod_grad, norm_grad, reduced_axes,
                                          restore_axes, std_grad, var_grad)
@@ -39,7 +40,7 @@ __all__ = [
     "slogdet_grad_wrt_a", "eigvalsh_grad_adjoint", "eigvalsh_grad_wrt_a",
     "matrix_power_grad_wrt_a", "average_grad_wrt_w", "average_grad_wrt_w_adjoint",
     "average_weights_grad_wrt", "average_weights_grad_adjoint", "cumprod_grad_wrt_a",
-    "cumprod_grad_wrt_y", "cumprod_grad_adjoint",
+    "cumprod_grad_wrt_y", "cumprod_grad_adjoint", "quantile_second",
 ]
 
 
@@ -105,6 +106,14 @@ def _nan_at(t, a, ignore_nan):
     return np.where(np.isnan(a), np.nan, t).astype(t.dtype) if ignore_nan else t
 
 
+def _masked_ratio(g, t, y):
+    """``g t / y``, 0 where y is 0 (the subgradient the first-order helpers take there)."""
+    y = np.asarray(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.asarray(g) * t / y
+    return np.where(y == 0, np.zeros_like(ratio), ratio)
+
+
 def var_grad_wrt_a(g, a, t, axis=None, ddof=0, keepdims=False, ignore_nan=False):
     """Derivative of ``var_grad(g, a, ...)`` with respect to ``a`` along ``t``
     (its own adjoint): ``var_grad(g, t)``, skipping ``a``'s NaNs."""
@@ -119,11 +128,7 @@ def std_grad_wrt_a(g, a, y, t, axis=None, ddof=0, keepdims=False, ignore_nan=Fal
 def std_grad_wrt_y(g, a, y, t, axis=None, ddof=0, keepdims=False, ignore_nan=False):
     """Derivative of ``std_grad(g, a, y, ...)`` with respect to ``y`` along ``t``:
     ``g / (2 y)`` moves by ``-g t / (2 y^2)`` (0 where y is 0, as std_grad)."""
-    y = np.asarray(y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.asarray(g) * t / y
-    ratio = np.where(y == 0, np.zeros_like(ratio), ratio)
-    return -std_grad(ratio, a, y, axis, ddof, keepdims, ignore_nan)
+    return -std_grad(_masked_ratio(g, t, y), a, y, axis, ddof, keepdims, ignore_nan)
 
 
 # -- norms ------------------------------------------------------------------------------
@@ -142,13 +147,6 @@ def _norm_kind(x, ord, axis):
     if isinstance(ord, str) or ord == 0 or np.isinf(ord) or ord == 1:
         return "flat"
     return "two" if ord == 2 else "p"
-
-
-def _masked_ratio(g, t, y):
-    y = np.asarray(y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.asarray(g) * t / y
-    return np.where(y == 0, np.zeros_like(ratio), ratio)
 
 
 def norm_grad_wrt_x(g, x, y, t, ord=None, axis=None, keepdims=False):
@@ -283,6 +281,52 @@ def cumprod_grad_adjoint(u, a, other, like, axis=None):
     return unbroadcast(np.asarray(other) * np.cumsum(v, axis=axis), like)
 
 
+# -- quantiles: the weights of the order statistics move with q only ---------------------
+
+def _quantile_weights(a, q, axis, method, ignore_nan, scale):
+    """The weights ``W`` of each quantile on the entries of ``a`` (quantile_grad's) and
+    their derivative ``dW`` with respect to ``q``, both shaped ``q.shape + a.shape``."""
+    axes, flat, moved_shape, order, low, high, gamma, slope, empty, q = \
+        _order_statistics(a, np.asarray(q, dtype=np.float64) / scale, axis, method, ignore_nan)
+    at_low = np.arange(flat.shape[-1]) == low[..., None]
+    at_high = np.arange(flat.shape[-1]) == high[..., None]
+    live = ~empty[..., None]
+    maps = []
+    for on_sorted in (live * (at_low * (1.0 - gamma[..., None]) + at_high * gamma[..., None]),
+                      live * (at_high * 1.0 - at_low) * (slope[..., None] / scale)):
+        weights = np.zeros(on_sorted.shape)
+        np.put_along_axis(weights, np.broadcast_to(order, on_sorted.shape), on_sorted, axis=-1)
+        weights = weights.reshape(q.shape + moved_shape)
+        maps.append(np.moveaxis(weights, tuple(range(q.ndim + a.ndim - len(axes), q.ndim + a.ndim)),
+                                tuple(q.ndim + ax for ax in axes)).astype(a.dtype))
+    return maps[0], maps[1], q.shape, axes
+
+
+def quantile_second(wrt, v, g, a, q, axis=None, method="linear", keepdims=False,
+                    ignore_nan=False, scale=1.0):
+    """The second-order maps of ``quantile_grad(g, a, q) = sum_q W g`` and
+    ``quantile_q_grad(g, a, q) = sum dW a g`` (the order is piecewise constant:
+    only q moves the weights). 'along_q': the first's derivative in q along ``v``
+    (and the second's adjoint in a); 'along_a': the second's derivative in a
+    along ``v`` (and the first's adjoint in q); 'grad_g', 'q_grad_g': their
+    adjoints in g for the cotangent ``v``."""
+    a = _floats(a)
+    w, dw, q_shape, axes = _quantile_weights(a, q, axis, method, ignore_nan, scale)
+    kept = tuple(1 if ax in axes else n for ax, n in enumerate(a.shape))
+    gk = np.reshape(g, q_shape + kept) if np.ndim(g) else np.asarray(g)
+    per_q = np.reshape(v, q_shape + (1,) * a.ndim) if wrt in ("along_q", "q_grad_g") else v
+    if wrt == "along_q":
+        return _fit(np.sum(dw * gk * per_q, axis=tuple(range(len(q_shape)))), a)
+    missing = np.isnan(a)       # NaNs have no weight (but 0 * NaN would be NaN)
+    a = np.where(missing, 0.0, a)
+    if wrt == "along_a":
+        return np.sum(dw * gk * np.where(missing, 0.0, v),
+                      axis=tuple(len(q_shape) + ax for ax in range(a.ndim)))
+    total = np.sum(w * per_q if wrt == "grad_g" else dw * a * per_q,
+                   axis=tuple(len(q_shape) + ax for ax in axes), keepdims=True)
+    return np.reshape(total, np.shape(g)) if np.ndim(g) else np.sum(total)
+
+
 # -- running sums -------------------------------------------------------------------------
 
 def cumulative_sum_grad_adjoint(u, g, x, axis=None, include_initial=False):
@@ -291,10 +335,8 @@ def cumulative_sum_grad_adjoint(u, g, x, axis=None, include_initial=False):
     x = np.asarray(x)
     ax = 0 if axis is None else axis
     r = np.cumsum(np.broadcast_to(u, x.shape), axis=ax)
-    if include_initial:
-        pad = [(0, 0)] * r.ndim
-        pad[ax] = (1, 0)
-        r = np.pad(r, pad)
+    if include_initial:     # the initial entry (a zero) gets nothing back
+        r = np.concatenate([np.zeros_like(np.take(r, [0], axis=ax)), r], axis=ax)
     return unbroadcast(r, g)
 
 
