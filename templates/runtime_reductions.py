@@ -19,7 +19,8 @@ from pullback.runtime.linalg import (cholesky_grad, det_grad, eigvalsh_grad, inv
                                      matrix_power_grad, slogdet_grad, solve_grad_a, solve_grad_b)
 from pullback.runtime.quantiles import quantile_grad, quantile_q_grad
 from pullback.runtime.reductions import (
-    average_grad, average_weights_grad, cumprod_grad, cumsum_grad, cumulative_sum_grad, extreme_grad, nan_mask_grad, nancumsum_grad, nanmean_grad,
+    average_grad, average_weights_grad, cumprod_grad, cumsum_grad, cumulative_sum_grad,
+    nancumprod_grad, extreme_grad, nan_mask_grad, nancumsum_grad, nanmean_grad,
     nanprod_grad, norm_grad, prod_grad, ptp_grad, std_grad, var_grad)
 from pullback.runtime.second_order import (
     average_grad_wrt_w, average_grad_wrt_w_adjoint, average_weights_grad_adjoint,
@@ -73,6 +74,26 @@ def cumprod_grad_rule_tangent(r, g, a, y, axis=None):
     d[r] = cumprod_grad(d[g], a, y, axis)
     d[r] += cumprod_grad_wrt_a(g, a, y, d[a], axis)
     d[r] += cumprod_grad_wrt_y(g, a, y, d[y], axis)
+
+
+# nancumprod_grad is cumprod_grad with NaNs as 1, zero at the NaNs
+@adjoint(nancumprod_grad)
+def nancumprod_grad_rule(r, g, a, y, axis=None):
+    d[g] = cumprod_grad_adjoint(np.where(np.isnan(a), 0.0, d[r]), np.where(np.isnan(a), 1.0, a),
+                                y, g, axis)
+    d[a] = np.where(np.isnan(a), 0.0,
+                    cumprod_grad_wrt_a(g, np.where(np.isnan(a), 1.0, a), y, d[r], axis))
+    d[y] = cumprod_grad_adjoint(np.where(np.isnan(a), 0.0, d[r]), np.where(np.isnan(a), 1.0, a),
+                                g, y, axis)
+
+
+@tangent(nancumprod_grad)
+def nancumprod_grad_rule_tangent(r, g, a, y, axis=None):
+    d[r] = nancumprod_grad(d[g], a, y, axis)
+    d[r] += np.where(np.isnan(a), 0.0,
+                     cumprod_grad_wrt_a(g, np.where(np.isnan(a), 1.0, a), y, d[a], axis))
+    d[r] += np.where(np.isnan(a), 0.0,
+                     cumprod_grad_wrt_y(g, np.where(np.isnan(a), 1.0, a), y, d[y], axis))
 
 
 # -- running sums: linear in g; the adjoint of a reverse running sum is a forward one ------

@@ -112,6 +112,7 @@ def _eigen_gaps(g, a):
 
 
 _NORM_CASES, _NORM_ARGS = _norm_cases()
+_NAN_AT_2 = "np.where(np.arange(4) == 2, np.nan, a)"      # a NaN in column 2 (nan* helpers)
 _SHIFTED = "a + 2.0 * np.eye(3)"
 
 SPEC = {
@@ -120,7 +121,9 @@ SPEC = {
         Case(((), (4,)), expr="runtime.reductions.prod_grad(g, a * np.array([1.0, 0.0, 1.0, 1.0]))",
              label="a-zero"),)),
     R.nanprod_grad: Spec("runtime.reductions.nanprod_grad(g, a, {axis}, keepdims={keepdims})",
-                         (G, Arg("a", PRODUCT)), _reduction("nanprod_grad").cases[:4]),
+                         (G, Arg("a", PRODUCT)), _reduction("nanprod_grad").cases[:4] + (
+        Case(((3,), (3, 4)), label="a-nan",
+             expr=f"runtime.reductions.nanprod_grad(g, {_NAN_AT_2}, 1)"),)),
     R.cumsum_grad: Spec("runtime.reductions.cumsum_grad(g, a, {axis})", (G, CONST_A), (
         Case(((3, 4), (3, 4)), (("axis", 1),)),
         Case(((3, 4), (3, 4)), (("axis", -2),)),
@@ -141,11 +144,15 @@ SPEC = {
                      _reduction("var_grad").cases + (
         Case(((4,), (3, 4)), expr="runtime.reductions.var_grad(g, a, 0, 1)"),
         Case(((), (3, 4)), expr="runtime.reductions.var_grad(g, a, None, 1, False, True)"),
+        Case(((3,), (3, 4)), label="a-nan", expr="runtime.reductions.var_grad("
+             f"g, {_NAN_AT_2}, 1, 0, False, True)"),
     )),
     R.std_grad: Spec("runtime.reductions.std_grad(g, a, y, {axis}, 0, {keepdims})", (G, A, Y),
                      _reduction("std_grad", (G, A, Y), shapes=_two_g).cases + (
         Case(((4,), (3, 4), (4,)), expr="runtime.reductions.std_grad(g, a, y, 0, 1)"),
         Case(((3,), (3, 4), (3,)), expr="runtime.reductions.std_grad(g, a, y, 1, 0, False, True)"),
+        Case(((3,), (3, 4), (3,)), label="a-nan", expr="runtime.reductions.std_grad("
+             f"g, {_NAN_AT_2}, y, 1, 1, False, True)"),
     )),
     R.norm_grad: Spec("runtime.reductions.norm_grad(g, x, y)", _NORM_ARGS, _NORM_CASES),
     R.cumprod_grad: Spec("runtime.reductions.cumprod_grad(g, a, y, {axis})",
@@ -154,6 +161,13 @@ SPEC = {
         Case(((3, 4), (3, 4), (3, 4)), (("axis", -2),)),
         Case(((12,), (3, 4), (12,)), (("axis", None),)),
         Case(((), (5,), (5,)), (("axis", 0),)),
+    )),
+    R.nancumprod_grad: Spec("runtime.reductions.nancumprod_grad(g, a, y, {axis})",
+                            (G, Arg("a", PRODUCT), Arg("y")), (
+        Case(((3, 4), (3, 4), (3, 4)), (("axis", 1),)),
+        Case(((12,), (3, 4), (12,)), (("axis", None),)),
+        Case(((3, 4), (3, 4), (3, 4)), label="a-nan", expr="runtime.reductions.nancumprod_grad("
+             "g, np.where(np.arange(4) == 1, np.nan, a), y, 1)"),
     )),
     R.average_grad: Spec("runtime.reductions.average_grad(g, a, y, {axis}, w, {keepdims})",
                          (G, CONST_A, Arg("y", diff=False), Arg("w", POSITIVE)),
@@ -181,6 +195,8 @@ SPEC = {
         Case(((2, 3, 1), (3, 4), (2,)), (("axis", 1), ("more", ", 'weibull', True"))),
         Case(((4,), (5, 4), ()), (("axis", 0), ("more", ", 'linear', False, True"))),
         Case(((4,), (5, 4), ()), (("axis", 0), ("more", ", 'linear', False, False, 100.0"))),
+        Case(((3,), (3, 4), ()), label="a-nan", expr="runtime.quantiles.quantile_q_grad("
+             f"g, {_NAN_AT_2}, q, 1, 'linear', False, True)"),
     )),
     L.inv_grad: Spec("runtime.linalg.inv_grad(g, y)", (G, Arg("y")), (
         Case(((3, 3), (3, 3))),
