@@ -13,7 +13,7 @@ from pullback.runtime import unbroadcast
 from pullback.runtime.indexing import (arange_grad, geomspace_grad, linspace_grad,
                                        logspace_base_grad, logspace_grad)
 from pullback.runtime.tangent_shape import (arange_along, geomspace_along, linspace_along,
-                                            logspace_along, logspace_base_along)
+                                            logspace_along, logspace_base_along, tangent_array)
 from pullback.runtime.tangents import broadcast_tangent
 
 SHAPE = "array"             # one array (rules.SHAPES)
@@ -26,7 +26,7 @@ def full(y, shape, fill_value, dtype=None, order="C"):
 
 @tangent(np.full, batched=True)
 def full_tangent(y, shape, fill_value, dtype=None, order="C"):
-    d[y] = broadcast_tangent(d[fill_value], fill_value, y)
+    d[y] = broadcast_tangent(tangent_array(d[fill_value], fill_value), fill_value, y)
 
 
 @adjoint(np.full_like)
@@ -36,7 +36,7 @@ def full_like(y, a, fill_value, dtype=None, order="K", subok=True, shape=None):
 
 @tangent(np.full_like, batched=True)
 def full_like_tangent(y, a, fill_value, dtype=None, order="K", subok=True, shape=None):
-    d[y] = broadcast_tangent(d[fill_value], fill_value, y)
+    d[y] = broadcast_tangent(tangent_array(d[fill_value], fill_value), fill_value, y)
 
 
 @adjoint(np.linspace)

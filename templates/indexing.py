@@ -16,9 +16,9 @@ from pullback.rules import adjoint, d
 from pullback.tangent_rules import tangent
 from pullback.runtime.indexing import (quantile_q_grad, unchoose, unextract, unpartition,
                                        unquantile, unsort, untake, untake_along_axis, ununique)
-from pullback.runtime.tangent_shape import (from_end, lead_shape, partitioned_tangent,
+from pullback.runtime.tangent_shape import (flattened, from_end, partitioned_tangent,
                                             quantile_a_tangent, quantile_q_tangent,
-                                            unique_values_tangent)
+                                            tangent_array, unique_values_tangent)
 
 
 @adjoint(np.take)
@@ -29,9 +29,9 @@ def take(y, a, indices, axis=None, out=None, mode="raise"):
 @tangent(np.take, batched=True)
 def take_tangent(y, a, indices, axis=None, out=None, mode="raise"):
     if axis is None:        # takes from the flattened array
-        d[y] = np.take(np.reshape(d[a], lead_shape(d[a], a) + (-1,)), indices, -1, mode=mode)
+        d[y] = np.take(flattened(d[a], a), indices, -1, mode=mode)
     else:
-        d[y] = np.take(d[a], indices, from_end(axis, a), mode=mode)
+        d[y] = np.take(tangent_array(d[a], a), indices, from_end(axis, a), mode=mode)
 
 
 @adjoint(np.take_along_axis)

@@ -11,7 +11,8 @@ from pullback.rules import adjoint, d
 from pullback.tangent_rules import tangent
 from pullback.runtime.shape import (restack, unappend, unblock, unconcatenate, undelete, unjoin,
                                     unsplit)
-from pullback.runtime.tangent_shape import as_lists, from_end, lead_shape, tangent_items
+from pullback.runtime.tangent_shape import (as_lists, flattened, from_end, tangent_array,
+                                            tangent_items)
 from pullback.runtime.tangents import zeros_tangent
 
 SHAPE = "array"             # one array (rules.SHAPES); the splits give lists: "other"
@@ -112,7 +113,7 @@ def split(y, ary, indices_or_sections, axis=0):
 # as np.split does wherever np.split succeeds.
 @tangent(np.split, np.array_split, batched=True)
 def split_tangent(y, ary, indices_or_sections, axis=0):
-    d[y] = np.array_split(d[ary], indices_or_sections, from_end(axis, ary))
+    d[y] = np.array_split(tangent_array(d[ary], ary), indices_or_sections, from_end(axis, ary))
 
 
 @adjoint(np.hsplit, shape="other")
@@ -122,7 +123,8 @@ def hsplit(y, ary, indices_or_sections):
 
 @tangent(np.hsplit, batched=True)
 def hsplit_tangent(y, ary, indices_or_sections):
-    d[y] = np.array_split(d[ary], indices_or_sections, from_end(1 if np.ndim(ary) > 1 else 0, ary))
+    axis = 1 if np.ndim(ary) > 1 else 0
+    d[y] = np.array_split(tangent_array(d[ary], ary), indices_or_sections, from_end(axis, ary))
 
 
 @adjoint(np.vsplit, shape="other")
@@ -132,7 +134,7 @@ def vsplit(y, ary, indices_or_sections):
 
 @tangent(np.vsplit, batched=True)
 def vsplit_tangent(y, ary, indices_or_sections):
-    d[y] = np.array_split(d[ary], indices_or_sections, -np.ndim(ary))
+    d[y] = np.array_split(tangent_array(d[ary], ary), indices_or_sections, -np.ndim(ary))
 
 
 @adjoint(np.dsplit, shape="other")
@@ -142,7 +144,7 @@ def dsplit(y, ary, indices_or_sections):
 
 @tangent(np.dsplit, batched=True)
 def dsplit_tangent(y, ary, indices_or_sections):
-    d[y] = np.array_split(d[ary], indices_or_sections, 2 - np.ndim(ary))
+    d[y] = np.array_split(tangent_array(d[ary], ary), indices_or_sections, 2 - np.ndim(ary))
 
 
 if hasattr(np, "unstack"):
@@ -153,7 +155,7 @@ if hasattr(np, "unstack"):
 
     @tangent(np.unstack, batched=True)
     def unstack__tangent(y, x, axis=0):
-        d[y] = np.unstack(d[x], axis=from_end(axis, x))
+        d[y] = np.unstack(tangent_array(d[x], x), axis=from_end(axis, x))
 
 
 @adjoint(np.append)
@@ -177,6 +179,6 @@ def delete(y, arr, obj, axis=None):
 @tangent(np.delete, batched=True)
 def delete_tangent(y, arr, obj, axis=None):
     if axis is None:        # deletes from the flattened array
-        d[y] = np.delete(np.reshape(d[arr], lead_shape(d[arr], arr) + (-1,)), obj, -1)
+        d[y] = np.delete(flattened(d[arr], arr), obj, -1)
     else:
-        d[y] = np.delete(d[arr], obj, from_end(axis, arr))
+        d[y] = np.delete(tangent_array(d[arr], arr), obj, from_end(axis, arr))

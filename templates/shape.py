@@ -14,10 +14,10 @@ from pullback.runtime import unbroadcast, unstack
 from pullback.runtime.shape import (pad_values_grad, reshape_order, undiag, undiagonal, unpad,
                                     unrepeat, unresize, unrollaxis, untile, untrace, untri,
                                     unatleast, unbroadcast_arrays, unsum)
-from pullback.runtime.tangent_shape import (atleast_tangent, broadcast_tangents, from_end,
-                                            lead_shape, own_axes, pad_mode, reshape_directions,
-                                            sum_tangent, tangent_array, tangent_items,
-                                            transpose_axes)
+from pullback.runtime.tangent_shape import (atleast_tangent, broadcast_tangents, flattened,
+                                            from_end, lead_shape, own_axes, pad_mode,
+                                            reshape_directions, sum_tangent, tangent_array,
+                                            tangent_items, transpose_axes)
 from pullback.runtime.tangents import broadcast_tangent, zeros_tangent
 
 SHAPE = "array"             # one array (rules.SHAPES); those giving lists say "other"
@@ -31,7 +31,7 @@ def reshape(y, a, shape=None, order="C"):
 @tangent(np.reshape, batched=True)
 def reshape_tangent(y, a, shape=None, order="C"):
     if order == "C":
-        d[y] = np.reshape(d[a], lead_shape(d[a], a) + np.shape(y))
+        d[y] = np.reshape(tangent_array(d[a], a), lead_shape(d[a], a) + np.shape(y))
     else:       # 'F' or 'A': the direction axes must stay out of the reordering
         d[y] = reshape_directions(d[a], a, y, reshape_order(a, order))
 
@@ -44,7 +44,7 @@ def ravel(y, a, order="C"):
 @tangent(np.ravel, batched=True)
 def ravel_tangent(y, a, order="C"):
     if order == "C":
-        d[y] = np.reshape(d[a], lead_shape(d[a], a) + np.shape(y))
+        d[y] = np.reshape(tangent_array(d[a], a), lead_shape(d[a], a) + np.shape(y))
     else:
         d[y] = reshape_directions(d[a], a, y, reshape_order(a, order))
 
@@ -56,7 +56,7 @@ def squeeze(y, a, axis=None):
 
 @tangent(np.squeeze, batched=True)
 def squeeze_tangent(y, a, axis=None):
-    d[y] = np.reshape(d[a], lead_shape(d[a], a) + np.shape(y))
+    d[y] = np.reshape(tangent_array(d[a], a), lead_shape(d[a], a) + np.shape(y))
 
 
 @adjoint(np.expand_dims)
@@ -66,7 +66,7 @@ def expand_dims(y, a, axis):
 
 @tangent(np.expand_dims, batched=True)
 def expand_dims_tangent(y, a, axis):
-    d[y] = np.reshape(d[a], lead_shape(d[a], a) + np.shape(y))
+    d[y] = np.reshape(tangent_array(d[a], a), lead_shape(d[a], a) + np.shape(y))
 
 
 @adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d, shape="other")   # a list for several
@@ -89,7 +89,7 @@ def transpose(y, a, axes=None):
 
 @tangent(np.transpose, batched=True)
 def transpose_tangent(y, a, axes=None):
-    d[y] = np.transpose(d[a], transpose_axes(d[a], a, axes))
+    d[y] = np.transpose(tangent_array(d[a], a), transpose_axes(d[a], a, axes))
 
 
 if hasattr(np, "matrix_transpose"):
@@ -100,7 +100,7 @@ if hasattr(np, "matrix_transpose"):
 
     @tangent(np.matrix_transpose, batched=True)
     def matrix_transpose_tangent(y, x):
-        d[y] = np.swapaxes(d[x], -1, -2)
+        d[y] = np.swapaxes(tangent_array(d[x], x), -1, -2)
 
 
 @adjoint(np.moveaxis)
@@ -110,7 +110,7 @@ def moveaxis(y, a, source, destination):
 
 @tangent(np.moveaxis, batched=True)
 def moveaxis_tangent(y, a, source, destination):
-    d[y] = np.moveaxis(d[a], from_end(source, a), from_end(destination, a))
+    d[y] = np.moveaxis(tangent_array(d[a], a), from_end(source, a), from_end(destination, a))
 
 
 @adjoint(np.swapaxes)
@@ -120,7 +120,7 @@ def swapaxes(y, a, axis1, axis2):
 
 @tangent(np.swapaxes, batched=True)
 def swapaxes_tangent(y, a, axis1, axis2):
-    d[y] = np.swapaxes(d[a], from_end(axis1, a), from_end(axis2, a))
+    d[y] = np.swapaxes(tangent_array(d[a], a), from_end(axis1, a), from_end(axis2, a))
 
 
 @adjoint(np.rollaxis)
@@ -140,7 +140,7 @@ def broadcast_to(y, array, shape, subok=False):
 
 @tangent(np.broadcast_to, batched=True)
 def broadcast_to_tangent(y, array, shape, subok=False):
-    d[y] = broadcast_tangent(d[array], array, y)
+    d[y] = broadcast_tangent(tangent_array(d[array], array), array, y)
 
 
 @adjoint(np.broadcast_arrays, shape="other")
@@ -160,7 +160,7 @@ def flip(y, m, axis=None):
 
 @tangent(np.flip, batched=True)
 def flip_tangent(y, m, axis=None):
-    d[y] = np.flip(d[m], own_axes(axis, m))
+    d[y] = np.flip(tangent_array(d[m], m), own_axes(axis, m))
 
 
 @adjoint(np.fliplr)
@@ -170,7 +170,7 @@ def fliplr(y, m):
 
 @tangent(np.fliplr, batched=True)
 def fliplr_tangent(y, m):
-    d[y] = np.flip(d[m], 1 - np.ndim(m))       # axis 1, counted from the end
+    d[y] = np.flip(tangent_array(d[m], m), 1 - np.ndim(m))       # axis 1, counted from the end
 
 
 @adjoint(np.flipud)
@@ -180,7 +180,7 @@ def flipud(y, m):
 
 @tangent(np.flipud, batched=True)
 def flipud_tangent(y, m):
-    d[y] = np.flip(d[m], -np.ndim(m))          # axis 0, counted from the end
+    d[y] = np.flip(tangent_array(d[m], m), -np.ndim(m))          # axis 0, counted from the end
 
 
 @adjoint(np.roll)
@@ -191,10 +191,9 @@ def roll(y, a, shift, axis=None):
 @tangent(np.roll, batched=True)
 def roll_tangent(y, a, shift, axis=None):
     if axis is None:        # rolls the flattened array
-        d[y] = np.reshape(np.roll(np.reshape(d[a], lead_shape(d[a], a) + (-1,)), shift, -1),
-                          np.shape(d[a]))
+        d[y] = np.reshape(np.roll(flattened(d[a], a), shift, -1), lead_shape(d[a], a) + np.shape(y))
     else:
-        d[y] = np.roll(d[a], shift, from_end(axis, a))
+        d[y] = np.roll(tangent_array(d[a], a), shift, from_end(axis, a))
 
 
 @adjoint(np.rot90)
@@ -204,7 +203,7 @@ def rot90(y, m, k=1, axes=(0, 1)):
 
 @tangent(np.rot90, batched=True)
 def rot90_tangent(y, m, k=1, axes=(0, 1)):
-    d[y] = np.rot90(d[m], k, from_end(axes, m))
+    d[y] = np.rot90(tangent_array(d[m], m), k, from_end(axes, m))
 
 
 @adjoint(np.tile)
@@ -225,9 +224,9 @@ def repeat(y, a, repeats, axis=None):
 @tangent(np.repeat, batched=True)
 def repeat_tangent(y, a, repeats, axis=None):
     if axis is None:        # repeats the flattened array's elements
-        d[y] = np.repeat(np.reshape(d[a], lead_shape(d[a], a) + (-1,)), repeats, -1)
+        d[y] = np.repeat(flattened(d[a], a), repeats, -1)
     else:
-        d[y] = np.repeat(d[a], repeats, from_end(axis, a))
+        d[y] = np.repeat(tangent_array(d[a], a), repeats, from_end(axis, a))
 
 
 @adjoint(np.resize)
@@ -260,7 +259,7 @@ def triu(y, m, k=0):
 
 @tangent(np.triu, batched=True)
 def triu_tangent(y, m, k=0):
-    d[y] = np.triu(broadcast_tangent(d[m], m, y), k)     # a 1-D m: its rows
+    d[y] = np.triu(broadcast_tangent(tangent_array(d[m], m), m, y), k)     # a 1-D m: its rows
 
 
 @adjoint(np.tril)
@@ -270,7 +269,7 @@ def tril(y, m, k=0):
 
 @tangent(np.tril, batched=True)
 def tril_tangent(y, m, k=0):
-    d[y] = np.tril(broadcast_tangent(d[m], m, y), k)     # a 1-D m: its rows
+    d[y] = np.tril(broadcast_tangent(tangent_array(d[m], m), m, y), k)     # a 1-D m: its rows
 
 
 @adjoint(np.diag)
@@ -290,7 +289,7 @@ def diagonal(y, a, offset=0, axis1=0, axis2=1):
 
 @tangent(np.diagonal, batched=True)
 def diagonal_tangent(y, a, offset=0, axis1=0, axis2=1):
-    d[y] = np.diagonal(d[a], offset, from_end(axis1, a), from_end(axis2, a))
+    d[y] = np.diagonal(tangent_array(d[a], a), offset, from_end(axis1, a), from_end(axis2, a))
 
 
 @adjoint(np.trace)
@@ -300,7 +299,7 @@ def trace(y, a, offset=0, axis1=0, axis2=1, dtype=None):
 
 @tangent(np.trace, batched=True)
 def trace_tangent(y, a, offset=0, axis1=0, axis2=1, dtype=None):
-    d[y] = np.trace(d[a], offset, from_end(axis1, a), from_end(axis2, a))
+    d[y] = np.trace(tangent_array(d[a], a), offset, from_end(axis1, a), from_end(axis2, a))
 
 
 @adjoint(np.copy)
@@ -310,7 +309,7 @@ def copy(y, a):
 
 @tangent(np.copy, batched=True)
 def copy_tangent(y, a):
-    d[y] = np.copy(d[a])
+    d[y] = np.copy(tangent_array(d[a], a))
 
 
 @adjoint(np.stack)

@@ -27,19 +27,25 @@ from pullback.runtime.tangents import broadcast_tangent, zeros_tangent
 
 __all__ = [
     "lead", "lead_shape", "from_end", "own_axes", "transpose_axes", "reshape_directions",
-    "tangent_array", "tangent_items", "as_lists", "atleast_tangent", "broadcast_tangents",
-    "sum_tangent", "pad_mode", "partitioned_tangent", "unique_values_tangent", "quantile_a_tangent",
-    "quantile_q_tangent", "linspace_along", "logspace_along", "logspace_base_along",
-    "geomspace_along", "arange_along",
+    "tangent_array", "tangent_items", "flattened", "as_lists", "atleast_tangent",
+    "broadcast_tangents", "sum_tangent", "pad_mode", "partitioned_tangent",
+    "unique_values_tangent", "quantile_a_tangent", "quantile_q_tangent", "linspace_along",
+    "logspace_along", "logspace_base_along", "geomspace_along", "arange_along",
 ]
 
 
 # -- direction axes and axes counted from the end -------------------------------------
 
+def _is_sequence(value):
+    return isinstance(value, (list, tuple))
+
+
 @helper(shape_only=(0, 1), dtype=False)
 def lead(t, x):
     """How many leading direction axes the tangent ``t`` of ``x`` carries (0
-    for one direction)."""
+    for one direction); ``t`` may be the list of a list's item tangents."""
+    while _is_sequence(t) and len(t) and _is_sequence(x) and len(x):
+        t, x = t[0], x[0]
     return np.ndim(t) - np.ndim(x)
 
 
@@ -47,6 +53,8 @@ def lead(t, x):
 def lead_shape(t, x):
     """The shape of the leading direction axes of the tangent ``t`` of ``x``:
     ``()`` for one direction."""
+    while _is_sequence(t) and len(t) and _is_sequence(x) and len(x):
+        t, x = t[0], x[0]
     return np.shape(t)[:np.ndim(t) - np.ndim(x)]
 
 
@@ -80,11 +88,11 @@ def transpose_axes(t, a, axes):
     return tuple(range(n)) + tuple(n + k for k in own)
 
 
-@helper(shape_only=(1, 2), dtype=False)
 def reshape_directions(t, a, y, order):
     """The tangent of ``y = np.reshape(a, ..., order)`` (``order`` 'C' or 'F')
     from the tangent ``t`` of ``a``: each direction reshaped in that order
     (the direction axes wait at the end while the own axes are reordered)."""
+    t = tangent_array(t, a)
     n = lead(t, a)
     if n == 0 or order == "C":
         return np.reshape(t, np.shape(t)[:n] + np.shape(y), order=order)
@@ -95,10 +103,6 @@ def reshape_directions(t, a, y, order):
 
 
 # -- lists of tangents ------------------------------------------------------------------
-
-def _is_sequence(value):
-    return isinstance(value, (list, tuple))
-
 
 @helper(shape_only=(1,), dtype=False)
 def tangent_array(t, x):
@@ -131,6 +135,14 @@ def tangent_items(t, x, flat=False):
     return items
 
 
+@helper(shape_only=(1,), dtype=False)
+def flattened(t, x):
+    """The tangent ``t`` of ``x`` with each direction flattened: the direction
+    axes, then one axis (for the functions that work on ``x.ravel()``)."""
+    t = tangent_array(t, x)
+    return np.reshape(t, lead_shape(t, x) + (-1,))
+
+
 def as_lists(t):
     """A tangent of nested lists with its tuples made lists (np.block takes lists only)."""
     if _is_sequence(t):
@@ -143,15 +155,16 @@ def atleast_tangent(t, arys, y):
     """The tangent of ``y = np.atleast_1d/2d/3d(*arys)`` from the tuple ``t`` of
     the arguments' tangents: each reshaped to its result (a list for several)."""
     if len(arys) == 1:
-        return np.reshape(t[0], lead_shape(t[0], arys[0]) + np.shape(y))
-    return [np.reshape(ti, lead_shape(ti, xi) + np.shape(yi)) for ti, xi, yi in zip(t, arys, y)]
+        return np.reshape(tangent_array(t[0], arys[0]), lead_shape(t[0], arys[0]) + np.shape(y))
+    return [np.reshape(tangent_array(ti, xi), lead_shape(ti, xi) + np.shape(yi))
+            for ti, xi, yi in zip(t, arys, y)]
 
 
 @helper(shape_only=(1, 2), dtype=False, new_list=True)
 def broadcast_tangents(t, args, y):
     """The tangents of ``y = np.broadcast_arrays(*args)``: each argument's
     tangent broadcast to its result (read-only views, as the results are)."""
-    out = [broadcast_tangent(ti, xi, yi) for ti, xi, yi in zip(t, args, y)]
+    out = [broadcast_tangent(tangent_array(ti, xi), xi, yi) for ti, xi, yi in zip(t, args, y)]
     return tuple(out) if isinstance(y, tuple) else out
 
 
@@ -163,7 +176,7 @@ def sum_tangent(t, iterable, y):
     if _is_sequence(t):
         total = zeros_tangent(y)
         for ti, xi in zip(t, iterable):
-            total = total + broadcast_tangent(ti, xi, y)
+            total = total + broadcast_tangent(tangent_array(ti, xi), xi, y)
         return total
     n = lead(t, iterable)
     if np.ndim(iterable) == 0 or np.shape(iterable)[0] == 0:
