@@ -9,7 +9,9 @@ Tangents: a reduction that gives one number per reduced slice has the tangent
 ``sum(d[a] * gradient)`` over the slice, the gradient being the adjoint
 helper's with a cotangent of ones: the same choices at kinks (ties, zeros)
 by construction. Those rules keep leading direction axes (``batched=True``),
-summing over ``tangent_axes`` (the reduced axes counted from the end).
+summing over ``tangent_axes`` (the reduced axes counted from the end); the
+tangent of a list operand (``np.max([a, b])``) is stacked behind them first
+(``tangent_array``).
 """
 import numpy as np
 
@@ -23,6 +25,7 @@ from pullback.runtime.quantiles import quantile_grad, quantile_q_grad
 from pullback.runtime.tangent_reductions import (tangent_average_weights, tangent_axes,
                                                  tangent_cumprod, tangent_quantile,
                                                  tangent_quantile_q)
+from pullback.runtime.tangent_shape import tangent_array
 from pullback.tangent_rules import tangent
 
 # A number when axis is None and keepdims is false; with keepdims=True, the
@@ -41,7 +44,7 @@ def sum(y, a, axis=None, dtype=None, keepdims=False):
 
 @tangent(np.sum, batched=True)
 def sum_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    d[y] = np.sum(d[a], axis=tangent_axes(a, axis), keepdims=keepdims)
+    d[y] = np.sum(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.mean)
@@ -54,7 +57,7 @@ def mean(y, a, axis=None, dtype=None, keepdims=False):
 
 @tangent(np.mean, batched=True)
 def mean_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    d[y] = np.mean(d[a], axis=tangent_axes(a, axis), keepdims=keepdims)
+    d[y] = np.mean(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 # -- products --------------------------------------------------------------------------
@@ -68,8 +71,8 @@ def prod(y, a, axis=None, dtype=None, keepdims=False):
 
 @tangent(np.prod, batched=True)
 def prod_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    d[y] = np.sum(d[a] * prod_grad(np.ones_like(y), a, axis, keepdims),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+    gradient = prod_grad(np.ones_like(y), a, axis, keepdims)
+    d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.nanprod)
@@ -79,8 +82,8 @@ def nanprod(y, a, axis=None, dtype=None, keepdims=False):
 
 @tangent(np.nanprod, batched=True)
 def nanprod_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    d[y] = np.sum(d[a] * nanprod_grad(np.ones_like(y), a, axis, keepdims),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+    gradient = nanprod_grad(np.ones_like(y), a, axis, keepdims)
+    d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.cumprod, shape="array")
@@ -152,7 +155,8 @@ def nansum(y, a, axis=None, dtype=None, keepdims=False):
 
 @tangent(np.nansum, batched=True)
 def nansum_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    d[y] = np.sum(np.where(np.isnan(a), 0.0, d[a]), axis=tangent_axes(a, axis), keepdims=keepdims)
+    d[y] = np.sum(np.where(np.isnan(a), 0.0, tangent_array(d[a], a)),
+                  axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.nanmean)
@@ -162,8 +166,8 @@ def nanmean(y, a, axis=None, dtype=None, keepdims=False):
 
 @tangent(np.nanmean, batched=True)
 def nanmean_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    d[y] = np.sum(d[a] * nanmean_grad(np.ones_like(y), a, axis, keepdims),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+    gradient = nanmean_grad(np.ones_like(y), a, axis, keepdims)
+    d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 # -- extremes: the gradient goes to the entries equal to the result, split evenly
@@ -177,8 +181,8 @@ def max(y, a, axis=None, keepdims=False):
 @tangent(np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin, batched=True)
 def max_tangent(y, a, axis=None, keepdims=False):
     # the mean of the tied extremes' tangents (the transpose of the even split)
-    d[y] = np.sum(d[a] * extreme_grad(np.ones_like(y), a, y, axis, keepdims),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+    gradient = extreme_grad(np.ones_like(y), a, y, axis, keepdims)
+    d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.ptp)
@@ -188,8 +192,8 @@ def ptp(y, a, axis=None, keepdims=False):
 
 @tangent(np.ptp, batched=True)
 def ptp_tangent(y, a, axis=None, keepdims=False):
-    d[y] = np.sum(d[a] * ptp_grad(np.ones_like(y), a, axis, keepdims),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+    gradient = ptp_grad(np.ones_like(y), a, axis, keepdims)
+    d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 # -- moments ---------------------------------------------------------------------------
@@ -201,8 +205,8 @@ def var(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
 
 @tangent(np.var, batched=True)
 def var_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[y] = np.sum(d[a] * var_grad(np.ones_like(y), a, axis, ddof, keepdims),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+    gradient = var_grad(np.ones_like(y), a, axis, ddof, keepdims)
+    d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.std)
@@ -212,8 +216,8 @@ def std(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
 
 @tangent(np.std, batched=True)
 def std_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[y] = np.sum(d[a] * std_grad(np.ones_like(y), a, y, axis, ddof, keepdims),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+    gradient = std_grad(np.ones_like(y), a, y, axis, ddof, keepdims)
+    d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.nanvar)
@@ -223,8 +227,8 @@ def nanvar(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
 
 @tangent(np.nanvar, batched=True)
 def nanvar_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[y] = np.sum(d[a] * var_grad(np.ones_like(y), a, axis, ddof, keepdims, True),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+    gradient = var_grad(np.ones_like(y), a, axis, ddof, keepdims, True)
+    d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.nanstd)
@@ -234,8 +238,8 @@ def nanstd(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
 
 @tangent(np.nanstd, batched=True)
 def nanstd_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[y] = np.sum(d[a] * std_grad(np.ones_like(y), a, y, axis, ddof, keepdims, True),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+    gradient = std_grad(np.ones_like(y), a, y, axis, ddof, keepdims, True)
+    d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.average)
@@ -260,8 +264,8 @@ def norm(y, x, ord=None, axis=None, keepdims=False):
 
 @tangent(np.linalg.norm, batched=True)
 def norm_tangent(y, x, ord=None, axis=None, keepdims=False):
-    d[y] = np.sum(d[x] * norm_grad(np.ones_like(y), x, y, ord, axis, keepdims),
-                  axis=tangent_axes(x, axis), keepdims=keepdims)
+    gradient = norm_grad(np.ones_like(y), x, y, ord, axis, keepdims)
+    d[y] = np.sum(tangent_array(d[x], x) * gradient, axis=tangent_axes(x, axis), keepdims=keepdims)
 
 
 # -- order statistics: the gradient goes to the sorted entries the result reads ---------
@@ -274,8 +278,8 @@ def median(y, a, axis=None, keepdims=False):
 
 @tangent(np.median, batched=True)
 def median_tangent(y, a, axis=None, keepdims=False):
-    d[y] = np.sum(d[a] * quantile_grad(np.ones_like(y), a, 0.5, axis, "linear", keepdims),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+    gradient = quantile_grad(np.ones_like(y), a, 0.5, axis, "linear", keepdims)
+    d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.nanmedian)
@@ -285,8 +289,8 @@ def nanmedian(y, a, axis=None, keepdims=False):
 
 @tangent(np.nanmedian, batched=True)
 def nanmedian_tangent(y, a, axis=None, keepdims=False):
-    d[y] = np.sum(d[a] * quantile_grad(np.ones_like(y), a, 0.5, axis, "linear", keepdims, True),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+    gradient = quantile_grad(np.ones_like(y), a, 0.5, axis, "linear", keepdims, True)
+    d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.nanquantile, shape="array")

@@ -23,6 +23,7 @@ from pullback.runtime.products import _einsum_parse, _tensordot_axes
 from pullback.runtime.quantiles import _order_statistics
 from pullback.runtime.reductions import (_average_weights, _floats, _normalize, _to_last,
                                          reduced_axes, restore_axes)
+from pullback.runtime.tangent_shape import tangent_array
 
 __all__ = [
     "tangent_axes", "tangent_dot_lhs", "tangent_dot_rhs", "tangent_tensordot_lhs",
@@ -61,6 +62,7 @@ def _lift(t, lead, ndim):
 def tangent_dot_lhs(ta, a, b):
     """``np.dot(ta, b)``: the tangent of ``np.dot(a, b)`` along ``a``'s tangent
     ``ta``, whose leading direction axes come first in the result."""
+    ta = tangent_array(ta, a)       # a list operand's: one array, direction axes first
     if np.ndim(a) == 0:         # a number times b
         return _lift(ta, _lead(ta, a), np.ndim(b)) * b
     return np.dot(ta, b)        # contracts ta's last axis: direction axes stay in front
@@ -70,6 +72,7 @@ def tangent_dot_lhs(ta, a, b):
 def tangent_dot_rhs(a, tb, b):
     """``np.dot(a, tb)``: the tangent of ``np.dot(a, b)`` along ``b``'s tangent
     ``tb``, whose leading direction axes come first in the result."""
+    tb = tangent_array(tb, b)
     lead, na, nb = _lead(tb, b), np.ndim(a), np.ndim(b)
     if lead == 0 or na == 0:
         return np.dot(a, tb)
@@ -85,6 +88,7 @@ def tangent_dot_rhs(a, tb, b):
 @helper(returns_new=True)
 def tangent_tensordot_lhs(ta, a, b, axes=2):
     """``np.tensordot(ta, b, axes)`` with ``ta``'s leading direction axes kept in front."""
+    ta = tangent_array(ta, a)
     lead = _lead(ta, a)
     a_axes, b_axes = _tensordot_axes(axes, np.ndim(a), np.ndim(b))
     return np.tensordot(ta, b, axes=([ax + lead for ax in a_axes], b_axes))
@@ -93,6 +97,7 @@ def tangent_tensordot_lhs(ta, a, b, axes=2):
 @helper(returns_new=True)
 def tangent_tensordot_rhs(a, tb, b, axes=2):
     """``np.tensordot(a, tb, axes)`` with ``tb``'s leading direction axes kept in front."""
+    tb = tangent_array(tb, b)
     lead, na = _lead(tb, b), np.ndim(a)
     a_axes, b_axes = _tensordot_axes(axes, na, np.ndim(b))
     product = np.tensordot(a, tb, axes=(a_axes, [ax + lead for ax in b_axes]))
@@ -107,13 +112,15 @@ def tangent_einsum(subscripts, operands, tangents):
     tangent's leading direction axes get letters of their own, first in the
     output. Operands whose tangent is all zeros (constants) are skipped."""
     arrays = [np.asarray(op) for op in operands]
+    tangents = [tangent_array(t, op) for t, op in zip(tangents, operands)]
     subs, output, pool = _einsum_parse(subscripts, [x.shape for x in arrays])
     moving = [i for i, t in enumerate(tangents) if np.any(t)] or [0]
     total = None
     for i in moving:
         t = np.asarray(tangents[i])
         lead = "".join(pool[:_lead(t, arrays[i])])
-        spec = ",".join(lead + s if j == i else s for j, s in enumerate(subs)) + "->" + lead + output
+        spec = ",".join(lead + s if j == i else s for j, s in enumerate(subs)) \
+            + "->" + lead + output
         term = np.einsum(spec, *[t if j == i else x for j, x in enumerate(arrays)],
                          optimize="greedy" if len(arrays) > 2 else False)
         total = term if total is None else total + term
