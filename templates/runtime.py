@@ -20,17 +20,24 @@ from pullback.rules import adjoint, d
 from pullback.runtime import (accumulate, add_at, copy_of, dot_grad_lhs, dot_grad_rhs,
                               fresh_copy, matmul_grad_lhs, matmul_grad_rhs, pop_last, scatter,
                               take_at, unbroadcast, unstack)
-from pullback.runtime import elementwise, shape, tangents, transposes
+from pullback.runtime import elementwise, products, shape, tangents, transposes
 from pullback.runtime.elementwise import (cast_like, clip_grad_a, clip_grad_lower, clip_grad_upper,
                                           finite_part, masked_div, masked_mul, power_slope,
                                           select_default_grad, share)
+from pullback.runtime.products import (cross_grad_a, cross_grad_b, inner_grad_a, inner_grad_b,
+                                       kron_grad_a, kron_grad_b, matvec_grad_matrix,
+                                       matvec_grad_vector, tensordot_grad_a, tensordot_grad_b,
+                                       vdot_grad, vecdot_grad, vecmat_grad_matrix,
+                                       vecmat_grad_vector)
 from pullback.runtime.shape import unsum
 from pullback.runtime.tangents import (broadcast_tangent, matmul_rhs_tangent, owned_tangent,
-                                       zeros_tangent)
-from pullback.runtime.transposes import (fit_directions, fit_shape, matmul_rhs_tangent_grads,
-                                         power_slope_dx, power_slope_dy, reduce_directions,
-                                         restack_parts, take_cotangent, unaccumulate,
-                                         unpop_last, unreduce_directions, untake_at, untotal)
+                                       stack_directions, zeros_tangent)
+from pullback.runtime.transposes import (direction_of, fit_directions, fit_shape,
+                                         matmul_rhs_tangent_grads, power_slope_dx, power_slope_dy,
+                                         power_slope_dy_dx, power_slope_dy_dy, reduce_directions,
+                                         restack_parts, take_cotangent, unaccumulate, undirection,
+                                         unpop_last, unreduce_directions, unstack_directions,
+                                         untake_at, untotal)
 from pullback.tangent_rules import tangent
 
 
@@ -410,3 +417,306 @@ NONDIFFERENTIABLE = (
     runtime.zeros_adjoint, runtime.split_ties, shape.reshape_order,
     tangents.zeros_tangent, tangents.direction_count,
 )
+
+
+# -- the transposes' own rules (runtime/transposes.py): third order and beyond ---------
+
+@adjoint(transposes.take_cotangent)
+def take_cotangent_rule(y, g, index, part):
+    d[g] = scatter(g, index, d[y])
+
+
+@tangent(transposes.take_cotangent)
+def take_cotangent_rule_tangent(y, g, index, part):
+    d[y] = take_cotangent(d[g], index, part)
+
+
+@adjoint(transposes.untotal)
+def untotal_rule(y, g, total, x, carried=None):
+    d[g] = untotal(d[y], g, x, total if carried is None else carried)
+
+
+@tangent(transposes.untotal)
+def untotal_rule_tangent(y, g, total, x, carried=None):
+    d[y] = untotal(d[g], total, x, carried)
+
+
+@adjoint(transposes.untake_at)
+def untake_at_rule(y, g, x, index):
+    d[g] = take_at(fresh_copy(d[y]), x, index)
+
+
+@tangent(transposes.untake_at)
+def untake_at_rule_tangent(y, g, x, index):
+    d[y] = untake_at(d[g], x, index)
+
+
+@adjoint(transposes.unpop_last)
+def unpop_last_rule(y, g, popped):
+    d[g] = pop_last(fresh_copy(d[y]))
+
+
+@tangent(transposes.unpop_last)
+def unpop_last_rule_tangent(y, g, popped):
+    d[y] = unpop_last(d[g], popped)
+
+
+@adjoint(transposes.unaccumulate)
+def unaccumulate_rule(y, g, x):
+    d[g] = unaccumulate(d[y], g)
+
+
+@tangent(transposes.unaccumulate)
+def unaccumulate_rule_tangent(y, g, x):
+    d[y] = unaccumulate(d[g], x)
+
+
+@adjoint(transposes.power_slope_dx, shape="elementwise")
+def power_slope_dx_rule(s, x, y, float_power=False):
+    # power_slope_dx(x, y) = y power_slope(x, y - 1), 0 where y == 0
+    d[x] = unbroadcast(masked_mul(d[s] * y, power_slope_dx(x, y - 1.0, float_power)), x)
+    d[y] = unbroadcast(d[s] * (power_slope(x, y - 1.0, float_power)
+                               + masked_mul(y, power_slope_dy(x, y - 1.0, float_power))), y)
+
+
+@tangent(transposes.power_slope_dx)
+def power_slope_dx_rule_tangent(s, x, y, float_power=False):
+    d[s] = masked_mul(d[x] * y, power_slope_dx(x, y - 1.0, float_power))
+    d[s] += d[y] * (power_slope(x, y - 1.0, float_power)
+                    + masked_mul(y, power_slope_dy(x, y - 1.0, float_power)))
+
+
+@adjoint(transposes.power_slope_dy, shape="elementwise")
+def power_slope_dy_rule(s, x, y, float_power=False):
+    d[x] = unbroadcast(d[s] * power_slope_dy_dx(x, y, float_power), x)
+    d[y] = unbroadcast(d[s] * power_slope_dy_dy(x, y, float_power), y)
+
+
+@tangent(transposes.power_slope_dy)
+def power_slope_dy_rule_tangent(s, x, y, float_power=False):
+    d[s] = d[x] * power_slope_dy_dx(x, y, float_power)
+    d[s] += d[y] * power_slope_dy_dy(x, y, float_power)
+
+
+# -- directions of a batch of tangents (runtime/tangents.py) ---------------------------
+
+@adjoint(tangents.direction)
+def direction_rule(y, t, i):
+    d[t] = undirection(d[y], t, i)
+
+
+@tangent(tangents.direction, batched=True)
+def direction_rule_tangent(y, t, i):
+    d[y] = direction_of(d[t], t, i)      # t's tangents lead: its direction axis is not the first
+
+
+@adjoint(transposes.direction_of)
+def direction_of_rule(y, t, value, i):
+    d[t] = undirection(d[y], t, i, value)
+
+
+@tangent(transposes.direction_of, batched=True)
+def direction_of_rule_tangent(y, t, value, i):
+    d[y] = direction_of(d[t], value, i)
+
+
+@adjoint(transposes.undirection)
+def undirection_rule(y, g, t, i, value=None):
+    d[g] = direction_of(d[y], t if value is None else value, i)
+
+
+@tangent(transposes.undirection)
+def undirection_rule_tangent(y, g, t, i, value=None):
+    d[y] = undirection(d[g], t, i, value)
+
+
+@adjoint(tangents.stack_directions)
+def stack_directions_rule(y, parts):
+    d[parts] = unstack_directions(d[y], parts)
+
+
+@tangent(tangents.stack_directions)
+def stack_directions_rule_tangent(y, parts):
+    d[y] = stack_directions(d[parts])
+
+
+@adjoint(transposes.unstack_directions)
+def unstack_directions_rule(y, g, parts):
+    d[g] = stack_directions(d[y])
+
+
+@tangent(transposes.unstack_directions)
+def unstack_directions_rule_tangent(y, g, parts):
+    d[y] = unstack_directions(d[g], parts)
+
+
+# -- products (runtime/products.py): X_grad_a(g, a, b) is g times b; its
+# transpose in g is the product itself, with the gradient in a's place -------------
+
+@adjoint(products.vdot_grad)
+def vdot_grad_rule(y, g, other, x):
+    d[g] = np.vdot(d[y], other)
+    d[other] = vdot_grad(g, d[y], other)
+
+
+@tangent(products.vdot_grad)
+def vdot_grad_rule_tangent(y, g, other, x):
+    d[y] = vdot_grad(d[g], other, x)
+    d[y] += vdot_grad(g, d[other], x)
+
+
+@adjoint(products.inner_grad_a)
+def inner_grad_a_rule(y, g, a, b):
+    d[g] = fit_shape(np.inner(d[y], b), g)
+    d[b] = inner_grad_b(g, d[y], b)
+
+
+@tangent(products.inner_grad_a)
+def inner_grad_a_rule_tangent(y, g, a, b):
+    d[y] = inner_grad_a(d[g], a, b)
+    d[y] += inner_grad_a(g, a, d[b])
+
+
+@adjoint(products.inner_grad_b)
+def inner_grad_b_rule(y, g, a, b):
+    d[g] = fit_shape(np.inner(a, d[y]), g)
+    d[a] = inner_grad_a(g, a, d[y])
+
+
+@tangent(products.inner_grad_b)
+def inner_grad_b_rule_tangent(y, g, a, b):
+    d[y] = inner_grad_b(d[g], a, b)
+    d[y] += inner_grad_b(g, d[a], b)
+
+
+@adjoint(products.tensordot_grad_a)
+def tensordot_grad_a_rule(y, g, a, b, axes=2):
+    d[g] = fit_shape(np.tensordot(d[y], b, axes), g)
+    d[b] = tensordot_grad_b(g, d[y], b, axes)
+
+
+@tangent(products.tensordot_grad_a)
+def tensordot_grad_a_rule_tangent(y, g, a, b, axes=2):
+    d[y] = tensordot_grad_a(d[g], a, b, axes)
+    d[y] += tensordot_grad_a(g, a, d[b], axes)
+
+
+@adjoint(products.tensordot_grad_b)
+def tensordot_grad_b_rule(y, g, a, b, axes=2):
+    d[g] = fit_shape(np.tensordot(a, d[y], axes), g)
+    d[a] = tensordot_grad_a(g, a, d[y], axes)
+
+
+@tangent(products.tensordot_grad_b)
+def tensordot_grad_b_rule_tangent(y, g, a, b, axes=2):
+    d[y] = tensordot_grad_b(d[g], a, b, axes)
+    d[y] += tensordot_grad_b(g, d[a], b, axes)
+
+
+@adjoint(products.kron_grad_a)
+def kron_grad_a_rule(y, g, a, b):
+    d[g] = fit_shape(np.kron(d[y], b), g)
+    d[b] = kron_grad_b(g, d[y], b)
+
+
+@tangent(products.kron_grad_a)
+def kron_grad_a_rule_tangent(y, g, a, b):
+    d[y] = kron_grad_a(d[g], a, b)
+    d[y] += kron_grad_a(g, a, d[b])
+
+
+@adjoint(products.kron_grad_b)
+def kron_grad_b_rule(y, g, a, b):
+    d[g] = fit_shape(np.kron(a, d[y]), g)
+    d[a] = kron_grad_a(g, a, d[y])
+
+
+@tangent(products.kron_grad_b)
+def kron_grad_b_rule_tangent(y, g, a, b):
+    d[y] = kron_grad_b(d[g], a, b)
+    d[y] += kron_grad_b(g, d[a], b)
+
+
+@adjoint(products.cross_grad_a)
+def cross_grad_a_rule(y, g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[g] = fit_shape(np.cross(d[y], b, axisa, axisb, axisc, axis), g)
+    d[b] = cross_grad_b(g, d[y], b, axisa, axisb, axisc, axis)
+
+
+@tangent(products.cross_grad_a)
+def cross_grad_a_rule_tangent(y, g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[y] = cross_grad_a(d[g], a, b, axisa, axisb, axisc, axis)
+    d[y] += cross_grad_a(g, a, d[b], axisa, axisb, axisc, axis)
+
+
+@adjoint(products.cross_grad_b)
+def cross_grad_b_rule(y, g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[g] = fit_shape(np.cross(a, d[y], axisa, axisb, axisc, axis), g)
+    d[a] = cross_grad_a(g, a, d[y], axisa, axisb, axisc, axis)
+
+
+@tangent(products.cross_grad_b)
+def cross_grad_b_rule_tangent(y, g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[y] = cross_grad_b(d[g], a, b, axisa, axisb, axisc, axis)
+    d[y] += cross_grad_b(g, d[a], b, axisa, axisb, axisc, axis)
+
+
+@adjoint(products.vecdot_grad)
+def vecdot_grad_rule(y, g, other, x, axis=-1):
+    # y = g * other (over the axis): its transpose in g is vecdot(u, other)
+    d[g] = fit_shape(np.sum(d[y] * other, axis=axis), g)
+    d[other] = vecdot_grad(g, d[y], other, axis)
+
+
+@tangent(products.vecdot_grad)
+def vecdot_grad_rule_tangent(y, g, other, x, axis=-1):
+    d[y] = vecdot_grad(d[g], other, x, axis)
+    d[y] += vecdot_grad(g, d[other], x, axis)
+
+
+@adjoint(products.matvec_grad_matrix)
+def matvec_grad_matrix_rule(y, g, m, v):
+    d[g] = fit_shape(np.matmul(d[y], v[..., None])[..., 0], g)
+    d[v] = matvec_grad_vector(g, d[y], v)
+
+
+@tangent(products.matvec_grad_matrix)
+def matvec_grad_matrix_rule_tangent(y, g, m, v):
+    d[y] = matvec_grad_matrix(d[g], m, v)
+    d[y] += matvec_grad_matrix(g, m, d[v])
+
+
+@adjoint(products.matvec_grad_vector)
+def matvec_grad_vector_rule(y, g, m, v):
+    d[g] = fit_shape(np.matmul(m, d[y][..., None])[..., 0], g)
+    d[m] = matvec_grad_matrix(g, m, d[y])
+
+
+@tangent(products.matvec_grad_vector)
+def matvec_grad_vector_rule_tangent(y, g, m, v):
+    d[y] = matvec_grad_vector(d[g], m, v)
+    d[y] += matvec_grad_vector(g, d[m], v)
+
+
+@adjoint(products.vecmat_grad_vector)
+def vecmat_grad_vector_rule(y, g, v, m):
+    d[g] = fit_shape(np.matmul(d[y][..., None, :], m)[..., 0, :], g)
+    d[m] = vecmat_grad_matrix(g, d[y], m)
+
+
+@tangent(products.vecmat_grad_vector)
+def vecmat_grad_vector_rule_tangent(y, g, v, m):
+    d[y] = vecmat_grad_vector(d[g], v, m)
+    d[y] += vecmat_grad_vector(g, v, d[m])
+
+
+@adjoint(products.vecmat_grad_matrix)
+def vecmat_grad_matrix_rule(y, g, v, m):
+    d[g] = fit_shape(np.matmul(v[..., None, :], d[y])[..., 0, :], g)
+    d[v] = vecmat_grad_vector(g, v, d[y])
+
+
+@tangent(products.vecmat_grad_matrix)
+def vecmat_grad_matrix_rule_tangent(y, g, v, m):
+    d[y] = vecmat_grad_matrix(d[g], v, m)
+    d[y] += vecmat_grad_matrix(g, d[v], m)

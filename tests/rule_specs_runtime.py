@@ -12,7 +12,7 @@ import numpy as np
 from rule_spec_kit import BASE, DOT_SHAPES, MATMUL_SHAPES, NONZERO, REAL, Arg, Case, Domain, Spec
 
 from pullback import runtime
-from pullback.runtime import elementwise, shape, tangents, transposes
+from pullback.runtime import elementwise, products, shape, tangents, transposes
 
 CONST = Arg("x", diff=False)
 
@@ -278,3 +278,130 @@ SPEC = {
             Case(((3, 4), (4,))),
         )),
 }
+
+
+def _product_grads(name, function, pairs, extra=()):
+    """Specs of ``products.<name>_grad_a(g, a, b)`` and ``_grad_b``: g has the product's shape."""
+    specs = {}
+    for side in ("a", "b"):
+        helper = getattr(products, f"{name}_grad_{side}")
+        cases = tuple(Case((_product(a, b, function), a, b)) for a, b in pairs)
+        specs[helper] = Spec(f"runtime.products.{name}_grad_{side}(g, a, b{{rest}})",
+                             (Arg("g"), Arg("a"), Arg("b")),
+                             tuple(Case(c.shapes, (("rest", ""),)) for c in cases) + tuple(
+                                 Case((_product(a, b, lambda p, q: function(p, q, *rest)), a, b),
+                                      (("rest", "".join(f", {r!r}" for r in rest)),))
+                                 for a, b, rest in extra))
+    return specs
+
+
+SPEC.update(_product_grads("inner", np.inner, (((3,), (3,)), ((2, 3), (4, 3)), ((3,), (2, 3)),
+                                               ((), (3,)))))
+SPEC.update(_product_grads("tensordot", np.tensordot, (((2, 3, 4), (3, 4, 5)), ((3, 4), (3, 4))),
+                           extra=(((2, 3), (3, 4), (1,)), ((2, 3), (4, 3), (([1], [1]),)))))
+SPEC.update(_product_grads("kron", np.kron, (((2, 3), (2, 2)), ((3,), (2,)))))
+SPEC.update(_product_grads("cross", np.cross, (((3,), (3,)), ((4, 3), (3,)), ((2,), (3,)))))
+SPEC.update({
+    products.vdot_grad: Spec("runtime.products.vdot_grad(g, o, x)",
+                             (Arg("g"), Arg("o"), CONST), (
+        Case(((), (3, 4), (3, 4))),
+        Case((None, (5,), (5,))),
+        Case(((), (2, 3), (6,))),
+    )),
+    products.vecdot_grad: Spec("runtime.products.vecdot_grad(g, o, x, {axis})",
+                               (Arg("g"), Arg("o"), CONST), (
+        Case(((4,), (4, 3), (4, 3)), (("axis", -1),)),
+        Case(((3,), (4, 3), (4, 3)), (("axis", 0),)),
+        Case(((4,), (3,), (4, 3)), (("axis", -1),)),
+    )),
+    products.matvec_grad_matrix: Spec("runtime.products.matvec_grad_matrix(g, m, v)",
+                                      (Arg("g"), Arg("m", diff=False), Arg("v")), (
+        Case(((2,), (2, 3), (3,))),
+        Case(((5, 2), (5, 2, 3), (3,))),
+    )),
+    products.matvec_grad_vector: Spec("runtime.products.matvec_grad_vector(g, m, v)",
+                                      (Arg("g"), Arg("m"), Arg("v", diff=False)), (
+        Case(((2,), (2, 3), (3,))),
+        Case(((5, 2), (2, 3), (5, 3))),
+    )),
+    products.vecmat_grad_vector: Spec("runtime.products.vecmat_grad_vector(g, v, m)",
+                                      (Arg("g"), Arg("v", diff=False), Arg("m")), (
+        Case(((3,), (2,), (2, 3))),
+        Case(((5, 3), (5, 2), (2, 3))),
+    )),
+    products.vecmat_grad_matrix: Spec("runtime.products.vecmat_grad_matrix(g, v, m)",
+                                      (Arg("g"), Arg("v"), Arg("m", diff=False)), (
+        Case(((3,), (2,), (2, 3))),
+        Case(((5, 3), (5, 2), (2, 3))),
+    )),
+    # ---- the transposes' own rules ----------------------------------------
+    transposes.take_cotangent: Spec("runtime.transposes.take_cotangent(g, {index}, p)",
+                                    (Arg("g"), Arg("p", diff=False)), (
+        Case(((4, 3), (3,)), (("index", 1),)),
+        Case(((4, 3), (3, 3)), (("index", "np.array([0, 2, 0])"),)),
+        Case(((4, 3), ()), (("index", "slice(1, 3)"),)),
+        Case(((5,), None), (("index", 2),)),
+    )),
+    transposes.untotal: Spec("runtime.transposes.untotal(g, t, x)",
+                             (Arg("g"), Arg("t", diff=False), CONST), (
+        Case(((4, 3), (4, 3), (4, 3))),
+        Case(((4, 3), None, (4, 3))),
+        Case(((3,), (3,), (3,)), expr="runtime.transposes.untotal([g, 2.0 * g], [t, t], [x, x])[1]",
+             args=(Arg("g"), Arg("t", diff=False), CONST), label="list"),
+    )),
+    transposes.untake_at: Spec("runtime.transposes.untake_at((r, p), x, {index})",
+                               (Arg("r"), Arg("p"), CONST), (
+        Case(((4, 3), (3,), (4, 3)), (("index", 1),)),
+        Case(((4, 3), (3, 3), (4, 3)), (("index", "np.array([0, 2, 0])"),)),
+        Case(((5,), (2,), (5,)), (("index", "slice(1, 3)"),)),
+    )),
+    transposes.unpop_last: Spec("runtime.transposes.unpop_last((r, l), (x, z))",
+                                (Arg("r"), Arg("l"), CONST, Arg("z", diff=False)), (
+        Case(((3, 2), (2,), (3, 2), (2,))),
+        Case(((4,), None, (4,), None)),
+    )),
+    transposes.unaccumulate: Spec("runtime.transposes.unaccumulate(g, x)", (Arg("g"), CONST), (
+        Case(((3, 4), (4,))),
+        Case(((3, 4), (3, 4))),
+        Case(((3,), ()), expr="np.sum(runtime.transposes.unaccumulate(g, [x, x])[1] * 2.0)",
+             label="list"),
+    )),
+    transposes.power_slope_dx: Spec("runtime.transposes.power_slope_dx(x, y)",
+                                    (Arg("x", _POSITIVE_BASE), Arg("y", REAL)), (
+        Case(((3, 4), (3, 4))),
+        Case((None, None)),
+        Case(((3,), (3,)), expr="runtime.transposes.power_slope_dx(x, y, True)"),
+    ), valid=lambda x, y: _far_from_one(x, y) and _far_from_one(x, np.subtract(y, 1.0))),
+    transposes.power_slope_dy: Spec("runtime.transposes.power_slope_dy(x, y)",
+                                    (Arg("x", _POSITIVE_BASE), Arg("y", REAL)), (
+        Case(((3, 4), (3, 4))),
+        Case((None, None)),
+        Case(((3,), (3,)), expr="runtime.transposes.power_slope_dy(x, y, True)"),
+    )),
+    tangents.direction: Spec("runtime.tangents.direction(t, {i})", (Arg("t"),), (
+        Case(((3, 4),), (("i", 1),)),
+        Case(((3,),), (("i", 2),)),
+    )),
+    transposes.direction_of: Spec("runtime.transposes.direction_of(t, x, {i})", (Arg("t"), CONST), (
+        Case(((2, 3, 4), (3, 4)), (("i", 1),)),
+        Case(((3, 4), (3, 4)), (("i", 0),)),
+        Case(((2, 3), (3,)), (("i", 2),)),
+    )),
+    transposes.undirection: Spec("runtime.transposes.undirection(g, t, {i})",
+                                 (Arg("g"), Arg("t", diff=False)), (
+        Case(((4,), (3, 4)), (("i", 1),)),
+        Case((None, (3,)), (("i", 2),)),
+        Case(((2, 4), (2, 3, 4), (3, 4)), (("i", 1),),
+             expr="runtime.transposes.undirection(g, t, 1, x)",
+             args=(Arg("g"), Arg("t", diff=False), CONST)),
+    )),
+    tangents.stack_directions: Spec("runtime.tangents.stack_directions([a, b])", (Arg("a"), Arg("b")), (
+        Case(((3, 4), (3, 4))),
+        Case((None, None)),
+    )),
+    transposes.unstack_directions: Spec(
+        "np.sum(runtime.transposes.unstack_directions(g, [x, x, x])[1] * w)",
+        (Arg("g"), CONST, Arg("w", diff=False)), (
+            Case(((3, 4), (4,), (4,))),
+        )),
+})

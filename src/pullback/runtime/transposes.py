@@ -16,7 +16,7 @@ from pullback.runtime.declare import helper
 
 __all__ = ["fit_directions", "fit_shape", "unreduce_directions", "reduce_directions",
            "untake_at", "take_cotangent", "unpop_last", "restack_parts", "unaccumulate",
-           "untotal", "power_slope_dx", "power_slope_dy", "unstack_directions",
+           "untotal", "power_slope_dx", "power_slope_dy", "power_slope_dy_dx", "power_slope_dy_dy", "unstack_directions",
            "undirection", "direction_of", "matmul_rhs_tangent_grads"]
 
 
@@ -151,13 +151,17 @@ def take_cotangent(g, index, part):
     return fit_shape(taken, part)
 
 
-@helper(shape_only=(1, 2))
-def untotal(g, total, x):
+@helper(shape_only=(1, 2, 3))
+def untotal(g, total, x, carried=None):
     """The gradient of ``total`` in ``add_at(total, x, index, part)``: all of
     ``g`` (summed to ``total``'s shape when a number stood for zeros), none
-    when a list's ``total`` was not one (add_at then starts from zeros)."""
+    when a list's ``total`` was not one (add_at then starts from zeros).
+
+    ``carried`` (its own transpose): the ``total`` that decided whether a
+    list's gradient was carried, when ``total`` here is another value."""
     if isinstance(x, (list, tuple)):
-        return g if isinstance(total, (list, tuple)) else zeros_adjoint(total)
+        source = total if carried is None else carried
+        return g if isinstance(source, (list, tuple)) else zeros_adjoint(total)
     return fit_shape(g, total)
 
 
@@ -227,9 +231,28 @@ def power_slope_dx(x, y, float_power=False):
 def power_slope_dy(x, y, float_power=False):
     """d/dy of ``power_slope(x, y)`` = x ** (y - 1) (1 + y log x), log x taken
     as 0 where x == 0 (as the rule of x ** y does)."""
+    return _power(x, y - 1.0, float_power) * (1.0 + y * _log(x))
+
+
+def power_slope_dy_dx(x, y, float_power=False):
+    """d/dx of ``power_slope_dy(x, y)`` = x ** (y - 2) ((y - 1)(1 + y log x) + y)."""
+    return _power(x, y - 2.0, float_power) * ((y - 1.0) * (1.0 + y * _log(x)) + y)
+
+
+def power_slope_dy_dy(x, y, float_power=False):
+    """d/dy of ``power_slope_dy(x, y)`` = x ** (y - 1) log x (2 + y log x)."""
+    log = _log(x)
+    return _power(x, y - 1.0, float_power) * log * (2.0 + y * log)
+
+
+def _power(x, y, float_power):
     with np.errstate(divide="ignore", invalid="ignore"):
-        power = np.float_power(x, y - 1.0) if float_power else np.power(x, y - 1.0)
-    return power * (1.0 + y * np.log(np.where(np.equal(x, 0), 1.0, x)))
+        return np.float_power(x, y) if float_power else np.power(x, y)
+
+
+def _log(x):
+    """log x, taken as 0 where x == 0 (the rule of x ** y takes that limit)."""
+    return np.log(np.where(np.equal(x, 0), 1.0, x))
 
 
 # -- the tangent helpers (runtime/tangents.py) -----------------------------------------
@@ -243,13 +266,16 @@ def direction_of(t, value, i):
     return np.take(t, i, axis=np.ndim(t) - np.ndim(value))
 
 
-@helper(shape_only=(1,), dtype=False, returns_new=True)
-def undirection(g, t, i):
-    """The transpose of ``direction(t, i)``: zeros of ``t``'s shape with ``g`` at ``i``."""
+@helper(shape_only=(1, 3), dtype=False, returns_new=True)
+def undirection(g, t, i, value=None):
+    """The transpose of ``direction(t, i)`` (and of ``direction_of(t, value,
+    i)``): zeros of ``t``'s shape with ``g`` at direction ``i``."""
     if isinstance(t, (list, tuple)):
-        return type(t)(undirection(e, v, i) for e, v in zip(g, t))
+        values = value if value is not None else [None] * len(t)
+        return type(t)(undirection(e, v, i, w) for e, v, w in zip(g, t, values))
+    axis = 0 if value is None else np.ndim(t) - np.ndim(value)
     out = np.zeros(np.shape(t), np.result_type(np.asarray(g).dtype, np.float32))
-    out[i] = g
+    out[(slice(None),) * axis + (i,)] = g
     return out
 
 
