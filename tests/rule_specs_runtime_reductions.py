@@ -85,6 +85,7 @@ def _norm_cases():
         Case(((), (5,), ()), expr=call.format("np.inf")),
         Case(((2,), (2, 3, 4), (2,)), expr=call.format("None, (1, 2)")),
         Case(((2,), (2, 3, 4), (2,)), expr=call.format("1, (1, 2)")),
+        Case((None, (3, 4), (3,)), expr=call.format("None, 1"), label="g-number"),
     ), (Arg("g"), x, y)
 
 
@@ -119,7 +120,8 @@ SPEC = {
     R.prod_grad: Spec("runtime.reductions.prod_grad(g, a, {axis}, keepdims={keepdims})",
                       (G, Arg("a", PRODUCT)), _reduction("prod_grad").cases + (
         Case(((), (4,)), expr="runtime.reductions.prod_grad(g, a * np.array([1.0, 0.0, 1.0, 1.0]))",
-             label="a-zero"),)),
+             label="a-zero"),
+        Case((None, (3, 4)), expr="runtime.reductions.prod_grad(g, a, 0)", label="g-number"),)),
     R.nanprod_grad: Spec("runtime.reductions.nanprod_grad(g, a, {axis}, keepdims={keepdims})",
                          (G, Arg("a", PRODUCT)), _reduction("nanprod_grad").cases[:4] + (
         Case(((3,), (3, 4)), label="a-nan",
@@ -143,6 +145,7 @@ SPEC = {
     R.var_grad: Spec("runtime.reductions.var_grad(g, a, {axis}, 0, {keepdims})", (G, A),
                      _reduction("var_grad").cases + (
         Case(((4,), (3, 4)), expr="runtime.reductions.var_grad(g, a, 0, 1)"),
+        Case((None, (3, 4)), expr="runtime.reductions.var_grad(g, a, 1)", label="g-number"),
         Case(((), (3, 4)), expr="runtime.reductions.var_grad(g, a, None, 1, False, True)"),
         Case(((3,), (3, 4)), label="a-nan", expr="runtime.reductions.var_grad("
              f"g, {_NAN_AT_2}, 1, 0, False, True)"),
