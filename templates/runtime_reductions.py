@@ -10,6 +10,12 @@ helper called with ``g = 1.0``), back over the reduced axes
 helpers of ``pullback.runtime.second_order``. Masks and ties are piecewise
 constant: a helper that only selects (``extreme_grad``, ``nanmean_grad``, ...)
 has no derivative with respect to the array it selects from.
+
+Refused: the second derivative of the SVD-based matrix norms (nuclear, 2,
+-2) and of ``np.cumprod`` at an exact zero (NotDifferentiable). Without a
+rule (pullback names the helper and refuses): ``cumulative_prod_grad``,
+``eigh_grad``, ``svd_grad``, ``svdvals_grad``, ``qr_grad``, ``pinv_grad``,
+``lstsq_grads``, ``multi_dot_grads``, ``tensorinv_grad``, ``tensorsolve_grads``.
 """
 import numpy as np
 
@@ -20,17 +26,17 @@ from pullback.runtime.linalg import (cholesky_grad, det_grad, eigvalsh_grad, inv
 from pullback.runtime.quantiles import quantile_grad, quantile_q_grad
 from pullback.runtime.reductions import (
     average_grad, average_weights_grad, cumprod_grad, cumsum_grad, cumulative_sum_grad,
-    nancumprod_grad, extreme_grad, nan_mask_grad, nancumsum_grad, nanmean_grad,
-    nanprod_grad, norm_grad, prod_grad, ptp_grad, std_grad, var_grad)
+    extreme_grad, nan_mask_grad, nancumprod_grad, nancumsum_grad, nanmean_grad, nanprod_grad,
+    norm_grad, prod_grad, ptp_grad, std_grad, var_grad)
 from pullback.runtime.second_order import (
     average_grad_wrt_w, average_grad_wrt_w_adjoint, average_weights_grad_adjoint,
-    average_weights_grad_wrt, cumprod_grad_adjoint, cumprod_grad_wrt_a, cumprod_grad_wrt_y,
-    cholesky_grad_adjoint, cholesky_grad_wrt_l, cumulative_sum_grad_adjoint, det_grad_adjoint,
-    det_grad_wrt_a, eigvalsh_grad_adjoint, eigvalsh_grad_wrt_a, inv_grad_wrt_y, inv_grad_wrt_y_adjoint, nanprod_grad_wrt_a, norm_grad_wrt_x,
-    matrix_power_grad_wrt_a, norm_grad_wrt_y, prod_grad_wrt_a, slogdet_grad_adjoint,
-    slogdet_grad_wrt_a, solve_grad_a_adjoint, solve_grad_b_adjoint,
-    quantile_second, solve_grad_b_wrt_a, solve_grad_b_wrt_a_adjoint, std_grad_wrt_a, std_grad_wrt_y, sum_restored,
-    var_grad_wrt_a)
+    average_weights_grad_wrt, cholesky_grad_adjoint, cholesky_grad_wrt_l, cumprod_grad_adjoint,
+    cumprod_grad_wrt_a, cumprod_grad_wrt_y, cumulative_sum_grad_adjoint, det_grad_adjoint,
+    det_grad_wrt_a, eigvalsh_grad_adjoint, eigvalsh_grad_wrt_a, inv_grad_wrt_y,
+    inv_grad_wrt_y_adjoint, matrix_power_grad_wrt_a, nanprod_grad_wrt_a, norm_grad_wrt_x,
+    norm_grad_wrt_y, prod_grad_wrt_a, quantile_second, slogdet_grad_adjoint, slogdet_grad_wrt_a,
+    solve_grad_a_adjoint, solve_grad_b_adjoint, solve_grad_b_wrt_a, solve_grad_b_wrt_a_adjoint,
+    std_grad_wrt_a, std_grad_wrt_y, sum_restored, var_grad_wrt_a)
 from pullback.tangent_rules import tangent
 
 SHAPE = "other"
