@@ -16,9 +16,10 @@ from pullback.rules import adjoint, d
 from pullback.tangent_rules import tangent
 from pullback.runtime.indexing import (quantile_q_grad, unchoose, unextract, unpartition,
                                        unquantile, unsort, untake, untake_along_axis, ununique)
-from pullback.runtime.tangent_shape import (flattened, from_end, partitioned_tangent,
-                                            quantile_a_tangent, quantile_q_tangent,
-                                            tangent_array, unique_values_tangent)
+from pullback.runtime.tangent_shape import (flattened, from_end, lifted_index,
+                                            partitioned_tangent, quantile_a_tangent,
+                                            quantile_q_tangent, tangent_array,
+                                            unique_values_tangent)
 
 
 @adjoint(np.take)
@@ -39,9 +40,13 @@ def take_along_axis(y, arr, indices, axis=-1):
     d[arr] = untake_along_axis(d[y], arr, indices, axis)
 
 
-@tangent(np.take_along_axis)
+@tangent(np.take_along_axis, batched=True)
 def take_along_axis_tangent(y, arr, indices, axis=-1):
-    d[y] = np.take_along_axis(d[arr], indices, axis)
+    if axis is None:        # takes from the flattened array
+        d[y] = np.take_along_axis(flattened(d[arr], arr), lifted_index(indices, d[arr], arr), -1)
+    else:
+        d[y] = np.take_along_axis(tangent_array(d[arr], arr), lifted_index(indices, d[arr], arr),
+                                  from_end(axis, arr))
 
 
 @adjoint(np.compress)
@@ -49,9 +54,12 @@ def compress(y, condition, a, axis=None):
     d[a] = untake(d[y], a, np.flatnonzero(condition), axis)
 
 
-@tangent(np.compress)
+@tangent(np.compress, batched=True)
 def compress_tangent(y, condition, a, axis=None):
-    d[y] = np.compress(condition, d[a], axis)
+    if axis is None:        # from the flattened array
+        d[y] = np.compress(condition, flattened(d[a], a), -1)
+    else:
+        d[y] = np.compress(condition, tangent_array(d[a], a), from_end(axis, a))
 
 
 @adjoint(np.extract)
@@ -59,9 +67,9 @@ def extract(y, condition, arr):
     d[arr] = unextract(d[y], condition, arr)
 
 
-@tangent(np.extract)
+@tangent(np.extract, batched=True)
 def extract_tangent(y, condition, arr):
-    d[y] = np.extract(condition, d[arr])
+    d[y] = np.take(flattened(d[arr], arr), np.flatnonzero(condition), -1)
 
 
 @adjoint(np.choose)
@@ -79,13 +87,14 @@ def sort(y, a, axis=-1, kind=None, order=None, *, stable=None):
     d[a] = unsort(d[y], a, axis)
 
 
-@tangent(np.sort)
+@tangent(np.sort, batched=True)
 def sort_tangent(y, a, axis=-1, kind=None, order=None, *, stable=None):
     # through the permutation the adjoint uses (runtime.indexing.unsort)
     if axis is None:
-        d[y] = np.ravel(d[a])[np.argsort(a, axis=None)]
+        d[y] = np.take(flattened(d[a], a), np.argsort(a, axis=None), -1)
     else:
-        d[y] = np.take_along_axis(d[a], np.argsort(a, axis=axis), axis)
+        permutation = lifted_index(np.argsort(a, axis=axis), d[a], a)
+        d[y] = np.take_along_axis(tangent_array(d[a], a), permutation, from_end(axis, a))
 
 
 @adjoint(np.partition)

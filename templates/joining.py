@@ -11,8 +11,8 @@ from pullback.rules import adjoint, d
 from pullback.tangent_rules import tangent
 from pullback.runtime.shape import (restack, unappend, unblock, unconcatenate, undelete, unjoin,
                                     unsplit)
-from pullback.runtime.tangent_shape import (as_lists, flattened, from_end, tangent_array,
-                                            tangent_items)
+from pullback.runtime.tangent_shape import (as_lists, flattened, from_end, promoted_items,
+                                            tangent_array, tangent_items)
 from pullback.runtime.tangents import zeros_tangent
 
 SHAPE = "array"             # one array (rules.SHAPES); the splits give lists: "other"
@@ -36,9 +36,10 @@ def hstack(y, tup, dtype=None, casting="same_kind"):
     d[tup] = unjoin(d[y], tup, "1d", 1)
 
 
-@tangent(np.hstack)
+@tangent(np.hstack, batched=True)
 def hstack_tangent(y, tup, dtype=None, casting="same_kind"):
-    d[y] = np.hstack(d[tup])
+    axis = 1 if np.ndim(y) > 1 else 0       # 1-D items join along their only axis
+    d[y] = np.concatenate(promoted_items(d[tup], tup, "1d"), from_end(axis, y))
 
 
 @adjoint(np.vstack, *[f for f in (getattr(np, "row_stack", None),) if f is not None])
@@ -46,9 +47,10 @@ def vstack(y, tup, dtype=None, casting="same_kind"):
     d[tup] = unjoin(d[y], tup, "2d", 0)
 
 
-@tangent(np.vstack, *[f for f in (getattr(np, "row_stack", None),) if f is not None])
+@tangent(np.vstack, *[f for f in (getattr(np, "row_stack", None),) if f is not None],
+         batched=True)
 def vstack_tangent(y, tup, dtype=None, casting="same_kind"):
-    d[y] = np.vstack(d[tup])
+    d[y] = np.concatenate(promoted_items(d[tup], tup, "2d"), -np.ndim(y))
 
 
 @adjoint(np.dstack)
@@ -56,9 +58,9 @@ def dstack(y, tup):
     d[tup] = unjoin(d[y], tup, "3d", 2)
 
 
-@tangent(np.dstack)
+@tangent(np.dstack, batched=True)
 def dstack_tangent(y, tup):
-    d[y] = np.dstack(d[tup])
+    d[y] = np.concatenate(promoted_items(d[tup], tup, "3d"), 2 - np.ndim(y))
 
 
 @adjoint(np.column_stack)
@@ -66,9 +68,9 @@ def column_stack(y, tup):
     d[tup] = unjoin(d[y], tup, "column", 1)
 
 
-@tangent(np.column_stack)
+@tangent(np.column_stack, batched=True)
 def column_stack_tangent(y, tup):
-    d[y] = np.column_stack(d[tup])
+    d[y] = np.concatenate(promoted_items(d[tup], tup, "column"), 1 - np.ndim(y))
 
 
 # np.r_[a, b] and np.c_[a, b] (arrays and numbers only: resolve refuses slices and
@@ -79,9 +81,9 @@ def index_rows(y, *items):
     d[items] = unjoin(d[y], items, "1d", 0)
 
 
-@tangent(np.r_)
+@tangent(np.r_, batched=True)
 def index_rows_tangent(y, *items):
-    d[y] = np.r_[d[items]]
+    d[y] = np.concatenate(promoted_items(d[items], items, "1d"), -np.ndim(y))
 
 
 @adjoint(np.c_, shape="other")
@@ -89,9 +91,9 @@ def index_columns(y, *items):
     d[items] = unjoin(d[y], items, "column", -1)
 
 
-@tangent(np.c_)
+@tangent(np.c_, batched=True)
 def index_columns_tangent(y, *items):
-    d[y] = np.c_[d[items]]
+    d[y] = np.concatenate(promoted_items(d[items], items, "column"), -1)
 
 
 @adjoint(np.block)

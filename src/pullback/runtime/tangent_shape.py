@@ -27,10 +27,11 @@ from pullback.runtime.tangents import broadcast_tangent, zeros_tangent
 
 __all__ = [
     "lead", "lead_shape", "from_end", "own_axes", "transpose_axes", "reshape_directions",
-    "tangent_array", "tangent_items", "flattened", "as_lists", "atleast_tangent",
-    "broadcast_tangents", "sum_tangent", "pad_mode", "partitioned_tangent",
-    "unique_values_tangent", "quantile_a_tangent", "quantile_q_tangent", "linspace_along",
-    "logspace_along", "logspace_base_along", "geomspace_along", "arange_along",
+    "tangent_array", "tangent_items", "flattened", "promoted_items", "lifted_index",
+    "as_lists", "atleast_tangent", "broadcast_tangents", "sum_tangent", "pad_mode",
+    "partitioned_tangent", "unique_values_tangent", "quantile_a_tangent", "quantile_q_tangent",
+    "linspace_along", "logspace_along", "logspace_base_along", "geomspace_along",
+    "arange_along",
 ]
 
 
@@ -141,6 +142,32 @@ def flattened(t, x):
     axes, then one axis (for the functions that work on ``x.ravel()``)."""
     t = tangent_array(t, x)
     return np.reshape(t, lead_shape(t, x) + (-1,))
+
+
+def _column(item):
+    return np.array(item, ndmin=2).T if np.ndim(item) < 2 else item
+
+
+_PROMOTE = {"1d": np.atleast_1d, "2d": np.atleast_2d, "3d": np.atleast_3d, "column": _column}
+
+
+@helper(shape_only=(1,), dtype=False, new_list=True)
+def promoted_items(t, tup, promote):
+    """The tangents of the items of ``tup`` (np.hstack, vstack, dstack,
+    column_stack, np.r_, np.c_), each an array with the direction axes
+    first, reshaped as its item is raised to at least 1, 2 or 3 dimensions
+    (``promote``: "1d", "2d", "3d") or made a column ("column")."""
+    items = list(tup) if _is_sequence(tup) else list(np.asarray(tup))
+    raise_to = _PROMOTE[promote]
+    return [np.reshape(ti, lead_shape(ti, xi) + np.shape(raise_to(np.asarray(xi))))
+            for ti, xi in zip(tangent_items(t, tup), items)]
+
+
+@helper(shape_only=(1, 2), dtype=False)
+def lifted_index(index, t, x):
+    """An index array for ``x`` (np.take_along_axis) with one axis of length 1
+    in front for each direction axis of ``x``'s tangent ``t``."""
+    return np.reshape(index, (1,) * lead(t, x) + np.shape(index))
 
 
 def as_lists(t):
