@@ -6,7 +6,9 @@ through one call, runtime/tangents.py). A rule declared ``batched=True``
 keeps them in front and counts its own axes from the end: ``tangent_axes``
 turns a reduction's ``axis`` into such axes, and the product helpers
 (``tangent_dot_lhs``, ``tangent_tensordot_rhs``, ``tangent_einsum``, ...)
-keep the direction axes in front of the product's own.
+keep the direction axes in front of the product's own. The tangent of a list
+operand (``np.dot([x, y], w)``: a list of its items' tangents, each with its
+direction axes) is first made one array with them in front (``tangent_array``).
 
 Most reductions need no helper of their own: their result is one number per
 reduced slice, so its tangent is the sum over the slice of the tangent times
@@ -124,6 +126,8 @@ def tangent_einsum(subscripts, operands, tangents):
         term = np.einsum(spec, *[t if j == i else x for j, x in enumerate(arrays)],
                          optimize="greedy" if len(arrays) > 2 else False)
         total = term if total is None else total + term
+    if len(moving) == 1 and np.shares_memory(total, tangents[moving[0]]):
+        total = total.copy()        # one operand's transpose or diagonal: einsum gives a view
     return total
 
 
