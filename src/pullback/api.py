@@ -50,7 +50,9 @@ class Derivative:
         self._label = callable_name(function)
         facing = self.__signature__ = signature_of(
             self._function if registered_rule(function) is not None else function, self._label)
-        self._signature = inspect.signature(self._function)
+        # a derivative's generated code takes every parameter; its defaults are the user's
+        self._signature = (function._signature if isinstance(function, Derivative)
+                           else inspect.signature(self._function))
         self._names = list(self._signature.parameters)
         self._indices = tuple(self._names.index(name)
                               for name in wrt_names(facing, wrt, self._label))
@@ -122,9 +124,6 @@ class Derivative:
         if self._mode == "vjp":
             raise InvalidArgument(f"{self!r} is a forward/backward pair; differentiate "
                                   f"pullback.grad or pullback.jvp of the function instead")
-        if self._fixed:
-            raise InvalidArgument(f"{self!r} fixes some arguments; differentiate a derivative "
-                                  f"of the plain function")
         return self._derive(self._target(kinds), kinds).entry
 
     def _target(self, kinds=None):
@@ -194,8 +193,8 @@ def python_function(function):
     with some arguments fixed; a function with a registered rule is a
     one-line function calling it (so the rule is what gets differentiated).
     """
-    if isinstance(function, Derivative):
-        return function.generated_function(), (), {}
+    if isinstance(function, Derivative):       # higher order: its generated code
+        return function.generated_function(), function._fixed_args, function._fixed_kwargs
     if isinstance(function, staticmethod):      # taken from a class's __dict__
         return python_function(function.__func__)
     if isinstance(function, functools.partial):

@@ -33,6 +33,7 @@ from pullback.frontend.desugar_loops import desugar_comprehensions, desugar_for,
 from pullback.frontend.jumps import tailify_jumps
 from pullback.frontend.desugar_branches import desugar_conditionals, desugar_tuple_targets
 from pullback.frontend.desugar_pops import desugar_pops
+from pullback.frontend.starred import expand_starred_calls
 from pullback.frontend.aliasing import check_aliasing
 from pullback.analysis.static_names import bind_static_names
 from pullback.analysis.resolve import resolve_operations
@@ -216,6 +217,7 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     if not path:
         program.location = parsed.location
     statics = dict(statics or {})
+    parsed.tree = expand_starred_calls(parsed.tree, parsed)    # g(a, *saved), g known
     check_supported(parsed.tree, parsed.location)
     for name, lifted in lift_nested_functions(parsed, parsed.location).items():
         statics[name] = (lifted, path)          # nested defs: functions of their own
@@ -228,7 +230,8 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
                      parsed.tree, parsed.location, "Return the value whose derivative you want.")
     bind_static_names(parsed, wrt)  # xp=np, m = np: read as np (a parameter gets a guard)
     namer = Namer.for_tree(parsed.tree, reserved=set(generated_globals()) | program.taken)
-    tree = normalize(parsed, namer, keep_pops=forward)
+    generated = getattr(function, "__pullback_generated__", False)
+    tree = normalize(parsed, namer, keep_pops=forward, later_reads=not (forward and generated))
     operations = resolve_operations(tree, parsed)                       # 3 resolve rules
     outputs = returned_names(tree)
     params = parameter_names(tree)
@@ -266,9 +269,10 @@ def finish(functions, parsed, imports, program, path):
     return functions
 
 
-def normalize(parsed, namer, keep_pops=False):
+def normalize(parsed, namer, keep_pops=False, later_reads=True):
     """Stage 2 in order: the control-flow desugarings, then one operation per statement.
-    ``keep_pops``: forward mode differentiates ``items.pop()`` as it is."""
+    ``keep_pops``: forward mode differentiates ``items.pop()`` as it is;
+    ``later_reads``: see check_aliasing."""
     tree, local = parsed.tree, parsed.local_names
     tree = desugar_comprehensions(tree, namer, parsed.location)
     tree = desugar_for(tree, namer, local)
@@ -278,7 +282,7 @@ def normalize(parsed, namer, keep_pops=False):
     tree = desugar_tuple_targets(tree, namer)
     if not keep_pops:
         tree = desugar_pops(tree, local)
-    tree = check_aliasing(tree, parsed.location, parsed)
+    tree = check_aliasing(tree, parsed.location, parsed, later_reads)
     tree = desugar_augassign(tree)
     local = frozenset(assigned_names(tree))
     return ssa_rename(to_anf(tree, namer, local), namer)

@@ -259,6 +259,11 @@ class _Resolver(MethodCalls):
             sources = (value.id,) if local else ()
             return Operation("append", bound={"value": value}, sources=sources + (owner,),
                              target=owner)
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+                and call.func.attr == "pop" and isinstance(call.func.value, gast.Name) \
+                and call.func.value.id in self.local_names and not call.args and not call.keywords:
+            return Operation("pop", bound={"owner": call.func.value.id},
+                             sources=(call.func.value.id,), mutated=call.func.value.id)
         operation = self.of_value(call)
         # A bare call has no result to differentiate; it may only observe.
         return operation if operation.kind == "opaque" else Operation("constant")

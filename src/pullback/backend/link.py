@@ -89,6 +89,8 @@ def bind(function, module, path, mode):
             functions[name] = fn if key == root else types.FunctionType(
                 fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
         spaces.append((namespace, source, names))
+    for fn in functions.values():
+        fn.__pullback_generated__ = True    # code pullback wrote (a derivative of it: higher order)
     linked = []
     for namespace, source, names in spaces:
         namespace.update(functions)         # they call each other by name

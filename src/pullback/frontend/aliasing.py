@@ -220,7 +220,7 @@ class _Analysis(CallEffects):
     def read(self, name_node, state):
         """A read of a name: refused when a write another name made may have changed it."""
         why = state.tainted.get(name_node.id)
-        if why is None or self.summary is not None:
+        if why is None or self.summary is not None or not getattr(self, "later_reads", True):
             return
         write, written, soft = why
         line = self.location.first_line + getattr(name_node, "lineno", 1) - 1
@@ -419,7 +419,7 @@ class _Analysis(CallEffects):
         return value
 
 
-def check_aliasing(tree, location, parsed=None):
+def check_aliasing(tree, location, parsed=None, later_reads=True):
     """Refuse every write whose effect through another name pullback would miss.
 
     ``parsed`` (the :class:`~pullback.frontend.parsing.ParsedFunction`) lets calls be
@@ -427,8 +427,14 @@ def check_aliasing(tree, location, parsed=None):
     import ravel``, user helpers); without it, names decide, conservatively.
     Runs after the control-flow passes (loops are over ``range``, tuple
     targets unpacked), before augmented assignments are desugared.
+    ``later_reads=False`` lets a name read again after a write through
+    another name that shares its memory (forward mode over pullback's own
+    generated code, whose tangents share memory as its values do); writes
+    into the caller's arrays are refused all the same.
     """
-    _Analysis(tree, location, parsed, {}).run()
+    analysis = _Analysis(tree, location, parsed, {})
+    analysis.later_reads = later_reads
+    analysis.run()
     return tree
 
 

@@ -26,11 +26,16 @@ def zeros_tangent(value, directions=None):
     given): 0.0 for a number, zeros of its shape (float, its dtype when
     floating) for an array, and the same structure for a list or tuple."""
     if isinstance(value, (list, tuple)):
-        return type(value)(zeros_tangent(v, directions) for v in value)
+        return _like(value, [zeros_tangent(v, directions) for v in value])
     if directions is None and not isinstance(value, np.ndarray):
         return 0.0 if not isinstance(value, np.generic) else np.zeros((), _float(value))[()]
     shape = np.shape(value) if directions is None else (directions,) + np.shape(value)
     return np.zeros(shape, _float(value))
+
+
+def _like(value, items):
+    """A tuple, list or named tuple (np.linalg.qr's) of ``items``, as ``value`` is."""
+    return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
 
 
 def _float(value):
@@ -58,14 +63,14 @@ def stack_directions(parts):
     and tuples of tangents are stacked element by element."""
     first = parts[0]
     if isinstance(first, (list, tuple)):
-        return type(first)(stack_directions([p[i] for p in parts]) for i in range(len(first)))
+        return _like(first, [stack_directions([p[i] for p in parts]) for i in range(len(first))])
     return np.stack([np.asarray(p) for p in parts])
 
 
 def direction(t, i):
     """Direction ``i`` of a batch of tangents (a list or tuple: of each element)."""
     if isinstance(t, (list, tuple)):
-        return type(t)(direction(e, i) for e in t)
+        return _like(t, [direction(e, i) for e in t])
     return t[i]
 
 
@@ -81,7 +86,11 @@ def tangent_item(t, index):
     array's direction axis comes first; a list or tuple is indexed as is."""
     if isinstance(t, (list, tuple)):
         return t[index]
-    return t[(slice(None),) + (index if isinstance(index, tuple) else (index,))]
+    index = index if isinstance(index, tuple) else (index,)
+    item = t[(slice(None),) + index]
+    if np.ndim(t) - 1 == len(index) and all(isinstance(i, (int, np.integer)) for i in index):
+        return np.array(item)      # value[i, j] is a number, not a view: so is its tangent
+    return item
 
 
 @helper(mutates=(0,))
@@ -89,8 +98,12 @@ def set_tangent_item(t, index, v):
     """``value[index] = v`` on a batch of tangents (see tangent_item)."""
     if isinstance(t, list):
         t[index] = v
-    else:
-        t[(slice(None),) + (index if isinstance(index, tuple) else (index,))] = v
+        return
+    place = (slice(None),) + (index if isinstance(index, tuple) else (index,))
+    if np.ndim(v):      # the direction axis first, then v's own axes, broadcast into the place
+        region = np.ndim(t[place])
+        v = np.reshape(v, np.shape(v)[:1] + (1,) * (region - np.ndim(v)) + np.shape(v)[1:])
+    t[place] = v
 
 
 @helper(returns_new=True)

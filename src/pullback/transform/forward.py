@@ -14,7 +14,7 @@ import gast
 
 from pullback.errors import NoDerivativeRule, UnsupportedSyntax, refuse
 from pullback.code.astutil import clone, make_name, walk
-from pullback.frontend.parsing import LiftedFunction
+from pullback.frontend.parsing import LiftedFunction, parameter_names
 from pullback.runtime import tangents as runtime_tangents
 from pullback.tangent_rules import tangent_of
 from pullback.transform.calls import CallsMixin, _callee_name
@@ -223,7 +223,7 @@ class ForwardBuilder(CallsMixin):
             return code
         value = operation.bound["value"]
         tangent = self.tangent(value)
-        if isinstance(tangent, gast.Call) and not self.batched:
+        if not (isinstance(value, gast.Name) and value.id in self.active):
             tangent = gast.Constant(value=0.0, kind=None)       # a zero: broadcast into place
         own = make_name(self.namer.tangent(target))
         if self.batched:
@@ -298,15 +298,34 @@ def _may_share(code, name):
     return True
 
 
+def _changed_in_place(operations):
+    """Names whose value may be changed in place: written into, appended to,
+    popped, and the values those are views or other names of (their tangents
+    must be their own memory, since tangents share memory as values do)."""
+    changed = {op.target for op in operations.values() if op.kind in ("setitem", "append")}
+    changed |= {op.bound["owner"] for op in operations.values() if op.kind == "pop"}
+    sharing = [op for op in operations.values() if op.kind in ("copy", "subscript") and op.sources]
+    grew = True
+    while grew:
+        grew = False
+        for op in sharing:
+            if op.target in changed and op.sources[0] not in changed:
+                changed.add(op.sources[0])
+                grew = True
+    return changed
+
+
 def forward_sweep(tree, facts, namer, aliases, batched, request_jvp):
     """The body of the jvp function of ``tree`` (normalized): its statements,
     each active assignment followed by its tangent's, ending in
     ``return value, value_dot``. Returns ``(body, imports, directions name or None)``."""
     imports = {}
-    mutated = {op.target for op in facts.operations.values() if op.kind in ("setitem", "append")}
-    mutated |= {op.bound["owner"] for op in facts.operations.values() if op.kind == "pop"}
+    mutated = _changed_in_place(facts.operations)
     builder = ForwardBuilder(facts, namer, aliases, imports, batched, request_jvp, mutated)
-    body = builder.block(tree.body)
+    # a parameter not differentiated that takes a varied value later starts with no tangent
+    starts = [_assign(namer.tangent(p), builder.zero(make_name(p)), None)
+              for p in parameter_names(tree) if p in facts.active and p not in facts.wrt]
+    body = starts + builder.block(tree.body)
     last = body[-1] if body else None
     if isinstance(last, gast.Return) and isinstance(last.value, gast.Name):
         output = last.value.id

@@ -1,0 +1,53 @@
+"""Stage 2: ``f(a, *rest)`` as ``f(a, rest[0], rest[1])`` where ``f`` is known.
+
+A call that unpacks a sequence into a function whose positional parameters
+are fixed (a Python function with no ``*args``, known where the derivative
+is written) reads as many items as the parameters left to fill. Generated
+backward sweeps call their callees' so (``g_backward(dy, *g_saved)``), so
+this is what makes them differentiable again; a user's call of the same
+shape gets the same treatment. Other starred expressions are refused
+(normalize.check_supported).
+"""
+import inspect
+
+import gast
+
+from pullback.code.astutil import clone
+
+
+def expand_starred_calls(tree, parsed):
+    """Rewrite the calls of ``tree`` that unpack one sequence, last, into a known function."""
+    for node in gast.walk(tree):
+        if not isinstance(node, gast.Call) or not node.args \
+                or not isinstance(node.args[-1], gast.Starred) \
+                or any(isinstance(a, gast.Starred) for a in node.args[:-1]) or node.keywords:
+            continue
+        count = _positional_count(node.func, parsed)
+        if count is None or count < len(node.args) - 1:
+            continue
+        sequence = node.args[-1].value
+        if not isinstance(sequence, gast.Name):
+            continue
+        node.args = node.args[:-1] + [
+            gast.Subscript(value=clone(sequence), slice=gast.Constant(value=i, kind=None),
+                           ctx=gast.Load())
+            for i in range(count - (len(node.args) - 1))]
+    return tree
+
+
+def _positional_count(func, parsed):
+    """How many positional parameters the called function has (all of them
+    required, no ``*args``), or None if it is not known here."""
+    if not isinstance(func, gast.Name) or not parsed.is_free(func.id):
+        return None
+    try:
+        function = parsed.free_value(func.id)
+    except (NameError, AttributeError):
+        return None
+    if not inspect.isfunction(function):
+        return None
+    parameters = list(inspect.signature(function).parameters.values())
+    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or p.default is not p.empty
+           for p in parameters):
+        return None
+    return len(parameters)
