@@ -141,8 +141,8 @@ def cross(c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 @tangent(np.cross)
 def cross_tangent(c, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
-    d[c] = np.cross(d[a], b, axisa, axisb, axisc, axis)
-    d[c] += np.cross(a, d[b], axisa, axisb, axisc, axis)
+    d[c] = np.cross(d[a], b, axisa=axisa, axisb=axisb, axisc=axisc, axis=axis)
+    d[c] += np.cross(a, d[b], axisa=axisa, axisb=axisb, axisc=axisc, axis=axis)
 
 
 if hasattr(np.linalg, "cross"):     # NumPy >= 2.0
