@@ -1,4 +1,4 @@
-"""Adjoints of NumPy's array constructors.
+"""Adjoints and tangents of NumPy's array constructors.
 
 Most constructors build arrays from shapes alone (zeros, eye, arange's
 integer ranges): no derivative flows through them. The evenly spaced grids

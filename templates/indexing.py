@@ -1,11 +1,13 @@
-"""Adjoints of NumPy's indexing, sorting and order-statistics functions.
+"""Adjoints and tangents of NumPy's indexing, sorting and order-statistics functions.
 
 Gathering functions (take, compress, choose...) send each output's gradient
 back to the element it was read from, adding where an element was read more
 than once; sorting sends it back through the sorting permutation; a quantile
 sends it to the two order statistics it interpolates. (np.median and the
 nan-quantiles are in templates/reductions.py.) The run-time steps are in
-``pullback.runtime.indexing``.
+``pullback.runtime.indexing``. A tangent gathers the argument's tangent as the
+value was gathered, through the same permutations and weights as the adjoint
+(``pullback.runtime.tangent_shape``), so each rule is the other's transpose.
 
 Parameters follow NumPy's order, ``out`` included (pullback refuses it by
 keyword; naming it here keeps positional calls bound as NumPy binds them).

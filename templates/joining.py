@@ -3,7 +3,9 @@ gets its slice of the gradient back; a split adds the gradients of its pieces
 (the number 0 for a piece nobody used) back where the pieces came from.
 
 A function taking a sequence of arrays (np.concatenate((a, b))) writes
-``d[arrays]`` as a list with one gradient per element.
+``d[arrays]`` as a list with one gradient per element; its tangent rule reads
+``d[arrays]`` as the tuple of the elements' tangents and joins them as the
+values are joined (``tangent_items``: each with its direction axes in front).
 """
 import numpy as np
 

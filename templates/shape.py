@@ -1,6 +1,13 @@
-"""Adjoints of functions that only move values around: reshape, transpose,
-axis moves, flips, rolls, tiling and repetition, padding, triangles and
-diagonals, copies, and building arrays from lists (np.stack, np.array).
+"""Adjoints and tangents of functions that only move values around: reshape,
+transpose, axis moves, flips, rolls, tiling and repetition, padding,
+triangles and diagonals, copies, and building arrays from lists (np.stack,
+np.array).
+
+These are linear maps: a tangent is the same operation applied to the
+argument's tangent. Batched tangents (``batched=True``) keep their direction
+axes in front, so those rules name axes counted from the end (``from_end``)
+and turn the tangent of a list into one array first (``tangent_array``);
+the helpers are in ``pullback.runtime.tangent_shape``.
 
 Joining and splitting (np.concatenate, np.split, ...) live in joining.py.
 """
