@@ -32,12 +32,12 @@ from pullback.runtime.products import (cross_grad_a, cross_grad_b, inner_grad_a,
 from pullback.runtime.shape import unsum
 from pullback.runtime.tangents import (broadcast_tangent, matmul_rhs_tangent, owned_tangent,
                                        stack_directions, zeros_tangent)
-from pullback.runtime.transposes import (direction_of, fit_directions, fit_shape,
+from pullback.runtime.transposes import (direction_of, fit_directions, fit_shape, item_of,
                                          matmul_rhs_tangent_grads, power_slope_dx, power_slope_dy,
                                          power_slope_dy_dx, power_slope_dy_dy, reduce_directions,
                                          restack_parts, take_cotangent, unaccumulate, undirection,
                                          unpop_last, unreduce_directions, unstack_directions,
-                                         untake_at, untotal)
+                                         untake_at, untangent_item, untotal)
 from pullback.tangent_rules import tangent
 
 
@@ -720,3 +720,33 @@ def vecmat_grad_matrix_rule(y, g, v, m):
 def vecmat_grad_matrix_rule_tangent(y, g, v, m):
     d[y] = vecmat_grad_matrix(d[g], v, m)
     d[y] += vecmat_grad_matrix(g, d[v], m)
+
+
+@adjoint(tangents.tangent_item)
+def tangent_item_rule(y, t, index):
+    d[t] = untangent_item(d[y], t, index)
+
+
+@tangent(tangents.tangent_item, batched=True)
+def tangent_item_rule_tangent(y, t, index):
+    d[y] = item_of(d[t], t, index)      # behind t's tangents' own leading axes
+
+
+@adjoint(transposes.item_of)
+def item_of_rule(y, t, like, index):
+    d[t] = untangent_item(d[y], t, index, like)
+
+
+@tangent(transposes.item_of, batched=True)
+def item_of_rule_tangent(y, t, like, index):
+    d[y] = item_of(d[t], like, index)
+
+
+@adjoint(transposes.untangent_item)
+def untangent_item_rule(y, g, t, index, like=None):
+    d[g] = item_of(d[y], t if like is None else like, index)
+
+
+@tangent(transposes.untangent_item)
+def untangent_item_rule_tangent(y, g, t, index, like=None):
+    d[y] = untangent_item(d[g], t, index, like)

@@ -404,4 +404,23 @@ SPEC.update({
         (Arg("g"), CONST, Arg("w", diff=False)), (
             Case(((3, 4), (4,), (4,))),
         )),
+    tangents.tangent_item: Spec("runtime.tangents.tangent_item(t, {index})", (Arg("t"),), (
+        Case(((3, 4),), (("index", 1),)),
+        Case(((3, 5),), (("index", "slice(1, 4)"),)),
+        Case(((2, 5),), (("index", "np.array([0, 3, 0])"),)),
+        Case(((2, 3, 4),), (("index", "(1, slice(None))"),)),
+    )),
+    transposes.item_of: Spec("runtime.transposes.item_of(t, x, {index})", (Arg("t"), CONST), (
+        Case(((2, 3, 4), (3, 4)), (("index", 1),)),
+        Case(((3, 5), (3, 5)), (("index", "slice(1, 4)"),)),
+        Case(((2, 3, 5), (3, 5)), (("index", "np.array([0, 3, 0])"),)),
+    )),
+    transposes.untangent_item: Spec("runtime.transposes.untangent_item(g, t, {index})",
+                                    (Arg("g"), Arg("t", diff=False)), (
+        Case(((3,), (3, 4)), (("index", 1),)),
+        Case(((3, 3), (3, 5)), (("index", "np.array([0, 3, 0])"),)),
+        Case(((2, 3, 3), (2, 3, 5), (3, 5)), (("index", "slice(1, 4)"),),
+             expr="runtime.transposes.untangent_item(g, t, slice(1, 4), x)",
+             args=(Arg("g"), Arg("t", diff=False), CONST)),
+    )),
 })

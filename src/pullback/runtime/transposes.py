@@ -17,7 +17,7 @@ from pullback.runtime.declare import helper
 __all__ = ["fit_directions", "fit_shape", "unreduce_directions", "reduce_directions",
            "untake_at", "take_cotangent", "unpop_last", "restack_parts", "unaccumulate",
            "untotal", "power_slope_dx", "power_slope_dy", "power_slope_dy_dx", "power_slope_dy_dy", "unstack_directions",
-           "undirection", "direction_of", "matmul_rhs_tangent_grads"]
+           "undirection", "direction_of", "item_of", "untangent_item", "matmul_rhs_tangent_grads"]
 
 
 def _batch(t, value):
@@ -276,6 +276,36 @@ def undirection(g, t, i, value=None):
     axis = 0 if value is None else np.ndim(t) - np.ndim(value)
     out = np.zeros(np.shape(t), np.result_type(np.asarray(g).dtype, np.float32))
     out[(slice(None),) * axis + (i,)] = g
+    return out
+
+
+def _item_index(t, like, index):
+    """``index`` behind the direction axes of ``t`` (a batch of tangents of
+    a batch ``like``: its own leading axes, then ``like``'s direction axis)."""
+    lead = np.ndim(t) - np.ndim(like) + 1
+    return (slice(None),) * lead + (index if isinstance(index, tuple) else (index,))
+
+
+@helper(shape_only=(1,), dtype=False)
+def item_of(t, like, index):
+    """``tangent_item(like, index)`` for each direction of ``t``, a batch of
+    tangents of ``like`` (leading axes of its own before ``like``'s)."""
+    if isinstance(t, (list, tuple)):
+        return t[index]
+    return t[_item_index(t, like, index)]
+
+
+@helper(shape_only=(1, 3), dtype=False, returns_new=True)
+def untangent_item(g, t, index, like=None):
+    """The transpose of ``tangent_item(t, index)`` (of ``item_of(t, like,
+    index)``): zeros of ``t``'s shape with ``g`` added at the index
+    (repeated indices add up)."""
+    if isinstance(t, (list, tuple)):
+        out = zeros_adjoint(t)
+        out[index] = g
+        return out
+    out = np.zeros(np.shape(t), np.result_type(np.asarray(g).dtype, np.float32))
+    np.add.at(out, _item_index(t, t if like is None else like, index), g)
     return out
 
 
