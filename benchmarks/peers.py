@@ -28,15 +28,17 @@ PEERS = {
 }
 
 
-def load_workloads(np_module, module_name):
-    """Execute ``workloads.py`` into a new module whose ``np`` is ``np_module``.
+def load_workloads(np_module, module_name, path=WORKLOADS_FILE):
+    """Execute ``workloads.py`` (or another file written with ``np`` only, at
+    ``path``) into a new module whose ``np`` is ``np_module``.
 
     The functions look ``np`` up as a global when they run, so rebinding it
     after the file's own ``import numpy as np`` makes them use ``np_module``.
     """
+    path = Path(path)
     module = types.ModuleType(module_name)
-    module.__file__ = str(WORKLOADS_FILE)
-    code = compile(WORKLOADS_FILE.read_text(), str(WORKLOADS_FILE), "exec")
+    module.__file__ = str(path)
+    code = compile(path.read_text(), str(path), "exec")
     exec(code, module.__dict__)
     module.np = np_module
     return module

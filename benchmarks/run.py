@@ -18,9 +18,12 @@ One run, in this order:
 3. Memory: a subprocess per (tool, workload) runs one gradient call after a
    warm-up call and reports the peak of resident memory above what it held
    before the call, and, for the NumPy-based tools, tracemalloc's peak.
-4. Transformation time (transform_time.py) and stack memory
+4. Forward mode and higher order (forward.py, issue 13): jvp and
+   Hessian-vector products of the workloads and the Hessian of Rosenbrock,
+   checked and timed the same way against autograd and JAX.
+5. Transformation time (transform_time.py) and stack memory
    (stack_memory.py).
-5. Tables printed, benchmarks/results.json written, docs/performance.md
+6. Tables printed, benchmarks/results.json written, docs/performance.md
    regenerated (unless --quick), with the issue's targets marked met or not.
 
 ``--quick`` uses tiny budgets for a smoke test. The hidden ``--child-*``
@@ -556,12 +559,14 @@ def run(settings, names, tool_filter=None, log=print):
     finally:
         shutil.rmtree(jit_cache, ignore_errors=True)
     results["targets"] = targets(results)
+    results["forward targets"] = forward_targets(results)
     results["seconds"] = time.time() - started
     return results
 
 
 def measure_everything(results, settings, names, tools, jit, jit_cache, log):
     """The measurements of :func:`run`, in order, into ``results``."""
+    import forward
     import stack_memory
     import transform_time
 
@@ -599,6 +604,9 @@ def measure_everything(results, settings, names, tools, jit, jit_cache, log):
                 result["memory"] = jit[name].get("memory", {})
             else:
                 result["memory"] = measure_memory(tool, name)
+
+    log("forward mode and higher order (issue 13)")
+    results["forward"] = forward.measure(settings, names, tools, jit, jit_cache, sys.modules[__name__], log)
 
     log("transformation time: new processes")
     results["transform"] = transform_time.measure(repeats=settings.transform_repeats, log=log)
@@ -701,6 +709,18 @@ def targets(results):
                                  f"per iteration, the adjoint reads {read:.1f}",
                      "met": mine <= 1.25 * theirs})
     return rows
+
+
+def forward_targets(results):
+    """Issue 13's targets (forward.py), like :func:`targets`."""
+    import forward
+    return forward.targets(results, sys.modules[__name__])
+
+
+def target_rows(targets):
+    """A targets table's rows: target, measured, met / NOT MET / not measured."""
+    return [[t["target"], t["measured"], {True: "met", False: "NOT MET", None: "not measured"}[t["met"]]]
+            for t in targets]
 
 
 # --------------------------------------------------------------------------- formatting
@@ -905,8 +925,7 @@ def tables(results):
                 "object once). Peaks: tracemalloc's peak during one gradient call, pullback's and a hand-written "
                 "one keeping only what the adjoint reads (the state entering each step)."))
 
-    rows = [[t["target"], t["measured"], {True: "met", False: "NOT MET", None: "not measured"}[t["met"]]]
-            for t in results.get("targets", [])]
+    rows = target_rows(results.get("targets", []))
     out.append(("Targets of issue 5", ["target", "measured", ""], rows,
                 "Criteria: ratios as in the tables above; linear growth: the cost per added line grows at most "
                 "1.5x from the 60->120 to the 120->240-line step (quadratic growth doubles it); stack memory: "
@@ -942,7 +961,15 @@ def report_text(results):
             + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f"; pullback at {m['commit']}")
     body = "\n\n".join(text_table(*t) for t in tables(results))
     skipped = "".join(f"\nskipped {LABELS[t]}: {why}" for t, why in results.get("skipped tools", {}).items())
-    return f"{head}{skipped}\n\n{body}\n\nThe run took {results['seconds']:.0f} s."
+    import forward
+    here = sys.modules[__name__]
+    forward_body = "\n\n".join(text_table(*t) for t in forward.tables(results, here))
+    if "forward" in results:
+        forward_body += "\n\n" + text_table("Targets of issue 13", ["target", "measured", ""],
+                                            target_rows(results.get("forward targets", [])), "")
+        forward_body += "".join("\nfailed: " + line for line in forward.failures(results))
+    return (f"{head}{skipped}\n\n{body}" + (f"\n\n{forward_body}" if forward_body else "")
+            + f"\n\nThe run took {results['seconds']:.0f} s.")
 
 
 METHOD = """\
@@ -1065,9 +1092,22 @@ def report_markdown(results):
               + (f", {marks.count(None)} not measured" if None in marks else "") + ", from this run's numbers.", "",
               markdown_table("", header, rows, note), "", "## Results", ""]
     lines += ["\n\n".join(markdown_table(*t) for t in all_tables[:-1]), ""]
+    import forward
+    here = sys.modules[__name__]
+    if "forward" in results:
+        marks = [t["met"] for t in results.get("forward targets", [])]
+        lines += ["## Forward mode and higher order (issue 13)", "",
+                  f"{marks.count(True)} met, {marks.count(False)} not met"
+                  + (f", {marks.count(None)} not measured" if None in marks else "") + ", from this run's numbers.",
+                  "", markdown_table("Targets of issue 13", ["target", "measured", ""],
+                                     target_rows(results.get("forward targets", [])),
+                                     "Ratios as in the tables below; a target pullback could not be measured on "
+                                     "(a missing rule, an error) is not met."), ""]
+        lines += ["\n\n".join(markdown_table(*t) for t in forward.tables(results, here)), ""]
     lines.append(METHOD.format(step=CHECK_STEP, tolerance=CHECK_TOLERANCE, cap=JIT_MEMORY_CAP >> 30,
                                threads=", ".join(f"{k}={v}" for k, v in m["threads"].items()),
                                alone_processes=ALONE_PROCESSES, **s))
+    lines.append(forward.method(results))
     return "\n".join(lines)
 
 
@@ -1085,7 +1125,11 @@ def main(argv=None):
     parser.add_argument("--child-memory", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--child-jit", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--child-alone", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child-forward", nargs=3, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    if options.child_forward:
+        import forward
+        return forward.child_jit(*options.child_forward, JIT_MEMORY_CAP)
     if options.child_alone:
         return child_alone(*options.child_alone)
     if options.child_memory:
