@@ -90,3 +90,98 @@ def test_hand_written_targets_use_the_numpy_only_process():
     assert marks["within 1.25x of hand-written: " + run.TITLES["softmax_xent"]]["met"] is False
     assert "1.500x beside the peers" in marks["within 1.25x of hand-written: " + run.TITLES["kepler"]]["measured"]
     assert marks["gradient / f <= 2.0: " + run.TITLES["scalar_loop"]]["met"] is False     # 2.1 alone
+
+
+# --------------------------------------------------------------------------- forward mode (issue 13)
+
+import forward  # noqa: E402
+import handwritten_forward  # noqa: E402
+import rosenbrock  # noqa: E402
+
+
+@pytest.mark.parametrize("name", forward.SCALAR_WORKLOADS)
+def test_handwritten_jvp_agrees_with_finite_differences(name):
+    problem = forward.Problem("jvp", name)
+    value, tangent = handwritten_forward.JVPS[name](*problem.args, *problem.vs)
+    assert value == pytest.approx(getattr(workloads, name)(*problem.args), rel=1e-12)
+    check = forward.agreement(tangent, problem.reference(run.CHECK_STEP), run.CHECK_TOLERANCE)
+    assert check["ok"], check
+
+
+def test_rosenbrock_hessian_agrees_with_finite_differences():
+    """The hand-derived Hessian against second central differences of f (h = 1e-4)."""
+    x = rosenbrock.inputs()[:6]
+    h, n = 1e-4, len(x)
+    basis = np.eye(n) * h
+    numeric = np.array([[(rosenbrock.rosenbrock(x + basis[i] + basis[j]) - rosenbrock.rosenbrock(x + basis[i] - basis[j])
+                          - rosenbrock.rosenbrock(x - basis[i] + basis[j]) + rosenbrock.rosenbrock(x - basis[i] - basis[j]))
+                         / (4 * h * h) for j in range(n)] for i in range(n)])
+    np.testing.assert_allclose(rosenbrock.rosenbrock_hessian(x), numeric, rtol=1e-6, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["scalar_loop", "heat"])
+def test_hvp_reference_is_a_symmetric_product(name):
+    """The hvp rows' reference (a central difference of the hand-written gradient)
+    satisfies <w, H v> == <v, H w>: a check that it is a Hessian product at all."""
+    problem = forward.Problem("hvp", name)
+    hv = problem.reference(run.CHECK_STEP)
+    w = [np.cos(np.arange(np.size(v))).reshape(np.shape(v)) if np.ndim(v) else 0.7 for v in problem.vs]
+    other = forward.Problem("hvp", name)
+    other.vs = w
+    hw = other.reference(run.CHECK_STEP)
+    left = sum(np.sum(a * b) for a, b in zip(w, hv))
+    right = sum(np.sum(a * b) for a, b in zip(problem.vs, hw))
+    assert left == pytest.approx(right, rel=1e-5)
+
+
+def test_forward_check_rejects_a_wrong_result():
+    problem = forward.Problem("jvp", "kepler")
+    right = problem.reference(run.CHECK_STEP)
+    assert forward.agreement(right, right, run.CHECK_TOLERANCE)["ok"]
+    assert not forward.agreement(1.001 * right, right, run.CHECK_TOLERANCE)["ok"]
+    assert not forward.agreement((np.ones(3),), (np.ones(4),), run.CHECK_TOLERANCE)["ok"]
+
+
+def test_forward_targets():
+    def row(pullback_status="ok", **ratios):
+        tools = {"pullback": {"status": pullback_status, "why": "NoDerivativeRule: tanh", "time": {}}}
+        speed_ups = {}
+        for tool in forward.PEER_TOOLS:
+            if tool in ratios:
+                tools[tool] = {"status": "ok", "time": {}}
+                speed_ups[tool] = ratios.pop(tool)
+        if pullback_status != "ok":
+            del tools["pullback"]["time"]
+        return {"tools": tools, "ratios": dict(ratios, **{"speed-up of pullback": speed_ups})}
+
+    results = {"forward": {
+        "jvp": {"scalar_loop": row(**{"pullback / hand-written": 1.4, "autograd": 50.0, "jax_eager": 900.0}),
+                "kepler": row(**{"pullback / hand-written": 1.6, "autograd": 50.0, "jax_eager": 0.9}),
+                "mlp_loss": row("error")},
+        "hvp": {"heat": row(**{"hvp / gradient": 3.9, "autograd": 2.0})},
+        "hessian": {}}}
+    marks = {t["target"]: t for t in forward.targets(results, run)}
+    assert marks["jvp within 1.5x of hand-written forward: " + run.TITLES["scalar_loop"]]["met"] is True
+    assert marks["jvp within 1.5x of hand-written forward: " + run.TITLES["kepler"]]["met"] is False
+    assert marks["hvp within 4x of one gradient: " + run.TITLES["heat"]]["met"] is True
+    assert marks["jvp faster than autograd and JAX eager: " + run.TITLES["scalar_loop"]]["met"] is True
+    assert marks["jvp faster than autograd and JAX eager: " + run.TITLES["kepler"]]["met"] is False
+    failed = marks["jvp faster than autograd and JAX eager: " + run.TITLES["mlp_loss"]]
+    assert failed["met"] is False and "NoDerivativeRule" in failed["measured"]
+    assert "not timed: JAX eager" in marks["hvp faster than autograd and JAX eager: " + run.TITLES["heat"]]["measured"]
+
+
+@pytest.mark.parametrize("name", run.WORKLOADS)
+@pytest.mark.parametrize("kind", ["jvp", "hvp"])
+def test_pullback_forward_agrees_with_the_bench_reference(kind, name):
+    """The bench's own check of pullback.jvp and pullback.hvp on every workload."""
+    problem = forward.Problem(kind, name)
+    call, to_numpy = forward.prepare("pullback", problem)
+    check = forward.agreement(to_numpy(call()), problem.reference(run.CHECK_STEP), run.CHECK_TOLERANCE)
+    assert check["ok"], check
+
+
+def test_pullback_hessian_of_rosenbrock():
+    x = rosenbrock.inputs()
+    np.testing.assert_allclose(pullback.hessian(rosenbrock.rosenbrock)(x), rosenbrock.rosenbrock_hessian(x),
+                               rtol=1e-12, atol=1e-9)
