@@ -23,8 +23,8 @@ from pullback.runtime.shape import (pad_values_grad, reshape_order, undiag, undi
                                     unatleast, unbroadcast_arrays, unsum)
 from pullback.runtime.tangent_shape import (atleast_tangent, broadcast_tangents, flattened,
                                             from_end, lead_shape, own_axes, pad_mode,
-                                            reshape_directions, sum_tangent, tangent_array,
-                                            tangent_items, transpose_axes)
+                                            raised_shape, reshape_directions, sum_tangent,
+                                            tangent_array, tangent_items, transpose_axes)
 from pullback.runtime.tangents import broadcast_tangent, zeros_tangent
 
 SHAPE = "array"             # one array (rules.SHAPES); those giving lists say "other"
@@ -218,9 +218,10 @@ def tile(y, A, reps):
     d[A] = untile(d[y], A, reps)
 
 
-@tangent(np.tile)
+@tangent(np.tile, batched=True)
 def tile_tangent(y, A, reps):
-    d[y] = np.tile(d[A], reps)
+    # reps apply to the last axes; A raised first if it has fewer axes than y
+    d[y] = np.tile(np.reshape(tangent_array(d[A], A), raised_shape(d[A], A, np.ndim(y))), reps)
 
 
 @adjoint(np.repeat)

@@ -26,12 +26,12 @@ from pullback.runtime.shape import _INDEX_MODES
 from pullback.runtime.tangents import broadcast_tangent, zeros_tangent
 
 __all__ = [
-    "lead", "lead_shape", "from_end", "own_axes", "transpose_axes", "reshape_directions",
-    "tangent_array", "tangent_items", "flattened", "promoted_items", "lifted_index",
-    "as_lists", "atleast_tangent", "broadcast_tangents", "sum_tangent", "pad_mode",
-    "partitioned_tangent", "unique_values_tangent", "quantile_a_tangent", "quantile_q_tangent",
-    "linspace_along", "logspace_along", "logspace_base_along", "geomspace_along",
-    "arange_along",
+    "lead", "lead_shape", "raised_shape", "from_end", "own_axes", "transpose_axes",
+    "reshape_directions", "tangent_array", "tangent_items", "flattened", "promoted_items",
+    "lifted_index", "as_lists", "atleast_tangent", "broadcast_tangents", "sum_tangent",
+    "pad_mode", "partitioned_tangent", "unique_values_tangent", "quantile_a_tangent",
+    "quantile_q_tangent", "linspace_along", "logspace_along", "logspace_base_along",
+    "geomspace_along", "arange_along",
 ]
 
 
@@ -57,6 +57,14 @@ def lead_shape(t, x):
     while _is_sequence(t) and len(t) and _is_sequence(x) and len(x):
         t, x = t[0], x[0]
     return np.shape(t)[:np.ndim(t) - np.ndim(x)]
+
+
+@helper(shape_only=(0, 1), dtype=False)
+def raised_shape(t, x, ndim):
+    """The shape of ``x``'s tangent ``t`` with ``x``'s axes raised to ``ndim``
+    by axes of length 1 in front of them (behind the direction axes), as
+    np.tile raises ``x`` when it has fewer axes than repetitions."""
+    return lead_shape(t, x) + (1,) * (ndim - np.ndim(x)) + np.shape(x)
 
 
 @helper(shape_only=(1,), dtype=False)
