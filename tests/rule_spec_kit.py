@@ -7,6 +7,7 @@ exporting a ``SPEC`` dict keyed by function.
 """
 import ast
 import importlib
+import pkgutil
 import builtins
 import math
 import operator
@@ -24,10 +25,11 @@ from pullback.analysis.operation import ATTRIBUTES, METHODS
 
 _NAMESPACES = (("np", np), ("np.linalg", np.linalg), ("math", math), ("operator", operator),
                ("builtins", builtins)) + tuple(
-    # pullback's own helpers have rules too (higher order): runtime.unbroadcast, ...
-    (name, importlib.import_module("pullback." + name)) for name in (
-        "runtime", "runtime.tangents", "runtime.elementwise", "runtime.products", "runtime.shape",
-        "runtime.indexing", "runtime.reductions", "runtime.quantiles", "runtime.linalg"))
+    # pullback's own helpers have rules too (higher order): runtime.unbroadcast, ... (every
+    # module of pullback.runtime, so a new one is named the same way)
+    (name, importlib.import_module("pullback." + name)) for name in ["runtime"] + [
+        "runtime." + m.name for m in pkgutil.iter_modules(
+            importlib.import_module("pullback.runtime").__path__) if m.name != "declare"])
 
 
 def display_name(function):

@@ -25,6 +25,7 @@ import ast
 import itertools
 import math
 import operator
+import pkgutil
 import re
 import warnings
 
@@ -32,6 +33,7 @@ import numpy as np
 import pytest
 
 import pullback
+from pullback import runtime
 from pullback.rules import rule_table
 from reference import central_difference, import_module_from_text
 from rule_spec_kit import _called, _inner_call, _rng, _shape_text, display_name, sample_inputs
@@ -46,9 +48,8 @@ ADJOINTS, NONDIFF = rule_table()
 
 _MODULE_HEADER = ("import math\nimport operator\n\nimport numpy as np\n\n"
                   "from pullback import runtime\n"      # rules of pullback's own helpers
-                  + "".join(f"import pullback.runtime.{m}\n" for m in (
-                      "tangents", "elementwise", "products", "shape", "indexing", "reductions",
-                      "quantiles", "linalg")) + "\n\n")
+                  + "".join(f"import pullback.runtime.{m.name}\n" for m in pkgutil.iter_modules(
+                      runtime.__path__) if m.name != "declare") + "\n\n")
 _counter = itertools.count()
 
 
