@@ -255,8 +255,10 @@ def pad(y, array, pad_width, mode="constant", constant_values=0, reflect_type="e
 
 @tangent(np.pad)
 def pad_tangent(y, array, pad_width, mode="constant", constant_values=0, reflect_type="even"):
-    # the padding copies elements (edge, reflect...) or is constant_values
-    d[y] = np.pad(d[array], pad_width, pad_mode(mode, reflect_type))
+    if mode == "constant":      # the padding is constant_values
+        d[y] = np.pad(d[array], pad_width)
+    else:                       # copies of elements (edge, reflect...), or refused
+        d[y] = np.pad(d[array], pad_width, pad_mode(mode, reflect_type))
     d[y] += np.pad(zeros_tangent(array), pad_width, constant_values=d[constant_values])
 
 
