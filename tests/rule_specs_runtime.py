@@ -300,7 +300,7 @@ SPEC.update(_product_grads("inner", np.inner, (((3,), (3,)), ((2, 3), (4, 3)), (
 SPEC.update(_product_grads("tensordot", np.tensordot, (((2, 3, 4), (3, 4, 5)), ((3, 4), (3, 4))),
                            extra=(((2, 3), (3, 4), (1,)), ((2, 3), (4, 3), (([1], [1]),)))))
 SPEC.update(_product_grads("kron", np.kron, (((2, 3), (2, 2)), ((3,), (2,)))))
-SPEC.update(_product_grads("cross", np.cross, (((3,), (3,)), ((4, 3), (3,)), ((2,), (3,)))))
+SPEC.update(_product_grads("cross", np.cross, (((3,), (3,)), ((4, 3), (3,)))))
 SPEC.update({
     products.vdot_grad: Spec("runtime.products.vdot_grad(g, o, x)",
                              (Arg("g"), Arg("o"), CONST), (

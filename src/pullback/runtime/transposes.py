@@ -41,10 +41,18 @@ def fit_directions(t, g, x):
     ``fit_directions(., g, x)`` and ``fit_directions(., x, g)`` are each
     other's transpose.
     """
-    g_shape, x_shape = np.shape(g), np.shape(x)
+    return _fit(t, _batch(t, g), np.shape(g), np.shape(x))
+
+
+@helper(shape_only=(1,), dtype=False)
+def fit_shape(g, x):
+    """``g`` summed or broadcast to ``x``'s shape (one direction: see fit_directions)."""
+    return _fit(g, (), np.shape(g), np.shape(x))
+
+
+def _fit(t, batch, g_shape, x_shape):
     if g_shape == x_shape:
         return t
-    batch = _batch(t, g)
     if len(g_shape) <= len(x_shape):
         padded = (1,) * (len(x_shape) - len(g_shape)) + g_shape
         if all(a in (1, b) for a, b in zip(padded, x_shape)):       # g broadcasts to x
@@ -54,12 +62,6 @@ def fit_directions(t, g, x):
                  if b == 1 and a != 1)
     out = np.sum(t, axis=axes, keepdims=True) if axes else t
     return _scalar(np.reshape(out, batch + x_shape), batch)
-
-
-@helper(shape_only=(1,), dtype=False)
-def fit_shape(g, x):
-    """``g`` summed or broadcast to ``x``'s shape (one direction: see fit_directions)."""
-    return fit_directions(g, g, x)
 
 
 def _expanded(g, x, axis, keepdims):
