@@ -20,7 +20,8 @@ from pullback.rules import adjoint, d
 from pullback.runtime import (accumulate, add_at, copy_of, dot_grad_lhs, dot_grad_rhs,
                               fresh_copy, matmul_grad_lhs, matmul_grad_rhs, pop_last, scatter,
                               take_at, unbroadcast, unstack)
-from pullback.runtime import elementwise, products, shape, tangents, transposes
+from pullback.runtime import elementwise, indexing, products, shape, tangents, transposes
+from pullback.runtime.indexing import unextract, unpartition, unsort, untake, untake_along_axis
 from pullback.runtime.elementwise import (cast_like, clip_grad_a, clip_grad_lower, clip_grad_upper,
                                           finite_part, masked_div, masked_mul, power_slope,
                                           select_default_grad, share)
@@ -29,10 +30,12 @@ from pullback.runtime.products import (cross_grad_a, cross_grad_b, inner_grad_a,
                                        matvec_grad_vector, tensordot_grad_a, tensordot_grad_b,
                                        vdot_grad, vecdot_grad, vecmat_grad_matrix,
                                        vecmat_grad_vector)
-from pullback.runtime.shape import unsum
+from pullback.runtime.shape import (like, restack, undelete, undiag, undiagonal, unpad,
+                                    unrepeat, unresize, unrollaxis, unsum, untile, untrace, untri,
+                                    pad_values_grad)
 from pullback.runtime.tangents import (broadcast_tangent, matmul_rhs_tangent, owned_tangent,
                                        stack_directions, zeros_tangent)
-from pullback.runtime.transposes import (direction_of, fit_directions, fit_shape, item_of,
+from pullback.runtime.transposes import (direction_of, fit_directions, fit_shape, item_of, pad_linear,
                                          matmul_rhs_tangent_grads, power_slope_dx, power_slope_dy,
                                          power_slope_dy_dx, power_slope_dy_dy, reduce_directions,
                                          restack_parts, take_cotangent, unaccumulate, undirection,
@@ -750,3 +753,200 @@ def untangent_item_rule(y, g, t, index, like=None):
 @tangent(transposes.untangent_item)
 def untangent_item_rule_tangent(y, g, t, index, like=None):
     d[y] = untangent_item(d[g], t, index, like)
+
+
+# -- shapes (runtime/shape.py): each helper is the transpose of a NumPy
+# operation, which is its own adjoint's transpose -----------------------------------------
+
+@adjoint(shape.like)
+def like_rule(y, g, x):
+    d[g] = like(d[y], g)
+
+
+@tangent(shape.like)
+def like_rule_tangent(y, g, x):
+    d[y] = like(d[g], x)
+
+
+@adjoint(shape.untile)
+def untile_rule(y, g, a, reps):
+    d[g] = fit_shape(np.tile(d[y], reps), g)
+
+
+@tangent(shape.untile)
+def untile_rule_tangent(y, g, a, reps):
+    d[y] = untile(d[g], a, reps)
+
+
+@adjoint(shape.unrepeat)
+def unrepeat_rule(y, g, a, repeats, axis=None):
+    d[g] = fit_shape(np.repeat(d[y], repeats, axis), g)
+
+
+@tangent(shape.unrepeat)
+def unrepeat_rule_tangent(y, g, a, repeats, axis=None):
+    d[y] = unrepeat(d[g], a, repeats, axis)
+
+
+@adjoint(shape.unresize)
+def unresize_rule(y, g, a, new_shape):
+    d[g] = fit_shape(np.resize(d[y], new_shape), g)
+
+
+@tangent(shape.unresize)
+def unresize_rule_tangent(y, g, a, new_shape):
+    d[y] = unresize(d[g], a, new_shape)
+
+
+@adjoint(shape.unpad)
+def unpad_rule(y, g, array, pad_width, mode="constant", reflect_type="even"):
+    d[g] = pad_linear(d[y], pad_width, mode, reflect_type)
+
+
+@tangent(shape.unpad)
+def unpad_rule_tangent(y, g, array, pad_width, mode="constant", reflect_type="even"):
+    d[y] = unpad(d[g], array, pad_width, mode, reflect_type)
+
+
+@adjoint(transposes.pad_linear)
+def pad_linear_rule(y, g, pad_width, mode="constant", reflect_type="even"):
+    d[g] = unpad(d[y], g, pad_width, mode, reflect_type)
+
+
+@tangent(transposes.pad_linear)
+def pad_linear_rule_tangent(y, g, pad_width, mode="constant", reflect_type="even"):
+    d[y] = pad_linear(d[g], pad_width, mode, reflect_type)
+
+
+@adjoint(shape.pad_values_grad)
+def pad_values_grad_rule(y, g, array, pad_width, constant_values):
+    # the transpose: the padding of zeros of array's shape, filled with d[y]
+    d[g] = np.pad(np.zeros(np.shape(array)), pad_width, constant_values=d[y])
+
+
+@tangent(shape.pad_values_grad)
+def pad_values_grad_rule_tangent(y, g, array, pad_width, constant_values):
+    d[y] = pad_values_grad(d[g], array, pad_width, constant_values)
+
+
+@adjoint(shape.untri)
+def untri_rule(y, g, m, k, upper):
+    d[g] = untri(fit_shape(d[y], g), g, k, upper)       # a 1-D m's rows: broadcast back
+
+
+@tangent(shape.untri)
+def untri_rule_tangent(y, g, m, k, upper):
+    d[y] = untri(d[g], m, k, upper)
+
+
+@adjoint(shape.undiagonal)
+def undiagonal_rule(y, g, a, offset=0, axis1=0, axis2=1):
+    d[g] = np.diagonal(d[y], offset, axis1, axis2)
+
+
+@tangent(shape.undiagonal)
+def undiagonal_rule_tangent(y, g, a, offset=0, axis1=0, axis2=1):
+    d[y] = undiagonal(d[g], a, offset, axis1, axis2)
+
+
+@adjoint(shape.untrace)
+def untrace_rule(y, g, a, offset=0, axis1=0, axis2=1):
+    d[g] = fit_shape(np.trace(d[y], offset, axis1, axis2), g)
+
+
+@tangent(shape.untrace)
+def untrace_rule_tangent(y, g, a, offset=0, axis1=0, axis2=1):
+    d[y] = untrace(d[g], a, offset, axis1, axis2)
+
+
+@adjoint(shape.undiag)
+def undiag_rule(y, g, v, k=0):
+    d[g] = np.diag(d[y], k)
+
+
+@tangent(shape.undiag)
+def undiag_rule_tangent(y, g, v, k=0):
+    d[y] = undiag(d[g], v, k)
+
+
+@adjoint(shape.unrollaxis)
+def unrollaxis_rule(y, g, a, axis, start=0):
+    d[g] = np.rollaxis(d[y], axis, start)
+
+
+@tangent(shape.unrollaxis)
+def unrollaxis_rule_tangent(y, g, a, axis, start=0):
+    d[y] = unrollaxis(d[g], a, axis, start)
+
+
+@adjoint(shape.restack)
+def restack_rule(y, g, x, axis=0):
+    d[g] = unstack(d[y], g, axis)
+
+
+@tangent(shape.restack)
+def restack_rule_tangent(y, g, x, axis=0):
+    d[y] = restack(d[g], x, axis)
+
+
+@adjoint(shape.undelete)
+def undelete_rule(y, g, arr, obj, axis=None):
+    d[g] = np.delete(d[y], obj, axis)
+
+
+@tangent(shape.undelete)
+def undelete_rule_tangent(y, g, arr, obj, axis=None):
+    d[y] = undelete(d[g], arr, obj, axis)
+
+
+# -- indexing (runtime/indexing.py): scatters whose transposes are the gathers -----------
+
+@adjoint(indexing.untake)
+def untake_rule(y, g, a, indices, axis=None, mode="raise"):
+    d[g] = fit_shape(np.take(d[y], indices, axis, mode=mode), g)
+
+
+@tangent(indexing.untake)
+def untake_rule_tangent(y, g, a, indices, axis=None, mode="raise"):
+    d[y] = untake(d[g], a, indices, axis, mode)
+
+
+@adjoint(indexing.untake_along_axis)
+def untake_along_axis_rule(y, g, arr, indices, axis=-1):
+    d[g] = fit_shape(np.take_along_axis(d[y], indices, axis), g)
+
+
+@tangent(indexing.untake_along_axis)
+def untake_along_axis_rule_tangent(y, g, arr, indices, axis=-1):
+    d[y] = untake_along_axis(d[g], arr, indices, axis)
+
+
+@adjoint(indexing.unextract)
+def unextract_rule(y, g, condition, arr):
+    d[g] = fit_shape(np.extract(condition, d[y]), g)
+
+
+@tangent(indexing.unextract)
+def unextract_rule_tangent(y, g, condition, arr):
+    d[y] = unextract(d[g], condition, arr)
+
+
+@adjoint(indexing.unsort)
+def unsort_rule(y, g, a, axis=-1):
+    # the same argsort as unsort's, so ties are matched alike
+    d[g] = fit_shape(np.take_along_axis(d[y], np.argsort(a, axis=axis), axis), g)
+
+
+@tangent(indexing.unsort)
+def unsort_rule_tangent(y, g, a, axis=-1):
+    d[y] = unsort(d[g], a, axis)
+
+
+@adjoint(indexing.unpartition)
+def unpartition_rule(out, g, y, a, axis=-1):
+    d[g] = fit_shape(unpartition(d[out], a, y, axis), g)     # the permutation, inverted
+
+
+@tangent(indexing.unpartition)
+def unpartition_rule_tangent(out, g, y, a, axis=-1):
+    d[out] = unpartition(d[g], y, a, axis)

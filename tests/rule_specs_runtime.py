@@ -12,7 +12,7 @@ import numpy as np
 from rule_spec_kit import BASE, DOT_SHAPES, MATMUL_SHAPES, NONZERO, REAL, Arg, Case, Domain, Spec
 
 from pullback import runtime
-from pullback.runtime import elementwise, products, shape, tangents, transposes
+from pullback.runtime import elementwise, indexing, products, shape, tangents, transposes
 
 CONST = Arg("x", diff=False)
 
@@ -422,5 +422,107 @@ SPEC.update({
         Case(((2, 3, 3), (2, 3, 5), (3, 5)), (("index", "slice(1, 4)"),),
              expr="runtime.transposes.untangent_item(g, t, slice(1, 4), x)",
              args=(Arg("g"), Arg("t", diff=False), CONST)),
+    )),
+    # ---- shapes: the transposes of NumPy's shape operations ----------------
+    shape.like: Spec("runtime.shape.like(g, x)", (Arg("g"), CONST), (
+        Case(((12,), (3, 4))),
+        Case(((3, 4), (12,))),
+        Case(((2, 3), (3,)), expr="np.sum(runtime.shape.like(g, [x, x])[1] * 2.0)"),
+    )),
+    shape.untile: Spec("runtime.shape.untile(g, x, {reps})", (Arg("g"), CONST), (
+        Case(((2, 6), (2, 3)), (("reps", 2),)),
+        Case(((4, 6), (2, 3)), (("reps", (2, 2)),)),
+        Case(((2, 2, 3), (3,)), (("reps", (2, 2, 1)),)),
+    )),
+    shape.unrepeat: Spec("runtime.shape.unrepeat(g, x, {repeats}, {axis})", (Arg("g"), CONST), (
+        Case(((12,), (2, 3)), (("repeats", 2), ("axis", None))),
+        Case(((4, 3), (2, 3)), (("repeats", 2), ("axis", 0))),
+        Case(((2, 6), (2, 3)), (("repeats", [1, 2, 3]), ("axis", -1))),
+    )),
+    shape.unresize: Spec("runtime.shape.unresize(g, x, {new})", (Arg("g"), CONST), (
+        Case(((3, 4), (2, 3)), (("new", (3, 4)),)),
+        Case(((2,), (2, 3)), (("new", (2,)),)),
+    )),
+    shape.unpad: Spec("runtime.shape.unpad(g, x, {pw}, {mode!r})", (Arg("g"), CONST), (
+        Case(((5, 6), (3, 4)), (("pw", 1), ("mode", "constant"))),
+        Case(((6, 5), (3, 4)), (("pw", ((1, 2), (0, 1))), ("mode", "edge"))),
+        Case(((7,), (4,)), (("pw", (1, 2)), ("mode", "reflect"))),
+        Case(((7,), (4,)), (("pw", (2, 1)), ("mode", "symmetric"))),
+        Case(((8,), (4,)), (("pw", 2), ("mode", "wrap"))),
+    )),
+    transposes.pad_linear: Spec("runtime.transposes.pad_linear(g, {pw}, {mode!r})", (Arg("g"),), (
+        Case(((3, 4),), (("pw", 1), ("mode", "constant"))),
+        Case(((3, 4),), (("pw", ((1, 2), (0, 1))), ("mode", "edge"))),
+        Case(((4,),), (("pw", (1, 2)), ("mode", "reflect"))),
+        Case(((4,),), (("pw", 2), ("mode", "wrap"))),
+    )),
+    shape.pad_values_grad: Spec("runtime.shape.pad_values_grad(g, x, {pw}, {c})", (Arg("g"), CONST), (
+        Case(((5, 6), (3, 4)), (("pw", 1), ("c", 0.5))),
+        Case(((6, 5), (3, 4)), (("pw", ((1, 2), (0, 1))), ("c", (0.5, 2.0)))),
+        Case(((6, 5), (3, 4)), (("pw", ((1, 2), (0, 1))), ("c", ((0.5, 2.0), (1.0, 3.0))))),
+    )),
+    shape.untri: Spec("runtime.shape.untri(g, x, {k}, {upper})", (Arg("g"), CONST), (
+        Case(((4, 4), (4, 4)), (("k", 0), ("upper", True))),
+        Case(((3, 4), (3, 4)), (("k", 1), ("upper", False))),
+        Case(((4, 4), (4,)), (("k", -1), ("upper", True))),
+    )),
+    shape.undiagonal: Spec("runtime.shape.undiagonal(g, x, {offset}, {a1}, {a2})", (Arg("g"), CONST), (
+        Case(((3,), (3, 4)), (("offset", 0), ("a1", 0), ("a2", 1))),
+        Case(((3,), (3, 4)), (("offset", 1), ("a1", 0), ("a2", 1))),
+        Case(((2, 3), (3, 2, 4)), (("offset", -1), ("a1", 2), ("a2", 0))),
+    )),
+    shape.untrace: Spec("runtime.shape.untrace(g, x, {offset}, {a1}, {a2})", (Arg("g"), CONST), (
+        Case(((), (3, 4)), (("offset", 0), ("a1", 0), ("a2", 1))),
+        Case(((2,), (3, 2, 4)), (("offset", 1), ("a1", 0), ("a2", 2))),
+        Case((None, (3, 3)), (("offset", 0), ("a1", 0), ("a2", 1))),
+    )),
+    shape.undiag: Spec("runtime.shape.undiag(g, x, {k})", (Arg("g"), CONST), (
+        Case(((4, 4), (4,)), (("k", 0),)),
+        Case(((5, 5), (4,)), (("k", 1),)),
+        Case(((3,), (3, 4)), (("k", 0),)),
+        Case(((2,), (3, 4)), (("k", -1),)),
+    )),
+    shape.unrollaxis: Spec("runtime.shape.unrollaxis(g, x, {axis}, {start})", (Arg("g"), CONST), (
+        Case(((4, 2, 3), (2, 3, 4)), (("axis", 2), ("start", 0))),
+        Case(((3, 2, 4), (2, 3, 4)), (("axis", 1), ("start", 0))),
+        Case(((3, 4, 2), (2, 3, 4)), (("axis", 0), ("start", 3))),
+    )),
+    shape.restack: Spec("runtime.shape.restack(g, x, {axis})", (Arg("g"), CONST), (
+        Case(((3, 4), (3, 4)), (("axis", 0),)),
+        Case(((4, 3), (3, 4)), (("axis", 1),)),
+        Case(((4,), (4,), (2, 4)), expr="runtime.shape.restack([g, 2.0 * h], x, 0)",
+             args=(Arg("g"), Arg("h"), CONST)),
+    )),
+    shape.undelete: Spec("runtime.shape.undelete(g, x, {obj}, {axis})", (Arg("g"), CONST), (
+        Case(((4,), (6,)), (("obj", [1, 3]), ("axis", None))),
+        Case(((2, 4), (3, 4)), (("obj", 1), ("axis", 0))),
+        Case(((3, 2), (3, 4)), (("obj", "slice(1, 3)"), ("axis", 1))),
+    )),
+    # ---- indexing: the transposes of gathers ------------------------------
+    indexing.untake: Spec("runtime.indexing.untake(g, x, {indices}, {axis})", (Arg("g"), CONST), (
+        Case(((3,), (5,)), (("indices", [0, 3, 0]), ("axis", None))),
+        Case(((3, 4), (5, 4)), (("indices", [0, 3, 0]), ("axis", 0))),
+        Case(((3, 2), (3, 4)), (("indices", [1, -1]), ("axis", -1))),
+        Case(((2, 2), (12,)), (("indices", [[0, 5], [5, 11]]), ("axis", None))),
+    )),
+    indexing.untake_along_axis: Spec(
+        "runtime.indexing.untake_along_axis(g, x, np.array({indices}), {axis})", (Arg("g"), CONST), (
+            Case(((3, 2), (3, 4)), (("indices", [[0, 1], [3, 3], [2, 0]]), ("axis", 1))),
+            Case(((1, 4), (3, 4)), (("indices", [[0, 1, 2, 0]]), ("axis", 0))),
+            Case(((3,), (5,)), (("indices", [4, 0, 4]), ("axis", None))),
+        )),
+    indexing.unextract: Spec("runtime.indexing.unextract(g, x > 0.0, x)", (Arg("g"), CONST), (
+        Case(((2,), (3,))),
+    ), valid=lambda g, x: int(np.sum(x > 0.0)) == 2),
+    indexing.unsort: Spec("runtime.indexing.unsort(g, x, {axis})", (Arg("g"), CONST), (
+        Case(((3, 4), (3, 4)), (("axis", -1),)),
+        Case(((3, 4), (3, 4)), (("axis", 0),)),
+        Case(((12,), (3, 4)), (("axis", None),)),
+    )),
+    indexing.unpartition: Spec("runtime.indexing.unpartition(g, np.partition(x, 1, {axis}), x, {axis})",
+                               (Arg("g"), CONST), (
+        Case(((3, 4), (3, 4)), (("axis", -1),)),
+        Case(((3, 4), (3, 4)), (("axis", 0),)),
+        Case(((12,), (3, 4)), (("axis", None),)),
     )),
 })

@@ -17,7 +17,7 @@ from pullback.runtime.declare import helper
 __all__ = ["fit_directions", "fit_shape", "unreduce_directions", "reduce_directions",
            "untake_at", "take_cotangent", "unpop_last", "restack_parts", "unaccumulate",
            "untotal", "power_slope_dx", "power_slope_dy", "power_slope_dy_dx", "power_slope_dy_dy", "unstack_directions",
-           "undirection", "direction_of", "item_of", "untangent_item", "matmul_rhs_tangent_grads"]
+           "undirection", "direction_of", "item_of", "untangent_item", "pad_linear", "matmul_rhs_tangent_grads"]
 
 
 def _batch(t, value):
@@ -220,6 +220,22 @@ def unaccumulate(g, x):
             total = total + unaccumulate(item, x)
         return total
     return fit_shape(g, x)
+
+
+# -- shapes (runtime/shape.py) ----------------------------------------------------------
+
+_COPY_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
+@helper(returns_new=True)
+def pad_linear(g, pad_width, mode="constant", reflect_type="even"):
+    """``np.pad(g, pad_width, mode)``, its padding zeros for 'constant' (and
+    'empty'): the linear part of np.pad, the transpose of ``unpad``."""
+    if mode in ("constant", "empty"):
+        return np.pad(g, pad_width)
+    if mode in ("reflect", "symmetric"):
+        return np.pad(g, pad_width, mode=mode, reflect_type=reflect_type)
+    return np.pad(g, pad_width, mode=mode)
 
 
 # -- elementwise -----------------------------------------------------------------------
