@@ -12,7 +12,7 @@ from pullback.rules import adjoint, d, literal, number
 from pullback.tangent_rules import tangent
 from pullback.runtime import unbroadcast, matmul_grad_lhs, matmul_grad_rhs
 from pullback.runtime.elementwise import cast_like, power_slope
-from pullback.runtime.tangents import matmul_rhs_tangent, zeros_tangent
+from pullback.runtime.tangents import matmul_lhs_tangent, matmul_rhs_tangent, zeros_tangent
 
 SHAPE = "elementwise"       # the result has the operands' broadcast shape (rules.SHAPES)
 
@@ -177,7 +177,7 @@ def matmul(z, x, y):
 @tangent(operator.matmul, np.matmul, batched=True)
 def matmul_tangent(z, x, y):
     # leading direction axes of d[x] stack matrices; a vector y takes d[y]'s as columns
-    d[z] = d[x] @ y
+    d[z] = matmul_lhs_tangent(d[x], x, y)
     d[z] += matmul_rhs_tangent(x, d[y], y)
 
 

@@ -7,7 +7,10 @@ over reverse: the tangent transformation applied to the generated gradient.
 """
 import numpy as np
 
+import inspect
+
 from pullback.api import Derivative
+from pullback.arguments import check_differentiable_input, scalar_arguments
 from pullback.errors import InvalidArgument, InvalidOutput
 from pullback.outputs import check_output, output_error
 
@@ -47,13 +50,70 @@ class JvpFunction:
                                    self.batched else None)
 
 
+class JvpDerivative(Derivative):
+    """``pullback.jvp(f, wrt=...)``: the jvp as a function of the arguments
+    followed by one tangent per differentiated argument, returning
+    ``(value, tangent)``. Being a derivative made by pullback, it can be
+    called inside a differentiated function, or differentiated itself
+    (``grad`` of a ``jvp``): its generated code is what gets differentiated.
+    """
+
+    def __init__(self, function, wrt=0, batched=False):
+        super().__init__(function, wrt, "jvp_batched" if batched else "jvp")
+        self._batched = batched
+        self._count = len(self._names)
+        generated = self._derive(self._target(), ()).entry
+        self.__signature__ = self._signature = inspect.signature(generated)
+
+    def generated_function(self, kinds=()):
+        kinds = tuple(i for i in kinds if i < self._count)       # the tangents are not primals
+        return self._derive(self._target(kinds), kinds).entry
+
+    def __call__(self, *args):
+        count = self._count
+        if len(args) != count + len(self._indices):
+            raise TypeError(f"{self.__name__}() takes the {count} arguments of "
+                            f"{self._label} and then {len(self._indices)} tangent(s), got "
+                            f"{len(args)} values")
+        jvp_function = JvpFunction.__new__(JvpFunction)
+        jvp_function.wrt, jvp_function.batched, jvp_function.derivative = \
+            self._indices, self._batched, _Primal(self, count)
+        tangents = [None] * count
+        for i, t in zip(self._indices, args[count:]):
+            tangents[i] = t
+        prepared, _ = _prepare_tangents(args[:count], tangents, self._indices)
+        return jvp_function(args[:count], prepared)
+
+
+class _Primal:
+    """A JvpDerivative seen as the derivative of its function (JvpFunction's view)."""
+
+    def __init__(self, derivative, count):
+        self._derivative, self._count = derivative, count
+        self._label = derivative._label
+
+    def arguments(self, args, kwargs):
+        derivative = self._derivative
+        values = list(args)
+        for i in derivative._indices:
+            check_differentiable_input(values[i], derivative._names[i], derivative._label)
+        derivative._kinds = (scalar_arguments(values),)
+        return values
+
+    def _target(self):
+        return self._derivative._target()
+
+    def _derive(self, target):
+        return self._derivative._derive(target)
+
+
 def _first(tangents):
     for t in tangents:
         return t
     return ()
 
 
-def jvp(function, primals, tangents):
+def jvp(function, primals=None, tangents=None, *, wrt=0, batched=False):
     """Evaluate ``function(*primals)`` and its derivative along ``tangents``.
 
     Returns ``(value, tangent_out)``: the Jacobian-vector product, computed
@@ -70,7 +130,17 @@ def jvp(function, primals, tangents):
     ...     return np.sin(x) * y
     >>> pullback.jvp(f, (0.0, 2.0), (1.0, None))
     (0.0, 2.0)
+
+    Without primals, ``jvp(f, wrt=0)`` returns the jvp as a function of
+    ``f``'s arguments followed by their tangents (``batched=True``: batches
+    of them): a derivative that can itself be differentiated.
+
+    >>> jf = pullback.jvp(f, wrt=0)
+    >>> jf(0.0, 2.0, 1.0)
+    (0.0, 2.0)
     """
+    if primals is None and tangents is None:
+        return JvpDerivative(function, wrt, batched)
     primals, tangents = _as_tuple(primals, "primals"), _as_tuple(tangents, "tangents")
     if len(primals) != len(tangents):
         raise InvalidArgument(f"jvp needs one tangent per primal (None to hold one constant): "

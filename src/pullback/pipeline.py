@@ -239,7 +239,9 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     active = active_names(tree, operations, wrt_names, outputs)         # 4 activity
     known_scalars = scalar_names(tree, operations, {params[i] for i in scalars})  # 4b shapes
     same_shapes = shape_representatives(tree, operations, known_scalars)
-    flat = flat_names(tree, operations, known_scalars)
+    # forward mode: differentiated arguments are numbers or arrays (arguments.py checks), so
+    # their tangents never are lists
+    flat = flat_names(tree, operations, known_scalars | (set(wrt_names) if forward else set()))
     aliases = template_aliases(parsed, namer)
 
     def static_argument(node):

@@ -9,7 +9,10 @@ counters. The reverse stage then leaves out what only arrays need: summing a
 gradient back over broadcast axes (``unbroadcast``) when an operand has the
 result's shape, the check and allocation of seeds and zeros.
 """
+import operator
+
 import gast
+import numpy as np
 
 from pullback.code.astutil import walk, walk_statements
 
@@ -55,9 +58,25 @@ def flat_names(tree, operations, scalars):
             return False
         if operation.kind == "subscript":       # an element or slice of an array
             return bool(operation.sources) and operation.sources[0] in known
-        return operation.kind == "rule" and operation.rule.shape in ("reduction", "array")
+        return operation.kind == "rule" and (operation.rule.shape in ("reduction", "array")
+                                             or _never_a_sequence(operation.rule))
 
     return _largest(sites, flat)
+
+
+# Python operators that raise on lists and tuples (+ and * join and repeat them).
+_NUMERIC_OPERATORS = frozenset({operator.sub, operator.truediv, operator.pow, operator.neg,
+                                operator.pos, operator.matmul, operator.floordiv, operator.mod})
+
+
+def _never_a_sequence(rule):
+    """Does the rule's function give a number or an array, whatever it is given?
+    NumPy's and math's functions of an elementwise result do (np.add of two lists
+    is an array); Python's + and * join and repeat lists."""
+    if rule.shape not in ("elementwise", "scalar") and not rule.targets[0] is operator.matmul:
+        return False
+    return all(isinstance(t, np.ufunc) or t in _NUMERIC_OPERATORS
+               or getattr(t, "__module__", None) in ("math", "numpy") for t in rule.targets)
 
 
 def _largest(sites, holds):

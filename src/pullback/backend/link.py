@@ -145,5 +145,7 @@ def follow(function, path):
         value = lookup_free(function, chain[0])
         for attribute in chain[1:]:
             value = getattr(value, attribute)
+        if getattr(value, "__pullback_derivative__", False) and not isinstance(value, type):
+            value = value.generated_function()      # a derivative called: its generated code
         function = value        # what the call runs: a decorator's wrapper is not unwrapped
     return function

@@ -11,7 +11,7 @@ from pullback.runtime.declare import helper
 
 __all__ = ["zeros_tangent", "broadcast_tangent", "stack_directions", "direction",
            "tangent_item", "set_tangent_item", "direction_count", "owned_tangent",
-           "matmul_rhs_tangent"]
+           "matmul_lhs_tangent", "matmul_rhs_tangent"]
 
 
 def _batch(t, value):
@@ -114,13 +114,29 @@ def owned_tangent(t):
     return np.array(t, dtype=_float(t)) if isinstance(t, np.ndarray) or np.ndim(t) else t
 
 
+def matmul_lhs_tangent(tx, x, y):
+    """``tx @ y``, the tangent of ``x @ y`` along ``x``'s tangent ``tx``, which
+    may carry leading direction axes: they stay in front of the result's."""
+    batch = _batch(tx, x)
+    if not batch or np.ndim(y) == 1:
+        return np.matmul(tx, y)
+    if np.ndim(x) == 1:         # a row vector for each direction
+        rows = np.reshape(tx, batch + (1,) * (np.ndim(y) - 2) + (1,) + np.shape(x))
+        return np.matmul(rows, y)[..., 0, :]
+    lifted = np.reshape(tx, batch + (1,) * max(0, np.ndim(y) - np.ndim(x)) + np.shape(x))
+    return np.matmul(lifted, y)
+
+
 def matmul_rhs_tangent(x, ty, y):
     """``x @ ty``, the tangent of ``x @ y`` along ``y``'s tangent ``ty``, which
-    may carry leading direction axes: a vector ``y`` takes them as columns."""
-    if np.ndim(y) != 1 or np.ndim(ty) == 1:
+    may carry leading direction axes: they stay in front of the result's."""
+    batch = _batch(ty, y)
+    if not batch:
         return np.matmul(x, ty)
-    batch = np.shape(ty)[:-1]
-    if np.ndim(x) == 1:
-        return np.matmul(ty, x)
-    columns = np.reshape(ty, batch + (1,) * (np.ndim(x) - 2) + np.shape(ty)[-1:] + (1,))
-    return np.matmul(x, columns)[..., 0]
+    if np.ndim(y) == 1:         # a column vector for each direction
+        if np.ndim(x) == 1:
+            return np.matmul(ty, x)
+        columns = np.reshape(ty, batch + (1,) * (np.ndim(x) - 2) + np.shape(y) + (1,))
+        return np.matmul(x, columns)[..., 0]
+    lifted = np.reshape(ty, batch + (1,) * max(0, np.ndim(x) - np.ndim(y)) + np.shape(y))
+    return np.matmul(x, lifted)

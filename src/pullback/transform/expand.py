@@ -58,7 +58,9 @@ class TemplateExpander:
         renamed where the user's code already uses the name."""
         alias = self.aliases.get(name)
         if alias is None:
-            alias = self.namer.fresh(name + "_pb") if name in self.namer.taken else name
+            # (reserved as a generated global when a rule names it: only the user's own
+            # names clash)
+            alias = self.namer.fresh(name + "_pb") if name in self.namer.user else name
             self.namer.taken.add(alias)
             self.aliases[name] = alias
         self.imports[alias] = getattr(runtime_elementwise, name)

@@ -15,7 +15,7 @@ import gast
 from pullback.errors import NoDerivativeRule, UnsupportedSyntax, refuse
 from pullback.code.astutil import clone, make_name, walk
 from pullback.frontend.parsing import LiftedFunction, parameter_names
-from pullback.runtime import tangents as runtime_tangents
+from pullback.runtime import tangent_shape, tangents as runtime_tangents
 from pullback.tangent_rules import tangent_of
 from pullback.transform.calls import CallsMixin, _callee_name
 from pullback.transform.nodes import call, marked
@@ -48,12 +48,13 @@ class ForwardBuilder(CallsMixin):
         self.directions = None          # the batch's size, named when first needed
         self.one_direction = False      # expanding a rule for one direction of a batch
         self.expander = TangentExpander(namer, facts.active, aliases, imports, facts.scalars,
-                                        facts.shapes, namer.tangent, self.zero, self.runtime)
+                                        facts.shapes, namer.tangent, self.zero, self.runtime,
+                                        facts.flat | facts.scalars)
 
     # -- names and helpers -----------------------------------------------------
     def runtime(self, name):
         alias = self.aliases.get(name, name)
-        function = getattr(runtime_tangents, name, None)
+        function = getattr(runtime_tangents, name, None) or getattr(tangent_shape, name, None)
         if function is None:
             from pullback import runtime
             function = getattr(runtime, name)

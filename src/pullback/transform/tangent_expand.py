@@ -11,6 +11,7 @@ import gast
 
 from pullback.analysis.shapes import same_shape_as_result
 from pullback.code.astutil import clone, make_name, walk
+from pullback.runtime.tangent_shape import tangent_array
 from pullback.transform.expand import TemplateExpander
 from pullback.transform.nodes import WRITE, call, marked
 
@@ -22,12 +23,13 @@ class TangentExpander(TemplateExpander):
     tangent expression (None for a constant), ``zero(node)`` a zero tangent."""
 
     def __init__(self, namer, active, aliases, imports, scalars, representatives, tangent_name,
-                 zero, runtime):
+                 zero, runtime, flat=frozenset()):
         super().__init__(namer, active, aliases, imports, None, scalars, representatives)
         self.tangent_name = tangent_name     # variable -> its tangent's name (x -> x_dot)
         self.zero = zero                     # operand node -> a zero tangent expression
         self.runtime = runtime               # helper name -> its name in generated code
         self.direction = None                # per-direction expansion: name -> expression
+        self.flat = flat                     # names that never hold a list or tuple
 
     # -- which statements stay ------------------------------------------------
     def constant_params(self, rule, bound):
@@ -91,14 +93,30 @@ class TangentExpander(TemplateExpander):
             if name == rule.result:
                 return make_name(result_adjoint)
             return self._operand_tangent(rule, bound, name, target)
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+                and rule.globals.get(node.func.id) is tangent_array and len(node.args) == 2 \
+                and isinstance(node.args[1], gast.Name) \
+                and isinstance(bound.get(node.args[1].id), gast.Name) \
+                and bound[node.args[1].id].id in self.flat:
+            # tangent_array(d[x], x) of an x that never holds a list: the tangent itself
+            return self._instantiate(node.args[0], rule, bound, target, result_adjoint,
+                                     template_locals)
         return super()._instantiate(node, rule, bound, target, result_adjoint, template_locals,
                                     shapes=False)
 
     def _operand_tangent(self, rule, bound, param, target):
         node = bound[param]
-        if isinstance(node, (gast.Tuple, gast.List)):
-            return gast.Tuple(elts=[self._one(e) for e in node.elts], ctx=gast.Load())
-        tangent = self._one(node)
+        sequence = isinstance(node, (gast.Tuple, gast.List))
+        if sequence:
+            tangent = gast.Tuple(elts=[self._one(e) for e in node.elts], ctx=gast.Load())
+        else:
+            tangent = self._one(node)
+        if rule.shape in _SAME_SHAPED and self._carries(node) and self.direction is None and (
+                sequence or (isinstance(node, gast.Name) and node.id not in self.flat)):
+            # a list's tangent is a list of tangents: one array, as NumPy reads the list
+            tangent = call(self.runtime("tangent_array"), tangent, clone(node))
+        if sequence:
+            return tangent
         if rule.shape in _SAME_SHAPED and rule.shape == "elementwise" and self._carries(node) \
                 and not same_shape_as_result(rule, bound, param, self.scalars, self.representatives):
             tangent = call(self.runtime("broadcast_tangent"), tangent, clone(node), make_name(target))
