@@ -30,12 +30,15 @@ from pullback.runtime.products import (cross_grad_a, cross_grad_b, inner_grad_a,
                                        matvec_grad_vector, tensordot_grad_a, tensordot_grad_b,
                                        vdot_grad, vecdot_grad, vecmat_grad_matrix,
                                        vecmat_grad_vector)
-from pullback.runtime.shape import (like, restack, undelete, undiag, undiagonal, unpad,
-                                    unrepeat, unresize, unrollaxis, unsum, untile, untrace, untri,
-                                    pad_values_grad)
+from pullback.runtime.shape import (like, pad_values_grad, restack, unappend, unatleast,
+                                    unbroadcast_arrays, unconcatenate, undelete, undiag,
+                                    undiagonal, unjoin, unpad, unrepeat, unresize, unrollaxis,
+                                    unsplit, unsum, untile, untrace, untri)
 from pullback.runtime.tangents import (broadcast_tangent, matmul_rhs_tangent, owned_tangent,
                                        stack_directions, zeros_tangent)
-from pullback.runtime.transposes import (direction_of, fit_directions, fit_shape, item_of, pad_linear,
+from pullback.runtime.transposes import (direction_of, fit_directions, fit_shape, item_of,
+                                         join_parts, pad_linear, reappend, rebroadcast_parts,
+                                         rejoin, reshape_parts, split_parts,
                                          matmul_rhs_tangent_grads, power_slope_dx, power_slope_dy,
                                          power_slope_dy_dx, power_slope_dy_dy, reduce_directions,
                                          restack_parts, take_cotangent, unaccumulate, undirection,
@@ -950,3 +953,125 @@ def unpartition_rule(out, g, y, a, axis=-1):
 @tangent(indexing.unpartition)
 def unpartition_rule_tangent(out, g, y, a, axis=-1):
     d[out] = unpartition(d[g], y, a, axis)
+
+
+# -- joining and splitting: lists of pieces, zeros standing for unused ones ------------
+
+@adjoint(shape.unconcatenate)
+def unconcatenate_rule(y, g, arrays, axis=0):
+    d[g] = fit_shape(join_parts(d[y], arrays, axis), g)
+
+
+@tangent(shape.unconcatenate)
+def unconcatenate_rule_tangent(y, g, arrays, axis=0):
+    d[y] = unconcatenate(d[g], arrays, axis)
+
+
+@adjoint(transposes.join_parts)
+def join_parts_rule(y, parts, items, axis=0):
+    d[parts] = unconcatenate(d[y], items, axis)
+
+
+@tangent(transposes.join_parts)
+def join_parts_rule_tangent(y, parts, items, axis=0):
+    d[y] = join_parts(d[parts], items, axis)
+
+
+@adjoint(shape.unjoin)
+def unjoin_rule(y, g, tup, promote, axis):
+    d[g] = fit_shape(rejoin(d[y], tup, promote, axis), g)
+
+
+@tangent(shape.unjoin)
+def unjoin_rule_tangent(y, g, tup, promote, axis):
+    d[y] = unjoin(d[g], tup, promote, axis)
+
+
+@adjoint(transposes.rejoin)
+def rejoin_rule(y, parts, tup, promote, axis):
+    d[parts] = unjoin(d[y], tup, promote, axis)
+
+
+@tangent(transposes.rejoin)
+def rejoin_rule_tangent(y, parts, tup, promote, axis):
+    d[y] = rejoin(d[parts], tup, promote, axis)
+
+
+@adjoint(shape.unsplit)
+def unsplit_rule(y, g, ary, indices_or_sections, axis=0):
+    d[g] = split_parts(d[y], g, indices_or_sections, axis)
+
+
+@tangent(shape.unsplit)
+def unsplit_rule_tangent(y, g, ary, indices_or_sections, axis=0):
+    d[y] = unsplit(d[g], ary, indices_or_sections, axis)
+
+
+@adjoint(transposes.split_parts)
+def split_parts_rule(y, h, g, indices_or_sections, axis=0):
+    d[h] = unsplit(d[y], h, indices_or_sections, axis)
+
+
+@tangent(transposes.split_parts)
+def split_parts_rule_tangent(y, h, g, indices_or_sections, axis=0):
+    d[y] = split_parts(d[h], g, indices_or_sections, axis)
+
+
+@adjoint(shape.unappend)
+def unappend_rule(y, g, arr, values, axis=None):
+    d[g] = fit_shape(reappend(d[y], arr, values, axis), g)
+
+
+@tangent(shape.unappend)
+def unappend_rule_tangent(y, g, arr, values, axis=None):
+    d[y] = unappend(d[g], arr, values, axis)
+
+
+@adjoint(transposes.reappend)
+def reappend_rule(y, parts, arr, values, axis=None):
+    d[parts] = unappend(d[y], arr, values, axis)
+
+
+@tangent(transposes.reappend)
+def reappend_rule_tangent(y, parts, arr, values, axis=None):
+    d[y] = reappend(d[parts], arr, values, axis)
+
+
+@adjoint(shape.unbroadcast_arrays)
+def unbroadcast_arrays_rule(y, g, args):
+    d[g] = rebroadcast_parts(d[y], g)
+
+
+@tangent(shape.unbroadcast_arrays)
+def unbroadcast_arrays_rule_tangent(y, g, args):
+    d[y] = unbroadcast_arrays(d[g], args)
+
+
+@adjoint(transposes.rebroadcast_parts)
+def rebroadcast_parts_rule(y, parts, g):
+    d[parts] = unbroadcast_arrays(d[y], parts)
+
+
+@tangent(transposes.rebroadcast_parts)
+def rebroadcast_parts_rule_tangent(y, parts, g):
+    d[y] = rebroadcast_parts(d[parts], g)
+
+
+@adjoint(shape.unatleast)
+def unatleast_rule(y, g, arys):
+    d[g] = reshape_parts(d[y], g)
+
+
+@tangent(shape.unatleast)
+def unatleast_rule_tangent(y, g, arys):
+    d[y] = unatleast(d[g], arys)
+
+
+@adjoint(transposes.reshape_parts)
+def reshape_parts_rule(y, parts, like):
+    d[parts] = reshape_parts(d[y], parts)
+
+
+@tangent(transposes.reshape_parts)
+def reshape_parts_rule_tangent(y, parts, like):
+    d[y] = reshape_parts(d[parts], like)

@@ -525,4 +525,71 @@ SPEC.update({
         Case(((3, 4), (3, 4)), (("axis", 0),)),
         Case(((12,), (3, 4)), (("axis", None),)),
     )),
+    # ---- joining and splitting ---------------------------------------------
+    shape.unconcatenate: Spec("runtime.shape.unconcatenate(g, [x, z], {axis})[1]",
+                              (Arg("g"), CONST, Arg("z", diff=False)), (
+        Case(((5, 3), (2, 3), (3, 3)), (("axis", 0),)),
+        Case(((2, 5), (2, 2), (2, 3)), (("axis", 1),)),
+        Case(((10,), (2, 2), (2, 3)), (("axis", None),)),
+    )),
+    transposes.join_parts: Spec("runtime.transposes.join_parts([a, b], [x, z], {axis})",
+                                (Arg("a"), Arg("b"), CONST, Arg("z", diff=False)), (
+        Case(((2, 3), (3, 3), (2, 3), (3, 3)), (("axis", 0),)),
+        Case(((2, 2), (2, 3), (2, 2), (2, 3)), (("axis", None),)),
+    )),
+    shape.unjoin: Spec("runtime.shape.unjoin(g, [x, z], {promote!r}, {axis})[1]",
+                       (Arg("g"), CONST, Arg("z", diff=False)), (
+        Case(((5,), (2,), (3,)), (("promote", "1d"), ("axis", 1))),
+        Case(((3, 3), (3,), (2, 3)), (("promote", "2d"), ("axis", 0))),
+        Case(((3, 3), (3,), (3, 2)), (("promote", "column"), ("axis", 1))),
+    )),
+    transposes.rejoin: Spec("runtime.transposes.rejoin([a, b], [x, z], {promote!r}, {axis})", (Arg("a"), Arg("b"), CONST, Arg("z", diff=False)), (
+        Case(((2,), (3,), (2,), (3,)), (("promote", "1d"), ("axis", 1))),
+        Case(((3,), (2, 3), (3,), (2, 3)), (("promote", "2d"), ("axis", 0))),
+    )),
+    shape.unsplit: Spec("runtime.shape.unsplit([a, b, c], x, {ios}, 0)",
+                        (Arg("a"), Arg("b"), Arg("c"), CONST), (
+        Case(((2,), (2,), (2,), (6,)), (("ios", 3),)),
+        Case(((1, 2), (3, 2), (2, 2), (6, 2)), (("ios", [1, 4]),)),
+        Case(((2,), (2,), (2,), (6,)), (("ios", 3),),
+             expr="runtime.shape.unsplit([a, 0, c], x, 3, 0)", args=(Arg("a"), Arg("b", diff=False), Arg("c"), CONST)),
+    )),
+    transposes.split_parts: Spec("runtime.transposes.split_parts(h, [x, x, x], {ios}, {axis})[1]",
+                                 (Arg("h"), CONST), (
+        Case(((6,), (2,)), (("ios", 3), ("axis", 0))),
+        Case(((2, 6), (2,)), (("ios", [1, 4]), ("axis", -1))),
+        Case(((6, 2), (2,)), (("ios", 3), ("axis", 0)),
+             expr="runtime.transposes.split_parts(h, x, 3, 0)"),
+    )),
+    shape.unappend: Spec("runtime.shape.unappend(g, x, z, {axis})[1]",
+                         (Arg("g"), CONST, Arg("z", diff=False)), (
+        Case(((5,), (2,), (3,)), (("axis", None),)),
+        Case(((5, 3), (2, 3), (3, 3)), (("axis", 0),)),
+        Case(((7,), (2, 2), (3,)), (("axis", None),),
+             expr="runtime.shape.unappend(g, x, z, None)[0]"),
+    )),
+    transposes.reappend: Spec("runtime.transposes.reappend((a, b), x, z, {axis})", (Arg("a"), Arg("b"), CONST, Arg("z", diff=False)), (
+        Case(((2,), (3,), (2,), (3,)), (("axis", None),)),
+        Case(((2, 3), (3, 3), (2, 3), (3, 3)), (("axis", 0),)),
+    )),
+    shape.unbroadcast_arrays: Spec("runtime.shape.unbroadcast_arrays([a, b], [x, z])[{i}]", (Arg("a"), Arg("b"), CONST, Arg("z", diff=False)), (
+        Case(((3, 4), (3, 4), (4,), (3, 1)), (("i", 0),)),
+        Case(((3, 4), (3, 4), (4,), (3, 1)), (("i", 1),)),
+    )),
+    transposes.rebroadcast_parts: Spec("runtime.transposes.rebroadcast_parts([a, b], [x, z])[{i}]",
+                                       (Arg("a"), Arg("b"), CONST, Arg("z", diff=False)), (
+        Case(((4,), (3, 1), (3, 4), (3, 4)), (("i", 0),)),
+        Case(((4,), (3, 1), (3, 4), (3, 4)), (("i", 1),)),
+    )),
+    shape.unatleast: Spec("runtime.shape.unatleast(g, [x])[0]", (Arg("g"), CONST), (
+        Case(((1, 3), (3,))),
+        Case(((1, 1), ())),
+        Case(((1, 3), (1, 2), (3,), (2,)), expr="runtime.shape.unatleast([a, b], [x, z])[1]",
+             args=(Arg("a"), Arg("b"), CONST, Arg("z", diff=False))),
+    )),
+    transposes.reshape_parts: Spec("runtime.transposes.reshape_parts([a, b], [x, z])[1]", (Arg("a"), Arg("b"), CONST, Arg("z", diff=False)), (
+        Case(((3,), (2,), (1, 3), (1, 2))),
+        Case(((3,), (1, 3)), expr="runtime.transposes.reshape_parts([a], x)",
+             args=(Arg("a"), CONST), label="one"),
+    )),
 })

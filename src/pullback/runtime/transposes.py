@@ -17,7 +17,8 @@ from pullback.runtime.declare import helper
 __all__ = ["fit_directions", "fit_shape", "unreduce_directions", "reduce_directions",
            "untake_at", "take_cotangent", "unpop_last", "restack_parts", "unaccumulate",
            "untotal", "power_slope_dx", "power_slope_dy", "power_slope_dy_dx", "power_slope_dy_dy", "unstack_directions",
-           "undirection", "direction_of", "item_of", "untangent_item", "pad_linear", "matmul_rhs_tangent_grads"]
+           "undirection", "direction_of", "item_of", "untangent_item", "pad_linear",
+           "join_parts", "rejoin", "split_parts", "reappend", "rebroadcast_parts", "reshape_parts", "matmul_rhs_tangent_grads"]
 
 
 def _batch(t, value):
@@ -236,6 +237,77 @@ def pad_linear(g, pad_width, mode="constant", reflect_type="even"):
     if mode in ("reflect", "symmetric"):
         return np.pad(g, pad_width, mode=mode, reflect_type=reflect_type)
     return np.pad(g, pad_width, mode=mode)
+
+
+def _piece(part, like):
+    """A gradient piece as an array of ``like``'s shape (a zero number: zeros)."""
+    if _is_zero(part):
+        return np.zeros(np.shape(like), _float(like, 0.0))
+    return np.reshape(np.asarray(part), np.shape(like))
+
+
+@helper(shape_only=(1,), returns_new=True)
+def join_parts(parts, items, axis=0):
+    """The transpose of ``unconcatenate(., items, axis)``: the pieces joined
+    as ``np.concatenate(items, axis)`` joins the items."""
+    pieces = [_piece(part, item) for part, item in zip(parts, items)]
+    if axis is None:
+        return np.concatenate([np.ravel(p) for p in pieces])
+    return np.concatenate(pieces, axis)
+
+
+@helper(shape_only=(1,), returns_new=True)
+def rejoin(parts, tup, promote, axis):
+    """The transpose of ``unjoin(., tup, promote, axis)`` (hstack, vstack,
+    dstack, column_stack): the pieces promoted and joined as the items were."""
+    from pullback.runtime.shape import _PROMOTE
+    raise_to = _PROMOTE[promote]
+    promoted = [np.shape(raise_to(np.asarray(item))) for item in tup]
+    if promote == "1d" and promoted and len(promoted[0]) == 1:
+        axis = 0
+    pieces = [np.reshape(_piece(part, item), shape)
+              for part, item, shape in zip(parts, tup, promoted)]
+    return np.concatenate(pieces, axis)
+
+
+@helper(shape_only=(1,))
+def split_parts(h, g, indices_or_sections, axis=0):
+    """The transpose of ``unsplit(g, ary, indices_or_sections, axis)``: ``h``
+    (ary's shape) cut into the pieces ``np.split`` makes, a list when ``g``
+    was one, else stacked as ``g`` stacked them."""
+    from pullback.runtime.shape import _section_bounds
+    axis = axis + np.ndim(h) if axis < 0 else axis
+    head = (slice(None),) * axis
+    pieces = [h[head + (slice(start, stop),)]
+              for start, stop in _section_bounds(np.shape(h)[axis], indices_or_sections)]
+    return list(pieces) if isinstance(g, (list, tuple)) else np.stack(pieces)
+
+
+@helper(shape_only=(1, 2), returns_new=True)
+def reappend(parts, arr, values, axis=None):
+    """The transpose of ``unappend(., arr, values, axis)``: the two pieces
+    appended as ``np.append(arr, values, axis)`` appends."""
+    return np.append(_piece(parts[0], arr), _piece(parts[1], values), axis)
+
+
+@helper(shape_only=(1,))
+def rebroadcast_parts(parts, g):
+    """The transpose of ``unbroadcast_arrays(g, args)``: each piece broadcast
+    back to the shape of ``g``'s (a zero number stays one)."""
+    return [part if _is_zero(item) or _is_zero(part) else fit_shape(part, item)
+            for part, item in zip(parts, g)]
+
+
+@helper(shape_only=(1,))
+def reshape_parts(parts, like):
+    """Each piece reshaped as the matching one of ``like`` (a list); one
+    array when ``like`` is one (np.atleast_1d of one argument): the
+    transpose of ``unatleast`` and of itself."""
+    if not isinstance(like, (list, tuple)):
+        return np.reshape(parts[0], np.shape(like))
+    parts = parts if isinstance(parts, (list, tuple)) else [parts]
+    return [part if _is_zero(part) else np.reshape(part, np.shape(item))
+            for part, item in zip(parts, like)]
 
 
 # -- elementwise -----------------------------------------------------------------------
