@@ -108,10 +108,14 @@ def set_tangent_item(t, index, v):
 
 @helper(returns_new=True)
 def owned_tangent(t):
-    """A writeable copy of a tangent, for a value the code changes in place."""
-    if isinstance(t, list):
-        return [owned_tangent(e) for e in t]
-    return np.array(t, dtype=_float(t)) if isinstance(t, np.ndarray) or np.ndim(t) else t
+    """A writeable copy of a tangent, for a value the code changes in place
+    (lists and tuples: of each item)."""
+    if isinstance(t, (list, tuple)):
+        return _like(t, [owned_tangent(e) for e in t]) if isinstance(t, tuple) \
+            else [owned_tangent(e) for e in t]
+    if isinstance(t, np.ndarray):
+        return np.array(t, dtype=_float(t))
+    return t
 
 
 def matmul_lhs_tangent(tx, x, y):
