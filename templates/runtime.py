@@ -24,7 +24,7 @@ from pullback.runtime import elementwise, indexing, products, shape, tangents, t
 from pullback.runtime.indexing import unextract, unpartition, unsort, untake, untake_along_axis
 from pullback.runtime.elementwise import (cast_like, clip_grad_a, clip_grad_lower, clip_grad_upper,
                                           finite_part, masked_div, masked_mul, power_slope,
-                                          select_default_grad, share)
+                                          select_default_grad, select_grads, share)
 from pullback.runtime.products import (cross_grad_a, cross_grad_b, inner_grad_a, inner_grad_b,
                                        kron_grad_a, kron_grad_b, matvec_grad_matrix,
                                        matvec_grad_vector, tensordot_grad_a, tensordot_grad_b,
@@ -38,7 +38,8 @@ from pullback.runtime.tangents import (broadcast_tangent, matmul_rhs_tangent, ow
                                        stack_directions, zeros_tangent)
 from pullback.runtime.transposes import (direction_of, fit_directions, fit_shape, item_of,
                                          join_parts, pad_linear, reappend, rebroadcast_parts,
-                                         rejoin, reshape_parts, split_parts,
+                                         rejoin, reshape_parts, sinc_slope_dx, sinc_slope_dy,
+                                         split_parts, unselect, where_nonzero,
                                          matmul_rhs_tangent_grads, power_slope_dx, power_slope_dy,
                                          power_slope_dy_dx, power_slope_dy_dy, reduce_directions,
                                          restack_parts, take_cotangent, unaccumulate, undirection,
@@ -1075,3 +1076,57 @@ def reshape_parts_rule(y, parts, like):
 @tangent(transposes.reshape_parts)
 def reshape_parts_rule_tangent(y, parts, like):
     d[y] = reshape_parts(d[parts], like)
+
+
+# -- more elementwise helpers ---------------------------------------------------------
+
+@adjoint(elementwise.nonzero, shape="elementwise")
+def nonzero_rule(r, y):
+    d[y] = where_nonzero(d[r], y)       # the ones put in for zeros are constants
+
+
+@tangent(elementwise.nonzero)
+def nonzero_rule_tangent(r, y):
+    d[r] = where_nonzero(d[y], y)
+
+
+@adjoint(transposes.where_nonzero, shape="elementwise")
+def where_nonzero_rule(z, t, y):
+    d[t] = unbroadcast(where_nonzero(d[z], y), t)
+
+
+@tangent(transposes.where_nonzero)
+def where_nonzero_rule_tangent(z, t, y):
+    d[z] = where_nonzero(d[t], y)
+
+
+@adjoint(elementwise.sinc_slope, shape="elementwise")
+def sinc_slope_rule(s, x, y):
+    d[x] = unbroadcast(d[s] * sinc_slope_dx(x, y), x)
+    d[y] = unbroadcast(d[s] * sinc_slope_dy(x, y), y)
+
+
+@tangent(elementwise.sinc_slope)
+def sinc_slope_rule_tangent(s, x, y):
+    d[s] = d[x] * sinc_slope_dx(x, y)
+    d[s] += d[y] * sinc_slope_dy(x, y)
+
+
+@adjoint(elementwise.select_grads)
+def select_grads_rule(y, g, condlist, choicelist):
+    d[g] = unselect(d[y], g, condlist)
+
+
+@tangent(elementwise.select_grads)
+def select_grads_rule_tangent(y, g, condlist, choicelist):
+    d[y] = select_grads(d[g], condlist, choicelist)
+
+
+@adjoint(transposes.unselect)
+def unselect_rule(y, parts, g, condlist):
+    d[parts] = select_grads(d[y], condlist, parts)
+
+
+@tangent(transposes.unselect)
+def unselect_rule_tangent(y, parts, g, condlist):
+    d[y] = unselect(d[parts], g, condlist)

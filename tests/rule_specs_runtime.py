@@ -592,4 +592,35 @@ SPEC.update({
         Case(((3,), (1, 3)), expr="runtime.transposes.reshape_parts([a], x)",
              args=(Arg("a"), CONST), label="one"),
     )),
+    # ---- more elementwise helpers -----------------------------------------
+    elementwise.nonzero: Spec("runtime.elementwise.nonzero(y)", (Arg("y", NONZERO),), (
+        Case(((3, 4),)), Case((None,)),
+        Case(((3,),), expr="runtime.elementwise.nonzero(y * np.array([1.0, 0.0, 1.0]))"),
+    )),
+    transposes.where_nonzero: Spec("runtime.transposes.where_nonzero(t, y)",
+                                   (Arg("t"), Arg("y", NONZERO, diff=False)), (
+        Case(((3, 4), (3, 4))),
+        Case(((3, 4), (4,))),
+        Case((None, None)),
+        Case(((3,), (3,)), expr="runtime.transposes.where_nonzero(t, y * np.array([1.0, 0.0, 1.0]))"),
+    )),
+    elementwise.sinc_slope: Spec("runtime.elementwise.sinc_slope(x, y)",
+                                 (Arg("x", NONZERO), Arg("y")), (
+        Case(((3, 4), (3, 4))),
+        Case(((3, 4), (4,))),
+        Case((None, None)),
+        Case(((3,), (3,)), expr="runtime.elementwise.sinc_slope(x * 0.002, y)",
+             label="near-zero"),
+    )),
+    elementwise.select_grads: Spec(
+        "runtime.elementwise.select_grads(g, [x > 0.5, x < -0.5], [x, z])[{i}]",
+        (Arg("g"), CONST, Arg("z", diff=False)), (
+            Case(((3, 4), (3, 4), (4,)), (("i", 0),)),
+            Case(((3, 4), (3, 4), (4,)), (("i", 1),)),
+        )),
+    transposes.unselect: Spec("runtime.transposes.unselect([a, b], g, [x > 0.5, x < -0.5])",
+                              (Arg("a"), Arg("b"), Arg("g", diff=False), CONST), (
+        Case(((3, 4), (4,), (3, 4), (3, 4))),
+        Case(((3, 4), (3, 4), (3, 4), (3, 4))),
+    )),
 })

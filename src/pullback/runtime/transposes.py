@@ -18,6 +18,7 @@ __all__ = ["fit_directions", "fit_shape", "unreduce_directions", "reduce_directi
            "untake_at", "take_cotangent", "unpop_last", "restack_parts", "unaccumulate",
            "untotal", "power_slope_dx", "power_slope_dy", "power_slope_dy_dx", "power_slope_dy_dy", "unstack_directions",
            "undirection", "direction_of", "item_of", "untangent_item", "pad_linear",
+           "where_nonzero", "sinc_slope_dx", "sinc_slope_dy", "unselect",
            "join_parts", "rejoin", "split_parts", "reappend", "rebroadcast_parts", "reshape_parts", "matmul_rhs_tangent_grads"]
 
 
@@ -343,6 +344,50 @@ def _power(x, y, float_power):
 def _log(x):
     """log x, taken as 0 where x == 0 (the rule of x ** y takes that limit)."""
     return np.log(np.where(np.equal(x, 0), 1.0, x))
+
+
+def where_nonzero(t, y):
+    """``t`` where ``y`` is not 0, and 0 where it is: the derivative of
+    ``nonzero(y)`` (``y`` with zeros replaced by ones) applied to ``t``."""
+    if isinstance(t, (np.ndarray, np.generic)) or isinstance(y, (np.ndarray, np.generic)):
+        out = np.where(np.equal(y, 0), 0.0, t).astype(np.result_type(t, np.float32), copy=False)
+        return out if out.ndim else out[()]
+    return t if y != 0 else 0.0
+
+
+_SMALL_SINC = 1e-2      # where runtime.elementwise.sinc_slope switches to its series
+
+
+def sinc_slope_dx(x, y):
+    """d/dx of ``sinc_slope(x, y)`` = (cos(pi x) - y) / x: -(pi sin(pi x) + sinc_slope) / x;
+    near 0 the derivative of sinc_slope's series."""
+    from pullback.runtime.elementwise import sinc_slope
+    small = np.abs(x) < _SMALL_SINC
+    safe = np.where(small, 1.0, x)
+    u = (np.pi * x) * (np.pi * x)
+    series = (-np.pi * np.pi / 3.0) * (1.0 - 0.3 * u + u * u / 56.0 - u * u * u / 2160.0)
+    return np.where(small, series, -(np.pi * np.sin(np.pi * safe) + sinc_slope(safe, y)) / safe)
+
+
+def sinc_slope_dy(x, y):
+    """d/dy of ``sinc_slope(x, y)``: -1 / x (0 near 0, where its series reads no y)."""
+    small = np.abs(x) < _SMALL_SINC
+    return np.where(small, 0.0, -1.0 / np.where(small, 1.0, x)) * np.ones_like(y)
+
+
+@helper(shape_only=(1,))
+def unselect(parts, g, condlist):
+    """The transpose of ``select_grads(g, condlist, choicelist)``: each
+    choice's piece where its condition was the first to hold, summed, in
+    ``g``'s shape."""
+    taken = False
+    total = 0.0
+    for condition, part in zip(condlist, parts):
+        condition = np.asarray(condition, dtype=bool)
+        if not _is_zero(part):
+            total = total + np.where(condition & ~taken, part, 0.0)
+        taken = taken | condition
+    return fit_shape(np.broadcast_to(total, np.broadcast_shapes(np.shape(total), np.shape(g))), g)
 
 
 # -- the tangent helpers (runtime/tangents.py) -----------------------------------------
