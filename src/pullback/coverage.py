@@ -11,6 +11,7 @@ import operator
 import numpy as np
 
 from pullback.rules import rule_table
+from pullback.tangent_rules import tangent_table
 
 _OPERATORS = {
     operator.add: "a + b", operator.sub: "a - b", operator.mul: "a * b",
@@ -47,10 +48,18 @@ def environment():
     return f"Python {sys.version_info[0]}.{sys.version_info[1]}, NumPy {np.__version__}"
 
 
+def _own(function):
+    """pullback's own runtime helpers (rules for higher order), not the user's functions."""
+    return (getattr(function, "__module__", None) or "").startswith("pullback.")
+
+
 def coverage_markdown():
     adjoints, nondiff = rule_table()
-    rows = sorted({display_name(f): rule for f, rule in adjoints.items()}.items(),
-                  key=lambda row: row[0])
+    tangents = tangent_table()
+    own = sorted({display_name(f) for f in adjoints if _own(f)})
+    rows = sorted({display_name(f): (rule, tangents.get(f)) for f, rule in adjoints.items()
+                   if not _own(f)}.items(), key=lambda row: row[0])
+    nondiff = {f for f in nondiff if not _own(f)}
     lines = [
         "# Functions pullback differentiates",
         "",
@@ -58,17 +67,27 @@ def coverage_markdown():
         "",
         f"{environment()}. Some rules exist only where NumPy or Python has the function.",
         "",
-        f"{len(rows)} functions and operators with derivative rules:",
+        f"{len(rows)} functions and operators with derivative rules, each with an adjoint "
+        "(reverse mode) and a tangent (forward mode; *batched*: it pushes a batch of "
+        "directions at once, else one direction at a time):",
         "",
-        "| function | rule | differentiable arguments | template |",
-        "|---|---|---|---|",
+        "| function | adjoint | tangent | differentiable arguments | template |",
+        "|---|---|---|---|---|",
     ]
-    for name, rule in rows:
+    for name, (rule, forward) in rows:
         arguments = ", ".join(p for p in rule.params if p in rule.differentiable)
-        lines.append(f"| `{name}` | {rule.name} | {arguments} | {rule.origin.split(':')[0]} |")
+        batched = forward is not None and (forward.batched or rule.shape in ("elementwise",
+                                                                              "scalar"))
+        shown = "none" if forward is None else forward.name + (" (batched)" if batched else "")
+        lines.append(f"| `{name}` | {rule.name} | {shown} | {arguments} | "
+                     f"{rule.origin.split(':')[0]} |")
     lines += ["", f"{len(nondiff)} functions known to have no derivative "
                   "(their results carry none):", ""]
     lines.append(", ".join(f"`{n}`" for n in sorted({display_name(f) for f in nondiff})))
+    lines += ["", f"{len(own)} of pullback's own runtime helpers have rules too "
+                  "(templates/runtime.py, templates/runtime_reductions.py), so generated "
+                  "derivatives are differentiable again (hessian, hvp, grad of grad): "
+                  + ", ".join(f"`{n}`" for n in own) + "."]
     return "\n".join(lines) + "\n"
 
 

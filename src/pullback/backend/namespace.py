@@ -35,6 +35,9 @@ def module_namespace(functions, template_imports, parsed):
             continue
         if isinstance(value, types.ModuleType) and sys.modules.get(value.__name__) is value:
             imports[name] = value
+        elif (getattr(value, "__module__", None) or "").startswith("pullback.runtime") \
+                and getattr(sys.modules.get(value.__module__), name, None) is value:
+            imports[name] = value       # a helper generated code called (higher order)
         elif not hasattr(builtins, name) or getattr(builtins, name) is not value:
             user_globals.append(name)
     return imports, user_globals
