@@ -34,13 +34,15 @@ from pullback.runtime.shape import (like, pad_values_grad, restack, unappend, un
                                     unbroadcast_arrays, unconcatenate, undelete, undiag,
                                     undiagonal, unjoin, unpad, unrepeat, unresize, unrollaxis,
                                     unsplit, unsum, untile, untrace, untri)
-from pullback.runtime.tangents import (broadcast_tangent, matmul_rhs_tangent, owned_tangent,
+from pullback.runtime.tangents import (broadcast_tangent, matmul_lhs_tangent, matmul_rhs_tangent,
+                                       owned_tangent,
                                        stack_directions, zeros_tangent)
 from pullback.runtime.transposes import (direction_of, fit_directions, fit_shape, item_of,
                                          join_parts, pad_linear, reappend, rebroadcast_parts,
                                          rejoin, reshape_parts, sinc_slope_dx, sinc_slope_dy,
                                          split_parts, unselect, where_nonzero,
-                                         matmul_rhs_tangent_grads, power_slope_dx, power_slope_dy,
+                                         matmul_lhs_tangent_grads, matmul_rhs_tangent_grads,
+                                         power_slope_dx, power_slope_dy,
                                          power_slope_dy_dx, power_slope_dy_dy, reduce_directions,
                                          restack_parts, take_cotangent, unaccumulate, undirection,
                                          unpop_last, unreduce_directions, unstack_directions,
@@ -1130,3 +1132,16 @@ def unselect_rule(y, parts, g, condlist):
 @tangent(transposes.unselect)
 def unselect_rule_tangent(y, parts, g, condlist):
     d[y] = unselect(d[parts], g, condlist)
+
+
+@adjoint(tangents.matmul_lhs_tangent)
+def matmul_lhs_tangent_rule(z, tx, x, y):
+    grads = matmul_lhs_tangent_grads(d[z], tx, x, y)
+    d[tx] = grads[0]
+    d[y] = grads[1]
+
+
+@tangent(tangents.matmul_lhs_tangent)
+def matmul_lhs_tangent_rule_tangent(z, tx, x, y):
+    d[z] = matmul_lhs_tangent(d[tx], x, y)
+    d[z] += matmul_lhs_tangent(tx, x, d[y])

@@ -146,6 +146,17 @@ SPEC = {
             Case(((3,), (5, 3), (3,))),
             Case(((4, 2, 3), (5, 3), (3,))),
             Case(((2, 3), (5, 3, 4), (3, 4))),
+            Case(((6, 2, 3), (5, 3, 4), (3, 4))),       # x has more axes than y
+            Case(((6, 2, 3), (5, 3), (3,))),
+        )),
+    tangents.matmul_lhs_tangent: Spec(
+        "runtime.tangents.matmul_lhs_tangent(tx, x, y)", (Arg("tx"), CONST, Arg("y")), (
+            Case(((2, 3), (2, 3), (3, 4))),
+            Case(((5, 2, 3), (2, 3), (3, 4))),          # a batch of directions
+            Case(((5, 2, 3), (2, 3), (3,))),
+            Case(((5, 3), (3,), (3, 4))),
+            Case(((5, 3), (3,), (6, 3, 4))),
+            Case(((5, 2, 3), (2, 3), (6, 3, 4))),       # y has more axes than x
         )),
     # ---- copies -----------------------------------------------------------
     runtime.copy_of: Spec("runtime.copy_of(x)", (Arg("x"),), (Case(((3, 4),)), Case((None,)))),

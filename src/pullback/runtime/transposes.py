@@ -19,7 +19,8 @@ __all__ = ["fit_directions", "fit_shape", "unreduce_directions", "reduce_directi
            "untotal", "power_slope_dx", "power_slope_dy", "power_slope_dy_dx", "power_slope_dy_dy", "unstack_directions",
            "undirection", "direction_of", "item_of", "untangent_item", "pad_linear",
            "where_nonzero", "sinc_slope_dx", "sinc_slope_dy", "unselect",
-           "join_parts", "rejoin", "split_parts", "reappend", "rebroadcast_parts", "reshape_parts", "matmul_rhs_tangent_grads"]
+           "join_parts", "rejoin", "split_parts", "reappend", "rebroadcast_parts", "reshape_parts", "matmul_rhs_tangent_grads",
+           "matmul_lhs_tangent_grads"]
 
 
 def _batch(t, value):
@@ -453,20 +454,33 @@ def unstack_directions(g, parts):
     return [g[i] for i in range(len(parts))]
 
 
-def _columns(ty, x):
-    """``ty`` as the column matrices matmul_rhs_tangent multiplies ``x`` by."""
-    batch = np.shape(ty)[:-1]
-    return np.reshape(ty, batch + (1,) * (np.ndim(x) - 2) + np.shape(ty)[-1:] + (1,))
-
-
 def matmul_rhs_tangent_grads(g, x, ty, y):
     """The adjoints of ``matmul_rhs_tangent(x, ty, y)`` with respect to ``x``
-    and ``ty``, as a pair: the product it computes, written as one matmul."""
-    if np.ndim(y) != 1 or np.ndim(ty) == 1:
+    and ``ty``, as a pair: the product it computes, written as one matmul
+    (``ty`` laid out as it lays it out)."""
+    batch = _batch(ty, y)
+    if not batch:
         return matmul_grad_lhs(g, x, ty), matmul_grad_rhs(g, x, ty)
-    if np.ndim(x) == 1:                         # ty @ x
-        return matmul_grad_rhs(g, ty, x), matmul_grad_lhs(g, ty, x)
-    columns = _columns(ty, x)
-    g = np.expand_dims(g, -1)
-    return (matmul_grad_lhs(g, x, columns),
-            np.reshape(matmul_grad_rhs(g, x, columns), np.shape(ty)))
+    if np.ndim(y) == 1:
+        if np.ndim(x) == 1:                     # ty @ x
+            return matmul_grad_rhs(g, ty, x), matmul_grad_lhs(g, ty, x)
+        columns = np.reshape(ty, batch + (1,) * (np.ndim(x) - 2) + np.shape(y) + (1,))
+        g = np.expand_dims(g, -1)
+        return (matmul_grad_lhs(g, x, columns),
+                np.reshape(matmul_grad_rhs(g, x, columns), np.shape(ty)))
+    lifted = np.reshape(ty, batch + (1,) * max(0, np.ndim(x) - np.ndim(y)) + np.shape(y))
+    return matmul_grad_lhs(g, x, lifted), np.reshape(matmul_grad_rhs(g, x, lifted), np.shape(ty))
+
+
+def matmul_lhs_tangent_grads(g, tx, x, y):
+    """The adjoints of ``matmul_lhs_tangent(tx, x, y)`` with respect to
+    ``tx`` and ``y``, as a pair (see matmul_rhs_tangent_grads)."""
+    batch = _batch(tx, x)
+    if not batch or np.ndim(y) == 1:
+        return matmul_grad_lhs(g, tx, y), matmul_grad_rhs(g, tx, y)
+    if np.ndim(x) == 1:                         # a row vector for each direction
+        rows = np.reshape(tx, batch + (1,) * (np.ndim(y) - 2) + (1,) + np.shape(x))
+        g = np.expand_dims(g, -2)
+        return np.reshape(matmul_grad_lhs(g, rows, y), np.shape(tx)), matmul_grad_rhs(g, rows, y)
+    lifted = np.reshape(tx, batch + (1,) * max(0, np.ndim(y) - np.ndim(x)) + np.shape(x))
+    return np.reshape(matmul_grad_lhs(g, lifted, y), np.shape(tx)), matmul_grad_rhs(g, lifted, y)
