@@ -25,7 +25,8 @@ from pullback.runtime.indexing import unextract, unpartition, unsort, untake, un
 from pullback.runtime.elementwise import (cast_like, clip_grad_a, clip_grad_lower, clip_grad_upper,
                                           finite_part, masked_div, masked_mul, power_slope,
                                           select_default_grad, select_grads, share)
-from pullback.runtime.products import (cross_grad_a, cross_grad_b, inner_grad_a, inner_grad_b,
+from pullback.runtime.products import (cross_grad_a, cross_grad_b, einsum_grads, inner_grad_a,
+                                       inner_grad_b,
                                        kron_grad_a, kron_grad_b, matvec_grad_matrix,
                                        matvec_grad_vector, tensordot_grad_a, tensordot_grad_b,
                                        vdot_grad, vecdot_grad, vecmat_grad_matrix,
@@ -37,7 +38,8 @@ from pullback.runtime.shape import (like, pad_values_grad, restack, unappend, un
 from pullback.runtime.tangents import (broadcast_tangent, matmul_lhs_tangent, matmul_rhs_tangent,
                                        owned_tangent,
                                        stack_directions, zeros_tangent)
-from pullback.runtime.transposes import (direction_of, fit_directions, fit_shape, item_of,
+from pullback.runtime.transposes import (direction_of, einsum_grads_along, einsum_grads_transpose,
+                                         fit_directions, fit_shape, item_of,
                                          join_parts, pad_linear, reappend, rebroadcast_parts,
                                          rejoin, reshape_parts, sinc_slope_dx, sinc_slope_dy,
                                          split_parts, unselect, where_nonzero,
@@ -1145,3 +1147,18 @@ def matmul_lhs_tangent_rule(z, tx, x, y):
 def matmul_lhs_tangent_rule_tangent(z, tx, x, y):
     d[z] = matmul_lhs_tangent(d[tx], x, y)
     d[z] += matmul_lhs_tangent(tx, x, d[y])
+
+
+@adjoint(products.einsum_grads)
+def einsum_grads_rule(y, g, subscripts, operands):
+    grads = einsum_grads_transpose(d[y], g, subscripts, operands)
+    d[g] = grads[0]
+    d[operands] = grads[1]
+
+
+@tangent(products.einsum_grads)
+def einsum_grads_rule_tangent(y, g, subscripts, operands):
+    t = zeros_tangent(y)            # a list: accumulate adds item by item
+    t = accumulate(t, einsum_grads(d[g], subscripts, operands))
+    t = accumulate(t, einsum_grads_along(g, subscripts, operands, d[operands]))
+    d[y] = t

@@ -634,4 +634,13 @@ SPEC.update({
         Case(((3, 4), (4,), (3, 4), (3, 4))),
         Case(((3, 4), (3, 4), (3, 4), (3, 4))),
     )),
+    products.einsum_grads: Spec("runtime.products.einsum_grads(g, {subs!r}, (a, b))[{i}]",
+                                (Arg("g"), Arg("a"), Arg("b")), (
+        Case(((2, 4), (2, 3), (3, 4)), (("subs", "ij,jk->ik"), ("i", 0))),
+        Case(((2, 4), (2, 3), (3, 4)), (("subs", "ij,jk->ik"), ("i", 1))),
+        Case(((2,), (2, 3), (3,)), (("subs", "ij,j"), ("i", 0))),
+        Case(((), (3, 3), (3,)), (("subs", "ii,i->"), ("i", 1))),
+        Case(((3,), (3,)), (("subs", "i,i->i"), ("i", 0)),
+             expr="runtime.products.einsum_grads(g, 'i,i->i', (a, a))[1]", args=(Arg("g"), Arg("a"))),
+    )),
 })

@@ -18,7 +18,7 @@ __all__ = ["fit_directions", "fit_shape", "unreduce_directions", "reduce_directi
            "untake_at", "take_cotangent", "unpop_last", "restack_parts", "unaccumulate",
            "untotal", "power_slope_dx", "power_slope_dy", "power_slope_dy_dx", "power_slope_dy_dy", "unstack_directions",
            "undirection", "direction_of", "item_of", "untangent_item", "pad_linear",
-           "where_nonzero", "sinc_slope_dx", "sinc_slope_dy", "unselect",
+           "einsum_grads_along", "einsum_grads_transpose", "where_nonzero", "sinc_slope_dx", "sinc_slope_dy", "unselect",
            "join_parts", "rejoin", "split_parts", "reappend", "rebroadcast_parts", "reshape_parts", "matmul_rhs_tangent_grads",
            "matmul_lhs_tangent_grads"]
 
@@ -223,6 +223,44 @@ def unaccumulate(g, x):
             total = total + unaccumulate(item, x)
         return total
     return fit_shape(g, x)
+
+
+# -- products (runtime/products.py) -----------------------------------------------------
+
+def einsum_grads_along(g, subscripts, operands, tangents):
+    """The part of the tangent of ``einsum_grads(g, subscripts, operands)``
+    that the operands' ``tangents`` make: operand i's gradient is linear in
+    every other operand, so each moving operand j puts its tangent in its
+    place and changes the gradients of the others."""
+    from pullback.runtime.products import einsum_grads
+    out = [0.0] * len(operands)
+    for j, t in enumerate(tangents):
+        if _is_zero(t):
+            continue
+        grads = einsum_grads(g, subscripts, list(operands[:j]) + [t] + list(operands[j + 1:]))
+        out = [total if i == j else total + grad for i, (total, grad) in enumerate(zip(out, grads))]
+    return out
+
+
+def einsum_grads_transpose(u, g, subscripts, operands):
+    """The adjoints of ``einsum_grads(g, subscripts, operands)`` with respect
+    to ``g`` and to each operand, from the gradients ``u`` of its results:
+    <grad_i(g), u_i> is <g, einsum with u_i in operand i's place>."""
+    from pullback.runtime.products import einsum_grads
+    operands = list(operands)
+    g_total = 0.0
+    totals = [0.0] * len(operands)
+    for i, part in enumerate(u):
+        if _is_zero(part):
+            continue
+        swapped = operands[:i] + [part] + operands[i + 1:]
+        g_total = g_total + np.einsum(subscripts, *swapped)
+        grads = einsum_grads(g, subscripts, swapped)
+        totals = [total if j == i else total + grad
+                  for j, (total, grad) in enumerate(zip(totals, grads))]
+    g_total = fit_shape(g_total, g) if not _is_zero(g_total) else zeros_adjoint(g)
+    return g_total, [zeros_adjoint(op) if _is_zero(total) else total
+                     for total, op in zip(totals, operands)]
 
 
 # -- shapes (runtime/shape.py) ----------------------------------------------------------
