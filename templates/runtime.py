@@ -21,7 +21,8 @@ from pullback.runtime import (accumulate, add_at, copy_of, dot_grad_lhs, dot_gra
                               fresh_copy, matmul_grad_lhs, matmul_grad_rhs, pop_last, scatter,
                               take_at, unbroadcast, unstack)
 from pullback.runtime import elementwise, indexing, products, shape, tangents, transposes
-from pullback.runtime.indexing import unextract, unpartition, unsort, untake, untake_along_axis
+from pullback.runtime.indexing import (unchoose, unextract, unpartition, unsort, untake,
+                                       untake_along_axis)
 from pullback.runtime.elementwise import (cast_like, clip_grad_a, clip_grad_lower, clip_grad_upper,
                                           finite_part, masked_div, masked_mul, power_slope,
                                           select_default_grad, select_grads, share)
@@ -1162,3 +1163,13 @@ def einsum_grads_rule_tangent(y, g, subscripts, operands):
     t = accumulate(t, einsum_grads(d[g], subscripts, operands))
     t = accumulate(t, einsum_grads_along(g, subscripts, operands, d[operands]))
     d[y] = t
+
+
+@adjoint(indexing.unchoose)
+def unchoose_rule(y, g, a, choices, mode="raise"):
+    d[g] = fit_shape(np.choose(a, d[y], mode=mode), g)    # the choice a made, of the pieces
+
+
+@tangent(indexing.unchoose)
+def unchoose_rule_tangent(y, g, a, choices, mode="raise"):
+    d[y] = unchoose(d[g], a, choices, mode)

@@ -643,4 +643,11 @@ SPEC.update({
         Case(((3,), (3,)), (("subs", "i,i->i"), ("i", 0)),
              expr="runtime.products.einsum_grads(g, 'i,i->i', (a, a))[1]", args=(Arg("g"), Arg("a"))),
     )),
+    indexing.unchoose: Spec("runtime.indexing.unchoose(g, np.array({a}), [x, z])[{i}]",
+                            (Arg("g"), CONST, Arg("z", diff=False)), (
+        Case(((2, 3), (2, 3), (3,)), (("a", [[0, 1, 1], [1, 0, 0]]), ("i", 0))),
+        Case(((2, 3), (2, 3), (3,)), (("a", [[0, 1, 1], [1, 0, 0]]), ("i", 1))),
+        Case(((2, 3), (2, 3), (3,)), (("a", [[0, 1, 3], [1, -1, 0]]), ("i", 1)),
+             expr="runtime.indexing.unchoose(g, np.array({a}), [x, z], 'wrap')[{i}]"),
+    )),
 })
