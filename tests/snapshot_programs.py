@@ -2,7 +2,8 @@
 
 Each entry is a :class:`Program`: a name (its snapshot is
 ``tests/snapshots/<name>.py.txt``), a function, a mode (``grad``,
-``value_and_grad`` or ``vjp``), ``wrt`` and the arguments it is called with
+``value_and_grad``, ``vjp``, ``jvp``, ``jvp_batched`` (three directions) or
+``hvp``), ``wrt`` and the arguments it is called with
 (seeded, small). They cover the seven benchmark workloads at small sizes, an
 n-body loop, the control flow the transformer desugars (branches, ``while``
 with a data-dependent test or an early ``return``, nested loops, ``break``),
@@ -307,4 +308,29 @@ def programs(seed=0):
         Program("literal_powers", literal_powers, "grad", 0, (0.7,)),
         Program("value_read_once_after_a_branch", value_read_once_after_a_branch, "grad", 0,
                 (rng.standard_normal(3),)),
+    ] + _forward(rng)
+
+
+def _rnn_arguments(rng):
+    """rnn_loss's arguments, small: 100 steps of a 3 -> 4 cell on a batch of two."""
+    return (rng.standard_normal((3, 4)) / np.sqrt(3.0), rng.standard_normal((4, 4)) / 2.0,
+            0.1 * rng.standard_normal(4), rng.standard_normal((100, 2, 3)), np.zeros((2, 4)),
+            rng.standard_normal((2, 4)))
+
+
+def _forward(rng):
+    """Forward mode and second order (issue 13): a jvp, a batch of directions, hvp."""
+    W, b, X = rng.standard_normal((3, 2)), rng.standard_normal(2), rng.standard_normal((4, 3))
+    return [
+        Program("jvp_straight_line", straight_line, "jvp", (0, 1), (0.7, -0.4)),
+        Program("jvp_mlp_layer", mlp_layer, "jvp", 0, (W, b, X)),
+        Program("jvp_batched_mlp_layer", mlp_layer, "jvp_batched", 0, (W, b, X)),
+        Program("jvp_while_newton_sqrt", newton_sqrt, "jvp", 0, (2.0,)),
+        Program("jvp_list_built_in_loop", list_built_in_loop, "jvp", 0, (rng.standard_normal(3),)),
+        Program("jvp_subscript_assignment", subscript_assignment, "jvp", 0,
+                (rng.standard_normal(4),)),
+        Program("jvp_calls_a_helper", calls_a_helper, "jvp", 0, (rng.standard_normal(3),)),
+        Program("hvp_log_sum_exp", log_sum_exp, "hvp", 0, (rng.standard_normal((2, 3)),)),
+        Program("hvp_mlp_layer", mlp_layer, "hvp", 0, (W, b, X)),
+        Program("hvp_rnn_loss", workloads.rnn_loss, "hvp", 0, _rnn_arguments(rng)),
     ]

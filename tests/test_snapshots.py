@@ -27,7 +27,7 @@ import pytest
 import pullback
 from pullback.arguments import scalar_arguments
 from pullback.pipeline import derive
-from reference import central_difference
+from reference import central_difference, directional_difference
 from snapshot_programs import programs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,11 +47,35 @@ def generated_source(program):
         compiled = derive(program.function, indices(program.wrt), "vjp",
                           scalar_arguments(list(program.args)))
         text = compiled.source
+    elif program.mode in FORWARD:
+        jvp_function, tangents = forward_of(program)
+        jvp_function(program.args, tangents)      # the specialization for these arguments
+        text = pullback.source(jvp_function)
     else:
         derivative = getattr(pullback, program.mode)(program.function, wrt=program.wrt)
         derivative(*program.args)       # the specialization for these arguments exists
         text = pullback.source(derivative)
     return normalized(text)
+
+
+FORWARD = ("jvp", "jvp_batched", "hvp")
+
+
+def forward_of(program, seed=5):
+    """The JvpFunction of a forward-mode program (hvp: of its gradient) and
+    its tangents (seeded; three directions for jvp_batched)."""
+    from pullback.forward_api import JvpFunction
+    rng = np.random.default_rng(seed)
+    batch = (3,) if program.mode == "jvp_batched" else ()
+    tangents = [None] * len(program.args)
+    for i in indices(program.wrt):
+        a = program.args[i]
+        shape = batch + np.shape(a)
+        tangents[i] = rng.standard_normal(shape) if shape else float(rng.standard_normal())
+    function = program.function
+    if program.mode == "hvp":
+        function = pullback.grad(function, wrt=program.wrt)
+    return JvpFunction(function, indices(program.wrt), program.mode == "jvp_batched"), tangents
 
 
 def normalized(text):
@@ -60,6 +84,8 @@ def normalized(text):
     any checksum line dropped, one newline at the end."""
     text = text.replace(str(REPO), "<repo>")
     text = re.sub(r"(<repo>/[\w/.-]+\.py):\d+", r"\1:<line>", text)
+    # a derivative of generated code (hvp) names the cache's file of the code it differentiates
+    text = re.sub(r"[^\s(]*/(\w+?)_[0-9a-f]{20}\.py:\d+", r"<cache>/\1.py:<line>", text)
     lines = [line for line in text.splitlines() if not line.startswith("# pullback-checksum:")]
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -128,11 +154,35 @@ def assert_gradients(program, gradients, cotangent=None):
                                    err_msg=f"{program.name}: gradient w.r.t. argument {i}")
 
 
+def assert_tangents(program):
+    """A forward program's tangents against directional central differences
+    (of the function, or for hvp of its central-difference gradient)."""
+    jvp_function, tangents = forward_of(program)
+    _, got = jvp_function(program.args, tangents)
+    directions = tangents[indices(program.wrt)[0]]
+    count = len(directions) if program.mode == "jvp_batched" else None
+    for k in range(count or 1):
+        one = [t if t is None or count is None else t[k] for t in tangents]
+        if program.mode == "hvp":
+            i = indices(program.wrt)[0]
+            def gradient(*args):
+                return central_difference(program.function, args, i, eps=1e-5)
+            expected = directional_difference(gradient, program.args, one, eps=1e-4)
+            rtol = 1e-4
+        else:
+            expected = directional_difference(program.function, program.args, one)
+            rtol = 1e-5
+        np.testing.assert_allclose(got if count is None else got[k], expected, rtol=rtol,
+                                   atol=1e-6, err_msg=program.name)
+
+
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_the_snapshot_gradient_agrees_with_central_differences(name):
     program = PROGRAMS[name]
     value = program.function(*program.args)
-    if program.mode == "grad":
+    if program.mode in FORWARD:
+        assert_tangents(program)
+    elif program.mode == "grad":
         assert_gradients(program, pullback.grad(program.function, wrt=program.wrt)(*program.args))
     elif program.mode == "value_and_grad":
         got, gradients = pullback.value_and_grad(program.function, wrt=program.wrt)(*program.args)

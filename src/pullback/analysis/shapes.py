@@ -101,9 +101,9 @@ def _sites(tree, operations):
             target = stmt.targets[0]
             if isinstance(target, gast.Name):
                 sites.setdefault(target.id, []).append(stmt)
-            else:
+            else:       # unpacked from something (y[i] = v leaves y what it was)
                 for node in walk(target):
-                    if isinstance(node, gast.Name):
+                    if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                         sites.setdefault(node.id, []).append(None)
         elif isinstance(stmt, gast.For):
             for node in walk(stmt.target):

@@ -11,11 +11,13 @@ keep it (tangent_rules.py) are expanded once per direction in a loop.
 import inspect
 
 import gast
+import numpy as np
 
 from pullback.errors import NoDerivativeRule, UnsupportedSyntax, refuse
 from pullback.code.astutil import clone, make_name, walk
 from pullback.frontend.parsing import LiftedFunction, parameter_names
 from pullback.runtime import tangent_shape, tangents as runtime_tangents
+from pullback.runtime.declare import helper_facts
 from pullback.tangent_rules import tangent_of
 from pullback.transform.calls import CallsMixin, _callee_name
 from pullback.transform.nodes import call, marked
@@ -47,9 +49,10 @@ class ForwardBuilder(CallsMixin):
         self.mutated = mutated          # names changed in place: their tangents are owned
         self.directions = None          # the batch's size, named when first needed
         self.one_direction = False      # expanding a rule for one direction of a batch
+        self.zeros = set()              # names whose tangent is known to be zero here
         self.expander = TangentExpander(namer, facts.active, aliases, imports, facts.scalars,
                                         facts.shapes, namer.tangent, self.zero, self.runtime,
-                                        facts.flat | facts.scalars)
+                                        facts.flat | facts.scalars, self.zeros)
 
     # -- names and helpers -----------------------------------------------------
     def runtime(self, name):
@@ -93,17 +96,29 @@ class ForwardBuilder(CallsMixin):
 
     def statement(self, stmt):
         line = getattr(stmt, "pb_line", None)
+        zeros = self.zeros
         if isinstance(stmt, gast.If):
+            before = set(zeros)
             stmt.body = self.block(stmt.body) or [gast.Pass()]
+            after_body = set(zeros)
+            zeros.clear()
+            zeros.update(before)
             stmt.orelse = self.block(stmt.orelse)
+            zeros.intersection_update(after_body)       # zero on both paths
             return [marked(stmt, line, "forward")]
         if isinstance(stmt, (gast.For, gast.While)):
             if isinstance(stmt, gast.For) and any(n.id in self.active for n in walk(stmt.target)
                                                   if isinstance(n, gast.Name)):
                 raise refuse(UnsupportedSyntax, "a loop variable carrying a derivative", stmt,
                              self.location, "Loop over indices and read the items by subscript.")
+            # a name the loop assigns may carry a tangent from its second iteration on
+            zeros.difference_update(n.id for n in walk(stmt) if isinstance(n, gast.Name)
+                                    and isinstance(n.ctx, gast.Store))
+            before = set(zeros)
             stmt.body = self.block(stmt.body) or [gast.Pass()]
             stmt.orelse = self.block(stmt.orelse)
+            zeros.clear()
+            zeros.update(before)
             return [marked(stmt, line, "forward")]
         if isinstance(stmt, gast.Return):
             return [stmt]
@@ -117,12 +132,16 @@ class ForwardBuilder(CallsMixin):
         if operation.kind == "pop":
             return self.pop(stmt, operation, line)
         target = operation.target
+        zeros.discard(target)
         if operation.kind == "call" and (target in self.active
                                          or isinstance(operation.bound["function"], LiftedFunction)):
             return self.call_tangent(stmt, operation, line)
         if target is None or target not in self.active:
             return [marked(stmt, line, "forward")]
-        return self.assignment(stmt, operation, line)
+        code = self.assignment(stmt, operation, line)
+        if target not in self.mutated and _defines_zero(code, self.namer.tangent(target)):
+            zeros.add(target)       # what reads it now treats it as a constant
+        return code
 
     # -- assignments ---------------------------------------------------------------
     def assignment(self, stmt, operation, line):
@@ -134,7 +153,7 @@ class ForwardBuilder(CallsMixin):
             if code is not None:
                 return code
         code = self.tangent_code(stmt, operation, target, result, line)
-        if target in self.mutated and _may_share(code, result):
+        if target in self.mutated and _may_share(code, result, self.imports):
             code.append(_assign(result, call(self.runtime("owned_tangent"), make_name(result)), line))
         return primal + code
 
@@ -163,6 +182,8 @@ class ForwardBuilder(CallsMixin):
             return [_assign(result, self.tangent(make_name(operation.sources[0])), line)]
         if kind == "subscript":
             container, index = operation.bound["value"], index_value(operation.bound["index"])
+            if not (isinstance(container, gast.Name) and container.id in self.active):
+                return [_assign(result, self.zero(make_name(value_name)), line)]
             source = self.tangent(container)
             if self.batched:
                 value = call(self.runtime("tangent_item"), source, index)
@@ -224,7 +245,8 @@ class ForwardBuilder(CallsMixin):
             return code
         value = operation.bound["value"]
         tangent = self.tangent(value)
-        if not (isinstance(value, gast.Name) and value.id in self.active):
+        if not (isinstance(value, gast.Name) and value.id in self.active
+                and value.id not in self.zeros):
             tangent = gast.Constant(value=0.0, kind=None)       # a zero: broadcast into place
         own = make_name(self.namer.tangent(target))
         if self.batched:
@@ -289,14 +311,48 @@ class ForwardBuilder(CallsMixin):
         return [_assign(target, first, line)]
 
 
-def _may_share(code, name):
+# NumPy functions whose result is always a new array of its own.
+_NEW_ARRAYS = frozenset({np.copy, np.array, np.stack, np.concatenate, np.zeros, np.ones, np.full,
+                         np.zeros_like, np.ones_like, np.full_like})
+
+
+def _may_share(code, name, imports):
     """Might the last definition of ``name`` in ``code`` hand back memory that
-    another tangent holds (a name, an item, a helper's result)?"""
+    another tangent holds (a name, an item, a helper's result)? Arithmetic,
+    NumPy's copying functions and helpers declared ``returns_new`` never do."""
     for stmt in reversed(code):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
                 and stmt.targets[0].id == name:
-            return not isinstance(stmt.value, (gast.BinOp, gast.UnaryOp, gast.Constant))
+            value = stmt.value
+            if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant, gast.List)):
+                return False
+            if isinstance(value, gast.Call):
+                function = _called(value.func, imports)
+                return not (function in _NEW_ARRAYS or helper_facts(function).returns_new)
+            return True
     return True
+
+
+def _called(func, imports):
+    """The function a call in generated code names (None if unknown)."""
+    if isinstance(func, gast.Name):
+        return imports.get(func.id)
+    if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+        return getattr(imports.get(func.value.id, np if func.value.id == "np" else None),
+                       func.attr, None)
+    return None
+
+
+def _defines_zero(code, name):
+    """Does the last statement of ``code`` make ``name`` a zero tangent?"""
+    last = code[-1] if code else None
+    if not (isinstance(last, gast.Assign) and isinstance(last.targets[0], gast.Name)
+            and last.targets[0].id == name):
+        return False
+    value = last.value
+    return (isinstance(value, gast.Constant) and value.value == 0.0) or (
+        isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
+        and value.func.id.startswith("zeros_tangent"))
 
 
 def _changed_in_place(operations):

@@ -23,13 +23,14 @@ class TangentExpander(TemplateExpander):
     tangent expression (None for a constant), ``zero(node)`` a zero tangent."""
 
     def __init__(self, namer, active, aliases, imports, scalars, representatives, tangent_name,
-                 zero, runtime, flat=frozenset()):
+                 zero, runtime, flat=frozenset(), zeros=frozenset()):
         super().__init__(namer, active, aliases, imports, None, scalars, representatives)
         self.tangent_name = tangent_name     # variable -> its tangent's name (x -> x_dot)
         self.zero = zero                     # operand node -> a zero tangent expression
         self.runtime = runtime               # helper name -> its name in generated code
         self.direction = None                # per-direction expansion: name -> expression
         self.flat = flat                     # names that never hold a list or tuple
+        self.zeros = zeros                   # names whose tangent is zero here (the builder's set)
 
     # -- which statements stay ------------------------------------------------
     def constant_params(self, rule, bound):
@@ -38,7 +39,7 @@ class TangentExpander(TemplateExpander):
     def _carries(self, node):
         if isinstance(node, (gast.Tuple, gast.List)):
             return any(self._carries(e) for e in node.elts)
-        return isinstance(node, gast.Name) and node.id in self.active
+        return isinstance(node, gast.Name) and node.id in self.active and node.id not in self.zeros
 
     def reads_old(self, rule, bound, target):
         """Would the tangent of ``target = rule(...)``, written after the value
