@@ -1,5 +1,6 @@
 """A differential fuzzer for pullback: random user-style programs, checked
-against float64 central finite differences.
+against float64 central finite differences, in reverse mode (grad, vjp) and
+in forward mode (jvp along a random direction).
 
 Each program is generated from ``(seed, index)`` alone by a seeded
 ``random.Random`` (no Hypothesis: a plain generator is reproducible from two
@@ -892,7 +893,52 @@ def check(program, function, errors):
             skipped = True
     if skipped:
         return Outcome(program, "skipped", "not smooth at this point (finite differences disagree)")
-    return Outcome(program, "ok")
+    return check_forward(program, function, errors, scale)
+
+
+def directional(f, args, tangents, eps):
+    """Central differences of ``f``'s value along ``tangents`` (float64)."""
+    def moved(sign):
+        return [copy_value(a) if t is None else
+                (np.asarray(a, np.float64) + sign * eps * t if isinstance(a, np.ndarray)
+                 else float(a) + sign * eps * t) for a, t in zip(args, tangents)]
+    up, down = f(*moved(1.0)), f(*moved(-1.0))
+    return (np.asarray(up, np.float64) - np.asarray(down, np.float64)) / (2 * eps)
+
+
+def check_forward(program, function, errors, scale):
+    """The same program in forward mode: pullback.jvp along a random direction
+    against directional central differences (two step sizes, as above)."""
+    import pullback
+    args = program.args
+    originals = [copy_value(a) for a in args]
+    rng = np.random.default_rng([program.seed, program.index, 13])
+    tangents = [None] * len(args)
+    for i in program.wrt:
+        tangents[i] = (rng.standard_normal(np.shape(args[i])) if isinstance(args[i], np.ndarray)
+                       else float(rng.standard_normal()))
+    with np.errstate(all="ignore"):
+        try:
+            _, tangent = pullback.jvp(function, tuple(args), tuple(tangents))
+        except errors as error:
+            status = "crashed" if type(error).__name__ == "InternalError" else "refused"
+            return Outcome(program, status, "jvp: " + refusal_reason(error))
+        except Exception as error:
+            return Outcome(program, "crashed", f"jvp: {type(error).__name__}: {str(error)[:200]}",
+                           traceback.format_exc(limit=-6))
+        if not all(same_value(a, b) for a, b in zip(args, originals)):
+            return Outcome(program, "modified", "jvp changed the caller's arguments")
+        tangent = np.asarray(tangent, np.float64)
+        size = 1.0 + max(float(np.max(np.abs(np.asarray(a, np.float64)))) for a in args)
+        fd1 = directional(function, args, tangents, STEPS[0] * size)
+        if tangent.shape == fd1.shape and close(tangent, fd1, scale):
+            return Outcome(program, "ok")
+        fd2 = directional(function, args, tangents, STEPS[1] * size)
+        if tangent.shape != fd1.shape or (np.all(np.isfinite(fd1)) and np.all(np.isfinite(fd2))
+                                          and close(fd2, fd1, scale) and not close(tangent, fd2, scale)):
+            return Outcome(program, "wrong", "jvp differs from directional central differences",
+                           f"pullback: {tangent!r}\nfd: {fd1!r}\nfd(larger step): {fd2!r}")
+    return Outcome(program, "skipped", "not smooth along the direction (finite differences disagree)")
 
 
 def refusal_errors():
