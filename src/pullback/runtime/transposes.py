@@ -2,24 +2,27 @@
 
 Generated gradient code is itself differentiated (``hessian``, ``hvp``,
 ``grad(grad(f))``): each helper it calls needs a tangent and an adjoint. Most
-helpers are linear in the gradient they carry, so their tangent is the same
-helper on a tangent and their adjoint is its transpose. The helpers here are
-those transposes, and the batched forms of helpers that reshape (a batch of
-tangents has leading direction axes, runtime/tangents.py): each is linear in
-its first argument and the transpose of another helper here, so the rules
-close on themselves at any order.
+helpers are linear in the gradient they carry: their tangent is the same helper
+on a tangent, their adjoint its transpose. The helpers here are those transposes
+and the batched forms of helpers that reshape (a batch of tangents has leading
+direction axes, runtime/tangents.py); most have rules too, so the rules close
+on themselves at any order.
 """
 import numpy as np
 
 from pullback.runtime import add_at, matmul_grad_lhs, matmul_grad_rhs, take_at, zeros_adjoint
 from pullback.runtime.declare import helper
+from pullback.runtime.elementwise import masked_mul, power_slope, sinc_slope
+from pullback.runtime.products import einsum_grads
+from pullback.runtime.shape import _PROMOTE, _section_bounds
 
-__all__ = ["fit_directions", "fit_shape", "unreduce_directions", "reduce_directions",
-           "untake_at", "take_cotangent", "unpop_last", "restack_parts", "unaccumulate",
-           "untotal", "power_slope_dx", "power_slope_dy", "power_slope_dy_dx", "power_slope_dy_dy", "unstack_directions",
-           "undirection", "direction_of", "item_of", "untangent_item", "pad_linear",
-           "einsum_grads_along", "einsum_grads_transpose", "where_nonzero", "sinc_slope_dx", "sinc_slope_dy", "unselect",
-           "join_parts", "rejoin", "split_parts", "reappend", "rebroadcast_parts", "reshape_parts", "matmul_rhs_tangent_grads",
+__all__ = ["fit_directions", "fit_shape", "unreduce_directions", "reduce_directions", "untake_at",
+           "take_cotangent", "unpop_last", "restack_parts", "unaccumulate", "untotal",
+           "power_slope_dx", "power_slope_dy", "power_slope_dy_dx", "power_slope_dy_dy",
+           "unstack_directions", "undirection", "direction_of", "item_of", "untangent_item",
+           "pad_linear", "einsum_grads_along", "einsum_grads_transpose", "where_nonzero",
+           "sinc_slope_dx", "sinc_slope_dy", "unselect", "join_parts", "rejoin", "split_parts",
+           "reappend", "rebroadcast_parts", "reshape_parts", "matmul_rhs_tangent_grads",
            "matmul_lhs_tangent_grads"]
 
 
@@ -36,14 +39,10 @@ def _scalar(out, batch):
 
 @helper(shape_only=(1, 2), dtype=False)
 def fit_directions(t, g, x):
-    """``t``, a tangent of a value shaped like ``g`` (possibly a batch of
-    them: leading direction axes), brought to ``x``'s shape direction by
-    direction: summed over the axes broadcasting added (as ``unbroadcast``),
-    or broadcast when ``g``'s shape broadcasts to ``x``'s.
-
-    ``fit_directions(., g, x)`` and ``fit_directions(., x, g)`` are each
-    other's transpose.
-    """
+    """``t``, a tangent of a value shaped like ``g`` (or a batch of them: leading
+    direction axes), brought to ``x``'s shape direction by direction: summed over the
+    axes broadcasting added (as ``unbroadcast``), or broadcast when ``g``'s shape
+    broadcasts to ``x``'s. ``fit_directions(., x, g)`` is its transpose."""
     return _fit(t, _batch(t, g), np.shape(g), np.shape(x))
 
 
@@ -74,9 +73,8 @@ def _expanded(g, x, axis, keepdims):
     if not keepdims and axis is not None:
         axes = axis if isinstance(axis, tuple) else (axis,)
         ndim = len(shape) + len(axes)
-        at = sorted(a + ndim if a < 0 else a for a in axes)
         shape = list(shape)
-        for a in at:
+        for a in sorted(a + ndim if a < 0 else a for a in axes):
             shape.insert(a, 1)
         shape = tuple(shape)
     return (1,) * (np.ndim(x) - len(shape)) + shape
@@ -93,9 +91,8 @@ def unreduce_directions(t, g, x, axis=None, keepdims=False):
 
 @helper(shape_only=(1, 2), dtype=False)
 def reduce_directions(h, x, g, axis=None, keepdims=False):
-    """The transpose of ``unreduce_directions(., g, x, axis, keepdims)``:
-    ``h`` (``x``'s shape, after any direction axes) summed over the reduced
-    and broadcast axes, to ``g``'s shape."""
+    """The transpose of ``unreduce_directions(., g, x, axis, keepdims)``: ``h`` (x's
+    shape, after any direction axes) summed over the reduced axes, to ``g``'s shape."""
     batch = _batch(h, x)
     expanded = _expanded(g, x, axis, keepdims)
     axes = tuple(len(batch) + i for i, (a, b) in enumerate(zip(expanded, np.shape(x)))
@@ -145,11 +142,9 @@ def take_cotangent(g, index, part):
     ``scatter``): ``g[index]`` (repeated indices read again), summed to
     ``part``'s shape when it was broadcast into the selection."""
     if isinstance(g, (list, tuple)):
-        taken = g[index]
-        if isinstance(index, slice):
-            taken = list(taken)
-            return np.asarray(taken) if isinstance(part, np.ndarray) else taken
-        return taken
+        if isinstance(index, slice):        # an array part took a slice of a list's items
+            return np.asarray(g[index]) if isinstance(part, np.ndarray) else list(g[index])
+        return g[index]
     if _is_zero(g):
         return zeros_adjoint(part)
     taken = g[index]
@@ -189,11 +184,8 @@ def restack_parts(g, parts, items, axis=0):
     put back together."""
     if axis is None:
         if isinstance(items, (list, tuple)):
-            total = 0.0
-            for piece in g:
-                if not _is_zero(piece):
-                    total = total + fit_shape(piece, parts)
-            return fit_shape(total, parts) if not _is_zero(total) else zeros_adjoint(parts)
+            pieces = [fit_shape(piece, parts) for piece in g if not _is_zero(piece)]
+            return sum(pieces[1:], pieces[0]) if pieces else zeros_adjoint(parts)
         return fit_shape(g, parts)
     if not isinstance(items, (list, tuple)):
         return np.moveaxis(g, 0, axis) if axis else g
@@ -218,21 +210,15 @@ def unaccumulate(g, x):
             return [unaccumulate(a, b) for a, b in zip(g, x)]
         return [fit_shape(g, item) for item in x]
     if isinstance(g, (list, tuple)):
-        total = zeros_adjoint(x)
-        for item in g:
-            total = total + unaccumulate(item, x)
-        return total
+        return sum((unaccumulate(item, x) for item in g), zeros_adjoint(x))
     return fit_shape(g, x)
 
 
 # -- products (runtime/products.py) -----------------------------------------------------
 
 def einsum_grads_along(g, subscripts, operands, tangents):
-    """The part of the tangent of ``einsum_grads(g, subscripts, operands)``
-    that the operands' ``tangents`` make: operand i's gradient is linear in
-    every other operand, so each moving operand j puts its tangent in its
-    place and changes the gradients of the others."""
-    from pullback.runtime.products import einsum_grads
+    """The operands' part of the tangent of ``einsum_grads(g, subscripts, operands)``: a
+    moving operand j, its tangent in its place, changes the others' gradients."""
     out = [0.0] * len(operands)
     for j, t in enumerate(tangents):
         if _is_zero(t):
@@ -243,10 +229,8 @@ def einsum_grads_along(g, subscripts, operands, tangents):
 
 
 def einsum_grads_transpose(u, g, subscripts, operands):
-    """The adjoints of ``einsum_grads(g, subscripts, operands)`` with respect
-    to ``g`` and to each operand, from the gradients ``u`` of its results:
-    <grad_i(g), u_i> is <g, einsum with u_i in operand i's place>."""
-    from pullback.runtime.products import einsum_grads
+    """The adjoints of ``einsum_grads(g, subscripts, operands)`` for ``g`` and each operand,
+    from its results' gradients ``u``: <grad_i, u_i> is <g, einsum with u_i for operand i>."""
     operands = list(operands)
     g_total = 0.0
     totals = [0.0] * len(operands)
@@ -265,13 +249,9 @@ def einsum_grads_transpose(u, g, subscripts, operands):
 
 # -- shapes (runtime/shape.py) ----------------------------------------------------------
 
-_COPY_MODES = ("edge", "reflect", "symmetric", "wrap")
-
-
 @helper(returns_new=True)
 def pad_linear(g, pad_width, mode="constant", reflect_type="even"):
-    """``np.pad(g, pad_width, mode)``, its padding zeros for 'constant' (and
-    'empty'): the linear part of np.pad, the transpose of ``unpad``."""
+    """``np.pad(g, pad_width, mode)``, padding zeros for 'constant': the transpose of unpad."""
     if mode in ("constant", "empty"):
         return np.pad(g, pad_width)
     if mode in ("reflect", "symmetric"):
@@ -300,7 +280,6 @@ def join_parts(parts, items, axis=0):
 def rejoin(parts, tup, promote, axis):
     """The transpose of ``unjoin(., tup, promote, axis)`` (hstack, vstack,
     dstack, column_stack): the pieces promoted and joined as the items were."""
-    from pullback.runtime.shape import _PROMOTE
     raise_to = _PROMOTE[promote]
     promoted = [np.shape(raise_to(np.asarray(item))) for item in tup]
     if promote == "1d" and promoted and len(promoted[0]) == 1:
@@ -315,7 +294,6 @@ def split_parts(h, g, indices_or_sections, axis=0):
     """The transpose of ``unsplit(g, ary, indices_or_sections, axis)``: ``h``
     (ary's shape) cut into the pieces ``np.split`` makes, a list when ``g``
     was one, else stacked as ``g`` stacked them."""
-    from pullback.runtime.shape import _section_bounds
     axis = axis + np.ndim(h) if axis < 0 else axis
     head = (slice(None),) * axis
     pieces = [h[head + (slice(start, stop),)]
@@ -354,7 +332,6 @@ def reshape_parts(parts, like):
 
 def power_slope_dx(x, y, float_power=False):
     """d/dx of ``power_slope(x, y)`` = y (y - 1) x ** (y - 2), 0 where y is 0 or 1."""
-    from pullback.runtime.elementwise import masked_mul, power_slope
     return masked_mul(y, power_slope(x, y - 1.0, float_power))
 
 
@@ -400,7 +377,6 @@ _SMALL_SINC = 1e-2      # where runtime.elementwise.sinc_slope switches to its s
 def sinc_slope_dx(x, y):
     """d/dx of ``sinc_slope(x, y)`` = (cos(pi x) - y) / x: -(pi sin(pi x) + sinc_slope) / x;
     near 0 the derivative of sinc_slope's series."""
-    from pullback.runtime.elementwise import sinc_slope
     small = np.abs(x) < _SMALL_SINC
     safe = np.where(small, 1.0, x)
     u = (np.pi * x) * (np.pi * x)
