@@ -49,13 +49,17 @@ class _Fold(gast.NodeTransformer):
                 return constant(_BINARY[type(node.op)](node.left.value, node.right.value))
             except (ArithmeticError, TypeError, ValueError):
                 return node
-        # x + (-a) * b -> x - a * b
-        if isinstance(node.op, gast.Add) and isinstance(node.right, gast.BinOp) \
+        # x + (-a) * b -> x - a * b, and x - (-a) * b -> x + a * b
+        if isinstance(node.op, (gast.Add, gast.Sub)) and isinstance(node.right, gast.BinOp) \
                 and isinstance(node.right.op, (gast.Mult, gast.Div)) \
                 and isinstance(node.right.left, gast.UnaryOp) and isinstance(node.right.left.op, gast.USub):
             node.right.left = node.right.left.operand
-            node.op = gast.Sub()
+            node.op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
             return node
+        # x - (-a) -> x + a
+        if isinstance(node.op, gast.Sub) and isinstance(node.right, gast.UnaryOp) \
+                and isinstance(node.right.op, gast.USub):
+            return gast.BinOp(left=node.left, op=gast.Add(), right=node.right.operand)
         # (-a) * c -> a * (-c) for a number c: one negation of a number, not of an array
         if isinstance(node.op, gast.Mult) and isinstance(node.left, gast.UnaryOp) \
                 and isinstance(node.left.op, gast.USub) and _is_literal(node.right) \
