@@ -1107,7 +1107,7 @@ def report_markdown(results):
     lines.append(METHOD.format(step=CHECK_STEP, tolerance=CHECK_TOLERANCE, cap=JIT_MEMORY_CAP >> 30,
                                threads=", ".join(f"{k}={v}" for k, v in m["threads"].items()),
                                alone_processes=ALONE_PROCESSES, **s))
-    lines.append(forward.method(results))
+    lines.append(forward.method(results, here))
     return "\n".join(lines)
 
 
@@ -1125,11 +1125,11 @@ def main(argv=None):
     parser.add_argument("--child-memory", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--child-jit", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--child-alone", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--child-forward", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child-forward", nargs=4, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.child_forward:
         import forward
-        return forward.child_jit(*options.child_forward, JIT_MEMORY_CAP)
+        return forward.child(options.child_forward, sys.modules[__name__])
     if options.child_alone:
         return child_alone(*options.child_alone)
     if options.child_memory:

@@ -185,3 +185,16 @@ def test_pullback_hessian_of_rosenbrock():
     x = rosenbrock.inputs()
     np.testing.assert_allclose(pullback.hessian(rosenbrock.rosenbrock)(x), rosenbrock.rosenbrock_hessian(x),
                                rtol=1e-12, atol=1e-9)
+
+
+def test_jvp_target_uses_the_numpy_only_process():
+    def row(alone, beside):
+        return {"tools": {"pullback": {"status": "ok", "time": {}}},
+                "ratios": {"pullback / hand-written": beside, "speed-up of pullback": {}},
+                "alone": {"pullback / hand-written": alone}}
+
+    results = {"forward": {"jvp": {"kepler": row(1.2, 1.7), "scalar_loop": row(1.6, 1.2)}}}
+    marks = {t["target"]: t for t in forward.targets(results, run)}
+    kepler = marks["jvp within 1.5x of hand-written forward: " + run.TITLES["kepler"]]
+    assert kepler["met"] is True and "1.700x beside the peers" in kepler["measured"]
+    assert marks["jvp within 1.5x of hand-written forward: " + run.TITLES["scalar_loop"]]["met"] is False
