@@ -95,3 +95,31 @@ def test_hvp_matches_mixed_differences(index):
     expected = mixed_difference(f, args, u, v)
     scale = 1.0 + abs(expected) + sum(float(np.sum(np.abs(np.asarray(p)))) for p in products)
     assert abs(got - expected) <= 2e-4 * scale, (got, expected)
+
+
+def _scalar_cases():
+    """The programs of one differentiated number: their third derivative is cheap."""
+    out = []
+    for i, (function, factories, wrt, kwargs) in enumerate(CASES):
+        _, args, positions, _ = _arguments(i)
+        if len(positions) == 1 and not isinstance(args[positions[0]], np.ndarray):
+            out.append(i)
+    return out
+
+
+@pytest.mark.parametrize("index", _scalar_cases(), ids=[_ids()[i] for i in _scalar_cases()])
+def test_third_derivative_matches_differences(index):
+    """f''' by jvp of grad of grad (forward over reverse over reverse) against
+    the five-point central stencil of f itself (error O(h^2), h = 1e-3)."""
+    f, args, (i,), _ = _arguments(index)
+
+    def along(t):
+        moved = list(args)
+        moved[i] = float(args[i]) + t
+        return float(f(*moved))
+    h = 1e-3
+    expected = (along(2 * h) - 2 * along(h) + 2 * along(-h) - along(-2 * h)) / (2 * h ** 3)
+    second = pullback.grad(pullback.grad(f, wrt=i), wrt=i)
+    _, got = pullback.jvp(second, tuple(args), tuple(1.0 if k == i else None
+                                                     for k in range(len(args))))
+    assert abs(got - expected) <= 1e-3 * (1.0 + abs(expected)), (got, expected)

@@ -107,15 +107,12 @@ class ForwardBuilder(CallsMixin):
             zeros.intersection_update(after_body)       # zero on both paths
             return [marked(stmt, line, "forward")]
         if isinstance(stmt, (gast.For, gast.While)):
-            if isinstance(stmt, gast.For) and any(n.id in self.active for n in walk(stmt.target)
-                                                  if isinstance(n, gast.Name)):
-                raise refuse(UnsupportedSyntax, "a loop variable carrying a derivative", stmt,
-                             self.location, "Loop over indices and read the items by subscript.")
+            counter = self.loop_counter(stmt)
             # a name the loop assigns may carry a tangent from its second iteration on
             zeros.difference_update(n.id for n in walk(stmt) if isinstance(n, gast.Name)
                                     and isinstance(n.ctx, gast.Store))
             before = set(zeros)
-            stmt.body = self.block(stmt.body) or [gast.Pass()]
+            stmt.body = counter + (self.block(stmt.body) or [gast.Pass()])
             stmt.orelse = self.block(stmt.orelse)
             zeros.clear()
             zeros.update(before)
@@ -142,6 +139,20 @@ class ForwardBuilder(CallsMixin):
         if target not in self.mutated and _defines_zero(code, self.namer.tangent(target)):
             zeros.add(target)       # what reads it now treats it as a constant
         return code
+
+    def loop_counter(self, stmt):
+        """``for i in range(...)`` (every for loop, once normalized): an ``i`` that
+        carries a tangent elsewhere (restored from a stack) has none here."""
+        if not isinstance(stmt, gast.For):
+            return []
+        counters = [n.id for n in walk(stmt.target) if isinstance(n, gast.Name) and n.id in self.active]
+        if not counters:
+            return []
+        if not (isinstance(stmt.iter, gast.Call) and isinstance(stmt.iter.func, gast.Name)
+                and stmt.iter.func.id == "range"):
+            raise refuse(UnsupportedSyntax, "a loop variable carrying a derivative", stmt,
+                         self.location, "Loop over indices and read the items by subscript.")
+        return [_assign(self.namer.tangent(n), self.zero(make_name(n)), None) for n in counters]
 
     # -- assignments ---------------------------------------------------------------
     def assignment(self, stmt, operation, line):
