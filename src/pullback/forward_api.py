@@ -379,6 +379,13 @@ def source(derivative, mode=None, wrt=0):
     from pullback.api import grad, source as derivative_source, value_and_grad
     if isinstance(derivative, JvpFunction):
         derivative = derivative.derivative
+    elif isinstance(derivative, Derivative) and derivative._inner is not None \
+            and derivative._mode != "vjp" and derivative._kinds[0] \
+            and set(derivative._indices) <= set(derivative._kinds[0]):
+        # the gradient of a derivative w.r.t. numbers runs forward mode over it (api.py)
+        kinds = derivative._kinds
+        derivative = JvpFunction(derivative._inner, derivative._indices[:1]).derivative
+        derivative._kinds = kinds
     elif getattr(derivative, "__pullback_hessian__", None) is not None:
         derivative = derivative.__pullback_hessian__.derivative
     elif mode is not None:

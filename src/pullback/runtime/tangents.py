@@ -74,11 +74,22 @@ def direction(t, i):
     return t[i]
 
 
-def direction_count(t):
-    """How many directions a batch of tangents holds."""
-    while isinstance(t, (list, tuple)):
-        t = t[0]
-    return len(t)
+def direction_count(*tangents):
+    """How many directions a batch of tangents holds: the leading axis of the
+    first array among them (in lists and tuples too); 1 when they hold none
+    (then every tangent is an empty structure, and a zero broadcasts)."""
+    for t in tangents:
+        if isinstance(t, (list, tuple)):
+            count = direction_count(*t)
+            if count != 1 or _holds_array(t):
+                return count
+        elif np.ndim(t):
+            return len(t)
+    return 1
+
+
+def _holds_array(t):
+    return any(_holds_array(e) if isinstance(e, (list, tuple)) else np.ndim(e) > 0 for e in t)
 
 
 def tangent_item(t, index):

@@ -28,8 +28,8 @@ def jvp_function(parsed, params, wrt, body, namer, directions, batched, name, im
     if directions is not None:
         count = aliases.get("direction_count", "direction_count")
         imports[count] = direction_count
-        first = make_name(tangents[0]) if tangents else gast.Constant(value=1, kind=None)
-        value = gast.Call(func=make_name(count), args=[first], keywords=[]) if tangents else first
+        value = gast.Call(func=make_name(count), args=[make_name(t) for t in tangents], keywords=[]) \
+            if tangents else gast.Constant(value=1, kind=None)
         prelude.append(gast.Assign(targets=[make_name(directions, gast.Store())], value=value,
                                    type_comment=None))
         prelude[-1].pb_sweep = "forward"
