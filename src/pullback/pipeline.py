@@ -6,16 +6,17 @@
     4 analyse      analysis/*              activity, numbers and shapes: one Facts object
     5 reverse      transform/reverse.py    the reverse sweep from the adjoint templates
     5b save        transform/saving.py     stacks for values the forward sweep overwrites
-    6 assemble     transform/assemble.py   grad / value_and_grad / vjp functions
-    7 optimize     optimize/<pass>.py      OPTIMIZER below, in order
+    5f forward     transform/forward.py    forward mode instead: tangents from the tangent templates
+    6 assemble     transform/assemble.py   grad / value_and_grad / vjp functions (assemble_forward: jvp)
+    7 optimize     optimize/<pass>.py      OPTIMIZER below, in order (FORWARD_OPTIMIZER for jvp)
     8 emit         backend/emit.py         comments, imports, source text
     9 write        backend/cache.py        atomic, owner-only, HMAC-stamped
    10 import       backend/cache.py
    11 link         backend/link.py         the user's globals, checked at every call
    12 memoize      backend/cache.py
 
-Each stage is one line of :func:`derive`, :func:`generate` or
-:func:`transform`; this file only wires them together. No stage imports a
+Each stage is one line of :func:`derive`, :func:`generate`, :func:`transform`
+or :func:`transform_forward`; this file only wires them together. No stage imports a
 later one.
 """
 import inspect
