@@ -29,7 +29,9 @@ call took longer than ``one_call`` seconds: its time is then the first call's,
 which includes its warm-up, and the table says so. JAX jit is compiled first
 in a subprocess under a time limit, as the gradients are, and not tried where
 the gradient itself did not compile (its compile time and the reason are
-reported).
+reported). pullback's jvp and the hand-written one are timed again in
+NumPy-only subprocesses, as the gradients are: the "within 1.5x of
+hand-written" target uses those rounds.
 """
 import gc
 import json
@@ -277,7 +279,7 @@ def prepare_jax(problem, jit, cache=None):
     return call, np.asarray
 
 
-# --------------------------------------------------------------------------- JAX jit, in a subprocess
+# --------------------------------------------------------------------------- subprocesses
 
 def child(arguments, bench):
     """``run.py --child-forward jit KIND NAME CACHE_DIR`` or ``... alone jvp NAME quick|full``."""
