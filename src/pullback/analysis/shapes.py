@@ -94,13 +94,20 @@ def _largest(sites, holds):
 
 def _sites(tree, operations):
     """name -> what assigns it: statements, or None for what makes it a list
-    or an element of something."""
+    or an element of something. The items of a list of tuples (a stack a
+    gradient pushes onto, _stacks) get names of their own, ``stack[*][0]``,
+    ``stack[*][1]``, assigned by each tuple appended; ``t = stack.pop()`` (or
+    ``stack[-1]``) assigns ``t[0]``, ``t[1]`` from them: ``("item", "stack[*][0]")``.
+    These names are not identifiers: no variable of the code has one."""
     sites = {}
+    packs = _packs(tree, operations)
+    stacks = _stacks(tree, operations)
     for stmt in walk_statements(tree.body):
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if isinstance(target, gast.Name):
                 sites.setdefault(target.id, []).append(stmt)
+                _taken_items(stmt, operations, packs, stacks, sites)
             else:       # unpacked from something (y[i] = v leaves y what it was)
                 for node in walk(target):
                     if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
@@ -113,7 +120,89 @@ def _sites(tree, operations):
             operation = operations.get(id(stmt))
             if operation is not None and operation.target:      # ys.append(v): ys is a list
                 sites.setdefault(operation.target, []).append(None)
+                if operation.kind == "append" and operation.target in stacks:
+                    _appended_items(operation, packs, sites)
     return sites
+
+
+def _stacks(tree, operations):
+    """The lists used only as stacks: made empty (``s = []``), appended to, popped
+    (``t = s.pop()``, or ``t = s[-1]`` then ``s = s[:-1]``), never read otherwise,
+    so what a pop gives is something an append pushed."""
+    candidates = {stmt.targets[0].id for stmt in walk_statements(tree.body)
+                  if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                  and isinstance(stmt.value, gast.List) and not stmt.value.elts}
+    allowed = set()         # ids of the Name nodes a stack may be read through
+    for stmt in walk_statements(tree.body):
+        operation = operations.get(id(stmt))
+        if isinstance(stmt, gast.Expr) and operation is not None and operation.kind == "append":
+            allowed.add(id(stmt.value.func.value))
+        elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            value = stmt.value
+            if operation is not None and operation.kind == "pop":
+                allowed.add(id(value.func.value))
+            elif isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and (
+                    (isinstance(value.slice, gast.Constant) and value.slice.value == -1)
+                    or (isinstance(value.slice, gast.Slice) and value.slice.lower is None
+                        and value.slice.step is None and value.value.id == stmt.targets[0].id
+                        and isinstance(value.slice.upper, gast.Constant)
+                        and value.slice.upper.value == -1)):
+                allowed.add(id(value.value))
+            elif isinstance(value, gast.List) and not value.elts:
+                continue
+            else:
+                candidates.discard(stmt.targets[0].id)      # assigned something else
+        elif isinstance(stmt, gast.Expr) and operation is not None and operation.kind == "pop":
+            allowed.add(id(stmt.value.func.value))
+    for node in walk(tree):
+        if isinstance(node, gast.Name) and node.id in candidates and id(node) not in allowed \
+                and not isinstance(node.ctx, gast.Store):
+            candidates.discard(node.id)
+    return candidates
+
+
+def _packs(tree, operations):
+    """name -> the elements of the one tuple it is assigned (``value = a, b``)."""
+    packs, counts = {}, {}
+    for stmt in walk_statements(tree.body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            name = stmt.targets[0].id
+            counts[name] = counts.get(name, 0) + 1
+            operation = operations.get(id(stmt))
+            if operation is not None and operation.kind == "pack" \
+                    and isinstance(stmt.value, gast.Tuple):
+                packs[name] = stmt.value.elts
+    return {name: elements for name, elements in packs.items() if counts[name] == 1}
+
+
+_ITEMS = 16         # items of a pushed tuple followed by name
+
+
+def _appended_items(operation, packs, sites):
+    value = operation.bound.get("value")
+    elements = packs.get(value.id) if isinstance(value, gast.Name) else None
+    for i in range(_ITEMS):
+        site = ("element", elements[i]) if elements is not None and i < len(elements) else None
+        sites.setdefault(f"{operation.target}[*][{i}]", []).append(site)
+
+
+def _taken_items(stmt, operations, packs, stacks, sites):
+    """``t = stack.pop()`` / ``t = stack[-1]``: t's items are the stack's items."""
+    operation = operations.get(id(stmt))
+    owner = None
+    if operation is not None and operation.kind == "pop":
+        owner = operation.bound["owner"]
+    elif isinstance(stmt.value, gast.Subscript) and isinstance(stmt.value.value, gast.Name) \
+            and isinstance(stmt.value.slice, gast.Constant) and stmt.value.slice.value == -1:
+        owner = stmt.value.value.id
+    name = stmt.targets[0].id
+    for i in range(_ITEMS):     # t's items: the stack's, or unknown
+        if owner is not None:
+            site = ("item", f"{owner}[*][{i}]") if owner in stacks else None
+            sites.setdefault(f"{name}[{i}]", []).append(site)
+    if name in packs:       # value = a, b: its items are a and b
+        for i, element in enumerate(packs[name][:_ITEMS]):
+            sites.setdefault(f"{name}[{i}]", []).append(("element", element))
 
 
 def parameter_list(tree):
@@ -138,6 +227,10 @@ def _gives_scalar(site, operations, scalars, shapes=frozenset()):
     match site:
         case bool() | None:
             return bool(site)
+        case ("element", node):             # an item of a tuple pushed onto a stack
+            return is_scalar(node, scalars)
+        case ("item", name):                # an item of a tuple popped from a stack
+            return name in scalars
         case gast.For(iter=gast.Call(func=gast.Name(id="range"))):
             return True
         case gast.For():
@@ -150,10 +243,10 @@ def _gives_scalar(site, operations, scalars, shapes=frozenset()):
             return operation.sources[0] in scalars
         case "constant":
             return _constant_is_scalar(site.value, scalars)
-        case "subscript":                   # x.shape[0]
+        case "subscript":                   # x.shape[0], an item of a popped tuple
             match site.value:
-                case gast.Subscript(value=gast.Name(id=name), slice=gast.Constant(value=int())):
-                    return name in shapes
+                case gast.Subscript(value=gast.Name(id=name), slice=gast.Constant(value=int(i))):
+                    return name in shapes or f"{name}[{i}]" in scalars
         case "rule":
             return rule_gives_scalar(operation.rule, operation.bound, scalars)
     return False
