@@ -185,13 +185,12 @@ class Derivative:
         sweep over its generated code per number (for a function of few inputs,
         the cheaper mode; reverse over reverse is what its own generated code
         holds, for a derivative of it)."""
-        from pullback.forward_api import JvpFunction
         from pullback.runtime import NonScalarOutput
         gradients = []
         for i in self._indices:
-            tangents = [None] * len(values)
-            tangents[i] = 1.0
-            value, slope = JvpFunction(self._inner, (i,))(values, tangents)
+            forward = Derivative(self._inner, (i,), "jvp")
+            forward._kinds = self._kinds
+            value, slope = forward._derive(forward._target()).entry(*values, 1.0)
             if np.ndim(value) != 0:
                 raise NonScalarOutput(f"grad needs a function whose output is a scalar; "
                                       f"{self._label} returned an array of shape {np.shape(value)}")

@@ -35,7 +35,17 @@ def scalar_names(tree, operations, scalar_params):
     shapes = {name for name, assigned in sites.items()     # x.shape: a tuple of ints
               if all(isinstance(s, gast.Assign) and isinstance(s.value, gast.Attribute)
                      and s.value.attr == "shape" for s in assigned)}
-    return _largest(sites, lambda site, known: _gives_scalar(site, operations, known, shapes))
+    builtin_range = "range" not in tree_locals(tree)
+    ranges = {name for name, assigned in sites.items()     # seq = range(n): its items are ints
+              if builtin_range and all(
+                  isinstance(s, gast.Assign) and isinstance(s.value, gast.Call)
+                  and isinstance(s.value.func, gast.Name) and s.value.func.id == "range"
+                  for s in assigned)}
+    return _largest(sites, lambda site, known: _gives_scalar(site, operations, known, shapes, ranges))
+
+
+def tree_locals(tree):
+    return {n.id for n in walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
 def flat_names(tree, operations, scalars):
@@ -180,6 +190,7 @@ _ITEMS = 16         # items of a pushed tuple followed by name
 
 def _appended_items(operation, packs, sites):
     value = operation.bound.get("value")
+    sites.setdefault(f"{operation.target}[*]", []).append(("element", value))   # the item itself
     elements = packs.get(value.id) if isinstance(value, gast.Name) else None
     for i in range(_ITEMS):
         site = ("element", elements[i]) if elements is not None and i < len(elements) else None
@@ -223,7 +234,7 @@ def is_scalar(node, scalars):
     return False
 
 
-def _gives_scalar(site, operations, scalars, shapes=frozenset()):
+def _gives_scalar(site, operations, scalars, shapes=frozenset(), ranges=frozenset()):
     match site:
         case bool() | None:
             return bool(site)
@@ -239,14 +250,21 @@ def _gives_scalar(site, operations, scalars, shapes=frozenset()):
     if operation is None:
         return False
     match operation.kind:
+        case "pop":                         # an item of a stack (_sites: "stack[*]")
+            return f"{operation.bound['owner']}[*]" in scalars
         case "copy":
             return operation.sources[0] in scalars
         case "constant":
             return _constant_is_scalar(site.value, scalars)
         case "subscript":                   # x.shape[0], an item of a popped tuple
             match site.value:
+                case gast.Subscript(value=gast.Name(id=name), slice=gast.Constant(value=-1)) \
+                        if f"{name}[*]" in scalars:
+                    return True                 # the top of a stack of numbers
                 case gast.Subscript(value=gast.Name(id=name), slice=gast.Constant(value=int(i))):
-                    return name in shapes or f"{name}[{i}]" in scalars
+                    return name in shapes or name in ranges or f"{name}[{i}]" in scalars
+                case gast.Subscript(value=gast.Name(id=name), slice=gast.Name() | gast.BinOp()):
+                    return name in ranges       # seq[last - i] of seq = range(n): an int
         case "rule":
             return rule_gives_scalar(operation.rule, operation.bound, scalars)
     return False
