@@ -68,6 +68,10 @@ def flat_names(tree, operations, scalars):
             return False
         if operation.kind == "subscript":       # an element or slice of an array
             return bool(operation.sources) and operation.sources[0] in known
+        if operation.kind == "rule" and operation.rule.targets[0] is operator.add:
+            # a + b joins two lists only: an array or a number on either side gives neither
+            return any(isinstance(n, gast.Name) and n.id in known or is_scalar(n, known)
+                       for n in operation.bound.values())
         return operation.kind == "rule" and (operation.rule.shape in ("reduction", "array")
                                              or _never_a_sequence(operation.rule))
 
