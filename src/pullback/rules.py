@@ -341,24 +341,34 @@ def _template_modules():
     return [importlib.import_module(f"pullback.templates.{family}") for family in FAMILIES]
 
 
-@functools.cache
-def rule_table():
-    """Return ``(adjoints, nondiff)``: function -> Rule, and the set of
-    functions known to have no derivative. Built once per process (cache)."""
-    adjoints = {}
-    nondiff = set()
+def scan_templates(marker, make_rule):
+    """``(function -> Rule, the modules)`` for every template of the template
+    modules carrying ``marker`` (``__pullback_adjoint_of__``, or the tangent
+    table's), each parsed once by ``make_rule(template, definitions)``."""
+    table = {}
     rules = {}          # id(template) -> Rule: a template bound to several names is parsed once
-    for module in _template_modules():
+    modules = _template_modules()
+    for module in modules:
         definitions = None
         for value in list(vars(module).values()):
-            if callable(value) and hasattr(value, "__pullback_adjoint_of__"):
+            if callable(value) and hasattr(value, marker):
                 rule = rules.get(id(value))
                 if rule is None:
                     if definitions is None:
                         definitions = _module_definitions(module)
-                    rule = rules[id(value)] = _rule_from_module(value, definitions)
+                    rule = rules[id(value)] = make_rule(value, definitions)
                 for target in rule.targets:
-                    adjoints[target] = rule
+                    table[target] = rule
+    return table, modules
+
+
+@functools.cache
+def rule_table():
+    """Return ``(adjoints, nondiff)``: function -> Rule, and the set of
+    functions known to have no derivative. Built once per process (cache)."""
+    adjoints, modules = scan_templates("__pullback_adjoint_of__", _rule_from_module)
+    nondiff = set()
+    for module in modules:
         nondiff.update(getattr(module, "NONDIFFERENTIABLE", ()))
     return adjoints, frozenset(nondiff)
 

@@ -28,8 +28,8 @@ import functools
 import inspect
 import textwrap
 
-from pullback.rules import (TemplateBody, _module_definitions, _parse_template,
-                            _signature, _template_modules, check_shape)
+from pullback.rules import (TemplateBody, _parse_template, _signature, check_shape,
+                            scan_templates)
 
 __all__ = ["tangent", "tangent_table", "tangent_of", "user_tangents", "tangent_reads"]
 
@@ -105,19 +105,7 @@ def _from_source(template, module_shape="other"):
 @functools.cache
 def tangent_table():
     """function -> tangent Rule, from every template module. Built once per process."""
-    tangents, rules = {}, {}
-    for module in _template_modules():
-        definitions = None
-        for value in list(vars(module).values()):
-            if callable(value) and hasattr(value, "__pullback_tangent_of__"):
-                rule = rules.get(id(value))
-                if rule is None:
-                    if definitions is None:
-                        definitions = _module_definitions(module)
-                    rule = rules[id(value)] = _rule_from_module(value, definitions)
-                for target in rule.targets:
-                    tangents[target] = rule
-    return tangents
+    return scan_templates("__pullback_tangent_of__", _rule_from_module)[0]
 
 
 class UserTangents:

@@ -24,12 +24,7 @@ class CallsMixin:
             return
         callee, node = operation.bound["function"], operation.bound["node"]
         arguments, wrt = self.bind_call(callee, node)
-        names = [p.name for p in inspect.signature(callee).parameters.values()]
-        functions = {}
-        for name, argument in zip(names, arguments):
-            known = self.static_argument(argument)
-            if known is not None:
-                functions[name] = known
+        functions = self.known_functions(callee, arguments)
         forward, backward = self.request_vjp(callee, node.func, wrt, functions,
                                              operation.target in self.masked)
         saved = self.namer.fresh(_callee_name(node.func) + "_saved")
@@ -57,6 +52,17 @@ class CallsMixin:
                                   ctx=gast.Load())
             code.append(self.write(receiver, part, defined, line))
         return code
+
+    def known_functions(self, callee, arguments):
+        """The callee's parameters that receive a known function (``apply(np.sin,
+        x)``): the callee is differentiated for that function in particular."""
+        names = [p.name for p in inspect.signature(callee).parameters.values()]
+        functions = {}
+        for name, argument in zip(names, arguments):
+            known = self.static_argument(argument)
+            if known is not None:
+                functions[name] = known
+        return functions
 
     def bind_call(self, callee, node):
         """Every parameter's argument node, in the callee's order, and which

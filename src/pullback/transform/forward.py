@@ -8,8 +8,6 @@ mode needs no stacks. A *batched* sweep pushes many directions at once:
 every tangent has a leading direction axis; rules that do not declare they
 keep it (tangent_rules.py) are expanded once per direction in a loop.
 """
-import inspect
-
 import gast
 import numpy as np
 
@@ -301,13 +299,7 @@ class ForwardBuilder(CallsMixin):
         forward-mode derivative for the arguments that carry a tangent."""
         callee, node = operation.bound["function"], operation.bound["node"]
         arguments, wrt = self.bind_call(callee, node)
-        names = [p.name for p in inspect.signature(callee).parameters.values()]
-        functions = {}
-        for name, argument in zip(names, arguments):
-            known = self.static_argument(argument)
-            if known is not None:
-                functions[name] = known
-        jvp_name = self.request_jvp(callee, node.func, wrt, functions)
+        jvp_name = self.request_jvp(callee, node.func, wrt, self.known_functions(callee, arguments))
         tangents = [self.tangent(arguments[i]) for i in wrt]
         value = gast.Call(func=make_name(jvp_name), args=arguments + tangents, keywords=[])
         target = operation.target
