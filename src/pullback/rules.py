@@ -337,17 +337,22 @@ def _rule_from_module(template, definitions):
                       module_shape)
 
 
-def _template_modules():
-    return [importlib.import_module(f"pullback.templates.{family}") for family in FAMILIES]
+# The families of rules for pullback's own runtime helpers: read only when generated
+# code is differentiated (higher order), so a first-order derivative never parses them.
+RUNTIME_FAMILIES = ("runtime", "runtime_reductions")
 
 
-def scan_templates(marker, make_rule):
+def _template_modules(families=FAMILIES):
+    return [importlib.import_module(f"pullback.templates.{family}") for family in families]
+
+
+def scan_templates(marker, make_rule, families=FAMILIES):
     """``(function -> Rule, the modules)`` for every template of the template
     modules carrying ``marker`` (``__pullback_adjoint_of__``, or the tangent
     table's), each parsed once by ``make_rule(template, definitions)``."""
     table = {}
     rules = {}          # id(template) -> Rule: a template bound to several names is parsed once
-    modules = _template_modules()
+    modules = _template_modules(families)
     for module in modules:
         definitions = None
         for value in list(vars(module).values()):
@@ -363,10 +368,20 @@ def scan_templates(marker, make_rule):
 
 
 @functools.cache
-def rule_table():
+def rule_table(runtime=True):
     """Return ``(adjoints, nondiff)``: function -> Rule, and the set of
-    functions known to have no derivative. Built once per process (cache)."""
-    adjoints, modules = scan_templates("__pullback_adjoint_of__", _rule_from_module)
+    functions known to have no derivative. Built once per process (cache).
+    ``runtime=False``: without the rules of pullback's own helpers
+    (RUNTIME_FAMILIES), which only differentiating generated code needs."""
+    if runtime:
+        adjoints, nondiff = rule_table(False)
+        own, own_nondiff = _families_table(RUNTIME_FAMILIES)
+        return {**adjoints, **own}, nondiff | own_nondiff
+    return _families_table(tuple(f for f in FAMILIES if f not in RUNTIME_FAMILIES))
+
+
+def _families_table(families):
+    adjoints, modules = scan_templates("__pullback_adjoint_of__", _rule_from_module, families)
     nondiff = set()
     for module in modules:
         nondiff.update(getattr(module, "NONDIFFERENTIABLE", ()))
@@ -422,9 +437,10 @@ class UserRules:
 user_rules = UserRules()
 
 
-def active_rules():
-    """``(adjoints, nondiff)``: the built-in table with the user's rules on top."""
-    adjoints, nondiff = rule_table()
+def active_rules(runtime=False):
+    """``(adjoints, nondiff)``: the built-in table with the user's rules on top
+    (``runtime``: with the rules of pullback's own helpers, rule_table)."""
+    adjoints, nondiff = rule_table(runtime)
     if not user_rules.sources:
         return adjoints, nondiff
     merged = dict(adjoints)

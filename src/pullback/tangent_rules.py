@@ -28,8 +28,8 @@ import functools
 import inspect
 import textwrap
 
-from pullback.rules import (TemplateBody, _parse_template, _signature, check_shape,
-                            scan_templates)
+from pullback.rules import (FAMILIES, RUNTIME_FAMILIES, TemplateBody, _parse_template,
+                            _signature, check_shape, scan_templates)
 
 __all__ = ["tangent", "tangent_table", "tangent_of", "user_tangents", "tangent_reads"]
 
@@ -103,9 +103,11 @@ def _from_source(template, module_shape="other"):
 
 
 @functools.cache
-def tangent_table():
-    """function -> tangent Rule, from every template module. Built once per process."""
-    return scan_templates("__pullback_tangent_of__", _rule_from_module)[0]
+def tangent_table(runtime=True):
+    """function -> tangent Rule, from every template module (``runtime=False``:
+    without the families of pullback's own helpers). Built once per process."""
+    families = FAMILIES if runtime else tuple(f for f in FAMILIES if f not in RUNTIME_FAMILIES)
+    return scan_templates("__pullback_tangent_of__", _rule_from_module, families)[0]
 
 
 class UserTangents:
@@ -130,7 +132,7 @@ def tangent_of(adjoint_rule):
 
     The user's rules come first, as for adjoints. What the adjoint rule
     declares of the result's shape holds for the tangent rule too."""
-    table = tangent_table()
+    table = tangent_table(runtime=adjoint_rule.origin.startswith("templates/runtime"))
     for target in adjoint_rule.targets:
         for found in (user_tangents.tangents.get(target), table.get(target)):
             if found is not None:

@@ -23,6 +23,10 @@ from pullback.rules import BINARY_OPERATORS, UNARY_OPERATORS, active_rules
 from pullback.runtime import stop_gradient
 
 
+def _own_helper(function):
+    return (getattr(function, "__module__", None) or "").startswith("pullback.runtime")
+
+
 def resolve_operations(tree, parsed):
     """Map each statement of ``tree.body`` (by id) to its :class:`Operation`."""
     resolver = _Resolver(tree, parsed)
@@ -37,6 +41,7 @@ class _Resolver(MethodCalls):
     def __init__(self, tree, parsed):
         self.tree, self.parsed = tree, parsed
         self.adjoints, self.nondiff = active_rules()
+        self.runtime = False            # the rules of pullback's own helpers read (of_call)
         assigned = {n.id for n in gast.walk(tree)
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         self.local_names = parsed.local_names | assigned
@@ -199,6 +204,10 @@ class _Resolver(MethodCalls):
                                 shown)
         if function is np.einsum and node.args and not is_text(node.args[0]):
             return self.of_einsum_sublists(node, keywords)
+        if not in_table(function, self.adjoints) and _own_helper(function) and not self.runtime:
+            # generated code calls pullback's helpers: their rules (higher order), read now
+            self.runtime = True
+            self.adjoints, self.nondiff = active_rules(runtime=True)
         if in_table(function, self.adjoints):
             return self.of_rule(self.adjoints[function], node, node.args, keywords, shown)
         if (in_table(function, self.nondiff) and not in_table(function, NEVER_CONSTANT)) \

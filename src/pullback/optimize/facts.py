@@ -176,7 +176,7 @@ def _math_function(module, name, call):
     """Is ``call`` (of ``module.name``) a NumPy or ``math`` function with a
     built-in rule (a function of its arguments), its ``out`` left unset?"""
     function = getattr(_MATH_MODULES.get(module), name, None)
-    adjoints, nondiff = rule_table()
+    adjoints, nondiff = rule_table(False)      # NumPy's and math's functions
     try:
         if function is None or (function not in adjoints and function not in nondiff):
             return False
