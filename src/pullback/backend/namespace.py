@@ -10,6 +10,7 @@ import numpy
 
 from pullback import runtime
 from pullback.rules import active_rules
+from pullback.runtime.declare import runtime_helpers
 
 
 def module_namespace(functions, template_imports, parsed):
@@ -48,6 +49,9 @@ def generated_globals():
     seed check, and NumPy (for zero gradients)."""
     adjoints, _ = active_rules()
     values = {"np": numpy}
+    # every helper of pullback.runtime: a template (adjoint or tangent, of any family,
+    # read or not yet) may call it, so no local may take its name
+    values.update(runtime_helpers())
     values.update({name: getattr(runtime, name) for name in runtime.__all__
                    if callable(getattr(runtime, name)) and not isinstance(getattr(runtime, name), type)})
     for rule in adjoints.values():

@@ -81,8 +81,9 @@ def runtime_modules():
 
 
 @functools.cache
+@functools.cache
 def runtime_helpers():
-    """Every runtime helper generated code may call, by name."""
+    """Every runtime helper generated code may call, by name (read once per process)."""
     found = {}
     for module_name in runtime_modules():
         module = importlib.import_module(module_name)
