@@ -98,14 +98,21 @@ def quantile_q_grad(g, a, q, axis=None, method="linear", keepdims=False, ignore_
                     scale=1.0):
     """Adjoint of ``np.quantile`` with respect to ``q``: the slope of the sorted
     sample between the two order statistics read (zero for discrete methods)."""
+    _, low, q, rate = q_slope(a, q, axis, method, ignore_nan, scale)
+    g = np.asarray(g)
+    g = np.broadcast_to(g, low.shape) if g.ndim == 0 else np.reshape(g, low.shape)
+    return np.sum(g * rate, axis=tuple(range(q.ndim, low.ndim))) / scale
+
+
+def q_slope(a, q, axis, method, ignore_nan, scale):
+    """``(axes, low, q, rate)``: how fast np.quantile's value moves with ``q``,
+    per order statistic read: the slope of the sorted sample between the two
+    read (zero for the discrete methods and where ``q`` is clipped)."""
     a = _floats(a)
-    _, flat, _, order, low, high, _, slope, _, q = \
+    axes, flat, _, order, low, high, _, slope, _, q = \
         _order_statistics(a, np.asarray(q, dtype=np.float64) / scale, axis, method, ignore_nan)
     ordered = np.take_along_axis(flat, order, axis=-1)
     ordered = np.broadcast_to(ordered, low.shape + ordered.shape[-1:])
     step = np.take_along_axis(ordered, high[..., None], -1)[..., 0] \
         - np.take_along_axis(ordered, low[..., None], -1)[..., 0]
-    step = np.where(slope == 0, 0.0, step)
-    g = np.asarray(g)
-    g = np.broadcast_to(g, low.shape) if g.ndim == 0 else np.reshape(g, low.shape)
-    return np.sum(g * slope * step, axis=tuple(range(q.ndim, low.ndim))) / scale
+    return axes, low, q, slope * np.where(slope == 0, 0.0, step)

@@ -22,7 +22,7 @@ import numpy as np
 
 from pullback.runtime.declare import helper
 from pullback.runtime.products import _einsum_parse, _tensordot_axes
-from pullback.runtime.quantiles import _order_statistics
+from pullback.runtime.quantiles import _order_statistics, q_slope
 from pullback.runtime.reductions import (_average_weights, _floats, _normalize, _to_last,
                                          reduced_axes, restore_axes)
 from pullback.runtime.tangent_shape import tangent_array
@@ -202,16 +202,9 @@ def tangent_quantile_q(tq, a, q, axis=None, method="linear", keepdims=False, ign
     """The tangent of ``np.quantile`` along ``q``'s tangent ``tq``: the slope of
     the sorted sample between the two order statistics read (zero for the
     discrete methods and where ``q`` is clipped), as in ``quantile_q_grad``."""
-    a = _floats(a)
-    axes, flat, _, order, low, high, _, slope, _, q = \
-        _order_statistics(a, np.asarray(q, dtype=np.float64) / scale, axis, method, ignore_nan)
-    ordered = np.take_along_axis(flat, order, axis=-1)
-    ordered = np.broadcast_to(ordered, low.shape + ordered.shape[-1:])
-    step = np.take_along_axis(ordered, high[..., None], -1)[..., 0] \
-        - np.take_along_axis(ordered, low[..., None], -1)[..., 0]
-    step = np.where(slope == 0, 0.0, step)
+    axes, low, q, rate = q_slope(a, q, axis, method, ignore_nan, scale)
     tq = np.reshape(np.asarray(tq), q.shape + (1,) * (low.ndim - q.ndim))
-    return np.reshape(tq * slope * step / scale, _quantile_shape(a, q, axes, keepdims))
+    return np.reshape(tq * rate / scale, _quantile_shape(_floats(a), q, axes, keepdims))
 
 
 # -- weighted averages -----------------------------------------------------------------

@@ -145,7 +145,7 @@ class TemplateExpander:
                 return make_name(WRITE + name, gast.Store())
             if name == rule.result:
                 return make_name(result_adjoint)
-            return make_name(self.namer.adjoint(bound[name].id))
+            return self._read(rule, bound, name, target)
         if shapes and node.__class__ is gast.Call and self.representatives:
             shaped = self._shape_call(node, rule, bound, target, result_adjoint, template_locals)
             if shaped is not None:
@@ -169,6 +169,11 @@ class TemplateExpander:
                                                      result_adjoint, template_locals)
                             for field in node._fields})
         return new
+
+    def _read(self, rule, bound, param, target):
+        """What ``d[param]`` reads in a template: the operand's adjoint (a tangent
+        expander reads its tangent)."""
+        return make_name(self.namer.adjoint(bound[param].id))
 
     def _adjoint_target(self, param, bound):
         node = bound.get(param)

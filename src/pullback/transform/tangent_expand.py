@@ -85,15 +85,10 @@ class TangentExpander(TemplateExpander):
                                    value=self.zero(make_name(target)), type_comment=None))
         return [marked(s, line, "forward") for s in out]
 
+    def _read(self, rule, bound, param, target):
+        return self._operand_tangent(rule, bound, param, target)
+
     def _instantiate(self, node, rule, bound, target, result_adjoint, template_locals, shapes=True):
-        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
-                and node.value.id == "d":
-            name = node.slice.id
-            if isinstance(node.ctx, gast.Store):
-                return make_name(WRITE + name, gast.Store())
-            if name == rule.result:
-                return make_name(result_adjoint)
-            return self._operand_tangent(rule, bound, name, target)
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
                 and rule.globals.get(node.func.id) is tangent_array and len(node.args) == 2 \
                 and isinstance(node.args[1], gast.Name) \
