@@ -29,7 +29,7 @@ import inspect
 import textwrap
 
 from pullback.rules import (FAMILIES, RUNTIME_FAMILIES, TemplateBody, _parse_template,
-                            _signature, check_shape, scan_templates)
+                            _signature, check_shape, rule_table, scan_templates)
 
 __all__ = ["tangent", "tangent_table", "tangent_of", "user_tangents", "tangent_reads"]
 
@@ -107,7 +107,19 @@ def tangent_table(runtime=True):
     """function -> tangent Rule, from every template module (``runtime=False``:
     without the families of pullback's own helpers). Built once per process."""
     families = FAMILIES if runtime else tuple(f for f in FAMILIES if f not in RUNTIME_FAMILIES)
-    return scan_templates("__pullback_tangent_of__", _rule_from_module, families)[0]
+    tangents = scan_templates("__pullback_tangent_of__", _rule_from_module, families)[0]
+    # what the adjoint rule declares of the result's shape holds for its tangent too; one
+    # Rule per template, made here once (the expanders cache a rule's body by its id)
+    adjoints, _ = rule_table(runtime)
+    shaped = {}
+    for target, rule in tangents.items():
+        adjoint = adjoints.get(target)
+        if adjoint is not None and adjoint.shape != rule.shape:
+            key = (id(rule), adjoint.shape)
+            if key not in shaped:
+                shaped[key] = dataclasses.replace(rule, shape=adjoint.shape)
+            tangents[target] = shaped[key]
+    return tangents
 
 
 class UserTangents:
@@ -130,14 +142,12 @@ user_tangents = UserTangents()
 def tangent_of(adjoint_rule):
     """The tangent rule of the functions an adjoint rule differentiates, or None.
 
-    The user's rules come first, as for adjoints. What the adjoint rule
-    declares of the result's shape holds for the tangent rule too."""
+    The user's rules come first, as for adjoints (a user's tangent declares
+    its shape when registered; the table's take their adjoints', tangent_table)."""
     table = tangent_table(runtime=adjoint_rule.origin.startswith("templates/runtime"))
     for target in adjoint_rule.targets:
         for found in (user_tangents.tangents.get(target), table.get(target)):
             if found is not None:
-                if found.shape != adjoint_rule.shape:
-                    found = dataclasses.replace(found, shape=adjoint_rule.shape)
                 return found
     return None
 
