@@ -206,9 +206,10 @@ class TemplateBody:
 
 def _analyse(fn):
     """What a template's definition (an ``ast.FunctionDef``, decorators left
-    out) writes and reads: the parameters ``d[x] = ...`` gives an adjoint, and
-    the names it loads other than inside ``d[...]``."""
-    written = set()
+    out) writes and reads: the parameters ``d[x] = ...`` writes, those
+    ``d[x]`` reads (a tangent template's arguments), and the names it loads
+    other than inside ``d[...]``."""
+    written, read = set(), set()
     loads = []
     adjoint_slices = set()
     stack = [fn.args, *fn.body]
@@ -228,6 +229,8 @@ def _analyse(fn):
             adjoint_slices.add(id(node.slice))
             if type(node.ctx) is store_type:
                 written.add(node.slice.id)
+            elif type(node.slice) is name_type:
+                read.add(node.slice.id)
         for name in getattr(kind, "_fields", ()):      # None, str (Global's names): no fields
             child = getattr(node, name, None)
             if type(child) is list:
@@ -235,7 +238,7 @@ def _analyse(fn):
             elif isinstance(child, ast.AST):
                 push(child)
     used = {node.id for node in loads if id(node) not in adjoint_slices}
-    return written, used
+    return written, read, used
 
 
 def _signature(template):
@@ -259,29 +262,33 @@ def _signature(template):
 
 
 def _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origin,
-               module_shape="other"):
-    written, used = _analyse(fn)
+               module_shape="other", tangent=False):
+    """The Rule of an adjoint template, or with ``tangent`` of a tangent one
+    (tangent_rules.py): its targets then come from ``@tangent``, its
+    differentiable parameters are those whose tangent it reads."""
+    written, read, used = _analyse(fn)
     module_globals = template.__globals__
     needed = {n: module_globals[n] for n in used
               if n in module_globals and n not in ("d", "literal", "number") and n not in names}
     return Rule(
         name=template.__name__,
-        targets=template.__pullback_adjoint_of__,
+        targets=template.__pullback_tangent_of__ if tangent else template.__pullback_adjoint_of__,
         result=names[0],
         params=tuple(names[1:]),
         defaults=defaults,
         template=body,
-        differentiable=frozenset(written),
+        differentiable=frozenset(read & set(names[1:]) if tangent else written),
         globals=needed,
         origin=origin,
         reads_result=names[0] in used,
         varargs=varargs,
         keyword_only=keyword_only,
         shape=check_shape(getattr(template, "__pullback_shape__", None) or module_shape),
+        batched=tangent and getattr(template, "__pullback_batched__", False),
     )
 
 
-def _parse_template(template, module_shape="other"):
+def _parse_template(template, module_shape="other", tangent=False):
     """A rule from any template function, through ``inspect`` (user rules)."""
     source = textwrap.dedent(inspect.getsource(template))
     fn = ast.parse(source).body[0]
@@ -296,7 +303,7 @@ def _parse_template(template, module_shape="other"):
     _, line = inspect.getsourcelines(template)
     filename = inspect.getsourcefile(template)
     return _make_rule(template, fn, TemplateBody(fn), names, defaults, varargs, keyword_only,
-                      f"templates/{filename.rsplit('/', 1)[-1]}:{line}", module_shape)
+                      f"templates/{filename.rsplit('/', 1)[-1]}:{line}", module_shape, tangent)
 
 
 def _module_definitions(module):
@@ -321,7 +328,7 @@ def _module_definitions(module):
     return found
 
 
-def _rule_from_module(template, definitions):
+def _rule_from_module(template, definitions, tangent=False):
     """The rule of a template defined in a template module, from the module's
     parsed file (``inspect`` when it cannot be found there). The module's
     ``SHAPE`` is the shape of the rules that declare none."""
@@ -329,12 +336,12 @@ def _rule_from_module(template, definitions):
     module_shape = template.__globals__.get("SHAPE", "other")
     fn, indent = definitions.get((template.__name__, code.co_firstlineno), (None, 0))
     if not isinstance(fn, ast.FunctionDef):
-        return _parse_template(template, module_shape)
+        return _parse_template(template, module_shape, tangent)
     names, defaults, varargs, keyword_only = _signature(template)
     body = TemplateBody(fn, code.co_firstlineno, indent)
     origin = f"templates/{code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}"
     return _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origin,
-                      module_shape)
+                      module_shape, tangent)
 
 
 # The families of rules for pullback's own runtime helpers: read only when generated

@@ -22,16 +22,13 @@ result. How the transformer expands one (transform/tangent_expand.py):
   directions) that the rule keeps, counting its own axes from the end.
 * ``literal(x)`` and ``number(x)`` are answered as in adjoint templates.
 """
-import ast
 import dataclasses
 import functools
-import inspect
-import textwrap
 
-from pullback.rules import (FAMILIES, RUNTIME_FAMILIES, TemplateBody, _parse_template,
-                            _signature, check_shape, rule_table, scan_templates)
+from pullback.rules import (FAMILIES, RUNTIME_FAMILIES, _parse_template, _rule_from_module,
+                            check_shape, rule_table, scan_templates)
 
-__all__ = ["tangent", "tangent_table", "tangent_of", "user_tangents", "tangent_reads"]
+__all__ = ["tangent", "tangent_table", "tangent_of", "user_tangents"]
 
 
 def tangent(*functions, batched=False):
@@ -56,50 +53,8 @@ def tangent(*functions, batched=False):
     return attach
 
 
-def tangent_reads(fn):
-    """The names whose tangent a template's definition (``ast.FunctionDef``) reads: ``d[x]`` loads."""
-    return frozenset(node.slice.id for node in ast.walk(fn)
-                     if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
-                     and isinstance(node.value, ast.Name) and node.value.id == "d"
-                     and isinstance(node.slice, ast.Name))
-
-
-def _as_tangent(rule, fn, template):
-    """The Rule made for a tangent template, with ``differentiable`` naming the
-    arguments whose tangent it reads and ``batched`` what it declares."""
-    object.__setattr__(rule, "targets", template.__pullback_tangent_of__)
-    object.__setattr__(rule, "differentiable", tangent_reads(fn) & set(rule.params))
-    object.__setattr__(rule, "batched", getattr(template, "__pullback_batched__", False))
-    return rule
-
-
-def _rule_from_module(template, definitions):
-    from pullback.rules import _make_rule
-    code = template.__code__
-    module_shape = template.__globals__.get("SHAPE", "other")
-    fn, indent = definitions.get((template.__name__, code.co_firstlineno), (None, 0))
-    if not isinstance(fn, ast.FunctionDef):
-        return _from_source(template, module_shape)
-    names, defaults, varargs, keyword_only = _signature(template)
-    body = TemplateBody(fn, code.co_firstlineno, indent)
-    origin = f"templates/{code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}"
-    template.__pullback_adjoint_of__ = template.__pullback_tangent_of__   # read by _make_rule
-    try:
-        rule = _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origin,
-                          module_shape)
-    finally:
-        del template.__pullback_adjoint_of__
-    return _as_tangent(rule, fn, template)
-
-
-def _from_source(template, module_shape="other"):
-    fn = ast.parse(textwrap.dedent(inspect.getsource(template))).body[0]
-    template.__pullback_adjoint_of__ = template.__pullback_tangent_of__
-    try:
-        rule = _parse_template(template, module_shape)
-    finally:
-        del template.__pullback_adjoint_of__
-    return _as_tangent(rule, fn, template)
+def _tangent_from_module(template, definitions):
+    return _rule_from_module(template, definitions, tangent=True)
 
 
 @functools.cache
@@ -107,7 +62,7 @@ def tangent_table(runtime=True):
     """function -> tangent Rule, from every template module (``runtime=False``:
     without the families of pullback's own helpers). Built once per process."""
     families = FAMILIES if runtime else tuple(f for f in FAMILIES if f not in RUNTIME_FAMILIES)
-    tangents = scan_templates("__pullback_tangent_of__", _rule_from_module, families)[0]
+    tangents = scan_templates("__pullback_tangent_of__", _tangent_from_module, families)[0]
     # what the adjoint rule declares of the result's shape holds for its tangent too; one
     # Rule per template, made here once (the expanders cache a rule's body by its id)
     adjoints, _ = rule_table(runtime)
@@ -129,8 +84,8 @@ class UserTangents:
         self.tangents = {}
 
     def add_template(self, template, shape="other"):
-        rule = _from_source(template, check_shape(shape))
-        object.__setattr__(rule, "shape", check_shape(shape))
+        template.__pullback_shape__ = check_shape(shape)
+        rule = _parse_template(template, shape, tangent=True)
         for target in rule.targets:
             self.tangents[target] = rule
         return rule
