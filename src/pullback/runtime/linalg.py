@@ -341,17 +341,22 @@ def lstsq_grads(g, a, b, y):
     return da, (db[:, 0] if vector else db)
 
 
-def _power_grad(g, a, n):
-    at = _mT(a)
-    powers = [None, at]
+def power_sum(a, d, n):
+    """``sum_k a^k d a^(n-1-k)`` for ``n >= 1``: how ``a^n`` moves along ``d``
+    (and, with ``a^T`` for ``a``, the adjoint of that)."""
+    powers = [None, a]
     for _ in range(2, n):
-        powers.append(np.matmul(powers[-1], at))
+        powers.append(np.matmul(powers[-1], a))
     total = None
     for k in range(n):
-        term = g if k == 0 else np.matmul(powers[k], g)
+        term = d if k == 0 else np.matmul(powers[k], d)
         term = term if n - 1 - k == 0 else np.matmul(term, powers[n - 1 - k])
         total = term if total is None else total + term
     return total
+
+
+def _power_grad(g, a, n):
+    return power_sum(_mT(a), g, n)
 
 
 def matrix_power_grad(g, a, n):

@@ -24,7 +24,7 @@ Functions returning several arrays (``qr``, ``eigh``, ``svd``,
 import numpy as np
 
 from pullback.runtime import NotDifferentiable
-from pullback.runtime.linalg import (_diag_embed, _diagonal, _eye, _float_dtype, _mT,
+from pullback.runtime.linalg import (power_sum, _diag_embed, _diagonal, _eye, _float_dtype, _mT,
                                      _reciprocal_gaps, _solve_vector,
                                      _symmetric_from_triangle)
 
@@ -278,19 +278,6 @@ def add_tangents(t, u):
     return tuple(p + q for p, q in zip(t, u))
 
 
-def _power_tangent(a, da, n):
-    """``sum_k a^k da a^(n-1-k)`` for ``n >= 1``."""
-    powers = [None, a]
-    for _ in range(2, n):
-        powers.append(np.matmul(powers[-1], a))
-    total = None
-    for k in range(n):
-        term = da if k == 0 else np.matmul(powers[k], da)
-        term = term if n - 1 - k == 0 else np.matmul(term, powers[n - 1 - k])
-        total = term if total is None else total + term
-    return total
-
-
 def matrix_power_jvp(a, da, n):
     """Tangent of ``matrix_power(a, n)``: ``sum_k a^k da a^(n-1-k)``;
     negative ``n`` through ``inv(a)``, whose tangent is ``-inv da inv``."""
@@ -298,9 +285,9 @@ def matrix_power_jvp(a, da, n):
     if n == 0:
         return np.zeros(np.shape(da), dtype=_float_dtype(a))
     if n > 0:
-        return _power_tangent(np.asarray(a), da, n)
+        return power_sum(np.asarray(a), da, n)
     inverse = np.linalg.inv(a)
-    return _power_tangent(inverse, -np.matmul(np.matmul(inverse, da), inverse), -n)
+    return power_sum(inverse, -np.matmul(np.matmul(inverse, da), inverse), -n)
 
 
 def multi_dot_jvp(arrays, tangents, y):
