@@ -227,6 +227,13 @@ def _order_statistics(n, q, method, scale):
     return lower, upper, weight, positions
 
 
+def refuse_overwritten_input(overwrite_input):
+    """A quantile computed with ``overwrite_input=True`` reordered its input in place."""
+    if overwrite_input:
+        raise NotDifferentiable("pullback cannot differentiate a quantile computed with "
+                                "overwrite_input=True: the input was reordered in place")
+
+
 def unquantile(g, a, q, axis=None, method="linear", overwrite_input=False, scale=1.0):
     """The gradient of ``a`` from that of ``np.quantile(a, q, axis, ...)``
     (``np.percentile`` with ``scale=100``): each quantile is a weighted
@@ -235,9 +242,7 @@ def unquantile(g, a, q, axis=None, method="linear", overwrite_input=False, scale
 
     (With or without keepdims, ``g`` holds the same numbers in the same order.)
     """
-    if overwrite_input:
-        raise NotDifferentiable("pullback cannot differentiate a quantile computed with "
-                                "overwrite_input=True: the input was reordered in place")
+    refuse_overwritten_input(overwrite_input)
     array = np.asarray(a)
     moved, restore = _reduced_last(array, axis)
     n = moved.shape[-1]

@@ -21,7 +21,7 @@ from pullback.runtime import NotDifferentiable
 from pullback.runtime.declare import helper
 from pullback.runtime.indexing import (_CONTINUOUS_METHODS, _along_grid, _grid_fractions,
                                        _ndmin, _no_gradient_for, _order_statistics,
-                                       _reduced_last)
+                                       _reduced_last, refuse_overwritten_input)
 from pullback.runtime.shape import _INDEX_MODES
 from pullback.runtime.tangents import broadcast_tangent, zeros_tangent
 
@@ -295,9 +295,7 @@ def quantile_a_tangent(t, y, a, q, axis=None, method="linear", overwrite_input=F
     ``scale=100``) along ``a``'s tangent ``t``: each quantile is a weighted
     average of two neighbouring order statistics (runtime.indexing.unquantile's
     weights, so the rules are each other's transpose)."""
-    if overwrite_input:
-        raise NotDifferentiable("pullback cannot differentiate a quantile computed with "
-                                "overwrite_input=True: the input was reordered in place")
+    refuse_overwritten_input(overwrite_input)
     array = np.asarray(a)
     moved, _ = _reduced_last(array, axis)
     n = moved.shape[-1]
