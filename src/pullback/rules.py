@@ -28,7 +28,8 @@ __all__ = ["adjoint", "nondifferentiable", "d", "literal", "number", "Rule", "ru
 
 # The families of templates, one module each in templates/.
 FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "shape", "joining",
-            "linalg", "indexing", "constructors", "builtins", "runtime", "runtime_reductions")
+            "linalg", "indexing", "constructors", "builtins", "signal", "containers",
+            "runtime", "runtime_reductions")
 
 # What a rule declares about the shape of its result: ``@adjoint(np.sum,
 # shape="reduction")``, or for every rule of a template module at once, a
