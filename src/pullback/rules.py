@@ -28,7 +28,7 @@ __all__ = ["adjoint", "nondifferentiable", "d", "literal", "number", "Rule", "ru
 
 # The families of templates, one module each in templates/.
 FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "shape", "joining",
-            "linalg", "indexing", "constructors", "builtins", "signal", "containers",
+            "linalg", "indexing", "constructors", "builtins", "signal", "containers", "sequences",
             "runtime", "runtime_reductions")
 
 # What a rule declares about the shape of its result: ``@adjoint(np.sum,
