@@ -47,7 +47,15 @@ def read_before_a_restore(x):
     return np.sum(y3 * v1[-1])
 
 
+def list_read_twice(x):
+    # Found reading issue 14: two rules reading one list (np.split's pieces) gave
+    # dparts = dparts + unstack(...), which joins the two lists of gradients.
+    parts = np.split(x, 2)
+    return np.sum(np.stack(parts) ** 2) + np.sum(np.concatenate(parts) * 3.0)
+
+
 @pytest.mark.parametrize("f, x", [
+    (list_read_twice, np.array([0.5, -1.0, 2.0, 0.25])),
     (square_then_double, 0.9248946548867683),
     (grow_square_double, 0.9248946548867683),
     (scalar_square_then_double, 0.7),

@@ -213,7 +213,7 @@ def transform_forward(function, wrt, batched, program, path, name=None, statics=
 
 
 def analyse(function, wrt, program, path, statics, scalars, masked_output, request,
-            forward=False):
+            forward=False, containers=()):
     """Stages 1-4: ``(parsed, normalized tree, Facts, namer, aliases, parameter names)``;
     ``request(path, statics)`` makes the callback that names a callee's derivative."""
     parsed = parse_function(function)                                   # 1 parse
@@ -244,9 +244,11 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     active = active_names(tree, operations, wrt_names, outputs)         # 4 activity
     known_scalars = scalar_names(tree, operations, {params[i] for i in scalars})  # 4b shapes
     same_shapes = shape_representatives(tree, operations, known_scalars)
-    # forward mode: differentiated arguments are numbers or arrays (arguments.py checks), so
-    # their tangents never are lists
-    flat = flat_names(tree, operations, known_scalars | (set(wrt_names) if forward else set()))
+    # the differentiated arguments of the function the user called are numbers or arrays
+    # unless the call passed containers (arguments.py checks, see derive); forward mode
+    # assumes it of its callees' too: their tangents never are lists
+    flat = flat_names(tree, operations, known_scalars | (
+        set(wrt_names) - {params[i] for i in containers} if forward or not path else set()))
     aliases = template_aliases(parsed, namer)
 
     def static_argument(node):

@@ -463,10 +463,9 @@ def reverse_sweeps(tree, facts, namer, aliases):
     seed = namer.adjoint(output) if output else None
     imports = {}
     mutable = assigned_in_loops(tree) | assigned_in_loops(gast.Module(body=forward, type_ignores=[]))
-    structured = {op.bound["value"].id for op in operations.values()
-                  if op.kind == "subscript" and isinstance(op.bound["value"], gast.Name)}
-    structured |= {op.target for op in operations.values() if op.kind in ("pack", "setitem", "append")}
-    structured -= facts.flat        # arrays and numbers: their gradients add with +
+    # what may hold a list, a tuple or a dict: gradients add with accumulate (``+`` would
+    # join two lists); arrays and numbers (flat) add with +
+    structured = set(active) - facts.flat
     shapes = facts.shapes if facts.shapes is not None else ShapeFacts()
     iteration_shapes = loop_shape_facts(tree, forward, operations, facts.scalars, shapes)
     masked = masked_names(tree, operations, active,
