@@ -1,10 +1,27 @@
 """Stage 2, first: Python idioms rewritten into the constructs the later stages
 differentiate (before check_supported sees the function).
 
-The identity for now; the idioms arrive one by one.
+    map, filter, zip(*rows), sorted, min/max(key=)   desugar_iterators.py
+    xs.insert / extend / reverse / remove / pop(i)   desugar_list_methods.py
+    with np.errstate(...), warnings.catch_warnings   warning_contexts.py
+    nonlocal in a nested def                         nonlocals.py
+
+Each rewrite keeps the user's line on what it writes, so refusals and the
+comments of generated code still point at the user's source.
 """
+from pullback.code.naming import Namer
+from pullback.frontend.desugar_iterators import IteratorRewrites
+from pullback.frontend.desugar_list_methods import desugar_list_methods
+from pullback.frontend.idiom_kit import rewrite_expressions
+from pullback.frontend.parsing import assigned_names
+from pullback.runtime.declare import runtime_helpers
 
 
 def desugar_python(tree, parsed):
     """``tree`` with Python idioms rewritten (see the module docstring)."""
+    namer = Namer.for_tree(tree, reserved=set(runtime_helpers()))
+    location = parsed.location
+    tree = rewrite_expressions(tree, IteratorRewrites(tree, parsed, namer), location)
+    tree = desugar_list_methods(tree, namer, location)
+    parsed.local_names = parsed.local_names | frozenset(assigned_names(tree))
     return tree
