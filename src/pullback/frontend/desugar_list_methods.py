@@ -56,6 +56,12 @@ class _ListMethods:
         """Refuse when another name may share the list ``owner`` names."""
         parents = {id(c): n for n in gast.walk(self.tree) for c in gast.iter_child_nodes(n)}
         for node in gast.walk(self.tree):
+            if isinstance(node, (gast.Assign, gast.For)) and not _makes_new_list(node, owner):
+                raise refuse(UnsupportedSyntax, f"{owner}.{call.func.attr}(...) changes a "
+                             f"list that another name may share ({owner} is bound here to a "
+                             "value that is not a new list)", node, self.location,
+                             f"Work on a copy: {owner} = list(...).")
+        for node in gast.walk(self.tree):
             if isinstance(node, gast.Name) and node.id == owner and isinstance(node.ctx, gast.Load):
                 parent = parents.get(id(node))
                 if not _only_reads(node, parent, parents.get(id(parent))):
@@ -119,6 +125,27 @@ class _ListMethods:
             return [], node
         name = self.namer.fresh(base)
         return quoted("name = value", stmt, name=name, value=node), make_name(name)
+
+
+def _makes_new_list(node, owner):
+    """Does ``node``, if it binds ``owner``, bind it to a list no other name holds?"""
+    targets = node.targets if isinstance(node, gast.Assign) else [node.target]
+    if not any(isinstance(n, gast.Name) and n.id == owner and isinstance(n.ctx, gast.Store)
+               for t in targets for n in gast.walk(t)):
+        return True
+    match node:
+        case gast.Assign(targets=[gast.Name()], value=value):
+            pass
+        case _:
+            return False        # unpacked, or a loop variable: an item of another sequence
+    match value:
+        case gast.List() | gast.ListComp() | gast.BinOp():
+            return True
+        case gast.Subscript(slice=gast.Slice()):
+            return True         # a slice of a list is a copy
+        case gast.Call(func=gast.Name(id="list" | "sorted")):
+            return True
+    return False
 
 
 def _plain_pop(call):
