@@ -177,14 +177,12 @@ def set_comprehension(x):
     return np.sum(np.array(list(terms)))
 
 
-def dict_comprehension(x):
-    terms = {k: x * k for k in (1.0, 2.0, 3.0)}  # refused: dictcomp
-    return np.sum(np.array(list(terms.values())))
-
-
 def dict_literal(x):
-    scaled = {"value": x * 2.0}  # refused: dict-literal
+    scaled = {**BASE, "value": x * 2.0}  # refused: dict-literal
     return np.sum(scaled["value"])
+
+
+BASE = {"offset": 1.0}
 
 
 def set_literal(x):
@@ -288,9 +286,8 @@ CASES = [
     (lambda_inside, "lambda", pullback.UnsupportedSyntax, ["lambda"], "lambda t: t * t"),
     (nested_def, "nested-def", pullback.UnsupportedSyntax, ["nested function"], "square"),
     (set_comprehension, "setcomp", pullback.UnsupportedSyntax, ["comprehension"], "{"),
-    (dict_comprehension, "dictcomp", pullback.UnsupportedSyntax, ["comprehension"], "{"),
-    (dict_literal, "dict-literal", pullback.UnsupportedSyntax, ["dict literal"],
-     '{"value": x * 2.0}'),
+    (dict_literal, "dict-literal", pullback.UnsupportedSyntax, ["dict literal", "{**d}"],
+     '{**BASE, "value": x * 2.0}'),
     (set_literal, "set-literal", pullback.UnsupportedSyntax, ["set literal"],
      "{np.sum(x), np.sum(x * x)}"),
     (calls_det, "det", pullback.NoDerivativeRule, ["i0", "no derivative rule"], "np.i0(x)"),

@@ -66,7 +66,10 @@ def unnamed_lambda(x):
 
 
 def dict_literal(x):
-    return {"a": np.sum(x)}["a"]
+    return {**BASE, "a": np.sum(x)}["a"]
+
+
+BASE = {"b": 1.0}
 
 
 def in_place_sort(x):

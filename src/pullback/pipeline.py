@@ -37,6 +37,7 @@ from pullback.frontend.desugar_pops import desugar_pops
 from pullback.frontend.starred import expand_starred_calls
 from pullback.frontend.desugar_python import desugar_python
 from pullback.frontend.own_arguments import own_written_arguments
+from pullback.frontend.containers import read_dicts
 from pullback.frontend.aliasing import check_aliasing
 from pullback.analysis.static_names import bind_static_names
 from pullback.analysis.resolve import resolve_operations
@@ -223,6 +224,7 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     parsed.tree = expand_starred_calls(parsed.tree, parsed)    # g(a, *saved), g known
     parsed.tree = desugar_python(parsed.tree, parsed)           # map, sorted(key=), with, ...
     parsed.tree = own_written_arguments(parsed.tree, parsed, not path)   # x[0] = ... on a parameter
+    parsed.tree = read_dicts(parsed.tree, parsed)               # d.items(), dict(...), {k: v for ...}
     check_supported(parsed.tree, parsed.location)
     for name, lifted in lift_nested_functions(parsed, parsed.location).items():
         statics[name] = (lifted, path)          # nested defs: functions of their own

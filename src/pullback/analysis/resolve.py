@@ -21,6 +21,7 @@ from pullback.frontend.normalize import is_static_reference
 from pullback.frontend.parsing import LiftedFunction
 from pullback.rules import BINARY_OPERATORS, UNARY_OPERATORS, active_rules
 from pullback.runtime import stop_gradient
+from pullback.runtime.containers import field
 
 
 def _own_helper(function):
@@ -125,6 +126,16 @@ class _Resolver(MethodCalls):
                 return Operation("pack", bound={"elements": elements},
                                  sources=tuple(e.id for e in elements
                                                if isinstance(e, gast.Name) and e.id in local))
+            case gast.Dict(keys=keys, values=elements) if None not in keys:
+                # {"W": w, "b": b}: a pack whose items are found by key (the keys carry no
+                # derivative)
+                return Operation("pack", bound={"elements": elements, "keys": keys},
+                                 sources=tuple(e.id for e in elements
+                                               if isinstance(e, gast.Name) and e.id in local))
+            case gast.Dict():
+                return self.refused(node, "unpacking a dict into a dict literal ({**d}) is not "
+                                    "differentiable yet", "Write d2 = dict(d), then set the "
+                                    "other keys by assignment: d2['k'] = v.")
         return self.refused(node, f"{type(node).__name__} expressions are not differentiable",
                             "Rewrite the expression with supported operations.")
 
@@ -137,6 +148,12 @@ class _Resolver(MethodCalls):
             return self.of_rule(self.adjoints[function], node, [node.value], {}, f".{node.attr}")
         if in_table(function, self.nondiff) and not in_table(function, NEVER_CONSTANT):
             return Operation("constant")
+        if function is None and in_table(field, self.adjoints) and not node.attr.startswith("_"):
+            # p.w of a named tuple or a dataclass (np.linalg.slogdet(a).logabsdet); anything
+            # else is refused when the derivative runs (runtime/containers.py)
+            return self.of_rule(self.adjoints[field], node,
+                                [node.value, gast.Constant(value=node.attr, kind=None)], {},
+                                f".{node.attr}")
         return self.refused(node, f"the attribute .{node.attr} is not differentiable",
                             "Use a NumPy function with a rule instead (docs/coverage.md).")
 

@@ -64,7 +64,6 @@ _REFUSED_EXPRESSIONS = {
                      "Assign in a separate statement."),
     gast.Starred: ("starred expressions (*x) are not supported yet",
                    "Pass each argument by name or position."),
-    gast.Dict: ("dict literals are not differentiable", "Use separate variables or arrays."),
     gast.Set: ("set literals are not differentiable", "Use a list or an array."),
 }
 
@@ -280,6 +279,9 @@ class _Flatten:
                 node.slice = self.index(node.slice, out, line)
             case gast.Tuple() | gast.List():
                 node.elts = [atomize(e, out, line) for e in node.elts]
+            case gast.Dict():
+                node.keys = [k if k is None else atomize(k, out, line) for k in node.keys]
+                node.values = [atomize(v, out, line) for v in node.values]
         return node
 
     def block(self, stmts):

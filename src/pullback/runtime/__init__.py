@@ -38,6 +38,10 @@ def shape_only(value):
         return np.broadcast_to(np.zeros((), value.dtype), value.shape)
     if type(value) in (list, tuple):
         return type(value)(shape_only(v) for v in value)
+    if type(value) is dict:
+        return {key: shape_only(v) for key, v in value.items()}
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):      # a named tuple
+        return type(value)._make(shape_only(v) for v in value)
     return value
 
 
@@ -95,7 +99,7 @@ def scalar_seed(value):
     """
     if type(value) is float:
         return 1.0
-    if isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim != 0):
+    if isinstance(value, (tuple, list, dict)) or (isinstance(value, np.ndarray) and value.ndim != 0):
         raise NonScalarOutput(
             f"grad needs a function whose output is a scalar; this one returned "
             f"{_describe(value)}. Use pullback.vjp for a vector-Jacobian product "
@@ -131,6 +135,8 @@ def split_ties(a, b):
 
 
 def _describe(value):
+    if isinstance(value, dict):
+        return f"a dict of {len(value)} items"
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__} of {len(value)} items"
     return f"an array of shape {np.shape(value)}"
@@ -229,29 +235,57 @@ def loop_length(sequence):
 @helper(shape_only=(0,), returns_new=True)
 def zeros_adjoint(x):
     """A zero gradient for ``x``: 0.0 for a number, zeros for an array, a list
-    of zeros for a list or tuple."""
+    of zeros for a list or tuple (named tuples too), a dict of zeros for a dict,
+    and for a dataclass a dict of zeros by field (runtime/containers.py)."""
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
     if isinstance(x, (list, tuple)):
         return [zeros_adjoint(v) for v in x]
+    if isinstance(x, dict):
+        return {key: zeros_adjoint(v) for key, v in x.items()}
+    if hasattr(type(x), "__dataclass_fields__"):
+        return {name: zeros_adjoint(getattr(x, name)) for name in type(x).__dataclass_fields__}
     if isinstance(x, np.generic) and x.dtype.kind in "fc":
         return x.dtype.type(0)
     return 0.0
 
 
 def accumulate(total, g):
-    """``total + g`` for gradients that may be lists (element by element)."""
-    if isinstance(total, list) or isinstance(g, list):
-        if not isinstance(total, list):
-            return [accumulate(total, v) for v in g] if _is_zero(total) else total + g
-        if not isinstance(g, list):
-            return total if _is_zero(g) else [accumulate(t, g) for t in total]
+    """``total + g`` for gradients that may be lists or dicts (item by item)."""
+    if isinstance(total, dict) or isinstance(g, dict):
+        if not isinstance(total, dict):
+            return g if _is_zero(total) else _mismatch(total, g)
+        if not isinstance(g, dict):
+            return total if _is_zero(g) else _mismatch(total, g)
+        summed = dict(total)
+        for key, part in g.items():
+            summed[key] = accumulate(summed[key], part) if key in summed else part
+        return summed
+    sequences = (list, tuple)       # a tuple's gradient is a list; a cotangent may be a tuple
+    if isinstance(total, sequences) or isinstance(g, sequences):
+        if not isinstance(total, sequences):
+            return [accumulate(total, v) for v in g] if _is_zero(total) else _items_added(g, total)
+        if not isinstance(g, sequences):
+            return list(total) if _is_zero(g) else _items_added(total, g)
         return [accumulate(a, b) for a, b in zip(total, g)]
     return total + g
 
 
+def _items_added(items, array):
+    """A list's gradient plus an array NumPy made of the list (``np.sum(items)``):
+    item i gets ``array[i]``."""
+    if np.ndim(array) == 0:
+        return [accumulate(item, array) for item in items]
+    return [accumulate(item, part) for item, part in zip(items, array)]
+
+
 def _is_zero(value):
     return isinstance(value, (int, float)) and value == 0
+
+
+def _mismatch(total, g):
+    raise PullbackError(f"internal error: a gradient of a dict met a gradient of a "
+                        f"{type(g).__name__ if isinstance(total, dict) else type(total).__name__}")
 
 
 def _owned_array(total, x):
@@ -276,6 +310,10 @@ def add_at(total, x, index, g):
     Writes in place when ``total`` is an array of its own; repeated indices
     (``x[[0, 0]]``) add up, as they should.
     """
+    if isinstance(x, dict):
+        total = dict(total) if isinstance(total, dict) else zeros_adjoint(x)
+        total[index] = accumulate(total[index], g) if index in total else g
+        return total
     if isinstance(x, (list, tuple)):
         total = list(total) if isinstance(total, (list, tuple)) else zeros_adjoint(x)
         if isinstance(index, slice):
@@ -302,6 +340,11 @@ def scatter(x, index, g):
 def take_at(total, x, index):
     """For ``x[index] = v``: returns (the gradient of x with zeros at ``index``,
     the part of it that belonged to ``index``, which flows to v)."""
+    if isinstance(x, dict):         # a new key gets a zero: nothing before the write read it
+        total = dict(total) if isinstance(total, dict) else zeros_adjoint(x)
+        part = total.get(index, 0.0)
+        total[index] = zeros_adjoint(x[index])
+        return total, part
     if isinstance(x, (list, tuple)):
         total = list(total) if isinstance(total, (list, tuple)) else zeros_adjoint(x)
         part = total[index]
@@ -335,6 +378,8 @@ def unstack(g, items, axis=0):
 
     When ``items`` is an array rather than a list, its gradient is an array.
     """
+    if isinstance(items, dict):         # list(d), tuple(d): its keys carry no derivative
+        return zeros_adjoint(items)
     if axis is None:
         if isinstance(items, (list, tuple)):
             return [unbroadcast(g, item) for item in items]
@@ -364,6 +409,8 @@ def fresh_copy(value):
     so a vjp's ``back`` can be called again with another cotangent."""
     if isinstance(value, list):
         return list(value)
+    if isinstance(value, dict):
+        return dict(value)
     if isinstance(value, np.ndarray):
         return np.copy(value)
     return value
@@ -396,7 +443,11 @@ def fresh_copies(*consumed, views=()):
                               strides=value.strides)
         if isinstance(value, (list, tuple)):
             items = [remap(item) for item in value]
-            return items if isinstance(value, list) else tuple(items)
+            if isinstance(value, list):
+                return items
+            return type(value)._make(items) if hasattr(type(value), "_fields") else tuple(items)
+        if isinstance(value, dict):
+            return {key: remap(item) for key, item in value.items()}
         return value
 
     results = []
@@ -423,8 +474,8 @@ def _copy_owners(value, copies):
         if id(owner) not in copies and owner.base is None and (
                 owner.flags.c_contiguous or owner.flags.f_contiguous):
             copies[id(owner)] = (owner, owner.copy(order="K"))   # the same strides
-    elif isinstance(value, (list, tuple)):
-        for item in value:
+    elif isinstance(value, (list, tuple, dict)):
+        for item in (value.values() if isinstance(value, dict) else value):
             _copy_owners(item, copies)
 
 

@@ -27,6 +27,11 @@ def zeros_tangent(value, directions=None):
     floating) for an array, and the same structure for a list or tuple."""
     if isinstance(value, (list, tuple)):
         return _like(value, [zeros_tangent(v, directions) for v in value])
+    if isinstance(value, dict):
+        return {key: zeros_tangent(v, directions) for key, v in value.items()}
+    if hasattr(type(value), "__dataclass_fields__"):      # a dataclass: its fields by name
+        return {name: zeros_tangent(getattr(value, name), directions)
+                for name in type(value).__dataclass_fields__}
     if directions is None and not isinstance(value, np.ndarray):
         return 0.0 if not isinstance(value, np.generic) else np.zeros((), _float(value))[()]
     shape = np.shape(value) if directions is None else (directions,) + np.shape(value)
@@ -62,6 +67,8 @@ def stack_directions(parts):
     """One tangent per direction -> the batch of them (leading axis). Lists
     and tuples of tangents are stacked element by element."""
     first = parts[0]
+    if isinstance(first, dict):
+        return {key: stack_directions([p[key] for p in parts]) for key in first}
     if isinstance(first, (list, tuple)):
         return _like(first, [stack_directions([p[i] for p in parts]) for i in range(len(first))])
     return np.stack([np.asarray(p) for p in parts])
@@ -71,6 +78,8 @@ def direction(t, i):
     """Direction ``i`` of a batch of tangents (a list or tuple: of each element)."""
     if isinstance(t, (list, tuple)):
         return _like(t, [direction(e, i) for e in t])
+    if isinstance(t, dict):
+        return {key: direction(e, i) for key, e in t.items()}
     return t[i]
 
 
@@ -79,6 +88,8 @@ def direction_count(*tangents):
     first array among them (in lists and tuples too); 1 when they hold none
     (then every tangent is an empty structure, and a zero broadcasts)."""
     for t in tangents:
+        if isinstance(t, dict):
+            t = list(t.values())
         if isinstance(t, (list, tuple)):
             count = direction_count(*t)
             if count != 1 or _holds_array(t):
@@ -89,13 +100,14 @@ def direction_count(*tangents):
 
 
 def _holds_array(t):
-    return any(_holds_array(e) if isinstance(e, (list, tuple)) else np.ndim(e) > 0 for e in t)
+    return any(_holds_array(list(e.values()) if isinstance(e, dict) else e)
+               if isinstance(e, (list, tuple, dict)) else np.ndim(e) > 0 for e in t)
 
 
 def tangent_item(t, index):
     """``value[index]``'s tangent from ``value``'s batch of tangents: an
-    array's direction axis comes first; a list or tuple is indexed as is."""
-    if isinstance(t, (list, tuple)):
+    array's direction axis comes first; a list, tuple or dict is indexed as is."""
+    if isinstance(t, (list, tuple, dict)):
         return t[index]
     index = index if isinstance(index, tuple) else (index,)
     item = t[(slice(None),) + index]
@@ -107,7 +119,7 @@ def tangent_item(t, index):
 @helper(mutates=(0,))
 def set_tangent_item(t, index, v):
     """``value[index] = v`` on a batch of tangents (see tangent_item)."""
-    if isinstance(t, list):
+    if isinstance(t, (list, dict)):
         t[index] = v
         return
     place = (slice(None),) + (index if isinstance(index, tuple) else (index,))
@@ -124,6 +136,8 @@ def owned_tangent(t):
     if isinstance(t, (list, tuple)):
         return _like(t, [owned_tangent(e) for e in t]) if isinstance(t, tuple) \
             else [owned_tangent(e) for e in t]
+    if isinstance(t, dict):
+        return {key: owned_tangent(e) for key, e in t.items()}
     if isinstance(t, np.ndarray):
         return np.array(t, dtype=_float(t))
     return t

@@ -202,6 +202,9 @@ class ForwardBuilder(CallsMixin):
             return [_assign(result, value, line)]
         if kind == "pack":
             elements = [self.tangent(e) for e in operation.bound["elements"]]
+            if "keys" in operation.bound:
+                keys = [clone(k) for k in operation.bound["keys"]]
+                return [_assign(result, gast.Dict(keys=keys, values=elements), line)]
             kind_of = gast.List if isinstance(stmt.value, gast.List) else gast.Tuple
             return [_assign(result, kind_of(elts=elements, ctx=gast.Load()), line)]
         value = stmt.value if isinstance(stmt, gast.Assign) else None

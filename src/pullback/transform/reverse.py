@@ -391,11 +391,13 @@ class ReverseBuilder(CallsMixin):
             return self.call_reverse(operation, result_adjoint, defined, line)
         if kind == "pack":
             code = []
+            keys = operation.bound.get("keys")      # a dict: its items are found by key
             for i, element in enumerate(operation.bound["elements"]):
                 source = self.adjoint_of(element)
                 if source:
-                    part = gast.Subscript(value=make_name(result_adjoint),
-                                          slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+                    place = clone(keys[i]) if keys else gast.Constant(value=i, kind=None)
+                    part = gast.Subscript(value=make_name(result_adjoint), slice=place,
+                                          ctx=gast.Load())
                     code.append(self.write(source, part, defined, line))
             return code
         return []

@@ -1,6 +1,7 @@
 """Stage 5b: the stacks (and saved names) for values the reverse sweep reads
 after the forward sweep overwrote them, created at the top of the forward sweep."""
 from pullback import runtime
+from pullback.runtime.declare import runtime_helpers
 from pullback.code.annotations import mark
 from pullback.code.quote import quote
 from pullback.transform.stacks import insert_stacks
@@ -11,7 +12,7 @@ def save_overwritten_values(sweeps, namer, aliases, params):
     sweep overwrote them, created empty at the top of the forward sweep."""
     def runtime_name(name):
         alias = aliases.get(name, name)
-        sweeps.imports[alias] = getattr(runtime, name)
+        sweeps.imports[alias] = getattr(runtime, name, None) or runtime_helpers()[name]
         return alias
 
     stacks, overwritten, given_back = insert_stacks(sweeps, namer, runtime_name, params)

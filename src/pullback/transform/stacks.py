@@ -276,7 +276,11 @@ def insert_stacks(sweeps, namer, runtime_name, params):
         pushed.update(id(m) for m in mates.get(id(restore), ()))
         # a push several pops undo is paired with none (merge_stacks leaves it)
         pair = None if id(restore) in mates else id(restore)
-        if restore.index is not None:
+        if restore.index is not None and _is_key(restore.index):
+            # d["key"] = v may add the key: what is saved says whether it was there
+            saved = quote_expr("saved_item(v, i)", saved_item=runtime_name("saved_item"),
+                               v=restore.name, i=restore.index)
+        elif restore.index is not None:
             saved = quote_expr("copy_of(v[i])", copy_of=runtime_name("copy_of"), v=restore.name,
                                i=restore.index)
         elif restore.name in shapes:
@@ -297,7 +301,7 @@ def insert_stacks(sweeps, namer, runtime_name, params):
         (after if restore.after else before).setdefault(id(restore.site), []).append(push)
     sweeps.forward = _with_pushes(sweeps.forward, before, after)
     sweeps.reverse = _with_pops(sweeps.reverse, set(map(id, needed)), stacks, holders,
-                                set(mates))
+                                set(mates), runtime_name)
     unbound = []
     for restore in needed:
         if restore.after or restore.append or restore.index is not None \
@@ -343,31 +347,39 @@ def _with_pushes(stmts, before, after):
     return out
 
 
-def _pop(restore, stacks, holders):
+def _is_key(index):
+    """A dict's key written in the code (``d["W"] = ...``)."""
+    return isinstance(index, gast.Constant) and isinstance(index.value, str)
+
+
+def _pop(restore, stacks, holders, runtime_name):
     """The statement giving ``restore``'s variable its saved value back."""
     if id(restore) in holders:
         return quote("v = holder", v=restore.name, holder=holders[id(restore)])
     if restore.append:
         return quote("v.pop()", v=restore.name)
+    if restore.index is not None and _is_key(restore.index):
+        return quote("restore_item(v, i, stack.pop())", v=restore.name, i=restore.index,
+                     stack=stacks[restore.name], restore_item=runtime_name("restore_item"))
     if restore.index is not None:
         return quote("v[i] = stack.pop()", v=restore.name, i=restore.index,
                      stack=stacks[restore.name])
     return quote("v = stack.pop()", v=restore.name, stack=stacks[restore.name])
 
 
-def _with_pops(stmts, needed, stacks, holders, unpaired):
+def _with_pops(stmts, needed, stacks, holders, unpaired, runtime_name):
     out = []
     for stmt in stmts:
         if isinstance(stmt, Restore):
             if id(stmt) in needed:
-                pop = mark(_pop(stmt, stacks, holders), sweep="reverse",
+                pop = mark(_pop(stmt, stacks, holders, runtime_name), sweep="reverse",
                            line=getattr(stmt.site, "pb_line", None))
                 out.append(mark(pop, pair=None if id(stmt) in unpaired else id(stmt)))
             continue
         for field_name in ("body", "orelse"):
             block = getattr(stmt, field_name, None)
             if isinstance(block, list):
-                new = _with_pops(block, needed, stacks, holders, unpaired)
+                new = _with_pops(block, needed, stacks, holders, unpaired, runtime_name)
                 if field_name == "body" and not new:
                     new = [gast.Pass()]
                 setattr(stmt, field_name, new)
