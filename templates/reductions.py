@@ -15,8 +15,11 @@ tangent of a list operand (``np.max([a, b])``) is stacked behind them first
 """
 import numpy as np
 
-from pullback.rules import adjoint, d
+from pullback.rules import adjoint, d, number
 from pullback.runtime import unreduce
+from pullback.runtime.masked_reductions import (
+    extreme_initial_share, extreme_where_grad, initial_tangent, mean_where_grad,
+    prod_initial_share, prod_where_grad, std_where_grad, sum_where_grad, var_where_grad)
 from pullback.runtime.reductions import (
     average_grad, average_weights_grad, cumprod_grad, cumsum_grad, cumulative_prod_grad,
     cumulative_sum_grad, extreme_grad, nan_mask_grad, nancumprod_grad, nancumsum_grad,
@@ -33,31 +36,61 @@ from pullback.tangent_rules import tangent
 # quantiles declare "array".
 SHAPE = "reduction"
 
+# where= (a boolean mask, held constant) and initial=: the rules past ``if`` call the
+# helpers of pullback.runtime.masked_reductions. The branches are decided when the
+# derivative is generated: ``number(where)`` is false for a mask array, ``where is
+# True`` and ``initial is None`` are true for the defaults; only a value pullback
+# cannot tell is a number or not (an initial read from an object) leaves an ``if``.
+
 
 @adjoint(np.sum)
-def sum(y, a, axis=None, dtype=None, keepdims=False):
-    if axis is None:
+def sum(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
+    if not number(where):
+        d[a] = sum_where_grad(d[y], a, axis, keepdims, where)
+    elif where is not True:
+        d[a] = sum_where_grad(d[y], a, axis, keepdims, where)
+    elif axis is None:
         d[a] = np.broadcast_to(d[y], np.shape(a))
     else:
         d[a] = unreduce(d[y], a, axis, keepdims)
+    d[initial] = np.sum(d[y])           # initial is added to every result
 
 
 @tangent(np.sum, batched=True)
-def sum_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    d[y] = np.sum(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims)
+def sum_tangent(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
+    if not number(where):
+        d[y] = np.sum(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims,
+                      where=where)
+    elif where is not True:
+        d[y] = np.sum(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims,
+                      where=where)
+    else:
+        d[y] = np.sum(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims)
+    d[y] += initial_tangent(d[initial], y)
 
 
 @adjoint(np.mean)
-def mean(y, a, axis=None, dtype=None, keepdims=False):
-    if axis is None:
+def mean(y, a, axis=None, dtype=None, keepdims=False, *, where=True):
+    if not number(where):
+        d[a] = mean_where_grad(d[y], a, axis, keepdims, where)
+    elif where is not True:
+        d[a] = mean_where_grad(d[y], a, axis, keepdims, where)
+    elif axis is None:
         d[a] = np.broadcast_to(d[y] / np.size(a), np.shape(a))
     else:
         d[a] = unreduce(d[y], a, axis, keepdims) * (np.size(y) / np.size(a))
 
 
 @tangent(np.mean, batched=True)
-def mean_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    d[y] = np.mean(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims)
+def mean_tangent(y, a, axis=None, dtype=None, keepdims=False, *, where=True):
+    if not number(where):
+        d[y] = np.mean(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims,
+                       where=where)
+    elif where is not True:
+        d[y] = np.mean(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims,
+                       where=where)
+    else:
+        d[y] = np.mean(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 # -- products --------------------------------------------------------------------------
@@ -65,25 +98,49 @@ def mean_tangent(y, a, axis=None, dtype=None, keepdims=False):
 # other entries of its slice (running products from both ends, no division).
 
 @adjoint(np.prod)
-def prod(y, a, axis=None, dtype=None, keepdims=False):
-    d[a] = prod_grad(d[y], a, axis, keepdims)
+def prod(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
+    if number(initial) or not number(where):
+        d[a] = prod_where_grad(d[y], a, axis, keepdims, initial, where)
+    elif initial is not None or where is not True:
+        d[a] = prod_where_grad(d[y], a, axis, keepdims, initial, where)
+    else:
+        d[a] = prod_grad(d[y], a, axis, keepdims)
+    d[initial] = np.sum(d[y] * prod_initial_share(a, axis, keepdims, where))
 
 
 @tangent(np.prod, batched=True)
-def prod_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    gradient = prod_grad(np.ones_like(y), a, axis, keepdims)
+def prod_tangent(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
+    if number(initial) or not number(where):
+        gradient = prod_where_grad(np.ones_like(y), a, axis, keepdims, initial, where)
+    elif initial is not None or where is not True:
+        gradient = prod_where_grad(np.ones_like(y), a, axis, keepdims, initial, where)
+    else:
+        gradient = prod_grad(np.ones_like(y), a, axis, keepdims)
     d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
+    d[y] += initial_tangent(d[initial], y, prod_initial_share(a, axis, keepdims, where))
 
 
 @adjoint(np.nanprod)
-def nanprod(y, a, axis=None, dtype=None, keepdims=False):
-    d[a] = nanprod_grad(d[y], a, axis, keepdims)
+def nanprod(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
+    if number(initial) or not number(where):
+        d[a] = prod_where_grad(d[y], a, axis, keepdims, initial, where, True)
+    elif initial is not None or where is not True:
+        d[a] = prod_where_grad(d[y], a, axis, keepdims, initial, where, True)
+    else:
+        d[a] = nanprod_grad(d[y], a, axis, keepdims)
+    d[initial] = np.sum(d[y] * prod_initial_share(a, axis, keepdims, where, True))
 
 
 @tangent(np.nanprod, batched=True)
-def nanprod_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    gradient = nanprod_grad(np.ones_like(y), a, axis, keepdims)
+def nanprod_tangent(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
+    if number(initial) or not number(where):
+        gradient = prod_where_grad(np.ones_like(y), a, axis, keepdims, initial, where, True)
+    elif initial is not None or where is not True:
+        gradient = prod_where_grad(np.ones_like(y), a, axis, keepdims, initial, where, True)
+    else:
+        gradient = nanprod_grad(np.ones_like(y), a, axis, keepdims)
     d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
+    d[y] += initial_tangent(d[initial], y, prod_initial_share(a, axis, keepdims, where, True))
 
 
 @adjoint(np.cumprod, shape="array")
@@ -149,40 +206,79 @@ if hasattr(np, "cumulative_sum"):       # NumPy 2.1+
 # -- NaN-ignoring sums and means: NaN entries get a zero gradient -----------------------
 
 @adjoint(np.nansum)
-def nansum(y, a, axis=None, dtype=None, keepdims=False):
-    d[a] = nan_mask_grad(d[y], a, axis, keepdims)
+def nansum(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
+    if not number(where):
+        d[a] = sum_where_grad(d[y], a, axis, keepdims, where, True)
+    elif where is not True:
+        d[a] = sum_where_grad(d[y], a, axis, keepdims, where, True)
+    else:
+        d[a] = nan_mask_grad(d[y], a, axis, keepdims)
+    d[initial] = np.sum(d[y])
 
 
 @tangent(np.nansum, batched=True)
-def nansum_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    d[y] = np.sum(np.where(np.isnan(a), 0.0, tangent_array(d[a], a)),
-                  axis=tangent_axes(a, axis), keepdims=keepdims)
+def nansum_tangent(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
+    if not number(where):
+        d[y] = np.sum(np.where(np.isnan(a), 0.0, tangent_array(d[a], a)),
+                      axis=tangent_axes(a, axis), keepdims=keepdims, where=where)
+    elif where is not True:
+        d[y] = np.sum(np.where(np.isnan(a), 0.0, tangent_array(d[a], a)),
+                      axis=tangent_axes(a, axis), keepdims=keepdims, where=where)
+    else:
+        d[y] = np.sum(np.where(np.isnan(a), 0.0, tangent_array(d[a], a)),
+                      axis=tangent_axes(a, axis), keepdims=keepdims)
+    d[y] += initial_tangent(d[initial], y)
 
 
 @adjoint(np.nanmean)
-def nanmean(y, a, axis=None, dtype=None, keepdims=False):
-    d[a] = nanmean_grad(d[y], a, axis, keepdims)
+def nanmean(y, a, axis=None, dtype=None, keepdims=False, *, where=True):
+    if not number(where):
+        d[a] = mean_where_grad(d[y], a, axis, keepdims, where, True)
+    elif where is not True:
+        d[a] = mean_where_grad(d[y], a, axis, keepdims, where, True)
+    else:
+        d[a] = nanmean_grad(d[y], a, axis, keepdims)
 
 
 @tangent(np.nanmean, batched=True)
-def nanmean_tangent(y, a, axis=None, dtype=None, keepdims=False):
-    gradient = nanmean_grad(np.ones_like(y), a, axis, keepdims)
+def nanmean_tangent(y, a, axis=None, dtype=None, keepdims=False, *, where=True):
+    if not number(where):
+        gradient = mean_where_grad(np.ones_like(y), a, axis, keepdims, where, True)
+    elif where is not True:
+        gradient = mean_where_grad(np.ones_like(y), a, axis, keepdims, where, True)
+    else:
+        gradient = nanmean_grad(np.ones_like(y), a, axis, keepdims)
     d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 # -- extremes: the gradient goes to the entries equal to the result, split evenly
 # among ties (like np.maximum's rule) ----------------------------------------------------
 
+# With initial=, initial is one more contestant: it takes its share of a tie, and
+# all of the gradient where it wins alone.
 @adjoint(np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin)
-def max(y, a, axis=None, keepdims=False):
-    d[a] = extreme_grad(d[y], a, y, axis, keepdims)
+def max(y, a, axis=None, keepdims=False, *, initial=None, where=True):
+    if number(initial) or not number(where):
+        d[a] = extreme_where_grad(d[y], a, y, axis, keepdims, initial, where)
+    elif initial is not None or where is not True:
+        d[a] = extreme_where_grad(d[y], a, y, axis, keepdims, initial, where)
+    else:
+        d[a] = extreme_grad(d[y], a, y, axis, keepdims)
+    d[initial] = np.sum(d[y] * extreme_initial_share(a, y, axis, keepdims, initial, where))
 
 
 @tangent(np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin, batched=True)
-def max_tangent(y, a, axis=None, keepdims=False):
+def max_tangent(y, a, axis=None, keepdims=False, *, initial=None, where=True):
     # the mean of the tied extremes' tangents (the transpose of the even split)
-    gradient = extreme_grad(np.ones_like(y), a, y, axis, keepdims)
+    if number(initial) or not number(where):
+        gradient = extreme_where_grad(np.ones_like(y), a, y, axis, keepdims, initial, where)
+    elif initial is not None or where is not True:
+        gradient = extreme_where_grad(np.ones_like(y), a, y, axis, keepdims, initial, where)
+    else:
+        gradient = extreme_grad(np.ones_like(y), a, y, axis, keepdims)
     d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
+    d[y] += initial_tangent(d[initial], y,
+                            extreme_initial_share(a, y, axis, keepdims, initial, where))
 
 
 @adjoint(np.ptp)
@@ -199,46 +295,86 @@ def ptp_tangent(y, a, axis=None, keepdims=False):
 # -- moments ---------------------------------------------------------------------------
 
 @adjoint(np.var)
-def var(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[a] = var_grad(d[y], a, axis, ddof, keepdims)
+def var(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
+    if not number(where):
+        d[a] = var_where_grad(d[y], a, axis, ddof, keepdims, where)
+    elif where is not True:
+        d[a] = var_where_grad(d[y], a, axis, ddof, keepdims, where)
+    else:
+        d[a] = var_grad(d[y], a, axis, ddof, keepdims)
 
 
 @tangent(np.var, batched=True)
-def var_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    gradient = var_grad(np.ones_like(y), a, axis, ddof, keepdims)
+def var_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
+    if not number(where):
+        gradient = var_where_grad(np.ones_like(y), a, axis, ddof, keepdims, where)
+    elif where is not True:
+        gradient = var_where_grad(np.ones_like(y), a, axis, ddof, keepdims, where)
+    else:
+        gradient = var_grad(np.ones_like(y), a, axis, ddof, keepdims)
     d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.std)
-def std(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[a] = std_grad(d[y], a, y, axis, ddof, keepdims)
+def std(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
+    if not number(where):
+        d[a] = std_where_grad(d[y], a, y, axis, ddof, keepdims, where)
+    elif where is not True:
+        d[a] = std_where_grad(d[y], a, y, axis, ddof, keepdims, where)
+    else:
+        d[a] = std_grad(d[y], a, y, axis, ddof, keepdims)
 
 
 @tangent(np.std, batched=True)
-def std_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    gradient = std_grad(np.ones_like(y), a, y, axis, ddof, keepdims)
+def std_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
+    if not number(where):
+        gradient = std_where_grad(np.ones_like(y), a, y, axis, ddof, keepdims, where)
+    elif where is not True:
+        gradient = std_where_grad(np.ones_like(y), a, y, axis, ddof, keepdims, where)
+    else:
+        gradient = std_grad(np.ones_like(y), a, y, axis, ddof, keepdims)
     d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.nanvar)
-def nanvar(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[a] = var_grad(d[y], a, axis, ddof, keepdims, True)
+def nanvar(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
+    if not number(where):
+        d[a] = var_where_grad(d[y], a, axis, ddof, keepdims, where, True)
+    elif where is not True:
+        d[a] = var_where_grad(d[y], a, axis, ddof, keepdims, where, True)
+    else:
+        d[a] = var_grad(d[y], a, axis, ddof, keepdims, True)
 
 
 @tangent(np.nanvar, batched=True)
-def nanvar_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    gradient = var_grad(np.ones_like(y), a, axis, ddof, keepdims, True)
+def nanvar_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
+    if not number(where):
+        gradient = var_where_grad(np.ones_like(y), a, axis, ddof, keepdims, where, True)
+    elif where is not True:
+        gradient = var_where_grad(np.ones_like(y), a, axis, ddof, keepdims, where, True)
+    else:
+        gradient = var_grad(np.ones_like(y), a, axis, ddof, keepdims, True)
     d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 
 @adjoint(np.nanstd)
-def nanstd(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[a] = std_grad(d[y], a, y, axis, ddof, keepdims, True)
+def nanstd(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
+    if not number(where):
+        d[a] = std_where_grad(d[y], a, y, axis, ddof, keepdims, where, True)
+    elif where is not True:
+        d[a] = std_where_grad(d[y], a, y, axis, ddof, keepdims, where, True)
+    else:
+        d[a] = std_grad(d[y], a, y, axis, ddof, keepdims, True)
 
 
 @tangent(np.nanstd, batched=True)
-def nanstd_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    gradient = std_grad(np.ones_like(y), a, y, axis, ddof, keepdims, True)
+def nanstd_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
+    if not number(where):
+        gradient = std_where_grad(np.ones_like(y), a, y, axis, ddof, keepdims, where, True)
+    elif where is not True:
+        gradient = std_where_grad(np.ones_like(y), a, y, axis, ddof, keepdims, where, True)
+    else:
+        gradient = std_grad(np.ones_like(y), a, y, axis, ddof, keepdims, True)
     d[y] = np.sum(tangent_array(d[a], a) * gradient, axis=tangent_axes(a, axis), keepdims=keepdims)
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import reduction_where_cases as where
 from rule_spec_kit import NONZERO, POSITIVE, REAL, Arg, Case, Domain, Spec, _reduction_cases
 
 
@@ -449,6 +450,27 @@ SPEC = {
     np.nanpercentile: quantile_spec("nanpercentile", PERCENT, WITH_NAN, nan=True),
 }
 SPEC[np.max] = Spec(SPEC[np.max].template, SPEC[np.max].args, SPEC[np.max].cases + _LOGSUMEXP)
+
+# where= and initial= (tests/reduction_where_cases.py)
+_WHERE = {
+    np.prod: where.PROD_CASES,
+    np.max: where.extreme("max", "max", TIED, "max"),
+    np.min: where.extreme("min", "min", TIED, "min"),
+    np.amax: where.extreme("amax", "max", TIED),
+    np.amin: where.extreme("amin", "min", TIED),
+    np.nanmax: where.extreme("nanmax", "max", TIED),
+    np.nanmin: where.extreme("nanmin", "min", TIED),
+    np.var: where.moment("var", "var"),
+    np.std: where.moment("std", "std"),
+    np.nanvar: where.moment("nanvar", nan_domain=WITH_NAN),
+    np.nanstd: where.moment("nanstd", nan_domain=WITH_NAN),
+    np.nansum: where.nan_cases("nansum", WITH_NAN),
+    np.nanmean: where.nan_cases("nanmean", WITH_NAN),
+    np.nanprod: where.nan_cases("nanprod", WITH_NAN),
+}
+for _function, _cases in _WHERE.items():
+    SPEC[_function] = Spec(SPEC[_function].template, SPEC[_function].args,
+                           SPEC[_function].cases + _cases, SPEC[_function].valid)
 
 if hasattr(np, "cumulative_sum"):       # NumPy 2.1+
     SPEC[np.cumulative_sum] = cumulative_spec("cumulative_sum")
