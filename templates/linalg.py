@@ -24,7 +24,11 @@ from pullback.runtime import unbroadcast
 from pullback.runtime.linalg import (cholesky_grad, det_grad, eigh_grad, eigvalsh_grad, inv_grad,
                                      lstsq_grads, matrix_power_grad, multi_dot_grads, pinv_grad,
                                      qr_grad, slogdet_grad, solve_grad_a, solve_grad_b, svd_grad,
-                                     svdvals_grad, tensorinv_grad, tensorsolve_grads)
+                                     svdvals_grad, tensorinv_grad, tensorsolve_grads,
+                                     vector_norm_grad)
+from pullback.runtime.reductions import norm_grad
+from pullback.runtime.tangent_reductions import tangent_axes
+from pullback.runtime.tangent_shape import tangent_array
 from pullback.runtime.tangent_linalg import (add_tangents, cholesky_jvp, det_jvp, eigh_jvp,
                                              eigvalsh_jvp, lstsq_jvp_a, lstsq_jvp_b,
                                              matrix_power_jvp, multi_dot_jvp, pinv_jvp, qr_jvp,
@@ -209,3 +213,28 @@ def tensorsolve(x, a, b, axes=None):
 def tensorsolve_tangent(x, a, b, axes=None):
     d[x] = tensorsolve_jvp_b(a, d[b], b, x, axes)
     d[x] += tensorsolve_jvp_a(a, d[a], b, x, axes)
+
+
+# -- the Array API norms (NumPy 2): np.linalg.norm's rules (templates/reductions.py)
+# with their conventions: ties of the inf-norms split evenly, 0 at x = 0.
+
+if hasattr(np.linalg, "vector_norm"):
+    @adjoint(np.linalg.vector_norm, shape="reduction")
+    def vector_norm(y, x, *, keepdims=False, ord=2, axis=None):
+        d[x] = vector_norm_grad(d[y], x, y, ord, axis, keepdims)
+
+    @tangent(np.linalg.vector_norm, batched=True)
+    def vector_norm_tangent(y, x, *, keepdims=False, ord=2, axis=None):
+        gradient = vector_norm_grad(np.ones_like(y), x, y, ord, axis, keepdims)
+        d[y] = np.sum(tangent_array(d[x], x) * gradient, axis=tangent_axes(x, axis),
+                      keepdims=keepdims)
+
+    # The norm of each matrix of a stack: over the last two axes.
+    @adjoint(np.linalg.matrix_norm, shape="array")
+    def matrix_norm(y, x, *, keepdims=False, ord="fro"):
+        d[x] = norm_grad(d[y], x, y, ord, (-2, -1), keepdims)
+
+    @tangent(np.linalg.matrix_norm, batched=True)
+    def matrix_norm_tangent(y, x, *, keepdims=False, ord="fro"):
+        gradient = norm_grad(np.ones_like(y), x, y, ord, (-2, -1), keepdims)
+        d[y] = np.sum(tangent_array(d[x], x) * gradient, axis=(-2, -1), keepdims=keepdims)

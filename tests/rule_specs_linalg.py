@@ -231,3 +231,26 @@ if hasattr(np.linalg, "svdvals"):   # NumPy >= 2.0
         Case(((3, 5),), valid=_distinct_singular),
         Case(((2, 3, 3),), valid=lambda x: all(_distinct_singular(m) for m in x)),
     ))
+
+if hasattr(np.linalg, "vector_norm"):   # NumPy >= 2.0: np.linalg.norm's rules, other axes
+    _X = (Arg("x", Domain(0.2, 2.0, signed=True)),)   # away from 0, no ties of |x| (floats)
+
+    def _norms(function, variants):
+        return tuple(Case((shape,), expr=f"np.linalg.{function}(x{text})", args=_X)
+                     for shape, text in variants)
+
+    SPEC[np.linalg.vector_norm] = Spec("np.linalg.vector_norm(x)", _X, _norms("vector_norm", [
+        ((5,), ""), ((3, 4), ""), ((2, 3, 4), ""), ((), ""), ((3, 4), ", keepdims=True"),
+    ] + [(shape, f", ord={ord}{text}") for ord in ("2", "1", "np.inf", "-np.inf", "3", "0.5",
+                                                   "-2", "0")
+         for shape, text in (((5,), ""), ((3, 4), ""), ((3, 4), ", axis=1"),
+                             ((3, 4), ", axis=0, keepdims=True"), ((2, 3, 4), ", axis=(0, 2)"),
+                             ((2, 3, 4), ", axis=(-1, 0), keepdims=True"),
+                             ((2, 3, 4), ", axis=(0, 1, 2)"), ((2, 3, 4), ", keepdims=True"))]
+        + [((3, 4), ", axis=-1, ord=np.inf, keepdims=True")]))
+    SPEC[np.linalg.matrix_norm] = Spec("np.linalg.matrix_norm(x)", _X, _norms("matrix_norm", [
+        ((3, 4), ""), ((2, 3, 4), ""), ((3, 3), ", keepdims=True"),
+    ] + [(shape, f", ord={ord}{text}") for ord in ("'fro'", "'nuc'", "2", "-2", "1", "-1",
+                                                   "np.inf", "-np.inf")
+         for shape, text in (((3, 4), ""), ((4, 3), ", keepdims=True"), ((2, 3, 4), ""),
+                             ((2, 4, 3), ", keepdims=True"), ((2, 2, 3, 3), ""))]))

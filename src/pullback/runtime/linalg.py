@@ -27,12 +27,14 @@ symmetric convention.
 import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast
+from pullback.runtime.reductions import (_floats, _from_last, _to_last, _vector_norm_grad,
+                                         reduced_axes, restore_axes)
 
 __all__ = [
     "inv_grad", "solve_grad_b", "solve_grad_a", "det_grad", "slogdet_grad", "cholesky_grad",
     "qr_grad", "eigh_grad", "eigvalsh_grad", "svd_grad", "svdvals_grad", "pinv_grad",
     "lstsq_grads", "matrix_power_grad", "multi_dot_grads", "tensorinv_grad",
-    "tensorsolve_grads",
+    "tensorsolve_grads", "vector_norm_grad",
 ]
 
 
@@ -420,3 +422,21 @@ def tensorsolve_grads(g, a, b, x, axes=None):
     gb = np.linalg.solve(matrix.T, np.ravel(g))
     da_moved = np.reshape(-gb[:, None] * x_flat[None, :], a_moved.shape)
     return np.transpose(da_moved, np.argsort(order)), np.reshape(gb, np.shape(b))
+
+
+def vector_norm_grad(g, x, y, ord=2, axis=None, keepdims=False):
+    """Adjoint of ``np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)``:
+    one vector norm over all the axes of ``axis`` together (None: every axis),
+    with np.linalg.norm's vector conventions (``norm_grad``: ties of the inf-norms
+    split evenly, 0 at x = 0)."""
+    x = _floats(x)
+    axes = reduced_axes(axis, x.ndim)
+    kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+    flat, moved_shape = _to_last(x, axes)
+
+    def along_last(value):          # a result-shaped value beside ``flat``'s slices
+        kept_value = np.broadcast_to(restore_axes(value, x.ndim, axes, keepdims), kept)
+        return np.reshape(_to_last(kept_value, axes)[0], flat.shape[:-1] + (1,))
+
+    grad = _vector_norm_grad(along_last(g), flat, along_last(y), ord, flat.ndim - 1, True)
+    return _from_last(np.broadcast_to(grad, flat.shape), moved_shape, axes)
