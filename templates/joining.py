@@ -11,8 +11,8 @@ import numpy as np
 
 from pullback.rules import adjoint, d
 from pullback.tangent_rules import tangent
-from pullback.runtime.shape import (restack, unappend, unblock, unconcatenate, undelete, unjoin,
-                                    unsplit)
+from pullback.runtime.shape import (restack, unappend, unblock, unconcatenate, undelete,
+                                    uninsert, unjoin, unsplit)
 from pullback.runtime.tangent_shape import (as_lists, flattened, from_end, promoted_items,
                                             tangent_array, tangent_items)
 from pullback.runtime.tangents import zeros_tangent
@@ -173,6 +173,19 @@ def append(y, arr, values, axis=None):
 def append_tangent(y, arr, values, axis=None):
     d[y] = np.append(d[arr], zeros_tangent(values), axis)
     d[y] += np.append(zeros_tangent(arr), d[values], axis)
+
+
+@adjoint(np.insert)
+def insert(y, arr, obj, values, axis=None):
+    parts = uninsert(d[y], arr, obj, values, axis)
+    d[arr] = parts[0]
+    d[values] = parts[1]
+
+
+@tangent(np.insert)
+def insert_tangent(y, arr, obj, values, axis=None):
+    d[y] = np.insert(d[arr], obj, zeros_tangent(values), axis)
+    d[y] += np.insert(zeros_tangent(arr), obj, d[values], axis)
 
 
 @adjoint(np.delete)

@@ -14,7 +14,7 @@ from pullback.runtime.declare import helper
 __all__ = [
     "like", "untile", "unrepeat", "unpad", "pad_values_grad", "untri", "undiag",
     "undiagonal", "untrace", "unconcatenate", "unjoin", "unsplit", "unappend",
-    "undelete", "unatleast", "unresize", "unblock", "unbroadcast_arrays",
+    "undelete", "uninsert", "unatleast", "unresize", "unblock", "unbroadcast_arrays",
     "unrollaxis", "restack", "reshape_order", "unsum",
 ]
 
@@ -329,6 +329,24 @@ def unappend(g, arr, values, axis=None):
         return like(flat[:size], arr), like(flat[size:], values)
     first, second = _split_along(g, [np.shape(arr)[axis], np.shape(values)[axis]], axis)
     return like(first, arr), like(second, values)
+
+
+@helper(shape_only=(1, 3), dtype=False)
+def uninsert(g, arr, obj, values, axis=None):
+    """Adjoint of ``np.insert(arr, obj, values, axis)``: (gradient of arr, gradient
+    of values). Where each element of the result came from is read off np.insert
+    itself, run on the positions of arr's elements (0, 1, ...) and of values'
+    (-1, -2, ...); a value broadcast into several places gets their gradients' sum."""
+    g = np.ravel(np.asarray(g))
+    arr_size, values_size = int(np.size(arr)), int(np.size(values))
+    origin = np.ravel(np.insert(np.reshape(np.arange(arr_size), np.shape(arr)), obj,
+                                np.reshape(-1 - np.arange(values_size), np.shape(values)), axis))
+    kept = origin >= 0
+    arr_grad = np.zeros(arr_size, _dtype(g))
+    arr_grad[origin[kept]] = g[kept]
+    values_grad = np.zeros(values_size, _dtype(g))
+    np.add.at(values_grad, -1 - origin[~kept], g[~kept])
+    return like(arr_grad, arr), like(values_grad, values)
 
 
 @helper(shape_only=(1,), dtype=False, returns_new=True)
