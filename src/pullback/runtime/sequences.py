@@ -7,7 +7,7 @@ flows through an order (templates/sequences.py lists them as NONDIFFERENTIABLE).
 from pullback.runtime.declare import helper
 
 
-@helper(returns_new=True)
+@helper()
 def sorted_order(keys, reverse=False):
     """The positions of ``keys`` in the order ``sorted(keys, reverse=reverse)``
     puts them: stable, ties (also with reverse=True) in their first order, as
@@ -15,31 +15,31 @@ def sorted_order(keys, reverse=False):
     return sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse)
 
 
-@helper(returns_new=True)
+@helper()
 def first_largest(keys):
     """The position of the first largest key, the item ``max(items, key=...)`` returns."""
     return max(range(len(keys)), key=keys.__getitem__)
 
 
-@helper(returns_new=True)
+@helper()
 def first_smallest(keys):
     """The position of the first smallest key, the item ``min(items, key=...)`` returns."""
     return min(range(len(keys)), key=keys.__getitem__)
 
 
-@helper(returns_new=True)
+@helper()
 def position_in(items, index):
     """``index`` as a position from the start (IndexError where ``items.pop(index)`` raises)."""
     return range(len(items))[index]
 
 
-@helper(returns_new=True)
+@helper()
 def position_of(items, value):
     """The position ``items.remove(value)`` removes (ValueError where it raises)."""
     return list(items).index(value)
 
 
-@helper(returns_new=True)
+@helper()
 def shortest_length(rows):
     """How many tuples ``zip(*rows)`` makes: the length of the shortest row (0 without rows)."""
     return min((len(row) for row in rows), default=0)
