@@ -24,6 +24,13 @@ _MODULE_ALIASES = {"numpy": "np"}
 
 _NAMESPACES = (("np", np), ("np.linalg", np.linalg), ("math", math), ("operator", operator),
                ("", builtins))
+try:        # the scipy extra (pullback[scipy]): its families have rules only where it is installed
+    import scipy
+    import scipy.linalg
+    import scipy.special
+    _NAMESPACES += (("scipy.special", scipy.special), ("scipy.linalg", scipy.linalg))
+except ImportError:
+    scipy = None
 
 
 def display_name(function):
@@ -45,7 +52,8 @@ def display_name(function):
 
 def environment():
     """The line naming the versions the table was generated with."""
-    return f"Python {sys.version_info[0]}.{sys.version_info[1]}, NumPy {np.__version__}"
+    versions = f"Python {sys.version_info[0]}.{sys.version_info[1]}, NumPy {np.__version__}"
+    return versions + (f", SciPy {scipy.__version__}" if scipy is not None else ", without SciPy")
 
 
 def _own(function):
@@ -65,7 +73,9 @@ def coverage_markdown():
         "",
         "Generated from the rule table by `make coverage`; do not edit by hand.",
         "",
-        f"{environment()}. Some rules exist only where NumPy or Python has the function.",
+        f"{environment()}. Some rules exist only where NumPy or Python has the function; "
+        "those of `scipy.special` and `scipy.linalg` only where SciPy is installed "
+        "(`pip install pullback[scipy]`).",
         "",
         f"{len(rows)} functions and operators with derivative rules, each with an adjoint "
         "(reverse mode) and a tangent (forward mode; *batched*: it pushes a batch of "

@@ -29,7 +29,8 @@ __all__ = ["adjoint", "nondifferentiable", "d", "literal", "number", "Rule", "ru
 # The families of templates, one module each in templates/.
 FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "shape", "joining",
             "linalg", "indexing", "constructors", "builtins", "signal", "containers", "sequences",
-            "runtime", "runtime_reductions")
+            "scipy_special", "scipy_linalg", "runtime", "runtime_reductions")
+OPTIONAL_FAMILIES = {"scipy_special": "scipy", "scipy_linalg": "scipy"}     # pullback[scipy]
 
 # What a rule declares about the shape of its result: ``@adjoint(np.sum,
 # shape="reduction")``, or for every rule of a template module at once, a
@@ -351,7 +352,15 @@ RUNTIME_FAMILIES = ("runtime", "runtime_reductions")
 
 
 def _template_modules(families=FAMILIES):
-    return [importlib.import_module(f"pullback.templates.{family}") for family in families]
+    modules = []
+    for family in families:
+        try:
+            modules.append(importlib.import_module(f"pullback.templates.{family}"))
+        except ImportError as error:     # an optional family without its package is left out
+            package, name = OPTIONAL_FAMILIES.get(family), getattr(error, "name", None) or ""
+            if package is None or name.split(".")[0] != package:
+                raise
+    return modules
 
 
 def scan_templates(marker, make_rule, families=FAMILIES):
