@@ -34,7 +34,7 @@ subscript before it reads values computed before the write.
 import gast
 
 from pullback.errors import UnsupportedSyntax, refuse
-from pullback.frontend.aliasing_calls import CallEffects
+from pullback.frontend.aliasing_calls import CallEffects, Summary
 from pullback.frontend.aliasing_tables import VIEW_ATTRIBUTES
 from pullback.frontend.parsing import parameter_names
 
@@ -135,9 +135,13 @@ class _Analysis(CallEffects):
     def run(self):
         state = _State()
         for name in self.params:
-            obj = _Object(("argument", name), "unknown")
+            # an argument, its items (a list's arrays; an array's rows are views of it)
+            # and what they hold: apart, so that a private copy is made deep enough
+            obj, item, deep = (_Object(("argument", name) + level, "unknown")
+                               for level in ((), ("item",), ("deep",)))
             state.env[name] = frozenset({obj})
-            state.heap[obj] = frozenset({obj})      # an argument's items are (part of) it
+            state.heap[obj], state.heap[item], state.heap[deep] = \
+                frozenset({item}), frozenset({deep}), frozenset({deep})
         self.block(self.tree.body, state)
         return self
 
@@ -278,6 +282,8 @@ class _Analysis(CallEffects):
             for o in external:
                 if o.key[0] == "argument" and o.key[1] in self.summary.params:
                     self.summary.writes.setdefault(o.key[1], ("soft" if soft else "hard", node))
+                    if not soft:
+                        self.summary.reached(o, node)
                 elif o.key[0] == "global" and not soft:
                     self.summary.globals.setdefault(o.key[1], node)
         elif external:
@@ -436,6 +442,17 @@ def check_aliasing(tree, location, parsed=None, later_reads=True):
     analysis.later_reads = later_reads
     analysis.run()
     return tree
+
+
+def written_parameters(tree, location, parsed=None):
+    """``{parameter: (depth, node)}`` for each parameter the function writes
+    into in place (not ``x += ...``, which pullback reads as ``x = x + ...``):
+    depth 0 the argument itself (or a view of it), 1 an item of it (an array
+    in a list), 2 deeper; ``node`` the first write that deep."""
+    summary = Summary(parameter_names(tree))
+    analysis = _Analysis(tree, location, parsed, {}, summary)
+    analysis.run()
+    return summary.depths
 
 
 def _may_join_lists(node, left, right):

@@ -25,6 +25,13 @@ class Summary:
         self.returns = set()        # parameters the result may share memory with
         self.globals = {}           # global name -> node of a write into it
         self.declared = False       # a runtime helper's declaration (its writes are its purpose)
+        self.depths = {}            # parameter -> (deepest level written in place, its node)
+
+    def reached(self, written, node):
+        """A write into ``written``, a parameter's object or one of its items."""
+        name, depth = written.key[1], {(): 0, ("item",): 1, ("deep",): 2}[written.key[2:]]
+        if depth > self.depths.get(name, (-1, None))[0]:
+            self.depths[name] = (depth, node)
 
 
 def _declared_summary(helper):
