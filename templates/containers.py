@@ -6,7 +6,7 @@ A field read is resolved here from an attribute no NumPy rule claims
 (frontend/containers.py), so the forward sweep has lists it can index.
 """
 from pullback.rules import adjoint, d
-from pullback.runtime.containers import (dict_from_pairs, dict_get, dict_items, dict_keys, dict_values, field,
+from pullback.runtime.containers import (auxiliary_part, dict_from_pairs, dict_get, dict_items, dict_keys, dict_values, field,
                                          field_tangent, get_default_grad, get_grad, get_tangent,
                                          items_grad, items_tangent, pairs_grad, pairs_tangent,
                                          scatter_field, values_grad,
@@ -68,4 +68,4 @@ def from_pairs_tangent(y, pairs):
     d[y] = pairs_tangent(d[pairs], pairs)
 
 
-NONDIFFERENTIABLE = (dict_keys,)
+NONDIFFERENTIABLE = (dict_keys, auxiliary_part)

@@ -422,8 +422,9 @@ def test_every_error_of_the_entry_points_is_a_pullback_error():
         assert issubclass(error, pullback.PullbackError)
     with pytest.raises(pullback.NonScalarOutput):
         pullback.grad(negate)(np.ones(2))
-    with pytest.raises(pullback.InvalidArgument, match=r"no positional parameters.*\*args"):
-        pullback.grad(star_args)(1.0)
+    assert pullback.grad(star_args)(1.0) == 2.0          # an item of *args, by position
+    with pytest.raises(pullback.InvalidArgument, match=r"item 1 of \*xs"):
+        pullback.grad(star_args, wrt=1)(1.0)
 
 
 def test_a_match_statement_in_a_callee_is_refused_at_its_line(tmp_path, monkeypatch):

@@ -121,7 +121,7 @@ def try_block(x):
 
 
 def with_block(x):
-    with np.errstate(all="ignore"):  # refused: with
+    with open(os.devnull):  # refused: with
         y = np.log(x)
     return y
 
@@ -929,7 +929,7 @@ def test_wrt_naming_a_missing_parameter_is_refused(wrt):
         pullback.vjp(two_args, 1.0, 2.0, wrt=wrt)
 
 
-@pytest.mark.parametrize("wrt", ["x", 1.5, True, (0, "y"), None])
+@pytest.mark.parametrize("wrt", ["z", 1.5, True, (0, "z"), None, (0, 1.0)])
 def test_wrt_of_the_wrong_type_is_refused(wrt):
     with pytest.raises(pullback.InvalidArgument):
         pullback.grad(two_args, wrt=wrt)
@@ -941,7 +941,7 @@ def test_wrt_cannot_name_a_keyword_only_parameter():
 
 
 @pytest.mark.parametrize("value, kind", [
-    (3, "integer"), (True, "bool"), (1.0 + 2.0j, "complex"), ([1.0, 2.0], "list"),
+    (3, "integer"), (True, "bool"), (1.0 + 2.0j, "complex"), ([1, 2], "list"),
     (np.array([1, 2]), "integer"), (np.array([True, False]), "bool"),
     (np.array([1.0 + 1.0j]), "complex"), (np.int64(4), "integer"), (None, "NoneType"),
     ("1.0", "str"),

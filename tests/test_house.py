@@ -21,7 +21,8 @@ LAYERS = {
     "rules": 2, "tangent_rules": 2, "templates": 2,
     "frontend": 3, "analysis": 4, "transform": 5, "optimize": 6, "backend": 7,
     "pipeline": 8,
-    "arguments": 9, "outputs": 9, "registration": 9, "api": 10, "forward_api": 11, "checking": 11, "coverage": 11, "__init__": 12,
+    "arguments": 9, "outputs": 9, "registration": 9, "trees": 9, "passed_functions": 9,
+    "api": 10, "forward_api": 11, "vjp_api": 11, "checking": 11, "coverage": 11, "__init__": 12,
 }
 
 

@@ -6,6 +6,8 @@ import functools
 import re
 from pathlib import Path
 
+import os
+
 import numpy as np
 import pytest
 
@@ -51,7 +53,7 @@ def helper_writes_parameter(x):
 
 
 def with_block(x):
-    with np.errstate(all="ignore"):
+    with open(os.devnull):
         return np.sum(x * 2.0)
 
 

@@ -7,7 +7,8 @@
 >>> print(pullback.source(dloss))  # doctest: +SKIP
 """
 from pullback._version import __version__
-from pullback.api import grad, nondifferentiable, register_adjoint, value_and_grad, vjp
+from pullback.api import grad, nondifferentiable, register_adjoint, value_and_grad
+from pullback.vjp_api import vjp
 from pullback.forward_api import hessian, hvp, jacobian, jvp, source
 from pullback.registration import register_tangent
 from pullback.rules import d, literal

@@ -12,14 +12,16 @@ import numpy as np
 
 from pullback.arguments import (callable_name, check_differentiable_input, check_plain_array,
                                 fit_gradient, has_builtin_rule, registered_rule, rule_function, signature_of,
-                                wrt_names)
+                                wrt_targets)
 from pullback.errors import InvalidArgument, InvalidOutput, SourceUnavailable
 from pullback.backend.cache import memory_clear, memory_get
 from pullback.frontend.parsing import check_function, function_name
 from pullback.outputs import check_output, is_output, output_error, output_kind, unparsable
 from pullback.rules import user_rules
 from pullback.arguments import scalar_arguments
-from pullback.pipeline import derive
+from pullback.pipeline import derive, options_of
+from pullback.trees import is_container
+from pullback.passed_functions import can_specialize, passed_functions, specialized
 from pullback.registration import register_tangent
 
 
@@ -40,7 +42,7 @@ class Derivative:
     """
     __pullback_derivative__ = True      # resolve refuses calling one inside a derivative
 
-    def __init__(self, function, wrt, mode):
+    def __init__(self, function, wrt, mode, has_aux=False):
         if not callable(function):
             raise InvalidArgument(f"pullback needs a function to differentiate, got {function!r}")
         self._function, self._fixed_args, self._fixed_kwargs = python_function(function)
@@ -54,18 +56,26 @@ class Derivative:
         self._signature = (function._signature if isinstance(function, Derivative)
                            else inspect.signature(self._function))
         self._names = list(self._signature.parameters)
-        self._indices = tuple(self._names.index(name)
-                              for name in wrt_names(facing, wrt, self._label))
-        self._single = isinstance(wrt, int)
-        self._mode = mode
+        # one (parameter index, item of *args or None) per wrt entry; the parameters
+        # differentiated, once each (*args as a whole: its items are picked in _fit)
+        self._targets = [(self._names.index(name), item)
+                         for name, item in wrt_targets(facing, wrt, self._label)]
+        self._indices = tuple(dict.fromkeys(i for i, _ in self._targets))
+        self._single = isinstance(wrt, (int, str))
+        self._mode = mode + "+aux" if has_aux else mode
+        self._has_aux = has_aux
         self._positional = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
                                for p in self._signature.parameters.values())
         self._fixed = bool(self._fixed_args or self._fixed_kwargs)
         self._kinds = ((),)         # the argument kinds of the last call (see pipeline.derive)
         self._self_recursive = None  # see _target
+        self._passed = ()           # functions the last call passed as arguments (see _target)
+        self._specialized = {}      # their wrappers (passed_functions.py)
         self.__module__ = getattr(self._function, "__module__", None)
         prefix = {"grad": "d", "value_and_grad": "value_and_d", "vjp": "vjp_", "jvp": "jvp_",
                   "jvp_batched": "jvp_"}[mode]
+        if has_aux and mode not in ("grad", "value_and_grad", "vjp"):
+            raise InvalidArgument("has_aux=True is for grad, value_and_grad and vjp")
         self.__name__ = prefix + function_name(self._function)
         self.__qualname__ = self.__name__
         self.__doc__ = f"{'Value and gradient' if mode == 'value_and_grad' else 'Gradient'} of " \
@@ -80,7 +90,7 @@ class Derivative:
         and the tools that probe ``__wrapped__`` cost nothing and never raise).
         Before the first call, ``pullback.source(df)`` generates it.
         """
-        compiled = memory_get(self._target(), (self._mode, self._indices, self._kinds[0]))
+        compiled = memory_get(self._target(), options_of(self._mode, self._indices, *self._kinds))
         if compiled is None:
             raise AttributeError(f"{self.__name__} has not been generated yet: call it once, "
                                  f"or call pullback.source on it")
@@ -102,12 +112,20 @@ class Derivative:
             values = list(args)     # the common case, without binding
         else:
             values = self._bind(args, kwargs)
-        for i in self._indices:
-            check_differentiable_input(values[i], self._names[i], self._label)
+        for i, item in self._targets:
+            if item is None:
+                check_differentiable_input(values[i], self._names[i], self._label)
+            elif item >= len(values[i]):
+                raise InvalidArgument(f"wrt names item {item} of *{self._names[i]}, but "
+                                      f"{self._label} was given {len(values[i])} such arguments")
+            else:
+                check_differentiable_input(values[i][item], f"{self._names[i]}[{item}]",
+                                           self._label)
         for name, value in zip(self._names, values):
             if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
                 check_plain_array(value, name, self._label)     # not differentiated, still read
-        self._kinds = (scalar_arguments(values),)
+        self._kinds = argument_kinds(values, self._indices)
+        self._passed = passed_functions(values, self._indices) if self._inner is None else ()
         return values
 
     def _bind(self, args, kwargs):
@@ -121,9 +139,12 @@ class Derivative:
     def generated_function(self, kinds=()):
         """The generated code of this derivative (for arguments of ``kinds``,
         see pipeline.derive): what a derivative of it differentiates (higher order)."""
-        if self._mode == "vjp":
+        if self._mode.startswith("vjp"):
             raise InvalidArgument(f"{self!r} is a forward/backward pair; differentiate "
                                   f"pullback.grad or pullback.jvp of the function instead")
+        if self._has_aux:
+            raise InvalidArgument(f"{self!r} returns an auxiliary value beside the gradient; "
+                                  f"differentiate pullback.grad of the function without has_aux")
         return self._derive(self._target(kinds), kinds).entry
 
     def _target(self, kinds=None):
@@ -132,6 +153,12 @@ class Derivative:
         a twin whose own name means the function itself."""
         if self._inner is not None:
             return self._inner.generated_function(self._kinds[0] if kinds is None else kinds)
+        function = self._own_target()
+        if self._passed and can_specialize(function):
+            return specialized(function, self._passed, self._specialized)
+        return function
+
+    def _own_target(self):
         function = self._function
         if function.__globals__.get(function.__name__) is not self:
             return function
@@ -161,12 +188,12 @@ class Derivative:
         target = self._target()
         compiled = self._derive(target)
         value, saved = compiled.entry(*values)
-        check_output(target, value)
+        check_output(target, value[0] if self._has_aux else value)
         return value, saved, compiled
 
     def __call__(self, *args, **kwargs):
         values = self.arguments(args, kwargs)
-        if self._inner is not None and self._mode != "vjp" and self._kinds[0] \
+        if self._inner is not None and self._mode in ("grad", "value_and_grad") and self._kinds[0] \
                 and set(self._indices) <= set(self._kinds[0]):
             return self._by_forward_mode(values)
         target = self._target()
@@ -175,9 +202,12 @@ class Derivative:
             result = compiled.entry(*values)
         except InvalidOutput as error:      # scalar_seed: not a number
             raise output_error(target, error.args[0], self._mode) from None
-        if self._mode == "value_and_grad":
-            value, gradients = result
+        if self._mode.startswith("value_and_grad"):
+            value, gradients = result       # with has_aux: value is (value, aux)
             return value, self._fit(gradients, values)
+        if self._has_aux:
+            gradients, aux = result
+            return self._fit(gradients, values), aux
         return self._fit(result, values)
 
     def _by_forward_mode(self, values):
@@ -200,12 +230,28 @@ class Derivative:
             return value, self._fit(gradients, values)
         return self._fit(gradients, values)
 
-    def _fit(self, gradients, values):
+    def _fit(self, gradients, values, inputs=None, as_tuple=False):
+        """The gradients the generated code gave, one per differentiated parameter,
+        fitted to their arguments (``inputs``: what they must not be, besides
+        ``values``), one per wrt entry: a tuple, or one for a single entry."""
         if len(self._indices) == 1:
             gradients = (gradients,)
-        fitted = tuple(fit_gradient(g, values[i], values, self._names[i])
-                       for g, i in zip(gradients, self._indices))
-        return fitted[0] if self._single else fitted
+        inputs = values if inputs is None else inputs
+        fitted = {i: fit_gradient(g, values[i], inputs, self._names[i])
+                  for g, i in zip(gradients, self._indices)}
+        picked = tuple(fitted[i] if item is None else fitted[i][item] for i, item in self._targets)
+        return picked[0] if self._single and not as_tuple else picked
+
+    def wrt_values(self, values):
+        """The argument each wrt entry names (an item of *args for one past the others)."""
+        return [values[i] if item is None else values[i][item] for i, item in self._targets]
+
+
+def argument_kinds(values, wrt):
+    """What the derivative is generated for (pipeline.derive): the positions of
+    the arguments that are numbers, then of the differentiated containers."""
+    containers = tuple(i for i in wrt if is_container(values[i]))
+    return (scalar_arguments(values), containers) if containers else (scalar_arguments(values),)
 
 
 def python_function(function):
@@ -252,15 +298,21 @@ def python_function(function):
         f"@pullback.register_adjoint (docs/custom-rules.md).")
 
 
-def grad(function=None, wrt=0):
+def grad(function=None, wrt=0, has_aux=False):
     """Return a function computing the gradient of a scalar-valued ``function``.
 
     Parameters
     ----------
     function : callable
-        A plain Python function of floats and NumPy arrays returning a scalar.
-    wrt : int or tuple of int
-        The positional argument(s) to differentiate with respect to.
+        A plain Python function of floats, NumPy arrays and containers of them
+        (dicts, lists, tuples, named tuples, dataclasses) returning a scalar.
+    wrt : int, str, or tuple of them
+        The argument(s) to differentiate with respect to: positions (past the
+        named parameters, items of ``*args``) or parameter names. A container
+        argument gets a gradient of its structure (docs/containers.md).
+    has_aux : bool
+        ``function`` returns ``(loss, aux)``: the gradient of ``loss`` comes
+        back with ``aux`` untouched, as ``(gradient, aux)``.
 
     Examples
     --------
@@ -269,14 +321,19 @@ def grad(function=None, wrt=0):
     ...     return np.sum(np.sin(x) * x)
     >>> pullback.grad(f)(np.array([0.0, 1.0]))
     array([0.        , 1.38177329])
+    >>> def loss(params, x):
+    ...     return np.sum((x * params["w"] + params["b"]) ** 2)
+    >>> pullback.grad(loss)({"w": 1.0, "b": 0.5}, np.array([1.0, 2.0]))
+    {'w': 13.0, 'b': 8.0}
     """
     if function is None:
-        return lambda f: Derivative(f, wrt, "grad")
-    return Derivative(function, wrt, "grad")
+        return lambda f: Derivative(f, wrt, "grad", has_aux)
+    return Derivative(function, wrt, "grad", has_aux)
 
 
-def value_and_grad(function=None, wrt=0):
-    """Like :func:`grad`, but the function returns ``(value, gradient)``.
+def value_and_grad(function=None, wrt=0, has_aux=False):
+    """Like :func:`grad`, but the function returns ``(value, gradient)``
+    (``((value, aux), gradient)`` with ``has_aux=True``).
 
     Examples
     --------
@@ -287,102 +344,8 @@ def value_and_grad(function=None, wrt=0):
     (8.0, 12.0)
     """
     if function is None:
-        return lambda f: Derivative(f, wrt, "value_and_grad")
-    return Derivative(function, wrt, "value_and_grad")
-
-
-def vjp(function, *args, wrt=None):
-    """Evaluate ``function(*args)`` and return ``(value, back)``.
-
-    ``back(cotangent)`` returns a tuple with one gradient per ``wrt`` entry:
-    the vector-Jacobian product of the cotangent (shaped like the value).
-    ``wrt`` defaults to every positional argument given.
-
-    Examples
-    --------
-    >>> import numpy as np, pullback
-    >>> def f(x, y):
-    ...     return x * y
-    >>> value, back = pullback.vjp(f, np.array([1.0, 2.0]), 3.0)
-    >>> back(np.array([1.0, 1.0]))
-    (array([3., 3.]), 3.0)
-    """
-    if wrt is None:
-        wrt = tuple(range(len(args)))
-    derivative = Derivative(function, wrt, "vjp")
-    values = derivative.arguments(args, {})
-    value, saved, compiled = derivative.forward(values)
-    label = derivative._label
-
-    def back(cotangent):
-        if not is_output(cotangent) or _is_complex(cotangent):
-            raise InvalidArgument(f"the cotangent must be real numbers shaped like {label}'s "
-                                  f"output: a float, a float array, or a tuple or list of them "
-                                  f"as the output is; got {output_kind(cotangent)}")
-        if not _same_structure(cotangent, value):
-            raise InvalidArgument(f"the cotangent must have the shape of {label}'s "
-                                  f"output {_structure(value)}, not {_structure(cotangent)}")
-        # the backward sweep may add into its cotangent in place: give it a copy
-        cotangent = _own_copy(cotangent)
-        gradients = compiled.backward(cotangent, *saved)
-        if len(derivative._indices) == 1:
-            gradients = (gradients,)
-        return tuple(fit_gradient(g, values[i], values + [cotangent], derivative._names[i])
-                     for g, i in zip(gradients, derivative._indices))
-
-    back.__name__ = f"vjp_back_{function_name(derivative._function)}"
-    return value, back
-
-
-def _is_complex(value):
-    if isinstance(value, (tuple, list)):
-        return any(_is_complex(v) for v in value)
-    return np.iscomplexobj(value)
-
-
-def _own_copy(cotangent):
-    """A copy of the arrays in a cotangent (an array, or a tuple or list of them)."""
-    if isinstance(cotangent, np.ndarray):
-        return np.array(cotangent)
-    if isinstance(cotangent, (tuple, list)):
-        return type(cotangent)(_own_copy(c) for c in cotangent)
-    return cotangent
-
-
-def reverse_jacobian(function, wrt=0):
-    """The Jacobian of ``function`` by reverse mode (see pullback.jacobian):
-    one backward sweep per output element, sharing one forward sweep."""
-    derivative = Derivative(function, wrt, "vjp")
-
-    def jacobian_of(*args, **kwargs):
-        values = derivative.arguments(args, kwargs)
-        value, saved, compiled = derivative.forward(values)
-        try:
-            out_shape = np.shape(value)
-        except ValueError:      # a tuple of arrays of different shapes
-            raise InvalidArgument(
-                f"jacobian needs a function returning a number or an array; {derivative._label} "
-                f"returned a {type(value).__name__} of differently shaped values. Use pullback.vjp "
-                f"for such outputs, or the jacobian of each part.") from None
-        dtype = np.result_type(value, *(values[i] for i in derivative._indices))
-        rows = [[] for _ in derivative._indices]
-        for k in range(int(np.prod(out_shape, dtype=int))):
-            cotangent = np.zeros(out_shape, dtype=dtype)
-            cotangent.flat[k] = 1.0
-            gradients = compiled.backward(cotangent if out_shape else cotangent[()], *saved)
-            if len(derivative._indices) == 1:
-                gradients = (gradients,)
-            for row, g, i in zip(rows, gradients, derivative._indices):
-                row.append(np.asarray(fit_gradient(g, values[i], values, derivative._names[i])))
-        jacobians = tuple(
-            np.stack(row).reshape(out_shape + np.shape(values[i])).astype(
-                np.result_type(values[i], np.float32), copy=False)
-            for row, i in zip(rows, derivative._indices))
-        return jacobians[0] if derivative._single else jacobians
-
-    jacobian_of.__name__ = f"jacobian_{function_name(derivative._function)}"
-    jacobian_of.__doc__ = f"Jacobian of {derivative._label} w.r.t. argument(s) {derivative._indices}."
-    return jacobian_of
+        return lambda f: Derivative(f, wrt, "value_and_grad", has_aux)
+    return Derivative(function, wrt, "value_and_grad", has_aux)
 
 
 def register_adjoint(*functions, shape="other", tangent=None):
@@ -446,26 +409,6 @@ def nondifferentiable(*functions):
     """
     user_rules.add_nondifferentiable(functions)
     memory_clear()
-
-
-def _structure(value):
-    if isinstance(value, (list, tuple)):
-        return [_structure(v) for v in value]
-    return np.shape(value)
-
-
-def _same_structure(cotangent, value):
-    """Lists and tuples of arrays (np.split, a tuple-valued function) match
-    element by element; arrays by shape."""
-    if isinstance(value, (list, tuple)):
-        if isinstance(cotangent, (list, tuple)):
-            return len(cotangent) == len(value) and all(
-                _same_structure(c, v) for c, v in zip(cotangent, value))
-        try:                # one array standing for a list of equal-shaped arrays
-            return np.shape(cotangent) == np.shape(value)
-        except ValueError:
-            return False
-    return np.shape(cotangent) == np.shape(value)
 
 
 def source(derivative):

@@ -13,6 +13,8 @@ import numpy as np
 from pullback.errors import InternalError, InvalidArgument, SourceUnavailable
 from pullback.rules import active_rules, user_rules
 from pullback.runtime import NotDifferentiable
+from pullback.trees import (children, child_path, is_container, is_float_leaf, leaves, part,
+                            rebuild)
 
 
 def callable_name(function):
@@ -76,28 +78,43 @@ def signature_of(function, label):
         raise SourceUnavailable(f"cannot read the parameters of {label} ({error}).") from None
 
 
-def wrt_names(signature, wrt, label):
-    """The names of the positional parameters ``wrt`` indexes, checked."""
-    positional = [p.name for p in signature.parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if not positional:
-        raise InvalidArgument(
-            f"{label}{signature} has no positional parameters for wrt to name; pullback "
-            f"differentiates with respect to named parameters: write them out "
-            f"(def f(x, y): ...) instead of *args.")
-    if isinstance(wrt, int):
-        indices = (wrt,)
-    elif isinstance(wrt, (tuple, list)) and wrt:
-        indices = tuple(wrt)
-    else:
-        raise InvalidArgument(f"wrt must be an int or a non-empty tuple of ints naming positional "
-                              f"parameters of {label}{signature}, not {wrt!r}.")
-    for i in indices:
-        if not isinstance(i, int) or isinstance(i, bool) or not -len(positional) <= i < len(positional):
-            raise InvalidArgument(
-                f"wrt={wrt!r} does not name a positional parameter of "
-                f"{label}{signature}; use indices 0 to {len(positional) - 1}.")
-    return [positional[i % len(positional)] for i in indices]
+def wrt_targets(signature, wrt, label):
+    """What ``wrt`` names, checked: ``[(parameter name, item)]``, one per entry.
+
+    An int is a position among the arguments the caller passes: a positional
+    parameter, or past them an item of ``*args`` (``item`` is its index in
+    the tuple; None for a parameter itself). A string names any parameter.
+    """
+    parameters = list(signature.parameters.values())
+    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    varargs = next((p.name for p in parameters if p.kind == p.VAR_POSITIONAL), None)
+    names = [p.name for p in parameters if p.kind != p.VAR_KEYWORD]
+    entries = (wrt,) if isinstance(wrt, (int, str)) else tuple(wrt) if isinstance(
+        wrt, (tuple, list)) else ()
+    if not entries:
+        raise InvalidArgument(f"wrt must be an int, a parameter name, or a non-empty tuple of them "
+                              f"naming parameters of {label}{signature}, not {wrt!r}.")
+    targets = []
+    for entry in entries:
+        if isinstance(entry, str):
+            if entry not in names:
+                raise InvalidArgument(f"wrt={wrt!r}: {label}{signature} has no parameter "
+                                      f"{entry!r}; its parameters are {', '.join(names)}.")
+            targets.append((entry, None))
+        elif isinstance(entry, int) and not isinstance(entry, bool) and 0 <= entry < len(positional):
+            targets.append((positional[entry], None))
+        elif isinstance(entry, int) and not isinstance(entry, bool) and varargs and entry >= 0:
+            targets.append((varargs, entry - len(positional)))
+        elif isinstance(entry, int) and not isinstance(entry, bool) and not varargs and \
+                -len(positional) <= entry < 0:
+            targets.append((positional[entry], None))
+        else:
+            allowed = (f"use indices 0 to {len(positional) - 1}" if not varargs else
+                       "use indices from 0 (past the named parameters, the items of "
+                       f"*{varargs})")
+            raise InvalidArgument(f"wrt={wrt!r} does not name a parameter of {label}{signature}; "
+                                  f"{allowed}, or parameter names.")
+    return targets
 
 
 def check_differentiable_input(value, name, label):
@@ -107,6 +124,9 @@ def check_differentiable_input(value, name, label):
     """
     if type(value) is float or (type(value) is np.ndarray and value.dtype.kind == "f"):
         return      # the common cases, first
+    if is_container(value):
+        check_container(value, name, label)
+        return
     if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
         check_plain_array(value, name, label)
     if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray) and value.dtype == bool):
@@ -128,6 +148,27 @@ def check_differentiable_input(value, name, label):
         f"cannot differentiate {label} with respect to {name!r}: its value is "
         f"{kind}. Pass a float or a float32/float64 NumPy array "
         f"(e.g. float({name}) or np.asarray({name}, dtype=float)).")
+
+
+def check_container(value, name, label):
+    """A container to differentiate: its float leaves carry derivatives, other
+    leaves are held constant (trees.py); complex leaves and ndarray subclasses
+    are refused, and so is a container with no float leaf at all."""
+    floats = 0
+    for path, leaf in leaves(value, name):
+        if isinstance(leaf, np.ndarray) and type(leaf) is not np.ndarray:
+            check_plain_array(leaf, path, label)
+        if isinstance(leaf, (complex, np.complexfloating)) or (
+                isinstance(leaf, np.ndarray) and np.iscomplexobj(leaf)):
+            raise InvalidArgument(
+                f"cannot differentiate {label} with respect to {path!r}: its value is complex. "
+                f"pullback differentiates real-valued code; split it into real and imaginary parts.")
+        floats += is_float_leaf(leaf)
+    if not floats:
+        raise InvalidArgument(
+            f"cannot differentiate {label} with respect to {name!r}: the {type(value).__name__} "
+            f"holds no floating-point values (floats or float arrays), so it has no gradient. "
+            f"Pass floats (e.g. 1.0, not 1) or float arrays in it.")
 
 
 def check_plain_array(value, name, label):
@@ -156,7 +197,11 @@ def fit_gradient(g, x, inputs=(), name="x"):
     other shape, or a complex gradient for a real argument, is a bug in
     pullback: raised as InternalError, never broadcast or cast away.
     Never returns one of the caller's own arrays (or a view of one).
+    A container's gradient is a container like it (see trees.py).
     """
+    if is_container(x):
+        inputs = [leaf for value in inputs for _, leaf in leaves(value)]
+        return _fit_container(g, x, inputs, name)
     if isinstance(x, np.ndarray):
         g = np.asarray(g)
         if g.shape != x.shape:
@@ -178,6 +223,22 @@ def fit_gradient(g, x, inputs=(), name="x"):
     if isinstance(x, np.generic):
         return x.dtype.type(g)
     return float(g)
+
+
+def _fit_container(g, x, inputs, name):
+    """The gradient of container ``x`` from what generated code gave (a list, a
+    dict, an array NumPy made of a list, or 0): float leaves fitted, others None."""
+    items = []
+    for position, (key, child) in enumerate(children(x)):
+        path = child_path(name, x, key)
+        g_child = part(g, x, key, position)
+        if is_container(child):
+            items.append((key, _fit_container(g_child, child, inputs, path)))
+        elif is_float_leaf(child):
+            items.append((key, fit_gradient(g_child, child, inputs, path)))
+        else:
+            items.append((key, None))       # held constant: no gradient
+    return rebuild(x, items)
 
 
 def _check_real(g, name):

@@ -5,7 +5,7 @@ function (or a rule they registered) numerically.
 """
 import numpy as np
 
-from pullback.api import vjp
+from pullback.vjp_api import vjp
 from pullback.arguments import callable_name
 
 

@@ -9,8 +9,8 @@ import numpy as np
 
 import inspect
 
-from pullback.api import Derivative
-from pullback.arguments import check_differentiable_input, scalar_arguments
+from pullback.api import Derivative, argument_kinds
+from pullback.arguments import check_differentiable_input
 from pullback.errors import InvalidArgument, InvalidOutput
 from pullback.outputs import check_output, output_error
 
@@ -97,7 +97,7 @@ class _Primal:
         values = list(args)
         for i in derivative._indices:
             check_differentiable_input(values[i], derivative._names[i], derivative._label)
-        derivative._kinds = (scalar_arguments(values),)
+        derivative._kinds = argument_kinds(values, derivative._indices)
         return values
 
     def _target(self):
@@ -234,7 +234,7 @@ def jacobian(function, wrt=0, mode="auto"):
     array([[2., 0.],
            [0., 4.]])
     """
-    from pullback.api import reverse_jacobian
+    from pullback.vjp_api import reverse_jacobian
     if mode not in ("auto", "forward", "reverse"):
         raise InvalidArgument(f"jacobian's mode is 'auto', 'forward' or 'reverse', not {mode!r}")
     indices = (wrt,) if isinstance(wrt, (int, str)) else tuple(wrt)

@@ -12,6 +12,7 @@ import numpy as np
 from pullback.errors import InvalidOutput, PullbackError, UnsupportedSyntax
 from pullback.frontend.parsing import function_name, parse_function
 from pullback.runtime import is_real_number
+from pullback.trees import children, is_container
 
 
 def check_output(function, value, mode="vjp"):
@@ -24,8 +25,9 @@ def check_output(function, value, mode="vjp"):
 
 
 def is_output(value):
-    if isinstance(value, (tuple, list)):
-        return bool(value) and all(is_output(v) for v in value)
+    if is_container(value):         # dicts, lists, tuples, dataclasses of them
+        items = children(value)
+        return bool(items) and all(is_output(v) for _, v in items)
     if isinstance(value, np.ndarray):
         return value.dtype.kind in "biuf"
     return is_real_number(value)
@@ -40,7 +42,7 @@ def output_error(function, value, mode):
     """
     kind = output_kind(value)
     wanted = ("a number (a float or a 0-d array)" if mode != "vjp"
-              else "a number, an array, or a tuple or list of arrays")
+              else "a number, an array, or a container (tuple, list, dict, dataclass) of them")
     advice = f"pullback differentiates the value a function returns: return {wanted} on every path."
     try:
         parsed = parse_function(function)
@@ -104,8 +106,9 @@ def output_kind(value):
         return f"an array of dtype {value.dtype}"
     if isinstance(value, (complex, np.complexfloating)):
         return "a complex number"
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} holding {', '.join(output_kind(v) for v in value) or 'nothing'}"
+    if is_container(value):
+        items = ', '.join(output_kind(v) for _, v in children(value)) or 'nothing'
+        return f"a {type(value).__name__} holding {items}"
     return f"a {type(value).__name__}"
 
 

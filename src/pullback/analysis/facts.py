@@ -25,3 +25,4 @@ class Facts:
     masked_output: bool = False         # the caller selects from the result (np.where)
     static_argument: Callable = _no_function  # a call argument naming a known function
     request_vjp: Callable = None        # (callee, call node, wrt, ...) -> (forward, backward)
+    aux: str = None                     # has_aux=True: the name holding aux (frontend/aux.py)

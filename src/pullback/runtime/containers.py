@@ -6,6 +6,8 @@ for a dict (by key), and a dict by field name for a dataclass. The entry
 points (arguments.py) give the caller a gradient of the argument's own type.
 A tangent (forward mode) has the same layout.
 """
+import numpy as np
+
 from pullback.errors import PullbackError
 from pullback.runtime import accumulate, add_at, zeros_adjoint
 from pullback.runtime.declare import helper
@@ -192,3 +194,30 @@ def get_tangent(tangent, d, key):
     if key not in d or _is_zero(tangent):
         return 0.0
     return tangent[key]
+
+
+class NotAPair(PullbackError, TypeError):
+    """A function differentiated with has_aux=True did not return (loss, aux)."""
+
+
+def auxiliary_part(result):
+    """The ``aux`` of a function returning ``(loss, aux)`` (``has_aux=True``): its
+    arrays copied, so later steps of the derivative never change what the caller gets."""
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise NotAPair(f"has_aux=True needs the function to return a pair (loss, aux); it "
+                       f"returned {'a ' + type(result).__name__ if not isinstance(result, (tuple, list)) else f'{len(result)} values'}")
+    return _copied(result[1])
+
+
+def _copied(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return type(value)({key: _copied(v) for key, v in value.items()}) if type(value) is dict \
+            else value
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, tuple):
+        items = [_copied(v) for v in value]
+        return type(value)._make(items) if hasattr(type(value), "_fields") else tuple(items)
+    return value

@@ -98,6 +98,13 @@ def _return(value):
     return stmt
 
 
+def _with_aux(sweeps, value):
+    """The value, or ``(value, aux)`` for has_aux=True."""
+    if not sweeps.aux:
+        return value
+    return gast.Tuple(elts=[value, make_name(sweeps.aux)], ctx=gast.Load())
+
+
 def _seed_statement(sweeps, imports, seed_function):
     if sweeps.output in sweeps.scalars:     # known to be a number: no check needed
         value = gast.Constant(value=1.0, kind=None)
@@ -125,7 +132,13 @@ def grad_function(sweeps, name, params, wrt, with_value, doc, imports, seed_func
         body.append(_seed_statement(sweeps, imports, seed_function))
     body += reverse
     gradients = _tuple(gradients)
-    result = gast.Tuple(elts=[make_name(value), gradients], ctx=gast.Load()) if with_value else gradients
+    value = _with_aux(sweeps, make_name(value))
+    if with_value:
+        result = gast.Tuple(elts=[value, gradients], ctx=gast.Load())
+    elif sweeps.aux:
+        result = gast.Tuple(elts=[gradients, make_name(sweeps.aux)], ctx=gast.Load())
+    else:
+        result = gradients
     body.append(_return(result))
     return _function(name, params, body, doc)
 
@@ -160,6 +173,7 @@ def vjp_functions(sweeps, forward_name, backward, params, doc_forward):
                  for n in stores(s)} | set(params)
     maybe_unset = [_none(n) for n in saved if n not in top_level]
     forward = _function(forward_name, params, maybe_unset + list(sweeps.forward) + [
-        _return(gast.Tuple(elts=[make_name(sweeps.output), saved_tuple], ctx=gast.Load()))],
+        _return(gast.Tuple(elts=[_with_aux(sweeps, make_name(sweeps.output)), saved_tuple],
+                           ctx=gast.Load()))],
         doc_forward)
     return forward, backward

@@ -40,6 +40,7 @@ class Sweeps:
     named: frozenset = frozenset()    # the user's variables and their adjoints: never inlined away
     shapes: object = None           # a ShapeFacts: which values have one shape (stage 4b)
     shape_sources: dict = None      # where a reverse step reads an iteration's shapes (loops.py)
+    aux: str = None                 # has_aux=True: the name holding aux, returned beside
 
 
 
