@@ -23,8 +23,16 @@ from pullback.analysis.operation import ATTRIBUTES, METHODS
 # Names: how a table key is written in generated source and in test ids.
 # --------------------------------------------------------------------------
 
+try:        # the scipy extra: specs call scipy.special and scipy.linalg where SciPy is installed
+    import scipy
+    import scipy.linalg
+    import scipy.special
+    _SCIPY = (("scipy.special", scipy.special), ("scipy.linalg", scipy.linalg))
+except ImportError:
+    scipy, _SCIPY = None, ()
+
 _NAMESPACES = (("np", np), ("np.linalg", np.linalg), ("math", math), ("operator", operator),
-               ("builtins", builtins)) + tuple(
+               ("builtins", builtins)) + _SCIPY + tuple(
     # pullback's own helpers have rules too (higher order): runtime.unbroadcast, ... (every
     # module of pullback.runtime, so a new one is named the same way)
     (name, importlib.import_module("pullback." + name)) for name in ["runtime"] + [
@@ -266,7 +274,8 @@ def sample_inputs(spec, case, seed_text):
 # --------------------------------------------------------------------------
 
 _EVAL_NAMESPACE = {"np": np, "math": math, "operator": operator,
-                   "runtime": importlib.import_module("pullback.runtime")}
+                   "runtime": importlib.import_module("pullback.runtime"),
+                   **({"scipy": scipy} if scipy is not None else {})}
 _AST_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
                ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
                ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv}

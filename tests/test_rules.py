@@ -36,7 +36,8 @@ import pullback
 from pullback import runtime
 from pullback.rules import rule_table
 from reference import central_difference, import_module_from_text
-from rule_spec_kit import _called, _inner_call, _rng, _shape_text, display_name, sample_inputs
+from rule_spec_kit import (_SCIPY, _called, _inner_call, _rng, _shape_text, display_name,
+                           sample_inputs)
 from rule_spec_table import SPEC
 
 ADJOINTS, NONDIFF = rule_table()
@@ -46,7 +47,8 @@ ADJOINTS, NONDIFF = rule_table()
 # Generated functions: real source in a real module file.
 # --------------------------------------------------------------------------
 
-_MODULE_HEADER = ("import math\nimport operator\n\nimport numpy as np\n\n"
+_MODULE_HEADER = ("import math\nimport operator\n\nimport numpy as np\n"
+                  + ("import scipy.linalg\nimport scipy.special\n" if _SCIPY else "") + "\n"
                   "from pullback import runtime\n"      # rules of pullback's own helpers
                   + "".join(f"import pullback.runtime.{m.name}\n" for m in pkgutil.iter_modules(
                       runtime.__path__) if m.name != "declare") + "\n\n")
