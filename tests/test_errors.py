@@ -216,12 +216,6 @@ def method_cumsum(x):
     return np.sum(np.array(x.tolist()) * x)  # refused: cumsum
 
 
-def method_sort(x):
-    y = x * 2.0
-    y.sort()  # refused: sort
-    return np.sum(y * y)
-
-
 SUM_OPTIONS = {"axis": 0}
 
 
@@ -236,13 +230,13 @@ def kwargs_parameter(x, **options):  # refused: kwargs-parameter
 
 def out_keyword(x):
     buffer = np.zeros_like(x)
-    np.sin(x, out=buffer)  # refused: out
+    np.sin(x, out=buffer[:2])  # refused: out
     return np.sum(buffer)
 
 
 def out_keyword_assigned(x):
     buffer = np.zeros_like(x)
-    y = np.exp(x, out=buffer)  # refused: out-assigned
+    y = np.exp(x, out=buffer, where=x > 0)  # refused: out-assigned
     return np.sum(y)
 
 
@@ -293,12 +287,11 @@ CASES = [
     (calls_det, "det", pullback.NoDerivativeRule, ["i0", "no derivative rule"], "np.i0(x)"),
     (calls_fft, "fft", pullback.NoDerivativeRule, ["fft", "no derivative rule"], "np.fft.fft(x)"),
     (method_cumsum, "cumsum", pullback.UnsupportedSyntax, [".tolist()"], "x.tolist()"),
-    (method_sort, "sort", pullback.UnsupportedSyntax, [".sort()"], "y.sort()"),
     (kwargs_call, "kwargs", pullback.UnsupportedSyntax, ["**kwargs"], "np.sum(x, **SUM_OPTIONS)"),
     (kwargs_parameter, "kwargs-parameter", pullback.UnsupportedSyntax, ["**kwargs"], "options"),
-    (out_keyword, "out", pullback.UnsupportedSyntax, ["'out'"], "np.sin(x, out=buffer)"),
+    (out_keyword, "out", pullback.UnsupportedSyntax, ["'out'"], "np.sin(x, out=buffer[:2])"),
     (out_keyword_assigned, "out-assigned", pullback.UnsupportedSyntax, ["'out'"],
-     "np.exp(x, out=buffer)"),
+     "np.exp(x, out=buffer, where=x > 0)"),
     (no_return, "no-return", pullback.UnsupportedSyntax, ["returns no value"], "def"),
     (bare_return, "bare-return", pullback.UnsupportedSyntax, ["returns no value"], "def"),
 ]
@@ -433,8 +426,8 @@ def test_refusal_inside_a_called_helper_points_at_the_helper_line():
 
 def test_advice_refers_only_to_documents_that_exist():
     messages = []
-    for function in (calls_fft, calls_det, try_block, lambda_inside, method_cumsum,
-                     sets_item_of_argument, no_return):
+    for function in (calls_fft, calls_det, try_block, method_cumsum,
+                     sets_item_through_an_alias, no_return):
         with pytest.raises(pullback.PullbackError) as info:
             pullback.grad(function)(X.copy())
         messages.append(str(info.value))
@@ -445,11 +438,12 @@ def test_advice_refers_only_to_documents_that_exist():
 
 
 # --------------------------------------------------------------------------
-# Mutating an argument in place is refused: the caller's array would change
+# Writing into an argument works on a private copy (the caller's array never
+# changes); a write another name of it would see, then read, is refused
 # --------------------------------------------------------------------------
 
 def sets_item_of_argument(x):
-    x[0] = 1.0  # refused: mutate-argument
+    x[0] = 1.0
     return np.sum(x * x)
 
 
@@ -472,12 +466,12 @@ def sets_item_of_a_reshaped_view(x):
 
 
 def appends_to_a_list_argument(xs, v):
-    xs.append(v)  # refused: mutate-append
+    xs.append(v)
     return v * v
 
 
 def adds_into_an_item_of_argument(x):
-    x[0] += 1.0  # refused: mutate-augmented
+    x[0] += 1.0
     return np.sum(x * x)
 
 
@@ -501,16 +495,10 @@ def sets_item_through_a_conditional_alias(x):
 
 MUTATION_CASES = [
     # function, tag, arguments, wrt, underlined text
-    pytest.param(sets_item_of_argument, "mutate-argument", (X,), 0, "x[0] = 1.0",
-                 id="argument"),
     pytest.param(sets_item_through_an_alias, "mutate-alias", (X,), 0, "y[0] = 2.0", id="alias"),
     pytest.param(sets_item_of_a_view, "mutate-view", (X,), 0, "y[0] = 2.0", id="view"),
     pytest.param(sets_item_of_a_reshaped_view, "mutate-reshape", (X,), 0, "y[0, 0] = 1.0",
                  id="reshape"),
-    pytest.param(appends_to_a_list_argument, "mutate-append", ([1.0, 2.0], 0.5), 1,
-                 "xs.append(v)", id="append"),
-    pytest.param(adds_into_an_item_of_argument, "mutate-augmented", (X,), 0, "x[0] += 1.0",
-                 id="augmented"),
     pytest.param(sets_item_of_a_loop_row, "mutate-loop-row", (X,), 0, "row[0] = 0.0",
                  id="loop-row"),
     pytest.param(sets_item_through_a_tuple_alias, "mutate-tuple-alias", (X,), 0, "y[0] = 0.0",
@@ -521,14 +509,15 @@ MUTATION_CASES = [
 
 
 @pytest.mark.parametrize("function, tag, args, wrt, underlined", MUTATION_CASES)
-def test_mutating_an_argument_in_place_is_refused(function, tag, args, wrt, underlined):
+def test_a_write_through_another_name_of_an_argument_then_read_is_refused(
+        function, tag, args, wrt, underlined):
+    # writing into x through y, then reading x: Python sees the write in x; pullback refuses
     args = copy.deepcopy(args)
     saved = copy.deepcopy(args)
     with pytest.raises(pullback.UnsupportedSyntax) as info:
         pullback.grad(function, wrt=wrt)(*args)
     message = str(info.value)
-    assert "in place" in message and "caller's" in message, \
-        f"the message does not say the caller's array would change:\n{message}"
+    assert "in place" in message and "share its memory" in message, message
     shown, advice = check_location(info.value, tag, function.__name__)
     check_underlined(shown, underlined)
     check_advice(advice, message)
@@ -536,6 +525,23 @@ def test_mutating_an_argument_in_place_is_refused(function, tag, args, wrt, unde
         np.testing.assert_array_equal(arg, before, err_msg="the caller's argument was changed")
     with pytest.raises(pullback.UnsupportedSyntax):
         pullback.vjp(function, *args, wrt=wrt)
+    for arg, before in zip(args, saved):
+        np.testing.assert_array_equal(arg, before, err_msg="the caller's argument was changed")
+
+
+@pytest.mark.parametrize("function, args, wrt", [
+    (sets_item_of_argument, (X,), 0),
+    (appends_to_a_list_argument, ([1.0, 2.0], 0.5), 1),
+    (adds_into_an_item_of_argument, (X,), 0),
+], ids=["argument", "append", "augmented"])
+def test_a_write_into_an_argument_is_differentiated_on_a_private_copy(function, args, wrt):
+    from reference import central_difference
+    args = copy.deepcopy(args)
+    saved = copy.deepcopy(args)
+    g = pullback.grad(function, wrt=wrt)(*args)
+    expected = central_difference(lambda *values: function(*copy.deepcopy(values)),
+                                  copy.deepcopy(saved), wrt)
+    np.testing.assert_allclose(g, expected, rtol=1e-6, atol=1e-9)
     for arg, before in zip(args, saved):
         np.testing.assert_array_equal(arg, before, err_msg="the caller's argument was changed")
 
