@@ -124,7 +124,7 @@ class Derivative:
         for name, value in zip(self._names, values):
             if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
                 check_plain_array(value, name, self._label)     # not differentiated, still read
-        self._kinds = argument_kinds(values, self._indices)
+        self._kinds = argument_kinds(values, self._indices, self._signature)
         self._passed = passed_functions(values, self._indices) if self._inner is None else ()
         return values
 
@@ -247,11 +247,21 @@ class Derivative:
         return [values[i] if item is None else values[i][item] for i, item in self._targets]
 
 
-def argument_kinds(values, wrt):
+def argument_kinds(values, wrt, signature=None):
     """What the derivative is generated for (pipeline.derive): the positions of
-    the arguments that are numbers, then of the differentiated containers."""
+    the arguments that are numbers, of the differentiated containers, and how
+    many items ``*args`` and which keys ``**kwargs`` hold."""
     containers = tuple(i for i in wrt if is_container(values[i]))
-    return (scalar_arguments(values), containers) if containers else (scalar_arguments(values),)
+    varargs = ()
+    if signature is not None:
+        for value, parameter in zip(values, signature.parameters.values()):
+            if parameter.kind == parameter.VAR_POSITIONAL:
+                varargs += ((parameter.name, len(value)),)
+            elif parameter.kind == parameter.VAR_KEYWORD:
+                varargs += ((parameter.name, tuple(value)),)
+    if containers or varargs:
+        return scalar_arguments(values), containers, varargs
+    return (scalar_arguments(values),)
 
 
 def python_function(function):

@@ -13,6 +13,8 @@ from pullback.api import Derivative, argument_kinds
 from pullback.arguments import check_differentiable_input
 from pullback.errors import InvalidArgument, InvalidOutput
 from pullback.outputs import check_output, output_error
+from pullback.trees import (children, describe_structure, internal, is_container, is_float_leaf,
+                            leaves, map_leaves, part, rebuild, restructure, same_structure)
 
 __all__ = ["jvp", "jacobian", "hessian", "hvp", "JvpFunction", "source"]
 
@@ -46,8 +48,9 @@ class JvpFunction:
         except InvalidOutput as error:
             raise output_error(target, error.args[0], "vjp") from None
         check_output(target, value)
-        return value, _fit_tangent(tangent, value, self.batched, len(_first(chosen)) if
-                                   self.batched else None)
+        return value, _fit_tangent(tangent, value, self.batched,
+                                   _batch_size(chosen, [values[i] for i in self.wrt])
+                                   if self.batched else None)
 
 
 class JvpDerivative(Derivative):
@@ -107,10 +110,14 @@ class _Primal:
         return self._derivative._derive(target)
 
 
-def _first(tangents):
-    for t in tangents:
-        return t
-    return ()
+def _batch_size(tangents, primals):
+    """How many directions a batch of tangents holds (the leading axis a
+    tangent leaf has beyond its primal's)."""
+    for t, x in zip(tangents, primals):
+        for (_, t_leaf), (_, x_leaf) in zip(leaves(t), leaves(x)):
+            if np.ndim(t_leaf) == np.ndim(x_leaf) + 1:
+                return np.shape(t_leaf)[0]
+    return 1
 
 
 def jvp(function, primals=None, tangents=None, *, wrt=0, batched=False):
@@ -159,30 +166,15 @@ def _as_tuple(values, what):
 
 def _prepare_tangents(primals, tangents, wrt):
     """The tangents as arrays of their primals' dtype (a copy never needed: the
-    generated code never writes into them), and whether they are a batch."""
+    generated code never writes into them), and whether they are a batch.
+    A container's tangent is a container like it (docs/containers.md)."""
     batches = set()
     prepared = list(tangents)
     for i in wrt:
-        x, t = primals[i], tangents[i]
-        x_shape, t_shape = np.shape(x), np.shape(t)
-        if t_shape == x_shape:
-            batches.add(None)
-        elif t_shape[1:] == x_shape and len(t_shape) == len(x_shape) + 1:
-            batches.add(t_shape[0])
-        else:
-            raise InvalidArgument(f"the tangent of argument {i} has shape {t_shape}; it needs the "
-                                  f"shape {x_shape} of the argument, or (k,) + {x_shape} for a "
-                                  f"batch of k directions")
-        if np.iscomplexobj(t) or not np.issubdtype(np.result_type(t), np.number):
-            raise InvalidArgument(f"the tangent of argument {i} must hold real numbers")
-        dtype = np.result_type(x)
-        if isinstance(x, np.ndarray) or t_shape != ():
-            if np.issubdtype(dtype, np.floating):
-                prepared[i] = np.asarray(t, dtype=dtype)
-            else:
-                prepared[i] = np.asarray(t, dtype=float)
-        else:
-            prepared[i] = float(t) if not isinstance(x, np.generic) else dtype.type(t)
+        if is_container(primals[i]):
+            prepared[i] = _container_tangent(primals[i], tangents[i], i, batches)
+            continue
+        prepared[i] = _leaf_tangent(primals[i], tangents[i], f"argument {i}", batches)
     if len(batches) > 1:
         raise InvalidArgument(f"the tangents disagree: some are one direction, some a batch, or "
                               f"batches differ in size ({sorted(map(str, batches))})")
@@ -190,13 +182,53 @@ def _prepare_tangents(primals, tangents, wrt):
     return prepared, batch is not None
 
 
+def _container_tangent(x, t, i, batches):
+    """The tangent of a container argument, as generated code holds it (trees.internal)."""
+    if not is_container(t) or not same_structure(map_leaves(lambda *_: None, x),
+                                                 map_leaves(lambda *_: None, t)):
+        raise InvalidArgument(f"the tangent of argument {i} must have its structure "
+                              f"{describe_structure(x)}, not {describe_structure(t)}")
+    leaves_t = dict(leaves(t, "t"))
+
+    def one(leaf, path):
+        given = leaves_t[path]
+        if not is_float_leaf(leaf):
+            if given is not None and np.any(np.asarray(given) != 0):
+                raise InvalidArgument(f"the tangent of {path[1:] or 'the'} leaf of argument {i} "
+                                      f"must be None or 0: that leaf is not a float")
+            return 0.0
+        return _leaf_tangent(leaf, given, f"argument {i} at {path[1:]}", batches)
+
+    return internal(map_leaves(one, x, "t"))
+
+
+def _leaf_tangent(x, t, where, batches):
+    """One array's (or number's) tangent, checked and cast to its dtype."""
+    x_shape, t_shape = np.shape(x), np.shape(t)
+    if t_shape == x_shape:
+        batches.add(None)
+    elif t_shape[1:] == x_shape and len(t_shape) == len(x_shape) + 1:
+        batches.add(t_shape[0])
+    else:
+        raise InvalidArgument(f"the tangent of {where} has shape {t_shape}; it needs the "
+                              f"shape {x_shape} of the argument, or (k,) + {x_shape} for a "
+                              f"batch of k directions")
+    if np.iscomplexobj(t) or not np.issubdtype(np.result_type(t), np.number):
+        raise InvalidArgument(f"the tangent of {where} must hold real numbers")
+    dtype = np.result_type(x)
+    if isinstance(x, np.ndarray) or t_shape != ():
+        if np.issubdtype(dtype, np.floating):
+            return np.asarray(t, dtype=dtype)
+        return np.asarray(t, dtype=float)
+    return float(t) if not isinstance(x, np.generic) else dtype.type(t)
+
+
 def _fit_tangent(tangent, value, batched, count):
     """The output tangent with the value's type and dtype (and a leading
     direction axis in a batch): zeros where no derivative reached it."""
-    if isinstance(value, (tuple, list)):
-        if not isinstance(tangent, (tuple, list)):
-            tangent = [tangent] * len(value)
-        return _like(value, [_fit_tangent(t, v, batched, count) for t, v in zip(tangent, value)])
+    if is_container(value):
+        return rebuild(value, [(key, _fit_tangent(part(tangent, value, key, i), child, batched, count))
+                               for i, (key, child) in enumerate(children(value))])
     shape = np.shape(value)
     wanted = ((count,) if batched else ()) + shape
     floating = np.result_type(value) if np.issubdtype(np.result_type(value), np.floating) \
@@ -207,11 +239,6 @@ def _fit_tangent(tangent, value, batched, count):
     if tangent.shape != wanted:
         tangent = np.broadcast_to(tangent, wanted)
     return np.array(tangent, dtype=floating)
-
-
-def _like(value, items):
-    """A tuple, list or named tuple (np.linalg.qr's) of ``items``, as ``value`` is."""
-    return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
 
 
 def jacobian(function, wrt=0, mode="auto"):
@@ -245,11 +272,12 @@ def jacobian(function, wrt=0, mode="auto"):
         if mode == "reverse" or kwargs:
             return reverse(*args, **kwargs)
         positions = _positions(function, indices, len(args))
+        if any(is_container(args[i]) for i in positions if i < len(args)):
+            return reverse(*args)       # containers: reverse mode (docs/containers.md)
         if mode == "auto":
             inputs = sum(int(np.size(args[i])) for i in positions)
             value = function(*args)
-            if np.ndim(value) == 0 and not isinstance(value, (tuple, list)) or \
-                    inputs >= _size(value):
+            if is_container(value) or np.ndim(value) == 0 or inputs >= _size(value):
                 return reverse(*args)
         return forward_jacobian(function, args, positions, isinstance(wrt, (int, str)))
 
@@ -259,9 +287,7 @@ def jacobian(function, wrt=0, mode="auto"):
 
 
 def _size(value):
-    if isinstance(value, (tuple, list)):
-        return sum(_size(v) for v in value)
-    return int(np.size(value))
+    return sum(int(np.size(leaf)) for _, leaf in leaves(value))
 
 
 def _positions(function, indices, count):
@@ -319,7 +345,9 @@ def hvp(function, primals, vectors):
         raise InvalidArgument("hvp needs at least one vector that is not None")
     gradient = grad(function, wrt=wrt if len(wrt) > 1 else wrt[0])
     _, products = jvp(gradient, primals, vectors)
-    return products
+    if len(wrt) == 1:
+        return restructure(products, primals[wrt[0]])   # a container's: its own types
+    return tuple(restructure(p, primals[i]) for p, i in zip(products, wrt))
 
 
 def hessian(function, wrt=0):
@@ -345,6 +373,11 @@ def hessian(function, wrt=0):
 
     def hessian_of(*args):
         (i,) = _positions(function, (wrt,), len(args))
+        if is_container(args[i]):
+            raise InvalidArgument(f"hessian differentiates with respect to an array or a number; "
+                                  f"argument {wrt!r} is a {type(args[i]).__name__}. Use "
+                                  f"pullback.hvp with a vector of its structure, or the hessian "
+                                  f"with respect to one array.")
         return forward_jacobian(gradient, args, (i,), True)
 
     hessian_of.__name__ = f"hessian_{getattr(function, '__name__', 'f')}"

@@ -139,8 +139,8 @@ def internal(value):
 
 def restructure(g, like):
     """What generated code holds (lists for tuples, dicts for dataclasses) given
-    the containers of ``like``; leaves as they are."""
+    the containers of ``like``; float leaves as they are, None for the others."""
     if not is_container(like):
-        return g
+        return g if is_float_leaf(like) else None
     return rebuild(like, [(key, restructure(part(g, like, key, i), child))
                           for i, (key, child) in enumerate(children(like))])

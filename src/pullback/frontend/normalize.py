@@ -98,10 +98,6 @@ def check_supported(tree, location):
                          "the 'out' argument writes into an existing array, which is not "
                          "differentiable",
                          node, location, "Assign the result to a new name instead: y = f(x).")
-    args = tree.args
-    if args.kwarg:
-        raise refuse(UnsupportedSyntax, "**kwargs parameters are not supported yet",
-                     args.kwarg, location, "Name each keyword parameter.")
     return tree
 
 
