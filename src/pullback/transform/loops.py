@@ -33,6 +33,9 @@ def assigned_in_loops(tree):
                 visit(stmt.body, looping)
                 visit(stmt.orelse, looping)
 
+    if isinstance(tree, gast.FunctionDef):     # the call assigns each parameter first
+        for name in parameter_names(tree):
+            sites[name] = sites.get(name, 0) + 1
     visit(tree.body, False)
     return in_loop | {name for name, count in sites.items() if count > 1}
 
