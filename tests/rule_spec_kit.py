@@ -31,7 +31,7 @@ try:        # the scipy extra: specs call scipy.special and scipy.linalg where S
 except ImportError:
     scipy, _SCIPY = None, ()
 
-_NAMESPACES = (("np", np), ("np.linalg", np.linalg), ("math", math), ("operator", operator),
+_NAMESPACES = (("np", np), ("np.linalg", np.linalg), ("np.fft", np.fft), ("math", math), ("operator", operator),
                ("builtins", builtins)) + _SCIPY + tuple(
     # pullback's own helpers have rules too (higher order): runtime.unbroadcast, ... (every
     # module of pullback.runtime, so a new one is named the same way)

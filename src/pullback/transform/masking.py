@@ -220,7 +220,13 @@ def refuse_complex_values(tree, operations, active, location):
     values pullback cannot see here, from arguments or globals, make the
     gradient complex, which the API refuses when it returns.)
     """
-    if not any(_complex_constant(n) for n in gast.walk(tree)):
+    # np.fft in np.fft.fftshift(x) names a module, not a Fourier transform
+    prefixes = {id(n.value) for n in gast.walk(tree) if isinstance(n, gast.Attribute)}
+
+    def complex_at(node):
+        return id(node) not in prefixes and _complex_constant(node)
+
+    if not any(complex_at(n) for n in gast.walk(tree)):
         return
     statements = [s for s in walk_statements(tree.body) if isinstance(s, gast.Assign)]
     complex_names = set()
@@ -232,7 +238,7 @@ def refuse_complex_values(tree, operations, active, location):
             if not isinstance(target, gast.Name) or target.id in complex_names \
                     or _real_valued(stmt.value):
                 continue
-            if any(_complex_constant(n) or (isinstance(n, gast.Name) and n.id in complex_names)
+            if any(complex_at(n) or (isinstance(n, gast.Name) and n.id in complex_names)
                    for n in gast.walk(stmt.value)):
                 complex_names.add(target.id)
                 changed = True
@@ -241,7 +247,7 @@ def refuse_complex_values(tree, operations, active, location):
         if operation is None or not active.intersection(operation.sources) \
                 or operation.target not in active or _real_valued(stmt.value):
             continue
-        culprit = next((n for n in gast.walk(stmt.value) if _complex_constant(n)
+        culprit = next((n for n in gast.walk(stmt.value) if complex_at(n)
                         or (isinstance(n, gast.Name) and n.id in complex_names
                             and isinstance(n.ctx, gast.Load))), None)
         if culprit is not None:
