@@ -196,11 +196,11 @@ def test_one_array_passed_as_two_arguments_is_refused_at_the_call():
     x = X.copy()
     for derive in (lambda: pullback.grad(writes_an_entry)(x, x),
                    lambda: pullback.jvp(writes_an_entry, (x, x), (Y, None))):
-        with pytest.raises(AssertionError, match="shares memory with another argument"):
+        with pytest.raises(ValueError, match="shares memory with another argument"):
             derive()
     np.testing.assert_array_equal(x, X)
     xs = [x, Y.copy()]
-    with pytest.raises(AssertionError, match="'xs'"):
+    with pytest.raises(ValueError, match="'xs'"):
         pullback.grad(writes_an_item_of_a_list, wrt=1)(xs, x)
     np.testing.assert_array_equal(x, X)
 

@@ -158,7 +158,7 @@ def copy_written_arguments(tree, parsed):
         return tree
     params = parameter_names(tree)
     used = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
-    check, index = _fresh("shares_memory_with", used), _fresh("item", used)
+    check, index = _helper_name("shares_memory_with", used, parsed), _fresh("item", used)
     numpy_name = _numpy_name(tree, parsed) or _fresh("np", used)
     entry = []
     for name in params:
@@ -188,13 +188,14 @@ def copy_written_arguments(tree, parsed):
 
 
 def _check_statement(check, name, others, function):
-    """``assert not shares_memory_with(x, y, z), "..."``: the caller did not
-    pass ``x`` as (part of) another argument."""
+    """``if shares_memory_with(x, y, z): raise ValueError("...")``: the caller did
+    not pass ``x`` as (part of) another argument (an if, not an assert, which
+    ``python -O`` would drop)."""
     listed = ", ".join(others)
     message = (f"{function} writes into its argument {name!r}, which shares memory with "
                f"another argument ({listed}): pullback works on a private copy of {name} "
                f"and would not see the change through the other; pass separate arrays")
-    return gast.parse(f"assert not {check}({name}, {listed}), {message!r}\n").body[0]
+    return gast.parse(f"if {check}({name}, {listed}):\n    raise ValueError({message!r})\n").body[0]
 
 
 def _copy_statements(name, depth, index, numpy_name):
@@ -207,6 +208,18 @@ def _copy_statements(name, depth, index, numpy_name):
                       f"    {name} = {numpy_name}.copy({name})\n"
                       f"else:\n"
                       f"    {name} = [{index}.copy() for {index} in {name}]\n").body
+
+
+def _helper_name(name, used, parsed):
+    """The helper's own name where it means the helper (generated code differentiated
+    again already calls it), else a fresh one."""
+    if name not in parsed.local_names:
+        try:
+            if parsed.free_value(name) is shares_memory_with:
+                return name
+        except NameError:
+            pass
+    return _fresh(name, used)
 
 
 def _fresh(base, used):
