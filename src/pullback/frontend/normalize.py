@@ -199,6 +199,9 @@ def _temp_base(node):
     if isinstance(node, gast.Compare):
         return "cond"
     if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
+        key = node.slice.value if isinstance(node.slice, gast.Constant) else None
+        if isinstance(key, str) and key.isidentifier():
+            return f"{node.value.id}_{key}"         # params["W"] -> params_W
         part = isinstance(node.slice, gast.Slice) or (
             isinstance(node.slice, gast.Tuple) and any(isinstance(e, gast.Slice) for e in node.slice.elts))
         return node.value.id + ("_part" if part else "_item")
