@@ -93,11 +93,14 @@ def test_the_readme_shows_what_pullback_prints(tmp_path, monkeypatch):
     readme = (ROOT / "README.md").read_text()
     example = re.search(r"```python\n(import numpy as np\nimport pullback\n\ndef loss.*?)\ndloss = ", readme,
                         re.S).group(1)
-    shown = re.search(r"prints\n\n```python\n(def dloss_dw_db.*?)```", readme, re.S).group(1)
+    shown = re.search(r"prints\n\n```python\n(def dloss_dparams.*?)```", readme, re.S).group(1)
     path = tmp_path / "readme_model.py"
     path.write_text(example.replace("import pullback\n", "\n") + "\n")     # on the same lines
     monkeypatch.syspath_prepend(str(tmp_path))
     import readme_model
-    source = pullback.source(pullback.grad(readme_model.loss, wrt=(0, 1)))
-    printed = source[source.index("def dloss_dw_db"):].replace(str(path), "model.py")
+    dloss = pullback.grad(readme_model.loss)
+    grads = dloss({"w": np.ones(3), "b": 0.1}, np.ones((5, 3)), np.ones(5))   # as the README calls it
+    assert set(grads) == {"w", "b"}
+    source = pullback.source(dloss)
+    printed = source[source.index("def dloss_dparams"):].replace(str(path), "model.py")
     assert printed == shown, "README.md shows another gradient than pullback writes:\n" + printed
