@@ -174,9 +174,23 @@ def in_table(function, table):
         return False
 
 
+def _ufunc_home(function):
+    """Where a ufunc not of NumPy's namespace lives, if a loaded SciPy module has it."""
+    import sys
+    for home in ("scipy.special", "scipy.stats"):
+        module = sys.modules.get(home)
+        if module is not None and getattr(module, function.__name__, None) is function:
+            return home
+    return None
+
+
 def describe(function):
     module = getattr(function, "__module__", None) or type(function).__module__
     name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
+    if isinstance(function, np.ufunc) and getattr(np, name or "", None) is not function:
+        module = _ufunc_home(function)      # a ufunc of SciPy (scipy.special.erfcx), not NumPy's
+        if module is None:
+            return f"the ufunc {name}"
     if name is None:
         return f"a {type(function).__name__} object"
     return f"{module}.{name}" if module and module != "builtins" else name
