@@ -224,10 +224,6 @@ def kwargs_call(x):
     return np.sum(y)
 
 
-def kwargs_parameter(x, **options):  # refused: kwargs-parameter
-    return np.sum(x)
-
-
 def out_keyword(x):
     buffer = np.zeros_like(x)
     np.sin(x, out=buffer[:2])  # refused: out
@@ -288,7 +284,6 @@ CASES = [
     (calls_fft, "fft", pullback.NoDerivativeRule, ["fft", "no derivative rule"], "np.fft.fft(x)"),
     (method_cumsum, "cumsum", pullback.UnsupportedSyntax, [".tolist()"], "x.tolist()"),
     (kwargs_call, "kwargs", pullback.UnsupportedSyntax, ["**kwargs"], "np.sum(x, **SUM_OPTIONS)"),
-    (kwargs_parameter, "kwargs-parameter", pullback.UnsupportedSyntax, ["**kwargs"], "options"),
     (out_keyword, "out", pullback.UnsupportedSyntax, ["'out'"], "np.sin(x, out=buffer[:2])"),
     (out_keyword_assigned, "out-assigned", pullback.UnsupportedSyntax, ["'out'"],
      "np.exp(x, out=buffer, where=x > 0)"),
