@@ -12,7 +12,6 @@ from pullback.frontend.normalize import check_supported
 
 @pytest.mark.parametrize("source, construct", [
     ("def f(x):\n    y = np.sin(x, out=x)\n    return y", "the 'out' argument"),
-    ("def f(x, **options):\n    return x", "**kwargs parameters"),
     ("def f(x, d):\n    return np.sum(x, **d)", "calls with **kwargs"),
     ("def f(x):\n    g = [lambda v: v * x]\n    return x", "must be assigned to a name"),
     ("def f(x):\n    x.attr = 2.0\n    return x", "assignment to a attribute target"),
