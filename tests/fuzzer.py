@@ -359,7 +359,7 @@ class Generator:
     def statement(self, out_shape, loop_depth=0):
         rng = self.rng
         kinds = ["assign", "assign", "assign", "for_range", "while", "if", "list", "tuple", "helper",
-                 "lambda", "nested", "aug", "early_return"]
+                 "lambda", "nested", "aug", "early_return", "reassign"]
         if not self.scalar:
             kinds += ["fill", "copy_update", "view_write", "for_array"]
         if loop_depth:
@@ -369,6 +369,35 @@ class Generator:
 
     def s_assign(self, out_shape, loop_depth):
         self.assign(self.fresh_name(), self.pick_shape())
+
+    def s_reassign(self, out_shape, loop_depth):
+        """``x = f(x, ...)`` of a name already set (a parameter too), at the top, in
+        a branch taken or not, or in a loop: its old value must be kept for the
+        reverse sweep (parameters reassigned in a branch once lost it)."""
+        rng = self.rng
+        names = sorted(self.env)
+        if not names:
+            return self.s_assign(out_shape, loop_depth)
+        n = rng.choice(names)
+        shape = self.env[n]
+        self.features.add("reassign")
+        f = self.fn(rng.choice(["sin", "tanh", "cos"]))
+        value = rng.choice([f"{n} * ({self.expr(shape, 1)})", f"{f}({n}) + ({self.expr(shape, 1)})",
+                            f"{n} * {n}" if shape == () or not self.scalar else f"{n} * 1.5"])
+        where = rng.choice(["top", "if", "if_else"])
+        if where == "top":
+            self.emit(f"{n} = {value}")
+        else:
+            self.emit(f"if {self.condition()}:")
+            self.indent += 1
+            self.emit(f"{n} = {value}")
+            self.indent -= 1
+            if where == "if_else":
+                self.emit("else:")
+                self.indent += 1
+                self.emit(f"{n} = {n} * {self.literal()}")
+                self.indent -= 1
+        self.fresh.add(n)
 
     def s_aug(self, out_shape, loop_depth):
         candidates = [n for n in self.fresh if n in self.env]
