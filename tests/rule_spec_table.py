@@ -118,6 +118,12 @@ SPEC = {
 
 }
 
+# where= and initial= of np.sum and np.mean (tests/reduction_where_cases.py)
+from reduction_where_cases import MEAN_CASES, SUM_CASES  # noqa: E402
+
+SPEC[np.sum] = Spec(SPEC[np.sum].template, SPEC[np.sum].args, SPEC[np.sum].cases + SUM_CASES)
+SPEC[np.mean] = Spec(SPEC[np.mean].template, SPEC[np.mean].args, SPEC[np.mean].cases + MEAN_CASES)
+
 # Families added later keep their specs in tests/rule_specs_<family>.py.
 for _path in sorted(pathlib.Path(__file__).parent.glob("rule_specs_*.py")):
     _family = importlib.import_module(_path.stem).SPEC

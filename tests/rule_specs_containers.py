@@ -15,7 +15,6 @@ SPEC = {
                            (Arg("x", POSITIVE),), (
         Case(((3, 3),), expr="np.sum(runtime.containers.field(np.linalg.slogdet(x + 3.0 * np.eye(3)),"
                              " 'logabsdet'))"),
-        Case(((2, 2),), expr="np.sum(np.linalg.slogdet(x + 3.0 * np.eye(2)).logabsdet * 2.0)"),
     )),
     containers.dict_items: Spec(f"np.sum(runtime.containers.dict_items({_PAIR})[1][1])", (X, Y), (
         Case(((3,), (2, 3))),

@@ -247,7 +247,7 @@ def ufunc_add_outer(x):
 
 
 def ufunc_reduce_initial(x):
-    return np.add.reduce(x, initial=1.0)  # refused: reduce-initial
+    return np.add.reduce(x, initial=1.0, where=x > 0.0)
 
 
 def test_ufunc_methods_without_a_rule_are_refused():
@@ -255,8 +255,7 @@ def test_ufunc_methods_without_a_rule_are_refused():
                   "no derivative rule for np.subtract.accumulate()", "subtract-accumulate")
     check_refused(ufunc_add_outer, (X,), pullback.NoDerivativeRule,
                   "no derivative rule for np.add.outer()", "add-outer")
-    check_refused(ufunc_reduce_initial, (X,), pullback.UnsupportedSyntax,
-                  "np.add.reduce() with initial= or where=", "reduce-initial")
+    check_gradient(ufunc_reduce_initial, X)        # initial= and where= go to np.sum's rule
 
 
 # --------------------------------------------------------------------------

@@ -36,11 +36,10 @@ class MethodCalls:
         if name == "outer":
             return self.of_rule(self.adjoints[function], node, [given["A"], given["B"]],
                                 {"axes": gast.Constant(value=0, kind=None)}, shown)
-        if "initial" in given or "where" in given:
-            return self.refused(node, f"{shown} with initial= or where= is not differentiable yet",
-                                f"Use the NumPy function it stands for ({function.__name__}).")
         arguments = {"a": given["array"], "axis": given.get("axis", gast.Constant(value=0, kind=None))}
-        arguments.update((k, v) for k, v in given.items() if k in ("dtype", "keepdims"))
+        # initial= and where= go to the rule, which refuses them where it has no such parameter
+        arguments.update((k, v) for k, v in given.items()
+                         if k in ("dtype", "keepdims", "initial", "where"))
         return self.of_rule(self.adjoints[function], node, [], arguments, shown)
 
     def of_einsum_sublists(self, node, keywords):
