@@ -20,6 +20,7 @@ from pullback.tangent_rules import tangent_of
 from pullback.transform.calls import CallsMixin, _callee_name
 from pullback.transform.nodes import call, marked
 from pullback.transform.reverse import index_value
+from pullback.transform.sequence_operators import sequence_operations
 from pullback.transform.tangent_expand import TangentExpander
 
 
@@ -383,6 +384,7 @@ def forward_sweep(tree, facts, namer, aliases, batched, request_jvp):
     each active assignment followed by its tangent's, ending in
     ``return value, value_dot``. Returns ``(body, imports, directions name or None)``."""
     imports = {}
+    sequence_operations(tree, facts)    # x + y, x * y of lists: joined and repeated
     mutated = _changed_in_place(facts.operations)
     builder = ForwardBuilder(facts, namer, aliases, imports, batched, request_jvp, mutated)
     # a parameter not differentiated that takes a varied value later starts with no tangent

@@ -4,9 +4,8 @@ Walks the normalized body backwards and, for every active statement, expands
 the adjoint template of its rule with the user's names substituted. The first
 write to an adjoint defines it; later writes accumulate (``dx = dx + ...``).
 The result is a pair of sweeps that stage 6 assembles into functions.
-Templates are expanded in ``expand.py``, masked adjoints are in
-``masking.py``, calls to user functions in ``calls.py``, loop facts in
-``loops.py``.
+Templates are expanded in ``expand.py`` (``+``/``*`` of lists: ``sequence_operators.py``),
+masked adjoints in ``masking.py``, calls in ``calls.py``, loop facts in ``loops.py``.
 """
 from dataclasses import dataclass, field
 
@@ -23,6 +22,7 @@ from pullback.transform.loops import (add_loop_counters, assigned_in_loops, chan
                                       count_stores, exit_test, first_jump, loop_shape_facts,
                                       shape_sources)
 from pullback.transform.masking import masked_names, refuse_complex_values
+from pullback.transform.sequence_operators import sequence_operations
 from pullback.transform.nodes import assign, call, marked
 
 
@@ -455,7 +455,7 @@ def reverse_sweeps(tree, facts, namer, aliases):
     ``facts.masked_output``: the caller selects from this function's result
     (``np.where(c, helper(x), 0.0)``), so the output's adjoint may be zero
     where the helper's derivative is not finite (see masked_names)."""
-    operations, active = facts.operations, facts.active
+    operations, active = sequence_operations(tree, facts), facts.active
     refuse_complex_values(tree, operations, active, facts.location)
     body = tree.body
     returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
