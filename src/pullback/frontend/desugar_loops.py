@@ -28,6 +28,16 @@ def desugar_comprehensions(tree, namer, location):
             def visit_ListComp(self, node):
                 return self._loop(node)
 
+            def visit_IfExp(self, node):        # a comprehension in a branch runs only there
+                for part in (node.body, node.orelse):
+                    _refuse_conditional(part, node, location)
+                return self.generic_visit(node)
+
+            def visit_BoolOp(self, node):       # and/or: the later operands may not run
+                for part in node.values[1:]:
+                    _refuse_conditional(part, node, location)
+                return self.generic_visit(node)
+
             def visit_GeneratorExp(self, node):
                 return self._loop(node)
 
@@ -56,6 +66,17 @@ def desugar_comprehensions(tree, namer, location):
 
     tree.body = map_blocks(tree.body, hoist)
     return tree
+
+
+def _refuse_conditional(part, node, location):
+    """A comprehension that Python runs only on one side of ``a if c else b``,
+    ``and`` or ``or``: hoisted before the statement it would always run (and
+    raise, or change what it appends to), so it is refused."""
+    if any(isinstance(n, (gast.ListComp, gast.GeneratorExp)) for n in gast.walk(part)):
+        raise refuse(UnsupportedSyntax, "a comprehension inside a conditional expression "
+                     "('a if c else b', 'and', 'or') would run even where Python skips it",
+                     part, location, "Compute it in an if statement: 'if c: ys = [...]' "
+                     "'else: ys = ...'.")
 
 
 def _comprehension_names(node, namer, location):
