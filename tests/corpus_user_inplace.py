@@ -138,6 +138,14 @@ def swap_through_temporary(x):
     return np.sum(x * np.arange(1.0, len(x) + 1.0) ** 2)
 
 
+def cached_activation_scaled(x):
+    # an activation kept in a dict, scaled in place under another name
+    cache = {"h": np.tanh(x)}
+    h = cache["h"]
+    h *= 3.0
+    return np.sum(cache["h"] ** 2)
+
+
 def rebind_dict_entry(params, x):
     # an entry of a dict argument replaced by a new array
     params["W"] = params["W"] * 2.0
@@ -195,6 +203,7 @@ INPLACE = [
          jvp=True),
     Case(swap_entries, lambda r: [away(r, 4)], jvp=True),
     Case(swap_through_temporary, lambda r: [normal(r, 4)], jvp=True),
+    Case(cached_activation_scaled, lambda r: [normal(r, 3)], jvp=True),
     Case(rebind_dict_entry, lambda r: [{"W": normal(r, 3, 2)}, normal(r, 4, 3)], jvp=True,
          hvp=True),
     Case(sgd_in_place_dict, lambda r: [{"W": normal(r, 2, 2), "b": normal(r, 2)},

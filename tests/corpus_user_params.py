@@ -339,6 +339,27 @@ def float32_mlp(params, x):
     return np.sum(h * params["scale"])
 
 
+def merged_config(defaults, overrides, x):
+    # hyper-parameters merged with the dict | operator, overrides winning
+    config = defaults | overrides
+    return np.sum(np.tanh(config["scale"] * x) * config["shift"])
+
+
+def sgd_new_dict_in_loop(params, grads, lr=0.1):
+    # an SGD step on nested params building the new dict key by key
+    new = {}
+    for name, layer in params.items():
+        new[name] = {k: v - lr * grads[name][k] for k, v in layer.items()}
+    return sum(np.sum(np.sin(v)) for layer in new.values() for v in layer.values())
+
+
+def copied_params(params):
+    # params.copy(), one entry replaced in the copy
+    p = params.copy()
+    p["a"] = p["a"] * 2.0
+    return np.sum(p["a"] * params["a"] * p["b"])
+
+
 def _mlp_params(r, sizes=(3, 4, 2)):
     return {"W1": normal(r, sizes[0], sizes[1], scale=0.7), "b1": normal(r, sizes[1]),
             "W2": normal(r, sizes[1], sizes[2], scale=0.7), "b2": normal(r, sizes[2])}
@@ -431,4 +452,11 @@ PARAMS = [
     Case(float32_mlp, lambda r: [{"W": normal(r, 3, 3).astype(np.float32),
                                   "b": normal(r, 3).astype(np.float32), "scale": np.float32(1.5)},
                                  normal(r, 4, 3).astype(np.float32)], jvp=True, rtol=2e-3),
+    Case(merged_config, lambda r: [{"scale": normal(r, 3), "shift": normal(r, 3)},
+                                   {"shift": normal(r, 3)}, normal(r, 3)], wrt=(0, 1), jvp=True),
+    Case(sgd_new_dict_in_loop, lambda r: [{"l1": {"W": normal(r, 2, 2), "b": normal(r, 2)},
+                                           "l2": {"W": normal(r, 2)}},
+                                          {"l1": {"W": normal(r, 2, 2), "b": normal(r, 2)},
+                                           "l2": {"W": normal(r, 2)}}], wrt=(0, 1), jvp=True),
+    Case(copied_params, lambda r: [{"a": normal(r, 3), "b": normal(r, 3)}], jvp=True),
 ]
