@@ -14,6 +14,8 @@ holds the programs pullback gets wrong or refuses although
 docs/containers.md says they work, each with what happens, kept out of
 the passing groups.
 """
+import importlib.util
+
 from corpus_user_idioms import IDIOMS
 from corpus_user_inplace import INPLACE
 from corpus_user_params import PARAMS
@@ -22,11 +24,7 @@ from corpus_user_training import TRAINING
 
 GROUPS = {"params": PARAMS, "training": TRAINING, "inplace": INPLACE, "idioms": IDIOMS,
           "numpy": SIGNAL}
-try:
-    import scipy  # noqa: F401  (only whether it is installed)
-except ImportError:     # the scipy group needs the optional SciPy
-    pass
-else:
+if importlib.util.find_spec("scipy") is not None:     # the optional SciPy extra
     from corpus_user_scipy import SCIPY
     GROUPS["scipy"] = SCIPY
 
