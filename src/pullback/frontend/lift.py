@@ -34,6 +34,14 @@ def lift_nested_functions(parsed, location):
     return lifted
 
 
+CAPTURE_PREFIX = "pb_captured__"
+
+
+def capture_keyword(function, captured):
+    """The keyword that carries ``captured`` of ``function`` to a call it is given to."""
+    return f"{CAPTURE_PREFIX}{function}__{captured}"
+
+
 def _take_definitions(stmts, found, location):
     """``stmts`` without their ``def``s (and ``name = lambda ...``), which go to ``found``."""
     out = []
@@ -106,9 +114,21 @@ def _pass_captures(tree, found, lifted, location):
                         if name in lifted and not getattr(func, "pb_lifted", False):
                     node.args = node.args + [make_name(c) for c in lifted[name].captured]
                     func.pb_lifted = True
+    # given to a function, it goes with what it captures (frontend/captured_arguments.py):
+    # the call reads them, so they are its operands (activity, SSA names)
+    passed = set()
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Call) and not getattr(node.func, "pb_lifted", False):
+            given = [a for a in node.args + [k.value for k in node.keywords]
+                     if isinstance(a, gast.Name) and a.id in lifted and lifted[a.id].captured]
+            passed |= {id(a) for a in given}
+            names = dict.fromkeys(f"{a.id}.{c}" for a in given for c in lifted[a.id].captured)
+            node.keywords = node.keywords + [
+                gast.keyword(arg=capture_keyword(*key.split(".")), value=make_name(key.split(".")[1]))
+                for key in names]
     for node in gast.walk(tree):
         if isinstance(node, gast.Name) and node.id in lifted and not getattr(node, "pb_lifted", False) \
-                and lifted[node.id].captured:
+                and lifted[node.id].captured and id(node) not in passed:
             raise refuse(UnsupportedSyntax, f"the nested function {node.id} reads variables of the "
                          f"enclosing function, so it can only be called here, not passed around",
                          node, location, "Call it directly, or define it at module level.")

@@ -10,6 +10,9 @@ import gast
 
 from pullback.errors import UnsupportedSyntax, refuse
 from pullback.code.astutil import clone, make_name
+from pullback.frontend.captured_arguments import callee_with_captures
+from pullback.frontend.lift import CAPTURE_PREFIX, capture_keyword
+from pullback.frontend.parsing import LiftedFunction
 from pullback.transform.nodes import assign
 
 
@@ -23,8 +26,7 @@ class CallsMixin:
         if getattr(stmt, "pb_saved", None) is not None:
             return
         callee, node = operation.bound["function"], operation.bound["node"]
-        arguments, wrt = self.bind_call(callee, node)
-        functions = self.known_functions(callee, arguments)
+        callee, arguments, wrt, functions = self.call_arguments(callee, node)
         forward, backward = self.request_vjp(callee, node.func, wrt, functions,
                                              operation.target in self.masked)
         saved = self.namer.fresh(_callee_name(node.func) + "_saved")
@@ -52,6 +54,34 @@ class CallsMixin:
                                   ctx=gast.Load())
             code.append(self.write(receiver, part, defined, line))
         return code
+
+    def call_arguments(self, callee, node):
+        """``(callee, arguments, wrt, functions)`` of a call: its arguments in the
+        callee's order, the positions that carry a derivative, and the callee's
+        parameters that receive a known function. A function nested in the
+        caller (lift.py) exists only inside generated code: its parameter gets
+        None (the callee's derivative is made for it, and never reads the
+        value), and where it reads the caller's variables the callee takes
+        them after its own arguments (frontend/captured_arguments.py)."""
+        captures = {k.arg: k.value for k in node.keywords if (k.arg or "").startswith(CAPTURE_PREFIX)}
+        if captures:
+            node = gast.Call(func=node.func, args=node.args, keywords=[
+                k for k in node.keywords if k.arg not in captures])
+        arguments, wrt = self.bind_call(callee, node)
+        functions = self.known_functions(callee, arguments)
+        if not any(isinstance(f, LiftedFunction) for f, _ in functions.values()):
+            return callee, arguments, wrt, functions
+        names = [p.name for p in inspect.signature(callee).parameters.values()]
+        arguments = [gast.Constant(value=None, kind=None)
+                     if isinstance(functions.get(name, (None,))[0], LiftedFunction) else argument
+                     for name, argument in zip(names, arguments)]
+        capturing = {name: f for name, (f, _) in functions.items()
+                     if isinstance(f, LiftedFunction) and f.captured}
+        if capturing:
+            callee, captured = callee_with_captures(callee, capturing)
+            arguments = arguments + [clone(captures[capture_keyword(f.__name__, c)])
+                                     for f, c in captured]
+        return callee, arguments, self.active_positions(arguments), functions
 
     def known_functions(self, callee, arguments):
         """The callee's parameters that receive a known function (``apply(np.sin,
@@ -91,8 +121,7 @@ class CallsMixin:
             else:
                 raise refuse(UnsupportedSyntax, f"{callee.__qualname__}() is missing the argument "
                              f"{parameter.name!r}", node, self.location, "Pass every argument.")
-        wrt = tuple(i for i, a in enumerate(arguments)
-                    if isinstance(a, gast.Name) and a.id in self.active)
+        wrt = self.active_positions(arguments)
         for a in arguments:
             if isinstance(a, gast.Tuple) and any(isinstance(e, gast.Name) and e.id in self.active
                                                  for e in a.elts):
@@ -100,6 +129,10 @@ class CallsMixin:
                              f"{callee.__qualname__} is not supported", node, self.location,
                              "Give the function named parameters for differentiated values.")
         return arguments, wrt
+
+    def active_positions(self, arguments):
+        return tuple(i for i, a in enumerate(arguments)
+                     if isinstance(a, gast.Name) and a.id in self.active)
 
 
 def _callee_name(func_node):

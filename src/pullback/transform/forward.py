@@ -302,8 +302,8 @@ class ForwardBuilder(CallsMixin):
         """``y = g(a, b)`` -> ``y, y_dot = g_jvp(a, b, a_dot)``: the callee's own
         forward-mode derivative for the arguments that carry a tangent."""
         callee, node = operation.bound["function"], operation.bound["node"]
-        arguments, wrt = self.bind_call(callee, node)
-        jvp_name = self.request_jvp(callee, node.func, wrt, self.known_functions(callee, arguments))
+        callee, arguments, wrt, functions = self.call_arguments(callee, node)
+        jvp_name = self.request_jvp(callee, node.func, wrt, functions)
         tangents = [self.tangent(arguments[i]) for i in wrt]
         value = gast.Call(func=make_name(jvp_name), args=arguments + tangents, keywords=[])
         target = operation.target
