@@ -5,10 +5,14 @@ A field read is resolved here from an attribute no NumPy rule claims
 (analysis/resolve.py); ``d.items()`` and friends are calls of the helpers below
 (frontend/containers.py), so the forward sweep has lists it can index.
 """
+import operator
+
 from pullback.rules import adjoint, d
 from pullback.runtime.containers import (auxiliary_part, dict_from_pairs, dict_get, dict_items, dict_keys, dict_values, field,
                                          field_tangent, get_default_grad, get_grad, get_tangent,
                                          items_grad, items_tangent, pairs_grad, pairs_tangent,
+                                         union_grad_left, union_grad_right, union_tangent_left,
+                                         union_tangent_right,
                                          scatter_field, values_grad,
                                          values_tangent)
 from pullback.tangent_rules import tangent
@@ -66,6 +70,19 @@ def from_pairs(y, pairs):
 @tangent(dict_from_pairs, batched=True)
 def from_pairs_tangent(y, pairs):
     d[y] = pairs_tangent(d[pairs], pairs)
+
+
+# a | b: a dict union (masks and integers get no derivative from it)
+@adjoint(operator.or_)
+def union(y, a, b):
+    d[a] = union_grad_left(d[y], a, b)
+    d[b] = union_grad_right(d[y], a, b)
+
+
+@tangent(operator.or_)
+def union_tangent_rule(y, a, b):
+    d[y] = union_tangent_left(d[a], a, b)
+    d[y] += union_tangent_right(d[b], a, b)     # + adds the two parts key by key
 
 
 NONDIFFERENTIABLE = (dict_keys, auxiliary_part)

@@ -50,6 +50,7 @@ from pullback.runtime.transposes import (direction_of, einsum_grads_along, einsu
                                          restack_parts, take_cotangent, unaccumulate, undirection,
                                          unpop_last, unreduce_directions, unstack_directions,
                                          untake_at, untangent_item, untotal)
+from pullback.runtime.containers import field_tangent, scatter_field
 from pullback.tangent_rules import tangent
 
 
@@ -273,6 +274,16 @@ def scatter_rule(y, x, index, g):
 @tangent(runtime.scatter)
 def scatter_rule_tangent(y, x, index, g):
     d[y] = scatter(x, index, d[g])
+
+
+@adjoint(scatter_field)
+def scatter_field_rule(y, obj, name, g):
+    d[g] = field_tangent(d[y], obj, name)       # the field's part of the container's cotangent
+
+
+@tangent(scatter_field)
+def scatter_field_rule_tangent(y, obj, name, g):
+    d[y] = scatter_field(obj, name, d[g])
 
 
 @adjoint(runtime.take_at)

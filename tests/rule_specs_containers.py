@@ -3,6 +3,8 @@ fields of named tuples and dataclasses, and a dict's items, values, get and dict
 
 Each case builds the container in the expression and reads a scalar of the result.
 """
+import operator
+
 from rule_spec_kit import POSITIVE, Arg, Case, Spec
 
 from pullback.runtime import containers
@@ -35,5 +37,20 @@ SPEC = {
         Case(((3,), (2, 3))),
         Case(((3,), (3,)), expr=f"np.sum(runtime.containers.dict_from_pairs({_PAIR})['a'] * y)"),
         Case(((3,), (3,)), expr="np.sum(runtime.containers.dict_from_pairs([('a', x), ('a', y)])['a'])"),
+    )),
+    # the reverse sweep's step for p.w (templates/runtime.py: second order)
+    containers.scatter_field: Spec(
+        "np.sum(runtime.containers.scatter_field(np.linalg.slogdet(w), 'logabsdet', g)[1] * 3.0)",
+        (Arg("w", POSITIVE, diff=False), Arg("g")), (
+            Case(((3, 3), None)),
+            Case(((2, 2), None), expr="np.sum(runtime.containers.scatter_field("
+                                      "np.linalg.slogdet(w), 'sign', g)[0] * g)"),
+        )),
+    # a | b of dicts (of masks it carries no derivative)
+    # (written as a call: the rule table's tests find the function an expression calls)
+    operator.or_: Spec("operator.or_(dict(a=x, c=x), dict(b=y, c=y * 2.0))['c']", (X, Y), (
+        Case(((3,), (3,))),
+        Case(((3,), (2, 3)), expr="operator.or_(dict(a=x), dict(b=y))['b']"),
+        Case(((3,), (3,)), expr="operator.or_(dict(a=x), dict(b=y * x))['a']"),
     )),
 }

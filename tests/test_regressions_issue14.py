@@ -50,3 +50,31 @@ def test_a_parameter_reassigned_in_a_branch(f, args):
     direction = np.ones_like(args[0]) if np.ndim(args[0]) else 1.0
     _, tangent = pullback.jvp(f, args, (direction,) + (None,) * (len(args) - 1))
     assert tangent == pytest.approx(np.sum(expected), rel=1e-6)
+
+
+def union_of_parameter_dicts(p, q):
+    # p | q was read as an integer operator: no derivative, all-zero gradients
+    c = p | q
+    return np.sum(c["a"] * c["b"])
+
+
+def union_and_masks(x):
+    mask = (x > 0.5) | (x < -0.5)           # masks: | carries no derivative
+    d = {"a": x} | {"b": x * 2.0, "a": x ** 2}
+    return np.sum(np.where(mask, d["a"], 0.0)) + np.sum(d["b"])
+
+
+def test_a_dict_union_is_differentiated():
+    x, y = np.array([0.3, 1.0]), np.array([2.0, -1.0])
+    gp, gq = pullback.grad(union_of_parameter_dicts, wrt=(0, 1))({"a": x}, {"b": y})
+    np.testing.assert_allclose(gp["a"], y)
+    np.testing.assert_allclose(gq["b"], x)
+    for tangents, expected in ((({"a": np.ones(2)}, None), np.sum(y)),
+                               ((None, {"b": np.ones(2)}), np.sum(x)),
+                               (({"a": np.ones(2)}, {"b": np.ones(2)}), np.sum(x + y))):
+        _, tangent = pullback.jvp(union_of_parameter_dicts, ({"a": x}, {"b": y}), tangents)
+        assert tangent == pytest.approx(expected)
+    z = np.array([0.2, 0.7, -0.9])
+    expected = central_difference(union_and_masks, (z,), 0)
+    np.testing.assert_allclose(pullback.grad(union_and_masks)(z), expected, rtol=1e-6)
+    assert pullback.jvp(union_and_masks, (z,), (np.ones(3),))[1] == pytest.approx(np.sum(expected))

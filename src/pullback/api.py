@@ -124,8 +124,11 @@ class Derivative:
         for name, value in zip(self._names, values):
             if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
                 check_plain_array(value, name, self._label)     # not differentiated, still read
-        self._kinds = argument_kinds(values, self._indices, self._signature)
-        self._passed = passed_functions(values, self._indices) if self._inner is None else ()
+        self._kinds = argument_kinds(values, self._signature)
+        innermost = self
+        while innermost._inner is not None:    # a derivative of a derivative: the user's function's
+            innermost = innermost._inner
+        innermost._passed = passed_functions(values[:len(innermost._names)], innermost._indices)
         return values
 
     def _bind(self, args, kwargs):
@@ -136,9 +139,9 @@ class Derivative:
         bound.apply_defaults()
         return [bound.arguments[name] for name in self._names]
 
-    def generated_function(self, kinds=()):
-        """The generated code of this derivative (for arguments of ``kinds``,
-        see pipeline.derive): what a derivative of it differentiates (higher order)."""
+    def generated_function(self, kinds=((),)):
+        """The generated code of this derivative (for arguments of ``kinds``, see
+        argument_kinds): what a derivative of it differentiates (higher order)."""
         if self._mode.startswith("vjp"):
             raise InvalidArgument(f"{self!r} is a forward/backward pair; differentiate "
                                   f"pullback.grad or pullback.jvp of the function instead")
@@ -152,7 +155,7 @@ class Derivative:
         decorated with @pullback.grad (its name now means this derivative)
         a twin whose own name means the function itself."""
         if self._inner is not None:
-            return self._inner.generated_function(self._kinds[0] if kinds is None else kinds)
+            return self._inner.generated_function(self._kinds if kinds is None else kinds)
         function = self._own_target()
         if self._passed and can_specialize(function):
             return specialized(function, self._passed, self._specialized)
@@ -177,7 +180,7 @@ class Derivative:
     def _derive(self, target, kinds=None):
         try:
             return derive(target, self._indices, self._mode, *(self._kinds if kinds is None
-                                                                else (kinds,)))
+                                                                else kinds))
         except AttributeError as error:
             if str(error).startswith("No defined handler for node of type"):
                 raise unparsable(target, error) from None   # gast has no node for it
@@ -242,16 +245,31 @@ class Derivative:
         picked = tuple(fitted[i] if item is None else fitted[i][item] for i, item in self._targets)
         return picked[0] if self._single and not as_tuple else picked
 
+    def wrt_tangents(self, values, given):
+        """The tangents the generated jvp takes, one per differentiated parameter,
+        from ``given``, one per wrt entry: a ``*args`` parameter gets a tuple
+        with the tangents of the items named and zeros for the others."""
+        by_index, items = {}, {}
+        for (i, item), t in zip(self._targets, given):
+            if item is None:
+                by_index[i] = t
+            else:
+                items.setdefault(i, {})[item] = t
+        for i, named in items.items():
+            by_index[i] = tuple(named.get(k, 0.0) for k in range(len(values[i])))
+        return [by_index[i] for i in self._indices]
+
     def wrt_values(self, values):
         """The argument each wrt entry names (an item of *args for one past the others)."""
         return [values[i] if item is None else values[i][item] for i, item in self._targets]
 
 
-def argument_kinds(values, wrt, signature=None):
+def argument_kinds(values, signature=None):
     """What the derivative is generated for (pipeline.derive): the positions of
-    the arguments that are numbers, of the differentiated containers, and how
-    many items ``*args`` and which keys ``**kwargs`` hold."""
-    containers = tuple(i for i in wrt if is_container(values[i]))
+    the arguments that are numbers, of those that are containers, and how
+    many items ``*args`` and which keys ``**kwargs`` hold. The same for every
+    derivative of a derivative (none depends on wrt)."""
+    containers = tuple(i for i, value in enumerate(values) if is_container(value))
     varargs = ()
     if signature is not None:
         for value, parameter in zip(values, signature.parameters.values()):

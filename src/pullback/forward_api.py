@@ -10,6 +10,7 @@ import numpy as np
 import inspect
 
 from pullback.api import Derivative, argument_kinds
+from pullback.passed_functions import passed_functions
 from pullback.arguments import check_differentiable_input
 from pullback.errors import InvalidArgument, InvalidOutput
 from pullback.outputs import check_output, output_error
@@ -44,7 +45,7 @@ class JvpFunction:
         compiled = derivative._derive(target)
         chosen = [tangents[i] for i in self.wrt]
         try:
-            value, tangent = compiled.entry(*values, *chosen)
+            value, tangent = compiled.entry(*values, *derivative.wrt_tangents(values, chosen))
         except InvalidOutput as error:
             raise output_error(target, error.args[0], "vjp") from None
         check_output(target, value)
@@ -65,11 +66,13 @@ class JvpDerivative(Derivative):
         super().__init__(function, wrt, "jvp_batched" if batched else "jvp")
         self._batched = batched
         self._count = len(self._names)
-        generated = self._derive(self._target(), ()).entry
+        generated = self._derive(self._target(), ((),)).entry
         self.__signature__ = self._signature = inspect.signature(generated)
 
-    def generated_function(self, kinds=()):
-        kinds = tuple(i for i in kinds if i < self._count)       # the tangents are not primals
+    def generated_function(self, kinds=((),)):
+        # the tangents are not primals: the kinds of the primals only
+        kinds = tuple(tuple(i for i in part if i < self._count) if i < 2 else part
+                      for i, part in enumerate(kinds))
         return self._derive(self._target(kinds), kinds).entry
 
     def __call__(self, *args):
@@ -100,7 +103,11 @@ class _Primal:
         values = list(args)
         for i in derivative._indices:
             check_differentiable_input(values[i], derivative._names[i], derivative._label)
-        derivative._kinds = argument_kinds(values, derivative._indices)
+        derivative._kinds = argument_kinds(values, derivative._signature)
+        innermost = derivative
+        while innermost._inner is not None:
+            innermost = innermost._inner
+        innermost._passed = passed_functions(values[:len(innermost._names)], innermost._indices)
         return values
 
     def _target(self):
@@ -108,6 +115,9 @@ class _Primal:
 
     def _derive(self, target):
         return self._derivative._derive(target)
+
+    def wrt_tangents(self, values, given):
+        return self._derivative.wrt_tangents(values, given)
 
 
 def _batch_size(tangents, primals):

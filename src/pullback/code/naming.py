@@ -5,8 +5,12 @@ value of ``x`` becomes ``x_1``, a temporary is named after its operation
 (``tanh``, ``mul``). One Namer serves one transformation.
 """
 import builtins
+import keyword
 
 import gast
+
+
+_INSTEAD_OF_KEYWORD = {"or": "either", "and": "both", "not": "negated"}
 
 
 class Namer:
@@ -29,6 +33,8 @@ class Namer:
     def fresh(self, base):
         """Return ``base`` if unused, else ``base_1``, ``base_2``, ..."""
         base = base.strip("_") or "t"
+        if keyword.iskeyword(base):         # or_ stripped is a keyword: a name it cannot be
+            base = _INSTEAD_OF_KEYWORD.get(base, base + "_value")
         if base not in self.taken:
             self.taken.add(base)
             return base

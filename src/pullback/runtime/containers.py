@@ -196,6 +196,71 @@ def get_tangent(tangent, d, key):
     return tangent[key]
 
 
+@helper(shape_only=(1,), returns_new=True)
+def copied_tangent(t, a, y):
+    """The tangent of ``y``, a copy of ``a``: ``np.copy(a)`` is an array (the items'
+    tangents stacked), ``a.copy()`` of a list or a dict a list or a dict."""
+    from pullback.runtime.tangent_shape import tangent_array
+    from pullback.runtime.tangents import owned_tangent
+    if isinstance(y, (list, dict)):
+        return owned_tangent(t)
+    return np.copy(tangent_array(t, a))
+
+
+def _union_part(g, mine, other, left):
+    """The gradient of one operand of ``a | b``, from the result's: a dict's keys
+    the other dict does not override (for the right one, all of its keys); none
+    for what is not a dict (masks, integers: no derivative)."""
+    if not isinstance(mine, dict) or not isinstance(other, dict):
+        return zeros_adjoint(mine) if isinstance(mine, (dict, np.ndarray, list)) else 0.0
+    zero = _is_zero(g)
+    return {key: zeros_adjoint(value) if zero or (left and key in other) else g[key]
+            for key, value in mine.items()}
+
+
+@helper(shape_only=(1, 2), returns_new=True)
+def union_grad_left(g, a, b):
+    """The gradient of ``a`` in ``a | b`` (see _union_part)."""
+    return _union_part(g, a, b, True)
+
+
+@helper(shape_only=(1, 2), returns_new=True)
+def union_grad_right(g, a, b):
+    """The gradient of ``b`` in ``a | b``."""
+    return _union_part(g, b, a, False)
+
+
+class _TangentSum(dict):
+    """The tangent of a dict union, in two parts (one per operand, either may be a
+    constant's and left out): ``+`` adds them key by key."""
+
+    def __add__(self, other):
+        return _TangentSum(accumulate(dict(self), dict(other)) if isinstance(other, dict)
+                           else self)
+
+    __radd__ = __add__
+
+
+def _union_tangent_part(t, mine, other, left):
+    if not isinstance(mine, dict) or not isinstance(other, dict):
+        return 0.0
+    keys = (mine | other) if left else (other | mine)
+    return _TangentSum({key: 0.0 if _is_zero(t) or key not in mine or (left and key in other)
+                        else t[key] for key in keys})
+
+
+@helper(shape_only=(1, 2))
+def union_tangent_left(ta, a, b):
+    """``a``'s part of the tangent of ``a | b`` (zeros where b's keys win)."""
+    return _union_tangent_part(ta, a, b, True)
+
+
+@helper(shape_only=(1, 2))
+def union_tangent_right(tb, a, b):
+    """``b``'s part of the tangent of ``a | b``."""
+    return _union_tangent_part(tb, b, a, False)
+
+
 class NotAPair(PullbackError, TypeError):
     """A function differentiated with has_aux=True did not return (loss, aux)."""
 
