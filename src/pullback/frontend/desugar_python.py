@@ -2,6 +2,7 @@
 differentiate (before check_supported sees the function).
 
     match ...: case ...                              desugar_match.py
+    nonlocal s in a nested def: s passed in and out  nonlocal_names.py
     map, filter, zip(*rows), sorted, min/max(key=)   desugar_iterators.py
     xs.insert / extend / reverse / remove / pop(i)   desugar_list_methods.py
     with np.errstate(...), warnings.catch_warnings   warning_contexts.py
@@ -15,6 +16,7 @@ from pullback.frontend.desugar_iterators import IteratorRewrites
 from pullback.frontend.desugar_list_methods import desugar_list_methods
 from pullback.frontend.desugar_match import desugar_match
 from pullback.frontend.idiom_kit import rewrite_expressions
+from pullback.frontend.nonlocal_names import pass_nonlocal_names
 from pullback.frontend.lambda_arguments import LambdaArguments
 from pullback.frontend.parsing import assigned_names
 from pullback.frontend.warning_contexts import drop_warning_contexts
@@ -27,6 +29,7 @@ def desugar_python(tree, parsed):
     location = parsed.location
     tree = drop_warning_contexts(tree, parsed)
     tree = desugar_match(tree, namer, location)
+    tree = pass_nonlocal_names(tree, namer, location)
     tree = rewrite_expressions(tree, IteratorRewrites(tree, parsed, namer), location)
     tree = desugar_list_methods(tree, namer, location)
     tree = rewrite_expressions(tree, LambdaArguments(parsed, namer), location)
