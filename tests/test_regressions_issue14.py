@@ -78,3 +78,29 @@ def test_a_dict_union_is_differentiated():
     expected = central_difference(union_and_masks, (z,), 0)
     np.testing.assert_allclose(pullback.grad(union_and_masks)(z), expected, rtol=1e-6)
     assert pullback.jvp(union_and_masks, (z,), (np.ones(3),))[1] == pytest.approx(np.sum(expected))
+
+
+def write_through_an_item_of_a_dict(x):
+    # h *= 3.0 changes the array the dict holds; it was read as h = h * 3.0, leaving
+    # cache["h"] as it was: a wrong value and gradient, silently
+    cache = {"h": x * 2.0}
+    h = cache["h"]
+    h *= 3.0  # refused: dict-item
+    return np.sum(cache["h"] ** 2)
+
+
+def write_into_a_field_of_an_argument(p):
+    w = p.w
+    w[0] = 5.0  # refused: field
+    return np.sum(w) + p.b
+
+
+def test_a_write_through_what_a_container_holds_is_refused():
+    import collections
+    x = np.array([0.5, -1.0, 2.0])
+    with pytest.raises(pullback.UnsupportedSyntax, match="in-place update of 'h'"):
+        pullback.grad(write_through_an_item_of_a_dict)(x)
+    pair = collections.namedtuple("Pair", "w b")(np.array([1.0, 2.0]), 0.5)
+    with pytest.raises(pullback.UnsupportedSyntax, match="changes w in place"):
+        pullback.grad(write_into_a_field_of_an_argument)(pair)
+    np.testing.assert_array_equal(pair.w, [1.0, 2.0])       # the caller's array

@@ -352,14 +352,20 @@ class _Analysis(CallEffects):
                 return self.items(self.value(node.value, state), state)
             case gast.Attribute(attr=attribute) if attribute in VIEW_ATTRIBUTES:
                 return self.value(node.value, state)
+            case gast.Attribute() if self._static(node):
+                return frozenset()              # np.pi, math.e: a module's constant
             case gast.Attribute():
-                if not self._static(node):      # np.pi, math.e: a module's constant
-                    self.value(node.value, state)
-                return frozenset()
+                # p.w of a named tuple or a dataclass: what the container holds (x.shape,
+                # x.ndim of an array: numbers, which no write reaches)
+                return self.items(self.value(node.value, state), state)
             case gast.Call():
                 return self.call(node, state)
             case gast.List() | gast.Tuple():
                 held = frozenset().union(*(self.value(e, state) for e in node.elts))
+                return self.new(node, state, "container", held)
+            case gast.Dict():                   # {"W": w}: holds w itself, as a list would
+                held = frozenset().union(*(self.value(e, state) for e in node.keys + node.values
+                                           if e is not None))
                 return self.new(node, state, "container", held)
             case gast.BinOp():
                 return self.arithmetic(node, state)
@@ -378,7 +384,7 @@ class _Analysis(CallEffects):
     def arithmetic(self, node, state):
         left, right = self.value(node.left, state), self.value(node.right, state)
         operands = left | right
-        if isinstance(node.op, (gast.Add, gast.Mult)) and \
+        if isinstance(node.op, (gast.Add, gast.Mult, gast.BitOr)) and \
                 any(o.kind == "container" for o in operands):
             # list + list, list * n: a new list holding the same items. (Where
             # no operand is known to be a list, arithmetic on arrays is assumed.)

@@ -9,6 +9,7 @@ import gast
 import numpy
 
 from pullback.errors import UnsupportedSyntax, refuse
+from pullback.rules import active_rules
 from pullback.runtime.declare import helper_facts
 from pullback.frontend.aliasing_tables import (
     ARRAY_WRITERS, ATOMIC_BUILTINS, CONTAINER_BUILTINS, COPY_UNLESS_TOLD, ITEM_BUILTINS, LIST_WRITERS,
@@ -138,6 +139,8 @@ class CallEffects:
             return None
         if (getattr(value, "__module__", None) or "").startswith("pullback.runtime"):
             return _declared_summary(value)
+        if _has_rule(value):
+            return None         # differentiated by its rule, not its body (scipy's logsumexp)
         key = id(value)
         if key in self.summaries:
             return self.summaries[key]          # None while being summarized: a recursion
@@ -192,3 +195,12 @@ class CallEffects:
         if shared:
             return shared | self.new(node, state, "unknown", shared | self.items(shared, state))
         return self.new(node, state, "unknown")
+
+
+def _has_rule(function):
+    """A function the rule table (or a user's registered rule) differentiates."""
+    adjoints, nondiff = active_rules()
+    try:
+        return function in adjoints or function in nondiff
+    except TypeError:
+        return False
