@@ -161,7 +161,9 @@ def sum_of(function, x):
 
 
 def lambda_inside(x):
-    return sum_of(lambda t: t * t, x)  # refused: lambda
+    # a lambda given to one of your functions is named and differentiated
+    # (tests/test_python_scopes.py); given to NumPy, it stays refused
+    return np.sum(np.apply_along_axis(lambda t: t * t, 0, x))  # refused: lambda
 
 
 def nested_def(x):
@@ -169,7 +171,9 @@ def nested_def(x):
 
     def square(t):
         return t * t * scale
-    return sum_of(square, x)  # refused: nested-def
+    # given to sum_of directly it is differentiated (tests/test_python_scopes.py)
+    kept = square  # refused: nested-def
+    return sum_of(kept, x)
 
 
 def set_comprehension(x):

@@ -64,7 +64,8 @@ def apply(function, x):
 def passes_a_closure_around(x, a):
     def scaled(y):
         return y * a
-    return apply(scaled, x)
+    kept = scaled       # given to apply directly, it goes with a (captured_arguments.py)
+    return apply(kept, x)
 
 
 def test_a_nested_function_that_captures_cannot_be_passed_around():

@@ -53,7 +53,9 @@ def _match(stmt, namer, location):
         test, bindings = _pattern(case.pattern, make_name(subject), location)
         if case.guard is not None:
             guard = _substitute(clone(case.guard), dict(bindings))
-            test = guard if test is None else gast.BoolOp(op=gast.And(), values=[test, guard])
+            tests = test.values if isinstance(test, gast.BoolOp) and isinstance(test.op, gast.And) \
+                else [test] if test is not None else []
+            test = gast.BoolOp(op=gast.And(), values=tests + [guard]) if tests else guard
         body = [assign(name, clone(value), case.pattern) for name, value in bindings]
         branches.append((test, body + _block(case.body, namer, location)))
         if test is None:

@@ -34,7 +34,7 @@ def lift_nested_functions(parsed, location):
     return lifted
 
 
-CAPTURE_PREFIX = "pb_captured__"
+CAPTURE_PREFIX = "pullback_captured__"
 
 
 def capture_keyword(function, captured):

@@ -32,8 +32,7 @@ def pass_nonlocal_names(tree, namer, location):
             continue
         written = [n for n in names if n in set(assigned_names(definition))]
         if written:
-            _return_state(definition, written)
-            rewritten[definition.name] = (definition, written)
+            rewritten[definition.name] = (_return_state(definition, written), written)
     if rewritten:
         _check_uses(tree, rewritten, location)
         tree.body = _block(tree.body, rewritten, namer, location)
@@ -92,7 +91,8 @@ def _drop_declarations(node):
 
 
 def _return_state(definition, names):
-    """The variables become keyword parameters, and every return gives them back."""
+    """The variables become keyword parameters, and every return gives them back;
+    returns whether the def returns a value of its own too."""
     valued = any(isinstance(n, gast.Return) and n.value is not None for n in _own_nodes(definition))
     definition.args.kwonlyargs = definition.args.kwonlyargs + [make_name(n, gast.Param()) for n in names]
     definition.args.kw_defaults = definition.args.kw_defaults + [None] * len(names)
@@ -108,7 +108,7 @@ def _return_state(definition, names):
             node.value = located(returned(node.value), node)
     if not isinstance(definition.body[-1], gast.Return):
         definition.body.append(located(gast.Return(value=returned(None)), definition.body[-1]))
-    definition.pb_returns_value = valued
+    return valued
 
 
 def _check_uses(tree, rewritten, location):
@@ -124,7 +124,7 @@ def _check_uses(tree, rewritten, location):
             allowed.add(id(value.func))
     for node in gast.walk(tree):
         if isinstance(node, gast.Name) and node.id in rewritten and id(node) not in allowed:
-            definition, written = rewritten[node.id]
+            written = rewritten[node.id][1]
             raise refuse(UnsupportedSyntax, f"{node.id} assigns {', '.join(written)} of the "
                          f"enclosing function (nonlocal), so it can only be called on a line of "
                          f"its own (y = {node.id}(...) or {node.id}(...)) in that function",
@@ -164,10 +164,10 @@ def _call_site(stmt, rewritten, namer):
     if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Name)
             and call.func.id in rewritten):
         return [stmt]
-    definition, written = rewritten[call.func.id]
+    returns_value, written = rewritten[call.func.id]
     call.keywords = call.keywords + [gast.keyword(arg=n, value=make_name(n)) for n in written]
     state = [make_name(n, gast.Store()) for n in written]
-    if not definition.pb_returns_value:
+    if not returns_value:
         code = [assign(written[0], call, stmt) if len(written) == 1 else located(gast.Assign(
             targets=[gast.Tuple(elts=state, ctx=gast.Store())], value=call, type_comment=None), stmt)]
         if isinstance(stmt, gast.Assign):
