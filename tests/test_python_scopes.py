@@ -294,3 +294,17 @@ def test_refusals_name_the_construct_and_line(function, tag, words):
     message = str(error.value)
     assert words in message
     assert f'"{THIS_FILE}", line {marker_line(THIS_FILE, tag)}' in message
+
+
+def nested_def_given_a_constant(x):
+    square = lambda v: v * v  # noqa: E731
+    c = apply(square, np.ones(2) * 1.5)      # no derivative flows: still only generated code runs it
+    return np.sum(x) * c
+
+
+def test_a_call_given_a_nested_function_without_a_derivative_runs_in_forward_mode():
+    # reverse mode still emits the plain call here (NameError), see transform/reverse.py
+    value, tangent = pullback.jvp(nested_def_given_a_constant, (X.copy(),), (DIRECTION,))
+    expected = central_difference(nested_def_given_a_constant, (X.copy(),), 0) @ DIRECTION
+    np.testing.assert_allclose(value, nested_def_given_a_constant(X.copy()), rtol=1e-12)
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)

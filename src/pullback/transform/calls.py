@@ -83,6 +83,14 @@ class CallsMixin:
                                      for f, c in captured]
         return callee, arguments, self.active_positions(arguments), functions
 
+    def runs_only_generated(self, operation):
+        """A call of a nested function, or one given a nested function: only
+        generated code can run it, with or without a derivative to carry."""
+        node = operation.bound["node"]
+        given = [self.static_argument(a) for a in node.args + [k.value for k in node.keywords]]
+        return isinstance(operation.bound["function"], LiftedFunction) or any(
+            g is not None and isinstance(g[0], LiftedFunction) for g in given)
+
     def known_functions(self, callee, arguments):
         """The callee's parameters that receive a known function (``apply(np.sin,
         x)``): the callee is differentiated for that function in particular."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from pullback.errors import NoDerivativeRule, UnsupportedSyntax, refuse
 from pullback.code.astutil import clone, make_name, walk
-from pullback.frontend.parsing import LiftedFunction, parameter_names
+from pullback.frontend.parsing import parameter_names
 from pullback.runtime import tangent_shape, tangents as runtime_tangents
 from pullback.runtime.declare import helper_facts
 from pullback.tangent_rules import tangent_of
@@ -129,8 +129,7 @@ class ForwardBuilder(CallsMixin):
             return self.pop(stmt, operation, line)
         target = operation.target
         zeros.discard(target)
-        if operation.kind == "call" and (target in self.active
-                                         or isinstance(operation.bound["function"], LiftedFunction)):
+        if operation.kind == "call" and (target in self.active or self.runs_only_generated(operation)):
             return self.call_tangent(stmt, operation, line)
         if target is None or target not in self.active:
             return [marked(stmt, line, "forward")]
