@@ -8,13 +8,14 @@ A field read is resolved here from an attribute no NumPy rule claims
 import operator
 
 from pullback.rules import adjoint, d
-from pullback.runtime.containers import (auxiliary_part, dict_from_pairs, dict_get, dict_items, dict_keys, dict_values, field,
+from pullback.runtime.containers import (auxiliary_part, copy_method, dict_from_pairs, dict_get, dict_items, dict_keys, dict_values, field,
                                          field_tangent, get_default_grad, get_grad, get_tangent,
                                          items_grad, items_tangent, pairs_grad, pairs_tangent,
                                          union_grad_left, union_grad_right, union_tangent_left,
                                          union_tangent_right,
                                          scatter_field, values_grad,
                                          values_tangent)
+from pullback.runtime.tangents import owned_tangent
 from pullback.tangent_rules import tangent
 
 SHAPE = "other"             # containers and what they hold: nothing is known of their shape
@@ -70,6 +71,16 @@ def from_pairs(y, pairs):
 @tangent(dict_from_pairs, batched=True)
 def from_pairs_tangent(y, pairs):
     d[y] = pairs_tangent(d[pairs], pairs)
+
+
+@adjoint(copy_method)
+def copy_of(y, a):
+    d[a] = d[y]
+
+
+@tangent(copy_method, batched=True)
+def copy_of_tangent(y, a):
+    d[y] = owned_tangent(d[a])          # a copy of the tangent, list, dict or array
 
 
 # a | b: a dict union (masks and integers get no derivative from it)

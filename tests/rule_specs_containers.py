@@ -53,4 +53,12 @@ SPEC = {
         Case(((3,), (2, 3)), expr="operator.or_(dict(a=x), dict(b=y))['b']"),
         Case(((3,), (3,)), expr="operator.or_(dict(a=x), dict(b=y * x))['a']"),
     )),
+    # x.copy(): of its own type (np.copy's spec is the array case)
+    containers.copy_method: Spec("runtime.containers.copy_method(x) * 2.0", (X,), (
+        Case(((3,),)),
+        Case(((3,), (3,)), expr="runtime.containers.copy_method(dict(a=x, b=y))['b'] * x",
+             args=(X, Y)),
+        Case(((2,), (2,)), expr="np.sum(np.array(runtime.containers.copy_method([x, y])) ** 2)",
+             args=(X, Y)),
+    )),
 }

@@ -104,3 +104,20 @@ def test_a_write_through_what_a_container_holds_is_refused():
     with pytest.raises(pullback.UnsupportedSyntax, match="changes w in place"):
         pullback.grad(write_into_a_field_of_an_argument)(pair)
     np.testing.assert_array_equal(pair.w, [1.0, 2.0])       # the caller's array
+
+
+def covariance_in_a_loop(m):
+    # cov_grads declared it read m only for its shape, so a loop's overwritten m
+    # would have been saved without its data
+    total = 0.0
+    for step in range(2):
+        m = np.tanh(m) * 1.5
+        total = total + np.sum(np.cov(m) ** 2) + np.sum(np.corrcoef(m))
+    return total
+
+
+def test_covariance_of_a_value_a_loop_overwrites():
+    m = np.array([[0.2, -0.5, 0.9, 0.1], [0.4, 0.3, -0.7, 0.6], [0.0, 0.8, 0.5, -0.2]])
+    np.testing.assert_allclose(pullback.grad(covariance_in_a_loop)(m),
+                               central_difference(covariance_in_a_loop, (m,), 0), rtol=1e-5,
+                               atol=1e-8)

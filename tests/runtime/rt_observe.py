@@ -45,6 +45,8 @@ def copy_value(value):
     if isinstance(value, tuple):
         items = [copy_value(v) for v in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    if isinstance(value, dict):
+        return {key: copy_value(v) for key, v in value.items()}
     return value
 
 
@@ -53,6 +55,9 @@ def same_value(a, b):
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         kinds = {isinstance(v, list) for v in (a, b)}       # a tuple's type may be a named one
         return len(kinds) == 1 and len(a) == len(b) and all(map(same_value, a, b))
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and list(a) == list(b) and \
+            all(same_value(a[k], b[k]) for k in a)
     if isinstance(a, (np.ndarray, np.generic)) or isinstance(b, (np.ndarray, np.generic)):
         a, b = np.asarray(a), np.asarray(b)
         nan = a.dtype.kind in "fc" and b.dtype.kind in "fc"

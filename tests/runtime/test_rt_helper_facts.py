@@ -66,6 +66,21 @@ def _corpus_jobs():
     return jobs
 
 
+def _containers(x):
+    # dicts (a key added, then read back; keys), and where= of var and std
+    d = {"a": x * 2.0}
+    for key in ("b", "c"):
+        d[key] = d["a"] * x
+    total = sum(np.sum(d[k]) for k in d.keys())
+    return total + np.var(x, where=x > 0.0) + np.std(x, where=x < 1.5)
+
+
+def _container_jobs():
+    x = np.array([0.5, -1.0, 2.0, 1.25])
+    return [lambda: pullback.grad(_containers)(x.copy()),
+            lambda: pullback.jvp(_containers, (x.copy(),), (np.ones(4),))]
+
+
 def _jvp(function, args, wrt, batch):
     wrt = (wrt,) if isinstance(wrt, int) else wrt
     tangents = [None] * len(args)
@@ -126,7 +141,7 @@ def _rule_jobs(folder):
 def seen(tmp_path_factory):
     """What the helpers did while the derivatives ran (the second time: the
     first run generates them, outside the hook)."""
-    jobs = _corpus_jobs() + _rule_jobs(tmp_path_factory.mktemp("rt_cases"))
+    jobs = _corpus_jobs() + _container_jobs() + _rule_jobs(tmp_path_factory.mktemp("rt_cases"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for job in jobs:
@@ -198,7 +213,10 @@ def _other_values(value, rng, dtype=None):
     if isinstance(value, list):
         return [_other_values(v, rng, dtype) for v in value]
     if isinstance(value, tuple):
-        return tuple(_other_values(v, rng, dtype) for v in value)
+        items = [_other_values(v, rng, dtype) for v in value]
+        return type(value)._make(items) if hasattr(type(value), "_fields") else tuple(items)
+    if isinstance(value, dict):         # the same keys: a dict's keys are its shape
+        return {key: _other_values(v, rng, dtype) for key, v in value.items()}
     array = np.asarray(value)
     kind = np.dtype(dtype or array.dtype)
     if kind.kind == "b":
@@ -250,6 +268,10 @@ def test_a_shape_only_argument_is_read_only_for_its_shape(seen):
 def _same_dtypes(a, b):
     if isinstance(a, (list, tuple)):
         return all(map(_same_dtypes, a, b))
+    if isinstance(a, dict):
+        return all(_same_dtypes(a[k], b[k]) for k in a)
+    if isinstance(a, str):
+        return a == b
     return np.result_type(a) == np.result_type(b)
 
 

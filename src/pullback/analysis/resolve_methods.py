@@ -11,6 +11,7 @@ from pullback.analysis.operation import (
 from pullback.code.astutil import walk_statements
 from pullback.errors import NoDerivativeRule
 from pullback.frontend.normalize import MUTATING_METHODS, is_static_reference
+from pullback.runtime.containers import copy_method
 
 
 class MethodCalls:
@@ -82,6 +83,9 @@ class MethodCalls:
             return self.refused(node, f".astype({shown_source(dtype)}) is not differentiable "
                                 "(only a cast to a floating-point dtype written in the call is)",
                                 "Write the dtype itself: x.astype(np.float64), x.astype('float32').")
+        if method == "copy" and not node.args and not keywords and in_table(copy_method, self.adjoints):
+            # x.copy(): a list's or a dict's is of its own type (np.copy's is an array)
+            return self.of_rule(self.adjoints[copy_method], node, [owner], {}, shown)
         if method in METHODS and in_table(METHODS[method], self.adjoints):
             args = node.args
             if method in ("reshape", "transpose") and len(args) > 1:   # x.reshape(2, 3)

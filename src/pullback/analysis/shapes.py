@@ -14,6 +14,7 @@ import operator
 import gast
 import numpy as np
 
+from pullback.runtime.containers import copy_method
 from pullback.code.astutil import walk, walk_statements
 
 def elementwise(rule):
@@ -68,6 +69,8 @@ def flat_names(tree, operations, scalars):
             return False
         if operation.kind == "subscript":       # an element or slice of an array
             return bool(operation.sources) and operation.sources[0] in known
+        if operation.kind == "rule" and operation.rule.targets[0] is copy_method:
+            return bool(operation.sources) and operation.sources[0] in known     # x.copy()
         if operation.kind == "rule" and operation.rule.targets[0] is operator.add:
             # a + b joins two lists only: an array or a number on either side gives neither
             return any(isinstance(n, gast.Name) and n.id in known or is_scalar(n, known)

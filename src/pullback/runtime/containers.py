@@ -37,7 +37,7 @@ def field(obj, name):
     return getattr(obj, name)
 
 
-@helper(shape_only=(1,), mutates=(0,))
+@helper()
 def add_field(total, obj, name, g):
     """The gradient ``g`` of ``obj.name`` added into ``total`` (the gradient of obj)."""
     place = _fields_of(obj, name)
@@ -48,13 +48,12 @@ def add_field(total, obj, name, g):
     return total
 
 
-@helper(shape_only=(0,), returns_new=True)
+@helper(returns_new=True)
 def scatter_field(obj, name, g):
     """The gradient of ``obj`` from the gradient ``g`` of ``obj.name`` alone."""
     return add_field(zeros_adjoint(obj), obj, name, g)
 
 
-@helper(shape_only=(1,))
 def field_tangent(tangent, obj, name):
     """The tangent of ``obj.name`` from the tangent of ``obj``."""
     if _is_zero(tangent):
@@ -80,7 +79,7 @@ def saved_item(d, key):
     if isinstance(d, dict) and key not in d:
         return _MISSING
     value = d[key]
-    return value.copy() if hasattr(value, "copy") and not isinstance(value, dict) else value
+    return np.copy(value) if isinstance(value, np.ndarray) else value
 
 
 @helper(mutates=(0,))
@@ -196,15 +195,10 @@ def get_tangent(tangent, d, key):
     return tangent[key]
 
 
-@helper(shape_only=(1,), returns_new=True)
-def copied_tangent(t, a, y):
-    """The tangent of ``y``, a copy of ``a``: ``np.copy(a)`` is an array (the items'
-    tangents stacked), ``a.copy()`` of a list or a dict a list or a dict."""
-    from pullback.runtime.tangent_shape import tangent_array
-    from pullback.runtime.tangents import owned_tangent
-    if isinstance(y, (list, dict)):
-        return owned_tangent(t)
-    return np.copy(tangent_array(t, a))
+def copy_method(a):
+    """``a.copy()``: an array's, a list's or a dict's own copy, of its own type (the
+    key of its rule in templates/containers.py; np.copy(a) is always an array)."""
+    return a.copy()
 
 
 def _union_part(g, mine, other, left):

@@ -82,7 +82,7 @@ def _data_tangent(t, part, m, y, rowvar, split, count):
     return T
 
 
-@helper(shape_only=(1, 2), dtype=False, returns_new=True)
+@helper(returns_new=True)
 def cov_grads(g, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
     """Adjoint of ``np.cov``: (d m, d y)."""
     Xc, w, fact, split = _centred(m, y, rowvar, bias, ddof, fweights, aweights)
@@ -108,7 +108,7 @@ def _correlation(x, y, rowvar):
     return Xc, w, fact, split, C, C / np.outer(s, s)
 
 
-@helper(shape_only=(1, 2), dtype=False, returns_new=True)
+@helper(returns_new=True)
 def corrcoef_grads(g, x, y=None, rowvar=True):
     """Adjoint of ``np.corrcoef``: (d x, d y), through the covariance C:
     ``dC = G / (s s^T)``, and on the diagonal ``-(sum_j G_kj R_kj + G_jk R_jk) / (2 C_kk)``."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from pullback.frontend.parsing import LiftedFunction, parameter_names
+from pullback.frontend.parsing import parameter_names
 from pullback.analysis.shapes import ShapeFacts
 from pullback.code.astutil import clone, make_name, walk
 from pullback.transform.broadcasts import Broadcasts, result_shaped
@@ -41,7 +41,7 @@ class Sweeps:
     shapes: object = None           # a ShapeFacts: which values have one shape (stage 4b)
     shape_sources: dict = None      # where a reverse step reads an iteration's shapes (loops.py)
     aux: str = None                 # has_aux=True: the name holding aux, returned beside
-
+    flat: frozenset = frozenset()   # names known to hold arrays or numbers (never a dict)
 
 
 class Restore(gast.Pass):
@@ -312,7 +312,7 @@ class ReverseBuilder(CallsMixin):
     def assignment(self, stmt, operation, defined, line):
         target = operation.target
         adjoint = self.namer.adjoint(target)
-        lifted = operation.kind == "call" and isinstance(operation.bound["function"], LiftedFunction)
+        lifted = operation.kind == "call" and self.runs_only_generated(operation)
         if operation.kind == "call" and (lifted or (target in self.active and adjoint in defined)):
             self.call_forward(stmt, operation)      # a lifted def exists only as its forward
         mutable = target in self.mutable
@@ -403,7 +403,6 @@ class ReverseBuilder(CallsMixin):
             return code
         return []
 
-
     def setitem(self, stmt, operation, defined, line):
         """``y[i] = v``: v gets ``dy[i]``, which is then zero (v replaced it)."""
         target = operation.target
@@ -486,6 +485,7 @@ def reverse_sweeps(tree, facts, namer, aliases):
             # The output does not depend on this argument: its gradient is zero.
             gradients.append(builder.zero_value(name))
     return Sweeps(forward, reverse, output, seed, gradients, imports, scalars=facts.scalars,
+                  flat=facts.flat,
                   named=namer.user_adjoints() | frozenset(namer.user), shapes=facts.shapes,
                   shape_sources=shape_sources(tree, forward, operations, facts.scalars,
                                               iteration_shapes))

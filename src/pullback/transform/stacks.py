@@ -276,7 +276,7 @@ def insert_stacks(sweeps, namer, runtime_name, params):
         pushed.update(id(m) for m in mates.get(id(restore), ()))
         # a push several pops undo is paired with none (merge_stacks leaves it)
         pair = None if id(restore) in mates else id(restore)
-        if restore.index is not None and _is_key(restore.index):
+        if restore.index is not None and _may_add_a_key(restore, sweeps.flat):
             # d["key"] = v may add the key: what is saved says whether it was there
             saved = quote_expr("saved_item(v, i)", saved_item=runtime_name("saved_item"),
                                v=restore.name, i=restore.index)
@@ -300,8 +300,9 @@ def insert_stacks(sweeps, namer, runtime_name, params):
                  pair=pair)             # the pop that undoes it has the same mark
         (after if restore.after else before).setdefault(id(restore.site), []).append(push)
     sweeps.forward = _with_pushes(sweeps.forward, before, after)
+    keyed = {id(r) for r in needed if r.index is not None and _may_add_a_key(r, sweeps.flat)}
     sweeps.reverse = _with_pops(sweeps.reverse, set(map(id, needed)), stacks, holders,
-                                set(mates), runtime_name)
+                                set(mates), runtime_name, keyed)
     unbound = []
     for restore in needed:
         if restore.after or restore.append or restore.index is not None \
@@ -347,18 +348,23 @@ def _with_pushes(stmts, before, after):
     return out
 
 
-def _is_key(index):
-    """A dict's key written in the code (``d["W"] = ...``)."""
-    return isinstance(index, gast.Constant) and isinstance(index.value, str)
+def _may_add_a_key(restore, flat):
+    """``d[k] = v`` where ``d`` may be a dict, which the write may give a new key:
+    a key written in the code (``d["W"]``), or any index into a name not known
+    to hold an array or a number."""
+    index = restore.index
+    if isinstance(index, gast.Constant):
+        return isinstance(index.value, str)
+    return isinstance(index, gast.Name) and restore.name not in flat
 
 
-def _pop(restore, stacks, holders, runtime_name):
+def _pop(restore, stacks, holders, runtime_name, keyed):
     """The statement giving ``restore``'s variable its saved value back."""
     if id(restore) in holders:
         return quote("v = holder", v=restore.name, holder=holders[id(restore)])
     if restore.append:
         return quote("v.pop()", v=restore.name)
-    if restore.index is not None and _is_key(restore.index):
+    if restore.index is not None and id(restore) in keyed:
         return quote("restore_item(v, i, stack.pop())", v=restore.name, i=restore.index,
                      stack=stacks[restore.name], restore_item=runtime_name("restore_item"))
     if restore.index is not None:
@@ -367,19 +373,19 @@ def _pop(restore, stacks, holders, runtime_name):
     return quote("v = stack.pop()", v=restore.name, stack=stacks[restore.name])
 
 
-def _with_pops(stmts, needed, stacks, holders, unpaired, runtime_name):
+def _with_pops(stmts, needed, stacks, holders, unpaired, runtime_name, keyed):
     out = []
     for stmt in stmts:
         if isinstance(stmt, Restore):
             if id(stmt) in needed:
-                pop = mark(_pop(stmt, stacks, holders, runtime_name), sweep="reverse",
+                pop = mark(_pop(stmt, stacks, holders, runtime_name, keyed), sweep="reverse",
                            line=getattr(stmt.site, "pb_line", None))
                 out.append(mark(pop, pair=None if id(stmt) in unpaired else id(stmt)))
             continue
         for field_name in ("body", "orelse"):
             block = getattr(stmt, field_name, None)
             if isinstance(block, list):
-                new = _with_pops(block, needed, stacks, holders, unpaired, runtime_name)
+                new = _with_pops(block, needed, stacks, holders, unpaired, runtime_name, keyed)
                 if field_name == "body" and not new:
                     new = [gast.Pass()]
                 setattr(stmt, field_name, new)
