@@ -216,40 +216,53 @@ def test_keyword_arguments_at_the_call_of_the_derivative_are_used():
 
 
 # --------------------------------------------------------------------------
-# Mutating an argument in place is refused
+# Writing into an argument works on a private copy (the caller's array never
+# changes); a helper writing into its parameter is refused
 # --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("function", [
     programs.mutates_argument,
     programs.mutates_argument_augmented,
-    programs.mutates_argument_through_helper,
 ], ids=lambda f: f.__name__)
-@pytest.mark.parametrize("mode", ["grad", "value_and_grad"])
-def test_mutating_an_argument_in_place_is_refused(function, mode):
+@pytest.mark.parametrize("mode", ["grad", "value_and_grad", "vjp"])
+def test_writing_into_an_argument_works_on_a_private_copy(function, mode):
     x = np.array([0.5, -1.5, 2.0])
     before = x.copy()
-    make = pullback.grad if mode == "grad" else pullback.value_and_grad
-    with pytest.raises(pullback.UnsupportedSyntax):
-        make(function)(x)
+    expected = central_difference(lambda v: function(v.copy()), (x,), 0)
+    if mode == "vjp":
+        value, back = pullback.vjp(function, x)
+        (g,) = back(1.0)
+    else:
+        make = pullback.grad if mode == "grad" else pullback.value_and_grad
+        g = make(function)(x)
+        if mode == "value_and_grad":
+            value, g = g
+            assert value == pytest.approx(function(before.copy()))
+    np.testing.assert_allclose(g, expected, rtol=RTOL, atol=ATOL)
     np.testing.assert_array_equal(x, before)
 
 
-def test_mutating_an_argument_in_place_is_refused_by_vjp():
+def test_a_helper_writing_into_its_parameter_is_refused():
     x = np.array([0.5, -1.5, 2.0])
     before = x.copy()
+    for make in (pullback.grad, pullback.value_and_grad):
+        with pytest.raises(pullback.UnsupportedSyntax):
+            make(programs.mutates_argument_through_helper)(x)
     with pytest.raises(pullback.UnsupportedSyntax):
-        pullback.vjp(programs.mutates_argument, x)
+        pullback.vjp(programs.mutates_argument_through_helper, x)
     np.testing.assert_array_equal(x, before)
 
 
-def test_a_function_passed_in_at_call_time_is_refused_with_advice():
-    with pytest.raises(pullback.UnsupportedSyntax) as info:
-        pullback.grad(programs.takes_function_argument, wrt=1)(np.tanh, np.ones(3))
-    message = str(info.value)
-    assert "only known when the derivative runs" in message and "corpus_programs.py" in message
+def test_a_function_passed_in_at_call_time_gets_a_derivative_made_for_it():
+    x = np.array([0.3, -0.6, 1.2])
+    for f, expected in ((np.tanh, (1 - np.tanh(x) ** 2) * x + np.tanh(x)),
+                        (np.sin, np.cos(x) * x + np.sin(x))):
+        g = pullback.grad(programs.takes_function_argument, wrt=1)(f, x)
+        np.testing.assert_allclose(g, expected, rtol=RTOL, atol=ATOL)
 
 
-def test_star_args_forwarded_to_a_helper_are_refused():
-    with pytest.raises(pullback.UnsupportedSyntax) as info:
-        pullback.grad(programs.varargs_to_helper)(np.ones(3), 3.0, -1.0)
-    assert "starred" in str(info.value)
+def test_star_args_forwarded_to_a_helper():
+    x = np.ones(3)
+    expected = central_difference(lambda v: programs.varargs_to_helper(v, 3.0, -1.0), (x,), 0)
+    np.testing.assert_allclose(pullback.grad(programs.varargs_to_helper)(x, 3.0, -1.0), expected,
+                               rtol=RTOL, atol=ATOL)
