@@ -35,40 +35,16 @@ VJP_CASES = VJP
 # happens). "grad" takes the program out of every check, "jvp" and "hvp" out of
 # that check only. Delete a line when its bug is fixed: the checks then run.
 OPEN_BUGS = [
-    ("merged_config", "grad",
-     "SILENTLY WRONG: `config = defaults | overrides` gives all-zero gradients (and a zero "
-     "jvp), no error"),
-    ("cached_activation_scaled", "grad",
-     "SILENTLY WRONG: `h = cache['h']; h *= 3.0` then `cache['h']` read: value and gradient "
-     "computed as if the dict's array were unchanged (the same with a list is refused)"),
-    ("sgd_new_dict_in_loop", "grad",
-     "KeyError: a new key written into a local dict inside a loop (the forward sweep saves "
-     "new[name] before it exists); jvp works"),
-    ("copied_params", "jvp", "IndexError: only integers, slices... are valid indices"),
     ("step_through_helper", "grad",
      "refused: `loss, metrics = helper(...)` then `metrics['k'] = ...` is taken for a "
      "write 'loss' may see (a scalar unpacked beside the dict)"),
     ("swap_through_temporary", "grad",
      "refused: `tmp = x[0]` of a 1-D array is taken for a view that `x[0] = ...` changes"),
-    ("sum_of_stars", "jvp",
-     "TypeError: sum_of_stars_jvp() takes 2 positional arguments but 3 were given "
-     "(jvp of a *args function)"),
-    ("append_to_list_argument", "jvp", "AttributeError: 'numpy.ndarray' has no 'append'"),
-    ("write_item_of_list_argument", "jvp", "ValueError: all input arrays must have the same shape"),
-    ("rebind_dict_entry", "jvp", "IndexError: only integers, slices... are valid indices"),
-    ("sgd_in_place_dict", "jvp", "IndexError: only integers, slices... are valid indices"),
-    ("add_key_to_dict_argument", "jvp", "IndexError: only integers, slices... are valid indices"),
-    ("pop_last_of_list_argument", "jvp", "AttributeError: 'numpy.ndarray' has no 'pop'"),
+    ("cached_activation_scaled", "grad",
+     "refused, as the same code with a list is: `h = cache['h']; h *= 3.0` changes the "
+     "dict's array, then `cache['h']` is read (was silently wrong before issue 14's fix)"),
     ("rebind_dict_entry", "hvp",
      "NoDerivativeRule: pullback.runtime.containers.restore_item has no derivative rule"),
-    ("named_tuple_linear", "hvp",
-     "NoDerivativeRule: pullback.runtime.containers.scatter_field has no derivative rule"),
-    ("gaussian_nll_dataclass", "hvp",
-     "NoDerivativeRule: pullback.runtime.containers.scatter_field has no derivative rule"),
-    ("numpy_scalar_leaves", "hvp", "the hvp of a 0-d array leaf is a np.float64, not a 0-d array"),
-    ("activation_loss", "hvp",
-     "refused: 'calling act, a function only known when the derivative runs' (grad, jvp "
-     "and vjp accept the function argument)"),
 ]
 
 

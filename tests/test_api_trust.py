@@ -296,15 +296,16 @@ def test_a_match_statement_is_refused_at_its_line(tmp_path, monkeypatch):
     module = import_module_from_text('''
 def with_match(x):
     y = x * 2.0
-    match 1:
-        case 1:
-            return y
+    match {"a": 1}:
+        case {"a": v}:
+            return y * v
+    return y
 ''', tmp_path, monkeypatch, filename="matchmod.py")
     with pytest.raises(pullback.UnsupportedSyntax) as info:
         pullback.grad(module.with_match)(1.0)
     message = str(info.value)
-    assert "match statements are not supported" in message
-    assert "line 4" in message and "match 1:" in message
+    assert "mapping patterns in a match statement are not supported" in message
+    assert "line 5" in message and 'case {"a": v}:' in message
 
 
 # --- __wrapped__, signatures, recursion ---------------------------------------
@@ -431,9 +432,10 @@ def test_a_match_statement_in_a_callee_is_refused_at_its_line(tmp_path, monkeypa
     from reference import import_module_from_text
     module = import_module_from_text('''
 def helper(x):
-    match 1:
-        case 1:
+    match {"a": 1}:
+        case {"a": v}:
             return x * 3.0
+    return x
 
 
 def outer(x):
@@ -442,8 +444,8 @@ def outer(x):
     with pytest.raises(pullback.UnsupportedSyntax) as info:
         pullback.grad(module.outer)(1.0)
     message = str(info.value)
-    assert "match statements are not supported" in message
-    assert "line 3, in helper" in message and "match 1:" in message
+    assert "mapping patterns in a match statement are not supported" in message
+    assert "line 4, in helper" in message and 'case {"a": v}:' in message
 
 
 def test_a_construct_the_pipeline_cannot_write_is_refused_not_crashed(tmp_path, monkeypatch):

@@ -48,12 +48,12 @@ class Derivative:
         self._function, self._fixed_args, self._fixed_kwargs = python_function(function)
         # a derivative of a derivative differentiates the code generated for the arguments
         # each call passes (numbers get number-specialized code): see _target
-        self._inner = function if isinstance(function, Derivative) else None
+        self._inner = inner_derivative(function)
         self._label = callable_name(function)
         facing = self.__signature__ = signature_of(
             self._function if registered_rule(function) is not None else function, self._label)
         # a derivative's generated code takes every parameter; its defaults are the user's
-        self._signature = (function._signature if isinstance(function, Derivative)
+        self._signature = (self._inner._signature if self._inner is not None
                            else inspect.signature(self._function))
         self._names = list(self._signature.parameters)
         # one (parameter index, item of *args or None) per wrt entry; the parameters
@@ -76,7 +76,8 @@ class Derivative:
                   "jvp_batched": "jvp_"}[mode]
         if has_aux and mode not in ("grad", "value_and_grad", "vjp"):
             raise InvalidArgument("has_aux=True is for grad, value_and_grad and vjp")
-        self.__name__ = prefix + function_name(self._function)
+        self.__name__ = prefix + (self._inner.__name__ if self._inner is not None
+                                  else function_name(self._function))
         self.__qualname__ = self.__name__
         self.__doc__ = f"{'Value and gradient' if mode == 'value_and_grad' else 'Gradient'} of " \
                        f"{self._label} with respect to argument(s) {self._indices}."
@@ -282,6 +283,20 @@ def argument_kinds(values, signature=None):
     return (scalar_arguments(values),)
 
 
+def inner_derivative(function):
+    """The derivative made by pullback that ``function`` calls with some arguments
+    fixed (itself, a bound method or a partial of one), or None."""
+    while True:
+        if isinstance(function, Derivative):
+            return function
+        if isinstance(function, types.MethodType):
+            function = function.__func__
+        elif isinstance(function, (functools.partial, staticmethod)):
+            function = function.func if isinstance(function, functools.partial) else function.__func__
+        else:
+            return None
+
+
 def python_function(function):
     """``(python function, fixed positional arguments, fixed keywords)`` for
     a callable pullback can differentiate, or a clear refusal.
@@ -290,8 +305,10 @@ def python_function(function):
     with some arguments fixed; a function with a registered rule is a
     one-line function calling it (so the rule is what gets differentiated).
     """
-    if isinstance(function, Derivative):       # higher order: its generated code
-        return function.generated_function(), function._fixed_args, function._fixed_kwargs
+    if isinstance(function, Derivative):
+        # higher order: its generated code is what gets differentiated (see _target),
+        # generated for the arguments of each call; the function itself is the user's
+        return function._function, function._fixed_args, function._fixed_kwargs
     if isinstance(function, staticmethod):      # taken from a class's __dict__
         return python_function(function.__func__)
     if isinstance(function, functools.partial):

@@ -11,11 +11,11 @@ import inspect
 
 from pullback.api import Derivative, argument_kinds
 from pullback.passed_functions import passed_functions
-from pullback.arguments import check_differentiable_input
+from pullback.arguments import check_differentiable_input, fit_gradient
 from pullback.errors import InvalidArgument, InvalidOutput
 from pullback.outputs import check_output, output_error
 from pullback.trees import (children, describe_structure, internal, is_container, is_float_leaf,
-                            leaves, map_leaves, part, rebuild, restructure, same_structure)
+                            leaves, map_leaves, part, rebuild, same_structure)
 
 __all__ = ["jvp", "jacobian", "hessian", "hvp", "JvpFunction", "source"]
 
@@ -355,9 +355,11 @@ def hvp(function, primals, vectors):
         raise InvalidArgument("hvp needs at least one vector that is not None")
     gradient = grad(function, wrt=wrt if len(wrt) > 1 else wrt[0])
     _, products = jvp(gradient, primals, vectors)
+    # each product has its argument's shape, dtype and type (a container's: its structure)
     if len(wrt) == 1:
-        return restructure(products, primals[wrt[0]])   # a container's: its own types
-    return tuple(restructure(p, primals[i]) for p, i in zip(products, wrt))
+        return fit_gradient(products, primals[wrt[0]], primals, f"the product for {wrt[0]}")
+    return tuple(fit_gradient(p, primals[i], primals, f"the product for {i}")
+                 for p, i in zip(products, wrt))
 
 
 def hessian(function, wrt=0):

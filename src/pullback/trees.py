@@ -135,12 +135,3 @@ def internal(value):
     if is_container(value):
         return {key: internal(v) for key, v in children(value)}
     return value
-
-
-def restructure(g, like):
-    """What generated code holds (lists for tuples, dicts for dataclasses) given
-    the containers of ``like``; float leaves as they are, None for the others."""
-    if not is_container(like):
-        return g if is_float_leaf(like) else None
-    return rebuild(like, [(key, restructure(part(g, like, key, i), child))
-                          for i, (key, child) in enumerate(children(like))])
