@@ -65,6 +65,10 @@ def match_statement(x):
     return np.sum(x * 2.0)
 
 
+def comprehension_maybe_skipped(x):
+    return np.sum(np.array([1.0 / v for v in x]) if np.all(x != 0.0) else x)
+
+
 def unnamed_lambda(x):
     # a lambda given to one of your functions is named (tests/test_python_scopes.py)
     return np.sum(np.apply_along_axis(lambda v: v * v, 0, x))
@@ -133,7 +137,8 @@ REFUSED = {
     "a write that another name would see": write_another_name_sees,
     "calling your function that writes into a parameter": helper_writes_parameter,
     "`try`, `with`": with_block,
-    "a `lambda` that is not assigned": unnamed_lambda,
+    "a `lambda` or nested `def` given to anything but": unnamed_lambda,
+    "a comprehension on a side of": comprehension_maybe_skipped,
     "set literals and comprehensions": dict_literal,
     "other in-place methods": in_place_put,
     "complex values a derivative flows through": complex_value,
