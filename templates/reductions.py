@@ -45,9 +45,7 @@ SHAPE = "reduction"
 
 @adjoint(np.sum)
 def sum(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
-    if not number(where):
-        d[a] = sum_where_grad(d[y], a, axis, keepdims, where)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         d[a] = sum_where_grad(d[y], a, axis, keepdims, where)
     elif axis is None:
         d[a] = np.broadcast_to(d[y], np.shape(a))
@@ -58,10 +56,7 @@ def sum(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True
 
 @tangent(np.sum, batched=True)
 def sum_tangent(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
-    if not number(where):
-        d[y] = np.sum(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims,
-                      where=where)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         d[y] = np.sum(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims,
                       where=where)
     else:
@@ -71,9 +66,7 @@ def sum_tangent(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, wh
 
 @adjoint(np.mean)
 def mean(y, a, axis=None, dtype=None, keepdims=False, *, where=True):
-    if not number(where):
-        d[a] = mean_where_grad(d[y], a, axis, keepdims, where)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         d[a] = mean_where_grad(d[y], a, axis, keepdims, where)
     elif axis is None:
         d[a] = np.broadcast_to(d[y] / np.size(a), np.shape(a))
@@ -83,10 +76,7 @@ def mean(y, a, axis=None, dtype=None, keepdims=False, *, where=True):
 
 @tangent(np.mean, batched=True)
 def mean_tangent(y, a, axis=None, dtype=None, keepdims=False, *, where=True):
-    if not number(where):
-        d[y] = np.mean(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims,
-                       where=where)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         d[y] = np.mean(tangent_array(d[a], a), axis=tangent_axes(a, axis), keepdims=keepdims,
                        where=where)
     else:
@@ -207,9 +197,7 @@ if hasattr(np, "cumulative_sum"):       # NumPy 2.1+
 
 @adjoint(np.nansum)
 def nansum(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
-    if not number(where):
-        d[a] = sum_where_grad(d[y], a, axis, keepdims, where, True)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         d[a] = sum_where_grad(d[y], a, axis, keepdims, where, True)
     else:
         d[a] = nan_mask_grad(d[y], a, axis, keepdims)
@@ -218,10 +206,7 @@ def nansum(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=T
 
 @tangent(np.nansum, batched=True)
 def nansum_tangent(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
-    if not number(where):
-        d[y] = np.sum(np.where(np.isnan(a), 0.0, tangent_array(d[a], a)),
-                      axis=tangent_axes(a, axis), keepdims=keepdims, where=where)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         d[y] = np.sum(np.where(np.isnan(a), 0.0, tangent_array(d[a], a)),
                       axis=tangent_axes(a, axis), keepdims=keepdims, where=where)
     else:
@@ -232,9 +217,7 @@ def nansum_tangent(y, a, axis=None, dtype=None, keepdims=False, *, initial=None,
 
 @adjoint(np.nanmean)
 def nanmean(y, a, axis=None, dtype=None, keepdims=False, *, where=True):
-    if not number(where):
-        d[a] = mean_where_grad(d[y], a, axis, keepdims, where, True)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         d[a] = mean_where_grad(d[y], a, axis, keepdims, where, True)
     else:
         d[a] = nanmean_grad(d[y], a, axis, keepdims)
@@ -242,9 +225,7 @@ def nanmean(y, a, axis=None, dtype=None, keepdims=False, *, where=True):
 
 @tangent(np.nanmean, batched=True)
 def nanmean_tangent(y, a, axis=None, dtype=None, keepdims=False, *, where=True):
-    if not number(where):
-        gradient = mean_where_grad(np.ones_like(y), a, axis, keepdims, where, True)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         gradient = mean_where_grad(np.ones_like(y), a, axis, keepdims, where, True)
     else:
         gradient = nanmean_grad(np.ones_like(y), a, axis, keepdims)
@@ -296,9 +277,7 @@ def ptp_tangent(y, a, axis=None, keepdims=False):
 
 @adjoint(np.var)
 def var(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
-    if not number(where):
-        d[a] = var_where_grad(d[y], a, axis, ddof, keepdims, where)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         d[a] = var_where_grad(d[y], a, axis, ddof, keepdims, where)
     else:
         d[a] = var_grad(d[y], a, axis, ddof, keepdims)
@@ -306,9 +285,7 @@ def var(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
 
 @tangent(np.var, batched=True)
 def var_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
-    if not number(where):
-        gradient = var_where_grad(np.ones_like(y), a, axis, ddof, keepdims, where)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         gradient = var_where_grad(np.ones_like(y), a, axis, ddof, keepdims, where)
     else:
         gradient = var_grad(np.ones_like(y), a, axis, ddof, keepdims)
@@ -317,9 +294,7 @@ def var_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=Tr
 
 @adjoint(np.std)
 def std(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
-    if not number(where):
-        d[a] = std_where_grad(d[y], a, y, axis, ddof, keepdims, where)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         d[a] = std_where_grad(d[y], a, y, axis, ddof, keepdims, where)
     else:
         d[a] = std_grad(d[y], a, y, axis, ddof, keepdims)
@@ -327,9 +302,7 @@ def std(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
 
 @tangent(np.std, batched=True)
 def std_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
-    if not number(where):
-        gradient = std_where_grad(np.ones_like(y), a, y, axis, ddof, keepdims, where)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         gradient = std_where_grad(np.ones_like(y), a, y, axis, ddof, keepdims, where)
     else:
         gradient = std_grad(np.ones_like(y), a, y, axis, ddof, keepdims)
@@ -338,9 +311,7 @@ def std_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=Tr
 
 @adjoint(np.nanvar)
 def nanvar(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
-    if not number(where):
-        d[a] = var_where_grad(d[y], a, axis, ddof, keepdims, where, True)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         d[a] = var_where_grad(d[y], a, axis, ddof, keepdims, where, True)
     else:
         d[a] = var_grad(d[y], a, axis, ddof, keepdims, True)
@@ -348,9 +319,7 @@ def nanvar(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
 
 @tangent(np.nanvar, batched=True)
 def nanvar_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
-    if not number(where):
-        gradient = var_where_grad(np.ones_like(y), a, axis, ddof, keepdims, where, True)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         gradient = var_where_grad(np.ones_like(y), a, axis, ddof, keepdims, where, True)
     else:
         gradient = var_grad(np.ones_like(y), a, axis, ddof, keepdims, True)
@@ -359,9 +328,7 @@ def nanvar_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where
 
 @adjoint(np.nanstd)
 def nanstd(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
-    if not number(where):
-        d[a] = std_where_grad(d[y], a, y, axis, ddof, keepdims, where, True)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         d[a] = std_where_grad(d[y], a, y, axis, ddof, keepdims, where, True)
     else:
         d[a] = std_grad(d[y], a, y, axis, ddof, keepdims, True)
@@ -369,9 +336,7 @@ def nanstd(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
 
 @tangent(np.nanstd, batched=True)
 def nanstd_tangent(y, a, axis=None, dtype=None, ddof=0, keepdims=False, *, where=True):
-    if not number(where):
-        gradient = std_where_grad(np.ones_like(y), a, y, axis, ddof, keepdims, where, True)
-    elif where is not True:
+    if not number(where) or where is not True:      # a mask
         gradient = std_where_grad(np.ones_like(y), a, y, axis, ddof, keepdims, where, True)
     else:
         gradient = std_grad(np.ones_like(y), a, y, axis, ddof, keepdims, True)

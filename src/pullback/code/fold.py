@@ -159,13 +159,16 @@ def fold_in_place(node):
 
 def _drop_neutral(node):
     """``False or e`` -> ``e`` and ``True and e`` -> ``e`` (exact: ``or`` returns
-    its first truthy operand); a trailing ``and True`` / ``or False`` goes only
+    its first truthy operand), ``True or e`` -> ``True``; a trailing ``and True`` / ``or False`` goes only
     after an operand that is a bool already (a comparison)."""
     neutral = isinstance(node.op, gast.Or) is False      # True for And
     values = list(node.values)
     while len(values) > 1 and _is_literal(values[0]) and not isinstance(values[0], gast.Tuple) \
             and bool(values[0].value) is neutral:
         values.pop(0)
+    if _is_literal(values[0]) and not isinstance(values[0], gast.Tuple) \
+            and bool(values[0].value) is not neutral:
+        return values[0]        # True or e -> True, False and e -> False: e never runs
     while len(values) > 1 and _is_literal(values[-1]) and not isinstance(values[-1], gast.Tuple) \
             and bool(values[-1].value) is neutral and _is_bool(values[-2]):
         values.pop()
