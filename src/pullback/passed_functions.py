@@ -19,6 +19,8 @@ import linecache
 
 import numpy as np
 
+from pullback.code.naming import unused_name
+
 def is_function_value(value):
     """A function a derivative specializes on: Python functions and lambdas,
     NumPy's functions and ufuncs, builtins, partials, derivatives made by pullback."""
@@ -50,14 +52,14 @@ def specialized(function, passed, cache):
         return entry[1]
     parameters = list(inspect.signature(function).parameters.values())
     names = [p.name for p in parameters]
-    inner = _free_name(function.__name__ + "_function", names)
+    inner = unused_name(function.__name__ + "_function", names)
     namespace = {inner: function, "__name__": function.__module__}
     arguments = []
     for i, p in enumerate(parameters):
         value = p.name
         for j, v in passed:
             if j == i:
-                value = _free_name(p.name + "_passed", names + list(namespace))
+                value = unused_name(p.name + "_passed", names + list(namespace))
                 namespace[value] = v
         arguments.append(value if p.kind != p.KEYWORD_ONLY else f"{p.name}={value}")
     shown = ", ".join(f"{parameters[i].name}={_shown(v)}" for i, v in passed)
@@ -71,13 +73,6 @@ def specialized(function, passed, cache):
     wrapper.__qualname__ = function.__qualname__
     cache[key] = (passed, wrapper)
     return wrapper
-
-
-def _free_name(base, taken):
-    name, i = base, 1
-    while name in taken:
-        name, i = f"{base}_{i}", i + 1
-    return name
 
 
 def _shown(value):

@@ -10,6 +10,14 @@ import keyword
 import gast
 
 
+def unused_name(base, taken):
+    """``base``, or ``base_1``, ``base_2``, ...: the first not in ``taken``."""
+    name, i = base, 1
+    while name in taken:
+        name, i = f"{base}_{i}", i + 1
+    return name
+
+
 _INSTEAD_OF_KEYWORD = {"or": "either", "and": "both", "not": "negated"}
 
 

@@ -12,6 +12,7 @@ import builtins
 
 import gast
 
+from pullback.code.naming import unused_name
 from pullback.code.quote import quote_expr
 from pullback.runtime import containers
 
@@ -118,10 +119,7 @@ def _is_builtin(parsed, name):
 def _fresh(tree, parsed, base):
     """A name neither the function nor its module uses."""
     taken = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)} | set(parsed.local_names)
-    name, i = base, 1
-    while name in taken or name in parsed.function.__globals__:
-        name, i = f"{base}_{i}", i + 1
-    return name
+    return unused_name(base, taken | set(parsed.function.__globals__))
 
 
 def _store(target):

@@ -20,6 +20,7 @@ first asserts that a written argument shares no memory with another one.
 import gast
 import numpy
 
+from pullback.code.naming import unused_name
 from pullback.errors import UnsupportedSyntax, refuse
 from pullback.frontend.aliasing import written_parameters
 from pullback.frontend.parsing import parameter_names
@@ -158,8 +159,8 @@ def copy_written_arguments(tree, parsed):
         return tree
     params = parameter_names(tree)
     used = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
-    check, index = _helper_name("shares_memory_with", used, parsed), _fresh("item", used)
-    numpy_name = _numpy_name(tree, parsed) or _fresh("np", used)
+    check, index = _helper_name("shares_memory_with", used, parsed), unused_name("item", used)
+    numpy_name = _numpy_name(tree, parsed) or unused_name("np", used)
     entry = []
     for name in params:
         if name not in written:
@@ -219,14 +220,7 @@ def _helper_name(name, used, parsed):
                 return name
         except NameError:
             pass
-    return _fresh(name, used)
-
-
-def _fresh(base, used):
-    name, i = base, 1
-    while name in used:
-        name, i = f"{base}_{i}", i + 1
-    return name
+    return unused_name(name, used)
 
 
 def _has_docstring(tree):
