@@ -121,3 +121,21 @@ def test_covariance_of_a_value_a_loop_overwrites():
     np.testing.assert_allclose(pullback.grad(covariance_in_a_loop)(m),
                                central_difference(covariance_in_a_loop, (m,), 0), rtol=1e-5,
                                atol=1e-8)
+
+
+def new_keys_in_a_loop(x):
+    # d[name] = ... of a key the dict does not have yet, in a loop (KeyError before)
+    d = {}
+    for name in ["a", "b"]:
+        d[name] = x * 2.0
+    new = {}
+    for k, v in d.items():
+        new[k] = v * v
+    return np.sum(new["a"] + new["b"])
+
+
+def test_new_keys_written_in_a_loop():
+    x = np.array([0.5, 1.5])
+    expected = central_difference(new_keys_in_a_loop, (x,), 0)
+    np.testing.assert_allclose(pullback.grad(new_keys_in_a_loop)(x), expected, rtol=1e-6)
+    assert pullback.jvp(new_keys_in_a_loop, (x,), (np.ones(2),))[1] == pytest.approx(np.sum(expected))

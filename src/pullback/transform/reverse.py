@@ -3,9 +3,9 @@
 Walks the normalized body backwards and, for every active statement, expands
 the adjoint template of its rule with the user's names substituted. The first
 write to an adjoint defines it; later writes accumulate (``dx = dx + ...``).
-The result is a pair of sweeps that stage 6 assembles into functions.
-Templates are expanded in ``expand.py`` (``+``/``*`` of lists: ``sequence_operators.py``),
-masked adjoints in ``masking.py``, calls in ``calls.py``, loop facts in ``loops.py``.
+The result is a pair of sweeps that stage 6 assembles into functions. Templates are
+expanded in ``expand.py`` (``+``/``*`` of lists: ``sequence_operators.py``), masked adjoints
+in ``masking.py``, calls in ``calls.py``, loops in ``loops.py``, dicts in ``dict_names.py``.
 """
 from dataclasses import dataclass, field
 
@@ -23,6 +23,7 @@ from pullback.transform.loops import (add_loop_counters, assigned_in_loops, chan
                                       shape_sources)
 from pullback.transform.masking import masked_names, refuse_complex_values
 from pullback.transform.sequence_operators import sequence_operations
+from pullback.transform.dict_names import dict_names
 from pullback.transform.nodes import assign, call, marked
 
 
@@ -41,7 +42,7 @@ class Sweeps:
     shapes: object = None           # a ShapeFacts: which values have one shape (stage 4b)
     shape_sources: dict = None      # where a reverse step reads an iteration's shapes (loops.py)
     aux: str = None                 # has_aux=True: the name holding aux, returned beside
-    flat: frozenset = frozenset()   # names known to hold arrays or numbers (never a dict)
+    dicts: frozenset = frozenset()  # names that may hold a dict (d[k] = v may add a key)
 
 
 class Restore(gast.Pass):
@@ -124,8 +125,7 @@ class ReverseBuilder(CallsMixin):
     adjoint, later writes accumulate. When the reverse sweep passes the
     assignment of a variable that is assigned more than once (``mutable``),
     the variable's earlier value starts with no adjoint, so its adjoint
-    leaves ``defined``. Branches and loops are made to agree on ``defined``
-    with explicit zeros.
+    leaves ``defined``. Branches and loops agree on ``defined`` with explicit zeros.
     """
 
     def __init__(self, facts, namer, aliases, imports, mutable, structured, shapes, masked):
@@ -485,7 +485,7 @@ def reverse_sweeps(tree, facts, namer, aliases):
             # The output does not depend on this argument: its gradient is zero.
             gradients.append(builder.zero_value(name))
     return Sweeps(forward, reverse, output, seed, gradients, imports, scalars=facts.scalars,
-                  flat=facts.flat,
+                  dicts=dict_names(tree, operations, set(facts.wrt) - facts.flat),  # stacks.py
                   named=namer.user_adjoints() | frozenset(namer.user), shapes=facts.shapes,
                   shape_sources=shape_sources(tree, forward, operations, facts.scalars,
                                               iteration_shapes))

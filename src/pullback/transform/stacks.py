@@ -276,7 +276,7 @@ def insert_stacks(sweeps, namer, runtime_name, params):
         pushed.update(id(m) for m in mates.get(id(restore), ()))
         # a push several pops undo is paired with none (merge_stacks leaves it)
         pair = None if id(restore) in mates else id(restore)
-        if restore.index is not None and _may_add_a_key(restore, sweeps.flat):
+        if restore.index is not None and _may_add_a_key(restore, sweeps.dicts):
             # d["key"] = v may add the key: what is saved says whether it was there
             saved = quote_expr("saved_item(v, i)", saved_item=runtime_name("saved_item"),
                                v=restore.name, i=restore.index)
@@ -300,7 +300,7 @@ def insert_stacks(sweeps, namer, runtime_name, params):
                  pair=pair)             # the pop that undoes it has the same mark
         (after if restore.after else before).setdefault(id(restore.site), []).append(push)
     sweeps.forward = _with_pushes(sweeps.forward, before, after)
-    keyed = {id(r) for r in needed if r.index is not None and _may_add_a_key(r, sweeps.flat)}
+    keyed = {id(r) for r in needed if r.index is not None and _may_add_a_key(r, sweeps.dicts)}
     sweeps.reverse = _with_pops(sweeps.reverse, set(map(id, needed)), stacks, holders,
                                 set(mates), runtime_name, keyed)
     unbound = []
@@ -348,14 +348,14 @@ def _with_pushes(stmts, before, after):
     return out
 
 
-def _may_add_a_key(restore, flat):
+def _may_add_a_key(restore, dicts):
     """``d[k] = v`` where ``d`` may be a dict, which the write may give a new key:
-    a key written in the code (``d["W"]``), or any index into a name not known
-    to hold an array or a number."""
+    a key written in the code (``d["W"]``), or a name's value as the index of a
+    name that may hold a dict (reverse.dict_names)."""
     index = restore.index
     if isinstance(index, gast.Constant):
         return isinstance(index.value, str)
-    return isinstance(index, gast.Name) and restore.name not in flat
+    return isinstance(index, gast.Name) and restore.name in dicts
 
 
 def _pop(restore, stacks, holders, runtime_name, keyed):
