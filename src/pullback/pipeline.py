@@ -38,6 +38,7 @@ from pullback.frontend.starred import expand_starred_calls
 from pullback.frontend.desugar_python import desugar_python
 from pullback.frontend.own_arguments import own_written_arguments
 from pullback.frontend.containers import read_dicts
+from pullback.frontend.index_tricks import spell_out_index_tricks
 from pullback.frontend.aux import split_aux
 from pullback.runtime.containers import auxiliary_part
 from pullback.frontend.aliasing import check_aliasing
@@ -250,6 +251,7 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     parsed.tree = desugar_python(parsed.tree, parsed)           # map, sorted(key=), with, ...
     parsed.tree = own_written_arguments(parsed.tree, parsed, not path)   # x[0] = ... on a parameter
     parsed.tree = read_dicts(parsed.tree, parsed)               # d.items(), dict(...), {k: v for ...}
+    parsed.tree = spell_out_index_tricks(parsed.tree, parsed)   # np.r_[x, 0:3]
     check_supported(parsed.tree, parsed.location)
     for name, lifted in lift_nested_functions(parsed, parsed.location).items():
         statics[name] = (lifted, path)          # nested defs: functions of their own
