@@ -296,7 +296,7 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
 
     facts = Facts(operations, active, tuple(wrt_names), known_scalars, same_shapes,
                   flat, parsed.location, masked_output, static_argument,
-                  request(path, statics), aux_name)
+                  request(path, statics), aux_name, generated)
     return parsed, tree, facts, namer, aliases, params
 
 

@@ -26,3 +26,4 @@ class Facts:
     static_argument: Callable = _no_function  # a call argument naming a known function
     request_vjp: Callable = None        # (callee, call node, wrt, ...) -> (forward, backward)
     aux: str = None                     # has_aux=True: the name holding aux (frontend/aux.py)
+    generated: bool = False             # the function is a derivative pullback generated
