@@ -92,22 +92,6 @@ def trapezoid_tangent(out, y, x=None, dx=1.0, axis=-1):
         d[out] += d[dx] * np.trapezoid(y, axis=axis)
 
 
-if hasattr(np, "trapz"):        # NumPy < 2.4 (deprecated in 2.0)
-    @adjoint(getattr(np, "trapz"))
-    def trapz(out, y, x=None, dx=1.0, axis=-1):
-        d[y] = trapezoid_grad_y(d[out], y, x, dx, axis)
-        d[x] = trapezoid_grad_x(d[out], y, x, axis)
-        if x is None:
-            d[dx] = trapezoid_dx_grad(d[out], y, dx, axis)
-
-    @tangent(getattr(np, "trapz"))
-    def trapz_tangent(out, y, x=None, dx=1.0, axis=-1):
-        d[out] = np.trapezoid(d[y], x, dx, axis)
-        d[out] += trapezoid_x_tangent(d[x], y, x, axis)
-        if x is None:
-            d[out] += d[dx] * np.trapezoid(y, axis=axis)
-
-
 # -- interpolation and polynomials ----------------------------------------------------------
 
 @adjoint(np.interp)

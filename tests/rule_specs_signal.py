@@ -183,10 +183,3 @@ SPEC = {
         Case(((2, 3),), expr="np.angle(x)"),
     )),
 }
-
-if hasattr(np, "trapz"):            # NumPy < 2.4
-    SPEC[np.trapz] = Spec("np.trapz(y)", (Arg("y"),), (
-        Case(((6,),)),
-        Case(((3, 4), (4,)), expr="np.trapz(y, x)", args=(Arg("y"), Arg("x"))),
-        Case(((4,), None), expr="np.trapz(y, dx=h)", args=(Arg("y"), Arg("h", POSITIVE))),
-    ))
