@@ -8,7 +8,7 @@ A field read is resolved here from an attribute no NumPy rule claims
 import operator
 
 from pullback.rules import adjoint, d
-from pullback.runtime.containers import (auxiliary_part, copy_method, dict_from_pairs, dict_get, dict_items, dict_keys, dict_values, field,
+from pullback.runtime.containers import (auxiliary_part, kept_aux, copy_method, dict_from_pairs, dict_get, dict_items, dict_keys, dict_values, field,
                                          field_tangent, get_default_grad, get_grad, get_tangent,
                                          items_grad, items_tangent, pairs_grad, pairs_tangent,
                                          union_grad_left, union_grad_right, union_tangent_left,
@@ -96,4 +96,4 @@ def union_tangent_rule(y, a, b):
     d[y] += union_tangent_right(d[b], a, b)     # + adds the two parts key by key
 
 
-NONDIFFERENTIABLE = (dict_keys, auxiliary_part)
+NONDIFFERENTIABLE = (dict_keys, auxiliary_part, kept_aux)

@@ -305,3 +305,32 @@ def test_a_named_tuple_tangent_and_a_mismatched_one():
     assert t == pytest.approx(2.0 * np.sum(B1) + 1.0)    # d(b0 * b1) = b1 = 2, d(head.b) = 1
     with pytest.raises(pullback.InvalidArgument, match="structure"):
         pullback.jvp(dataclass_params, (Affine(p.W, 0.5), p.W), ({"w": p.W}, None))
+
+
+def metrics_in_branches(w, x):
+    pred = np.tanh(x @ w)
+    if np.mean(pred) > 0.0:
+        return np.sum(pred ** 2), {"branch": "up", "pred": pred}
+    return np.sum(pred ** 4), {"branch": "down", "pred": pred}
+
+
+def pair_in_a_variable(w, x):
+    pred = np.tanh(x @ w)
+    pair = (np.sum(pred ** 2), pred.size)
+    return pair
+
+
+@pytest.mark.parametrize("f", [metrics_in_branches, pair_in_a_variable])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_has_aux_with_several_returns_or_a_pair_held_in_a_name(f, sign):
+    from reference import central_difference
+    w = sign * np.abs(W1[:, 0])
+    g, aux = pullback.grad(f, has_aux=True)(w, X)
+    expected = central_difference(lambda v, x: f(v, x)[0], (w, X), 0)
+    np.testing.assert_allclose(g, expected, rtol=1e-6)
+    own_aux = f(w, X)[1]
+    if isinstance(own_aux, dict):
+        assert aux["branch"] == own_aux["branch"]
+        np.testing.assert_array_equal(aux["pred"], own_aux["pred"])
+    else:
+        assert aux == own_aux

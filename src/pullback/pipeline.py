@@ -39,7 +39,7 @@ from pullback.frontend.desugar_python import desugar_python
 from pullback.frontend.own_arguments import own_written_arguments
 from pullback.frontend.containers import read_dicts
 from pullback.frontend.index_tricks import spell_out_index_tricks
-from pullback.frontend.aux import split_aux
+from pullback.frontend.aux import split_aux, split_aux_returns
 from pullback.runtime.containers import auxiliary_part
 from pullback.frontend.aliasing import check_aliasing
 from pullback.analysis.static_names import bind_static_names
@@ -262,12 +262,14 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     if not any(isinstance(n, gast.Return) and n.value is not None for n in gast.walk(parsed.tree)):
         raise refuse(UnsupportedSyntax, f"{parsed.name} returns no value to differentiate",
                      parsed.tree, parsed.location, "Return the value whose derivative you want.")
+    aux_name = None
+    if aux:                 # has_aux=True: f returns (loss, aux); only loss is differentiated
+        parsed.tree, aux_name = split_aux_returns(parsed.tree, parsed)
     bind_static_names(parsed, wrt)  # xp=np, m = np: read as np (a parameter gets a guard)
     namer = Namer.for_tree(parsed.tree, reserved=set(generated_globals()) | program.taken)
     generated = getattr(function, "__pullback_generated__", False)
     tree = normalize(parsed, namer, keep_pops=forward, later_reads=not (forward and generated))
-    aux_name = None
-    if aux:                 # has_aux=True: f returns (loss, aux); loss is differentiated
+    if aux and aux_name is None:    # has_aux=True, a return not written as a pair
         tree, aux_name = split_aux(tree, namer, parsed.location)
         parsed.statics.setdefault("auxiliary_part", auxiliary_part)
     operations = resolve_operations(tree, parsed)                       # 3 resolve rules

@@ -268,6 +268,11 @@ def auxiliary_part(result):
     return _copied(result[1])
 
 
+def kept_aux(value):
+    """The ``aux`` of ``return loss, aux`` (``has_aux=True``), its arrays copied."""
+    return _copied(value)
+
+
 def _copied(value):
     if isinstance(value, np.ndarray):
         return value.copy()
