@@ -9,6 +9,7 @@ import textwrap
 import gast
 import numpy as np
 
+from pullback.code.astutil import own_nodes
 from pullback.errors import InvalidOutput, PullbackError, UnsupportedSyntax
 from pullback.frontend.parsing import function_name, parse_function
 from pullback.runtime import is_real_number
@@ -49,7 +50,7 @@ def output_error(function, value, mode):
     except PullbackError:
         return InvalidOutput(f"{function_name(function)} returned {kind}. {advice}")
     tree, location = parsed.tree, parsed.location
-    returns = [n for n in _own_nodes(tree) if isinstance(n, gast.Return)]
+    returns = [n for n in own_nodes(tree) if isinstance(n, gast.Return)]
 
     def constant(node, test):
         return node is None or (isinstance(node, gast.Constant) and test(node.value))
@@ -110,17 +111,6 @@ def output_kind(value):
         items = ', '.join(output_kind(v) for _, v in children(value)) or 'nothing'
         return f"a {type(value).__name__} holding {items}"
     return f"a {type(value).__name__}"
-
-
-def _own_nodes(tree):
-    """The nodes of a function, not those of functions defined inside it."""
-    stack = list(tree.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda,
-                                 gast.ClassDef)):
-            stack.extend(gast.iter_child_nodes(node))
 
 
 def _always_leaves(stmts):

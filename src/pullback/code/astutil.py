@@ -105,3 +105,15 @@ def breaks(stmts):
         if isinstance(stmt, gast.If) and (breaks(stmt.body) or breaks(stmt.orelse)):
             return True
     return False
+
+
+def own_nodes(function):
+    """The nodes of a function's body, not those of the functions, lambdas and
+    classes defined inside it."""
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda,
+                                 gast.ClassDef)):
+            stack.extend(gast.iter_child_nodes(node))

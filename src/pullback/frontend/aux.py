@@ -12,6 +12,7 @@ metrics never enter the reverse sweep.
 """
 import gast
 
+from pullback.code.astutil import own_nodes
 from pullback.code.naming import unused_name
 from pullback.code.quote import quote
 from pullback.runtime.containers import kept_aux
@@ -37,7 +38,7 @@ def split_aux_returns(tree, parsed):
     ``aux = kept_aux(aux); return loss``, so only the loss flows into the reverse
     sweep. ``(tree, name of aux)``, or ``(tree, None)`` if some return is not a
     pair written in the code (then split_aux splits the one return)."""
-    returns = [node for node in _own_nodes(tree) if isinstance(node, gast.Return)]
+    returns = [node for node in own_nodes(tree) if isinstance(node, gast.Return)]
     if not returns or not all(isinstance(r.value, gast.Tuple) and len(r.value.elts) == 2
                               and not any(isinstance(e, gast.Starred) for e in r.value.elts)
                               for r in returns):
@@ -65,12 +66,3 @@ def split_aux_returns(tree, parsed):
     parsed.statics.setdefault("kept_aux", kept_aux)
     parsed.local_names = frozenset(parsed.local_names | {aux})
     return gast.fix_missing_locations(tree), aux
-
-
-def _own_nodes(tree):
-    stack = list(tree.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
-            stack.extend(gast.iter_child_nodes(node))

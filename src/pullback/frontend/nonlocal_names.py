@@ -15,7 +15,7 @@ just captured (lift.py), as it would be without the declaration.
 """
 import gast
 
-from pullback.code.astutil import make_name
+from pullback.code.astutil import make_name, own_nodes
 from pullback.errors import UnsupportedSyntax, refuse
 from pullback.frontend.idiom_kit import assign, located
 from pullback.frontend.parsing import assigned_names
@@ -51,14 +51,6 @@ def _nested_defs(stmts):
             yield from _nested_defs(handler.body)
 
 
-def _own_nodes(definition):
-    """The nodes of ``definition``'s body, not those of defs or lambdas inside it."""
-    stack = list(definition.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
-            stack.extend(gast.iter_child_nodes(node))
 
 
 def _declared(definition, location):
@@ -71,7 +63,7 @@ def _declared(definition, location):
                          "supported", node, location,
                          "Pass the variable in and return its new value.")
     names = []
-    for node in _own_nodes(definition):
+    for node in own_nodes(definition):
         if isinstance(node, gast.Nonlocal):
             names += [n for n in node.names if n not in names]
     if names:
@@ -93,7 +85,7 @@ def _drop_declarations(node):
 def _return_state(definition, names):
     """The variables become keyword parameters, and every return gives them back;
     returns whether the def returns a value of its own too."""
-    valued = any(isinstance(n, gast.Return) and n.value is not None for n in _own_nodes(definition))
+    valued = any(isinstance(n, gast.Return) and n.value is not None for n in own_nodes(definition))
     definition.args.kwonlyargs = definition.args.kwonlyargs + [make_name(n, gast.Param()) for n in names]
     definition.args.kw_defaults = definition.args.kw_defaults + [None] * len(names)
     state = [make_name(n) for n in names]
@@ -103,7 +95,7 @@ def _return_state(definition, names):
             return gast.Tuple(elts=state + [value or gast.Constant(value=None, kind=None)],
                               ctx=gast.Load())
         return state[0] if len(state) == 1 else gast.Tuple(elts=state, ctx=gast.Load())
-    for node in list(_own_nodes(definition)):
+    for node in list(own_nodes(definition)):
         if isinstance(node, gast.Return):
             node.value = located(returned(node.value), node)
     if not isinstance(definition.body[-1], gast.Return):
