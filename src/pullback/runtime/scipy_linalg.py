@@ -16,6 +16,8 @@ axes.
   ``expm([[A, E], [0, A]]) = [[expm(A), L(A, E)], [0, expm(A)]]``, and the
   adjoint of ``G`` is ``L(A^T, G)``.
 """
+import functools
+
 import numpy as np
 
 from pullback.runtime import NotDifferentiable
@@ -90,21 +92,38 @@ def solve_triangular_jvp_a(a, da, x, trans=0, lower=False, unit_diagonal=False):
 # -- cho_factor, cho_solve, solve --------------------------------------------------------
 
 @helper(returns_new=True)
+@functools.cache
+def _keeps_other_triangle():
+    """Does this SciPy's cho_factor leave ``a``'s entries in the triangle it does
+    not factor (SciPy 1.17 does; 1.18 writes zeros there)? Asked once, of a
+    matrix whose other triangle is not zero."""
+    a = np.array([[4.0, 1.0], [1.0, 3.0]])
+    c, _ = scipy.linalg.cho_factor(a)
+    return bool(c[1, 0] == a[1, 0])
+
+
+def _other_triangle(m, lower):
+    """The part of ``m`` cho_factor passes through from ``a`` (none where it zeroes it)."""
+    if not _keeps_other_triangle():
+        return np.zeros_like(m)
+    return np.triu(m, 1) if lower else np.tril(m, -1)
+
+
 def cho_factor_grad(g, y):
     """Adjoint of ``a`` in ``y = (c, lower) = cho_factor(a, lower)``: the
     factor's gradient (Murray 2016, on the triangle LAPACK reads), and the
-    other triangle's gradient as it is."""
+    other triangle's gradient as it is where SciPy keeps ``a`` there."""
     c, lower = y
     gc = np.asarray(g[0] if isinstance(g, (list, tuple)) else g, dtype=np.result_type(c, 1.0))
     factor = cholesky_grad(_triangle(gc, lower), _triangle(c, lower), upper=not lower)
-    return factor + (np.triu(gc, 1) if lower else np.tril(gc, -1))
+    return factor + _other_triangle(gc, lower)
 
 
 def cho_factor_jvp(da, y):
     """Tangent ``(dc, 0)`` of ``(c, lower) = cho_factor(a, lower)`` along ``da``."""
     c, lower = y
     dc = cholesky_jvp(_triangle(c, lower), da, upper=not lower)
-    return dc + (np.triu(da, 1) if lower else np.tril(da, -1)), 0.0
+    return dc + _other_triangle(da, lower), 0.0
 
 
 @helper(returns_new=True)
