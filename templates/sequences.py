@@ -17,6 +17,7 @@ from pullback.runtime import zeros_adjoint
 NONDIFFERENTIABLE = (
     sequences.sorted_order, sequences.first_largest, sequences.first_smallest,
     sequences.position_in, sequences.position_of, sequences.shortest_length,
+    sequences.is_sequence_subject,
 )
 
 

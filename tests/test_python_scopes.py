@@ -156,7 +156,9 @@ def matches_sequence(x):
 
 
 def matches_array(x):
-    match x:                    # an array is no sequence to a sequence pattern
+    # an array is a sequence to a sequence pattern where NumPy sets the type's sequence
+    # flag (NumPy 2.5 does, 2.4 does not): the derivative follows what Python does
+    match x:
         case [a, b, c]:
             return a
         case _:

@@ -26,7 +26,7 @@ def test_match_becomes_if_elif_else():
     """)
     assert "subject = k" in text
     assert "if subject == 0 or subject == 1:" in text
-    assert ("elif isinstance(subject, (list, tuple)) and len(subject) == 2 "
+    assert ("elif is_sequence_subject(subject) and len(subject) == 2 "
             "and (subject[0] > subject[1]):") in text
     assert "a = subject[0]" in text and "b = subject[1]" in text
     assert "else:\n        other = subject\n        y = other * x" in text

@@ -3,7 +3,7 @@
     match mode:                      subject = mode
         case Mode.A | 0:             if subject == Mode.A or subject == 0:
             y = x                        y = x
-        case [a, b] if a > b:        elif isinstance(subject, (list, tuple)) and len(subject) == 2 \\
+        case [a, b] if a > b:        elif is_sequence_subject(subject) and len(subject) == 2 \\
             y = a * b                        and subject[0] > subject[1]:
         case _:                          a = subject[0]; b = subject[1]; y = a * b
             y = -x                   else:
@@ -102,13 +102,13 @@ def _pattern(pattern, subject, location):
 
 
 def _sequence(items, subject, location):
-    """``[a, 0.0, _]``: a list or tuple of that length (Python's sequence
-    patterns match no array, string or mapping), item by item."""
+    """``[a, 0.0, _]``: a sequence of that length as Python's match sees one
+    (is_sequence_subject: no string or mapping; a NumPy array where NumPy says it
+    is one), item by item."""
     for item in items:
         if isinstance(item, gast.MatchStar):
             _pattern(item, subject, location)
-    kinds = gast.Tuple(elts=[make_name("list"), make_name("tuple")], ctx=gast.Load())
-    tests = [gast.Call(func=make_name("isinstance"), args=[clone(subject), kinds], keywords=[]),
+    tests = [gast.Call(func=make_name("is_sequence_subject"), args=[clone(subject)], keywords=[]),
              _compare(gast.Call(func=make_name("len"), args=[clone(subject)], keywords=[]),
                       gast.Eq(), gast.Constant(value=len(items), kind=None))]
     bindings = []

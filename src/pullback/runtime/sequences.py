@@ -43,3 +43,14 @@ def position_of(items, value):
 def shortest_length(rows):
     """How many tuples ``zip(*rows)`` makes: the length of the shortest row (0 without rows)."""
     return min((len(row) for row in rows), default=0)
+
+
+_SEQUENCE_FLAG = 1 << 5         # Py_TPFLAGS_SEQUENCE: what a match statement's sequence patterns test
+
+
+def is_sequence_subject(subject):
+    """Would ``case [a, b]:`` look at ``subject`` as a sequence? Python's own test:
+    its type has the sequence flag (lists, tuples, ranges, deques, and NumPy
+    arrays where NumPy sets it), and it is not a str, bytes or bytearray."""
+    return bool(type(subject).__flags__ & _SEQUENCE_FLAG) and \
+        not isinstance(subject, (str, bytes, bytearray))
