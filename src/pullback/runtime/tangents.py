@@ -44,6 +44,8 @@ def _like(value, items):
 
 
 def _float(value):
+    if isinstance(value, (str, bytes)) or value is None:
+        return np.float64           # a dict's key, a label: no numbers (NumPy 2.5 refuses its dtype)
     dtype = np.result_type(value)
     return dtype if np.issubdtype(dtype, np.inexact) else np.float64
 
