@@ -687,7 +687,7 @@ print(json.dumps({
     "grad": np.asarray(g).tolist(),
     "file": df.__wrapped__.__code__.co_filename,
     "compiled": compiled,
-    "rule table built": pullback.rules.rule_table.cache_info().currsize,
+    "rule table built": pullback.rules._rule_table.cache_info().currsize,
     "template modules": sorted(m for m in sys.modules if m.startswith("pullback.templates.")),
 }))
 '''

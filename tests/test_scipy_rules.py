@@ -197,15 +197,46 @@ def test_without_scipy_pullback_works_and_leaves_the_scipy_families_out(tmp_path
     assert report["scipy imported"] is False
 
 
-def test_only_a_missing_optional_package_is_skipped(monkeypatch):
-    import pullback.rules
-    from pullback.rules import _template_modules
-    monkeypatch.delitem(sys.modules, "pullback.templates.scipy_special")
-    monkeypatch.setitem(sys.modules, "scipy.special", None)     # its import now fails
+def test_an_optional_family_is_read_once_its_package_is_imported(monkeypatch):
+    from pullback.rules import _template_modules, optional_loaded
+    monkeypatch.delitem(sys.modules, "scipy")       # as if the user had not imported SciPy
+    assert optional_loaded() == ()
     assert [m.__name__ for m in _template_modules(("scalar", "scipy_special"))] == [
         "pullback.templates.scalar"]
+    monkeypatch.undo()
+    assert optional_loaded() == ("scipy",)
+    assert [m.__name__ for m in _template_modules(("scalar", "scipy_special"))] == [
+        "pullback.templates.scalar", "pullback.templates.scipy_special"]
     with pytest.raises(ModuleNotFoundError):        # not optional: raises
         _template_modules(("no_such_family",))
-    monkeypatch.setitem(pullback.rules.OPTIONAL_FAMILIES, "no_such_family", "scipy")
-    with pytest.raises(ModuleNotFoundError):        # optional, but its own module is missing
-        _template_modules(("no_such_family",))
+
+
+LATE_SCIPY = '''
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import pullback
+import usermod                          # NumPy only: SciPy is not imported yet
+
+report = {"first": pullback.grad(usermod.f)(np.array([0.5, -1.0])).tolist(),
+          "scipy imported": "scipy" in sys.modules}
+import scipy.special                    # imported later: its rules are read then
+import late
+report["erf"] = pullback.grad(late.h)(np.array([0.5, -1.0])).tolist()
+print(json.dumps(report))
+'''
+
+
+def test_scipy_imported_after_a_first_derivative_has_its_rules(tmp_path):
+    (tmp_path / "usermod.py").write_text(USERMOD)
+    (tmp_path / "late.py").write_text("import numpy as np\nimport scipy.special\n\n\n"
+                                      "def h(x):\n    return np.sum(scipy.special.erf(x))\n")
+    script = tmp_path / "late_scipy.py"
+    script.write_text(LATE_SCIPY)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path, env=child_env(tmp_path / "cache"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["scipy imported"] is False        # the first derivative never imported SciPy
+    x = np.array([0.5, -1.0])
+    np.testing.assert_allclose(report["erf"], 2.0 / np.sqrt(np.pi) * np.exp(-x * x), rtol=1e-12)

@@ -15,7 +15,7 @@ import importlib
 import importlib.util
 import inspect
 import linecache
-import operator
+import sys
 import textwrap
 import threading
 from dataclasses import dataclass, field
@@ -352,15 +352,15 @@ RUNTIME_FAMILIES = ("runtime", "runtime_reductions")
 
 
 def _template_modules(families=FAMILIES):
-    modules = []
-    for family in families:
-        try:
-            modules.append(importlib.import_module(f"pullback.templates.{family}"))
-        except ImportError as error:     # an optional family without its package is left out
-            package, name = OPTIONAL_FAMILIES.get(family), getattr(error, "name", None) or ""
-            if package is None or name.split(".")[0] != package:
-                raise
-    return modules
+    # an optional family only once its package is imported: code cannot call what it never
+    # imported, and importing SciPy for NumPy code would cost every first derivative 0.3 s
+    return [importlib.import_module(f"pullback.templates.{family}") for family in families
+            if OPTIONAL_FAMILIES.get(family, "sys") in sys.modules]
+
+
+def optional_loaded():
+    """The optional packages imported now: part of the rule tables' cache keys."""
+    return tuple(sorted(p for p in set(OPTIONAL_FAMILIES.values()) if p in sys.modules))
 
 
 def scan_templates(marker, make_rule, families=FAMILIES):
@@ -384,12 +384,17 @@ def scan_templates(marker, make_rule, families=FAMILIES):
     return table, modules
 
 
-@functools.cache
 def rule_table(runtime=True):
     """Return ``(adjoints, nondiff)``: function -> Rule, and the set of
-    functions known to have no derivative. Built once per process (cache).
+    functions known to have no derivative. Built once per process (cache), and
+    again when an optional package (SciPy) gets imported.
     ``runtime=False``: without the rules of pullback's own helpers
     (RUNTIME_FAMILIES), which only differentiating generated code needs."""
+    return _rule_table(runtime, optional_loaded())
+
+
+@functools.cache
+def _rule_table(runtime, loaded):
     if runtime:
         adjoints, nondiff = rule_table(False)
         own, own_nondiff = _families_table(RUNTIME_FAMILIES)
@@ -490,11 +495,3 @@ def _template_file_bytes(family):
     spec = importlib.util.find_spec(f"pullback.templates.{family}")
     return spec.loader.get_source(spec.name).encode()
 
-
-# The Python operators, as the functions the rule table is keyed by.
-BINARY_OPERATORS = {
-    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
-    gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
-    gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod, gast.BitOr: operator.or_,   # dicts' |
-}
-UNARY_OPERATORS = {gast.USub: operator.neg, gast.UAdd: operator.pos}

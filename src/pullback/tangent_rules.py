@@ -26,7 +26,7 @@ import dataclasses
 import functools
 
 from pullback.rules import (FAMILIES, RUNTIME_FAMILIES, _parse_template, _rule_from_module,
-                            check_shape, rule_table, scan_templates)
+                            check_shape, optional_loaded, rule_table, scan_templates)
 
 __all__ = ["tangent", "tangent_table", "tangent_of", "user_tangents"]
 
@@ -57,10 +57,15 @@ def _tangent_from_module(template, definitions):
     return _rule_from_module(template, definitions, tangent=True)
 
 
-@functools.cache
 def tangent_table(runtime=True):
     """function -> tangent Rule, from every template module (``runtime=False``:
-    without the families of pullback's own helpers). Built once per process."""
+    without the families of pullback's own helpers). Built once per process, and
+    again when an optional package (SciPy) gets imported (rules.optional_loaded)."""
+    return _tangent_table(runtime, optional_loaded())
+
+
+@functools.cache
+def _tangent_table(runtime, loaded):
     families = FAMILIES if runtime else tuple(f for f in FAMILIES if f not in RUNTIME_FAMILIES)
     tangents = scan_templates("__pullback_tangent_of__", _tangent_from_module, families)[0]
     # what the adjoint rule declares of the result's shape holds for its tangent too; one

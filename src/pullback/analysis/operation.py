@@ -194,3 +194,12 @@ def describe(function):
     if name is None:
         return f"a {type(function).__name__} object"
     return f"{module}.{name}" if module and module != "builtins" else name
+
+
+# The Python operators, as the functions the rule table is keyed by.
+BINARY_OPERATORS = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+    gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod, gast.BitOr: operator.or_,   # dicts' |
+}
+UNARY_OPERATORS = {gast.USub: operator.neg, gast.UAdd: operator.pos}

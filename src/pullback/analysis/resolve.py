@@ -13,13 +13,14 @@ import numpy as np
 from pullback.code.astutil import walk_statements
 from pullback.errors import NoDerivativeRule, UnsupportedSyntax, refuse
 from pullback.analysis.operation import (
+    BINARY_OPERATORS, UNARY_OPERATORS,
     ATTRIBUTES, DATA_TYPES, INTEGER_OPERATORS, NEVER_CONSTANT, OBSERVERS, METHODS, VALUE_ATTRIBUTES,
     Operation, arguments_told, describe, in_table, is_text, local_loads, shown_source,
     single_definitions, source_text, static_value)
 from pullback.analysis.resolve_methods import MethodCalls
 from pullback.frontend.normalize import is_static_reference
 from pullback.frontend.parsing import LiftedFunction
-from pullback.rules import BINARY_OPERATORS, UNARY_OPERATORS, active_rules
+from pullback.rules import active_rules
 from pullback.runtime import stop_gradient
 from pullback.runtime.containers import field
 

@@ -25,10 +25,14 @@ from pullback.runtime.declare import helper
 from pullback.runtime.linalg import cholesky_grad
 from pullback.runtime.tangent_linalg import cholesky_jvp
 
-try:
+
+
+def _linalg():
+    """scipy.linalg, imported the first time a helper runs (only code
+    differentiating SciPy calls calls them, so SciPy is there; importing it
+    with every runtime module cost each first transformation about 0.3 s)."""
     import scipy.linalg
-except ImportError:         # the scipy extra is not installed: nothing calls these helpers
-    scipy = None
+    return scipy.linalg
 
 __all__ = ["solve_triangular_grad_b", "solve_triangular_grad_a", "solve_triangular_jvp_a",
            "cho_factor_grad", "cho_factor_jvp", "cho_solve_grad_b", "cho_solve_grad_c",
@@ -67,7 +71,7 @@ def _triangle(m, lower, unit_diagonal=False):
 def solve_triangular_grad_b(g, a, trans=0, lower=False, unit_diagonal=False):
     """Adjoint of ``b`` in ``x = solve_triangular(a, b, trans, lower, unit_diagonal)``:
     the solve with the other transposition, ``op(a)^{-T} g``."""
-    return scipy.linalg.solve_triangular(a, g, trans=0 if _transposed(trans) else 1,
+    return _linalg().solve_triangular(a, g, trans=0 if _transposed(trans) else 1,
                                          lower=lower, unit_diagonal=unit_diagonal)
 
 
@@ -85,7 +89,7 @@ def solve_triangular_jvp_a(a, da, x, trans=0, lower=False, unit_diagonal=False):
     the triangle the solve reads."""
     da = _triangle(da, lower, unit_diagonal)
     moved = np.matmul(_mT(da) if _transposed(trans) else da, x)
-    return -scipy.linalg.solve_triangular(a, moved, trans=trans, lower=lower,
+    return -_linalg().solve_triangular(a, moved, trans=trans, lower=lower,
                                           unit_diagonal=unit_diagonal)
 
 
@@ -98,7 +102,7 @@ def _keeps_other_triangle():
     not factor (SciPy 1.17 does; 1.18 writes zeros there)? Asked once, of a
     matrix whose other triangle is not zero."""
     a = np.array([[4.0, 1.0], [1.0, 3.0]])
-    c, _ = scipy.linalg.cho_factor(a)
+    c, _ = _linalg().cho_factor(a)
     return bool(c[1, 0] == a[1, 0])
 
 
@@ -129,7 +133,7 @@ def cho_factor_jvp(da, y):
 @helper(returns_new=True)
 def cho_solve_grad_b(g, c_and_lower):
     """Adjoint of ``b`` in ``x = cho_solve((c, lower), b)``: ``A^{-1} g``."""
-    return scipy.linalg.cho_solve(c_and_lower, g)
+    return _linalg().cho_solve(c_and_lower, g)
 
 
 def _factor(c_and_lower):
@@ -158,7 +162,7 @@ def cho_solve_jvp_c(dc_and_lower, c_and_lower, x):
         da = np.matmul(dfactor, _mT(factor)) + np.matmul(factor, _mT(dfactor))
     else:
         da = np.matmul(_mT(dfactor), factor) + np.matmul(_mT(factor), dfactor)
-    return -scipy.linalg.cho_solve(c_and_lower, np.matmul(da, x))
+    return -_linalg().cho_solve(c_and_lower, np.matmul(da, x))
 
 
 _GENERAL = (None, "gen", "general")
@@ -188,8 +192,8 @@ def _solve(a, b, lower, assume_a, transposed):
     """``op(a)^{-1} b`` as scipy.linalg.solve computes it (its default assume_a,
     None since SciPy 1.16, is 'gen' before)."""
     if _solve_kind(assume_a):
-        return scipy.linalg.solve(a, b, lower=lower, assume_a=assume_a)
-    return scipy.linalg.solve(a, b, transposed=transposed)
+        return _linalg().solve(a, b, lower=lower, assume_a=assume_a)
+    return _linalg().solve(a, b, transposed=transposed)
 
 
 @helper(returns_new=True)
@@ -240,4 +244,4 @@ def expm_frechet_block(a, e):
     block[..., :n, :n] = a
     block[..., n:, n:] = a
     block[..., :n, n:] = e
-    return scipy.linalg.expm(block)[..., :n, n:]
+    return _linalg().expm(block)[..., :n, n:]
