@@ -7,13 +7,16 @@
 >>> print(pullback.source(dloss))  # doctest: +SKIP
 """
 from pullback._version import __version__
-from pullback.api import grad, nondifferentiable, register_adjoint, value_and_grad
+from pullback.api import grad, value_and_grad
 from pullback.vjp_api import vjp
 from pullback.forward_api import hessian, hvp, jacobian, jvp, source
-from pullback.registration import register_tangent
+from pullback.registration import nondifferentiable, register_adjoint, register_tangent
 from pullback.rules import d, literal
 from pullback.runtime import stop_gradient
 from pullback.checking import check_grads
+from pullback.exporting import export, use
+from pullback.debugging import debug
+from pullback.backend.cache_care import cache_info, clear_cache
 from pullback.errors import (InternalError, InvalidArgument, InvalidOutput, NoDerivativeRule,
                      PullbackError, SourceUnavailable, UnsupportedSyntax)
 from pullback.runtime import NonScalarOutput, NotDifferentiable
@@ -21,7 +24,8 @@ from pullback.runtime import NonScalarOutput, NotDifferentiable
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source",
     "register_adjoint", "register_tangent",
-    "nondifferentiable", "stop_gradient", "d", "literal", "check_grads", "PullbackError",
+    "nondifferentiable", "stop_gradient", "d", "literal", "check_grads", "export", "use", "debug",
+    "cache_info", "clear_cache", "PullbackError",
     "UnsupportedSyntax", "NoDerivativeRule", "SourceUnavailable", "InvalidArgument",
     "NonScalarOutput", "NotDifferentiable", "InvalidOutput", "InternalError", "__version__",
 ]

@@ -6,6 +6,7 @@ and checks that every gradient has the shape and dtype of its argument.
 """
 import functools
 import inspect
+import sys
 import types
 
 import numpy as np
@@ -14,15 +15,14 @@ from pullback.arguments import (callable_name, check_differentiable_input, check
                                 fit_gradient, has_builtin_rule, registered_rule, rule_function, signature_of,
                                 wrt_targets)
 from pullback.errors import InvalidArgument, InvalidOutput, SourceUnavailable
-from pullback.backend.cache import memory_clear, memory_get
+from pullback.backend.cache import memory_get
+from pullback.backend.source_map import add_user_line, is_debugger
 from pullback.frontend.parsing import check_function, function_name
 from pullback.outputs import check_output, is_output, output_error, output_kind, unparsable
-from pullback.rules import user_rules
 from pullback.arguments import scalar_arguments
 from pullback.pipeline import derive, options_of
 from pullback.trees import is_container
 from pullback.passed_functions import can_specialize, passed_functions, specialized
-from pullback.registration import register_tangent
 
 
 class Derivative:
@@ -191,21 +191,49 @@ class Derivative:
         """vjp's forward sweep: ``(value, saved, compiled)``, the value checked."""
         target = self._target()
         compiled = self._derive(target)
-        value, saved = compiled.entry(*values)
+        try:
+            value, saved = compiled.entry(*values)
+        except Exception as error:
+            add_user_line(error)
+            raise
         check_output(target, value[0] if self._has_aux else value)
         return value, saved, compiled
 
     def __call__(self, *args, **kwargs):
+        # A debugger stepping into this call goes straight to the generated code:
+        # pullback's own work runs untraced (see backend/source_map.py).
+        tracer = sys.gettrace()
+        sys.settrace(None)
+        try:
+            if tracer is not None and not is_debugger(tracer):
+                sys.settrace(tracer)                # coverage and profilers see everything
+            compiled, values, target = self._prepare(args, kwargs)
+        finally:
+            sys.settrace(tracer)
+        if compiled is None:
+            return values                           # the gradient of a derivative w.r.t. numbers
+        try:
+            result = compiled.entry(*values)        # the generated code (pdb: step in here)
+        except InvalidOutput as error:      # scalar_seed: not a number
+            raise output_error(target, error.args[0], self._mode) from None
+        except Exception as error:
+            add_user_line(error)                    # "while differentiating model.py:10: ..."
+            raise
+        return self._finish(result, values)
+
+    def _prepare(self, args, kwargs):
+        """``(compiled, values, target)`` for a call: the arguments checked, the
+        derivative generated or found; ``(None, result, None)`` when the call
+        is answered by forward mode instead (see _by_forward_mode)."""
         values = self.arguments(args, kwargs)
         if self._inner is not None and self._mode in ("grad", "value_and_grad") and self._kinds[0] \
                 and set(self._indices) <= set(self._kinds[0]):
-            return self._by_forward_mode(values)
+            return None, self._by_forward_mode(values), None
         target = self._target()
-        compiled = self._derive(target)
-        try:
-            result = compiled.entry(*values)
-        except InvalidOutput as error:      # scalar_seed: not a number
-            raise output_error(target, error.args[0], self._mode) from None
+        return self._derive(target), values, target
+
+    def _finish(self, result, values):
+        """What the generated code returned, fitted to the arguments."""
         if self._mode.startswith("value_and_grad"):
             value, gradients = result       # with has_aux: value is (value, aux)
             return value, self._fit(gradients, values)
@@ -391,69 +419,6 @@ def value_and_grad(function=None, wrt=0, has_aux=False):
     if function is None:
         return lambda f: Derivative(f, wrt, "value_and_grad", has_aux)
     return Derivative(function, wrt, "value_and_grad", has_aux)
-
-
-def register_adjoint(*functions, shape="other", tangent=None):
-    """Register a derivative rule for ``functions``, written as a template.
-
-    The template is plain Python: its first parameter is the result, the
-    others are the function's arguments (named as the function's keywords),
-    and ``d[x]`` is the gradient of ``x`` (import ``d`` from pullback). It may
-    use modules (``np``, ``math``, ``scipy.special``) and pullback.runtime
-    helpers. Registered rules appear in generated code like the built-in
-    ones and take precedence over them. ``shape`` declares what the result's
-    shape is (``"elementwise"``, ``"reduction"``, ...: pullback.rules.SHAPES).
-    ``tangent``: the forward-mode template too, in one registration (see
-    :func:`pullback.register_tangent`). See docs/custom-rules.md.
-
-    Examples
-    --------
-    >>> import numpy as np, pullback
-    >>> from pullback import d
-    >>> softplus = np.vectorize(lambda v: float(np.log1p(np.exp(v))))
-    >>> @pullback.register_adjoint(softplus)
-    ... def softplus_rule(y, x):
-    ...     d[x] = d[y] / (1.0 + np.exp(-x))
-    >>> def loss(x):
-    ...     return np.sum(softplus(x))
-    >>> pullback.grad(loss)(np.array([0.0]))
-    array([0.5])
-    """
-    if not functions:
-        raise InvalidArgument("register_adjoint needs the function(s) the rule differentiates")
-
-    def register(template):
-        template.__pullback_adjoint_of__ = functions
-        template.__pullback_shape__ = shape
-        try:
-            user_rules.add_template(template)
-        except (TypeError, OSError, SyntaxError) as error:
-            raise InvalidArgument(f"cannot register {getattr(template, '__qualname__', template)}: "
-                                  f"{error}") from None
-        memory_clear()      # derivatives made before may have used another rule
-        if tangent is not None:
-            register_tangent(*functions, shape=shape)(tangent)
-        return template
-
-    return register
-
-
-def nondifferentiable(*functions):
-    """Declare that no derivative flows through ``functions`` (their results
-    are treated as constants), e.g. a C function computing an integer index.
-
-    Examples
-    --------
-    >>> import numpy as np, pullback
-    >>> bucket = np.vectorize(lambda v: float(int(v * 10)) / 10)
-    >>> pullback.nondifferentiable(bucket)
-    >>> def f(x):
-    ...     return np.sum(x * bucket(x))
-    >>> pullback.grad(f)(np.array([0.25]))
-    array([0.2])
-    """
-    user_rules.add_nondifferentiable(functions)
-    memory_clear()
 
 
 def source(derivative):

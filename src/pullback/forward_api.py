@@ -10,6 +10,7 @@ import numpy as np
 import inspect
 
 from pullback.api import Derivative, argument_kinds
+from pullback.backend.source_map import add_user_line
 from pullback.passed_functions import passed_functions
 from pullback.arguments import check_differentiable_input, fit_gradient
 from pullback.errors import InvalidArgument, InvalidOutput
@@ -48,6 +49,9 @@ class JvpFunction:
             value, tangent = compiled.entry(*values, *derivative.wrt_tangents(values, chosen))
         except InvalidOutput as error:
             raise output_error(target, error.args[0], "vjp") from None
+        except Exception as error:
+            add_user_line(error)
+            raise
         check_output(target, value)
         return value, _fit_tangent(tangent, value, self.batched,
                                    _batch_size(chosen, [values[i] for i in self.wrt])

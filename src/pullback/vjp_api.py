@@ -8,6 +8,7 @@ the Jacobians of that leaf (containers like the argument, for a container).
 """
 import numpy as np
 
+from pullback.backend.source_map import add_user_line
 from pullback.api import Derivative
 from pullback.errors import InvalidArgument
 from pullback.frontend.parsing import function_name
@@ -56,7 +57,11 @@ def vjp(function, *args, wrt=None, has_aux=False):
                                   f"{describe_structure(cotangent)}")
         # the backward sweep may add into its cotangent in place: give it a copy
         cotangent = internal(_own_copy(cotangent))
-        gradients = compiled.backward(cotangent, *saved)
+        try:
+            gradients = compiled.backward(cotangent, *saved)   # the generated code
+        except Exception as error:
+            add_user_line(error)
+            raise
         return derivative._fit(gradients, values, values + [cotangent], as_tuple=True)
 
     back.__name__ = f"vjp_back_{function_name(derivative._function)}"
