@@ -97,6 +97,26 @@ class Derivative:
                                  f"or call pullback.source on it")
         return compiled.entry
 
+    # inspect.getfile, getsourcefile and getsource(df) read a function's code: a
+    # derivative presents itself as one (isinstance and inspect.isfunction say so,
+    # type() does not) whose code is the generated code, made now if need be.
+    __class__ = property(lambda self: types.FunctionType)
+
+    @property
+    def __code__(self):
+        """The code of the generated function (generated for the last call's
+        argument kinds, or for arrays, if it does not exist yet)."""
+        return self._derive(self._target()).entry.__code__
+
+    @property
+    def __globals__(self):
+        return self._derive(self._target()).entry.__globals__
+
+    @property
+    def path(self):
+        """The file of the generated module (generated now if need be)."""
+        return self._derive(self._target()).path
+
     def __get__(self, instance, owner=None):
         """As for a function: ``model.dloss(x)`` passes the instance first."""
         return self if instance is None else types.MethodType(self, instance)

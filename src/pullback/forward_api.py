@@ -406,7 +406,7 @@ def hessian(function, wrt=0):
 MODES = ("grad", "value_and_grad", "jvp", "jvp_batched", "hvp", "hessian")
 
 
-def source(derivative, mode=None, wrt=0):
+def source(derivative, mode=None, wrt=0, *, args=None, kwargs=None):
     """Return the generated Python source of a derivative made by pullback.
 
     ``derivative`` is what grad, value_and_grad or hessian returned, or a
@@ -415,7 +415,10 @@ def source(derivative, mode=None, wrt=0):
     axis), ``"hvp"`` (forward over reverse: the tangent of the gradient),
     ``"hessian"`` (the batched tangent of the gradient), ``"grad"``,
     ``"value_and_grad"``; ``wrt`` as for grad. The source is the one
-    generated for the arguments of the last call, or for arrays before any.
+    generated for ``args`` (and ``kwargs``) when given: the derivative is
+    specialized for their kinds (numbers, arrays, containers, how many items
+    ``*args`` holds), which later reads of ``df.__wrapped__`` also see;
+    else for the arguments of the last call, or for arrays before any.
 
     Examples
     --------
@@ -448,4 +451,6 @@ def source(derivative, mode=None, wrt=0):
         else:
             gradient = grad(derivative, wrt=wrt)
             derivative = JvpFunction(gradient, wrt_tuple, mode == "hessian").derivative
+    if args is not None or kwargs is not None:
+        derivative.arguments(tuple(args or ()), dict(kwargs or {}))     # their kinds
     return derivative_source(derivative)
