@@ -11,7 +11,7 @@ import astor
 import gast
 
 from pullback import pipeline
-from pullback.backend.emit import to_ast
+from pullback.backend.emit import CHECKSUM_PREFIX, to_ast
 from pullback.code.astutil import walk_statements
 from pullback.frontend.parsing import parse_function
 from pullback.transform.assemble import grad_function
@@ -38,8 +38,8 @@ def stages(function, wrt=0):
         ``(stage name, text)`` for each name of :data:`STAGES`, in order: the
         parsed function, the normalized one, each statement's rule, the analyses'
         facts, the two sweeps before and after the stacks, the gradient function
-        before and after the optimizer, and the module text (what
-        ``pullback.source`` prints for arrays as arguments).
+        before and after the optimizer, and the module text without its
+        checksum line (what ``pullback.source`` prints for arrays as arguments).
 
     Examples
     --------
@@ -68,7 +68,8 @@ def stages(function, wrt=0):
     shown.append(("assemble", _text([fn])))
     fn = pipeline.optimize(fn, sweeps.named, sweeps.shapes)      # 7
     shown.append(("optimize", _text([fn])))
-    shown.append(("emit", pipeline.generate(function, wrt, "grad")))         # 8
+    module = pipeline.generate(function, wrt, "grad")                      # 8
+    shown.append(("emit", module[:module.rindex(CHECKSUM_PREFIX)]))        # as source() shows it
     return shown
 
 
