@@ -95,10 +95,13 @@ def check_sh(block):
 
 
 def same_output(want, got):
-    """doctest's comparison with ELLIPSIS, trailing whitespace ignored."""
+    """doctest's comparison with ELLIPSIS, trailing whitespace ignored; a first or
+    last line that is only ``...`` also matches no line at all."""
     def clean(s):
         return "\n".join(line.rstrip() for line in s.rstrip().splitlines()) + "\n"
-    return doctest.OutputChecker().check_output(clean(want), clean(got), doctest.ELLIPSIS)
+    want, got = clean(want), clean(got)
+    got = ("\n" if want.startswith("...\n") else "") + got + ("\n" if want.endswith("\n...\n") else "")
+    return doctest.OutputChecker().check_output(want, got, doctest.ELLIPSIS)
 
 
 def mismatch(where, want, got):

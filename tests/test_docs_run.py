@@ -140,6 +140,12 @@ def test_pdb_prompts_get_the_commands_typed():
     assert not same_output("(Pdb) p x\n4\n", "(Pdb) p x\n3\n")
 
 
+def test_an_ellipsis_line_first_or_last_may_match_nothing():
+    assert same_output("...\nb\n...\n", "b\n") and same_output("...\nb\n...\n", "a\nb\nc\n")
+    assert same_output("a ...\n", "a b\n") and not same_output("a\n...\n", "b\n")
+    assert not same_output("a\n...\nc\n", "a\nc\n")      # inside, as doctest: at least a line end
+
+
 def test_a_pdb_session_is_replayed(tmp_path, page_dir):
     page = write_page(tmp_path, r"""
         ```console
