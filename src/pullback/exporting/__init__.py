@@ -2,15 +2,100 @@
 
 After the pipeline (api layer): ``export`` writes the generated derivative with
 the runtime helpers it uses, so the file needs NumPy only; ``use`` makes an
-edited derivative the one pullback uses for a function. (Foundation stub.)
+edited derivative the one pullback uses for a function (plug.py).
 """
+import os
+import pathlib
+
+from pullback.api import Derivative, argument_kinds
+from pullback.errors import InvalidArgument
+from pullback.exporting.assemble import export_text
+from pullback.exporting.plug import unuse, use
+
+__all__ = ["export", "use", "unuse"]
 
 
 def export(derivative, path=None, *, args=None, kwargs=None):
-    """Write ``derivative`` as a standalone module at ``path``; return its text."""
-    raise NotImplementedError("pullback.export is being built (issue 15)")
+    """Write ``derivative`` as a standalone module at ``path``; return its text.
+
+    The module needs NumPy only (and what your own code imports): the
+    runtime helpers the derivative calls are copied into it, your globals
+    are imported from their modules, bound to their values (literals) or
+    passed in (a header says which). It is the code generated for arrays,
+    so numbers, 0-d and n-d arrays of float32 and float64 all work; its
+    entry function (``grad_<function>``) returns what ``derivative`` returns.
+    Containers and ``*args`` counts change the code: they are taken from
+    ``args``/``kwargs`` (example arguments) if given, else from the
+    derivative's last call.
+
+    Parameters
+    ----------
+    derivative : a derivative made by pullback.grad or pullback.value_and_grad
+    path : str or path-like, optional
+        Where to write the module (its name is the file's stem).
+    args, kwargs : optional
+        Example arguments: the containers and ``*args`` counts to export for.
+
+    Examples
+    --------
+    >>> import numpy as np, pullback
+    >>> def square(x):
+    ...     return np.sum(x * x)
+    >>> text = pullback.export(pullback.grad(square))
+    >>> namespace = {}
+    >>> exec(compile(text, "grad_square.py", "exec"), namespace)
+    >>> namespace["grad_square"](np.array([1.0, 2.0]))
+    array([2., 4.])
+    """
+    _check_exportable(derivative)
+    kinds, note = _kinds(derivative, args, kwargs)
+    compiled = derivative._derive(derivative._target(kinds), kinds)
+    module_name = pathlib.Path(path).stem if path is not None else \
+        f"{derivative._mode}_{compiled.function.__name__}"
+    text = export_text(derivative, compiled, module_name, note)
+    if path is not None:
+        temporary = f"{os.fspath(path)}.{os.getpid()}.tmp"
+        pathlib.Path(temporary).write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    return text
 
 
-def use(function, derivative, wrt=None):
-    """Make ``derivative`` (an edited exported gradient) the derivative of ``function``."""
-    raise NotImplementedError("pullback.use is being built (issue 15)")
+def _check_exportable(derivative):
+    if not isinstance(derivative, Derivative) or derivative._mode not in ("grad", "value_and_grad") \
+            or type(derivative) is not Derivative:
+        raise InvalidArgument(
+            f"pullback.export takes a derivative made by pullback.grad or pullback.value_and_grad, "
+            f"not {derivative!r}; see the code of other derivatives with "
+            f"`python -m pullback show file.py:function --mode ...` or pullback.source")
+    if derivative._inner is not None or derivative._fixed:
+        raise InvalidArgument(f"pullback.export exports the derivative of a plain function, not "
+                              f"of a derivative, a bound method or a partial ({derivative!r}): "
+                              f"export pullback.grad of the function itself")
+    if any(item is not None for _, item in derivative._targets):
+        raise InvalidArgument("pullback.export exports derivatives with respect to whole "
+                              "parameters, not items of *args")
+
+
+def _kinds(derivative, args, kwargs):
+    """The argument kinds to export for: arrays everywhere (no number
+    specialization), containers and ``*args`` counts from the example
+    arguments, else from the last call; and a note saying which."""
+    if args is not None or kwargs is not None:
+        saved = derivative._kinds, derivative._passed
+        try:
+            values = derivative.arguments(tuple(args or ()), dict(kwargs or {}))
+        finally:
+            derivative._kinds, derivative._passed = saved
+        kinds, source = argument_kinds(values, derivative._signature), "the arguments given to export"
+    else:
+        kinds, source = derivative._kinds, "its last call"
+    note = "arrays or numbers of any shape and float dtype"
+    if len(kinds) > 1:
+        containers, varargs = kinds[1], kinds[2]
+        described = [f"containers as argument(s) {', '.join(map(str, containers))}"] if containers else []
+        described += [f"{name} holding {len(count) if isinstance(count, tuple) else count} item(s)"
+                      + (f" {list(count)}" if isinstance(count, tuple) else "")
+                      for name, count in varargs]
+        note += "; " + "; ".join(described) + f" (from {source})"
+        return ((),) + tuple(kinds[1:]), note
+    return ((),), note
