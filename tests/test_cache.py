@@ -11,6 +11,7 @@ import hashlib
 import inspect
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from reference import child_env, import_module_from_text, module_files, write_mo
 TIMEOUT = 120
 CHECKSUM_PREFIX = "# pullback-checksum: "
 STAMP_PREFIX = "# pullback-hmac: "      # the cache's HMAC line, after the checksum
+BUILD_PREFIX = "# pullback-build: "     # the build that wrote it, between the two
 
 X = [0.3, -1.2, 2.0]
 
@@ -136,11 +138,14 @@ def run_child(tmp_path, folder, cache, x=X, *flags):
 
 def has_valid_checksum(path):
     """The checksum line checked by hand (sha256 of everything before it),
-    followed by the cache's stamp line (its HMAC is checked in
-    test_cache_security.py)."""
+    followed by the build line and the cache's stamp line (its HMAC is
+    checked in test_cache_security.py)."""
     text, _, stamp = path.read_text().rstrip("\n").rpartition("\n")
+    text, _, build = text.rpartition("\n")
     body, _, last = text.rpartition("\n")
-    if not last.startswith(CHECKSUM_PREFIX) or not stamp.startswith(STAMP_PREFIX):
+    if not last.startswith(CHECKSUM_PREFIX) or not stamp.startswith(STAMP_PREFIX) \
+            or not re.fullmatch(re.escape(BUILD_PREFIX + pullback.__version__) + " [0-9a-f]{20}",
+                                build):
         return False
     return hashlib.sha256((body + "\n").encode()).hexdigest() == last[len(CHECKSUM_PREFIX):]
 
@@ -213,7 +218,7 @@ def test_new_process_reuses_the_module_on_disk(tmp_path):
     np.testing.assert_allclose(first["grad"], expected_sin_grad(X), rtol=1e-12)
     [path] = module_files(cache)
     assert first["file"] == str(path)
-    stamp = path.stat().st_mtime_ns
+    before = path.stat()
     text = path.read_text()
 
     time.sleep(0.01)
@@ -222,8 +227,9 @@ def test_new_process_reuses_the_module_on_disk(tmp_path):
     np.testing.assert_allclose(second["grad"], expected_sin_grad(X), rtol=1e-12)
     assert second["file"] == str(path)
     assert module_files(cache) == [path]
-    assert path.stat().st_mtime_ns == stamp
-    assert path.read_text() == text
+    after = path.stat()
+    assert after.st_ino == before.st_ino and path.read_text() == text     # not written again
+    assert after.st_mtime_ns > before.st_mtime_ns       # but its use is recorded (cache_care)
 
 
 def test_editing_the_source_gives_a_new_correct_gradient(tmp_path):
@@ -721,7 +727,11 @@ def test_a_cache_hit_parses_no_template_and_compiles_nothing(tmp_path):
     assert second["rule table built"] == 0
     assert second["template modules"] == []
     assert str(path) not in second["compiled"]
-    assert sorted((p.name, p.stat().st_mtime_ns) for p in cache.iterdir()) == listing
+    # Nothing written: only the module's mtime moves (its use, for pruning).
+    again = {name: mtime for name, mtime in listing}
+    again[path.name] = path.stat().st_mtime_ns
+    assert again[path.name] > dict(listing)[path.name]
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in cache.iterdir()) == sorted(again.items())
 
 
 def _code_file(path):

@@ -133,8 +133,15 @@ def cached(tmp_path):
 
 def planted_text(marker):
     """A module whose import creates ``marker``, with a valid plain checksum
-    (anyone can compute one): the code an attacker would put in the cache."""
-    return with_checksum(f"open({str(marker)!r}, 'w').close()\n\n\ndef f(x):\n    return 0 * x\n")
+    (anyone can compute one) and this pullback's build line: the code an
+    attacker would put in the cache, only the stamp left to forge."""
+    return (with_checksum(f"open({str(marker)!r}, 'w').close()\n\n\ndef f(x):\n    return 0 * x\n")
+            + build_line())
+
+
+def build_line():
+    """The line naming the pullback build that wrote a module (before its stamp)."""
+    return f"{pullback.backend.cache.BUILD_PREFIX}{pullback.backend.cache.build()}\n"
 
 
 def stamp(key, name, text):
@@ -144,9 +151,13 @@ def stamp(key, name, text):
 
 
 def unstamped(text):
-    """A module file's text without the cache's stamp line (the text emit made)."""
+    """A module file's text without the cache's build and stamp lines (the
+    text emit made, which is compiled)."""
     body, _, last = text.rstrip("\n").rpartition("\n")
-    return body + "\n" if last.startswith("# pullback-hmac: ") else text
+    assert last.startswith("# pullback-hmac: "), last
+    body, _, build = body.rpartition("\n")
+    assert build + "\n" == build_line(), build
+    return body + "\n"
 
 
 def key_of(cache):
@@ -194,7 +205,8 @@ def _edited_with_recomputed_checksum(marker, path, key, good):
     recomputed (a forged checksum), stamp left as it was."""
     text, _, last = good.rstrip("\n").rpartition("\n")
     body = text.rpartition("# pullback-checksum:")[0]
-    return with_checksum(f"open({str(marker)!r}, 'w').close()\n" + body) + last + "\n"
+    return (with_checksum(f"open({str(marker)!r}, 'w').close()\n" + body) + build_line()
+            + last + "\n")
 
 
 def _stamp_for_another_name(marker, path, key, good):
@@ -466,7 +478,7 @@ def test_a_new_key_is_private_and_invalidates_old_stamps(tmp_path):
     assert runtime_warnings(result) == []
     assert key_of(cache) != old_key
     assert stat.S_IMODE((cache / ".key").stat().st_mode) == 0o600
-    body = unstamped(good)
+    body = unstamped(good) + build_line()
     assert path.read_text() == body + stamp(key_of(cache), path.name, body)
 
 

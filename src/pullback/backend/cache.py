@@ -6,9 +6,11 @@ writable. A module file is written atomically and ends with a checksum; a
 file that fails the check is regenerated. Its compiled code is kept next to
 it, for the exact text it was compiled from. Only the user may write the
 cache: every file read from it is checked to be the user's and to carry an
-HMAC made with the directory's secret key (see cache_trust). A cache hit
-reads files only: the key's parts are cheap (files hashed as bytes once per
-process) and nothing is parsed or compiled.
+HMAC made with the directory's secret key (see cache_trust), over the text
+and the build of pullback that wrote it. A cache hit reads files only (and
+sets the module's mtime: its last use, for cache_care's pruning): the key's
+parts are cheap (files hashed as bytes once per process), nothing is parsed
+or compiled.
 """
 import atexit
 import dis
@@ -19,6 +21,7 @@ import json
 import marshal
 import os
 import shutil
+import string
 import sys
 import tempfile
 import threading
@@ -93,6 +96,11 @@ def _fallback(problem, fix):
         return _fallback_dir[0]
 
 
+def fallback_dirs():
+    """The temporary directory this process writes into instead, if any."""
+    return list(_fallback_dir)
+
+
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # src/pullback
 
 
@@ -126,6 +134,11 @@ def memory_forget(function):
 def memory_clear():
     """Forget every derivative made in this process (the rules changed)."""
     _memory.clear()
+
+
+def memory_count():
+    """How many derivatives this process holds in memory."""
+    return sum(len(entries) for entries in list(_memory.values()))
 
 
 def describe_value(value):
@@ -233,14 +246,38 @@ def disk_key(function, source, options):
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
-def module_path(key, function_name):
-    """Where the module for ``key`` is cached: in the cache directory, or in
-    the fallback directory if it was written there. Reading needs no write
-    access; :func:`store_module` checks the directory before writing."""
-    name = f"{function_name}_{key[:20]}.py"
+def module_path(key, function):
+    """Where the module for ``key`` is cached: ``<module>.<function>-<hash>.py``
+    (see :func:`file_stem`), in the cache directory, or in the fallback
+    directory if it was written there. Reading needs no write access:
+    :func:`store_module` checks the directory before writing."""
+    name = f"{file_stem(function)}-{key[:20]}.py"
     if _fallback_dir and (_fallback_dir[0] / name).exists():
         return _fallback_dir[0] / name
     return default_cache_dir() / name
+
+
+_NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_.")
+
+
+def file_stem(function):
+    """The readable part of a cached module's name: the function's module and
+    qualified name, without ``<locals>``, characters outside [A-Za-z0-9_.]
+    as ``_`` (a name given as a string is used as it is, cleaned the same way).
+
+    >>> def loss(w):
+    ...     return w
+    >>> file_stem(loss)
+    '__main__.loss'
+    """
+    if isinstance(function, str):
+        name = function
+    else:
+        qualname = getattr(function, "__qualname__", None) or getattr(function, "__name__", "f")
+        name = f"{getattr(function, '__module__', None) or 'unknown'}.{qualname}"
+    name = name.replace("<locals>.", "").replace("<lambda>", "lambda")
+    name = "".join(c if c in _NAME_CHARACTERS else "_" for c in name)[:120]   # no re: a hit
+    return "_" + name if name.startswith(".") else name
 
 
 def store_module(path, text):
@@ -250,8 +287,17 @@ def store_module(path, text):
     key; returns where it was written."""
     folder = _writable_dir()
     path = folder / path.name
-    write_atomic(path, _stamped(cache_trust.directory_key(folder), path.name, text))
+    data = _stamped(cache_trust.directory_key(folder), path.name, text)
+    write_atomic(path, data)
+    _written(path, len(data))
     return path
+
+
+def _written(path, size):
+    """Tell cache care ``size`` bytes were written to ``path`` (it prunes the
+    directory now and then: once per process, then every tenth of the bound)."""
+    from pullback.backend import cache_care       # it reads this module's names
+    cache_care.after_write(path, size)
 
 
 def read_valid(path):
@@ -264,25 +310,40 @@ def read_valid(path):
         data = cache_trust.read_private(path)
     except (OSError, cache_trust.Untrusted):
         return None
-    return _verified(key, path.name, data)
+    text = _verified(key, path.name, data)
+    if text is not None:        # recorded as used: the cache is pruned least recently used first
+        try:
+            os.utime(path, follow_symlinks=os.utime not in os.supports_follow_symlinks)
+        except OSError:
+            pass                # a read-only cache
+    return text
 
 
-# A module file ends with its stamp line, after emit's checksum line: the
-# HMAC-SHA256, under the cache directory's key, of the file's name and of
-# everything before the stamp. The checksum alone, which anyone can compute,
-# only detects damage.
+# A module file ends, after emit's checksum line, with the build of pullback
+# that wrote it and the stamp line: the HMAC-SHA256, under the cache
+# directory's key, of the file's name and of everything before the stamp
+# (the build line included). The checksum alone, which anyone can compute,
+# only detects damage. Modules of another build are never read (and are
+# pruned, see cache_care).
 _STAMP_PREFIX = "# pullback-hmac: "
+BUILD_PREFIX = "# pullback-build: "
+
+
+def build():
+    """This pullback's build: its version and the fingerprint of its code."""
+    return f"{__version__} {pullback_fingerprint()[:20]}"
 
 
 def _stamped(key, name, text):
+    text = f"{text}{BUILD_PREFIX}{build()}\n"
     mac = cache_trust.sign(key, "module", name.encode("utf-8"), text.encode("utf-8"))
     return f"{text}{_STAMP_PREFIX}{mac.hex()}\n"
 
 
 def _verified(key, name, data):
-    """The text before the stamp of the file ``data`` (bytes), if the stamp is
-    the HMAC of that text and ``name`` under ``key`` and the text's checksum
-    holds; else None."""
+    """The text emit made of the file ``data`` (bytes), if its stamp is the
+    HMAC of what precedes it and ``name`` under ``key``, it was written by
+    this build and the text's checksum holds; else None."""
     body, sep, last = data.rstrip(b"\n").rpartition(b"\n")
     prefix = _STAMP_PREFIX.encode()
     if not sep or not last.startswith(prefix):
@@ -291,11 +352,14 @@ def _verified(key, name, data):
         mac = bytes.fromhex(last[len(prefix):].decode("ascii"))
     except ValueError:          # UnicodeDecodeError included
         return None
-    body += b"\n"
-    if not cache_trust.same(mac, cache_trust.sign(key, "module", name.encode("utf-8"), body)):
+    if not cache_trust.same(mac, cache_trust.sign(key, "module", name.encode("utf-8"),
+                                                  body + b"\n")):
+        return None
+    body, _, made_by = body.rpartition(b"\n")
+    if made_by.decode("utf-8", "replace") != BUILD_PREFIX + build():
         return None
     try:
-        text = body.decode("utf-8")
+        text = body.decode("utf-8") + "\n"
     except UnicodeDecodeError:
         return None
     return text if verify_checksum(text) else None

@@ -102,10 +102,11 @@ def make_private_directory(path):
             pass            # made by another process meanwhile: checked like any other
 
 
-def read_private(path, private_mask=0o022):
+def read_private(path, private_mask=0o022, part=None):
     """The bytes of the regular file ``path``, checked on the open descriptor:
     not a symlink, the user's, none of ``private_mask``'s mode bits. Raises
-    Untrusted or OSError."""
+    Untrusted or OSError. ``part``: only the first ``part`` bytes, or the
+    last ``-part`` if it is negative (cache care reads a module's last lines)."""
     name = os.path.basename(path)
     if not _NOFOLLOW and os.path.islink(path):
         # No O_NOFOLLOW (Windows): check the name first, the best there is.
@@ -121,6 +122,10 @@ def read_private(path, private_mask=0o022):
         if not stat.S_ISREG(info.st_mode):
             raise Untrusted(f"{name} is not a regular file", "remove it")
         _check_owned(info, name, "remove it", private_mask)
+        if part is not None:
+            if part < 0:
+                os.lseek(fd, max(0, info.st_size + part), os.SEEK_SET)
+            return os.read(fd, abs(part))
         chunks = []
         while True:
             chunk = os.read(fd, info.st_size + 1 if not chunks else 1 << 16)
@@ -129,6 +134,18 @@ def read_private(path, private_mask=0o022):
             chunks.append(chunk)
     finally:
         os.close(fd)
+
+
+def is_private(info):
+    """Whether ``info`` (an lstat result) is a regular file of the user's that
+    no one else can write: one pullback may have written (and may delete)."""
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    try:
+        _check_owned(info, "the file", "")
+    except Untrusted:
+        return False
+    return True
 
 
 def directory_key(directory, create=False):
