@@ -81,7 +81,10 @@ def forward_of(program, seed=5):
 def normalized(text):
     """The machine's paths replaced by ``<repo>``, the line numbers of the
     repository's files by ``<line>`` (adding a program would shift them all),
-    any checksum line dropped, one newline at the end."""
+    any checksum line dropped, the source map dropped (its line numbers would
+    churn every snapshot: tests/test_source_maps.py checks it), one newline at the end."""
+    text = re.sub(r"\n*# Where each line above comes from in your code.*\n__pullback_source_map__ = .*\n",
+                  "\n", text)
     text = text.replace(str(REPO), "<repo>")
     text = re.sub(r"(<repo>/[\w/.-]+\.py):\d+", r"\1:<line>", text)
     # a derivative of generated code (hvp) names the cache's file of the code it differentiates

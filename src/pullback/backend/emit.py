@@ -1,12 +1,14 @@
 """Stage 8: emit the generated functions as the text of a Python module.
 
 Adds the comments a reader needs (which sweep, which line of the user's code
-a group of statements comes from), the imports, and a checksum line the disk
-cache uses to detect a torn or edited file.
+a group of statements comes from), the imports, the source map (which user
+line each generated line comes from) and a checksum line the disk cache uses
+to detect a torn or edited file.
 """
 import ast
 import hashlib
 import math
+import re
 import types
 
 import astor
@@ -28,8 +30,11 @@ def user_line(source_lines, line):
     return " ".join(source_lines[line - 1].split())
 
 
-def annotate(fn, source_lines):
-    """Insert '# forward sweep', '# reverse sweep' and '# grad of: <line>' comments."""
+def annotate(fn, source_lines, location=None):
+    """Insert '# forward sweep', '# reverse sweep' and '# grad of: <line>' comments,
+    and remember where the user's function is (``location``: its file and first
+    line; read from the docstring when not given) for the source map."""
+    fn.user_source = _user_source(fn, source_lines, location)
     body = [fn.body[0]]
     sweep, group = None, None
     for stmt in fn.body[1:]:
@@ -46,6 +51,61 @@ def annotate(fn, source_lines):
         body.append(stmt)
     fn.body = body
     return fn
+
+
+_WHERE = re.compile(r" \((.+):(\d+)\)")
+
+
+def _user_source(fn, source_lines, location):
+    """``(file, first line, source lines)`` of the user function ``fn`` comes from."""
+    if location is not None:
+        return location.filename, location.first_line, source_lines
+    doc = fn.body[0].value.value if fn.body and isinstance(fn.body[0], gast.Expr) else ""
+    found = _WHERE.search(doc) if isinstance(doc, str) else None   # "Gradient of f (file:line) ..."
+    return (found.group(1), int(found.group(2)), source_lines) if found else None
+
+
+def _statements(body, line=None):
+    """``(statement, its user line)`` for every statement of ``body``, nested ones
+    included, in source order; a statement without a line of its own has the line
+    of the statement it is nested in. Works on gast and ast trees alike."""
+    for stmt in body:
+        own = getattr(stmt, "pb_line", None)
+        own = line if own is None else own
+        yield stmt, own
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if inner.__class__ is list:
+                yield from _statements(inner, own)
+        for part in getattr(stmt, "handlers", None) or getattr(stmt, "cases", None) or ():
+            yield from _statements(part.body, own)
+
+
+def _is_comment(stmt):
+    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant) \
+        and isinstance(stmt.value.value, str) and stmt.value.value.startswith(_COMMENT)
+
+
+def source_map(fn, source, first):
+    """``{module line: (file, user line, statement)}`` for the statements of ``fn``,
+    rendered as ``source`` (comments not yet restored) at line ``first`` of the module.
+
+    The rendered text is parsed again and its statements paired with ``fn``'s in
+    order; the user's statement is its first line, whitespace collapsed."""
+    where = getattr(fn, "user_source", None)
+    if where is None:
+        return {}
+    filename, first_line, source_lines = where
+    emitted = list(_statements(fn.body))
+    rendered = [stmt for stmt, _ in _statements(ast.parse(source).body[0].body)]
+    if len(emitted) != len(rendered):       # cannot happen: astor writes every statement
+        return {}
+    mapped = {}
+    for (stmt, line), twin in zip(emitted, rendered):
+        text = None if line is None or _is_comment(stmt) else user_line(source_lines, line)
+        if text:
+            mapped[first + twin.lineno - 1] = (filename, first_line + line - 1, text)
+    return mapped
 
 
 def _restore_comments(text):
@@ -126,14 +186,19 @@ def emit_module(functions, imports, header_lines, links=None):
     head = "\n".join("# " + h for h in header_lines)
     import_lines = _import_lines(imports)
     parts = [head + ("\n" + "\n".join(import_lines) if import_lines else "")]
+    line, mapped = parts[0].count("\n") + 4, {}     # the first function's first line
     for fn in functions:
         tree = ast.Module(body=[to_ast(fn)], type_ignores=[])
         source = astor.to_source(tree, pretty_source="".join)  # no re-wrapping of long lines
+        mapped.update(source_map(fn, source, line))
         parts.append(_restore_comments(source).rstrip("\n"))
+        line += parts[-1].count("\n") + 3
     called = {name: path for name, path in (links or {}).items() if path}
     if called:
         parts.append("# Which of your functions each derivative above was made from:\n"
                      f"__pullback_links__ = {called!r}")
+    parts.append("# Where each line above comes from in your code (line: file, line, statement):\n"
+                 f"__pullback_source_map__ = {mapped!r}")
     text = "\n\n\n".join(parts) + "\n"
     return with_checksum(text)
 
