@@ -88,7 +88,8 @@ def normalized(text):
     text = text.replace(str(REPO), "<repo>")
     text = re.sub(r"(<repo>/[\w/.-]+\.py):\d+", r"\1:<line>", text)
     # a derivative of generated code (hvp) names the cache's file of the code it differentiates
-    text = re.sub(r"[^\s(]*/(\w+?)_[0-9a-f]{20}\.py:\d+", r"<cache>/\1.py:<line>", text)
+    # (named <function>-<hash>.py, or <module>.<function>-<hash>.py; <function>_<hash>.py before)
+    text = re.sub(r"[^\s(]*/(?:[\w.]*\.)?(\w+?)[-_][0-9a-f]{20}\.py:\d+", r"<cache>/\1.py:<line>", text)
     lines = [line for line in text.splitlines() if not line.startswith("# pullback-checksum:")]
     return "\n".join(lines).rstrip("\n") + "\n"
 
