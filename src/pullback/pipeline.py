@@ -304,7 +304,7 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
 
 def finish(functions, parsed, imports, program, path):
     """Comments from the user's source; the module's imports and globals recorded."""
-    functions = [annotate(fn, parsed.source.splitlines()) for fn in functions]
+    functions = [annotate(fn, parsed.source.splitlines(), parsed.location) for fn in functions]
     imports, user_globals = module_namespace(functions, imports, parsed)
     program.imports.update(imports)
     program.user_globals += user_globals

@@ -12,6 +12,7 @@ import gast
 
 from pullback import pipeline
 from pullback.backend.emit import CHECKSUM_PREFIX, to_ast
+from pullback.backend.source_map import without_source_map
 from pullback.code.astutil import walk_statements
 from pullback.frontend.parsing import parse_function
 from pullback.transform.assemble import grad_function
@@ -39,7 +40,7 @@ def stages(function, wrt=0):
         parsed function, the normalized one, each statement's rule, the analyses'
         facts, the two sweeps before and after the stacks, the gradient function
         before and after the optimizer, and the module text without its
-        checksum line (what ``pullback.source`` prints for arrays as arguments).
+        checksum line and source map (what ``pullback.source`` prints for arrays as arguments).
 
     Examples
     --------
@@ -69,7 +70,7 @@ def stages(function, wrt=0):
     fn = pipeline.optimize(fn, sweeps.named, sweeps.shapes)      # 7
     shown.append(("optimize", _text([fn])))
     module = pipeline.generate(function, wrt, "grad")                      # 8
-    shown.append(("emit", module[:module.rindex(CHECKSUM_PREFIX)]))        # as source() shows it
+    shown.append(("emit", without_source_map(module[:module.rindex(CHECKSUM_PREFIX)]).rstrip() + "\n"))   # as source() shows it
     return shown
 
 

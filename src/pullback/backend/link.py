@@ -11,6 +11,7 @@ import types
 from dataclasses import dataclass, field
 
 from pullback.backend import cache
+from pullback.backend.source_map import without_source_map
 from pullback.frontend.parsing import _ABSENT, lookup_free, resolutions
 
 
@@ -62,7 +63,10 @@ class Compiled:
 
     @property
     def source(self):
-        return self.path.read_text(encoding="utf-8").rpartition("# pullback-checksum:")[0].rstrip() + "\n"
+        """The module's text as a person reads it: without the checksum, the
+        stamps and the source map (which stays in the file, see source_map.py)."""
+        text = self.path.read_text(encoding="utf-8").rpartition("# pullback-checksum:")[0]
+        return without_source_map(text).rstrip() + "\n"
 
 
 def bind(function, module, path, mode):
