@@ -216,8 +216,17 @@ class Derivative:
         except Exception as error:
             add_user_line(error)
             raise
-        check_output(target, value[0] if self._has_aux else value)
+        self.check_forward(target, value)
         return value, saved, compiled
+
+    def prepare_forward(self, args):
+        """vjp's work before its forward sweep: ``(values, target, compiled)``."""
+        values = self.arguments(args, {})
+        target = self._target()
+        return values, target, self._derive(target)
+
+    def check_forward(self, target, value):
+        check_output(target, value[0] if self._has_aux else value)
 
     def __call__(self, *args, **kwargs):
         # A debugger stepping into this call goes straight to the generated code:

@@ -10,7 +10,7 @@ import numpy as np
 import inspect
 
 from pullback.api import Derivative, argument_kinds
-from pullback.backend.source_map import add_user_line
+from pullback.backend.source_map import add_user_line, untraced
 from pullback.passed_functions import passed_functions
 from pullback.arguments import check_differentiable_input, fit_gradient
 from pullback.errors import InvalidArgument, InvalidOutput
@@ -40,18 +40,26 @@ class JvpFunction:
         return f"<pullback {kind} of {self.derivative._label} wrt {self.derivative._indices}>"
 
     def __call__(self, primals, tangents):
-        derivative = self.derivative
-        values = derivative.arguments(tuple(primals), {})
-        target = derivative._target()
-        compiled = derivative._derive(target)
-        chosen = [tangents[i] for i in self.wrt]
+        values, target, compiled, chosen, inputs = untraced(self._prepare, primals, tangents)
         try:
-            value, tangent = compiled.entry(*values, *derivative.wrt_tangents(values, chosen))
+            value, tangent = compiled.entry(*inputs)        # the generated code
         except InvalidOutput as error:
             raise output_error(target, error.args[0], "vjp") from None
         except Exception as error:
             add_user_line(error)
             raise
+        return untraced(self._finish, target, value, tangent, values, chosen)
+
+    def _prepare(self, primals, tangents):
+        """``(values, target, compiled, chosen tangents, the generated code's inputs)``."""
+        derivative = self.derivative
+        values = derivative.arguments(tuple(primals), {})
+        target = derivative._target()
+        compiled = derivative._derive(target)
+        chosen = [tangents[i] for i in self.wrt]
+        return values, target, compiled, chosen, values + list(derivative.wrt_tangents(values, chosen))
+
+    def _finish(self, target, value, tangent, values, chosen):
         check_output(target, value)
         return value, _fit_tangent(tangent, value, self.batched,
                                    _batch_size(chosen, [values[i] for i in self.wrt])
@@ -162,13 +170,19 @@ def jvp(function, primals=None, tangents=None, *, wrt=0, batched=False):
     """
     if primals is None and tangents is None:
         return JvpDerivative(function, wrt, batched)
+    jvp_function, primals, prepared = untraced(_jvp_function, function, primals, tangents)
+    return jvp_function(primals, prepared)
+
+
+def _jvp_function(function, primals, tangents):
+    """jvp's work before the call: ``(JvpFunction, primals, tangents)``, checked."""
     primals, tangents = _as_tuple(primals, "primals"), _as_tuple(tangents, "tangents")
     if len(primals) != len(tangents):
         raise InvalidArgument(f"jvp needs one tangent per primal (None to hold one constant): "
                               f"{len(primals)} primals, {len(tangents)} tangents")
     wrt = tuple(i for i, t in enumerate(tangents) if t is not None)
     prepared, batched = _prepare_tangents(primals, tangents, wrt)
-    return JvpFunction(function, wrt, batched)(primals, prepared)
+    return JvpFunction(function, wrt, batched), primals, prepared
 
 
 def _as_tuple(values, what):

@@ -8,7 +8,7 @@ the Jacobians of that leaf (containers like the argument, for a container).
 """
 import numpy as np
 
-from pullback.backend.source_map import add_user_line
+from pullback.backend.source_map import add_user_line, untraced
 from pullback.api import Derivative
 from pullback.errors import InvalidArgument
 from pullback.frontend.parsing import function_name
@@ -36,17 +36,28 @@ def vjp(function, *args, wrt=None, has_aux=False):
     >>> back(np.array([1.0, 1.0]))
     (array([3., 3.]), 3.0)
     """
-    if wrt is None:
-        wrt = tuple(range(len(args)))
-    derivative = Derivative(function, wrt, "vjp", has_aux=has_aux)
-    values = derivative.arguments(args, {})
-    value, saved, compiled = derivative.forward(values)
+    derivative, values, target, compiled = untraced(_prepare_vjp, function, args, wrt, has_aux)
+    try:
+        value, saved = compiled.entry(*values)      # the generated forward sweep
+    except Exception as error:
+        add_user_line(error)
+        raise
+    untraced(derivative.check_forward, target, value)
     aux = None
     if has_aux:
         value, aux = value
     label = derivative._label
 
     def back(cotangent):
+        cotangent = untraced(checked_cotangent, cotangent)
+        try:
+            gradients = compiled.backward(cotangent, *saved)   # the generated code
+        except Exception as error:
+            add_user_line(error)
+            raise
+        return untraced(derivative._fit, gradients, values, values + [cotangent], True)
+
+    def checked_cotangent(cotangent):
         if not is_output(cotangent) or _is_complex(cotangent):
             raise InvalidArgument(f"the cotangent must be real numbers shaped like {label}'s "
                                   f"output: a float, a float array, or a container of them "
@@ -56,16 +67,18 @@ def vjp(function, *args, wrt=None, has_aux=False):
                                   f"output {describe_structure(value)}, not "
                                   f"{describe_structure(cotangent)}")
         # the backward sweep may add into its cotangent in place: give it a copy
-        cotangent = internal(_own_copy(cotangent))
-        try:
-            gradients = compiled.backward(cotangent, *saved)   # the generated code
-        except Exception as error:
-            add_user_line(error)
-            raise
-        return derivative._fit(gradients, values, values + [cotangent], as_tuple=True)
+        return internal(_own_copy(cotangent))
 
     back.__name__ = f"vjp_back_{function_name(derivative._function)}"
     return (value, back, aux) if has_aux else (value, back)
+
+
+def _prepare_vjp(function, args, wrt, has_aux):
+    """vjp's work before its forward sweep: ``(derivative, values, target, compiled)``."""
+    if wrt is None:
+        wrt = tuple(range(len(args)))
+    derivative = Derivative(function, wrt, "vjp", has_aux=has_aux)
+    return (derivative,) + derivative.prepare_forward(args)
 
 
 def _is_complex(value):
