@@ -287,15 +287,14 @@ def store_module(path, text):
     key; returns where it was written."""
     folder = _writable_dir()
     path = folder / path.name
-    data = _stamped(cache_trust.directory_key(folder), path.name, text)
-    write_atomic(path, data)
-    _written(path, len(data))
+    write_atomic(path, _stamped(cache_trust.directory_key(folder), path.name, text))
     return path
 
 
 def _written(path, size):
-    """Tell cache care ``size`` bytes were written to ``path`` (it prunes the
-    directory now and then: once per process, then every tenth of the bound)."""
+    """Tell cache care the module ``path`` and its code were written (``size``
+    bytes): it prunes the directory now and then (at a process's first write,
+    then every tenth of the bound)."""
     from pullback.backend import cache_care       # it reads this module's names
     cache_care.after_write(path, size)
 
@@ -391,7 +390,7 @@ def import_module_file(path, key, text=None):
         text = read_valid(path)
         if text is None:
             raise ImportError(f"{str(path)!r} is missing, damaged, or not known to be yours")
-    name = f"pullback_generated_{path.stem}"
+    name = "pullback_generated_" + path.stem.replace(".", "_").replace("-", "_")
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     # What spec.loader.exec_module(module) does, but with the compiled code
@@ -444,7 +443,8 @@ def compiled_code(path, text):
             mac = cache_trust.sign(key, "code", stamp, payload)
             write_atomic(where, _CODE_HEADER + stamp + mac + payload, durable=False)
         except OSError:
-            pass        # a read-only cache: compile again next time
+            return code         # a read-only cache: compile again next time
+        _written(path, len(text) + len(payload))
     return code
 
 

@@ -95,10 +95,10 @@ def parse_size(text):
     >>> parse_size("2GB"), parse_size("500k"), parse_size("none")
     (2000000000, 500000, None)
     """
-    cleaned = str(text).strip().lower().replace("_", "").replace(" ", "")
+    cleaned = str(text).strip().lower().replace("_", "")
     if cleaned in ("none", "unlimited"):
         return None
-    match = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)([a-z]*)", cleaned)
+    match = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+) ?([a-z]*)", cleaned)
     if not match or match.group(2) not in _UNITS:
         raise ValueError(f"{text!r} is not a size: write bytes, or a number with a unit "
                          f"(500k, 100MB, 2GB, 1GiB), or 0 or none for no bound")
@@ -133,8 +133,9 @@ class _File:
 
 def _scan(folder):
     """The files pullback wrote in ``folder``: named as it names them, regular
-    files of the user's no one else can write, and, for modules and compiled
-    code, with pullback's marks inside. Anything else is left alone."""
+    files of the user's no one else can write, and, for modules, with
+    pullback's marks inside (compiled code's are checked by :func:`_remove`).
+    Anything else is left alone."""
     found = []
     try:
         entries = list(os.scandir(folder))
@@ -155,8 +156,8 @@ def _scan(folder):
             continue
         stem = code.group("stem") if code else name[:-3] if kind == "module" else name
         item = _File(Path(entry.path), kind, stem, info.st_size, info.st_mtime_ns)
-        if kind != "temporary" and not _marked(item):
-            continue
+        if kind == "module" and not _marked(item):
+            continue            # compiled code: its header is read only before removing it
         found.append(item)
     return found
 
@@ -195,9 +196,12 @@ def _trusted(folder):
 
 
 def _remove(items):
-    """Delete ``items``; what was deleted (another process may have been first)."""
+    """Delete ``items`` (compiled code only if its header is pullback's); what
+    was deleted (another process may have been first)."""
     files = size = 0
     for item in items:
+        if item.kind == "code" and not _marked(item):
+            continue
         try:
             os.unlink(item.path)
         except FileNotFoundError:
