@@ -1076,7 +1076,7 @@ def _worker(task):
         cache = os.environ.get("PULLBACK_CACHE_DIR", "")
         if cache.startswith(folder):
             for name in os.listdir(cache):
-                if name.startswith("f_"):
+                if name.startswith("pullback_fuzz_"):     # <module>.<function>-<hash>.py
                     os.remove(os.path.join(cache, name))
         try:
             os.remove(os.path.join(folder, f"pullback_fuzz_{seed}_{start}_{os.getpid()}.py"))

@@ -94,13 +94,14 @@ def derive(function, wrt, mode, scalars=(), containers=(), varargs=()):
             return compiled
         source = raw_source(function)
         key = cache.disk_key(function, source, options)                 # what it depends on
-        path = cache.module_path(key, function_name(function))
+        path = cache.module_path(key, function)
         text = cache.read_valid(path)                                   # disk cache
         if text is None:
             text = generate(function, wrt, mode, scalars, containers, varargs)   # stages 1-8
             path = cache.store_module(path, text)                       # 9 write
         module = cache.import_module_file(path, key, text)              # 10 import
         compiled = bind(function, module, path, mode.removesuffix("+aux"))   # 11 link globals
+        compiled.text = text                                            # what source() shows
         cache.memory_put(function, options, compiled)                   # 12 memoize
     return compiled
 

@@ -29,6 +29,7 @@ class Compiled:
     codes: tuple = ()           # (user function, the code object it ran when differentiated)
     resolved: tuple = ()        # (namespace, name, module or callable it held)
     cells: tuple = ()           # (closure cell, module or callable it held)
+    text: str = None            # the module's text (its file may be pruned meanwhile)
 
     def refresh(self):
         """Bring the user's current globals into the generated module.
@@ -62,11 +63,16 @@ class Compiled:
         return True
 
     @property
+    def module_text(self):
+        """The module's text as emit made it, source map included (no checksum)."""
+        text = self.text or self.path.read_text(encoding="utf-8")
+        return text.rpartition("# pullback-checksum:")[0].rstrip() + "\n"
+
+    @property
     def source(self):
         """The module's text as a person reads it: without the checksum, the
         stamps and the source map (which stays in the file, see source_map.py)."""
-        text = self.path.read_text(encoding="utf-8").rpartition("# pullback-checksum:")[0]
-        return without_source_map(text).rstrip() + "\n"
+        return without_source_map(self.module_text).rstrip() + "\n"
 
 
 def bind(function, module, path, mode):

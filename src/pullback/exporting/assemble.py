@@ -15,7 +15,7 @@ MODES = {"grad": "grad", "value_and_grad": "value_and_grad"}
 
 def export_text(derivative, compiled, module_name, kinds_note):
     """The text of the exported module of ``derivative`` (its Compiled ``compiled``)."""
-    text = compiled.source
+    text = compiled.module_text          # with its source map
     tree, imports, runtime, functions, source_map = writer.generated_parts(text)
     function_names = [node.name for node in functions]
     import_aliases = {a for node in tree.body if node.__class__.__name__ in ("Import", "ImportFrom")
