@@ -106,6 +106,17 @@ class MethodCalls:
         if method in METHODS and in_table(METHODS[method], self.nondiff):
             return Operation("constant")
         mutated = owner.id if method in MUTATING_METHODS and isinstance(owner, gast.Name) else None
+        if method not in METHODS and isinstance(owner, gast.Name):
+            # not an array method: most likely a method of the user's own object, which
+            # pullback cannot resolve from the source (the object's class is known only
+            # when the code runs)
+            return self.refused(
+                node, f"{owner.id}.{method}() calls a method of an object, and pullback cannot "
+                f"tell from the source which function that is",
+                f"Call it through its class, e.g. ClassName.{method}({owner.id}, ...), or as a "
+                f"module-level function taking {owner.id}: pullback then differentiates its "
+                f"source. If {method} is a NumPy array method, it has no rule: use a NumPy "
+                f"function with one instead (docs/coverage.md).", mutated=mutated)
         return self.refused(node, f"the method .{method}() is not differentiable",
                             "Use a NumPy function with a rule instead (docs/coverage.md).",
                             mutated=mutated)
