@@ -1157,3 +1157,46 @@ def test_check_grads_raises_assertion_error_when_the_reference_disagrees():
     with pytest.raises(AssertionError) as info:
         pullback.check_grads(sin_sum, np.array([0.3, 1.0, 2.0]), eps=0.5)
     assert "sin_sum" in str(info.value)
+
+
+class _Model:
+    """A user's model whose loss calls another of its methods through self."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def predict(self, w, x):
+        return np.tanh(x @ w) * self.k
+
+    def loss_through_self(self, w, x):
+        return np.sum(self.predict(w, x) ** 2)
+
+    def loss_through_class(self, w, x):
+        return np.sum(_Model.predict(self, w, x) ** 2)
+
+
+def _kwargs_library(x, **options):
+    return x * options.get("scale", 1.0)
+
+
+def _calls_a_kwargs_function(x):
+    return np.sum(_kwargs_library(x, scale=2.0))
+
+
+def test_a_method_called_through_self_is_refused_with_advice_that_works():
+    model, w, x = _Model(2.0), np.array([0.3, -0.2]), np.array([[1.0, 0.5], [0.2, -1.0]])
+    with pytest.raises(pullback.UnsupportedSyntax) as refused:
+        pullback.grad(model.loss_through_self)(w, x)
+    message = str(refused.value)
+    assert "self.predict() calls a method of an object" in message
+    assert "ClassName.predict(self, ...)" in message and "line" in message
+    # the advice works: through the class, the gradient is right
+    np.testing.assert_allclose(pullback.grad(model.loss_through_class)(w, x),
+                               central_difference(model.loss_through_class, [w, x], 0), rtol=1e-7)
+
+
+def test_a_function_taking_kwargs_is_refused_with_what_to_do_for_a_library_one():
+    with pytest.raises(pullback.UnsupportedSyntax) as refused:
+        pullback.grad(_calls_a_kwargs_function)(np.ones(2))
+    message = str(refused.value)
+    assert "_kwargs_library (from test_errors)" in message and "register_adjoint" in message

@@ -117,9 +117,13 @@ class CallsMixin:
                 arguments.append(gast.Tuple(elts=positional, ctx=gast.Load()))
                 positional = []
             elif parameter.kind == parameter.VAR_KEYWORD:
-                raise refuse(UnsupportedSyntax, f"calling {callee.__qualname__}, which takes "
-                             "**kwargs, is not differentiable", node, self.location,
-                             "Give the function named keyword parameters.")
+                module = getattr(callee, "__module__", None) or "?"
+                raise refuse(UnsupportedSyntax, f"calling {callee.__qualname__} (from {module}), "
+                             "which takes **kwargs, is not differentiable", node, self.location,
+                             "If it is yours, give it named keyword parameters. If it is a "
+                             "library's, pullback has no rule for it: register one with "
+                             "@pullback.register_adjoint (docs/custom-rules.md), or compute it "
+                             "outside the function you differentiate.")
             elif positional and parameter.kind != parameter.KEYWORD_ONLY:
                 arguments.append(positional.pop(0))
             elif parameter.name in keywords:
