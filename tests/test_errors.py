@@ -1200,3 +1200,24 @@ def test_a_function_taking_kwargs_is_refused_with_what_to_do_for_a_library_one()
         pullback.grad(_calls_a_kwargs_function)(np.ones(2))
     message = str(refused.value)
     assert "_kwargs_library (from test_errors)" in message and "register_adjoint" in message
+
+
+def dict_loss(params, x):
+    return np.sum(np.sin(params["w"] * x) + params["b"] ** 2) * params["scale"]
+
+
+def split_output(x):
+    return {"sin": np.sin(x), "sq": (x ** 2, np.sum(x))}
+
+
+def test_check_grads_takes_container_arguments_and_outputs():
+    params = {"w": np.array([0.3, -0.4]), "b": 0.7, "scale": 2, "name": "layer"}
+    assert pullback.check_grads(dict_loss, params, np.array([1.0, 2.0]), wrt=0) is True
+    assert pullback.check_grads(split_output, np.array([0.2, -1.1])) is True
+
+
+def test_check_grads_reports_a_container_leaf_that_disagrees():
+    params = {"w": np.array([0.3, -0.4]), "b": 0.7, "scale": 2}
+    with pytest.raises(AssertionError) as info:     # a huge step makes the reference wrong
+        pullback.check_grads(dict_loss, params, np.array([1.0, 2.0]), wrt=0, eps=0.5)
+    assert "argument 0, ['w']" in str(info.value)
