@@ -131,6 +131,26 @@ def no_source_call(x):
     return np.sum(np.add.outer(x, x))
 
 
+class _Scaler:
+    def scale(self, x):
+        return 2.0 * x
+
+
+_scaler = _Scaler()
+
+
+def method_through_object(x):
+    return np.sum(_scaler.scale(x))
+
+
+def _library_like(x, **options):
+    return x * options.get("factor", 1.0)
+
+
+def kwargs_function_call(x):
+    return np.sum(_library_like(x, factor=2.0))
+
+
 # A program for each row, found by a phrase of the row's first cell.
 REFUSED = {
     "changing a global array in place": changes_argument,
@@ -145,6 +165,8 @@ REFUSED = {
     "a cast to an unknown dtype": unknown_dtype,
     "`functools.lru_cache`": cached,
     "a function without a rule and without Python source": no_source_call,
+    "a method of your own object called through it": method_through_object,
+    "a library's function that takes `**kwargs`": kwargs_function_call,
 }
 
 
