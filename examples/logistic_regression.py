@@ -9,11 +9,11 @@ after training, the training accuracy, and pullback's gradient against
 central finite differences: the same gradient (relative error) and the time
 of each.
 """
-import time
 
 import numpy as np
 
 import pullback
+from timing import best_time
 
 
 # --------------------------------------------------------------------------- the model
@@ -73,16 +73,6 @@ def finite_difference_gradient(w, b, X, y, eps=1e-6):
         step[i] = eps
         gradient[i] = (f(theta + step) - f(theta - step)) / (2 * eps)
     return gradient[:-1], gradient[-1]
-
-
-def best_time(function, repeats=5):
-    """The shortest wall time of a few calls, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def compare_with_finite_differences(w, b, X, y):

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 import pullback
+from timing import best_time
 
 
 # --------------------------------------------------------------------------- the model
@@ -100,16 +101,6 @@ def finite_difference_gradient(params, X, labels, eps=1e-6):
             g[index] = (up - down) / (2 * eps)
         gradient[name] = g
     return gradient
-
-
-def best_time(function, repeats=5):
-    """The shortest wall time of a few calls, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def compare_with_finite_differences(params, X, labels):

@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 import pullback
+from timing import best_time, speed_up
 
 TRUE_PARAMETERS = np.array([1.0, 0.1, 0.075, 1.5])     # alpha, beta, delta, gamma
 START = np.array([0.7, 0.07, 0.1, 1.2])                  # the initial guess
@@ -117,16 +118,6 @@ def finite_difference_gradient(theta, initial_state, observed, eps=1e-6):
     return gradient
 
 
-def best_time(function, repeats=5):
-    """The shortest wall time of a few calls, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def compare_with_finite_differences(theta, initial_state, observed):
     """pullback's gradient against central differences: (relative error, pullback s, fd s)."""
     dloss = pullback.grad(loss)
@@ -139,13 +130,6 @@ def compare_with_finite_differences(theta, initial_state, observed):
 
 
 # --------------------------------------------------------------------------- the demo
-
-def speed_up(pullback_time, fd_time):
-    """"pullback 3x faster" or "finite differences 2x faster"."""
-    if fd_time >= pullback_time:
-        return f"pullback {fd_time / pullback_time:.1f}x faster"
-    return f"finite differences {pullback_time / fd_time:.1f}x faster"
-
 
 def show(label, theta, initial_state, observed):
     values = ", ".join(f"{name} {value:.4f}" for name, value in zip(("alpha", "beta", "delta", "gamma"), theta))

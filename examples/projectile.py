@@ -12,11 +12,11 @@ pullback differentiates through the loop: ``pullback.jacobian`` gives the
 ``pullback.grad`` the gradient of the squared miss, which the script checks
 and times against central finite differences.
 """
-import time
 
 import numpy as np
 
 import pullback
+from timing import best_time, speed_up
 
 TARGET_DISTANCE = 40.0     # m
 TARGET_TIME = 2.5          # s
@@ -79,23 +79,6 @@ def finite_difference_gradient(f, x, eps=1e-6):
         step[i] = eps * max(1.0, abs(x[i]))
         gradient[i] = (f(x + step) - f(x - step)) / (2 * step[i])
     return gradient
-
-
-def best_time(function, repeats=5):
-    """The shortest wall time of a few calls, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def speed_up(pullback_time, fd_time):
-    """"pullback 3.0x faster" or "finite differences 2.0x faster"."""
-    if fd_time >= pullback_time:
-        return f"pullback {fd_time / pullback_time:.1f}x faster"
-    return f"finite differences {pullback_time / fd_time:.1f}x faster"
 
 
 def compare_with_finite_differences(launch):

@@ -14,11 +14,11 @@ d(reading)/d(input): the percent change of the reading for a one-percent
 change of the input. Then it checks the table against central finite
 differences, which need two simulations per input, and times both.
 """
-import time
 
 import numpy as np
 
 import pullback
+from timing import best_time, speed_up
 
 CELLS = 64              # finite volumes along the rod (8 per segment)
 LENGTH = 1.0            # m
@@ -101,23 +101,6 @@ def finite_difference_gradient(params, eps=1e-6):
                 g[i] = (up - down) / (2 * step)
             gradient[name] = g
     return gradient
-
-
-def best_time(function, repeats=3):
-    """The shortest wall time of a few calls, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def speed_up(pullback_time, fd_time):
-    """"pullback 3.0x faster" or "finite differences 2.0x faster"."""
-    if fd_time >= pullback_time:
-        return f"pullback {fd_time / pullback_time:.1f}x faster"
-    return f"finite differences {pullback_time / fd_time:.1f}x faster"
 
 
 # --------------------------------------------------------------------------- the demo

@@ -17,6 +17,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 def load(name):
     """examples/<name>.py as a module (the examples folder is not a package)."""
+    if str(EXAMPLES) not in sys.path:           # as when run as a script: examples/timing.py
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(f"{name}_example", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
