@@ -93,6 +93,14 @@ def marker_line(path, tag):
     return hits[0]
 
 
+def line_of(path, statement):
+    """The 1-based number of the one line of the file ``path`` whose stripped
+    text is ``statement``."""
+    lines = [line.strip() for line in Path(path).read_text().splitlines()]
+    assert lines.count(statement) == 1, statement
+    return lines.index(statement) + 1
+
+
 def write_module(folder, text, filename="usermod.py"):
     """Write ``text`` (dedented) to ``folder/filename``, creating the folder;
     returns the file's path."""

@@ -15,7 +15,7 @@ import pytest
 
 import pullback
 import pullback.debugging
-from reference import import_module_from_text
+from reference import import_module_from_text, line_of
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,12 +41,6 @@ def expected(w, x):
     """d/dw sum(tanh(x w)^2) = 2 tanh(x w) (1 - tanh(x w)^2) x, by hand."""
     p = np.tanh(x * w)
     return 2.0 * p * (1.0 - p * p) * x
-
-
-def line_of(path, statement):
-    lines = [line.strip() for line in Path(path).read_text().splitlines()]
-    assert lines.count(statement) == 1, statement
-    return lines.index(statement) + 1
 
 
 @pytest.fixture

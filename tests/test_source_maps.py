@@ -11,7 +11,7 @@ import pytest
 
 import pullback
 from pullback.backend.source_map import add_user_line, read_source_map, without_source_map
-from reference import central_difference, import_module_from_text
+from reference import central_difference, import_module_from_text, line_of
 
 MODEL = """
 import numpy as np
@@ -53,13 +53,6 @@ def tangent(x):
     s = np.sin(x)
     return s * x
 """
-
-
-def line_of(path, statement):
-    """The line number of ``statement`` (stripped) in the file ``path``."""
-    lines = [line.strip() for line in Path(path).read_text().splitlines()]
-    assert lines.count(statement) == 1, statement
-    return lines.index(statement) + 1
 
 
 @pytest.fixture
