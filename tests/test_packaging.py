@@ -12,6 +12,7 @@ wheel-capable setuptools, and pip fetches from PyPI only what is missing.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -194,3 +195,16 @@ def test_pip_install_builds_a_working_wheel(tmp_path):
     assert result["gb"] == pytest.approx(-(2.0 ** 3) / 4.0 ** 2, rel=1e-12)   # -a^3 / b^2
     # The generated modules went to the cache directory given.
     assert sum(name.endswith(".py") for name in result["cache_files"]) == 3, result["cache_files"]
+
+
+
+def test_every_package_of_the_source_is_in_the_wheel():
+    """pyproject lists the packages by hand: a new folder of modules must be
+    listed there, or the wheel lacks it (the editable install hides that)."""
+    text = (REPO / "pyproject.toml").read_text()
+    listed = set(re.findall(r'"(pullback[\w.]*)"', text[text.index("packages = ["):]
+                            .split("]", 1)[0]))
+    source = REPO / "src" / "pullback"
+    found = {".".join(("pullback",) + path.parent.relative_to(source).parts)
+             for path in source.rglob("__init__.py")}
+    assert found | {"pullback.templates"} == listed
