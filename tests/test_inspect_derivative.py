@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 import pullback
+from pullback import d
 from pullback.api import Derivative
 from reference import central_difference, import_module_from_text
 
@@ -80,3 +81,66 @@ def test_value_and_grad_is_inspectable_too(tmp_path, monkeypatch, fresh_cache):
     value, (gw, gx) = vg(0.2, 1.0)
     assert np.isclose(value, mod.loss(0.2, 1.0))
     assert np.isclose(gx, central_difference(mod.loss, [0.2, 1.0], 1), rtol=1e-7)
+
+
+REFUSED = """
+import numpy as np
+
+
+def refused(x):
+    try:
+        return np.sum(x)
+    except ValueError:
+        return 0.0
+
+
+def fine(x):
+    return np.sum(x * x)
+
+
+dfine = __import__("pullback").grad(fine)
+drefused = __import__("pullback").grad(refused)
+"""
+
+
+def test_probing_a_refused_derivative_raises_nothing(tmp_path, monkeypatch, fresh_cache):
+    import doctest
+    mod = import_module_from_text(REFUSED, tmp_path / "user", monkeypatch, prefix="inspect_refused")
+    assert hasattr(mod.drefused, "__code__") and mod.drefused.__globals__ is mod.__dict__
+    assert doctest.DocTestFinder().find(mod) is not None      # collecting doctests works
+    try:
+        mod.drefused(np.ones(2))
+    except pullback.UnsupportedSyntax as error:               # calling it says why
+        assert "'try'" in str(error)
+    else:
+        raise AssertionError("a function with try was differentiated")
+
+
+def test_a_derivative_pickles_and_copies(tmp_path, monkeypatch, fresh_cache):
+    import copy
+    import pickle
+    mod = model(tmp_path, monkeypatch)
+    df = pullback.grad(mod.loss)
+    w, x = np.array([0.3, -0.7]), np.array([1.5, 2.0])
+    expected = central_difference(mod.loss, [w, x], 0)
+    for other in (pickle.loads(pickle.dumps(df)), copy.copy(df), copy.deepcopy(df)):
+        assert type(other) is Derivative
+        np.testing.assert_allclose(other(w, x), expected, rtol=1e-7)
+
+
+def test_a_rule_registered_after_the_derivative_was_made_applies_to_it(tmp_path, monkeypatch,
+                                                                       fresh_cache):
+    mod = model(tmp_path, monkeypatch)
+    df = pullback.grad(mod.loss)
+    w, x = np.array([0.3, -0.7]), np.array([1.5, 2.0])
+    np.testing.assert_allclose(df(w, x), central_difference(mod.loss, [w, x], 0), rtol=1e-7)
+    try:
+        @pullback.register_adjoint(mod.loss)
+        def constant_gradient(result, w, x):        # a deliberately different rule: 3 everywhere
+            d[w] = d[result] * 3.0 * np.ones_like(w)
+        np.testing.assert_allclose(df(w, x), [3.0, 3.0])        # the derivative made before
+        np.testing.assert_allclose(pullback.grad(mod.loss)(w, x), [3.0, 3.0])
+    finally:
+        pullback.rules.user_rules.adjoints.pop(mod.loss, None)
+        pullback.rules.user_rules.sources.append("test: rule removed")
+    np.testing.assert_allclose(df(w, x), central_difference(mod.loss, [w, x], 0), rtol=1e-7)

@@ -14,14 +14,14 @@ import numpy as np
 from pullback.arguments import (callable_name, check_differentiable_input, check_plain_array,
                                 fit_gradient, has_builtin_rule, registered_rule, rule_function, signature_of,
                                 wrt_targets)
-from pullback.errors import InvalidArgument, InvalidOutput, SourceUnavailable
+from pullback.errors import InvalidArgument, InvalidOutput, PullbackError, SourceUnavailable
 from pullback.backend.cache import memory_get
 from pullback.backend.source_map import add_user_line, is_debugger
 from pullback.frontend.parsing import check_function, function_name
 from pullback.outputs import check_output, is_output, output_error, output_kind, unparsable
-from pullback.arguments import scalar_arguments
+from pullback.arguments import argument_kinds  # noqa: F401 (forward_api, exporting import it from here)
 from pullback.pipeline import derive, options_of
-from pullback.trees import is_container
+from pullback.rules import user_rules
 from pullback.passed_functions import can_specialize, passed_functions, specialized
 
 
@@ -45,28 +45,15 @@ class Derivative:
     def __init__(self, function, wrt, mode, has_aux=False):
         if not callable(function):
             raise InvalidArgument(f"pullback needs a function to differentiate, got {function!r}")
-        self._function, self._fixed_args, self._fixed_kwargs = python_function(function)
+        self._callable, self._wrt = function, wrt
         # a derivative of a derivative differentiates the code generated for the arguments
         # each call passes (numbers get number-specialized code): see _target
         self._inner = inner_derivative(function)
         self._label = callable_name(function)
-        facing = self.__signature__ = signature_of(
-            self._function if registered_rule(function) is not None else function, self._label)
-        # a derivative's generated code takes every parameter; its defaults are the user's
-        self._signature = (self._inner._signature if self._inner is not None
-                           else inspect.signature(self._function))
-        self._names = list(self._signature.parameters)
-        # one (parameter index, item of *args or None) per wrt entry; the parameters
-        # differentiated, once each (*args as a whole: its items are picked in _fit)
-        self._targets = [(self._names.index(name), item)
-                         for name, item in wrt_targets(facing, wrt, self._label)]
-        self._indices = tuple(dict.fromkeys(i for i, _ in self._targets))
+        self._bind_function()
         self._single = isinstance(wrt, (int, str))
         self._mode = mode + "+aux" if has_aux else mode
         self._has_aux = has_aux
-        self._positional = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                               for p in self._signature.parameters.values())
-        self._fixed = bool(self._fixed_args or self._fixed_kwargs)
         self._kinds = ((),)         # the argument kinds of the last call (see pipeline.derive)
         self._self_recursive = None  # see _target
         self._passed = ()           # functions the last call passed as arguments (see _target)
@@ -81,6 +68,34 @@ class Derivative:
         self.__qualname__ = self.__name__
         self.__doc__ = f"{'Value and gradient' if mode == 'value_and_grad' else 'Gradient'} of " \
                        f"{self._label} with respect to argument(s) {self._indices}."
+
+    def _bind_function(self):
+        """What to differentiate, and how arguments reach it: the function (or the
+        one-line function calling it, when a rule is registered for it), the
+        arguments fixed by a partial or a bound method, the parameters, wrt."""
+        function = self._callable
+        self._rules_seen = user_rules.version
+        self._function, self._fixed_args, self._fixed_kwargs = python_function(function)
+        facing = self.__signature__ = signature_of(
+            self._function if registered_rule(function) is not None else function, self._label)
+        # a derivative's generated code takes every parameter; its defaults are the user's
+        self._signature = (self._inner._signature if self._inner is not None
+                           else inspect.signature(self._function))
+        self._names = list(self._signature.parameters)
+        # one (parameter index, item of *args or None) per wrt entry; the parameters
+        # differentiated, once each (*args as a whole: its items are picked in _fit)
+        self._targets = [(self._names.index(name), item)
+                         for name, item in wrt_targets(facing, self._wrt, self._label)]
+        self._indices = tuple(dict.fromkeys(i for i, _ in self._targets))
+        self._positional = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                               for p in self._signature.parameters.values())
+        self._fixed = bool(self._fixed_args or self._fixed_kwargs)
+
+    def _rebind_if_rules_changed(self):
+        """A rule registered (or pullback.use'd, or removed) for the function since
+        this derivative was made applies from its next call on."""
+        if self._rules_seen != user_rules.version and self._inner is None:
+            self._bind_function()
 
     @property
     def __wrapped__(self):
@@ -105,12 +120,22 @@ class Derivative:
     @property
     def __code__(self):
         """The code of the generated function (generated for the last call's
-        argument kinds, or for arrays, if it does not exist yet)."""
-        return self._derive(self._target()).entry.__code__
+        argument kinds, or for arrays, if it does not exist yet). A function
+        pullback refuses has none: tools probing this (doctest, help) then see
+        the user's code, and calling the derivative says why."""
+        try:
+            return self._derive(self._target()).entry.__code__
+        except PullbackError:
+            return self._function.__code__
 
     @property
     def __globals__(self):
-        return self._derive(self._target()).entry.__globals__
+        """The user's function's globals (what doctest asks: where is it from?)."""
+        return self._function.__globals__
+
+    def __reduce__(self):
+        # pickle and copy ask __class__, which says function for inspect's sake
+        return _new_derivative, (type(self),), self.__dict__.copy()
 
     @property
     def path(self):
@@ -126,6 +151,7 @@ class Derivative:
 
     def arguments(self, args, kwargs):
         """All parameter values in order, defaults applied, wrt values checked."""
+        self._rebind_if_rules_changed()
         if self._fixed:
             args = self._fixed_args + args
             kwargs = {**self._fixed_kwargs, **kwargs}
@@ -322,22 +348,9 @@ class Derivative:
         return [values[i] if item is None else values[i][item] for i, item in self._targets]
 
 
-def argument_kinds(values, signature=None):
-    """What the derivative is generated for (pipeline.derive): the positions of
-    the arguments that are numbers, of those that are containers, and how
-    many items ``*args`` and which keys ``**kwargs`` hold. The same for every
-    derivative of a derivative (none depends on wrt)."""
-    containers = tuple(i for i, value in enumerate(values) if is_container(value))
-    varargs = ()
-    if signature is not None:
-        for value, parameter in zip(values, signature.parameters.values()):
-            if parameter.kind == parameter.VAR_POSITIONAL:
-                varargs += ((parameter.name, len(value)),)
-            elif parameter.kind == parameter.VAR_KEYWORD:
-                varargs += ((parameter.name, tuple(value)),)
-    if containers or varargs:
-        return scalar_arguments(values), containers, varargs
-    return (scalar_arguments(values),)
+def _new_derivative(cls):
+    """An empty Derivative for pickle and copy to fill (see Derivative.__reduce__)."""
+    return cls.__new__(cls)
 
 
 def inner_derivative(function):

@@ -267,3 +267,21 @@ _NUMBERS = (float, int, np.floating, np.integer, np.bool_)     # real numbers
 def scalar_arguments(values):
     """The positions of the arguments that are numbers (Python or NumPy scalars)."""
     return tuple(i for i, v in enumerate(values) if isinstance(v, _NUMBERS))
+
+
+def argument_kinds(values, signature=None):
+    """What the derivative is generated for (pipeline.derive): the positions of
+    the arguments that are numbers, of those that are containers, and how
+    many items ``*args`` and which keys ``**kwargs`` hold. The same for every
+    derivative of a derivative (none depends on wrt)."""
+    containers = tuple(i for i, value in enumerate(values) if is_container(value))
+    varargs = ()
+    if signature is not None:
+        for value, parameter in zip(values, signature.parameters.values()):
+            if parameter.kind == parameter.VAR_POSITIONAL:
+                varargs += ((parameter.name, len(value)),)
+            elif parameter.kind == parameter.VAR_KEYWORD:
+                varargs += ((parameter.name, tuple(value)),)
+    if containers or varargs:
+        return scalar_arguments(values), containers, varargs
+    return (scalar_arguments(values),)

@@ -455,6 +455,8 @@ class UserRules:
     def fingerprint(self):
         return hashlib.sha256("\n".join(self.sources).encode()).hexdigest()
 
+    version = property(lambda self: len(self.sources), doc="grows with every registration")
+
 
 user_rules = UserRules()
 
