@@ -211,7 +211,8 @@ def test_other_builds_are_never_read_and_are_pruned(fresh_cache, user, monkeypat
     old, old_code = other_build(fresh_cache, mine, f"f0_{'b' * 20}.py", build=None)   # old name
     orphan = fresh_cache / f"gone.f-{'c' * 20}.cpython-311.code"
     orphan.write_bytes(cache._CODE_HEADER + b"\0" * 100)
-    stale, fresh = fresh_cache / ".f-x1y2.tmp", fresh_cache / ".f-z3w4.tmp"
+    stale = fresh_cache / f".{stem}-{'d' * 20}-x1y2k3z4.tmp"      # as write_atomic names them
+    fresh = fresh_cache / f".{stem}-{'d' * 20}-z3w4q5r6.tmp"
     stale.write_bytes(b"half"), fresh.write_bytes(b"half")
     set_used(stale, 2 * HOUR)
     for path in (orphan, stale, fresh):
@@ -245,6 +246,8 @@ def test_files_pullback_did_not_write_are_never_touched(fresh_cache, user, tmp_p
         f"model.loss-{'d' * 20}.py": "x = 1\n# no pullback marks\n",        # a pullback name
         f"model.loss-{'d' * 20}.cpython-311.code": "not compiled code",
         ".hidden": "a dot file that is not a temporary",
+        ".notes.tmp": "a temporary file of the user's, not named as pullback names them",
+        ".probe-settings": "named like pullback's probe, but probes are empty",
     }
     for name, text in foreign.items():
         (fresh_cache / name).write_text(text)
@@ -258,7 +261,8 @@ def test_files_pullback_did_not_write_are_never_touched(fresh_cache, user, tmp_p
 
     assert prune_cache(1).files == 2                      # f0's module and code
     assert pullback.clear_cache() == 0
-    set_used(fresh_cache / "notes.txt", 5 * HOUR)
+    for name in ("notes.txt", ".notes.tmp", ".probe-settings"):     # old: still not pullback's
+        set_used(fresh_cache / name, 5 * HOUR)
     assert prune_cache().files == 0
     assert {p.name for p in fresh_cache.iterdir()} == keep
     assert outside.read_text() == "precious = 1\n" and link.is_symlink()

@@ -25,7 +25,9 @@ _MODULE_TAIL = 512              # bytes read off a module's end: its build and s
 # .probe-<random>). The key (.key) matches none of them.
 _MODULE = re.compile(r"[A-Za-z0-9_.]+[-_][0-9a-f]{20}\.py")
 _CODE = re.compile(r"(?P<stem>[A-Za-z0-9_.]+[-_][0-9a-f]{20})\.[A-Za-z0-9_-]+\.code")
-_TEMPORARY = re.compile(r"\.(probe-[A-Za-z0-9_]+|.+\.tmp)")
+_RANDOM = r"[a-z0-9_]{8}"         # tempfile's random part
+_TEMPORARY = re.compile(rf"\.(probe-{_RANDOM}|key-{_RANDOM}\.tmp"
+                        rf"|[A-Za-z0-9_.]+[-_][0-9a-f]{{20}}(\.[A-Za-z0-9_-]+)?-{_RANDOM}\.tmp)")
 _CODE_MAGIC = b"pullback compiled module "
 _CHECKSUM = b"# pullback-checksum: "
 _STAMP = b"# pullback-hmac: "
@@ -223,7 +225,8 @@ def _prune(folder, limit, keep=None):
         if item.kind == "code":
             codes.setdefault(item.stem, []).append(item)
     old = time.time_ns() - TEMPORARY_AGE * 10**9
-    doomed = [f for f in files if f.kind == "temporary" and f.used < old]
+    doomed = [f for f in files if f.kind == "temporary" and f.used < old
+              and (f.size == 0 or not f.path.name.startswith(".probe-"))]    # probes are empty
     for stem, module in list(modules.items()):
         if module.build != current and module.path != keep:
             doomed.append(modules.pop(stem))
