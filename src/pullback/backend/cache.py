@@ -17,6 +17,7 @@ import dis
 import functools
 import hashlib
 import importlib.util
+import linecache
 import json
 import marshal
 import os
@@ -396,6 +397,10 @@ def import_module_file(path, key, text=None):
     # What spec.loader.exec_module(module) does, but with the compiled code
     # kept: the same file name (spec.origin) in tracebacks and pdb.
     exec(compiled_code(Path(spec.origin), text), module.__dict__)
+    # tracebacks, inspect and pdb read the text from here (no mtime: never
+    # checked against the file), so they work even after another process
+    # pruned the file while this one still runs its code
+    linecache.cache[spec.origin] = (len(text), None, text.splitlines(True), spec.origin)
     return module
 
 
