@@ -7,6 +7,7 @@ pullback.cache_info, pullback.debugging.run_script).
 import argparse
 import importlib
 import importlib.util
+import inspect
 import os
 import re
 import sys
@@ -31,11 +32,18 @@ A file is imported as a module named after it, its folder first on sys.path.
 --args takes example arguments (a Python expression using np and the module's
 globals: 'np.ones(3), 2.0'), an example call ('loss(np.ones(3), b=2.0)'), or
 shapes ('(3,), (), (5, 3)': float64 arrays of those shapes, () a float).
-Exit status: 0 done, 1 pullback refused (the message says why), 2 usage error."""
+Exit status: 0 done, 1 pullback refused or the command failed (the message says
+why: a file that cannot be written, a cache directory failing its trust checks),
+2 usage error. Highlighting follows --color; auto honours NO_COLOR."""
 
 
 class UsageError(Exception):
     """A bad target, file, function or option: exit status 2."""
+
+
+class CommandError(Exception):
+    """The command could not be done (a file not written, an untrusted
+    cache directory): exit status 1."""
 
 
 def parser():
@@ -60,9 +68,10 @@ def parser():
     cache.add_argument("--limit", help="for prune: the size bound, e.g. 50MB (default: "
                                        "$PULLBACK_CACHE_SIZE or 100MB)")
     debug = commands.add_parser("debug", help="run a script under pullback's pdb (breakpoints on "
-                                              "your lines stop in the generated code)")
+                                              "your lines stop in the generated code)",
+                                usage="python -m pullback debug [-h] script [arguments ...]")
     debug.add_argument("script", help="the Python script to run")
-    debug.add_argument("arguments", nargs=argparse.REMAINDER, help="its arguments")
+    debug.add_argument("arguments", nargs=argparse.REMAINDER, help="its arguments (optional)")
     return main_parser
 
 
@@ -92,6 +101,9 @@ def main(argv=None):
     except UsageError as error:
         print(f"python -m pullback {options.command}: {error}", file=sys.stderr)
         return 2
+    except CommandError as error:
+        print(f"python -m pullback {options.command}: {error}", file=sys.stderr)
+        return 1
     except PullbackError as error:
         print(f"python -m pullback {options.command}: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
@@ -167,11 +179,28 @@ def parse_args(text, function, module):
     name = getattr(function, "__name__", "")
     if re.match(rf"\s*{re.escape(name)}\s*\(", text) and text.rstrip().endswith(")"):
         namespace[name] = lambda *args, **kwargs: (args, kwargs)
-        return _evaluate(text, namespace)
+        return _checked(function, *_evaluate(text, namespace), text)
     values = _evaluate(f"({text},)", namespace)
     if all(_is_shape(v) for v in values):
-        return tuple(np.full(v, 0.5) if v else 0.5 for v in values), {}
-    return values, {}
+        return _checked(function, tuple(np.full(v, 0.5) if v else 0.5 for v in values), {}, text)
+    return _checked(function, values, {}, text)
+
+
+def _checked(function, args, kwargs, text):
+    """``(args, kwargs)``, if ``function`` can be called with them (else a usage error)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return args, kwargs
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as error:
+        parameters = ", ".join(str(p) for p in signature.parameters.values())
+        raise UsageError(f"--args {text!r} gives {len(args)} positional argument(s)"
+                         f"{' and keyword(s) ' + ', '.join(kwargs) if kwargs else ''}, but "
+                         f"{getattr(function, '__name__', 'the function')}({parameters}) cannot "
+                         f"take them ({error})") from None
+    return args, kwargs
 
 
 def _is_shape(value):
@@ -199,8 +228,9 @@ def show(options):
 
 def highlight(text, color, stream):
     """``text`` highlighted by Pygments when asked (``always``, or ``auto`` on a
-    terminal) and Pygments is installed; else as it is."""
-    wanted = color == "always" or (color == "auto" and stream.isatty())
+    terminal without NO_COLOR set) and Pygments is installed; else as it is."""
+    wanted = color == "always" or (color == "auto" and stream.isatty()
+                                   and not os.environ.get("NO_COLOR"))
     if not wanted:
         return text
     try:
@@ -219,7 +249,10 @@ def export(options):
     args, kwargs = parse_args(options.example, function, module)
     make = pullback.grad if options.mode == "grad" else pullback.value_and_grad
     derivative = make(function, wrt=parse_wrt(options.wrt))
-    text = pullback.export(derivative, options.output, args=args, kwargs=kwargs)
+    try:
+        text = pullback.export(derivative, options.output, args=args, kwargs=kwargs)
+    except OSError as error:
+        raise CommandError(f"cannot write {options.output}: {error.strerror or error}") from None
     if options.output is None:
         print(text, end="")
     else:
@@ -229,6 +262,13 @@ def export(options):
 
 def cache(options):
     """``cache info|clear|prune``."""
+    try:
+        return _cache(options)
+    except PermissionError as error:        # cache_care.UntrustedCache among them
+        raise CommandError(str(error)) from None
+
+
+def _cache(options):
     import pullback
     from pullback.backend.cache_care import prune_cache
     if options.action == "info":

@@ -10,7 +10,7 @@ import sys
 import sysconfig
 import traceback
 
-from pullback.backend.source_map import MAP_NAME, frame_origin, shown_file
+from pullback.backend.source_map import MAP_NAME, frame_origin, live_map, shown_file
 
 SKIPPED = ("pullback", "pullback.*")   # generated modules are pullback_generated_*: not skipped
 
@@ -72,8 +72,8 @@ class Pdb(pdb.Pdb):
         """pdb's line, and for generated code the user line it comes from."""
         text = super().format_stack_entry(frame_lineno, lprefix)
         frame, line = frame_lineno
-        found = frame.f_globals.get(MAP_NAME)
-        origin = found.get(line) if found.__class__ is dict else None
+        found = live_map(frame.f_globals)
+        origin = found.get(line) if found is not None else None
         if origin is not None:
             text += f"    # from {shown_file(origin[0])}:{origin[1]}: {origin[2]}"
         return text
@@ -82,8 +82,10 @@ class Pdb(pdb.Pdb):
     def break_anywhere(self, frame):
         if super().break_anywhere(frame):
             return True
-        found = frame.f_globals.get(MAP_NAME)
-        if found.__class__ is not dict or not self.breaks:
+        if not self.breaks:
+            return False
+        found = live_map(frame.f_globals)
+        if found is None:
             return False
         return any(self.canonic(name) in self.breaks for name in self._user_files(found))
 

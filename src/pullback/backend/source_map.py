@@ -3,12 +3,17 @@ carries (``__pullback_source_map__``, written by emit), read back to name the
 user's file and line in tracebacks and to stop pdb on a user's line.
 
 Used after stage 12, whenever generated code runs (api.py, vjp_api.py, forward_api.py).
+An exported module (pullback.export) also carries the digest of the text its
+map describes: once you edit the file, its map is no longer read (live_map).
 """
 import ast
+import functools
+import hashlib
 import os
 import sys
 
 MAP_NAME = "__pullback_source_map__"
+DIGEST_NAME = "__pullback_source_map_digest__"
 _NOTE_START = "while differentiating "
 
 
@@ -52,8 +57,57 @@ def read_source_map(text_or_globals):
             if line.startswith(MAP_NAME + " = "):
                 return ast.literal_eval(line.partition(" = ")[2])
         return {}
-    found = text_or_globals.get(MAP_NAME) if hasattr(text_or_globals, "get") else None
-    return found if isinstance(found, dict) else {}
+    found = live_map(text_or_globals) if hasattr(text_or_globals, "get") else None
+    return found if found is not None else {}
+
+
+def live_map(module_globals):
+    """The source map of the module whose globals these are, or None: None
+    too for an exported module edited since export (its file no longer has
+    the text the map's digest was made from, so the map's lines may name the
+    wrong user lines). Modules in the cache carry no digest: their text is
+    checked when they are loaded."""
+    found = module_globals.get(MAP_NAME)
+    if found.__class__ is not dict:
+        return None
+    digest = module_globals.get(DIGEST_NAME)
+    if digest is None:
+        return found
+    filename = module_globals.get("__file__")
+    try:
+        status = os.stat(filename)
+    except (OSError, TypeError, ValueError):
+        return None             # no file to check it against
+    return found if _file_matches(filename, status.st_mtime_ns, status.st_size, digest) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _file_matches(filename, mtime, size, digest):
+    """Does the file (as of ``mtime`` and ``size``) still have the text ``digest``
+    was made from? Cached: read once per version of the file."""
+    try:
+        with open(filename, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return map_digest(text) == digest
+
+
+def map_digest(text):
+    r"""The digest of the part of a module's ``text`` its source map describes
+    (everything before the map and the comment line above it).
+
+    Examples
+    --------
+    >>> from pullback.backend.source_map import map_digest
+    >>> mapped = "x = 1\n__pullback_source_map__ = {1: ('m.py', 3, 'y = x')}\n"
+    >>> map_digest(mapped) == map_digest("x = 1\n__pullback_source_map__ = {}\n")
+    True
+    """
+    head, found, _ = text.rpartition("\n" + MAP_NAME + " = ")
+    if found and head.rpartition("\n")[2].startswith("# Where each"):
+        head = head.rpartition("\n")[0]
+    return hashlib.sha256((head if found else text).encode("utf-8")).hexdigest()[:24]
 
 
 def without_source_map(text):
@@ -78,8 +132,8 @@ def without_source_map(text):
 def frame_origin(frame):
     """``(file, user line, statement)`` the line ``frame`` runs comes from, if it
     runs generated code with a mapped line; else None."""
-    found = frame.f_globals.get(MAP_NAME)
-    return found.get(frame.f_lineno) if found.__class__ is dict else None
+    found = live_map(frame.f_globals)
+    return found.get(frame.f_lineno) if found is not None else None
 
 
 def shown_file(filename):
@@ -96,8 +150,8 @@ def user_note(error):
     ``error``'s traceback (helpers it called included), or None."""
     origin, tb = None, error.__traceback__
     while tb is not None:           # outermost first: the last mapped one is innermost
-        found = tb.tb_frame.f_globals.get(MAP_NAME)
-        if found.__class__ is dict and tb.tb_lineno in found:
+        found = live_map(tb.tb_frame.f_globals)
+        if found is not None and tb.tb_lineno in found:
             origin = found[tb.tb_lineno]
         tb = tb.tb_next
     if origin is None:

@@ -55,8 +55,16 @@ def export(derivative, path=None, *, args=None, kwargs=None):
     text = export_text(derivative, compiled, module_name, note)
     if path is not None:
         temporary = f"{os.fspath(path)}.{os.getpid()}.tmp"
-        pathlib.Path(temporary).write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
+        try:
+            pathlib.Path(temporary).write_text(text, encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError as error:
+            try:
+                os.remove(temporary)
+            except OSError:
+                pass
+            error.filename = os.fspath(path)        # the file asked for, not the temporary
+            raise
     return text
 
 

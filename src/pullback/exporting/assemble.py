@@ -8,6 +8,7 @@ import inspect
 import pprint
 
 from pullback._version import __version__
+from pullback.backend.source_map import map_digest
 from pullback.exporting import writer
 
 MODES = {"grad": "grad", "value_and_grad": "value_and_grad"}
@@ -32,8 +33,10 @@ def export_text(derivative, compiled, module_name, kinds_note):
     fit_name = _fresh("fit_to_argument", taken)
     check_name = _fresh("check_passed_in", taken)
     scale_name = _fresh("scale_gradient", taken)
+    float_name = _fresh("check_differentiable", taken)
     runtime_imports, runtime_defs, aliases = writer.runtime_text(runtime, taken, modules)
-    entry = _entry_text(derivative, compiled, entry_name, fit_name, check_name, bindings)
+    entry = _entry_text(derivative, compiled, entry_name, (fit_name, check_name, float_name),
+                        bindings)
     user_imports, literals = writer.binding_lines(bindings)
     passed = [b.name for b in bindings if b.how == "passed in"]
     info = _info(derivative, compiled, entry_name, module_name, kinds_note)
@@ -50,6 +53,7 @@ def export_text(derivative, compiled, module_name, kinds_note):
     out = before + body + "\n\n" + entry
     fit_text = writer.FIT.replace("FIT_NAME", fit_name).replace("SCALE_NAME", scale_name)
     out += "\n\n" + fit_text.strip("\n") + "\n"
+    out += "\n\n" + writer.CHECK_FLOAT.replace("CHECK_NAME", float_name).strip("\n") + "\n"
     if passed:
         out += "\n\n" + _CHECK.format(check=check_name, module=module_name).strip("\n") + "\n"
     if runtime_defs:
@@ -63,6 +67,8 @@ def export_text(derivative, compiled, module_name, kinds_note):
         shifted = {line + moved: where for line, where in source_map.items()}
         out += ("# Where each line above comes from in your code (line: file, line, statement):\n"
                 f"__pullback_source_map__ = {shifted!r}\n")
+        # the text the map describes: once the file is edited, pullback no longer reads the map
+        out += f"__pullback_source_map_digest__ = {map_digest(out)!r}\n"
     return out
 
 
@@ -89,9 +95,11 @@ def {check}():
 '''
 
 
-def _entry_text(derivative, compiled, entry_name, fit_name, check_name, bindings):
-    """The entry function: the generated derivative called with every parameter,
-    its gradients fitted to their arguments (what the pullback derivative returns)."""
+def _entry_text(derivative, compiled, entry_name, helpers, bindings):
+    """The entry function: the differentiated arguments checked, the generated
+    derivative called with every parameter, its gradients fitted to their
+    arguments (what the pullback derivative returns)."""
+    fit_name, check_name, float_name = helpers
     generated = compiled.entry.__name__
     count = len(inspect.signature(compiled.entry).parameters)
     signature = writer.signature_text(compiled.function, count)
@@ -116,6 +124,8 @@ def _entry_text(derivative, compiled, entry_name, fit_name, check_name, bindings
              '    above: edit that one."""']
     if any(b.how == "passed in" for b in bindings):
         lines.append(f"    {check_name}()")
+    shown = compiled.function.__name__
+    lines += [f"    {float_name}({names[i]}, {names[i]!r}, {shown!r})" for i in derivative._indices]
     if derivative._mode == "value_and_grad":
         lines += [f"    {value}, {result} = {generated}({passed_on})",
                   f"    return {value}, {returned}"]
@@ -171,6 +181,7 @@ def _header(info, bindings, module_name, function_names):
         f"    pullback.use({info['function'].rsplit('.', 1)[-1]}, {module_name}.{info['entry']})",
         "so pullback.grad of the function and of every function calling it use your edit;",
         f"pullback.use({info['function'].rsplit('.', 1)[-1]}, None) goes back to pullback's own.",
-        "Lines of the generated code map to your code in __pullback_source_map__ (at the end).",
+        "Lines of the generated code map to your code in __pullback_source_map__ (at the end);",
+        "once you edit this file, pullback no longer reads the map (its lines may have moved).",
     ]
     return '"""' + "\n".join(lines) + '\n"""'

@@ -55,6 +55,32 @@ def SCALE_NAME(gradient, seed):
 '''
 
 
+# The exported entry refuses what pullback.grad refuses for a differentiated argument
+# (containers are let through: their int leaves get None, as pullback gives them).
+CHECK_FLOAT = '''
+def CHECK_NAME(value, name, function):
+    """Raise TypeError for a differentiated argument that has no float gradient
+    (an integer, a bool, ...), as pullback.grad does; containers pass."""
+    if type(value) is float or isinstance(value, (dict, list, tuple)):
+        return
+    array = isinstance(value, (np.ndarray, np.generic))
+    kind = np.asarray(value).dtype.kind if array else None
+    if isinstance(value, bool) or kind == "b":
+        what = "a bool"
+    elif isinstance(value, int) or kind in ("i", "u"):
+        what = "an integer"
+    elif isinstance(value, complex) or kind == "c":
+        what = "complex"
+    elif isinstance(value, float) or kind == "f":
+        return
+    else:
+        what = f"an array of dtype {np.asarray(value).dtype}" if array else f"a {type(value).__name__}"
+    raise TypeError(f"cannot differentiate {function} with respect to {name!r}: its value is "
+                    f"{what}. Pass a float or a float32/float64 NumPy array "
+                    f"(e.g. float({name}) or np.asarray({name}, dtype=float)).")
+'''
+
+
 def generated_parts(text):
     """``(tree, imports kept, runtime imports, function nodes, source map)`` of
     a generated module's text."""
@@ -195,5 +221,5 @@ def signature_text(function, count):
     return ", ".join(parts), ", ".join(p.name for p in parameters)
 
 
-__all__ = ["Binding", "FIT", "generated_parts", "user_bindings", "functions_text",
+__all__ = ["Binding", "FIT", "CHECK_FLOAT", "generated_parts", "user_bindings", "functions_text",
            "runtime_text", "names_in", "binding_lines", "signature_text"]
