@@ -98,3 +98,57 @@ def test_help_in_a_subprocess():
                             text=True, timeout=60, check=True)
     for word in ("show", "export", "cache", "debug", "examples:", "--args"):
         assert word in result.stdout
+
+
+def test_arguments_that_do_not_fit_are_a_one_paragraph_usage_error(model_file, capsys):
+    assert main(["show", "climodel.py:Model.energy", "--args", "np.ones(3)"]) == 2   # (self, x)
+    err = capsys.readouterr().err
+    assert "--args 'np.ones(3)' gives 1 positional argument(s)" in err and "energy(self, x)" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert main(["export", "climodel.py:loss", "--args", "loss(np.ones(3), c=2.0)"]) == 2
+    err = capsys.readouterr().err
+    assert "keyword(s) c" in err and "Traceback" not in err
+
+
+def test_an_unwritable_output_is_a_one_paragraph_error(model_file, capsys):
+    target = model_file.parent / "no such folder" / "grad.py"
+    assert main(["export", "climodel.py:loss", "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {target}: No such file or directory" in err and "Traceback" not in err
+    assert main(["export", "climodel.py:loss", "-o", str(model_file.parent)]) == 1    # a folder
+    assert "cannot write" in capsys.readouterr().err
+    assert sorted(p.name for p in model_file.parent.iterdir() if ".tmp" in p.name) == []
+
+
+def test_an_untrusted_cache_directory_is_a_one_paragraph_error(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "shared-cache"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)                 # writable by others: pullback neither reads nor deletes
+    (folder / "keep.txt").write_text("someone's file")
+    monkeypatch.setenv("PULLBACK_CACHE_DIR", str(folder))
+    for action in ("info", "clear", "prune"):
+        assert main(["cache", action]) == 1, action
+        err = capsys.readouterr().err
+        assert "chmod 700" in err and "Traceback" not in err, err
+    assert (folder / "keep.txt").read_text() == "someone's file"
+
+
+def test_debug_usage_shows_the_arguments_are_optional(capsys):
+    with pytest.raises(SystemExit):
+        main(["debug", "--help"])
+    assert "usage: python -m pullback debug [-h] script [arguments ...]" in capsys.readouterr().out
+
+
+def test_no_color_turns_highlighting_off_in_auto_mode(monkeypatch):
+    pytest.importorskip("pygments")
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    from pullback.cli import highlight
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "\x1b[" in highlight("x = 1\n", "auto", Terminal())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert highlight("x = 1\n", "auto", Terminal()) == "x = 1\n"
+    assert "\x1b[" in highlight("x = 1\n", "always", Terminal())

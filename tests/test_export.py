@@ -64,6 +64,25 @@ def two(a, b):
 
 def caller(w):
     return 3.0 * loss(w, np.eye(3) * 0.3) + np.sum(w ** 2)
+
+def both(w, x):
+    return loss(w, x) + np.sum(x ** 2)
+
+def steps(w, n, how="sin"):
+    s = w
+    for i in range(n):
+        s = np.sin(s) if how == "sin" else np.cos(s)
+    return np.sum(s)
+
+def run_steps(w):
+    k = 2
+    return steps(w, 3) * steps(w, k, "cos")
+
+def kw(w, *, scale=2.0, power=3):
+    return np.sum(w ** power) * scale
+
+def kw_caller(w):
+    return kw(w, power=2) + kw(w, scale=0.5)
 """
 
 RUNNER = """
@@ -243,3 +262,116 @@ def test_literals_and_renaming():
     source = "def f(x, k):\n    return k * SCALE + g(x)  # SCALE\n"
     assert rename_globals(source, {"SCALE": "S2", "k": "no", "g": "h"}) == \
         "def f(x, k):\n    return k * S2 + h(x)  # SCALE\n"
+
+
+def exported(folder, derivative, name):
+    """Export ``derivative`` to ``name``.py in ``folder`` and import it."""
+    pullback.export(derivative, folder / f"{name}.py")
+    sys.modules.pop(name, None)
+    return importlib.import_module(name)
+
+
+def test_use_raises_where_a_gradient_its_export_does_not_cover_is_needed(user):
+    folder, model = user
+    w, x = np.array([0.4, -0.3, 0.9]), np.eye(3) * 0.3 + 0.1
+    module = exported(folder, pullback.grad(model.loss), "grad_loss_w_only")
+    try:
+        pullback.use(model.loss, module.grad_loss)
+        # wrt x: the export covers w only; it was zeros, silently
+        with pytest.raises(pullback.NoDerivativeRule, match=r"gives the gradient of w only.*'x'"):
+            pullback.grad(model.loss, wrt=1)(w, x)
+        with pytest.raises(pullback.NoDerivativeRule, match=r"loss.*grad_loss_w_only\.grad_loss"):
+            pullback.grad(model.both, wrt=1)(w, x)       # a caller loses loss's part of x's gradient
+        with pytest.raises(pullback.NoDerivativeRule, match="'x'"):
+            pullback.grad(model.both, wrt=(0, 1))(w, x)
+        # the gradient of x is not needed: nothing raises, nothing is computed for it
+        close(pullback.grad(model.loss)(w, x), central_difference(model.loss, (w, x), 0))
+        close(pullback.grad(model.caller)(w), central_difference(model.caller, (w,), 0))
+        assert "not_covered" not in pullback.source(pullback.grad(model.caller), args=(w,))
+    finally:
+        pullback.use(model.loss, None)
+    covering = exported(folder, pullback.grad(model.loss, wrt=(0, 1)), "grad_loss_w_x")
+    try:
+        pullback.use(model.loss, covering.grad_loss)
+        close(pullback.grad(model.both, wrt=1)(w, x), central_difference(model.both, (w, x), 1))
+    finally:
+        pullback.use(model.loss, None)
+
+
+def test_use_with_parameters_that_are_not_floats(user):
+    folder, model = user
+    w = np.array([0.4, -0.3, 0.9])
+    module = exported(folder, pullback.grad(model.steps), "grad_steps")
+    try:
+        pullback.use(model.steps, module.grad_steps)
+        close(pullback.grad(model.steps)(w, 3), central_difference(model.steps, (w, 3), 0))
+        close(pullback.grad(model.run_steps)(w), central_difference(model.run_steps, (w,), 0))
+    finally:
+        pullback.use(model.steps, None)
+
+
+def test_use_takes_a_value_and_grad_export(user):
+    folder, model = user
+    w, x = np.array([0.4, -0.3, 0.9]), np.eye(3) * 0.3
+    module = exported(folder, pullback.value_and_grad(model.loss), "vg_loss_use")
+    generated = getattr(module, module.__pullback_export__["generated"])
+    for entry in (module.value_and_grad_loss, generated):          # entry or generated function
+        try:
+            pullback.use(model.loss, entry)
+            close(pullback.grad(model.loss)(w, x), central_difference(model.loss, (w, x), 0))
+            close(pullback.grad(model.caller)(w), central_difference(model.caller, (w,), 0))
+        finally:
+            pullback.use(model.loss, None)
+
+
+def test_use_carries_keyword_only_parameters_and_their_defaults(user):
+    folder, model = user
+    w = np.array([0.4, -0.3, 0.9])
+    module = exported(folder, pullback.grad(model.kw), "grad_kw_use")
+    try:
+        pullback.use(model.kw, module.grad_kw)
+        close(pullback.grad(model.kw)(w), 2.0 * 3 * w ** 2)            # by hand: scale * 3 w**2
+        close(pullback.grad(model.kw_caller)(w), central_difference(model.kw_caller, (w,), 0))
+    finally:
+        pullback.use(model.kw, None)
+
+
+def test_second_derivatives_through_a_used_derivative_are_refused(user):
+    folder, model = user
+    w, x = np.array([0.4, -0.3, 0.9]), np.eye(3) * 0.3
+    module = exported(folder, pullback.grad(model.loss), "grad_loss_second")
+    refused = r"plugged in with pullback.use has no tangent rule.*pullback.use\(loss, None\)"
+    try:
+        pullback.use(model.loss, module.grad_loss)
+        with pytest.raises(pullback.NoDerivativeRule, match=refused):
+            pullback.hessian(model.loss)(w, x)
+        with pytest.raises(pullback.NoDerivativeRule, match=refused):
+            pullback.hessian(model.caller)(w)
+        with pytest.raises(pullback.NoDerivativeRule, match=refused):
+            pullback.jvp(model.loss, (w, x), (np.ones(3), None))
+        with pytest.raises(pullback.NoDerivativeRule, match=refused):
+            pullback.hvp(model.caller, (w,), (np.ones(3),))
+    finally:
+        pullback.use(model.loss, None)
+    # pullback's own derivative again: the Hessian's rows are central differences of the gradient
+    hessian = pullback.hessian(model.caller)(w)
+    gradient = pullback.grad(model.caller)
+    close(hessian[0], central_difference(lambda v: gradient(v)[0], (w,), 0))
+
+
+def test_exported_entries_refuse_integer_arguments_being_differentiated(user):
+    folder, model = user
+    module = exported(folder, pullback.grad(model.two, wrt=(0, 1)), "grad_two_ints")
+    for a, b, what in ((2, 3.0, "an integer"), (np.arange(3), 0.5, "an integer"),
+                       (np.ones(3), True, "a bool")):
+        with pytest.raises(pullback.InvalidArgument, match=what):
+            pullback.grad(model.two, wrt=(0, 1))(a, b)      # what the export matches
+        with pytest.raises(TypeError, match=f"cannot differentiate two .*{what}"):
+            module.grad_two(a, b)
+    a = np.array([0.5, -1.0])
+    ga, gb = module.grad_two(a, 0.25)
+    close(ga, central_difference(model.two, (a, 0.25), 0))
+    close(gb, central_difference(model.two, (a, 0.25), 1))
+    params = {"w": np.ones((3, 2)) * 0.1, "b": np.array([0.1, -0.2]), "n": 3}
+    net = exported(folder, pullback.grad(model.net), "grad_net_int_leaf")
+    assert net.grad_net(params, np.eye(3))["n"] is None      # an int leaf of a container: None

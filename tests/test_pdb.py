@@ -180,3 +180,26 @@ def test_run_script_breaks_on_a_user_line_in_a_new_process(model, tmp_path):
     assert "-> z = x * w" in out and "[0.3, -0.7]" in out, out
     gradient = eval(out.split("gradient ", 1)[1].splitlines()[0])
     np.testing.assert_allclose(gradient, expected(W, X), rtol=1e-12)
+
+
+def test_a_breakpoint_on_a_user_line_skips_an_edited_export(model, tmp_path, monkeypatch):
+    """An exported file's map names user lines until the file is edited: then its
+    lines may have moved, and pullback's pdb no longer stops in it for user lines."""
+    from reference import import_module_from_text as load
+    text = pullback.export(pullback.grad(model.loss), tmp_path / "exp_loss.py")
+    line = line_of(model.__file__, "p = np.tanh(z)")
+    commands = [f"break {model.__file__}:{line}", "c", "c", "c"]
+    for name, source, stopping in (("exp_loss.py", text, True), ("exp_loss_edited.py", text.replace(
+            "    # forward sweep\n", "    print('edited')\n    # forward sweep\n", 1), False)):
+        assert source.count("print('edited')") == (0 if stopping else 1)
+        exported = load(source, tmp_path, monkeypatch, filename=name, prefix="pullback_pdb_export")
+        result, transcript = drive(pullback.debugging.Pdb, commands, exported.grad_loss, W, X)
+        np.testing.assert_allclose(result, expected(W, X), rtol=1e-12)
+        # runcall stops first at the entry's first line, then at the breakpoints
+        at = [int(found[1]) for found in stops(transcript) if found[0] == exported.__file__]
+        shown = [source.splitlines()[n - 1].strip() for n in at[1:]]
+        if stopping:        # the forward statement computing p, then the one differentiating it
+            assert len(shown) == 2 and shown[0] == "p = np.tanh(z)", transcript
+            assert shown[1].startswith("dz = "), transcript
+        else:
+            assert shown == [], transcript

@@ -212,3 +212,35 @@ def test_on_python_3_10_the_note_is_in_the_message(model):
 def test_errors_outside_generated_code_get_no_note():
     error = add_user_line(ValueError("plain"))
     assert notes(error) == [] and error.args == ("plain",)
+
+
+def test_an_edited_export_no_longer_reads_its_source_map(model, tmp_path, monkeypatch):
+    """The map of an exported file describes its text: once the file is edited,
+    its lines may have moved, so notes and pdb must not name user lines from it."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = pullback.export(pullback.grad(model.product), tmp_path / "exp_product.py")
+    exported = import_module_from_text(text, tmp_path, monkeypatch, filename="exp_product.py")
+    mapped = read_source_map(exported.__dict__)
+    assert mapped and mapped == read_source_map(text)       # unedited: the map is read
+    line = next(n for n, (_, _, statement) in mapped.items() if statement == "u = X @ w")
+    assert text.splitlines()[line - 1].strip() == "u = X @ w"
+    # a line inserted above, and the product broken: the old map would name `u = u ** 2`'s line
+    edited = text.replace("    # forward sweep\n", "    print('debugging')\n    # forward sweep\n", 1)
+    edited = edited.replace("    u = X @ w\n", "    u = X @ w[:2]\n", 1)
+    assert edited.count("print('debugging')") == 1 and "w[:2]" in edited
+    stale = import_module_from_text(edited, tmp_path, monkeypatch, filename="exp_product_edited.py")
+    assert read_source_map(stale.__dict__) == {}
+    pullback.use(model.product, stale.grad_product)
+    try:
+        with pytest.raises(ValueError) as error:
+            pullback.grad(model.product)(np.ones((2, 3)), np.ones(3))
+    finally:
+        pullback.use(model.product, None)
+    notes = "\n".join(getattr(error.value, "__notes__", []))
+    assert "model.py" not in notes, notes           # no user line named from the stale map
+    # edited back (a new version of the file): its map is read again; a cached module's always
+    (tmp_path / "exp_product_edited.py").write_text(text)
+    assert read_source_map(stale.__dict__) == mapped
+    cached = pullback.grad(model.product)
+    cached(np.ones((2, 3)), np.ones(3))
+    assert read_source_map(cached.__wrapped__.__globals__)
