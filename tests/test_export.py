@@ -68,6 +68,9 @@ def caller(w):
 def both(w, x):
     return loss(w, x) + np.sum(x ** 2)
 
+def int_x(w):
+    return loss(w, np.eye(3, dtype=int))
+
 def steps(w, n, how="sin"):
     s = w
     for i in range(n):
@@ -294,6 +297,8 @@ def test_use_raises_where_a_gradient_its_export_does_not_cover_is_needed(user):
     try:
         pullback.use(model.loss, covering.grad_loss)
         close(pullback.grad(model.both, wrt=1)(w, x), central_difference(model.both, (w, x), 1))
+        # integers for x, whose gradient is not needed: the export is not asked to refuse them
+        close(pullback.grad(model.int_x)(w), central_difference(model.int_x, (w,), 0))
     finally:
         pullback.use(model.loss, None)
 

@@ -14,6 +14,8 @@ import re
 import sys
 import types
 
+import numpy as np
+
 from pullback.backend.cache import memory_clear
 from pullback.errors import InvalidArgument, NoDerivativeRule
 from pullback.registration import register_adjoint, register_tangent
@@ -74,7 +76,7 @@ def use(function, derivative, wrt=None):
     how = {"value_and_grad": entry and record.get("mode") == "value_and_grad",
            "single": record.get("single", True) if name == record.get("entry") else len(wrt) == 1,
            "keywords": _passing(derivative, parameters, function),
-           "scale": record.get("scale")}
+           "scale": record.get("scale"), "wrt": frozenset(wrt)}
     unuse(function)
     used = _used_module(function, module, name, parameters, how)
     label = _label(function)
@@ -120,6 +122,17 @@ def _passing(derivative, parameters, function):
     return frozenset(p.name for p in own if p.kind == p.KEYWORD_ONLY)
 
 
+def _as_float(value):
+    """A number or array of integers (or bools) as floats: a caller may pass
+    one for a parameter whose gradient it does not need (``f(w, 3)``), and the
+    exported entry refuses integers for the parameters it differentiates."""
+    if isinstance(value, (bool, int, np.bool_, np.integer)):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biu":
+        return value.astype(np.float64)
+    return value
+
+
 def _label(function):
     return re.sub(r"\W", "_", getattr(function, "__name__", "function"))
 
@@ -136,8 +149,8 @@ def _used_module(function, module, name, parameters, how):
     shown = f"{getattr(function, '__qualname__', function)}".replace("<locals>.", "")
 
     def gradients(*values):
-        values = [defaults[n] if isinstance(v, str) and v == _DEFAULT else v
-                  for n, v in zip(names, values)]
+        values = [defaults[n] if isinstance(v, str) and v == _DEFAULT else
+                  _as_float(v) if n in how["wrt"] else v for n, v in zip(names, values)]
         positional = [v for n, v in zip(names, values) if n not in how["keywords"]]
         keywords = {n: v for n, v in zip(names, values) if n in how["keywords"]}
         result = getattr(module, name)(*positional, **keywords)
