@@ -71,6 +71,9 @@ def both(w, x):
 def int_x(w):
     return loss(w, np.eye(3, dtype=int))
 
+def squares(x):
+    return np.sum(x * x)
+
 def steps(w, n, how="sin"):
     s = w
     for i in range(n):
@@ -380,3 +383,13 @@ def test_exported_entries_refuse_integer_arguments_being_differentiated(user):
     params = {"w": np.ones((3, 2)) * 0.1, "b": np.array([0.1, -0.2]), "n": 3}
     net = exported(folder, pullback.grad(model.net), "grad_net_int_leaf")
     assert net.grad_net(params, np.eye(3))["n"] is None      # an int leaf of a container: None
+
+
+def test_an_export_whose_code_reads_no_numpy_imports_it_for_its_helpers(user):
+    _, model = user
+    text = pullback.export(pullback.grad(model.squares))
+    namespace = {}
+    exec(compile(text, "grad_squares.py", "exec"), namespace)
+    x = np.array([1.0, -2.5])
+    close(namespace["grad_squares"](x), 2.0 * x)            # by hand
+    assert type(namespace["grad_squares"](1.5)) is float

@@ -42,7 +42,8 @@ def export_text(derivative, compiled, module_name, kinds_note):
     info = _info(derivative, compiled, entry_name, module_name, kinds_note)
     info["scale"] = scale_name
     head = _header(info, bindings, module_name, function_names)
-    parts = [head, "\n".join(dict.fromkeys(imports + runtime_imports + user_imports))]
+    numpy = [] if "np" in import_aliases else ["import numpy as np"]   # the helpers below use np
+    parts = [head, "\n".join(dict.fromkeys(imports + numpy + runtime_imports + user_imports))]
     if literals:
         parts.append("\n".join(literals))
     if passed:
