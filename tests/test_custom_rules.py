@@ -76,3 +76,23 @@ def test_template_using_a_plain_function_is_refused_at_registration():
 
 
 from pullback import d  # noqa: E402  (used inside the templates above)
+
+
+def keyword_power(w, scale=2.0, *, power=2):
+    return np.sum((w * scale) ** power)
+
+
+def test_a_function_with_a_rule_takes_its_keywords_and_defaults():
+    """grad of a function with a registered rule is called as the function is:
+    defaults, keywords and keyword-only parameters (was: only the parameters
+    without defaults were accepted)."""
+    @pullback.register_adjoint(keyword_power)
+    def keyword_power_rule(y, w, scale=2.0, power=2):
+        d[w] = d[y] * power * (w * scale) ** (power - 1) * scale
+
+    w = np.array([0.5, -1.0])
+    for args, kwargs, (scale, power) in [((w,), {}, (2.0, 2)), ((w,), {"scale": 3.0}, (3.0, 2)),
+                                         ((w, 3.0), {"power": 3}, (3.0, 3))]:
+        by_hand = power * (w * scale) ** (power - 1) * scale
+        np.testing.assert_allclose(pullback.grad(keyword_power)(*args, **kwargs), by_hand,
+                                   rtol=1e-12)

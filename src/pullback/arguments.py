@@ -58,16 +58,43 @@ def rule_function(function, rule):
     saying so, for the error messages and the generated file's header)."""
     name = getattr(function, "__name__", "")
     name = name if name.isidentifier() else "function"
-    params = [p for p in rule.params
-              if p != rule.varargs and p not in rule.keyword_only and p not in rule.defaults]
+    parameters = _plain_parameters(function)
+    if parameters is None:      # no signature to mirror: the rule's parameters without defaults
+        params = [p for p in rule.params
+                  if p != rule.varargs and p not in rule.keyword_only and p not in rule.defaults]
+        header = arguments = ", ".join(params)
+    else:                       # the function's own: keywords and defaults work as they do for it
+        params = [p.name for p in parameters]
+        positional = [p.name for p in parameters if p.kind != p.KEYWORD_ONLY]
+        keyword = [p.name for p in parameters if p.kind == p.KEYWORD_ONLY]
+        header = ", ".join(positional + (["*"] + keyword if keyword else []))
+        arguments = ", ".join(positional + [f"{k}={k}" for k in keyword])
     callee = name if name not in params else name + "_function"
-    text = f"def {name}({', '.join(params)}):\n    return {callee}({', '.join(params)})\n"
+    text = f"def {name}({header}):\n    return {callee}({arguments})\n"
     filename = f"<pullback: {name} through the rule {rule.name} registered for it>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = {callee: function, "__name__": getattr(function, "__module__", None) or "builtins"}
     defined = {}        # the def lands here: in its globals, the name means the function
     exec(compile(text, filename, "exec"), namespace, defined)
-    return defined[name]
+    wrapper = defined[name]
+    if parameters is not None:
+        wrapper.__defaults__ = tuple(p.default for p in parameters
+                                     if p.kind != p.KEYWORD_ONLY and p.default is not p.empty) or None
+        wrapper.__kwdefaults__ = {p.name: p.default for p in parameters
+                                  if p.kind == p.KEYWORD_ONLY and p.default is not p.empty} or None
+    return wrapper
+
+
+def _plain_parameters(function):
+    """The parameters of ``function`` if it has a signature without ``*args``
+    or ``**kwargs``, else None."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+        return None
+    return parameters
 
 
 def signature_of(function, label):
