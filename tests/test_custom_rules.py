@@ -96,3 +96,17 @@ def test_a_function_with_a_rule_takes_its_keywords_and_defaults():
         by_hand = power * (w * scale) ** (power - 1) * scale
         np.testing.assert_allclose(pullback.grad(keyword_power)(*args, **kwargs), by_hand,
                                    rtol=1e-12)
+
+
+def tuple_assigning(w):
+    return np.sum(w ** 2)
+
+
+def test_a_template_may_unpack_a_tuple():
+    @pullback.register_adjoint(tuple_assigning)
+    def tuple_assigning_rule(y, w):
+        a, g = 1.0, 2.0 * w
+        d[w] = d[y] * g * a
+
+    w = np.array([1.0, -2.0])
+    np.testing.assert_allclose(pullback.grad(tuple_assigning)(w), 2.0 * w, rtol=1e-12)

@@ -184,7 +184,8 @@ class TemplateExpander:
     def _writes(self, body, rule, bound, defined, line):
         out = []
         for stmt in body:
-            if isinstance(stmt, gast.Assign) and stmt.targets[0].id.startswith(WRITE):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and stmt.targets[0].id.startswith(WRITE):
                 param = stmt.targets[0].id[len(WRITE):]
                 if isinstance(bound.get(param), (gast.Tuple, gast.List)):
                     out += self._spread(bound[param], stmt.value, defined, line)
