@@ -151,7 +151,8 @@ def user_note(error):
     origin, tb = None, error.__traceback__
     while tb is not None:           # outermost first: the last mapped one is innermost
         found = live_map(tb.tb_frame.f_globals)
-        if found is not None and tb.tb_lineno in found:
+        if found is not None and tb.tb_lineno in found \
+                and not found[tb.tb_lineno][0].startswith("<"):     # pullback's own wrappers
             origin = found[tb.tb_lineno]
         tb = tb.tb_next
     if origin is None:
