@@ -14,8 +14,6 @@ from pullback.registration import nondifferentiable, register_adjoint, register_
 from pullback.rules import d, literal
 from pullback.runtime import stop_gradient
 from pullback.checking import check_grads
-from pullback.exporting import export, use
-from pullback.debugging import debug
 from pullback.backend.cache_care import cache_info, clear_cache
 from pullback.errors import (InternalError, InvalidArgument, InvalidOutput, NoDerivativeRule,
                      PullbackError, SourceUnavailable, UnsupportedSyntax)
@@ -29,3 +27,15 @@ __all__ = [
     "UnsupportedSyntax", "NoDerivativeRule", "SourceUnavailable", "InvalidArgument",
     "NonScalarOutput", "NotDifferentiable", "InvalidOutput", "InternalError", "__version__",
 ]
+
+
+# pdb and the exporter load when first used: importing pullback stays as fast as it was
+_LAZY = {"export": "pullback.exporting", "use": "pullback.exporting", "debug": "pullback.debugging"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        value = globals()[name] = getattr(importlib.import_module(_LAZY[name]), name)
+        return value
+    raise AttributeError(f"module 'pullback' has no attribute {name!r}")
