@@ -157,6 +157,159 @@ def heat(u, alpha):
     return du, dalpha
 
 
+def lotka_volterra_vector(p):
+    """Gradient of ``lotka_volterra_vector`` with respect to the rates p, an
+    array like p: the reverse sweep of (2) on the unpacked rates."""
+    a, b, c, d = p[0], p[1], p[2], p[3]
+    dt = 0.001
+    prey, predator = 10.0, 5.0
+    states = []                             # (prey, predator) before each step
+    for i in range(2000):
+        states.append((prey, predator))
+        growth = a * prey - b * prey * predator
+        decline = c * prey * predator - d * predator
+        prey = prey + dt * growth
+        predator = predator + dt * decline
+    dprey, dpredator = 1.0, 1.0
+    da = db = dc = dd = 0.0
+    for prey, predator in reversed(states):
+        gprey = dt * dprey
+        gpred = dt * dpredator
+        both = prey * predator
+        da += gprey * prey
+        db -= gprey * both
+        dc += gpred * both
+        dd -= gpred * predator
+        dprey, dpredator = (dprey + gprey * (a - b * predator) + gpred * c * predator,
+                            dpredator - gprey * b * prey + gpred * (c * prey - d))
+    return np.array([da, db, dc, dd])
+
+
+def nbody(pos, vel, mass):
+    """Gradient of ``nbody`` with respect to pos, vel and mass.
+
+    Keeps each step's pair differences and softened inverse cubes; the
+    reverse step carries the adjoints of the positions and velocities back
+    through vel += dt acc, pos += dt vel.
+    """
+    dt = 0.01
+    steps = []                              # (diff, dist2, power) of each step
+    for t in range(500):
+        diff = pos[None, :, :] - pos[:, None, :]
+        dist2 = np.sum(diff * diff, axis=2) + 0.01
+        power = dist2 ** -1.5
+        acc = np.sum(diff * (mass[None, :] * power)[:, :, None], axis=1)
+        steps.append((diff, dist2, power))
+        vel = vel + dt * acc
+        pos = pos + dt * vel
+    dpos = 2.0 * pos
+    dvel = mass[:, None] * vel
+    dmass = 0.5 * np.sum(vel * vel, axis=1)
+    for diff, dist2, power in reversed(steps):
+        dvel = dvel + dt * dpos             # pos = pos + dt vel
+        dacc = dt * dvel                    # vel = vel + dt acc
+        strength = mass[None, :] * power
+        ddiff = dacc[:, None, :] * strength[:, :, None]
+        dstrength = np.sum(dacc[:, None, :] * diff, axis=2)
+        dmass += np.sum(dstrength * power, axis=0)
+        ddist2 = -1.5 * dstrength * mass[None, :] * power / dist2
+        ddiff += 2.0 * diff * ddist2[:, :, None]
+        dpos = dpos + np.sum(ddiff, axis=0) - np.sum(ddiff, axis=1)
+    return dpos, dvel, dmass
+
+
+def gmm_loglik(means, log_scales, logits, X):
+    """Gradient of ``gmm_loglik`` with respect to means, log_scales, logits.
+
+    Each point's responsibilities (the softmax of its components' log
+    densities) weight the adjoints; the maxima drop out.
+    """
+    log_weights = logits - np.max(logits)
+    log_weights = log_weights - np.log(np.sum(np.exp(log_weights)))
+    scale = np.exp(log_scales)
+    z = (X[:, None, :] - means[None, :, :]) / scale[None, :, :]
+    log_norm = -np.sum(log_scales, axis=1) - 0.5 * X.shape[1] * np.log(2.0 * np.pi)
+    log_comp = -0.5 * np.sum(z * z, axis=2) + log_norm + log_weights
+    top = np.max(log_comp, axis=1, keepdims=True)
+    e = np.exp(log_comp - top)
+    dlog_comp = e / (np.sum(e, axis=1, keepdims=True) * X.shape[0])     # responsibilities / n
+    dweights = np.sum(dlog_comp, axis=0)
+    dlogits = dweights - np.exp(log_weights) * np.sum(dweights)
+    dz = -dlog_comp[:, :, None] * z
+    dmeans = -np.sum(dz, axis=0) / scale
+    dlog_scales = -dweights[:, None] - np.sum(dz * z, axis=0)
+    return dmeans, dlog_scales, dlogits
+
+
+def logistic_batches(w, b, X, y):
+    """Gradient of ``logistic_batches`` with respect to w and b: per batch,
+    the adjoint of z is (p - y) / batch size."""
+    dw = np.zeros_like(w)
+    db = 0.0
+    for k in range(X.shape[0]):
+        z = X[k] @ w + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        dz = (p - y[k]) / (z.shape[0] * X.shape[0])
+        dw += X[k].T @ dz
+        db += np.sum(dz)
+    return dw, db
+
+
+def reaction_diffusion(u, diffusivity):
+    """Gradient of ``reaction_diffusion`` with respect to u and diffusivity.
+
+    The stencil on the copy with repeated edges is the Laplacian of the grid graph (a missing
+    neighbour counts as the cell itself and adds nothing), which is
+    symmetric: the reverse step applies the same stencil to the adjoint.
+    Each step's field and Laplacian are kept.
+    """
+    dt = 0.1
+    fields = []                             # (u, Laplacian of u) of each step
+    for t in range(30):
+        v = np.concatenate((u[:1], u, u[-1:]), axis=0)
+        v = np.concatenate((v[:, :1], v, v[:, -1:]), axis=1)
+        lap = v[:-2, 1:-1] + v[2:, 1:-1] + v[1:-1, :-2] + v[1:-1, 2:] - 4.0 * u
+        fields.append((u, lap))
+        u = u + dt * (diffusivity * lap + u * (1.0 - u))
+    du = 2.0 * u
+    ddiffusivity = 0.0
+    for u, lap in reversed(fields):
+        ddiffusivity += dt * np.sum(du * lap)
+        dlap = (dt * diffusivity) * du
+        v = np.concatenate((dlap[:1], dlap, dlap[-1:]), axis=0)
+        v = np.concatenate((v[:, :1], v, v[:, -1:]), axis=1)
+        du = du * (1.0 + dt * (1.0 - 2.0 * u)) + (v[:-2, 1:-1] + v[2:, 1:-1] + v[1:-1, :-2] + v[1:-1, 2:]
+                                                  - 4.0 * dlap)
+    return du, ddiffusivity
+
+
+def option_price(spot, vol, rate, Z):
+    """Gradient of ``option_price`` with respect to spot, vol and rate,
+    reversing every step of the paths (the program as written)."""
+    strike = 100.0
+    dt = 1.0 / Z.shape[1]
+    s = spot * np.ones(Z.shape[0])
+    steps = []                              # each step's exp(...) and the s it made
+    for k in range(Z.shape[1]):
+        growth = np.exp((rate - 0.5 * vol * vol) * dt + vol * np.sqrt(dt) * Z[:, k])
+        s = s * growth
+        steps.append((growth, s))
+    e = np.exp(s - strike)
+    payoff = np.log1p(e)
+    discount = np.exp(-rate)
+    ds = (discount / Z.shape[0]) * e / (1.0 + e)
+    drate = -discount * np.mean(payoff)
+    dvol = 0.0
+    for k in reversed(range(Z.shape[1])):
+        growth, s = steps[k]
+        dexponent = ds * s                  # adjoint of the exponent: s after the step times its adjoint
+        ds = ds * growth
+        total = np.sum(dexponent)
+        drate += dt * total
+        dvol += np.sqrt(dt) * np.dot(dexponent, Z[:, k]) - vol * dt * total
+    return np.sum(ds), dvol, drate
+
+
 #: workload name -> hand-written gradient
 GRADIENTS = {
     "scalar_loop": scalar_loop,
@@ -166,4 +319,10 @@ GRADIENTS = {
     "rnn_loss": rnn_loss,
     "softmax_xent": softmax_xent,
     "heat": heat,
+    "lotka_volterra_vector": lotka_volterra_vector,
+    "nbody": nbody,
+    "gmm_loglik": gmm_loglik,
+    "logistic_batches": logistic_batches,
+    "reaction_diffusion": reaction_diffusion,
+    "option_price": option_price,
 }

@@ -232,7 +232,75 @@ def torch_workloads():
         return torch.sum(u * u)
 
     return {f.__name__: f for f in (scalar_loop, lotka_volterra, kepler, mlp_loss, rnn_loss,
-                                    softmax_xent, heat)}
+                                    softmax_xent, heat) + new_torch_workloads()}
+
+
+def new_torch_workloads():
+    """Workloads 8 to 13 (issue 16) written with torch tensors."""
+    import math
+
+    import torch
+
+    def lotka_volterra_vector(p):
+        a, b, c, d = p[0], p[1], p[2], p[3]
+        prey = 10.0
+        predator = 5.0
+        dt = 0.001
+        for i in range(2000):
+            growth = a * prey - b * prey * predator
+            decline = c * prey * predator - d * predator
+            prey = prey + dt * growth
+            predator = predator + dt * decline
+        return prey + predator
+
+    def nbody(pos, vel, mass):
+        dt = 0.01
+        for t in range(500):
+            diff = pos[None, :, :] - pos[:, None, :]
+            dist2 = torch.sum(diff * diff, dim=2) + 0.01
+            strength = mass[None, :] * dist2 ** -1.5
+            acc = torch.sum(diff * strength[:, :, None], dim=1)
+            vel = vel + dt * acc
+            pos = pos + dt * vel
+        return torch.sum(pos * pos) + 0.5 * torch.sum(mass[:, None] * vel * vel)
+
+    def gmm_loglik(means, log_scales, logits, X):
+        log_weights = logits - torch.max(logits)
+        log_weights = log_weights - torch.log(torch.sum(torch.exp(log_weights)))
+        z = (X[:, None, :] - means[None, :, :]) / torch.exp(log_scales)[None, :, :]
+        log_norm = -torch.sum(log_scales, dim=1) - 0.5 * X.shape[1] * math.log(2.0 * math.pi)
+        log_comp = -0.5 * torch.sum(z * z, dim=2) + log_norm + log_weights
+        top = torch.max(log_comp, dim=1, keepdim=True).values
+        lse = top + torch.log(torch.sum(torch.exp(log_comp - top), dim=1, keepdim=True))
+        return torch.mean(lse)
+
+    def logistic_batches(w, b, X, y):
+        total = 0.0
+        for k in range(X.shape[0]):
+            z = X[k] @ w + b
+            p = 1.0 / (1.0 + torch.exp(-z))
+            total = total - torch.mean(y[k] * torch.log(p) + (1.0 - y[k]) * torch.log(1.0 - p))
+        return total / X.shape[0]
+
+    def reaction_diffusion(u, diffusivity):
+        dt = 0.1
+        for t in range(30):
+            v = torch.cat((u[:1], u, u[-1:]), dim=0)
+            v = torch.cat((v[:, :1], v, v[:, -1:]), dim=1)
+            lap = v[:-2, 1:-1] + v[2:, 1:-1] + v[1:-1, :-2] + v[1:-1, 2:] - 4.0 * u
+            u = u + dt * (diffusivity * lap + u * (1.0 - u))
+        return torch.sum(u * u)
+
+    def option_price(spot, vol, rate, Z):
+        strike = 100.0
+        dt = 1.0 / Z.shape[1]
+        s = spot * torch.ones(Z.shape[0], dtype=torch.float64)
+        for k in range(Z.shape[1]):
+            s = s * torch.exp((rate - 0.5 * vol * vol) * dt + vol * math.sqrt(dt) * Z[:, k])
+        payoff = torch.log1p(torch.exp(s - strike))
+        return torch.exp(-rate) * torch.mean(payoff)
+
+    return (lotka_volterra_vector, nbody, gmm_loglik, logistic_batches, reaction_diffusion, option_price)
 
 
 def torch_arguments(args):

@@ -52,6 +52,28 @@ def test_handwritten_gradient_has_pullbacks_form(name):
         assert [np.shape(g) for g in gradient] == [np.shape(args[i]) for i in wrt]
 
 
+def test_every_workload_is_complete():
+    """Workloads 8 to 13 (issue 16) have what the first seven have: inputs, a
+    title, a hand-written gradient; the forward rows stay the first seven."""
+    assert run.WORKLOADS == run.ORIGINAL_WORKLOADS + run.NEW_WORKLOADS and len(run.NEW_WORKLOADS) >= 6
+    for name in run.WORKLOADS:
+        assert name in INPUTS and name in run.TITLES and name in handwritten.GRADIENTS
+        assert callable(getattr(workloads, name))
+
+
+@pytest.mark.parametrize("name", run.NEW_WORKLOADS)
+def test_torch_version_of_a_new_workload_agrees_with_finite_differences(name):
+    """The PyTorch rewrites of workloads 8 to 13 compute the same gradient
+    (the bench checks every peer too, but only when it runs)."""
+    pytest.importorskip("torch")
+    import peers
+    args, wrt = INPUTS[name]
+    call, to_numpy = peers.prepare("torch", name, args, wrt)
+    vs = run.direction(args, wrt)
+    check = run.agreement(to_numpy(call()), vs, run.central_difference(getattr(workloads, name), args, wrt, vs))
+    assert check["ok"], check
+
+
 def test_check_rejects_a_wrong_gradient():
     args, wrt = INPUTS["scalar_loop"]
     right = handwritten.scalar_loop(*args)
@@ -171,7 +193,7 @@ def test_forward_targets():
     assert "not timed: JAX eager" in marks["hvp faster than autograd and JAX eager: " + run.TITLES["heat"]]["measured"]
 
 
-@pytest.mark.parametrize("name", run.WORKLOADS)
+@pytest.mark.parametrize("name", run.ORIGINAL_WORKLOADS)
 @pytest.mark.parametrize("kind", ["jvp", "hvp"])
 def test_pullback_forward_agrees_with_the_bench_reference(kind, name):
     """The bench's own check of pullback.jvp and pullback.hvp on every workload."""
