@@ -8,7 +8,6 @@ to detect a torn or edited file.
 import ast
 import hashlib
 import math
-import re
 import types
 
 import astor
@@ -30,11 +29,11 @@ def user_line(source_lines, line):
     return " ".join(source_lines[line - 1].split())
 
 
-def annotate(fn, source_lines, location=None):
+def annotate(fn, source_lines, location):
     """Insert '# forward sweep', '# reverse sweep' and '# grad of: <line>' comments,
     and remember where the user's function is (``location``: its file and first
-    line; read from the docstring when not given) for the source map."""
-    fn.user_source = _user_source(fn, source_lines, location)
+    line) for the source map."""
+    fn.user_source = (location.filename, location.first_line, source_lines)
     body = [fn.body[0]]
     sweep, group = None, None
     for stmt in fn.body[1:]:
@@ -51,18 +50,6 @@ def annotate(fn, source_lines, location=None):
         body.append(stmt)
     fn.body = body
     return fn
-
-
-_WHERE = re.compile(r" \((.+):(\d+)\)")
-
-
-def _user_source(fn, source_lines, location):
-    """``(file, first line, source lines)`` of the user function ``fn`` comes from."""
-    if location is not None:
-        return location.filename, location.first_line, source_lines
-    doc = fn.body[0].value.value if fn.body and isinstance(fn.body[0], gast.Expr) else ""
-    found = _WHERE.search(doc) if isinstance(doc, str) else None   # "Gradient of f (file:line) ..."
-    return (found.group(1), int(found.group(2)), source_lines) if found else None
 
 
 def _statements(body, line=None):
