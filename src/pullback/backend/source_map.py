@@ -104,10 +104,17 @@ def map_digest(text):
     >>> map_digest(mapped) == map_digest("x = 1\n__pullback_source_map__ = {}\n")
     True
     """
-    head, found, _ = text.rpartition("\n" + MAP_NAME + " = ")
+    head, found, _ = _split_at_map(text)
+    return hashlib.sha256((head if found else text).encode("utf-8")).hexdigest()[:24]
+
+
+def _split_at_map(text):
+    """``(text before the map and its comment line, the map's start, the text
+    from the map on)``; the middle part is empty when ``text`` has no map."""
+    head, found, tail = text.rpartition("\n" + MAP_NAME + " = ")
     if found and head.rpartition("\n")[2].startswith("# Where each"):
         head = head.rpartition("\n")[0]
-    return hashlib.sha256((head if found else text).encode("utf-8")).hexdigest()[:24]
+    return head, found, tail
 
 
 def without_source_map(text):
@@ -122,10 +129,9 @@ def without_source_map(text):
     >>> without_source_map(text)
     'x = 1\n'
     """
-    head, found, tail = text.rpartition("\n" + MAP_NAME + " = ")
+    head, found, tail = _split_at_map(text)
     if not found:
         return text
-    head = head.rpartition("\n")[0] if head.rpartition("\n")[2].startswith("# Where each") else head
     return head.rstrip("\n") + "\n" + tail.partition("\n")[2]
 
 
