@@ -179,14 +179,20 @@ def g(x):
 '''
 
 
+def run_report(folder, name, text):
+    """Run the script ``text`` (as ``folder/name``, given ``folder``) in a new
+    process with a cache of its own; the JSON report it prints last."""
+    script = folder / name
+    script.write_text(text)
+    done = subprocess.run([sys.executable, str(script), str(folder)], capture_output=True,
+                          text=True, timeout=300, cwd=folder, env=child_env(folder / "cache"))
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_without_scipy_pullback_works_and_leaves_the_scipy_families_out(tmp_path):
     (tmp_path / "usermod.py").write_text(USERMOD)
-    script = tmp_path / "without_scipy.py"
-    script.write_text(WITHOUT_SCIPY)
-    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
-                          text=True, timeout=300, cwd=tmp_path, env=child_env(tmp_path / "cache"))
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = run_report(tmp_path, "without_scipy.py", WITHOUT_SCIPY)
     assert report["fingerprint"] == 64
     assert report["scipy rules"] == [] and report["tangent scipy rules"] == []
     x = np.array([0.5, -1.0])
@@ -231,12 +237,7 @@ def test_scipy_imported_after_a_first_derivative_has_its_rules(tmp_path):
     (tmp_path / "usermod.py").write_text(USERMOD)
     (tmp_path / "late.py").write_text("import numpy as np\nimport scipy.special\n\n\n"
                                       "def h(x):\n    return np.sum(scipy.special.erf(x))\n")
-    script = tmp_path / "late_scipy.py"
-    script.write_text(LATE_SCIPY)
-    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
-                          text=True, timeout=300, cwd=tmp_path, env=child_env(tmp_path / "cache"))
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = run_report(tmp_path, "late_scipy.py", LATE_SCIPY)
     assert report["scipy imported"] is False        # the first derivative never imported SciPy
     x = np.array([0.5, -1.0])
     np.testing.assert_allclose(report["erf"], 2.0 / np.sqrt(np.pi) * np.exp(-x * x), rtol=1e-12)
