@@ -3,6 +3,7 @@
 an edited export plugged back in with pullback.use changes grad(f) and the
 gradient of a caller of f."""
 import ast
+import contextlib
 import importlib
 import pickle
 import subprocess
@@ -144,6 +145,16 @@ def close(got, want):
     np.testing.assert_allclose(np.asarray(got, dtype=np.float64), want, rtol=1e-5, atol=1e-7)
 
 
+@contextlib.contextmanager
+def used(function, derivative):
+    """``pullback.use(function, derivative)`` for the body of a with statement."""
+    pullback.use(function, derivative)
+    try:
+        yield
+    finally:
+        pullback.use(function, None)
+
+
 def test_exported_modules_run_without_pullback(user):
     folder, model = user
     rng = np.random.default_rng(0)
@@ -240,12 +251,9 @@ def test_an_edited_export_is_used_by_grad_and_by_callers(user):
     x = np.eye(3) * 0.3
     reference = central_difference(model.loss, (w, x), 0)
     assert np.any(np.abs(reference) > 1.0)          # the clip changes something
-    try:
-        pullback.use(model.loss, module.grad_loss)
+    with used(model.loss, module.grad_loss):
         close(pullback.grad(model.loss)(w, x), np.clip(reference, -1.0, 1.0))
         close(pullback.grad(model.caller)(w), 3.0 * np.clip(reference, -1.0, 1.0) + 2 * w)
-    finally:
-        pullback.use(model.loss, None)
         sys.modules.pop("grad_loss_edited", None)
     close(pullback.grad(model.caller)(w), central_difference(model.caller, (w,), 0))
 
@@ -281,8 +289,7 @@ def test_use_raises_where_a_gradient_its_export_does_not_cover_is_needed(user):
     folder, model = user
     w, x = np.array([0.4, -0.3, 0.9]), np.eye(3) * 0.3 + 0.1
     module = exported(folder, pullback.grad(model.loss), "grad_loss_w_only")
-    try:
-        pullback.use(model.loss, module.grad_loss)
+    with used(model.loss, module.grad_loss):
         # wrt x: the export covers w only; it was zeros, silently
         with pytest.raises(pullback.NoDerivativeRule, match=r"gives the gradient of w only.*'x'"):
             pullback.grad(model.loss, wrt=1)(w, x)
@@ -294,28 +301,20 @@ def test_use_raises_where_a_gradient_its_export_does_not_cover_is_needed(user):
         close(pullback.grad(model.loss)(w, x), central_difference(model.loss, (w, x), 0))
         close(pullback.grad(model.caller)(w), central_difference(model.caller, (w,), 0))
         assert "not_covered" not in pullback.source(pullback.grad(model.caller), args=(w,))
-    finally:
-        pullback.use(model.loss, None)
     covering = exported(folder, pullback.grad(model.loss, wrt=(0, 1)), "grad_loss_w_x")
-    try:
-        pullback.use(model.loss, covering.grad_loss)
+    with used(model.loss, covering.grad_loss):
         close(pullback.grad(model.both, wrt=1)(w, x), central_difference(model.both, (w, x), 1))
         # integers for x, whose gradient is not needed: the export is not asked to refuse them
         close(pullback.grad(model.int_x)(w), central_difference(model.int_x, (w,), 0))
-    finally:
-        pullback.use(model.loss, None)
 
 
 def test_use_with_parameters_that_are_not_floats(user):
     folder, model = user
     w = np.array([0.4, -0.3, 0.9])
     module = exported(folder, pullback.grad(model.steps), "grad_steps")
-    try:
-        pullback.use(model.steps, module.grad_steps)
+    with used(model.steps, module.grad_steps):
         close(pullback.grad(model.steps)(w, 3), central_difference(model.steps, (w, 3), 0))
         close(pullback.grad(model.run_steps)(w), central_difference(model.run_steps, (w,), 0))
-    finally:
-        pullback.use(model.steps, None)
 
 
 def test_use_takes_a_value_and_grad_export(user):
@@ -324,24 +323,18 @@ def test_use_takes_a_value_and_grad_export(user):
     module = exported(folder, pullback.value_and_grad(model.loss), "vg_loss_use")
     generated = getattr(module, module.__pullback_export__["generated"])
     for entry in (module.value_and_grad_loss, generated):          # entry or generated function
-        try:
-            pullback.use(model.loss, entry)
+        with used(model.loss, entry):
             close(pullback.grad(model.loss)(w, x), central_difference(model.loss, (w, x), 0))
             close(pullback.grad(model.caller)(w), central_difference(model.caller, (w,), 0))
-        finally:
-            pullback.use(model.loss, None)
 
 
 def test_use_carries_keyword_only_parameters_and_their_defaults(user):
     folder, model = user
     w = np.array([0.4, -0.3, 0.9])
     module = exported(folder, pullback.grad(model.kw), "grad_kw_use")
-    try:
-        pullback.use(model.kw, module.grad_kw)
+    with used(model.kw, module.grad_kw):
         close(pullback.grad(model.kw)(w), 2.0 * 3 * w ** 2)            # by hand: scale * 3 w**2
         close(pullback.grad(model.kw_caller)(w), central_difference(model.kw_caller, (w,), 0))
-    finally:
-        pullback.use(model.kw, None)
 
 
 def test_second_derivatives_through_a_used_derivative_are_refused(user):
@@ -349,8 +342,7 @@ def test_second_derivatives_through_a_used_derivative_are_refused(user):
     w, x = np.array([0.4, -0.3, 0.9]), np.eye(3) * 0.3
     module = exported(folder, pullback.grad(model.loss), "grad_loss_second")
     refused = r"plugged in with pullback.use has no tangent rule.*pullback.use\(loss, None\)"
-    try:
-        pullback.use(model.loss, module.grad_loss)
+    with used(model.loss, module.grad_loss):
         with pytest.raises(pullback.NoDerivativeRule, match=refused):
             pullback.hessian(model.loss)(w, x)
         with pytest.raises(pullback.NoDerivativeRule, match=refused):
@@ -359,8 +351,6 @@ def test_second_derivatives_through_a_used_derivative_are_refused(user):
             pullback.jvp(model.loss, (w, x), (np.ones(3), None))
         with pytest.raises(pullback.NoDerivativeRule, match=refused):
             pullback.hvp(model.caller, (w,), (np.ones(3),))
-    finally:
-        pullback.use(model.loss, None)
     # pullback's own derivative again: the Hessian's rows are central differences of the gradient
     hessian = pullback.hessian(model.caller)(w)
     gradient = pullback.grad(model.caller)
