@@ -13,7 +13,7 @@ of each.
 import numpy as np
 
 import pullback
-from timing import best_time
+from timing import best_time, check_line
 
 
 # --------------------------------------------------------------------------- the model
@@ -103,8 +103,7 @@ def main():
     w_check, b_check = 0.3 * rng.standard_normal(X.shape[1]), 0.2
     error, pullback_time, fd_time = compare_with_finite_differences(w_check, b_check, X, y)
     evaluations = 2 * (X.shape[1] + 1)
-    print(f"gradient check: relative error {error:.1e} against central differences "
-          f"({'passed' if error < 1e-6 else 'FAILED'})")
+    print(check_line(error))
     print(f"one gradient: pullback {pullback_time * 1e3:.2f} ms, finite differences "
           f"{fd_time * 1e3:.1f} ms ({evaluations} loss evaluations): "
           f"{fd_time / pullback_time:.0f}x faster")

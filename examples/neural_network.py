@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 import pullback
-from timing import best_time
+from timing import best_time, check_line
 
 
 # --------------------------------------------------------------------------- the model
@@ -132,8 +132,7 @@ def main():
           f"accuracy {accuracy(trained, X, labels):.1%}")
 
     error, pullback_time, fd_time = compare_with_finite_differences(params, X, labels)
-    print(f"gradient check: relative error {error:.1e} against central differences "
-          f"({'passed' if error < 1e-6 else 'FAILED'})")
+    print(check_line(error))
     print(f"one gradient: pullback {pullback_time * 1e3:.2f} ms, finite differences "
           f"{fd_time * 1e3:.0f} ms ({2 * count} loss evaluations): "
           f"{fd_time / pullback_time:.0f}x faster")

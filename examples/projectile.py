@@ -16,7 +16,7 @@ and times against central finite differences.
 import numpy as np
 
 import pullback
-from timing import best_time, speed_up
+from timing import best_time, check_line, speed_up
 
 TARGET_DISTANCE = 40.0     # m
 TARGET_TIME = 2.5          # s
@@ -112,8 +112,7 @@ def main():
           f"miss {np.max(np.abs(miss(launch))):.1e}")
 
     error, pullback_time, fd_time = compare_with_finite_differences(start)
-    print(f"gradient check: relative error {error:.1e} against central differences "
-          f"({'passed' if error < 1e-6 else 'FAILED'})")
+    print(check_line(error))
     print(f"one gradient: pullback {pullback_time * 1e3:.1f} ms, finite differences "
           f"{fd_time * 1e3:.1f} ms ({2 * start.size} simulations): {speed_up(pullback_time, fd_time)}")
     return {"start": start, "launch": launch, "iterations": iterations, "gradient_error": error}

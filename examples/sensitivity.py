@@ -18,7 +18,7 @@ differences, which need two simulations per input, and times both.
 import numpy as np
 
 import pullback
-from timing import best_time, speed_up
+from timing import best_time, check_line, speed_up
 
 CELLS = 64              # finite volumes along the rod (8 per segment)
 LENGTH = 1.0            # m
@@ -121,8 +121,7 @@ def main():
     dreading = pullback.grad(sensor_reading)
     pullback_time = best_time(lambda: dreading(params))
     fd_time = best_time(lambda: finite_difference_gradient(params))
-    print(f"\ngradient check: relative error {error:.1e} against central differences "
-          f"({'passed' if error < 1e-6 else 'FAILED'})")
+    print("\n" + check_line(error))
     print(f"all sensitivities: pullback {pullback_time * 1e3:.1f} ms, finite differences "
           f"{fd_time * 1e3:.0f} ms ({2 * count} simulations): {speed_up(pullback_time, fd_time)}")
     return {"reading": reading, "gradient": gradient, "gradient_error": error, "params": params}

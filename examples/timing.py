@@ -1,5 +1,5 @@
-"""Timing shared by the examples: the best of a few runs, and which way the
-comparison with finite differences went."""
+"""Timing shared by the examples: the best of a few runs, which way the
+comparison with finite differences went, and the gradient check's verdict."""
 import time
 
 
@@ -18,3 +18,9 @@ def speed_up(pullback_time, fd_time):
     if fd_time >= pullback_time:
         return f"pullback {fd_time / pullback_time:.1f}x faster"
     return f"finite differences {pullback_time / fd_time:.1f}x faster"
+
+
+def check_line(error, tolerance=1e-6):
+    """The report line of a gradient checked against central differences."""
+    verdict = "passed" if error < tolerance else "FAILED"
+    return f"gradient check: relative error {error:.1e} against central differences ({verdict})"
