@@ -27,3 +27,4 @@ class Facts:
     request_vjp: Callable = None        # (callee, call node, wrt, ...) -> (forward, backward)
     aux: str = None                     # has_aux=True: the name holding aux (frontend/aux.py)
     generated: bool = False             # the function is a derivative pullback generated
+    arrays: dict = None                 # name -> array_shapes.Shape, where known (stage 4c)
