@@ -14,6 +14,7 @@ import operator
 import gast
 import numpy as np
 
+from pullback.analysis.array_shapes import array_shapes, keeps_shape, operand_shapes
 from pullback.runtime.containers import copy_method
 from pullback.code.astutil import walk, walk_statements
 
@@ -23,16 +24,32 @@ def elementwise(rule):
     return rule.shape == "elementwise"
 
 
-def scalar_names(tree, operations, scalar_params):
+def scalars_and_shapes(tree, operations, scalar_params, parameter_shapes):
+    """``(scalar names, {name: Shape})``: scalar_names and array_shapes, each
+    fed the other's findings until neither learns more (``p[0]`` of a 1-D
+    array is a number; ``a = packed[0]`` of ``packed = p[0], p[1]`` then is one)."""
+    scalars = scalar_names(tree, operations, scalar_params)
+    while True:
+        arrays = array_shapes(tree, operations, parameter_shapes, scalars)
+        numbers = {name for name, shape in arrays.items() if shape.number} - scalars
+        if not numbers:
+            return scalars, arrays
+        scalars = scalar_names(tree, operations, scalar_params, scalars | numbers)
+
+
+def scalar_names(tree, operations, scalar_params, numbers=frozenset()):
     """The names of ``tree`` (normalized) that hold a scalar at every assignment.
 
     Starts from every assigned name and drops, until nothing changes, each
     name with an assignment not known to give a scalar (a loop reads its own
-    earlier values, so the largest consistent set is the answer).
+    earlier values, so the largest consistent set is the answer). ``numbers``:
+    names known (array_shapes) to hold numbers at every assignment.
     """
     sites = _sites(tree, operations)
     for name in parameter_list(tree):
         sites.setdefault(name, []).append(name in scalar_params)
+    for name in numbers:
+        sites[name] = [True]
     shapes = {name for name, assigned in sites.items()     # x.shape: a tuple of ints
               if all(isinstance(s, gast.Assign) and isinstance(s.value, gast.Attribute)
                      and s.value.attr == "shape" for s in assigned)}
@@ -317,6 +334,12 @@ def same_shape_as_result(rule, bound, param, scalars, facts=None):
     if not elementwise(rule):
         return False
     own = bound.get(param)
+    arrays = getattr(facts, "arrays", None)
+    if arrays and isinstance(own, gast.Name):       # what the argument kinds tell
+        shapes = operand_shapes(rule, bound, arrays, scalars)
+        if shapes is not None and param in shapes and keeps_shape(
+                shapes[param], [shape for p, shape in shapes.items() if p != param]):
+            return True
     fits = getattr(facts, "fits", {})
     if not isinstance(own, (gast.Name, gast.Constant)):
         return False
@@ -343,11 +366,14 @@ def _truthy(node):
 class ShapeFacts(dict):
     """``name -> other`` (the same shape as ``other``, or as the broadcast of
     a tuple of names), and in ``fits``: ``name -> other`` whose shape ``name``
-    broadcasts to without changing it (a reduction with ``keepdims=True``)."""
+    broadcasts to without changing it (a reduction with ``keepdims=True``);
+    ``arrays``: ``name -> Shape`` (analysis/array_shapes.py)."""
 
-    def __init__(self, same=(), fits=()):
+    def __init__(self, same=(), fits=(), arrays=None):
         super().__init__(same)
         self.fits = dict(fits)
+        # name -> array_shapes.Shape (the argument kinds' knowledge), kept by copies
+        self.arrays = arrays if arrays is not None else getattr(same, "arrays", {})
 
     def shape_of(self, name):
         """A name whose shape ``name`` has (``name`` itself when none is known)."""

@@ -468,7 +468,7 @@ def reverse_sweeps(tree, facts, namer, aliases):
     # what may hold a list, a tuple or a dict: gradients add with accumulate (``+`` would
     # join two lists); arrays and numbers (flat) add with +
     structured = set(active) - facts.flat
-    shapes = facts.shapes if facts.shapes is not None else ShapeFacts()
+    shapes = ShapeFacts(facts.shapes or {}, getattr(facts.shapes, "fits", {}), facts.arrays or {})
     iteration_shapes = loop_shape_facts(tree, forward, operations, facts.scalars, shapes)
     masked = masked_names(tree, operations, active,
                           {output} if facts.masked_output and output in active else ())
@@ -486,7 +486,7 @@ def reverse_sweeps(tree, facts, namer, aliases):
             gradients.append(builder.zero_value(name))
     return Sweeps(forward, reverse, output, seed, gradients, imports, scalars=facts.scalars,
                   dicts=dict_names(tree, operations, set(facts.wrt) - facts.flat),  # stacks.py
-                  named=namer.user_adjoints() | frozenset(namer.user), shapes=facts.shapes,
+                  named=namer.user_adjoints() | frozenset(namer.user), shapes=shapes,
                   shape_sources=shape_sources(tree, forward, operations, facts.scalars,
                                               iteration_shapes))
 
