@@ -13,6 +13,7 @@ import numpy as np
 from pullback.code.fold import fold_constants_in
 from pullback.runtime import elementwise as runtime_elementwise
 from pullback.runtime.declare import helper_facts
+from pullback.analysis.array_shapes import broadcast, operand_shapes, summed_axes
 from pullback.analysis.shapes import ShapeFacts, is_scalar, same_shape_as_result
 from pullback.code.astutil import clone, make_name, walk
 from pullback.transform.masking import MaskProducts
@@ -76,14 +77,33 @@ class TemplateExpander:
         same = frozenset(p for p in rule.params
                          if same_shape_as_result(rule, bound, p, self.scalars, self.representatives))
         numbers = frozenset(p for p in rule.params if is_scalar(bound[p], self.scalars))
+        summed = self._summed_axes(rule, bound, same)
         key = (id(rule), tuple(sorted((p, _literal(node)) for p, node in constants.items())), same,
-               numbers)
+               numbers, tuple(sorted(summed.items())))
         body = self._cache.get(key)
         if body is None:
-            body = fold_constants_in([_decide(clone(stmt), constants, same, numbers)
+            body = fold_constants_in([_decide(clone(stmt), constants, same, numbers, summed)
                                       for stmt in rule.body])
             self._cache[key] = body
         return body
+
+    def _summed_axes(self, rule, bound, same):
+        """``{parameter: (leading axes, kept axes)}``: how ``unbroadcast(g, p)``
+        sums for the operands whose shape and the result's are known (array_shapes)
+        but differ: ``g.sum(axis=0)``, ``g.sum(axis=1, keepdims=True)``."""
+        arrays = getattr(self.representatives, "arrays", None)
+        if not arrays or rule.shape != "elementwise":
+            return {}
+        shapes = operand_shapes(rule, bound, arrays, self.scalars)
+        if not shapes:
+            return {}
+        result = broadcast(list(shapes.values()))
+        summed = {}
+        for param, shape in shapes.items():
+            axes = summed_axes(shape, result) if param not in same else None
+            if axes is not None and isinstance(bound.get(param), gast.Name):
+                summed[param] = (None, ()) if shape.ndim == 0 else axes
+        return summed
 
     def _shape_call(self, node, rule, bound, target, result_adjoint, template_locals):
         """A call reading arguments only for their shape (``np.shape(a)``,
@@ -239,6 +259,27 @@ class TemplateExpander:
 
 
 
+def sum_call(value, leading, kept):
+    """``value.sum(axis=leading).sum(axis=kept, keepdims=True)``, each part
+    only where it has axes; ``value.sum()`` for ``leading=None`` (all of them)."""
+    def axis(axes):
+        if len(axes) == 1:
+            return gast.Constant(value=axes[0], kind=None)
+        return gast.Tuple(elts=[gast.Constant(value=a, kind=None) for a in axes], ctx=gast.Load())
+
+    def method_sum(of, keywords):
+        return gast.Call(func=gast.Attribute(value=of, attr="sum", ctx=gast.Load()), args=[],
+                         keywords=keywords)
+    if leading is None:                 # a number's part of an array
+        return method_sum(value, [])
+    if leading:
+        value = method_sum(value, [gast.keyword(arg="axis", value=axis(leading))])
+    if kept:
+        value = method_sum(value, [gast.keyword(arg="axis", value=axis(kept)),
+                                   gast.keyword(arg="keepdims", value=gast.Constant(True, None))])
+    return value
+
+
 def _literal(node):
     """A number, string, None or tuple of them written in the user's code, as a
     hashable key (with types: 1, 1.0 and True differ); None for anything else."""
@@ -249,11 +290,12 @@ def _literal(node):
     return None
 
 
-def _decide(node, constants, same_shape, numbers=frozenset()):
+def _decide(node, constants, same_shape, numbers=frozenset(), summed=None):
     """A template statement with the arguments known at transformation time
     put in: numbers from the user's code, ``literal(p)`` and ``number(p)``
-    answered, and ``unbroadcast(g, p)`` -> ``g`` for the parameters in
-    ``same_shape``."""
+    answered, ``unbroadcast(g, p)`` -> ``g`` for the parameters in
+    ``same_shape`` and the sum it does for those in ``summed`` (_summed_axes)."""
+    summed = summed or {}
     class Decide(gast.NodeTransformer):
         def visit_Subscript(self, node):
             if isinstance(node.value, gast.Name) and node.value.id == "d":
@@ -265,6 +307,9 @@ def _decide(node, constants, same_shape, numbers=frozenset()):
             if isinstance(func, gast.Name) and len(node.args) == 2 and func.id == "unbroadcast" \
                     and isinstance(node.args[1], gast.Name) and node.args[1].id in same_shape:
                 return self.visit(node.args[0])
+            if isinstance(func, gast.Name) and len(node.args) == 2 and func.id == "unbroadcast" \
+                    and isinstance(node.args[1], gast.Name) and node.args[1].id in summed:
+                return sum_call(self.visit(node.args[0]), *summed[node.args[1].id])
             if isinstance(func, gast.Name) and func.id == "number" and len(node.args) == 1 \
                     and isinstance(node.args[0], gast.Name):
                 return gast.Constant(value=node.args[0].id in numbers, kind=None)

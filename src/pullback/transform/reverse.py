@@ -25,6 +25,7 @@ from pullback.transform.masking import masked_names, refuse_complex_values
 from pullback.transform.sequence_operators import sequence_operations
 from pullback.transform.dict_names import dict_names
 from pullback.transform.nodes import assign, call, marked
+from pullback.transform.subscripts import index_value, subscript_gradient
 
 
 @dataclass
@@ -106,17 +107,6 @@ def step_restores(stmts, reverse_body, leave_out=frozenset()):
     return out
 
 
-def index_value(node):
-    """A subscript's index as a value (``1:n`` -> ``slice(1, n)``)."""
-    if isinstance(node, gast.Slice):
-        none = gast.Constant(value=None, kind=None)
-        return call("slice", *[clone(getattr(node, p)) if getattr(node, p) is not None else none
-                               for p in ("lower", "upper", "step")])
-    if isinstance(node, gast.Tuple):
-        return gast.Tuple(elts=[index_value(e) for e in node.elts], ctx=gast.Load())
-    return clone(node)
-
-
 class ReverseBuilder(CallsMixin):
     """Builds the reverse sweep of a normalized body, block by block.
 
@@ -135,6 +125,7 @@ class ReverseBuilder(CallsMixin):
         self.operations = facts.operations
         self.active = facts.active
         self.scalars = facts.scalars
+        self.arrays = facts.arrays or {}
         self.namer = namer
         self.aliases = aliases
         self.imports = imports
@@ -379,13 +370,11 @@ class ReverseBuilder(CallsMixin):
             source = self.adjoint_of(container)
             if source is None:
                 return []
-            index = index_value(operation.bound["index"])
-            if source in defined:
-                value = call(self.runtime("add_at"), make_name(source), clone(container), index,
-                              make_name(result_adjoint))
-            else:
-                value = call(self.runtime("scatter"), clone(container), index,
-                              make_name(result_adjoint))
+            value, add = subscript_gradient(self.runtime, container, operation.bound["index"],
+                                            result_adjoint, source if source in defined else None,
+                                            self.arrays)
+            if add:
+                return [self.write(source, value, defined, line)]
             defined.add(source)
             return [assign(source, value, line)]
         if kind == "call":

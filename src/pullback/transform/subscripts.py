@@ -1,0 +1,71 @@
+"""Stage 5: the adjoint of ``y = x[index]``, decided by what is known of x.
+
+In general the gradient of ``x`` is made by a runtime helper: ``scatter``
+(zeros of x's shape with ``g`` added at ``index``) or ``add_at`` (into the
+gradient so far), which handle lists, dicts, repeated indices and arrays of
+any kind. When x is an array of known rank and the index only adds axes of
+length 1 and takes whole axes (``x[None, :, :]``, ``x[:, None]``), ``y`` is
+x itself reshaped, and its gradient is ``g`` with those axes taken away:
+``g[0]``, ``g[:, 0]``.
+"""
+import gast
+
+from pullback.analysis.array_shapes import Shape
+from pullback.transform.nodes import call
+from pullback.code.astutil import clone, make_name
+
+
+def index_value(node):
+    """A subscript's index as a value (``1:n`` -> ``slice(1, n)``)."""
+    if isinstance(node, gast.Slice):
+        none = gast.Constant(value=None, kind=None)
+        return call("slice", *[clone(getattr(node, p)) if getattr(node, p) is not None else none
+                               for p in ("lower", "upper", "step")])
+    if isinstance(node, gast.Tuple):
+        return gast.Tuple(elts=[index_value(e) for e in node.elts], ctx=gast.Load())
+    return clone(node)
+
+
+def subscript_gradient(runtime, container, index, adjoint, total, arrays):
+    """The gradient of ``container`` from ``adjoint``, the gradient of
+    ``container[index]``, added to ``total`` (None: the first part of it);
+    ``runtime(name)`` names a helper; ``arrays`` is array_shapes' answer.
+    Returns ``(value, add)``: add says ``value`` is to be added to the total
+    with ``+`` (else it is the new total)."""
+    added = _added_axes(container, index, arrays)
+    if added is not None:
+        return _without_axes(make_name(adjoint), added), True
+    if total is not None:
+        return call(runtime("add_at"), make_name(total), clone(container), index_value(index),
+                    make_name(adjoint)), False
+    return call(runtime("scatter"), clone(container), index_value(index), make_name(adjoint)), False
+
+
+def _added_axes(container, index, arrays):
+    """The positions (in the result) of the axes ``container[index]`` adds,
+    when the index is only None and whole slices ``:`` of an array of known
+    rank; else None."""
+    shape = arrays.get(container.id) if isinstance(container, gast.Name) else None
+    if not isinstance(shape, Shape) or shape.number:
+        return None
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    added, taken = [], 0
+    for position, part in enumerate(parts):
+        if isinstance(part, gast.Constant) and part.value is None:
+            added.append(position)
+        elif isinstance(part, gast.Slice) and part.lower is None and part.upper is None \
+                and part.step is None:
+            taken += 1
+        else:
+            return None
+    return tuple(added) if added and taken <= shape.ndim else None
+
+
+def _without_axes(value, axes):
+    """``value`` (of the result's shape) with the length-1 ``axes`` taken
+    away: ``value[:, 0]``."""
+    slices = [gast.Constant(value=0, kind=None) if i in axes else
+              gast.Slice(lower=None, upper=None, step=None) for i in range(max(axes) + 1)]
+    index = slices[0] if len(slices) == 1 else gast.Tuple(elts=slices, ctx=gast.Load())
+    return gast.Subscript(value=value, slice=index, ctx=gast.Load())
+
