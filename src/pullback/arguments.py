@@ -289,6 +289,11 @@ def _user_rules_note():
 
 
 _NUMBERS = (float, int, np.floating, np.integer, np.bool_)     # real numbers
+# dtype.name is slow (NumPy computes it in Python): the name of the common dtypes by
+# their scalar type, which decides it (byte order does not); others ask dtype.name
+_DTYPE_NAMES = {np.dtype(t).type: np.dtype(t).name for t in (
+    np.float64, np.float32, np.float16, np.longdouble, np.int64, np.int32, np.int16, np.int8,
+    np.uint64, np.uint32, np.uint16, np.uint8, np.bool_, np.complex128, np.complex64)}
 
 
 def scalar_arguments(values):
@@ -298,10 +303,24 @@ def scalar_arguments(values):
 
 def argument_kinds(values, signature=None):
     """What the derivative is generated for (pipeline.derive): the positions of
-    the arguments that are numbers, of those that are containers, and how
-    many items ``*args`` and which keys ``**kwargs`` hold. The same for every
-    derivative of a derivative (none depends on wrt)."""
-    containers = tuple(i for i, value in enumerate(values) if is_container(value))
+    the arguments that are numbers, of those that are containers, how many
+    items ``*args`` and which keys ``**kwargs`` hold, and ``(position, dims,
+    dtype)`` of each plain ndarray (analysis/array_shapes.py: array_kind; not
+    of subclasses, nor of arrays in containers). ``(scalars,)`` alone when
+    there is nothing else. The same for every derivative of a derivative
+    (none depends on wrt). It runs on every call: one pass, the common kinds first."""
+    scalars, containers, arrays = [], [], []
+    for i, value in enumerate(values):
+        kind = type(value)
+        if kind is np.ndarray:      # array_kind(value), without its cost (~2 us)
+            shape = value.shape
+            dims = "n" * len(shape) if 1 not in shape else "".join(
+                ["1" if n == 1 else "n" for n in shape])
+            arrays.append((i, dims, _DTYPE_NAMES.get(value.dtype.type) or value.dtype.name))
+        elif kind is float or isinstance(value, _NUMBERS):
+            scalars.append(i)
+        elif is_container(value):
+            containers.append(i)
     varargs = ()
     if signature is not None:
         for value, parameter in zip(values, signature.parameters.values()):
@@ -309,6 +328,6 @@ def argument_kinds(values, signature=None):
                 varargs += ((parameter.name, len(value)),)
             elif parameter.kind == parameter.VAR_KEYWORD:
                 varargs += ((parameter.name, tuple(value)),)
-    if containers or varargs:
-        return scalar_arguments(values), containers, varargs
-    return (scalar_arguments(values),)
+    if containers or varargs or arrays:
+        return tuple(scalars), tuple(containers), varargs, tuple(arrays)
+    return (tuple(scalars),)
