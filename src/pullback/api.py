@@ -30,7 +30,8 @@ class Derivative:
 
     The derivative is generated for the kinds of arguments it is called with:
     arguments that are numbers (floats, NumPy scalars) get code without the
-    shape bookkeeping arrays need. ``inspect.getsource(df)`` and pdb see the
+    shape bookkeeping arrays need; arrays, code for their number of dimensions,
+    which of them have length 1 and their dtype (not their lengths). ``inspect.getsource(df)`` and pdb see the
     generated function through ``__wrapped__`` (the one the last call ran;
     ``inspect.getsourcefile(df.__wrapped__)`` gives its file).
 

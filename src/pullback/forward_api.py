@@ -82,9 +82,12 @@ class JvpDerivative(Derivative):
         self.__signature__ = self._signature = inspect.signature(generated)
 
     def generated_function(self, kinds=((),)):
-        # the tangents are not primals: the kinds of the primals only
-        kinds = tuple(tuple(i for i in part if i < self._count) if i < 2 else part
-                      for i, part in enumerate(kinds))
+        # the tangents are not primals: the kinds of the primals only (scalars,
+        # containers: positions; varargs: names; arrays: (position, dims, dtype))
+        count = self._count
+        kinds = tuple(tuple(i for i in part if i < count) if k < 2 else
+                      tuple(a for a in part if a[0] < count) if k == 3 else part
+                      for k, part in enumerate(kinds))
         return self._derive(self._target(kinds), kinds).entry
 
     def __call__(self, *args):

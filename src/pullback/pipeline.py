@@ -3,7 +3,7 @@
     1 parse        frontend/parsing.py     the def of the code that runs, as gast
     2 normalize    frontend/*              refusals, desugared control flow, aliasing, ANF, SSA
     3 resolve      analysis/resolve.py     each operation bound to a rule of the table
-    4 analyse      analysis/*              activity, numbers and shapes: one Facts object
+    4 analyse      analysis/*              activity, numbers, shapes, array shapes: one Facts object
     5 reverse      transform/reverse.py    the reverse sweep from the adjoint templates
     5b save        transform/saving.py     stacks for values the forward sweep overwrites
     5f forward     transform/forward.py    forward mode instead: tangents from the tangent templates
@@ -48,6 +48,7 @@ from pullback.analysis.operation import static_value
 from pullback.analysis.activity import active_names, returned_names
 from pullback.analysis.shapes import flat_names, scalar_names, shape_representatives
 from pullback.analysis.facts import Facts
+from pullback.analysis.array_shapes import Shape, array_shapes, parameter_shapes
 from pullback.transform.reverse import reverse_sweeps
 from pullback.transform.saving import save_overwritten_values
 from pullback.transform.assemble import backward_function, grad_function, vjp_functions
@@ -67,13 +68,15 @@ MODES = ("grad", "value_and_grad", "vjp")     # each may end in "+aux": has_aux=
 FORWARD_MODES = ("jvp", "jvp_batched")
 
 
-def options_of(mode, wrt, scalars=(), containers=(), varargs=()):
-    """What a derivative is generated for, and cached under."""
+def options_of(mode, wrt, scalars=(), containers=(), varargs=(), arrays=()):
+    """What a derivative is generated for, and cached under (the parts that are
+    empty left out, so a key without arrays is what it was before them)."""
     return (mode, tuple(wrt), tuple(scalars)) + (
-        (tuple(containers), tuple(varargs)) if containers or varargs else ())
+        (tuple(containers), tuple(varargs)) if containers or varargs or arrays else ()) + (
+        (tuple(arrays),) if arrays else ())
 
 
-def derive(function, wrt, mode, scalars=(), containers=(), varargs=()):
+def derive(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=()):
     """Return the :class:`Compiled` derivative of ``function`` (cached).
 
     ``scalars`` are the indices of the parameters the derivative may assume
@@ -82,9 +85,12 @@ def derive(function, wrt, mode, scalars=(), containers=(), varargs=()):
     ``containers``, those of the differentiated ones holding dicts, lists,
     tuples or dataclasses (any other differentiated one holds an array or a number);
     ``varargs``, how many items ``*args`` holds and which keys ``**kwargs`` has
-    (``((name, count or keys), ...)``, see frontend/starred.py).
+    (``((name, count or keys), ...)``, see frontend/starred.py); ``arrays``,
+    ``((index, dims, dtype), ...)`` for the parameters holding plain ndarrays:
+    their number of dimensions, which have length 1, their dtype
+    (analysis/array_shapes.py), so arrays differing in lengths only share one.
     """
-    options = options_of(mode, wrt, scalars, containers, varargs)
+    options = options_of(mode, wrt, scalars, containers, varargs, arrays)
     compiled = cache.memory_get(function, options)
     if compiled is not None and compiled.refresh():
         return compiled
@@ -97,7 +103,7 @@ def derive(function, wrt, mode, scalars=(), containers=(), varargs=()):
         path = cache.module_path(key, function)
         text = cache.read_valid(path)                                   # disk cache
         if text is None:
-            text = generate(function, wrt, mode, scalars, containers, varargs)   # stages 1-8
+            text = generate(function, wrt, mode, scalars, containers, varargs, arrays)  # 1-8
             path = cache.store_module(path, text)                       # 9 write
         module = cache.import_module_file(path, key, text)              # 10 import
         compiled = bind(function, module, path, mode.removesuffix("+aux"))   # 11 link globals
@@ -181,10 +187,10 @@ def _chain(node):
     return (node.id,) + tuple(reversed(parts))
 
 
-def generate(function, wrt, mode, scalars=(), containers=(), varargs=()):
+def generate(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=()):
     """Stages 1-8: the text of the module that differentiates ``function``."""
     program = Program(function)
-    kinds = dict(scalars=scalars, containers=containers, varargs=varargs)
+    kinds = dict(scalars=scalars, containers=containers, varargs=varargs, arrays=arrays)
     if mode in FORWARD_MODES:
         root = transform_forward(function, wrt, mode == "jvp_batched", program, (), **kinds)
     else:
@@ -205,19 +211,36 @@ def generate(function, wrt, mode, scalars=(), containers=(), varargs=()):
         header.append(f"Specialized for {len(shape) if isinstance(shape, tuple) else shape} "
                       f"item(s) in {name}" + (f" ({', '.join(shape)})." if isinstance(shape, tuple)
                                                else "."))
+    if arrays:      # "n": a length other than 1 (any: the lengths do not matter)
+        header += _wrapped("Specialized for arrays: ", [
+            f"{params[i]} ({Shape(tuple(dims), dtype).describe()})" for i, dims, dtype in arrays
+            if i < len(params)])
     if program.user_globals:
         header.append(f"Reads {', '.join(sorted(set(program.user_globals)))} from the user's globals.")
     return emit_module(functions, program.imports, header, program.links)   # 8 emit
 
 
+def _wrapped(start, items, width=88):
+    """``start`` and ``items`` joined by commas, ending in a period, over lines
+    of at most ``width`` characters broken between items (the next indented)."""
+    lines, line = [], start
+    for k, item in enumerate(items):
+        item += "." if k == len(items) - 1 else ","
+        if line.strip() and len(line) + len(item) > width:
+            lines.append(line.rstrip())
+            line = "    "
+        line += item + " "
+    return lines + [line.rstrip()]
+
+
 def transform(function, wrt, mode, program, path, names=None, statics=None, scalars=(),
-              masked_output=False, containers=(), varargs=()):
+              masked_output=False, containers=(), varargs=(), arrays=()):
     """Stages 1-7 for one user function; ``wrt`` indexes all its parameters.
     ``masked_output``: the caller selects from its result (np.where)."""
     mode, aux = mode.removesuffix("+aux"), mode.endswith("+aux")
     parsed, tree, facts, namer, aliases, params = analyse(                # 1-4
         function, wrt, program, path, statics, scalars, masked_output, program.request_vjp,
-        containers=containers, aux=aux, varargs=varargs)
+        containers=containers, aux=aux, varargs=varargs, arrays=arrays)
     sweeps = reverse_sweeps(tree, facts, namer, aliases)                # 5 reverse
     sweeps.aux = facts.aux
     save_overwritten_values(sweeps, namer, aliases, params)               # 5b stacks
@@ -226,12 +249,12 @@ def transform(function, wrt, mode, program, path, names=None, statics=None, scal
 
 
 def transform_forward(function, wrt, batched, program, path, name=None, statics=None, scalars=(),
-                      containers=(), varargs=()):
+                      containers=(), varargs=(), arrays=()):
     """Stages 1-7 in forward mode: the jvp function of one user function."""
     request = lambda path, statics: program.request_jvp(path, statics, batched)     # noqa: E731
     parsed, tree, facts, namer, aliases, params = analyse(                # 1-4
         function, wrt, program, path, statics, scalars, False, request, forward=True,
-        containers=containers, varargs=varargs)
+        containers=containers, varargs=varargs, arrays=arrays)
     body, imports, directions = forward_sweep(tree, facts, namer, aliases, batched,   # 5 forward
                                               facts.request_vjp)
     fn = jvp_function(parsed, params, list(facts.wrt), body, namer, directions, batched,
@@ -241,7 +264,7 @@ def transform_forward(function, wrt, batched, program, path, name=None, statics=
 
 
 def analyse(function, wrt, program, path, statics, scalars, masked_output, request,
-            forward=False, containers=(), aux=False, varargs=()):
+            forward=False, containers=(), aux=False, varargs=(), arrays=()):
     """Stages 1-4: ``(parsed, normalized tree, Facts, namer, aliases, parameter names)``;
     ``request(path, statics)`` makes the callback that names a callee's derivative."""
     parsed = parse_function(function)                                   # 1 parse
@@ -279,6 +302,10 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     wrt_names = [params[i] for i in wrt]
     active = active_names(tree, operations, wrt_names, outputs)         # 4 activity
     known_scalars = scalar_names(tree, operations, {params[i] for i in scalars})  # 4b shapes
+    # 4c shapes: the arrays' dimensions and dtypes, from the kinds of the root's arguments
+    # (a callee's are not known yet)
+    arrays_known = array_shapes(tree, operations, parameter_shapes(params, arrays),
+                                known_scalars) if not path else {}
     same_shapes = shape_representatives(tree, operations, known_scalars)
     # the differentiated arguments of the function the user called are numbers or arrays
     # unless the call passed containers (arguments.py checks, see derive); forward mode
@@ -299,7 +326,7 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
 
     facts = Facts(operations, active, tuple(wrt_names), known_scalars, same_shapes,
                   flat, parsed.location, masked_output, static_argument,
-                  request(path, statics), aux_name, generated)
+                  request(path, statics), aux_name, generated, arrays=arrays_known)
     return parsed, tree, facts, namer, aliases, params
 
 
