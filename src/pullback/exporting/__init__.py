@@ -7,6 +7,7 @@ edited derivative the one pullback uses for a function (plug.py).
 import os
 import pathlib
 
+from pullback.analysis.array_shapes import Shape
 from pullback.api import Derivative, argument_kinds
 from pullback.errors import InvalidArgument
 from pullback.exporting.assemble import export_text
@@ -21,12 +22,14 @@ def export(derivative, path=None, *, args=None, kwargs=None):
     The module needs NumPy only (and what your own code imports): the
     runtime helpers the derivative calls are copied into it, your globals
     are imported from their modules, bound to their values (literals) or
-    passed in (a header says which). It is the code generated for arrays,
-    so numbers, 0-d and n-d arrays of float32 and float64 all work; its
-    entry function (``grad_<function>``) returns what ``derivative`` returns.
-    Containers and ``*args`` counts change the code: they are taken from
-    ``args``/``kwargs`` (example arguments) if given, else from the
-    derivative's last call.
+    passed in (a header says which). Without ``args`` it is the code
+    generated for arrays of any shape, so numbers, 0-d and n-d arrays of
+    float32 and float64 all work; with example ``args``/``kwargs`` it is
+    specialized for their arrays (number of dimensions, which have length 1,
+    dtype: the header says so, and the entry refuses other arrays there).
+    Its entry function (``grad_<function>``) returns what ``derivative``
+    returns. Containers and ``*args`` counts change the code: they are taken
+    from the example arguments if given, else from the derivative's last call.
 
     Parameters
     ----------
@@ -34,7 +37,7 @@ def export(derivative, path=None, *, args=None, kwargs=None):
     path : str or path-like, optional
         Where to write the module (its name is the file's stem).
     args, kwargs : optional
-        Example arguments: the containers and ``*args`` counts to export for.
+        Example arguments: the arrays, containers and ``*args`` counts to export for.
 
     Examples
     --------
@@ -52,7 +55,7 @@ def export(derivative, path=None, *, args=None, kwargs=None):
     compiled = derivative._derive(derivative._target(kinds), kinds)
     module_name = pathlib.Path(path).stem if path is not None else \
         f"{derivative._mode}_{compiled.function.__name__}"
-    text = export_text(derivative, compiled, module_name, note)
+    text = export_text(derivative, compiled, module_name, note, kinds[3] if len(kinds) > 3 else ())
     if path is not None:
         temporary = f"{os.fspath(path)}.{os.getpid()}.tmp"
         try:
@@ -85,9 +88,10 @@ def _check_exportable(derivative):
 
 
 def _kinds(derivative, args, kwargs):
-    """The argument kinds to export for: arrays everywhere (no number
-    specialization), containers and ``*args`` counts from the example
-    arguments, else from the last call; and a note saying which."""
+    """The argument kinds to export for: no number specialization; the arrays,
+    containers and ``*args`` counts of the example arguments, else the
+    containers and ``*args`` counts of the last call (arrays of any kind);
+    and a note saying which."""
     if args is not None or kwargs is not None:
         saved = derivative._kinds, derivative._passed
         try:
@@ -95,15 +99,22 @@ def _kinds(derivative, args, kwargs):
         finally:
             derivative._kinds, derivative._passed = saved
         kinds, source = argument_kinds(values, derivative._signature), "the arguments given to export"
-    else:
-        kinds, source = derivative._kinds, "its last call"
+    else:       # the last call's arrays are not kept: the export is for any
+        kinds, source = derivative._kinds[:3], "its last call"
+    kinds = tuple(kinds) + ((), (), (), ())[len(kinds):]
+    containers, varargs, arrays = kinds[1], kinds[2], kinds[3]
     note = "arrays or numbers of any shape and float dtype"
-    if len(kinds) > 1:
-        containers, varargs = kinds[1], kinds[2]
-        described = [f"containers as argument(s) {', '.join(map(str, containers))}"] if containers else []
-        described += [f"{name} holding {len(count) if isinstance(count, tuple) else count} item(s)"
-                      + (f" {list(count)}" if isinstance(count, tuple) else "")
-                      for name, count in varargs]
-        note += "; " + "; ".join(described) + f" (from {source})"
-        return ((),) + tuple(kinds[1:]), note
-    return ((),), note
+    if arrays:
+        names = derivative._names
+        note = ("arrays " + ", ".join(f"{names[i]} ({Shape(tuple(dims), dtype).describe()})"
+                                      for i, dims, dtype in arrays)
+                + " (n: any length but 1; the entry refuses other arrays there); " + note
+                + " elsewhere")
+    described = [f"containers as argument(s) {', '.join(map(str, containers))}"] if containers else []
+    described += [f"{name} holding {len(count) if isinstance(count, tuple) else count} item(s)"
+                  + (f" {list(count)}" if isinstance(count, tuple) else "")
+                  for name, count in varargs]
+    if not (containers or varargs or arrays):
+        return ((),), note
+    note += "".join("; " + part for part in described) + f" (from {source})"
+    return ((), containers, varargs, arrays), note

@@ -1,6 +1,7 @@
 """Put an exported derivative's module together, from the derivative pullback
-generated for arrays (no number specialization), its bindings and the
-runtime helpers it calls. Used by pullback.export (api layer).
+generated for arrays (no number specialization; for the example arguments'
+kinds of arrays, if given), its bindings and the runtime helpers it calls.
+Used by pullback.export (api layer).
 """
 import builtins
 import hashlib
@@ -14,8 +15,9 @@ from pullback.exporting import writer
 MODES = {"grad": "grad", "value_and_grad": "value_and_grad"}
 
 
-def export_text(derivative, compiled, module_name, kinds_note):
-    """The text of the exported module of ``derivative`` (its Compiled ``compiled``)."""
+def export_text(derivative, compiled, module_name, kinds_note, arrays=()):
+    """The text of the exported module of ``derivative`` (its Compiled ``compiled``),
+    generated for ``arrays`` (``((position, dims, dtype), ...)``: the entry checks them)."""
     text = compiled.module_text          # with its source map
     tree, imports, runtime, functions, source_map = writer.generated_parts(text)
     function_names = [node.name for node in functions]
@@ -34,9 +36,10 @@ def export_text(derivative, compiled, module_name, kinds_note):
     check_name = _fresh("check_passed_in", taken)
     scale_name = _fresh("scale_gradient", taken)
     float_name = _fresh("check_differentiable", taken)
+    array_name = _fresh("check_array_kind", taken) if arrays else None
     runtime_imports, runtime_defs, aliases = writer.runtime_text(runtime, taken, modules)
-    entry = _entry_text(derivative, compiled, entry_name, (fit_name, check_name, float_name),
-                        bindings)
+    entry = _entry_text(derivative, compiled, entry_name,
+                        (fit_name, check_name, float_name, array_name), bindings, arrays)
     user_imports, literals = writer.binding_lines(bindings)
     passed = [b.name for b in bindings if b.how == "passed in"]
     info = _info(derivative, compiled, entry_name, module_name, kinds_note)
@@ -55,6 +58,8 @@ def export_text(derivative, compiled, module_name, kinds_note):
     fit_text = writer.FIT.replace("FIT_NAME", fit_name).replace("SCALE_NAME", scale_name)
     out += "\n\n" + fit_text.strip("\n") + "\n"
     out += "\n\n" + writer.CHECK_FLOAT.replace("CHECK_NAME", float_name).strip("\n") + "\n"
+    if arrays:
+        out += "\n\n" + writer.CHECK_ARRAY.replace("CHECK_NAME", array_name).strip("\n") + "\n"
     if passed:
         out += "\n\n" + _CHECK.format(check=check_name, module=module_name).strip("\n") + "\n"
     if runtime_defs:
@@ -96,11 +101,11 @@ def {check}():
 '''
 
 
-def _entry_text(derivative, compiled, entry_name, helpers, bindings):
-    """The entry function: the differentiated arguments checked, the generated
-    derivative called with every parameter, its gradients fitted to their
-    arguments (what the pullback derivative returns)."""
-    fit_name, check_name, float_name = helpers
+def _entry_text(derivative, compiled, entry_name, helpers, bindings, arrays):
+    """The entry function: the differentiated arguments checked (and the arrays
+    the code was generated for), the generated derivative called with every
+    parameter, its gradients fitted to their arguments (what pullback returns)."""
+    fit_name, check_name, float_name, array_name = helpers
     generated = compiled.entry.__name__
     count = len(inspect.signature(compiled.entry).parameters)
     signature = writer.signature_text(compiled.function, count)
@@ -127,6 +132,8 @@ def _entry_text(derivative, compiled, entry_name, helpers, bindings):
         lines.append(f"    {check_name}()")
     shown = compiled.function.__name__
     lines += [f"    {float_name}({names[i]}, {names[i]!r}, {shown!r})" for i in derivative._indices]
+    lines += [f"    {array_name}({names[i]}, {names[i]!r}, {dims!r}, {dtype!r}, {shown!r})"
+              for i, dims, dtype in arrays]
     if derivative._mode == "value_and_grad":
         lines += [f"    {value}, {result} = {generated}({passed_on})",
                   f"    return {value}, {returned}"]

@@ -81,6 +81,24 @@ def CHECK_NAME(value, name, function):
 '''
 
 
+# exported with example arguments: the code holds for arrays of their kinds only
+CHECK_ARRAY = '''
+def CHECK_NAME(value, name, dims, dtype, function):
+    """Raise TypeError for an argument that is not the kind of array this module was
+    exported for: a NumPy array of ``len(dims)`` dimensions, those marked "1" of length
+    1 and the others ("n") of any other length, of dtype ``dtype``."""
+    if type(value) is np.ndarray and value.dtype.name == dtype and \\
+            "".join(["1" if n == 1 else "n" for n in value.shape]) == dims:
+        return
+    axes = ", ".join("1" if d == "1" else "not 1" for d in dims)
+    got = (f"an array of shape {value.shape} and dtype {value.dtype}" if isinstance(value, np.ndarray)
+           else f"a {type(value).__name__}")
+    raise TypeError(f"this derivative of {function} was exported for {name!r} a {dtype} array of "
+                    f"{len(dims)} dimension(s) (lengths: {axes}), but {name} is {got}. Export it "
+                    f"again with such arguments, or without args= for any shape and dtype.")
+'''
+
+
 def generated_parts(text):
     """``(tree, imports kept, runtime imports, function nodes, source map)`` of
     a generated module's text."""
@@ -221,5 +239,5 @@ def signature_text(function, count):
     return ", ".join(parts), ", ".join(p.name for p in parameters)
 
 
-__all__ = ["Binding", "FIT", "CHECK_FLOAT", "generated_parts", "user_bindings", "functions_text",
+__all__ = ["Binding", "FIT", "CHECK_FLOAT", "CHECK_ARRAY", "generated_parts", "user_bindings", "functions_text",
            "runtime_text", "names_in", "binding_lines", "signature_text"]
