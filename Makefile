@@ -23,7 +23,9 @@ $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	touch $(BENCH_STAMP)
 
-# About 8 minutes (gradients, then forward mode and hvp); `$(PY) benchmarks/run.py --quick` is a smoke test.
+# About 15 minutes on 2 cores (gradients on default threads and on one thread, forward mode, transformation
+# time, memory, checkpointing); `$(PY) benchmarks/run.py --quick --workloads scalar_loop mlp_loss` is a
+# smoke test of about 3 minutes. It rewrites docs/performance.md.
 bench: $(BENCH_STAMP)
 	$(PY) benchmarks/run.py
 

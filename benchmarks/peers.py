@@ -310,6 +310,18 @@ def torch_arguments(args):
                  else torch.tensor(a, dtype=torch.float64) for a in args)
 
 
+def limit_torch_threads():
+    """PyTorch on one thread, intra-op and inter-op (call before it runs
+    anything: the inter-op pool cannot change once started); the counts."""
+    import torch
+    torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:            # the pool has started: report what it has
+        pass
+    return {"intra-op": torch.get_num_threads(), "inter-op": torch.get_num_interop_threads()}
+
+
 def prepare_torch(name, args, wrt):
     """PyTorch eager: forward pass, then torch.autograd.grad (the backward pass)."""
     import torch

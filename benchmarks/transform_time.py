@@ -16,6 +16,9 @@ Every measurement runs in a fresh process (this file with ``--child``):
   reported apart;
 - cached transformation: a second new process with the same cache directory
   (the derivative is read back from disk and imported);
+- first gradient with a warm cache: a third new process on that directory
+  times ``pullback.grad(f)`` and the first call of the gradient (what a
+  program that imports pullback pays before its first gradient);
 - growth: the first transformation of 30-, 60-, 120- and 240-line versions.
 
 Each is repeated in several processes; the median is reported (and the min).
@@ -89,8 +92,13 @@ def write_subject(lines):
     return path
 
 
-def child(path):
-    """Run in a new process: import, transform, print timings as JSON."""
+def child(path, mode="source"):
+    """Run in a new process: import, transform, print timings as JSON.
+
+    ``mode`` "source": the time of ``pullback.grad(f)`` and ``pullback.source``
+    (``transform``), then of the first call; "call": the time of
+    ``pullback.grad(f)`` and the first call together (``first gradient``).
+    """
     start = time.perf_counter()
     import numpy as np
     import pullback
@@ -101,6 +109,15 @@ def child(path):
     spec.loader.exec_module(module)
     loaded = time.perf_counter()
     function = getattr(module, "chain" + path.stem.split("_")[1])
+    if mode == "call":
+        x = np.linspace(-1.0, 1.0, 16)
+        args = (x, 0.5 + 0.1 * x, 0.1 * x)
+        begun = time.perf_counter()
+        pullback.grad(function, wrt=0)(*args)
+        done = time.perf_counter()
+        print(json.dumps({"import": imported - start, "load_subject": loaded - imported,
+                          "first gradient": done - begun}))
+        return
     derivative = pullback.grad(function, wrt=0)
     pullback.source(derivative)
     transformed = time.perf_counter()
@@ -111,12 +128,12 @@ def child(path):
                       "transform": transformed - loaded, "first_call": called - transformed}))
 
 
-def run_child(path, cache_dir, timeout=120):
+def run_child(path, cache_dir, timeout=120, mode="source"):
     """One measurement in a new process; a dict of seconds, or {"error": ...}."""
     env = dict(os.environ, PULLBACK_CACHE_DIR=str(cache_dir))
     env.pop("PYTHONDONTWRITEBYTECODE", None)    # as installed: modules load from bytecode
     try:
-        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(path)],
+        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(path), mode],
                               capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"did not finish in {timeout} s"}
@@ -148,16 +165,18 @@ def measure(repeats=5, sizes=SIZES, log=print):
         run_child(write_subject(sizes[0]), cache_dir)      # warm-up: writes __pycache__
     for lines in sizes:
         path = write_subject(lines)
-        first, cached = [], []
+        first, cached, first_gradient = [], [], []
         for _ in range(repeats):
             with tempfile.TemporaryDirectory(prefix="pullback-bench-cache-") as cache_dir:
                 first.append(run_child(path, cache_dir))
                 if lines == TARGET_LINES:
                     cached.append(run_child(path, cache_dir))
+                    first_gradient.append(run_child(path, cache_dir, mode="call"))
         results["sizes"][lines] = summarize(first)
         if lines == TARGET_LINES:
             results["first"] = results["sizes"][lines]
             results["cached"] = summarize(cached)
+            results["first gradient"] = summarize(first_gradient)
         entry = results["sizes"][lines]
         log(f"  {lines:4d} lines: " + (f"{entry['transform'] * 1e3:7.1f} ms" if "error" not in entry
                                        else entry["error"]))
@@ -185,7 +204,7 @@ def growth(sizes):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        child(Path(sys.argv[2]))
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "--child":
+        child(Path(sys.argv[2]), *sys.argv[3:])
     else:
         print(json.dumps(measure(repeats=3), indent=2))

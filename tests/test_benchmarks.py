@@ -220,3 +220,143 @@ def test_jvp_target_uses_the_numpy_only_process():
     kepler = marks["jvp within 1.5x of hand-written forward: " + run.TITLES["kepler"]]
     assert kepler["met"] is True and "1.700x beside the peers" in kepler["measured"]
     assert marks["jvp within 1.5x of hand-written forward: " + run.TITLES["scalar_loop"]]["met"] is False
+
+
+# --------------------------------------------------------------------------- targets of issue 16 (the harness)
+
+def peer_results(default, one_thread, hand_written=1.1):
+    """A workload's results with pullback's speed-ups over the peers: ``default``
+    and ``one_thread`` are {tool: speed-up} (None: the setting was not measured)."""
+    def entries(speed_ups):
+        tools = {"pullback": {"status": "ok", "time": {"median s": 1e-3}, "speed-up of pullback": 1.0}}
+        for tool, ratio in speed_ups.items():
+            tools[tool] = ({"status": "wrong"} if ratio == "wrong"
+                           else {"status": "ok", "time": {"median s": ratio * 1e-3}, "speed-up of pullback": ratio})
+        return tools
+
+    work = {"tools": dict(entries(default), pullback={"status": "ok", "time": {"median s": 1e-3},
+                                                      "speed-up of pullback": 1.0,
+                                                      "pullback / hand-written": hand_written}),
+            "alone": {"pullback / hand-written": hand_written, "tools": {"pullback": {"gradient / f": 1.5}}}}
+    if one_thread is not None:
+        work["one thread"] = {"tools": entries(one_thread)}
+    return work
+
+
+def marks_of(results):
+    return {row["target"]: row for row in run.targets(results)}
+
+
+PEERS_TARGET = "faster than autograd, PyTorch and JAX eager (one thread and default threads): "
+
+
+def test_peer_target_needs_pullback_faster_on_one_thread_and_on_default_threads():
+    fast = {"autograd": 50.0, "torch": 3.0, "jax_eager": 9.0}
+    results = {"workloads": {
+        "scalar_loop": peer_results(fast, fast),
+        "mlp_loss": peer_results(fast, dict(fast, torch=0.8)),             # slower than PyTorch on one thread
+        "heat": peer_results(dict(fast, jax_eager=0.9), fast),             # slower than JAX on default threads
+        "rnn_loss": peer_results(fast, None),                              # one thread not measured
+        "kepler": peer_results(fast, dict(fast, torch="wrong"))}}          # PyTorch's gradient wrong there
+    marks = marks_of(results)
+    row = marks[PEERS_TARGET + run.TITLES["scalar_loop"]]
+    assert row["met"] is True and row["margin"] == 3.0
+    assert "one thread: autograd 50.0x" in row["measured"] and "default threads: autograd 50.0x" in row["measured"]
+    assert marks[PEERS_TARGET + run.TITLES["mlp_loss"]]["met"] is False
+    assert marks[PEERS_TARGET + run.TITLES["mlp_loss"]]["margin"] == 0.8
+    assert marks[PEERS_TARGET + run.TITLES["heat"]]["met"] is False
+    assert marks[PEERS_TARGET + run.TITLES["rnn_loss"]]["met"] is None
+    assert "one thread: not measured" in marks[PEERS_TARGET + run.TITLES["rnn_loss"]]["measured"]
+    kepler = marks[PEERS_TARGET + run.TITLES["kepler"]]
+    assert kepler["met"] is None and "PyTorch eager not timed (WRONG)" in kepler["measured"]
+
+
+def test_autograd_target_covers_the_scalar_loops_in_both_settings():
+    results = {"workloads": {
+        "scalar_loop": peer_results({"autograd": 45.0}, {"autograd": 60.0}),
+        "lotka_volterra_vector": peer_results({"autograd": 45.0}, {"autograd": 39.0}),
+        "kepler": peer_results({"autograd": 45.0}, None),
+        "mlp_loss": peer_results({"autograd": 1.5}, {"autograd": 1.5})}}
+    marks = marks_of(results)
+    title = ">= 40x faster than autograd: "
+    assert marks[title + run.TITLES["scalar_loop"]]["met"] is True
+    assert marks[title + run.TITLES["scalar_loop"]]["margin"] == pytest.approx(45.0 / 40.0)
+    assert marks[title + run.TITLES["lotka_volterra_vector"]]["met"] is False
+    assert marks[title + run.TITLES["kepler"]]["met"] is None
+    assert title + run.TITLES["mlp_loss"] not in marks
+    assert set(run.SCALAR_LOOP_WORKLOADS) == {"scalar_loop", "lotka_volterra", "kepler", "lotka_volterra_vector"}
+
+
+def test_every_workload_has_the_issue_16_targets():
+    results = {"workloads": {name: peer_results({"autograd": 50.0}, {"autograd": 50.0}) for name in run.WORKLOADS}}
+    mine = [row for row in run.targets(results) if row["issue"] == 16]
+    for name in run.WORKLOADS:
+        titles = [row["target"] for row in mine if row["target"].endswith(": " + run.TITLES[name])]
+        assert "within 1.25x of hand-written: " + run.TITLES[name] in titles
+        assert PEERS_TARGET + run.TITLES[name] in titles
+    texts = " | ".join(row["target"] for row in mine)
+    assert "checkpointed 100,000-step loop: peak memory <= 5%" in texts and "time <= 2.5x" in texts
+    assert "transformation time linear in function length" in texts
+    assert "first gradient in a new process, warm cache < 5 ms" in texts
+
+
+def test_checkpoint_targets_read_the_checkpointing_reports():
+    plain = {"loop": "scalar loop", "iterations": 100_000, "plain peak bytes": 3_200_000, "plain s": 0.05}
+    reports = [dict(plain, **{"checkpointed peak bytes": 100_000, "checkpointed s": 0.11}),
+               dict(plain, loop="array loop", **{"checkpointed peak bytes": 400_000, "checkpointed s": 0.2}),
+               dict(plain, loop="failing loop", error="AttributeError: no checkpoint")]
+    rows = {row["target"]: row for row in run.checkpoint_targets({"reports": reports})}
+    memory = "checkpointed 100,000-step loop: peak memory <= 5% of the plain loop's: "
+    time = "checkpointed 100,000-step loop: time <= 2.5x the plain loop's: "
+    assert rows[memory + "scalar loop"]["met"] is True and rows[time + "scalar loop"]["met"] is True
+    assert rows[memory + "scalar loop"]["margin"] == pytest.approx(0.05 / (100_000 / 3_200_000))
+    assert rows[memory + "array loop"]["met"] is False and rows[time + "array loop"]["met"] is False
+    assert rows[memory + "failing loop"]["met"] is None and "no checkpoint" in rows[memory + "failing loop"]["measured"]
+    not_written = run.checkpoint_targets({"error": "benchmarks/checkpointing.py is not written yet"})
+    assert [row["met"] for row in not_written] == [None, None] and "not written" in not_written[0]["measured"]
+    assert [row["met"] for row in run.checkpoint_targets(None)] == [None, None]
+
+
+def test_first_gradient_and_growth_targets():
+    transform = {"first gradient": {"first gradient": 0.004},
+                 "growth": {"last over previous": 1.6, "steps": [{"ms per added line": 2.0},
+                                                                 {"ms per added line": 3.2}]}}
+    marks = marks_of({"workloads": {}, "transform": transform})
+    assert marks["first gradient in a new process, warm cache < 5 ms"]["met"] is True
+    assert marks["transformation time linear in function length"]["met"] is False
+    marks = marks_of({"workloads": {}, "transform": {"first gradient": {"error": "exit status 1: boom"}}})
+    assert marks["first gradient in a new process, warm cache < 5 ms"]["met"] is None
+
+
+def test_rounds_group_tools_by_library_and_rotate():
+    tools = ["f", "pullback", "torch", "jax_eager", "handwritten", "jax_jit"]
+    orders = [run.round_order(tools, k) for k in range(6)]
+    for order in orders:
+        assert sorted(order) == sorted(tools)
+        libraries = [run.LIBRARY.get(t, "numpy") for t in order]
+        switches = sum(a != b for a, b in zip(libraries, libraries[1:]))
+        assert switches == 2                                 # numpy, torch and jax: each library once a round
+    assert len({order[0] for order in orders}) > 1            # the first tool changes from round to round
+
+
+def test_a_slow_tool_is_timed_by_one_more_call():
+    calls = []
+
+    class Budget:
+        slow = 0.5
+
+    timing, estimate = run.time_slow("jax_eager", lambda: calls.append(1), first=2.0, settings=Budget())
+    assert calls == [1] and timing is None and estimate < 0.5  # the second call was fast: timed in rounds after all
+    assert run.time_slow("autograd", lambda: None, first=0.1, settings=Budget()) == (None, 0.1)
+    Budget.slow = -1.0                                        # every call counts as slow
+    timing, estimate = run.time_slow("jax_eager", lambda: None, first=2.0, settings=Budget())
+    assert estimate is None and timing["rounds"] == 1 and timing["per round s"] == []
+    other = {"median s": 0.5, "per round s": [0.5, 0.5]}
+    assert run.timing_ratio(other, {"median s": 0.25, "per round s": []}) == 2.0
+
+
+def test_one_thread_env_limits_every_library():
+    env = run.one_thread_env()
+    assert all(env[variable] == "1" for variable in run.THREAD_VARIABLES)
+    assert run.XLA_ONE_THREAD in env["XLA_FLAGS"] and env[run.ONE_THREAD_MARK] == "1"
+    assert run.ALONE_CHILD_ENV[run.ONE_THREAD_MARK] == "1"    # pullback against hand-written: one thread too
