@@ -1,5 +1,6 @@
 """Stage 5b: the stacks (and saved names) for values the reverse sweep reads
-after the forward sweep overwrote them, created at the top of the forward sweep."""
+after the forward sweep overwrote them, created at the top of the forward sweep;
+checkpointed loops then keep snapshots instead of their steps' values (checkpoint.py)."""
 import gast
 
 from pullback import runtime
@@ -7,6 +8,7 @@ from pullback.code.astutil import walk_statements
 from pullback.runtime.declare import runtime_helpers
 from pullback.code.annotations import mark
 from pullback.code.quote import quote
+from pullback.transform.checkpoint import checkpoint_loops
 from pullback.transform.stacks import insert_stacks
 
 
@@ -19,13 +21,16 @@ def save_overwritten_values(sweeps, namer, aliases, params):
         return alias
 
     stacks, overwritten, given_back = insert_stacks(sweeps, namer, runtime_name, params)
+    rebound, made_in_reverse = checkpoint_loops(sweeps, namer, runtime_name, stacks,
+                                                set(params) | set(overwritten))
+    given_back |= rebound
     if sweeps.output in given_back:     # the reverse sweep gives the output its old values back
         sweeps.value_name = namer.fresh(sweeps.output + "_value")
     lines = _push_lines(sweeps.forward)
     preamble = [mark(quote("name = None", name=name), line=None)      # pushed before set
                 for name in overwritten]
     preamble += [mark(quote("stack = []", stack=stack), line=lines.get(stack))
-                 for stack in stacks.values()]
+                 for stack in stacks.values() if stack not in made_in_reverse]
     sweeps.forward = [mark(stmt, sweep="forward") for stmt in preamble] + sweeps.forward
 
 

@@ -1,0 +1,168 @@
+"""Stage 2, before the loops are desugared: which ``for`` loops are checkpointed.
+
+``for t in pullback.checkpoint(range(n)):`` becomes ``for t in range(n):`` with a
+:class:`Checkpoint` on the loop and on its ``range(...)`` (the reverse sweep's
+``reversed(range(...))`` copies it); transform/checkpoint.py follows it.
+"""
+import gast
+
+from pullback.code.annotations import mark
+from pullback.errors import UnsupportedSyntax, refuse
+from pullback.frontend.blocks import is_builtin_call
+from pullback.runtime.checkpointing import checkpoint
+
+LOOPS = ("marked", "outermost")
+
+
+class Checkpoint:
+    """What a checkpointed loop asks for: ``snapshots`` (None: about √n), and
+    where the loop is, for the refusals of later stages."""
+
+    def __init__(self, snapshots, location, line):
+        self.snapshots, self.location, self.line = snapshots, location, line
+
+    def __repr__(self):
+        return f"Checkpoint(snapshots={self.snapshots}, line={self.line})"
+
+
+def mark_checkpointed_loops(parsed, loops="marked", snapshots=None):
+    """Mark the loops of ``parsed.tree`` whose reverse sweep recomputes instead of storing.
+
+    ``loops``: ``"marked"``, the loops written ``for t in pullback.checkpoint(range(...))``;
+    ``"outermost"``, those and every other ``for`` over ``range(...)`` that no loop
+    holds, with ``snapshots`` (an int, or None for about √n). A loop the
+    transformation cannot checkpoint is refused (with the user's line), whichever asked.
+    """
+    if loops not in LOOPS:
+        raise ValueError(f"loops must be one of {LOOPS}, not {loops!r}")
+    markers = {id(node): node for node in _own_nodes(parsed.tree) if _is_marker(node, parsed)}
+    if not markers and loops == "marked":
+        return parsed.tree
+    used = set()
+
+    def visit(stmts, depth):
+        out = []
+        for stmt in stmts:
+            for field in ("body", "orelse"):
+                block = getattr(stmt, field, None)
+                if isinstance(block, list):
+                    looping = field == "body" and isinstance(stmt, (gast.For, gast.While))
+                    setattr(stmt, field, visit(block, depth + looping))
+            if isinstance(stmt, gast.While) and any(id(n) in markers for n in gast.walk(stmt.test)):
+                raise refuse(UnsupportedSyntax, "a while loop cannot be checkpointed: the reverse "
+                             "sweep replays segments of a number of steps known when the loop "
+                             "starts", stmt.test, parsed.location,
+                             "Compute the number of steps first, then write: "
+                             "for t in pullback.checkpoint(range(n)):")
+            if isinstance(stmt, gast.For) and id(stmt.iter) in markers:
+                used.add(id(stmt.iter))
+                out += _checkpoint(stmt, stmt.iter.args[0] if stmt.iter.args else stmt.iter,
+                                   _marked_schedule(stmt.iter, parsed), depth, parsed)
+            elif loops == "outermost" and depth == 0 and isinstance(stmt, gast.For) \
+                    and is_builtin_call(stmt.iter, "range", parsed.local_names):
+                out += _checkpoint(stmt, stmt.iter, snapshots, depth, parsed)
+            else:
+                out.append(stmt)
+        return out
+
+    parsed.tree.body = visit(parsed.tree.body, 0)
+    left = [node for key, node in markers.items() if key not in used]
+    if left:
+        raise refuse(UnsupportedSyntax, "pullback.checkpoint marks the range(...) of a for "
+                     "statement; here it is used as a value", left[0], parsed.location,
+                     "Write the loop as: for t in pullback.checkpoint(range(n)):")
+    return parsed.tree
+
+
+def _checkpoint(loop, steps, snapshots, depth, parsed):
+    """The loop, iterating over ``steps`` (its ``range(...)``) and marked, then its
+    ``else`` block (the loop has no break, so it always runs); or a refusal."""
+    where = parsed.location
+    if depth:
+        raise refuse(UnsupportedSyntax, "a checkpointed loop inside another loop is not supported",
+                     loop, where, "Checkpoint the outermost loop instead (its steps hold the "
+                     "inner loop), or remove pullback.checkpoint.")
+    if not is_builtin_call(steps, "range", parsed.local_names) or steps.keywords \
+            or not 1 <= len(steps.args) <= 3 or any(isinstance(a, gast.Starred) for a in steps.args):
+        raise refuse(UnsupportedSyntax, "pullback.checkpoint takes range(...) as written in the "
+                     "code; this loop iterates over something else", steps, where,
+                     "Iterate over range(len(items)) and index the items in the body.")
+    if not isinstance(loop.target, gast.Name):
+        raise refuse(UnsupportedSyntax, "a checkpointed loop assigns one name per step",
+                     loop.target, where, "Write: for t in pullback.checkpoint(range(n)):")
+    jump = _jump(loop.body)
+    if jump is not None:
+        what = "return" if isinstance(jump, gast.Return) else "break"
+        raise refuse(UnsupportedSyntax, f"a checkpointed loop may not {what}: its reverse "
+                     f"sweep replays segments of a known number of steps", jump, where,
+                     "Compute the number of steps first and loop over range(...) of it, "
+                     "or remove pullback.checkpoint from this loop.")
+    found = Checkpoint(snapshots, where, getattr(loop, "pb_line", None) or loop.lineno)
+    loop.iter = steps
+    mark(loop, checkpoint=found)
+    mark(steps, checkpoint=found)
+    orelse, loop.orelse = loop.orelse, []
+    return [loop] + orelse
+
+
+def _marked_schedule(call, parsed):
+    """The ``snapshots`` a marker asks for (None: about √n), or a refusal."""
+    if len(call.args) != 1 or isinstance(call.args[0], gast.Starred) \
+            or any(k.arg != "snapshots" for k in call.keywords):
+        raise refuse(UnsupportedSyntax, "pullback.checkpoint takes the range(...) of the loop "
+                     "and, optionally, snapshots=k", call, parsed.location,
+                     "Write: for t in pullback.checkpoint(range(n), snapshots=10):")
+    for keyword in call.keywords:
+        value = keyword.value
+        if isinstance(value, gast.Constant) and value.value is None:
+            return None
+        if not (isinstance(value, gast.Constant) and type(value.value) is int and value.value >= 1):
+            raise refuse(UnsupportedSyntax, "snapshots= takes a whole number of at least 1 "
+                         "written in the code", value, parsed.location,
+                         "Write the number itself: pullback.checkpoint(range(n), snapshots=10).")
+        return value.value
+    return None
+
+
+def _jump(stmts, in_loop=False):
+    """The first ``return`` in ``stmts``, or ``break`` of their own loop, else None."""
+    for stmt in stmts:
+        if isinstance(stmt, gast.Return) or (isinstance(stmt, gast.Break) and not in_loop):
+            return stmt
+        inner = in_loop or isinstance(stmt, (gast.For, gast.While))
+        for field in ("body", "orelse"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list):
+                found = _jump(block, inner and field == "body" or in_loop)
+                if found is not None:
+                    return found
+    return None
+
+
+def _is_marker(node, parsed):
+    """Is ``node`` a call of :func:`pullback.checkpoint` (however the user's code names it)?"""
+    if not isinstance(node, gast.Call):
+        return False
+    chain, func = [], node.func
+    while isinstance(func, gast.Attribute):
+        chain.append(func.attr)
+        func = func.value
+    if not isinstance(func, gast.Name) or func.id in parsed.local_names:
+        return False
+    try:
+        value = parsed.free_value(func.id)
+        for attribute in reversed(chain):
+            value = getattr(value, attribute)
+    except (NameError, AttributeError):
+        return False
+    return value is checkpoint
+
+
+def _own_nodes(tree):
+    """The nodes of the function's own body (not of a nested def or lambda)."""
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda)):
+            stack.extend(gast.iter_child_nodes(node))
