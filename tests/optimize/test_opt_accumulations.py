@@ -144,3 +144,30 @@ def test_own_in_place_buffers_never_writes_into_a_parameter_s_array():
             g = g + x
             return g
     """)
+
+
+def test_own_in_place_buffers_copies_an_expression_that_may_be_a_live_array():
+    # found by the fuzzer (seed 7, program 1419): unbroadcast(g, y) hands back g
+    # itself when no axis was broadcast, and add_at then wrote into dsub's array
+    assert run(own_in_place_buffers, """
+        def f(g, x, y):
+            dsub = unbroadcast(g, x)
+            dy = add_at(unbroadcast(g, y), y, 0, dsub)
+            dz = grad_max(dsub, x, add_to=unbroadcast(g, x))
+            return dy + dsub + dz
+    """) == expect("""
+        def f(g, x, y):
+            dsub = unbroadcast(g, x)
+            dy = add_at(fresh_copy(unbroadcast(g, y)), y, 0, dsub)
+            dz = grad_max(dsub, x, add_to=fresh_copy(unbroadcast(g, x)))
+            return dy + dsub + dz
+    """)
+
+
+def test_own_in_place_buffers_leaves_an_expression_that_makes_a_new_array():
+    source = """
+        def f(g, x):
+            dy = add_at(g * x, x, 0, g)
+            return dy + g
+    """
+    assert run(own_in_place_buffers, source) == expect(source)

@@ -12,17 +12,27 @@ backward sweep may return its cotangent twice, and a vjp's cotangent is the
 caller's array. Where another name that may share the array (found by
 following assignments and the helpers that may return their argument) is
 still read afterwards, or the array may be a parameter's, the write is made
-on a copy instead (``dx = dx + e``; ``add_at(fresh_copy(dx), ...)``). On the
-common path nothing else holds the array and nothing changes. Runs last.
+on a copy instead (``dx = dx + e``; ``add_at(fresh_copy(dx), ...)``). A
+helper writing into an expression that may be an existing array (the
+optimizer put ``unbroadcast(g, x)``, which may hand back ``g``, in place of
+a name) always writes into a copy. On the common path nothing else holds the
+array and nothing changes. Runs last.
 """
 from pullback.code.astutil import loads, names, stores, walk_statements
 from pullback.code.quote import quote, quote_expr
 from pullback.optimize.facts import nested_blocks
-from pullback.optimize.ownership import in_place_owner, live_after, made_here, places, sharing
+from pullback.optimize.ownership import (in_place_owner, live_after, made_here, places, sharing,
+                                        written_expressions)
 
 
 def own_in_place_buffers(fn, facts):
     """Make every in-place accumulation into a possibly shared array work on a copy."""
+    for stmt in walk_statements(fn.body):
+        for holder, place in written_expressions(stmt):   # add_at(unbroadcast(g, x), ...)
+            if isinstance(place, int):
+                holder[place] = quote_expr("fresh_copy(total)", total=holder[place])
+            else:
+                setattr(holder, place, quote_expr("fresh_copy(total)", total=getattr(holder, place)))
     sites = [(stmt, found) for stmt in walk_statements(fn.body)
              if (found := in_place_owner(stmt)) is not None]
     if not sites:

@@ -224,6 +224,26 @@ def in_place_owner(stmt):
     return None
 
 
+def written_expressions(stmt):
+    """Where a helper writes into an expression that may be an existing array,
+    not a name: ``[(node holding it, field or keyword)]`` for ``add_at``'s first
+    argument and ``add_to=``."""
+    found = []
+    if stmt.__class__ is gast.Assign and stmt.value.__class__ is gast.Call:
+        call = stmt.value
+        if call.args and writes_first(getattr(call.func, "id", None)) \
+                and _copy_needed(call.args[0]):
+            found.append((call.args, 0))
+        found += [(k, "value") for k in call.keywords
+                  if k.arg == "add_to" and _copy_needed(k.value)]
+    return found
+
+
+def _copy_needed(node):
+    return node.__class__ is not gast.Name and bool(_sources(node)) and not (
+        node.__class__ is gast.Call and getattr(node.func, "id", None) == "fresh_copy")
+
+
 def made_here(name, site, where, how, load_count):
     """Flow-sensitively: on every path to ``site``, was ``name`` last given a
     new object (arithmetic, a new array or list), with nothing since keeping
