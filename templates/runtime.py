@@ -252,13 +252,13 @@ def accumulate_rule_tangent(y, total, g):
     d[y] = t
 
 
-@adjoint(runtime.add_at)
+@adjoint(runtime.add_at, runtime.add_at_basic)
 def add_at_rule(y, total, x, index, g):
     d[total] = untotal(d[y], total, x)
     d[g] = take_cotangent(d[y], index, g)
 
 
-@tangent(runtime.add_at)
+@tangent(runtime.add_at, runtime.add_at_basic)
 def add_at_rule_tangent(y, total, x, index, g):
     t = zeros_tangent(y)            # a fresh array for add_at to write into
     t = accumulate(t, d[total])
@@ -266,12 +266,12 @@ def add_at_rule_tangent(y, total, x, index, g):
     d[y] = t
 
 
-@adjoint(runtime.scatter)
+@adjoint(runtime.scatter, runtime.scatter_basic)
 def scatter_rule(y, x, index, g):
     d[g] = take_cotangent(d[y], index, g)
 
 
-@tangent(runtime.scatter)
+@tangent(runtime.scatter, runtime.scatter_basic)
 def scatter_rule_tangent(y, x, index, g):
     d[y] = scatter(x, index, d[g])
 

@@ -192,6 +192,20 @@ SPEC = {
         Case(((5,), None), (("index", 2),)),
         Case(((4, 3), ()), (("index", "slice(1, 3)"),)),
     )),
+    runtime.add_at_basic: Spec("runtime.add_at_basic(total + 0.0, x, {index}, g)",
+                               (Arg("total"), CONST, Arg("g")), (
+        Case(((4, 3), (4, 3), (3,)), (("index", 1),)),
+        Case(((4, 3), (4, 3), (2, 3)), (("index", "slice(1, 3)"),)),
+        Case(((4, 3), (4, 3), ()), (("index", "(1, slice(None))"),)),   # a broadcast part
+        Case(((5,), (5,), None), (("index", 2),)),
+        Case(((4, 3), (4, 3), (1, 4, 3)), (("index", "(None, slice(None))"),)),
+    )),
+    runtime.scatter_basic: Spec("runtime.scatter_basic(x, {index}, g)", (CONST, Arg("g")), (
+        Case(((4, 3), (3,)), (("index", 1),)),
+        Case(((5,), None), (("index", 2),)),
+        Case(((4, 3), ()), (("index", "slice(1, 3)"),)),
+        Case(((4, 3), (2,)), (("index", "(slice(1, 3), 0)"),)),
+    )),
     runtime.take_at: Spec("np.sum(runtime.take_at(total + 0.0, x, {index})[0] * w)"
                           " + np.sum(runtime.take_at(total + 0.0, x, {index})[1] ** 2)",
                           (Arg("total"), CONST, Arg("w", diff=False)), (

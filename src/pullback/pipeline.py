@@ -46,9 +46,9 @@ from pullback.analysis.static_names import bind_static_names
 from pullback.analysis.resolve import resolve_operations
 from pullback.analysis.operation import static_value
 from pullback.analysis.activity import active_names, returned_names
-from pullback.analysis.shapes import flat_names, scalar_names, shape_representatives
+from pullback.analysis.shapes import flat_names, scalars_and_shapes, shape_representatives
 from pullback.analysis.facts import Facts
-from pullback.analysis.array_shapes import Shape, array_shapes, parameter_shapes
+from pullback.analysis.array_shapes import Shape, parameter_shapes
 from pullback.transform.reverse import reverse_sweeps
 from pullback.transform.saving import save_overwritten_values
 from pullback.transform.assemble import backward_function, grad_function, vjp_functions
@@ -301,11 +301,11 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     params = parameter_names(tree)
     wrt_names = [params[i] for i in wrt]
     active = active_names(tree, operations, wrt_names, outputs)         # 4 activity
-    known_scalars = scalar_names(tree, operations, {params[i] for i in scalars})  # 4b shapes
-    # 4c shapes: the arrays' dimensions and dtypes, from the kinds of the root's arguments
-    # (a callee's are not known yet)
-    arrays_known = array_shapes(tree, operations, parameter_shapes(params, arrays),
-                                known_scalars) if not path else {}
+    # 4b numbers and 4c arrays' dimensions and dtypes, each feeding the other (the kinds
+    # of the root's array arguments are known; a callee's are not yet)
+    known_scalars, arrays_known = scalars_and_shapes(
+        tree, operations, {params[i] for i in scalars},
+        parameter_shapes(params, arrays) if not path else {})
     same_shapes = shape_representatives(tree, operations, known_scalars)
     # the differentiated arguments of the function the user called are numbers or arrays
     # unless the call passed containers (arguments.py checks, see derive); forward mode

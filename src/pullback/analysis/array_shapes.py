@@ -2,7 +2,7 @@
 
 A derivative is generated for the arguments' kinds: each array argument's
 number of dimensions, which of them have length 1 (all that broadcasting
-depends on) and its dtype (api/arguments.py: ``array_kinds``). From those
+depends on) and its dtype (arguments.argument_kinds). From those
 this pass follows every name through the function to a fixed point.
 """
 import operator

@@ -17,7 +17,7 @@ __all__ = [
     "NonScalarOutput", "NotDifferentiable", "loop_length", "zeros_adjoint", "accumulate", "add_at",
     "scatter", "take_at", "copy_of", "unstack", "pop_last", "fresh_copy", "fresh_copies",
     "stop_gradient",
-    "shape_only",
+    "shape_only", "add_at_basic", "scatter_basic",
 ]
 
 
@@ -489,3 +489,6 @@ def stop_gradient(value):
     3.0
     """
     return value
+
+
+from pullback.runtime.basic_indexing import add_at_basic, scatter_basic  # noqa: E402 (uses the above)

@@ -372,7 +372,7 @@ class ReverseBuilder(CallsMixin):
                 return []
             value, add = subscript_gradient(self.runtime, container, operation.bound["index"],
                                             result_adjoint, source if source in defined else None,
-                                            self.arrays)
+                                            self.arrays, self.scalars)
             if add:
                 return [self.write(source, value, defined, line)]
             defined.add(source)

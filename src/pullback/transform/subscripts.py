@@ -3,7 +3,8 @@
 In general the gradient of ``x`` is made by a runtime helper: ``scatter``
 (zeros of x's shape with ``g`` added at ``index``) or ``add_at`` (into the
 gradient so far), which handle lists, dicts, repeated indices and arrays of
-any kind. When x is an array of known rank and the index only adds axes of
+any kind; for a known array and a basic index (numbers, slices, None),
+``scatter_basic`` and ``add_at_basic`` only add. When x is an array of known rank and the index only adds axes of
 length 1 and takes whole axes (``x[None, :, :]``, ``x[:, None]``), ``y`` is
 x itself reshaped, and its gradient is ``g`` with those axes taken away:
 ``g[0]``, ``g[:, 0]``.
@@ -26,19 +27,45 @@ def index_value(node):
     return clone(node)
 
 
-def subscript_gradient(runtime, container, index, adjoint, total, arrays):
+def subscript_gradient(runtime, container, index, adjoint, total, arrays, scalars):
     """The gradient of ``container`` from ``adjoint``, the gradient of
     ``container[index]``, added to ``total`` (None: the first part of it);
-    ``runtime(name)`` names a helper; ``arrays`` is array_shapes' answer.
-    Returns ``(value, add)``: add says ``value`` is to be added to the total
-    with ``+`` (else it is the new total)."""
+    ``runtime(name)`` names a helper; ``arrays`` is array_shapes' answer,
+    ``scalars`` the names known to hold numbers. Returns ``(value, add)``:
+    add says ``value`` is to be added to the total with ``+`` (else it is the
+    new total)."""
     added = _added_axes(container, index, arrays)
     if added is not None:
         return _without_axes(make_name(adjoint), added), True
+    basic = _is_array(container, arrays) and _basic(index, scalars)
     if total is not None:
-        return call(runtime("add_at"), make_name(total), clone(container), index_value(index),
-                    make_name(adjoint)), False
-    return call(runtime("scatter"), clone(container), index_value(index), make_name(adjoint)), False
+        return call(runtime("add_at_basic" if basic else "add_at"), make_name(total),
+                    clone(container), index_value(index), make_name(adjoint)), False
+    return call(runtime("scatter_basic" if basic else "scatter"), clone(container),
+                index_value(index), make_name(adjoint)), False
+
+
+def _is_array(container, arrays):
+    shape = arrays.get(container.id) if isinstance(container, gast.Name) else None
+    return isinstance(shape, Shape) and not shape.number
+
+
+def _basic(index, scalars):
+    """Is ``index`` made of numbers, slices, None and ``...`` only (no index
+    arrays or lists: no position can repeat)?"""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    for part in parts:
+        match part:
+            case gast.Slice() | gast.Constant(value=int() | None | bool()):
+                continue
+            case gast.Constant(value=value) if value is Ellipsis:
+                continue
+            case gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=int())):
+                continue
+            case gast.Name(id=name) if name in scalars:
+                continue
+        return False
+    return True
 
 
 def _added_axes(container, index, arrays):
