@@ -10,7 +10,7 @@ import pytest
 import pullback
 from pullback import UnsupportedSyntax
 from pullback.runtime.checkpointing import checkpoint as cp
-from pullback.runtime.checkpointing import checkpoint_segments
+from pullback.runtime.checkpointing import binomial_reverse, binomial_segments, checkpoint_segments
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -70,8 +70,8 @@ def scalar_3(w, x, n):
     return x
 
 
-def scalar_1(w, x, n):
-    for t in cp(range(n), snapshots=1):
+def scalar_2(w, x, n):
+    for t in cp(range(n), snapshots=2):
         x = w * x + 1.0
     return x
 
@@ -179,7 +179,7 @@ COUNTS = (0, 1, 2, 7, 100)
 
 
 @pytest.mark.parametrize("n", COUNTS)
-@pytest.mark.parametrize("marked", [scalar_marked, scalar_3, scalar_1, scalar_many])
+@pytest.mark.parametrize("marked", [scalar_marked, scalar_3, scalar_2, scalar_many])
 def test_scalar_recurrence_by_hand(marked, n):
     w, x = 0.97, 0.4
     dw, dx = pullback.grad(marked, wrt=(0, 1))(w, x, n)
@@ -258,6 +258,14 @@ def invariant_rebound_after(c, x, n):
     return x * c
 
 
+def invariant_only_added(c, x, n):
+    for t in pullback.checkpoint(range(n)):
+        x = np.sin(x + c)           # its reverse reads x + c, never c
+    for k in range(2):
+        c = c * 1.5                 # nor does this one's: c is not given back
+    return x * c
+
+
 def read_before_set(w, x, n):
     for t in cp(range(n)):
         if t > 0:
@@ -314,7 +322,7 @@ def calls_a_checkpointed_helper(w, x, n):
     return checkpointed_helper(x, w, n) * 2.0
 
 
-PROGRAMS = [output_in_state, invariant_rebound_after, read_before_set, fresh_array_written,
+PROGRAMS = [output_in_state, invariant_rebound_after, invariant_only_added, read_before_set, fresh_array_written,
             calls_a_helper, two_loops, in_a_branch, calls_a_checkpointed_helper]
 
 
@@ -371,7 +379,7 @@ def test_the_forward_sweep_keeps_snapshots_and_the_reverse_recomputes():
     assert "snapshots.append(x)" in forward and "segments = checkpoint_segments(steps)" in forward
     assert "_stack" not in forward                  # no value of a step kept
     assert "x = snapshots.pop()" in reverse and "for segment in reversed(segments):" in reverse
-    assert "checkpoint_segments(steps, 3)" in pullback.source(pullback.grad(scalar_3),
+    assert "binomial_segments(steps, 3)" in pullback.source(pullback.grad(scalar_3),
                                                               args=(0.97, 0.4, 10))
     assert "snapshots" not in pullback.source(pullback.grad(scalar_plain), args=(0.97, 0.4, 10))
 
@@ -397,8 +405,47 @@ def test_only_pullbacks_checkpoint_is_the_marker():
 def test_the_marker_runs_as_written():
     assert cp(range(3)) == range(3)
     assert scalar_3(0.5, 1.0, 3) == scalar_plain(0.5, 1.0, 3)
-    assert checkpoint_segments(range(10), 3) == [slice(0, 4), slice(4, 8), slice(8, 10)]
+    assert checkpoint_segments(range(10)) == [slice(0, 4), slice(4, 8), slice(8, 10)]
     assert len(checkpoint_segments(range(100_000))) == 316 and checkpoint_segments(range(0)) == []
+
+
+def run_schedule(count, snapshots):
+    """Follow the binomial schedule with the step's number as the state: the snapshots
+    it holds at most, and how often it runs a step in the reverse sweep."""
+    held, peak, runs, reversed_steps = [], 0, [0] * count, []
+    for segment in binomial_segments(range(count), snapshots):
+        held.append(segment.start)
+        peak = max(peak, len(held))
+    for segment, advance in binomial_reverse(range(count), snapshots):
+        assert held[-1] == segment.start        # it starts from the latest snapshot
+        for step in range(segment.start, segment.stop):
+            runs[step] += 1
+        if advance:
+            held.append(segment.stop)
+        else:
+            held.pop()
+            reversed_steps += reversed(range(segment.start, segment.stop))
+        peak = max(peak, len(held))
+    assert reversed_steps == list(reversed(range(count))) and held == []
+    return peak, max(runs, default=0)
+
+
+@pytest.mark.parametrize("count", (0, 1, 2, 3, 7, 100, 1000))
+@pytest.mark.parametrize("snapshots", (2, 3, 4, 10, 40))
+def test_binomial_schedule_reverses_every_step_with_few_snapshots(count, snapshots):
+    peak, runs = run_schedule(count, snapshots)
+    assert peak <= snapshots
+    # Griewank: with s snapshots, C(s - 1 + r, r) steps need at most r runs each
+    # in the reverse sweep (the one that records the step included)
+    least = next(r for r in range(count + 2) if math.comb(snapshots - 1 + r, r) >= count)
+    assert runs <= least
+
+
+def test_runtime_examples_run():
+    import doctest
+    import pullback.runtime.checkpointing as module
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 5 and result.failed == 0
 
 
 def peak(function, args):
@@ -485,7 +532,7 @@ def writes_after(x, n):
 
 
 def no_snapshots(x, n):
-    for t in pullback.checkpoint(range(n), snapshots=0):
+    for t in pullback.checkpoint(range(n), snapshots=1):
         x = x * 2
     return x
 
@@ -517,7 +564,7 @@ REFUSED = [
     (appends, "may not change ys in place", "ys.append(x)"),
     (writes_into, "may not change y in place", "y[t] = x"),
     (writes_after, "y is changed in place after a checkpointed loop", "y[0] = 5.0"),
-    (no_snapshots, "snapshots= takes a whole number", "snapshots=0"),
+    (no_snapshots, "snapshots= takes a whole number of at least 2", "snapshots=1"),
     (snapshots_by_name, "snapshots= takes a whole number", "snapshots=k"),
     (as_a_value, "here it is used as a value", "steps = pullback.checkpoint(range(n))"),
     (in_a_comprehension, "here it is used as a value", "return sum([x * t for t"),
@@ -531,3 +578,70 @@ def test_refusals_name_the_construct_and_the_line(function, what, line):
     message = str(caught.value)
     assert what in message and line in message
     assert f'File "{__file__}", line ' in message
+
+
+# -- random loop bodies: the checkpointed gradient against differences -----------
+
+STEPS_OF_A_BODY = [
+    ["a = np.sin(a) * c + 0.01 * t"],
+    ["b = np.tanh(b * w + a)"],
+    ["if a > 0.0:", "    b = b * 0.9", "else:", "    a = a + np.sum(b) * 0.1"],
+    ["for j in range(2):", "    b = b * 0.8 + np.cos(a) * w[j]"],
+    ["tmp = b * b", "a = a * 0.5 + 0.1 * np.sum(tmp)"],
+    ["z = np.zeros(3)", "z[0] = a", "b = b + 0.1 * z"],
+    ["if LATER:", "    a = a + 0.01 * prev", "prev = a * c"],      # prev: an earlier step's
+    ["b = b[::-1] * c"],
+    ["a = a + np.dot(b, w) * 0.01"],
+    ["a = np.cos(a + c)", "b = np.tanh(b + w)"],      # reverse steps that never read c, w
+    ["m = np.maximum(b, 0.1)", "a = a * 0.9 + 0.01 * np.sum(np.log(m))"],
+]
+AFTER_THE_LOOP = [[], ["c = c * 1.5"], ["w = w * 2.0", "a = a + 0.1"],
+                  ["for k in range(2):", "    c = c * 1.5", "    w = w + 0.5"]]
+RANGES = {"range(n)": "t > 0", "range(1, n + 1)": "t > 1", "range(n, 0, -1)": "t < n",
+          "range(2, 2 + 2 * n, 2)": "t > 2"}       # the test true after the first step
+
+
+def random_program(rng, index):
+    """The source of a marked loop and of the same loop unmarked."""
+    body = [line for k in rng.choice(len(STEPS_OF_A_BODY), size=rng.integers(1, 5))
+            for line in STEPS_OF_A_BODY[k]]
+    after = AFTER_THE_LOOP[rng.integers(len(AFTER_THE_LOOP))]
+    steps = list(RANGES)[rng.integers(len(RANGES))]
+    body = [line.replace("LATER", RANGES[steps]) for line in body]
+    snapshots = [None, 2, 3, 4, 50][rng.integers(5)]
+    marker = f"pullback.checkpoint({steps}" + (f", snapshots={snapshots})" if snapshots else ")")
+    text = []
+    for name, iterable in ((f"marked_{index}", marker), (f"plain_{index}", steps)):
+        text += [f"def {name}(w, c, a, b, n):", f"    for t in {iterable}:"]
+        text += ["        " + line for line in body] + ["    " + line for line in after]
+        text += ["    return a * c + np.sum(b * w)", ""]
+    return "\n".join(text)
+
+
+@pytest.fixture(scope="module")
+def random_programs(tmp_path_factory):
+    import importlib.util
+    rng = np.random.default_rng(16)
+    path = tmp_path_factory.mktemp("checkpointed") / "random_loops.py"
+    path.write_text("import numpy as np\nimport pullback\n\n\n"
+                    + "\n\n".join(random_program(rng, i) for i in range(24)))
+    spec = importlib.util.spec_from_file_location("random_loops", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("index", range(24))
+def test_random_loop_bodies(random_programs, index):
+    marked, plain = (getattr(random_programs, f"{kind}_{index}") for kind in ("marked", "plain"))
+    rng = np.random.default_rng(index)
+    for n in (0, 1, 3, 8, 25):
+        args = (rng.uniform(0.3, 0.9, 3), 0.7, 0.2, rng.uniform(-0.5, 0.5, 3), n)
+        gradients = pullback.grad(marked, wrt=(0, 1, 2, 3))(*args)
+        for i, got in enumerate(gradients):
+            near, far = central(marked, args, i, 1e-6), central(marked, args, i, 1e-5)
+            if not np.allclose(near, far, rtol=1e-4, atol=1e-7):
+                continue                # not smooth here (a branch, np.maximum): no claim
+            np.testing.assert_allclose(got, near, rtol=1e-5, atol=1e-7)
+        for got, expected in zip(gradients, pullback.grad(plain, wrt=(0, 1, 2, 3))(*args)):
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)

@@ -116,9 +116,10 @@ def _marked_schedule(call, parsed):
         value = keyword.value
         if isinstance(value, gast.Constant) and value.value is None:
             return None
-        if not (isinstance(value, gast.Constant) and type(value.value) is int and value.value >= 1):
-            raise refuse(UnsupportedSyntax, "snapshots= takes a whole number of at least 1 "
-                         "written in the code", value, parsed.location,
+        if not (isinstance(value, gast.Constant) and type(value.value) is int and value.value >= 2):
+            raise refuse(UnsupportedSyntax, "snapshots= takes a whole number of at least 2 "
+                         "written in the code (the loop's state at its start, and one more)",
+                         value, parsed.location,
                          "Write the number itself: pullback.checkpoint(range(n), snapshots=10).")
         return value.value
     return None

@@ -66,39 +66,58 @@ def checkpoint_loops(sweeps, namer, runtime_name, stacks, defined):
         state = [n for n in exposed if n in made or n in after]
         at_start = _defined_before(sweeps.forward, loop, set(defined))
         names = {base: namer.fresh(base) for base in ("steps", "segments", "segment", "snapshots")}
+        schedule = _Schedule(loop.pb_checkpoint.snapshots if state else None, runtime_name, namer)
         forward = _forward(loop, plain, state, [n for n in state if n not in at_start], names,
-                           runtime_name("checkpoint_segments"))
+                           schedule)
         own = _own_stacks(loop, reverse, sweeps, pushed)
-        _rename_temporaries(loop, reverse, sweeps, state, namer)
+        outside = _names_outside(loop, reverse, sweeps)
+        kept = outside | set(state) | {loop.target.id}
+        _rename_temporaries(loop.body, loop.body + reverse.body, kept, namer)
+        if schedule.binomial:       # the steps run to take a snapshot: what makes the state
+            schedule.advance = _needed_for(clone(plain), set(state), pushed)
+            _rename_temporaries(schedule.advance, schedule.advance, kept, namer)
         sweeps.forward = _replaced(sweeps.forward, loop, forward)
         created = [_marked(quote("stack = []", stack=stack), "reverse", reverse.pb_line)
                    for stack in own]
         if not any(stmt is reverse for stmt in sweeps.reverse):    # made at the top level:
             sweeps.reverse, created = created + sweeps.reverse, []   # merge_stacks looks there
         sweeps.reverse = _replaced(sweeps.reverse, reverse,
-                                   created + _reverse(loop, reverse, state, names))
+                                   created + _reverse(loop, reverse, state, names, schedule))
         rebound |= set(state) | set(stores(gast.Module(body=loop.body, type_ignores=[])))
         moved |= set(own)
     return rebound, moved
 
 
-def _rename_temporaries(loop, reverse, sweeps, state, namer):
-    """The temporaries of a step (pullback's names, made and read within the loop and
-    its reverse) get names of their own in the steps run again: each copy's then
-    has one assignment, which the optimizer may inline (``x = np.tanh(1.1 * x)``)."""
+def _names_outside(loop, reverse, sweeps):
+    """The names the sweeps read or assign outside ``loop`` and its ``reverse``."""
     inside = {id(s) for s in walk_statements([loop, reverse])}
     outside = set()
     for stmt in walk_statements(sweeps.forward + sweeps.reverse):
         if id(stmt) not in inside:
-            parts = {gast.If: lambda s: [s.test], gast.While: lambda s: [s.test],
-                     gast.For: lambda s: [s.target, s.iter]}.get(type(stmt), lambda s: [s])(stmt)
-            outside.update(n for part in parts for n in loads(part) + stores(part))
-    temporaries = {stmt.targets[0].id for stmt in walk_statements(loop.body)
+            outside.update(n for part in _own_parts(stmt) for n in loads(part) + stores(part))
+    return outside
+
+
+def _own_parts(stmt):
+    """What a statement holds besides its nested blocks."""
+    match stmt:
+        case gast.If(test=test) | gast.While(test=test):
+            return [test]
+        case gast.For(target=target, iter=steps):
+            return [target, steps]
+    return [stmt]
+
+
+def _rename_temporaries(steps, stmts, kept, namer):
+    """The temporaries of a copy of the steps (pullback's names ``steps`` assign,
+    none of ``kept``) get names of their own in ``stmts``: each then has one
+    assignment, which the optimizer may inline into its reader
+    (``x = np.tanh(1.1 * x + 0.1)``)."""
+    temporaries = {stmt.targets[0].id for stmt in walk_statements(steps)
                    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
                    and getattr(stmt, "pb_saved", None) is None}
-    renamed = {name: namer.fresh(name) for name in sorted(temporaries - namer.user - set(state)
-                                                          - outside - {loop.target.id})}
-    for node in walk(gast.Module(body=loop.body + reverse.body, type_ignores=[])):
+    renamed = {name: namer.fresh(name) for name in sorted(temporaries - namer.user - kept)}
+    for node in walk(gast.Module(body=stmts, type_ignores=[])):
         if isinstance(node, gast.Name) and node.id in renamed:
             node.id = renamed[node.id]
 
@@ -110,10 +129,8 @@ def _own_stacks(loop, reverse, sweeps, stacks):
     own = {s.value.func.value.id for s in walk_statements(loop.body) if _push_onto(s, stacks)}
     inside = {id(s) for s in walk_statements([loop, reverse])}
     for stmt in walk_statements(sweeps.forward + sweeps.reverse):
-        if id(stmt) not in inside and not isinstance(stmt, (gast.If, gast.For, gast.While)):
-            own -= set(loads(stmt))
-        elif id(stmt) not in inside:
-            own -= set(loads(stmt.test if not isinstance(stmt, gast.For) else stmt.iter))
+        if id(stmt) not in inside:
+            own -= {n for part in _own_parts(stmt) for n in loads(part)}
     return sorted(own)
 
 
@@ -164,18 +181,38 @@ def _without(stmts, dropped):
     return out
 
 
-def _forward(loop, plain, state, unbound, names, segments_of):
+class _Schedule:
+    """Where the segments come from: about √n of about √n steps (``snapshots``
+    None), or the binomial schedule for that many states (``advance``: the steps
+    that make the state, run to take a snapshot in the reverse sweep)."""
+
+    def __init__(self, snapshots, runtime_name, namer):
+        self.binomial, self.snapshots = snapshots is not None, snapshots
+        self.advance = None
+        if self.binomial:
+            self.segments = runtime_name("binomial_segments")
+            self.reverse = runtime_name("binomial_reverse")
+            self.flag = namer.fresh("advance")
+        else:
+            self.segments = runtime_name("checkpoint_segments")
+
+    def segments_call(self, steps):
+        count = f", {self.snapshots}" if self.binomial else ""
+        return quote_expr(f"segments_of(steps{count})", segments_of=self.segments, steps=steps)
+
+
+def _forward(loop, plain, state, unbound, names, schedule):
     """The loop in segments, keeping the state at the start of each, pushing nothing."""
-    line, snapshots = loop.pb_line, loop.pb_checkpoint.snapshots
-    count = "" if snapshots is None else f", {snapshots}"
-    made = [_comment("checkpointed loop: the forward sweep keeps the state at the start of each "
-                     "segment, not the values of each step")]
+    line = loop.pb_line
+    kind = "the binomial schedule's segments" if schedule.binomial else "each segment"
+    made = [_comment(f"checkpointed loop: the forward sweep keeps the state at the start of "
+                     f"{kind}, not the values of each step")]
     made += [quote("name = None", name=name) for name in unbound]    # read only once set
-    made += quote_block(f"""
+    made += quote_block("""
         steps = iterable
-        segments = checkpoint_segments(steps{count})
+        segments = schedule
         """, steps=names["steps"], iterable=loop.iter, segments=names["segments"],
-        checkpoint_segments=segments_of)
+        schedule=schedule.segments_call(names["steps"]))
     if state:
         made.append(quote("snapshots = []", snapshots=names["snapshots"]))
     made += quote_block("""
@@ -189,29 +226,54 @@ def _forward(loop, plain, state, unbound, names, segments_of):
     return [_marked(stmt, "forward", line) for stmt in made]
 
 
-def _reverse(loop, reverse, state, names):
+def _reverse(loop, reverse, state, names, schedule):
     """Segment after segment, last first: its state back, its steps again with
-    their pushes, then their reverse steps."""
+    their pushes, then their reverse steps (the binomial schedule: and the
+    snapshots it takes on the way)."""
     line = reverse.pb_line
     reverse.iter = quote_expr("reversed(steps[segment])", steps=names["steps"],
                               segment=names["segment"])
-    rerun = quote("""
+    rerun = _marked(quote("""
         for target in steps[segment]:
             body
-        """, **_holes(loop, names, body=loop.body))
-    _marked(rerun, "forward", line)
+        """, **_holes(loop, names, body=loop.body)), "forward", line)
+    holes = dict(segment=names["segment"], segments=names["segments"], rerun=[rerun],
+                 reverse=[reverse], comment=[_comment(
+                     "its state at the segment's start, its steps again keeping what their "
+                     "reverse reads, then their reverse")],
+                 restore=[quote("state = snapshots.pop()", state=_state_value(state, gast.Store()),
+                                snapshots=names["snapshots"])] if state else [])
+    if not schedule.binomial:
+        made = quote_block("""
+            for segment in reversed(segments):
+                comment
+                restore
+                rerun
+                reverse
+            """, **holes)
+        return [_marked(stmt, "reverse", line) for stmt in made]
+    advance = _marked(quote("""
+        for target in steps[segment]:
+            body
+        """, **_holes(loop, names, body=schedule.advance)), "forward", line)
     made = quote_block("""
-        for segment in reversed(segments):
-            comment
-            restore
-            rerun
-            reverse
-        """, segment=names["segment"], segments=names["segments"],
-        comment=[_comment("its state at the segment's start, its steps again keeping what "
-                          "their reverse reads, then their reverse")],
-        restore=[quote("state = snapshots.pop()", state=_state_value(state, gast.Store()),
-                       snapshots=names["snapshots"])] if state else [],
-        rerun=[rerun], reverse=[reverse])
+        for segment, flag in moves:
+            if flag:
+                note
+                state_at_start = snapshots[-1]
+                advance
+                snapshots.append(state_at_end)
+            else:
+                comment
+                restore
+                rerun
+                reverse
+        """, moves=quote_expr(f"binomial_reverse(steps, {schedule.snapshots})",
+                              binomial_reverse=schedule.reverse, steps=names["steps"]),
+        flag=schedule.flag, state_at_start=_state_value(state, gast.Store()),
+        state_at_end=_state_value(state), snapshots=names["snapshots"],
+        advance=[advance], note=[_comment("from the latest snapshot to the start of a later "
+                                          "segment, whose state it keeps")], **holes)
     return [_marked(stmt, "reverse", line) for stmt in made]
 
 
@@ -360,9 +422,7 @@ def _changes_in_place(stmts, ignore):
     """``(name, statement)`` for each change in place under ``stmts``: ``y[i] = v``,
     ``y.a = v``, ``ys.append(v)`` (not the pushes onto ``ignore``, the stacks)."""
     for stmt in walk_statements(stmts):
-        parts = {gast.If: lambda s: [s.test], gast.While: lambda s: [s.test],
-                 gast.For: lambda s: [s.target, s.iter]}.get(type(stmt), lambda s: [s])(stmt)
-        for part in parts:
+        for part in _own_parts(stmt):
             for node in walk(part):
                 match node:
                     case gast.Subscript(ctx=gast.Store()) | gast.Attribute(ctx=gast.Store()):
