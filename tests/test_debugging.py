@@ -117,14 +117,15 @@ def test_traceback_in_the_reverse_sweep(tmp_path, monkeypatch, fresh_cache):
             return np.sum(np.sqrt(x))
         """)
     df = pullback.grad(mod.f)
-    pullback.source(df)
+    x = np.array([0.0, 1.0])
+    pullback.source(df, args=(x,))      # the derivative the call below runs
     generated = df.__wrapped__.__code__.co_filename
     reverse = [line.strip() for line in Path(generated).read_text().splitlines()
                if line.strip().startswith("dx =")]
     assert len(reverse) == 1, reverse
     with np.errstate(divide="raise"):
         with pytest.raises(FloatingPointError) as info:
-            df(np.array([0.0, 1.0]))       # 1 / (2 sqrt(0)) divides by zero
+            df(x)                       # 1 / (2 sqrt(0)) divides by zero
     frames = [fs for fs in traceback.extract_tb(info.value.__traceback__)
               if fs.filename == generated]
     assert frames and frames[-1].line == reverse[0]
@@ -154,7 +155,7 @@ import pullback
 import usermod
 
 df = pullback.grad(usermod.f)
-pullback.source(df)
+pullback.source(df, args=(np.array(%(x)s), np.array(%(y)s)))   # made for these arrays' kinds
 target = df.__wrapped__
 pdb.set_trace()
 result = df(np.array(%(x)s), np.array(%(y)s))

@@ -233,7 +233,14 @@ def test_jvp_is_cached():
     def f(x):
         return np.sin(x) * x
     pullback.jvp(f, (np.ones(2),), (np.ones(2),))
-    assert memory_get(f, ("jvp", (0,), ())) is not None
+    # the key names the arrays' kinds: position 0, one axis not of length 1, float64
+    key = ("jvp", (0,), (), (), (), ((0, "n", "float64"),))
+    compiled = memory_get(f, key)
+    assert compiled is not None
+    pullback.jvp(f, (np.ones(5),), (np.ones(5),))      # another length: the same one
+    assert memory_get(f, key) is compiled
+    pullback.jvp(f, (np.ones((2, 3)),), (np.ones((2, 3)),))   # another rank: its own
+    assert memory_get(f, key[:-1] + (((0, "nn", "float64"),),)) is not None
 
 
 def test_jvp_checks_tangent_shapes():
