@@ -140,9 +140,13 @@ class Program:
         (``apply(np.sin, x)``) to that function and its path: the callee is
         differentiated for that function in particular.
         """
-        def request(callee, func_node, wrt, arguments, masked=False):
-            key = (callee, wrt, tuple(sorted((p, id(v)) for p, (v, _) in arguments.items())),
-                   masked)
+        def request(callee, func_node, wrt, arguments, masked=False, kinds=((), ())):
+            general = (callee, wrt, tuple(sorted((p, id(v)) for p, (v, _) in arguments.items())),
+                       masked)
+            key = general + (kinds,)
+            if key not in self.vjp_names and any(k[:4] == general for k in self.vjp_names):
+                key, kinds = general + (((), ()),), ((), ())   # one specialization per callee
+                # and the general one: recursion cannot make new kinds without end
             if key not in self.vjp_names:
                 base = function_name(callee)
                 base = _chain(func_node)[-1] if base == "lambda" else base
@@ -150,7 +154,8 @@ class Program:
                 names = (self.name(base + "_forward"), self.name(base + "_backward"))
                 self.vjp_names[key] = names
                 self.callees += transform(callee, wrt, "vjp", self, self.path_of(func_node, path, statics),
-                                          names, arguments, masked_output=masked)
+                                          names, arguments, scalars=kinds[0],
+                                          masked_output=masked, arrays=kinds[1])
             return self.vjp_names[key]
         return request
 
@@ -301,11 +306,11 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     params = parameter_names(tree)
     wrt_names = [params[i] for i in wrt]
     active = active_names(tree, operations, wrt_names, outputs)         # 4 activity
-    # 4b numbers and 4c arrays' dimensions and dtypes, each feeding the other (the kinds
-    # of the root's array arguments are known; a callee's are not yet)
+    # 4b numbers and 4c arrays' dimensions and dtypes, each feeding the other (from the
+    # kinds of the arguments: the call's for the root, the call site's for a callee)
     known_scalars, arrays_known = scalars_and_shapes(
         tree, operations, {params[i] for i in scalars},
-        parameter_shapes(params, arrays) if not path else {})
+        parameter_shapes(params, arrays))
     same_shapes = shape_representatives(tree, operations, known_scalars)
     # the differentiated arguments of the function the user called are numbers or arrays
     # unless the call passed containers (arguments.py checks, see derive); forward mode

@@ -9,6 +9,7 @@ import inspect
 import gast
 
 from pullback.errors import UnsupportedSyntax, refuse
+from pullback.analysis.shapes import is_scalar
 from pullback.code.astutil import clone, make_name
 from pullback.frontend.captured_arguments import callee_with_captures
 from pullback.frontend.lift import CAPTURE_PREFIX, capture_keyword
@@ -28,7 +29,8 @@ class CallsMixin:
         callee, node = operation.bound["function"], operation.bound["node"]
         callee, arguments, wrt, functions = self.call_arguments(callee, node)
         forward, backward = self.request_vjp(callee, node.func, wrt, functions,
-                                             operation.target in self.masked)
+                                             operation.target in self.masked,
+                                             self.argument_kinds(arguments))
         saved = self.namer.fresh(_callee_name(node.func) + "_saved")
         stmt.targets = [gast.Tuple(elts=[make_name(operation.target, gast.Store()),
                                          make_name(saved, gast.Store())], ctx=gast.Store())]
@@ -82,6 +84,16 @@ class CallsMixin:
             arguments = arguments + [clone(captures[capture_keyword(f.__name__, c)])
                                      for f, c in captured]
         return callee, arguments, self.active_positions(arguments), functions
+
+    def argument_kinds(self, arguments):
+        """``(scalars, arrays)``: what the call site knows of the arguments (in the
+        callee's order), as pipeline.derive takes them: the callee's derivative is
+        specialized for them."""
+        scalars = tuple(i for i, a in enumerate(arguments) if is_scalar(a, self.scalars))
+        arrays = tuple((i, "".join(shape.dims), shape.dtype) for i, a in enumerate(arguments)
+                       if isinstance(a, gast.Name) and (shape := self.arrays.get(a.id)) is not None
+                       and not shape.number)
+        return scalars, arrays
 
     def runs_only_generated(self, operation):
         """A call of a nested function, or one given a nested function: only

@@ -22,3 +22,15 @@ def call(func, *args):
 def assign(name, value, line):
     return marked(gast.Assign(targets=[make_name(name, gast.Store())], value=value,
                             type_comment=None), line, "reverse")
+
+
+# dtypes whose gradient zeros_adjoint makes float64 (the others keep their own)
+FLOAT64_ZEROS = frozenset({"float64", "int64", "int32", "int16", "int8", "uint8", "bool"})
+
+
+def float64_zeros(np_name, primal):
+    """``np.zeros(np.shape(x))``: the zero gradient of an array x of FLOAT64_ZEROS
+    (np.shape reads only its shape: a stack keeps no data for it)."""
+    numpy_attribute = lambda attr: gast.Attribute(value=make_name(np_name), attr=attr,  # noqa: E731
+                                                  ctx=gast.Load())
+    return call(numpy_attribute("zeros"), call(numpy_attribute("shape"), make_name(primal)))

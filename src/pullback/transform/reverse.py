@@ -10,6 +10,7 @@ in ``masking.py``, calls in ``calls.py``, loops in ``loops.py``, dicts in ``dict
 from dataclasses import dataclass, field
 
 import gast
+import numpy
 
 from pullback.frontend.parsing import parameter_names
 from pullback.analysis.shapes import ShapeFacts
@@ -24,7 +25,7 @@ from pullback.transform.loops import (add_loop_counters, assigned_in_loops, chan
 from pullback.transform.masking import masked_names, refuse_complex_values
 from pullback.transform.sequence_operators import sequence_operations
 from pullback.transform.dict_names import dict_names
-from pullback.transform.nodes import assign, call, marked
+from pullback.transform.nodes import FLOAT64_ZEROS, assign, call, float64_zeros, marked
 from pullback.transform.subscripts import index_value, subscript_gradient
 
 
@@ -166,9 +167,14 @@ class ReverseBuilder(CallsMixin):
         return assign(adjoint, value, line)
 
     def zero_value(self, primal):
-        """A zero gradient for ``primal``: ``0.0`` for a known scalar."""
+        """A zero gradient for ``primal``: ``0.0`` for a known scalar,
+        ``np.zeros(np.shape(x))`` for a known array of float64 or integers."""
         if primal in self.scalars:
             return gast.Constant(value=0.0, kind=None)
+        shape = self.arrays.get(primal)
+        if shape is not None and not shape.number and shape.dtype in FLOAT64_ZEROS:
+            self.imports[self.aliases.get("np", "np")] = numpy
+            return float64_zeros(self.aliases.get("np", "np"), primal)
         return call(self.runtime("zeros_adjoint"), make_name(primal))
 
     def zero(self, adjoint, line=None):
