@@ -17,6 +17,7 @@ still present are marked ``xfail(strict=True)`` and flip when it is fixed.
 """
 import ast
 import functools
+import inspect
 import os
 import re
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 import pytest
 
 import pullback
-from pullback.arguments import scalar_arguments
+from pullback.arguments import argument_kinds
 from pullback.pipeline import derive
 from reference import central_difference, directional_difference
 from snapshot_programs import programs
@@ -44,8 +45,10 @@ def indices(wrt):
 def generated_source(program):
     """The source pullback generates for ``program``, as its snapshot stores it."""
     if program.mode == "vjp":
+        # the kinds pullback.vjp specializes for (numbers, containers, arrays)
         compiled = derive(program.function, indices(program.wrt), "vjp",
-                          scalar_arguments(list(program.args)))
+                          *argument_kinds(list(program.args),
+                                          inspect.signature(program.function)))
         text = compiled.source
     elif program.mode in FORWARD:
         jvp_function, tangents = forward_of(program)
