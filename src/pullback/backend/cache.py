@@ -38,6 +38,7 @@ from pullback._version import __version__
 from pullback.backend import cache_trust
 from pullback.backend.emit import verify_checksum
 from pullback.rules import templates_fingerprint, user_rules
+from pullback.backend.fingerprint import content_fingerprint, module_files, remembered_fingerprint
 
 # function object -> {options: Compiled}. Weak, so a dead function frees its entries.
 _memory = weakref.WeakKeyDictionary()
@@ -178,23 +179,15 @@ def callee_values(function):
 def pullback_fingerprint():
     """A hash of pullback's own code, so a changed transformer (a development
     install, a patched release) never serves modules made by the old one.
-    The files' bytes, read once per process."""
-    return package_fingerprint(_PACKAGE)
+    The files' bytes, hashed once per edit (backend/fingerprint.py remembers it)."""
+    return remembered_fingerprint(_PACKAGE, _writable_dir(),
+                                  lambda path, text: write_atomic(Path(path), text))
 
 
 def package_fingerprint(folder):
     """A hash of the version and of every module under ``folder`` (its
     subpackages too), each with its path."""
-    digest = hashlib.sha256(__version__.encode())
-    modules = []
-    for root, folders, names in os.walk(folder):     # os.walk: a third of rglob's time
-        folders[:] = [name for name in folders if name != "__pycache__"]
-        modules += [os.path.join(root, name) for name in names if name.endswith(".py")]
-    for path in sorted(modules, key=lambda p: Path(p).relative_to(folder).parts):
-        digest.update(Path(path).relative_to(folder).as_posix().encode())
-        with open(path, "rb") as handle:
-            digest.update(handle.read())
-    return digest.hexdigest()
+    return content_fingerprint(module_files(folder))
 
 
 def callee_sources(function, seen=None):
