@@ -6,7 +6,8 @@ on it (about √n snapshots of the loop's state, every step computed twice):
 - the peak memory (tracemalloc) of one gradient call above what was allocated
   before it: mostly the stacks, which the plain loop fills with a value or two
   per step and the checkpointed one with one segment's;
-- the time of one gradient call (the best of a few, without tracemalloc).
+- the time of one gradient call (the best of a few, plain and checkpointed
+  calls taking turns, without tracemalloc).
 
 Issue 16's targets: the checkpointed peak at most 5 % of the plain one, its
 time at most 2.5x. ``make bench`` includes the report (benchmarks/run.py calls
@@ -71,13 +72,15 @@ def peak_bytes(function, args):
         tracemalloc.stop()
 
 
-def best_seconds(function, args, repeats=REPEATS):
-    """The shortest of ``repeats`` calls of ``function(*args)``."""
-    best = float("inf")
+def best_seconds(functions, args, repeats=REPEATS):
+    """The shortest of ``repeats`` calls of each of ``functions`` on ``args``, the
+    calls taking turns (a machine whose load changes slows them alike)."""
+    best = [float("inf")] * len(functions)
     for _ in range(repeats):
-        start = time.perf_counter()
-        function(*args)
-        best = min(best, time.perf_counter() - start)
+        for i, function in enumerate(functions):
+            start = time.perf_counter()
+            function(*args)
+            best[i] = min(best[i], time.perf_counter() - start)
     return best
 
 
@@ -97,12 +100,13 @@ def reports(steps=STEPS, repeats=REPEATS):
         args = make_args(steps)
         report = {"loop": name, "iterations": steps}
         try:
-            gradients = {}
+            gradients, derivatives = {}, {}
             for kind, function in (("plain", plain), ("checkpointed", checkpointed)):
-                gradient = pullback.grad(function, wrt=wrt)
-                gradients[kind] = gradient(*args)       # generated before it is measured
-                report[f"{kind} peak bytes"] = peak_bytes(gradient, args)
-                report[f"{kind} s"] = best_seconds(gradient, args, repeats)
+                derivatives[kind] = pullback.grad(function, wrt=wrt)
+                gradients[kind] = derivatives[kind](*args)      # generated before it is measured
+                report[f"{kind} peak bytes"] = peak_bytes(derivatives[kind], args)
+            report["plain s"], report["checkpointed s"] = best_seconds(
+                [derivatives["plain"], derivatives["checkpointed"]], args, repeats)
             report["largest relative difference"] = difference(gradients["plain"],
                                                                gradients["checkpointed"])
         except Exception as error:          # pullback is changing under the benchmark
