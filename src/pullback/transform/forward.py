@@ -14,6 +14,7 @@ import numpy as np
 from pullback.errors import NoDerivativeRule, UnsupportedSyntax, refuse
 from pullback.code.astutil import clone, make_name, walk
 from pullback.frontend.parsing import parameter_names
+from pullback.analysis.shapes import ShapeFacts
 from pullback.runtime import tangent_shape, tangents as runtime_tangents
 from pullback.runtime.declare import helper_facts
 from pullback.tangent_rules import tangent_of
@@ -49,8 +50,10 @@ class ForwardBuilder(CallsMixin):
         self.directions = None          # the batch's size, named when first needed
         self.one_direction = False      # expanding a rule for one direction of a batch
         self.zeros = set()              # names whose tangent is known to be zero here
+        shapes = ShapeFacts(facts.shapes or {}, getattr(facts.shapes, "fits", {}),
+                            facts.arrays or {})      # with what the argument kinds tell
         self.expander = TangentExpander(namer, facts.active, aliases, imports, facts.scalars,
-                                        facts.shapes, namer.tangent, self.zero, self.runtime,
+                                        shapes, namer.tangent, self.zero, self.runtime,
                                         facts.flat | facts.scalars, self.zeros)
 
     # -- names and helpers -----------------------------------------------------
