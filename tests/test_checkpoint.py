@@ -6,6 +6,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+import scipy.special
 
 import pullback
 from pullback import UnsupportedSyntax
@@ -394,6 +395,18 @@ def users_checkpoint(w, x, n):
     return x
 
 
+def special_functions(w, x, n):        # gammaln is no random draw
+    for t in pullback.checkpoint(range(n)):
+        x = np.tanh(scipy.special.gammaln(x + 1.5) * w)
+    return x
+
+
+def test_calls_that_draw_nothing_are_checkpointed():
+    got = pullback.grad(special_functions)(0.8, 0.3, 6)
+    assert got == pytest.approx(central(special_functions, (0.8, 0.3, 6), 0), rel=1e-6)
+    assert "snapshots" in pullback.source(pullback.grad(special_functions), args=(0.8, 0.3, 6))
+
+
 def test_only_pullbacks_checkpoint_is_the_marker():
     assert "snapshots" not in pullback.source(pullback.grad(users_checkpoint), args=(0.8, 0.3, 5))
     assert "snapshots" in pullback.source(pullback.grad(read_before_set), args=(0.8, 0.3, 5))
@@ -555,7 +568,35 @@ def in_a_comprehension(x, n):
     return sum([x * t for t in pullback.checkpoint(range(n))])
 
 
+RNG = np.random.default_rng(0)
+
+
+def draws_from_a_generator(x, n):
+    for t in pullback.checkpoint(range(n)):
+        x = np.tanh(x + 0.1 * RNG.normal())
+    return x
+
+
+def draws_with_numpy(x, n):
+    for t in pullback.checkpoint(range(n)):
+        x = np.tanh(x + 0.1 * np.random.normal())
+    return x
+
+
+def jitter(x, rng):
+    return x + 0.1 * rng.uniform()
+
+
+def calls_a_function_that_draws(x, n):
+    for t in pullback.checkpoint(range(n)):
+        x = np.tanh(jitter(x, RNG))
+    return x
+
+
 REFUSED = [
+    (draws_from_a_generator, "may not draw random numbers", "RNG.normal()"),
+    (draws_with_numpy, "may not draw random numbers", "np.random.normal()"),
+    (calls_a_function_that_draws, "may not draw random numbers", "jitter(x, RNG)"),
     (a_while, "a while loop cannot be checkpointed", "while pullback.checkpoint(t < n):"),
     (breaks, "a checkpointed loop may not break", "break"),
     (returns, "a checkpointed loop may not return", "return x"),

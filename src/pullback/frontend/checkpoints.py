@@ -4,14 +4,32 @@
 :class:`Checkpoint` on the loop and on its ``range(...)`` (the reverse sweep's
 ``reversed(range(...))`` copies it); transform/checkpoint.py follows it.
 """
+import random
+import types
+
 import gast
+import numpy
 
 from pullback.code.annotations import mark
-from pullback.errors import UnsupportedSyntax, refuse
+from pullback.errors import PullbackError, UnsupportedSyntax, refuse
 from pullback.frontend.blocks import is_builtin_call
+from pullback.frontend.parsing import parse_function
 from pullback.runtime.checkpointing import checkpoint
 
 LOOPS = ("marked", "outermost")
+
+# what draws random numbers: the reverse sweep runs a checkpointed loop's steps again,
+# and they would draw others (the methods of NumPy's generators and of random.Random,
+# called on a value of the function whose kind is not known before it runs)
+_DRAWS = frozenset({
+    "random", "normal", "uniform", "integers", "choice", "shuffle", "permutation",
+    "permuted", "standard_normal", "standard_exponential", "standard_gamma", "standard_cauchy",
+    "standard_t", "randn", "rand", "randint", "random_sample", "random_integers", "ranf",
+    "sample", "exponential", "poisson", "binomial", "negative_binomial", "gamma", "beta",
+    "lognormal", "multivariate_normal", "multinomial", "dirichlet", "laplace", "logistic",
+    "geometric", "chisquare", "weibull", "rayleigh", "vonmises", "pareto", "gumbel", "wald",
+    "triangular", "gauss", "randrange", "getrandbits", "randbytes", "bytes", "default_rng"})
+_GENERATORS = (numpy.random.Generator, numpy.random.RandomState, random.Random)
 
 
 class Checkpoint:
@@ -97,6 +115,12 @@ def _checkpoint(loop, steps, snapshots, depth, parsed):
                      f"sweep replays segments of a known number of steps", jump, where,
                      "Compute the number of steps first and loop over range(...) of it, "
                      "or remove pullback.checkpoint from this loop.")
+    drawn = _random_draw(loop.body, parsed)
+    if drawn is not None:
+        raise refuse(UnsupportedSyntax, "a checkpointed loop may not draw random numbers: its "
+                     "reverse sweep runs the steps again, which would draw others", drawn, where,
+                     "Draw them before the loop (noise = rng.normal(size=n)) and index them "
+                     "in the steps, or remove pullback.checkpoint from this loop.")
     found = Checkpoint(snapshots, where, getattr(loop, "pb_line", None) or loop.lineno)
     loop.iter = steps
     mark(loop, checkpoint=found)
@@ -140,23 +164,55 @@ def _jump(stmts, in_loop=False):
     return None
 
 
-def _is_marker(node, parsed):
-    """Is ``node`` a call of :func:`pullback.checkpoint` (however the user's code names it)?"""
-    if not isinstance(node, gast.Call):
-        return False
-    chain, func = [], node.func
+def _random_draw(stmts, parsed, seen=None):
+    """The first call under ``stmts`` that may draw random numbers, else None: a
+    generator's method (``rng.normal()``, ``np.random.rand()``, ``random.gauss``),
+    or a function of the user's that makes one (read from its source, as pullback
+    reads it to differentiate it)."""
+    seen = set() if seen is None else seen
+    for node in _own_nodes(gast.Module(body=stmts, type_ignores=[])):
+        if not isinstance(node, gast.Call):
+            continue
+        value = _static_value(node.func, parsed)
+        if value is None:           # a method of a local value: rng.normal() draws
+            if isinstance(node.func, gast.Attribute) and node.func.attr in _DRAWS:
+                return node
+            continue
+        module = getattr(value, "__module__", None) or ""
+        if isinstance(getattr(value, "__self__", None), _GENERATORS) or module == "random" \
+                or module.startswith("numpy.random"):
+            return node
+        if isinstance(value, types.FunctionType) and value.__code__ not in seen:
+            seen.add(value.__code__)
+            try:
+                callee = parse_function(value)
+            except PullbackError:       # no source: pullback will say so itself
+                continue
+            if _random_draw(callee.tree.body, callee, seen) is not None:
+                return node
+    return None
+
+
+def _static_value(func, parsed):
+    """The value a call's ``func`` names, where it is a global or closure chain; else None."""
+    chain = []
     while isinstance(func, gast.Attribute):
         chain.append(func.attr)
         func = func.value
     if not isinstance(func, gast.Name) or func.id in parsed.local_names:
-        return False
+        return None
     try:
         value = parsed.free_value(func.id)
         for attribute in reversed(chain):
             value = getattr(value, attribute)
     except (NameError, AttributeError):
-        return False
-    return value is checkpoint
+        return None
+    return value
+
+
+def _is_marker(node, parsed):
+    """Is ``node`` a call of :func:`pullback.checkpoint` (however the user's code names it)?"""
+    return isinstance(node, gast.Call) and _static_value(node.func, parsed) is checkpoint
 
 
 def _own_nodes(tree):

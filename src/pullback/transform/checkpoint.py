@@ -6,6 +6,8 @@ stacks pass put in it, keeping the loop's state at the start of each segment. Th
 reverse sweep takes the segments from last to first: it restores the segment's
 state, runs the segment again with the pushes, then the segment's reverse steps,
 which pop them. The stacks hold one segment at a time; the forward sweep runs twice.
+With ``snapshots=k`` the segments follow the binomial schedule for k states
+(runtime/checkpointing.py), whose reverse sweep also runs ahead to take snapshots.
 
 The state is what a step may read before assigning it (``_exposed``): the values
 an earlier step or the code before the loop made. Of those, the ones the loop never
@@ -43,7 +45,7 @@ def checkpoint_loops(sweeps, namer, runtime_name, stacks, defined):
     loops = [s for s in walk_statements(sweeps.forward)
              if isinstance(s, gast.For) and getattr(s, "pb_checkpoint", None) is not None]
     pushed = frozenset(stacks.values())
-    rebound, moved = set(), set()
+    rebound, made_in_reverse = set(), set()
     for loop in loops:
         reverse = _reverse_loop(sweeps.reverse, loop.pb_checkpoint)
         if reverse is None:         # no derivative flows through it: nothing is pushed
@@ -53,39 +55,44 @@ def checkpoint_loops(sweeps, namer, runtime_name, stacks, defined):
         if getattr(loop, "pb_counter", None) is not None:
             raise InternalError("a checkpointed loop may leave early (frontend/checkpoints.py "
                                 "refuses break and return)")
-        made = set(stores(gast.Module(body=loop.body, type_ignores=[])))
-        plain = _without_pushes(clone(loop.body), pushed)
-        exposed = {}        # what a step of the user's loop reads from before it
-        _exposed(plain, {loop.target.id}, exposed)
-        _refuse_changes_in_place(loop, exposed, sweeps.forward, pushed)
-        loop.body = _needed_for(loop.body, loads(gast.Module(body=reverse.body, type_ignores=[])),
-                                pushed)
-        exposed = {}
-        _exposed(loop.body, {loop.target.id}, exposed)
-        after = _stores_after(sweeps.forward, loop)
-        state = [n for n in exposed if n in made or n in after]
-        at_start = _defined_before(sweeps.forward, loop, set(defined))
-        names = {base: namer.fresh(base) for base in ("steps", "segments", "segment", "snapshots")}
-        schedule = _Schedule(loop.pb_checkpoint.snapshots if state else None, runtime_name, namer)
-        forward = _forward(loop, plain, state, [n for n in state if n not in at_start], names,
-                           schedule)
-        own = _own_stacks(loop, reverse, sweeps, pushed)
-        outside = _names_outside(loop, reverse, sweeps)
-        kept = outside | set(state) | {loop.target.id}
-        _rename_temporaries(loop.body, loop.body + reverse.body, kept, namer)
-        if schedule.binomial:       # the steps run to take a snapshot: what makes the state
-            schedule.advance = _needed_for(clone(plain), set(state), pushed)
-            _rename_temporaries(schedule.advance, schedule.advance, kept, namer)
-        sweeps.forward = _replaced(sweeps.forward, loop, forward)
-        created = [_marked(quote("stack = []", stack=stack), "reverse", reverse.pb_line)
-                   for stack in own]
-        if not any(stmt is reverse for stmt in sweeps.reverse):    # made at the top level:
-            sweeps.reverse, created = created + sweeps.reverse, []   # merge_stacks looks there
-        sweeps.reverse = _replaced(sweeps.reverse, reverse,
-                                   created + _reverse(loop, reverse, state, names, schedule))
+        state, own = _checkpoint(loop, reverse, sweeps, namer, runtime_name, pushed, defined)
         rebound |= set(state) | set(stores(gast.Module(body=loop.body, type_ignores=[])))
-        moved |= set(own)
-    return rebound, moved
+        made_in_reverse |= set(own)
+    return rebound, made_in_reverse
+
+
+def _checkpoint(loop, reverse, sweeps, namer, runtime_name, pushed, defined):
+    """Rewrite ``loop`` and its ``reverse`` in ``sweeps``; returns the loop's state
+    and the stacks the reverse sweep makes."""
+    made = set(stores(gast.Module(body=loop.body, type_ignores=[])))
+    plain = _without_pushes(clone(loop.body), pushed)      # the forward sweep's steps
+    exposed = {}            # what a step of the user's loop reads from before it
+    _exposed(plain, {loop.target.id}, exposed)
+    _refuse_changes_in_place(loop, exposed, sweeps.forward, pushed)
+    read = loads(gast.Module(body=reverse.body, type_ignores=[]))
+    loop.body = _needed_for(loop.body, read, pushed)       # the steps run again
+    exposed = {}
+    _exposed(loop.body, {loop.target.id}, exposed)
+    after = _stores_after(sweeps.forward, loop)
+    state = [n for n in exposed if n in made or n in after]
+    unbound = [n for n in state if n not in _defined_before(sweeps.forward, loop, set(defined))]
+    names = {base: namer.fresh(base) for base in ("steps", "segments", "segment", "snapshots")}
+    schedule = _Schedule(loop.pb_checkpoint.snapshots if state else None, runtime_name, namer)
+    own = _own_stacks(loop, reverse, sweeps, pushed)
+    kept = _names_outside(loop, reverse, sweeps) | set(state) | {loop.target.id}
+    _rename_temporaries(loop.body, loop.body + reverse.body, kept, namer)
+    if schedule.binomial:       # the steps run to take a snapshot: what makes the state
+        schedule.advance = _needed_for(clone(plain), set(state), pushed)
+        _rename_temporaries(schedule.advance, schedule.advance, kept, namer)
+    sweeps.forward = _replaced(sweeps.forward, loop,
+                               _forward(loop, plain, state, unbound, names, schedule))
+    created = [_marked(quote("stack = []", stack=stack), "reverse", reverse.pb_line)
+               for stack in own]
+    if not any(stmt is reverse for stmt in sweeps.reverse):    # made at the top level:
+        sweeps.reverse, created = created + sweeps.reverse, []   # merge_stacks looks there
+    sweeps.reverse = _replaced(sweeps.reverse, reverse,
+                               created + _reverse(loop, reverse, state, names, schedule))
+    return state, own
 
 
 def _names_outside(loop, reverse, sweeps):
