@@ -686,3 +686,40 @@ def test_random_loop_bodies(random_programs, index):
             np.testing.assert_allclose(got, near, rtol=1e-5, atol=1e-7)
         for got, expected in zip(gradients, pullback.grad(plain, wrt=(0, 1, 2, 3))(*args)):
             np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+
+
+# -- the entry point a function-level option uses ---------------------------------
+
+def several_loops(x, n):
+    for t in range(n):                          # outermost: checkpointed
+        for j in range(2):                      # inside a loop: not
+            x = x * 0.5
+    k = 0
+    while k < 2:                                # not a for: not
+        x = x + 1.0
+        k += 1
+    if x > 0:
+        for t in range(1, n, 2):                # outermost, in a branch: checkpointed
+            x = np.sin(x)
+    for t in pullback.checkpoint(range(n), snapshots=4):     # marked: its own snapshots
+        x = np.cos(x)
+    return x
+
+
+def test_outermost_marks_every_outermost_loop_over_a_range():
+    from pullback.frontend.checkpoints import mark_checkpointed_loops
+    from pullback.frontend.parsing import parse_function
+    import gast
+
+    def marked(loops, snapshots=None):
+        parsed = parse_function(several_loops)
+        mark_checkpointed_loops(parsed, loops=loops, snapshots=snapshots)
+        return [(loop.lineno, getattr(loop, "pb_checkpoint", None)) for loop in gast.walk(parsed.tree)
+                if isinstance(loop, (gast.For, gast.While))]
+
+    found = {line: c.snapshots for line, c in marked("outermost", 10) if c is not None}
+    assert found == {2: 10, 10: 10, 12: 4}       # lines of the function
+    found = {line: c.snapshots for line, c in marked("marked") if c is not None}
+    assert found == {12: 4}
+    with pytest.raises(ValueError):
+        marked("every")
