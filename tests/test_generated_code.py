@@ -403,6 +403,30 @@ def test_a_loop_keeps_no_product_for_its_shape():
     assert "dh = matmul_grad_lhs(dadd, h, Wh)" in text, text
 
 
+def rnn_arguments():
+    rng = np.random.default_rng(5)
+    return (rng.standard_normal((3, 4)), 0.5 * rng.standard_normal((4, 4)),
+            rng.standard_normal((4, 2, 3)), rng.standard_normal((2, 4)))
+
+
+def test_a_loop_adds_into_its_gradients_in_place():
+    # the gradients start as new zeros no other name holds: each step adds in place
+    text = check_general(rnn, rnn_arguments(), (0, 1, 2, 3))
+    assert "dWh = zeros_adjoint(Wh)\n" in text, text
+    assert "dWh += matmul_grad_rhs(dadd, h, Wh)\n" in text, text
+    assert "dWx += matmul_grad_rhs(dadd, xs_item, Wx)\n" in text, text
+
+
+@pytest.mark.xfail(strict=True, reason="a known array's zero gradient is np.zeros(np.shape(x)), "
+                   "which optimize/facts.py's fresh() does not know as a new array: each step "
+                   "makes a new dWh (dWh = dWh + ...) instead of adding in place")
+def test_the_specialized_loop_adds_into_its_gradients_in_place():
+    text = check(rnn, rnn_arguments(), (0, 1, 2, 3))
+    assert "Specialized for arrays" in text, text
+    assert "dWh += matmul_grad_rhs(dadd, h, Wh)\n" in text, text
+    assert "dWx += matmul_grad_rhs(dadd, xs_item, Wx)\n" in text, text
+
+
 def widened_dot(a, b, c, M, v):
     s = np.sin(a @ b + c)            # a @ b is a number: c (3,) widens it
     t = np.cos(a @ M + v)            # a @ M is (4,): v (2, 4) adds an axis
