@@ -53,6 +53,8 @@ def mark_checkpointed_loops(parsed, loops="marked", snapshots=None):
     """
     if loops not in LOOPS:
         raise ValueError(f"loops must be one of {LOOPS}, not {loops!r}")
+    if loops == "marked" and not _may_name_the_marker(parsed):
+        return parsed.tree          # most functions: no walk of the tree
     markers = {id(node): node for node in _own_nodes(parsed.tree) if _is_marker(node, parsed)}
     if not markers and loops == "marked":
         return parsed.tree
@@ -208,6 +210,28 @@ def _static_value(func, parsed):
     except (NameError, AttributeError):
         return None
     return value
+
+
+def _may_name_the_marker(parsed):
+    """Does a global or closure name of the function's code hold the marker or a
+    module of pullback (``pullback.checkpoint``)? Unknown code: maybe."""
+    code = getattr(parsed.function, "__code__", None)
+    if code is None:
+        return True
+    codes, names = [code], set(code.co_freevars)
+    while codes:
+        current = codes.pop()
+        names.update(current.co_names)
+        codes += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    for name in names | set(parsed.statics):
+        try:
+            value = parsed.free_value(name)
+        except NameError:
+            continue
+        if value is checkpoint or (isinstance(value, types.ModuleType)
+                                   and value.__name__.split(".")[0] == "pullback"):
+            return True
+    return False
 
 
 def _is_marker(node, parsed):
