@@ -723,3 +723,5 @@ def test_outermost_marks_every_outermost_loop_over_a_range():
     assert found == {12: 4}
     with pytest.raises(ValueError):
         marked("every")
+    with pytest.raises(ValueError):
+        marked("outermost", 1)

@@ -53,6 +53,8 @@ def mark_checkpointed_loops(parsed, loops="marked", snapshots=None):
     """
     if loops not in LOOPS:
         raise ValueError(f"loops must be one of {LOOPS}, not {loops!r}")
+    if snapshots is not None and (type(snapshots) is not int or snapshots < 2):
+        raise ValueError(f"snapshots must be None or an int of at least 2, not {snapshots!r}")
     if loops == "marked" and not _may_name_the_marker(parsed):
         return parsed.tree          # most functions: no walk of the tree
     markers = {id(node): node for node in _own_nodes(parsed.tree) if _is_marker(node, parsed)}
