@@ -168,7 +168,7 @@ def pos_tangent(y, x):
     d[y] = d[x]
 
 
-@adjoint(operator.matmul, np.matmul, shape="other")
+@adjoint(operator.matmul, np.matmul, shape="product")
 def matmul(z, x, y):
     d[x] = matmul_grad_lhs(d[z], x, y)
     d[y] = matmul_grad_rhs(d[z], x, y)

@@ -24,7 +24,7 @@ from pullback.tangent_rules import tangent
 SHAPE = "array"             # one array, or a number (rules.SHAPES)
 
 
-@adjoint(np.dot)
+@adjoint(np.dot, shape="product")
 def dot(y, a, b):
     d[a] = dot_grad_lhs(d[y], a, b)
     d[b] = dot_grad_rhs(d[y], a, b)

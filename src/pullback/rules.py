@@ -40,8 +40,8 @@ OPTIONAL_FAMILIES = {"scipy_special": "scipy", "scipy_linalg": "scipy"}     # pu
 SHAPES = {
     "elementwise": "the broadcast shape of its operands; a number when every operand is one",
     "scalar": "a number when its arguments are numbers (the math module's functions)",
-    "reduction": "a number when axis is None and keepdims is false; with keepdims=True, a "
-                 "shape that broadcasts into its first argument's unchanged",
+    "reduction": "a number when axis is None and keepdims is false, else its operand's axes kept or gone",
+    "product": "a product of its first two operands as @ and np.dot make it (1-D and 2-D ones: known)",
     "array": "one array (or a number), never a list or tuple; its shape is not known",
     "other": "nothing is known (it may be a list or a tuple of arrays)",
 }

@@ -101,8 +101,18 @@ def check_array(result, rule, operands):
         f"a {type(result).__name__}, not one array"
 
 
+def check_product(result, rule, operands):
+    """1-D and 2-D operands: the shape of a matrix (or vector) product
+    (analysis/array_shapes._matmul relies on it)."""
+    check_array(result, rule, operands)
+    a, b = (np.shape(operands[p]) for p in rule.params[:2])
+    if 1 <= len(a) <= 2 and 1 <= len(b) <= 2:
+        expected = a[:-1] + (b[-1:] if len(b) == 2 else ())
+        assert np.shape(result) == expected, f"shape {np.shape(result)} of {a} by {b}"
+
+
 CHECKS = {"elementwise": check_elementwise, "scalar": check_scalar,
-          "reduction": check_reduction, "array": check_array}
+          "reduction": check_reduction, "array": check_array, "product": check_product}
 
 
 def _params():
@@ -144,6 +154,12 @@ def test_a_cumulative_sum_declared_a_reduction_fails_the_check():
     a = np.ones((3, 4))
     with pytest.raises(AssertionError):
         check_reduction(np.cumsum(a), ADJOINTS[np.sum], {"a": a, "axis": None})
+
+
+def test_an_outer_product_declared_a_product_fails_the_check():
+    with pytest.raises(AssertionError):
+        check_product(np.outer(np.ones(3), np.ones(3)), ADJOINTS[np.dot],
+                      {"a": np.ones(3), "b": np.ones(3)})
 
 
 def test_a_split_declared_an_array_fails_the_check():

@@ -5,7 +5,6 @@ number of dimensions, which of them have length 1 (all that broadcasting
 depends on) and its dtype (arguments.argument_kinds). From those
 this pass follows every name through the function to a fixed point.
 """
-import operator
 from dataclasses import dataclass
 
 import gast
@@ -275,12 +274,11 @@ def _rule_shape(rule, bound, known, scalars):
         return None if None in operands else broadcast(operands)
     if rule.shape == "reduction":
         return _reduction(_operand(bound.get(rule.params[0]), known, scalars), bound)
-    product = _PRODUCTS.get(rule.targets[0]) if rule.targets else None
-    if product is not None:
+    if rule.shape == "product":
         operands = [_operand(bound.get(p), known, scalars) for p in rule.params[:2]]
         if any(s is _UNKNOWN for s in operands):
             return _UNKNOWN
-        return None if None in operands else product(*operands)
+        return None if None in operands else _matmul(*operands)
     return _UNKNOWN
 
 
@@ -404,5 +402,3 @@ def _matmul(a, b):
     dims = a.dims[:-1] + b.dims[:-2] + b.dims[-1:] if b.ndim == 2 else a.dims[:-1]
     return Shape(dims, _dtype([a, b])) if dims else NUMBER
 
-
-_PRODUCTS = {operator.matmul: _matmul, np.matmul: _matmul, np.dot: _matmul}

@@ -92,7 +92,7 @@ def flat_names(tree, operations, scalars):
             # a + b joins two lists only: an array or a number on either side gives neither
             return any(isinstance(n, gast.Name) and n.id in known or is_scalar(n, known)
                        for n in operation.bound.values())
-        return operation.kind == "rule" and (operation.rule.shape in ("reduction", "array")
+        return operation.kind == "rule" and (operation.rule.shape in ("reduction", "array", "product")
                                              or _never_a_sequence(operation.rule))
 
     return _largest(sites, flat)
@@ -107,7 +107,7 @@ def _never_a_sequence(rule):
     """Does the rule's function give a number or an array, whatever it is given?
     NumPy's and math's functions of an elementwise result do (np.add of two lists
     is an array); Python's + and * join and repeat lists."""
-    if rule.shape not in ("elementwise", "scalar") and not rule.targets[0] is operator.matmul:
+    if rule.shape not in ("elementwise", "scalar", "product"):
         return False
     return all(isinstance(t, np.ufunc) or t in _NUMERIC_OPERATORS
                or getattr(t, "__module__", None) in ("math", "numpy") for t in rule.targets)
