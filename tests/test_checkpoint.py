@@ -14,36 +14,6 @@ from pullback.runtime.checkpointing import checkpoint as cp
 from pullback.runtime.checkpointing import binomial_reverse, binomial_segments, checkpoint_segments
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _hooks():
-    """TEMPORARY, until pipeline.py calls frontend/checkpoints.py, code/annotations.py
-    declares pb_checkpoint and pullback/__init__.py exports checkpoint (see the
-    report of task H2): the same three things, patched in for this module only."""
-    from pullback import pipeline
-    from pullback.code.annotations import ANNOTATIONS
-    from pullback.frontend.checkpoints import mark_checkpointed_loops
-    patched = "mark_checkpointed_loops" not in vars(pipeline)
-    declared = "pb_checkpoint" in ANNOTATIONS
-    exported = hasattr(pullback, "checkpoint")
-    original = pipeline.bind_static_names
-
-    def bind_static_names(parsed, wrt):
-        mark_checkpointed_loops(parsed)
-        return original(parsed, wrt)
-
-    if patched:
-        pipeline.bind_static_names = bind_static_names
-    ANNOTATIONS.setdefault("pb_checkpoint", "the Checkpoint of a checkpointed loop")
-    if not exported:
-        pullback.checkpoint = cp
-    yield
-    pipeline.bind_static_names = original
-    if not declared:
-        del ANNOTATIONS["pb_checkpoint"]
-    if not exported:
-        del pullback.checkpoint
-
-
 def central(f, args, i, eps=1e-6):
     """Central differences of the scalar f in args[i] (a number or an array)."""
     x = np.asarray(args[i], dtype=float)
@@ -725,3 +695,50 @@ def test_outermost_marks_every_outermost_loop_over_a_range():
         marked("every")
     with pytest.raises(ValueError):
         marked("outermost", 1)
+
+
+# -- the option on grad: every outermost loop over range ----------------------------
+
+def two_loops(x, n):
+    s = 0.0
+    for t in range(n):
+        x = np.sin(x) + 0.5 * x
+    for t in range(n):
+        s = s + np.sum(x * x)
+        x = 0.9 * x
+    k = 0
+    while k < 3:                # a while loop is left as it is
+        x = x * 1.01
+        k += 1
+    return s + np.sum(x)
+
+
+@pytest.mark.parametrize("checkpoint", [True, 2, 5])
+def test_grad_checkpoints_every_outermost_range_loop(checkpoint):
+    x = np.linspace(-1.0, 1.0, 4)
+    for n in (0, 1, 7, 40):
+        got = pullback.grad(two_loops, checkpoint=checkpoint)(x, n)
+        np.testing.assert_allclose(got, pullback.grad(two_loops)(x, n), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(got, central(two_loops, (x, n), 0), rtol=1e-6, atol=1e-8)
+    text = pullback.source(pullback.grad(two_loops, checkpoint=checkpoint), args=(x, 7))
+    assert text.count("checkpointed loop") == 2 and "Checkpointed:" in text
+    value, g = pullback.value_and_grad(two_loops, checkpoint=checkpoint)(x, 7)
+    assert value == two_loops(x, 7)
+    np.testing.assert_allclose(g, central(two_loops, (x, 7), 0), rtol=1e-6, atol=1e-8)
+
+
+def test_grad_checkpoint_refuses_a_range_loop_it_cannot_checkpoint():
+    def breaks(x, n):
+        for t in range(n):
+            x = x * 0.5
+            if t > 3:
+                break
+        return x
+    with pytest.raises(UnsupportedSyntax, match="test_checkpoint.py"):
+        pullback.grad(breaks, checkpoint=True)(1.0, 10)
+
+
+@pytest.mark.parametrize("bad", [1, 0, -3, 2.0, "yes", [3]])
+def test_grad_checkpoint_takes_true_or_a_number_of_snapshots(bad):
+    with pytest.raises(pullback.InvalidArgument, match="checkpoint="):
+        pullback.grad(two_loops, checkpoint=bad)

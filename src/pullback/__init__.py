@@ -13,6 +13,7 @@ from pullback.forward_api import hessian, hvp, jacobian, jvp, source
 from pullback.registration import nondifferentiable, register_adjoint, register_tangent
 from pullback.rules import d, literal
 from pullback.runtime import stop_gradient
+from pullback.runtime.checkpointing import checkpoint
 from pullback.checking import check_grads
 from pullback.backend.cache_care import cache_info, clear_cache
 from pullback.errors import (InternalError, InvalidArgument, InvalidOutput, NoDerivativeRule,
@@ -22,7 +23,8 @@ from pullback.runtime import NonScalarOutput, NotDifferentiable
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source",
     "register_adjoint", "register_tangent",
-    "nondifferentiable", "stop_gradient", "d", "literal", "check_grads", "export", "use", "debug",
+    "nondifferentiable", "stop_gradient", "checkpoint", "d", "literal", "check_grads", "export",
+    "use", "debug",
     "cache_info", "clear_cache", "PullbackError",
     "UnsupportedSyntax", "NoDerivativeRule", "SourceUnavailable", "InvalidArgument",
     "NonScalarOutput", "NotDifferentiable", "InvalidOutput", "InternalError", "__version__",

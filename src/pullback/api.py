@@ -12,8 +12,8 @@ import types
 import numpy as np
 
 from pullback.arguments import (callable_name, check_differentiable_input, check_plain_array,
-                                fit_gradient, has_builtin_rule, registered_rule, rule_function, signature_of,
-                                wrt_targets)
+                                checked_checkpoint, fit_gradient, has_builtin_rule,
+                                registered_rule, rule_function, signature_of, wrt_targets)
 from pullback.errors import InvalidArgument, InvalidOutput, PullbackError, SourceUnavailable
 from pullback.backend.cache import memory_get
 from pullback.backend.source_map import add_user_line, is_debugger
@@ -43,9 +43,10 @@ class Derivative:
     """
     __pullback_derivative__ = True      # resolve refuses calling one inside a derivative
 
-    def __init__(self, function, wrt, mode, has_aux=False):
+    def __init__(self, function, wrt, mode, has_aux=False, checkpoint=None):
         if not callable(function):
             raise InvalidArgument(f"pullback needs a function to differentiate, got {function!r}")
+        self._checkpoint = checked_checkpoint(checkpoint)
         self._callable, self._wrt = function, wrt
         # a derivative of a derivative differentiates the code generated for the arguments
         # each call passes (numbers get number-specialized code): see _target
@@ -107,7 +108,8 @@ class Derivative:
         and the tools that probe ``__wrapped__`` cost nothing and never raise).
         Before the first call, ``pullback.source(df)`` generates it.
         """
-        compiled = memory_get(self._target(), options_of(self._mode, self._indices, *self._kinds))
+        compiled = memory_get(self._target(), options_of(self._mode, self._indices, *self._kinds,
+                                                         checkpoint=self._checkpoint))
         if compiled is None:
             raise AttributeError(f"{self.__name__} has not been generated yet: call it once, "
                                  f"or call pullback.source on it")
@@ -228,7 +230,8 @@ class Derivative:
     def _derive(self, target, kinds=None):
         try:
             return derive(target, self._indices, self._mode, *(self._kinds if kinds is None
-                                                                else kinds))
+                                                                else kinds),
+                          checkpoint=self._checkpoint)
         except AttributeError as error:
             if str(error).startswith("No defined handler for node of type"):
                 raise unparsable(target, error) from None   # gast has no node for it
@@ -414,7 +417,7 @@ def python_function(function):
         f"@pullback.register_adjoint (docs/custom-rules.md).")
 
 
-def grad(function=None, wrt=0, has_aux=False):
+def grad(function=None, wrt=0, has_aux=False, checkpoint=None):
     """Return a function computing the gradient of a scalar-valued ``function``.
 
     Parameters
@@ -429,6 +432,12 @@ def grad(function=None, wrt=0, has_aux=False):
     has_aux : bool
         ``function`` returns ``(loss, aux)``: the gradient of ``loss`` comes
         back with ``aux`` untouched, as ``(gradient, aux)``.
+    checkpoint : None, True or int
+        Checkpoint every outermost ``for`` loop over ``range``: keep about
+        sqrt(n) states (True) or at most that many (an int, Griewank's
+        binomial schedule) and recompute the rest in the reverse sweep,
+        instead of storing every step (docs/checkpointing.md). None: only the
+        loops written ``for t in pullback.checkpoint(range(n))``.
 
     Examples
     --------
@@ -443,11 +452,11 @@ def grad(function=None, wrt=0, has_aux=False):
     {'w': 13.0, 'b': 8.0}
     """
     if function is None:
-        return lambda f: Derivative(f, wrt, "grad", has_aux)
-    return Derivative(function, wrt, "grad", has_aux)
+        return lambda f: Derivative(f, wrt, "grad", has_aux, checkpoint)
+    return Derivative(function, wrt, "grad", has_aux, checkpoint)
 
 
-def value_and_grad(function=None, wrt=0, has_aux=False):
+def value_and_grad(function=None, wrt=0, has_aux=False, checkpoint=None):
     """Like :func:`grad`, but the function returns ``(value, gradient)``
     (``((value, aux), gradient)`` with ``has_aux=True``).
 
@@ -460,8 +469,8 @@ def value_and_grad(function=None, wrt=0, has_aux=False):
     (8.0, 12.0)
     """
     if function is None:
-        return lambda f: Derivative(f, wrt, "value_and_grad", has_aux)
-    return Derivative(function, wrt, "value_and_grad", has_aux)
+        return lambda f: Derivative(f, wrt, "value_and_grad", has_aux, checkpoint)
+    return Derivative(function, wrt, "value_and_grad", has_aux, checkpoint)
 
 
 def source(derivative):

@@ -331,3 +331,14 @@ def argument_kinds(values, signature=None):
     if containers or varargs or arrays:
         return tuple(scalars), tuple(containers), varargs, tuple(arrays)
     return (tuple(scalars),)
+
+
+def checked_checkpoint(checkpoint):
+    """grad's ``checkpoint=``: None (or False), True, or a number of snapshots of
+    at least 2; anything else is an InvalidArgument naming what to pass."""
+    if checkpoint is None or checkpoint is False:
+        return None
+    if checkpoint is True or (type(checkpoint) is int and checkpoint >= 2):
+        return checkpoint
+    raise InvalidArgument(f"checkpoint={checkpoint!r}: pass True (about sqrt(n) snapshots of each "
+                          f"loop's state), a number of snapshots of at least 2, or None")

@@ -15,6 +15,8 @@ ANNOTATIONS = {
     "pb_doubled": "an accumulation that the optimizer already joined with its twin (x * x)",
     "pb_lifted": "a reference to a lifted nested def that was already rewritten",
     "pb_name": "on a lambda: the name it is assigned to, used as its function's name",
+    "pb_checkpoint": "on a checkpointed for loop and its range(...): its Checkpoint "
+                     "(frontend/checkpoints.py), which transform/checkpoint.py follows",
     # on the call statements of user functions (y, g_saved = g_forward(...))
     "pb_saved": "the name holding what the callee's forward function saved",
     "pb_backward": "the name of the callee's backward function",

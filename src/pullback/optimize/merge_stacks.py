@@ -233,7 +233,8 @@ def _recreate_stacks(fn, made):
         for name in first_of.get(target, ()):
             if name not in created:
                 created.add(name)
-                body.append(mark(quote("stack = []", stack=name), sweep="forward",
+                body.append(mark(quote("stack = []", stack=name),
+                                 sweep=getattr(stmt, "pb_sweep", None) or "forward",
                                  line=getattr(stmt, "pb_line", None)))
         if target in first_of and target not in used:
             continue
