@@ -742,3 +742,12 @@ def test_grad_checkpoint_refuses_a_range_loop_it_cannot_checkpoint():
 def test_grad_checkpoint_takes_true_or_a_number_of_snapshots(bad):
     with pytest.raises(pullback.InvalidArgument, match="checkpoint="):
         pullback.grad(two_loops, checkpoint=bad)
+
+
+def test_vjp_takes_the_checkpoint_option_too():
+    x = np.linspace(-1.0, 1.0, 4)
+    value, back = pullback.vjp(two_loops, x, 9, wrt=0, checkpoint=True)
+    np.testing.assert_allclose(back(1.0)[0], central(two_loops, (x, 9), 0), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(back(1.0)[0], pullback.vjp(two_loops, x, 9, wrt=0)[1](1.0)[0],
+                               rtol=1e-12, atol=1e-15)
+    assert value == two_loops(x, 9)

@@ -17,7 +17,7 @@ from pullback.trees import (children, describe_structure, internal, is_container
                             leaves, map_leaves, same_structure)
 
 
-def vjp(function, *args, wrt=None, has_aux=False):
+def vjp(function, *args, wrt=None, has_aux=False, checkpoint=None):
     """Evaluate ``function(*args)`` and return ``(value, back)``.
 
     ``back(cotangent)`` returns a tuple with one gradient per ``wrt`` entry:
@@ -25,7 +25,8 @@ def vjp(function, *args, wrt=None, has_aux=False):
     container of the same structure for a container). ``wrt`` defaults to
     every positional argument given; it takes positions or parameter names.
     With ``has_aux=True`` the function returns ``(value, aux)``, and vjp
-    returns ``(value, back, aux)``, aux untouched.
+    returns ``(value, back, aux)``, aux untouched. ``checkpoint``: as for
+    :func:`pullback.grad` (docs/checkpointing.md).
 
     Examples
     --------
@@ -36,7 +37,8 @@ def vjp(function, *args, wrt=None, has_aux=False):
     >>> back(np.array([1.0, 1.0]))
     (array([3., 3.]), 3.0)
     """
-    derivative, values, target, compiled = untraced(_prepare_vjp, function, args, wrt, has_aux)
+    derivative, values, target, compiled = untraced(_prepare_vjp, function, args, wrt, has_aux,
+                                                          checkpoint)
     try:
         value, saved = compiled.entry(*values)      # the generated forward sweep
     except Exception as error:
@@ -73,11 +75,11 @@ def vjp(function, *args, wrt=None, has_aux=False):
     return (value, back, aux) if has_aux else (value, back)
 
 
-def _prepare_vjp(function, args, wrt, has_aux):
+def _prepare_vjp(function, args, wrt, has_aux, checkpoint=None):
     """vjp's work before its forward sweep: ``(derivative, values, target, compiled)``."""
     if wrt is None:
         wrt = tuple(range(len(args)))
-    derivative = Derivative(function, wrt, "vjp", has_aux=has_aux)
+    derivative = Derivative(function, wrt, "vjp", has_aux=has_aux, checkpoint=checkpoint)
     return (derivative,) + derivative.prepare_forward(args)
 
 
