@@ -439,6 +439,37 @@ def test_a_closure_called_with_other_shapes(shapes):
     check_grad(closure, args, (0, 1))
 
 
+def shrunk_in_a_loop(x, w):
+    y = x
+    s = 0.0
+    for i in range(3):
+        y = y[1:] * w[0] + y[:-1]
+        s = s + np.sum(y * y[0])
+    return s
+
+
+def alternating_in_a_loop(x, w):
+    y = x
+    s = 0.0
+    for i in range(4):
+        if i % 2 == 0:
+            y = np.sum(y * w, axis=0, keepdims=True)
+        else:
+            y = y * x
+        s = s + np.sum(np.sin(y))
+    return s
+
+
+@pytest.mark.parametrize("f, shapes", [
+    (shrunk_in_a_loop, ((5,), (1,))), (shrunk_in_a_loop, ((5, 2), (2,))),
+    (shrunk_in_a_loop, ((5, 1), (1, 3))), (alternating_in_a_loop, ((3,), (1,))),
+    (alternating_in_a_loop, ((3, 2), (2,))), (alternating_in_a_loop, ((3, 2), (3, 1))),
+    (alternating_in_a_loop, ((1, 2), (3, 1)))], ids=lambda v: getattr(v, "__name__", str(v)))
+def test_a_loop_variable_whose_length_changes_each_step(f, shapes):
+    args = tuple(rand(s) / 2 for s in shapes)
+    check_grad(f, args, (0, 1))
+
+
 SCALES = np.array([0.5, 1.0, 1.5])
 
 
@@ -583,6 +614,65 @@ def test_an_in_place_update_that_would_grow_the_array_is_an_error():
         grown_in_place(x, w)
     with pytest.raises(ValueError):
         pullback.grad(grown_in_place, wrt=(0, 1))(x, w)
+
+
+# -- small models with a batch (or another axis) of one --------------------------------------------
+
+def softmax_cross_entropy(logits, labels):
+    z = logits - np.max(logits, axis=-1, keepdims=True)
+    logp = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+    return -np.sum(labels * logp) / logits.shape[0]
+
+
+def layer_norm(x, gamma, beta):
+    mu = np.mean(x, axis=-1, keepdims=True)
+    var = np.var(x, axis=-1, keepdims=True)
+    y = (x - mu) / np.sqrt(var + 1e-5) * gamma + beta
+    return np.sum(y ** 2)
+
+
+def mlp(x, w1, b1, w2, b2):
+    h = np.tanh(x @ w1 + b1)
+    return np.sum((h @ w2 + b2) ** 2)
+
+
+def rnn(xs, h0, wx, wh, b):
+    h = h0
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ wx + h @ wh + b)
+    return np.sum(h ** 2)
+
+
+def attention(q, k, v):
+    s = q @ k.T / np.sqrt(q.shape[-1])
+    s = s - np.max(s, axis=-1, keepdims=True)
+    p = np.exp(s)
+    p = p / np.sum(p, axis=-1, keepdims=True)
+    return np.sum((p @ v) ** 2)
+
+
+def normal(*shape):
+    return RNG.standard_normal(shape) * 0.5
+
+
+MODELS = [
+    (softmax_cross_entropy, [(1, 4), (1, 4)], 0), (softmax_cross_entropy, [(3, 1), (3, 1)], 0),
+    (layer_norm, [(1, 4), (4,), (4,)], (0, 1, 2)), (layer_norm, [(3, 1), (1, 1), (1,)], (0, 1, 2)),
+    (layer_norm, [(2, 3), (), (3,)], (0, 1, 2)),
+    (mlp, [(1, 3), (3, 4), (1, 4), (4, 1), (1,)], (0, 1, 2, 3, 4)),
+    (mlp, [(2, 1), (1, 3), (3,), (3, 2), (2,)], (0, 1, 2, 3, 4)),
+    (rnn, [(3, 1, 2), (1, 4), (2, 4), (4, 4), (4,)], (0, 1, 2, 3, 4)),
+    (rnn, [(3, 2, 1), (3,), (1, 3), (3, 3), (3,)], (0, 1, 2, 3, 4)),
+    (attention, [(1, 2), (3, 2), (3, 2)], (0, 1, 2)), (attention, [(3, 2), (1, 2), (1, 2)], (0, 1, 2)),
+    (attention, [(1, 1), (1, 1), (1, 1)], (0, 1, 2))]
+
+
+@pytest.mark.parametrize("f, shapes, wrt", MODELS, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_small_models_with_length_one_axes(f, shapes, wrt):
+    args = tuple(normal(*s) if s else np.array(1.3) for s in shapes)
+    if f is softmax_cross_entropy:
+        args = (args[0], np.eye(shapes[0][1])[RNG.integers(0, shapes[0][1], shapes[0][0])])
+    check_grad(f, args, wrt)
 
 
 # -- vjp, jvp, hvp --------------------------------------------------------------------------------
