@@ -268,7 +268,7 @@ def test_integer_and_boolean_arrays_beside_the_differentiated_one(shapes):
 def weighted_by_label(x, labels):
     s = 0.0
     for i in range(x.shape[0]):
-        s = s + x[i] ** 2 * (labels[i] == "a")
+        s = s + x[i] ** 2 * (labels[i] == labels[0])
     return s
 
 
