@@ -59,10 +59,6 @@ def check_grad(f, args, wrt=0, **tolerance):
     return text
 
 
-def all_of(args):
-    return tuple(range(len(args)))
-
-
 # -- broadcasting: length-1 axes against longer ones, in every position and order -------------
 
 def product_and_quotient(x, y):
