@@ -5,10 +5,25 @@
     dm = unbroadcast(g, m)              da = matmul_grad_lhs(g, a, b)
     da = matmul_grad_lhs(dm, a, b)
 
-where the forward sweep computed ``m = a @ b`` once. The helpers sum ``g``
-to the product's shape themselves, so ``m`` need not be kept for its shape
-(for ``h = np.tanh(x @ W + b)`` the forward sweep keeps only ``h``). Only
-with shape facts.
+The rule. ``dm = unbroadcast(g, m)``, where the forward sweep assigns
+``m = a @ b`` once (in a loop: once per step, restored with its operands),
+is read only by the product's adjoint helpers (``matmul_grad_lhs``,
+``matmul_grad_rhs``) called with operands of ``a``'s and ``b``'s shapes
+(the shape facts, or the same names), before ``g`` changes: they get ``g``.
+
+Why it holds for every program: the helpers sum their ``g`` to the shape
+of their operands' product themselves (runtime ``_sum_to_shape``, the
+function ``unbroadcast`` calls), and that shape is ``m``'s; the sum is
+linear, so summing first or inside gives the same array. What it gives:
+``m`` is read for nothing else, so the forward sweep need not keep it (for
+``h = np.tanh(x @ W + b)`` it keeps only ``h``), nor sum ``g`` twice.
+
+Only with shape facts. Where the derivative knows the arrays' shapes
+(issue 16), ``unbroadcast(g, m)`` is gone before this pass runs when ``m``
+has the result's shape, and a sum over named axes replaces it otherwise;
+the pass then fires where shapes are not known: a product of arrays whose
+rank changes in a loop or differs between branches, or made by functions
+the shape analysis does not follow.
 """
 import gast
 

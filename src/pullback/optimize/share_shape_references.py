@@ -2,13 +2,27 @@
 
     add = x @ W + b                     h1 = np.tanh(x @ W + b)
     h1 = np.tanh(add)           ->      ...
-    ...                                 dadd = unbroadcast(g, h1)
-    dadd = unbroadcast(g, add)
+    ...                                 dh1 = matmul_grad_lhs(g, h1, V)
+    dh1 = matmul_grad_lhs(g, add, V)
 
-A value the reverse sweep reads only for its shape is swapped for one of
-the same shape (by the shape facts) that it reads anyway, or for a
-parameter: the forward sweep then need not keep it, and its expression goes
-back into the one that reads it. Only with shape facts.
+The rule. An argument a runtime helper reads only for its shape (declared
+on the helper: ``unbroadcast``'s second, ``matmul_grad_lhs``'s ``a``,
+``matmul_grad_rhs``'s ``b``, ``unreduce``'s ``x``; not ``zeros_adjoint``,
+which also takes the dtype) may be any value of that shape. A name the
+reverse sweep reads only there is swapped for one the shape facts say has
+the same shape and that the reverse sweep reads anyway, or a parameter.
+
+Why it holds for every program: the shape facts relate only names assigned
+once, outside loops and branches (a parameter counts as an assignment), so
+each holds one value for the whole call and the two shapes are equal
+wherever the helper runs; the helper's result depends on nothing else of
+the argument. What it gives: the forward sweep need not keep the value (nor
+name it apart: its expression goes back into the one that reads it).
+
+Only with shape facts. Knowing each array's rank and length-1 axes (issue
+16) removes the ``unbroadcast`` calls whose operand has the result's shape,
+but not the references the helpers read for lengths: this pass still
+chooses which kept value gives them.
 """
 import gast
 

@@ -6,12 +6,26 @@
         dv = dE * 2.0                           dE = dE + dv * c
                                             dv = dE * 2.0
 
-A reverse loop whose body starts by adding multiples of ``dv`` (the adjoint
-of a value the last forward step computed only for the loop's test, such as
-a Newton residual) adds zeros on its first step: ``dv`` is still 0.0 then.
-That step now skips them, and the work they would do (a ``math.cos`` in
-Kepler's Newton loop) with them. Only for a literal zero: the adjoints are
-numbers, so no array shape is lost.
+The rule. A reverse loop entered with an adjoint ``dv`` that is a literal
+zero (assigned ``0.0`` just before the loop, in the same block) and whose
+body starts with statements that only add multiples of ``dv`` to other
+adjoints (``a = a + t``, ``a -= t``, or a temporary for them alone; every
+call in them a math/NumPy function or ``unbroadcast``) adds zeros on its
+first step; if the body then assigns ``dv`` unconditionally before anything
+reads it, every later step sees the ``dv`` of the step before. Those first
+statements are then skipped on step 0. It applies wherever a loop's last
+forward step computes a value that only the next step or the loop's test
+reads, not the code after the loop: the residual of a Newton or fixed-point
+``while`` loop, whatever its operations and its state (numbers or arrays).
+
+Why it holds for every program: on step 0 each skipped statement would add
+``0.0 * x`` (or ``unbroadcast`` of it) to its target. The transformation
+writes a literal ``0.0`` only as the zero of a number's adjoint (an array's
+is ``zeros_adjoint(x)``) and accumulates into each adjoint values of its
+own shape (``unbroadcast``, ``np.vdot``), so skipping changes no value, no
+shape and no dtype. The one difference: a skipped ``0.0 * inf`` or
+``0.0 / 0.0`` does not put a NaN into the gradient. What it gives: one
+step's work less (Kepler: a ``math.cos`` and three products per solve).
 """
 import gast
 
