@@ -143,7 +143,7 @@ ALONE_PROCESSES = 3
 # for a while after their work (OpenBLAS about 0.1 s), and on a 2-core
 # machine they take the core the next library's threads need (PyTorch's MLP
 # gradient took 10.6 ms right after a NumPy batch, 6.2 ms after a 0.1 s pause).
-SETTLE = 0.12
+SETTLE = 0.1
 
 
 class Settings:
@@ -153,9 +153,10 @@ class Settings:
         self.quick = quick
         self.budget = 0.15 if quick else 1.0            # seconds of timing per tool, workload and thread setting
         self.min_rounds = 1 if quick else 3
-        self.max_rounds = 3 if quick else 15
+        self.max_rounds = 3 if quick else 12
         self.batch = 0.01 if quick else 0.08            # seconds a batch of calls aims at
         self.slow = 0.2 if quick else 0.5               # a first call slower than this: timed by one more call
+        self.one_call = 0.2 if quick else 3.0           # a peer's first call slower than this: timed by it
         self.settle = 0.0 if ONE_THREAD else SETTLE     # see SETTLE
         self.alone_budget = 0.15 if quick else 3.0      # pullback and hand-written, NumPy-only processes
         self.alone_max_rounds = 3 if quick else 60
@@ -302,10 +303,15 @@ def time_slow(tool, call, first, settings):
     second (JAX eager compiles each operation on its first call): a tool
     still slow is timed by that call alone (JAX eager's Lotka-Volterra
     gradient takes 6 s: rounds would add minutes and change a ratio of
-    thousands by nothing).
+    thousands by nothing). A peer's first call slower than
+    ``settings.one_call`` is not repeated: its time is that call's, warm-up
+    included (pullback and the hand-written gradient are always repeated).
     """
     if first <= settings.slow:
         return None, first
+    if first > getattr(settings, "one_call", float("inf")) and tool in peers.PEERS:
+        return {"median s": first, "min s": first, "max s": first, "rounds": 1, "calls per round": 1,
+                "per round s": [], "single call": "the first call (the check), warm-up included"}, None
     gc.collect()
     start = time.perf_counter()
     call()
@@ -1374,7 +1380,9 @@ METHOD = """\
   {slow:g} s is called once more; if that call is still slower, its time is
   that one call (marked * in the tables) and its ratios are ratios of
   medians: JAX eager's Lotka-Volterra gradient takes seconds, and rounds
-  would add minutes without changing a ratio of thousands.
+  would add minutes without changing a ratio of thousands. A peer whose
+  first call takes more than {one_call:g} s is not called again: its time is
+  that first call, warm-up included (also marked *; results.json says which).
 - **pullback against hand-written, NumPy only.** f, pullback and the
   hand-written gradient are timed again, the same way, on one thread, in
   {alone_processes} subprocesses per workload in which no peer has run

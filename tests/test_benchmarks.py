@@ -351,6 +351,11 @@ def test_a_slow_tool_is_timed_by_one_more_call():
     Budget.slow = -1.0                                        # every call counts as slow
     timing, estimate = run.time_slow("jax_eager", lambda: None, first=2.0, settings=Budget())
     assert estimate is None and timing["rounds"] == 1 and timing["per round s"] == []
+    Budget.one_call = 3.0                                     # a peer's first call past it is its time
+    timing, _ = run.time_slow("jax_eager", lambda: calls.append(2), first=5.0, settings=Budget())
+    assert 2 not in calls and timing["median s"] == 5.0 and "warm-up included" in timing["single call"]
+    timing, _ = run.time_slow("pullback", lambda: calls.append(3), first=5.0, settings=Budget())
+    assert 3 in calls and timing["median s"] < 5.0           # pullback's first call writes its code: called again
     other = {"median s": 0.5, "per round s": [0.5, 0.5]}
     assert run.timing_ratio(other, {"median s": 0.25, "per round s": []}) == 2.0
 
