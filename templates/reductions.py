@@ -71,7 +71,7 @@ def mean(y, a, axis=None, dtype=None, keepdims=False, *, where=True):
     elif axis is None:
         d[a] = np.broadcast_to(d[y] / np.size(a), np.shape(a))
     else:
-        d[a] = unreduce(d[y], a, axis, keepdims) * (np.size(y) / np.size(a))
+        d[a] = unreduce(d[y], a, axis, keepdims) * (np.size(y) / np.maximum(np.size(a), 1))  # (0, 3)
 
 
 @tangent(np.mean, batched=True)

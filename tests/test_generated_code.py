@@ -203,9 +203,6 @@ def test_shape_of_a_broadcast_comes_from_its_operands():
     assert "dlargest = -dz.sum(axis=1, keepdims=True)\n" in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="the specialized cross entropy adds dz's and dlogits' "
-                   "terms into new arrays (dz = dz + ..., dlogits = dlogits + extreme_grad(...)), "
-                   "where the general derivative adds in place (dz += ..., add_to=dlogits)")
 def test_the_specialized_cross_entropy_adds_in_place():
     rng = np.random.default_rng(0)
     logits, labels = rng.standard_normal((3, 4)), np.eye(4)[[0, 2, 3]]
@@ -417,9 +414,6 @@ def test_a_loop_adds_into_its_gradients_in_place():
     assert "dWx += matmul_grad_rhs(dadd, xs_item, Wx)\n" in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="a known array's zero gradient is np.zeros(np.shape(x)), "
-                   "which optimize/facts.py's fresh() does not know as a new array: each step "
-                   "makes a new dWh (dWh = dWh + ...) instead of adding in place")
 def test_the_specialized_loop_adds_into_its_gradients_in_place():
     text = check(rnn, rnn_arguments(), (0, 1, 2, 3))
     assert "Specialized for arrays" in text, text

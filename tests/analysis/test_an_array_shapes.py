@@ -84,8 +84,9 @@ def test_a_product_has_the_broadcast_of_its_operands_dims(x, y, expected):
     assert dims(product, a(*x), a(*y))["p"] == expected
 
 
-def test_a_product_with_a_number_keeps_the_arrays_shape_and_dtype():
-    assert shapes(product, a(3, 1).astype(np.float32), 2.0)["p"] == "2-D float32 (n, 1)"
+def test_a_product_with_a_number_keeps_the_arrays_shape():
+    # its dtype depends on the operation (an int array / 2 is float64): "numeric"
+    assert shapes(product, a(3, 1).astype(np.float32), 2.0)["p"] == "2-D numeric (n, 1)"
     assert shapes(product, 2.0, 3.0)["p"] == "a number"
 
 
@@ -122,7 +123,7 @@ def test_keeps_shape_and_summed_axes_from_the_dims():
 
 def test_broadcast_and_join():
     n1, one_n = Shape((MANY, ONE), "float64"), Shape((ONE, MANY), "float64")
-    assert broadcast([n1, one_n]) == Shape((MANY, MANY), "float64")
+    assert broadcast([n1, one_n]) == Shape((MANY, MANY), "numeric")
     assert broadcast([Shape((ANY,), "float64"), Shape((ONE,), "float64")]).dims == (ANY,)
     assert broadcast([NUMBER, NUMBER]) == NUMBER
     assert join(n1, one_n).dims == (ANY, ANY)
@@ -413,16 +414,16 @@ def zero_dimensional(x, y):
     return p, k, d
 
 
-def test_an_operation_on_zero_dimensional_arrays_gives_a_numpy_scalar():
-    # FAILS: x * y, np.sum(x, keepdims=True) and np.dot(x, y) of 0-d arrays are
-    # NumPy scalars (np.float64), but broadcast(), _reduction() and _matmul() say
-    # a 0-D array (number=False); y[...] of such a p then crashes the
-    # specialized derivative (scatter_basic writes into a NumPy scalar)
+def test_an_operation_on_zero_dimensional_arrays_is_claimed_neither_kind():
+    # x * y, np.sum(x, keepdims=True) and np.dot(x, y) of 0-d arrays are NumPy
+    # scalars (np.where's is a 0-d array): a 0-d result that is not surely a
+    # number is claimed 0-d only, never an array to write into (scatter_basic
+    # wrote into a NumPy scalar: y[...] of such a p crashed)
     args = (np.array(1.5), np.array(0.5))
     claims, values = run_normalized(zero_dimensional, args)
     for name in ("p", "k", "d"):
-        assert isinstance(values[name][-1], np.generic)
-        assert claims[name].number, (name, claims[name])
+        assert np.ndim(values[name][-1]) == 0
+        assert claims.get(name) is None or claims[name].ndim == 0, (name, claims[name])
 
 
 def dtypes(x, k, m):

@@ -64,7 +64,7 @@ def array_shapes(tree, operations, parameters, scalars):
     for name in parameter_names(tree):
         sites.setdefault(name, []).append(("parameter", name))
     integers = _integers(sites, operations)
-    known = {}
+    known = dict.fromkeys(sites)        # None: not known yet; a name not here (a global): unknown
     changed = True
     while changed:
         changed = False
@@ -108,7 +108,7 @@ def broadcast(shapes):
     if any(s is None or s is _UNKNOWN for s in shapes):
         return None
     ndim = max(s.ndim for s in shapes)
-    if ndim == 0:
+    if ndim == 0:       # of 0-d arrays: a NumPy scalar (a ufunc's) or a 0-d array (np.where's)
         return NUMBER if all(s.number for s in shapes) else Shape((), _dtype(shapes))
     dims = []
     for axis in range(-ndim, 0):
@@ -118,19 +118,20 @@ def broadcast(shapes):
 
 
 def _dtype(shapes):
-    """The dtype of a result computed from values of ``shapes``: the arrays'
-    one dtype, else "numeric" when all are numbers or numeric, else None."""
-    if not all(s.number or numeric(s.dtype) for s in shapes):
-        return None
-    dtypes = {s.dtype for s in shapes if not s.number}
-    return dtypes.pop() if len(dtypes) == 1 else "numeric"
+    """The dtype of a result computed from values of ``shapes``: "numeric" when
+    all are numbers or of numeric dtypes (which one depends on the operation:
+    ``int_array / 2`` is float64), else None."""
+    return "numeric" if all(s.number or numeric(s.dtype) for s in shapes) else None
 
 
 def numeric(dtype):
     """Is ``dtype`` (a Shape's) one of numbers (booleans, integers, floats, complex)?"""
     if dtype is None:
         return False
-    return dtype == "numeric" or np.dtype(dtype).kind in "biufc"
+    try:
+        return dtype == "numeric" or np.dtype(dtype).kind in "biufc"
+    except TypeError:               # 'str32', 'void64': names that np.dtype does not read
+        return False
 
 
 def keeps_shape(own, others):
@@ -234,7 +235,8 @@ def _site_shape(site, operations, known, parameters, scalars, integers):
 
 
 def _operand(node, known, scalars):
-    """The shape of an operand node: a number literal, a name (None: not yet known)."""
+    """The shape of an operand node: a number literal, a name (None: not yet
+    known; a name the function never assigns, a global: unknown)."""
     match node:
         case gast.Constant(value=value) if isinstance(value, (int, float)) \
                 and not isinstance(value, bool):
@@ -244,7 +246,7 @@ def _operand(node, known, scalars):
         case gast.Name(id=name):
             if name in scalars:
                 return NUMBER
-            return known.get(name)
+            return known.get(name, _UNKNOWN)
     return _UNKNOWN
 
 

@@ -258,6 +258,10 @@ def fresh(value):
             return True
         case gast.Call(func=gast.Name(id="unbroadcast")):      # g itself, or a new sum
             return fresh(value.args[0])
+        case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr="zeros")):
+            return True                 # a known array's zero gradient
+        case gast.Call(func=gast.Attribute(attr="sum")):
+            return True                 # g.sum(axis=...): a new array (or a number)
     return False
 
 
@@ -283,5 +287,9 @@ def keeps_a_reference(node, aliases, allowed=None):
             case gast.Call(func=gast.Name(id="unbroadcast" | "unreduce"), args=[first, *_]) \
                     if first is name and isinstance(parents.get(id(parent)), (gast.BinOp, gast.UnaryOp)):
                 continue        # summed or broadcast, then used in arithmetic: not kept
+            case gast.Attribute(attr="sum", value=value) if value is name \
+                    and isinstance(parents.get(id(parent)), gast.Call) \
+                    and parents[id(parent)].func is parent:
+                continue        # g.sum(axis=...): summed into a new array
         return True
     return False

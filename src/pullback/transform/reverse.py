@@ -172,7 +172,7 @@ class ReverseBuilder(CallsMixin):
         if primal in self.scalars:
             return gast.Constant(value=0.0, kind=None)
         shape = self.arrays.get(primal)
-        if shape is not None and not shape.number and shape.dtype in FLOAT64_ZEROS:
+        if shape is not None and shape.ndim >= 1 and shape.dtype in FLOAT64_ZEROS:
             self.imports[self.aliases.get("np", "np")] = numpy
             return float64_zeros(self.aliases.get("np", "np"), primal)
         return call(self.runtime("zeros_adjoint"), make_name(primal))

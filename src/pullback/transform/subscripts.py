@@ -46,8 +46,10 @@ def subscript_gradient(runtime, container, index, adjoint, total, arrays, scalar
 
 
 def _is_array(container, arrays):
+    """Is ``container`` known to be an array of at least one dimension (a 0-d
+    result may be a NumPy scalar, which cannot be written into)?"""
     shape = arrays.get(container.id) if isinstance(container, gast.Name) else None
-    return isinstance(shape, Shape) and not shape.number
+    return isinstance(shape, Shape) and not shape.number and shape.ndim >= 1
 
 
 def _basic(index, scalars):
@@ -72,9 +74,9 @@ def _added_axes(container, index, arrays):
     """The positions (in the result) of the axes ``container[index]`` adds,
     when the index is only None and whole slices ``:`` of an array of known
     rank; else None."""
-    shape = arrays.get(container.id) if isinstance(container, gast.Name) else None
-    if not isinstance(shape, Shape) or shape.number:
+    if not _is_array(container, arrays):
         return None
+    shape = arrays[container.id]
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
     added, taken = [], 0
     for position, part in enumerate(parts):
