@@ -205,6 +205,16 @@ def matmul_rhs_tangent_rule_tangent(z, x, ty, y):
 
 # -- copies: the identity ------------------------------------------------------------
 
+@adjoint(runtime.in_place, shape="elementwise")     # new's shape, old's when it passes
+def in_place_rule(y, old, new):
+    d[new] = d[y]                   # new = old op e: old's part of it flows through new
+
+
+@tangent(runtime.in_place)
+def in_place_rule_tangent(y, old, new):
+    d[y] = d[new]
+
+
 @adjoint(runtime.copy_of)
 def copy_of_rule(y, value):
     d[value] = d[y]

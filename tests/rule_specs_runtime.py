@@ -160,6 +160,8 @@ SPEC = {
         )),
     # ---- copies -----------------------------------------------------------
     runtime.copy_of: Spec("runtime.copy_of(x)", (Arg("x"),), (Case(((3, 4),)), Case((None,)))),
+    runtime.in_place: Spec("runtime.in_place(x, x * y)", (Arg("x"), Arg("y")), (
+        Case(((3, 4), (3, 4))), Case(((3, 4), (4,))), Case((None, None)), Case(((2, 1), (2, 1))))),
     runtime.fresh_copy: Spec("runtime.fresh_copy(x)", (Arg("x"),), (
         Case(((3, 4),)), Case((None,)),
         Case(((3,), (3,)), expr="np.sum(runtime.fresh_copy([x, y])[1] * x)",

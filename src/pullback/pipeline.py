@@ -50,6 +50,7 @@ from pullback.analysis.operation import static_value
 from pullback.analysis.activity import active_names, returned_names
 from pullback.analysis.shapes import flat_names, scalars_and_shapes, shape_representatives
 from pullback.analysis.facts import Facts
+from pullback.analysis.in_place import settle_in_place_checks
 from pullback.analysis.array_shapes import Shape, parameter_shapes
 from pullback.transform.reverse import reverse_sweeps
 from pullback.transform.saving import save_overwritten_values
@@ -311,7 +312,8 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
                             None if checkpoint in (None, True) else checkpoint)
     namer = Namer.for_tree(parsed.tree, reserved=set(generated_globals()) | program.taken)
     generated = getattr(function, "__pullback_generated__", False)
-    tree = normalize(parsed, namer, keep_pops=forward, later_reads=not (forward and generated))
+    tree = normalize(parsed, namer, keep_pops=forward, later_reads=not (forward and generated),
+                     checked_in_place=not generated)
     if aux and aux_name is None:    # has_aux=True, a return not written as a pair
         tree, aux_name = split_aux(tree, namer, parsed.location)
         parsed.statics.setdefault("auxiliary_part", auxiliary_part)
@@ -325,6 +327,7 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     known_scalars, arrays_known = scalars_and_shapes(
         tree, operations, {params[i] for i in scalars},
         parameter_shapes(params, arrays))
+    settle_in_place_checks(tree, operations, known_scalars, arrays_known)   # 4d x += e
     same_shapes = shape_representatives(tree, operations, known_scalars)
     # the differentiated arguments of the function the user called are numbers or arrays
     # unless the call passed containers (arguments.py checks, see derive); forward mode
@@ -360,10 +363,11 @@ def finish(functions, parsed, imports, program, path):
     return functions
 
 
-def normalize(parsed, namer, keep_pops=False, later_reads=True):
+def normalize(parsed, namer, keep_pops=False, later_reads=True, checked_in_place=True):
     """Stage 2 in order: the control-flow desugarings, then one operation per statement.
     ``keep_pops``: forward mode differentiates ``items.pop()`` as it is;
-    ``later_reads``: see check_aliasing."""
+    ``later_reads``: see check_aliasing; ``checked_in_place``: ``x += e`` checks
+    that an array keeps its shape (generated code adds gradients of one shape)."""
     tree, local = parsed.tree, parsed.local_names
     tree = desugar_comprehensions(tree, namer, parsed.location)
     tree = desugar_for(tree, namer, local)
@@ -374,7 +378,7 @@ def normalize(parsed, namer, keep_pops=False, later_reads=True):
     if not keep_pops:
         tree = desugar_pops(tree, local)
     tree = check_aliasing(tree, parsed.location, parsed, later_reads)
-    tree = desugar_augassign(tree)
+    tree = desugar_augassign(tree, parsed if checked_in_place else None)
     local = frozenset(assigned_names(tree))
     return ssa_rename(to_anf(tree, namer, local), namer)
 

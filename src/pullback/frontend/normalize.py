@@ -11,7 +11,10 @@ it came from, so the generated code can quote the user's source.
 """
 import gast
 
+from pullback.code.annotations import mark
 from pullback.code.astutil import clone, make_name
+from pullback.code.naming import unused_name
+from pullback.runtime.in_place import in_place
 from pullback.code.quote import quote
 from pullback.errors import UnsupportedSyntax, refuse
 from pullback.frontend.parsing import parameter_names
@@ -130,13 +133,23 @@ _OP_SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast
                gast.BitOr: "|", gast.BitXor: "^", gast.LShift: "<<", gast.RShift: ">>"}
 
 
-def desugar_augassign(tree):
-    """``x += e`` becomes ``x = x + e`` (and ``x: T = e`` becomes ``x = e``)."""
+def desugar_augassign(tree, parsed=None):
+    """``x += e`` becomes ``x = in_place(x, x + e)`` (``x[i] += e``: ``x[i] = x[i] + e``),
+    and ``x: T = e`` becomes ``x = e``. ``in_place`` raises where NumPy would: an
+    array's in-place result must keep its shape (analysis/in_place.py drops the
+    check where the shapes show it holds)."""
+    check = _in_place_name(tree, parsed) if parsed is not None else None
+
     class Desugar(gast.NodeTransformer):
         def visit_AugAssign(self, node):
             load = clone(node.target)
             load.ctx = gast.Load()
             value = gast.BinOp(left=load, op=node.op, right=node.value)
+            if isinstance(node.target, gast.Name) and check is not None:
+                value = gast.Call(func=make_name(check), args=[clone(load), value], keywords=[])
+                # kept where nothing reads its value: it raises where the user's line does
+                return mark(_located(gast.Assign(targets=[node.target], value=value,
+                                                 type_comment=None), node), keep=True)
             return _located(gast.Assign(targets=[node.target], value=value, type_comment=None), node)
 
         def visit_AnnAssign(self, node):
@@ -145,6 +158,21 @@ def desugar_augassign(tree):
             return _located(gast.Assign(targets=[node.target], value=node.value, type_comment=None), node)
 
     return gast.fix_missing_locations(Desugar().visit(tree))
+
+
+def _in_place_name(tree, parsed):
+    """The name ``in_place`` has in the function (a fresh one where the user's
+    code uses it for something else); registered as a static name."""
+    used = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+    name = "in_place"
+    try:
+        taken = name in used or name in parsed.local_names or parsed.free_value(name) is not in_place
+    except NameError:
+        taken = name in used or name in parsed.local_names
+    if taken:
+        name = unused_name(name, used | set(parsed.local_names))
+    parsed.statics[name] = in_place
+    return name
 
 
 def _located(new, old):
