@@ -83,6 +83,22 @@ def checked_source(function, args, wrt=0):
     return pullback.source(derivative)
 
 
+def checked_general_source(function, args, wrt=0):
+    """As checked_source, for the derivative made before any call: the general
+    one, which knows no array's shape (what ``pullback.source(df)`` shows then),
+    run on ``args``."""
+    import pullback
+    derivative = pullback.grad(function, wrt=wrt)
+    text = pullback.source(derivative)
+    assert "Specialized for arrays" not in text, text
+    got = derivative.__wrapped__(*args)
+    for i, index in enumerate(wrt if isinstance(wrt, tuple) else (wrt,)):
+        value = got[i] if isinstance(wrt, tuple) else got
+        np.testing.assert_allclose(value, central_difference(function, args, index),
+                                   rtol=1e-6, atol=1e-8)
+    return text
+
+
 def marker_line(path, tag):
     """The line of ``path`` that ends with the comment ``# refused: <tag>``
     (where a test expects pullback's refusal to point)."""

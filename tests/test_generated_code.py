@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import pullback
-from reference import central_difference
+from reference import central_difference, checked_general_source
 
 
 def check(f, args, wrt):
@@ -25,20 +25,6 @@ def check(f, args, wrt):
     for i, g in zip(wrt if isinstance(wrt, tuple) else (wrt,), got):
         np.testing.assert_allclose(g, central_difference(f, args, i), rtol=1e-6, atol=1e-8)
     return pullback.source(df)
-
-
-def check_general(f, args, wrt):
-    """As check, for the derivative made before any call: the general one,
-    which knows no array's shape (what ``pullback.source(df)`` shows then),
-    run on ``args``."""
-    df = pullback.grad(f, wrt=wrt)
-    text = pullback.source(df)
-    assert "Specialized for arrays" not in text, text
-    got = df.__wrapped__(*args)
-    got = got if isinstance(wrt, tuple) else (got,)
-    for i, g in zip(wrt if isinstance(wrt, tuple) else (wrt,), got):
-        np.testing.assert_allclose(g, central_difference(f, args, i), rtol=1e-6, atol=1e-8)
-    return text
 
 
 def scalar_loop(x):
@@ -183,7 +169,7 @@ def test_shape_of_a_broadcast_comes_from_its_operands():
     # (np.log(np.sum(..., keepdims=True)) broadcasts into it), and z has
     # logits' (so does the max with keepdims): neither logp nor the log is
     # computed for its shape alone
-    text = check_general(cross_entropy, (logits, labels), 0)
+    text = checked_general_source(cross_entropy, (logits, labels), 0)
     assert "np.broadcast_shapes(np.shape(labels), np.shape(logits))" in text, text
     assert "\n    logp = " not in text and "= np.log(" not in text, text
     assert "dz = dlogp\n" in text and "dlogits = dz\n" in text, text     # no unbroadcast
@@ -226,7 +212,7 @@ def test_a_keepdims_reduction_broadcasts_into_its_operand():
     args = (rng.standard_normal((5, 3)), rng.standard_normal((5, 3)))
     # The general derivative: centered / scale has centered's shape, so its
     # gradient is not summed; scale's is (unbroadcast), with the same division
-    text = check_general(normalize, args, 0)
+    text = checked_general_source(normalize, args, 0)
     assert "dcentered = unbroadcast(dmul_1 * w, x) / scale\n" in text, text
     assert "dscale = unbroadcast(" in text, text
     assert one_division(text), text
@@ -368,7 +354,7 @@ def test_a_product_widened_by_broadcasting_gets_its_adjoint_summed():
             rng.standard_normal((3, 2)), rng.standard_normal((2, 3, 1)))
     wrt = (0, 1, 2, 3, 4)
     # The general derivative: matmul_grad_lhs sums the widened adjoint itself
-    text = check_general(broadcast_products, args, wrt)
+    text = checked_general_source(broadcast_products, args, wrt)
     assert "matmul_grad_lhs(dadd, x, w)" in text, text
     assert "dc = unbroadcast(dadd_1, c)" in text, text
     # Specialized: w is (n, 1), so x @ w is too and b widens it: its adjoint
@@ -408,7 +394,7 @@ def rnn_arguments():
 
 def test_a_loop_adds_into_its_gradients_in_place():
     # the gradients start as new zeros no other name holds: each step adds in place
-    text = check_general(rnn, rnn_arguments(), (0, 1, 2, 3))
+    text = checked_general_source(rnn, rnn_arguments(), (0, 1, 2, 3))
     assert "dWh = zeros_adjoint(Wh)\n" in text, text
     assert "dWh += matmul_grad_rhs(dadd, h, Wh)\n" in text, text
     assert "dWx += matmul_grad_rhs(dadd, xs_item, Wx)\n" in text, text

@@ -26,7 +26,7 @@ from pullback.frontend.parsing import parameter_names, parse_function
 from pullback.pipeline import normalize
 from pullback.analysis.shapes import ShapeFacts
 from pullback.transform.loops import loop_shape_facts, shape_sources
-from reference import central_difference, checked_source
+from reference import central_difference, checked_general_source, checked_source
 
 
 def pushed(text):
@@ -49,10 +49,15 @@ def pairwise(pos, w, steps):
 
 @pytest.mark.parametrize("w_shape", [(1, 1, 2), (3, 3, 2), (3, 1, 1), (1,)])
 def test_a_view_of_a_carried_value_is_read_from_that_value(w_shape):
-    text = checked_source(pairwise, (rng.standard_normal((3, 2)), rng.standard_normal(w_shape), 3),
-                          (0, 1))
+    args = (rng.standard_normal((3, 2)), rng.standard_normal(w_shape), 3)
+    # the general derivative (no array's shape known) reads the view's shape from pos
+    text = checked_general_source(pairwise, args, (0, 1))
     assert not any("pos[" in line or "part" in line for line in pushed(text)), text
     assert "pos[:, None, :]" in text.split("# reverse sweep")[1], text
+    # the one made for the arrays sums over the added axis and needs no shape at all
+    text = checked_source(pairwise, args, (0, 1))
+    assert not any("pos[" in line or "part" in line for line in pushed(text)), text
+    assert "pos[:, None, :]" not in text.split("# reverse sweep")[1], text
 
 
 def view_then_grow(x, w, steps):
