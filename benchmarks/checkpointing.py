@@ -14,11 +14,11 @@ time at most 2.5x. ``make bench`` includes the report (benchmarks/run.py calls
 :func:`reports`); run alone: python benchmarks/checkpointing.py.
 """
 import time
-import tracemalloc
 
 import numpy as np
 
 import pullback
+from stack_memory import peak_bytes     # tracemalloc's peak during one call
 
 STEPS = 100_000
 REPEATS = 5
@@ -58,18 +58,6 @@ LOOPS = [
     ("array loop, 8 floats (h = tanh(w h + 0.5))", array_loop, array_loop_checkpointed,
      lambda n: (np.linspace(0.1, 0.8, 8), np.zeros(8), n), (0, 1)),
 ]
-
-
-def peak_bytes(function, args):
-    """tracemalloc's peak during ``function(*args)`` above what was allocated before."""
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        function(*args)
-        return tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
 
 
 def best_seconds(functions, args, repeats=REPEATS):

@@ -2,7 +2,8 @@
 checked against central differences and hand-derived formulas, with one
 segment's stacks in memory instead of every step's; and the refusals."""
 import math
-import tracemalloc
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -432,14 +433,13 @@ def test_runtime_examples_run():
 
 
 def peak(function, args):
-    tracemalloc.start()
+    """tracemalloc's peak during one call (benchmarks/stack_memory.py measures it)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     try:
-        base = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        function(*args)
-        return tracemalloc.get_traced_memory()[1] - base
+        from stack_memory import peak_bytes
     finally:
-        tracemalloc.stop()
+        sys.path.pop(0)
+    return peak_bytes(function, args)
 
 
 def test_memory_grows_with_the_square_root_of_the_steps():

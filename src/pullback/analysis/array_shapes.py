@@ -182,7 +182,7 @@ def _integers(sites, operations):
         if not isinstance(site, gast.Assign):
             return False
         return _integer_expression(site.value, known)
-    return _largest(sites, integer)
+    return largest(sites, integer)
 
 
 def _integer_expression(node, known):
@@ -205,7 +205,10 @@ def _integer_expression(node, known):
     return False
 
 
-def _largest(sites, holds):
+def largest(sites, holds):
+    """The largest set of names every site of which ``holds`` (given the set):
+    every name to begin with, dropping, until nothing changes, each name with a
+    site that does not hold (analysis/shapes.py's numbers use it too)."""
     known = set(sites)
     changed = True
     while changed:
@@ -214,7 +217,7 @@ def _largest(sites, holds):
             if not all(holds(site, known) for site in sites[name]):
                 known.discard(name)
                 changed = True
-    return known
+    return frozenset(known)
 
 
 def _site_shape(site, operations, known, parameters, scalars, integers):

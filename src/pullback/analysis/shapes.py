@@ -14,7 +14,7 @@ import operator
 import gast
 import numpy as np
 
-from pullback.analysis.array_shapes import array_shapes, keeps_shape, operand_shapes
+from pullback.analysis.array_shapes import array_shapes, keeps_shape, largest, operand_shapes
 from pullback.runtime.containers import copy_method
 from pullback.code.astutil import walk, walk_statements
 
@@ -59,7 +59,7 @@ def scalar_names(tree, operations, scalar_params, numbers=frozenset()):
                   isinstance(s, gast.Assign) and isinstance(s.value, gast.Call)
                   and isinstance(s.value.func, gast.Name) and s.value.func.id == "range"
                   for s in assigned)}
-    return _largest(sites, lambda site, known: _gives_scalar(site, operations, known, shapes, ranges))
+    return largest(sites, lambda site, known: _gives_scalar(site, operations, known, shapes, ranges))
 
 
 def tree_locals(tree):
@@ -95,7 +95,7 @@ def flat_names(tree, operations, scalars):
         return operation.kind == "rule" and (operation.rule.shape in ("reduction", "array", "product")
                                              or _never_a_sequence(operation.rule))
 
-    return _largest(sites, flat)
+    return largest(sites, flat)
 
 
 # Python operators that raise on lists and tuples (+ and * join and repeat them).
@@ -111,19 +111,6 @@ def _never_a_sequence(rule):
         return False
     return all(isinstance(t, np.ufunc) or t in _NUMERIC_OPERATORS
                or getattr(t, "__module__", None) in ("math", "numpy") for t in rule.targets)
-
-
-def _largest(sites, holds):
-    """The largest set of names every site of which ``holds`` (given the set)."""
-    known = set(sites)
-    changed = True
-    while changed:
-        changed = False
-        for name in list(known):
-            if not all(holds(site, known) for site in sites[name]):
-                known.discard(name)
-                changed = True
-    return frozenset(known)
 
 
 def _sites(tree, operations):
