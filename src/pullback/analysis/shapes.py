@@ -362,6 +362,12 @@ class ShapeFacts(dict):
         # name -> array_shapes.Shape (the argument kinds' knowledge), kept by copies
         self.arrays = arrays if arrays is not None else getattr(same, "arrays", {})
 
+    @classmethod
+    def of(cls, facts):
+        """The shape facts of a ``Facts`` with its array shapes in them (what the
+        transformers read)."""
+        return cls(facts.shapes or {}, getattr(facts.shapes, "fits", {}), facts.arrays or {})
+
     def shape_of(self, name):
         """A name whose shape ``name`` has (``name`` itself when none is known)."""
         same = self.get(name)

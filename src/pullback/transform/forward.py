@@ -50,10 +50,8 @@ class ForwardBuilder(CallsMixin):
         self.directions = None          # the batch's size, named when first needed
         self.one_direction = False      # expanding a rule for one direction of a batch
         self.zeros = set()              # names whose tangent is known to be zero here
-        shapes = ShapeFacts(facts.shapes or {}, getattr(facts.shapes, "fits", {}),
-                            facts.arrays or {})      # with what the argument kinds tell
         self.expander = TangentExpander(namer, facts.active, aliases, imports, facts.scalars,
-                                        shapes, namer.tangent, self.zero, self.runtime,
+                                        ShapeFacts.of(facts), namer.tangent, self.zero, self.runtime,
                                         facts.flat | facts.scalars, self.zeros)
 
     # -- names and helpers -----------------------------------------------------

@@ -463,7 +463,7 @@ def reverse_sweeps(tree, facts, namer, aliases):
     # what may hold a list, a tuple or a dict: gradients add with accumulate (``+`` would
     # join two lists); arrays and numbers (flat) add with +
     structured = set(active) - facts.flat
-    shapes = ShapeFacts(facts.shapes or {}, getattr(facts.shapes, "fits", {}), facts.arrays or {})
+    shapes = ShapeFacts.of(facts)       # with what the argument kinds tell
     iteration_shapes = loop_shape_facts(tree, forward, operations, facts.scalars, shapes)
     masked = masked_names(tree, operations, active,
                           {output} if facts.masked_output and output in active else ())
