@@ -10,6 +10,7 @@ import numpy as np
 
 from pullback.errors import InvalidOutput, PullbackError      # a leaf module: the error classes
 from pullback.runtime.declare import helper
+from pullback.runtime.product_shapes import plain_product, product_shape
 
 __all__ = [
     "unbroadcast", "unreduce", "scalar_seed", "matmul_grad_lhs",
@@ -142,16 +143,6 @@ def _describe(value):
     return f"an array of shape {np.shape(value)}"
 
 
-def _product_shape(a, b):
-    """The shape of ``a @ b``."""
-    a_shape, b_shape = np.shape(a), np.shape(b)
-    if len(a_shape) == 1:
-        return b_shape[:-2] + b_shape[-1:] if len(b_shape) > 1 else ()
-    if len(b_shape) == 1:
-        return a_shape[:-1]
-    return np.broadcast_shapes(a_shape[:-2], b_shape[:-2]) + (a_shape[-2], b_shape[-1])
-
-
 @helper(shape_only=(1,), dtype=False, returns_new=True)
 def matmul_grad_lhs(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``a`` (1-D, 2-D and batched).
@@ -160,10 +151,15 @@ def matmul_grad_lhs(g, a, b):
     ``a @ b + c``): it is summed to the product's shape first, so the
     product need not be kept for its shape.
     """
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim \
-            and type(g) is np.ndarray and g.shape == (a.shape[0], b.shape[1]):
-        return g @ b.T                  # matrices: no broadcasting to undo
-    g = _sum_to_shape(g, _product_shape(a, b))
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(g) is np.ndarray:
+        fast = plain_product(g, a, b)  # matrices and vectors: no broadcasting to undo
+        if fast == 2:
+            return g @ b.T
+        if fast == 1:                   # a matrix times a vector
+            return g[:, None] * b
+        if fast == -1:                  # a vector times a matrix
+            return b @ g
+    g = _sum_to_shape(g, product_shape(a, b))
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if b_nd == 1:
         if a_nd == 1:
@@ -178,10 +174,13 @@ def matmul_grad_lhs(g, a, b):
 def matmul_grad_rhs(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``b`` (1-D, 2-D and batched);
     ``g`` as for :func:`matmul_grad_lhs`."""
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim \
-            and type(g) is np.ndarray and g.shape == (a.shape[0], b.shape[1]):
-        return a.T @ g
-    g = _sum_to_shape(g, _product_shape(a, b))
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(g) is np.ndarray:
+        fast = plain_product(g, a, b)  # matrices and vectors: no broadcasting to undo
+        if fast == 2 or fast == 1:
+            return a.T @ g
+        if fast == -1:
+            return a[:, None] * g
+    g = _sum_to_shape(g, product_shape(a, b))
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if a_nd == 1:
         if b_nd == 1:
