@@ -221,7 +221,7 @@ def test_a_keepdims_reduction_broadcasts_into_its_operand():
     assert "Specialized for arrays: x (2-D float64 (n, n)), w (2-D float64 (n, n))" in text, text
     assert "unbroadcast" not in text, text
     assert re.search(r"\n    dcentered = [^\n]*\bw / scale\n", text), text
-    assert "dscale = (-dcentered * div).sum(axis=0, keepdims=True)\n" in text, text
+    assert "dscale = -(dcentered * div).sum(axis=0, keepdims=True)\n" in text, text
     assert one_division(text), text
 
 

@@ -44,11 +44,12 @@ from pullback.frontend.aux import split_aux, split_aux_returns
 from pullback.frontend.checkpoints import mark_checkpointed_loops
 from pullback.runtime.containers import auxiliary_part
 from pullback.frontend.aliasing import check_aliasing
-from pullback.analysis.static_names import bind_static_names
+from pullback.analysis.static_names import bind_static_names, module_constants
 from pullback.analysis.resolve import resolve_operations
 from pullback.analysis.operation import static_value
 from pullback.analysis.activity import active_names, returned_names
-from pullback.analysis.shapes import flat_names, scalars_and_shapes, shape_representatives
+from pullback.analysis.shape_classes import shape_representatives
+from pullback.analysis.shapes import flat_names, scalars_and_shapes
 from pullback.analysis.facts import Facts
 from pullback.analysis.in_place import settle_in_place_checks
 from pullback.analysis.array_shapes import Shape, parameter_shapes
@@ -61,7 +62,8 @@ from pullback.optimize import (
     OptimizerFacts, accumulate_in_place, combine_accumulations, drop_unread_restores,
     eliminate_dead_code, eliminate_dead_stores, fold_constants, forward_substitute,
     fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
-    propagate_negations, resugar_while, share_shape_references, sink_pops, skip_zero_first_step)
+    propagate_negations, resugar_while, scale_smaller_factors, share_shape_references, sink_pops,
+    skip_zero_first_step)
 from pullback.backend.emit import annotate, emit_module
 from pullback.backend import cache
 from pullback.backend.link import bind
@@ -326,9 +328,9 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     # kinds of the arguments: the call's for the root, the call site's for a callee)
     known_scalars, arrays_known = scalars_and_shapes(
         tree, operations, {params[i] for i in scalars},
-        parameter_shapes(params, arrays))
+        parameter_shapes(params, arrays), module_constants(tree, parsed))
     settle_in_place_checks(tree, operations, known_scalars, arrays_known)   # 4d x += e
-    same_shapes = shape_representatives(tree, operations, known_scalars)
+    same_shapes = shape_representatives(tree, operations, known_scalars, arrays_known)
     # the differentiated arguments of the function the user called are numbers or arrays
     # unless the call passed containers (arguments.py checks, see derive); forward mode
     # assumes it of its callees' too: their tangents never are lists
@@ -413,7 +415,7 @@ OPTIMIZER = [
     share_shape_references, fuse_product_sums, drop_unread_restores,   # with shape facts only
     sink_pops, inline_temporaries, merge_stacks,
     eliminate_dead_stores, eliminate_dead_code, accumulate_in_place,
-    propagate_negations, resugar_while, skip_zero_first_step,
+    propagate_negations, scale_smaller_factors, resugar_while, skip_zero_first_step,
     own_in_place_buffers,                                               # last: it undoes what is unsafe
 ]
 

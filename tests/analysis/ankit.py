@@ -15,7 +15,8 @@ import gast
 
 from pullback.analysis.activity import active_names, returned_names
 from pullback.analysis.resolve import resolve_operations
-from pullback.analysis.shapes import flat_names, scalar_names, shape_representatives
+from pullback.analysis.shape_classes import shape_representatives
+from pullback.analysis.shapes import flat_names, scalar_names
 from pullback.analysis.static_names import bind_static_names
 from pullback.backend.namespace import generated_globals
 from pullback.code.astutil import walk_statements

@@ -1,7 +1,7 @@
 """share_shape_references and fuse_product_sums on tiny functions (they need shape facts)."""
 from optkit import expect, run
 
-from pullback.analysis.shapes import ShapeFacts
+from pullback.analysis.shape_classes import ShapeFacts
 from pullback.optimize import fuse_product_sums, share_shape_references
 
 LAYER = """

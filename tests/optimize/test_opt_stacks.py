@@ -1,7 +1,7 @@
 """sink_pops, merge_stacks and drop_unread_restores on tiny functions."""
 from optkit import expect, parse, run, show
 
-from pullback.analysis.shapes import ShapeFacts
+from pullback.analysis.shape_classes import ShapeFacts
 from pullback.optimize import OptimizerFacts, drop_unread_restores, merge_stacks, sink_pops
 
 

@@ -24,7 +24,7 @@ from pullback.backend.namespace import generated_globals
 from pullback.code.naming import Namer
 from pullback.frontend.parsing import parameter_names, parse_function
 from pullback.pipeline import normalize
-from pullback.analysis.shapes import ShapeFacts
+from pullback.analysis.shape_classes import ShapeFacts
 from pullback.transform.loops import loop_shape_facts, shape_sources
 from reference import central_difference, checked_general_source, checked_source
 

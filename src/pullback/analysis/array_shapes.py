@@ -250,6 +250,9 @@ def _operand(node, known, scalars):
             if name in scalars:
                 return NUMBER
             return known.get(name, _UNKNOWN)
+        case gast.Attribute(value=gast.Name(id=module), attr=attribute) \
+                if f"{module}.{attribute}" in scalars:      # np.pi (module_constants)
+            return NUMBER
     return _UNKNOWN
 
 

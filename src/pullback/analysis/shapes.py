@@ -24,17 +24,19 @@ def elementwise(rule):
     return rule.shape == "elementwise"
 
 
-def scalars_and_shapes(tree, operations, scalar_params, parameter_shapes):
+def scalars_and_shapes(tree, operations, scalar_params, parameter_shapes, constants=frozenset()):
     """``(scalar names, {name: Shape})``: scalar_names and array_shapes, each
     fed the other's findings until neither learns more (``p[0]`` of a 1-D
-    array is a number; ``a = packed[0]`` of ``packed = p[0], p[1]`` then is one)."""
-    scalars = scalar_names(tree, operations, scalar_params)
+    array is a number; ``a = packed[0]`` of ``packed = p[0], p[1]`` then is one).
+    ``constants``: the dotted names of module constants (``np.pi``), numbers
+    wherever they are read."""
+    scalars = scalar_names(tree, operations, scalar_params) | constants
     while True:
         arrays = array_shapes(tree, operations, parameter_shapes, scalars)
         numbers = {name for name, shape in arrays.items() if shape.number} - scalars
         if not numbers:
             return scalars, arrays
-        scalars = scalar_names(tree, operations, scalar_params, scalars | numbers)
+        scalars = scalar_names(tree, operations, scalar_params, scalars | numbers) | constants
 
 
 def scalar_names(tree, operations, scalar_params, numbers=frozenset()):
@@ -242,6 +244,8 @@ def is_scalar(node, scalars):
             return is_scalar(operand, scalars)
         case gast.Name(id=name):
             return name in scalars
+        case gast.Attribute(value=gast.Name(id=module), attr=attribute):
+            return f"{module}.{attribute}" in scalars      # np.pi (module_constants)
     return False
 
 
@@ -348,126 +352,3 @@ def _is_none(node):
 
 def _truthy(node):
     return node is not None and not (isinstance(node, gast.Constant) and not node.value)
-
-
-class ShapeFacts(dict):
-    """``name -> other`` (the same shape as ``other``, or as the broadcast of
-    a tuple of names), and in ``fits``: ``name -> other`` whose shape ``name``
-    broadcasts to without changing it (a reduction with ``keepdims=True``);
-    ``arrays``: ``name -> Shape`` (analysis/array_shapes.py)."""
-
-    def __init__(self, same=(), fits=(), arrays=None):
-        super().__init__(same)
-        self.fits = dict(fits)
-        # name -> array_shapes.Shape (the argument kinds' knowledge), kept by copies
-        self.arrays = arrays if arrays is not None else getattr(same, "arrays", {})
-
-    @classmethod
-    def of(cls, facts):
-        """The shape facts of a ``Facts`` with its array shapes in them (what the
-        transformers read)."""
-        return cls(facts.shapes or {}, getattr(facts.shapes, "fits", {}), facts.arrays or {})
-
-    def shape_of(self, name):
-        """A name whose shape ``name`` has (``name`` itself when none is known)."""
-        same = self.get(name)
-        return same if isinstance(same, str) else name
-
-    def same_shape(self, name, other):
-        """Are ``name`` and ``other`` known to have one shape?"""
-        return name == other or self.shape_key(name) == self.shape_key(other)
-
-    def shape_key(self, name):
-        """Equal for names known to have one shape: a name, or the names
-        whose broadcast gives the shape."""
-        root = self.shape_of(name)
-        broadcast = self.get(root)
-        return broadcast if isinstance(broadcast, tuple) else root
-
-
-def shape_representatives(tree, operations, scalars):
-    """What is known of the shapes of names (a ``ShapeFacts``).
-
-    ``name -> other``: names known to have the shape of an earlier one (or
-    a tuple of names: the shape their broadcasting gives). Only for values
-    assigned once, outside loops and branches (so each holds one value for
-    the whole call), made by an elementwise rule from operands of one shape
-    and numbers: ``power = sub ** 2`` has ``sub``'s shape. The reverse sweep
-    then asks ``sub`` for the shape and ``power`` need not be kept (or
-    computed) for that alone.
-
-    ``fits``: ``total = np.sum(e, axis=1, keepdims=True)`` broadcasts into
-    ``e``'s shape, and so does ``np.log(total)``; an elementwise result of
-    ``e`` and such values has ``e``'s shape (``logp = z - np.log(total)``
-    has ``z``'s, when ``total`` fits into ``z``).
-    """
-    sites, looped = {}, set()
-
-    def visit(stmts, looping):
-        for stmt in stmts:
-            if isinstance(stmt, (gast.Assign, gast.For)):
-                targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
-                for target in targets:
-                    for node in walk(target):
-                        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-                            sites[node.id] = sites.get(node.id, 0) + 1
-                            if looping or isinstance(stmt, gast.For):
-                                looped.add(node.id)
-            for field in ("body", "orelse"):
-                block = getattr(stmt, field, None)
-                if isinstance(block, list):
-                    visit(block, True)     # inside a loop or a branch: not on every path
-
-    visit(tree.body, False)
-    for name in parameter_list(tree):
-        sites[name] = sites.get(name, 0) + 1
-    fixed = {name for name, count in sites.items() if count == 1 and name not in looped}
-    facts = ShapeFacts()
-    for stmt in tree.body:      # top level only: assigned on every path
-        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
-            continue
-        target = stmt.targets[0].id
-        operation = operations.get(id(stmt))
-        if target not in fixed or operation is None:
-            continue
-        if operation.kind == "copy" and operation.sources[0] in fixed:
-            source = operation.sources[0]
-            facts[target] = facts.get(source, source)
-            if source in facts.fits:
-                facts.fits[target] = facts.fits[source]
-        elif operation.kind == "rule" and elementwise(operation.rule):
-            _elementwise_shape(target, operation.bound, facts, fixed, scalars)
-        elif operation.kind == "rule" and operation.rule.shape == "reduction":
-            # with keepdims=True, every axis of the operand (the first
-            # parameter) stays at its length or at 1: it broadcasts back
-            keepdims = operation.bound.get("keepdims")
-            operand = operation.bound.get(operation.rule.params[0])
-            if isinstance(keepdims, gast.Constant) and keepdims.value is True \
-                    and isinstance(operand, gast.Name) and operand.id in fixed:
-                facts.fits[target] = facts.shape_of(operand.id)
-    return facts
-
-
-def _elementwise_shape(target, bound, facts, fixed, scalars):
-    """Record the shape of ``target = f(operands)`` (elementwise) in ``facts``."""
-    operands = []
-    for node in bound.values():
-        if _is_none(node) or is_scalar(node, scalars) or (
-                isinstance(node, gast.Constant) and isinstance(node.value, str)):
-            continue
-        if not (isinstance(node, gast.Name) and node.id in fixed):
-            return
-        operands.append(node.id)
-    if not operands:
-        return
-    shapes = {facts.shape_of(name) for name in operands}
-    bases = {facts.fits.get(name) for name in operands}
-    if None not in bases and len(bases) == 1:       # np.log(total): fits where total fits
-        facts.fits[target] = bases.pop()
-    # an operand that broadcasts into another's shape leaves it unchanged
-    kept = {facts.shape_of(name) for name in operands if facts.fits.get(name) not in shapes}
-    kept = kept or shapes
-    if len(kept) == 1:
-        facts[target] = kept.pop()
-    else:                               # the operands' broadcast shape: (labels, logp)
-        facts[target] = tuple(sorted(kept))

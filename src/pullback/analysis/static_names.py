@@ -5,6 +5,7 @@ of the body make ``xp.mean(v)`` read as ``np.mean(v)`` (a parameter gets a
 guard checked at each call), so the call resolves to its rule.
 """
 import copy
+import math
 import inspect
 import types
 
@@ -220,3 +221,24 @@ def _guard(test, parsed, name, message):
             if hasattr(where, attribute):
                 setattr(node, attribute, getattr(where, attribute))
     return guard
+
+
+def module_constants(tree, parsed):
+    """``{"np.pi", "math.tau", ...}``: the attribute chains of ``tree`` that read a
+    number from the ``numpy`` or ``math`` module (neither is data the caller
+    changes), written as dotted names so the number analyses, which know names,
+    can count them as numbers (no variable's name has a dot)."""
+    found = set()
+    for node in gast.walk(tree):
+        if not (isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
+                and is_static_reference(node, parsed.local_names)):
+            continue
+        try:
+            module = static_value(node.value, parsed)
+        except (NameError, AttributeError):
+            continue
+        if module is np or module is math:
+            value = getattr(module, node.attr, None)
+            if type(value) in (float, int):
+                found.add(f"{node.value.id}.{node.attr}")
+    return found

@@ -17,6 +17,7 @@ eliminate_dead_stores   drop assignments nothing reads, in loops and branches to
 eliminate_dead_code     drop assignments nobody reads later (straight-line code)
 accumulate_in_place     ``dx = dx + e``  ->  ``dx += e`` where dx's array is its own
 propagate_negations     ``t = -u; a += t * y``  ->  ``a -= u * y``
+scale_smaller_factors   ``2.0 * (g[:, None] * z)`` -> ``2.0 * g[:, None] * z``; ``(-a * b).sum()`` -> ``-(a * b).sum()``
 resugar_while           the user's ``while`` test back in the forward sweep
 skip_zero_first_step    ``if step:`` around a reverse loop's first terms when they add zeros
 own_in_place_buffers    an in-place accumulation into an array another live name holds: on a copy
@@ -41,6 +42,7 @@ from pullback.optimize.own_in_place_buffers import own_in_place_buffers
 from pullback.optimize.propagate_copies import propagate_copies
 from pullback.optimize.propagate_negations import propagate_negations
 from pullback.optimize.resugar_while import resugar_while
+from pullback.optimize.scale_smaller_factors import scale_smaller_factors
 from pullback.optimize.share_shape_references import share_shape_references
 from pullback.optimize.sink_pops import sink_pops
 from pullback.optimize.skip_zero_first_step import skip_zero_first_step
@@ -49,4 +51,4 @@ __all__ = ["OptimizerFacts", "fold_constants", "propagate_copies", "forward_subs
            "combine_accumulations", "share_shape_references", "fuse_product_sums",
            "drop_unread_restores", "sink_pops", "inline_temporaries", "merge_stacks",
            "eliminate_dead_stores", "eliminate_dead_code", "accumulate_in_place",
-           "propagate_negations", "resugar_while", "skip_zero_first_step", "own_in_place_buffers"]
+           "propagate_negations", "scale_smaller_factors", "resugar_while", "skip_zero_first_step", "own_in_place_buffers"]

@@ -47,6 +47,9 @@ class Broadcasts:
                 case gast.Assign(targets=[gast.Name(id=adjoint)], value=value) \
                         if (broadcast := self.broadcast_value(value)) is not None:
                     self.known[adjoint] = (broadcast, set(loads(broadcast)))
+                case gast.Assign(targets=[gast.Name(id=adjoint)], value=gast.Name(id=source)) \
+                        if source in self.known:     # d[a] = d[y] of y = a + b: the same broadcast
+                    self.known[adjoint] = self.known[source]
 
     def broadcast_value(self, node):
         """``g`` of ``np.broadcast_to(g, shape)``, else None."""

@@ -11,13 +11,15 @@ import gast
 import numpy as np
 
 from pullback.code.fold import fold_constants_in
-from pullback.runtime import elementwise as runtime_elementwise
+from pullback.runtime import elementwise as runtime_elementwise, unreduce
 from pullback.runtime.declare import helper_facts
 from pullback.analysis.array_shapes import broadcast, operand_shapes, summed_axes
-from pullback.analysis.shapes import ShapeFacts, is_scalar, same_shape_as_result
+from pullback.analysis.shape_classes import ShapeFacts
+from pullback.analysis.shapes import is_scalar, same_shape_as_result
 from pullback.code.astutil import clone, make_name, walk
 from pullback.transform.masking import MaskProducts
 from pullback.transform.nodes import WRITE, call, marked
+from pullback.transform.subscripts import expanded_axes
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -126,6 +128,8 @@ class TemplateExpander:
             if isinstance(argument, gast.Name) and argument.id in rule.params:
                 value = bound.get(argument.id)
                 same = self.representatives.get(getattr(value, "id", None))
+                if isinstance(same, str):
+                    same = self.representatives.shape_of(same)
                 if isinstance(same, str) and not facts.dtype:   # a representative shares
                     # the shape, not always the dtype (x * 3.0 of an int x)
                     swaps[i] = make_name(same)
@@ -141,6 +145,28 @@ class TemplateExpander:
         for i, name in swaps.items():
             new.args[i] = name
         return new
+
+    def _unreduce_view(self, node, rule, bound, target, result_adjoint, template_locals):
+        """``unreduce(g, x, 1, False)`` of an ``x`` of known rank ->
+        ``np.broadcast_to(g[:, None], np.shape(x))``: the axis put back by
+        indexing, with no helper call; None where not known."""
+        arrays = getattr(self.representatives, "arrays", None)
+        if not (arrays and isinstance(node.func, gast.Name) and len(node.args) == 4
+                and not node.keywords and rule.globals.get(node.func.id) is unreduce
+                and "np" in rule.globals and isinstance(node.args[1], gast.Name)):
+            return None
+        operand = bound.get(node.args[1].id) if node.args[1].id in rule.params else None
+        shape = arrays.get(operand.id) if isinstance(operand, gast.Name) else None
+        args = [self._instantiate(a, rule, bound, target, result_adjoint, template_locals)
+                for a in node.args]
+        value = expanded_axes(args[0], args[2], args[3], shape)
+        if value is None:
+            return None
+        numpy = self._instantiate(make_name("np"), rule, bound, target, result_adjoint,
+                                  template_locals)
+        return call(gast.Attribute(value=numpy, attr="broadcast_to", ctx=gast.Load()), value,
+                    call(gast.Attribute(value=clone(numpy), attr="shape", ctx=gast.Load()),
+                         args[1]))
 
     def _assigned(self, rule):
         """Names the template assigns (a builtin's name may be reused as a local)."""
@@ -167,7 +193,8 @@ class TemplateExpander:
                 return make_name(result_adjoint)
             return self._read(rule, bound, name, target)
         if shapes and node.__class__ is gast.Call and self.representatives:
-            shaped = self._shape_call(node, rule, bound, target, result_adjoint, template_locals)
+            shaped = (self._unreduce_view(node, rule, bound, target, result_adjoint, template_locals)
+                      or self._shape_call(node, rule, bound, target, result_adjoint, template_locals))
             if shaped is not None:
                 return shaped
         if isinstance(node, gast.Name):

@@ -14,7 +14,7 @@ import numpy as np
 from pullback.errors import NoDerivativeRule, UnsupportedSyntax, refuse
 from pullback.code.astutil import clone, make_name, walk
 from pullback.frontend.parsing import parameter_names
-from pullback.analysis.shapes import ShapeFacts
+from pullback.analysis.shape_classes import ShapeFacts
 from pullback.runtime import tangent_shape, tangents as runtime_tangents
 from pullback.runtime.declare import helper_facts
 from pullback.tangent_rules import tangent_of

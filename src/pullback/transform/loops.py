@@ -7,7 +7,8 @@ its iteration computed (``shape_sources``).
 """
 import gast
 
-from pullback.analysis.shapes import ShapeFacts, _elementwise_shape, elementwise, is_scalar
+from pullback.analysis.shape_classes import ShapeFacts, _elementwise_shape
+from pullback.analysis.shapes import elementwise, is_scalar
 from pullback.code.astutil import breaks, clone, loads, make_name, stores, walk, walk_statements
 from pullback.frontend.parsing import parameter_names
 from pullback.transform.nodes import marked
@@ -153,12 +154,13 @@ def loop_shape_facts(tree, forward, operations, scalars, facts):
     sites = assignment_sites(tree)
     once_per_call = {name for name, count in sites.items() if count == 1} - _looped(tree)
     extended = ShapeFacts(facts, facts.fits)
+    extended.once_per_call = once_per_call
     for loop in walk_statements(forward):
         if not isinstance(loop, gast.For):
             continue
         body = loop.body[:first_jump(loop.body)]
         changed = changed_in_place(loop.body)
-        fixed, read = set(once_per_call), set()
+        fixed, read, local = set(once_per_call), set(), {}
         for stmt in body:
             match stmt:
                 case gast.Assign(targets=[gast.Name(id=target)]) if sites.get(target) == 1 \
@@ -166,8 +168,10 @@ def loop_shape_facts(tree, forward, operations, scalars, facts):
                     operation = operations.get(id(stmt))
                     if operation is not None and operation.kind == "rule" \
                             and elementwise(operation.rule):
-                        _elementwise_shape(target, operation.bound, extended, fixed, scalars)
+                        _elementwise_shape(target, operation.bound, extended, fixed, scalars,
+                                           local)
                     fixed.add(target)
+                    local[target] = len(local)
             read.update(loads(stmt))
     return extended
 
@@ -221,10 +225,12 @@ def _iteration_sources(body, operations, scalars, sites, representatives):
     changed = changed_in_place(body)
     stored = [set(stores(stmt)) for stmt in body]
     steps, taken, read = {}, {}, set()      # name -> (expression, exact), index of its statement
+    assigned = {}                           # name -> index: one value per iteration
     for i, stmt in enumerate(body[:first_jump(body)]):
         match stmt:
             case gast.Assign(targets=[gast.Name(id=target)]) if sites.get(target) == 1 \
                     and target not in read and target not in changed:
+                assigned[target] = i
                 step = _shape_step(operations.get(id(stmt)), scalars)
                 if step is not None:
                     steps[target], taken[target] = step, i
@@ -253,7 +259,25 @@ def _iteration_sources(body, operations, scalars, sites, representatives):
             current = inner[0] if len(inner) == 1 else None
         if candidates:
             sources[name] = candidates
+    for name in assigned:               # values of the same shape (exact: None)
+        alike = _same_shape(name, assigned, representatives, sites)
+        if alike:
+            sources[name] = sources.get(name, []) + [(make_name(other), None) for other in alike]
     return sources
+
+
+def _same_shape(name, assigned, representatives, sites):
+    """The other values of ``name``'s class of equal shapes (``representatives``,
+    a ShapeFacts): those assigned once per iteration in the same body (where
+    the reverse step reads ``name``, one holds this step's value until its
+    restore: stacks.share_iteration_shapes checks) and those assigned once per
+    call, outside loops."""
+    root = representatives.shape_of(name)
+    members = [other for other in dict.fromkeys([root, *representatives])
+               if other != name and representatives.shape_of(other) == root]
+    return [other for other in members
+            if other in assigned or (sites.get(other) == 1
+                                     and other in representatives.once_per_call)]
 
 
 def _shape_step(operation, scalars):

@@ -13,7 +13,7 @@ import gast
 import numpy
 
 from pullback.frontend.parsing import parameter_names
-from pullback.analysis.shapes import ShapeFacts
+from pullback.analysis.shape_classes import ShapeFacts
 from pullback.code.astutil import clone, make_name, walk
 from pullback.transform.broadcasts import Broadcasts, result_shaped
 from pullback.transform.calls import CallsMixin

@@ -68,7 +68,8 @@ def shape_reads(node, imports):
     return found
 
 
-def share_iteration_shapes(stmts, sources, imports, restored=frozenset(), step=((), ())):
+def share_iteration_shapes(stmts, sources, imports, restored=frozenset(), step=((), ()),
+                           anywhere=None):
     """Shape reads of values a loop iteration computed, read from what they
     are made of (``unbroadcast(g, part)`` -> ``unbroadcast(g, pos[:, None, :])``
     for ``part = pos[:, None, :]``), so that the value itself need not be kept.
@@ -80,8 +81,12 @@ def share_iteration_shapes(stmts, sources, imports, restored=frozenset(), step=(
     a step ends with reads it), and not where the step reads the value whole
     anyway. Of the candidates, the first one whose names the step reads
     anyway, else the last; where the helper reads the dtype too, only an
-    exact one.
+    exact one. A value of the same shape (``exact`` None: another of the
+    value's class) only where it too holds this step's value: a value the
+    step restores, before its restore, or one no step restores.
     """
+    if anywhere is None:        # the values some reverse step restores
+        anywhere = {s.name for s in walk_restores(stmts)}
     for stmt in stmts:
         match stmt:
             case Restore(name=name, after=False):
@@ -89,21 +94,46 @@ def share_iteration_shapes(stmts, sources, imports, restored=frozenset(), step=(
             case Restore():
                 continue
             case gast.For() | gast.While():
-                inner = {s.name for s in stmt.body if isinstance(s, Restore)} & set(sources)
+                inner = {s.name for s in stmt.body if isinstance(s, Restore)}
                 share_iteration_shapes(stmt.body, sources, imports, restored | inner,
-                                       _step_reads(stmt.body, imports) if inner else step)
+                                       _step_reads(stmt.body, imports) if inner & set(sources)
+                                       else step, anywhere)
             case gast.If():
-                share_iteration_shapes(stmt.body, sources, imports, restored, step)
-                share_iteration_shapes(stmt.orelse, sources, imports, restored, step)
+                share_iteration_shapes(stmt.body, sources, imports, restored, step, anywhere)
+                share_iteration_shapes(stmt.orelse, sources, imports, restored, step, anywhere)
             case _ if restored:
                 for call, i, dtype in list(shape_arguments(stmt, imports)):
                     match call.args[i]:
-                        case gast.Name(id=name) if name in restored and name not in step[1]:
-                            fits = [e for e, exact in sources[name] if exact or not dtype]
-                            if fits:
-                                chosen = next((e for e in fits if set(loads(e)) <= step[0]),
-                                              fits[-1])
+                        case gast.Name(id=name) if name in restored and name in sources \
+                                and name not in step[1]:
+                            fits = [e for e, exact in sources[name] if exact or not dtype
+                                    if exact is not None or e.id in restored or e.id not in anywhere]
+                            chosen = _chosen_source(fits, step)
+                            if chosen is not None:
                                 call.args[i] = clone(chosen)
+
+
+def walk_restores(stmts):
+    """The Restore markers in ``stmts``, in loops and branches too."""
+    for stmt in stmts:
+        if isinstance(stmt, Restore):
+            yield stmt
+        for field in ("body", "orelse"):
+            yield from walk_restores(getattr(stmt, field, None) or [])
+
+
+def _chosen_source(fits, step):
+    """Of the expressions holding a value's shape, the first whose names the
+    reverse step ``step`` (``_step_reads``) reads whole anyway, else the first
+    whose names it reads, else the last one the value is made of (the others
+    are values of the same shape, no better than the value itself)."""
+    fits = [(expression, set(loads(expression))) for expression in fits]
+    for reads in (step[1], step[0]):
+        chosen = next((e for e, names in fits if names <= reads), None)
+        if chosen is not None:
+            return chosen
+    made_of = [e for e, _ in fits if not isinstance(e, gast.Name)]
+    return made_of[-1] if made_of else None
 
 
 def _step_reads(stmts, imports):

@@ -98,3 +98,27 @@ def _without_axes(value, axes):
     index = slices[0] if len(slices) == 1 else gast.Tuple(elts=slices, ctx=gast.Load())
     return gast.Subscript(value=value, slice=index, ctx=gast.Load())
 
+
+def expanded_axes(value, axis, keepdims, shape):
+    """``np.expand_dims(value, axis)`` as an index (``value[:, None]``) for
+    ``unreduce``'s gradient of a reduction over literal ``axis`` (an int or a
+    tuple of ints) of an array of ``shape`` (a known rank); ``value`` itself
+    with ``keepdims``; None where the axes are not literal or out of range."""
+    if shape is None or shape.number or shape.dims == ("unknown",):
+        return None
+    if isinstance(keepdims, gast.Constant) and keepdims.value is True:
+        return value
+    if not (isinstance(keepdims, gast.Constant) and keepdims.value is False):
+        return None
+    parts = axis.elts if isinstance(axis, gast.Tuple) else [axis]
+    if not parts or not all(isinstance(p, gast.Constant) and type(p.value) is int for p in parts):
+        return None
+    if any(not -shape.ndim <= p.value < shape.ndim for p in parts):
+        return None
+    axes = {p.value % shape.ndim for p in parts}
+    if len(axes) != len(parts) or len(axes) == shape.ndim:
+        return None     # a repeated axis; or every axis: the gradient may be a Python float
+    slices = [gast.Constant(value=None, kind=None) if i in axes else
+              gast.Slice(lower=None, upper=None, step=None) for i in range(max(axes) + 1)]
+    index = slices[0] if len(slices) == 1 else gast.Tuple(elts=slices, ctx=gast.Load())
+    return gast.Subscript(value=value, slice=index, ctx=gast.Load())
