@@ -14,7 +14,9 @@ import numpy as np
 from pullback.arguments import (callable_name, check_differentiable_input, check_plain_array,
                                 checked_checkpoint, fit_gradient, has_builtin_rule,
                                 registered_rule, rule_function, signature_of, wrt_targets)
-from pullback.errors import InvalidArgument, InvalidOutput, PullbackError, SourceUnavailable
+from pullback.compiling import checked_compiler, compiler_for, numba_refused, refused
+from pullback.errors import (CompileError, InvalidArgument, InvalidOutput, PullbackError,
+                             SourceUnavailable)
 from pullback.backend.cache import memory_get
 from pullback.backend.source_map import add_user_line, is_debugger
 from pullback.frontend.parsing import check_function, function_name
@@ -43,10 +45,11 @@ class Derivative:
     """
     __pullback_derivative__ = True      # resolve refuses calling one inside a derivative
 
-    def __init__(self, function, wrt, mode, has_aux=False, checkpoint=None):
+    def __init__(self, function, wrt, mode, has_aux=False, checkpoint=None, compile=None):
         if not callable(function):
             raise InvalidArgument(f"pullback needs a function to differentiate, got {function!r}")
         self._checkpoint = checked_checkpoint(checkpoint)
+        self._compile, self._plain_kinds = checked_compiler(compile), {}     # compiling.py
         self._callable, self._wrt = function, wrt
         # a derivative of a derivative differentiates the code generated for the arguments
         # each call passes (numbers get number-specialized code): see _target
@@ -108,8 +111,9 @@ class Derivative:
         and the tools that probe ``__wrapped__`` cost nothing and never raise).
         Before the first call, ``pullback.source(df)`` generates it.
         """
-        compiled = memory_get(self._target(), options_of(self._mode, self._indices, *self._kinds,
-                                                         checkpoint=self._checkpoint))
+        compiled = memory_get(self._target(), options_of(
+            self._mode, self._indices, *self._kinds, checkpoint=self._checkpoint,
+            compiler=compiler_for(self, self._kinds)))
         if compiled is None:
             raise AttributeError(f"{self.__name__} has not been generated yet: call it once, "
                                  f"or call pullback.source on it")
@@ -228,10 +232,13 @@ class Derivative:
         return twin
 
     def _derive(self, target, kinds=None):
+        kinds = self._kinds if kinds is None else kinds
         try:
-            return derive(target, self._indices, self._mode, *(self._kinds if kinds is None
-                                                                else kinds),
-                          checkpoint=self._checkpoint)
+            return derive(target, self._indices, self._mode, *kinds, checkpoint=self._checkpoint,
+                          compiler=compiler_for(self, kinds))
+        except CompileError as error:       # compile="numba" raises it, "auto" warns
+            refused(self, kinds, error)
+            return self._derive(target, kinds)
         except AttributeError as error:
             if str(error).startswith("No defined handler for node of type"):
                 raise unparsable(target, error) from None   # gast has no node for it
@@ -276,6 +283,8 @@ class Derivative:
         except InvalidOutput as error:      # scalar_seed: not a number
             raise output_error(target, error.args[0], self._mode) from None
         except Exception as error:
+            if numba_refused(self, error, compiled):     # compile="auto": now plain Python
+                return self(*args, **kwargs)
             add_user_line(error)                    # "while differentiating model.py:10: ..."
             raise
         return self._finish(result, values)
@@ -417,7 +426,7 @@ def python_function(function):
         f"@pullback.register_adjoint (docs/custom-rules.md).")
 
 
-def grad(function=None, wrt=0, has_aux=False, checkpoint=None):
+def grad(function=None, wrt=0, has_aux=False, checkpoint=None, compile=None):
     """Return a function computing the gradient of a scalar-valued ``function``.
 
     Parameters
@@ -438,6 +447,10 @@ def grad(function=None, wrt=0, has_aux=False, checkpoint=None):
         binomial schedule) and recompute the rest in the reverse sweep,
         instead of storing every step (docs/checkpointing.md). None: only the
         loops written ``for t in pullback.checkpoint(range(n))``.
+    compile : None, "numba" or "auto"
+        "numba": the derivative compiled by Numba's nopython mode, or a
+        CompileError naming what it cannot take; "auto": compiled where it can
+        be, else plain Python with one warning (docs/compiling.md).
 
     Examples
     --------
@@ -452,11 +465,11 @@ def grad(function=None, wrt=0, has_aux=False, checkpoint=None):
     {'w': 13.0, 'b': 8.0}
     """
     if function is None:
-        return lambda f: Derivative(f, wrt, "grad", has_aux, checkpoint)
-    return Derivative(function, wrt, "grad", has_aux, checkpoint)
+        return lambda f: Derivative(f, wrt, "grad", has_aux, checkpoint, compile)
+    return Derivative(function, wrt, "grad", has_aux, checkpoint, compile)
 
 
-def value_and_grad(function=None, wrt=0, has_aux=False, checkpoint=None):
+def value_and_grad(function=None, wrt=0, has_aux=False, checkpoint=None, compile=None):
     """Like :func:`grad`, but the function returns ``(value, gradient)``
     (``((value, aux), gradient)`` with ``has_aux=True``).
 
@@ -469,26 +482,5 @@ def value_and_grad(function=None, wrt=0, has_aux=False, checkpoint=None):
     (8.0, 12.0)
     """
     if function is None:
-        return lambda f: Derivative(f, wrt, "value_and_grad", has_aux, checkpoint)
-    return Derivative(function, wrt, "value_and_grad", has_aux, checkpoint)
-
-
-def source(derivative):
-    """Return the generated Python source of a derivative made by pullback.
-
-    The source is the one generated for the arguments of the derivative's
-    last call (for numbers, code without array bookkeeping), or for arrays
-    before any call.
-
-    Examples
-    --------
-    >>> import pullback
-    >>> def square(x):
-    ...     return x * x
-    >>> print(pullback.source(pullback.grad(square)))  # doctest: +ELLIPSIS
-    # Generated by pullback ...
-    """
-    if not isinstance(derivative, Derivative):
-        raise InvalidArgument(f"pullback.source takes a derivative made by pullback "
-                              f"(grad, value_and_grad), not {derivative!r}")
-    return derivative._derive(derivative._target()).source
+        return lambda f: Derivative(f, wrt, "value_and_grad", has_aux, checkpoint, compile)
+    return Derivative(function, wrt, "value_and_grad", has_aux, checkpoint, compile)

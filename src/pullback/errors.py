@@ -35,6 +35,15 @@ class InvalidOutput(PullbackError, TypeError):
     None (it fell off its end), a string, a complex number, ..."""
 
 
+class CompileError(PullbackError):
+    """``compile="numba"``: the derivative cannot be compiled (Numba is missing,
+    or refuses a construct: the message names it and the user's line)."""
+
+
+class CompileWarning(UserWarning):
+    """``compile="auto"``: the derivative runs as plain Python, and why."""
+
+
 class InternalError(PullbackError, AssertionError):
     """pullback broke one of its own promises (a gradient of the wrong shape
     or type): a bug in pullback, never silently patched over."""

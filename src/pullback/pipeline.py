@@ -10,6 +10,7 @@
     5f forward     transform/forward.py    forward mode instead: tangents from the tangent templates
     6 assemble     transform/assemble.py   grad / value_and_grad / vjp functions (assemble_forward: jvp)
     7 optimize     optimize/<pass>.py      OPTIMIZER below, in order (FORWARD_OPTIMIZER for jvp)
+    8b numba       backend/numba_variant.py  compile="numba": what Numba needs, @numba.njit
     8 emit         backend/emit.py         comments, imports, source text
     9 write        backend/cache.py        atomic, owner-only, HMAC-stamped
    10 import       backend/cache.py
@@ -65,6 +66,7 @@ from pullback.optimize import (
     propagate_negations, resugar_while, scale_smaller_factors, share_shape_references, sink_pops,
     skip_zero_first_step)
 from pullback.backend.emit import annotate, emit_module
+from pullback.backend.numba_variant import numba_variant
 from pullback.backend import cache
 from pullback.backend.link import bind
 from pullback.backend.namespace import generated_globals, module_namespace, template_aliases
@@ -73,16 +75,19 @@ MODES = ("grad", "value_and_grad", "vjp")     # each may end in "+aux": has_aux=
 FORWARD_MODES = ("jvp", "jvp_batched")
 
 
-def options_of(mode, wrt, scalars=(), containers=(), varargs=(), arrays=(), checkpoint=None):
+def options_of(mode, wrt, scalars=(), containers=(), varargs=(), arrays=(), checkpoint=None,
+               compiler=None):
     """What a derivative is generated for, and cached under (the parts that are
     empty left out, so a key without arrays is what it was before them)."""
     return (mode, tuple(wrt), tuple(scalars)) + (
         (tuple(containers), tuple(varargs)) if containers or varargs or arrays else ()) + (
         (tuple(arrays),) if arrays else ()) + (
-        (("checkpoint", checkpoint),) if checkpoint is not None else ())
+        (("checkpoint", checkpoint),) if checkpoint is not None else ()) + (
+        (("compile", compiler),) if compiler is not None else ())
 
 
-def derive(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=(), checkpoint=None):
+def derive(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=(), checkpoint=None,
+           compiler=None):
     """Return the :class:`Compiled` derivative of ``function`` (cached).
 
     ``scalars`` are the indices of the parameters the derivative may assume
@@ -96,9 +101,10 @@ def derive(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=()
     their number of dimensions, which have length 1, their dtype
     (analysis/array_shapes.py), so arrays differing in lengths only share one;
     ``checkpoint``: True or a number of snapshots, to checkpoint every outermost
-    ``for`` over ``range`` (frontend/checkpoints.py), None for the marked loops only.
+    ``for`` over ``range`` (frontend/checkpoints.py), None for the marked loops only;
+    ``compiler``: "numba" for the variant Numba compiles (backend/numba_variant.py).
     """
-    options = options_of(mode, wrt, scalars, containers, varargs, arrays, checkpoint)
+    options = options_of(mode, wrt, scalars, containers, varargs, arrays, checkpoint, compiler)
     compiled = cache.memory_get(function, options)
     if compiled is not None and compiled.refresh():
         return compiled
@@ -112,7 +118,7 @@ def derive(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=()
         text = cache.read_valid(path)                                   # disk cache
         if text is None:
             text = generate(function, wrt, mode, scalars, containers, varargs, arrays,  # 1-8
-                            checkpoint)
+                            checkpoint, compiler)
             path = cache.store_module(path, text)                       # 9 write
         module = cache.import_module_file(path, key, text)              # 10 import
         compiled = bind(function, module, path, mode.removesuffix("+aux"))   # 11 link globals
@@ -202,7 +208,7 @@ def _chain(node):
 
 
 def generate(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=(),
-             checkpoint=None):
+             checkpoint=None, compiler=None):
     """Stages 1-8: the text of the module that differentiates ``function``."""
     program = Program(function)
     kinds = dict(scalars=scalars, containers=containers, varargs=varargs, arrays=arrays)
@@ -236,7 +242,12 @@ def generate(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=
                          else f"at most {checkpoint} snapshots") + " (docs/checkpointing.md).")
     if program.user_globals:
         header.append(f"Reads {', '.join(sorted(set(program.user_globals)))} from the user's globals.")
-    return emit_module(functions, program.imports, header, program.links)   # 8 emit
+    imports = program.imports
+    if compiler is not None:    # 8b the variant Numba compiles
+        functions, imports = numba_variant(functions, imports, program.user_globals, location)
+        header.append("Compiled by Numba (nopython mode); its machine code is cached beside "
+                      "this file (docs/compiling.md).")
+    return emit_module(functions, imports, header, program.links)           # 8 emit
 
 
 def _wrapped(start, items, width=88):

@@ -387,6 +387,8 @@ def import_module_file(path, key, text=None):
     name = "pullback_generated_" + path.stem.replace(".", "_").replace("-", "_")
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    if "\n@numba.njit(" in text:   # Numba finds a cached function's module by name
+        sys.modules[name] = module
     # What spec.loader.exec_module(module) does, but with the compiled code
     # kept: the same file name (spec.origin) in tracebacks and pdb.
     exec(compiled_code(Path(spec.origin), text), module.__dict__)

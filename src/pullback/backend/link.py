@@ -11,6 +11,7 @@ import types
 from dataclasses import dataclass, field
 
 from pullback.backend import cache
+from pullback.errors import CompileError
 from pullback.backend.source_map import without_source_map
 from pullback.frontend.parsing import _ABSENT, lookup_free, resolutions
 
@@ -85,7 +86,7 @@ def bind(function, module, path, mode):
     """
     links = module.__dict__.get("__pullback_links__", {})
     generated = {name: fn for name, fn in vars(module).items()
-                 if inspect.isfunction(fn) and fn.__module__ == module.__name__}
+                 if (inspect.isfunction(fn) or _compiled(fn)) and fn.__module__ == module.__name__}
     groups = {}
     for name in generated:
         source = follow(function, links.get(name, ()))
@@ -96,6 +97,10 @@ def bind(function, module, path, mode):
         namespace = module.__dict__ if key == root else dict(module.__dict__)
         for name in names:
             fn = generated[name]
+            if key != root and _compiled(fn):
+                raise CompileError(f"{_where(follow(function, links.get(name, ())))}: Numba "
+                                   f"compiles functions that run with the globals of one module; "
+                                   f"{name} is made from a function of another module or a closure")
             functions[name] = fn if key == root else types.FunctionType(
                 fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
         spaces.append((namespace, source, names))
@@ -104,7 +109,9 @@ def bind(function, module, path, mode):
     linked = []
     for namespace, source, names in spaces:
         namespace.update(functions)         # they call each other by name
-        reads = set().union(*(cache.global_loads(functions[name].__code__) for name in names))
+        reads = set().union(*(cache.global_loads(getattr(functions[name], "py_func",
+                                                         functions[name]).__code__)
+                              for name in names))
         reads -= set(namespace)
         reads = {n for n in reads if not (hasattr(builtins, n) and _missing(source, n))}
         linked.append((namespace, source, tuple(sorted(reads))))
@@ -117,6 +124,16 @@ def bind(function, module, path, mode):
         [function] + [follow(function, path) for path in links.values()])
     compiled.refresh()
     return compiled
+
+
+def _compiled(value):
+    """A function Numba compiles (a dispatcher of numba.njit), in a compile="numba" module."""
+    return hasattr(value, "py_func") and type(value).__module__.startswith("numba")
+
+
+def _where(function):
+    code = function.__code__
+    return f"{code.co_filename}:{code.co_firstlineno}"
 
 
 def dependencies(functions):

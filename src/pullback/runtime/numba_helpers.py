@@ -1,0 +1,276 @@
+"""Numba twins of the runtime helpers (``compile="numba"``, backend/numba_variant.py).
+
+Each twin has its helper's name and meaning, for the kinds of values Numba
+compiles: numbers and NumPy arrays (a tuple of numbers where the helper
+takes a tuple's gradient). Each is a stub that Numba's ``@overload`` gives
+an implementation per argument type; called from plain Python it says so.
+A type a twin does not cover fails Numba's typing, which pullback reports
+as the reason the derivative cannot be compiled.
+
+The in-place helpers (``add_at``, ``add_at_basic``) write into a copy: a
+compiled function cannot ask whether an array owns its memory, and the
+caller's arrays are never written. Importing this module needs Numba.
+"""
+import numpy as np
+from numba import types
+from numba.extending import overload
+
+from pullback import runtime
+from pullback.runtime import basic_indexing
+
+
+def _twin(helper):
+    """A stub standing for ``helper`` in compiled code (``numba_twin_of`` says which)."""
+    def stub(*args):
+        raise TypeError(f"{helper.__name__} (pullback.runtime.numba_helpers) runs inside "
+                        f"Numba-compiled code only")
+    stub.__name__ = stub.__qualname__ = helper.__name__
+    stub.__module__ = __name__
+    stub.__doc__ = f"Numba's {helper.__name__}: " + (helper.__doc__ or "").split("\n")[0]
+    stub.numba_twin_of = helper
+    return stub
+
+
+def _number(t):
+    return isinstance(t, (types.Number, types.Boolean))
+
+
+def _array(t):
+    return isinstance(t, types.Array)
+
+
+# -- gradients summed back to an operand's shape -------------------------------------
+
+unbroadcast = _twin(runtime.unbroadcast)
+
+
+@overload(unbroadcast)
+def _unbroadcast(g, x):
+    if _number(x):
+        if _array(g):
+            return lambda g, x: g.sum()
+        return lambda g, x: g
+    if _array(x) and _number(g):
+        return lambda g, x: np.full(x.shape, g)
+    if _array(x) and _array(g) and g.ndim == x.ndim:
+        def same_rank(g, x):
+            if g.shape == x.shape:
+                return g
+            out = np.zeros(x.shape)
+            # sum every entry of g into the entry of x it broadcast from
+            for flat in np.ndindex(g.shape):
+                target = tuple_where_one(flat, x.shape)
+                out[target] += g[flat]
+            return out
+        return same_rank
+    if _array(x) and _array(g) and g.ndim > x.ndim:
+        lead = g.ndim - x.ndim
+
+        def more_axes(g, x):
+            out = np.zeros(x.shape)
+            for flat in np.ndindex(g.shape):
+                target = tuple_where_one(flat[lead:], x.shape)
+                out[target] += g[flat]
+            return out
+        return more_axes
+    return None
+
+
+def tuple_where_one(index, shape):
+    """``index`` with 0 on the axes where ``shape`` has length 1."""
+    raise TypeError("tuple_where_one runs inside Numba-compiled code only")
+
+
+@overload(tuple_where_one)
+def _tuple_where_one(index, shape):
+    def impl(index, shape):
+        out = index
+        for axis in range(len(shape)):
+            if shape[axis] == 1:
+                out = tuple_setitem_zero(out, axis)
+        return out
+    return impl
+
+
+def tuple_setitem_zero(index, axis):
+    raise TypeError("tuple_setitem_zero runs inside Numba-compiled code only")
+
+
+@overload(tuple_setitem_zero)
+def _tuple_setitem_zero(index, axis):
+    from numba.cpython.unsafe.tuple import tuple_setitem
+
+    def impl(index, axis):
+        return tuple_setitem(index, axis, 0)
+    return impl
+
+
+unreduce = _twin(runtime.unreduce)
+
+
+@overload(unreduce)
+def _unreduce(g, x, axis=None, keepdims=False):
+    if isinstance(axis, (types.NoneType, types.Omitted)) or axis is None:
+        return lambda g, x, axis=None, keepdims=False: np.full(x.shape, g)
+    if isinstance(axis, types.Integer):
+        def impl(g, x, axis=None, keepdims=False):
+            if keepdims:
+                return np.broadcast_to(g, x.shape)
+            return np.broadcast_to(np.expand_dims(g, axis), x.shape)
+        return impl
+    return None
+
+
+# -- zeros, copies, shapes -------------------------------------------------------------
+
+zeros_adjoint = _twin(runtime.zeros_adjoint)
+
+
+@overload(zeros_adjoint)
+def _zeros_adjoint(x):
+    if _number(x):
+        return lambda x: 0.0
+    if _array(x):
+        return lambda x: np.zeros(x.shape)
+    if isinstance(x, types.BaseTuple):
+        return lambda x: np.zeros(len(x))
+    return None
+
+
+fresh_copy = _twin(runtime.fresh_copy)
+
+
+@overload(fresh_copy)
+def _fresh_copy(value):
+    if _array(value):
+        return lambda value: value.copy()
+    if _number(value):
+        return lambda value: value
+    return None
+
+
+shape_only = _twin(runtime.shape_only)
+
+
+@overload(shape_only)
+def _shape_only(value):
+    return lambda value: value          # kept whole: what is read of it is its shape
+
+
+in_place = _twin(runtime.in_place)
+
+
+@overload(in_place)
+def _in_place(old, new):
+    if _array(old):
+        def impl(old, new):
+            if np.shape(new) != old.shape:
+                raise ValueError("non-broadcastable output operand (x += e would change x's shape)")
+            return new
+        return impl
+    return lambda old, new: new
+
+
+# -- the gradient of x[index] ---------------------------------------------------------
+
+scatter_basic = _twin(basic_indexing.scatter_basic)
+scatter = _twin(runtime.scatter)
+
+
+def _scatter(x, index, g):
+    if _array(x):
+        def impl(x, index, g):
+            total = np.zeros(x.shape)
+            total[index] += g
+            return total
+        return impl
+    if isinstance(x, types.BaseTuple) and isinstance(index, types.Integer):
+        def from_tuple(x, index, g):
+            total = np.zeros(len(x))
+            total[index] += g
+            return total
+        return from_tuple
+    return None
+
+
+overload(scatter_basic)(_scatter)
+overload(scatter)(_scatter)
+
+add_at_basic = _twin(basic_indexing.add_at_basic)
+add_at = _twin(runtime.add_at)
+
+
+def _add_at(total, x, index, g):
+    if _array(total):
+        def impl(total, x, index, g):
+            out = total.copy()          # never the caller's array, nor one another name holds
+            out[index] += g
+            return out
+        return impl
+    if _number(total) and _array(x):
+        def from_zero(total, x, index, g):
+            out = np.full(x.shape, total)
+            out[index] += g
+            return out
+        return from_zero
+    return None
+
+
+overload(add_at_basic)(_add_at)
+overload(add_at)(_add_at)
+
+
+# -- products -------------------------------------------------------------------------
+
+matmul_grad_lhs = _twin(runtime.matmul_grad_lhs)
+matmul_grad_rhs = _twin(runtime.matmul_grad_rhs)
+
+
+@overload(matmul_grad_lhs)
+def _matmul_grad_lhs(g, a, b):
+    if _array(a) and _array(b) and _array(g):
+        if a.ndim == 2 and b.ndim == 2 and g.ndim == 2:
+            return lambda g, a, b: g @ b.T
+        if a.ndim == 2 and b.ndim == 1 and g.ndim == 1:
+            return lambda g, a, b: np.outer(g, b)
+        if a.ndim == 1 and b.ndim == 2 and g.ndim == 1:
+            return lambda g, a, b: b @ g
+        if a.ndim == 1 and b.ndim == 1:
+            return lambda g, a, b: g * b
+    return None
+
+
+@overload(matmul_grad_rhs)
+def _matmul_grad_rhs(g, a, b):
+    if _array(a) and _array(b) and _array(g):
+        if a.ndim == 2 and b.ndim == 2 and g.ndim == 2:
+            return lambda g, a, b: a.T @ g
+        if a.ndim == 2 and b.ndim == 1 and g.ndim == 1:
+            return lambda g, a, b: a.T @ g
+        if a.ndim == 1 and b.ndim == 2 and g.ndim == 1:
+            return lambda g, a, b: np.outer(a, g)
+        if a.ndim == 1 and b.ndim == 1:
+            return lambda g, a, b: g * a
+    return None
+
+
+# -- the checks of grad's output ----------------------------------------------------
+
+scalar_seed = _twin(runtime.scalar_seed)
+
+
+@overload(scalar_seed)
+def _scalar_seed(value):
+    if _number(value):
+        return lambda value: 1.0
+    return None
+
+
+is_real_number = _twin(runtime.is_real_number)
+
+
+@overload(is_real_number)
+def _is_real_number(value):
+    if isinstance(value, (types.Float, types.Integer, types.Boolean)):
+        return lambda value: True
+    return lambda value: False
