@@ -14,7 +14,6 @@ import numpy as np
 from pullback.arguments import (callable_name, check_differentiable_input, check_plain_array,
                                 checked_checkpoint, fit_gradient, has_builtin_rule,
                                 registered_rule, rule_function, signature_of, wrt_targets)
-from pullback.compiling import checked_compiler, compiler_for, numba_refused, refused
 from pullback.errors import (CompileError, InvalidArgument, InvalidOutput, PullbackError,
                              SourceUnavailable)
 from pullback.backend.cache import memory_get
@@ -23,6 +22,7 @@ from pullback.frontend.parsing import check_function, function_name
 from pullback.outputs import check_output, is_output, output_error, output_kind, unparsable
 from pullback.arguments import argument_kinds  # noqa: F401 (forward_api, exporting import it from here)
 from pullback.pipeline import derive, options_of
+from pullback.compiling import checked_compiler, compiler_for, numba_refused, refused
 from pullback.rules import user_rules
 from pullback.passed_functions import can_specialize, passed_functions, specialized
 
@@ -235,9 +235,9 @@ class Derivative:
         kinds = self._kinds if kinds is None else kinds
         try:
             return derive(target, self._indices, self._mode, *kinds, checkpoint=self._checkpoint,
-                          compiler=compiler_for(self, kinds))
+                          compiler=compiler_for(self, kinds, target))
         except CompileError as error:       # compile="numba" raises it, "auto" warns
-            refused(self, kinds, error)
+            refused(self, kinds, error, target)
             return self._derive(target, kinds)
         except AttributeError as error:
             if str(error).startswith("No defined handler for node of type"):

@@ -9,28 +9,57 @@ Numba missing, a construct it cannot take (named, with the user's line).
 same reason) and runs the plain derivative instead, for those argument kinds.
 Numba's refusals mostly come at the first call, when it types the code for
 the arguments' types.
+
+A refusal is remembered in the memory cache beside the derivatives (under
+the compiled variant's options, tied to the function's code object), so
+that the entry points that make a derivative per call (vjp, hessian) do not
+try again, nor warn again, for the same function and argument kinds.
 """
 import warnings
+from dataclasses import dataclass
 
+from pullback.backend.cache import memory_get, memory_put
 from pullback.backend.numba_variant import checked_compiler, compile_error, is_numba_error
-from pullback.errors import CompileError, CompileWarning
+from pullback.errors import CompileWarning
+from pullback.pipeline import options_of
 
 __all__ = ["checked_compiler", "compiler_for", "refused", "numba_refused"]
 
 
-def compiler_for(derivative, kinds):
-    """"numba" when ``derivative`` compiles for these argument kinds, else None."""
+@dataclass(frozen=True)
+class Refusal:
+    """Why a function's compiled derivative was refused, for its code then."""
+    reason: str
+    code: object
+
+
+def _refusal_key(derivative, kinds):
+    return options_of(derivative._mode, derivative._indices, *kinds,
+                      checkpoint=derivative._checkpoint, compiler="numba") + ("refused",)
+
+
+def compiler_for(derivative, kinds, target=None):
+    """"numba" when ``derivative`` compiles for these argument kinds, else None
+    (compile=None, or a refusal met before for this function and these kinds)."""
     if derivative._compile is None or kinds in derivative._plain_kinds:
         return None
+    if target is not None:
+        known = memory_get(target, _refusal_key(derivative, kinds))
+        if known is not None and known.code is getattr(target, "__code__", None):
+            derivative._plain_kinds[kinds] = known.reason
+            return None
     return "numba"
 
 
-def refused(derivative, kinds, error):
+def refused(derivative, kinds, error, target=None):
     """A CompileError ``error`` met while making the compiled derivative: raised
     for compile="numba"; for "auto", warned once, and these kinds run plain."""
     if derivative._compile == "numba":
         raise error
     derivative._plain_kinds[kinds] = str(error)
+    if target is not None:
+        memory_put(target, _refusal_key(derivative, kinds),
+                   Refusal(str(error), getattr(target, "__code__", None)))
     warnings.warn(CompileWarning(f"{derivative.__name__} runs as plain Python (compile=\"auto\"): "
                                  f"{error}"), stacklevel=4)
 
@@ -43,5 +72,5 @@ def numba_refused(derivative, error, compiled):
     reason = compile_error(error, compiled.module.__dict__)
     if derivative._compile == "numba":
         raise reason from None
-    refused(derivative, derivative._kinds, reason)
+    refused(derivative, derivative._kinds, reason, compiled.function)
     return True

@@ -10,6 +10,7 @@ import numpy as np
 import inspect
 
 from pullback.api import Derivative, argument_kinds
+from pullback.compiling import numba_refused
 from pullback.backend.source_map import add_user_line, untraced
 from pullback.passed_functions import passed_functions
 from pullback.arguments import check_differentiable_input, fit_gradient
@@ -29,10 +30,11 @@ class JvpFunction:
     direction, or ``batched=True`` for a batch of them).
     """
 
-    def __init__(self, function, wrt, batched=False):
+    def __init__(self, function, wrt, batched=False, compile=None):
         self.wrt = tuple(wrt)
         self.batched = batched
-        self.derivative = Derivative(function, self.wrt, "jvp_batched" if batched else "jvp")
+        self.derivative = Derivative(function, self.wrt, "jvp_batched" if batched else "jvp",
+                                     compile=compile)
         self.__name__ = self.derivative.__name__
 
     def __repr__(self):
@@ -46,6 +48,8 @@ class JvpFunction:
         except InvalidOutput as error:
             raise output_error(target, error.args[0], "vjp") from None
         except Exception as error:
+            if numba_refused(self.derivative, error, compiled):  # compile="auto": plain Python
+                return self(primals, tangents)
             add_user_line(error)
             raise
         return untraced(self._finish, target, value, tangent, values, chosen)
@@ -74,8 +78,8 @@ class JvpDerivative(Derivative):
     (``grad`` of a ``jvp``): its generated code is what gets differentiated.
     """
 
-    def __init__(self, function, wrt=0, batched=False):
-        super().__init__(function, wrt, "jvp_batched" if batched else "jvp")
+    def __init__(self, function, wrt=0, batched=False, compile=None):
+        super().__init__(function, wrt, "jvp_batched" if batched else "jvp", compile=compile)
         self._batched = batched
         self._count = len(self._names)
         generated = self._derive(self._target(), ((),)).entry
@@ -145,7 +149,7 @@ def _batch_size(tangents, primals):
     return 1
 
 
-def jvp(function, primals=None, tangents=None, *, wrt=0, batched=False):
+def jvp(function, primals=None, tangents=None, *, wrt=0, batched=False, compile=None):
     """Evaluate ``function(*primals)`` and its derivative along ``tangents``.
 
     Returns ``(value, tangent_out)``: the Jacobian-vector product, computed
@@ -170,14 +174,17 @@ def jvp(function, primals=None, tangents=None, *, wrt=0, batched=False):
     >>> jf = pullback.jvp(f, wrt=0)
     >>> jf(0.0, 2.0, 1.0)
     (0.0, 2.0)
+
+    ``compile``: as for :func:`pullback.grad` (docs/compiling.md).
     """
     if primals is None and tangents is None:
-        return JvpDerivative(function, wrt, batched)
-    jvp_function, primals, prepared = untraced(_jvp_function, function, primals, tangents)
+        return JvpDerivative(function, wrt, batched, compile)
+    jvp_function, primals, prepared = untraced(_jvp_function, function, primals, tangents,
+                                               compile)
     return jvp_function(primals, prepared)
 
 
-def _jvp_function(function, primals, tangents):
+def _jvp_function(function, primals, tangents, compile=None):
     """jvp's work before the call: ``(JvpFunction, primals, tangents)``, checked."""
     primals, tangents = _as_tuple(primals, "primals"), _as_tuple(tangents, "tangents")
     if len(primals) != len(tangents):
@@ -185,7 +192,7 @@ def _jvp_function(function, primals, tangents):
                               f"{len(primals)} primals, {len(tangents)} tangents")
     wrt = tuple(i for i, t in enumerate(tangents) if t is not None)
     prepared, batched = _prepare_tangents(primals, tangents, wrt)
-    return JvpFunction(function, wrt, batched), primals, prepared
+    return JvpFunction(function, wrt, batched, compile), primals, prepared
 
 
 def _as_tuple(values, what):
@@ -330,7 +337,7 @@ def _positions(function, indices, count):
     return tuple(names.index(i) if isinstance(i, str) else i for i in indices)
 
 
-def forward_jacobian(function, args, positions, single):
+def forward_jacobian(function, args, positions, single, compile=None):
     """Each wrt argument's Jacobian from one batched jvp (its identity directions)."""
     jacobians = []
     for i in positions:
@@ -341,7 +348,7 @@ def forward_jacobian(function, args, positions, single):
         directions = np.eye(size, dtype=dtype).reshape((size,) + np.shape(x))
         tangents = [None] * len(args)
         tangents[i] = directions
-        value, columns = JvpFunction(function, (i,), batched=True)(args, tangents)
+        value, columns = JvpFunction(function, (i,), batched=True, compile=compile)(args, tangents)
         if isinstance(value, (tuple, list)):
             raise InvalidArgument("jacobian needs a function returning a number or an array; "
                                   f"it returned a {type(value).__name__}")
@@ -383,7 +390,7 @@ def hvp(function, primals, vectors):
                  for p, i in zip(products, wrt))
 
 
-def hessian(function, wrt=0):
+def hessian(function, wrt=0, compile=None):
     """Return a function computing the Hessian of a scalar ``function``.
 
     Forward over reverse: one batched forward-mode sweep over the generated
@@ -398,6 +405,9 @@ def hessian(function, wrt=0):
     >>> pullback.hessian(f)(np.array([1.0, 3.0]))
     array([[6., 2.],
            [2., 0.]])
+
+    ``compile``: as for :func:`pullback.grad`; the forward-over-reverse code is
+    what Numba compiles (docs/compiling.md).
     """
     from pullback.api import grad
     if not isinstance(wrt, (int, str)):
@@ -411,7 +421,7 @@ def hessian(function, wrt=0):
                                   f"argument {wrt!r} is a {type(args[i]).__name__}. Use "
                                   f"pullback.hvp with a vector of its structure, or the hessian "
                                   f"with respect to one array.")
-        return forward_jacobian(gradient, args, (i,), True)
+        return forward_jacobian(gradient, args, (i,), True, compile)
 
     hessian_of.__name__ = f"hessian_{getattr(function, '__name__', 'f')}"
     hessian_of.__doc__ = f"Hessian of {getattr(function, '__name__', 'f')} w.r.t. argument {wrt!r}."

@@ -10,6 +10,7 @@ import numpy as np
 
 from pullback.backend.source_map import add_user_line, untraced
 from pullback.api import Derivative
+from pullback.compiling import numba_refused
 from pullback.errors import InvalidArgument
 from pullback.frontend.parsing import function_name
 from pullback.outputs import is_output, output_kind
@@ -17,7 +18,7 @@ from pullback.trees import (children, describe_structure, internal, is_container
                             leaves, map_leaves, same_structure)
 
 
-def vjp(function, *args, wrt=None, has_aux=False, checkpoint=None):
+def vjp(function, *args, wrt=None, has_aux=False, checkpoint=None, compile=None):
     """Evaluate ``function(*args)`` and return ``(value, back)``.
 
     ``back(cotangent)`` returns a tuple with one gradient per ``wrt`` entry:
@@ -25,8 +26,9 @@ def vjp(function, *args, wrt=None, has_aux=False, checkpoint=None):
     container of the same structure for a container). ``wrt`` defaults to
     every positional argument given; it takes positions or parameter names.
     With ``has_aux=True`` the function returns ``(value, aux)``, and vjp
-    returns ``(value, back, aux)``, aux untouched. ``checkpoint``: as for
-    :func:`pullback.grad` (docs/checkpointing.md).
+    returns ``(value, back, aux)``, aux untouched. ``checkpoint`` and
+    ``compile``: as for :func:`pullback.grad` (docs/checkpointing.md,
+    docs/compiling.md).
 
     Examples
     --------
@@ -38,10 +40,13 @@ def vjp(function, *args, wrt=None, has_aux=False, checkpoint=None):
     (array([3., 3.]), 3.0)
     """
     derivative, values, target, compiled = untraced(_prepare_vjp, function, args, wrt, has_aux,
-                                                          checkpoint)
+                                                          checkpoint, compile)
     try:
         value, saved = compiled.entry(*values)      # the generated forward sweep
     except Exception as error:
+        if numba_refused(derivative, error, compiled):   # compile="auto": plain Python
+            return vjp(function, *args, wrt=wrt, has_aux=has_aux, checkpoint=checkpoint,
+                       compile=compile)
         add_user_line(error)
         raise
     untraced(derivative.check_forward, target, value)
@@ -55,6 +60,9 @@ def vjp(function, *args, wrt=None, has_aux=False, checkpoint=None):
         try:
             gradients = compiled.backward(cotangent, *saved)   # the generated code
         except Exception as error:
+            if numba_refused(derivative, error, compiled):   # compile="auto": plain Python
+                return vjp(function, *args, wrt=wrt, has_aux=has_aux, checkpoint=checkpoint,
+                           compile=compile)[1](cotangent)
             add_user_line(error)
             raise
         return untraced(derivative._fit, gradients, values, values + [cotangent], True)
@@ -75,11 +83,12 @@ def vjp(function, *args, wrt=None, has_aux=False, checkpoint=None):
     return (value, back, aux) if has_aux else (value, back)
 
 
-def _prepare_vjp(function, args, wrt, has_aux, checkpoint=None):
+def _prepare_vjp(function, args, wrt, has_aux, checkpoint=None, compile=None):
     """vjp's work before its forward sweep: ``(derivative, values, target, compiled)``."""
     if wrt is None:
         wrt = tuple(range(len(args)))
-    derivative = Derivative(function, wrt, "vjp", has_aux=has_aux, checkpoint=checkpoint)
+    derivative = Derivative(function, wrt, "vjp", has_aux=has_aux, checkpoint=checkpoint,
+                            compile=compile)
     return (derivative,) + derivative.prepare_forward(args)
 
 

@@ -72,7 +72,7 @@ def numba_variant(functions, imports, user_globals, location):
             twin = getattr(numba_helpers, getattr(value, "__name__", ""), None)
             if twin is None or not getattr(twin, "numba_twin_of", None) is value:
                 raise CompileError(
-                    f"{location.filename}:{location.first_line}: the derivative calls pullback's "
+                    f"{_where(functions, alias, location)}: its derivative calls pullback's "
                     f"helper {alias}, which has no Numba version (pullback.runtime.numba_helpers).")
             twins[alias] = twin
     imports = {**imports, **twins}
@@ -85,6 +85,22 @@ def numba_variant(functions, imports, user_globals, location):
                                                 type_comment=None), attr="njit", ctx=gast.Load()),
             args=[], keywords=[gast.keyword(arg="cache", value=gast.Constant(value=True, kind=None))])]
     return functions, imports
+
+
+def _where(functions, name, location):
+    """``file:line: statement`` of the first user statement whose derivative reads ``name``."""
+    from pullback.backend.emit import _statements, user_line
+    for fn in functions:
+        filename, first, lines = getattr(fn, "user_source", (location.filename, 1, []))
+        for stmt, line in _statements(fn.body):
+            own = [getattr(stmt, field) for field, _ in gast.iter_fields(stmt)
+                   if field not in ("body", "orelse", "finalbody", "handlers", "cases")]
+            if line is not None and any(isinstance(n, gast.Name) and n.id == name
+                                        for part in own if isinstance(part, (gast.AST, list))
+                                        for node in (part if isinstance(part, list) else [part])
+                                        if isinstance(node, gast.AST) for n in gast.walk(node)):
+                return f"{filename}:{first + line - 1}: {user_line(lines, line) or ''}".rstrip(": ")
+    return f"{location.filename}:{location.first_line}"
 
 
 class _ForNumba(gast.NodeTransformer):

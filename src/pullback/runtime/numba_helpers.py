@@ -121,6 +121,16 @@ def _unreduce(g, x, axis=None, keepdims=False):
     return None
 
 
+accumulate = _twin(runtime.accumulate)
+
+
+@overload(accumulate)
+def _accumulate(total, g):
+    if (_number(total) or _array(total)) and (_number(g) or _array(g)):
+        return lambda total, g: total + g
+    return None
+
+
 # -- zeros, copies, shapes -------------------------------------------------------------
 
 zeros_adjoint = _twin(runtime.zeros_adjoint)
@@ -146,6 +156,8 @@ def _fresh_copy(value):
         return lambda value: value.copy()
     if _number(value):
         return lambda value: value
+    if isinstance(value, types.List):           # vjp's backward sweep copies its stacks
+        return lambda value: value.copy()
     return None
 
 
