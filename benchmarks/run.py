@@ -29,6 +29,9 @@ One run, in this order:
    checked and timed the same way against autograd and JAX.
 7. Transformation time (transform_time.py), stack memory (stack_memory.py)
    and checkpointing (checkpointing.py, when it exists).
+   pullback compiled by Numba (numba_bench.py, issue 17) is a tool of step 2
+   on the scalar and small-array workloads; its first gradient, cold and with
+   a warm cache, is measured in new processes after step 4.
 8. Tables printed, benchmarks/results.json written, docs/performance.md
    regenerated (unless --quick), with the targets marked met or not.
 
@@ -86,6 +89,7 @@ def one_thread_env():
 import numpy as np  # noqa: E402
 
 import handwritten  # noqa: E402
+import numba_bench  # noqa: E402
 import peers  # noqa: E402
 import workloads  # noqa: E402
 
@@ -111,7 +115,8 @@ TITLES = {
 }
 TOOLS = ["pullback", "handwritten", "autograd", "torch", "jax_eager", "jax_jit"]
 LABELS = {"f": "f", "pullback": "pullback", "handwritten": "hand-written", "autograd": "autograd",
-          "torch": "PyTorch eager", "jax_eager": "JAX eager", "jax_jit": "JAX jit"}
+          "torch": "PyTorch eager", "jax_eager": "JAX eager", "jax_jit": "JAX jit",
+          numba_bench.TOOL: numba_bench.LABEL}
 NUMPY_TOOLS = ("f", "pullback", "handwritten", "autograd")     # tracemalloc sees their allocations
 PEER_TOOLS = ("autograd", "torch", "jax_eager")                # the targets' "faster than" peers
 ONE_THREAD_TOOLS = ("pullback",) + PEER_TOOLS                  # timed again in the one-thread subprocesses
@@ -182,10 +187,12 @@ def as_tuple(gradient, wrt):
 
 def prepare(tool, name, args, wrt, jit_cache=None):
     """``(call, to_numpy)``: the timed gradient call and its result as NumPy arrays."""
-    if tool in ("pullback", "handwritten"):
+    if tool in ("pullback", "handwritten", numba_bench.TOOL):
         if tool == "pullback":
             import pullback
             gradient = pullback.grad(workload_function(name), wrt=wrt)
+        elif tool == numba_bench.TOOL:
+            gradient = numba_bench.compiled_gradient(workload_function(name), wrt)
         else:
             gradient = handwritten.GRADIENTS[name]
 
@@ -473,7 +480,9 @@ def child_jit(name, cache_dir):
         print(json.dumps({"error": f"{type(error).__name__}: {message}"}), flush=True)
         return
     print(json.dumps({"trace s": trace, "compile s": compile_}), flush=True)
+    start = time.perf_counter()
     call()
+    print(json.dumps({"first call s": time.perf_counter() - start}), flush=True)
     rss, why = peak_resident_increase(call)
     print(json.dumps({"rss": rss, "rss why not": why}), flush=True)
 
@@ -530,7 +539,7 @@ def measure_jit(name, settings, cache_dir):
                     f"(stopped; address space capped at {JIT_MEMORY_CAP >> 30} GB)"}
         return {"status": "error", "why": f"compile failed ({why}; address space capped at "
                 f"{JIT_MEMORY_CAP >> 30} GB)"}
-    result = {"status": "ok", "trace s": report["trace s"], "compile s": report["compile s"]}
+    result = {"status": "ok", **{k: report[k] for k in ("trace s", "compile s", "first call s") if k in report}}
     result["memory"] = {"rss": report.get("rss"), "rss why not": report.get("rss why not") or why}
     return result
 
@@ -573,7 +582,9 @@ def machine():
 
 def available_tools(log):
     """tool -> None if it can run, else why not (its import failed)."""
-    why = {"pullback": None, "handwritten": None}
+    why = {"pullback": None, "handwritten": None, numba_bench.TOOL: numba_bench.why_unavailable()}
+    if why[numba_bench.TOOL]:
+        log(f"skipping {numba_bench.LABEL}: {why[numba_bench.TOOL]}")
     for tool in peers.PEERS:
         try:
             peers.version(tool)
@@ -612,7 +623,8 @@ def run_workload(name, tools, settings, jit, jit_cache, log, with_f=True):
             continue
         results[tool] = {"status": "ok" if check["ok"] else "wrong", "check": check}
         if tool == "jax_jit":
-            results[tool].update({k: jit[name][k] for k in ("trace s", "compile s")})
+            results[tool].update({k: jit[name][k] for k in ("trace s", "compile s", "first call s")
+                                  if k in jit[name]})
         if check["ok"]:
             timing, estimate = time_slow(tool, call, first, settings)
             if timing is None:
@@ -672,7 +684,8 @@ def run(settings, names, tool_filter=None, log=print):
     started = time.time()
     results = {"machine": machine(), "settings": settings.as_dict(), "workloads": {}, "section seconds": {}}
     unavailable = available_tools(log)
-    tools = [t for t in TOOLS if unavailable.get(t) is None and (tool_filter is None or t in tool_filter)]
+    tools = [t for t in TOOLS + [numba_bench.TOOL]
+             if unavailable.get(t) is None and (tool_filter is None or t in tool_filter)]
     results["skipped tools"] = {t: why for t, why in unavailable.items() if why}
     for tool in tools:
         if tool in peers.PEERS:
@@ -716,7 +729,8 @@ def measure_everything(results, settings, names, tools, jit, jit_cache, log):
     for name in names:
         with timed(sections, "gradients, default threads"):
             log(f"{TITLES[name]}: checking and timing (default threads)")
-            work = results["workloads"][name] = run_workload(name, tools, settings, jit, jit_cache, log)
+            work = results["workloads"][name] = run_workload(
+                name, [t for t in tools if numba_bench.measured_on(t, name)], settings, jit, jit_cache, log)
             log("  " + ", ".join(f"{LABELS[t]} {format_ratio(r.get('gradient / f'))}"
                                  for t, r in work["tools"].items()) + "  (gradient / f)")
         one_thread_tools = [t for t in ONE_THREAD_TOOLS if t in tools]
@@ -735,13 +749,18 @@ def measure_everything(results, settings, names, tools, jit, jit_cache, log):
                                        f" (gradient / f); pullback / hand-written "
                                        f"{format_ratio(alone['pullback / hand-written'])}"))
 
+    if numba_bench.TOOL in tools or results["skipped tools"].get(numba_bench.TOOL):
+        log("pullback numba: first gradient in new processes, cold and warm cache (issue 17)")
+        with timed(sections, "pullback numba first gradient"):
+            results["numba first gradient"] = numba_bench.measure(names, settings.quick, log)
+
     log("memory: one subprocess per tool and workload")
     with timed(sections, "memory"):
         for name in names:
             entry = results["workloads"][name]
             entry["f"]["memory"] = measure_memory("f", name)
             for tool, result in entry["tools"].items():
-                if result["status"] != "ok":
+                if result["status"] != "ok" or tool not in TOOLS:        # pullback numba: not measured
                     continue
                 if tool == "jax_jit":
                     result["memory"] = jit[name].get("memory", {})
@@ -814,8 +833,8 @@ def target(issue, text, measured, met, margin=None):
 
 
 def targets(results):
-    """Issue 16's targets, then the earlier ones of issue 5 not restated by it."""
-    return issue16_targets(results) + issue5_targets(results)
+    """Issue 16's targets, then the earlier ones of issue 5 not restated by it, then issue 17's."""
+    return issue16_targets(results) + issue5_targets(results) + numba_bench.targets(results, sys.modules[__name__])
 
 
 def pullback_entry(work, name):
@@ -1335,14 +1354,17 @@ def report_text(results):
                                             target_rows(results.get("forward targets", [])), "")
         forward_body += "".join("\nfailed: " + line for line in forward.failures(results))
     targets_body = "\n\n".join(text_table(*t) for t in target_tables(results))
+    issue17_body = "\n\n".join(text_table(*t) for t in (numba_bench.target_table(results, here),
+                                                          numba_bench.summary_table(results, here)))
     sections = ", ".join(f"{k} {v:.0f} s" for k, v in results.get("section seconds", {}).items())
     return (f"{head}{skipped}\n\n{body}" + (f"\n\n{forward_body}" if forward_body else "")
             + f"\n\n{targets_body}\n\nIssue 16's targets: {count_marks(issue_targets(results, 16))}."
+            + f"\n\n{issue17_body}\n\nIssue 17's targets: {count_marks(issue_targets(results, 17))}."
             + f"\n\nThe run took {results['seconds']:.0f} s" + (f" ({sections})." if sections else "."))
 
 
 def issue_targets(results, issue):
-    """The targets of one issue (16 or 5) among results["targets"]."""
+    """The targets of one issue (16, 5 or 17) among results["targets"]."""
     return [t for t in results.get("targets", []) if t.get("issue", 16) == issue]
 
 
@@ -1482,8 +1504,11 @@ def report_markdown(results):
     summary, mine, earlier = target_tables(results)
     lines += ["", "## Targets", "",
               f"Issue 16: {count_marks(issue_targets(results, 16))}; issue 5's other targets: "
-              f"{count_marks(issue_targets(results, 5))}; from this run's numbers.", "",
+              f"{count_marks(issue_targets(results, 5))}; issue 17: {count_marks(issue_targets(results, 17))}; "
+              "from this run's numbers.", "",
               markdown_table(*summary), "", markdown_table(*mine), "", markdown_table(*earlier), "",
+              markdown_table(*numba_bench.target_table(results, sys.modules[__name__])), "",
+              markdown_table(*numba_bench.summary_table(results, sys.modules[__name__])), "",
               "## Results", ""]
     lines += ["\n\n".join(markdown_table(*t) for t in tables(results)), ""]
     import forward
@@ -1513,7 +1538,7 @@ def main(argv=None):
                                             "15 minutes; --quick --workloads scalar_loop mlp_loss, about 2.")
     parser.add_argument("--quick", action="store_true", help="tiny budgets: a smoke test (no docs update)")
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=WORKLOADS)
-    parser.add_argument("--tools", nargs="+", choices=TOOLS, help="only these tools")
+    parser.add_argument("--tools", nargs="+", choices=TOOLS + [numba_bench.TOOL], help="only these tools")
     parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write the results")
     parser.add_argument("--doc", default=None,
                         help="where to write the report (default docs/performance.md; not with --quick)")
