@@ -247,10 +247,6 @@ def test_numba_on_what_numba_typing_refuses():
     assert f"{__file__}:{marker_line(__file__, 'dict-strict')}" in str(raised.value)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="bug: after compile=\"auto\" refused a function, compile=\"numba\" "
-                          "finds the refusal remembered (compiling.compiler_for) and runs plain "
-                          "Python instead of raising CompileError")
 @pytest.mark.parametrize("function,line", [
     (reads_global_then_strict, lambda: reads_global_then_strict.__code__.co_firstlineno),
     (builds_dict_then_strict, lambda: marker_line(__file__, "dict-then-strict")),
@@ -315,23 +311,18 @@ def test_a_second_process_loads_the_machine_code(tmp_path):
     np.testing.assert_allclose([first["grad"], second["grad"]], [expected, expected], rtol=1e-7)
 
 
-# -- found while writing these tests (strict: each fails once fixed, to be un-marked) -----
+# -- found while writing these tests (fixed since) ----------------------------------------
 
 def gathers_repeated(x, idx):
     return np.sum(x[idx] ** 2)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="bug: the twin of scatter does not add up repeated indices (x[[0, 0]])")
 def test_repeated_indices_add_up():
     x, idx = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0, 0, 2])
     g = pullback.grad(gathers_repeated, compile="numba")(x, idx)
     np.testing.assert_allclose(g, central_difference(gathers_repeated, (x, idx), 0), rtol=1e-7)
 
 
-@pytest.mark.xfail(strict=True, raises=CompileError,
-                   reason="bug: np.vdot of two numbers, which Numba does not type, in a helper's "
-                          "backward sweep")
 def test_a_call_to_another_user_function_with_respect_to_both_numbers():
     args = (0.7, 1.3)
     dx, dk = pullback.grad(calls_user_function, wrt=(0, 1), compile="numba")(*args)
@@ -349,9 +340,6 @@ def calls_product_of_arguments(x, k):
     return x * x
 
 
-@pytest.mark.xfail(strict=True, raises=CompileError,
-                   reason="bug: k * x in a called function gets sequence_mul_grad (k might be a "
-                          "list), which has no Numba twin")
 def test_a_call_to_a_function_multiplying_its_arguments():
     g = pullback.grad(calls_product_of_arguments, compile="numba")(0.7, 1.3)
     np.testing.assert_allclose(g, central_difference(calls_product_of_arguments, (0.7, 1.3), 0),

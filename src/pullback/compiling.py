@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from pullback.backend.cache import memory_get, memory_put
 from pullback.backend.numba_variant import checked_compiler, compile_error, is_numba_error
-from pullback.errors import CompileWarning
+from pullback.errors import CompileError, CompileWarning
 from pullback.pipeline import options_of
 
 __all__ = ["checked_compiler", "compiler_for", "refused", "numba_refused"]
@@ -46,6 +46,8 @@ def compiler_for(derivative, kinds, target=None):
     if target is not None:
         known = memory_get(target, _refusal_key(derivative, kinds))
         if known is not None and known.code is getattr(target, "__code__", None):
+            if derivative._compile == "numba":     # refused before, under "auto": say why
+                raise CompileError(known.reason)
             derivative._plain_kinds[kinds] = known.reason
             return None
     return "numba"

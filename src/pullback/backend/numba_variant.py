@@ -78,8 +78,12 @@ def numba_variant(functions, imports, user_globals, location):
     imports = {**imports, **twins}
     import numba
     imports.setdefault("numba", numba)
+    rewrite = _ForNumba()
     for fn in functions:
-        _ForNumba().visit(fn)
+        rewrite.visit(fn)
+    if rewrite.vdot:            # np.vdot of numbers: Numba types it for arrays only
+        imports["numba_vdot"] = numba_helpers.vdot
+    for fn in functions:
         fn.decorator_list = [gast.Call(
             func=gast.Attribute(value=gast.Name(id="numba", ctx=gast.Load(), annotation=None,
                                                 type_comment=None), attr="njit", ctx=gast.Load()),
@@ -106,9 +110,16 @@ def _where(functions, name, location):
 class _ForNumba(gast.NodeTransformer):
     """The rewrites Numba needs (module docstring)."""
 
+    def __init__(self):
+        self.vdot = False
+
     def visit_Call(self, node):
         self.generic_visit(node)
         match node:
+            case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr="vdot"),
+                           args=[_, _], keywords=[]):
+                self.vdot = True
+                return _call("numba_vdot", *node.args)
             case gast.Call(func=gast.Name(id="reversed"), args=[gast.Call(
                     func=gast.Name(id="range"), args=bounds, keywords=[])], keywords=[]) \
                     if len(bounds) in (1, 2):
@@ -173,6 +184,9 @@ def compile_error(error, module_globals):
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     reason = next((line for line in lines if not line.startswith(("Failed in", "-", ">>>"))
                    and "nopython" not in line), lines[0] if lines else type(error).__name__)
+    signature = next((line for line in lines if line.startswith(">>>")), None)
+    if reason.endswith(":") and signature:         # "... found for signature:" and the signature
+        reason = f"{reason} {signature[3:].strip()}"
     where = ""
     source_map = read_source_map(module_globals)
     for match in _WHERE.finditer(text):

@@ -16,7 +16,7 @@ from numba import types
 from numba.extending import overload
 
 from pullback import runtime
-from pullback.runtime import basic_indexing
+from pullback.runtime import basic_indexing, sequence_arithmetic
 
 
 def _twin(helper):
@@ -189,13 +189,33 @@ scatter_basic = _twin(basic_indexing.scatter_basic)
 scatter = _twin(runtime.scatter)
 
 
+def _basic(index):
+    """An index that names each position once: ints, slices, None, and tuples of them."""
+    if isinstance(index, types.BaseTuple):
+        return all(_basic(part) for part in index)
+    return isinstance(index, (types.Integer, types.SliceType, types.NoneType, types.EllipsisType))
+
+
+def _positions(index):
+    """A 1-D array of integer positions (``x[[0, 0, 2]]``: a position may repeat)."""
+    return isinstance(index, types.Array) and index.ndim == 1 \
+        and isinstance(index.dtype, types.Integer)
+
+
 def _scatter(x, index, g):
-    if _array(x):
+    if _array(x) and _basic(index):
         def impl(x, index, g):
             total = np.zeros(x.shape)
             total[index] += g
             return total
         return impl
+    if _array(x) and _positions(index):
+        def repeated(x, index, g):
+            total = np.zeros(x.shape)
+            for j in range(index.shape[0]):
+                total[index[j]] += g[j]         # a repeated position adds up
+            return total
+        return repeated
     if isinstance(x, types.BaseTuple) and isinstance(index, types.Integer):
         def from_tuple(x, index, g):
             total = np.zeros(len(x))
@@ -213,17 +233,14 @@ add_at = _twin(runtime.add_at)
 
 
 def _add_at(total, x, index, g):
-    if _array(total):
+    if _array(total) and (_basic(index) or _positions(index)):
         def impl(total, x, index, g):
-            out = total.copy()          # never the caller's array, nor one another name holds
-            out[index] += g
-            return out
+            # a new array: never the caller's, nor one another name holds
+            return total + scatter(total, index, g)
         return impl
-    if _number(total) and _array(x):
+    if _number(total) and _array(x) and (_basic(index) or _positions(index)):
         def from_zero(total, x, index, g):
-            out = np.full(x.shape, total)
-            out[index] += g
-            return out
+            return np.full(x.shape, total) + scatter(x, index, g)
         return from_zero
     return None
 
@@ -247,8 +264,11 @@ def _matmul_grad_lhs(g, a, b):
             return lambda g, a, b: np.outer(g, b)
         if a.ndim == 1 and b.ndim == 2 and g.ndim == 1:
             return lambda g, a, b: b @ g
-        if a.ndim == 1 and b.ndim == 1:
+    if _array(a) and _array(b) and a.ndim == 1 and b.ndim == 1:
+        if _number(g):
             return lambda g, a, b: g * b
+        if _array(g):                   # the adjoint of a broadcast of the product
+            return lambda g, a, b: g.sum() * b
     return None
 
 
@@ -261,8 +281,11 @@ def _matmul_grad_rhs(g, a, b):
             return lambda g, a, b: a.T @ g
         if a.ndim == 1 and b.ndim == 2 and g.ndim == 1:
             return lambda g, a, b: np.outer(a, g)
-        if a.ndim == 1 and b.ndim == 1:
+    if _array(a) and _array(b) and a.ndim == 1 and b.ndim == 1:
+        if _number(g):
             return lambda g, a, b: g * a
+        if _array(g):
+            return lambda g, a, b: g.sum() * a
     return None
 
 
@@ -286,3 +309,40 @@ def _is_real_number(value):
     if isinstance(value, (types.Float, types.Integer, types.Boolean)):
         return lambda value: True
     return lambda value: False
+
+
+# -- products of numbers and arrays (a callee's x * y, in case either were a list) ----
+
+sequence_mul_grad = _twin(sequence_arithmetic.sequence_mul_grad)
+
+
+@overload(sequence_mul_grad)
+def _sequence_mul_grad(g, operands):
+    if isinstance(operands, types.BaseTuple) and len(operands) == 2 and all(
+            _number(t) or _array(t) for t in operands):
+        def impl(g, operands):
+            x, y = operands
+            return unbroadcast(g * y, x), unbroadcast(g * x, y)
+        return impl
+    return None
+
+
+def vdot(*args):
+    """Numba's np.vdot: the sum of the products of a's and b's entries, numbers too."""
+    raise TypeError("vdot (pullback.runtime.numba_helpers) runs inside Numba-compiled code only")
+
+
+vdot.numba_twin_of = np.vdot
+
+
+@overload(vdot)
+def _vdot(a, b):
+    if _number(a) and _number(b):
+        return lambda a, b: a * b
+    if _array(a) and _array(b):
+        def impl(a, b):
+            if a.size != b.size:
+                raise ValueError("vectors have different lengths")
+            return np.sum(a.ravel() * b.ravel())
+        return impl
+    return None
