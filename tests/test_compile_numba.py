@@ -344,3 +344,23 @@ def test_a_call_to_a_function_multiplying_its_arguments():
     g = pullback.grad(calls_product_of_arguments, compile="numba")(0.7, 1.3)
     np.testing.assert_allclose(g, central_difference(calls_product_of_arguments, (0.7, 1.3), 0),
                                rtol=1e-7)
+
+
+def squares(x):
+    return x * x
+
+
+def test_an_array_output_is_refused_as_in_plain_python():
+    from pullback.runtime import NonScalarOutput
+    with pytest.raises(NonScalarOutput, match="output is a scalar"):
+        pullback.grad(squares, compile="numba")(np.ones(3))
+
+
+def reads_global_for_the_warning(x):
+    return x * RATE
+
+
+def test_the_auto_warning_points_at_the_users_call():
+    with pytest.warns(CompileWarning) as caught:
+        pullback.grad(reads_global_for_the_warning, compile="auto")(2.0)
+    assert [w.filename for w in caught] == [__file__]

@@ -15,6 +15,8 @@ the compiled variant's options, tied to the function's code object), so
 that the entry points that make a derivative per call (vjp, hessian) do not
 try again, nor warn again, for the same function and argument kinds.
 """
+import os
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -63,7 +65,7 @@ def refused(derivative, kinds, error, target=None):
         memory_put(target, _refusal_key(derivative, kinds),
                    Refusal(str(error), getattr(target, "__code__", None)))
     warnings.warn(CompileWarning(f"{derivative.__name__} runs as plain Python (compile=\"auto\"): "
-                                 f"{error}"), stacklevel=4)
+                                 f"{error}"), stacklevel=_outside_pullback())
 
 
 def numba_refused(derivative, error, compiled):
@@ -76,3 +78,13 @@ def numba_refused(derivative, error, compiled):
         raise reason from None
     refused(derivative, derivative._kinds, reason, compiled.function)
     return True
+
+
+def _outside_pullback():
+    """The stack level of the first caller outside pullback (where a warning
+    points: the user's call of the derivative)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level

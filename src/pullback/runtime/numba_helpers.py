@@ -298,6 +298,17 @@ scalar_seed = _twin(runtime.scalar_seed)
 def _scalar_seed(value):
     if _number(value):
         return lambda value: 1.0
+    if _array(value) and value.ndim == 0:
+        return lambda value: 1.0
+    if _array(value):
+        def not_a_number(value):
+            if value.size < 0:
+                return 1.0              # (never: types the result as a number)
+            raise runtime.NonScalarOutput(
+                "grad needs a function whose output is a scalar; this one returned an array. "
+                "Use pullback.vjp for a vector-Jacobian product or pullback.jacobian for the "
+                "full Jacobian.")
+        return not_a_number
     return None
 
 
@@ -308,6 +319,8 @@ is_real_number = _twin(runtime.is_real_number)
 def _is_real_number(value):
     if isinstance(value, (types.Float, types.Integer, types.Boolean)):
         return lambda value: True
+    if _array(value) and value.ndim == 0 and not isinstance(value.dtype, types.Complex):
+        return lambda value: True       # a 0-d array, as the plain helper says
     return lambda value: False
 
 
