@@ -50,6 +50,16 @@ CASES = {
         ("arrays", (_array(3), (_array(3), _array(3)))),
         ("number-and-array", (_array(2, 3), (_array(2, 3), _array(2, 3)))),
     ],
+    "zeros_tangent": [
+        ("number", (1.5,)),
+        ("number-batch", (1.5, 3)),
+        ("2d", (_array(2, 3),)),
+        ("2d-batch", (_array(2, 3), 4)),
+    ],
+    "tangent_item": [
+        ("2d", (_array(3, 4), 2)),
+        ("3d", (_array(3, 4, 2), 1)),
+    ],
     "vdot": [
         ("numbers", (2.0, 3.0)),
         ("1d", (_array(3), _array(3))),

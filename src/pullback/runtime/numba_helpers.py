@@ -16,7 +16,7 @@ from numba import types
 from numba.extending import overload
 
 from pullback import runtime
-from pullback.runtime import basic_indexing, sequence_arithmetic
+from pullback.runtime import basic_indexing, sequence_arithmetic, tangents
 
 
 def _twin(helper):
@@ -358,4 +358,37 @@ def _vdot(a, b):
                 raise ValueError("vectors have different lengths")
             return np.sum(a.ravel() * b.ravel())
         return impl
+    return None
+
+
+# -- forward mode (the tangents of hessian's forward-over-reverse code) ----------------
+
+zeros_tangent = _twin(tangents.zeros_tangent)
+
+
+@overload(zeros_tangent)
+def _zeros_tangent(value, directions=None):
+    one = isinstance(directions, (types.NoneType, types.Omitted)) or directions is None
+    if _number(value) and one:
+        return lambda value, directions=None: 0.0
+    if _number(value) and isinstance(directions, types.Integer):
+        return lambda value, directions=None: np.zeros(directions)
+    if _array(value) and one:
+        return lambda value, directions=None: np.zeros(value.shape)
+    if _array(value) and isinstance(directions, types.Integer):
+        return lambda value, directions=None: np.zeros((directions,) + value.shape)
+    return None
+
+
+tangent_item = _twin(tangents.tangent_item)
+
+
+@overload(tangent_item)
+def _tangent_item(t, index):
+    if isinstance(t, types.BaseTuple) and isinstance(index, types.IntegerLiteral):
+        return lambda t, index: t[index]        # the tangent of a tuple's item
+    if isinstance(t, types.UniTuple) and isinstance(index, types.Integer):
+        return lambda t, index: t[index]
+    if _array(t) and t.ndim >= 2 and isinstance(index, types.Integer):
+        return lambda t, index: t[:, index].copy()     # the direction axis comes first
     return None
