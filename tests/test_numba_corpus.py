@@ -41,10 +41,7 @@ COMPILED = [
     ("corpus_control", "newton_sqrt"), ("corpus_control", "while_data_dependent_count"),
     ("corpus_control", "nested_while"), ("corpus_control", "long_elif_chain"),
     ("corpus_programs", "calls_helper_in_loop"), ("corpus_programs", "calls_tuple_helper"),
-    pytest.param(("corpus_programs", "index_boolean_mask"), marks=pytest.mark.xfail(
-        strict=True, raises=AssertionError,
-        reason="regression at 0f27a5b: the scatter twin takes basic indices and integer "
-               "positions only, so x[x > 0] (compiled before, with the plain gradient) is refused")),
+    ("corpus_programs", "index_boolean_mask"),      # a mask: each position once
     # x[idx] with a repeated index: compiled with another gradient before 0f27a5b
     ("corpus_programs", "index_array_repeated"), ("corpus_programs", "int_index_array_argument"),
 ]
@@ -133,14 +130,11 @@ def test_compile_numba_raises_after_auto_refused_the_same_function():
         pullback.grad(case.function, wrt=case.wrt, compile="numba")(*args, **kwargs)
 
 
-# -- found by benchmarks/numba_corpus.py (strict: a fix turns it into a failure, so its
-# xfail is removed)
+# -- found by benchmarks/numba_corpus.py (fixed since) ------------------------------------
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="bug: Numba fails inside its own passes (AttributeError: "
-                          "'UndefinedType' object has no attribute 'name') and compile=\"auto\" "
-                          "lets it through instead of warning and running plain Python")
 def test_an_internal_numba_failure_is_a_refusal_not_a_crash():
+    # Numba failed inside its own passes (AttributeError: 'UndefinedType' object has no
+    # attribute 'name'), and compile="auto" let it through
     case = CASES[("corpus_user.idioms", "isinstance_dispatch")]
     arguments, gradient, plain, refusals = run_auto(case)
     assert len(refusals) == 1

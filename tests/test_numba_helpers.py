@@ -60,6 +60,21 @@ CASES = {
         ("2d", (_array(3, 4), 2)),
         ("3d", (_array(3, 4, 2), 1)),
     ],
+    "sequence_add_grad": [
+        ("numbers", (1.5, (2.0, 3.0))),
+        ("arrays", (_array(2, 3), (_array(2, 3), _array(2, 3)))),
+    ],
+    "loop_length": [
+        ("1d", (_array(4),)),
+        ("2d", (_array(3, 2),)),
+        ("tuple", ((1.0, 2.0, 3.0),)),
+    ],
+    "power_slope": [
+        ("numbers", (2.0, 3.0)),
+        ("power-zero", (2.0, 0.0)),
+        ("array-number", (np.abs(_array(3)) + 0.5, 2.5)),
+        ("array-array", (np.abs(_array(3)) + 0.5, np.array([0.0, 1.5, 2.0]))),
+    ],
     "vdot": [
         ("numbers", (2.0, 3.0)),
         ("1d", (_array(3), _array(3))),

@@ -16,8 +16,9 @@ from pullback.runtime import stop_gradient
 from pullback.runtime.checkpointing import checkpoint
 from pullback.checking import check_grads
 from pullback.backend.cache_care import cache_info, clear_cache
-from pullback.errors import (InternalError, InvalidArgument, InvalidOutput, NoDerivativeRule,
-                     PullbackError, SourceUnavailable, UnsupportedSyntax)
+from pullback.errors import (CompileError, CompileWarning, InternalError, InvalidArgument,
+                             InvalidOutput, NoDerivativeRule, PullbackError, SourceUnavailable,
+                             UnsupportedSyntax)
 from pullback.runtime import NonScalarOutput, NotDifferentiable
 
 __all__ = [
@@ -27,7 +28,8 @@ __all__ = [
     "use", "debug",
     "cache_info", "clear_cache", "PullbackError",
     "UnsupportedSyntax", "NoDerivativeRule", "SourceUnavailable", "InvalidArgument",
-    "NonScalarOutput", "NotDifferentiable", "InvalidOutput", "InternalError", "__version__",
+    "NonScalarOutput", "NotDifferentiable", "InvalidOutput", "InternalError", "CompileError",
+    "CompileWarning", "__version__",
 ]
 
 

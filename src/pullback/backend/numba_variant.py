@@ -83,6 +83,8 @@ def numba_variant(functions, imports, user_globals, location):
         rewrite.visit(fn)
     if rewrite.vdot:            # np.vdot of numbers: Numba types it for arrays only
         imports["numba_vdot"] = numba_helpers.vdot
+    if rewrite.prefix:          # the reverse of a loop that may end early
+        imports["numba_prefix_stop"] = numba_helpers.prefix_stop
     for fn in functions:
         fn.decorator_list = [gast.Call(
             func=gast.Attribute(value=gast.Name(id="numba", ctx=gast.Load(), annotation=None,
@@ -111,7 +113,7 @@ class _ForNumba(gast.NodeTransformer):
     """The rewrites Numba needs (module docstring)."""
 
     def __init__(self):
-        self.vdot = False
+        self.vdot = self.prefix = False
 
     def visit_Call(self, node):
         self.generic_visit(node)
@@ -120,6 +122,17 @@ class _ForNumba(gast.NodeTransformer):
                            args=[_, _], keywords=[]):
                 self.vdot = True
                 return _call("numba_vdot", *node.args)
+            case gast.Call(func=gast.Name(id="reversed"), args=[gast.Subscript(
+                    value=gast.Call(func=gast.Name(id="range"), args=bounds, keywords=[]),
+                    slice=gast.Slice(lower=None, upper=count, step=None))], keywords=[]) \
+                    if len(bounds) in (1, 2) and count is not None:
+                # reversed(range(n)[:count]) -> range(stop - 1, start - 1, -1)
+                self.prefix = True
+                start, stop = (bounds if len(bounds) == 2
+                               else [gast.Constant(value=0, kind=None), bounds[0]])
+                end = _call("numba_prefix_stop", start, stop, count)
+                return _call("range", _minus_one(end), _minus_one(_clone(start)),
+                             gast.Constant(value=-1, kind=None))
             case gast.Call(func=gast.Name(id="reversed"), args=[gast.Call(
                     func=gast.Name(id="range"), args=bounds, keywords=[])], keywords=[]) \
                     if len(bounds) in (1, 2):
@@ -152,6 +165,11 @@ def _minus_one(node):
     return gast.BinOp(left=node, op=gast.Sub(), right=gast.Constant(value=1, kind=None))
 
 
+def _clone(node):
+    import copy
+    return copy.deepcopy(node)
+
+
 def _copy(node):
     return gast.Constant(value=node.value, kind=None)
 
@@ -162,12 +180,21 @@ def _call(name, *args):
 
 
 def is_numba_error(error):
-    """Did Numba raise ``error`` while compiling (typing, lowering), not the code it ran?"""
-    return any((getattr(cls, "__module__", "") or "").startswith("numba.core.errors")
-               and cls.__name__ in ("TypingError", "UnsupportedError", "LoweringError",
-                                    "NumbaError", "UnsupportedRewriteError",
-                                    "CompilerError", "ForceLiteralArg", "NotDefinedError")
-               for cls in type(error).__mro__)
+    """Did Numba raise ``error`` while compiling (typing, lowering, or a fault of
+    its own passes), not the compiled code while it ran?"""
+    if any((getattr(cls, "__module__", "") or "").startswith("numba.core.errors")
+           and cls.__name__ in ("TypingError", "UnsupportedError", "LoweringError",
+                                "NumbaError", "UnsupportedRewriteError",
+                                "CompilerError", "ForceLiteralArg", "NotDefinedError")
+           for cls in type(error).__mro__):
+        return True
+    frame = error.__traceback__         # raised inside the dispatcher's compile step
+    while frame is not None:
+        code = frame.tb_frame.f_code
+        if code.co_name == "_compile_for_args" and "numba" in code.co_filename:
+            return True
+        frame = frame.tb_next
+    return False
 
 
 _WHERE = re.compile(r'File "([^"]+)", line (\d+)')
@@ -184,6 +211,8 @@ def compile_error(error, module_globals):
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     reason = next((line for line in lines if not line.startswith(("Failed in", "-", ">>>"))
                    and "nopython" not in line), lines[0] if lines else type(error).__name__)
+    if not type(error).__module__.startswith("numba"):
+        reason = f"Numba's compiler failed: {type(error).__name__}: {reason}"
     signature = next((line for line in lines if line.startswith(">>>")), None)
     if reason.endswith(":") and signature:         # "... found for signature:" and the signature
         reason = f"{reason} {signature[3:].strip()}"

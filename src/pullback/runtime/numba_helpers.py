@@ -16,7 +16,7 @@ from numba import types
 from numba.extending import overload
 
 from pullback import runtime
-from pullback.runtime import basic_indexing, sequence_arithmetic, tangents
+from pullback.runtime import basic_indexing, elementwise, sequence_arithmetic, tangents
 
 
 def _twin(helper):
@@ -202,8 +202,13 @@ def _positions(index):
         and isinstance(index.dtype, types.Integer)
 
 
+def _mask(index):
+    """A boolean array (``x[x > 0]``): each position at most once."""
+    return isinstance(index, types.Array) and isinstance(index.dtype, types.Boolean)
+
+
 def _scatter(x, index, g):
-    if _array(x) and _basic(index):
+    if _array(x) and (_basic(index) or _mask(index)):
         def impl(x, index, g):
             total = np.zeros(x.shape)
             total[index] += g
@@ -233,12 +238,12 @@ add_at = _twin(runtime.add_at)
 
 
 def _add_at(total, x, index, g):
-    if _array(total) and (_basic(index) or _positions(index)):
+    if _array(total) and (_basic(index) or _positions(index) or _mask(index)):
         def impl(total, x, index, g):
             # a new array: never the caller's, nor one another name holds
             return total + scatter(total, index, g)
         return impl
-    if _number(total) and _array(x) and (_basic(index) or _positions(index)):
+    if _number(total) and _array(x) and (_basic(index) or _positions(index) or _mask(index)):
         def from_zero(total, x, index, g):
             return np.full(x.shape, total) + scatter(x, index, g)
         return from_zero
@@ -392,3 +397,71 @@ def _tangent_item(t, index):
     if _array(t) and t.ndim >= 2 and isinstance(index, types.Integer):
         return lambda t, index: t[:, index].copy()     # the direction axis comes first
     return None
+
+
+sequence_add_grad = _twin(sequence_arithmetic.sequence_add_grad)
+
+
+@overload(sequence_add_grad)
+def _sequence_add_grad(g, operands):
+    if isinstance(operands, types.BaseTuple) and len(operands) == 2 and all(
+            _number(t) or _array(t) for t in operands):
+        def impl(g, operands):
+            x, y = operands
+            return unbroadcast(g, x), unbroadcast(g, y)
+        return impl
+    return None
+
+
+# -- loops, powers ------------------------------------------------------------------
+
+loop_length = _twin(runtime.loop_length)
+
+
+@overload(loop_length)
+def _loop_length(sequence):
+    if isinstance(sequence, (types.Array, types.List, types.BaseTuple, types.RangeType)):
+        return lambda sequence: len(sequence)
+    return None
+
+
+power_slope = _twin(elementwise.power_slope)
+
+
+@overload(power_slope)
+def _power_slope(x, y, float_power=False):
+    if _number(x) and _number(y):
+        def numbers(x, y, float_power=False):
+            if y == 0:
+                return 0.0
+            if x == 0 and y < 1:
+                return y * np.inf
+            return y * x ** (y - 1)
+        return numbers
+    if _array(x) and _number(y):
+        def array_to_number(x, y, float_power=False):
+            if y == 0:
+                return np.zeros(x.shape)
+            return y * np.power(x, y - 1.0)
+        return array_to_number
+    if (_array(x) or _number(x)) and _array(y):
+        def arrays(x, y, float_power=False):
+            slope = y * np.power(x, y - 1.0)
+            return np.where(np.equal(y, 0), np.zeros_like(slope), slope)
+        return arrays
+    return None
+
+
+def prefix_stop(start, stop, count):
+    """Where ``range(start, stop)[:count]`` stops (a loop that may end early: its reverse)."""
+    raise TypeError("prefix_stop (pullback.runtime.numba_helpers) runs inside Numba-compiled "
+                    "code only")
+
+
+@overload(prefix_stop)
+def _prefix_stop(start, stop, count):
+    def impl(start, stop, count):
+        length = max(stop - start, 0)
+        taken = min(count, length) if count >= 0 else max(length + count, 0)
+        return start + taken
+    return impl
