@@ -75,6 +75,21 @@ CASES = {
         ("array-number", (np.abs(_array(3)) + 0.5, 2.5)),
         ("array-array", (np.abs(_array(3)) + 0.5, np.array([0.0, 1.5, 2.0]))),
     ],
+    "take_at": [
+        ("1d-int", (_array(4), _array(4), 2)),
+        ("2d-row", (_array(3, 2), _array(3, 2), 1)),
+        ("2d-entry", (_array(3, 2), _array(3, 2), (1, 0))),
+        ("slice", (_array(5), _array(5), slice(1, 3))),
+        ("from-zero", (0.0, _array(4), 1)),
+    ],
+    "dot_grad_lhs": [
+        ("matrix-vector", (_array(3), _array(3, 4), _array(4))),
+        ("number", (_array(3), 2.0, _array(3))),
+    ],
+    "dot_grad_rhs": [
+        ("matrix-matrix", (_array(3, 2), _array(3, 4), _array(4, 2))),
+        ("number", (_array(3), _array(3), 2.0)),
+    ],
     "vdot": [
         ("numbers", (2.0, 3.0)),
         ("1d", (_array(3), _array(3))),
@@ -210,6 +225,10 @@ def test_twin_matches_plain_helper(name, args):
         # the plain helper gives a stand-in of zeros, the twin the value itself:
         # what the reverse sweep reads of it is its shape
         assert np.shape(twin) == np.shape(plain)
+    elif name == "take_at":             # (the gradient with zeros at index, the part taken)
+        for mine, theirs in zip(twin, plain):
+            assert np.shape(mine) == np.shape(theirs)
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
     elif name in ("is_real_number", "scalar_seed"):
         assert twin == plain and type(twin) is type(plain)
     else:

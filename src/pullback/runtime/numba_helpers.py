@@ -465,3 +465,66 @@ def _prefix_stop(start, stop, count):
         taken = min(count, length) if count >= 0 else max(length + count, 0)
         return start + taken
     return impl
+
+
+# -- x[index] = v, np.dot ---------------------------------------------------------------
+
+take_at = _twin(runtime.take_at)
+
+
+def _takes_a_number(total, index):
+    """Does ``total[index]`` give a number (an int per axis)?"""
+    if isinstance(index, types.Integer):
+        return total.ndim == 1
+    return isinstance(index, types.BaseTuple) and len(index) == total.ndim \
+        and all(isinstance(part, types.Integer) for part in index)
+
+
+@overload(take_at)
+def _take_at(total, x, index):
+    if not (_array(x) and _basic(index)):
+        return None
+    if _array(total) and _takes_a_number(total, index):
+        def number(total, x, index):
+            out = total.copy()          # (x[index] = v: v's gradient, and zeros there)
+            part = out[index]
+            out[index] = 0.0
+            return out, part
+        return number
+    if _array(total):
+        def part_of_array(total, x, index):
+            out = total.copy()
+            part = out[index].copy()
+            out[index] = 0.0
+            return out, part
+        return part_of_array
+    if _number(total) and _takes_a_number(x, index):
+        return lambda total, x, index: (np.full(x.shape, total), 1.0 * total)
+    if _number(total):
+        def from_zero(total, x, index):
+            out = np.full(x.shape, total)
+            return out, out[index].copy()
+        return from_zero
+    return None
+
+
+dot_grad_lhs = _twin(runtime.dot_grad_lhs)
+dot_grad_rhs = _twin(runtime.dot_grad_rhs)
+
+
+@overload(dot_grad_lhs)
+def _dot_grad_lhs(g, a, b):
+    if _number(a) or _number(b):
+        return lambda g, a, b: unbroadcast(g * b, a)
+    if _array(b) and b.ndim <= 2:
+        return lambda g, a, b: matmul_grad_lhs(g, a, b)
+    return None
+
+
+@overload(dot_grad_rhs)
+def _dot_grad_rhs(g, a, b):
+    if _number(a) or _number(b):
+        return lambda g, a, b: unbroadcast(g * a, b)
+    if _array(b) and b.ndim <= 2:
+        return lambda g, a, b: matmul_grad_rhs(g, a, b)
+    return None
