@@ -364,3 +364,18 @@ def test_the_auto_warning_points_at_the_users_call():
     with pytest.warns(CompileWarning) as caught:
         pullback.grad(reads_global_for_the_warning, compile="auto")(2.0)
     assert [w.filename for w in caught] == [__file__]
+
+
+def smallest_squared(x):
+    best = None                             # None, then a float: Numba's types are not Python's
+    for v in x:
+        if best is None or v < best:
+            best = v
+    return best * best
+
+
+def test_a_type_error_of_the_compiled_code_falls_back_under_auto():
+    x = np.array([0.5, -0.3, 0.8])
+    with pytest.warns(CompileWarning, match="raised TypeError"):
+        gradient = pullback.grad(smallest_squared, compile="auto")(x)
+    np.testing.assert_allclose(gradient, central_difference(smallest_squared, (x,), 0), atol=1e-8)

@@ -71,8 +71,18 @@ def refused(derivative, kinds, error, target=None):
 def numba_refused(derivative, error, compiled):
     """True when ``error``, raised by calling ``compiled``, is Numba refusing to
     compile it (then handled as :func:`refused` says); False for any other error."""
-    if derivative._compile is None or not is_numba_error(error):
+    if derivative._compile is None:
         return False
+    if not is_numba_error(error):
+        # Numba's types are not Python's (a variable that is None, then a float):
+        # under "auto", a TypeError of the compiled code is a reason to run plain Python,
+        # which raises it again if it is the function's own
+        if derivative._compile != "auto" or not isinstance(error, TypeError) \
+                or not hasattr(compiled.entry, "py_func"):
+            return False
+        refused(derivative, derivative._kinds, CompileError(
+            f"Numba's compiled derivative raised TypeError: {error}"), compiled.function)
+        return True
     reason = compile_error(error, compiled.module.__dict__)
     if derivative._compile == "numba":
         raise reason from None
