@@ -73,12 +73,12 @@ def helper_facts(function):
 
 def runtime_modules():
     """``pullback.runtime`` and each of its modules (read from the package,
-    so a new module is never left out), but numba_helpers: its twins stand
-    for these helpers in compiled code only, and importing it needs Numba."""
+    so a new module is never left out), but numba_*.py: their twins stand
+    for these helpers in compiled code only, and importing them needs Numba."""
     package = importlib.import_module("pullback.runtime")
     return ("pullback.runtime",) + tuple(
         f"pullback.runtime.{info.name}" for info in pkgutil.iter_modules(package.__path__)
-        if info.name not in ("declare", "numba_helpers"))
+        if info.name != "declare" and not info.name.startswith("numba_"))
 
 
 @functools.cache
