@@ -21,3 +21,29 @@ def test_add_at_never_writes_into_an_adjoint_another_name_still_reads():
     gx, gy = pullback.grad(augmented_with_a_row, wrt=(0, 1))(x, y)
     np.testing.assert_allclose(gx, central_difference(augmented_with_a_row, (x, y), 0), atol=1e-7)
     np.testing.assert_allclose(gy, central_difference(augmented_with_a_row, (x, y), 1), atol=1e-7)
+
+
+def sum_times_a_view(x, y, z):
+    # the fuzzer (seed 21, program 461): y2_part = y2[:] is a view; the reverse sweep puts
+    # y2[0] back, and inline_temporaries moved np.vdot(g, y2_part) past that restore (it
+    # read the element put back, not the value returned)
+    z = np.sin(z) + np.square(y)
+    acc = np.zeros((1, 3))
+    for _ in range(2):          # (its value is never read: the loop is what the fuzzer wrote)
+        acc = acc * 0.5 + np.minimum(np.mean(z, axis=0, keepdims=True), y[0]) * (y[:, 2] @ z)
+    y2 = np.zeros((3,))
+    y2[1] = z[0, 1]
+    y2[0] = 1.0
+    return np.sum(z) * y2[:]
+
+
+def test_no_read_of_a_view_moves_past_a_restored_element():
+    rng = np.random.default_rng(3)
+    args = (rng.standard_normal(3), rng.standard_normal((2, 3)), rng.standard_normal((2, 3)))
+    cotangent = rng.standard_normal(3)
+    _, back = pullback.vjp(sum_times_a_view, *args)
+    gradients = back(cotangent)
+    for index in (1, 2):
+        np.testing.assert_allclose(
+            gradients[index], central_difference(sum_times_a_view, args, index, cotangent=cotangent),
+            atol=1e-7)

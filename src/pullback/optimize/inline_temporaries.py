@@ -10,8 +10,9 @@ back into the expression they came from, if nothing else reads them:
     add = mul + 0.1
 
 Only small ``e``, never for the adjoints of the user's variables (``named``),
-within a block. Nothing between may change a name ``e`` reads, and ``e`` may
-not have effects of its own (in the forward sweep: no calls, whose order the
+within a block. Nothing between may change a name ``e`` reads, nor write an
+element of an array (a view ``e`` reads may see it), and ``e`` may not have
+effects of its own (in the forward sweep: no calls, whose order the
 user's code decides).
 """
 import gast
@@ -54,6 +55,14 @@ def _negates(value):
     while isinstance(value, gast.BinOp):
         value = value.left
     return isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub)
+
+
+def _writes_element(stmt):
+    """``y[0] = ...`` (a restore of an element, a write into an array): another
+    name may be a view of ``y`` (``part = y[:]``), so no read moves past it."""
+    return isinstance(stmt, gast.Assign) and any(
+        isinstance(node, (gast.Subscript, gast.Attribute)) for target in stmt.targets
+        for node in ([*target.elts] if isinstance(target, gast.Tuple) else [target]))
 
 
 def _assignment(stmt, sweep):
@@ -113,8 +122,8 @@ class _Inliner:
                     return None         # a store in a branch or loop may not happen
                 killed = True
                 break
-            if not uses and reads & facts.written(later):
-                return None
+            if not uses and (reads & facts.written(later) or _writes_element(later)):
+                return None     # (an element written may be seen through a view e reads)
         if len(uses) != 1 or (not killed and (kept or self.store_count.get(name) != 1
                                               or self.load_count.get(name) != 1)):
             return None

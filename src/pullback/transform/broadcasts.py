@@ -36,6 +36,11 @@ class Broadcasts:
         """Follow the statements ``code`` (in order): what they assign or restore
         no longer holds what was known, and a new broadcast is recorded."""
         for stmt in code:
+            if _writes_in_place(stmt):
+                # an element written (or put back) may be seen through a view that
+                # ``g`` reads (y2_part = y2[:]): nothing known holds after it
+                self.known.clear()
+                continue
             changed = set(stores(stmt))
             name = getattr(stmt, "name", None)      # a Restore puts back a variable
             if isinstance(name, str):
@@ -108,6 +113,18 @@ class Broadcasts:
                 # np.cos(x): a ufunc keeps the broadcast shape of its operands
                 return self.product_shape(args, shaped, scalars)
         return None
+
+
+def _writes_in_place(stmt):
+    """Does ``stmt`` write into an array (an element, a slice, ``+=``), or put back
+    an element (a Restore with an index, an append's pop)?"""
+    if getattr(stmt, "index", None) is not None or getattr(stmt, "append", False):
+        return True
+    if isinstance(stmt, gast.AugAssign):
+        return True
+    targets = stmt.targets if isinstance(stmt, gast.Assign) else []
+    return any(not isinstance(node, gast.Name) for target in targets
+               for node in ([*target.elts] if isinstance(target, gast.Tuple) else [target]))
 
 
 def result_shaped(operation, value_name, scalars, representatives):
