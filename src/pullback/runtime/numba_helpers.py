@@ -52,27 +52,18 @@ def _unbroadcast(g, x):
         return lambda g, x: g
     if _array(x) and _number(g):
         return lambda g, x: np.full(x.shape, g)
-    if _array(x) and _array(g) and g.ndim == x.ndim:
-        def same_rank(g, x):
-            if g.shape == x.shape:
+    if _array(x) and _array(g) and g.ndim >= x.ndim:
+        lead = g.ndim - x.ndim              # axes broadcasting put in front
+
+        def summed(g, x):
+            if lead == 0 and g.shape[lead:] == x.shape:     # (a slice: typed for every lead)
                 return g
             out = np.zeros(x.shape)
-            # sum every entry of g into the entry of x it broadcast from
+            # every entry of g into the entry of x it broadcast from
             for flat in np.ndindex(g.shape):
-                target = tuple_where_one(flat, x.shape)
-                out[target] += g[flat]
+                out[tuple_where_one(flat[lead:], x.shape)] += g[flat]
             return out
-        return same_rank
-    if _array(x) and _array(g) and g.ndim > x.ndim:
-        lead = g.ndim - x.ndim
-
-        def more_axes(g, x):
-            out = np.zeros(x.shape)
-            for flat in np.ndindex(g.shape):
-                target = tuple_where_one(flat[lead:], x.shape)
-                out[target] += g[flat]
-            return out
-        return more_axes
+        return summed
     return None
 
 

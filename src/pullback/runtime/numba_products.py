@@ -56,10 +56,15 @@ def _matmul_grad_rhs(g, a, b):
 sequence_mul_grad = _twin(sequence_arithmetic.sequence_mul_grad)
 
 
+def _numeric_pair(operands):
+    """Two numbers or arrays (not lists: a ``+`` or ``*`` of lists joins or repeats them)."""
+    return isinstance(operands, types.BaseTuple) and len(operands) == 2 and all(
+        _number(t) or _array(t) for t in operands)
+
+
 @overload(sequence_mul_grad)
 def _sequence_mul_grad(g, operands):
-    if isinstance(operands, types.BaseTuple) and len(operands) == 2 and all(
-            _number(t) or _array(t) for t in operands):
+    if _numeric_pair(operands):
         def impl(g, operands):
             x, y = operands
             return unbroadcast(g * y, x), unbroadcast(g * x, y)
@@ -115,8 +120,7 @@ sequence_add_grad = _twin(sequence_arithmetic.sequence_add_grad)
 
 @overload(sequence_add_grad)
 def _sequence_add_grad(g, operands):
-    if isinstance(operands, types.BaseTuple) and len(operands) == 2 and all(
-            _number(t) or _array(t) for t in operands):
+    if _numeric_pair(operands):
         def impl(g, operands):
             x, y = operands
             return unbroadcast(g, x), unbroadcast(g, y)
