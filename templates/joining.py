@@ -20,7 +20,7 @@ from pullback.runtime.tangents import zeros_tangent
 SHAPE = "array"             # one array (rules.SHAPES); the splits give lists: "other"
 
 
-@adjoint(np.concatenate)
+@adjoint(np.concatenate, shape="joined")
 def concatenate(y, arrays, axis=0, dtype=None, casting="same_kind"):
     d[arrays] = unconcatenate(d[y], arrays, axis)
 

@@ -314,8 +314,8 @@ def argument_kinds(values, signature=None):
         kind = type(value)
         if kind is np.ndarray:      # array_kind(value), without its cost (~2 us)
             shape = value.shape
-            dims = "n" * len(shape) if 1 not in shape else "".join(
-                ["1" if n == 1 else "n" for n in shape])
+            dims = "n" * len(shape) if 1 not in shape and 0 not in shape else "".join(
+                ["1" if n == 1 else "0" if n == 0 else "n" for n in shape])
             arrays.append((i, dims, _DTYPE_NAMES.get(value.dtype.type) or value.dtype.name))
         elif kind is float or isinstance(value, _NUMBERS):
             scalars.append(i)

@@ -63,8 +63,8 @@ from pullback.optimize import (
     OptimizerFacts, accumulate_in_place, combine_accumulations, drop_unread_restores,
     eliminate_dead_code, eliminate_dead_stores, fold_constants, forward_substitute,
     fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
-    propagate_negations, resugar_while, scale_smaller_factors, share_shape_references, sink_pops,
-    skip_zero_first_step)
+    propagate_negations, read_array_attributes, resugar_while, scale_smaller_factors,
+    share_shape_references, sink_pops, skip_zero_first_step)
 from pullback.backend.emit import annotate, emit_module
 from pullback.backend.numba_variant import numba_variant
 from pullback.backend import cache
@@ -426,7 +426,8 @@ OPTIMIZER = [
     share_shape_references, fuse_product_sums, drop_unread_restores,   # with shape facts only
     sink_pops, inline_temporaries, merge_stacks,
     eliminate_dead_stores, eliminate_dead_code, accumulate_in_place,
-    propagate_negations, scale_smaller_factors, resugar_while, skip_zero_first_step,
+    propagate_negations, scale_smaller_factors, read_array_attributes, resugar_while,
+    skip_zero_first_step,
     own_in_place_buffers,                                               # last: it undoes what is unsafe
 ]
 

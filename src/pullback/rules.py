@@ -42,6 +42,7 @@ SHAPES = {
     "scalar": "a number when its arguments are numbers (the math module's functions)",
     "reduction": "a number when axis is None and keepdims is false, else its operand's axes kept or gone",
     "product": "a product of its first two operands as @ and np.dot make it (1-D and 2-D ones: known)",
+    "joined": "np.concatenate's: its operands' shape, with their lengths along axis added",
     "array": "one array (or a number), never a list or tuple; its shape is not known",
     "other": "nothing is known (it may be a list or a tuple of arrays)",
 }

@@ -111,8 +111,22 @@ def check_product(result, rule, operands):
         assert np.shape(result) == expected, f"shape {np.shape(result)} of {a} by {b}"
 
 
+def check_joined(result, rule, operands):
+    """np.concatenate: the operands' shape with the lengths along ``axis``
+    added (analysis/array_shapes._joined relies on it)."""
+    check_array(result, rule, operands)
+    arrays, axis = operands[rule.params[0]], operands.get("axis", 0)
+    shapes = [np.shape(a) for a in arrays]
+    if axis is None or len({len(s) for s in shapes}) != 1:
+        return
+    axis = axis % len(shapes[0])
+    expected = shapes[0][:axis] + (sum(s[axis] for s in shapes),) + shapes[0][axis + 1:]
+    assert np.shape(result) == expected, f"shape {np.shape(result)} of {shapes} along {axis}"
+
+
 CHECKS = {"elementwise": check_elementwise, "scalar": check_scalar,
-          "reduction": check_reduction, "array": check_array, "product": check_product}
+          "reduction": check_reduction, "array": check_array, "product": check_product,
+          "joined": check_joined}
 
 
 def _params():
@@ -160,6 +174,12 @@ def test_an_outer_product_declared_a_product_fails_the_check():
     with pytest.raises(AssertionError):
         check_product(np.outer(np.ones(3), np.ones(3)), ADJOINTS[np.dot],
                       {"a": np.ones(3), "b": np.ones(3)})
+
+
+def test_a_stack_declared_joined_fails_the_check():
+    a = np.ones((2, 3))
+    with pytest.raises(AssertionError):
+        check_joined(np.stack((a, a)), ADJOINTS[np.concatenate], {"arrays": (a, a)})
 
 
 def test_a_split_declared_an_array_fails_the_check():

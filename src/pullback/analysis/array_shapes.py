@@ -12,18 +12,24 @@ import numpy as np
 
 from pullback.frontend.parsing import parameter_names
 from pullback.code.astutil import walk, walk_statements
-
-ONE, MANY, ANY = "1", "n", "?"      # a dimension of length 1, of another length, not known
+from pullback.analysis import lengths as L
+from pullback.analysis.lengths import ANY, MANY, ONE, ZERO  # noqa: F401  (dims: 1, n (2 or more), ?, 0)
 
 
 @dataclass(frozen=True)
 class Shape:
     """What is known of a value: an array of ``len(dims)`` dimensions, each
-    ONE, MANY or ANY, of ``dtype`` (a NumPy dtype's name, None if not known);
-    ``number``: a Python or NumPy scalar rather than an array (``dims == ()``)."""
+    ONE, ZERO, MANY (2 or more) or ANY, of ``dtype`` (a NumPy dtype's name,
+    None if not known); ``number``: a Python or NumPy scalar rather than an
+    array (``dims == ()``); ``lengths``: each axis's symbolic length
+    (analysis/lengths.py), None where none is known."""
     dims: tuple
     dtype: str = None
     number: bool = False
+    lengths: tuple = None
+
+    def length(self, axis):
+        return self.lengths[axis] if self.lengths is not None else None
 
     @property
     def ndim(self):
@@ -39,15 +45,27 @@ class Shape:
 
 def array_kind(value):
     """The part of an array argument's kind a derivative is specialized for:
-    ``(dims, dtype)`` with dims a string of ONE and MANY (``"n1"`` for a
-    (5, 1) array): lengths other than 1 do not matter."""
-    return "".join(ONE if n == 1 else MANY for n in value.shape), value.dtype.name
+    ``(dims, dtype)`` with dims a string of ONE, ZERO and MANY (``"n1"`` for a
+    (5, 1) array): lengths other than 0 and 1 do not matter."""
+    return "".join(ONE if n == 1 else ZERO if n == 0 else MANY for n in value.shape), \
+        value.dtype.name
+
+
+def shape_of(dims, dtype=None, number=False, lengths=None):
+    """A Shape whose dims say what its known lengths say (``(u.0, 0)`` is MANY);
+    no lengths kept where none is known."""
+    if lengths is not None and any(length is not None for length in lengths):
+        dims = tuple(L.dim_of(length, d) for length, d in zip(lengths, dims))
+    else:
+        lengths = None
+    return Shape(tuple(dims), dtype, number, lengths)
 
 
 def parameter_shapes(params, arrays):
     """``{parameter name: Shape}`` from the ``arrays`` part of the kinds:
     ``((position, dims, dtype), ...)``."""
-    return {params[i]: Shape(tuple(dims), dtype) for i, dims, dtype in arrays if i < len(params)}
+    return {params[i]: shape_of(tuple(dims), dtype, lengths=L.parameter_lengths(params[i], dims))
+            for i, dims, dtype in arrays if i < len(params)}
 
 
 def array_shapes(tree, operations, parameters, scalars):
@@ -81,7 +99,7 @@ def array_shapes(tree, operations, parameters, scalars):
                 known[name] = shape
                 changed = True
     return {name: shape for name, shape in known.items()
-            if shape is not None and shape is not _UNKNOWN}
+            if isinstance(shape, Shape) and shape is not _UNKNOWN}
 
 
 NUMBER = Shape((), None, True)
@@ -94,11 +112,14 @@ def join(a, b):
         return b
     if b is None or a == b:
         return a
-    if a is _UNKNOWN or b is _UNKNOWN or a.number != b.number or a.ndim != b.ndim:
-        return _UNKNOWN
+    if a is _UNKNOWN or b is _UNKNOWN or not isinstance(a, Shape) or not isinstance(b, Shape) \
+            or a.number != b.number or a.ndim != b.ndim:
+        return _UNKNOWN             # (a tuple's Elements join only when equal)
     dtype = a.dtype if a.dtype == b.dtype else "numeric" if numeric(a.dtype) and numeric(b.dtype) \
         else None
-    return Shape(tuple(x if x == y else ANY for x, y in zip(a.dims, b.dims)), dtype, a.number)
+    return shape_of(tuple(x if x == y else ANY for x, y in zip(a.dims, b.dims)), dtype, a.number,
+                    tuple(a.length(i) if a.length(i) == b.length(i) else None
+                          for i in range(a.ndim)))
 
 
 def broadcast(shapes):
@@ -110,11 +131,12 @@ def broadcast(shapes):
     ndim = max(s.ndim for s in shapes)
     if ndim == 0:       # of 0-d arrays: a NumPy scalar (a ufunc's) or a 0-d array (np.where's)
         return NUMBER if all(s.number for s in shapes) else Shape((), _dtype(shapes))
-    dims = []
+    dims, lengths = [], []
     for axis in range(-ndim, 0):
         here = [s.dims[axis] for s in shapes if s.ndim >= -axis]
         dims.append(MANY if MANY in here else ONE if all(d == ONE for d in here) else ANY)
-    return Shape(tuple(dims), _dtype(shapes))
+        lengths.append(L.broadcast_length([s.length(axis) for s in shapes if s.ndim >= -axis]))
+    return shape_of(tuple(dims), _dtype(shapes), lengths=tuple(lengths))
 
 
 def _dtype(shapes):
@@ -137,13 +159,16 @@ def numeric(dtype):
 def keeps_shape(own, others):
     """Does an operand of shape ``own``, broadcast with operands of shapes
     ``others``, give a result of its own shape? Each dimension must be MANY
-    in ``own`` (broadcasting then leaves it), or ONE or missing in every other."""
+    in ``own`` (broadcasting then leaves it), or ONE, missing or of the same
+    known length in every other."""
     if own is None or own is _UNKNOWN or any(s is None or s is _UNKNOWN for s in others):
         return False
     if any(s.ndim > own.ndim for s in others):
         return False
     for axis in range(-own.ndim, 0):
-        if own.dims[axis] != MANY and any(s.ndim >= -axis and s.dims[axis] != ONE for s in others):
+        if own.dims[axis] != MANY and any(
+                s.ndim >= -axis and s.dims[axis] != ONE and not L.equal(s.length(axis), own.length(axis))
+                for s in others):
             return False
     return True
 
@@ -249,7 +274,10 @@ def _operand(node, known, scalars):
         case gast.Name(id=name):
             if name in scalars:
                 return NUMBER
-            return known.get(name, _UNKNOWN)
+            shape = known.get(name, _UNKNOWN)
+            return _UNKNOWN if isinstance(shape, Elements) else shape
+        case gast.Subscript(value=gast.Name() as array, slice=index):    # v[:-2, 1:-1] in place
+            return _subscript(_operand(array, known, scalars), index, frozenset())
         case gast.Attribute(value=gast.Name(id=module), attr=attribute) \
                 if f"{module}.{attribute}" in scalars:      # np.pi (module_constants)
             return NUMBER
@@ -268,7 +296,17 @@ def _operation_shape(operation, value, known, scalars, integers):
                               operation.bound["index"], integers)
         case "rule":
             return _rule_shape(operation.rule, operation.bound, known, scalars)
+        case "pack" if "keys" not in operation.bound and isinstance(value, gast.Tuple):
+            items = [_operand(e, known, scalars) for e in operation.bound["elements"]]
+            return None if None in items else Elements(tuple(items))
     return _UNKNOWN
+
+
+@dataclass(frozen=True)
+class Elements:
+    """What is known of a tuple's items (``v = (a, b, c)``, for np.concatenate):
+    never a Shape, so nothing reads it as an array."""
+    items: tuple
 
 
 def _rule_shape(rule, bound, known, scalars):
@@ -282,6 +320,8 @@ def _rule_shape(rule, bound, known, scalars):
         return None if None in operands else broadcast(operands)
     if rule.shape == "reduction":
         return _reduction(_operand(bound.get(rule.params[0]), known, scalars), bound)
+    if rule.shape == "joined":
+        return _joined(bound, known)
     if rule.shape == "product":
         operands = [_operand(bound.get(p), known, scalars) for p in rule.params[:2]]
         if any(s is _UNKNOWN for s in operands):
@@ -325,6 +365,8 @@ def summed_axes(own, result):
     kept = []
     for axis, dim in enumerate(own.dims):
         other = result.dims[lead + axis]
+        if L.equal(own.length(axis), result.length(lead + axis)):
+            continue
         if dim == ONE and other == MANY:
             kept.append(axis)
         elif dim != other or dim == ANY:
@@ -350,9 +392,12 @@ def _reduction(operand, bound):
     axes = {a % operand.ndim for a in axes}
     dtype = "numeric" if numeric(operand.dtype) else None
     if keep:
-        return Shape(tuple(ONE if i in axes else d for i, d in enumerate(operand.dims)), dtype)
-    dims = tuple(d for i, d in enumerate(operand.dims) if i not in axes)
-    return Shape(dims, dtype) if dims else NUMBER
+        return shape_of(tuple(ONE if i in axes else d for i, d in enumerate(operand.dims)), dtype,
+                        lengths=tuple((None, 1) if i in axes else operand.length(i)
+                                      for i in range(operand.ndim)))
+    kept = [i for i in range(operand.ndim) if i not in axes]
+    return shape_of(tuple(operand.dims[i] for i in kept), dtype,
+                    lengths=tuple(operand.length(i) for i in kept)) if kept else NUMBER
 
 
 _NOT_CONSTANT = object()
@@ -381,16 +426,21 @@ def _subscript(value, index, integers):
     if value is None or value is _UNKNOWN or value.number:
         return value if value is None else _UNKNOWN
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
-    dims, axis = [], 0
+    dims, lengths, axis = [], [], 0
     for part in parts:
         if isinstance(part, gast.Slice):
             if axis >= value.ndim:
                 return _UNKNOWN
             full = part.lower is None and part.upper is None and part.step is None
             dims.append(value.dims[axis] if full else ANY)
+            bounds = [_constant(getattr(part, b), None) for b in ("lower", "upper", "step")]
+            lengths.append(value.length(axis) if full else
+                           None if any(b is not None and type(b) is not int for b in bounds)
+                           else L.sliced(value.length(axis), *bounds))
             axis += 1
         elif isinstance(part, gast.Constant) and part.value is None:
             dims.append(ONE)
+            lengths.append((None, 1))
         elif _integer_expression(part, integers):
             if axis >= value.ndim:
                 return _UNKNOWN
@@ -398,9 +448,44 @@ def _subscript(value, index, integers):
         else:
             return _UNKNOWN
     dims += list(value.dims[axis:])
+    lengths += [value.length(i) for i in range(axis, value.ndim)]
     if not dims:        # an element: a NumPy scalar (an object array's may be anything)
         return Shape((), value.dtype, True) if numeric(value.dtype) else _UNKNOWN
-    return Shape(tuple(dims), value.dtype)
+    return shape_of(tuple(dims), value.dtype, lengths=tuple(lengths))
+
+
+def _joined(bound, known):
+    """``np.concatenate(arrays, axis)`` of a tuple of arrays of one rank
+    (``arrays`` named: the pack before it) along a literal axis."""
+    arrays, axis = bound.get("arrays"), _constant(bound.get("axis"), default=0)
+    items = known.get(arrays.id, _UNKNOWN) if isinstance(arrays, gast.Name) else _UNKNOWN
+    if items is None:
+        return None
+    if not isinstance(items, Elements) or type(axis) is not int or not items.items:
+        return _UNKNOWN
+    shapes = items.items
+    if any(s is _UNKNOWN or s.number for s in shapes) or len({s.ndim for s in shapes}) != 1 \
+            or not -shapes[0].ndim <= axis < shapes[0].ndim:
+        return _UNKNOWN
+    ndim, axis = shapes[0].ndim, axis % shapes[0].ndim
+    dims, lengths = [], []
+    for i in range(ndim):
+        if i == axis:
+            here = [s.dims[i] for s in shapes]
+            dims.append(MANY if MANY in here or here.count(ONE) > 1 else ONE
+                        if here.count(ONE) == 1 and all(d in (ONE, ZERO) for d in here) else ANY)
+            lengths.append(L.added([s.length(i) for s in shapes]))
+        else:       # the same length in every operand (NumPy checks)
+            here = {s.dims[i] for s in shapes}
+            dims.append(here.pop() if len(here) == 1 else MANY if MANY in here else ANY)
+            known_here = [s.length(i) for s in shapes if s.length(i) is not None]
+            lengths.append(known_here[0] if known_here else None)
+    dtypes = {s.dtype for s in shapes}
+    dtype = dtypes.pop() if len(dtypes) == 1 else _dtype(shapes)
+    if _constant(bound.get("dtype"), default=None) is not None:
+        dtype = None                # dtype=...: whatever it names
+    return shape_of(tuple(dims), dtype,
+                    lengths=tuple(lengths))
 
 
 def _matmul(a, b):
@@ -408,5 +493,6 @@ def _matmul(a, b):
     if a.ndim == 0 or b.ndim == 0 or a.ndim > 2 or b.ndim > 2:
         return _UNKNOWN if a.ndim and b.ndim else broadcast([a, b])   # np.dot with a number
     dims = a.dims[:-1] + b.dims[:-2] + b.dims[-1:] if b.ndim == 2 else a.dims[:-1]
-    return Shape(dims, _dtype([a, b])) if dims else NUMBER
+    lengths = [a.length(i) for i in range(a.ndim - 1)] + ([b.length(1)] if b.ndim == 2 else [])
+    return shape_of(dims, _dtype([a, b]), lengths=tuple(lengths)) if dims else NUMBER
 

@@ -94,7 +94,7 @@ def flat_names(tree, operations, scalars):
             # a + b joins two lists only: an array or a number on either side gives neither
             return any(isinstance(n, gast.Name) and n.id in known or is_scalar(n, known)
                        for n in operation.bound.values())
-        return operation.kind == "rule" and (operation.rule.shape in ("reduction", "array", "product")
+        return operation.kind == "rule" and (operation.rule.shape in ("reduction", "array", "product", "joined")
                                              or _never_a_sequence(operation.rule))
 
     return largest(sites, flat)

@@ -86,11 +86,11 @@ CHECK_ARRAY = '''
 def CHECK_NAME(value, name, dims, dtype, function):
     """Raise TypeError for an argument that is not the kind of array this module was
     exported for: a NumPy array of ``len(dims)`` dimensions, those marked "1" of length
-    1 and the others ("n") of any other length, of dtype ``dtype``."""
+    1, "0" of length 0 and the others ("n") of 2 or more, of dtype ``dtype``."""
     if type(value) is np.ndarray and value.dtype.name == dtype and \\
-            "".join(["1" if n == 1 else "n" for n in value.shape]) == dims:
+            "".join(["1" if n == 1 else "0" if n == 0 else "n" for n in value.shape]) == dims:
         return
-    axes = ", ".join("1" if d == "1" else "not 1" for d in dims)
+    axes = ", ".join("1" if d == "1" else "0" if d == "0" else "2 or more" for d in dims)
     got = (f"an array of shape {value.shape} and dtype {value.dtype}" if isinstance(value, np.ndarray)
            else f"a {type(value).__name__}")
     raise TypeError(f"this derivative of {function} was exported for {name!r} a {dtype} array of "

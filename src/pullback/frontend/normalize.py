@@ -11,6 +11,8 @@ it came from, so the generated code can quote the user's source.
 """
 import gast
 
+from pullback.frontend.loop_renaming import rename_in_loops
+
 from pullback.code.annotations import mark
 from pullback.code.astutil import clone, make_name
 from pullback.code.naming import unused_name
@@ -374,8 +376,11 @@ def ssa_rename(tree, namer):
     ``x_1``. Parameters count as first assignments. Only names assigned
     nowhere but in top-level statements are renamed; a name assigned inside
     a branch or loop keeps one name, and the reverse sweep saves its
-    overwritten values on a stack instead.
+    overwritten values on a stack instead, except inside a loop's body,
+    where a value that does not outlive its step gets a name of its own
+    (frontend/loop_renaming.py).
     """
+    rename_in_loops(tree.body, namer)
     nested = set()
     for stmt in tree.body:
         if isinstance(stmt, (gast.If, gast.For, gast.While)):

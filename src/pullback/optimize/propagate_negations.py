@@ -6,7 +6,8 @@
 One negation less per use of ``t`` (in a scalar loop, one float operation
 in ten). Only within a block, in the reverse sweep, for a ``t`` assigned
 once, with ``u`` unchanged until the last use. And ``a += -u * y`` becomes
-``a -= u * y`` (the same number: negation is exact).
+``a -= u * y``, and ``a = a + -(u * y)`` becomes ``a = a - u * y`` (the same
+number: negation is exact).
 """
 import gast
 
@@ -36,6 +37,9 @@ def propagate_negations(fn, facts):
                     continue
                 case gast.AugAssign(op=gast.Add()) if getattr(stmt, "pb_sweep", None) == "reverse":
                     _subtract_negated(stmt)
+                case gast.Assign(value=gast.BinOp(op=gast.Add()) as total) \
+                        if getattr(stmt, "pb_sweep", None) == "reverse":
+                    _subtract_negated(total, "right")
             i += 1
         return out
 
@@ -66,16 +70,17 @@ def _subtract_instead(later, name, source, uses_wanted):
     return True
 
 
-def _subtract_negated(stmt):
-    """``a += -u * y`` -> ``a -= u * y``."""
-    negated = _leading_negation(stmt.value)
+def _subtract_negated(node, field="value"):
+    """``a += -u * y`` -> ``a -= u * y``; ``a + -(u * y)`` -> ``a - u * y``
+    (``field``: the added term's)."""
+    negated = _leading_negation(getattr(node, field))
     if negated is not None:
         parent, operand = negated
         if parent is None:
-            stmt.value = operand
+            setattr(node, field, operand)
         else:
             parent.left = operand
-        stmt.op = gast.Sub()
+        node.op = gast.Sub()
 
 
 def _negated_term(expression, name):

@@ -11,7 +11,7 @@ import gast
 import numpy as np
 
 from pullback.code.fold import fold_constants_in
-from pullback.runtime import elementwise as runtime_elementwise, unreduce
+from pullback.runtime import elementwise as runtime_elementwise, matmul_grad_lhs, matmul_grad_rhs, unreduce
 from pullback.runtime.declare import helper_facts
 from pullback.analysis.array_shapes import broadcast, operand_shapes, summed_axes
 from pullback.analysis.shape_classes import ShapeFacts
@@ -168,6 +168,42 @@ class TemplateExpander:
                     call(gast.Attribute(value=clone(numpy), attr="shape", ctx=gast.Load()),
                          args[1]))
 
+    def _plain_product(self, node, rule, bound, target, result_adjoint, template_locals):
+        """``matmul_grad_lhs(g, a, b)`` / ``matmul_grad_rhs(g, a, b)`` of arrays of
+        known ranks (a matrix or a vector each, not both vectors) -> the product
+        the helper's quick path computes (``g @ b.T``, ``a.T @ g``,
+        ``g[:, None] * b``, ``b @ g``, ``a[:, None] * g``), with no call and no
+        test of the shapes at run time; None where not known.
+
+        ``g`` is the adjoint of the product's own value, which has its shape
+        where the operands' shapes are known (the adjoint of an operand of a
+        broadcast is summed to it); the helper's sum of a broadcast ``g``
+        (fuse_product_sums) only happens where shapes are not known."""
+        arrays = getattr(self.representatives, "arrays", None)
+        if not (arrays and isinstance(node.func, gast.Name) and len(node.args) == 3
+                and not node.keywords):
+            return None
+        helper = rule.globals.get(node.func.id)
+        if helper is not matmul_grad_lhs and helper is not matmul_grad_rhs:
+            return None
+        ranks = []
+        for argument in node.args[1:]:
+            operand = bound.get(argument.id) if isinstance(argument, gast.Name) \
+                and argument.id in rule.params else None
+            shape = arrays.get(operand.id) if isinstance(operand, gast.Name) else None
+            if shape is None or shape.number or shape.ndim not in (1, 2):
+                return None
+            ranks.append(shape.ndim)
+        if ranks == [1, 1]:
+            return None
+        g, a, b = (self._instantiate(n, rule, bound, target, result_adjoint, template_locals)
+                   for n in node.args)
+        if helper is matmul_grad_lhs:
+            return {(2, 2): lambda: _matmul(g, _transposed(b)), (2, 1): lambda: _outer(g, b),
+                    (1, 2): lambda: _matmul(b, g)}[tuple(ranks)]()
+        return {(2, 2): lambda: _matmul(_transposed(a), g), (2, 1): lambda: _matmul(_transposed(a), g),
+                (1, 2): lambda: _outer(a, g)}[tuple(ranks)]()
+
     def _assigned(self, rule):
         """Names the template assigns (a builtin's name may be reused as a local)."""
         names = self._cache.get(("assigned", id(rule)))
@@ -194,6 +230,8 @@ class TemplateExpander:
             return self._read(rule, bound, name, target)
         if shapes and node.__class__ is gast.Call and self.representatives:
             shaped = (self._unreduce_view(node, rule, bound, target, result_adjoint, template_locals)
+                      or self._plain_product(node, rule, bound, target, result_adjoint,
+                                             template_locals)
                       or self._shape_call(node, rule, bound, target, result_adjoint, template_locals))
             if shaped is not None:
                 return shaped
@@ -284,6 +322,22 @@ class TemplateExpander:
         return written
 
 
+
+
+def _matmul(a, b):
+    return gast.BinOp(left=a, op=gast.MatMult(), right=b)
+
+
+def _transposed(a):
+    return gast.Attribute(value=a, attr="T", ctx=gast.Load())
+
+
+def _outer(column, row):
+    """``column[:, None] * row``: the outer product of two vectors."""
+    index = gast.Tuple(elts=[gast.Slice(lower=None, upper=None, step=None),
+                             gast.Constant(value=None, kind=None)], ctx=gast.Load())
+    return gast.BinOp(left=gast.Subscript(value=column, slice=index, ctx=gast.Load()),
+                      op=gast.Mult(), right=row)
 
 
 def sum_call(value, leading, kept):

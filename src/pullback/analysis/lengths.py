@@ -1,0 +1,105 @@
+"""Symbolic lengths of array axes (part of stage 4c, analysis/array_shapes.py).
+
+A length is ``(symbol, offset)``: ``symbol`` names the length of an axis of
+an array argument whose kind says it is neither 0 nor 1 ("n": at least 2),
+``offset`` a whole number added to it; ``(None, k)`` is the literal length
+k. None: not known. ``v[:-2]`` of an axis of length ``(u.0, 2)`` (``u``
+padded by one row at each end) has length ``(u.0, 0)``: ``u``'s own, so the
+elementwise operations that combine the two keep the shape and sum nothing.
+
+Every rule here holds for each length the symbol may stand for (at least
+2), so a derivative specialized with them is right for every argument of
+its kind; where a rule would depend on the actual length, it answers None.
+"""
+ONE, MANY, ANY, ZERO = "1", "n", "?", "0"
+LEAST = 2                   # what a symbol stands for: a length of at least 2
+
+
+def parameter_lengths(name, dims):
+    """The lengths of an argument ``name`` of ``dims`` (its kind)."""
+    return tuple((f"{name}.{axis}", 0) if d == MANY else (None, 1) if d == ONE
+                 else (None, 0) if d == ZERO else None for axis, d in enumerate(dims))
+
+
+def dim_of(length, dim):
+    """The kind of an axis of ``length`` (known) that the rest of the analysis
+    saw as ``dim``: 1, 0, "n" where the length says so, else ``dim``."""
+    if length is None:
+        return dim
+    symbol, offset = length
+    if symbol is None:
+        return ONE if offset == 1 else ZERO if offset == 0 else MANY
+    return MANY if LEAST + offset >= 2 else dim
+
+
+def _least(length):
+    symbol, offset = length
+    return offset + (LEAST if symbol is not None else 0)
+
+
+def _minus(a, b):
+    """``a - b`` where it is a length: both lengths of one symbol, or b literal."""
+    if a[0] == b[0]:
+        return (None, a[1] - b[1])
+    if b[0] is None:
+        return (a[0], a[1] - b[1])
+    return None
+
+
+def _position(bound, length, default):
+    """Where a slice bound (a literal int, or None for ``default``) falls in an
+    axis of ``length``, clipped as NumPy clips it; None where that depends on
+    the actual length."""
+    if bound is None:
+        return default
+    if bound >= 0:                  # min(bound, length)
+        if length[0] is None:
+            return (None, min(bound, length[1]))
+        return (None, bound) if bound <= _least(length) else None
+    if length[0] is None:           # max(0, length + bound)
+        return (None, max(0, length[1] + bound))
+    return (length[0], length[1] + bound) if _least(length) + bound >= 0 else None
+
+
+def sliced(length, lower, upper, step):
+    """The length of ``x[lower:upper:step]`` along an axis of ``length`` (each
+    bound a literal int or None); None where not known."""
+    if length is None or step not in (None, 1):
+        return None
+    start = _position(lower, length, (None, 0))
+    stop = _position(upper, length, length)
+    if start is None or stop is None:
+        return None
+    size = _minus(stop, start)
+    if size is None:
+        return None
+    if size[0] is None:
+        return (None, max(0, size[1]))
+    return size if _least(size) >= 0 else None
+
+
+def added(lengths):
+    """The length of arrays of ``lengths`` joined end to end (np.concatenate):
+    one symbol at most, else None."""
+    if any(length is None for length in lengths):
+        return None
+    symbols = {s for s, _ in lengths if s is not None}
+    if len(symbols) > 1:
+        return None
+    return (symbols.pop() if symbols else None, sum(offset for _, offset in lengths))
+
+
+def broadcast_length(lengths):
+    """The length broadcasting gives an axis whose operands have ``lengths``
+    (None: not known): the common one, once the literal 1s are left out."""
+    rest = {length for length in lengths if length != (None, 1)}
+    if not rest:
+        return (None, 1)
+    if len(rest) == 1 and None not in rest:
+        return rest.pop()
+    return None
+
+
+def equal(a, b):
+    """Are two lengths known to be equal?"""
+    return a is not None and a == b
