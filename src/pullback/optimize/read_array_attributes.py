@@ -30,7 +30,8 @@ def read_array_attributes(fn, facts):
     arrays = getattr(facts.shapes, "arrays", None)
     if not arrays or "np" in facts.local(fn):       # np: NumPy, unless the function binds it
         return fn
-    arrays = {name: shape for name, shape in arrays.items() if name not in _placeholders(fn)}
+    placeholders = _placeholders(fn)
+    arrays = {name: shape for name, shape in arrays.items() if name not in placeholders}
     for node in walk(fn):
         for field, value in gast.iter_fields(node):
             if isinstance(value, gast.Call):
