@@ -237,7 +237,7 @@ class Generator:
         d = depth - 1
         kinds = ["unary", "unary", "binary", "binary", "binary", "power", "maxmin"]
         if not self.scalar:
-            kinds += ["reduce", "reduce", "product", "index", "where"]
+            kinds += ["reduce", "reduce", "product", "index", "where", "join"]
         else:
             kinds += ["ifexp"]
         kind = rng.choice(kinds)
@@ -324,6 +324,41 @@ class Generator:
             s = rng.choice(sources)
             self.features.add("index")
             return f"({self.expr(s, d)}){rng.choice(slices_to(shape, s))}"
+        if kind == "join":
+            # np.concatenate of pieces and stencils on a padded copy: symbolic lengths
+            # (analysis/lengths.py) decide which operands keep a shape
+            self.features.add("join")
+            forms = {
+                (3,): ["np.concatenate(({a3}[:1], {b3}[1:]))", "np.concatenate(({a2}, {a3}[-1:]))",
+                       "np.concatenate(({a3}[1:], {a3}[:1]))",
+                       "{P}[2:] - 2.0 * {P}[1:-1] + {P}[:-2]"],
+                (2,): ["np.concatenate(({a3}[:1], {b3}[-1:]))", "{a3}[1:] - {a3}[:-1]",
+                       "{P}[2:-1] * {P}[1:-2]"],
+                (2, 3): ["np.concatenate(({R}, {A}[1:]), axis=0)",
+                         "np.concatenate(({C}, {A}[:, 1:]), axis=1)",
+                         "np.concatenate(({A}[:, :1], {B}[:, 1:]), axis=-1)",
+                         "{Q}[1:-1, 2:] + {Q}[1:-1, :-2] - {A}"],
+                (1, 3): ["np.concatenate(({R}[:, :2], {R}[:, 2:]), axis=1)"],
+                (2, 1): ["np.concatenate(({C}[:1], {C}[1:]))", "{A}[:, 1:2] - {A}[:, :1]"],
+            }.get(shape)
+            if not forms:
+                return self.leaf(shape)
+            form = rng.choice(forms)
+            fill = {}
+            for key, s in (("a3", (3,)), ("b3", (3,)), ("A", (2, 3)), ("B", (2, 3)), ("a2", (2,)),
+                           ("C", (2, 1)), ("R", (1, 3))):
+                if "{" + key + "}" in form:
+                    fill[key] = self.atom(s, d)
+            if "{P}" in form:       # a vector padded by its edge values
+                v = self.atom((3,), d)
+                fill["P"] = f"np.concatenate(({v}[:1], {v}, {v}[-1:]))"
+            if "{Q}" in form:       # a matrix padded along both axes
+                m = self.atom((2, 3), d)
+                fill["Q"] = (f"np.concatenate((np.concatenate(({m}[:1], {m}, {m}[-1:]))[:, :1], "
+                             f"np.concatenate(({m}[:1], {m}, {m}[-1:])), "
+                             f"np.concatenate(({m}[:1], {m}, {m}[-1:]))[:, -1:]), axis=1)")
+                fill["A"] = fill.get("A") or self.atom((2, 3), d)
+            return "(" + form.format(**fill) + ")"
         if kind == "where":
             self.features.add("where")
             shapes = [shape] + [rng.choice([s for s in ALL if broadcast(s, shape) == shape])

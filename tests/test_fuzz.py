@@ -61,7 +61,7 @@ def test_generator_covers_the_advertised_features():
         seen |= set(fuzzer.make_program(5, index).features)
     expected = {"broadcast", "math", "power", "int_power", "maxmin", "where", "reduce_sum",
                 "reduce_mean", "reduce_max", "reduce_prod", "reduce_var", "reduce_std", "product",
-                "index", "for_range", "for_array", "while", "while_data", "if", "ifexp",
+                "index", "join", "for_range", "for_array", "while", "while_data", "if", "ifexp",
                 "early_return", "fill", "copy_update", "view_write", "helper", "nested_def",
                 "lambda", "list", "tuple", "augassign", "scalar", "array", "edge", "grad", "vjp"}
     assert expected <= seen, expected - seen

@@ -47,3 +47,26 @@ def test_no_read_of_a_view_moves_past_a_restored_element():
         np.testing.assert_allclose(
             gradients[index], central_difference(sum_times_a_view, args, index, cotangent=cotangent),
             atol=1e-7)
+
+
+def last_row_in_a_loop(x, y):
+    # the fuzzer (seed 78, program 2877; seed 2026, program 1011): v2 is assigned only in
+    # the loop, so the generated code holds None for it before; the zero gradient of v2,
+    # made at the start of the reverse sweep, read its shape as v2.shape (None has none)
+    acc1 = 0.0
+    for r1 in y:
+        v2 = y[-1:]
+        acc1 += y[0, 1]
+    return np.sum(v2 * x[:1])
+
+
+def test_a_value_assigned_only_in_a_loop_is_not_read_as_an_array_before_the_loop():
+    x, y = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]), np.arange(6.0).reshape(2, 3)
+    for index in (0, 1):
+        got = pullback.grad(last_row_in_a_loop, wrt=index)(x, y)
+        np.testing.assert_allclose(got, central_difference(last_row_in_a_loop, (x, y), index),
+                                   atol=1e-7)
+    value, back = pullback.vjp(last_row_in_a_loop, x, y, wrt=(0, 1))
+    gx, gy = back(1.0)
+    np.testing.assert_allclose(gx, central_difference(last_row_in_a_loop, (x, y), 0), atol=1e-7)
+    np.testing.assert_allclose(gy, central_difference(last_row_in_a_loop, (x, y), 1), atol=1e-7)

@@ -22,12 +22,16 @@ class ShapeFacts(dict):
         self.fits = dict(fits)
         # name -> array_shapes.Shape (the argument kinds' knowledge), kept by copies
         self.arrays = arrays if arrays is not None else getattr(same, "arrays", {})
+        # names assigned inside a loop or a branch: before the first assignment the
+        # generated code may hold a placeholder (None) for them
+        self.nested = getattr(same, "nested", frozenset())
 
     @classmethod
     def of(cls, facts):
         """The shape facts of a ``Facts`` with its array shapes in them (what the
         transformers read)."""
-        return cls(facts.shapes or {}, getattr(facts.shapes, "fits", {}), facts.arrays or {})
+        shapes = facts.shapes if facts.shapes is not None else {}
+        return cls(shapes, getattr(shapes, "fits", {}), facts.arrays or {})
 
     def shape_of(self, name):
         """The first name of ``name``'s class of known equal shapes (``name``
@@ -87,6 +91,7 @@ def shape_representatives(tree, operations, scalars, arrays=None):
         sites[name] = sites.get(name, 0) + 1
     fixed = {name for name, count in sites.items() if count == 1 and name not in looped}
     facts = ShapeFacts(arrays=arrays or {})
+    facts.nested = frozenset(looped)
     # a class with a parameter is read from it, else from its earliest value
     joinable = {stmt.targets[0].id: i for i, stmt in enumerate(tree.body)
                 if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)

@@ -11,8 +11,10 @@ Why it holds for every program: for an ndarray the functions return the
 attributes (``np.shape(a)`` is ``a.shape``); the names the facts know are
 ndarrays wherever the generated code reads them (the user's value, a copy
 restored from a stack, or the ``shape_only`` stand-in, an ndarray of the
-same shape). Not a name the generated code also sets to None before a loop
-assigns it (a reverse step may read it there: ``np.shape(None)`` is ``()``).
+same shape). Not a name the user's code assigns inside a loop or a branch,
+nor one the generated code sets to None: before a loop assigns it, the
+generated code may hold None for it (set there, or saved for a vjp's
+backward sweep), and a reverse step may read it (``np.shape(None)`` is ``()``).
 The functions, not the attributes, are what a template must
 write for values that may be Python numbers or lists. What it gives: no
 call through NumPy's dispatch (0.3 us each, against 30 ns), which counts
@@ -30,8 +32,8 @@ def read_array_attributes(fn, facts):
     arrays = getattr(facts.shapes, "arrays", None)
     if not arrays or "np" in facts.local(fn):       # np: NumPy, unless the function binds it
         return fn
-    placeholders = _placeholders(fn)
-    arrays = {name: shape for name, shape in arrays.items() if name not in placeholders}
+    unsure = _placeholders(fn) | getattr(facts.shapes, "nested", frozenset())
+    arrays = {name: shape for name, shape in arrays.items() if name not in unsure}
     for node in walk(fn):
         for field, value in gast.iter_fields(node):
             if isinstance(value, gast.Call):
