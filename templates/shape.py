@@ -160,7 +160,7 @@ def broadcast_arrays_tangent(y, *args):
     d[y] = broadcast_tangents(d[args], args, y)
 
 
-@adjoint(np.flip)
+@adjoint(np.flip, shape="same")
 def flip(y, m, axis=None):
     d[m] = np.flip(d[y], axis)
 
@@ -170,7 +170,7 @@ def flip_tangent(y, m, axis=None):
     d[y] = np.flip(tangent_array(d[m], m), own_axes(axis, m))
 
 
-@adjoint(np.fliplr)
+@adjoint(np.fliplr, shape="same")
 def fliplr(y, m):
     d[m] = np.fliplr(d[y])
 
@@ -180,7 +180,7 @@ def fliplr_tangent(y, m):
     d[y] = np.flip(tangent_array(d[m], m), 1 - np.ndim(m))       # axis 1, counted from the end
 
 
-@adjoint(np.flipud)
+@adjoint(np.flipud, shape="same")
 def flipud(y, m):
     d[m] = np.flipud(d[y])
 
@@ -190,7 +190,7 @@ def flipud_tangent(y, m):
     d[y] = np.flip(tangent_array(d[m], m), -np.ndim(m))          # axis 0, counted from the end
 
 
-@adjoint(np.roll)
+@adjoint(np.roll, shape="same")
 def roll(y, a, shift, axis=None):
     d[a] = np.roll(d[y], np.negative(shift), axis)
 
@@ -247,7 +247,7 @@ def resize_tangent(y, a, new_shape):
     d[y] = np.resize(d[a], new_shape)
 
 
-@adjoint(np.pad)
+@adjoint(np.pad, shape="padded")
 def pad(y, array, pad_width, mode="constant", constant_values=0, reflect_type="even"):
     d[array] = unpad(d[y], array, pad_width, mode, reflect_type)
     d[constant_values] = pad_values_grad(d[y], array, pad_width, constant_values)
@@ -312,7 +312,7 @@ def trace_tangent(y, a, offset=0, axis1=0, axis2=1, dtype=None):
     d[y] = np.trace(tangent_array(d[a], a), offset, from_end(axis1, a), from_end(axis2, a))
 
 
-@adjoint(np.copy)
+@adjoint(np.copy, shape="same")
 def copy(y, a):
     d[a] = d[y]
 

@@ -32,17 +32,17 @@ FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "sh
             "scipy_special", "scipy_linalg", "runtime", "runtime_reductions")
 OPTIONAL_FAMILIES = {"scipy_special": "scipy", "scipy_linalg": "scipy"}     # pullback[scipy]
 
-# What a rule declares about the shape of its result: ``@adjoint(np.sum,
-# shape="reduction")``, or for every rule of a template module at once, a
-# module-level ``SHAPE = "elementwise"``. The shape analysis
-# (analysis/shapes.py) asks the rule (``rule.shape``), never its name. Saying
-# less is never wrong: "other" claims nothing.
+# What a rule declares about its result's shape: ``@adjoint(np.sum, shape="reduction")``, or a
+# template module's ``SHAPE = "elementwise"`` for all its rules. The shape analysis
+# (analysis/shapes.py) asks the rule, never its name. "other" claims nothing.
 SHAPES = {
     "elementwise": "the broadcast shape of its operands; a number when every operand is one",
     "scalar": "a number when its arguments are numbers (the math module's functions)",
     "reduction": "a number when axis is None and keepdims is false, else its operand's axes kept or gone",
     "product": "a product of its first two operands as @ and np.dot make it (1-D and 2-D ones: known)",
     "joined": "np.concatenate's: its operands' shape, with their lengths along axis added",
+    "same": "its first operand's shape (np.roll, np.flip): unknown for a number",
+    "padded": "np.pad's: its first operand's shape, each axis longer by its literal pad_width",
     "array": "one array (or a number), never a list or tuple; its shape is not known",
     "other": "nothing is known (it may be a list or a tuple of arrays)",
 }

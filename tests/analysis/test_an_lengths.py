@@ -142,6 +142,34 @@ def test_a_stencil_with_axes_of_length_one(shape):
     checked_source(stencil_steps, (u, 0.1), (0, 1))
 
 
+def periodic_heat(u, k):
+    """A periodic stencil with np.roll, an edge stencil on np.pad's copy."""
+    for _ in range(3):
+        lap = np.roll(u, 1, axis=0) + np.roll(u, -1, axis=0) - 2.0 * u
+        padded = np.pad(u, ((0, 0), (1, 1)), mode="edge")
+        u = u + k * (lap + padded[:, 2:] - 2.0 * padded[:, 1:-1] + padded[:, :-2]) * u
+    return np.sum(np.flip(u, 0) * u)
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (1, 3), (3, 1), (2, 2)])
+def test_roll_pad_and_flip_keep_what_the_analysis_knows(shape):
+    u = 0.5 + 0.2 * RNG.standard_normal(shape)
+    source = checked_source(periodic_heat, (u, 0.1), (0, 1))
+    if 1 not in shape:
+        assert "unbroadcast" not in source[source.index("# reverse sweep"):], source
+
+
+@pytest.mark.parametrize("widths, ndim, expected", [
+    (1, 2, [(1, 1), (1, 1)]), ((1, 2), 2, [(1, 2), (1, 2)]), (((1, 2),), 1, [(1, 2)]),
+    (((0, 0), (1, 1)), 2, [(0, 0), (1, 1)]), ((2,), 1, [(2, 2)]), (((1, 2), (3, 4), (5, 6)), 2, None),
+    ("edge", 1, None)])
+def test_pad_widths_read_as_numpy_reads_them(widths, ndim, expected):
+    assert L.pad_widths(widths, ndim) == expected
+    if expected is not None:
+        a = np.ones((3,) * ndim)
+        assert np.pad(a, widths).shape == tuple(3 + b + e for b, e in expected)
+
+
 def test_an_empty_array_has_its_own_kind():
     """A length 0 is a kind of its own ("0"): ``x[:1]`` of it is empty, of a
     length of 2 or more has length 1."""

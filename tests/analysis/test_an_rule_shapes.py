@@ -124,9 +124,30 @@ def check_joined(result, rule, operands):
     assert np.shape(result) == expected, f"shape {np.shape(result)} of {shapes} along {axis}"
 
 
+def check_same(result, rule, operands):
+    """np.roll, np.flip, np.copy: the first operand's shape."""
+    check_array(result, rule, operands)
+    operand = operands[rule.params[0]]
+    if isinstance(operand, np.ndarray):
+        assert np.shape(result) == np.shape(operand), f"shape {np.shape(result)} of {np.shape(operand)}"
+
+
+def check_padded(result, rule, operands):
+    """np.pad: each axis longer by its pad widths (analysis/lengths.pad_widths)."""
+    from pullback.analysis.lengths import pad_widths
+    check_array(result, rule, operands)
+    operand = np.asarray(operands[rule.params[0]])
+    widths = operands.get("pad_width")
+    widths = tuple(map(tuple, widths)) if isinstance(widths, list) else widths
+    pairs = pad_widths(widths, operand.ndim)
+    if pairs is not None:
+        expected = tuple(n + b + a for n, (b, a) in zip(operand.shape, pairs))
+        assert np.shape(result) == expected, f"shape {np.shape(result)}, expected {expected}"
+
+
 CHECKS = {"elementwise": check_elementwise, "scalar": check_scalar,
           "reduction": check_reduction, "array": check_array, "product": check_product,
-          "joined": check_joined}
+          "joined": check_joined, "same": check_same, "padded": check_padded}
 
 
 def _params():
@@ -180,6 +201,18 @@ def test_a_stack_declared_joined_fails_the_check():
     a = np.ones((2, 3))
     with pytest.raises(AssertionError):
         check_joined(np.stack((a, a)), ADJOINTS[np.concatenate], {"arrays": (a, a)})
+
+
+def test_a_transpose_declared_same_fails_the_check():
+    a = np.ones((2, 3))
+    with pytest.raises(AssertionError):
+        check_same(a.T, ADJOINTS[np.flip], {"m": a})
+
+
+def test_a_pad_on_one_side_only_declared_both_fails_the_check():
+    a = np.ones((2, 3))
+    with pytest.raises(AssertionError):
+        check_padded(np.pad(a, ((0, 1), (0, 1))), ADJOINTS[np.pad], {"array": a, "pad_width": 1})
 
 
 def test_a_split_declared_an_array_fails_the_check():

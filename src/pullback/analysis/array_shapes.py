@@ -322,6 +322,18 @@ def _rule_shape(rule, bound, known, scalars):
         return _reduction(_operand(bound.get(rule.params[0]), known, scalars), bound)
     if rule.shape == "joined":
         return _joined(bound, known)
+    if rule.shape in ("same", "padded"):
+        operand = _operand(bound.get(rule.params[0]), known, scalars)
+        if operand is None or operand is _UNKNOWN or operand.number:
+            return None if operand is None else _UNKNOWN
+        if rule.shape == "same":
+            return operand
+        widths = L.pad_widths(_constant(bound.get("pad_width"), _NOT_CONSTANT), operand.ndim)
+        if widths is None or any(b < 0 or a < 0 for b, a in widths):
+            return _UNKNOWN
+        dims, lengths = L.padded(operand.dims, [operand.length(i) for i in range(operand.ndim)],
+                                 widths)
+        return shape_of(dims, operand.dtype, lengths=lengths)
     if rule.shape == "product":
         operands = [_operand(bound.get(p), known, scalars) for p in rule.params[:2]]
         if any(s is _UNKNOWN for s in operands):
@@ -413,7 +425,7 @@ def _constant(node, default):
             return value
         case gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=int(value))):
             return -value
-        case gast.Tuple(elts=elts):
+        case gast.Tuple(elts=elts) | gast.List(elts=elts):
             values = tuple(_constant(e, _NOT_CONSTANT) for e in elts)
             return _NOT_CONSTANT if _NOT_CONSTANT in values else values
     return _NOT_CONSTANT
@@ -467,19 +479,9 @@ def _joined(bound, known):
     if any(s is _UNKNOWN or s.number for s in shapes) or len({s.ndim for s in shapes}) != 1 \
             or not -shapes[0].ndim <= axis < shapes[0].ndim:
         return _UNKNOWN
-    ndim, axis = shapes[0].ndim, axis % shapes[0].ndim
-    dims, lengths = [], []
-    for i in range(ndim):
-        if i == axis:
-            here = [s.dims[i] for s in shapes]
-            dims.append(MANY if MANY in here or here.count(ONE) > 1 else ONE
-                        if here.count(ONE) == 1 and all(d in (ONE, ZERO) for d in here) else ANY)
-            lengths.append(L.added([s.length(i) for s in shapes]))
-        else:       # the same length in every operand (NumPy checks)
-            here = {s.dims[i] for s in shapes}
-            dims.append(here.pop() if len(here) == 1 else MANY if MANY in here else ANY)
-            known_here = [s.length(i) for s in shapes if s.length(i) is not None]
-            lengths.append(known_here[0] if known_here else None)
+    dims, lengths = L.joined([s.dims for s in shapes],
+                             [[s.length(i) for i in range(s.ndim)] for s in shapes],
+                             axis % shapes[0].ndim)
     dtypes = {s.dtype for s in shapes}
     dtype = dtypes.pop() if len(dtypes) == 1 else _dtype(shapes)
     if _constant(bound.get("dtype"), default=None) is not None:

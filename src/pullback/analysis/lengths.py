@@ -103,3 +103,57 @@ def broadcast_length(lengths):
 def equal(a, b):
     """Are two lengths known to be equal?"""
     return a is not None and a == b
+
+
+def pad_widths(widths, ndim):
+    """``np.pad``'s ``pad_width`` (a literal: an int, a pair, or a pair per axis)
+    as ``[(before, after)]`` per axis; None for anything else."""
+    def pair(value):
+        if type(value) is int:
+            return (value, value)
+        if isinstance(value, tuple) and len(value) == 1 and type(value[0]) is int:
+            return (value[0], value[0])
+        if isinstance(value, tuple) and len(value) == 2 and all(type(v) is int for v in value):
+            return value
+        return None
+    if pair(widths) is not None:
+        return [pair(widths)] * ndim
+    if isinstance(widths, tuple) and len(widths) == 1 and pair(widths[0]) is not None:
+        return [pair(widths[0])] * ndim
+    if isinstance(widths, tuple) and len(widths) == ndim:
+        pairs = [pair(w) for w in widths]
+        return None if None in pairs else pairs
+    return None
+
+
+def padded(dims, lengths, widths):
+    """The dims and lengths of an array of ``dims`` and ``lengths`` padded by
+    ``widths`` (pad_widths' answer): each axis longer by before + after."""
+    new_dims, new_lengths = [], []
+    for dim, length, (before, after) in zip(dims, lengths, widths):
+        extra = before + after
+        longer = added([length, (None, extra)]) if length is not None else None
+        new_lengths.append(longer)
+        guess = dim if extra == 0 else MANY if extra >= 2 or dim == MANY else ANY
+        new_dims.append(dim_of(longer, guess))
+    return tuple(new_dims), tuple(new_lengths)
+
+
+def joined(dims, lengths, axis):
+    """The dims and lengths of arrays of ``dims`` and ``lengths`` (one rank)
+    joined along ``axis`` (np.concatenate): the lengths along it added, the
+    others each operand's (NumPy checks they agree)."""
+    new_dims, new_lengths = [], []
+    for i in range(len(dims[0])):
+        here = [d[i] for d in dims]
+        if i == axis:
+            ones = here.count(ONE)
+            new_dims.append(MANY if MANY in here or ones > 1 else
+                            ONE if ones == 1 and all(d in (ONE, ZERO) for d in here) else ANY)
+            new_lengths.append(added([length[i] for length in lengths]))
+        else:
+            kinds = set(here)
+            new_dims.append(kinds.pop() if len(kinds) == 1 else MANY if MANY in kinds else ANY)
+            known = [length[i] for length in lengths if length[i] is not None]
+            new_lengths.append(known[0] if known else None)
+    return tuple(new_dims), tuple(new_lengths)

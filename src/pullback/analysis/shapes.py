@@ -94,10 +94,14 @@ def flat_names(tree, operations, scalars):
             # a + b joins two lists only: an array or a number on either side gives neither
             return any(isinstance(n, gast.Name) and n.id in known or is_scalar(n, known)
                        for n in operation.bound.values())
-        return operation.kind == "rule" and (operation.rule.shape in ("reduction", "array", "product", "joined")
+        return operation.kind == "rule" and (operation.rule.shape in _ONE_ARRAY
                                              or _never_a_sequence(operation.rule))
 
     return largest(sites, flat)
+
+
+# Rule shapes (rules.SHAPES) of functions that give one array, never a list or a tuple.
+_ONE_ARRAY = frozenset(("reduction", "array", "product", "joined", "same", "padded"))
 
 
 # Python operators that raise on lists and tuples (+ and * join and repeat them).
