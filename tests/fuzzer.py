@@ -311,11 +311,7 @@ class Generator:
                 (1, 3): ["{C}.T @ {A}"],
             }[shape]
             form = rng.choice(forms)
-            fill = {}
-            for key, s in (("a3", (3,)), ("b3", (3,)), ("A", (2, 3)), ("B", (2, 3)), ("a2", (2,)),
-                           ("C", (2, 1)), ("R", (1, 3))):
-                if "{" + key + "}" in form:
-                    fill[key] = self.atom(s, d)
+            fill = self.operands(form, d)
             return form.format(**fill)
         if kind == "index":
             sources = [s for s in ALL if slices_to(shape, s)]
@@ -344,11 +340,7 @@ class Generator:
             if not forms:
                 return self.leaf(shape)
             form = rng.choice(forms)
-            fill = {}
-            for key, s in (("a3", (3,)), ("b3", (3,)), ("A", (2, 3)), ("B", (2, 3)), ("a2", (2,)),
-                           ("C", (2, 1)), ("R", (1, 3))):
-                if "{" + key + "}" in form:
-                    fill[key] = self.atom(s, d)
+            fill = self.operands(form, d)
             if "{P}" in form:       # a vector padded by its edge values
                 v = self.atom((3,), d)
                 fill["P"] = f"np.concatenate(({v}[:1], {v}, {v}[-1:]))"
@@ -367,6 +359,15 @@ class Generator:
             return (f"np.where({self.expr(shapes[0], d)} > {self.literal()}, "
                     f"{self.expr(shapes[1], d)}, {self.expr(shapes[2], d)})")
         raise AssertionError(kind)
+
+    def operands(self, form, depth):
+        """An expression for each placeholder of ``form`` ({a3}: a (3,) operand...)."""
+        fill = {}
+        for key, s in (("a3", (3,)), ("b3", (3,)), ("A", (2, 3)), ("B", (2, 3)), ("a2", (2,)),
+                       ("C", (2, 1)), ("R", (1, 3))):
+            if "{" + key + "}" in form:
+                fill[key] = self.atom(s, depth)
+        return fill
 
     def atom(self, shape, depth):
         """An expression safe as an operand of a binary operator."""
