@@ -1146,3 +1146,19 @@ def test_rule_bodies_are_converted_once_whatever_the_threads(tmp_path):
     assert all(r is results[0] for r in results)
     assert [gast.dump(s) for s in results[0]] == \
         [gast.dump(s) for s in gast.parse("d[x] = d[y] * 2.0\nd[x] = d[x] + 1.0\n").body]
+
+
+def _labelled_sine(x):
+    label = str(x.shape)        # `str` is also an attribute name of NumPy (np.str warns)
+    return np.sum(np.sin(x)) + 0.0 * len(label)
+
+
+def test_the_cache_key_reads_module_attributes_quietly(tmp_path, monkeypatch):
+    """The key follows attribute names of the function's code through the modules
+    it reads (helpers.h): asking NumPy for ``str`` raised its FutureWarning, an
+    error under ``-W error``."""
+    monkeypatch.setenv("PULLBACK_CACHE_DIR", str(tmp_path))
+    x = np.array([0.1, 0.2, 0.3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(pullback.grad(_labelled_sine)(x), np.cos(x))

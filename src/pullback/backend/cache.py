@@ -205,8 +205,11 @@ def callee_sources(function, seen=None):
     names = sorted(code_names(function.__code__))
     for owner in [v for v in values if isinstance(v, (types.ModuleType, type))]:
         # helpers.h(x), Helpers.g(x): h and g are attribute names of the function's code
-        values += [getattr(owner, name) for name in names
-                   if inspect.isfunction(getattr(owner, name, None))]
+        # (asked quietly: np.str, for a code that calls str, warns of NumPy's future)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values += [getattr(owner, name) for name in names
+                       if inspect.isfunction(getattr(owner, name, None))]
     for value in values:
         if inspect.isfunction(value) and value not in seen:
             head = f"{value.__module__}.{value.__qualname__} {code_digest(value.__code__)}"
