@@ -486,8 +486,7 @@ def _joined(bound, known):
     dtype = dtypes.pop() if len(dtypes) == 1 else _dtype(shapes)
     if _constant(bound.get("dtype"), default=None) is not None:
         dtype = None                # dtype=...: whatever it names
-    return shape_of(tuple(dims), dtype,
-                    lengths=tuple(lengths))
+    return shape_of(dims, dtype, lengths=lengths)
 
 
 def _matmul(a, b):

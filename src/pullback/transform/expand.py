@@ -198,11 +198,11 @@ class TemplateExpander:
             return None
         g, a, b = (self._instantiate(n, rule, bound, target, result_adjoint, template_locals)
                    for n in node.args)
-        if helper is matmul_grad_lhs:
-            return {(2, 2): lambda: _matmul(g, _transposed(b)), (2, 1): lambda: _outer(g, b),
-                    (1, 2): lambda: _matmul(b, g)}[tuple(ranks)]()
-        return {(2, 2): lambda: _matmul(_transposed(a), g), (2, 1): lambda: _matmul(_transposed(a), g),
-                (1, 2): lambda: _outer(a, g)}[tuple(ranks)]()
+        if helper is matmul_grad_lhs:       # of a: g b^T, its rows' or columns' parts
+            if ranks == [2, 2]:
+                return _matmul(g, _transposed(b))
+            return _outer(g, b) if ranks == [2, 1] else _matmul(b, g)
+        return _outer(a, g) if ranks == [1, 2] else _matmul(_transposed(a), g)     # of b: a^T g
 
     def _assigned(self, rule):
         """Names the template assigns (a builtin's name may be reused as a local)."""
