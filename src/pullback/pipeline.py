@@ -63,7 +63,8 @@ from pullback.optimize import (
     OptimizerFacts, accumulate_in_place, combine_accumulations, drop_unread_restores,
     eliminate_dead_code, eliminate_dead_stores, fold_constants, forward_substitute,
     fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
-    propagate_negations, read_array_attributes, resugar_while, scale_smaller_factors,
+    propagate_negations, read_array_attributes, resugar_while, reuse_dead_arrays,
+    scale_smaller_factors,
     share_shape_references, sink_pops, skip_zero_first_step)
 from pullback.backend.emit import annotate, emit_module
 from pullback.backend.numba_variant import numba_variant
@@ -406,7 +407,8 @@ def assemble(sweeps, parsed, params, wrt_names, mode, aliases, names, program):
         names = names or (program.name(f"{f}_forward"), program.name(f"{f}_backward"))
         backward = backward_function(sweeps, names[1], f"Backward sweep of {f} ({where}): "
                                      f"vector-Jacobian product w.r.t. {wrt_text}.")
-        backward = optimize(backward, sweeps.named, sweeps.shapes)         # 7 (what it reads decides
+        backward = optimize(backward, sweeps.named, sweeps.shapes,       # 7 (what it reads decides
+                            sweeps.adjoints)
         forward, backward = vjp_functions(                                 #    what the forward saves)
             sweeps, names[0], backward, params,
             f"Forward sweep of {f} ({where}): its value and what the backward sweep reads.")
@@ -417,7 +419,7 @@ def assemble(sweeps, parsed, params, wrt_names, mode, aliases, names, program):
            f"with respect to {wrt_text}.")
     fn = grad_function(sweeps, name, params, wrt_names, with_value, doc, sweeps.imports,
                        aliases.get("scalar_seed", "scalar_seed"))
-    return [optimize(fn, sweeps.named, sweeps.shapes)]
+    return [optimize(fn, sweeps.named, sweeps.shapes, sweeps.adjoints)]
 
 
 # Stage 7, in order: each pass is ``pass(fn, facts)``, in pullback/optimize/<its name>.py.
@@ -426,7 +428,8 @@ OPTIMIZER = [
     share_shape_references, fuse_product_sums, drop_unread_restores,   # with shape facts only
     sink_pops, inline_temporaries, merge_stacks,
     eliminate_dead_stores, eliminate_dead_code, accumulate_in_place,
-    propagate_negations, scale_smaller_factors, read_array_attributes, resugar_while,
+    propagate_negations, scale_smaller_factors, read_array_attributes, reuse_dead_arrays,
+    resugar_while,
     skip_zero_first_step,
     own_in_place_buffers,                                               # last: it undoes what is unsafe
 ]
@@ -447,12 +450,12 @@ def optimize_forward(fn):
     return fn
 
 
-def optimize(fn, named=frozenset(), shapes=None):
+def optimize(fn, named=frozenset(), shapes=None, adjoints=None):
     """Stage 7 on one function: every pass of OPTIMIZER, in order, on its body
     without the docstring; ``named`` adjoints (of the user's variables) keep
     their own lines, ``shapes`` (a ``ShapeFacts``) says which values have one shape."""
     doc, fn.body = fn.body[0], fn.body[1:]
-    facts = OptimizerFacts(named, shapes)
+    facts = OptimizerFacts(named, shapes, adjoints)
     for optimizer_pass in OPTIMIZER:
         fn = optimizer_pass(fn, facts)
     fn.body = [doc] + fn.body

@@ -13,6 +13,7 @@ import numpy as np
 from pullback.frontend.parsing import parameter_names
 from pullback.code.astutil import walk, walk_statements
 from pullback.analysis import lengths as L
+from pullback.analysis.dtypes import reduced_dtype, result_dtype
 from pullback.analysis.lengths import ANY, MANY, ONE, ZERO  # noqa: F401  (dims: 1, n (2 or more), ?, 0)
 
 
@@ -317,7 +318,8 @@ def _rule_shape(rule, bound, known, scalars):
                     if not _is_option(node)]
         if any(s is _UNKNOWN for s in operands):
             return _UNKNOWN
-        return None if None in operands else broadcast(operands)
+        return None if None in operands else \
+            result_dtype(rule.targets[0], operands, broadcast(operands))
     if rule.shape == "reduction":
         return _reduction(_operand(bound.get(rule.params[0]), known, scalars), bound)
     if rule.shape == "joined":
@@ -402,7 +404,7 @@ def _reduction(operand, bound):
                                             for a in axes)):
         return _UNKNOWN
     axes = {a % operand.ndim for a in axes}
-    dtype = "numeric" if numeric(operand.dtype) else None
+    dtype = reduced_dtype(operand.dtype, bound) if numeric(operand.dtype) else None
     if keep:
         return shape_of(tuple(ONE if i in axes else d for i, d in enumerate(operand.dims)), dtype,
                         lengths=tuple((None, 1) if i in axes else operand.length(i)

@@ -90,6 +90,10 @@ class Namer:
         return frozenset(a for key, a in self._adjoints.items()
                          if isinstance(key, tuple) and key[1] in self.user)
 
+    def adjoint_names(self):
+        """``{adjoint: its variable}`` for every adjoint named so far."""
+        return {a: name for name, a in self._adjoints.items() if isinstance(name, str)}
+
     def primal_of(self, adjoint):
         """The name whose adjoint is ``adjoint``."""
         return self._primals[adjoint]

@@ -19,12 +19,13 @@ accumulate_in_place     ``dx = dx + e``  ->  ``dx += e`` where dx's array is its
 propagate_negations     ``t = -u; a += t * y``  ->  ``a -= u * y``
 scale_smaller_factors   ``2.0 * (g[:, None] * z)`` -> ``2.0 * g[:, None] * z``; ``(-a * b).sum()`` -> ``-(a * b).sum()``
 read_array_attributes   ``np.shape(x)`` -> ``x.shape`` where x is known to be an array
+reuse_dead_arrays       ``t = a / e`` -> ``a /= e`` where only a holds its array and nobody reads it after
 resugar_while           the user's ``while`` test back in the forward sweep
 skip_zero_first_step    ``if step:`` around a reverse loop's first terms when they add zeros
 own_in_place_buffers    an in-place accumulation into an array another live name holds: on a copy
 
-The four shape passes (share_shape_references, fuse_product_sums,
-drop_unread_restores, read_array_attributes) do nothing without shape facts.
+The five shape passes (share_shape_references, fuse_product_sums,
+drop_unread_restores, read_array_attributes, reuse_dead_arrays) do nothing without shape facts.
 Shared facts and tests are in ``facts.py``; who may hold an array, in ``ownership.py``. Statements
 marked ``pb_keep`` (the scalar check on grad's output) survive.
 """
@@ -43,6 +44,7 @@ from pullback.optimize.own_in_place_buffers import own_in_place_buffers
 from pullback.optimize.propagate_copies import propagate_copies
 from pullback.optimize.propagate_negations import propagate_negations
 from pullback.optimize.read_array_attributes import read_array_attributes
+from pullback.optimize.reuse_dead_arrays import reuse_dead_arrays
 from pullback.optimize.resugar_while import resugar_while
 from pullback.optimize.scale_smaller_factors import scale_smaller_factors
 from pullback.optimize.share_shape_references import share_shape_references
@@ -53,4 +55,5 @@ __all__ = ["OptimizerFacts", "fold_constants", "propagate_copies", "forward_subs
            "combine_accumulations", "share_shape_references", "fuse_product_sums",
            "drop_unread_restores", "sink_pops", "inline_temporaries", "merge_stacks",
            "eliminate_dead_stores", "eliminate_dead_code", "accumulate_in_place",
-           "propagate_negations", "scale_smaller_factors", "read_array_attributes", "resugar_while", "skip_zero_first_step", "own_in_place_buffers"]
+           "propagate_negations", "scale_smaller_factors", "read_array_attributes", "reuse_dead_arrays",
+           "resugar_while", "skip_zero_first_step", "own_in_place_buffers"]

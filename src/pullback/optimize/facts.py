@@ -32,9 +32,10 @@ class OptimizerFacts:
     or None (the shape-dependent passes then do nothing).
     """
 
-    def __init__(self, named=frozenset(), shapes=None):
+    def __init__(self, named=frozenset(), shapes=None, adjoints=None):
         self.named = named
         self.shapes = shapes
+        self.adjoints = adjoints or {}
         self._local = None
 
     def local(self, fn):

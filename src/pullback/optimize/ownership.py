@@ -274,7 +274,7 @@ class _Provenance:
                 return False                    # a parameter, or not made in this function
             if parent.__class__ in (gast.For, gast.While):
                 # the rest of the loop body runs before the next iteration reaches the site
-                if not self.untouched_by(parent):
+                if not (self.untouched_by(parent) or self.remade_by(parent, current)):
                     return False
             block, k, parent = where[id(parent)]
 
@@ -304,6 +304,18 @@ class _Provenance:
                 return False
         return not keeps_a_reference(getattr(compound, "test", None) or
                                      getattr(compound, "iter"), tracked)
+
+    def remade_by(self, loop, current):
+        """A loop whose body, on every path to its end, last gives the array
+        followed a new one (``dx = dx + e`` at the end of each step): each
+        iteration begins with it made new, the first one as before the loop."""
+        if loop.__class__ is gast.For and self.tracked & set(stores(loop.target)):
+            return False
+        if loop.orelse or any(node.__class__ in (gast.Break, gast.Continue) for node in walk(loop)):
+            return False            # a path that leaves the body before its end
+        if keeps_a_reference(getattr(loop, "test", None) or getattr(loop, "iter"), self.tracked):
+            return False
+        return self.scan(loop.body, len(loop.body), current, False) is True
 
     def scan(self, block, k, current, follow):
         """Back from ``block[k]``: True (made new on every path), False (maybe

@@ -42,6 +42,7 @@ class Sweeps:
     scalars: frozenset = frozenset()  # names known to hold scalars (stage 4b)
     named: frozenset = frozenset()    # the user's variables and their adjoints: never inlined away
     shapes: object = None           # a ShapeFacts: which values have one shape (stage 4b)
+    adjoints: dict = None           # adjoint name -> the name of its value (same shape)
     shape_sources: dict = None      # where a reverse step reads an iteration's shapes (loops.py)
     aux: str = None                 # has_aux=True: the name holding aux, returned beside
     dicts: frozenset = frozenset()  # names that may hold a dict (d[k] = v may add a key)
@@ -482,6 +483,7 @@ def reverse_sweeps(tree, facts, namer, aliases):
     return Sweeps(forward, reverse, output, seed, gradients, imports, scalars=facts.scalars,
                   dicts=dict_names(tree, operations, set(facts.wrt) - facts.flat),  # stacks.py
                   named=namer.user_adjoints() | frozenset(namer.user), shapes=shapes,
+                  adjoints=namer.adjoint_names(),
                   shape_sources=shape_sources(tree, forward, operations, facts.scalars,
                                               iteration_shapes))
 
