@@ -305,8 +305,7 @@ def _operation_shape(operation, value, known, scalars, integers):
 
 @dataclass(frozen=True)
 class Elements:
-    """What is known of a tuple's items (``v = (a, b, c)``, for np.concatenate):
-    never a Shape, so nothing reads it as an array."""
+    """A tuple's items' shapes (for np.concatenate): never read as an array's."""
     items: tuple
 
 
