@@ -64,7 +64,7 @@ from pullback.optimize import (
     eliminate_dead_code, eliminate_dead_stores, fold_constants, forward_substitute,
     fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
     propagate_negations, read_array_attributes, resugar_while, reuse_dead_arrays,
-    scale_smaller_factors,
+    scale_smaller_factors, share_repeated_values,
     share_shape_references, sink_pops, skip_zero_first_step)
 from pullback.backend.emit import annotate, emit_module
 from pullback.backend.numba_variant import numba_variant
@@ -424,13 +424,12 @@ def assemble(sweeps, parsed, params, wrt_names, mode, aliases, names, program):
 
 # Stage 7, in order: each pass is ``pass(fn, facts)``, in pullback/optimize/<its name>.py.
 OPTIMIZER = [
-    fold_constants, propagate_copies, forward_substitute, combine_accumulations,
-    share_shape_references, fuse_product_sums, drop_unread_restores,   # with shape facts only
+    fold_constants, propagate_copies, share_repeated_values, forward_substitute,
+    combine_accumulations, share_shape_references, fuse_product_sums, drop_unread_restores,   # with shape facts only
     sink_pops, inline_temporaries, merge_stacks,
     eliminate_dead_stores, eliminate_dead_code, accumulate_in_place,
     propagate_negations, scale_smaller_factors, read_array_attributes, reuse_dead_arrays,
-    resugar_while,
-    skip_zero_first_step,
+    resugar_while, skip_zero_first_step,
     own_in_place_buffers,                                               # last: it undoes what is unsafe
 ]
 

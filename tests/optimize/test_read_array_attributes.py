@@ -53,3 +53,24 @@ def test_a_reduction_over_an_axis(tmp_path):
 def test_a_list_keeps_the_function(tmp_path):
     without, source = both(scaled_list, ([0.5, -1.0, 2.0], 1.5), 1, tmp_path, read_array_attributes)
     assert without == source and "np.size(asarray)" in body(source), body(source)
+
+
+def batch_means(w, X):
+    """A mean of a value computed in each iteration of a loop: the reverse
+    step pops it and divides by its size (an array: it was computed before
+    being pushed). The function's own loop-carried value, pushed before it
+    is assigned, may be None on the first step and keeps ``np.shape``."""
+    total, last = 0.0, None
+    for k in range(X.shape[0]):
+        e = np.exp(X[k] @ w)
+        total = total + np.mean(e)
+        last = e if last is None else last * 0.5 + e
+    return total + np.sum(last)
+
+
+def test_a_value_computed_before_its_push_reads_its_attribute(tmp_path):
+    args = (0.3 * RNG.standard_normal(3), RNG.standard_normal((4, 5, 3)))
+    without, source = both(batch_means, args, 0, tmp_path, read_array_attributes)
+    assert re.search(r"np\.size\(e\)", body(without)), body(without)
+    assert re.search(r"\be\.size\b", body(source)) and "np.shape(last)" in body(source), \
+        body(source)

@@ -5,6 +5,7 @@ in the module of its name; ``pipeline.OPTIMIZER`` lists them in order.
 
 fold_constants          compute what only involves literals; drop decided branches
 propagate_copies        ``a = b`` then uses of ``a``  ->  uses of ``b``
+share_repeated_values   ``a = e; b = e``  ->  ``a = e; b = a`` where nothing changed in between
 forward_substitute      the same inside loops and branches, within a block
 combine_accumulations   ``a = a + e; a = a + e``  ->  ``a = a + 2.0 * e``
 share_shape_references  a value read only for its shape -> one of that shape kept anyway
@@ -46,12 +47,14 @@ from pullback.optimize.propagate_negations import propagate_negations
 from pullback.optimize.read_array_attributes import read_array_attributes
 from pullback.optimize.reuse_dead_arrays import reuse_dead_arrays
 from pullback.optimize.resugar_while import resugar_while
+from pullback.optimize.share_repeated_values import share_repeated_values
 from pullback.optimize.scale_smaller_factors import scale_smaller_factors
 from pullback.optimize.share_shape_references import share_shape_references
 from pullback.optimize.sink_pops import sink_pops
 from pullback.optimize.skip_zero_first_step import skip_zero_first_step
 
-__all__ = ["OptimizerFacts", "fold_constants", "propagate_copies", "forward_substitute",
+__all__ = ["OptimizerFacts", "fold_constants", "share_repeated_values", "propagate_copies",
+           "forward_substitute",
            "combine_accumulations", "share_shape_references", "fuse_product_sums",
            "drop_unread_restores", "sink_pops", "inline_temporaries", "merge_stacks",
            "eliminate_dead_stores", "eliminate_dead_code", "accumulate_in_place",

@@ -11,10 +11,12 @@ Why it holds for every program: for an ndarray the functions return the
 attributes (``np.shape(a)`` is ``a.shape``); the names the facts know are
 ndarrays wherever the generated code reads them (the user's value, a copy
 restored from a stack, or the ``shape_only`` stand-in, an ndarray of the
-same shape). Not a name the user's code assigns inside a loop or a branch,
-nor one the generated code sets to None: before a loop assigns it, the
-generated code may hold None for it (set there, or saved for a vjp's
-backward sweep), and a reverse step may read it (``np.shape(None)`` is ``()``).
+same shape). Not a name the generated code sets to None, nor one the user's
+code assigns inside a loop or a branch, unless the read comes after an
+assignment on every path to it (earlier in its block, or in a block around
+it): before a loop assigns it, the generated code may hold None for it (set
+there, or saved for a vjp's backward sweep), and a reverse step may read it
+(``np.shape(None)`` is ``()``).
 The functions, not the attributes, are what a template must
 write for values that may be Python numbers or lists. What it gives: no
 call through NumPy's dispatch (0.3 us each, against 30 ns), which counts
@@ -22,7 +24,7 @@ on small arrays in long loops.
 """
 import gast
 
-from pullback.code.astutil import walk
+from pullback.code.astutil import stores, walk
 
 _ATTRIBUTES = frozenset(("shape", "size", "ndim"))
 
@@ -32,16 +34,99 @@ def read_array_attributes(fn, facts):
     arrays = getattr(facts.shapes, "arrays", None)
     if not arrays or "np" in facts.local(fn):       # np: NumPy, unless the function binds it
         return fn
-    unsure = _placeholders(fn) | getattr(facts.shapes, "nested", frozenset())
-    arrays = {name: shape for name, shape in arrays.items() if name not in unsure}
-    for node in walk(fn):
+    placeholders = _placeholders(fn)
+    nested = getattr(facts.shapes, "nested", frozenset()) - placeholders
+    arrays = {name: shape for name, shape in arrays.items() if name not in placeholders}
+    made = _made_before_push(fn)
+
+    def block(stmts, assigned):
+        assigned = set(assigned)
+        for stmt in stmts:
+            # a name assigned in a loop or branch, read after its assignment on every path here
+            known = {name: shape for name, shape in arrays.items()
+                     if name not in nested or name in assigned}
+            for part in _own_parts(stmt):
+                _rewrite(part, known)
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list):
+                    block(inner, assigned)
+            if stmt.__class__ is gast.Assign:
+                assigned.update(made.get(id(stmt), ()) if _pop_of(stmt.value) else stores(stmt))
+
+    block(fn.body, ())
+    return fn
+
+
+def _pop_of(value):
+    """``s`` for ``s.pop()``, else None."""
+    match value:
+        case gast.Call(func=gast.Attribute(value=gast.Name(id=stack), attr="pop"), args=[]):
+            return stack
+    return None
+
+
+def _made_before_push(fn):
+    """``id(pop statement) -> names`` it restores that the forward sweep
+    computed before pushing them (an array, not the None a value may hold
+    before its loop first assigns it): the stack's one push is a tuple of
+    those names (or ``shape_only`` of them), each assigned earlier in the
+    push's block."""
+    pushes, pops = {}, []
+
+    def block(stmts):
+        for k, stmt in enumerate(stmts):
+            match stmt:
+                case gast.Expr(value=gast.Call(func=gast.Attribute(
+                        value=gast.Name(id=stack), attr="append"), args=[pushed])):
+                    before = {name for s in stmts[:k] if s.__class__ is gast.Assign
+                              and not _pop_of(s.value) for name in stores(s)}
+                    pushes.setdefault(stack, []).append((pushed, before))
+                case gast.Assign(targets=[target], value=value) if _pop_of(value):
+                    pops.append((stmt, target, _pop_of(value)))
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list):
+                    block(inner)
+
+    block(fn.body)
+    made = {}
+    for stmt, target, stack in pops:
+        if len(pushes.get(stack, ())) != 1:
+            continue
+        pushed, before = pushes[stack][0]
+        targets = target.elts if target.__class__ is gast.Tuple else [target]
+        items = pushed.elts if pushed.__class__ is gast.Tuple else [pushed]
+        if target.__class__ is not pushed.__class__ or len(targets) != len(items):
+            continue
+        made[id(stmt)] = {t.id for t, item in zip(targets, items)
+                          if t.__class__ is gast.Name and _pushed_name(item) in before}
+    return made
+
+
+def _pushed_name(item):
+    match item:
+        case gast.Name(id=name) | gast.Call(func=gast.Name(id="shape_only"),
+                                            args=[gast.Name(id=name)]):
+            return name
+    return None
+
+
+def _own_parts(stmt):
+    """The parts of ``stmt`` outside its nested blocks."""
+    return [value for field, value in gast.iter_fields(stmt)
+            if field not in ("body", "orelse") and isinstance(value, (gast.AST, list))]
+
+
+def _rewrite(tree, arrays):
+    for node in (walk(tree) if isinstance(tree, gast.AST) else
+                 [n for item in tree if isinstance(item, gast.AST) for n in walk(item)]):
         for field, value in gast.iter_fields(node):
             if isinstance(value, gast.Call):
                 setattr(node, field, _attribute(value, arrays))
             elif isinstance(value, list):
                 setattr(node, field, [_attribute(v, arrays) if isinstance(v, gast.Call) else v
                                       for v in value])
-    return fn
 
 
 def _placeholders(fn):
