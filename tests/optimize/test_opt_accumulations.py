@@ -105,6 +105,31 @@ def test_propagate_negations_keeps_a_negation_when_its_operand_changes_or_a_use_
     assert run(propagate_negations, source, named={"dn"}) == expect(source)
 
 
+def test_propagate_negations_subtracts_a_negation_from_what_is_then_added():
+    assert run(propagate_negations, """
+        def f(g, n, s, s1, y, p):
+            dp = -(g / n * s / s1)
+            dp += g / n * y / p
+            return dp
+    """) == expect("""
+        def f(g, n, s, s1, y, p):
+            dp = g / n * y / p - g / n * s / s1
+            return dp
+    """)
+
+
+def test_propagate_negations_keeps_a_negation_then_added_to_by_itself_or_a_call():
+    source = """
+        def f(g, s, y):
+            dp = -(g * s)
+            dp += dp * y
+            dq = -(g * s)
+            dq += user(y)
+            return dp, dq
+    """
+    assert run(propagate_negations, source) == expect(source)
+
+
 def test_own_in_place_buffers_copies_where_another_live_name_holds_the_array():
     assert run(own_in_place_buffers, """
         def f(g, x):

@@ -7,12 +7,13 @@ One negation less per use of ``t`` (in a scalar loop, one float operation
 in ten). Only within a block, in the reverse sweep, for a ``t`` assigned
 once, with ``u`` unchanged until the last use. And ``a += -u * y`` becomes
 ``a -= u * y``, and ``a = a + -(u * y)`` becomes ``a = a - u * y`` (the same
-number: negation is exact).
+number: negation is exact). ``t = -(u * y); t += e`` becomes ``t = e - u * y``
+(one array operation less; ``e + -(u * y)`` and ``e - u * y`` round alike).
 """
 import gast
 
 from pullback.code.astutil import loads, make_name, stores
-from pullback.optimize.facts import name_counts, nested_blocks
+from pullback.optimize.facts import effect_free, name_counts, nested_blocks
 
 
 def propagate_negations(fn, facts):
@@ -35,6 +36,12 @@ def propagate_negations(fn, facts):
                         and _subtract_instead(out[i + 1:], name, source, load_count.get(name)):
                     del out[i]
                     continue
+                case gast.Assign(targets=[gast.Name(id=name)],
+                                 value=gast.UnaryOp(op=gast.USub(), operand=negated)) \
+                        if getattr(stmt, "pb_sweep", None) == "reverse" and i + 1 < len(out) \
+                        and _adds_to(out[i + 1], name) and effect_free(negated):
+                    stmt.value = gast.BinOp(left=out[i + 1].value, op=gast.Sub(), right=negated)
+                    del out[i + 1]
                 case gast.AugAssign(op=gast.Add()) if getattr(stmt, "pb_sweep", None) == "reverse":
                     _subtract_negated(stmt)
                 case gast.Assign(value=gast.BinOp(op=gast.Add()) as total) \
@@ -45,6 +52,15 @@ def propagate_negations(fn, facts):
 
     fn.body = block(fn.body)
     return fn
+
+
+def _adds_to(stmt, name):
+    """Is ``stmt`` ``name += e`` (``e`` not reading ``name``, with no effect)?"""
+    match stmt:
+        case gast.AugAssign(target=gast.Name(id=target), op=gast.Add(), value=value) \
+                if target == name and name not in loads(value) and effect_free(value):
+            return True
+    return False
 
 
 def _subtract_instead(later, name, source, uses_wanted):
