@@ -13,7 +13,7 @@ import numpy as np
 from pullback.frontend.parsing import parameter_names
 from pullback.code.astutil import walk, walk_statements
 from pullback.analysis import lengths as L
-from pullback.analysis.dtypes import reduced_dtype, result_dtype
+from pullback.analysis.dtypes import product_dtype, reduced_dtype, result_dtype
 from pullback.analysis.lengths import ANY, MANY, ONE, ZERO  # noqa: F401  (dims: 1, n (2 or more), ?, 0)
 
 
@@ -433,9 +433,8 @@ def _constant(node, default):
 
 
 def _subscript(value, index, integers):
-    """``x[index]`` with basic indexing: an integer drops an axis (all of them:
-    a number), a slice keeps it (its length not known, unless ``:``), None
-    adds one of length 1. Anything else (arrays, lists, booleans, ``...``): unknown."""
+    """``x[index]``, basic indexing: an integer drops an axis (all: a number), a slice
+    keeps it (of a known length where its bounds say), None adds one of length 1."""
     if value is None or value is _UNKNOWN or value.number:
         return value if value is None else _UNKNOWN
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
@@ -496,5 +495,6 @@ def _matmul(a, b):
         return _UNKNOWN if a.ndim and b.ndim else broadcast([a, b])   # np.dot with a number
     dims = a.dims[:-1] + b.dims[:-2] + b.dims[-1:] if b.ndim == 2 else a.dims[:-1]
     lengths = [a.length(i) for i in range(a.ndim - 1)] + ([b.length(1)] if b.ndim == 2 else [])
-    return shape_of(dims, _dtype([a, b]), lengths=tuple(lengths)) if dims else NUMBER
+    return shape_of(dims, product_dtype(a.dtype, b.dtype) or _dtype([a, b]),
+                    lengths=tuple(lengths)) if dims else NUMBER
 

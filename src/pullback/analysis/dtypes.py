@@ -50,6 +50,16 @@ def _dtype_of(function, kinds):
     return found.pop() if len(found) == 1 else None
 
 
+def product_dtype(a, b):
+    """The dtype of a matrix product of arrays of dtypes ``a`` and ``b`` (NumPy's
+    result_type), None where one is not known."""
+    try:
+        return np.result_type(a, b).name if a not in (None, "numeric") \
+            and b not in (None, "numeric") else None
+    except TypeError:
+        return None
+
+
 def reduced_dtype(dtype, bound):
     """The dtype of a reduction (np.sum, np.mean, np.max, ...) of an array of
     ``dtype`` with arguments ``bound``: a float dtype stays itself (without a

@@ -17,9 +17,11 @@ e2 ...`` under one name, when
 - ``a`` is known to be a float64 array, and each ``e`` a real number or a
   real array whose shape broadcasts into ``a``'s without changing it
   (array_shapes.keeps_shape): the result has ``a``'s shape and dtype;
-- where ``t`` is not ``a``, each is assigned once, ``a`` in the same block,
-  and nothing reads ``t`` before: the two names become one (the user's
-  variable's, or the later one's).
+- where ``t`` is not ``a``, ``a`` is assigned (then only updated in place)
+  earlier in the same block and the same sweep, and nothing reads or
+  assigns ``t`` in between: the two names become one (the adjoint of the
+  user's variable, or else the later one). The user's own variables are
+  never written into under another name.
 
 Why it holds for every program: an in-place ufunc computes the same numbers
 into the array it would otherwise allocate, and nobody else can see that
@@ -166,8 +168,9 @@ def _one_name(stmts, j, target, base, store_count):
     sites = [i for i in range(j) if base in stores(stmts[i])]
     if not sites or len(sites) != store_count.get(base) \
             or stmts[sites[0]].__class__ is not gast.Assign \
-            or any(stmts[i].__class__ is not gast.AugAssign for i in sites[1:]):
-        return False
+            or any(stmts[i].__class__ is not gast.AugAssign for i in sites[1:]) \
+            or getattr(stmts[sites[0]], "pb_sweep", None) != getattr(stmts[j], "pb_sweep", None):
+        return False            # (one sweep's value keeps its name in the other)
     return not any(target in loads(s) or target in stores(s) for s in stmts[sites[0]:j])
 
 
