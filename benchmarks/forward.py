@@ -421,9 +421,12 @@ def time_slow(tool, call, first, budgets):
     A first call slower than ``slow`` seconds is followed by a second (pullback's
     first call generates its code; JAX eager's compiles each operation): a
     tool still slow is timed by that call alone. A peer's first call past
-    ``one_call`` seconds is not repeated: its time is that call's.
+    ``one_call`` seconds is not repeated: its time is that call's. A first
+    call longer than a batch is followed by a second too, whose time sizes
+    the batches (sized from a first call that generated code, a batch was
+    one call after a pause).
     """
-    if first <= budgets.slow:
+    if first <= budgets.batch:
         return None, first
     if first > budgets.one_call and tool not in ("pullback", "gradient", "handwritten"):
         return {"median s": first, "rounds": 0, "per round s": [], "single call": "the first call (the check)"}, None

@@ -306,6 +306,10 @@ def round_order(tools, round_number):
 def time_slow(tool, call, first, settings):
     """``(None, seconds a call)`` for a tool to time in rounds; ``(its timing, None)`` for a slow one.
 
+    A first call longer than a batch (it may have compiled: Numba's, JAX
+    jit's) is followed by a second, whose time sizes the batches: sized from
+    the first, a batch of a compiled gradient was one call after a pause.
+
     A first call slower than ``settings.slow`` seconds is followed by a
     second (JAX eager compiles each operation on its first call): a tool
     still slow is timed by that call alone (JAX eager's Lotka-Volterra
@@ -314,7 +318,7 @@ def time_slow(tool, call, first, settings):
     ``settings.one_call`` is not repeated: its time is that call's, warm-up
     included (pullback and the hand-written gradient are always repeated).
     """
-    if first <= settings.slow:
+    if first <= settings.batch:
         return None, first
     if first > getattr(settings, "one_call", float("inf")) and tool in peers.PEERS:
         return {"median s": first, "min s": first, "max s": first, "rounds": 1, "calls per round": 1,
