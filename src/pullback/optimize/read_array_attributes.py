@@ -41,10 +41,9 @@ def read_array_attributes(fn, facts):
 
     def block(stmts, assigned):
         assigned = set(assigned)
+        # a name assigned in a loop or branch: read after its assignment on every path here
+        known = _Known(arrays, nested, assigned)
         for stmt in stmts:
-            # a name assigned in a loop or branch, read after its assignment on every path here
-            known = {name: shape for name, shape in arrays.items()
-                     if name not in nested or name in assigned}
             for part in _own_parts(stmt):
                 _rewrite(part, known)
             for field in ("body", "orelse"):
@@ -56,6 +55,18 @@ def read_array_attributes(fn, facts):
 
     block(fn.body, ())
     return fn
+
+
+class _Known:
+    """``get(name)``: the Shape of an array name that is certain to hold one here."""
+
+    def __init__(self, arrays, nested, assigned):
+        self.arrays, self.nested, self.assigned = arrays, nested, assigned
+
+    def get(self, name):
+        if name in self.nested and name not in self.assigned:
+            return None
+        return self.arrays.get(name)
 
 
 def _pop_of(value):

@@ -198,25 +198,29 @@ class _Kinds:
             elif node.__class__ in (gast.Assign, gast.AugAssign, gast.For):
                 for name in stores(getattr(node, "target", None) or node.targets[0]):
                     assigned.setdefault(name, []).append(None)
-        self.known = dict(seeds)
-        for _ in range(3):      # names defined from names assigned later in the text
-            known = dict(seeds)
-            for name, values in assigned.items():
-                if name in seeds:
-                    continue        # the user's values: what the analysis knows holds
-                found = [self.of(v) if v is not None else None for v in values]
-                if None in found or len(set(found)) != 1:
-                    continue
-                known[name] = found[0]
-            for adjoint, primal in adjoints.items():     # an adjoint has its value's shape
-                if known.get(primal, (None,))[0] == F8 and known[primal][1] is not None:
-                    known[adjoint] = known[primal]
-            self.known = known
+        self.seeds, self.assigned, self.known, self.adjoints = seeds, assigned, {}, adjoints
+
+    def name(self, name):
+        """The kind of a name: the analysis's for the user's values, the value's
+        for an adjoint, else what every assignment gives (worked out when first
+        asked; None while being worked out: a cycle)."""
+        if name in self.known:
+            return self.known[name]
+        self.known[name] = None
+        found = self.seeds.get(name)
+        primal = self.adjoints.get(name)
+        if found is None and primal is not None:
+            value = self.name(primal)
+            found = value if value is not None and value[0] == F8 and value[1] is not None else None
+        if found is None and name not in self.seeds and name in self.assigned:
+            kinds = [self.of(v) if v is not None else None for v in self.assigned[name]]
+            found = kinds[0] if None not in kinds and len(set(kinds)) == 1 else None
+        self.known[name] = found
+        return found
 
     def rename(self, renames):
         for old, new in renames.items():
-            if old in self.known:
-                self.known[new] = self.known[old]
+            self.known[new] = self.name(old)
 
     def of(self, node):
         """The kind of an expression, or None."""
@@ -224,7 +228,7 @@ class _Kinds:
             case gast.Constant(value=value) if type(value) in (int, float):
                 return NUM, NUMBER
             case gast.Name(id=name):
-                return self.known.get(name)
+                return self.name(name)
             case gast.UnaryOp(op=gast.USub() | gast.UAdd(), operand=operand):
                 return self.of(operand)
             case gast.BinOp(left=left, op=op, right=right) if isinstance(op, _IN_PLACE + (gast.Pow,)):

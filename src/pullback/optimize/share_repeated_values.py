@@ -39,34 +39,49 @@ def share_repeated_values(fn, facts):
     written = _written_in_place(fn)
 
     def block(stmts):
-        known = {}                      # gast.dump(e) -> (a, the names e reads)
+        known = {}                      # _key(e) -> (a, the names e reads)
         for k, stmt in enumerate(stmts):
-            for field in nested_blocks(stmt):
-                block(getattr(stmt, field))
             if nested_blocks(stmt):
+                for field in nested_blocks(stmt):
+                    block(getattr(stmt, field))
                 known.clear()
                 continue
             target = _single_target(stmt)
-            if target is not None and target not in written and _shareable(stmt):
-                key = gast.dump(stmt.value)
-                found = known.get(key)
-                if found is not None:
-                    stmts[k].value = make_name(found[0])
-                    _forget(known, {target})
-                    continue
+            shareable = target is not None and target not in written and _shareable(stmt)
+            key = _key(stmt.value) if shareable else None
+            if key is not None and key in known:
+                stmt.value = make_name(known[key][0])
+                _forget(known, {target})
+                continue
             if _pushes(stmt):
                 _forget(known, {stmt.value.func.value.id})
                 continue
-            if not _harmless(stmt):
+            if not (shareable or _harmless(stmt)):
                 known.clear()
                 continue
             _forget(known, set(stores(stmt)))
-            if target is not None and target not in written and _shareable(stmt) \
-                    and target not in loads(stmt.value):
-                known[gast.dump(stmt.value)] = (target, set(loads(stmt.value)))
+            if key is not None:
+                reads = set(loads(stmt.value))
+                if target not in reads:
+                    known[key] = (target, reads)
 
     block(fn.body)
     return fn
+
+
+def _key(node):
+    """A value equal for equal expressions (gast.dump's, at a fraction of its cost)."""
+    if isinstance(node, gast.AST):
+        kind = node.__class__
+        if kind is gast.Name:
+            return node.id
+        if kind is gast.Constant:
+            return ("constant", type(node.value), node.value)
+        return (kind.__name__,) + tuple(_key(getattr(node, field, None)) for field in node._fields
+                                        if field not in ("ctx", "type_comment", "kind"))
+    if isinstance(node, list):
+        return tuple(_key(item) for item in node)
+    return node
 
 
 def _single_target(stmt):
