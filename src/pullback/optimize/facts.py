@@ -163,7 +163,7 @@ def effect_free(value):
             case gast.Yield() | gast.Await() | gast.NamedExpr():
                 return False
             case gast.Call(func=gast.Attribute(value=gast.Name(id=module), attr=name)) \
-                    if _math_function(module, name, node):
+                    if math_function(module, name, node):
                 pass
             case gast.Call():
                 return False
@@ -173,7 +173,7 @@ def effect_free(value):
 _MATH_MODULES = {"np": numpy, "numpy": numpy, "math": math}
 
 
-def _math_function(module, name, call):
+def math_function(module, name, call):
     """Is ``call`` (of ``module.name``) a NumPy or ``math`` function with a
     built-in rule (a function of its arguments), its ``out`` left unset?"""
     function = getattr(_MATH_MODULES.get(module), name, None)

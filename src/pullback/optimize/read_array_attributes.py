@@ -24,7 +24,7 @@ on small arrays in long loops.
 """
 import gast
 
-from pullback.code.astutil import stores, walk
+from pullback.code.astutil import names, stores, walk
 
 _ATTRIBUTES = frozenset(("shape", "size", "ndim"))
 
@@ -37,6 +37,9 @@ def read_array_attributes(fn, facts):
     placeholders = _placeholders(fn)
     nested = getattr(facts.shapes, "nested", frozenset()) - placeholders
     arrays = {name: shape for name, shape in arrays.items() if name not in placeholders}
+    sure = {name: shape for name, shape in arrays.items() if name not in nested}
+    if not _rewrite(fn, sure, nested):
+        return fn                   # no call left on a name assigned in a loop or a branch
     made = _made_before_push(fn)
 
     def block(stmts, assigned):
@@ -51,7 +54,8 @@ def read_array_attributes(fn, facts):
                 if isinstance(inner, list):
                     block(inner, assigned)
             if stmt.__class__ is gast.Assign:
-                assigned.update(made.get(id(stmt), ()) if _pop_of(stmt.value) else stores(stmt))
+                assigned.update(made.get(id(stmt), ()) if _pop_of(stmt.value) else
+                                (n.id for t in stmt.targets for n in names(t)))
 
     block(fn.body, ())
     return fn
@@ -129,15 +133,32 @@ def _own_parts(stmt):
             if field not in ("body", "orelse") and isinstance(value, (gast.AST, list))]
 
 
-def _rewrite(tree, arrays):
+def _rewrite(tree, arrays, unsure=frozenset()):
+    """Read the attribute in the calls of ``tree`` on the names of ``arrays``;
+    does a call remain on a name of ``unsure``?"""
+    left = False
     for node in (walk(tree) if isinstance(tree, gast.AST) else
                  [n for item in tree if isinstance(item, gast.AST) for n in walk(item)]):
         for field, value in gast.iter_fields(node):
             if isinstance(value, gast.Call):
-                setattr(node, field, _attribute(value, arrays))
+                new = _attribute(value, arrays)
+                setattr(node, field, new)
+                left = left or (new is value and _argument(value) in unsure)
             elif isinstance(value, list):
-                setattr(node, field, [_attribute(v, arrays) if isinstance(v, gast.Call) else v
-                                      for v in value])
+                for k, item in enumerate(value):
+                    if isinstance(item, gast.Call):
+                        value[k] = _attribute(item, arrays)
+                        left = left or (value[k] is item and _argument(item) in unsure)
+    return left
+
+
+def _argument(call):
+    """``x`` of ``np.shape(x)`` (and of np.size, np.ndim), else None."""
+    match call:
+        case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr=attribute),
+                       args=[gast.Name(id=name)], keywords=[]) if attribute in _ATTRIBUTES:
+            return name
+    return None
 
 
 def _placeholders(fn):

@@ -58,9 +58,11 @@ F8, REAL, NUM = "float64", "real", "number"
 def reuse_dead_arrays(fn, facts):
     """Write ``t = a op e`` into ``a``'s array where nothing else reads it."""
     arrays = getattr(facts.shapes, "arrays", None)
-    if not arrays or "np" in facts.local(fn) or _may_be_complex(fn):
+    if not arrays or "np" in facts.local(fn):
         return fn
     kinds = _Kinds(fn, arrays, facts.adjoints)
+    if kinds.complex:
+        return fn
     for _ in range(_ROUNDS):
         if not _round(fn, kinds, facts.named):
             break
@@ -69,7 +71,7 @@ def reuse_dead_arrays(fn, facts):
 
 # Rewrites are made in rounds (the analyses found again between them); a
 # round rewrites each name once.
-_ROUNDS = 8
+_ROUNDS = 4
 
 
 def _round(fn, kinds, named):
@@ -119,17 +121,15 @@ def _round(fn, kinds, named):
     return bool(touched)
 
 
-def _may_be_complex(fn):
-    """Does ``fn`` write a complex literal or name a complex type? (The kinds
-    below take every number for a real one.)"""
-    for node in walk(fn):
-        if node.__class__ is gast.Constant and isinstance(node.value, complex):
-            return True
-        name = getattr(node, "attr", None) or getattr(node, "id", None)
-        if isinstance(name, str) and ("complex" in name or name in ("longdouble", "float128",
-                                                                     "clongdouble", "astype")):
-            return True
-    return False
+def _names_complex(node):
+    """Is ``node`` a complex literal or a name of a complex type (or of a cast)?
+    (The kinds below take every number for a real one.)"""
+    if node.__class__ is gast.Constant:
+        return isinstance(node.value, complex)
+    name = node.attr if node.__class__ is gast.Attribute else \
+        node.id if node.__class__ is gast.Name else None
+    return name is not None and ("complex" in name or name in (
+        "longdouble", "float128", "clongdouble", "astype"))
 
 
 def _site(stmt, kinds):
@@ -188,8 +188,11 @@ class _Kinds:
                   if isinstance(shape, Shape) and shape.dims != ("unknown",)}
         seeds = {name: (NUM, NUMBER) if shape.number else (F8, shape)
                  for name, shape in shapes.items() if shape.number or shape.dtype == "float64"}
-        assigned = {}
+        assigned, self.complex = {}, False
         for node in walk(fn):
+            if _names_complex(node):
+                self.complex = True
+                break
             if node.__class__ is gast.Assign and len(node.targets) == 1 \
                     and node.targets[0].__class__ is gast.Name:
                 assigned.setdefault(node.targets[0].id, []).append(node.value)

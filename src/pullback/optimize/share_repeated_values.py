@@ -26,7 +26,7 @@ broadcast axes for two operands), and on small arrays one NumPy call less.
 import gast
 
 from pullback.code.astutil import loads, make_name, stores, walk
-from pullback.optimize.facts import effect_free, nested_blocks
+from pullback.optimize.facts import math_function, nested_blocks
 from pullback.optimize.ownership import in_place_owner
 from pullback.runtime.declare import facts_by_name, runtime_helpers
 
@@ -59,7 +59,7 @@ def share_repeated_values(fn, facts):
             if not (shareable or _harmless(stmt)):
                 known.clear()
                 continue
-            _forget(known, set(stores(stmt)))
+            _forget(known, {target} if target is not None else set(stores(stmt)))
             if key is not None:
                 reads = set(loads(stmt.value))
                 if target not in reads:
@@ -98,17 +98,24 @@ def _shareable(stmt):
         return False
     reverse = getattr(stmt, "pb_sweep", None) == "reverse"
     for node in walk(value):
-        if node.__class__ is gast.Call and node.func.__class__ is gast.Attribute \
-                and node.func.attr in _METHODS and node.func.value.__class__ is gast.Name:
-            if not reverse or any(k.arg is None or k.arg == "out" for k in node.keywords):
+        kind = node.__class__
+        if kind is gast.Call:
+            func = node.func
+            if func.__class__ is not gast.Attribute or func.value.__class__ is not gast.Name:
                 return False
-            node = gast.Call(func=make_name("_method"), args=[], keywords=[])
-        elif node.__class__ is gast.Call and not effect_free(node):
-            return False
-        if node.__class__ in (gast.Lambda, gast.ListComp, gast.DictComp, gast.SetComp,
-                              gast.GeneratorExp, gast.Starred):
+            if func.attr in _METHODS and func.value.id not in _MODULES:     # g.sum(axis=0)
+                if not reverse or any(k.arg is None or k.arg == "out" for k in node.keywords):
+                    return False
+            elif not math_function(func.value.id, func.attr, node):
+                return False
+        elif kind in _UNSHAREABLE:
             return False
     return True
+
+
+_MODULES = frozenset(("np", "numpy", "math"))
+_UNSHAREABLE = (gast.Lambda, gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp,
+                gast.Starred, gast.Yield, gast.Await, gast.NamedExpr)
 
 
 def _pushes(stmt):
@@ -120,7 +127,8 @@ def _pushes(stmt):
 
 
 def _harmless(stmt):
-    """Does ``stmt`` change no array in place and call nothing that might?"""
+    """Does ``stmt`` (not a shareable assignment) change no array in place and
+    call nothing that might?"""
     if stmt.__class__ not in (gast.Assign, gast.Expr) or in_place_owner(stmt) is not None:
         return False
     if stmt.__class__ is gast.Assign and any(t.__class__ is not gast.Name for t in stmt.targets):
@@ -130,7 +138,7 @@ def _harmless(stmt):
             and value.func.id in runtime_helpers() and not facts_by_name(value.func.id).mutates \
             and all(k.arg not in (None, "add_to", "out") for k in value.keywords):
         return True                     # unbroadcast(g, x): writes into none of its arguments
-    return _shareable(stmt) or value.__class__ in (gast.Name, gast.Constant)
+    return value.__class__ in (gast.Name, gast.Constant) or _shareable(stmt)
 
 
 def _forget(known, names):
