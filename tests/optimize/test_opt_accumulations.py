@@ -196,3 +196,55 @@ def test_own_in_place_buffers_leaves_an_expression_that_makes_a_new_array():
             return dy + g
     """
     assert run(own_in_place_buffers, source) == expect(source)
+
+
+def test_own_in_place_buffers_follows_an_array_a_loop_body_remakes():
+    """Each step ends by giving dx a new array: the next step's ``dx += g``
+    writes into an array only dx holds (the first step's is made before the loop)."""
+    source = """
+        def f(g, x, n):
+            dx = g * x
+            for i in range(n):
+                dx += g
+                dx = dx * x
+            return dx
+    """
+    assert run(own_in_place_buffers, source) == expect(source)
+
+
+def test_own_in_place_buffers_copies_what_a_loop_body_keeps_after_remaking_it():
+    """The new array is pushed after it is made: the next step's write would change the stack's."""
+    assert run(own_in_place_buffers, """
+        def f(g, x, n, stack):
+            dx = g * x
+            for i in range(n):
+                dx += g
+                dx = dx * x
+                stack.append(dx)
+            return dx
+    """) == expect("""
+        def f(g, x, n, stack):
+            dx = g * x
+            for i in range(n):
+                dx = dx + g
+                dx = dx * x
+                stack.append(dx)
+            return dx
+    """)
+
+
+def test_own_in_place_buffers_copies_where_a_continue_skips_the_remaking():
+    """On the ``continue`` path dx is pushed and not remade: the next step's
+    write would change the stack's array."""
+    shown = run(own_in_place_buffers, """
+        def f(g, x, n, stack):
+            dx = g * x
+            for i in range(n):
+                dx += g
+                if i > 2:
+                    stack.append(dx)
+                    continue
+                dx = dx * x
+            return dx
+    """)
+    assert "dx = dx + g" in shown, shown
