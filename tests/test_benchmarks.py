@@ -344,10 +344,14 @@ def test_a_slow_tool_is_timed_by_one_more_call():
 
     class Budget:
         slow = 0.5
+        batch = 0.2
 
     timing, estimate = run.time_slow("jax_eager", lambda: calls.append(1), first=2.0, settings=Budget())
     assert calls == [1] and timing is None and estimate < 0.5  # the second call was fast: timed in rounds after all
     assert run.time_slow("autograd", lambda: None, first=0.1, settings=Budget()) == (None, 0.1)
+    # longer than a batch, not slow (it compiled): the second call sizes the batches
+    timing, estimate = run.time_slow("pullback_numba", lambda: calls.append(4), first=0.4, settings=Budget())
+    assert 4 in calls and timing is None and estimate < 0.1
     Budget.slow = -1.0                                        # every call counts as slow
     timing, estimate = run.time_slow("jax_eager", lambda: None, first=2.0, settings=Budget())
     assert estimate is None and timing["rounds"] == 1 and timing["per round s"] == []
