@@ -211,6 +211,14 @@ def is_pop(stmt):
     return False
 
 
+def pop_of(value):
+    """``s`` for a value ``s.pop()``, else None."""
+    match value:
+        case gast.Call(func=gast.Attribute(value=gast.Name(id=stack), attr="pop"), args=[]):
+            return stack
+    return None
+
+
 def append_of(stmt):
     """``s.append(v)`` / ``s.append(shape_only(v))`` -> (s, v, value), else None."""
     match stmt:

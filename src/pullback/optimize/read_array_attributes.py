@@ -25,6 +25,7 @@ on small arrays in long loops.
 import gast
 
 from pullback.code.astutil import names, stores, walk
+from pullback.optimize.facts import pop_of
 
 _ATTRIBUTES = frozenset(("shape", "size", "ndim"))
 
@@ -54,7 +55,7 @@ def read_array_attributes(fn, facts):
                 if isinstance(inner, list):
                     block(inner, assigned)
             if stmt.__class__ is gast.Assign:
-                assigned.update(made.get(id(stmt), ()) if _pop_of(stmt.value) else
+                assigned.update(made.get(id(stmt), ()) if pop_of(stmt.value) else
                                 (n.id for t in stmt.targets for n in names(t)))
 
     block(fn.body, ())
@@ -73,14 +74,6 @@ class _Known:
         return self.arrays.get(name)
 
 
-def _pop_of(value):
-    """``s`` for ``s.pop()``, else None."""
-    match value:
-        case gast.Call(func=gast.Attribute(value=gast.Name(id=stack), attr="pop"), args=[]):
-            return stack
-    return None
-
-
 def _made_before_push(fn):
     """``id(pop statement) -> names`` it restores that the forward sweep
     computed before pushing them (an array, not the None a value may hold
@@ -95,10 +88,10 @@ def _made_before_push(fn):
                 case gast.Expr(value=gast.Call(func=gast.Attribute(
                         value=gast.Name(id=stack), attr="append"), args=[pushed])):
                     before = {name for s in stmts[:k] if s.__class__ is gast.Assign
-                              and not _pop_of(s.value) for name in stores(s)}
+                              and not pop_of(s.value) for name in stores(s)}
                     pushes.setdefault(stack, []).append((pushed, before))
-                case gast.Assign(targets=[target], value=value) if _pop_of(value):
-                    pops.append((stmt, target, _pop_of(value)))
+                case gast.Assign(targets=[target], value=value) if pop_of(value):
+                    pops.append((stmt, target, pop_of(value)))
             for field in ("body", "orelse"):
                 inner = getattr(stmt, field, None)
                 if isinstance(inner, list):

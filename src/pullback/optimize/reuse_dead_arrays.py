@@ -41,7 +41,7 @@ from pullback.analysis.array_shapes import NUMBER, Shape, broadcast, keeps_shape
 from pullback.analysis.array_shapes import _subscript as subscript_shape
 from pullback.code.annotations import copy_annotations
 from pullback.code.astutil import loads, names, stores, walk
-from pullback.optimize.facts import nested_blocks
+from pullback.optimize.facts import name_counts, nested_blocks, pop_of
 from pullback.optimize.ownership import live_after, made_here, places
 
 _IN_PLACE = (gast.Add, gast.Sub, gast.Mult, gast.Div)
@@ -79,10 +79,7 @@ def _round(fn, kinds, named):
     live = {}
     live_after(fn.body, set(), live)
     where = places(fn.body)
-    load_count, store_count = {}, {}
-    for node in names(fn):
-        counts = load_count if node.ctx.__class__ is gast.Load else store_count
-        counts[node.id] = counts.get(node.id, 0) + 1
+    load_count, store_count = name_counts(fn)
     touched, renames = set(), {}
 
     def block(stmts):
@@ -95,24 +92,23 @@ def _round(fn, kinds, named):
             target, base, steps = found
             if base in (load for _, e in steps for load in loads(e)):
                 continue
-            if target != base and (base in live[id(stmt)] or not _one_name(
-                    stmts, stmts.index(stmt), target, base, store_count)):
-                continue
-            if not made_here(base, stmt, where, "augmented", load_count):
-                continue
             if target != base and (base in named and base not in kinds.adjoints
                                    or base in named and target in named):
                 continue            # the user's variables keep their values and names
+            k = stmts.index(stmt)
+            if target != base and (base in live[id(stmt)] or not _one_name(
+                    stmts, k, target, base, store_count)):
+                continue
+            if not made_here(base, stmt, where, "augmented", load_count):
+                continue
             keep = base if base in named else target
             renames[target if keep == base else base] = keep
             touched.update((target, base))
-            k = stmts.index(stmt)
             stmts[k:k + 1] = [copy_annotations(stmt, gast.AugAssign(
                 target=gast.Name(id=keep, ctx=gast.Store(), annotation=None, type_comment=None),
                 op=op, value=e)) for op, e in steps]
 
     block(fn.body)
-    renames.pop(None, None)
     renames = {old: new for old, new in renames.items() if old != new}
     if renames:
         for node in names(fn):
@@ -181,7 +177,6 @@ class _Kinds:
     its value's; the dtypes are followed through the code."""
 
     def __init__(self, fn, arrays, adjoints):
-        self.adjoints = adjoints
         self.integers = frozenset(name for loop in walk(fn) if loop.__class__ is gast.For
                                   and _counts(loop.iter) for name in stores(loop.target))
         shapes = {name: shape for name, shape in arrays.items()
@@ -196,7 +191,7 @@ class _Kinds:
             if node.__class__ is gast.Assign and len(node.targets) == 1 \
                     and node.targets[0].__class__ is gast.Name:
                 assigned.setdefault(node.targets[0].id, []).append(node.value)
-            elif node.__class__ is gast.Assign and _is_pop(node.value):
+            elif node.__class__ is gast.Assign and pop_of(node.value):
                 pass                # a stack's pop restores what the forward sweep pushed
             elif node.__class__ in (gast.Assign, gast.AugAssign, gast.For):
                 for name in stores(getattr(node, "target", None) or node.targets[0]):
@@ -256,11 +251,6 @@ class _Kinds:
                 inner = self.of(argument)
                 return inner if inner is not None and inner[0] != REAL else None
         return None
-
-
-def _is_pop(value):
-    return value.__class__ is gast.Call and value.func.__class__ is gast.Attribute \
-        and value.func.attr == "pop"
 
 
 def _counts(iterable):
