@@ -11,8 +11,8 @@ import types
 
 import numpy as np
 
-from pullback.arguments import (callable_name, check_differentiable_input, check_plain_array,
-                                checked_checkpoint, fit_gradient, has_builtin_rule,
+from pullback.arguments import (callable_name, check_differentiable_input, check_foreign_array,
+                                check_plain_array, checked_checkpoint, fit_gradient, has_builtin_rule,
                                 registered_rule, rule_function, signature_of, wrt_targets)
 from pullback.errors import (CompileError, InvalidArgument, InvalidOutput, PullbackError,
                              SourceUnavailable)
@@ -25,6 +25,9 @@ from pullback.pipeline import derive, options_of
 from pullback.compiling import checked_compiler, compiler_for, numba_refused, refused
 from pullback.rules import user_rules
 from pullback.passed_functions import can_specialize, passed_functions, specialized
+from pullback.runtime.arrays import is_foreign_array
+
+_PLAIN = (float, int, np.ndarray)      # argument types that need no further check
 
 
 class Derivative:
@@ -178,6 +181,8 @@ class Derivative:
         for name, value in zip(self._names, values):
             if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
                 check_plain_array(value, name, self._label)     # not differentiated, still read
+            elif type(value) not in _PLAIN and is_foreign_array(value):
+                check_foreign_array(value, name, self._label)
         self._kinds = argument_kinds(values, self._signature)
         innermost = self
         while innermost._inner is not None:    # a derivative of a derivative: the user's function's

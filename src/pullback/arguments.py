@@ -13,6 +13,7 @@ import numpy as np
 from pullback.errors import InternalError, InvalidArgument, SourceUnavailable
 from pullback.rules import active_rules, user_rules
 from pullback.runtime import NotDifferentiable
+from pullback.runtime.arrays import LIBRARIES, is_foreign_array, type_name
 from pullback.trees import (children, child_path, is_container, is_float_leaf, leaves, part,
                             rebuild)
 
@@ -151,6 +152,10 @@ def check_differentiable_input(value, name, label):
     """
     if type(value) is float or (type(value) is np.ndarray and value.dtype.kind == "f"):
         return      # the common cases, first
+    if is_foreign_array(value):
+        check_foreign_array(value, name, label)
+        if value.dtype.kind == "f":
+            return
     if is_container(value):
         check_container(value, name, label)
         return
@@ -167,7 +172,7 @@ def check_differentiable_input(value, name, label):
     elif isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray)
                                                       and np.issubdtype(value.dtype, np.floating)):
         return
-    elif isinstance(value, np.ndarray):
+    elif isinstance(value, np.ndarray) or is_foreign_array(value):
         kind = f"an array of dtype {value.dtype}"
     else:
         kind = f"a {type(value).__name__}"
@@ -196,6 +201,25 @@ def check_container(value, name, label):
             f"cannot differentiate {label} with respect to {name!r}: the {type(value).__name__} "
             f"holds no floating-point values (floats or float arrays), so it has no gradient. "
             f"Pass floats (e.g. 1.0, not 1) or float arrays in it.")
+
+
+def array_library(value):
+    """The library of a foreign array (arrays.py: LIBRARIES), or None."""
+    library = (type(value).__module__ or "").partition(".")[0]
+    return library if library in LIBRARIES else None
+
+
+def check_foreign_array(value, name, label):
+    """Refuse an array of a library pullback does not know to follow NumPy's
+    semantics (xarray broadcasts by name, a units library changes what a sum
+    means): its gradient could be silently wrong."""
+    if array_library(value) is None:
+        known = ", ".join(sorted(LIBRARIES.values()))
+        raise InvalidArgument(
+            f"cannot differentiate {label}: the value of {name!r} is a {type_name(value)}. "
+            f"Besides NumPy arrays, pullback runs derivatives on the arrays of libraries known to "
+            f"follow NumPy's semantics through its dispatch protocols ({known}; docs/scaling.md). "
+            f"Pass np.asarray({name}) or one of those.")
 
 
 def check_plain_array(value, name, label):
@@ -229,6 +253,8 @@ def fit_gradient(g, x, inputs=(), name="x"):
     if is_container(x):
         inputs = [leaf for value in inputs for _, leaf in leaves(value)]
         return _fit_container(g, x, inputs, name)
+    if is_foreign_array(g) or is_foreign_array(x):     # lazy or on a device: never converted
+        return _fit_foreign(g, x, inputs, name)
     if isinstance(x, np.ndarray):
         g = np.asarray(g)
         if g.shape != x.shape:
@@ -250,6 +276,21 @@ def fit_gradient(g, x, inputs=(), name="x"):
     if isinstance(x, np.generic):
         return x.dtype.type(g)
     return float(g)
+
+
+def _fit_foreign(g, x, inputs, name):
+    """fit_gradient where the gradient or the argument is a Dask or CuPy array:
+    its shape and dtype checked and fitted, its values never computed here."""
+    if not is_foreign_array(g) and np.ndim(g) == 0 and g == 0:
+        return np.zeros_like(x)
+    if np.shape(g) != np.shape(x):
+        raise InternalError(f"the gradient for {name!r} has shape {np.shape(g)}, not the shape "
+                            f"{np.shape(x)} of {name}{_user_rules_note()}")
+    _check_real(g, name)
+    dtype = getattr(x, "dtype", np.dtype(np.float64))
+    if g.dtype != dtype:
+        return g.astype(dtype)
+    return g.copy() if any(g is a for a in inputs) else g
 
 
 def _fit_container(g, x, inputs, name):
@@ -309,7 +350,7 @@ def argument_kinds(values, signature=None):
     of subclasses, nor of arrays in containers). ``(scalars,)`` alone when
     there is nothing else. The same for every derivative of a derivative
     (none depends on wrt). It runs on every call: one pass, the common kinds first."""
-    scalars, containers, arrays = [], [], []
+    scalars, containers, arrays, libraries = [], [], [], []
     for i, value in enumerate(values):
         kind = type(value)
         if kind is np.ndarray:      # array_kind(value), without its cost (~2 us)
@@ -321,6 +362,8 @@ def argument_kinds(values, signature=None):
             scalars.append(i)
         elif is_container(value):
             containers.append(i)
+        elif is_foreign_array(value) and array_library(value):
+            libraries.append((i, array_library(value)))
     varargs = ()
     if signature is not None:
         for value, parameter in zip(values, signature.parameters.values()):
@@ -328,6 +371,8 @@ def argument_kinds(values, signature=None):
                 varargs += ((parameter.name, len(value)),)
             elif parameter.kind == parameter.VAR_KEYWORD:
                 varargs += ((parameter.name, tuple(value)),)
+    if libraries:       # the general derivative, for arrays of those libraries (arrays.py)
+        return tuple(scalars), tuple(containers), varargs, (), tuple(libraries)
     if containers or varargs or arrays:
         return tuple(scalars), tuple(containers), varargs, tuple(arrays)
     return (tuple(scalars),)

@@ -43,6 +43,8 @@ from pullback.frontend.containers import read_dicts
 from pullback.frontend.index_tricks import spell_out_index_tricks
 from pullback.frontend.aux import split_aux, split_aux_returns
 from pullback.frontend.checkpoints import mark_checkpointed_loops
+from pullback.frontend.foreign_arrays import refuse_writes_without_views
+from pullback.runtime.arrays import LIBRARIES, NO_VIEWS
 from pullback.runtime.containers import auxiliary_part
 from pullback.frontend.aliasing import check_aliasing
 from pullback.analysis.static_names import bind_static_names, module_constants
@@ -76,19 +78,20 @@ MODES = ("grad", "value_and_grad", "vjp")     # each may end in "+aux": has_aux=
 FORWARD_MODES = ("jvp", "jvp_batched")
 
 
-def options_of(mode, wrt, scalars=(), containers=(), varargs=(), arrays=(), checkpoint=None,
-               compiler=None):
+def options_of(mode, wrt, scalars=(), containers=(), varargs=(), arrays=(), libraries=(),
+               checkpoint=None, compiler=None):
     """What a derivative is generated for, and cached under (the parts that are
     empty left out, so a key without arrays is what it was before them)."""
     return (mode, tuple(wrt), tuple(scalars)) + (
         (tuple(containers), tuple(varargs)) if containers or varargs or arrays else ()) + (
         (tuple(arrays),) if arrays else ()) + (
+        (("libraries", tuple(libraries)),) if libraries else ()) + (
         (("checkpoint", checkpoint),) if checkpoint is not None else ()) + (
         (("compile", compiler),) if compiler is not None else ())
 
 
-def derive(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=(), checkpoint=None,
-           compiler=None):
+def derive(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=(), libraries=(),
+           checkpoint=None, compiler=None):
     """Return the :class:`Compiled` derivative of ``function`` (cached).
 
     ``scalars`` are the indices of the parameters the derivative may assume
@@ -101,11 +104,15 @@ def derive(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=()
     ``((index, dims, dtype), ...)`` for the parameters holding plain ndarrays:
     their number of dimensions, which have length 1, their dtype
     (analysis/array_shapes.py), so arrays differing in lengths only share one;
+    ``libraries``, ``((index, library), ...)`` for the parameters holding Dask or
+    CuPy arrays (runtime/arrays.py): the general code, written without in-place
+    writes, whose helpers keep each array's type;
     ``checkpoint``: True or a number of snapshots, to checkpoint every outermost
     ``for`` over ``range`` (frontend/checkpoints.py), None for the marked loops only;
     ``compiler``: "numba" for the variant Numba compiles (backend/numba_variant.py).
     """
-    options = options_of(mode, wrt, scalars, containers, varargs, arrays, checkpoint, compiler)
+    options = options_of(mode, wrt, scalars, containers, varargs, arrays, libraries, checkpoint,
+                         compiler)
     compiled = cache.memory_get(function, options)
     if compiled is not None and compiled.refresh():
         return compiled
@@ -119,7 +126,7 @@ def derive(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=()
         text = cache.read_valid(path)                                   # disk cache
         if text is None:
             text = generate(function, wrt, mode, scalars, containers, varargs, arrays,  # 1-8
-                            checkpoint, compiler)
+                            libraries, checkpoint, compiler)
             path = cache.store_module(path, text)                       # 9 write
         module = cache.import_module_file(path, key, text)              # 10 import
         compiled = bind(function, module, path, mode.removesuffix("+aux"))   # 11 link globals
@@ -132,8 +139,9 @@ class Program:
     """The functions of one generated module: the derivative asked for, and a
     forward/backward pair for every Python function it calls (recursively)."""
 
-    def __init__(self, root):
+    def __init__(self, root, libraries=()):
         self.root = root
+        self.libraries = frozenset(library for _, library in libraries)    # Dask, CuPy arrays
         self.callees = []           # functions of the callees' derivatives, in order
         self.imports = {}
         self.user_globals = []
@@ -209,9 +217,9 @@ def _chain(node):
 
 
 def generate(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=(),
-             checkpoint=None, compiler=None):
+             libraries=(), checkpoint=None, compiler=None):
     """Stages 1-8: the text of the module that differentiates ``function``."""
-    program = Program(function)
+    program = Program(function, libraries)
     kinds = dict(scalars=scalars, containers=containers, varargs=varargs, arrays=arrays)
     if mode in FORWARD_MODES:
         root = transform_forward(function, wrt, mode == "jvp_batched", program, (), **kinds)
@@ -237,6 +245,11 @@ def generate(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=
         header += _wrapped("Specialized for arrays: ", [
             f"{params[i]} ({Shape(tuple(dims), dtype).describe()})" for i, dims, dtype in arrays
             if i < len(params)])
+    if libraries:
+        header += _wrapped("For arrays of other libraries than NumPy (no writes in place; "
+                           "the helpers keep each array's type): ", [
+                               f"{params[i]} ({LIBRARIES[library]})" for i, library in libraries
+                               if i < len(params)])
     if checkpoint is not None:
         header.append("Checkpointed: every outermost for loop over range keeps "
                       + ("about sqrt(n) snapshots" if checkpoint is True
@@ -305,6 +318,7 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     parsed.tree = expand_starred_calls(parsed.tree, parsed, varargs)   # g(a, *saved), g(*args)
     parsed.tree = desugar_python(parsed.tree, parsed)           # map, sorted(key=), with, ...
     parsed.tree = own_written_arguments(parsed.tree, parsed, not path)   # x[0] = ... on a parameter
+    refuse_writes_without_views(parsed, program.libraries & NO_VIEWS)   # x[0] = ... on Dask arrays
     parsed.tree = read_dicts(parsed.tree, parsed)               # d.items(), dict(...), {k: v for ...}
     parsed.tree = spell_out_index_tricks(parsed.tree, parsed)   # np.r_[x, 0:3]
     check_supported(parsed.tree, parsed.location)
@@ -408,18 +422,18 @@ def assemble(sweeps, parsed, params, wrt_names, mode, aliases, names, program):
         backward = backward_function(sweeps, names[1], f"Backward sweep of {f} ({where}): "
                                      f"vector-Jacobian product w.r.t. {wrt_text}.")
         backward = optimize(backward, sweeps.named, sweeps.shapes,       # 7 (what it reads decides
-                            sweeps.adjoints)
+                            sweeps.adjoints, not program.libraries)
         forward, backward = vjp_functions(                                 #    what the forward saves)
             sweeps, names[0], backward, params,
             f"Forward sweep of {f} ({where}): its value and what the backward sweep reads.")
-        return [optimize(forward), backward]
+        return [optimize(forward, in_place=not program.libraries), backward]
     with_value = mode == "value_and_grad"
     name = program.name(f"value_and_{grad_name}" if with_value else grad_name)
     doc = (f"{'Value and gradient' if with_value else 'Gradient'} of {f} ({where}) "
            f"with respect to {wrt_text}.")
     fn = grad_function(sweeps, name, params, wrt_names, with_value, doc, sweeps.imports,
                        aliases.get("scalar_seed", "scalar_seed"))
-    return [optimize(fn, sweeps.named, sweeps.shapes, sweeps.adjoints)]
+    return [optimize(fn, sweeps.named, sweeps.shapes, sweeps.adjoints, not program.libraries)]
 
 
 # Stage 7, in order: each pass is ``pass(fn, facts)``, in pullback/optimize/<its name>.py.
@@ -432,6 +446,11 @@ OPTIMIZER = [
     resugar_while, skip_zero_first_step,
     own_in_place_buffers,                                               # last: it undoes what is unsafe
 ]
+
+
+# Stage 7 for arrays of other libraries (runtime/arrays.py): a Dask array has no writes in
+# place, and NumPy's cannot take a Dask or CuPy gradient into its memory.
+OUT_OF_PLACE = [p for p in OPTIMIZER if p not in (accumulate_in_place, reuse_dead_arrays)]
 
 
 # Stage 7 of forward mode: the passes that hold for one sweep computing values and tangents.
@@ -449,13 +468,13 @@ def optimize_forward(fn):
     return fn
 
 
-def optimize(fn, named=frozenset(), shapes=None, adjoints=None):
+def optimize(fn, named=frozenset(), shapes=None, adjoints=None, in_place=True):
     """Stage 7 on one function: every pass of OPTIMIZER, in order, on its body
     without the docstring; ``named`` adjoints (of the user's variables) keep
     their own lines, ``shapes`` (a ``ShapeFacts``) says which values have one shape."""
     doc, fn.body = fn.body[0], fn.body[1:]
     facts = OptimizerFacts(named, shapes, adjoints)
-    for optimizer_pass in OPTIMIZER:
+    for optimizer_pass in OPTIMIZER if in_place else OUT_OF_PLACE:
         fn = optimizer_pass(fn, facts)
     fn.body = [doc] + fn.body
     return fn

@@ -9,6 +9,8 @@ restoring reduced axes, the adjoints of matrix products.
 import numpy as np
 
 from pullback.errors import InvalidOutput, PullbackError      # a leaf module: the error classes
+from pullback.runtime import arrays
+from pullback.runtime.arrays import is_array, is_foreign_array
 from pullback.runtime.declare import helper
 from pullback.runtime.product_shapes import plain_product, product_shape
 
@@ -100,7 +102,7 @@ def scalar_seed(value):
     """
     if type(value) is float:
         return 1.0
-    if isinstance(value, (tuple, list, dict)) or (isinstance(value, np.ndarray) and value.ndim != 0):
+    if isinstance(value, (tuple, list, dict)) or (is_array(value) and value.ndim != 0):
         raise NonScalarOutput(
             f"grad needs a function whose output is a scalar; this one returned "
             f"{_describe(value)}. Use pullback.vjp for a vector-Jacobian product "
@@ -117,8 +119,8 @@ def is_real_number(value):
     0-d array of one; not None, a string, a complex number or an object."""
     if isinstance(value, np.ndarray):
         return value.ndim == 0 and value.dtype.kind in "biuf"
-    if isinstance(value, np.generic):
-        return value.dtype.kind in "biuf"
+    if isinstance(value, np.generic) or is_foreign_array(value):
+        return value.ndim == 0 and value.dtype.kind in "biuf"
     return isinstance(value, (float, int))
 
 
@@ -128,8 +130,8 @@ def split_ties(a, b):
     Splitting ties evenly gives the derivative that central differences see.
     """
     weights = (a > b) + 0.5 * (a == b)
-    if isinstance(weights, np.ndarray):
-        kinds = [np.asarray(v).dtype for v in (a, b) if isinstance(v, (np.ndarray, np.generic))]
+    if is_array(weights):
+        kinds = [v.dtype for v in (a, b) if is_array(v) or isinstance(v, np.generic)]
         floats = [k for k in kinds if k.kind == "f"]
         return weights.astype(np.result_type(*floats) if floats else np.float64, copy=False)
     return float(weights)
@@ -238,6 +240,8 @@ def zeros_adjoint(x):
     and for a dataclass a dict of zeros by field (runtime/containers.py)."""
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
+    if is_foreign_array(x):     # a Dask or CuPy array's zeros: of its own type
+        return arrays.zeros_like(x, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
     if isinstance(x, (list, tuple)):
         return [zeros_adjoint(v) for v in x]
     if isinstance(x, dict):
@@ -287,11 +291,17 @@ def _mismatch(total, g):
                         f"{type(g).__name__ if isinstance(total, dict) else type(total).__name__}")
 
 
-def _owned_array(total, x):
-    """``total`` as an array of x's shape that this gradient alone may write to."""
+def _owned_array(total, x, g=None):
+    """``total`` as an array of x's shape that this gradient alone may write to
+    (of a foreign array type where x, total or ``g``, about to be written into
+    it, is one: never converted to NumPy)."""
     if isinstance(total, np.ndarray) and total.flags.writeable and total.flags.owndata \
-            and total.shape == np.shape(x):
+            and total.shape == np.shape(x) and not is_foreign_array(g):
         return total
+    foreign = next((v for v in (total, x, g) if is_foreign_array(v)), None)
+    if foreign is not None:
+        dtype = x.dtype if is_array(x) and x.dtype.kind in "fc" else np.float64
+        return arrays.zeros_like(foreign, shape=np.shape(x), dtype=np.result_type(dtype, np.float32)) + total
     dtype = np.result_type(np.asarray(x).dtype if np.asarray(x).dtype.kind in "fc" else np.float64,
                            np.float32)
     return np.array(np.broadcast_to(total, np.shape(x)), dtype=dtype)
@@ -321,11 +331,17 @@ def add_at(total, x, index, g):
         else:
             total[index] = accumulate(total[index], g)
         return total
-    total = _owned_array(total, x)
-    if _has_array_index(index):
+    total = _owned_array(total, x, g)
+    if not _has_array_index(index):
+        total[index] += g
+    elif isinstance(total, np.ndarray):
         np.add.at(total, index, g)
     else:
-        total[index] += g
+        try:
+            np.add.at(total, index, g)      # CuPy has it; Dask does not
+        except (TypeError, NotImplementedError):
+            arrays.refuse(total, "The gradient of x[index] with an integer-array index (repeated "
+                                 "entries add up: np.add.at)")
     return total
 
 
@@ -350,7 +366,7 @@ def take_at(total, x, index):
         total[index] = zeros_adjoint(x[index])
         return total, part
     total = _owned_array(total, x)
-    part = np.copy(total[index])
+    part = arrays.copy(total[index])
     if _has_array_index(index):
         # x[[0, 0]] = v keeps only the last write: earlier duplicates get nothing.
         positions = np.arange(total.size).reshape(total.shape)[index]
@@ -366,7 +382,7 @@ def take_at(total, x, index):
 @helper(returns_new=True)
 def copy_of(value):
     """A copy of an array (or slice of one) about to be overwritten; numbers as they are."""
-    return np.copy(value) if isinstance(value, np.ndarray) else value
+    return arrays.copy(value) if is_array(value) else value
 
 
 @helper(shape_only=(1,), dtype=False, new_list=True)
@@ -387,7 +403,7 @@ def unstack(g, items, axis=0):
         return np.moveaxis(g, axis, 0) if axis else g
     # tuple(items), list(items): the gradient is a sequence too, whose parts
     # may differ in shape (no array holds them)
-    parts = g if isinstance(g, (list, tuple)) and axis == 0 else np.moveaxis(np.asarray(g), axis, 0)
+    parts = g if isinstance(g, (list, tuple)) and axis == 0 else np.moveaxis(g if is_array(g) else np.asarray(g), axis, 0)
     return [unstack(part, item, 0) if isinstance(item, (list, tuple)) else part
             for part, item in zip(parts, items)]
 
@@ -410,8 +426,8 @@ def fresh_copy(value):
         return list(value)
     if isinstance(value, dict):
         return dict(value)
-    if isinstance(value, np.ndarray):
-        return np.copy(value)
+    if is_array(value):
+        return arrays.copy(value)
     return value
 
 
@@ -432,6 +448,8 @@ def fresh_copies(*consumed, views=()):
         _copy_owners(value, copies)
 
     def remap(value):
+        if is_foreign_array(value):     # no memory to map: each its own copy
+            return arrays.copy(value)
         if isinstance(value, np.ndarray):
             owner = _owner(value)
             if id(owner) not in copies:
@@ -452,8 +470,8 @@ def fresh_copies(*consumed, views=()):
     results = []
     for value in consumed:
         mapped = remap(value)
-        if mapped is value and isinstance(value, np.ndarray):
-            mapped = np.copy(value)     # memory we cannot map (not owned by an array)
+        if mapped is value and is_array(value):
+            mapped = arrays.copy(value)     # memory we cannot map (not owned by an array)
         results.append(mapped)          # lists and tuples are rebuilt by remap
     results += [remap(view) for view in views]
     return tuple(results)
