@@ -9,8 +9,7 @@ restoring reduced axes, the adjoints of matrix products.
 import numpy as np
 
 from pullback.errors import InvalidOutput, PullbackError      # a leaf module: the error classes
-from pullback.runtime import arrays
-from pullback.runtime.arrays import is_array, is_foreign_array
+from pullback.runtime.arrays import copy_array, is_array, is_foreign_array, refuse_array, zeros_like
 from pullback.runtime.declare import helper
 from pullback.runtime.product_shapes import plain_product, product_shape
 
@@ -241,7 +240,7 @@ def zeros_adjoint(x):
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
     if is_foreign_array(x):     # a Dask or CuPy array's zeros: of its own type
-        return arrays.zeros_like(x, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
+        return zeros_like(x, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
     if isinstance(x, (list, tuple)):
         return [zeros_adjoint(v) for v in x]
     if isinstance(x, dict):
@@ -301,7 +300,7 @@ def _owned_array(total, x, g=None):
     foreign = next((v for v in (total, x, g) if is_foreign_array(v)), None)
     if foreign is not None:
         dtype = x.dtype if is_array(x) and x.dtype.kind in "fc" else np.float64
-        return arrays.zeros_like(foreign, shape=np.shape(x), dtype=np.result_type(dtype, np.float32)) + total
+        return zeros_like(foreign, shape=np.shape(x), dtype=np.result_type(dtype, np.float32)) + total
     dtype = np.result_type(np.asarray(x).dtype if np.asarray(x).dtype.kind in "fc" else np.float64,
                            np.float32)
     return np.array(np.broadcast_to(total, np.shape(x)), dtype=dtype)
@@ -340,7 +339,7 @@ def add_at(total, x, index, g):
         try:
             np.add.at(total, index, g)      # CuPy has it; Dask does not
         except (TypeError, NotImplementedError):
-            arrays.refuse(total, "The gradient of x[index] with an integer-array index (repeated "
+            refuse_array(total, "The gradient of x[index] with an integer-array index (repeated "
                                  "entries add up: np.add.at)")
     return total
 
@@ -366,7 +365,7 @@ def take_at(total, x, index):
         total[index] = zeros_adjoint(x[index])
         return total, part
     total = _owned_array(total, x)
-    part = arrays.copy(total[index])
+    part = copy_array(total[index])
     if _has_array_index(index):
         # x[[0, 0]] = v keeps only the last write: earlier duplicates get nothing.
         positions = np.arange(total.size).reshape(total.shape)[index]
@@ -382,7 +381,7 @@ def take_at(total, x, index):
 @helper(returns_new=True)
 def copy_of(value):
     """A copy of an array (or slice of one) about to be overwritten; numbers as they are."""
-    return arrays.copy(value) if is_array(value) else value
+    return copy_array(value) if is_array(value) else value
 
 
 @helper(shape_only=(1,), dtype=False, new_list=True)
@@ -427,7 +426,7 @@ def fresh_copy(value):
     if isinstance(value, dict):
         return dict(value)
     if is_array(value):
-        return arrays.copy(value)
+        return copy_array(value)
     return value
 
 
@@ -449,7 +448,7 @@ def fresh_copies(*consumed, views=()):
 
     def remap(value):
         if is_foreign_array(value):     # no memory to map: each its own copy
-            return arrays.copy(value)
+            return copy_array(value)
         if isinstance(value, np.ndarray):
             owner = _owner(value)
             if id(owner) not in copies:
@@ -471,7 +470,7 @@ def fresh_copies(*consumed, views=()):
     for value in consumed:
         mapped = remap(value)
         if mapped is value and is_array(value):
-            mapped = arrays.copy(value)     # memory we cannot map (not owned by an array)
+            mapped = copy_array(value)     # memory we cannot map (not owned by an array)
         results.append(mapped)          # lists and tuples are rebuilt by remap
     results += [remap(view) for view in views]
     return tuple(results)

@@ -43,7 +43,7 @@ def type_name(value):
     return f"{public}.{kind.__qualname__}"
 
 
-def refuse(value, construct, instead=""):
+def refuse_array(value, construct, instead=""):
     """Raise :class:`UnsupportedArrayType`: ``construct`` (what the derivative
     does there, in the user's words) cannot run on ``value``'s array type."""
     raise UnsupportedArrayType(
@@ -52,7 +52,7 @@ def refuse(value, construct, instead=""):
         f"your back." + (f" {instead}" if instead else ""))
 
 
-def copy(value):
+def copy_array(value):
     """A copy of an array of any library (``np.copy`` of a Dask array would
     compute it into NumPy)."""
     return np.copy(value) if isinstance(value, np.ndarray) else value.copy()
