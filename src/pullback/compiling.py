@@ -24,6 +24,7 @@ from pullback.backend.cache import memory_get, memory_put
 from pullback.backend.numba_variant import checked_compiler, compile_error, is_numba_error
 from pullback.errors import CompileError, CompileWarning
 from pullback.pipeline import options_of
+from pullback.runtime.arrays import LIBRARIES
 
 __all__ = ["checked_compiler", "compiler_for", "refused", "numba_refused"]
 
@@ -45,6 +46,10 @@ def compiler_for(derivative, kinds, target=None):
     (compile=None, or a refusal met before for this function and these kinds)."""
     if derivative._compile is None or kinds in derivative._plain_kinds:
         return None
+    if len(kinds) > 4 and kinds[4]:     # Dask or CuPy arrays (arguments.py: argument_kinds)
+        names = sorted({LIBRARIES[library] for _, library in kinds[4]})
+        raise CompileError(f"Numba compiles code on NumPy arrays and numbers only, and "
+                           f"{derivative.__name__} was called with {' and '.join(names)} arrays")
     if target is not None:
         known = memory_get(target, _refusal_key(derivative, kinds))
         if known is not None and known.code is getattr(target, "__code__", None):

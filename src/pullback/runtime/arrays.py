@@ -66,7 +66,7 @@ def zeros_like(value, shape=None, dtype=None):
 
 # The libraries whose arrays a derivative accepts besides NumPy's (arguments.py checks):
 # they follow NumPy's semantics through its dispatch protocols. By top-level module.
-LIBRARIES = {"dask": "Dask", "cupy": "CuPy"}
+LIBRARIES = {"dask": "dask.array.Array", "cupy": "cupy.ndarray"}
 # Those whose ``x[i] = v`` makes a new graph that earlier slices of x do not see (NumPy's
 # views do): the derivative refuses writes into their arrays (frontend/foreign_arrays.py).
 NO_VIEWS = frozenset({"dask"})
