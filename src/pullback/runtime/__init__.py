@@ -9,7 +9,8 @@ restoring reduced axes, the adjoints of matrix products.
 import numpy as np
 
 from pullback.errors import InvalidOutput, PullbackError      # a leaf module: the error classes
-from pullback.runtime.arrays import copy_array, is_array, is_foreign_array, refuse_array, zeros_like
+from pullback.runtime.arrays import (as_stacked, copy_array, is_array, is_foreign_array,
+                                     like_array, refuse_array, zeros_like)
 from pullback.runtime.declare import helper
 from pullback.runtime.product_shapes import plain_product, product_shape
 
@@ -63,7 +64,12 @@ def unbroadcast(g, x):
     The adjoint of a broadcasting operation has the shape of the result; the
     argument's gradient must have the argument's shape.
     """
-    shape = x.shape if type(x) is np.ndarray else np.shape(x)
+    if type(x) is np.ndarray:
+        shape = x.shape
+    else:
+        shape = np.shape(x)
+        if is_foreign_array(x):     # another library's array gets a gradient of its type
+            g = like_array(g, x)
     gshape = g.shape if type(g) is np.ndarray else np.shape(g)
     return g if gshape == shape else _sum_to_shape(g, shape)
 
@@ -87,6 +93,8 @@ def _sum_to_shape(g, shape):
 def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast the gradient of a reduction back to the shape of its input."""
     shape = np.shape(x)
+    if type(x) is not np.ndarray and is_foreign_array(x):
+        g = like_array(g, x)
     if not keepdims and axis is not None:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, shape)
@@ -109,6 +117,8 @@ def scalar_seed(value):
     if not is_real_number(value):
         # the entry point adds which return statement gave it (see api.py)
         raise InvalidOutput(value)
+    if is_foreign_array(value):     # a 0-d array of its library (lazy, or on its device)
+        return like_array(1.0, value, dtype=value.dtype if value.dtype.kind == "f" else None)
     return 1.0
 
 
@@ -308,7 +318,8 @@ def _owned_array(total, x, g=None):
 
 def _has_array_index(index):
     parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype != bool for p in parts)
+    return any(p.dtype != bool if is_array(p) else
+               isinstance(p, list) and np.asarray(p).dtype != bool for p in parts)
 
 
 @helper(shape_only=(1,), mutates=(0,))
@@ -368,10 +379,10 @@ def take_at(total, x, index):
     part = copy_array(total[index])
     if _has_array_index(index):
         # x[[0, 0]] = v keeps only the last write: earlier duplicates get nothing.
-        positions = np.arange(total.size).reshape(total.shape)[index]
+        positions = like_array(np.arange(total.size), total).reshape(total.shape)[index]
         flat = np.ravel(positions)
         _, last_from_end = np.unique(flat[::-1], return_index=True)
-        keep = np.zeros(flat.size, dtype=bool)
+        keep = zeros_like(flat, dtype=bool)
         keep[flat.size - 1 - last_from_end] = True
         part = part * np.reshape(keep, np.shape(positions)).astype(part.dtype)
     total[index] = 0
@@ -397,12 +408,15 @@ def unstack(g, items, axis=0):
     if axis is None:
         if isinstance(items, (list, tuple)):
             return [unbroadcast(g, item) for item in items]
-        return np.broadcast_to(g, np.shape(items))
+        return np.broadcast_to(like_array(g, items), np.shape(items))
     if not isinstance(items, (list, tuple)):
+        if isinstance(g, (list, tuple)) and is_foreign_array(items):
+            row = np.shape(items)[1:]   # another library's array: its rows' gradients stacked
+            g = np.stack([np.broadcast_to(like_array(part, items), row) for part in g])
         return np.moveaxis(g, axis, 0) if axis else g
     # tuple(items), list(items): the gradient is a sequence too, whose parts
     # may differ in shape (no array holds them)
-    parts = g if isinstance(g, (list, tuple)) and axis == 0 else np.moveaxis(g if is_array(g) else np.asarray(g), axis, 0)
+    parts = g if isinstance(g, (list, tuple)) and axis == 0 else np.moveaxis(as_stacked(g), axis, 0)
     return [unstack(part, item, 0) if isinstance(item, (list, tuple)) else part
             for part, item in zip(parts, items)]
 
@@ -430,71 +444,6 @@ def fresh_copy(value):
     return value
 
 
-def fresh_copies(*consumed, views=()):
-    """Fresh copies of the ``consumed`` values (stacks the backward sweep pops,
-    arrays it restores), and ``views`` remapped onto those copies.
-
-    A saved value that shares memory with a consumed array (``y_part = y[1:]``
-    before ``y[1:] = ...``) must see what the backward sweep restores into
-    ``y``, as it does in one gradient function. Copying ``y`` alone would
-    leave ``y_part`` looking at the forward sweep's final values; so the
-    array owning ``y``'s memory is copied once, and every saved value that
-    lies in it (also inside stacks) becomes the same view of the copy.
-    Returns the consumed values, then the views, in order.
-    """
-    copies = {}     # id of an array owning memory -> (that array, its copy)
-    for value in consumed:
-        _copy_owners(value, copies)
-
-    def remap(value):
-        if is_foreign_array(value):     # no memory to map: each its own copy
-            return copy_array(value)
-        if isinstance(value, np.ndarray):
-            owner = _owner(value)
-            if id(owner) not in copies:
-                return value
-            copy = copies[id(owner)][1]
-            offset = value.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
-            return np.ndarray(value.shape, value.dtype, buffer=copy, offset=offset,
-                              strides=value.strides)
-        if isinstance(value, (list, tuple)):
-            items = [remap(item) for item in value]
-            if isinstance(value, list):
-                return items
-            return type(value)._make(items) if hasattr(type(value), "_fields") else tuple(items)
-        if isinstance(value, dict):
-            return {key: remap(item) for key, item in value.items()}
-        return value
-
-    results = []
-    for value in consumed:
-        mapped = remap(value)
-        if mapped is value and is_array(value):
-            mapped = copy_array(value)     # memory we cannot map (not owned by an array)
-        results.append(mapped)          # lists and tuples are rebuilt by remap
-    results += [remap(view) for view in views]
-    return tuple(results)
-
-
-def _owner(array):
-    """The array that owns ``array``'s memory (the end of its chain of bases)."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
-    return array
-
-
-def _copy_owners(value, copies):
-    """Copy, once each, the arrays owning the memory of ``value``'s arrays."""
-    if isinstance(value, np.ndarray):
-        owner = _owner(value)
-        if id(owner) not in copies and owner.base is None and (
-                owner.flags.c_contiguous or owner.flags.f_contiguous):
-            copies[id(owner)] = (owner, owner.copy(order="K"))   # the same strides
-    elif isinstance(value, (list, tuple, dict)):
-        for item in (value.values() if isinstance(value, dict) else value):
-            _copy_owners(item, copies)
-
-
 def stop_gradient(value):
     """``value`` itself, through which no derivative flows.
 
@@ -509,3 +458,4 @@ def stop_gradient(value):
 
 from pullback.runtime.basic_indexing import add_at_basic, scatter_basic  # noqa: E402 (uses the above)
 from pullback.runtime.in_place import in_place  # noqa: E402
+from pullback.runtime.ownership import fresh_copies  # noqa: E402

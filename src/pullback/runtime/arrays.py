@@ -12,6 +12,7 @@ arrays they are given.
 import numpy as np
 
 from pullback.errors import PullbackError
+from pullback.runtime.declare import helper
 
 
 class UnsupportedArrayType(PullbackError, TypeError):
@@ -20,10 +21,19 @@ class UnsupportedArrayType(PullbackError, TypeError):
     by converting the array to NumPy behind the user's back."""
 
 
+# Types no array of another library has: asked first, so that the helpers' questions
+# cost a NumPy array or a Python number one set lookup.
+_NOT_FOREIGN = frozenset({np.ndarray, float, int, bool, complex, str, type(None), list, tuple,
+                          dict, np.float64, np.float32, np.float16, np.int64, np.int32, np.bool_,
+                          np.complex128, np.complex64})
+
+
 def is_foreign_array(value):
     """An array of another library that dispatches NumPy's functions (a Dask
     or CuPy array); not an ndarray, not a number."""
     kind = type(value)
+    if kind in _NOT_FOREIGN:
+        return False
     return (kind is not np.ndarray and not isinstance(value, (np.ndarray, np.generic))
             and hasattr(kind, "__array_function__") and hasattr(kind, "__array_ufunc__")
             and hasattr(value, "shape") and hasattr(value, "dtype"))
@@ -56,6 +66,142 @@ def copy_array(value):
     """A copy of an array of any library (``np.copy`` of a Dask array would
     compute it into NumPy)."""
     return np.copy(value) if isinstance(value, np.ndarray) else value.copy()
+
+
+def as_array(value, dtype=None):
+    """``np.asarray`` for arrays of any library: an ndarray or another library's
+    array as it is (cast to ``dtype`` where given: ``np.asarray`` of a Dask array
+    would compute it into NumPy); anything else (a number, a list of numbers)
+    made an ndarray by ``np.asarray``."""
+    if type(value) is np.ndarray:
+        return value if dtype is None or value.dtype == dtype else value.astype(dtype)
+    if is_foreign_array(value):
+        return value if dtype is None or value.dtype == np.dtype(dtype) else value.astype(dtype)
+    return np.asarray(value, dtype=dtype)
+
+
+def like_array(value, *arrays, dtype=None):
+    """``value`` (a number, an ndarray, a list of numbers) made an array of the
+    type of the first array of another library among ``arrays`` (through
+    ``np.asarray``'s ``like=``, which dispatches: a Dask array's stays lazy, a
+    CuPy array's on its device); ``value`` itself when it is one of those
+    already or none of ``arrays`` is (then cast to ``dtype`` where given)."""
+    for array in arrays:
+        if type(array) is not np.ndarray and is_foreign_array(array):
+            if not is_foreign_array(value):
+                return np.asarray(value, dtype=dtype, like=array)
+            break
+    return value if dtype is None else as_array(value, dtype)
+
+
+def number_or_array(value):
+    """``float(value)``, but a 0-d array of another library as it is (``float``
+    would compute a lazy one, or copy it from its device)."""
+    return value if is_foreign_array(value) else float(value)
+
+
+def as_stacked(values):
+    """``np.asarray(values)`` where ``values`` may be a list or tuple of arrays of
+    another library: those are stacked (``np.asarray`` would convert them)."""
+    if isinstance(values, (list, tuple)) and foreign_among(values) is not None:
+        return np.stack(values)
+    return as_array(values)
+
+
+def is_numeric_array(value):
+    """An ndarray, a NumPy scalar or another library's array: not a Python number."""
+    return isinstance(value, (np.ndarray, np.generic)) or is_foreign_array(value)
+
+
+def size_of(value):
+    """``np.size(value)``, read off another library's array (Dask has no
+    ``np.size``: it would compute the array to count its elements)."""
+    return value.size if is_foreign_array(value) else np.size(value)
+
+
+def shape_of(value):
+    """``np.shape(value)``, also of a list or tuple of another library's arrays
+    (``np.shape`` would convert them): its length, then its first item's shape."""
+    if isinstance(value, (list, tuple)) and foreign_among(value) is not None:
+        return (len(value),) + shape_of(value[0])
+    return np.shape(value)
+
+
+def foreign_among(*values):
+    """The first array of another library among ``values`` (looking into lists
+    and tuples), or None: where a helper must make its arrays of that type."""
+    for value in values:
+        kind = type(value)
+        if kind is np.ndarray or kind is float or kind is int or value is None:
+            continue
+        if kind is list or kind is tuple:
+            found = foreign_among(*value)
+            if found is not None:
+                return found
+        elif is_foreign_array(value):
+            return value
+    return None
+
+
+def copy_as(value, dtype=None):
+    """``np.array(value, dtype=dtype)``, a new array, for an array of any library
+    (``astype`` copies another library's, which ``np.array`` would convert)."""
+    if is_foreign_array(value):
+        return value.astype(value.dtype if dtype is None else dtype)
+    return np.array(value, dtype=dtype)
+
+
+def zeros_of(shape, dtype, *arrays):
+    """``np.zeros(shape, dtype)``, of the type of the first array of another
+    library among ``arrays`` (looking into lists and tuples) when there is one."""
+    foreign = foreign_among(*arrays) if arrays else None
+    if foreign is None:
+        return np.zeros(shape, dtype)
+    return np.zeros_like(foreign, shape=shape, dtype=dtype)
+
+
+def ones_of(shape, dtype, *arrays):
+    """``np.ones(shape, dtype)``, of an array type as :func:`zeros_of`."""
+    foreign = foreign_among(*arrays) if arrays else None
+    if foreign is None:
+        return np.ones(shape, dtype)
+    return np.ones_like(foreign, shape=shape, dtype=dtype)
+
+
+def eye_of(n, dtype, *arrays):
+    """``np.eye(n, dtype=dtype)``, of an array type as :func:`zeros_of`."""
+    foreign = foreign_among(*arrays) if arrays else None
+    if foreign is None:
+        return np.eye(n, dtype=dtype)
+    return np.eye(n, dtype=dtype, like=foreign)
+
+
+@helper(mutates=(0,))
+def add_at_unbuffered(total, index, values, construct):
+    """``np.add.at(total, index, values)`` for an array of any library, returned
+    (use the result: another library's ``total`` may be a new array). The index
+    arrays are moved to ``total``'s library; a library without unbuffered
+    addition (Dask) gets, for one index array into a 1-D ``total``, the same sums
+    from ``np.bincount``, and otherwise a refusal (``construct``, in the user's words)."""
+    if type(total) is np.ndarray:
+        np.add.at(total, index, values)
+        return total
+    if isinstance(index, tuple):
+        index = tuple(like_array(i, total) if isinstance(i, np.ndarray) else i for i in index)
+    elif isinstance(index, np.ndarray):
+        index = like_array(index, total)
+    try:
+        np.add.at(total, index, values)
+        return total
+    except (TypeError, NotImplementedError):
+        if total.ndim != 1 or not is_array(index) or index.dtype.kind not in "iu":
+            refuse_array(total, construct)
+    flat = np.ravel(index)
+    weights = np.ravel(np.broadcast_to(like_array(values, total), np.shape(index)))
+    if hasattr(weights, "rechunk") and hasattr(flat, "chunks"):     # Dask's bincount wants its
+        weights = weights.rechunk(flat.chunks)                      # inputs chunked alike
+    sums = np.bincount(flat % total.shape[0], weights=weights, minlength=total.shape[0])
+    return total + sums.astype(total.dtype, copy=False)
 
 
 def zeros_like(value, shape=None, dtype=None):

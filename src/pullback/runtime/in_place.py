@@ -4,6 +4,7 @@ is written ``x = in_place(x, x + e)`` (frontend/normalize.py), and the check is
 left out wherever the shapes show it cannot fail (analysis/in_place.py)."""
 import numpy as np
 
+from pullback.runtime.arrays import is_foreign_array
 from pullback.runtime.declare import helper
 
 
@@ -11,7 +12,7 @@ from pullback.runtime.declare import helper
 def in_place(old, new):
     """``new``, the value of ``old op= e``; a ValueError, as NumPy gives it, when
     ``old`` is an array and ``new`` does not have its shape."""
-    if type(old) is np.ndarray and np.shape(new) != old.shape:
+    if (type(old) is np.ndarray or is_foreign_array(old)) and np.shape(new) != old.shape:
         raise ValueError(f"non-broadcastable output operand with shape {old.shape} doesn't "
                          f"match the broadcast shape {np.shape(new)}")
     return new
