@@ -10,6 +10,7 @@ import numpy as np
 
 from pullback.errors import PullbackError
 from pullback.runtime import accumulate, add_at, zeros_adjoint
+from pullback.runtime.arrays import copy_array, is_array, is_foreign_array
 from pullback.runtime.declare import helper
 
 
@@ -79,7 +80,7 @@ def saved_item(d, key):
     if isinstance(d, dict) and key not in d:
         return _MISSING
     value = d[key]
-    return np.copy(value) if isinstance(value, np.ndarray) else value
+    return copy_array(value) if is_array(value) else value
 
 
 @helper(mutates=(0,))
@@ -206,7 +207,7 @@ def _union_part(g, mine, other, left):
     the other dict does not override (for the right one, all of its keys); none
     for what is not a dict (masks, integers: no derivative)."""
     if not isinstance(mine, dict) or not isinstance(other, dict):
-        return zeros_adjoint(mine) if isinstance(mine, (dict, np.ndarray, list)) else 0.0
+        return zeros_adjoint(mine) if isinstance(mine, (dict, list)) or is_array(mine) else 0.0
     zero = _is_zero(g)
     return {key: zeros_adjoint(value) if zero or (left and key in other) else g[key]
             for key, value in mine.items()}
@@ -274,7 +275,7 @@ def kept_aux(value):
 
 
 def _copied(value):
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_foreign_array(value):
         return value.copy()
     if isinstance(value, dict):
         return type(value)({key: _copied(v) for key, v in value.items()}) if type(value) is dict \

@@ -8,6 +8,8 @@ does not let widen an array's dtype).
 import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast
+from pullback.runtime.arrays import (as_array, is_array, is_foreign_array, is_numeric_array,
+                                     like_array, zeros_of)
 
 __all__ = ["share", "clip_grad_a", "clip_grad_lower", "clip_grad_upper", "sinc_slope",
            "cast_like", "finite_part", "masked_mul", "masked_div", "power_slope", "select_grads", "select_default_grad", "nonzero"]
@@ -25,7 +27,8 @@ def share(g, a, b):
     """
     out = np.where(np.greater(a, b), g, 0.0)
     tie = np.equal(a, b)
-    if tie.any():
+    if not (type(tie) is np.ndarray or type(tie) is np.bool_) or tie.any():   # another library's
+        # array is not asked (a lazy one would be computed)
         out = np.where(tie, 0.5 * g, out)
     return out if out.ndim else out[()]
 
@@ -83,11 +86,12 @@ def power_slope(x, y, float_power=False):
     ``float_power``: computed as np.float_power (float64 or wider).
     """
     if isinstance(x, (np.ndarray, np.generic)) or isinstance(y, (np.ndarray, np.generic)) \
-            or float_power:
+            or float_power or (type(x) is not float and is_foreign_array(x)) \
+            or (type(y) is not float and is_foreign_array(y)):
         power = np.float_power if float_power else np.power
         with np.errstate(divide="ignore", invalid="ignore"):
             slope = y * power(x, y - 1)
-        if isinstance(slope, np.ndarray) or np.ndim(y):
+        if is_array(slope) or np.ndim(y):
             return np.where(np.equal(y, 0), np.zeros_like(slope), slope)
         return slope if y != 0 else slope.dtype.type(0)
     if y == 0:
@@ -105,7 +109,7 @@ def select_grads(g, condlist, choicelist):
     taken = False
     grads = []
     for condition, choice in zip(condlist, choicelist):
-        condition = np.asarray(condition, dtype=bool)
+        condition = as_array(condition, dtype=bool)
         grads.append(unbroadcast(np.where(condition & ~taken, g, 0.0), choice))
         taken = taken | condition
     return grads
@@ -114,16 +118,16 @@ def select_grads(g, condlist, choicelist):
 def select_default_grad(g, condlist):
     """Adjoint of ``np.select`` with respect to ``default``: ``g`` where no
     condition holds (the caller sums it back to the default's shape)."""
-    taken = np.zeros(np.shape(g), dtype=bool)
+    taken = zeros_of(np.shape(g), bool, g, condlist)
     for condition in condlist:
-        taken = taken | np.asarray(condition, dtype=bool)
+        taken = taken | as_array(condition, dtype=bool)
     return np.where(taken, 0.0, g)
 
 
 def nonzero(y):
     """``y`` with zeros replaced by ones: ``x / nonzero(y)`` is 0 where a norm
     ``y`` of ``x`` is 0 (the subgradient 0 at the kink), in y's dtype."""
-    if isinstance(y, np.ndarray):
+    if isinstance(y, np.ndarray) or is_foreign_array(y):
         return np.where(y == 0, y.dtype.type(1), y)
     return y if y != 0 else type(y)(1)
 
@@ -145,8 +149,10 @@ def cast_like(g, x):
                                 "differentiates real-valued code only")
     if isinstance(x, np.ndarray):
         if x.dtype.kind == "f" and np.result_type(g) != x.dtype:
-            return np.asarray(g, dtype=x.dtype)
+            return as_array(g, dtype=x.dtype)
         return g
+    if is_foreign_array(x):     # another library's: a gradient of its type
+        return like_array(g, x, dtype=x.dtype if x.dtype.kind == "f" else None)
     if isinstance(x, np.generic):
         return x.dtype.type(g) if x.dtype.kind == "f" else g
     if isinstance(x, float) and np.ndim(g) == 0:
@@ -189,13 +195,13 @@ def masked_div(g, divisor):
     """``g / divisor``, but exactly 0 where ``g == 0`` (see masked_mul): the
     divisor may be 0, inf or NaN where the value was not selected."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        if isinstance(g, (np.ndarray, np.generic)) or isinstance(divisor, (np.ndarray, np.generic)):
+        if is_numeric_array(g) or is_numeric_array(divisor):
             return _zero_where_unselected(g, np.divide(g, divisor))
     return g / divisor if g != 0 else 0.0
 
 
 def _zero_where_unselected(g, value):
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_foreign_array(value):
         return np.where(g == 0, value.dtype.type(0), value)
     if isinstance(value, np.generic):
         return value if g != 0 else value.dtype.type(0)

@@ -11,6 +11,8 @@ evenly spaced grid (``linspace_grad``).
 import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast
+from pullback.runtime.arrays import (add_at_unbuffered, as_array, foreign_among, is_foreign_array,
+                                     like_array, size_of, zeros_of)
 from pullback.runtime.declare import helper
 
 __all__ = [
@@ -22,25 +24,36 @@ __all__ = [
 
 # -- shared steps ----------------------------------------------------------------
 
-def _zeros_for(x):
-    """A writable zero gradient of x's shape, in x's floating dtype (else float64)."""
+def _zeros_for(x, *others):
+    """A writable zero gradient of x's shape, in x's floating dtype (else float64),
+    of the array type of x or of ``others`` where one is another library's."""
     dtype = getattr(x, "dtype", None)
     if dtype is None or dtype.kind not in "fc":
         dtype = np.float64
-    return np.zeros(np.shape(x), dtype=dtype)
+    return zeros_of(np.shape(x), dtype, x, *others)
 
 
 def _gradient_of(x, gradient):
     """``gradient`` in the form of ``x``: an array for an array, a number for
-    a number (a Python float, or the NumPy scalar type of a NumPy scalar)."""
+    a number (a Python float, or the NumPy scalar type of a NumPy scalar); an
+    array of another library's stays one (of x's library where x is one)."""
     if isinstance(x, np.ndarray):
         return gradient
+    if is_foreign_array(x) or is_foreign_array(gradient):
+        gradient = like_array(gradient, x)
+        return np.reshape(gradient, ()) if np.ndim(x) == 0 else gradient
     gradient = np.asarray(gradient)
     if isinstance(x, np.generic) and x.dtype.kind in "fc":
         return x.dtype.type(gradient.reshape(()))
     if np.ndim(x) == 0:
         return float(gradient.reshape(()))
     return gradient
+
+
+def _unflattened(total, flat):
+    """``total`` after writes into ``flat = total.reshape(-1)``: a NumPy array saw
+    them through the view; another library's may have no views (Dask)."""
+    return total if type(total) is np.ndarray else flat.reshape(total.shape)
 
 
 def _normalize_axis(axis, ndim):
@@ -52,7 +65,7 @@ def _normalize_axis(axis, ndim):
 def _wrap_indices(indices, length, mode):
     """The positions ``np.take(..., mode=mode)`` reads: 'wrap' and 'clip'
     bring out-of-range indices back into [0, length)."""
-    indices = np.asarray(indices)
+    indices = as_array(indices)
     if mode == "wrap":
         return np.mod(indices, length)
     if mode == "clip":
@@ -71,42 +84,43 @@ def untake(g, a, indices, axis=None, mode="raise"):
     >>> untake(np.array([1.0, 2.0, 3.0]), np.zeros(4), [0, 3, 0])
     array([4., 0., 0., 2.])
     """
-    total = _zeros_for(a)
+    total = _zeros_for(a, g)
+    construct = "The gradient of np.take (repeated indices add up: np.add.at)"
     if axis is None:
         flat = total.reshape(-1)
-        np.add.at(flat, _wrap_indices(indices, flat.size, mode), g)
-        return _gradient_of(a, total)
+        flat = add_at_unbuffered(flat, _wrap_indices(indices, flat.size, mode), g, construct)
+        return _gradient_of(a, _unflattened(total, flat))
     axis = _normalize_axis(axis, total.ndim)
     position = (slice(None),) * axis + (_wrap_indices(indices, total.shape[axis], mode),)
-    np.add.at(total, position, g)
-    return _gradient_of(a, total)
+    return _gradient_of(a, add_at_unbuffered(total, position, g, construct))
 
 
 @helper(returns_new=True)
 def untake_along_axis(g, arr, indices, axis=-1):
     """The gradient of ``arr`` from that of ``np.take_along_axis(arr, indices, axis)``."""
-    total = _zeros_for(arr)
+    total = _zeros_for(arr, g)
+    construct = "The gradient of np.take_along_axis (repeated indices add up: np.add.at)"
     if axis is None:
-        np.add.at(total.reshape(-1), indices, g)
-        return _gradient_of(arr, total)
+        flat = add_at_unbuffered(total.reshape(-1), as_array(indices), g, construct)
+        return _gradient_of(arr, _unflattened(total, flat))
     ndim = total.ndim
     axis = _normalize_axis(axis, ndim)
     # The same fancy index NumPy builds: indices along `axis`, aranges elsewhere
     # (they broadcast like take_along_axis broadcasts arr against indices).
-    position = tuple(np.asarray(indices) if dim == axis else
+    position = tuple(as_array(indices) if dim == axis else
                      np.arange(n).reshape((1,) * dim + (n,) + (1,) * (ndim - dim - 1))
                      for dim, n in enumerate(total.shape))
-    np.add.at(total, position, g)
-    return _gradient_of(arr, total)
+    return _gradient_of(arr, add_at_unbuffered(total, position, g, construct))
 
 
 @helper(returns_new=True)
 def unextract(g, condition, arr):
     """The gradient of ``arr`` from that of ``np.extract(condition, arr)``
     (the values of ``arr.ravel()`` where ``condition.ravel()`` is nonzero)."""
-    total = _zeros_for(arr)
-    total.reshape(-1)[np.flatnonzero(condition)] = g
-    return _gradient_of(arr, total)
+    total = _zeros_for(arr, g)
+    flat = total.reshape(-1)        # written, then reshaped back (no views in every library)
+    flat[like_array(np.flatnonzero(condition), flat)] = g
+    return _gradient_of(arr, _unflattened(total, flat))
 
 
 def unchoose(g, a, choices, mode="raise"):
@@ -115,7 +129,7 @@ def unchoose(g, a, choices, mode="raise"):
     broadcasting added. A list (or tuple) of choices gets a list of gradients,
     an array of choices an array."""
     picked = _wrap_indices(a, len(choices), mode)
-    zero = np.zeros((), dtype=np.result_type(g, np.float32))
+    zero = np.result_type(g, np.float32).type(0)
     parts = [_gradient_of(choice, unbroadcast(np.where(picked == k, g, zero), choice))
              for k, choice in enumerate(choices)]
     if isinstance(choices, (list, tuple)):
@@ -132,6 +146,8 @@ def unsort(g, a, axis=-1):
     >>> unsort(np.array([10.0, 20.0, 30.0]), np.array([2.0, 3.0, 1.0]))
     array([20., 30., 10.])
     """
+    if foreign_among(a, g) is not None:     # gathered through the inverse permutation:
+        return _gradient_of(a, _unpermute(g, a, np.shape(a), axis))     # no writes
     total = _zeros_for(a)
     if axis is None:
         total.reshape(-1)[np.argsort(a, axis=None)] = np.broadcast_to(g, (total.size,))
@@ -141,12 +157,34 @@ def unsort(g, a, axis=-1):
     return _gradient_of(a, total)
 
 
+def _unpermute(g, a, shape, axis, from_rank=None):
+    """The gradient of ``a`` from ``g`` (``from_rank``: already in sorted order),
+    that of values sorted from ``a`` along ``axis`` (None: flattened), gathered
+    through the inverse of the sorting permutation: no writes into an array."""
+    dtype = _zeros_for(a).dtype
+    if axis is None:
+        ranks = np.argsort(np.argsort(a, axis=None))
+        values = from_rank if from_rank is not None else \
+            np.ravel(np.broadcast_to(like_array(g, a), (size_of(a),)))
+        return np.reshape(values[ranks], shape).astype(dtype, copy=False)
+    ranks = np.argsort(np.argsort(a, axis=axis), axis=axis)
+    values = from_rank if from_rank is not None else np.broadcast_to(like_array(g, a), shape)
+    return np.take_along_axis(values, ranks, axis=axis).astype(dtype, copy=False)
+
+
 def unpartition(g, y, a, axis=-1):
     """The gradient of ``a`` from that of ``y``, a permutation of ``a`` along
     ``axis`` (``np.partition``): the value of rank r in ``y`` came from the
     value of rank r in ``a``, so that is where its gradient goes. Equal values
     are interchangeable, so any matching between them is a valid one."""
-    a = np.asarray(a)
+    a = as_array(a)
+    if foreign_among(a, g, y) is not None:      # gathered, not written (see _unpermute)
+        g = np.broadcast_to(like_array(g, a), np.shape(y))
+        if axis is None:
+            from_rank = np.ravel(g)[np.argsort(y, axis=None)]
+        else:
+            from_rank = np.take_along_axis(g, np.argsort(y, axis=axis), axis=axis)
+        return _gradient_of(a, _unpermute(g, a, np.shape(a), axis, from_rank))
     total = _zeros_for(a)
     if axis is None:
         flat = total.reshape(-1)
@@ -167,7 +205,7 @@ def ununique(g, y, ar, return_index=False, return_inverse=False, return_counts=F
     (lists) whose first entry is the unique values; the rest are integers."""
     several = return_index or return_inverse or return_counts
     values, g = (y[0], g[0]) if several else (y, g)
-    g = np.broadcast_to(g, np.shape(values))    # a plain 0 when the values go unused
+    g = np.broadcast_to(like_array(g, ar), np.shape(values))    # a plain 0 when unused
     _, inverse, counts = np.unique(ar, return_inverse=True, return_counts=True, axis=axis)
     inverse = np.ravel(inverse)
     share = 1.0 / counts[inverse]
@@ -243,7 +281,7 @@ def unquantile(g, a, q, axis=None, method="linear", overwrite_input=False, scale
     (With or without keepdims, ``g`` holds the same numbers in the same order.)
     """
     refuse_overwritten_input(overwrite_input)
-    array = np.asarray(a)
+    array = as_array(a)
     moved, restore = _reduced_last(array, axis)
     n = moved.shape[-1]
     kept_shape = moved.shape[:-1]
@@ -251,9 +289,14 @@ def unquantile(g, a, q, axis=None, method="linear", overwrite_input=False, scale
     g = np.reshape(g, (lower.size,) + kept_shape)
     weight = np.reshape(weight, (-1,) + (1,) * len(kept_shape))
     # The gradient in sorted coordinates, order statistic first.
-    sorted_gradient = np.zeros((n,) + kept_shape, dtype=_zeros_for(a).dtype)
-    np.add.at(sorted_gradient, lower, g * (1.0 - weight))
-    np.add.at(sorted_gradient, upper, g * weight)
+    sorted_gradient = zeros_of((n,) + kept_shape, _zeros_for(a).dtype, a, g)
+    construct = "The gradient of a quantile (its order statistics' shares added: np.add.at)"
+    sorted_gradient = add_at_unbuffered(sorted_gradient, lower, g * (1.0 - weight), construct)
+    sorted_gradient = add_at_unbuffered(sorted_gradient, upper, g * weight, construct)
+    if is_foreign_array(sorted_gradient):       # gathered, not written (see _unpermute)
+        ranks = np.argsort(np.argsort(moved, axis=-1), axis=-1)
+        total = np.take_along_axis(np.moveaxis(sorted_gradient, 0, -1), ranks, axis=-1)
+        return _gradient_of(a, restore(total))
     total = np.zeros(moved.shape, dtype=sorted_gradient.dtype)
     np.put_along_axis(total, np.argsort(moved, axis=-1), np.moveaxis(sorted_gradient, 0, -1),
                       axis=-1)
@@ -267,7 +310,7 @@ def quantile_q_grad(g, a, q, axis=None, method="linear", scale=1.0):
     if method not in _CONTINUOUS_METHODS:
         return _gradient_of(q, _zeros_for(q))
     alpha, beta = _CONTINUOUS_METHODS[method]
-    moved, _ = _reduced_last(np.asarray(a), axis)
+    moved, _ = _reduced_last(as_array(a), axis)
     n = moved.shape[-1]
     kept_shape = moved.shape[:-1]
     lower, upper, _, positions = _order_statistics(n, q, method, scale)
@@ -294,7 +337,7 @@ def _grid_fractions(num, endpoint, ndim, axis):
 
 def _ndmin(value, ndim):
     """``np.array(value, ndmin=ndim)`` without a copy."""
-    value = np.asarray(value)
+    value = as_array(value)
     return np.reshape(value, (1,) * (ndim - value.ndim) + value.shape)
 
 
@@ -373,5 +416,5 @@ def arange_grad(g, value, dtype=None, wrt="start"):
     the number of points is locally constant."""
     if _no_gradient_for(dtype):
         return _gradient_of(value, _zeros_for(value))
-    weights = 1.0 if wrt == "start" else np.arange(np.size(g))
+    weights = 1.0 if wrt == "start" else np.arange(size_of(g))
     return _gradient_of(value, np.sum(g * weights))

@@ -27,6 +27,8 @@ symmetric convention.
 import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast
+from pullback.runtime.arrays import (as_array, eye_of, is_foreign_array, like_array, refuse_array,
+                                     size_of, zeros_like, zeros_of)
 from pullback.runtime.reductions import (_floats, _from_last, _to_last, _vector_norm_grad,
                                          reduced_axes, restore_axes)
 
@@ -53,30 +55,30 @@ def _is_zero(g):
 def _entry(g, like):
     """Entry ``g`` of a tuple result's adjoint as an array shaped like ``like``."""
     if _is_zero(g):
-        return np.zeros(np.shape(like), dtype=_float_dtype(like))
-    return np.asarray(g)
+        return zeros_of(np.shape(like), _float_dtype(like), like)
+    return as_array(g)
 
 
 def _cotangent(g, like):
     """``g`` as an array; a Python number takes the floating dtype of ``like``
     (so float32 computations stay float32)."""
     if isinstance(g, (int, float)):
-        return np.asarray(g, dtype=_float_dtype(like))
-    return np.asarray(g)
+        return like_array(g, like, dtype=_float_dtype(like))
+    return as_array(g)
 
 
 def _float_dtype(x):
-    dtype = np.asarray(x).dtype
+    dtype = as_array(x).dtype
     return dtype if dtype.kind == "f" else np.dtype(np.float64)
 
 
 def _eye(n, like):
-    return np.eye(n, dtype=_float_dtype(like))
+    return eye_of(n, _float_dtype(like), like)
 
 
 def _diag_embed(v):
     """(..., n) -> (..., n, n) with ``v`` on the diagonal."""
-    v = np.asarray(v)
+    v = as_array(v)
     return v[..., :, None] * _eye(v.shape[-1], v)
 
 
@@ -108,7 +110,7 @@ def _symmetric_from_triangle(a, uplo="L"):
 def _reciprocal_gaps(values):
     """F[i, j] = 1 / (values[j] - values[i]) off the diagonal, 0 on it."""
     gaps = values[..., None, :] - values[..., :, None]
-    eye = np.eye(values.shape[-1], dtype=bool)
+    eye = eye_of(values.shape[-1], bool, values)
     return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gaps)).astype(_float_dtype(values))
 
 
@@ -133,7 +135,7 @@ def solve_grad_b(g, a, b):
     """The adjoint of ``b`` in ``x = solve(a, b)`` before broadcasting is undone:
     ``solve(a^T, g)`` (the template sums it back to ``b``'s shape)."""
     if _solve_vector(a, b):
-        return np.linalg.solve(_mT(a), np.asarray(g)[..., None])[..., 0]
+        return np.linalg.solve(_mT(a), as_array(g)[..., None])[..., 0]
     return np.linalg.solve(_mT(a), g)
 
 
@@ -141,7 +143,7 @@ def solve_grad_a(gb, a, b, x):
     """Adjoint of ``a`` in ``x = solve(a, b)``: ``-gb x^T``, given ``gb`` from
     :func:`solve_grad_b`."""
     if _solve_vector(a, b):
-        grad = -gb[..., :, None] * np.asarray(x)[..., None, :]
+        grad = -gb[..., :, None] * as_array(x)[..., None, :]
     else:
         grad = -np.matmul(gb, _mT(x))
     return unbroadcast(grad, a)
@@ -149,7 +151,7 @@ def solve_grad_a(gb, a, b, x):
 
 def det_grad(g, a, y):
     """Adjoint of ``y = det(a)``: ``g y a^{-T}``."""
-    scale = (_cotangent(g, a) * np.asarray(y))[..., None, None]
+    scale = (_cotangent(g, a) * as_array(y))[..., None, None]
     return scale * _mT(np.linalg.inv(a))
 
 
@@ -158,8 +160,8 @@ def slogdet_grad(g, a):
     (the sign is piecewise constant)."""
     glog = g[1]
     if _is_zero(glog):
-        return np.zeros(np.shape(a), dtype=_float_dtype(a))
-    return np.asarray(glog)[..., None, None] * _mT(np.linalg.inv(a))
+        return zeros_of(np.shape(a), _float_dtype(a), a)
+    return as_array(glog)[..., None, None] * _mT(np.linalg.inv(a))
 
 
 def _lower_phi(x):
@@ -175,7 +177,7 @@ def cholesky_grad(g, l, upper=False):
     upper) triangle of ``a`` only, which that gradient is folded onto.
     """
     if upper:
-        l, g = _mT(l), _mT(np.asarray(g))
+        l, g = _mT(l), _mT(as_array(g))
     l_inv = np.linalg.inv(l)
     p = _lower_phi(np.matmul(_mT(l), g))
     s = np.matmul(np.matmul(_mT(l_inv), p), l_inv)
@@ -200,11 +202,11 @@ def _qr_grad_tall(q, r, gq, gr):
 def qr_grad(g, a, y, mode="reduced"):
     """Adjoint of ``np.linalg.qr(a, mode)`` for modes 'reduced' and 'r' (and
     'complete' when it coincides with 'reduced', m <= n)."""
-    a = np.asarray(a)
+    a = as_array(a)
     rows, cols = a.shape[-2:]
     if mode == "r":
         q, r = np.linalg.qr(a)
-        gq, gr = np.zeros(q.shape, dtype=_float_dtype(q)), _entry(g, r)
+        gq, gr = zeros_like(q, dtype=_float_dtype(q)), _entry(g, r)
     elif mode == "reduced" or (mode == "complete" and rows <= cols):
         q, r = y
         gq, gr = _entry(g[0], q), _entry(g[1], r)
@@ -226,7 +228,7 @@ def eigh_grad(g, y, UPLO="L"):
     symmetrised and folded onto the triangle NumPy reads."""
     w, v = y
     gw, gv = g[0], g[1]
-    inner = np.zeros(np.shape(v), dtype=_float_dtype(v))
+    inner = zeros_of(np.shape(v), _float_dtype(v), v)
     if not _is_zero(gw):
         inner = inner + _diag_embed(gw)
     if not _is_zero(gv):
@@ -238,7 +240,7 @@ def eigh_grad(g, y, UPLO="L"):
 def eigvalsh_grad(g, a, UPLO="L"):
     """Adjoint of ``w = eigvalsh(a, UPLO)``: ``v diag(g) v^T`` on the triangle read."""
     _, v = np.linalg.eigh(a, UPLO=UPLO)
-    grad = np.matmul(v * np.asarray(g)[..., None, :], _mT(v))
+    grad = np.matmul(v * as_array(g)[..., None, :], _mT(v))
     return _read_triangle(grad, UPLO)
 
 
@@ -247,7 +249,7 @@ def _svd_grad_factors(u, s, vt, gu, gs, gvt):
     rows, cols = u.shape[-2], vt.shape[-1]
     k = s.shape[-1]
     v = _mT(vt)
-    inner = _diag_embed(gs) if gs is not None else np.zeros(s.shape + (k,), dtype=_float_dtype(s))
+    inner = _diag_embed(gs) if gs is not None else zeros_of(s.shape + (k,), _float_dtype(s), s)
     grad = None
     if gu is not None or gvt is not None:
         f = _reciprocal_gaps(s * s)
@@ -271,10 +273,14 @@ def _trim(g, like, k, axis):
     others span an arbitrary basis: no gradient may reach them)."""
     if _is_zero(g):
         return None
-    g = np.asarray(g)
+    g = as_array(g)
     index = [slice(None)] * g.ndim
     index[axis] = slice(k, None)
-    if np.any(g[tuple(index)] != 0):
+    if g.shape[axis] > k and is_foreign_array(g):     # asking would compute a lazy array
+        refuse_array(g, "The gradient of np.linalg.svd(..., full_matrices=True) of a non-square "
+                        "matrix (whether a gradient reaches its extra singular vectors, which "
+                        "have none, is checked on the values)", "Use full_matrices=False.")
+    if g.shape[axis] > k and np.any(g[tuple(index)] != 0):
         raise NotDifferentiable("the gradient of np.linalg.svd(..., full_matrices=True) of a "
                                   "non-square matrix does not exist for the extra singular "
                                   "vectors; use full_matrices=False")
@@ -289,7 +295,7 @@ def svd_grad(g, a, y, full_matrices=True, compute_uv=True, hermitian=False):
     u, s, vt = y
     k = s.shape[-1]
     gu = _trim(g[0], u, k, -1)
-    gs = None if _is_zero(g[1]) else np.asarray(g[1])
+    gs = None if _is_zero(g[1]) else as_array(g[1])
     gvt = _trim(g[2], vt, k, -2)
     grad = _svd_grad_factors(u[..., :, :k], s, vt[..., :k, :], gu, gs, gvt)
     return _read_triangle(grad) if hermitian else grad
@@ -298,7 +304,7 @@ def svd_grad(g, a, y, full_matrices=True, compute_uv=True, hermitian=False):
 def svdvals_grad(g, a, hermitian=False):
     """Adjoint of the singular values ``s`` of ``a``: ``u diag(g) v^T``."""
     u, _, vt = np.linalg.svd(a, full_matrices=False, hermitian=hermitian)
-    grad = np.matmul(u * np.asarray(g)[..., None, :], vt)
+    grad = np.matmul(u * as_array(g)[..., None, :], vt)
     return _read_triangle(grad) if hermitian else grad
 
 
@@ -307,10 +313,10 @@ def pinv_grad(g, a, x, hermitian=False):
 
         -x^T g x^T + (I - a x) g^T x x^T + x^T x g^T (I - x a)
     """
-    a = np.asarray(a)
+    a = as_array(a)
     if hermitian:
         a = _symmetric_from_triangle(a)
-    x, g = np.asarray(x), np.asarray(g)
+    x, g = as_array(x), as_array(g)
     rows, cols = a.shape[-2:]
     xt, gt = _mT(x), _mT(g)
     grad = -np.matmul(np.matmul(xt, g), xt)
@@ -322,22 +328,22 @@ def pinv_grad(g, a, x, hermitian=False):
 def lstsq_grads(g, a, b, y):
     """Adjoints ``(da, db)`` of ``x, residuals, rank, s = lstsq(a, b)`` for
     full-rank ``a``, through ``x`` (= pinv(a) b) and ``residuals``."""
-    a, b = np.asarray(a), np.asarray(b)
+    a, b = as_array(a), as_array(b)
     x, residuals = y[0], y[1]
     vector = b.ndim == 1
     bm = b[:, None] if vector else b
-    xm = np.asarray(x)[:, None] if vector else np.asarray(x)
-    da = np.zeros(a.shape, dtype=_float_dtype(a))
-    db = np.zeros(bm.shape, dtype=_float_dtype(b))
+    xm = as_array(x)[:, None] if vector else as_array(x)
+    da = zeros_of(a.shape, _float_dtype(a), a, b)
+    db = zeros_of(bm.shape, _float_dtype(b), a, b)
     if not _is_zero(g[0]):
-        gx = np.asarray(g[0])
+        gx = as_array(g[0])
         gx = gx[:, None] if vector else gx
         p = np.linalg.pinv(a)
         da = da + pinv_grad(np.matmul(gx, bm.T), a, p)
         db = db + np.matmul(p.T, gx)
-    if not _is_zero(g[1]) and np.size(residuals) and np.size(g[1]):
+    if not _is_zero(g[1]) and size_of(residuals) and size_of(g[1]):
         # At the minimum the residual's derivative through x vanishes.
-        weighted = 2.0 * (bm - np.matmul(a, xm)) * np.asarray(g[1])
+        weighted = 2.0 * (bm - np.matmul(a, xm)) * as_array(g[1])
         da = da - np.matmul(weighted, xm.T)
         db = db + weighted
     return da, (db[:, 0] if vector else db)
@@ -365,11 +371,11 @@ def matrix_power_grad(g, a, n):
     """Adjoint of ``matrix_power(a, n)``: ``sum_k (a^T)^k g (a^T)^(n-1-k)``;
     negative ``n`` through ``inv(a)``."""
     n = int(n)
-    g = np.broadcast_to(np.asarray(g), np.shape(a))
+    g = np.broadcast_to(as_array(like_array(g, a)), np.shape(a))
     if n == 0:
-        return np.zeros(np.shape(a), dtype=_float_dtype(a))
+        return zeros_of(np.shape(a), _float_dtype(a), a)
     if n > 0:
-        return _power_grad(g, np.asarray(a), n)
+        return _power_grad(g, as_array(a), n)
     inverse = np.linalg.inv(a)
     return inv_grad(_power_grad(g, inverse, -n), inverse)
 
@@ -378,7 +384,7 @@ def multi_dot_grads(g, arrays):
     """Adjoints of ``multi_dot(arrays)``, one per array (the first may be a
     row vector and the last a column vector, given as 1-D arrays)."""
     shapes = [np.shape(x) for x in arrays]
-    mats = [np.asarray(x) for x in arrays]
+    mats = [as_array(x) for x in arrays]
     if mats[0].ndim == 1:
         mats[0] = mats[0][None, :]
     if mats[-1].ndim == 1:
@@ -400,7 +406,7 @@ def multi_dot_grads(g, arrays):
 def tensorinv_grad(g, a, y, ind=2):
     """Adjoint of ``y = tensorinv(a, ind)``: the matrix-inverse adjoint on the
     reshaped operands."""
-    a = np.asarray(a)
+    a = as_array(a)
     rows = int(np.prod(a.shape[:ind]))
     inverse = np.reshape(y, (-1, rows))
     return np.reshape(inv_grad(np.reshape(g, inverse.shape), inverse), a.shape)
@@ -408,7 +414,7 @@ def tensorinv_grad(g, a, y, ind=2):
 
 def tensorsolve_grads(g, a, b, x, axes=None):
     """Adjoints ``(da, db)`` of ``x = tensorsolve(a, b, axes)``."""
-    a = np.asarray(a)
+    a = as_array(a)
     if axes is not None:
         moved = list(axes)
         order = [k for k in range(a.ndim) if k not in [m % a.ndim for m in moved]]
@@ -416,7 +422,7 @@ def tensorsolve_grads(g, a, b, x, axes=None):
         a_moved = np.transpose(a, order)
     else:
         order, a_moved = list(range(a.ndim)), a
-    rows = int(np.size(b))
+    rows = int(size_of(b))
     matrix = np.reshape(a_moved, (rows, -1))
     x_flat = np.ravel(x)
     gb = np.linalg.solve(matrix.T, np.ravel(g))

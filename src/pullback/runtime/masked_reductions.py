@@ -21,6 +21,7 @@ derivative of the result with respect to ``initial``, in the result's shape
 """
 import numpy as np
 
+from pullback.runtime.arrays import as_array, copy_as, like_array, zeros_of
 from pullback.runtime.declare import helper
 from pullback.runtime.reductions import _floats, prod_grad, reduced_axes, restore_axes
 
@@ -34,18 +35,18 @@ __all__ = [
 def _selected(a, where, ignore_nan=False):
     """The entries of ``a`` that take part: ``where`` broadcast to ``a``'s shape,
     less the NaNs when ``ignore_nan``."""
-    selected = np.broadcast_to(np.asarray(where, dtype=bool), a.shape)
+    selected = np.broadcast_to(like_array(as_array(where, dtype=bool), a), a.shape)
     return selected & ~np.isnan(a) if ignore_nan else selected
 
 
 def _dtype(g, a):
     """The gradient's floating dtype: ``a``'s, promoted with ``g``'s when that is floating."""
-    g = np.asarray(g)
+    g = as_array(g)
     return np.result_type(g, a) if g.dtype.kind in "fc" else a.dtype
 
 
 def _restored(value, a, axes, keepdims):
-    return restore_axes(np.asarray(value), a.ndim, axes, keepdims)
+    return restore_axes(as_array(value), a.ndim, axes, keepdims)
 
 
 def _kept(part, selected, dtype):
@@ -111,7 +112,7 @@ def _contest(a, y, axis, keepdims, initial, where):
     axes = reduced_axes(axis, a.ndim)
     result = _restored(y, a, axes, keepdims)
     hit = _selected(a, where) & (a == result)
-    tied = (result == initial) if initial is not None else np.zeros(result.shape, bool)
+    tied = (result == initial) if initial is not None else zeros_of(result.shape, bool, result)
     count = np.sum(hit, axis=axes, keepdims=True) + tied
     return a, axes, hit, tied, np.maximum(count, 1)
 
@@ -158,7 +159,7 @@ def var_where_grad(g, a, axis=None, ddof=0, keepdims=False, where=True, ignore_n
 def std_where_grad(g, a, y, axis=None, ddof=0, keepdims=False, where=True, ignore_nan=False):
     """Adjoint of ``np.std`` (``np.nanstd``) with ``where=``: the variance's, times
     1 / (2 std); 0 where the spread is exactly 0 (as ``std_grad``)."""
-    g, y = np.asarray(g), np.asarray(y)
+    g, y = as_array(g), as_array(y)
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = g / (2.0 * y)
     scaled = np.where(y == 0, np.zeros_like(scaled), scaled)
@@ -172,6 +173,6 @@ def initial_tangent(t, y, share=1.0):
     """The tangent of a reduction's result along the tangent ``t`` of its number
     ``initial`` (with leading direction axes, when batched): ``t * share`` in the
     result's shape, the direction axes in front."""
-    t = np.asarray(t)
+    t = as_array(like_array(t, y))
     lifted = np.reshape(t, t.shape + (1,) * np.ndim(y))
-    return np.array(np.broadcast_to(lifted * share, t.shape + np.shape(y)))
+    return copy_as(np.broadcast_to(lifted * share, t.shape + np.shape(y)))

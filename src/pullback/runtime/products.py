@@ -10,6 +10,7 @@ import string
 import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast
+from pullback.runtime.arrays import as_array, copy_array, eye_of, ones_of, zeros_of
 from pullback.runtime.linalg import _cotangent, _float_dtype
 from pullback.runtime.declare import helper
 
@@ -125,7 +126,7 @@ def einsum_grads(g, subscripts, operands):
     an identity matrix; letters nothing else carries (summed within the one
     operand, or broadcast from a length-1 axis) get a vector of ones.
     """
-    arrays = [np.asarray(op) for op in operands]
+    arrays = [as_array(op) for op in operands]
     shapes = [a.shape for a in arrays]
     subs, output, pool = _einsum_parse(subscripts, shapes)
     sizes = {}
@@ -144,11 +145,11 @@ def einsum_grads(g, subscripts, operands):
         for letter, n in zip(sub, array.shape):
             if letter in seen:
                 new = fresh.pop()
-                terms.append((letter + new, np.eye(n, dtype=dtype)))
+                terms.append((letter + new, eye_of(n, dtype, array)))
                 target.append(new)
             elif n == 1 and sizes[letter] != 1:
                 new = fresh.pop()
-                terms.append((new, np.ones(1, dtype=dtype)))
+                terms.append((new, ones_of(1, dtype, array)))
                 target.append(new)
             else:
                 seen.add(letter)
@@ -156,20 +157,20 @@ def einsum_grads(g, subscripts, operands):
         present = set("".join(s for s, _ in terms))
         for letter, n in zip(target, array.shape):
             if letter not in present:
-                terms.append((letter, np.ones(n, dtype=dtype)))
+                terms.append((letter, ones_of(n, dtype, array)))
                 present.add(letter)
         spec = ",".join(s for s, _ in terms) + "->" + "".join(target)
         grad = np.einsum(spec, *[a for _, a in terms], optimize="greedy" if len(terms) > 2 else False)
         if grad.shape != array.shape:
             # A letter this operand carries at full length and the others only at
             # length 1 (broadcast): the gradient is the same along it.
-            grad = np.array(np.broadcast_to(grad, array.shape))
+            grad = copy_array(np.broadcast_to(grad, array.shape))
         grads.append(grad)
     return grads
 
 
 def _kron_parts(g, a, b):
-    a, b = np.asarray(a), np.asarray(b)
+    a, b = as_array(a), as_array(b)
     nd = max(a.ndim, b.ndim)
     a_shape = (1,) * (nd - a.ndim) + a.shape
     b_shape = (1,) * (nd - b.ndim) + b.shape
@@ -205,8 +206,8 @@ def vdot_grad(g, other, x):
 def _cross_setup(a, b, axisa, axisb, axisc, axis):
     if axis is not None:
         axisa = axisb = axisc = axis
-    a3 = np.moveaxis(np.asarray(a), axisa, -1)
-    b3 = np.moveaxis(np.asarray(b), axisb, -1)
+    a3 = np.moveaxis(as_array(a), axisa, -1)
+    b3 = np.moveaxis(as_array(b), axisb, -1)
     na, nb = a3.shape[-1], b3.shape[-1]
     return a3, b3, na, nb, axisa, axisb, axisc
 
@@ -214,11 +215,11 @@ def _cross_setup(a, b, axisa, axisb, axisc, axis):
 def _pad3(v):
     if v.shape[-1] == 3:
         return v
-    return np.concatenate([v, np.zeros(v.shape[:-1] + (1,), dtype=v.dtype)], axis=-1)
+    return np.concatenate([v, zeros_of(v.shape[:-1] + (1,), v.dtype, v)], axis=-1)
 
 
 def _cross_g(g, na, nb, axisc):
-    g = np.asarray(g)
+    g = as_array(g)
     if na == 2 and nb == 2:      # the result is the z component alone
         zero = np.zeros_like(g)
         return np.stack([zero, zero, g], axis=-1)
@@ -246,31 +247,31 @@ def cross_grad_b(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 @helper(shape_only=(2,), dtype=False, returns_new=True)
 def vecdot_grad(g, other, x, axis=-1):
     """Adjoint of ``np.vecdot(x, other, axis=axis)`` (either order) for ``x``."""
-    x_last = np.moveaxis(np.asarray(x), axis, -1)
-    other_last = np.moveaxis(np.asarray(other), axis, -1)
-    grad = np.expand_dims(np.asarray(g), -1) * other_last
+    x_last = np.moveaxis(as_array(x), axis, -1)
+    other_last = np.moveaxis(as_array(other), axis, -1)
+    grad = np.expand_dims(as_array(g), -1) * other_last
     return np.moveaxis(unbroadcast(grad, x_last), -1, axis)
 
 
 @helper(shape_only=(1,), dtype=False, returns_new=True)
 def matvec_grad_matrix(g, m, v):
     """Adjoint of ``np.matvec(m, v)`` (``(..., k, n), (..., n) -> (..., k)``) for ``m``."""
-    return unbroadcast(np.asarray(g)[..., :, None] * np.asarray(v)[..., None, :], m)
+    return unbroadcast(as_array(g)[..., :, None] * as_array(v)[..., None, :], m)
 
 
 @helper(shape_only=(2,), dtype=False, returns_new=True)
 def matvec_grad_vector(g, m, v):
     """Adjoint of ``np.matvec(m, v)`` for ``v``."""
-    return unbroadcast(np.matmul(np.asarray(g)[..., None, :], m)[..., 0, :], v)
+    return unbroadcast(np.matmul(as_array(g)[..., None, :], m)[..., 0, :], v)
 
 
 @helper(shape_only=(1,), dtype=False, returns_new=True)
 def vecmat_grad_vector(g, v, m):
     """Adjoint of ``np.vecmat(v, m)`` (``(..., n), (..., n, k) -> (..., k)``) for ``v``."""
-    return unbroadcast(np.matmul(m, np.asarray(g)[..., :, None])[..., 0], v)
+    return unbroadcast(np.matmul(m, as_array(g)[..., :, None])[..., 0], v)
 
 
 @helper(shape_only=(2,), dtype=False, returns_new=True)
 def vecmat_grad_matrix(g, v, m):
     """Adjoint of ``np.vecmat(v, m)`` for ``m``."""
-    return unbroadcast(np.asarray(v)[..., :, None] * np.asarray(g)[..., None, :], m)
+    return unbroadcast(as_array(v)[..., :, None] * as_array(g)[..., None, :], m)

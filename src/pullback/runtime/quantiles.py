@@ -7,6 +7,7 @@ the sorted sample between them. The axis steps are those of the reductions.
 import numpy as np
 
 from pullback.runtime import NotDifferentiable
+from pullback.runtime.arrays import as_array, foreign_among, like_array, zeros_of
 from pullback.runtime.reductions import _fit, _floats, _to_last, reduced_axes
 
 __all__ = ["quantile_grad", "quantile_q_grad"]
@@ -26,7 +27,7 @@ def _virtual_index(count, q, method):
         alpha, beta = _CONTINUOUS[method]
         return count * q + (alpha + q * (1 - alpha - beta)) - 1, \
             (count + 1 - alpha - beta) * np.ones_like(q), False
-    zero = np.zeros(np.broadcast(count, q).shape)
+    zero = zeros_of(np.broadcast_shapes(np.shape(count), np.shape(q)), float, q, count)
     if method == "lower":
         return np.floor((count - 1) * q), zero, True
     if method == "higher":
@@ -47,8 +48,9 @@ def _order_statistics(a, q, axis, method, ignore_nan):
     flat, moved_shape = _to_last(a, axes)
     order = np.argsort(flat, axis=-1, kind="stable")        # NaNs sort last
     n = flat.shape[-1]
-    count = np.sum(~np.isnan(flat), axis=-1) if ignore_nan else np.full(flat.shape[:-1], n)
-    q = np.asarray(q, dtype=np.float64)
+    count = np.sum(~np.isnan(flat), axis=-1) if ignore_nan else \
+        like_array(np.full(flat.shape[:-1], n), flat)
+    q = as_array(q, dtype=np.float64)
     qx = q.reshape(q.shape + (1,) * (flat.ndim - 1))
     virtual, slope, _ = _virtual_index(count, qx, method)
     virtual = np.broadcast_to(virtual, q.shape + flat.shape[:-1])
@@ -77,19 +79,23 @@ def quantile_grad(g, a, q, axis=None, method="linear", keepdims=False, ignore_na
     the quantile 0.5; ``np.percentile`` has ``scale=100``."""
     a = _floats(a)
     axes, flat, moved_shape, order, low, high, gamma, _, empty, q = \
-        _order_statistics(a, np.asarray(q, dtype=np.float64) / scale, axis, method, ignore_nan)
-    positions = np.arange(flat.shape[-1])
+        _order_statistics(a, as_array(q, dtype=np.float64) / scale, axis, method, ignore_nan)
+    positions = like_array(np.arange(flat.shape[-1]), flat)
     upper = np.where(empty, 0.0, gamma)[..., None]
     lower = np.where(empty, 0.0, 1.0 - gamma)[..., None]
     on_sorted = (positions == low[..., None]) * lower + (positions == high[..., None]) * upper
-    weights = np.zeros(on_sorted.shape)
-    np.put_along_axis(weights, np.broadcast_to(order, on_sorted.shape), on_sorted, axis=-1)
+    if foreign_among(on_sorted, order) is not None:     # gathered through the inverse order:
+        ranks = np.argsort(np.broadcast_to(order, on_sorted.shape), axis=-1)    # no writes
+        weights = np.take_along_axis(on_sorted, ranks, axis=-1)
+    else:
+        weights = np.zeros(on_sorted.shape)
+        np.put_along_axis(weights, np.broadcast_to(order, on_sorted.shape), on_sorted, axis=-1)
     qd = q.ndim
     weights = weights.reshape(q.shape + moved_shape)
     weights = np.moveaxis(weights, tuple(range(qd + a.ndim - len(axes), qd + a.ndim)),
                           tuple(qd + ax for ax in axes))
     kept = tuple(1 if ax in axes else s for ax, s in enumerate(a.shape))
-    g = np.asarray(g)
+    g = as_array(g)
     gk = np.reshape(g, q.shape + kept) if g.ndim else g
     return _fit(np.sum(weights.astype(a.dtype) * gk, axis=tuple(range(qd))), a)
 
@@ -99,7 +105,7 @@ def quantile_q_grad(g, a, q, axis=None, method="linear", keepdims=False, ignore_
     """Adjoint of ``np.quantile`` with respect to ``q``: the slope of the sorted
     sample between the two order statistics read (zero for discrete methods)."""
     _, low, q, rate = q_slope(a, q, axis, method, ignore_nan, scale)
-    g = np.asarray(g)
+    g = as_array(g)
     g = np.broadcast_to(g, low.shape) if g.ndim == 0 else np.reshape(g, low.shape)
     return np.sum(g * rate, axis=tuple(range(q.ndim, low.ndim))) / scale
 
@@ -110,7 +116,7 @@ def q_slope(a, q, axis, method, ignore_nan, scale):
     read (zero for the discrete methods and where ``q`` is clipped)."""
     a = _floats(a)
     axes, flat, _, order, low, high, _, slope, _, q = \
-        _order_statistics(a, np.asarray(q, dtype=np.float64) / scale, axis, method, ignore_nan)
+        _order_statistics(a, as_array(q, dtype=np.float64) / scale, axis, method, ignore_nan)
     ordered = np.take_along_axis(flat, order, axis=-1)
     ordered = np.broadcast_to(ordered, low.shape + ordered.shape[-1:])
     step = np.take_along_axis(ordered, high[..., None], -1)[..., 0] \

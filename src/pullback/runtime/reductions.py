@@ -25,6 +25,7 @@ import operator
 
 import numpy as np
 
+from pullback.runtime.arrays import as_array, foreign_among, like_array, ones_of, zeros_like
 from pullback.runtime.declare import helper
 
 __all__ = [
@@ -38,7 +39,7 @@ __all__ = [
 # -- axes ------------------------------------------------------------------------------
 
 def _floats(a):
-    a = np.asarray(a)
+    a = as_array(a)
     return a if a.dtype.kind in "fc" else a.astype(np.float64)
 
 
@@ -65,15 +66,16 @@ def reduced_axes(axis, ndim):
 def restore_axes(g, ndim, axes, keepdims=False):
     """``g`` (shaped like a reduction's result) with the reduced ``axes`` put back
     as length-1 axes, so that it broadcasts against the ``ndim``-dimensional input."""
-    g = np.asarray(g)
+    g = as_array(g)
     if keepdims or not axes or g.ndim != ndim - len(axes):
         return g        # axes kept, nothing reduced, or a scalar cotangent that broadcasts
     return np.expand_dims(g, axes)
 
 
 def _fit(r, a):
-    """The gradient in the shape of ``a`` (a view when it only broadcasts)."""
-    return np.broadcast_to(r, np.shape(a))
+    """The gradient in the shape of ``a`` (a view when it only broadcasts), of
+    ``a``'s array type."""
+    return np.broadcast_to(like_array(r, a), np.shape(a))
 
 
 def _part(g, hit, y, axes, dtype):
@@ -81,10 +83,16 @@ def _part(g, hit, y, axes, dtype):
     ``hit`` along ``axes``. Counting takes a pass over ``hit`` unless there
     is one entry per result (no ties; a result that is not NaN equals an
     entry of its group, so no group is empty)."""
-    if np.count_nonzero(hit) == np.size(y) and not np.isnan(y).any():
-        return np.asarray(g).astype(dtype, copy=False)
-    count = np.count_nonzero(hit, axis=axes, keepdims=True) if axes else hit.astype(np.intp)
-    return (np.asarray(g) / np.maximum(count, 1)).astype(dtype, copy=False)
+    if isinstance(hit, (np.ndarray, np.generic)) and np.count_nonzero(hit) == np.size(y) \
+            and not np.isnan(y).any():
+        return as_array(g).astype(dtype, copy=False)       # (another library's is not asked)
+    if not axes:
+        count = hit.astype(np.intp)
+    elif isinstance(hit, np.ndarray):
+        count = np.count_nonzero(hit, axis=axes, keepdims=True)
+    else:       # (Dask's count_nonzero has no keepdims)
+        count = np.sum(hit, axis=axes, keepdims=True, dtype=np.intp)
+    return (as_array(g) / np.maximum(count, 1)).astype(dtype, copy=False)
 
 
 def _share(hit, axes, dtype):
@@ -119,8 +127,8 @@ def _others_product(a, axes):
     """
     flat, moved_shape = _to_last(a, axes)
     if flat.shape[-1] == 0:
-        return np.zeros(a.shape, a.dtype)
-    ones = np.ones(flat.shape[:-1] + (1,), flat.dtype)
+        return zeros_like(a)
+    ones = ones_of(flat.shape[:-1] + (1,), flat.dtype, flat)
     left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     right = np.flip(np.cumprod(np.flip(np.concatenate([flat[..., 1:], ones], axis=-1), -1),
                                axis=-1), -1)
@@ -152,21 +160,27 @@ def cumprod_grad(g, a, y, axis=None):
     a = _floats(a)
     if axis is None:
         flat = a.reshape(-1)
-        g = np.broadcast_to(np.asarray(g), flat.shape)
+        g = np.broadcast_to(as_array(like_array(g, a)), flat.shape)
         return cumprod_grad(g, flat, np.reshape(y, flat.shape), 0).reshape(a.shape)
     ax = _normalize(axis, a.ndim)
-    g = np.broadcast_to(np.asarray(g), a.shape)
-    if np.all(a != 0):
-        return _reverse_cumsum(g * np.asarray(y), ax) / a
+    g = np.broadcast_to(as_array(like_array(g, a)), a.shape)
+    foreign = foreign_among(a, g) is not None       # not asked whether a holds zeros
+    if not foreign and np.all(a != 0):
+        return _reverse_cumsum(g * as_array(y), ax) / a
     moved_a = np.moveaxis(a, ax, -1)
     moved_g = np.moveaxis(g, ax, -1)
     n = moved_a.shape[-1]
-    dtype = np.result_type(moved_a, moved_g)
-    running = np.empty(moved_a.shape, dtype)
-    running[..., n - 1] = moved_g[..., n - 1]
-    for j in range(n - 2, -1, -1):
-        running[..., j] = moved_g[..., j] + moved_a[..., j + 1] * running[..., j + 1]
-    ones = np.ones(moved_a.shape[:-1] + (1,), moved_a.dtype)
+    if foreign:         # the recurrence without writes into an array
+        parts = [moved_g[..., n - 1]]
+        for j in range(n - 2, -1, -1):
+            parts.append(moved_g[..., j] + moved_a[..., j + 1] * parts[-1])
+        running = np.stack(parts[::-1], axis=-1)
+    else:
+        running = np.empty(moved_a.shape, np.result_type(moved_a, moved_g))
+        running[..., n - 1] = moved_g[..., n - 1]
+        for j in range(n - 2, -1, -1):
+            running[..., j] = moved_g[..., j] + moved_a[..., j + 1] * running[..., j + 1]
+    ones = ones_of(moved_a.shape[:-1] + (1,), moved_a.dtype, moved_a)
     before = np.cumprod(np.concatenate([ones, moved_a[..., :-1]], axis=-1), axis=-1)
     return np.moveaxis(before * running, -1, ax)
 
@@ -183,7 +197,7 @@ def cumulative_prod_grad(g, x, y, axis=None, include_initial=False):
     """Adjoint of ``np.cumulative_prod`` (NumPy 2.1+)."""
     x = _floats(x)
     ax = 0 if axis is None else _normalize(axis, x.ndim)
-    g, y = np.asarray(g), np.asarray(y)
+    g, y = as_array(g), as_array(y)
     if include_initial:
         n = x.shape[ax]
         g = np.take(g, np.arange(1, n + 1), axis=ax)
@@ -195,11 +209,12 @@ def cumulative_prod_grad(g, x, y, axis=None, include_initial=False):
 
 def cumsum_grad(g, a, axis=None):
     """Adjoint of ``np.cumsum(a, axis)``: a reverse running sum of ``g``."""
-    a = np.asarray(a)
+    a = as_array(a)
+    g = as_array(like_array(g, a))
     if axis is None:
-        g = np.broadcast_to(np.asarray(g), (a.size,))
+        g = np.broadcast_to(g, (a.size,))
         return _reverse_cumsum(g, 0).reshape(a.shape)
-    g = np.broadcast_to(np.asarray(g), a.shape)
+    g = np.broadcast_to(g, a.shape)
     return _reverse_cumsum(g, _normalize(axis, a.ndim))
 
 
@@ -211,9 +226,9 @@ def nancumsum_grad(g, a, axis=None):
 
 def cumulative_sum_grad(g, x, axis=None, include_initial=False):
     """Adjoint of ``np.cumulative_sum`` (NumPy 2.1+)."""
-    x = np.asarray(x)
+    x = as_array(x)
     ax = 0 if axis is None else _normalize(axis, x.ndim)
-    g = np.asarray(g)
+    g = as_array(g)
     if include_initial:
         g = np.take(g, np.arange(1, x.shape[ax] + 1), axis=ax)
     return cumsum_grad(g, x, ax)
@@ -250,7 +265,7 @@ def extreme_grad(g, a, y, axis=None, keepdims=False, add_to=None):
     part = _part(restore_axes(g, a.ndim, axes, keepdims), hit, y, axes, a.dtype)
     if add_to is None:
         return _fit(hit * part, a)
-    if isinstance(add_to, np.ndarray) and add_to.shape == a.shape and add_to.flags.writeable \
+    if type(add_to) is np.ndarray and add_to.shape == a.shape and add_to.flags.writeable \
             and np.result_type(add_to, part) == add_to.dtype:
         return np.add(add_to, part, out=add_to, where=hit)
     return add_to + _fit(hit * part, a)
@@ -296,7 +311,7 @@ def std_grad(g, a, y, axis=None, ddof=0, keepdims=False, ignore_nan=False):
     values) std has a kink (std(c + t v) = |t| std(v)); its subgradient 0 is
     taken there, as for ``np.var``, rather than 0 * inf = NaN.
     """
-    g, y = np.asarray(g), np.asarray(y)
+    g, y = as_array(g), as_array(y)
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = g / (2.0 * y)
     scaled = np.where(y == 0, np.zeros_like(scaled), scaled)
@@ -307,7 +322,7 @@ def std_grad(g, a, y, axis=None, ddof=0, keepdims=False, ignore_nan=False):
 
 def _average_weights(a, weights, axis):
     """``weights`` as ``np.average`` uses them: broadcastable against ``a``."""
-    w = np.asarray(weights)
+    w = as_array(weights)
     if w.shape == a.shape:
         return w
     axes = _axis_tuple(axis, a.ndim)
@@ -331,7 +346,7 @@ def average_weights_grad(g, a, y, axis=None, weights=None, keepdims=False):
     """Adjoint of ``np.average(a, axis, weights, keepdims=...)`` with respect to
     ``weights``: (a - average) / sum(weights), summed back to the weights' shape."""
     a = _floats(a)
-    w = np.asarray(weights)
+    w = as_array(weights)
     axes = reduced_axes(axis, a.ndim)
     full = _average_weights(a, w, axis)
     scale = np.sum(full, axis=axes, keepdims=True)
@@ -365,7 +380,7 @@ def _vector_norm_grad(g, x, y, ord, ax, keepdims):
     if isinstance(ord, str):
         raise ValueError(f"invalid norm order {ord!r} for vectors")
     if ord == 0:
-        return np.zeros(x.shape, x.dtype)
+        return zeros_like(x)
     magnitude = np.abs(x)
     if np.isinf(ord):
         extreme = np.max(magnitude, axis=ax, keepdims=True) if ord > 0 else \

@@ -21,16 +21,22 @@ import functools
 import numpy as np
 
 from pullback.runtime import NotDifferentiable
+from pullback.runtime.arrays import as_array, foreign_among, refuse_array
 from pullback.runtime.declare import helper
 from pullback.runtime.linalg import cholesky_grad
 from pullback.runtime.tangent_linalg import cholesky_jvp
 
 
 
-def _linalg():
+def _linalg(*arrays):
     """scipy.linalg, imported the first time a helper runs (only code
     differentiating SciPy calls calls them, so SciPy is there; importing it
-    with every runtime module cost each first transformation about 0.3 s)."""
+    with every runtime module cost each first transformation about 0.3 s).
+    Refused for ``arrays`` of another library: SciPy would convert them to NumPy."""
+    foreign = foreign_among(*arrays) if arrays else None
+    if foreign is not None:
+        refuse_array(foreign, "The derivative of a scipy.linalg function (it calls scipy.linalg, "
+                              "which reads its arguments as NumPy arrays)")
     import scipy.linalg
     return scipy.linalg
 
@@ -46,7 +52,7 @@ def _mT(m):
 
 def _outer(u, x):
     """``u x^T`` for the columns (or the one vector) of a solve's right-hand side."""
-    u, x = np.asarray(u), np.asarray(x)
+    u, x = as_array(u), as_array(x)
     return np.multiply.outer(u, x) if u.ndim == 1 else np.matmul(u, _mT(x))
 
 
@@ -71,7 +77,7 @@ def _triangle(m, lower, unit_diagonal=False):
 def solve_triangular_grad_b(g, a, trans=0, lower=False, unit_diagonal=False):
     """Adjoint of ``b`` in ``x = solve_triangular(a, b, trans, lower, unit_diagonal)``:
     the solve with the other transposition, ``op(a)^{-T} g``."""
-    return _linalg().solve_triangular(a, g, trans=0 if _transposed(trans) else 1,
+    return _linalg(a, g).solve_triangular(a, g, trans=0 if _transposed(trans) else 1,
                                          lower=lower, unit_diagonal=unit_diagonal)
 
 
@@ -89,7 +95,7 @@ def solve_triangular_jvp_a(a, da, x, trans=0, lower=False, unit_diagonal=False):
     the triangle the solve reads."""
     da = _triangle(da, lower, unit_diagonal)
     moved = np.matmul(_mT(da) if _transposed(trans) else da, x)
-    return -_linalg().solve_triangular(a, moved, trans=trans, lower=lower,
+    return -_linalg(a, moved).solve_triangular(a, moved, trans=trans, lower=lower,
                                           unit_diagonal=unit_diagonal)
 
 
@@ -118,7 +124,7 @@ def cho_factor_grad(g, y):
     factor's gradient (Murray 2016, on the triangle LAPACK reads), and the
     other triangle's gradient as it is where SciPy keeps ``a`` there."""
     c, lower = y
-    gc = np.asarray(g[0] if isinstance(g, (list, tuple)) else g, dtype=np.result_type(c, 1.0))
+    gc = as_array(g[0] if isinstance(g, (list, tuple)) else g, dtype=np.result_type(c, 1.0))
     factor = cholesky_grad(_triangle(gc, lower), _triangle(c, lower), upper=not lower)
     return factor + _other_triangle(gc, lower)
 
@@ -133,12 +139,12 @@ def cho_factor_jvp(da, y):
 @helper(returns_new=True)
 def cho_solve_grad_b(g, c_and_lower):
     """Adjoint of ``b`` in ``x = cho_solve((c, lower), b)``: ``A^{-1} g``."""
-    return _linalg().cho_solve(c_and_lower, g)
+    return _linalg(c_and_lower[0], g).cho_solve(c_and_lower, g)
 
 
 def _factor(c_and_lower):
     c, lower = c_and_lower
-    return _triangle(np.asarray(c), lower), lower
+    return _triangle(as_array(c), lower), lower
 
 
 @helper(new_list=True)
@@ -157,12 +163,12 @@ def cho_solve_jvp_c(dc_and_lower, c_and_lower, x):
     """Tangent of ``x = cho_solve((c, lower), b)`` along ``dc``: ``-A^{-1} dA x``,
     ``dA = dU^T U + U^T dU`` (``dL L^T + L dL^T``) from the factor's triangle."""
     factor, lower = _factor(c_and_lower)
-    dfactor = _triangle(np.asarray(dc_and_lower[0]), lower)
+    dfactor = _triangle(as_array(dc_and_lower[0]), lower)
     if lower:
         da = np.matmul(dfactor, _mT(factor)) + np.matmul(factor, _mT(dfactor))
     else:
         da = np.matmul(_mT(dfactor), factor) + np.matmul(_mT(factor), dfactor)
-    return -_linalg().cho_solve(c_and_lower, np.matmul(da, x))
+    return -_linalg(factor, da, x).cho_solve(c_and_lower, np.matmul(da, x))
 
 
 _GENERAL = (None, "gen", "general")
@@ -192,8 +198,8 @@ def _solve(a, b, lower, assume_a, transposed):
     """``op(a)^{-1} b`` as scipy.linalg.solve computes it (its default assume_a,
     None since SciPy 1.16, is 'gen' before)."""
     if _solve_kind(assume_a):
-        return _linalg().solve(a, b, lower=lower, assume_a=assume_a)
-    return _linalg().solve(a, b, transposed=transposed)
+        return _linalg(a, b).solve(a, b, lower=lower, assume_a=assume_a)
+    return _linalg(a, b).solve(a, b, transposed=transposed)
 
 
 @helper(returns_new=True)
@@ -237,11 +243,12 @@ def expm_frechet_block(a, e):
     """The Frechet derivative ``L(a, e)`` of expm at ``a`` along ``e``: the
     upper-right block of ``expm([[a, e], [0, a]])`` (batched over leading axes).
     The adjoint of ``g`` is ``L(a^T, g)``; the tangent along ``da`` is ``L(a, da)``."""
-    a, e = np.asarray(a), np.asarray(e)
+    linalg = _linalg(a, e)
+    a, e = as_array(a), as_array(e)
     n = a.shape[-1]
     shape = np.broadcast_shapes(a.shape, e.shape)
     block = np.zeros(shape[:-2] + (2 * n, 2 * n), dtype=np.result_type(a, e, 1.0))
     block[..., :n, :n] = a
     block[..., n:, n:] = a
     block[..., :n, n:] = e
-    return _linalg().expm(block)[..., :n, n:]
+    return linalg.expm(block)[..., :n, n:]

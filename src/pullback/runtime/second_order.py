@@ -21,10 +21,9 @@ gives the subgradient zero again.
 """
 import numpy as np
 
-from pullback.runtime import NotDifferentiable, unbroadcast, zeros_adjoint
-from pullback.runtime.linalg import (_diagonal, _float_dtype, _is_zero, _lower_phi, _mT,
-                                     _read_triangle, _reciprocal_gaps, _solve_vector,
-                                     _symmetric_from_triangle)
+from pullback.runtime import NotDifferentiable, unbroadcast
+from pullback.runtime.arrays import (as_array, foreign_among, is_foreign_array, like_array,
+                                     number_or_array, refuse_array, zeros_like)
 from pullback.runtime.quantiles import _order_statistics
 from pullback.runtime.reductions import (_average_weights, _axis_tuple, _fit, _floats, _to_last,
                                          _from_last, cumprod_grad, norm_grad, reduced_axes,
@@ -50,12 +49,12 @@ def sum_restored(u, w, like, axis=None, keepdims=False):
     """The adjoint, with respect to ``like`` (``g``, or ``y``), of
     ``t -> restore_axes(t) * w``: ``u * w`` summed over the reduced axes of
     ``u``'s array and over the axes ``like`` broadcasts along, in ``like``'s shape."""
-    t = np.asarray(u) * w
+    t = as_array(u) * w
     axes = reduced_axes(axis, t.ndim)
     if axes and not keepdims and np.ndim(like) == t.ndim - len(axes):
         t = np.sum(t, axis=axes)
     t = unbroadcast(t, like)
-    return float(t) if isinstance(like, float) else t
+    return number_or_array(t) if isinstance(like, float) else t
 
 
 # -- products -------------------------------------------------------------------------
@@ -108,9 +107,9 @@ def _nan_at(t, a, ignore_nan):
 
 def _masked_ratio(g, t, y):
     """``g t / y``, 0 where y is 0 (the subgradient the first-order helpers take there)."""
-    y = np.asarray(y)
+    y = as_array(y)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.asarray(g) * t / y
+        ratio = as_array(g) * t / y
     return np.where(y == 0, np.zeros_like(ratio), ratio)
 
 
@@ -157,7 +156,7 @@ def norm_grad_wrt_x(g, x, y, t, ord=None, axis=None, keepdims=False):
     if kind == "two":
         return norm_grad(g, np.broadcast_to(t, x.shape).astype(x.dtype), y, ord, axis, keepdims)
     if kind == "flat":
-        return np.zeros(x.shape, x.dtype)
+        return zeros_like(x)
     if kind == "svd":
         raise NotDifferentiable(f"pullback has no second derivative of np.linalg.norm with "
                                 f"ord={ord!r} for matrices")
@@ -181,7 +180,7 @@ def norm_grad_wrt_y(g, x, y, t, ord=None, axis=None, keepdims=False):
     x = _floats(x)
     kind = _norm_kind(x, ord, axis)
     if kind == "flat":
-        return np.zeros(x.shape, x.dtype)
+        return zeros_like(x)
     if kind == "svd":
         raise NotDifferentiable(f"pullback has no second derivative of np.linalg.norm with "
                                 f"ord={ord!r} for matrices")
@@ -219,7 +218,7 @@ def average_grad_wrt_w(g, a, axis, weights, t, keepdims=False):
 def average_grad_wrt_w_adjoint(g, a, axis, weights, u, keepdims=False):
     """Adjoint of :func:`average_grad_wrt_w` for the cotangent ``u`` (``a``'s shape)."""
     a, axes, w, total, gk = _average_parts(g, a, axis, weights, keepdims)
-    v = np.asarray(u) * gk / total
+    v = as_array(u) * gk / total
     return _weights_back(v - np.sum(v * w, axis=axes, keepdims=True) / total, a, weights, axis)
 
 
@@ -253,6 +252,9 @@ def average_weights_grad_adjoint(u, g, a, y, axis, weights, keepdims, wrt):
 
 def _no_zeros(a):
     a = _floats(a)
+    if is_foreign_array(a):     # asking would compute a lazy array
+        refuse_array(a, "The second derivative of np.cumprod (refused at an input holding an "
+                        "exact zero, which is asked of the values)")
     if np.any(a == 0):
         raise NotDifferentiable("pullback has no second derivative of np.cumprod at an input "
                                 "holding an exact zero")
@@ -275,10 +277,10 @@ def cumprod_grad_adjoint(u, a, other, like, axis=None):
     """Adjoint of ``R(g y) / a`` with respect to ``g`` (``other`` is y, ``like`` g)
     or to ``y`` (``other`` is g, ``like`` y): ``other * cumsum(u / a)``."""
     a = _no_zeros(a)
-    v = np.asarray(u) / a
+    v = as_array(u) / a
     if axis is None:
         v, axis = np.ravel(v), 0
-    return unbroadcast(np.asarray(other) * np.cumsum(v, axis=axis), like)
+    return unbroadcast(as_array(other) * np.cumsum(v, axis=axis), like)
 
 
 # -- quantiles: the weights of the order statistics move with q only ---------------------
@@ -287,15 +289,20 @@ def _quantile_weights(a, q, axis, method, ignore_nan, scale):
     """The weights ``W`` of each quantile on the entries of ``a`` (quantile_grad's) and
     their derivative ``dW`` with respect to ``q``, both shaped ``q.shape + a.shape``."""
     axes, flat, moved_shape, order, low, high, gamma, slope, empty, q = \
-        _order_statistics(a, np.asarray(q, dtype=np.float64) / scale, axis, method, ignore_nan)
+        _order_statistics(a, as_array(q, dtype=np.float64) / scale, axis, method, ignore_nan)
     at_low = np.arange(flat.shape[-1]) == low[..., None]
     at_high = np.arange(flat.shape[-1]) == high[..., None]
     live = ~empty[..., None]
     maps = []
     for on_sorted in (live * (at_low * (1.0 - gamma[..., None]) + at_high * gamma[..., None]),
                       live * (at_high * 1.0 - at_low) * (slope[..., None] / scale)):
-        weights = np.zeros(on_sorted.shape)
-        np.put_along_axis(weights, np.broadcast_to(order, on_sorted.shape), on_sorted, axis=-1)
+        if foreign_among(on_sorted, order) is not None:     # gathered, not written
+            ranks = np.argsort(np.broadcast_to(order, on_sorted.shape), axis=-1)
+            weights = np.take_along_axis(on_sorted, ranks, axis=-1)
+        else:
+            weights = np.zeros(on_sorted.shape)
+            np.put_along_axis(weights, np.broadcast_to(order, on_sorted.shape), on_sorted,
+                              axis=-1)
         weights = weights.reshape(q.shape + moved_shape)
         maps.append(np.moveaxis(weights, tuple(range(q.ndim + a.ndim - len(axes), q.ndim + a.ndim)),
                                 tuple(q.ndim + ax for ax in axes)).astype(a.dtype))
@@ -313,7 +320,7 @@ def quantile_second(wrt, v, g, a, q, axis=None, method="linear", keepdims=False,
     a = _floats(a)
     w, dw, q_shape, axes = _quantile_weights(a, q, axis, method, ignore_nan, scale)
     kept = tuple(1 if ax in axes else n for ax, n in enumerate(a.shape))
-    gk = np.reshape(g, q_shape + kept) if np.ndim(g) else np.asarray(g)
+    gk = np.reshape(g, q_shape + kept) if np.ndim(g) else as_array(g)
     per_q = np.reshape(v, q_shape + (1,) * a.ndim) if wrt in ("along_q", "q_grad_g") else v
     if wrt == "along_q":
         return _fit(np.sum(dw * gk * per_q, axis=tuple(range(len(q_shape)))), a)
@@ -332,169 +339,16 @@ def quantile_second(wrt, v, g, a, q, axis=None, method="linear", keepdims=False,
 def cumulative_sum_grad_adjoint(u, g, x, axis=None, include_initial=False):
     """Adjoint of ``cumulative_sum_grad(g, x, axis, include_initial)`` with respect
     to ``g``: a forward running sum of ``u``, with a zero for the initial entry."""
-    x = np.asarray(x)
+    x = as_array(x)
     ax = 0 if axis is None else axis
-    r = np.cumsum(np.broadcast_to(u, x.shape), axis=ax)
+    r = np.cumsum(np.broadcast_to(like_array(u, x, g), x.shape), axis=ax)
     if include_initial:     # the initial entry (a zero) gets nothing back
         r = np.concatenate([np.zeros_like(np.take(r, [0], axis=ax)), r], axis=ax)
     return unbroadcast(r, g)
 
 
-# -- inverses, solves, determinants ----------------------------------------------------
-
-def inv_grad_wrt_y(g, y, t):
-    """Derivative of ``inv_grad(g, y) = -y^T g y^T`` with respect to ``y`` along ``t``."""
-    yt, tt = _mT(y), _mT(t)
-    return -(np.matmul(np.matmul(tt, g), yt) + np.matmul(np.matmul(yt, g), tt))
-
-
-def inv_grad_wrt_y_adjoint(g, y, u):
-    """Adjoint of :func:`inv_grad_wrt_y`: ``-(g y^T u^T + u^T y^T g)``."""
-    ut, yt = _mT(u), _mT(y)
-    return unbroadcast(-(np.matmul(np.matmul(g, yt), ut) + np.matmul(np.matmul(ut, yt), g)), y)
-
-
-def _as_matrix(v, vector):
-    return np.asarray(v)[..., None] if vector else np.asarray(v)
-
-
-def _from_matrix(m, vector):
-    return m[..., 0] if vector else m
-
-
-def solve_grad_b_adjoint(u, a, b):
-    """Adjoint of ``solve_grad_b(g, a, b) = solve(a^T, g)`` with respect to ``g``: ``solve(a, u)``."""
-    vector = _solve_vector(a, b)
-    return _from_matrix(np.linalg.solve(a, _as_matrix(u, vector)), vector)
-
-
-def solve_grad_b_wrt_a(g, a, b, t):
-    """Derivative of ``solve(a^T, g)`` with respect to ``a`` along ``t``: ``-solve(a^T, t^T r)``."""
-    vector = _solve_vector(a, b)
-    r = np.linalg.solve(_mT(a), _as_matrix(g, vector))
-    return _from_matrix(-np.linalg.solve(_mT(a), np.matmul(_mT(t), r)), vector)
-
-
-def solve_grad_b_wrt_a_adjoint(g, a, b, u):
-    """Adjoint of :func:`solve_grad_b_wrt_a`: ``-r (a^{-1} u)^T``, summed to ``a``'s shape."""
-    vector = _solve_vector(a, b)
-    r = np.linalg.solve(_mT(a), _as_matrix(g, vector))
-    p = np.linalg.solve(a, _as_matrix(u, vector))
-    return unbroadcast(-np.matmul(r, _mT(p)), a)
-
-
-def solve_grad_a_adjoint(u, gb, a, b, x):
-    """Adjoints ``(d gb, d x)`` of ``solve_grad_a(gb, a, b, x) = -gb x^T``
-    (summed to ``a``'s shape): ``-u x`` and ``-u^T gb``."""
-    vector = _solve_vector(a, b)
-    gm, xm = _as_matrix(gb, vector), _as_matrix(x, vector)
-    batch = np.broadcast_shapes(gm.shape[:-2], xm.shape[:-2])
-    full = np.broadcast_to(u, batch + (gm.shape[-2], xm.shape[-2]))
-    dgb = _from_matrix(-np.matmul(full, xm), vector)
-    dx = _from_matrix(-np.matmul(_mT(full), gm), vector)
-    return unbroadcast(dgb, gb), unbroadcast(dx, x)
-
-
-def det_grad_adjoint(u, a, other):
-    """Adjoint of ``det_grad(g, a, y) = g y a^{-T}`` with respect to ``g``
-    (``other`` is y) or to ``y`` (``other`` is g): ``sum(u * other * a^{-T})``."""
-    total = np.sum(np.asarray(u) * _mT(np.linalg.inv(a)), axis=(-2, -1)) * np.asarray(other)
-    return float(total) if np.ndim(total) == 0 and not isinstance(total, np.ndarray) else total
-
-
-def det_grad_wrt_a(g, a, y, t):
-    """Derivative of ``g y a^{-T}`` with respect to ``a`` along ``t``:
-    ``-g y a^{-T} t^T a^{-T}``; a symmetric map, so also its own adjoint."""
-    it = _mT(np.linalg.inv(a))
-    scale = (np.asarray(g) * np.asarray(y))[..., None, None]
-    return -scale * np.matmul(np.matmul(it, _mT(t)), it)
-
-
-# -- Cholesky -----------------------------------------------------------------------------
-
-def _cholesky_parts(g, l, upper):
-    if upper:
-        l, g = _mT(l), _mT(np.asarray(g))
-    l_inv = np.linalg.inv(l)
-    s = np.matmul(np.matmul(_mT(l_inv), _lower_phi(np.matmul(_mT(l), g))), l_inv)
-    return l, np.asarray(g), l_inv, s
-
-
-def cholesky_grad_wrt_l(g, l, t, upper=False):
-    """Derivative of ``cholesky_grad(g, l, upper)`` with respect to ``l`` along ``t``:
-    with ``S = L^{-T} Phi(L^T g) L^{-1}`` the gradient is ``Phi(S + S^T)``, and
-    ``dS = -L^{-T} t^T S + L^{-T} Phi(t^T g) L^{-1} - S t L^{-1}``."""
-    l, g, l_inv, s = _cholesky_parts(g, l, upper)
-    t = _mT(t) if upper else np.asarray(t)
-    ds = -np.matmul(np.matmul(_mT(l_inv), _mT(t)), s) \
-        + np.matmul(np.matmul(_mT(l_inv), _lower_phi(np.matmul(_mT(t), g))), l_inv) \
-        - np.matmul(np.matmul(s, t), l_inv)
-    grad = _lower_phi(ds + _mT(ds))
-    return _mT(grad) if upper else grad
-
-
-def cholesky_grad_adjoint(u, g, l, upper=False):
-    """Adjoints ``(d g, d l)`` of ``cholesky_grad(g, l, upper)`` for the cotangent ``u``."""
-    l, g, l_inv, s = _cholesky_parts(g, l, upper)
-    u = _mT(u) if upper else np.asarray(u)
-    w = _lower_phi(u)
-    w = w + _mT(w)                                   # the adjoint of S -> Phi(S + S^T)
-    z = _lower_phi(np.matmul(np.matmul(l_inv, w), _mT(l_inv)))
-    dg = np.matmul(l, z)
-    dl = -np.matmul(np.matmul(s + _mT(s), w), _mT(l_inv)) + np.matmul(g, _mT(z))
-    if upper:
-        dg, dl = _mT(dg), _mT(dl)
-    return dg.astype(_float_dtype(g), copy=False), dl
-
-
-# -- log-determinants, symmetric eigenvalues, powers ------------------------------------
-
-def slogdet_grad_adjoint(u, g, a):
-    """Adjoint of ``slogdet_grad(g, a) = g[1] a^{-T}`` with respect to the list
-    ``g``: nothing for the sign, ``sum(u * a^{-T})`` for the log."""
-    dlog = np.sum(np.asarray(u) * _mT(np.linalg.inv(a)), axis=(-2, -1))
-    return [zeros_adjoint(g[0]), float(dlog) if isinstance(g[1], float) else dlog]
-
-
-def slogdet_grad_wrt_a(g, a, t):
-    """Derivative of ``slogdet_grad(g, a)`` with respect to ``a`` along ``t`` (its own adjoint)."""
-    if _is_zero(g[1]):
-        return np.zeros(np.shape(a), dtype=_float_dtype(a))
-    return det_grad_wrt_a(g[1], a, 1.0, t)
-
-
-def eigvalsh_grad_adjoint(u, a, UPLO="L"):
-    """Adjoint of ``eigvalsh_grad(g, a, UPLO)`` with respect to ``g``:
-    ``diag(v^T S(u) v)``, S the symmetric matrix the triangle stands for."""
-    _, v = np.linalg.eigh(a, UPLO=UPLO)
-    return _diagonal(np.matmul(np.matmul(_mT(v), _symmetric_from_triangle(u, UPLO)), v))
-
-
-def eigvalsh_grad_wrt_a(g, a, t, UPLO="L"):
-    """Derivative of ``eigvalsh_grad(g, a, UPLO)`` with respect to ``a`` along
-    ``t`` (distinct eigenvalues): ``v (M o K) v^T`` on the triangle read, with
-    ``M = v^T S(t) v`` and ``K[i, j] = (g[j] - g[i]) / (w[j] - w[i])``
-    (0 on the diagonal). A symmetric map: its own adjoint."""
-    w, v = np.linalg.eigh(a, UPLO=UPLO)
-    g = np.asarray(g)
-    k = _reciprocal_gaps(w) * (g[..., None, :] - g[..., :, None])
-    m = np.matmul(np.matmul(_mT(v), _symmetric_from_triangle(t, UPLO)), v)
-    return _read_triangle(np.matmul(np.matmul(v, m * k), _mT(v)), UPLO)
-
-
-def matrix_power_grad_wrt_a(g, a, t, n):
-    """Derivative of ``matrix_power_grad(g, a, n)`` with respect to ``a`` along
-    ``t`` (its own adjoint). That gradient is the derivative of ``X -> X^n`` at
-    ``a^T`` along ``g``; this is the mixed second derivative along ``g`` and
-    ``t^T``: the corner block of a power of the matrix of the dual number
-    ``a^T + e1 g + e2 t^T`` (e1^2 = e2^2 = 0), exact, negative ``n`` included."""
-    b = _mT(np.asarray(a))
-    g = np.broadcast_to(g, b.shape)
-    t = _mT(np.broadcast_to(t, b.shape))
-    m = b.shape[-1]
-    big = np.zeros(b.shape[:-2] + (4 * m, 4 * m), dtype=np.result_type(b, g, t, 1.0))
-    blocks = {(0, 0): b, (1, 1): b, (2, 2): b, (3, 3): b, (0, 1): g, (2, 3): g, (0, 2): t,
-              (1, 3): t}
-    for (i, j), block in blocks.items():
-        big[..., i * m:(i + 1) * m, j * m:(j + 1) * m] = block
-    return np.linalg.matrix_power(big, int(n))[..., :m, 3 * m:]
+from pullback.runtime.second_order_linalg import (  # noqa: E402 (the rules import them here)
+    cholesky_grad_adjoint, cholesky_grad_wrt_l, det_grad_adjoint, det_grad_wrt_a,
+    eigvalsh_grad_adjoint, eigvalsh_grad_wrt_a, inv_grad_wrt_y, inv_grad_wrt_y_adjoint,
+    matrix_power_grad_wrt_a, slogdet_grad_adjoint, slogdet_grad_wrt_a, solve_grad_a_adjoint,
+    solve_grad_b_adjoint, solve_grad_b_wrt_a, solve_grad_b_wrt_a_adjoint)

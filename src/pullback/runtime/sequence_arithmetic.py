@@ -23,6 +23,7 @@ import operator
 import numpy as np
 
 from pullback.runtime import accumulate, unbroadcast, zeros_adjoint
+from pullback.runtime.arrays import foreign_among
 from pullback.runtime.declare import helper
 
 _SEQUENCES = (list, tuple)
@@ -67,7 +68,9 @@ def _items(g, n):
 
 def _numeric(value):
     """A list or tuple as the array NumPy makes of it in arithmetic."""
-    return np.asarray(value) if isinstance(value, _SEQUENCES) else value
+    if isinstance(value, _SEQUENCES):      # (np.asarray would convert another library's arrays)
+        return np.stack(value) if foreign_among(value) is not None else np.asarray(value)
+    return value
 
 
 @helper(new_list=True)

@@ -9,6 +9,9 @@ and keeps the gradient's floating-point dtype (float32 stays float32).
 import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast, unstack
+from pullback.runtime.arrays import (add_at_unbuffered, as_array, foreign_among, is_array,
+                                     is_foreign_array, like_array, refuse_array, shape_of, size_of,
+                                     zeros_of)
 from pullback.runtime.declare import helper
 
 __all__ = [
@@ -20,7 +23,7 @@ __all__ = [
 
 
 def _dtype(g):
-    dtype = np.asarray(g).dtype
+    dtype = as_array(g).dtype
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
@@ -33,7 +36,9 @@ def like(g, x):
     """``g`` reshaped to ``x``'s shape: a list or tuple ``x`` gets a list, an
     array ``x`` an array (a 0-d one for a number)."""
     if isinstance(x, (list, tuple)):
-        return unstack(np.reshape(g, np.shape(x)), x, 0)
+        return unstack(np.reshape(g, shape_of(x)), x, 0)
+    if type(x) is not np.ndarray:
+        g = like_array(g, x)        # another library's array: a gradient of its type
     return np.reshape(g, np.shape(x))
 
 
@@ -45,7 +50,7 @@ def _is_zero(part):
 def _dtype_of_parts(g):
     """The floating dtype of a gradient that may be a list of pieces."""
     if isinstance(g, (list, tuple)):
-        kinds = [np.asarray(p).dtype for p in g if isinstance(p, (np.ndarray, np.generic))]
+        kinds = [p.dtype for p in g if isinstance(p, np.generic) or is_array(p)]
         return np.result_type(*kinds) if kinds else np.dtype(np.float64)
     return _dtype(g)
 
@@ -55,9 +60,12 @@ def _part(g, i, shape, dtype):
     (the number 0 that stands for "no gradient") becomes zeros."""
     part = g[i]
     if isinstance(part, (list, tuple)):
-        part = np.asarray(part)
+        part = np.stack(part) if foreign_among(part) is not None else np.asarray(part)
     if np.shape(part) != tuple(shape):
-        part = np.broadcast_to(part, shape)
+        part = np.broadcast_to(like_array(part, *(g if isinstance(g, (list, tuple)) else (g,))),
+                               shape)
+    if is_foreign_array(part):
+        return part if part.dtype == dtype else part.astype(dtype)
     return np.asarray(part, dtype=dtype) if np.asarray(part).dtype != dtype else part
 
 
@@ -81,16 +89,19 @@ def unrepeat(g, a, repeats, axis=None):
     """Adjoint of ``np.repeat(a, repeats, axis)``: each element gets the sum of
     its copies (``repeats`` a number or one count per element)."""
     shape = np.shape(a)
-    g = np.asarray(g)
+    g = as_array(g)
+    construct = "The gradient of np.repeat (each element's copies summed: np.add.at)"
     if axis is None:
         n = int(np.prod(shape, dtype=int))
-        total = np.zeros(n, dtype=_dtype(g))
-        np.add.at(total, np.repeat(np.arange(n), repeats), np.reshape(g, (-1,)))
+        total = zeros_of(n, _dtype(g), g)
+        copies = np.repeat(like_array(np.arange(n), repeats), repeats)
+        total = add_at_unbuffered(total, copies, np.reshape(g, (-1,)), construct)
         return np.reshape(total, shape)
     axis = _axis(axis, len(shape))
     moved = np.moveaxis(g, axis, 0)
-    total = np.zeros((shape[axis],) + moved.shape[1:], dtype=_dtype(g))
-    np.add.at(total, np.repeat(np.arange(shape[axis]), repeats), moved)
+    total = zeros_of((shape[axis],) + moved.shape[1:], _dtype(g), g)
+    copies = np.repeat(like_array(np.arange(shape[axis]), repeats), repeats)
+    total = add_at_unbuffered(total, copies, moved, construct)
     return np.moveaxis(total, 0, axis)
 
 
@@ -120,14 +131,14 @@ def unpad(g, array, pad_width, mode="constant", reflect_type="even"):
     receives the gradient of its copies.
     """
     shape = np.shape(array)
-    g = np.asarray(g)
+    g = as_array(g)
     if mode in ("constant", "empty"):
         pairs = _pad_pairs(pad_width, len(shape))
         index = tuple(slice(int(before), int(before) + n) for (before, _), n in zip(pairs, shape))
         return g[index]
     if mode in _INDEX_MODES and (reflect_type == "even" or mode in ("edge", "wrap")):
         size = int(np.prod(shape, dtype=int))
-        source = np.pad(np.arange(size).reshape(shape), pad_width, mode=mode)
+        source = like_array(np.pad(np.arange(size).reshape(shape), pad_width, mode=mode), g)
         total = np.bincount(np.ravel(source), weights=np.ravel(g), minlength=size)
         return np.reshape(total.astype(_dtype(g), copy=False), shape)
     raise NotDifferentiable(
@@ -146,19 +157,25 @@ def pad_values_grad(g, array, pad_width, constant_values):
     """
     shape = np.shape(array)
     ndim = len(shape)
-    g = np.asarray(g)
+    g = as_array(g)
     pairs = _pad_pairs(pad_width, ndim)
-    grads = np.zeros((ndim, 2), dtype=_dtype(g))
+    foreign = is_foreign_array(g)       # its sums stacked, not written into a NumPy array
+    grads = [] if foreign else np.zeros((ndim, 2), dtype=_dtype(g))
     for axis in range(ndim):
         inner = tuple(slice(None) if k <= axis else
                       slice(int(pairs[k][0]), int(pairs[k][0]) + shape[k]) for k in range(ndim))
         region = g[inner]
         before, after = int(pairs[axis][0]), int(pairs[axis][1])
         head = (slice(None),) * axis
-        grads[axis, 0] = np.sum(region[head + (slice(0, before),)])
-        grads[axis, 1] = np.sum(region[head + (slice(region.shape[axis] - after,
-                                                     region.shape[axis]),)])
-    values = np.asarray(constant_values)
+        sums = (np.sum(region[head + (slice(0, before),)]),
+                np.sum(region[head + (slice(region.shape[axis] - after, region.shape[axis]),)]))
+        if foreign:
+            grads += sums
+        else:
+            grads[axis] = sums
+    if foreign:
+        grads = np.reshape(np.stack(grads), (ndim, 2)).astype(_dtype(g), copy=False)
+    values = as_array(constant_values)
     if values.ndim < 3 and values.size == 1:
         return np.reshape(np.sum(grads), values.shape)
     if values.ndim < 3 and values.size == 2 and values.shape != (2, 1):
@@ -174,7 +191,7 @@ def unresize(g, a, new_shape):
     flattened ``a``; each element gets the sum over its copies."""
     shape = np.shape(a)
     size = int(np.prod(shape, dtype=int))
-    source = np.resize(np.arange(size), new_shape)
+    source = like_array(np.resize(np.arange(size), new_shape), g)
     total = np.bincount(np.ravel(source), weights=np.ravel(g), minlength=size)
     return np.reshape(total.astype(_dtype(g), copy=False), shape)
 
@@ -204,7 +221,7 @@ def undiagonal(g, a, offset=0, axis1=0, axis2=1):
     ndim = len(shape)
     axis1, axis2 = _axis(axis1, ndim), _axis(axis2, ndim)
     rest = [n for k, n in enumerate(shape) if k not in (axis1, axis2)]
-    total = np.zeros(tuple(rest) + (shape[axis1], shape[axis2]), dtype=_dtype(g))
+    total = zeros_of(tuple(rest) + (shape[axis1], shape[axis2]), _dtype(g), g, a)
     n = max(0, min(shape[axis1] - max(0, -offset), shape[axis2] - max(0, offset)))
     rows, cols = _diagonal_positions(n, offset)
     total[..., rows, cols] = g
@@ -229,6 +246,10 @@ def undiag(g, v, k=0):
 # -- joining ------------------------------------------------------------------------------
 
 def _split_along(g, sizes, axis):
+    if type(g) is not np.ndarray and is_foreign_array(g):     # by slices: not every library
+        bounds = np.cumsum([0] + list(sizes)).tolist()        # has np.split
+        head = (slice(None),) * (axis % g.ndim)
+        return [g[head + (slice(start, stop),)] for start, stop in zip(bounds[:-1], bounds[1:])]
     bounds = np.cumsum(sizes)[:-1]
     return np.split(g, bounds, axis=axis)
 
@@ -238,24 +259,25 @@ def _give_back(parts, items):
     array of items (``np.concatenate(x)`` of a 2-D x) gets an array."""
     grads = [like(part, item) for part, item in zip(parts, items)]
     if not isinstance(items, (list, tuple)):
-        return np.reshape(np.stack(grads) if grads else np.zeros(np.shape(items)), np.shape(items))
+        return np.reshape(np.stack(grads) if grads else zeros_of(np.shape(items), float, items),
+                          np.shape(items))
     return grads
 
 
 @helper(shape_only=(1,), dtype=False, new_list=True)
 def unconcatenate(g, arrays, axis=0):
     """Adjoint of ``np.concatenate(arrays, axis)`` (``axis=None``: flattened)."""
-    g = np.asarray(g)
+    g = as_array(g)
     if axis is None:
-        sizes = [int(np.size(item)) for item in arrays]
+        sizes = [int(size_of(item)) for item in arrays]
         return _give_back(_split_along(np.ravel(g), sizes, 0), arrays)
     sizes = [np.shape(item)[axis] for item in arrays]
     return _give_back(_split_along(g, sizes, axis), arrays)
 
 
 def _column(item):
-    item = np.asarray(item)
-    return np.array(item, ndmin=2).T if item.ndim < 2 else item
+    item = as_array(item)
+    return np.reshape(item, (1,) * (2 - item.ndim) + item.shape).T if item.ndim < 2 else item
 
 
 _PROMOTE = {"1d": np.atleast_1d, "2d": np.atleast_2d, "3d": np.atleast_3d, "column": _column}
@@ -265,9 +287,9 @@ _PROMOTE = {"1d": np.atleast_1d, "2d": np.atleast_2d, "3d": np.atleast_3d, "colu
 def unjoin(g, tup, promote, axis):
     """Adjoint of hstack/vstack/dstack/column_stack: the items, promoted to at
     least 1, 2 or 3 dimensions (or to columns), were concatenated along ``axis``."""
-    g = np.asarray(g)
+    g = as_array(g)
     raise_to = _PROMOTE[promote]
-    promoted = [np.shape(raise_to(np.asarray(item))) for item in tup]
+    promoted = [np.shape(raise_to(as_array(item))) for item in tup]
     if promote == "1d" and promoted and len(promoted[0]) == 1:
         axis = 0            # hstack of 1-D arrays joins along the only axis
     sizes = [s[axis] for s in promoted]
@@ -280,7 +302,7 @@ def unatleast(g, arys):
     several a tuple of arrays."""
     if len(arys) == 1:
         return [like(g, arys[0])]
-    return [np.zeros(np.shape(item), dtype=_dtype_of_parts(g)) if _is_zero(g[i])
+    return [zeros_of(np.shape(item), _dtype_of_parts(g), item, g) if _is_zero(g[i])
             else like(g[i], item) for i, item in enumerate(arys)]
 
 
@@ -309,7 +331,7 @@ def unsplit(g, ary, indices_or_sections, axis=0):
     shape = np.shape(ary)
     axis = _axis(axis, len(shape))
     dtype = _dtype_of_parts(g)
-    total = np.zeros(shape, dtype=dtype)
+    total = zeros_of(shape, dtype, ary, g)
     head = (slice(None),) * axis
     for i, (start, stop) in enumerate(_section_bounds(shape[axis], indices_or_sections)):
         index = head + (slice(start, stop),)
@@ -322,10 +344,10 @@ def unsplit(g, ary, indices_or_sections, axis=0):
 @helper(shape_only=(1, 2), dtype=False)
 def unappend(g, arr, values, axis=None):
     """Adjoint of ``np.append(arr, values, axis)``: (gradient of arr, gradient of values)."""
-    g = np.asarray(g)
+    g = as_array(g)
     if axis is None:
         flat = np.ravel(g)
-        size = int(np.size(arr))
+        size = int(size_of(arr))
         return like(flat[:size], arr), like(flat[size:], values)
     first, second = _split_along(g, [np.shape(arr)[axis], np.shape(values)[axis]], axis)
     return like(first, arr), like(second, values)
@@ -337,15 +359,17 @@ def uninsert(g, arr, obj, values, axis=None):
     of values). Where each element of the result came from is read off np.insert
     itself, run on the positions of arr's elements (0, 1, ...) and of values'
     (-1, -2, ...); a value broadcast into several places gets their gradients' sum."""
-    g = np.ravel(np.asarray(g))
-    arr_size, values_size = int(np.size(arr)), int(np.size(values))
+    g = np.ravel(as_array(g))
+    arr_size, values_size = int(size_of(arr)), int(size_of(values))
     origin = np.ravel(np.insert(np.reshape(np.arange(arr_size), np.shape(arr)), obj,
                                 np.reshape(-1 - np.arange(values_size), np.shape(values)), axis))
     kept = origin >= 0
-    arr_grad = np.zeros(arr_size, _dtype(g))
-    arr_grad[origin[kept]] = g[kept]
-    values_grad = np.zeros(values_size, _dtype(g))
-    np.add.at(values_grad, -1 - origin[~kept], g[~kept])
+    arr_grad = zeros_of(arr_size, _dtype(g), g)
+    arr_grad[like_array(origin[kept], g)] = g[like_array(kept, g)]
+    values_grad = zeros_of(values_size, _dtype(g), g)
+    values_grad = add_at_unbuffered(
+        values_grad, -1 - origin[~kept], g[like_array(~kept, g)],
+        "The gradient of np.insert's values (repeated places add up: np.add.at)")
     return like(arr_grad, arr), like(values_grad, values)
 
 
@@ -353,16 +377,16 @@ def uninsert(g, arr, obj, values, axis=None):
 def undelete(g, arr, obj, axis=None):
     """Adjoint of ``np.delete(arr, obj, axis)``: the kept elements get their gradient."""
     shape = np.shape(arr)
-    g = np.asarray(g)
-    total = np.zeros(shape, dtype=_dtype(g))
+    g = as_array(g)
+    total = zeros_of(shape, _dtype(g), g)
     if axis is None:
         size = int(np.prod(shape, dtype=int))
-        kept = np.delete(np.arange(size), obj)
+        kept = like_array(np.delete(np.arange(size), obj), g)
         flat = np.reshape(total, (-1,))
         flat[kept] = np.ravel(g)
         return np.reshape(flat, shape)
     axis = _axis(axis, len(shape))
-    kept = np.delete(np.arange(shape[axis]), obj)
+    kept = like_array(np.delete(np.arange(shape[axis]), obj), g)
     total[(slice(None),) * axis + (kept,)] = g
     return total
 
@@ -374,9 +398,9 @@ def unbroadcast_arrays(g, args):
     out = []
     for i, item in enumerate(args):
         if _is_zero(g[i]):
-            out.append(np.zeros(np.shape(item), dtype=_dtype_of_parts(g)))
+            out.append(zeros_of(np.shape(item), _dtype_of_parts(g), item, g))
         else:
-            out.append(unbroadcast(np.asarray(g[i]), item))
+            out.append(unbroadcast(as_array(g[i]), item))
     return out
 
 
@@ -437,7 +461,7 @@ def restack(g, x, axis=0):
     shape = np.shape(x)
     axis = _axis(axis, len(shape))
     if not isinstance(g, (list, tuple)):
-        return np.moveaxis(np.asarray(g), 0, axis)
+        return np.moveaxis(as_array(g), 0, axis)
     piece = shape[:axis] + shape[axis + 1:]
     dtype = _dtype_of_parts(g)
     return np.stack([_part(g, i, piece, dtype) for i in range(shape[axis])], axis=axis)
@@ -450,8 +474,11 @@ def reshape_order(a, order):
     if order in ("C", "F", None):
         return order or "C"
     if order == "A":
-        return "F" if isinstance(a, np.ndarray) and a.flags.f_contiguous \
-            and not a.flags.c_contiguous else "C"
+        if is_foreign_array(a) and not hasattr(a, "flags"):
+            refuse_array(a, "A reshape in order 'A' (the order of the array's memory layout)",
+                         "Pass order='C' or order='F'.")
+        flags = getattr(a, "flags", None)
+        return "F" if flags is not None and flags.f_contiguous and not flags.c_contiguous else "C"
     raise NotDifferentiable(f"pullback differentiates reshapes in order 'C', 'F' or 'A', "
                               f"not order={order!r}")
 
@@ -465,5 +492,6 @@ def unsum(g, iterable):
         return [unbroadcast(g, item) for item in iterable]
     shape = np.shape(iterable)
     if not shape or shape[0] == 0:
-        return np.zeros(shape, dtype=_dtype(g))
+        return zeros_of(shape, _dtype(g), iterable, g)
+    g = like_array(g, iterable)
     return np.broadcast_to(unbroadcast(g, np.broadcast_to(0.0, shape[1:])), shape)

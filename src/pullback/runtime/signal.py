@@ -12,6 +12,8 @@ array ``dx`` of np.trapezoid) are refused with NotDifferentiable.
 import numpy as np
 
 from pullback.runtime import NotDifferentiable
+from pullback.runtime.arrays import (as_array, copy_array, foreign_among, is_foreign_array,
+                                     like_array, number_or_array, size_of, zeros_of)
 from pullback.runtime.declare import helper
 
 __all__ = [
@@ -29,7 +31,7 @@ def _axis(axis, ndim):
 
 def _sum_to(value, shape):
     """``value`` summed over the axes broadcasting added to an array of ``shape``."""
-    value = np.asarray(value)
+    value = as_array(value)
     extra = value.ndim - len(shape)
     if extra:
         value = np.sum(value, axis=tuple(range(extra)))
@@ -39,9 +41,9 @@ def _sum_to(value, shape):
 
 def _like_input(value, x):
     """``value`` as the gradient of ``x``: a float for a number, else an array of its shape."""
-    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
-        return float(np.sum(value))
-    return np.reshape(_sum_to(value, np.shape(x)), np.shape(x))
+    if np.ndim(x) == 0 and not isinstance(x, np.ndarray) and not is_foreign_array(x):
+        return number_or_array(np.sum(value))
+    return np.reshape(like_array(_sum_to(value, np.shape(x)), x), np.shape(x))
 
 
 def _refuse_complex(name, *values):
@@ -56,10 +58,10 @@ def _refuse_complex(name, *values):
 def undiff(g, n, axis):
     """Adjoint of ``np.diff(., n, axis)``: ``(-1)^n diff(g padded by n zeros on both
     sides, n)``, the n-th difference's transpose."""
-    g = np.asarray(g)
+    g = as_array(g)
     n = int(n)
     if n == 0:
-        return np.array(g, copy=True)
+        return copy_array(g)
     widths = [(0, 0)] * g.ndim
     widths[axis] = (n, n)
     out = np.diff(np.pad(g, widths), n, axis=axis)
@@ -82,7 +84,9 @@ def diff_parts(g, a, axis, prepend, append):
     ``append`` (undiff's result) split into (d a, d prepend, d append)."""
     axis = _axis(axis, np.ndim(a))
     first = 0 if prepend is None else _edge_shape(a, prepend, axis)[axis]
-    parts = np.split(np.asarray(g), [first, first + np.shape(a)[axis]], axis=axis)
+    g, head, stop = as_array(g), (slice(None),) * axis, first + np.shape(a)[axis]
+    parts = [g[head + (slice(0, first),)], g[head + (slice(first, stop),)],
+             g[head + (slice(stop, None),)]]
     edges = [None if edge is None else _like_input(part, edge)
              for edge, part in ((prepend, parts[0]), (append, parts[2]))]
     return parts[1], edges[0], edges[1]
@@ -105,7 +109,7 @@ def diff_join(t, part, a, axis, prepend, append):
             moved = np.reshape(t, batch + (1,) * (ndim - np.ndim(value)) + np.shape(value))
             pieces.append(np.broadcast_to(moved, shape))
         else:
-            pieces.append(np.zeros(shape, np.result_type(t, 0.0)))
+            pieces.append(zeros_of(shape, np.result_type(t, 0.0), t, a))
     return np.concatenate(pieces, axis=axis - ndim)
 
 
@@ -115,7 +119,7 @@ def diff_join(t, part, a, axis, prepend, append):
 def convolve_margins(a, v, mode, correlate=False):
     """Where ``np.convolve(a, v, mode)`` (``np.correlate``) sits in the full result:
     the zeros (before, after) that pad its gradient to the full one's length."""
-    n, m = np.size(a), np.size(v)
+    n, m = size_of(a), size_of(v)
     full = n + m - 1
     short = min(n, m)
     if mode == "full":
@@ -135,7 +139,7 @@ def convolve_margins(a, v, mode, correlate=False):
 # -- np.polyval ---------------------------------------------------------------------------
 
 def _coefficients(p):
-    p = np.asarray(p)
+    p = as_array(p)
     _refuse_complex("np.polyval", p)
     if p.ndim == 0:
         raise NotDifferentiable("pullback differentiates np.polyval with an array of coefficients")
@@ -148,8 +152,8 @@ def polyval_slope(p, x):
     p = _coefficients(p)
     count = p.shape[0]
     if count < 2:
-        return np.zeros(np.broadcast_shapes(p.shape[1:], np.shape(x)))
-    powers = np.arange(count - 1, 0, -1).reshape((-1,) + (1,) * (p.ndim - 1))
+        return zeros_of(np.broadcast_shapes(p.shape[1:], np.shape(x)), float, p, x)
+    powers = like_array(np.arange(count - 1, 0, -1).reshape((-1,) + (1,) * (p.ndim - 1)), p)
     return np.polyval(p[:-1] * powers, x)
 
 
@@ -158,25 +162,26 @@ def polyval_grad_p(g, p, x):
     """Adjoint of ``np.polyval(p, x)`` in ``p``: ``d p[i] = sum g x^(N-1-i)``."""
     p = _coefficients(p)
     count = p.shape[0]
-    x = np.asarray(x)
+    x = as_array(like_array(x, p, g))
     powers = np.stack([x ** k for k in range(count - 1, -1, -1)], axis=-1)   # x.shape + (N,)
-    each = np.expand_dims(np.asarray(g), -1) * powers
+    each = np.expand_dims(as_array(g), -1) * powers
     out = _sum_to(each, p.shape[1:] + (count,))
-    return np.array(np.moveaxis(np.reshape(out, p.shape[1:] + (count,)), -1, 0), copy=True)
+    return copy_array(np.moveaxis(np.reshape(out, p.shape[1:] + (count,)), -1, 0))
 
 
 # -- np.trapezoid -------------------------------------------------------------------------
 
 def _intervals(y, x, dx, axis):
     """The widths of the intervals along ``axis``, shaped to broadcast against ``y``."""
-    y = np.asarray(y)
+    y = as_array(y)
     axis = _axis(axis, y.ndim)
     if x is None:
         if np.ndim(dx) != 0:
             raise NotDifferentiable("pullback differentiates np.trapezoid with a number dx; "
                                     "give the sample points as x= instead of an array dx")
-        return np.full((y.shape[axis] - 1,) + (1,) * (y.ndim - 1 - axis), dx, dtype=float), axis
-    x = np.asarray(x)
+        return like_array(np.full((y.shape[axis] - 1,) + (1,) * (y.ndim - 1 - axis), dx,
+                                  dtype=float), y), axis
+    x = as_array(x)
     _refuse_complex("np.trapezoid", x, y)
     if x.ndim == 1:
         return np.diff(x).reshape((-1,) + (1,) * (y.ndim - 1 - axis)), axis
@@ -200,11 +205,11 @@ def trapezoid_grad_y(g, y, x, dx, axis):
     h, axis = _intervals(y, x, dx, axis)
     h = np.reshape(h, (1,) * (np.ndim(y) - np.ndim(h)) + np.shape(h))
     weights = _ends_added(h, axis)
-    return np.array(_sum_to(np.expand_dims(g, axis) * weights, np.shape(y)), copy=True)
+    return copy_array(_sum_to(np.expand_dims(g, axis) * weights, np.shape(y)))
 
 
 def _midpoints(y, axis):
-    y = np.moveaxis(np.asarray(y), axis, -1)
+    y = np.moveaxis(as_array(y), axis, -1)
     return np.moveaxis((y[..., 1:] + y[..., :-1]) / 2.0, -1, axis)
 
 
@@ -212,7 +217,7 @@ def _midpoints(y, axis):
 def trapezoid_grad_x(g, y, x, axis):
     """Adjoint of ``np.trapezoid(y, x, axis=axis)`` in ``x``: the transpose of
     ``x -> diff(x)`` applied to ``g`` times the intervals' mean heights."""
-    y = np.asarray(y)
+    y = as_array(y)
     axis = _axis(axis, y.ndim)
     each = np.expand_dims(g, axis) * _midpoints(y, axis)      # d/d(width) of each interval
     if np.ndim(x) == 1:
@@ -226,13 +231,13 @@ def trapezoid_dx_grad(g, y, dx, axis):
     """Adjoint of ``np.trapezoid(y, dx=dx, axis=axis)`` in the number ``dx``."""
     if np.ndim(dx) != 0:
         _intervals(y, None, dx, axis)       # refuses an array dx
-    return float(np.sum(g * np.trapezoid(y, axis=axis)))
+    return number_or_array(np.sum(g * np.trapezoid(y, axis=axis)))
 
 
 @helper()
 def trapezoid_x_tangent(t, y, x, axis):
     """Tangent of ``np.trapezoid(y, x, axis=axis)`` along ``t``, the tangent of ``x``."""
-    y = np.asarray(y)
+    y = as_array(y)
     axis = _axis(axis, y.ndim)
     if np.ndim(x) == 1:
         widths = np.diff(t).reshape((-1,) + (1,) * (y.ndim - 1 - axis))
@@ -249,10 +254,10 @@ def _segments(x, xp, fp, period):
         raise NotDifferentiable("pullback differentiates np.interp without period=; map x "
                                 "into one period (np.mod) and pass the samples as they are")
     _refuse_complex("np.interp", x, xp, fp)
-    x, xp, fp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float), np.asarray(fp, dtype=float)
+    x, xp, fp = as_array(x, dtype=float), as_array(xp, dtype=float), as_array(fp, dtype=float)
     if xp.size < 2:
-        zero = np.zeros(x.shape)
-        return np.zeros(x.shape, dtype=int), zero, zero, x < xp[0], x > xp[0]
+        zero = zeros_of(x.shape, float, x, xp, fp)
+        return zeros_of(x.shape, int, x, xp, fp), zero, zero, x < xp[0], x > xp[0]
     j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, xp.size - 2)
     width = xp[j + 1] - xp[j]
     t = (x - xp[j]) / width
@@ -268,9 +273,9 @@ def _spread(values, index, size):
 def interp_grads(g, x, xp, fp, left=None, right=None, period=None):
     """Adjoint of ``np.interp(x, xp, fp, left, right)``: (d x, d xp, d fp, d left, d right)."""
     j, t, slope, below, above = _segments(x, xp, fp, period)
-    g = np.broadcast_to(np.asarray(g, dtype=float), np.shape(j))
+    g = np.broadcast_to(as_array(like_array(g, j), dtype=float), np.shape(j))
     inside = ~(below | above)
-    size = np.size(xp)
+    size = size_of(xp)
     gin = np.where(inside, g, 0.0)
     d_fp = _spread(gin * (1.0 - t), j, size) + _spread(gin * t, j + 1, size) if size > 1 \
         else _spread(gin, j, size)
@@ -278,7 +283,7 @@ def interp_grads(g, x, xp, fp, left=None, right=None, period=None):
         d_fp[0] += np.sum(g[below])
     if right is None:
         d_fp[-1] += np.sum(g[above])
-    d_xp = np.zeros(size)
+    d_xp = zeros_of(size, float, g, xp, fp)
     if size > 1:
         d_xp = _spread(-gin * slope * (1.0 - t), j, size) + _spread(-gin * slope * t, j + 1, size)
     d_x = _like_input(gin * slope, x)
@@ -292,7 +297,7 @@ def interp_slope(x, xp, fp, period=None):
     ``xp``; at a sample point, the slope of the segment that starts there)."""
     _, _, slope, below, above = _segments(x, xp, fp, period)
     slope = np.where(below | above, 0.0, slope)
-    return slope if isinstance(x, np.ndarray) else float(slope)
+    return slope if isinstance(x, np.ndarray) or is_foreign_array(x) else number_or_array(slope)
 
 
 @helper()
@@ -306,14 +311,15 @@ def interp_tangent(t, part, x, xp, fp, left=None, right=None, period=None):
     elif part == "right":
         out = np.where(above, t, 0.0)
     else:
-        t = np.asarray(t, dtype=float)
-        weights = t[j] if np.size(xp) < 2 else t[j] * (1.0 - frac) + t[j + 1] * frac
+        t = as_array(t, dtype=float)
+        weights = t[j] if size_of(xp) < 2 else t[j] * (1.0 - frac) + t[j + 1] * frac
         if part == "xp":
-            out = np.where(inside, -slope * weights, 0.0) if np.size(xp) > 1 else np.zeros(j.shape)
+            out = np.where(inside, -slope * weights, 0.0) if size_of(xp) > 1 else \
+                zeros_of(j.shape, float, j, t)
         else:
             ends = (t[0] if left is None else 0.0, t[-1] if right is None else 0.0)
             out = np.where(below, ends[0], np.where(above, ends[1], weights))
-    return out if isinstance(x, np.ndarray) else float(out)
+    return out if isinstance(x, np.ndarray) or is_foreign_array(x) else number_or_array(out)
 
 
 # -- np.gradient --------------------------------------------------------------------------
@@ -350,6 +356,9 @@ def _bands(n, spacing, edge_order):
 def gradient_grad(g, f, varargs, axis=None, edge_order=1):
     """Adjoint of ``np.gradient(f, *varargs, axis=axis, edge_order=edge_order)`` in ``f``:
     the transposed difference stencil of each axis applied to its output's gradient."""
+    foreign = foreign_among(f, g)
+    if foreign is not None:                 # added up without writes into views
+        return _gradient_grad_added(g, f, varargs, axis, edge_order, foreign)
     total = np.zeros(np.shape(f), np.result_type(*_outputs(g), 0.0))
     for (ax, spacing), gk in zip(_gradient_axes(f, varargs, axis), _outputs(g)):
         n = np.shape(f)[ax]
@@ -364,6 +373,25 @@ def gradient_grad(g, f, varargs, axis=None, edge_order=1):
     return total
 
 
+def _gradient_grad_added(g, f, varargs, axis, edge_order, foreign):
+    """gradient_grad for arrays of another library: each band's shifted
+    contribution padded to full length and added (no writes into views)."""
+    dtype = np.result_type(*[getattr(v, "dtype", v) for v in _outputs(g)], 0.0)
+    total = zeros_of(np.shape(f), dtype, foreign)
+    for (ax, spacing), gk in zip(_gradient_axes(f, varargs, axis), _outputs(g)):
+        n = np.shape(f)[ax]
+        moved = np.moveaxis(np.broadcast_to(like_array(gk, foreign), np.shape(f)), ax, -1)
+        lead = [(0, 0)] * (moved.ndim - 1)
+        for o, coefficients in _bands(n, spacing, edge_order).items():
+            each = like_array(coefficients, foreign) * moved
+            if o >= 0:
+                shifted = np.pad(each[..., :n - o], lead + [(o, 0)])
+            else:
+                shifted = np.pad(each[..., -o:], lead + [(0, -o)])
+            total = total + np.moveaxis(shifted, -1, ax)
+    return total.astype(dtype, copy=False)
+
+
 def _scalar_spacings(varargs):
     if any(np.ndim(h) != 0 for h in varargs):
         raise NotDifferentiable("pullback differentiates np.gradient with respect to numbers "
@@ -375,7 +403,7 @@ def _scalar_spacings(varargs):
 def gradient_spacing_grads(g, y, varargs, axis=None):
     """Adjoints of np.gradient's spacings (numbers: the result scales as 1 / h)."""
     _scalar_spacings(varargs)
-    each = [-float(np.sum(gk * yk)) for gk, yk in zip(_outputs(g), _outputs(y))]
+    each = [-number_or_array(np.sum(gk * yk)) for gk, yk in zip(_outputs(g), _outputs(y))]
     if len(varargs) == 1:
         return [sum(each) / varargs[0]]
     return [e / h for e, h in zip(each, varargs)]

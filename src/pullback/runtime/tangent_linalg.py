@@ -24,6 +24,8 @@ Functions returning several arrays (``qr``, ``eigh``, ``svd``,
 import numpy as np
 
 from pullback.runtime import NotDifferentiable
+from pullback.runtime.arrays import (as_array, is_foreign_array, like_array, size_of, zeros_like,
+                                     zeros_of)
 from pullback.runtime.linalg import (power_sum, _diag_embed, _diagonal, _eye, _float_dtype, _mT,
                                      _reciprocal_gaps, _solve_vector,
                                      _symmetric_from_triangle)
@@ -69,7 +71,7 @@ def solve_jvp_b(a, db, b, x):
 def solve_jvp_a(a, da, b, x):
     """``-solve(a, da x)``: the tangent of ``x = solve(a, b)`` along ``a``."""
     vector = _solve_vector(a, b)
-    xm = np.asarray(x)[..., None] if vector else np.asarray(x)
+    xm = as_array(x)[..., None] if vector else as_array(x)
     dx = -np.linalg.solve(a, np.matmul(_lift(da, a, np.ndim(xm)), xm))
     return dx[..., 0] if vector else dx
 
@@ -81,14 +83,14 @@ def _log_det_tangent(a, da):
 
 def det_jvp(a, da, y):
     """Tangent of ``y = det(a)``: ``y trace(a^{-1} da)``."""
-    return np.asarray(y) * _log_det_tangent(a, da)
+    return as_array(y) * _log_det_tangent(a, da)
 
 
 def slogdet_jvp(a, da, y):
     """Tangent of ``(sign, logabsdet) = slogdet(a)``: the sign is piecewise
     constant, ``logabsdet`` moves by ``trace(a^{-1} da)``."""
-    logdet = np.asarray(_log_det_tangent(a, da), dtype=_float_dtype(y[1]))
-    return np.zeros(np.shape(logdet), dtype=logdet.dtype), logdet
+    logdet = as_array(_log_det_tangent(a, da), dtype=_float_dtype(y[1]))
+    return zeros_like(logdet), logdet
 
 
 def _lower_phi(x):
@@ -102,7 +104,7 @@ def cholesky_jvp(l, da, upper=False):
     symmetric tangent NumPy sees (it reads the lower, ``upper``: upper,
     triangle of ``a``)."""
     da = _symmetric_from_triangle(da, "U" if upper else "L")
-    lower = _mT(l) if upper else np.asarray(l)
+    lower = _mT(l) if upper else as_array(l)
     inner = np.linalg.solve(lower, _mT(np.linalg.solve(lower, da)))    # L^{-1} dA L^{-T}
     dl = np.matmul(lower, _lower_phi(inner))
     return _mT(dl) if upper else dl
@@ -125,7 +127,7 @@ def qr_jvp(a, da, y, mode="reduced"):
     """Tangent of ``np.linalg.qr(a, mode)`` for modes 'reduced' and 'r' (and
     'complete' when it coincides with 'reduced', m <= n): a pair ``(dq,
     dr)``, or ``dr`` alone for mode 'r'."""
-    a = np.asarray(a)
+    a = as_array(a)
     rows, cols = a.shape[-2:]
     if mode == "r":
         q, r = np.linalg.qr(a)
@@ -189,7 +191,7 @@ def _pad_unknown(t, full, axis):
         return t
     shape = list(t.shape)
     shape[axis] = extra
-    return np.concatenate([t, np.full(shape, np.nan, dtype=t.dtype)], axis=axis)
+    return np.concatenate([t, like_array(np.full(shape, np.nan, dtype=t.dtype), t)], axis=axis)
 
 
 def svd_jvp(a, da, y, full_matrices=True, compute_uv=True, hermitian=False):
@@ -218,7 +220,7 @@ def pinv_jvp(a, da, x, hermitian=False):
 
         -x da x + x x^T da^T (I - a x) + (I - x a) da^T x^T x
     """
-    a, x = np.asarray(a), np.asarray(x)
+    a, x = as_array(a), as_array(x)
     if hermitian:
         a, da = _symmetric_from_triangle(a), _symmetric_from_triangle(da)
     rows, cols = a.shape[-2:]
@@ -233,11 +235,11 @@ def lstsq_jvp_a(a, da, b, y):
     """Tangent of ``(x, residuals, rank, s) = lstsq(a, b)`` along ``a``, for
     full-rank ``a``: ``x = pinv(a) b``; at the minimum the residuals move
     only through ``-da x`` (their derivative through ``x`` vanishes)."""
-    a, b = np.asarray(a), np.asarray(b)
+    a, b = as_array(a), as_array(b)
     x, residuals, rank, s = y
     vector = b.ndim == 1
     bm = b[:, None] if vector else b
-    xm = np.asarray(x)[:, None] if vector else np.asarray(x)
+    xm = as_array(x)[:, None] if vector else as_array(x)
     dx = np.matmul(pinv_jvp(a, da, np.linalg.pinv(a)), bm)
     dres = _residuals_tangent(a, b, y, -np.matmul(da, xm))
     ds = svdvals_jvp(a, da)
@@ -247,13 +249,13 @@ def lstsq_jvp_a(a, da, b, y):
 def lstsq_jvp_b(a, db, b, y):
     """Tangent of ``(x, residuals, rank, s) = lstsq(a, b)`` along ``b``:
     ``pinv(a) db``; the residuals move through ``db`` only (at the minimum)."""
-    a, db = np.asarray(a), np.asarray(db)
+    a, db = as_array(a), as_array(db)
     x, residuals, rank, s = y
     vector = np.ndim(b) == 1
     dbm = db[:, None] if vector else db
     dx = np.matmul(np.linalg.pinv(a), dbm)
     dres = _residuals_tangent(a, b, y, dbm)
-    ds = np.zeros(np.shape(s), dtype=_float_dtype(s))
+    ds = zeros_of(np.shape(s), _float_dtype(s), s, db)
     return dx[:, 0] if vector else dx, dres, _zero_rank(rank), ds
 
 
@@ -261,11 +263,11 @@ def _residuals_tangent(a, b, y, moved):
     """``2 sum((b - a x) * moved)`` by column: the residuals' tangent when
     ``b - a x`` moves by ``moved`` with ``x`` held (empty residuals: none)."""
     residuals = y[1]
-    if not np.size(residuals):
-        return np.zeros(np.shape(residuals), dtype=_float_dtype(residuals))
-    b = np.asarray(b)
+    if not size_of(residuals):
+        return zeros_of(np.shape(residuals), _float_dtype(residuals), residuals, moved)
+    b = as_array(b)
     bm = b[:, None] if b.ndim == 1 else b
-    xm = np.asarray(y[0])[:, None] if b.ndim == 1 else np.asarray(y[0])
+    xm = as_array(y[0])[:, None] if b.ndim == 1 else as_array(y[0])
     return 2.0 * np.sum((bm - np.matmul(a, xm)) * moved, axis=0)
 
 
@@ -283,9 +285,9 @@ def matrix_power_jvp(a, da, n):
     negative ``n`` through ``inv(a)``, whose tangent is ``-inv da inv``."""
     n = int(n)
     if n == 0:
-        return np.zeros(np.shape(da), dtype=_float_dtype(a))
+        return zeros_of(np.shape(da), _float_dtype(a), a, da)
     if n > 0:
-        return power_sum(np.asarray(a), da, n)
+        return power_sum(as_array(a), da, n)
     inverse = np.linalg.inv(a)
     return power_sum(inverse, -np.matmul(np.matmul(inverse, da), inverse), -n)
 
@@ -293,9 +295,9 @@ def matrix_power_jvp(a, da, n):
 def multi_dot_jvp(arrays, tangents, y):
     """Tangent of ``multi_dot(arrays)``: one product per array, that array
     replaced by its tangent (a constant's tangent, all zeros, is skipped)."""
-    total = np.zeros(np.shape(y), dtype=_float_dtype(y))
+    total = zeros_of(np.shape(y), _float_dtype(y), y)
     for i, t in enumerate(tangents):
-        if not np.any(t):
+        if not is_foreign_array(t) and not np.any(t):     # (another library's: not asked)
             continue
         total = total + np.linalg.multi_dot(list(arrays[:i]) + [t] + list(arrays[i + 1:]))
     return total
@@ -314,7 +316,7 @@ def tensorinv_jvp(a, da, y, ind=2):
 def _moved(a, axes):
     """``a`` with ``axes`` moved to the end, as tensorsolve does."""
     if axes is None:
-        return np.asarray(a)
+        return as_array(a)
     ndim = np.ndim(a)
     moved = [m % ndim for m in axes]
     order = [k for k in range(ndim) if k not in moved] + moved
@@ -323,7 +325,7 @@ def _moved(a, axes):
 
 def _solve_matrix(a, b, axes):
     """The square matrix tensorsolve solves with."""
-    return np.reshape(_moved(a, axes), (int(np.size(b)), -1))
+    return np.reshape(_moved(a, axes), (int(size_of(b)), -1))
 
 
 def tensorsolve_jvp_a(a, da, b, x, axes=None):

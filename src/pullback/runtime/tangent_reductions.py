@@ -20,6 +20,7 @@ weights of ``np.average``.
 """
 import numpy as np
 
+from pullback.runtime.arrays import as_array, foreign_among, is_foreign_array, zeros_of
 from pullback.runtime.declare import helper
 from pullback.runtime.products import _einsum_parse, _tensordot_axes
 from pullback.runtime.quantiles import _order_statistics, q_slope
@@ -113,20 +114,21 @@ def tangent_einsum(subscripts, operands, tangents):
     operands, of the einsum with that operand replaced by its tangent. A
     tangent's leading direction axes get letters of their own, first in the
     output. Operands whose tangent is all zeros (constants) are skipped."""
-    arrays = [np.asarray(op) for op in operands]
+    arrays = [as_array(op) for op in operands]
     tangents = [tangent_array(t, op) for t, op in zip(tangents, operands)]
     subs, output, pool = _einsum_parse(subscripts, [x.shape for x in arrays])
-    moving = [i for i, t in enumerate(tangents) if np.any(t)] or [0]
+    moving = [i for i, t in enumerate(tangents) if is_foreign_array(t) or np.any(t)] or [0]
     total = None
     for i in moving:
-        t = np.asarray(tangents[i])
+        t = as_array(tangents[i])
         lead = "".join(pool[:_lead(t, arrays[i])])
         spec = ",".join(lead + s if j == i else s for j, s in enumerate(subs)) \
             + "->" + lead + output
         term = np.einsum(spec, *[t if j == i else x for j, x in enumerate(arrays)],
                          optimize="greedy" if len(arrays) > 2 else False)
         total = term if total is None else total + term
-    if len(moving) == 1 and np.shares_memory(total, tangents[moving[0]]):
+    if len(moving) == 1 and type(total) is np.ndarray \
+            and np.shares_memory(total, tangents[moving[0]]):
         total = total.copy()        # one operand's transpose or diagonal: einsum gives a view
     return total
 
@@ -143,7 +145,7 @@ def tangent_cumprod(t, a, axis=None, ignore_nan=False, include_initial=False):
     product), one step per position along the axis.
     """
     a = _floats(a)
-    t = np.broadcast_to(np.asarray(t, dtype=np.result_type(t, a)), a.shape)
+    t = np.broadcast_to(as_array(t, dtype=np.result_type(t, a)), a.shape)
     if ignore_nan:
         missing = np.isnan(a)
         a = np.where(missing, 1.0, a).astype(a.dtype)
@@ -151,8 +153,17 @@ def tangent_cumprod(t, a, axis=None, ignore_nan=False, include_initial=False):
     if axis is None:
         a, t, axis = a.reshape(-1), t.reshape(-1), 0
     ax = _normalize(axis, a.ndim)
-    if np.all(a != 0):
+    foreign = foreign_among(a, t) is not None       # not asked whether a holds zeros
+    if not foreign and np.all(a != 0):
         out = np.cumprod(a, axis=ax) * np.cumsum(t / a, axis=ax)
+    elif foreign:               # the recurrence, its steps stacked (no writes)
+        moved_a, moved_t = np.moveaxis(a, ax, -1), np.moveaxis(t, ax, -1)
+        running, total, steps = 1.0, 0.0, []
+        for j in range(moved_a.shape[-1]):
+            total = total * moved_a[..., j] + running * moved_t[..., j]
+            running = running * moved_a[..., j]
+            steps.append(total)
+        out = np.moveaxis(np.stack(steps, axis=-1), -1, ax)
     else:
         moved_a, moved_t = np.moveaxis(a, ax, -1), np.moveaxis(t, ax, -1)
         out = np.empty(moved_t.shape, np.result_type(moved_a, moved_t))
@@ -164,7 +175,7 @@ def tangent_cumprod(t, a, axis=None, ignore_nan=False, include_initial=False):
             out[..., j] = total
         out = np.moveaxis(out, -1, ax)
     if include_initial:
-        zero = np.zeros(out.shape[:ax] + (1,) + out.shape[ax + 1:], out.dtype)
+        zero = zeros_of(out.shape[:ax] + (1,) + out.shape[ax + 1:], out.dtype, out)
         out = np.concatenate([zero, out], axis=ax)
     return out
 
@@ -186,8 +197,8 @@ def tangent_quantile(t, a, q, axis=None, method="linear", keepdims=False, ignore
     interpolates, with its weights (those of ``quantile_grad``)."""
     a = _floats(a)
     axes, flat, _, order, low, high, gamma, _, empty, q = \
-        _order_statistics(a, np.asarray(q, dtype=np.float64) / scale, axis, method, ignore_nan)
-    moved, _ = _to_last(np.broadcast_to(np.asarray(t), a.shape), axes)
+        _order_statistics(a, as_array(q, dtype=np.float64) / scale, axis, method, ignore_nan)
+    moved, _ = _to_last(np.broadcast_to(as_array(t), a.shape), axes)
     ordered = np.take_along_axis(moved, order, axis=-1)
     ordered = np.broadcast_to(ordered, low.shape + ordered.shape[-1:])
     lower = np.take_along_axis(ordered, low[..., None], -1)[..., 0]
@@ -203,7 +214,7 @@ def tangent_quantile_q(tq, a, q, axis=None, method="linear", keepdims=False, ign
     the sorted sample between the two order statistics read (zero for the
     discrete methods and where ``q`` is clipped), as in ``quantile_q_grad``."""
     axes, low, q, rate = q_slope(a, q, axis, method, ignore_nan, scale)
-    tq = np.reshape(np.asarray(tq), q.shape + (1,) * (low.ndim - q.ndim))
+    tq = np.reshape(as_array(tq), q.shape + (1,) * (low.ndim - q.ndim))
     return np.reshape(tq * rate / scale, _quantile_shape(_floats(a), q, axes, keepdims))
 
 
@@ -216,7 +227,7 @@ def tangent_average_weights(tw, a, y, axis=None, weights=None, keepdims=False):
     a = _floats(a)
     axes = reduced_axes(axis, a.ndim)
     centered = a - restore_axes(y, a.ndim, axes, keepdims)
-    spread = _average_weights(a, np.asarray(tw), axis)
+    spread = _average_weights(a, as_array(tw), axis)
     total = np.sum(np.broadcast_to(_average_weights(a, weights, axis), a.shape), axis=axes,
                    keepdims=keepdims)
     return np.sum(centered * spread, axis=axes, keepdims=keepdims) / total

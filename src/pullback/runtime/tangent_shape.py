@@ -18,6 +18,8 @@ first, as NumPy would build the value itself.
 import numpy as np
 
 from pullback.runtime import NotDifferentiable
+from pullback.runtime.arrays import (add_at_unbuffered, as_array, copy_as, foreign_among, size_of,
+                                     zeros_of)
 from pullback.runtime.declare import helper
 from pullback.runtime.indexing import (_CONTINUOUS_METHODS, _along_grid, _grid_fractions,
                                        _ndmin, _no_gradient_for, _order_statistics,
@@ -122,9 +124,9 @@ def tangent_array(t, x):
         return t
     items = [tangent_array(ti, xi) for ti, xi in zip(t, x)]
     if not items:
-        return np.zeros(np.shape(x))
+        return zeros_of(np.shape(x), float, x)
     n = lead(items[0], x[0])
-    return np.stack([np.asarray(i) for i in items], axis=n)
+    return np.stack([as_array(i) for i in items], axis=n)
 
 
 @helper(shape_only=(1,), dtype=False, new_list=True)
@@ -138,7 +140,7 @@ def tangent_items(t, x, flat=False):
     else:
         n = lead(t, x)
         items = list(np.moveaxis(t, n, 0)) if np.ndim(t) > n else []
-        own = [np.asarray(x)[0]] * len(items)
+        own = [as_array(x)[0]] * len(items)
     if flat:
         items = [np.reshape(i, lead_shape(i, xi) + (-1,)) for i, xi in zip(items, own)]
     return items
@@ -165,9 +167,9 @@ def promoted_items(t, tup, promote):
     column_stack, np.r_, np.c_), each an array with the direction axes
     first, reshaped as its item is raised to at least 1, 2 or 3 dimensions
     (``promote``: "1d", "2d", "3d") or made a column ("column")."""
-    items = list(tup) if _is_sequence(tup) else list(np.asarray(tup))
+    items = list(tup) if _is_sequence(tup) else list(as_array(tup))
     raise_to = _PROMOTE[promote]
-    return [np.reshape(ti, lead_shape(ti, xi) + np.shape(raise_to(np.asarray(xi))))
+    return [np.reshape(ti, lead_shape(ti, xi) + np.shape(raise_to(as_array(xi))))
             for ti, xi in zip(tangent_items(t, tup), items)]
 
 
@@ -215,9 +217,9 @@ def sum_tangent(t, iterable, y):
         return total
     n = lead(t, iterable)
     if np.ndim(iterable) == 0 or np.shape(iterable)[0] == 0:
-        return np.zeros(np.shape(t)[:n] + np.shape(y))
+        return zeros_of(np.shape(t)[:n] + np.shape(y), float, t, y)
     rows = np.sum(t, axis=n)
-    return np.array(broadcast_tangent(rows, np.asarray(iterable)[0], y))
+    return copy_as(broadcast_tangent(rows, as_array(iterable)[0], y))
 
 
 # -- padding -----------------------------------------------------------------------------
@@ -244,7 +246,15 @@ def partitioned_tangent(t, y, a, axis=-1):
     ``axis``) from ``a``'s tangent ``t``: the value of rank r in ``y`` came
     from the value of rank r in ``a`` (runtime.indexing.unpartition's
     matching, so the two rules are each other's transpose)."""
-    t = np.asarray(t)
+    t = as_array(t)
+    if foreign_among(t, y, a) is not None:      # gathered through the inverse order: no writes
+        if axis is None:
+            ranked = np.ravel(t)[np.argsort(a, axis=None)]
+            return np.reshape(ranked[np.argsort(np.argsort(y, axis=None))], np.shape(y))
+        ranked = np.take_along_axis(np.broadcast_to(t, np.shape(a)), np.argsort(a, axis=axis),
+                                    axis)
+        back = np.argsort(np.argsort(y, axis=axis), axis=axis)
+        return np.take_along_axis(ranked, back, axis).astype(_float(t), copy=False)
     if axis is None:
         out = np.empty(np.shape(y), dtype=_float(t))
         out.reshape(-1)[np.argsort(y, axis=None)] = np.ravel(t)[np.argsort(a, axis=None)]
@@ -260,6 +270,9 @@ def _float(t):
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
+_COPIES = "The tangent of np.unique's values (each the mean of its copies: np.add.at)"
+
+
 def unique_values_tangent(t, y, ar, return_index=False, return_inverse=False, return_counts=False,
                    axis=None):
     """The tangent of ``y = np.unique(ar, ...)`` from ``ar``'s tangent ``t``: each
@@ -270,16 +283,16 @@ def unique_values_tangent(t, y, ar, return_index=False, return_inverse=False, re
     values = y[0] if several else y
     _, inverse, counts = np.unique(ar, return_inverse=True, return_counts=True, axis=axis)
     inverse = np.ravel(inverse)
-    t = np.asarray(t, dtype=_float(t))
+    t = as_array(t, dtype=_float(t))
     if axis is None:
-        total = np.zeros(len(counts), dtype=t.dtype)
-        np.add.at(total, inverse, np.ravel(t))
+        total = add_at_unbuffered(zeros_of(len(counts), t.dtype, t), inverse, np.ravel(t),
+                                  _COPIES)
         moved = total / counts
     else:
         axis = int(axis) % np.ndim(ar)
         along = np.moveaxis(t, axis, 0)
-        total = np.zeros((len(counts),) + along.shape[1:], dtype=t.dtype)
-        np.add.at(total, inverse, along)
+        total = zeros_of((len(counts),) + along.shape[1:], t.dtype, t)
+        total = add_at_unbuffered(total, inverse, along, _COPIES)
         share = np.reshape(counts, (-1,) + (1,) * (along.ndim - 1))
         moved = np.moveaxis(total / share, 0, axis)
     moved = np.reshape(moved, np.shape(values))
@@ -296,10 +309,10 @@ def quantile_a_tangent(t, y, a, q, axis=None, method="linear", overwrite_input=F
     average of two neighbouring order statistics (runtime.indexing.unquantile's
     weights, so the rules are each other's transpose)."""
     refuse_overwritten_input(overwrite_input)
-    array = np.asarray(a)
+    array = as_array(a)
     moved, _ = _reduced_last(array, axis)
     n = moved.shape[-1]
-    tangent, _ = _reduced_last(np.broadcast_to(np.asarray(t, dtype=_float(t)), array.shape), axis)
+    tangent, _ = _reduced_last(np.broadcast_to(as_array(t, dtype=_float(t)), array.shape), axis)
     lower, upper, weight, _ = _order_statistics(n, q, method, scale)
     ordered = np.moveaxis(np.take_along_axis(tangent, np.argsort(moved, axis=-1), axis=-1), -1, 0)
     weight = np.reshape(weight, (-1,) + (1,) * (ordered.ndim - 1))
@@ -311,11 +324,11 @@ def quantile_q_tangent(t, y, a, q, axis=None, method="linear", scale=1.0):
     """The tangent of ``y = np.quantile(a, q, ...)`` along ``q``'s tangent ``t``:
     between two order statistics a continuous method moves along the line
     joining them; discrete methods are piecewise constant in q (zero)."""
-    dtype = _float(np.asarray(a))
+    dtype = _float(as_array(a))
     if method not in _CONTINUOUS_METHODS:
-        return np.zeros(np.shape(y), dtype=dtype)
+        return zeros_of(np.shape(y), dtype, a, t)
     alpha, beta = _CONTINUOUS_METHODS[method]
-    moved, _ = _reduced_last(np.asarray(a), axis)
+    moved, _ = _reduced_last(as_array(a), axis)
     n = moved.shape[-1]
     lower, upper, _, positions = _order_statistics(n, q, method, scale)
     ordered = np.moveaxis(np.sort(moved, axis=-1), -1, 0)
@@ -342,7 +355,7 @@ def _moved(t, y, num, endpoint, axis, share):
 
 def _as_grid(moved, y):
     out = np.broadcast_to(moved, np.shape(y))
-    return np.array(out, dtype=np.result_type(out, np.float32))
+    return copy_as(out, np.result_type(out, np.float32))
 
 
 def linspace_along(t, y, num, endpoint, dtype, axis, share):
@@ -390,5 +403,5 @@ def arange_along(t, y, dtype=None, wrt="start"):
     i t); the number of points is locally constant."""
     if _no_gradient_for(dtype):
         return zeros_tangent(y)
-    weights = np.ones(np.size(y)) if wrt == "start" else np.arange(np.size(y), dtype=np.float64)
+    weights = np.ones(size_of(y)) if wrt == "start" else np.arange(size_of(y), dtype=np.float64)
     return weights * t

@@ -7,11 +7,14 @@ number of axes with its value's.
 """
 import numpy as np
 
+from pullback.runtime import matmul_grad_lhs, matmul_grad_rhs
+from pullback.runtime.arrays import as_array, copy_array, is_foreign_array, zeros_of
 from pullback.runtime.declare import helper
 
 __all__ = ["zeros_tangent", "broadcast_tangent", "stack_directions", "direction",
            "tangent_item", "set_tangent_item", "direction_count", "owned_tangent",
-           "matmul_lhs_tangent", "matmul_rhs_tangent"]
+           "matmul_lhs_tangent", "matmul_rhs_tangent", "matmul_rhs_tangent_grads",
+           "matmul_lhs_tangent_grads"]
 
 
 def _batch(t, value):
@@ -32,10 +35,10 @@ def zeros_tangent(value, directions=None):
     if hasattr(type(value), "__dataclass_fields__"):      # a dataclass: its fields by name
         return {name: zeros_tangent(getattr(value, name), directions)
                 for name in type(value).__dataclass_fields__}
-    if directions is None and not isinstance(value, np.ndarray):
+    if directions is None and not isinstance(value, np.ndarray) and not is_foreign_array(value):
         return 0.0 if not isinstance(value, np.generic) else np.zeros((), _float(value))[()]
     shape = np.shape(value) if directions is None else (directions,) + np.shape(value)
-    return np.zeros(shape, _float(value))
+    return zeros_of(shape, _float(value), value)
 
 
 def _like(value, items):
@@ -73,7 +76,7 @@ def stack_directions(parts):
         return {key: stack_directions([p[key] for p in parts]) for key in first}
     if isinstance(first, (list, tuple)):
         return _like(first, [stack_directions([p[i] for p in parts]) for i in range(len(first))])
-    return np.stack([np.asarray(p) for p in parts])
+    return np.stack([as_array(p) for p in parts])
 
 
 def direction(t, i):
@@ -114,7 +117,8 @@ def tangent_item(t, index):
     index = index if isinstance(index, tuple) else (index,)
     item = t[(slice(None),) + index]
     if np.ndim(t) - 1 == len(index) and all(isinstance(i, (int, np.integer)) for i in index):
-        return np.array(item)      # value[i, j] is a number, not a view: so is its tangent
+        # value[i, j] is a number, not a view: so is its tangent
+        return copy_array(item) if is_foreign_array(item) else np.array(item)
     return item
 
 
@@ -142,6 +146,8 @@ def owned_tangent(t):
         return {key: owned_tangent(e) for key, e in t.items()}
     if isinstance(t, np.ndarray):
         return np.array(t, dtype=_float(t))
+    if is_foreign_array(t):
+        return t.astype(_float(t))      # a copy
     return t
 
 
@@ -171,3 +177,35 @@ def matmul_rhs_tangent(x, ty, y):
         return np.matmul(x, columns)[..., 0]
     lifted = np.reshape(ty, batch + (1,) * max(0, np.ndim(x) - np.ndim(y)) + np.shape(y))
     return np.matmul(x, lifted)
+
+
+def matmul_rhs_tangent_grads(g, x, ty, y):
+    """The adjoints of ``matmul_rhs_tangent(x, ty, y)`` with respect to ``x``
+    and ``ty``, as a pair: the product it computes, written as one matmul
+    (``ty`` laid out as it lays it out)."""
+    batch = _batch(ty, y)
+    if not batch:
+        return matmul_grad_lhs(g, x, ty), matmul_grad_rhs(g, x, ty)
+    if np.ndim(y) == 1:
+        if np.ndim(x) == 1:                     # ty @ x
+            return matmul_grad_rhs(g, ty, x), matmul_grad_lhs(g, ty, x)
+        columns = np.reshape(ty, batch + (1,) * (np.ndim(x) - 2) + np.shape(y) + (1,))
+        g = np.expand_dims(g, -1)
+        return (matmul_grad_lhs(g, x, columns),
+                np.reshape(matmul_grad_rhs(g, x, columns), np.shape(ty)))
+    lifted = np.reshape(ty, batch + (1,) * max(0, np.ndim(x) - np.ndim(y)) + np.shape(y))
+    return matmul_grad_lhs(g, x, lifted), np.reshape(matmul_grad_rhs(g, x, lifted), np.shape(ty))
+
+
+def matmul_lhs_tangent_grads(g, tx, x, y):
+    """The adjoints of ``matmul_lhs_tangent(tx, x, y)`` with respect to
+    ``tx`` and ``y``, as a pair (see matmul_rhs_tangent_grads)."""
+    batch = _batch(tx, x)
+    if not batch or np.ndim(y) == 1:
+        return matmul_grad_lhs(g, tx, y), matmul_grad_rhs(g, tx, y)
+    if np.ndim(x) == 1:                         # a row vector for each direction
+        rows = np.reshape(tx, batch + (1,) * (np.ndim(y) - 2) + (1,) + np.shape(x))
+        g = np.expand_dims(g, -2)
+        return np.reshape(matmul_grad_lhs(g, rows, y), np.shape(tx)), matmul_grad_rhs(g, rows, y)
+    lifted = np.reshape(tx, batch + (1,) * max(0, np.ndim(y) - np.ndim(x)) + np.shape(x))
+    return np.reshape(matmul_grad_lhs(g, lifted, y), np.shape(tx)), matmul_grad_rhs(g, lifted, y)

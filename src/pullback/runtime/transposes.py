@@ -10,11 +10,14 @@ on themselves at any order.
 """
 import numpy as np
 
-from pullback.runtime import add_at, matmul_grad_lhs, matmul_grad_rhs, take_at, zeros_adjoint
+from pullback.runtime import add_at, take_at, zeros_adjoint
+from pullback.runtime.arrays import (add_at_unbuffered, as_array, as_stacked, copy_as,
+                                     is_array, is_numeric_array, like_array, ones_of, zeros_of)
 from pullback.runtime.declare import helper
 from pullback.runtime.elementwise import masked_mul, power_slope, sinc_slope
 from pullback.runtime.products import einsum_grads
 from pullback.runtime.shape import _PROMOTE, _section_bounds
+from pullback.runtime.tangents import matmul_lhs_tangent_grads, matmul_rhs_tangent_grads
 
 __all__ = ["fit_directions", "fit_shape", "unreduce_directions", "reduce_directions", "untake_at",
            "take_cotangent", "unpop_last", "restack_parts", "unaccumulate", "untotal",
@@ -49,6 +52,8 @@ def fit_directions(t, g, x):
 @helper(shape_only=(1,), dtype=False)
 def fit_shape(g, x):
     """``g`` summed or broadcast to ``x``'s shape (one direction: see fit_directions)."""
+    if type(x) is not np.ndarray:
+        g = like_array(g, x)        # another library's array: a gradient of its type
     return _fit(g, (), np.shape(g), np.shape(x))
 
 
@@ -123,16 +128,16 @@ def untake_at(g, x, index):
         total = list(g_rest) if isinstance(g_rest, (list, tuple)) else zeros_adjoint(x)
         total[index] = _zeros_like(g_part, x[index])
         return total
-    rest, _ = take_at(np.array(np.broadcast_to(_zeros_like(g_rest, x), np.shape(x)),
-                               dtype=_float(x, g_rest)), x, index)
+    start = np.broadcast_to(like_array(_zeros_like(g_rest, x), x), np.shape(x))
+    rest, _ = take_at(copy_as(start, _float(x, g_rest)), x, index)
     if _is_zero(g_part):
         return rest
-    _, kept = take_at(np.ones(np.shape(x)), x, index)       # 1 where the index's value was taken
+    _, kept = take_at(ones_of(np.shape(x), float, x, g_part), x, index)   # 1 where x[index] taken
     return add_at(rest, x, index, g_part * kept)
 
 
 def _float(x, g):
-    dtype = np.result_type(np.asarray(x).dtype, np.asarray(g).dtype)
+    dtype = np.result_type(as_array(x).dtype, as_array(g).dtype)
     return dtype if dtype.kind in "fc" else np.float64
 
 
@@ -143,7 +148,7 @@ def take_cotangent(g, index, part):
     ``part``'s shape when it was broadcast into the selection."""
     if isinstance(g, (list, tuple)):
         if isinstance(index, slice):        # an array part took a slice of a list's items
-            return np.asarray(g[index]) if isinstance(part, np.ndarray) else list(g[index])
+            return like_array(as_stacked(g[index]), part) if is_array(part) else list(g[index])
         return g[index]
     if _is_zero(g):
         return zeros_adjoint(part)
@@ -190,7 +195,7 @@ def restack_parts(g, parts, items, axis=0):
     if not isinstance(items, (list, tuple)):
         return np.moveaxis(g, 0, axis) if axis else g
     split = parts if isinstance(parts, (list, tuple)) and axis == 0 \
-        else np.moveaxis(np.asarray(parts), axis, 0)
+        else np.moveaxis(as_stacked(parts), axis, 0)
     pieces = [restack_parts(_zeros_like(piece, part), part, item, 0)
               if isinstance(item, (list, tuple)) else _zeros_like(piece, part)
               for piece, part, item in zip(g, split, items)]
@@ -262,8 +267,8 @@ def pad_linear(g, pad_width, mode="constant", reflect_type="even"):
 def _piece(part, like):
     """A gradient piece as an array of ``like``'s shape (a zero number: zeros)."""
     if _is_zero(part):
-        return np.zeros(np.shape(like), _float(like, 0.0))
-    return np.reshape(np.asarray(part), np.shape(like))
+        return zeros_of(np.shape(like), _float(like, 0.0), like)
+    return np.reshape(as_array(part), np.shape(like))
 
 
 @helper(shape_only=(1,), returns_new=True)
@@ -281,7 +286,7 @@ def rejoin(parts, tup, promote, axis):
     """The transpose of ``unjoin(., tup, promote, axis)`` (hstack, vstack,
     dstack, column_stack): the pieces promoted and joined as the items were."""
     raise_to = _PROMOTE[promote]
-    promoted = [np.shape(raise_to(np.asarray(item))) for item in tup]
+    promoted = [np.shape(raise_to(as_array(item))) for item in tup]
     if promote == "1d" and promoted and len(promoted[0]) == 1:
         axis = 0
     pieces = [np.reshape(_piece(part, item), shape)
@@ -365,7 +370,7 @@ def _log(x):
 def where_nonzero(t, y):
     """``t`` where ``y`` is not 0, and 0 where it is: the derivative of
     ``nonzero(y)`` (``y`` with zeros replaced by ones) applied to ``t``."""
-    if isinstance(t, (np.ndarray, np.generic)) or isinstance(y, (np.ndarray, np.generic)):
+    if is_numeric_array(t) or is_numeric_array(y):
         out = np.where(np.equal(y, 0), 0.0, t).astype(np.result_type(t, np.float32), copy=False)
         return out if out.ndim else out[()]
     return t if y != 0 else 0.0
@@ -398,7 +403,7 @@ def unselect(parts, g, condlist):
     taken = False
     total = 0.0
     for condition, part in zip(condlist, parts):
-        condition = np.asarray(condition, dtype=bool)
+        condition = as_array(condition, dtype=bool)
         if not _is_zero(part):
             total = total + np.where(condition & ~taken, part, 0.0)
         taken = taken | condition
@@ -424,7 +429,7 @@ def undirection(g, t, i, value=None):
         values = value if value is not None else [None] * len(t)
         return type(t)(undirection(e, v, i, w) for e, v, w in zip(g, t, values))
     axis = 0 if value is None else np.ndim(t) - np.ndim(value)
-    out = np.zeros(np.shape(t), np.result_type(np.asarray(g).dtype, np.float32))
+    out = zeros_of(np.shape(t), np.result_type(as_array(g).dtype, np.float32), t, g)
     out[(slice(None),) * axis + (i,)] = g
     return out
 
@@ -454,9 +459,12 @@ def untangent_item(g, t, index, like=None):
         out = zeros_adjoint(t)
         out[index] = g
         return out
-    out = np.zeros(np.shape(t), np.result_type(np.asarray(g).dtype, np.float32))
-    np.add.at(out, _item_index(t, t if like is None else like, index), g)
-    return out
+    out = zeros_of(np.shape(t), np.result_type(as_array(g).dtype, np.float32), t, g)
+    return add_at_unbuffered(out, _item_index(t, t if like is None else like, index), g,
+                             _ITEM_ADDED)
+
+
+_ITEM_ADDED = "The transpose of a tangent's item (repeated indices add up: np.add.at)"
 
 
 @helper(shape_only=(1,), dtype=False, new_list=True)
@@ -466,35 +474,3 @@ def unstack_directions(g, parts):
         columns = [unstack_directions(e, [p[k] for p in parts]) for k, e in enumerate(g)]
         return [type(g)(c[i] for c in columns) for i in range(len(parts))]
     return [g[i] for i in range(len(parts))]
-
-
-def matmul_rhs_tangent_grads(g, x, ty, y):
-    """The adjoints of ``matmul_rhs_tangent(x, ty, y)`` with respect to ``x``
-    and ``ty``, as a pair: the product it computes, written as one matmul
-    (``ty`` laid out as it lays it out)."""
-    batch = _batch(ty, y)
-    if not batch:
-        return matmul_grad_lhs(g, x, ty), matmul_grad_rhs(g, x, ty)
-    if np.ndim(y) == 1:
-        if np.ndim(x) == 1:                     # ty @ x
-            return matmul_grad_rhs(g, ty, x), matmul_grad_lhs(g, ty, x)
-        columns = np.reshape(ty, batch + (1,) * (np.ndim(x) - 2) + np.shape(y) + (1,))
-        g = np.expand_dims(g, -1)
-        return (matmul_grad_lhs(g, x, columns),
-                np.reshape(matmul_grad_rhs(g, x, columns), np.shape(ty)))
-    lifted = np.reshape(ty, batch + (1,) * max(0, np.ndim(x) - np.ndim(y)) + np.shape(y))
-    return matmul_grad_lhs(g, x, lifted), np.reshape(matmul_grad_rhs(g, x, lifted), np.shape(ty))
-
-
-def matmul_lhs_tangent_grads(g, tx, x, y):
-    """The adjoints of ``matmul_lhs_tangent(tx, x, y)`` with respect to
-    ``tx`` and ``y``, as a pair (see matmul_rhs_tangent_grads)."""
-    batch = _batch(tx, x)
-    if not batch or np.ndim(y) == 1:
-        return matmul_grad_lhs(g, tx, y), matmul_grad_rhs(g, tx, y)
-    if np.ndim(x) == 1:                         # a row vector for each direction
-        rows = np.reshape(tx, batch + (1,) * (np.ndim(y) - 2) + (1,) + np.shape(x))
-        g = np.expand_dims(g, -2)
-        return np.reshape(matmul_grad_lhs(g, rows, y), np.shape(tx)), matmul_grad_rhs(g, rows, y)
-    lifted = np.reshape(tx, batch + (1,) * max(0, np.ndim(y) - np.ndim(x)) + np.shape(x))
-    return np.reshape(matmul_grad_lhs(g, lifted, y), np.shape(tx)), matmul_grad_rhs(g, lifted, y)
