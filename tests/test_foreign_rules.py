@@ -1,0 +1,328 @@
+"""The whole rule table on an array type that is not NumPy's (issue 18).
+
+Each rule's first ``CASES_PER_RULE`` cases with an array (tests/rule_spec_table.py;
+a spec of numbers alone gets its numbers as 0-d arrays) run through ``pullback.grad``
+with every array argument wrapped in ``Recorded`` (tests/recording_array.py):
+NumPy behind ``__array_function__`` and ``__array_ufunc__`` only, which records
+every conversion to NumPy or to a Python number and raises ``ConversionError``.
+An array output is differentiated as ``np.sum(output * cot)``, ``cot`` wrapped
+too. Each case must either
+
+* give the gradient of central finite differences (computed on the plain
+  NumPy inputs, never through pullback), each array's gradient a ``Recorded``
+  (a number's: a number or a 0-d ``Recorded``), with no conversion recorded; or
+* refuse clearly: ``UnsupportedArrayType``, or a ``PullbackError`` naming the
+  array type, and be listed in ``REFUSED`` with the reason.
+
+A ConversionError is never accepted. The cases that raise one today are listed,
+each with its reason, in ``CONVERTED_BY_THE_FUNCTION`` (the user's function
+converts by itself: the test checks that, running it without pullback; the
+construct should be refused when the derivative is written) and in
+``CONVERTED_BY_THE_DERIVATIVE`` (generated code outside the runtime helpers
+converts, or makes the gradient with NumPy); both are strict xfails, so a case
+that is fixed, or that starts converting, fails the file until the tables are
+updated. Table keys are rule names (every case) or case labels (that case).
+The Dask section runs some rules' first case on dask.array with a scheduler
+that raises, so nothing is computed behind the user's back either.
+
+Counts at the time of writing, by each rule's first case: of 415 rules, 349 pass on the
+foreign type, 2 refuse (the second derivatives of np.cumprod and np.nancumprod:
+their check for exact zeros would read the values), 53 convert in the user's
+own function (33 math.* functions, float, max, min, list, np.full, np.arange,
+np.r_, np.c_, np.array, np.asarray, 6 scipy.linalg functions,
+scipy.special.polygamma, logsumexp, softmax and log_softmax: NumPy cannot
+dispatch them), and 11 convert or make a NumPy gradient in generated code
+outside the runtime helpers (np.sum and np.mean over all axes, the split
+family, np.unstack, np.broadcast_arrays, scipy.special.psi,
+runtime.shape.pad_values_grad). Over all 1,108 cases: 987 pass, 6 refuse,
+87 convert in the user's function, 28 in generated code.
+"""
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import pullback
+from pullback.errors import InternalError, PullbackError
+from pullback.runtime import arrays
+from recording_array import CONVERSIONS, ConversionError, Recorded
+from reference import central_difference, import_module_from_text
+from rule_spec_kit import _rng, display_name, sample_inputs
+from rule_spec_table import SPEC
+from test_rules import _MODULE_HEADER, case_label, diff_indices
+
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")    # as in tests/test_rules.py
+
+
+CASES_PER_RULE = 3         # each rule's first cases with an array (about 12 s each)
+
+
+class NumPyGradient(AssertionError):
+    """The gradient of a Recorded argument came back as a NumPy array."""
+
+
+_MATH = "NumPy cannot dispatch the math module: math.{} calls float() on the array"
+_SCIPY = "SciPy reads its arguments with np.asarray: {} never dispatches"
+_SPLIT = ("generated code asks np.shape of the list of pieces (np.asarray of a list of arrays "
+          "converts them); a fix for templates/joining.py, not the runtime helpers")
+_SEED = ("the generated gradient is np.broadcast_to(1.0, np.shape(a)) (templates/reductions.py): "
+         "a NumPy array for a Recorded argument")
+
+# The rules that refuse Recorded arrays (UnsupportedArrayType naming the type), and why.
+REFUSED = {
+    "runtime.reductions.cumprod_grad": "the second derivative of np.cumprod refuses an input "
+                                       "holding an exact zero, which it would ask of the values",
+    "runtime.reductions.nancumprod_grad": "as runtime.reductions.cumprod_grad",
+}
+
+# The user's function itself converts a Recorded argument (checked below, without pullback).
+CONVERTED_BY_THE_FUNCTION = {
+    **{f"math.{name}": _MATH.format(name) for name in (
+        "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1",
+        "log", "log1p", "log2", "log10", "sqrt", "fabs", "pow", "hypot", "atan2", "asinh",
+        "acosh", "atanh", "erf", "erfc", "degrees", "radians", "copysign", "fmod", "remainder",
+        "ldexp", "cbrt", "exp2")},
+    "float": "float(x) of an array converts it",
+    "max": "the builtin max compares its arguments: bool() of a 0-d array",
+    "min": "the builtin min compares its arguments: bool() of a 0-d array",
+    "list": "np.array(list(x)): np.array of a list of arrays converts them",
+    "np.full": "np.full dispatches on like= only: its array fill_value is converted",
+    "np.arange": "np.arange dispatches on like= only: its 0-d array start is converted",
+    "np.r_": "np.r_ makes NumPy arrays of its items",
+    "np.c_": "np.c_ makes NumPy arrays of its items",
+    "np.array": "np.array of a list of arrays converts them",
+    "np.float64-shape()": "np.float64(x) of a 0-d array converts it",
+    "np.float32-shape()": "np.float32(x) of a 0-d array converts it",
+    **{label: "the case's own np.array of a list of arrays converts them" for label in (
+        "runtime.sequence_arithmetic.sequence_add_tangent-np.array(runtime.sequence_arithmetic"
+        ".sequence_add_tangent(([x[0]],[y[1],x[2]]),([x[0]],[y[0],y[1]])))*y-shapes=(3,),(3,)",
+        "runtime.sequence_arithmetic.sequence_add_grad_transpose-np.array(runtime."
+        "sequence_arithmetic.sequence_add_grad_transpose(([x[0]],[y[1],x[2]]),x,([x[0]],[y[0],"
+        "y[1]])))*y-shapes=(3,),(3,)",
+        "runtime.sequence_arithmetic.sequence_add_grad-np.array(runtime.sequence_arithmetic"
+        ".sequence_add_grad(x,([y[0]],[y[1],y[2]]))[1])*y[1:]-shapes=(3,),(3,)",
+        "runtime.sequence_arithmetic.sequence_mul_grad-np.array(runtime.sequence_arithmetic"
+        ".sequence_mul_grad(x,([y[0]],3))[0])*y[1:2]-shapes=(3,),(3,)",
+        "runtime.containers.copy_method-np.sum(np.array(runtime.containers.copy_method([x,y]))"
+        "**2)-shapes=(2,),(2,)")},
+    "np.asarray": "np.asarray of a list of arrays converts them",
+    **{f"scipy.linalg.{name}": _SCIPY.format(f"scipy.linalg.{name}") for name in (
+        "solve_triangular", "solve", "cholesky", "cho_factor", "cho_solve", "expm")},
+    **{f"scipy.special.{name}": _SCIPY.format(f"scipy.special.{name}") for name in (
+        "polygamma", "logsumexp", "softmax", "log_softmax")},
+}
+
+# Generated code outside the runtime helpers converts, or makes a NumPy gradient.
+CONVERTED_BY_THE_DERIVATIVE = {
+    "np.sum-axis=None,keepdims=False-shape(3,4)": (NumPyGradient, _SEED),
+    "np.mean-axis=None,keepdims=False-shape(3,4)": (NumPyGradient, _SEED),
+    "runtime.shape.pad_values_grad": ((NumPyGradient, ConversionError), "its rule's gradient of g "
+                                      "is np.pad(np.zeros(np.shape(x)), ..., constant_values=...) "
+                                      "(templates/runtime.py): NumPy arrays"),
+    **{f"np.{name}": (ConversionError, _SPLIT) for name in (
+        "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack", "broadcast_arrays")},
+    "scipy.special.psi": (ConversionError, "its derivative calls scipy.special.polygamma, which "
+                                           "converts (templates/scipy_special.py)"),
+}
+
+
+@pytest.fixture(autouse=True)
+def recording_library(monkeypatch):
+    """pullback's entry points accept Recorded arrays (as Dask's and CuPy's)."""
+    monkeypatch.setitem(arrays.LIBRARIES, "recording_array", "recording_array.Recorded")
+    CONVERSIONS.clear()
+    yield
+    CONVERSIONS.clear()
+
+
+@pytest.fixture(scope="module")
+def make_function(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("pullback_foreign_cases")
+    counter = iter(range(10 ** 6))
+
+    def make(params, expr, name):
+        name = re.sub(r"\W+", "_", name).strip("_")
+        source = f"{_MODULE_HEADER}def {name}({', '.join(params)}):\n    return {expr}\n"
+        module = import_module_from_text(source, directory, filename=f"case_{next(counter)}.py",
+                                         prefix="pullback_foreign_case")
+        return getattr(module, name)
+
+    return make
+
+
+def _array_cases(spec, count=CASES_PER_RULE):
+    """The indices of the spec's first ``count`` cases with an array argument, or
+    [0] (numbers alone)."""
+    found = [i for i, case in enumerate(spec.cases)
+             if any(shape is not None for shape in case.shapes)]
+    return found[:count] or [0]
+
+
+def _entry(table, name, label):
+    """A table's entry for one case: by its label, else by its rule's name."""
+    return table.get(label, table.get(name))
+
+
+def _params():
+    params = []
+    for function, spec in SPEC.items():
+        name = display_name(function)
+        for index in _array_cases(spec):
+            label = f"{name}-{case_label(spec, spec.cases[index])}"
+            marks = ()
+            if _entry(CONVERTED_BY_THE_FUNCTION, name, label):
+                marks = pytest.mark.xfail(strict=True, raises=ConversionError,
+                                          reason=_entry(CONVERTED_BY_THE_FUNCTION, name, label))
+            elif _entry(CONVERTED_BY_THE_DERIVATIVE, name, label):
+                error, reason = _entry(CONVERTED_BY_THE_DERIVATIVE, name, label)
+                marks = pytest.mark.xfail(strict=True, raises=error, reason=reason)
+            params.append(pytest.param(function, index, label, id=label, marks=marks))
+    return params
+
+
+def test_the_tables_name_rules_or_cases():
+    known = {display_name(function) for function in SPEC} | {p.values[2] for p in _params()}
+    for table in (REFUSED, CONVERTED_BY_THE_FUNCTION, CONVERTED_BY_THE_DERIVATIVE):
+        assert set(table) <= known, sorted(set(table) - known)
+
+
+def _wrapped(value, as_array):
+    if isinstance(value, np.ndarray):
+        return Recorded(value)
+    return Recorded(np.array(value)) if as_array else value
+
+
+def _outcome(derivative, call):
+    """("passed", gradients) or ("refused", message); anything else raises."""
+    try:
+        gradients = derivative(*call)
+    except ConversionError:
+        raise
+    except arrays.UnsupportedArrayType as error:
+        return "refused", str(error)
+    except PullbackError as error:
+        if isinstance(error, InternalError) or "Recorded" not in str(error):
+            raise
+        return "refused", str(error)
+    return "passed", gradients
+
+
+def _case(make_function, function, index, label):
+    """(f, parameter names, plain inputs, Recorded inputs, wrt) of one rule's case."""
+    spec = SPEC[function]
+    case = spec.cases[index]
+    names = [a.name for a in spec.arguments(case)]
+    expr = spec.expr(case)
+    inputs = sample_inputs(spec, case, label)
+    name = display_name(function)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = make_function(names, expr, "plain_" + name)(*inputs)
+    if np.ndim(value) == 0:
+        f, extra = make_function(names, expr, "foreign_" + name), []
+    else:
+        extra = [_rng(label + "-cotangent").standard_normal(np.shape(value))]
+        f = make_function(names + ["cot"], f"np.sum(({expr}) * cot)", "foreign_" + name)
+    plain = inputs + extra
+    numbers_only = all(shape is None for shape in case.shapes)
+    return f, names, plain, [_wrapped(v, numbers_only) for v in plain], diff_indices(spec, case)
+
+
+def check_gradients(f, names, plain, call, wrt, gradients):
+    for i, gradient in zip(wrt, gradients):
+        what = f"d/d{names[i]}"
+        if isinstance(call[i], Recorded):
+            if type(gradient) is not Recorded:
+                raise NumPyGradient(f"{what} is a {type(gradient).__name__}, not a Recorded")
+            assert gradient.shape == call[i].shape, what
+            got = gradient.array
+        else:
+            assert isinstance(gradient, (float, Recorded)) and np.ndim(gradient) == 0, what
+            got = gradient.array if isinstance(gradient, Recorded) else gradient
+        expected = central_difference(f, plain, i)
+        np.testing.assert_allclose(np.asarray(got, dtype=np.float64), expected, rtol=1e-5,
+                                   atol=1e-6, err_msg=what)
+
+
+@pytest.mark.parametrize("function, index, label", _params())
+def test_rule_on_foreign_arrays(make_function, function, index, label):
+    f, names, plain, call, wrt = _case(make_function, function, index, label)
+    name = display_name(function)
+    if _entry(CONVERTED_BY_THE_FUNCTION, name, label):      # the user's code converts, not pullback
+        with pytest.raises(ConversionError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f(*call)
+        CONVERSIONS.clear()
+    outcome, result = _outcome(pullback.grad(f, wrt=wrt), call)
+    assert not CONVERSIONS, f"converted behind the user's back: {CONVERSIONS}"
+    if _entry(REFUSED, name, label):
+        assert outcome == "refused", (f"{label} now passes on Recorded arrays: take it off "
+                                      f"REFUSED ({_entry(REFUSED, name, label)})")
+        assert "recording_array.Recorded" in result, result
+        return
+    assert outcome == "passed", f"{label} refused Recorded arrays: {result}"
+    check_gradients(f, names, plain, call, wrt, result)
+
+
+# --------------------------------------------------------------------------
+# Dask: the same outcome on dask.array, with a scheduler that refuses to compute.
+# --------------------------------------------------------------------------
+
+_DASK_RULES = ("np.tanh", "np.maximum", "np.sum", "np.mean", "np.max", "np.var", "np.cumsum",
+               "np.matmul", "np.linalg.inv", "np.take", "np.concatenate", "np.where", "np.clip",
+               "np.linalg.norm", "np.einsum", "np.pad", "np.diff", "np.outer",
+               "np.linalg.solve", "np.prod", "np.std", "np.cumprod", "np.tile", "np.stack")
+
+
+# Refused with Dask arrays (and not with Recorded ones, which write in place as CuPy's do).
+DASK_REFUSED = {}
+# Computed behind the user's back by generated code outside the runtime helpers.
+DASK_COMPUTED = {
+    "np.mean": "the generated gradient divides by np.size(a) (templates/reductions.py), which "
+               "Dask does not implement: its fallback computes the array",
+}
+
+
+def _dask_params():
+    by_name = {}
+    for p in _params():
+        by_name.setdefault(p.values[2].partition("-")[0], p)       # each rule's first case
+    params = []
+    for name in _DASK_RULES:
+        marks = by_name[name].marks
+        if name in DASK_COMPUTED:
+            marks = pytest.mark.xfail(strict=True, raises=HiddenCompute, reason=DASK_COMPUTED[name])
+        params.append(pytest.param(*by_name[name].values, id=by_name[name].id, marks=marks))
+    return params
+
+
+class HiddenCompute(AssertionError):
+    """A Dask array was computed during the gradient call."""
+
+
+def _no_compute(*args, **kwargs):
+    raise HiddenCompute("a Dask array was computed during the gradient call")
+
+
+@pytest.mark.parametrize("function, index, label", _dask_params())
+def test_rule_on_dask_arrays(make_function, function, index, label):
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    f, names, plain, _, wrt = _case(make_function, function, index, label)
+    chunks = -1 if label.startswith("np.linalg.") else 2     # (its solvers want square chunks)
+    call = [da.from_array(v, chunks=chunks) if isinstance(v, np.ndarray) else v for v in plain]
+    with dask.config.set(scheduler=_no_compute):
+        outcome, result = _outcome(pullback.grad(f, wrt=wrt), call)
+    name = display_name(function)
+    if name in DASK_REFUSED:
+        assert outcome == "refused", f"{label} now passes on Dask arrays: take it off DASK_REFUSED"
+        assert "dask.array.Array" in result, result
+        return
+    assert outcome == "passed", f"{label} refused Dask arrays: {result}"
+    for i, gradient in zip(wrt, result):
+        if isinstance(call[i], da.Array) and not isinstance(gradient, da.Array):
+            raise NumPyGradient(f"d/d{names[i]} is a {type(gradient).__name__}")
+        expected = central_difference(f, plain, i)
+        np.testing.assert_allclose(np.asarray(gradient, dtype=np.float64), expected, rtol=1e-5,
+                                   atol=1e-6, err_msg=f"d/d{names[i]}")
