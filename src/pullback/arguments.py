@@ -222,6 +222,16 @@ def check_foreign_array(value, name, label):
             f"Pass np.asarray({name}) or one of those.")
 
 
+def dense_only(args, what):
+    """Refuse Dask or CuPy arguments: ``what`` fills a NumPy matrix a row or column at a time."""
+    foreign = next((a for a in args if is_foreign_array(a)), None)
+    if foreign is not None:
+        raise InvalidArgument(f"pullback.{what} builds a dense NumPy matrix, one row or column at a "
+                              f"time, and was given a {type_name(foreign)} argument; use "
+                              f"pullback.vjp, jvp or hvp, which keep the arrays' type "
+                              f"(docs/scaling.md), or pass NumPy arrays")
+
+
 def check_plain_array(value, name, label):
     """Refuse a subclass of np.ndarray, differentiated or only read: the
     rules are NumPy's semantics for plain arrays, which subclasses change

@@ -13,8 +13,9 @@ from pullback.api import Derivative, argument_kinds
 from pullback.compiling import numba_refused
 from pullback.backend.source_map import add_user_line, untraced
 from pullback.passed_functions import passed_functions
-from pullback.arguments import check_differentiable_input, fit_gradient
+from pullback.arguments import check_differentiable_input, dense_only, fit_gradient
 from pullback.errors import InvalidArgument, InvalidOutput
+from pullback.runtime.arrays import is_foreign_array, zeros_like
 from pullback.outputs import check_output, output_error
 from pullback.trees import (children, describe_structure, internal, is_container, is_float_leaf,
                             leaves, map_leaves, part, rebuild, same_structure)
@@ -254,6 +255,8 @@ def _leaf_tangent(x, t, where, batches):
     if np.iscomplexobj(t) or not np.issubdtype(np.result_type(t), np.number):
         raise InvalidArgument(f"the tangent of {where} must hold real numbers")
     dtype = np.result_type(x)
+    if is_foreign_array(t):     # a Dask or CuPy tangent keeps its type (never computed here)
+        return t.astype(dtype if np.issubdtype(dtype, np.floating) else np.float64)
     if isinstance(x, np.ndarray) or t_shape != ():
         if np.issubdtype(dtype, np.floating):
             return np.asarray(t, dtype=dtype)
@@ -271,6 +274,9 @@ def _fit_tangent(tangent, value, batched, count):
     wanted = ((count,) if batched else ()) + shape
     floating = np.result_type(value) if np.issubdtype(np.result_type(value), np.floating) \
         else np.dtype(np.float64)
+    if is_foreign_array(tangent) or is_foreign_array(value):    # never computed here
+        tangent = tangent if np.shape(tangent) == wanted else np.broadcast_to(tangent, wanted)
+        return tangent.astype(floating) if is_foreign_array(tangent) else zeros_like(value) + tangent
     if not batched and not isinstance(value, np.ndarray) and np.ndim(tangent) == 0:
         return floating.type(tangent) if isinstance(value, np.generic) else float(tangent)
     tangent = np.asarray(tangent)
@@ -307,6 +313,7 @@ def jacobian(function, wrt=0, mode="auto"):
     label = getattr(reverse, "__name__", "jacobian")
 
     def jacobian_of(*args, **kwargs):
+        dense_only(args, "jacobian")
         if mode == "reverse" or kwargs:
             return reverse(*args, **kwargs)
         positions = _positions(function, indices, len(args))
@@ -415,6 +422,7 @@ def hessian(function, wrt=0, compile=None):
     gradient = grad(function, wrt=wrt)
 
     def hessian_of(*args):
+        dense_only(args, "hessian")
         (i,) = _positions(function, (wrt,), len(args))
         if is_container(args[i]):
             raise InvalidArgument(f"hessian differentiates with respect to an array or a number; "

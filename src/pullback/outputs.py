@@ -13,6 +13,7 @@ from pullback.code.astutil import own_nodes
 from pullback.errors import InvalidOutput, PullbackError, UnsupportedSyntax
 from pullback.frontend.parsing import function_name, parse_function
 from pullback.runtime import is_real_number
+from pullback.runtime.arrays import is_foreign_array
 from pullback.trees import children, is_container
 
 
@@ -29,7 +30,7 @@ def is_output(value):
     if is_container(value):         # dicts, lists, tuples, dataclasses of them
         items = children(value)
         return bool(items) and all(is_output(v) for _, v in items)
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_foreign_array(value):    # NumPy's, Dask's, CuPy's
         return value.dtype.kind in "biuf"
     return is_real_number(value)
 

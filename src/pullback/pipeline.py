@@ -66,7 +66,7 @@ from pullback.optimize import (
     eliminate_dead_code, eliminate_dead_stores, fold_constants, forward_substitute,
     fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
     propagate_negations, read_array_attributes, resugar_while, reuse_dead_arrays,
-    scale_smaller_factors, share_repeated_values,
+    scale_smaller_factors, share_repeated_values, size_from_shape,
     share_shape_references, sink_pops, skip_zero_first_step)
 from pullback.backend.emit import annotate, emit_module
 from pullback.backend.numba_variant import numba_variant
@@ -450,7 +450,8 @@ OPTIMIZER = [
 
 # Stage 7 for arrays of other libraries (runtime/arrays.py): a Dask array has no writes in
 # place, and NumPy's cannot take a Dask or CuPy gradient into its memory.
-OUT_OF_PLACE = [p for p in OPTIMIZER if p not in (accumulate_in_place, reuse_dead_arrays)]
+OUT_OF_PLACE = [p for p in OPTIMIZER if p not in (accumulate_in_place, reuse_dead_arrays)] + [
+    size_from_shape]
 
 
 # Stage 7 of forward mode: the passes that hold for one sweep computing values and tangents.

@@ -25,6 +25,10 @@ resugar_while           the user's ``while`` test back in the forward sweep
 skip_zero_first_step    ``if step:`` around a reverse loop's first terms when they add zeros
 own_in_place_buffers    an in-place accumulation into an array another live name holds: on a copy
 
+For arrays of other libraries (Dask, CuPy), pipeline.OUT_OF_PLACE leaves out the two passes
+that write in place (accumulate_in_place, reuse_dead_arrays) and adds one:
+size_from_shape         ``np.size(x)`` -> ``np.prod(np.shape(x))`` (Dask computes for np.size)
+
 The five shape passes (share_shape_references, fuse_product_sums,
 drop_unread_restores, read_array_attributes, reuse_dead_arrays) do nothing without shape facts.
 Shared facts and tests are in ``facts.py``; who may hold an array, in ``ownership.py``. Statements
@@ -51,12 +55,13 @@ from pullback.optimize.share_repeated_values import share_repeated_values
 from pullback.optimize.scale_smaller_factors import scale_smaller_factors
 from pullback.optimize.share_shape_references import share_shape_references
 from pullback.optimize.sink_pops import sink_pops
+from pullback.optimize.size_from_shape import size_from_shape
 from pullback.optimize.skip_zero_first_step import skip_zero_first_step
 
 __all__ = ["OptimizerFacts", "fold_constants", "share_repeated_values", "propagate_copies",
            "forward_substitute",
            "combine_accumulations", "share_shape_references", "fuse_product_sums",
            "drop_unread_restores", "sink_pops", "inline_temporaries", "merge_stacks",
-           "eliminate_dead_stores", "eliminate_dead_code", "accumulate_in_place",
+           "eliminate_dead_stores", "eliminate_dead_code", "accumulate_in_place", "size_from_shape",
            "propagate_negations", "scale_smaller_factors", "read_array_attributes", "reuse_dead_arrays",
            "resugar_while", "skip_zero_first_step", "own_in_place_buffers"]
