@@ -246,8 +246,8 @@ def generate(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=
             f"{params[i]} ({Shape(tuple(dims), dtype).describe()})" for i, dims, dtype in arrays
             if i < len(params)])
     if libraries:
-        header += _wrapped("For arrays of other libraries than NumPy (no writes in place; "
-                           "the helpers keep each array's type): ", [
+        header += _wrapped("For arrays of libraries other than NumPy (written out of place; "
+                           "the runtime helpers keep each array's type): ", [
                                f"{params[i]} ({LIBRARIES[library]})" for i, library in libraries
                                if i < len(params)])
     if checkpoint is not None:
