@@ -278,10 +278,7 @@ _DASK_RULES = ("np.tanh", "np.maximum", "np.sum", "np.mean", "np.max", "np.var",
 # Refused with Dask arrays (and not with Recorded ones, which write in place as CuPy's do).
 DASK_REFUSED = {}
 # Computed behind the user's back by generated code outside the runtime helpers.
-DASK_COMPUTED = {
-    "np.mean": "the generated gradient divides by np.size(a) (templates/reductions.py), which "
-               "Dask does not implement: its fallback computes the array",
-}
+DASK_COMPUTED = {}
 
 
 def _dask_params():
