@@ -87,6 +87,14 @@ def gathers(x, index):
     return np.sum(x[index] ** 2)
 
 
+def total(a):
+    return np.sum(a) + 2.0 * np.mean(a)
+
+
+def halves(a, c):
+    return np.sum(np.split(a, 2) * c)
+
+
 RNG = np.random.default_rng(18)
 X = RNG.standard_normal((40, 4))
 LABELS = np.eye(5)[RNG.integers(0, 5, 12)]
@@ -178,6 +186,24 @@ def test_an_integer_array_index_is_refused_where_dask_has_no_add_at():
     message = "\n".join([str(raised.value)] + getattr(raised.value, "__notes__", []))
     assert "dask.array.Array" in message and "np.add.at" in message
     assert "test_dask.py" in message and "x[index]" in message    # the user's line, from the entry point
+
+
+def test_the_gradient_of_a_sum_is_a_dask_array_of_the_arguments_chunks():
+    a = np.arange(24.0).reshape(4, 6)
+    g = lazily(pullback.grad(total), chunked(a))
+    assert isinstance(g, da.Array) and g.chunks == chunked(a).chunks
+    np.testing.assert_allclose(computed(g), np.full(a.shape, 1.0 + 2.0 / a.size))   # by hand
+
+
+def test_numpy_functions_dask_lacks_are_refused_not_computed():
+    """Dask computes its arrays into NumPy (with a FutureWarning) for a NumPy
+    function it does not implement; the derivative raises instead, naming it."""
+    with pytest.raises(UnsupportedArrayType) as raised:
+        pullback.grad(halves)(chunked(np.arange(6.0)), chunked(np.ones((2, 3))))
+    message = "\n".join([str(raised.value)] + getattr(raised.value, "__notes__", []))
+    assert "np.split" in message and "dask.array.Array" in message and "test_dask.py" in message
+    g = pullback.grad(halves)(np.arange(6.0), np.ones((2, 3)))      # NumPy: differentiated
+    np.testing.assert_allclose(g, np.ones(6))
 
 
 def test_compile_refuses_dask_arrays():

@@ -66,8 +66,6 @@ _MATH = "NumPy cannot dispatch the math module: math.{} calls float() on the arr
 _SCIPY = "SciPy reads its arguments with np.asarray: {} never dispatches"
 _SPLIT = ("generated code asks np.shape of the list of pieces (np.asarray of a list of arrays "
           "converts them); a fix for templates/joining.py, not the runtime helpers")
-_SEED = ("the generated gradient is np.broadcast_to(1.0, np.shape(a)) (templates/reductions.py): "
-         "a NumPy array for a Recorded argument")
 
 # The rules that refuse Recorded arrays (UnsupportedArrayType naming the type), and why.
 REFUSED = {
@@ -115,8 +113,6 @@ CONVERTED_BY_THE_FUNCTION = {
 
 # Generated code outside the runtime helpers converts, or makes a NumPy gradient.
 CONVERTED_BY_THE_DERIVATIVE = {
-    "np.sum-axis=None,keepdims=False-shape(3,4)": (NumPyGradient, _SEED),
-    "np.mean-axis=None,keepdims=False-shape(3,4)": (NumPyGradient, _SEED),
     "runtime.shape.pad_values_grad": ((NumPyGradient, ConversionError), "its rule's gradient of g "
                                       "is np.pad(np.zeros(np.shape(x)), ..., constant_values=...) "
                                       "(templates/runtime.py): NumPy arrays"),

@@ -25,7 +25,7 @@ from pullback.pipeline import derive, options_of
 from pullback.compiling import checked_compiler, compiler_for, numba_refused, refused
 from pullback.rules import user_rules
 from pullback.passed_functions import can_specialize, passed_functions, specialized
-from pullback.runtime.arrays import is_foreign_array
+from pullback.runtime.arrays import is_foreign_array, unguarded
 
 _PLAIN = (float, int, np.ndarray)      # argument types that need no further check
 
@@ -207,7 +207,7 @@ class Derivative:
         if self._has_aux:
             raise InvalidArgument(f"{self!r} returns an auxiliary value beside the gradient; "
                                   f"differentiate pullback.grad of the function without has_aux")
-        return self._derive(self._target(kinds), kinds).entry
+        return unguarded(self._derive(self._target(kinds), kinds).entry)
 
     def _target(self, kinds=None):
         """The function to transform: the user's, or for a recursive function

@@ -13,7 +13,7 @@ import numpy as np
 from pullback.errors import InternalError, InvalidArgument, SourceUnavailable
 from pullback.rules import active_rules, user_rules
 from pullback.runtime import NotDifferentiable
-from pullback.runtime.arrays import LIBRARIES, is_foreign_array, type_name
+from pullback.runtime.arrays import LIBRARIES, is_foreign_array, type_name, zeros_like
 from pullback.trees import (children, child_path, is_container, is_float_leaf, leaves, part,
                             rebuild)
 
@@ -293,6 +293,13 @@ def _fit_foreign(g, x, inputs, name):
     its shape and dtype checked and fitted, its values never computed here."""
     if not is_foreign_array(g) and np.ndim(g) == 0 and g == 0:
         return np.zeros_like(x)
+    if is_foreign_array(x) and not is_foreign_array(g):     # NumPy's: the gradient of a sum
+        g = np.asarray(g)
+        if g.shape == np.shape(x) and g.size and not any(g.strides):    # one value, broadcast:
+            return zeros_like(x, dtype=x.dtype) + g.reshape(-1)[0]        # of x's chunks, lazily
+        if g.shape == np.shape(x):
+            g = np.asarray(g, like=x)
+            g = g.rechunk(x.chunks) if hasattr(x, "chunks") and hasattr(g, "rechunk") else g
     if np.shape(g) != np.shape(x):
         raise InternalError(f"the gradient for {name!r} has shape {np.shape(g)}, not the shape "
                             f"{np.shape(x)} of {name}{_user_rules_note()}")

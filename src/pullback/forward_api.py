@@ -15,7 +15,7 @@ from pullback.backend.source_map import add_user_line, untraced
 from pullback.passed_functions import passed_functions
 from pullback.arguments import check_differentiable_input, dense_only, fit_gradient
 from pullback.errors import InvalidArgument, InvalidOutput
-from pullback.runtime.arrays import is_foreign_array, zeros_like
+from pullback.runtime.arrays import is_foreign_array, unguarded, zeros_like
 from pullback.outputs import check_output, output_error
 from pullback.trees import (children, describe_structure, internal, is_container, is_float_leaf,
                             leaves, map_leaves, part, rebuild, same_structure)
@@ -91,9 +91,9 @@ class JvpDerivative(Derivative):
         # containers: positions; varargs: names; arrays: (position, dims, dtype))
         count = self._count
         kinds = tuple(tuple(i for i in part if i < count) if k < 2 else
-                      tuple(a for a in part if a[0] < count) if k == 3 else part
+                      tuple(a for a in part if a[0] < count) if k >= 3 else part
                       for k, part in enumerate(kinds))
-        return self._derive(self._target(kinds), kinds).entry
+        return unguarded(self._derive(self._target(kinds), kinds).entry)
 
     def __call__(self, *args):
         count = self._count

@@ -44,7 +44,7 @@ from pullback.frontend.index_tricks import spell_out_index_tricks
 from pullback.frontend.aux import split_aux, split_aux_returns
 from pullback.frontend.checkpoints import mark_checkpointed_loops
 from pullback.frontend.foreign_arrays import refuse_writes_without_views
-from pullback.runtime.arrays import LIBRARIES, NO_VIEWS
+from pullback.runtime.arrays import LIBRARIES, NO_VIEWS, without_fallbacks
 from pullback.runtime.containers import auxiliary_part
 from pullback.frontend.aliasing import check_aliasing
 from pullback.analysis.static_names import bind_static_names, module_constants
@@ -66,7 +66,7 @@ from pullback.optimize import (
     eliminate_dead_code, eliminate_dead_stores, fold_constants, forward_substitute,
     fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
     propagate_negations, read_array_attributes, resugar_while, reuse_dead_arrays,
-    scale_smaller_factors, share_repeated_values, size_from_shape,
+    scale_smaller_factors, share_repeated_values, any_array_type,
     share_shape_references, sink_pops, skip_zero_first_step)
 from pullback.backend.emit import annotate, emit_module
 from pullback.backend.numba_variant import numba_variant
@@ -130,6 +130,9 @@ def derive(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=()
             path = cache.store_module(path, text)                       # 9 write
         module = cache.import_module_file(path, key, text)              # 10 import
         compiled = bind(function, module, path, mode.removesuffix("+aux"))   # 11 link globals
+        if "dask" in {library for _, library in libraries}:     # no silent compute into NumPy
+            compiled.entry = without_fallbacks(compiled.entry)
+            compiled.backward = compiled.backward and without_fallbacks(compiled.backward)
         compiled.text = text                                            # what source() shows
         cache.memory_put(function, options, compiled)                   # 12 memoize
     return compiled
@@ -451,7 +454,7 @@ OPTIMIZER = [
 # Stage 7 for arrays of other libraries (runtime/arrays.py): a Dask array has no writes in
 # place, and NumPy's cannot take a Dask or CuPy gradient into its memory.
 OUT_OF_PLACE = [p for p in OPTIMIZER if p not in (accumulate_in_place, reuse_dead_arrays)] + [
-    size_from_shape]
+    any_array_type]
 
 
 # Stage 7 of forward mode: the passes that hold for one sweep computing values and tangents.

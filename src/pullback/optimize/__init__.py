@@ -27,7 +27,8 @@ own_in_place_buffers    an in-place accumulation into an array another live name
 
 For arrays of other libraries (Dask, CuPy), pipeline.OUT_OF_PLACE leaves out the two passes
 that write in place (accumulate_in_place, reuse_dead_arrays) and adds one:
-size_from_shape         ``np.size(x)`` -> ``np.prod(np.shape(x))`` (Dask computes for np.size)
+any_array_type          ``np.size(x)``, ``np.shape(x)`` -> ``size_of(x)``, ``shape_of(x)``;
+                        ``np.broadcast_to(g, np.shape(x))`` -> ``unreduce(g, x)`` (x's array type)
 
 The five shape passes (share_shape_references, fuse_product_sums,
 drop_unread_restores, read_array_attributes, reuse_dead_arrays) do nothing without shape facts.
@@ -55,13 +56,13 @@ from pullback.optimize.share_repeated_values import share_repeated_values
 from pullback.optimize.scale_smaller_factors import scale_smaller_factors
 from pullback.optimize.share_shape_references import share_shape_references
 from pullback.optimize.sink_pops import sink_pops
-from pullback.optimize.size_from_shape import size_from_shape
+from pullback.optimize.any_array_type import any_array_type
 from pullback.optimize.skip_zero_first_step import skip_zero_first_step
 
 __all__ = ["OptimizerFacts", "fold_constants", "share_repeated_values", "propagate_copies",
            "forward_substitute",
            "combine_accumulations", "share_shape_references", "fuse_product_sums",
            "drop_unread_restores", "sink_pops", "inline_temporaries", "merge_stacks",
-           "eliminate_dead_stores", "eliminate_dead_code", "accumulate_in_place", "size_from_shape",
+           "eliminate_dead_stores", "eliminate_dead_code", "accumulate_in_place", "any_array_type",
            "propagate_negations", "scale_smaller_factors", "read_array_attributes", "reuse_dead_arrays",
            "resugar_while", "skip_zero_first_step", "own_in_place_buffers"]

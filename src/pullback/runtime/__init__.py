@@ -93,8 +93,10 @@ def _sum_to_shape(g, shape):
 def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast the gradient of a reduction back to the shape of its input."""
     shape = np.shape(x)
-    if type(x) is not np.ndarray and is_foreign_array(x):
+    if type(x) is not np.ndarray and is_foreign_array(x):     # of x's type, chunks and device
         g = like_array(g, x)
+        g = np.expand_dims(g, axis) if not keepdims and axis is not None else g
+        return zeros_like(x, dtype=np.result_type(x.dtype, g.dtype)) + g
     if not keepdims and axis is not None:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, shape)

@@ -9,6 +9,10 @@ Which types a derivative accepts is decided at the entry points
 (arguments.py: :func:`array_library`); these helpers only follow whatever
 arrays they are given.
 """
+import functools
+import re
+import warnings
+
 import numpy as np
 
 from pullback.errors import PullbackError
@@ -216,3 +220,36 @@ LIBRARIES = {"dask": "dask.array.Array", "cupy": "cupy.ndarray"}
 # Those whose ``x[i] = v`` makes a new graph that earlier slices of x do not see (NumPy's
 # views do): the derivative refuses writes into their arrays (frontend/foreign_arrays.py).
 NO_VIEWS = frozenset({"dask"})
+
+
+# Dask's fallback for a NumPy function it lacks: compute the arrays into NumPy, call the
+# function, warn (FutureWarning). The derivative raises instead (docs/scaling.md).
+_FALLBACK = r"The `numpy\.[\w.]+` function is not implemented by Dask"
+
+
+def without_fallbacks(function):
+    """``function`` (generated code run on Dask arrays) raising UnsupportedArrayType,
+    with the traceback of the call that fell back, where Dask would compute its
+    arrays into NumPy for a function it does not implement."""
+    @functools.wraps(function)
+    def guarded(*args):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=_FALLBACK, category=FutureWarning)
+            try:
+                return function(*args)
+            except FutureWarning as warning:
+                if not re.match(_FALLBACK, str(warning)):
+                    raise
+                name = re.match(r"The `numpy\.([\w.]+)`", str(warning)).group(1)
+                error = UnsupportedArrayType(
+                    f"np.{name} cannot run on dask.array.Array arrays: Dask does not implement "
+                    f"it, and would compute the arrays into NumPy to call it. Write it with "
+                    f"functions Dask implements, or pass NumPy arrays.")
+                raise error.with_traceback(warning.__traceback__) from None
+    guarded.__pullback_unguarded__ = function     # what a derivative of it differentiates
+    return guarded
+
+
+def unguarded(function):
+    """The generated function itself, without :func:`without_fallbacks`'s guard."""
+    return getattr(function, "__pullback_unguarded__", function)
