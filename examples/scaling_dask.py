@@ -47,7 +47,7 @@ def on_cluster(rows, chunk_rows, workers, memory_limit):
     from dask.distributed import Client, LocalCluster, wait
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      memory_limit=memory_limit, dashboard_address=None) as cluster, \
+                      memory_limit=memory_limit, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         rng = da.random.default_rng(0)       # the data are made on the workers, chunk by chunk
         X = rng.standard_normal((rows, FEATURES), chunks=(chunk_rows, FEATURES))
