@@ -275,3 +275,16 @@ def test_the_scaling_example_on_a_small_array(capsys):
     X, y = dask.compute(X, y)
     reference = central_difference(example.loss, (np.zeros(example.FEATURES), X, y), 0)
     np.testing.assert_allclose(gradient, reference, rtol=1e-6, atol=1e-9)
+
+
+def test_the_fuzzers_programs_on_dask_arrays(tmp_path, monkeypatch):
+    """tests/fuzz_dask.py on 60 random programs: every program that pullback
+    differentiates correctly on NumPy arrays is, on Dask arrays, right (against
+    central differences), refused by name, or computes in its own statements
+    (a branch on a value); never wrong, never computed or made NumPy by pullback."""
+    import fuzz_dask
+    monkeypatch.setenv("PULLBACK_CACHE_DIR", str(tmp_path / "cache"))
+    counts, problems = fuzz_dask.run(60, seed=18, folder=str(tmp_path))
+    assert not problems, "\n\n".join(f"# {status}: {reason}\n{source}"
+                                     for status, reason, source in problems)
+    assert counts["ok"] >= 15, counts
