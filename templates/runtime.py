@@ -850,8 +850,8 @@ def pad_linear_rule_tangent(y, g, pad_width, mode="constant", reflect_type="even
 
 @adjoint(shape.pad_values_grad)
 def pad_values_grad_rule(y, g, array, pad_width, constant_values):
-    # the transpose: the padding of zeros of array's shape, filled with d[y]
-    d[g] = np.pad(np.zeros(np.shape(array)), pad_width, constant_values=d[y])
+    # the transpose: the padding of zeros of array's shape (and array type), filled with d[y]
+    d[g] = np.pad(np.zeros_like(array, dtype=float), pad_width, constant_values=d[y])
 
 
 @tangent(shape.pad_values_grad)

@@ -25,17 +25,16 @@ updated. Table keys are rule names (every case) or case labels (that case).
 The Dask section runs some rules' first case on dask.array with a scheduler
 that raises, so nothing is computed behind the user's back either.
 
-Counts at the time of writing, by each rule's first case: of 415 rules, 349 pass on the
+Counts at the time of writing, by each rule's first case: of 415 rules, 359 pass on the
 foreign type, 2 refuse (the second derivatives of np.cumprod and np.nancumprod:
 their check for exact zeros would read the values), 53 convert in the user's
 own function (33 math.* functions, float, max, min, list, np.full, np.arange,
 np.r_, np.c_, np.array, np.asarray, 6 scipy.linalg functions,
 scipy.special.polygamma, logsumexp, softmax and log_softmax: NumPy cannot
-dispatch them), and 11 convert or make a NumPy gradient in generated code
-outside the runtime helpers (np.sum and np.mean over all axes, the split
-family, np.unstack, np.broadcast_arrays, scipy.special.psi,
-runtime.shape.pad_values_grad). Over all 1,108 cases: 987 pass, 6 refuse,
-87 convert in the user's function, 28 in generated code.
+dispatch them), and 1 converts in generated code outside the runtime helpers
+(scipy.special.psi, whose derivative calls scipy.special.polygamma). Over all
+1,108 cases: 1,012 pass, 6 refuse, 87 convert in the user's function, 3 in
+generated code.
 """
 import re
 import warnings
@@ -64,8 +63,6 @@ class NumPyGradient(AssertionError):
 
 _MATH = "NumPy cannot dispatch the math module: math.{} calls float() on the array"
 _SCIPY = "SciPy reads its arguments with np.asarray: {} never dispatches"
-_SPLIT = ("generated code asks np.shape of the list of pieces (np.asarray of a list of arrays "
-          "converts them); a fix for templates/joining.py, not the runtime helpers")
 
 # The rules that refuse Recorded arrays (UnsupportedArrayType naming the type), and why.
 REFUSED = {
@@ -113,11 +110,6 @@ CONVERTED_BY_THE_FUNCTION = {
 
 # Generated code outside the runtime helpers converts, or makes a NumPy gradient.
 CONVERTED_BY_THE_DERIVATIVE = {
-    "runtime.shape.pad_values_grad": ((NumPyGradient, ConversionError), "its rule's gradient of g "
-                                      "is np.pad(np.zeros(np.shape(x)), ..., constant_values=...) "
-                                      "(templates/runtime.py): NumPy arrays"),
-    **{f"np.{name}": (ConversionError, _SPLIT) for name in (
-        "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack", "broadcast_arrays")},
     "scipy.special.psi": (ConversionError, "its derivative calls scipy.special.polygamma, which "
                                            "converts (templates/scipy_special.py)"),
 }

@@ -143,3 +143,15 @@ def test_an_item_repeated_then_joined():
         b = a * n               # a list item times an integer: may repeat a list
         return b * x[2]
     np.testing.assert_allclose(pullback.grad(f)(X), _fd(f, X), atol=1e-6)
+
+
+def test_a_list_times_a_0d_integer_array_is_elementwise(tmp_path):
+    """``[x, x * x] * np.array(2)``: the array's own * multiplies elementwise (a
+    NumPy integer scalar would repeat the list); found by tests/test_foreign_rules.py."""
+    import pullback
+    from reference import central_difference, import_module_from_text
+    module = import_module_from_text(
+        "import numpy as np\n\ndef f(x, n):\n    return np.prod([x, x * x] * n)\n", tmp_path)
+    for n in (np.array(2), np.int64(2), 2):
+        got = pullback.grad(module.f)(1.3, n)
+        assert np.isclose(got, central_difference(module.f, (1.3, n), 0), rtol=1e-7), n

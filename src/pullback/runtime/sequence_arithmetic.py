@@ -23,7 +23,7 @@ import operator
 import numpy as np
 
 from pullback.runtime import accumulate, unbroadcast, zeros_adjoint
-from pullback.runtime.arrays import foreign_among
+from pullback.runtime.arrays import foreign_among, is_array
 from pullback.runtime.declare import helper
 
 _SEQUENCES = (list, tuple)
@@ -50,6 +50,8 @@ def _count(x, y):
     """``(sequence, count)`` where ``x * y`` repeats a sequence, else None."""
     for items, count in ((x, y), (y, x)):
         if isinstance(items, _SEQUENCES) and not isinstance(count, _SEQUENCES):
+            if is_array(count):     # an array's own * wins, elementwise (a 0-d one too)
+                return None
             try:
                 return items, operator.index(count)
             except TypeError:
