@@ -128,11 +128,11 @@ def scalar_seed(value):
 def is_real_number(value):
     """A value grad can differentiate: a real number (Python or NumPy) or a
     0-d array of one; not None, a string, a complex number or an object."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (float, int)):
+        return True
+    if isinstance(value, (np.ndarray, np.generic)) or is_foreign_array(value):
         return value.ndim == 0 and value.dtype.kind in "biuf"
-    if isinstance(value, np.generic) or is_foreign_array(value):
-        return value.ndim == 0 and value.dtype.kind in "biuf"
-    return isinstance(value, (float, int))
+    return False
 
 
 def split_ties(a, b):
@@ -394,6 +394,8 @@ def take_at(total, x, index):
 @helper(returns_new=True)
 def copy_of(value):
     """A copy of an array (or slice of one) about to be overwritten; numbers as they are."""
+    if type(value) is np.ndarray:
+        return np.copy(value)
     return copy_array(value) if is_array(value) else value
 
 
@@ -441,6 +443,8 @@ def fresh_copy(value):
         return list(value)
     if isinstance(value, dict):
         return dict(value)
+    if type(value) is np.ndarray:
+        return np.copy(value)
     if is_array(value):
         return copy_array(value)
     return value
