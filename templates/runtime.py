@@ -20,7 +20,7 @@ from pullback.rules import adjoint, d
 from pullback.runtime import (accumulate, add_at, copy_of, dot_grad_lhs, dot_grad_rhs,
                               fresh_copy, matmul_grad_lhs, matmul_grad_rhs, pop_last, scatter,
                               take_at, unbroadcast, unstack)
-from pullback.runtime import elementwise, indexing, products, shape, tangents, transposes
+from pullback.runtime import arrays, elementwise, indexing, products, shape, tangents, transposes
 from pullback.runtime.indexing import (unchoose, unextract, unpartition, unsort, untake,
                                        untake_along_axis)
 from pullback.runtime.elementwise import (cast_like, clip_grad_a, clip_grad_lower, clip_grad_upper,
@@ -448,7 +448,7 @@ def select_default_grad_rule_tangent(y, g, condlist):
 NONDIFFERENTIABLE = (
     runtime.scalar_seed, runtime.is_real_number, runtime.shape_only, runtime.loop_length,
     runtime.zeros_adjoint, runtime.split_ties, shape.reshape_order,
-    tangents.zeros_tangent, tangents.direction_count,
+    tangents.zeros_tangent, tangents.direction_count, arrays.size_of, arrays.shape_of,
 )
 
 

@@ -179,10 +179,15 @@ def test_writes_into_part_of_a_dask_array_are_refused_by_name():
     assert pullback.grad(writes_a_part)(np.ones(4))[0] == 0.0     # NumPy: differentiated
 
 
-def test_an_integer_array_index_is_refused_where_dask_has_no_add_at():
+def test_an_integer_array_index_adds_up_with_bincount_and_is_refused_beyond_1d():
+    """Repeated entries of ``x[index]`` add up (NumPy's np.add.at, which Dask lacks):
+    for a 1-D x through np.bincount, lazily; for more dimensions, refused by name."""
     x = np.arange(5.0)
+    g = lazily(pullback.grad(gathers), chunked(x), np.array([0, 0, 3, 4, 4]))
+    assert isinstance(g, da.Array)
+    np.testing.assert_allclose(computed(g), [0.0, 0.0, 0.0, 6.0, 16.0])    # 2 x per use, by hand
     with pytest.raises(UnsupportedArrayType) as raised:
-        lazily(pullback.grad(gathers), chunked(x), np.array([0, 0, 3]))
+        lazily(pullback.grad(gathers), chunked(np.ones((3, 2))), np.array([0, 0, 2]))
     message = "\n".join([str(raised.value)] + getattr(raised.value, "__notes__", []))
     assert "dask.array.Array" in message and "np.add.at" in message
     assert "test_dask.py" in message and "x[index]" in message    # the user's line, from the entry point
@@ -230,6 +235,24 @@ class Lookalike:
 
     def __array_function__(self, func, types, args, kwargs):
         return NotImplemented
+
+
+def dict_loss(params, X):
+    return np.sum((X @ params["w"] + params["b"]) ** 2)
+
+
+def test_dask_arrays_inside_containers_are_refused_by_their_path():
+    """The derivative for Dask arrays is chosen by the top-level arguments; a
+    Dask array in a dict (differentiated or only read) or in *args is refused."""
+    w, b = np.ones(4), 0.5
+    with pytest.raises(InvalidArgument, match=r"params\['w'\].*dask.array.Array"):
+        pullback.grad(dict_loss)({"w": chunked(w), "b": b}, X)
+    with pytest.raises(InvalidArgument, match=r"X\[0\].*dask.array.Array"):
+        pullback.grad(least_squares, wrt=0)(w, [chunked(X)], np.ones(40))
+    g = pullback.grad(dict_loss)({"w": w, "b": b}, chunked(X))     # as an argument: lazy
+    r = X @ w + b
+    np.testing.assert_allclose(computed(g["w"]), 2.0 * X.T @ r)     # by hand
+    assert np.isclose(computed(g["b"]), 2.0 * np.sum(r))
 
 
 def test_arrays_of_unknown_libraries_are_refused():

@@ -311,3 +311,30 @@ def test_rule_on_dask_arrays(make_function, function, index, label):
         expected = central_difference(f, plain, i)
         np.testing.assert_allclose(np.asarray(gradient, dtype=np.float64), expected, rtol=1e-5,
                                    atol=1e-6, err_msg=f"d/d{names[i]}")
+
+
+def scaled_tail(x):
+    y = x.copy()
+    y[1:] *= x[:2]
+    return y
+
+
+def test_vjp_refuses_restores_into_arrays_with_views():
+    """A vjp's backward sweep restores what a write overwrote; slices saved
+    before must see the restore (NumPy's views), which pullback cannot arrange
+    for another library's arrays: refused by name. grad of the same code,
+    written in the function itself, is right."""
+    x, c = np.array([0.3, -0.5, 0.8]), np.array([1.0, 2.0, 3.0])
+    _, back = pullback.vjp(scaled_tail, Recorded(x))
+    with pytest.raises(arrays.UnsupportedArrayType, match="recording_array.Recorded"):
+        back(Recorded(c))
+    by_hand = np.array([c[0] + c[1] * x[1], c[1] * x[0] + c[2] * x[2], c[2] * x[1]])
+    g = pullback.grad(weighted_tail)(Recorded(x), Recorded(c))
+    assert isinstance(g, Recorded)
+    np.testing.assert_allclose(g.array, by_hand)
+
+
+def weighted_tail(x, c):
+    y = x.copy()
+    y[1:] *= x[:2]
+    return np.sum(y * c)

@@ -11,8 +11,9 @@ import types
 
 import numpy as np
 
-from pullback.arguments import (callable_name, check_differentiable_input, check_foreign_array,
-                                check_plain_array, checked_checkpoint, fit_gradient, has_builtin_rule,
+from pullback.arguments import (callable_name, check_container_leaves,
+                                check_differentiable_input, check_foreign_array, check_plain_array,
+                                checked_checkpoint, fit_gradient, has_builtin_rule,
                                 registered_rule, rule_function, signature_of, wrt_targets)
 from pullback.errors import (CompileError, InvalidArgument, InvalidOutput, PullbackError,
                              SourceUnavailable)
@@ -134,7 +135,7 @@ class Derivative:
         pullback refuses has none: tools probing this (doctest, help) then see
         the user's code, and calling the derivative says why."""
         try:
-            return self._derive(self._target()).entry.__code__
+            return unguarded(self._derive(self._target()).entry).__code__
         except PullbackError:
             return self._function.__code__
 
@@ -183,6 +184,8 @@ class Derivative:
                 check_plain_array(value, name, self._label)     # not differentiated, still read
             elif type(value) not in _PLAIN and is_foreign_array(value):
                 check_foreign_array(value, name, self._label)
+            elif type(value) in (dict, list, tuple) and value:      # *args too
+                check_container_leaves(value, name, self._label)
         self._kinds = argument_kinds(values, self._signature)
         innermost = self
         while innermost._inner is not None:    # a derivative of a derivative: the user's function's

@@ -179,7 +179,8 @@ def check_differentiable_input(value, name, label):
     raise InvalidArgument(
         f"cannot differentiate {label} with respect to {name!r}: its value is "
         f"{kind}. Pass a float or a float32/float64 NumPy array "
-        f"(e.g. float({name}) or np.asarray({name}, dtype=float)).")
+        + (f"(e.g. {name}.astype(float))." if is_foreign_array(value) else
+           f"(e.g. float({name}) or np.asarray({name}, dtype=float))."))
 
 
 def check_container(value, name, label):
@@ -188,6 +189,8 @@ def check_container(value, name, label):
     are refused, and so is a container with no float leaf at all."""
     floats = 0
     for path, leaf in leaves(value, name):
+        if is_foreign_array(leaf):
+            refuse_foreign_leaf(leaf, path, label)
         if isinstance(leaf, np.ndarray) and type(leaf) is not np.ndarray:
             check_plain_array(leaf, path, label)
         if isinstance(leaf, (complex, np.complexfloating)) or (
@@ -220,6 +223,26 @@ def check_foreign_array(value, name, label):
             f"Besides NumPy arrays, pullback runs derivatives on the arrays of libraries known to "
             f"follow NumPy's semantics through its dispatch protocols ({known}; docs/scaling.md). "
             f"Pass np.asarray({name}) or one of those.")
+
+
+def refuse_foreign_leaf(leaf, path, label):
+    """A Dask or CuPy array inside a container (or *args): refused by its path.
+    The derivative for such arrays is chosen by the top-level arguments."""
+    raise InvalidArgument(
+        f"cannot differentiate {label}: {path!r} is a {type_name(leaf)} inside a container. "
+        f"pullback runs derivatives on Dask and CuPy arrays passed as arguments of their own "
+        f"(docs/scaling.md); pass it as one, or pass NumPy arrays in the container.")
+
+
+def check_container_leaves(value, name, label):
+    """Refuse Dask or CuPy arrays among a container's leaves (a read-only argument).
+    A list or tuple whose first item is a number is taken for a list of numbers
+    (not scanned: a call may pass thousands)."""
+    if type(value) in (list, tuple) and type(value[0]) in (float, int):
+        return
+    for path, leaf in leaves(value, name):
+        if is_foreign_array(leaf):
+            refuse_foreign_leaf(leaf, path, label)
 
 
 def dense_only(args, what):

@@ -4,12 +4,15 @@ code for Dask or CuPy arrays.
     d = dy / np.size(a)                      ->  d = dy / size_of(a)
     np.broadcast_shapes(c.shape, np.shape(parts))  ->  ... shape_of(parts) ...
     da = np.broadcast_to(dtotal, np.shape(a))    ->  da = unreduce(dtotal, a)
+    np.broadcast_to(1.0, np.broadcast_shapes(a.shape, np.shape(b)))  ->  broadcast_of(1.0, a, b)
 
 The rule. In a derivative generated for arrays of other libraries than NumPy
 (pipeline.OUT_OF_PLACE), a call of ``np.size`` or ``np.shape`` with one
 argument calls the runtime's ``size_of`` or ``shape_of`` (runtime/arrays.py),
 and a broadcast to the shape of a name (the gradient of a sum over all axes)
-is ``unreduce`` of it, which makes it of that value's array type.
+is ``unreduce`` of it, which makes it of that value's array type, and a
+broadcast to the shape of operands (the seed of ``np.sum(a * b)``'s
+gradient) is ``broadcast_of`` them, of their array type.
 
 Why: Dask implements ``np.shape`` through NumPy's dispatch but not
 ``np.size``, for which it computes the whole array into NumPy (with a
@@ -37,6 +40,11 @@ def any_array_type(fn, facts):
 
     class Spell(gast.NodeTransformer):
         def visit_Call(self, node):
+            operands = _broadcast_operands(node)
+            if operands is not None:
+                return quote_expr("broadcast_of(g, " + ", ".join(f"x{i}" for i in range(len(operands)))
+                                  + ")", g=self.visit(node.args[0]),
+                                  **{f"x{i}": operand for i, operand in enumerate(operands)})
             match node:
                 case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr="broadcast_to"),
                                args=[value, gast.Call(func=gast.Attribute(
@@ -51,3 +59,23 @@ def any_array_type(fn, facts):
             return node
 
     return Spell().visit(fn)
+
+
+def _broadcast_operands(node):
+    """``[a, b]`` of ``np.broadcast_to(g, np.broadcast_shapes(a.shape, np.shape(b)))``, else None."""
+    match node:
+        case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr="broadcast_to"),
+                       args=[_, gast.Call(func=gast.Attribute(value=gast.Name(id="np"),
+                                                              attr="broadcast_shapes"),
+                                          args=shapes, keywords=[])], keywords=[]) if shapes:
+            operands = []
+            for shape in shapes:
+                match shape:
+                    case gast.Attribute(value=gast.Name() as name, attr="shape") | gast.Call(
+                            func=gast.Attribute(value=gast.Name(id="np"), attr="shape"),
+                            args=[gast.Name() as name], keywords=[]):
+                        operands.append(name)
+                    case _:
+                        return None
+            return operands
+    return None

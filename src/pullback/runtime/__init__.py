@@ -9,8 +9,8 @@ restoring reduced axes, the adjoints of matrix products.
 import numpy as np
 
 from pullback.errors import InvalidOutput, PullbackError      # a leaf module: the error classes
-from pullback.runtime.arrays import (as_stacked, copy_array, is_array, is_foreign_array,
-                                     like_array, refuse_array, zeros_like)
+from pullback.runtime.arrays import (add_at_unbuffered, as_stacked, copy_array, is_array,
+                                     is_foreign_array, like_array, zeros_like)
 from pullback.runtime.declare import helper
 from pullback.runtime.product_shapes import plain_product, product_shape
 
@@ -348,12 +348,10 @@ def add_at(total, x, index, g):
         total[index] += g
     elif isinstance(total, np.ndarray):
         np.add.at(total, index, g)
-    else:
-        try:
-            np.add.at(total, index, g)      # CuPy has it; Dask does not
-        except (TypeError, NotImplementedError):
-            refuse_array(total, "The gradient of x[index] with an integer-array index (repeated "
-                                 "entries add up: np.add.at)")
+    else:       # CuPy has np.add.at; Dask has np.bincount for a 1-D array, nothing more
+        total = add_at_unbuffered(total, index, g, "The gradient of x[index] with an "
+                                  "integer-array index into an array of more than one dimension "
+                                  "(its entries add up, as np.add.at adds them)")
     return total
 
 

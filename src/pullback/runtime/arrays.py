@@ -28,8 +28,9 @@ class UnsupportedArrayType(PullbackError, TypeError):
 # Types no array of another library has: asked first, so that the helpers' questions
 # cost a NumPy array or a Python number one set lookup.
 _NOT_FOREIGN = frozenset({np.ndarray, float, int, bool, complex, str, type(None), list, tuple,
-                          dict, np.float64, np.float32, np.float16, np.int64, np.int32, np.bool_,
-                          np.complex128, np.complex64})
+                          dict, slice, type(Ellipsis), range, np.float64, np.float32, np.float16,
+                          np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16,
+                          np.uint8, np.bool_, np.complex128, np.complex64})
 
 
 def is_foreign_array(value):
@@ -206,6 +207,18 @@ def add_at_unbuffered(total, index, values, construct):
         weights = weights.rechunk(flat.chunks)                      # inputs chunked alike
     sums = np.bincount(flat % total.shape[0], weights=weights, minlength=total.shape[0])
     return total + sums.astype(total.dtype, copy=False)
+
+
+def broadcast_of(value, *operands):
+    """``np.broadcast_to(value, np.broadcast_shapes(*their shapes))`` of the
+    operands' array type: the seed of ``np.sum(a * b)``'s gradient, made of
+    zeros on the operands' library (a Dask graph of chunks, not a NumPy array
+    of the full size on the client)."""
+    shape = np.broadcast_shapes(*(shape_of(operand) for operand in operands))
+    foreign = foreign_among(*operands)
+    if foreign is None:
+        return np.broadcast_to(value, shape)
+    return zeros_like(foreign, shape=shape, dtype=np.result_type(foreign.dtype, value)) + value
 
 
 def zeros_like(value, shape=None, dtype=None):

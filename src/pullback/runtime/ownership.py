@@ -5,7 +5,7 @@ and for a vjp's ``back`` (transform/assemble.py): fresh copies of what the
 backward sweep consumes, with the views into them remapped."""
 import numpy as np
 
-from pullback.runtime.arrays import copy_array, is_array, is_foreign_array
+from pullback.runtime.arrays import copy_array, is_array, is_foreign_array, refuse_array
 
 
 def shares_memory_with(written, *others):
@@ -45,6 +45,12 @@ def fresh_copies(*consumed, views=()):
     lies in it (also inside stacks) becomes the same view of the copy.
     Returns the consumed values, then the views, in order.
     """
+    restored = next((v for v in (*consumed, *views) if is_foreign_array(v)), None)
+    if restored is not None:    # its views cannot be found and remapped: refused, not wrong
+        refuse_array(restored, "A backward sweep that restores what a write into part of an "
+                               "array overwrote, for slices saved before it to see (a vjp, or a "
+                               "called function, of code with such a write)", "Write the new "
+                               "array without writing into one, or pass NumPy arrays.")
     copies = {}     # id of an array owning memory -> (that array, its copy)
     for value in consumed:
         _copy_owners(value, copies)
