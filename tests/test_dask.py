@@ -237,6 +237,18 @@ class Lookalike:
         return NotImplemented
 
 
+def flattened(M, weights):
+    return np.sum(np.sin(M.reshape(-1)) * weights) + np.sum(M.ravel() ** 2)
+
+
+def test_reshape_and_ravel_stay_lazy():
+    M, weights = np.linspace(-1.0, 1.0, 6).reshape(2, 3), np.arange(6.0)
+    g = lazily(pullback.grad(flattened), chunked(M), weights)
+    assert isinstance(g, da.Array)
+    by_hand = np.cos(M) * weights.reshape(2, 3) + 2.0 * M
+    np.testing.assert_allclose(computed(g), by_hand, rtol=1e-12)
+
+
 def dict_loss(params, X):
     return np.sum((X @ params["w"] + params["b"]) ** 2)
 

@@ -5,6 +5,7 @@ code for Dask or CuPy arrays.
     np.broadcast_shapes(c.shape, np.shape(parts))  ->  ... shape_of(parts) ...
     da = np.broadcast_to(dtotal, np.shape(a))    ->  da = unreduce(dtotal, a)
     np.broadcast_to(1.0, np.broadcast_shapes(a.shape, np.shape(b)))  ->  broadcast_of(1.0, a, b)
+    np.reshape(dv, np.shape(M), order=o)         ->  reshaped(dv, shape_of(M), o)
 
 The rule. In a derivative generated for arrays of other libraries than NumPy
 (pipeline.OUT_OF_PLACE), a call of ``np.size`` or ``np.shape`` with one
@@ -12,7 +13,9 @@ argument calls the runtime's ``size_of`` or ``shape_of`` (runtime/arrays.py),
 and a broadcast to the shape of a name (the gradient of a sum over all axes)
 is ``unreduce`` of it, which makes it of that value's array type, and a
 broadcast to the shape of operands (the seed of ``np.sum(a * b)``'s
-gradient) is ``broadcast_of`` them, of their array type.
+gradient) is ``broadcast_of`` them, of their array type; a reshape with an
+``order=`` is ``reshaped``, which leaves NumPy's default 'C' out (Dask's
+reshape takes no order).
 
 Why: Dask implements ``np.shape`` through NumPy's dispatch but not
 ``np.size``, for which it computes the whole array into NumPy (with a
@@ -46,6 +49,10 @@ def any_array_type(fn, facts):
                                   + ")", g=self.visit(node.args[0]),
                                   **{f"x{i}": operand for i, operand in enumerate(operands)})
             match node:
+                case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr="reshape"),
+                               args=[value, shape], keywords=[gast.keyword(arg="order", value=order)]):
+                    return quote_expr("reshaped(x, s, o)", x=self.visit(value), s=self.visit(shape),
+                                      o=self.visit(order))
                 case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr="broadcast_to"),
                                args=[value, gast.Call(func=gast.Attribute(
                                    value=gast.Name(id="np"), attr="shape"),

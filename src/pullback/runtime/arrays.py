@@ -221,6 +221,18 @@ def broadcast_of(value, *operands):
     return zeros_like(foreign, shape=shape, dtype=np.result_type(foreign.dtype, value)) + value
 
 
+def reshaped(value, shape, order):
+    """``np.reshape(value, shape, order=order)``, the order left out where it is
+    NumPy's default 'C' (Dask's reshape takes no order); another order on an
+    array of a library without one is refused by name."""
+    if order == "C":
+        return np.reshape(value, shape)
+    try:
+        return np.reshape(value, shape, order=order)
+    except TypeError:
+        refuse_array(value, f"A reshape in order {order!r}", "Reshape in order 'C'.")
+
+
 def zeros_like(value, shape=None, dtype=None):
     """Zeros of ``value``'s array type (and device, and chunks where the shape is
     its own), of ``shape`` and ``dtype`` (its own by default)."""
