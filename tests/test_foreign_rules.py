@@ -36,6 +36,7 @@ dispatch them), and 1 converts in generated code outside the runtime helpers
 1,108 cases: 1,012 pass, 6 refuse, 87 convert in the user's function, 3 in
 generated code.
 """
+import math
 import re
 import warnings
 
@@ -77,7 +78,7 @@ CONVERTED_BY_THE_FUNCTION = {
         "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1",
         "log", "log1p", "log2", "log10", "sqrt", "fabs", "pow", "hypot", "atan2", "asinh",
         "acosh", "atanh", "erf", "erfc", "degrees", "radians", "copysign", "fmod", "remainder",
-        "ldexp", "cbrt", "exp2")},
+        "ldexp", "cbrt", "exp2") if hasattr(math, name)},     # cbrt, exp2: Python 3.11+
     "float": "float(x) of an array converts it",
     "max": "the builtin max compares its arguments: bool() of a 0-d array",
     "min": "the builtin min compares its arguments: bool() of a 0-d array",
