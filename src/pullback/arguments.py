@@ -402,8 +402,8 @@ def argument_kinds(values, signature=None):
             scalars.append(i)
         elif is_container(value):
             containers.append(i)
-        elif is_foreign_array(value) and array_library(value):
-            libraries.append((i, array_library(value)))
+        elif is_foreign_array(value) and (library := array_library(value)):
+            libraries.append((i, library))
     varargs = ()
     if signature is not None:
         for value, parameter in zip(values, signature.parameters.values()):

@@ -249,7 +249,7 @@ NO_VIEWS = frozenset({"dask"})
 
 # Dask's fallback for a NumPy function it lacks: compute the arrays into NumPy, call the
 # function, warn (FutureWarning). The derivative raises instead (docs/scaling.md).
-_FALLBACK = r"The `numpy\.[\w.]+` function is not implemented by Dask"
+_FALLBACK = r"The `numpy\.([\w.]+)` function is not implemented by Dask"
 
 
 def without_fallbacks(function):
@@ -263,9 +263,10 @@ def without_fallbacks(function):
             try:
                 return function(*args)
             except FutureWarning as warning:
-                if not re.match(_FALLBACK, str(warning)):
+                fallback = re.match(_FALLBACK, str(warning))
+                if fallback is None:
                     raise
-                name = re.match(r"The `numpy\.([\w.]+)`", str(warning)).group(1)
+                name = fallback.group(1)
                 error = UnsupportedArrayType(
                     f"np.{name} cannot run on dask.array.Array arrays: Dask does not implement "
                     f"it, and would compute the arrays into NumPy to call it. Write it with "
