@@ -20,7 +20,7 @@ from pullback.rules import adjoint, d, number
 from pullback.runtime import unbroadcast
 from pullback.runtime.elementwise import cast_like
 from pullback.runtime.scipy_special import (logsumexp_grad_a, logsumexp_grad_b,
-                                            logsumexp_jvp_a, logsumexp_jvp_b)
+                                            logsumexp_jvp_a, logsumexp_jvp_b, polygamma_of)
 from pullback.runtime.tangent_reductions import tangent_axes
 from pullback.tangent_rules import tangent
 
@@ -61,12 +61,12 @@ def gammaln_tangent(y, x):
 @adjoint(scipy.special.digamma)     # scipy.special.psi is the same ufunc
 def digamma(y, x):
     # polygamma computes in float64: the gradient keeps x's precision
-    d[x] = cast_like(d[y] * scipy.special.polygamma(1, x), x)
+    d[x] = cast_like(d[y] * polygamma_of(1, x), x)
 
 
 @tangent(scipy.special.digamma)
 def digamma_tangent(y, x):
-    d[y] = d[x] * scipy.special.polygamma(1, x)
+    d[y] = d[x] * polygamma_of(1, x)
 
 
 @adjoint(scipy.special.polygamma)

@@ -7,7 +7,9 @@ equal finite differences of the NumPy function (or a formula derived by hand),
 never another pullback gradient. One test computes on a ``dask.distributed``
 LocalCluster of 2 worker processes, which it starts and closes. What cannot
 run on Dask arrays is refused by name: writes into part of an array, an
-integer-array index's gradient (``np.add.at``), compile="numba", and the
+integer-array index's gradient (``np.add.at``), a boolean selection's
+gradient, what Dask raises for inside a runtime helper, a function Dask
+runs with another meaning (np.linalg.cholesky), compile="numba", and the
 dense jacobian and hessian.
 """
 import warnings
@@ -18,6 +20,7 @@ import pytest
 import pullback
 from pullback.errors import CompileError, CompileWarning, InvalidArgument, UnsupportedSyntax
 from pullback.runtime.arrays import UnsupportedArrayType
+from pullback.runtime.shape import undelete
 from reference import central_difference
 
 da = pytest.importorskip("dask.array", reason="Dask is not installed (pip install pullback[dask])")
@@ -209,6 +212,71 @@ def test_numpy_functions_dask_lacks_are_refused_not_computed():
     assert "np.split" in message and "dask.array.Array" in message and "test_dask.py" in message
     g = pullback.grad(halves)(np.arange(6.0), np.ones((2, 3)))      # NumPy: differentiated
     np.testing.assert_allclose(g, np.ones(6))
+
+
+def outer_square(x):
+    return np.sum(x[:, None] * x[None, :] * x[:, None])
+
+
+def positives(x):
+    return np.sum(x[x > 0.0] ** 2)
+
+
+def extracted(x):
+    return np.sum(np.extract(x > 0.0, x) ** 2)
+
+
+def test_a_new_axis_in_an_index_gets_its_gradient_lazily():
+    """x[:, None]: the new axis is taken out of the gradient's index (Dask assigns
+    through none); the gradient, by hand: 2 x_i (sum x) + (sum x^2)."""
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    g = lazily(pullback.grad(outer_square), chunked(x))
+    assert isinstance(g, da.Array)
+    np.testing.assert_allclose(computed(g), 2.0 * x * x.sum() + np.sum(x * x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("f, construct", [(positives, "x[mask] with a boolean mask"),
+                                          (extracted, "np.extract")])
+def test_a_boolean_selections_gradient_is_refused_by_name(f, construct):
+    """Dask knows how many entries x[x > 0] selects only once computed, so its
+    gradient cannot be placed back lazily: refused, naming the construct and line."""
+    x = np.array([1.0, -2.0, 3.0, -0.5])
+    with pytest.raises(UnsupportedArrayType) as raised:
+        lazily(pullback.grad(f), chunked(x))
+    message = "\n".join([str(raised.value)] + getattr(raised.value, "__notes__", []))
+    assert construct in message and "dask.array.Array" in message and "np.where" in message
+    assert "test_dask.py" in message and "x > 0.0" in message       # the user's line
+    np.testing.assert_allclose(pullback.grad(f)(x), np.where(x > 0, 2.0 * x, 0.0))   # NumPy
+
+
+def undeleted(g, x):
+    return np.sum(undelete(g, x, [1, 3], None) ** 2)    # np.delete's gradient, called by hand
+
+
+def test_what_dask_raises_in_a_helper_is_refused_naming_it_and_the_line():
+    """Where Dask lacks what a runtime helper asks of it (here np.delete without
+    an axis), the error is UnsupportedArrayType naming the helper, the NumPy
+    function, Dask's own message and the user's line, not Dask's bare error."""
+    with pytest.raises(UnsupportedArrayType) as raised:
+        lazily(pullback.grad(undeleted), chunked(np.ones(4)), chunked(np.ones(6)))
+    message = "\n".join([str(raised.value)] + getattr(raised.value, "__notes__", []))
+    assert "dask.array.Array" in message and "np.delete" in message
+    assert "Axis value must be an integer" in message      # Dask's words, kept
+    assert "test_dask.py" in message and "undelete(g, x, [1, 3], None)" in message
+    assert isinstance(raised.value.__cause__, TypeError)
+
+
+def test_cholesky_on_dask_is_refused_because_it_means_another_factor():
+    """Dask's np.linalg.cholesky returns the upper factor where NumPy's returns the
+    lower: the same code computes another value, so its derivative is refused."""
+    a = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]])
+    with pytest.raises(UnsupportedArrayType, match="upper triangular factor"):
+        lazily(pullback.grad(cholesky_sum), da.from_array(a, chunks=-1))
+    assert np.isfinite(pullback.grad(cholesky_sum)(a)).all()         # NumPy: differentiated
+
+
+def cholesky_sum(a):
+    return np.sum(np.linalg.cholesky(a) ** 2)
 
 
 def test_compile_refuses_dask_arrays():

@@ -10,7 +10,8 @@ import numpy as np
 
 from pullback.errors import InvalidOutput, PullbackError      # a leaf module: the error classes
 from pullback.runtime.arrays import (add_at_unbuffered, as_stacked, copy_array, is_array,
-                                     is_foreign_array, like_array, zeros_like)
+                                     is_foreign_array, like_array, refuse_lazy_selection,
+                                     zeros_like)
 from pullback.runtime.declare import helper
 from pullback.runtime.product_shapes import plain_product, product_shape
 
@@ -345,6 +346,8 @@ def add_at(total, x, index, g):
         return total
     total = _owned_array(total, x, g)
     if not _has_array_index(index):
+        if type(total) is not np.ndarray and is_foreign_array(total):
+            index, g = _foreign_basic_index(total, index, g)
         total[index] += g
     elif isinstance(total, np.ndarray):
         np.add.at(total, index, g)
@@ -353,6 +356,21 @@ def add_at(total, x, index, g):
                                   "integer-array index into an array of more than one dimension "
                                   "(its entries add up, as np.add.at adds them)")
     return total
+
+
+def _foreign_basic_index(total, index, g):
+    """``(index, g)`` for ``total[index] += g`` on another library's array: a new
+    axis (None) taken out of the index and ``g`` (not every library assigns
+    through one, Dask does not); a boolean mask into a lazy array refused."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(is_array(p) and p.dtype == bool for p in parts):
+        refuse_lazy_selection(total, "The gradient of x[mask] with a boolean mask")
+    if not any(p is None for p in parts):
+        return index, g
+    index = tuple(p for p in parts if p is not None)
+    if np.ndim(g) == len(np.shape(total[index])) + sum(p is None for p in parts):
+        g = np.reshape(g, np.shape(total[index]))      # the new axes have length 1
+    return index, g
 
 
 @helper(shape_only=(0,), returns_new=True)

@@ -10,7 +10,9 @@ Which types a derivative accepts is decided at the entry points
 arrays they are given.
 """
 import functools
+import importlib
 import re
+import traceback
 import warnings
 
 import numpy as np
@@ -65,6 +67,30 @@ def refuse_array(value, construct, instead=""):
         f"{construct} cannot run on {type_name(value)} arrays: {type_name(value)} has no "
         f"implementation of it, and pullback does not convert the arrays to NumPy behind "
         f"your back." + (f" {instead}" if instead else ""))
+
+
+# NumPy functions another library runs under the same name with another meaning: the
+# call dispatches and gives another value, so a derivative written for NumPy's would
+# be silently wrong. (library, function) -> how they differ.
+OTHER_MEANINGS = {
+    ("dask", "np.linalg.cholesky"): "Dask's returns the upper triangular factor (its lower=False), "
+                                    "NumPy's the lower one",
+}
+
+
+def refuse_other_meaning(function, *values):
+    """Raise :class:`UnsupportedArrayType` where ``function`` (``"np.linalg.cholesky"``)
+    means something else for the library of one of ``values`` (OTHER_MEANINGS)."""
+    for value in values:
+        if type(value) in _NOT_FOREIGN or not is_foreign_array(value):
+            continue
+        library = (type(value).__module__ or "").partition(".")[0]
+        reason = OTHER_MEANINGS.get((library, function))
+        if reason is not None:
+            raise UnsupportedArrayType(
+                f"{function} on {type_name(value)} arrays computes something else than "
+                f"NumPy's: {reason}; its derivative, NumPy's, would be wrong. Compute it on "
+                f"NumPy arrays, or write the factorization out (docs/scaling.md).")
 
 
 def copy_array(value):
@@ -173,12 +199,19 @@ def ones_of(shape, dtype, *arrays):
     return np.ones_like(foreign, shape=shape, dtype=dtype)
 
 
-def eye_of(n, dtype, *arrays):
-    """``np.eye(n, dtype=dtype)``, of an array type as :func:`zeros_of`."""
+def eye_of(n, dtype, *arrays, m=None, k=0):
+    """``np.eye(n, m, k, dtype=dtype)``, of an array type as :func:`zeros_of`
+    (a library whose ``eye`` takes none of NumPy's ``order``, as Dask's, is
+    asked through its own module)."""
     foreign = foreign_among(*arrays) if arrays else None
     if foreign is None:
-        return np.eye(n, dtype=dtype)
-    return np.eye(n, dtype=dtype, like=foreign)
+        return np.eye(n, m, k, dtype=dtype)
+    try:
+        return np.eye(n, m, k, dtype=dtype, like=foreign)
+    except TypeError:
+        module = importlib.import_module(type(foreign).__module__.split(".")[0] + (
+            ".array" if type(foreign).__module__.startswith("dask.") else ""))
+        return module.eye(n, M=m, k=k, dtype=dtype)
 
 
 @helper(mutates=(0,))
@@ -245,6 +278,18 @@ LIBRARIES = {"dask": "dask.array.Array", "cupy": "cupy.ndarray"}
 # Those whose ``x[i] = v`` makes a new graph that earlier slices of x do not see (NumPy's
 # views do): the derivative refuses writes into their arrays (frontend/foreign_arrays.py).
 NO_VIEWS = frozenset({"dask"})
+# Those whose arrays are lazy: the length of a boolean selection is unknown until computed.
+LAZY = frozenset({"dask"})
+
+
+def refuse_lazy_selection(value, construct):
+    """Raise :class:`UnsupportedArrayType` where ``value`` is a lazy array (LAZY):
+    ``construct``, the gradient of a boolean selection, must place a part whose
+    length such a library knows only once it computes."""
+    if type(value) is not np.ndarray and (type(value).__module__ or "").partition(".")[0] in LAZY:
+        refuse_array(value, f"{construct} (how many entries it selects is known only once "
+                            f"computed)", "Keep the array's shape instead: np.where(mask, x, "
+                            "0.0) selects the same entries.")
 
 
 # Dask's fallback for a NumPy function it lacks: compute the arrays into NumPy, call the
@@ -254,8 +299,9 @@ _FALLBACK = r"The `numpy\.([\w.]+)` function is not implemented by Dask"
 
 def without_fallbacks(function):
     """``function`` (generated code run on Dask arrays) raising UnsupportedArrayType,
-    with the traceback of the call that fell back, where Dask would compute its
-    arrays into NumPy for a function it does not implement."""
+    with the traceback of the call that failed, where Dask would compute its
+    arrays into NumPy for a function it does not implement, and where Dask
+    raises for what the derivative asks of it (:func:`dask_refusal`)."""
     @functools.wraps(function)
     def guarded(*args):
         with warnings.catch_warnings():
@@ -272,8 +318,53 @@ def without_fallbacks(function):
                     f"it, and would compute the arrays into NumPy to call it. Write it with "
                     f"functions Dask implements, or pass NumPy arrays.")
                 raise error.with_traceback(warning.__traceback__) from None
+            except (TypeError, ValueError, NotImplementedError) as raised:
+                error = dask_refusal(raised)
+                if error is None:
+                    raise
+                raise error.with_traceback(raised.__traceback__) from raised
     guarded.__pullback_unguarded__ = function     # what a derivative of it differentiates
     return guarded
+
+
+def dask_refusal(error):
+    """UnsupportedArrayType for an error Dask raised inside the derivative, or None.
+
+    Dask lacks parts of NumPy's API (``np.take``'s ``mode``, assignment through
+    two index arrays, shapes it cannot know before computing). Where Dask raises
+    in a runtime helper, the derivative asked what Dask cannot do: refused,
+    naming the helper and the NumPy function. Where it raises in the generated
+    code itself, only its TypeError and NotImplementedError are (a ValueError
+    there may be the user's own mistake, a shape that does not broadcast).
+    """
+    if isinstance(error, PullbackError):
+        return None
+    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
+    if not frames or not _module(frames[-1]).startswith("dask."):
+        return None
+    starts = [i for i, frame in enumerate(frames) if _module(frame).startswith("pullback_generated")]
+    if not starts:
+        return None
+    below = frames[starts[-1] + 1:]
+    helper = next((f for f in below if _module(f).startswith("pullback.runtime")), None)
+    if helper is None and isinstance(error, ValueError):
+        return None
+    called = next((f.f_locals.get("func") for f in below
+                   if f.f_code.co_name == "__array_function__" and "func" in f.f_locals), None)
+    what = f"np.{called.__name__}" if callable(called) else "this operation"
+    if helper is not None:
+        path = helper.f_code.co_filename.replace("\\", "/").rpartition("/pullback/")[2]
+        what = (f"pullback's helper {helper.f_code.co_name} ({path})"
+                + (f", calling {what}," if callable(called) else ""))
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return UnsupportedArrayType(
+        f"{what} cannot run on dask.array.Array arrays as the derivative needs it: Dask "
+        f"raised {type(error).__name__}" + (f": {reason}" if reason else "") + ". Write this "
+        f"line with operations Dask supports, or pass NumPy arrays (docs/scaling.md).")
+
+
+def _module(frame):
+    return frame.f_globals.get("__name__", "")
 
 
 def unguarded(function):

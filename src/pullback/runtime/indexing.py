@@ -12,7 +12,7 @@ import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast
 from pullback.runtime.arrays import (add_at_unbuffered, as_array, foreign_among, is_foreign_array,
-                                     like_array, size_of, zeros_of)
+                                     like_array, refuse_lazy_selection, size_of, zeros_of)
 from pullback.runtime.declare import helper
 
 __all__ = [
@@ -117,6 +117,8 @@ def untake_along_axis(g, arr, indices, axis=-1):
 def unextract(g, condition, arr):
     """The gradient of ``arr`` from that of ``np.extract(condition, arr)``
     (the values of ``arr.ravel()`` where ``condition.ravel()`` is nonzero)."""
+    for value in (g, arr):
+        refuse_lazy_selection(value, "The gradient of np.extract")
     total = _zeros_for(arr, g)
     flat = total.reshape(-1)        # written, then reshaped back (no views in every library)
     flat[like_array(np.flatnonzero(condition), flat)] = g

@@ -28,7 +28,7 @@ import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast
 from pullback.runtime.arrays import (as_array, eye_of, is_foreign_array, like_array, refuse_array,
-                                     size_of, zeros_like, zeros_of)
+                                     refuse_other_meaning, size_of, zeros_like, zeros_of)
 from pullback.runtime.reductions import (_floats, _from_last, _to_last, _vector_norm_grad,
                                          reduced_axes, restore_axes)
 
@@ -176,6 +176,7 @@ def cholesky_grad(g, l, upper=False):
     perturbation is ``(S + S^T) / 2``; NumPy reads the lower (``upper``:
     upper) triangle of ``a`` only, which that gradient is folded onto.
     """
+    refuse_other_meaning("np.linalg.cholesky", l)
     if upper:
         l, g = _mT(l), _mT(as_array(g))
     l_inv = np.linalg.inv(l)

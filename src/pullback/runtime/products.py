@@ -67,7 +67,7 @@ def tensordot_grad_a(g, a, b, axes=2):
     result = np.tensordot(g, b, axes=(g_b, free_b))
     # result axes: a's free axes, then a's contracted axes in the order of b's axes.
     source = free_a + [a_axes[b_axes.index(k)] for k in sorted(b_axes)]
-    return np.transpose(result, np.argsort(source))
+    return np.transpose(result, tuple(np.argsort(source).tolist()))
 
 
 @helper(returns_new=True)
@@ -80,7 +80,7 @@ def tensordot_grad_b(g, a, b, axes=2):
     g = _cotangent(g, b)
     result = np.tensordot(a, g, axes=(free_a, list(range(len(free_a)))))
     source = [b_axes[a_axes.index(k)] for k in sorted(a_axes)] + free_b
-    return np.transpose(result, np.argsort(source))
+    return np.transpose(result, tuple(np.argsort(source).tolist()))
 
 
 _LETTERS = string.ascii_letters

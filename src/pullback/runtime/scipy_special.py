@@ -10,10 +10,24 @@ over the axes broadcasting ``a`` against ``b`` added.
 import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast
+from pullback.runtime.arrays import is_foreign_array
 from pullback.runtime.declare import helper
 from pullback.runtime.reductions import reduced_axes, restore_axes
 
-__all__ = ["logsumexp_grad_a", "logsumexp_grad_b", "logsumexp_jvp_a", "logsumexp_jvp_b"]
+__all__ = ["logsumexp_grad_a", "logsumexp_grad_b", "logsumexp_jvp_a", "logsumexp_jvp_b",
+           "polygamma_of"]
+
+
+@helper(returns_new=True)
+def polygamma_of(n, x):
+    """``scipy.special.polygamma(n, x)`` for a whole number ``n >= 1``, in ``x``'s
+    array type: SciPy's polygamma reads its arguments with np.asarray (a Dask
+    array would be computed into NumPy), so another library's array gets the
+    same formula from ufuncs, which dispatch: (-1)**(n+1) * n! * zeta(n+1, x)."""
+    import scipy.special
+    if not is_foreign_array(x):
+        return scipy.special.polygamma(n, x)
+    return (-1.0) ** (n + 1) * scipy.special.gamma(n + 1.0) * scipy.special.zeta(n + 1.0, x)
 
 
 def _refuse_sign(return_sign):

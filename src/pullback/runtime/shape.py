@@ -94,7 +94,7 @@ def unrepeat(g, a, repeats, axis=None):
     if axis is None:
         n = int(np.prod(shape, dtype=int))
         total = zeros_of(n, _dtype(g), g)
-        copies = np.repeat(like_array(np.arange(n), repeats), repeats)
+        copies = np.repeat(like_array(np.arange(n), repeats), repeats, axis=0)  # (Dask: an axis)
         total = add_at_unbuffered(total, copies, np.reshape(g, (-1,)), construct)
         return np.reshape(total, shape)
     axis = _axis(axis, len(shape))
@@ -221,11 +221,28 @@ def undiagonal(g, a, offset=0, axis1=0, axis2=1):
     ndim = len(shape)
     axis1, axis2 = _axis(axis1, ndim), _axis(axis2, ndim)
     rest = [n for k, n in enumerate(shape) if k not in (axis1, axis2)]
-    total = zeros_of(tuple(rest) + (shape[axis1], shape[axis2]), _dtype(g), g, a)
     n = max(0, min(shape[axis1] - max(0, -offset), shape[axis2] - max(0, offset)))
+    if foreign_among(g, a) is not None:     # not every library assigns through two index arrays
+        return np.moveaxis(_on_diagonal(g, shape[axis1], shape[axis2], offset, n), (-2, -1),
+                           (axis1, axis2))
+    total = zeros_of(tuple(rest) + (shape[axis1], shape[axis2]), _dtype(g), g, a)
     rows, cols = _diagonal_positions(n, offset)
     total[..., rows, cols] = g
     return np.moveaxis(total, (-2, -1), (axis1, axis2))
+
+
+def _on_diagonal(g, rows, cols, offset, n):
+    """``g`` (..., n) on diagonal ``offset`` of zeros (..., rows, cols), without
+    writes: element i sits in row i (offset >= 0) or column i (offset < 0), so
+    ``g``, padded with zeros to that many, is picked where eye(rows, cols, offset) is 1
+    (built from aranges: Dask's eye of a non-square shape makes a broken graph)."""
+    along = rows if offset >= 0 else cols
+    g = as_array(g)
+    if along > n:
+        g = np.concatenate([g, zeros_of(g.shape[:-1] + (along - n,), _dtype(g), g)], axis=-1)
+    picked = g[..., :, None] if offset >= 0 else g[..., None, :]
+    on = like_array(np.arange(rows)[:, None] + offset == np.arange(cols), g)  # eye(rows, cols, k)
+    return np.where(on, picked, zeros_of((), _dtype(g), g))
 
 
 @helper(shape_only=(1,), dtype=False, returns_new=True)

@@ -24,8 +24,8 @@ Functions returning several arrays (``qr``, ``eigh``, ``svd``,
 import numpy as np
 
 from pullback.runtime import NotDifferentiable
-from pullback.runtime.arrays import (as_array, is_foreign_array, like_array, size_of, zeros_like,
-                                     zeros_of)
+from pullback.runtime.arrays import (as_array, is_foreign_array, like_array, refuse_other_meaning,
+                                     size_of, zeros_like, zeros_of)
 from pullback.runtime.linalg import (power_sum, _diag_embed, _diagonal, _eye, _float_dtype, _mT,
                                      _reciprocal_gaps, _solve_vector,
                                      _symmetric_from_triangle)
@@ -103,6 +103,7 @@ def cholesky_jvp(l, da, upper=False):
     ``L Phi(L^{-1} dA L^{-T})`` for the lower factor ``L``, with ``dA`` the
     symmetric tangent NumPy sees (it reads the lower, ``upper``: upper,
     triangle of ``a``)."""
+    refuse_other_meaning("np.linalg.cholesky", l, da)
     da = _symmetric_from_triangle(da, "U" if upper else "L")
     lower = _mT(l) if upper else as_array(l)
     inner = np.linalg.solve(lower, _mT(np.linalg.solve(lower, da)))    # L^{-1} dA L^{-T}
