@@ -93,6 +93,21 @@ def refuse_other_meaning(function, *values):
                 f"NumPy arrays, or write the factorization out (docs/scaling.md).")
 
 
+def on_diagonal(g, rows, cols, offset, n):
+    """``g`` (..., n) on diagonal ``offset`` of zeros (..., rows, cols), without
+    writes: element i sits in row i (offset >= 0) or column i (offset < 0), so
+    ``g``, padded with zeros to that many, is picked where eye(rows, cols, offset) is 1
+    (built from aranges: Dask's eye of a non-square shape makes a broken graph)."""
+    along = rows if offset >= 0 else cols
+    g = as_array(g)
+    dtype = g.dtype if g.dtype.kind in "fc" else np.dtype(np.float64)
+    if along > n:
+        g = np.concatenate([g, zeros_of(g.shape[:-1] + (along - n,), dtype, g)], axis=-1)
+    picked = g[..., :, None] if offset >= 0 else g[..., None, :]
+    on = like_array(np.arange(rows)[:, None] + offset == np.arange(cols), g)  # eye(rows, cols, k)
+    return np.where(on, picked, zeros_of((), dtype, g))
+
+
 def copy_array(value):
     """A copy of an array of any library (``np.copy`` of a Dask array would
     compute it into NumPy)."""

@@ -10,8 +10,8 @@ import numpy as np
 
 from pullback.runtime import NotDifferentiable, unbroadcast, unstack
 from pullback.runtime.arrays import (add_at_unbuffered, as_array, foreign_among, is_array,
-                                     is_foreign_array, like_array, refuse_array, shape_of, size_of,
-                                     zeros_of)
+                                     is_foreign_array, like_array, on_diagonal, refuse_array,
+                                     shape_of, size_of, zeros_of)
 from pullback.runtime.declare import helper
 
 __all__ = [
@@ -223,26 +223,12 @@ def undiagonal(g, a, offset=0, axis1=0, axis2=1):
     rest = [n for k, n in enumerate(shape) if k not in (axis1, axis2)]
     n = max(0, min(shape[axis1] - max(0, -offset), shape[axis2] - max(0, offset)))
     if foreign_among(g, a) is not None:     # not every library assigns through two index arrays
-        return np.moveaxis(_on_diagonal(g, shape[axis1], shape[axis2], offset, n), (-2, -1),
+        return np.moveaxis(on_diagonal(g, shape[axis1], shape[axis2], offset, n), (-2, -1),
                            (axis1, axis2))
     total = zeros_of(tuple(rest) + (shape[axis1], shape[axis2]), _dtype(g), g, a)
     rows, cols = _diagonal_positions(n, offset)
     total[..., rows, cols] = g
     return np.moveaxis(total, (-2, -1), (axis1, axis2))
-
-
-def _on_diagonal(g, rows, cols, offset, n):
-    """``g`` (..., n) on diagonal ``offset`` of zeros (..., rows, cols), without
-    writes: element i sits in row i (offset >= 0) or column i (offset < 0), so
-    ``g``, padded with zeros to that many, is picked where eye(rows, cols, offset) is 1
-    (built from aranges: Dask's eye of a non-square shape makes a broken graph)."""
-    along = rows if offset >= 0 else cols
-    g = as_array(g)
-    if along > n:
-        g = np.concatenate([g, zeros_of(g.shape[:-1] + (along - n,), _dtype(g), g)], axis=-1)
-    picked = g[..., :, None] if offset >= 0 else g[..., None, :]
-    on = like_array(np.arange(rows)[:, None] + offset == np.arange(cols), g)  # eye(rows, cols, k)
-    return np.where(on, picked, zeros_of((), _dtype(g), g))
 
 
 @helper(shape_only=(1,), dtype=False, returns_new=True)
