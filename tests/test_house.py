@@ -22,7 +22,7 @@ LAYERS = {
     "frontend": 3, "analysis": 4, "transform": 5, "optimize": 6, "backend": 7,
     "pipeline": 8,
     "arguments": 9, "outputs": 9, "registration": 9, "trees": 9, "passed_functions": 9,
-    "compiling": 9,
+    "compiling": 9, "call_memo": 9,
     "api": 10, "forward_api": 11, "vjp_api": 11, "checking": 11, "coverage": 11,
     "exporting": 11, "debugging": 11, "stages": 11, "__init__": 12, "cli": 13, "__main__": 13,
 }

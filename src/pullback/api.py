@@ -18,6 +18,7 @@ from pullback.arguments import (callable_name, check_container_leaves,
 from pullback.errors import (CompileError, InvalidArgument, InvalidOutput, PullbackError,
                              SourceUnavailable)
 from pullback.backend.cache import memory_get
+from pullback.call_memo import call_memo, remember_call, remembered_call
 from pullback.backend.source_map import add_user_line, is_debugger
 from pullback.frontend.parsing import check_function, function_name
 from pullback.outputs import check_output, is_output, output_error, output_kind, unparsable
@@ -99,6 +100,7 @@ class Derivative:
         self._positional = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
                                for p in self._signature.parameters.values())
         self._fixed = bool(self._fixed_args or self._fixed_kwargs)
+        self._memo = call_memo(self)        # call_memo.py: the fast path of later calls
 
     def _rebind_if_rules_changed(self):
         """A rule registered (or pullback.use'd, or removed) for the function since
@@ -301,12 +303,16 @@ class Derivative:
         """``(compiled, values, target)`` for a call: the arguments checked, the
         derivative generated or found; ``(None, result, None)`` when the call
         is answered by forward mode instead (see _by_forward_mode)."""
+        if (found := remembered_call(self, args, kwargs)) is not None:    # call_memo.py
+            return found
         values = self.arguments(args, kwargs)
         if self._inner is not None and self._mode in ("grad", "value_and_grad") and self._kinds[0] \
                 and set(self._indices) <= set(self._kinds[0]):
             return None, self._by_forward_mode(values), None
         target = self._target()
-        return self._derive(target), values, target
+        compiled = self._derive(target)
+        remember_call(self, args, kwargs, target)
+        return compiled, values, target
 
     def _finish(self, result, values):
         """What the generated code returned, fitted to the arguments."""

@@ -283,6 +283,13 @@ def fit_gradient(g, x, inputs=(), name="x"):
     Never returns one of the caller's own arrays (or a view of one).
     A container's gradient is a container like it (see trees.py).
     """
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape \
+            and g.dtype == x.dtype:     # the common cases, first
+        if g.base is not None or not g.flags.writeable or any(g is a for a in inputs):
+            return g.copy()
+        return g
+    if type(x) is float and type(g) is float:
+        return g
     if is_container(x):
         inputs = [leaf for value in inputs for _, leaf in leaves(value)]
         return _fit_container(g, x, inputs, name)
