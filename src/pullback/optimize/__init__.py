@@ -18,6 +18,7 @@ eliminate_dead_stores   drop assignments nothing reads, in loops and branches to
 eliminate_dead_code     drop assignments nobody reads later (straight-line code)
 accumulate_in_place     ``dx = dx + e``  ->  ``dx += e`` where dx's array is its own
 propagate_negations     ``t = -u; a += t * y``  ->  ``a -= u * y``
+factor_shared_factors   ``s * a / p - s * b / q``  ->  ``(a / p - b / q) * s``
 scale_smaller_factors   ``2.0 * (g[:, None] * z)`` -> ``2.0 * g[:, None] * z``; ``(-a * b).sum()`` -> ``-(a * b).sum()``
 read_array_attributes   ``np.shape(x)`` -> ``x.shape`` where x is known to be an array
 reuse_dead_arrays       ``t = a / e`` -> ``a /= e`` where only a holds its array and nobody reads it after
@@ -41,6 +42,7 @@ from pullback.optimize.drop_unread_restores import drop_unread_restores
 from pullback.optimize.eliminate_dead_code import eliminate_dead_code
 from pullback.optimize.eliminate_dead_stores import eliminate_dead_stores
 from pullback.optimize.facts import OptimizerFacts
+from pullback.optimize.factor_shared_factors import factor_shared_factors
 from pullback.optimize.fold_constants import fold_constants
 from pullback.optimize.forward_substitute import forward_substitute
 from pullback.optimize.fuse_product_sums import fuse_product_sums
@@ -64,5 +66,6 @@ __all__ = ["OptimizerFacts", "fold_constants", "share_repeated_values", "propaga
            "combine_accumulations", "share_shape_references", "fuse_product_sums",
            "drop_unread_restores", "sink_pops", "inline_temporaries", "merge_stacks",
            "eliminate_dead_stores", "eliminate_dead_code", "accumulate_in_place", "any_array_type",
-           "propagate_negations", "scale_smaller_factors", "read_array_attributes", "reuse_dead_arrays",
+           "propagate_negations", "factor_shared_factors", "scale_smaller_factors",
+           "read_array_attributes", "reuse_dead_arrays",
            "resugar_while", "skip_zero_first_step", "own_in_place_buffers"]
