@@ -72,6 +72,35 @@ def test_accumulate_in_place_not_into_a_parameter_s_array_nor_one_a_list_holds()
     assert run(accumulate_in_place, source) == expect(source)
 
 
+def test_accumulate_in_place_after_a_helper_wrote_into_the_adjoint_s_own_array():
+    """``du = add_at_basic(du, ...)`` hands back du's own array (or a new one of
+    its own), so du still owns it: the next ``du = du + e`` adds in place."""
+    assert run(accumulate_in_place, """
+        def f(g, u, e):
+            du = g * u
+            du = add_at_basic(du, u, slice(None, 1, None), g)
+            du = du + e[1]
+            return du
+    """) == expect("""
+        def f(g, u, e):
+            du = g * u
+            du = add_at_basic(du, u, slice(None, 1, None), g)
+            du += e[1]
+            return du
+    """)
+
+
+def test_accumulate_in_place_not_after_a_helper_wrote_into_another_name_s_array():
+    source = """
+        def f(g, u, e):
+            du = g * u
+            dv = add_at_basic(du, u, slice(None, 1, None), g)
+            du = du + e[1]
+            return du, dv
+    """
+    assert run(accumulate_in_place, source) == expect(source)
+
+
 def test_propagate_negations_subtracts_instead_of_adding_a_negation():
     assert run(propagate_negations, """
         def f(ddecline, predator, prey):

@@ -4,8 +4,9 @@
     dx = dx + extreme_grad(g, x)        dx = extreme_grad(g, x, add_to=dx)
 
 Reverse sweep only. ``dx`` owns its value when every assignment gives it a
-new object (an arithmetic result, zeros, or an accumulation) and it is read
-only as an operand of arithmetic or returned: no other name can hold the
+new object (an arithmetic result, zeros, or an accumulation) or writes into
+its own (``dx = add_at(dx, ...)``) and it is read only as an operand of
+arithmetic, as that helper's first argument, or returned: no other name can hold the
 same array, so adding in place changes nothing else, and saves allocating
 a new array per accumulation. In straight-line code the value is also
 followed back through ``unbroadcast`` (which may hand back its argument) and
@@ -77,8 +78,12 @@ def _owned(fn, params):
                 for name in names(target):
                     if name.ctx.__class__ is gast.Store:
                         new = target.__class__ is Name and (
-                            _accumulation(node) is not None or fresh(node.value))
+                            _accumulation(node) is not None or fresh(node.value)
+                            or _written_back(node, name.id))
                         candidates[name.id] = candidates.get(name.id, True) and new
+            if len(node.targets) == 1 and node.targets[0].__class__ is Name \
+                    and _written_back(node, node.targets[0].id):
+                harmless.add(id(node.value.args[0]))
         elif kind is BinOp:
             harmless.update(id(n) for n in (node.left, node.right) if n.__class__ is Name)
         elif kind is UnaryOp:
@@ -97,6 +102,16 @@ def _owned(fn, params):
         if id(node) not in harmless:
             owned.discard(node.id)
     return owned
+
+
+def _written_back(stmt, name):
+    """``name = add_at(name, ...)``: a helper that writes into its first argument
+    hands back that array, or a new one of its own (runtime/declare.py), so
+    ``name`` keeps holding an array no one else holds, if it did."""
+    match stmt.value:
+        case gast.Call(func=gast.Name(id=helper), args=[gast.Name(id=first), *_]) if first == name:
+            return 0 in facts_by_name(helper).mutates
+    return False
 
 
 def _in_place(stmt, value):
