@@ -24,7 +24,12 @@ def add_at_basic(total, x, index, g):
 
 @helper(shape_only=(0,), returns_new=True)
 def scatter_basic(x, index, g):
-    """``scatter`` for an array ``x`` and a basic index: zeros with ``g`` at ``index``."""
+    """``scatter`` for an array ``x`` and a basic index: zeros with ``g`` at ``index``
+    (copied in where it has their dtype: a basic index names each position once,
+    so no sum is needed, and the copy reads ``total`` no more)."""
     total = zeros_adjoint(x)
-    total[index] += g
+    if type(g) is np.ndarray and g.dtype == total.dtype:
+        total[index] = g
+    else:
+        total[index] += g       # a number, or another dtype: NumPy's casting rules for +=
     return total
