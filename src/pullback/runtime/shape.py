@@ -14,12 +14,10 @@ from pullback.runtime.arrays import (add_at_unbuffered, as_array, foreign_among,
                                      shape_of, size_of, zeros_of)
 from pullback.runtime.declare import helper
 
-__all__ = [
-    "like", "untile", "unrepeat", "unpad", "pad_values_grad", "untri", "undiag",
-    "undiagonal", "untrace", "unconcatenate", "unjoin", "unsplit", "unappend",
-    "undelete", "uninsert", "unatleast", "unresize", "unblock", "unbroadcast_arrays",
-    "unrollaxis", "restack", "reshape_order", "unsum",
-]
+__all__ = ["like", "untile", "unrepeat", "unpad", "pad_values_grad", "untri", "undiag",
+           "undiagonal", "untrace", "unconcatenate", "unjoin", "unsplit", "unappend", "undelete",
+           "uninsert", "unatleast", "unresize", "unblock", "unbroadcast_arrays", "unrollaxis",
+           "restack", "reshape_order", "unsum"]
 
 
 def _dtype(g):
@@ -249,18 +247,19 @@ def undiag(g, v, k=0):
 # -- joining ------------------------------------------------------------------------------
 
 def _split_along(g, sizes, axis):
-    if type(g) is not np.ndarray and is_foreign_array(g):     # by slices: not every library
-        bounds = np.cumsum([0] + list(sizes)).tolist()        # has np.split
-        head = (slice(None),) * (axis % g.ndim)
-        return [g[head + (slice(start, stop),)] for start, stop in zip(bounds[:-1], bounds[1:])]
-    bounds = np.cumsum(sizes)[:-1]
-    return np.split(g, bounds, axis=axis)
+    """``g`` cut along ``axis`` into slices of ``sizes`` (np.split's, without its work)."""
+    head, start, parts = (slice(None),) * (axis % g.ndim), 0, []
+    for size in sizes:
+        parts.append(g[head + (slice(start, start + size),)])
+        start += size
+    return parts
 
 
 def _give_back(parts, items):
     """Each part reshaped to its item (a list item gets a list gradient); an
     array of items (``np.concatenate(x)`` of a 2-D x) gets an array."""
-    grads = [like(part, item) for part, item in zip(parts, items)]
+    grads = [part if type(item) is np.ndarray and part.shape == item.shape else like(part, item)
+             for part, item in zip(parts, items)]
     if not isinstance(items, (list, tuple)):
         return np.reshape(np.stack(grads) if grads else zeros_of(np.shape(items), float, items),
                           np.shape(items))
