@@ -71,6 +71,17 @@ def walk(node):
     return out
 
 
+def rewrite_children(tree, rewrite):
+    """Replace every node under ``tree`` (not ``tree`` itself) with ``rewrite(node)``,
+    for the nodes ``tree`` holds now (what a rewrite makes is not walked again)."""
+    for node in walk(tree):
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, gast.AST):
+                setattr(node, field, rewrite(value))
+            elif isinstance(value, list):
+                setattr(node, field, [rewrite(v) if isinstance(v, gast.AST) else v for v in value])
+
+
 def names(node):
     """The Name nodes under ``node``, in source order."""
     Name = gast.Name

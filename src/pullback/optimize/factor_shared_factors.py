@@ -29,7 +29,7 @@ operations a step instead of 6).
 """
 import gast
 
-from pullback.code.astutil import loads, stores, walk, walk_statements
+from pullback.code.astutil import loads, rewrite_children, stores, walk_statements
 from pullback.optimize.facts import effect_free, nested_blocks
 
 _PRODUCTS = (gast.Mult, gast.Div)
@@ -45,7 +45,7 @@ def factor_shared_factors(fn, facts):
         if _reverse(stmt):
             for field, value in gast.iter_fields(stmt):
                 if isinstance(value, gast.expr):
-                    _rewrite(value)
+                    rewrite_children(value, _factored)
                     setattr(stmt, field, _factored(value))
     return fn
 
@@ -137,15 +137,6 @@ def _merged(first, second):
     old = gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
     return gast.Assign(targets=[target], value=gast.BinOp(left=old, op=op, right=value),
                        type_comment=None)
-
-
-def _rewrite(expression):
-    for node in walk(expression):
-        for field, value in gast.iter_fields(node):
-            if isinstance(value, gast.AST):
-                setattr(node, field, _factored(value))
-            elif isinstance(value, list):
-                setattr(node, field, [_factored(v) if isinstance(v, gast.AST) else v for v in value])
 
 
 def _factored(node):

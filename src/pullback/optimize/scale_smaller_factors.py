@@ -19,24 +19,15 @@ instead of the large one (0.3 ms of 14 on the mixture log-likelihood).
 """
 import gast
 
-from pullback.code.astutil import walk
+from pullback.code.astutil import rewrite_children
 
 
 def scale_smaller_factors(fn, facts):
     """Move literal factors onto indexed factors and negations out of sums."""
     for stmt in fn.body:
         if getattr(stmt, "pb_sweep", None) == "reverse":
-            _rewrite(stmt)
+            rewrite_children(stmt, _better)
     return fn
-
-
-def _rewrite(stmt):
-    for node in walk(stmt):
-        for field, value in gast.iter_fields(node):
-            if isinstance(value, gast.AST):
-                setattr(node, field, _better(value))
-            elif isinstance(value, list):
-                setattr(node, field, [_better(v) if isinstance(v, gast.AST) else v for v in value])
 
 
 def _better(node):
