@@ -266,6 +266,19 @@ def test_what_dask_raises_in_a_helper_is_refused_naming_it_and_the_line():
     assert isinstance(raised.value.__cause__, TypeError)
 
 
+def mismatched(x, y):
+    return np.sum(x + y)
+
+
+def test_a_mistake_in_the_users_own_code_keeps_dasks_error():
+    """Shapes that do not broadcast are the user's mistake, not something Dask
+    lacks: Dask's ValueError comes through as it is, with the user's line."""
+    with pytest.raises(ValueError) as raised:
+        lazily(pullback.grad(mismatched), chunked(np.ones(4)), chunked(np.ones(3)))
+    assert not isinstance(raised.value, UnsupportedArrayType)
+    assert any("x + y" in note for note in getattr(raised.value, "__notes__", []))
+
+
 def test_cholesky_on_dask_is_refused_because_it_means_another_factor():
     """Dask's np.linalg.cholesky returns the upper factor where NumPy's returns the
     lower: the same code computes another value, so its derivative is refused."""
