@@ -22,7 +22,10 @@ Why it holds for every program: multiplication distributes over addition
 elementwise, and broadcasting keeps that true (``s * a - s * b`` and
 ``s * (a - b)`` broadcast ``s``, ``a`` and ``b`` to one shape, the shape the
 separate updates had). The value differs by rounding only: the product is
-reassociated, as a person writing the adjoint by hand would. What it gives:
+reassociated, as a person writing the adjoint by hand would (near the end of
+the float range an unscaled term may overflow where the scaled one did not,
+giving inf for a finite number; a shared factor that is itself infinite
+gives inf where 0 * inf gave NaN). What it gives:
 one multiplication less per shared factor, and one pass over the adjoint
 less per merged update (a sigmoid's cross-entropy in a loop: 5 array
 operations a step instead of 6).
