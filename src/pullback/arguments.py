@@ -13,7 +13,7 @@ import numpy as np
 from pullback.errors import InternalError, InvalidArgument, SourceUnavailable
 from pullback.rules import active_rules, user_rules
 from pullback.runtime import NotDifferentiable
-from pullback.runtime.arrays import LIBRARIES, is_foreign_array, type_name, zeros_like
+from pullback.runtime.arrays import LIBRARIES, is_foreign_array, library_of, type_name, zeros_like
 from pullback.trees import (children, child_path, is_container, is_float_leaf, leaves, part,
                             rebuild)
 
@@ -208,7 +208,7 @@ def check_container(value, name, label):
 
 def array_library(value):
     """The library of a foreign array (arrays.py: LIBRARIES), or None."""
-    library = (type(value).__module__ or "").partition(".")[0]
+    library = library_of(value)
     return library if library in LIBRARIES else None
 
 

@@ -51,12 +51,15 @@ def is_array(value):
     return isinstance(value, np.ndarray) or is_foreign_array(value)
 
 
+def library_of(value):
+    """The top-level module of ``value``'s type: "dask", "cupy", "numpy", ..."""
+    return (type(value).__module__ or "").partition(".")[0]
+
+
 def type_name(value):
     """``dask.array.Array``, ``cupy.ndarray``: how a user knows the type."""
     kind = type(value)
-    module = kind.__module__ or ""
-    top = module.partition(".")[0]
-    public = {"dask": "dask.array", "cupy": "cupy"}.get(top, module)
+    public = {"dask": "dask.array", "cupy": "cupy"}.get(library_of(value), kind.__module__ or "")
     return f"{public}.{kind.__qualname__}"
 
 
@@ -84,8 +87,7 @@ def refuse_other_meaning(function, *values):
     for value in values:
         if type(value) in _NOT_FOREIGN or not is_foreign_array(value):
             continue
-        library = (type(value).__module__ or "").partition(".")[0]
-        reason = OTHER_MEANINGS.get((library, function))
+        reason = OTHER_MEANINGS.get((library_of(value), function))
         if reason is not None:
             raise UnsupportedArrayType(
                 f"{function} on {type_name(value)} arrays computes something else than "
@@ -214,19 +216,19 @@ def ones_of(shape, dtype, *arrays):
     return np.ones_like(foreign, shape=shape, dtype=dtype)
 
 
-def eye_of(n, dtype, *arrays, m=None, k=0):
-    """``np.eye(n, m, k, dtype=dtype)``, of an array type as :func:`zeros_of`
-    (a library whose ``eye`` takes none of NumPy's ``order``, as Dask's, is
-    asked through its own module)."""
+def eye_of(n, dtype, *arrays):
+    """``np.eye(n, dtype=dtype)``, of an array type as :func:`zeros_of` (a library
+    whose ``eye`` takes none of NumPy's ``order``, as Dask's, is asked through its
+    own module)."""
     foreign = foreign_among(*arrays) if arrays else None
     if foreign is None:
-        return np.eye(n, m, k, dtype=dtype)
+        return np.eye(n, dtype=dtype)
     try:
-        return np.eye(n, m, k, dtype=dtype, like=foreign)
+        return np.eye(n, dtype=dtype, like=foreign)
     except TypeError:
-        module = importlib.import_module(type(foreign).__module__.split(".")[0] + (
-            ".array" if type(foreign).__module__.startswith("dask.") else ""))
-        return module.eye(n, M=m, k=k, dtype=dtype)
+        library = library_of(foreign)
+        return importlib.import_module(library + (".array" if library == "dask" else "")).eye(
+            n, dtype=dtype)
 
 
 @helper(mutates=(0,))
@@ -301,7 +303,7 @@ def refuse_lazy_selection(value, construct):
     """Raise :class:`UnsupportedArrayType` where ``value`` is a lazy array (LAZY):
     ``construct``, the gradient of a boolean selection, must place a part whose
     length such a library knows only once it computes."""
-    if type(value) is not np.ndarray and (type(value).__module__ or "").partition(".")[0] in LAZY:
+    if type(value) is not np.ndarray and library_of(value) in LAZY:
         refuse_array(value, f"{construct} (how many entries it selects is known only once "
                             f"computed)", "Keep the array's shape instead: np.where(mask, x, "
                             "0.0) selects the same entries.")
