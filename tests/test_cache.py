@@ -803,7 +803,7 @@ def test_disk_key_follows_templates_and_pullbacks_own_code(tmp_path, monkeypatch
     options = ("grad", (0,))
     key = pullback.backend.cache.disk_key(mod.f, source, options)
     assert pullback.backend.cache.disk_key(mod.f, source, options) == key
-    monkeypatch.setattr(pullback.backend.cache, "templates_fingerprint", lambda: "edited templates")
+    monkeypatch.setattr(pullback.backend.cache, "remembered_templates_fingerprint", lambda: "edited templates")
     edited_templates = pullback.backend.cache.disk_key(mod.f, source, options)
     monkeypatch.setattr(pullback.backend.cache, "pullback_fingerprint", lambda: "edited pullback")
     edited_both = pullback.backend.cache.disk_key(mod.f, source, options)
@@ -829,6 +829,29 @@ def test_templates_fingerprint_hashes_the_template_files(tmp_path, monkeypatch):
     edited = copy / "elementwise.py"
     edited.write_bytes(edited.read_bytes() + b"\n# an edit\n")
     assert templates_fingerprint.__wrapped__() != expected.hexdigest()
+
+
+def test_the_templates_part_of_the_key_is_remembered_and_follows_edits(tmp_path, monkeypatch,
+                                                                        fresh_cache):
+    import pullback.templates
+    from pullback.backend import fingerprint
+    from pullback.backend.cache import remembered_templates_fingerprint
+    [folder] = pullback.templates.__path__
+    copy = tmp_path / "templates"
+    copy.mkdir()
+    for path in Path(folder).glob("*.py"):
+        (copy / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(pullback.templates, "__path__", [str(copy)])
+    before = remembered_templates_fingerprint.__wrapped__()
+    assert before == fingerprint.content_fingerprint(fingerprint.module_files(copy))
+    assert remembered_templates_fingerprint.__wrapped__() == before      # from the memo
+    edited = copy / "elementwise.py"
+    edited.write_bytes(edited.read_bytes() + b"\n# an edit\n")
+    assert remembered_templates_fingerprint.__wrapped__() not in (before, None)
+    # templates that are not a plain folder (a zip): read through the loader
+    monkeypatch.setattr(pullback.templates, "__path__", [str(tmp_path / "templates.zip" / "t")])
+    monkeypatch.setattr(pullback.backend.cache, "templates_fingerprint", lambda: "through the loader")
+    assert remembered_templates_fingerprint.__wrapped__() == "through the loader"
 
 
 def test_pullback_fingerprint_hashes_every_module_of_pullback(tmp_path):
@@ -1061,7 +1084,7 @@ def test_global_loads_is_what_dis_reads(tmp_path, monkeypatch, fresh_cache):
     assert callable(derivative)
     for code in codes:
         expected = {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
-        assert pullback.backend.cache.global_loads(code) == expected, code.co_name
+        assert pullback.frontend.source.global_loads(code) == expected, code.co_name
 
 
 # --- the rule table, parsed once per process ------------------------------------

@@ -445,6 +445,38 @@ def test_editing_a_helper_module_with_a_disk_module_for_the_new_text(modules, mo
         pullback.grad(main.f)(np.array([1.0]))
 
 
+def test_a_disk_hit_skips_the_compile_check_but_never_serves_another_text(modules, monkeypatch):
+    """On a disk hit the function's text is not compiled to check it (its key
+    holds a text checked when the module was stored, with the running code's
+    digest); a text edited under running code misses and is checked: refused."""
+    square, cube = """
+        def f(x):
+            return x * x
+        """, """
+        def f(x):
+            return x * x * x
+        """
+    main = modules.load("main", square)
+    assert pullback.grad(main.f)(3.0) == pytest.approx(6.0)          # on disk: (square, its code)
+    main = modules.reload(main, "main", cube)
+    assert pullback.grad(main.f)(3.0) == pytest.approx(27.0)         # on disk: (cube, its code)
+    pullback.backend.cache.memory_clear()
+    checks = []
+    real = pullback.frontend.source.text_matches
+    monkeypatch.setattr(pullback.frontend.source, "text_matches",
+                        lambda *args, **kw: checks.append(args[0]) or real(*args, **kw))
+    assert pullback.grad(main.f)(3.0) == pytest.approx(27.0)
+    assert checks == []                                              # a hit: nothing compiled
+    # The square's code runs again, and the file holds the cube's text,
+    # for which a module exists: the pair (text, code) was never checked.
+    main = modules.reload(main, "main", square)
+    modules.write("main", cube)
+    pullback.backend.cache.memory_clear()
+    with pytest.raises(SourceChanged):
+        pullback.grad(main.f)(3.0)
+    assert checks                                                    # a miss: checked
+
+
 def test_an_edit_after_the_function_is_no_reason_to_refuse(modules):
     main = modules.load("main", """
         def f(x):

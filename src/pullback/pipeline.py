@@ -30,6 +30,7 @@ from pullback.code.naming import Namer
 from pullback.frontend.parsing import (assigned_names, function_name, parameter_names,
                                        parse_function, raw_source)
 from pullback.frontend.lift import lift_nested_functions
+from pullback.frontend.source import unchecked_source
 from pullback.frontend.normalize import (check_supported, desugar_augassign, is_static_reference,
                                          ssa_rename, to_anf)
 from pullback.frontend.desugar_loops import desugar_comprehensions, desugar_for, desugar_while
@@ -121,10 +122,17 @@ def derive(function, wrt, mode, scalars=(), containers=(), varargs=(), arrays=()
         compiled = cache.memory_get(function, options)
         if compiled is not None and compiled.refresh():
             return compiled
-        source = raw_source(function)
-        key = cache.disk_key(function, source, options)                 # what it depends on
+        # What it depends on. The text is checked to compile to the code that
+        # runs on a miss only: a hit's key holds a text checked when it was stored.
+        source, text = unchecked_source(function), None
+        if source is not None:
+            key = cache.disk_key(function, source, options)
+            text = cache.read_valid(cache.module_path(key, function))           # disk cache
+        checked = source if text is not None else raw_source(function)
+        if checked != source:
+            key = cache.disk_key(function, checked, options)
+            text = cache.read_valid(cache.module_path(key, function))
         path = cache.module_path(key, function)
-        text = cache.read_valid(path)                                   # disk cache
         if text is None:
             text = generate(function, wrt, mode, scalars, containers, varargs, arrays,  # 1-8
                             libraries, checkpoint, compiler)

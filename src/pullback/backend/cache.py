@@ -13,7 +13,6 @@ parts are cheap (files hashed as bytes once per process), nothing is parsed
 or compiled.
 """
 import atexit
-import dis
 import functools
 import hashlib
 import importlib.util
@@ -180,8 +179,22 @@ def pullback_fingerprint():
     """A hash of pullback's own code, so a changed transformer (a development
     install, a patched release) never serves modules made by the old one.
     The files' bytes, hashed once per edit (backend/fingerprint.py remembers it)."""
-    return remembered_fingerprint(_PACKAGE, _writable_dir(),
-                                  lambda path, text: write_atomic(Path(path), text))
+    return remembered_fingerprint(_PACKAGE, _writable_dir(), _write_memo)
+
+
+@functools.cache
+def remembered_templates_fingerprint():
+    """rules.templates_fingerprint (the templates' part of the key), remembered
+    as pullback's own code is: one stat per template file, not a read. Read
+    through their loader where they are not plain files (a zip)."""
+    from pullback import templates
+    folders = [folder for folder in templates.__path__ if os.path.isdir(folder)]
+    return (remembered_fingerprint(folders[0], _writable_dir(), _write_memo) if len(folders) == 1
+            else templates_fingerprint())
+
+
+def _write_memo(path, text):
+    write_atomic(Path(path), text)
 
 
 def package_fingerprint(folder):
@@ -199,7 +212,7 @@ def callee_sources(function, seen=None):
     is there too: a file edited but not reloaded gives new text with the
     old code, which matches no module generated before."""
     import inspect
-    from pullback.frontend.source import code_digest, code_names, code_source
+    from pullback.frontend.source import code_digest, code_names, code_source, unchecked_source
     seen = {} if seen is None else seen
     values = list(callee_values(function).values())
     names = sorted(code_names(function.__code__))
@@ -214,7 +227,8 @@ def callee_sources(function, seen=None):
         if inspect.isfunction(value) and value not in seen:
             head = f"{value.__module__}.{value.__qualname__} {code_digest(value.__code__)}"
             try:
-                seen[value] = f"{head}\n{code_source(value, verify=False)[0]}"
+                text = unchecked_source(value) or code_source(value, verify=False)[0]
+                seen[value] = f"{head}\n{text}"
             except (OSError, TypeError):
                 seen[value] = f"{head} (no source)"
             callee_sources(value, seen)
@@ -230,7 +244,7 @@ def disk_key(function, source, options):
         "python": list(sys.version_info[:2]),
         "gast": getattr(gast, "__version__", ""),
         "astor": getattr(astor, "__version__", ""),
-        "templates": templates_fingerprint(),
+        "templates": remembered_templates_fingerprint(),
         "user rules": user_rules.fingerprint(),
         "function": function.__qualname__,
         "file": function.__code__.co_filename,
@@ -470,27 +484,3 @@ def _load_code(key, where, stamp):
     except (EOFError, ValueError, TypeError):
         return None
     return code if isinstance(code, types.CodeType) else None
-
-
-_LOAD_GLOBAL = dis.opmap["LOAD_GLOBAL"]
-# Since Python 3.11 the argument of LOAD_GLOBAL is the name's index times 2
-# (plus a flag); the raw layout is known for the versions listed.
-_GLOBAL_SHIFT = {(3, 10): 0, (3, 11): 1, (3, 12): 1, (3, 13): 1}.get(sys.version_info[:2])
-
-
-def global_loads(code):
-    """The names ``code`` reads with LOAD_GLOBAL, as ``dis`` reports them,
-    read off the raw bytecode (``dis.get_instructions`` is slow)."""
-    if _GLOBAL_SHIFT is None:
-        return {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
-    raw, names, found = code.co_code, code.co_names, set()
-    index = raw.find(_LOAD_GLOBAL)
-    while index != -1:
-        if index % 2 == 0:          # an opcode, not an argument
-            argument, back, shift = raw[index + 1], index - 2, 8
-            while back >= 0 and raw[back] == dis.EXTENDED_ARG:
-                argument |= raw[back + 1] << shift
-                back, shift = back - 2, shift + 8
-            found.add(names[argument >> _GLOBAL_SHIFT])
-        index = raw.find(_LOAD_GLOBAL, index + 1)
-    return found

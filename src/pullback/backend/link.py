@@ -14,6 +14,7 @@ from pullback.backend import cache
 from pullback.errors import CompileError
 from pullback.backend.source_map import without_source_map
 from pullback.frontend.parsing import _ABSENT, lookup_free, resolutions
+from pullback.frontend.source import global_loads
 
 
 @dataclass
@@ -109,7 +110,7 @@ def bind(function, module, path, mode):
     linked = []
     for namespace, source, names in spaces:
         namespace.update(functions)         # they call each other by name
-        reads = set().union(*(cache.global_loads(getattr(functions[name], "py_func",
+        reads = set().union(*(global_loads(getattr(functions[name], "py_func",
                                                          functions[name]).__code__)
                               for name in names))
         reads -= set(namespace)

@@ -9,7 +9,7 @@ import builtins
 import inspect
 import types
 
-from pullback.backend.cache import global_loads
+from pullback.frontend.source import global_loads
 from pullback.backend.link import follow
 from pullback.exporting.bindings import Binding, bind_name, literal
 from pullback.exporting.inline import Inliner, inlined_module

@@ -46,22 +46,47 @@ def _quick_code_source(code, module_globals, qualname=None):
     """``(text, matches)``: the lines of the def that compiled to ``code``
     and whether they still compile to it, or ``(None, None)`` where
     inspect must decide (see function_source)."""
+    text = _quick_code_text(code, module_globals)
+    if text is None:
+        return None, None
+    # A block cut inside a string or brackets does not compile. (Compiling to
+    # bytecode is cheaper than building an ast; what it may warn about the
+    # user's code, Python said when it imported it.) What it compiles to
+    # says whether the file still holds the code that runs.
+    matches = text_matches(text, code, code.co_filename, module_globals, qualname)
+    return (None, None) if matches is None else (text, matches)
+
+
+def unchecked_source(function):
+    """The text :func:`code_source` finds for ``function`` by the quick path,
+    not compiled to check that it is the code that runs, or None. For the
+    disk cache's key only (pipeline.derive): a module is stored under a key
+    made of a checked text and the running code's digest, so a text that
+    finds it, with the same code, is the one checked then."""
+    if not inspect.isfunction(function) or function.__name__ == "<lambda>":
+        return None
+    return _quick_code_text(function.__code__, function.__globals__)
+
+
+def _quick_code_text(code, module_globals):
+    """The lines of the def that compiled to ``code``, ended by indentation,
+    or None where inspect must decide."""
     filename = code.co_filename
     if not filename.endswith(".py") or code.co_name == "<lambda>":
-        return None, None
+        return None
     linecache.checkcache(filename)          # a file edited on disk is read again
     lines = linecache.getlines(filename, module_globals)
     start = code.co_firstlineno - 1
     if not 0 <= start < len(lines):
-        return None, None
+        return None
     first = lines[start]
     head = first.lstrip()
     indent = len(first) - len(head)
     if first[:indent].strip(" ") or not (head.startswith("@") or _is_def(head)):
-        return None, None
+        return None
     end = max(_code_lines(code))           # the body's last line with bytecode (1-based)
     if end <= start:
-        return None, None
+        return None
     comment_after = False
     for number in range(end, len(lines)):
         line = lines[number]
@@ -70,7 +95,7 @@ def _quick_code_source(code, module_globals, qualname=None):
             continue
         lead = len(line) - len(stripped)
         if line[:lead].strip(" "):
-            return None, None               # tabs, form feeds: let inspect decide
+            return None               # tabs, form feeds: let inspect decide
         if stripped[0] == "#":
             # inspect keeps a comment indented like the body: which column
             # that is takes tokenizing, so leave it to inspect.
@@ -79,15 +104,7 @@ def _quick_code_source(code, module_globals, qualname=None):
         if lead <= indent:
             break                           # the next statement after the function
         end, comment_after = number + 1, False
-    if comment_after:
-        return None, None
-    text = "".join(lines[start:end])
-    # A block cut inside a string or brackets does not compile. (Compiling to
-    # bytecode is cheaper than building an ast; what it may warn about the
-    # user's code, Python said when it imported it.) What it compiles to
-    # says whether the file still holds the code that runs.
-    matches = text_matches(text, code, filename, module_globals, qualname)
-    return (None, None) if matches is None else (text, matches)
+    return None if comment_after else "".join(lines[start:end])
 
 
 def _is_def(head):
@@ -386,3 +403,27 @@ def code_names(code):
         names.update(current.co_names)
         pending += [c for c in current.co_consts if isinstance(c, types.CodeType)]
     return names
+
+
+_LOAD_GLOBAL = dis.opmap["LOAD_GLOBAL"]
+# Since Python 3.11 the argument of LOAD_GLOBAL is the name's index times 2
+# (plus a flag); the raw layout is known for the versions listed.
+_GLOBAL_SHIFT = {(3, 10): 0, (3, 11): 1, (3, 12): 1, (3, 13): 1}.get(sys.version_info[:2])
+
+
+def global_loads(code):
+    """The names ``code`` reads with LOAD_GLOBAL, as ``dis`` reports them,
+    read off the raw bytecode (``dis.get_instructions`` is slow)."""
+    if _GLOBAL_SHIFT is None:
+        return {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+    raw, names, found = code.co_code, code.co_names, set()
+    index = raw.find(_LOAD_GLOBAL)
+    while index != -1:
+        if index % 2 == 0:          # an opcode, not an argument
+            argument, back, shift = raw[index + 1], index - 2, 8
+            while back >= 0 and raw[back] == dis.EXTENDED_ARG:
+                argument |= raw[back + 1] << shift
+                back, shift = back - 2, shift + 8
+            found.add(names[argument >> _GLOBAL_SHIFT])
+        index = raw.find(_LOAD_GLOBAL, index + 1)
+    return found
