@@ -65,7 +65,7 @@ from pullback.transform.assemble_forward import jvp_function
 from pullback.optimize import (
     OptimizerFacts, accumulate_in_place, combine_accumulations, drop_unread_restores,
     eliminate_dead_code, eliminate_dead_stores, factor_shared_factors, fold_constants,
-    forward_substitute,
+    forward_substitute, fuse_independent_iterations,
     fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
     propagate_negations, read_array_attributes, resugar_while, reuse_dead_arrays,
     scale_smaller_factors, share_repeated_values, any_array_type,
@@ -453,7 +453,7 @@ OPTIMIZER = [
     fold_constants, propagate_copies, share_repeated_values, forward_substitute,
     combine_accumulations, share_shape_references, fuse_product_sums, drop_unread_restores,   # with shape facts only
     sink_pops, inline_temporaries, merge_stacks,
-    eliminate_dead_stores, eliminate_dead_code, accumulate_in_place,
+    eliminate_dead_stores, eliminate_dead_code, fuse_independent_iterations, accumulate_in_place,
     propagate_negations, factor_shared_factors, scale_smaller_factors, read_array_attributes,
     reuse_dead_arrays, resugar_while, skip_zero_first_step,
     own_in_place_buffers,                                               # last: it undoes what is unsafe

@@ -29,6 +29,10 @@ def user_line(source_lines, line):
     return " ".join(source_lines[line - 1].split())
 
 
+_SWEEPS = {"forward": "forward sweep", "reverse": "reverse sweep",
+           "fused": "forward and reverse sweeps in one loop: no step reads another step's values"}
+
+
 def annotate(fn, source_lines, location):
     """Insert '# forward sweep', '# reverse sweep' and '# grad of: <line>' comments,
     and remember where the user's function is (``location``: its file and first
@@ -39,10 +43,10 @@ def annotate(fn, source_lines, location):
     for stmt in fn.body[1:]:
         this_sweep = getattr(stmt, "pb_sweep", None)
         line = getattr(stmt, "pb_line", None)
-        if this_sweep in ("forward", "reverse") and this_sweep != sweep:
-            body.append(_comment(f"{this_sweep} sweep"))
-            sweep, group = this_sweep, None
-        if this_sweep == "reverse" and line is not None and line != group:
+        if this_sweep in _SWEEPS and this_sweep != sweep:
+            body.append(_comment(_SWEEPS[this_sweep]))
+            sweep, group = this_sweep, group if this_sweep == "fused" else None
+        if this_sweep in ("reverse", "fused") and line is not None and line != group:
             text = user_line(source_lines, line)
             if text:
                 body.append(_comment(f"grad of: {text}"))

@@ -8,7 +8,8 @@ that is not declared, so a new annotation is added here or not at all.
 ANNOTATIONS = {
     # on statements
     "pb_line": "the line number of the user's statement this one derives from (the `# grad of:` comments)",
-    "pb_sweep": "'forward', 'reverse' or 'return': which part of the generated function it belongs to",
+    "pb_sweep": "'forward', 'reverse', 'return', or 'fused' (a loop holding both sweeps, "
+                "optimize/fuse_independent_iterations.py): which part of the generated function it belongs to",
     "pb_keep": "never removed by the optimizer (the check that grad's output is a scalar)",
     "pb_pair": "the push (forward) or pop (reverse) statement this one is paired with",
     "pb_counter": "a loop's iteration counter, kept by the forward sweep for the reverse sweep",

@@ -16,6 +16,7 @@ inline_temporaries      ``t = e`` read once, just after  ->  ``e`` in place of `
 merge_stacks            one stack of tuples per loop body, not one stack per variable
 eliminate_dead_stores   drop assignments nothing reads, in loops and branches too, and empty branches
 eliminate_dead_code     drop assignments nobody reads later (straight-line code)
+fuse_independent_iterations  a loop whose iterations share nothing and its reverse: one loop, no stack
 accumulate_in_place     ``dx = dx + e``  ->  ``dx += e`` where dx's array is its own
 propagate_negations     ``t = -u; a += t * y``  ->  ``a -= u * y``
 factor_shared_factors   ``s * a / p - s * b / q``  ->  ``(a / p - b / q) * s``
@@ -45,6 +46,7 @@ from pullback.optimize.facts import OptimizerFacts
 from pullback.optimize.factor_shared_factors import factor_shared_factors
 from pullback.optimize.fold_constants import fold_constants
 from pullback.optimize.forward_substitute import forward_substitute
+from pullback.optimize.fuse_independent_iterations import fuse_independent_iterations
 from pullback.optimize.fuse_product_sums import fuse_product_sums
 from pullback.optimize.inline_temporaries import inline_temporaries
 from pullback.optimize.merge_stacks import merge_stacks
@@ -65,7 +67,8 @@ __all__ = ["OptimizerFacts", "fold_constants", "share_repeated_values", "propaga
            "forward_substitute",
            "combine_accumulations", "share_shape_references", "fuse_product_sums",
            "drop_unread_restores", "sink_pops", "inline_temporaries", "merge_stacks",
-           "eliminate_dead_stores", "eliminate_dead_code", "accumulate_in_place", "any_array_type",
+           "eliminate_dead_stores", "eliminate_dead_code", "fuse_independent_iterations",
+           "accumulate_in_place", "any_array_type",
            "propagate_negations", "factor_shared_factors", "scale_smaller_factors",
            "read_array_attributes", "reuse_dead_arrays",
            "resugar_while", "skip_zero_first_step", "own_in_place_buffers"]
