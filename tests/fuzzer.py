@@ -159,6 +159,7 @@ class Generator:
         self.features = set()
         self.count = 0
         self.indent = 1
+        self.sums = []            # sums over steps that only the result reads (s_sum_loop)
 
     # -- helpers ---------------------------------------------------------------
     def fresh_name(self, prefix="v"):
@@ -400,6 +401,8 @@ class Generator:
             kinds += ["fill", "copy_update", "view_write", "for_array"]
         if loop_depth:
             kinds = [k for k in kinds if k not in ("helper", "nested", "lambda", "early_return")]
+        else:
+            kinds += ["sum_loop"]
         kind = rng.choice(kinds)
         getattr(self, "s_" + kind)(out_shape, loop_depth)
 
@@ -481,6 +484,23 @@ class Generator:
         self.ints.pop()
         self.env[acc] = shape
         self.fresh.add(acc) if shape != () else None
+
+    def s_sum_loop(self, out_shape, loop_depth):
+        """A sum over steps that only the result reads, and linearly: where no
+        step reads another's values, the derivative runs each step's forward
+        and reverse parts in one loop (optimize/fuse_independent_iterations.py)."""
+        self.features.add("sum_loop")
+        acc = self.init_acc(out_shape)
+        i = f"i{self.count}"
+        self.emit(f"for {i} in range({self.rng.choice(['', '1, '])}{self.rng.randint(2, 4)}):")
+        self.ints.append(i)
+        self.indent += 1
+        for _ in range(self.rng.randint(0, 2)):
+            self.statement(out_shape, loop_depth + 1)
+        self.emit(f"{acc} = {acc} + {self.expr(out_shape, 2)}")
+        self.indent -= 1
+        self.ints.pop()
+        self.sums.append(acc)
 
     def s_for_array(self, out_shape, loop_depth):
         rng = self.rng
@@ -703,11 +723,17 @@ class Generator:
         self.fresh.add(y)
 
     # -- the whole function ----------------------------------------------------
-    def function(self, params, out_shape):
+    def function(self, params, out_shape, sums_only=False):
+        """``sums_only``: a loop of steps summed into the result and nothing else
+        (the loss over batches, samples or members that people write)."""
         self.env = dict(params)
-        for _ in range(self.rng.randint(1, 4)):
-            self.statement(out_shape)
-        self.emit(f"return {self.expr(out_shape, self.rng.randint(1, 3))}")
+        if sums_only:
+            self.s_sum_loop(out_shape, 0)
+            self.emit(f"return {' + '.join(self.sums)}")
+        else:
+            for _ in range(self.rng.randint(1, 4)):
+                self.statement(out_shape)
+            self.emit(f"return {' + '.join([self.expr(out_shape, self.rng.randint(1, 3))] + self.sums)}")
         header = f"def {self.name}({', '.join(params)}):"
         return "\n".join(self.helpers + [header] + self.lines) + "\n"
 
@@ -786,7 +812,7 @@ def make_program(seed, index):
             params["x"] = rng.choice([(3,), (2, 3)])
     mode = "grad" if scalar or rng.random() < 0.6 else "vjp"
     out_shape = () if mode == "grad" else rng.choice(OUT_SHAPES)
-    source = gen.function(params, out_shape)
+    source = gen.function(params, out_shape, sums_only=rng.random() < 0.1)
     args = [random_value(rng, s, scalar=scalar) for s in params.values()]
     wrt = tuple(range(nparams))
     if nparams > 1 and rng.random() < 0.3:

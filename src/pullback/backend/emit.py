@@ -30,7 +30,7 @@ def user_line(source_lines, line):
 
 
 _SWEEPS = {"forward": "forward sweep", "reverse": "reverse sweep",
-           "fused": "forward and reverse sweeps in one loop: no step reads another step's values"}
+           "fused": "forward and reverse sweeps in one loop: no step reads another step's values but sums"}
 
 
 def annotate(fn, source_lines, location):

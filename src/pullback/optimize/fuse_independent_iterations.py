@@ -1,4 +1,4 @@
-"""fuse_independent_iterations: one loop, and no stack, where no iteration depends on another.
+"""fuse_independent_iterations: one loop, and no stack, where no step reads another's values.
 
     stack = []                                  dtotal = 1.0 / n
     for k in range(n):                          dw = np.zeros(w.shape)
@@ -12,26 +12,30 @@
         dz = -(dtotal * p)
         dw += X[k].T @ dz
 
-The rule. A forward loop over ``range(...)`` whose iterations share nothing
-(every name its body reads that the body assigns is assigned earlier in the
-same iteration, and it writes into nothing from outside), followed in the
-same block by the reverse loop over ``reversed(range(...))`` of the same
-arguments that pops what it pushed, is one loop when the reverse body carries
-nothing from one step to the next but sums (``a += e``, ``a = a + e``,
-``add_at(a, ...)``, ``e`` not reading ``a``), reads of the forward body's
-names only through the pop, and the statements between the loops neither
-read nor write what the forward body does: they move before the loop.
+The rule. A forward loop over ``range(...)`` followed in the same block by the
+reverse loop over ``reversed(range(...))`` of the same arguments, which pops
+what the forward loop pushed, is one loop when
+- the forward body reads no value of the step before but sums (``total =
+  total - m``, nothing else touching ``total``) and writes into nothing from
+  outside the step; what it pushes does not change after the push;
+- the reverse body carries nothing from one step to the next but sums (``a +=
+  e``, ``a = a + e``, ``add_at(a, ...)``, ``e`` not reading ``a``) and reads the
+  forward body's values only through the pop;
+- each statement between the loops either reads nothing the forward loop made
+  (it moves before the loop) or stays after the loop (the value of a
+  ``value_and_grad``), where the reverse body reads and writes nothing of it.
 
 Why it holds for every program: each reverse step reads only its own
-iteration's forward values (the pop gives exactly them), values fixed before
-both loops, and the sums; a sum does not depend on the order of its terms
-but for rounding. The calls in both bodies and between them may only compute
-(NumPy and ``math`` functions with rules, runtime helpers that write nothing
-or add into a sum, array methods that make values), so interleaving the two
-sweeps moves no effect. What it gives: no stack (memory constant in the trip
-count, not linear), no tuple per step, and each step's arrays reused while
-they are still in the processor's cache, as a hand-written gradient of a sum
-over batches, samples or terms does.
+iteration's forward values (what the pop gave, unchanged since the push),
+values fixed before both loops, and the sums; a sum does not depend on the
+order of its terms but for rounding, and a forward sum still adds its terms
+in order. The calls in both bodies and between them may only compute (NumPy
+and ``math`` functions with rules, runtime helpers that write nothing or add
+into a sum, array methods that make values), so interleaving the two sweeps
+moves no effect. What it gives: no stack (memory constant in the trip count,
+not linear), no tuple per step, and each step's arrays reused while they are
+still in the processor's cache, as a hand-written gradient of a sum over
+batches, samples or terms does.
 """
 import gast
 
@@ -101,19 +105,25 @@ def _fuse_at(stmts, i, uses):
         return None
     step = forward.body[:push_at] + forward.body[push_at + 1:]
     back_step = reverse.body[pop_at + 1:]
-    forward_names = _independent_stores(step, forward.target.id)
-    if forward_names is None or not restored <= forward_names:
-        return None
+    found = _forward_names(step, forward.target.id)
+    if found is None or restored & found[1] or _union(_written, forward.body[push_at + 1:]) & restored \
+            or (restored - found[0]) & _union(_written, between + reverse.body[:pop_at] + back_step):
+        return None                 # a value the pop restores changed after its push
+    forward_names, sums = found
     if not _reverse_carries_only_sums(reverse, forward_names, restored) \
             or not all(_only_computes(s) for s in step + between + reverse.body[:pop_at] + back_step):
         return None
-    between_reads, between_stores = _union(loads, between), _union(_written, between)
-    forward_reads, reverse_stores = _union(loads, step), _union(_written, reverse.body)
-    after = stmts[back + 1:]
     variables = {forward.target.id, reverse.target.id}
-    if between_reads & (forward_names | variables | {stack}) \
-            or between_stores & (forward_reads | forward_names) \
-            or set(loads(forward.iter)) & (forward_names | between_stores | reverse_stores) \
+    split = _split(between, forward_names | variables | {stack})
+    if split is None:
+        return None
+    early, late = split
+    early_stores, late_stores = _union(_written, early), _union(_written, late)
+    forward_reads, reverse_stores = _union(loads, step), _union(_written, reverse.body)
+    reverse_reads, after = _union(loads, reverse.body), stmts[back + 1:]
+    if early_stores & (forward_reads | forward_names) \
+            or late_stores & (reverse_reads | reverse_stores) or _union(loads, late) & reverse_stores \
+            or set(loads(forward.iter)) & (forward_names | early_stores | late_stores | reverse_stores) \
             or reverse_stores & (forward_reads | forward_names) - restored \
             or _union(loads, after) & ((reverse_stores - _carried(reverse.body, reverse.target.id))
                                        | variables):
@@ -124,7 +134,25 @@ def _fuse_at(stmts, i, uses):
                                    value=make_name(forward.target.id, gast.Load()))]
     forward.body = body + reverse.body[:pop_at] + back_step
     forward.pb_sweep = "fused"
-    return stmts[:made] + stmts[made + 1:i] + between + [forward] + after
+    return stmts[:made] + stmts[made + 1:i] + early + [forward] + late + after
+
+
+def _split(between, tainted):
+    """``(early, late)``: the statements between the loops that read nothing the
+    forward loop made (nor what one of the late ones wrote), which move before
+    the loop; the others stay after it. None if an early one writes what a late
+    one before it read or wrote."""
+    early, late, tainted, touched = [], [], set(tainted), set()
+    for stmt in between:
+        if set(loads(stmt)) & tainted or _written(stmt) & tainted:
+            late.append(stmt)
+            tainted |= _written(stmt)
+            touched |= set(loads(stmt)) | _written(stmt)
+        elif _written(stmt) & touched:
+            return None
+        else:
+            early.append(stmt)
+    return early, late
 
 
 def _union(facts, stmts):
@@ -211,20 +239,25 @@ def _written(stmt):
     return found
 
 
-def _independent_stores(step, variable):
-    """The names the forward body assigns, if it reads none of them before
-    assigning it in the same iteration and writes into nothing it did not
-    make in this iteration; else None."""
-    made = {variable}
+def _forward_names(step, variable):
+    """``(names, sums)``: the names the forward body assigns and, among them,
+    those it carries from one step to the next as sums (``total = total - m``,
+    nothing else touching them), if it reads no other name before assigning it
+    in the same step and writes into nothing it did not make in this step;
+    else None."""
+    sums = _carried(step, variable)
+    if not all(_sum_into(stmt, name) for name in sums for stmt in step
+               if name in loads(stmt) or name in _written(stmt) or name in stores(stmt)):
+        return None
+    made = {variable} | sums
     for stmt in step:
-        if set(loads(stmt)) & (_union(stores, step) - made):
-            return None
-        if _written(stmt) - set(stores(stmt)) - made:
-            return None                     # into an array from outside, or a name's array in place
-        if isinstance(stmt, gast.AugAssign):
-            return None
+        reads = set(loads(stmt))
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+            reads.add(stmt.target.id)
+        if reads & (_union(stores, step) - made) or _written(stmt) - set(stores(stmt)) - made:
+            return None             # the step before's value, or an array from outside written into
         made |= set(stores(stmt))
-    return made - {variable}
+    return made - {variable}, sums
 
 
 def _carried(body, variable):
