@@ -64,7 +64,8 @@ from pullback.transform.forward import forward_sweep
 from pullback.transform.assemble_forward import jvp_function
 from pullback.optimize import (
     OptimizerFacts, accumulate_in_place, combine_accumulations, drop_unread_restores,
-    eliminate_dead_code, eliminate_dead_stores, factor_shared_factors, fold_constants,
+    divide_after_sums, eliminate_dead_code, eliminate_dead_stores, factor_shared_factors,
+    fold_constants,
     forward_substitute, fuse_independent_iterations,
     fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
     propagate_negations, read_array_attributes, resugar_while, reuse_dead_arrays,
@@ -455,7 +456,7 @@ OPTIMIZER = [
     sink_pops, inline_temporaries, merge_stacks,
     eliminate_dead_stores, eliminate_dead_code, fuse_independent_iterations, accumulate_in_place,
     propagate_negations, factor_shared_factors, scale_smaller_factors, read_array_attributes,
-    reuse_dead_arrays, resugar_while, skip_zero_first_step,
+    reuse_dead_arrays, divide_after_sums, resugar_while, skip_zero_first_step,
     own_in_place_buffers,                                               # last: it undoes what is unsafe
 ]
 

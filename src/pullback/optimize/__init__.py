@@ -23,6 +23,7 @@ factor_shared_factors   ``s * a / p - s * b / q``  ->  ``(a / p - b / q) * s``
 scale_smaller_factors   ``2.0 * (g[:, None] * z)`` -> ``2.0 * g[:, None] * z``; ``(-a * b).sum()`` -> ``-(a * b).sum()``
 read_array_attributes   ``np.shape(x)`` -> ``x.shape`` where x is known to be an array
 reuse_dead_arrays       ``t = a / e`` -> ``a /= e`` where only a holds its array and nobody reads it after
+divide_after_sums       ``d /= f`` read only in sums along f's length-1 axes -> the sums divided by f
 resugar_while           the user's ``while`` test back in the forward sweep
 skip_zero_first_step    ``if step:`` around a reverse loop's first terms when they add zeros
 own_in_place_buffers    an in-place accumulation into an array another live name holds: on a copy
@@ -40,6 +41,7 @@ marked ``pb_keep`` (the scalar check on grad's output) survive.
 from pullback.optimize.accumulate_in_place import accumulate_in_place
 from pullback.optimize.combine_accumulations import combine_accumulations
 from pullback.optimize.drop_unread_restores import drop_unread_restores
+from pullback.optimize.divide_after_sums import divide_after_sums
 from pullback.optimize.eliminate_dead_code import eliminate_dead_code
 from pullback.optimize.eliminate_dead_stores import eliminate_dead_stores
 from pullback.optimize.facts import OptimizerFacts
@@ -70,5 +72,5 @@ __all__ = ["OptimizerFacts", "fold_constants", "share_repeated_values", "propaga
            "eliminate_dead_stores", "eliminate_dead_code", "fuse_independent_iterations",
            "accumulate_in_place", "any_array_type",
            "propagate_negations", "factor_shared_factors", "scale_smaller_factors",
-           "read_array_attributes", "reuse_dead_arrays",
+           "read_array_attributes", "reuse_dead_arrays", "divide_after_sums",
            "resugar_while", "skip_zero_first_step", "own_in_place_buffers"]
