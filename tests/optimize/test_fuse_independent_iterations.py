@@ -237,3 +237,27 @@ def test_hand_written_near_misses_are_left_alone(text):
     assert new.count("for ") == 2 and ".pop()" in new, new
     x = RNG.standard_normal(5)
     assert same(before(x, 0.7), after(x, 0.7))
+
+
+def test_numpy_functions_without_a_signature_are_still_known_free_of_effects(monkeypatch):
+    """Before NumPy 2.3 np.vdot, np.inner, np.dot, np.where and np.concatenate
+    had no signature: the passes (this one, factor_shared_factors) still know
+    where their ``out`` is, so a loop with ``np.vdot`` in its reverse body fuses
+    on every supported NumPy; an unknown function without one is never assumed free."""
+    import gast
+    from pullback.optimize import facts
+
+    def no_signature(function):
+        raise ValueError("no signature found for builtin")
+
+    monkeypatch.setattr(facts.inspect, "signature", no_signature)
+    facts._out_position.cache_clear()
+    try:
+        def call(text):
+            return gast.parse(text).body[0].value
+        assert facts.math_function("np", "vdot", call("np.vdot(a, b)"))
+        assert facts.math_function("np", "dot", call("np.dot(a, b)"))
+        assert not facts.math_function("np", "dot", call("np.dot(a, b, c)"))          # out
+        assert not facts.math_function("np", "cumsum", call("np.cumsum(a, 0, None, c)"))
+    finally:
+        facts._out_position.cache_clear()

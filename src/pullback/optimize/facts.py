@@ -197,9 +197,17 @@ def _out_position(function):
         return function.nin
     try:
         parameters = list(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        return -1                       # unknown: no call is sure to be free of effects
+    except (TypeError, ValueError):     # unknown: no call is sure to be free of effects
+        return _C_OUT_POSITIONS.get(getattr(function, "__name__", None), -1) \
+            if getattr(numpy, getattr(function, "__name__", ""), None) is function else -1
     return parameters.index("out") if "out" in parameters else math.inf
+
+
+# NumPy's functions written in C that had no signature before NumPy 2.3: the
+# position of their ``out`` (their documented parameters), so that a call of
+# them is known free of effects on every supported NumPy.
+_C_OUT_POSITIONS = {"vdot": math.inf, "inner": math.inf, "where": math.inf, "dot": 2,
+                    "concatenate": 2}
 
 
 def is_pop(stmt):
