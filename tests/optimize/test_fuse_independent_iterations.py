@@ -240,10 +240,12 @@ def test_hand_written_near_misses_are_left_alone(text):
 
 
 def test_numpy_functions_without_a_signature_are_still_known_free_of_effects(monkeypatch):
-    """Before NumPy 2.3 np.vdot, np.inner, np.dot, np.where and np.concatenate
-    had no signature: the passes (this one, factor_shared_factors) still know
-    where their ``out`` is, so a loop with ``np.vdot`` in its reverse body fuses
-    on every supported NumPy; an unknown function without one is never assumed free."""
+    """Before NumPy 2.3 np.zeros, np.vdot, np.dot, np.where, np.concatenate and
+    other functions written in C had no signature: the passes (this one,
+    factor_shared_factors) still know where their ``out`` is, so a loop whose
+    gradient starts from ``np.zeros`` or has ``np.vdot`` in its reverse body
+    fuses on every supported NumPy (Python 3.10 has NumPy 2.2); a function
+    without one that is not in the table is never assumed free of effects."""
     import gast
     from pullback.optimize import facts
 
@@ -256,6 +258,7 @@ def test_numpy_functions_without_a_signature_are_still_known_free_of_effects(mon
         def call(text):
             return gast.parse(text).body[0].value
         assert facts.math_function("np", "vdot", call("np.vdot(a, b)"))
+        assert facts.math_function("np", "zeros", call("np.zeros(x.shape)"))
         assert facts.math_function("np", "dot", call("np.dot(a, b)"))
         assert not facts.math_function("np", "dot", call("np.dot(a, b, c)"))          # out
         assert not facts.math_function("np", "cumsum", call("np.cumsum(a, 0, None, c)"))

@@ -203,11 +203,13 @@ def _out_position(function):
     return parameters.index("out") if "out" in parameters else math.inf
 
 
-# NumPy's functions written in C that had no signature before NumPy 2.3: the
-# position of their ``out`` (their documented parameters), so that a call of
-# them is known free of effects on every supported NumPy.
-_C_OUT_POSITIONS = {"vdot": math.inf, "inner": math.inf, "where": math.inf, "dot": 2,
-                    "concatenate": 2}
+# NumPy's functions with rules that are written in C and had no signature
+# before NumPy 2.3 (those of NumPy 2.2 that inspect cannot read): the position
+# of their ``out`` (their documented parameters; none: math.inf), so that a call
+# of them is known free of effects on every supported NumPy.
+_C_OUT_POSITIONS = {"dot": 2, "concatenate": 2, "concat": 2, **dict.fromkeys(
+    ("arange", "array", "asarray", "empty", "empty_like", "zeros", "inner", "vdot", "where",
+     "lexsort", "ravel_multi_index", "unravel_index", "float32", "single"), math.inf)}
 
 
 def is_pop(stmt):
