@@ -140,14 +140,12 @@ def _sums_reading(later, d):
             continue
         reads = [node for node in walk(stmt) if isinstance(node, gast.Name) and node.id == d
                  and isinstance(node.ctx, gast.Load)]
-        held = []
+        inside = set()
         for node in walk(stmt):
             summed = _summed(node)
             if summed is not None and _factor(summed[0], d):
-                held.append((node, summed[1]))
                 found.append((stmt, node, summed[1]))
-        inside = {id(n) for call, _ in held for n in walk(call.func.value if _method(call) else call.args[0])
-                  if isinstance(n, gast.Name) and n.id == d}
+                inside |= {id(n) for n in walk(summed[0]) if isinstance(n, gast.Name) and n.id == d}
         if any(id(node) not in inside for node in reads):
             return None
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name) and stmt.target.id == d:
@@ -158,6 +156,7 @@ def _sums_reading(later, d):
 
 
 def _method(call):
+    """Is ``call`` ``e.sum(...)`` (not ``np.sum(...)``)?"""
     return isinstance(call.func, gast.Attribute) and call.func.attr == "sum" \
         and not (isinstance(call.func.value, gast.Name) and call.func.value.id in ("np", "numpy"))
 
@@ -165,16 +164,13 @@ def _method(call):
 def _summed(node):
     """``(summed expression, axes)`` for ``e.sum(axis=A, keepdims=True)`` or
     ``np.sum(e, axis=A, keepdims=True)`` with literal axes, else None."""
-    if not isinstance(node, gast.Call):
+    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
+            and node.func.attr == "sum"):
         return None
-    if _method(node) and not node.args:
-        summed = node.func.value
-    elif isinstance(node.func, gast.Attribute) and node.func.attr == "sum" \
-            and isinstance(node.func.value, gast.Name) and node.func.value.id in ("np", "numpy") \
-            and len(node.args) == 1:
-        summed = node.args[0]
-    else:
+    method = _method(node)
+    if len(node.args) != (0 if method else 1):
         return None
+    summed = node.func.value if method else node.args[0]
     keywords = {keyword.arg: keyword.value for keyword in node.keywords}
     if set(keywords) != {"axis", "keepdims"}:
         return None

@@ -229,11 +229,19 @@ def pop_of(value):
     return None
 
 
-def append_of(stmt):
-    """``s.append(v)`` / ``s.append(shape_only(v))`` -> (s, v, value), else None."""
+def push_of(stmt):
+    """``s.append(value)`` -> (s, value), else None."""
     match stmt:
         case gast.Expr(value=gast.Call(func=gast.Attribute(value=gast.Name(id=stack), attr="append"),
                                        args=[value])):
+            return stack, value
+    return None
+
+
+def append_of(stmt):
+    """``s.append(v)`` / ``s.append(shape_only(v))`` -> (s, v, value), else None."""
+    match push_of(stmt):
+        case (stack, value):
             match value:
                 case gast.Call(func=gast.Name(id="shape_only"), args=[inner]):
                     name = inner

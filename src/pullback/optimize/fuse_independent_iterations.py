@@ -40,7 +40,7 @@ batches, samples or terms does.
 import gast
 
 from pullback.code.astutil import loads, make_name, stores, walk
-from pullback.optimize.facts import math_function, nested_blocks
+from pullback.optimize.facts import changed_by, math_function, nested_blocks, pop_of, push_of
 from pullback.runtime.declare import facts_by_name, runtime_helpers
 
 # Array methods that only compute a value from the array (never write into it).
@@ -84,7 +84,7 @@ def _fuse_at(stmts, i, uses):
     forward = stmts[i]
     if not _range_loop(forward, reverse=False):
         return None
-    pushes = [(j, _push_of(s)) for j, s in enumerate(forward.body) if _push_of(s)]
+    pushes = [(j, push) for j, s in enumerate(forward.body) if (push := push_of(s))]
     if len(pushes) != 1 or not all(isinstance(s, _SIMPLE) for s in forward.body):
         return None
     push_at, (stack, pushed) = pushes[0]
@@ -176,15 +176,6 @@ def _range_loop(stmt, reverse):
     return False
 
 
-def _push_of(stmt):
-    """``(s, v)`` for ``s.append(v)``, else None."""
-    match stmt:
-        case gast.Expr(value=gast.Call(func=gast.Attribute(value=gast.Name(id=stack), attr="append"),
-                                       args=[value], keywords=[])):
-            return stack, value
-    return None
-
-
 def _makes_list(stmt, stack):
     match stmt:
         case gast.Assign(targets=[gast.Name(id=name)], value=gast.List(elts=[])):
@@ -194,12 +185,8 @@ def _makes_list(stmt, stack):
 
 def _pop_at(body, stack):
     """Where ``body`` pops ``stack`` (``a, b = stack.pop()``), at its top level."""
-    for j, stmt in enumerate(body):
-        match stmt:
-            case gast.Assign(targets=[_], value=gast.Call(func=gast.Attribute(
-                    value=gast.Name(id=name), attr="pop"), args=[], keywords=[])) if name == stack:
-                return j
-    return None
+    return next((j for j, stmt in enumerate(body) if isinstance(stmt, gast.Assign)
+                 and len(stmt.targets) == 1 and pop_of(stmt.value) == stack), None)
 
 
 def _restored_names(pop, pushed):
@@ -223,7 +210,8 @@ def _restored_names(pop, pushed):
 
 
 def _written(stmt):
-    """What ``stmt`` assigns, or writes into (``a[i] = v``, ``a += v``, a method of ``a``)."""
+    """What ``stmt`` assigns, or writes into (``a[i] = v``, ``a.x = v``, a helper
+    writing into its first argument; _only_computes lets no other call through)."""
     found = set(stores(stmt))
     for node in walk(stmt):
         match node:
@@ -233,9 +221,8 @@ def _written(stmt):
                     base = base.value
                 if isinstance(base, gast.Name):
                     found.add(base.id)
-            case gast.Call(args=[gast.Name(id=first), *_], func=gast.Name(id=helper)) \
-                    if facts_by_name(helper).mutates:
-                found.add(first)
+            case gast.Call():
+                found.update(changed_by(node, ()))     # a helper's first argument
     return found
 
 
