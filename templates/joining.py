@@ -33,7 +33,7 @@ def concatenate_tangent(y, arrays, axis=0, dtype=None, casting="same_kind"):
         d[y] = np.concatenate(tangent_items(d[arrays], arrays), from_end(axis, y))
 
 
-@adjoint(np.hstack)
+@adjoint(np.hstack, shape="hstacked")
 def hstack(y, tup, dtype=None, casting="same_kind"):
     d[tup] = unjoin(d[y], tup, "1d", 1)
 
@@ -44,7 +44,8 @@ def hstack_tangent(y, tup, dtype=None, casting="same_kind"):
     d[y] = np.concatenate(promoted_items(d[tup], tup, "1d"), from_end(axis, y))
 
 
-@adjoint(np.vstack, *[f for f in (getattr(np, "row_stack", None),) if f is not None])
+@adjoint(np.vstack, *[f for f in (getattr(np, "row_stack", None),) if f is not None],
+         shape="vstacked")
 def vstack(y, tup, dtype=None, casting="same_kind"):
     d[tup] = unjoin(d[y], tup, "2d", 0)
 

@@ -18,7 +18,7 @@ FUNCTION_LINES = 80
 LAYERS = {
     "errors": 0, "_version": 0,
     "code": 1, "runtime": 1,
-    "rules": 2, "tangent_rules": 2, "templates": 2,
+    "rules": 2, "rule_shapes": 2, "tangent_rules": 2, "templates": 2,
     "frontend": 3, "analysis": 4, "transform": 5, "optimize": 6, "backend": 7,
     "pipeline": 8,
     "arguments": 9, "outputs": 9, "registration": 9, "trees": 9, "passed_functions": 9,

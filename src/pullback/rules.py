@@ -23,6 +23,8 @@ from pathlib import Path
 
 import gast
 
+from pullback.rule_shapes import SHAPES, check_shape
+
 __all__ = ["adjoint", "nondifferentiable", "d", "literal", "number", "Rule", "rule_table", "active_rules",
            "user_rules", "templates_fingerprint", "SHAPES"]
 
@@ -31,29 +33,6 @@ FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "sh
             "linalg", "indexing", "constructors", "builtins", "signal", "containers", "sequences",
             "scipy_special", "scipy_linalg", "runtime", "runtime_reductions")
 OPTIONAL_FAMILIES = {"scipy_special": "scipy", "scipy_linalg": "scipy"}     # pullback[scipy]
-
-# What a rule declares about its result's shape: ``@adjoint(np.sum, shape="reduction")``, or a
-# template module's ``SHAPE = "elementwise"`` for all its rules. The shape analysis
-# (analysis/shapes.py) asks the rule, never its name. "other" claims nothing.
-SHAPES = {
-    "elementwise": "the broadcast shape of its operands; a number when every operand is one",
-    "scalar": "a number when its arguments are numbers (the math module's functions)",
-    "reduction": "a number when axis is None and keepdims is false, else its operand's axes kept or gone",
-    "product": "a product of its first two operands as @ and np.dot make it (1-D and 2-D ones: known)",
-    "joined": "np.concatenate's: its operands' shape, with their lengths along axis added",
-    "same": "its first operand's shape (np.roll, np.flip): unknown for a number",
-    "padded": "np.pad's: its first operand's shape, each axis longer by its literal pad_width",
-    "array": "one array (or a number), never a list or tuple; its shape is not known",
-    "other": "nothing is known (it may be a list or a tuple of arrays)",
-}
-
-
-def check_shape(shape):
-    """``shape`` if it is a word of :data:`SHAPES`, else a TypeError."""
-    if shape not in SHAPES:
-        raise TypeError(f"shape={shape!r} is not one of {', '.join(map(repr, SHAPES))}")
-    return shape
-
 
 class _AdjointMarker:
     """``d`` in a template. Templates are never executed, only transformed."""

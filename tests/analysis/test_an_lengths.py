@@ -89,6 +89,22 @@ def stencil_steps(u, k):
     return np.sum(u ** 2)
 
 
+def stacked_stencil_steps(u, k):
+    """The same stencil, the copy padded with np.vstack and np.hstack."""
+    for _ in range(3):
+        v = np.vstack((u[:1], u, u[-1:]))
+        v = np.hstack((v[:, :1], v, v[:, -1:]))
+        lap = v[:-2, 1:-1] + v[2:, 1:-1] + v[1:-1, :-2] + v[1:-1, 2:] - 4.0 * u
+        u = u + k * lap * u
+    return np.sum(u ** 2)
+
+
+def rows_of_vectors(x, w):
+    """np.vstack of 1-D arrays: each a row of a (3, n) array."""
+    m = np.vstack((x, w * x, x * x))
+    return np.sum(m[1:] * m[:-1])
+
+
 def differences(x, w):
     """Forward differences of a padded vector, weighted."""
     padded = np.concatenate((x[:1], x, x[-1:]))
@@ -110,6 +126,19 @@ def test_a_stencil_on_a_padded_copy_sums_nothing():
     source = checked_source(stencil_steps, (u, 0.1), (0, 1))
     reverse = source[source.index("# reverse sweep"):]
     assert "unbroadcast" not in reverse, source
+
+
+def test_a_stencil_on_a_copy_padded_by_hstack_and_vstack_sums_nothing():
+    u = 0.5 + 0.2 * RNG.standard_normal((5, 4))
+    source = checked_source(stacked_stencil_steps, (u, 0.1), (0, 1))
+    reverse = source[source.index("# reverse sweep"):]
+    assert "unbroadcast" not in reverse and "add_at(" not in reverse, source
+
+
+def test_rows_stacked_from_vectors_have_known_shapes():
+    x, w = RNG.standard_normal(5), RNG.standard_normal(5)
+    source = checked_source(rows_of_vectors, (x, w), (0, 1))
+    assert "unbroadcast" not in source[source.index("# reverse sweep"):], source
 
 
 def test_differences_of_a_padded_vector():

@@ -124,6 +124,20 @@ def check_joined(result, rule, operands):
     assert np.shape(result) == expected, f"shape {np.shape(result)} of {shapes} along {axis}"
 
 
+def check_stacked(result, rule, operands):
+    """np.hstack (along axis 1; 1-D operands end to end) and np.vstack (along
+    axis 0; 1-D operands made rows first), of operands of one rank."""
+    check_array(result, rule, operands)
+    shapes = [np.shape(a) for a in operands[rule.params[0]]]
+    if len({len(s) for s in shapes}) != 1 or not shapes[0]:
+        return
+    if rule.shape == "vstacked" and len(shapes[0]) == 1:
+        shapes = [(1,) + s for s in shapes]
+    axis = 1 if rule.shape == "hstacked" and len(shapes[0]) > 1 else 0
+    expected = shapes[0][:axis] + (sum(s[axis] for s in shapes),) + shapes[0][axis + 1:]
+    assert np.shape(result) == expected, f"shape {np.shape(result)} of {shapes} ({rule.shape})"
+
+
 def check_same(result, rule, operands):
     """np.roll, np.flip, np.copy: the first operand's shape."""
     check_array(result, rule, operands)
@@ -147,7 +161,8 @@ def check_padded(result, rule, operands):
 
 CHECKS = {"elementwise": check_elementwise, "scalar": check_scalar,
           "reduction": check_reduction, "array": check_array, "product": check_product,
-          "joined": check_joined, "same": check_same, "padded": check_padded}
+          "joined": check_joined, "hstacked": check_stacked, "vstacked": check_stacked,
+          "same": check_same, "padded": check_padded}
 
 
 def _params():
@@ -201,6 +216,12 @@ def test_a_stack_declared_joined_fails_the_check():
     a = np.ones((2, 3))
     with pytest.raises(AssertionError):
         check_joined(np.stack((a, a)), ADJOINTS[np.concatenate], {"arrays": (a, a)})
+
+
+def test_a_vstack_declared_hstacked_fails_the_check():
+    a = np.ones((2, 3))
+    with pytest.raises(AssertionError):
+        check_stacked(np.vstack((a, a)), ADJOINTS[np.hstack], {"tup": (a, a)})
 
 
 def test_a_transpose_declared_same_fails_the_check():

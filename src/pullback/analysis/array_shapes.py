@@ -13,7 +13,7 @@ import numpy as np
 from pullback.frontend.parsing import parameter_names
 from pullback.code.astutil import walk, walk_statements
 from pullback.analysis import lengths as L
-from pullback.analysis.dtypes import product_dtype, reduced_dtype, result_dtype
+from pullback.analysis.dtypes import numeric, product_dtype, reduced_dtype, result_dtype
 from pullback.analysis.lengths import ANY, MANY, ONE, ZERO  # noqa: F401  (dims: 1, n (2 or more), ?, 0)
 
 
@@ -145,16 +145,6 @@ def _dtype(shapes):
     all are numbers or of numeric dtypes (which one depends on the operation:
     ``int_array / 2`` is float64), else None."""
     return "numeric" if all(s.number or numeric(s.dtype) for s in shapes) else None
-
-
-def numeric(dtype):
-    """Is ``dtype`` (a Shape's) one of numbers (booleans, integers, floats, complex)?"""
-    if dtype is None:
-        return False
-    try:
-        return dtype == "numeric" or np.dtype(dtype).kind in "biufc"
-    except TypeError:               # 'str32', 'void64': names that np.dtype does not read
-        return False
 
 
 def keeps_shape(own, others):
@@ -321,8 +311,8 @@ def _rule_shape(rule, bound, known, scalars):
             result_dtype(rule.targets[0], operands, broadcast(operands))
     if rule.shape == "reduction":
         return _reduction(_operand(bound.get(rule.params[0]), known, scalars), bound)
-    if rule.shape == "joined":
-        return _joined(bound, known)
+    if rule.shape in ("joined", "hstacked", "vstacked"):
+        return _joined(rule.shape, bound, known)
     if rule.shape in ("same", "padded"):
         operand = _operand(bound.get(rule.params[0]), known, scalars)
         if operand is None or operand is _UNKNOWN or operand.number:
@@ -466,10 +456,13 @@ def _subscript(value, index, integers):
     return shape_of(tuple(dims), value.dtype, lengths=tuple(lengths))
 
 
-def _joined(bound, known):
+def _joined(how, bound, known):
     """``np.concatenate(arrays, axis)`` of a tuple of arrays of one rank
-    (``arrays`` named: the pack before it) along a literal axis."""
-    arrays, axis = bound.get("arrays"), _constant(bound.get("axis"), default=0)
+    (``arrays`` named: the pack before it) along a literal axis; ``np.hstack``
+    (``how`` "hstacked": along axis 1, 1-D arrays end to end) and ``np.vstack``
+    ("vstacked": along axis 0, 1-D arrays made rows first) of one."""
+    arrays = bound.get("arrays", bound.get("tup"))
+    axis = _constant(bound.get("axis"), default=0) if how == "joined" else 0
     items = known.get(arrays.id, _UNKNOWN) if isinstance(arrays, gast.Name) else _UNKNOWN
     if items is None:
         return None
@@ -477,7 +470,13 @@ def _joined(bound, known):
         return _UNKNOWN
     shapes = items.items
     if any(s is _UNKNOWN or s.number for s in shapes) or len({s.ndim for s in shapes}) != 1 \
-            or not -shapes[0].ndim <= axis < shapes[0].ndim:
+            or not shapes[0].ndim:
+        return _UNKNOWN
+    if how == "hstacked" and shapes[0].ndim > 1:
+        axis = 1
+    elif how == "vstacked" and shapes[0].ndim == 1:
+        shapes = [Shape((ONE,) + s.dims, s.dtype, lengths=((None, 1), s.length(0))) for s in shapes]
+    if not -shapes[0].ndim <= axis < shapes[0].ndim:
         return _UNKNOWN
     dims, lengths = L.joined([s.dims for s in shapes],
                              [[s.length(i) for i in range(s.ndim)] for s in shapes],

@@ -20,6 +20,16 @@ _OPERATORS = frozenset((operator.add, operator.sub, operator.mul, operator.trued
 _NUMBERS = (1, 1.0, np.float64(1.0))      # what a number may be
 
 
+def numeric(dtype):
+    """Is ``dtype`` (a Shape's) one of numbers (booleans, integers, floats, complex)?"""
+    if dtype is None:
+        return False
+    try:
+        return dtype == "numeric" or np.dtype(dtype).kind in "biufc"
+    except TypeError:               # 'str32', 'void64': names that np.dtype does not read
+        return False
+
+
 def result_dtype(function, operands, result):
     """``result`` (the broadcast Shape of ``operands``) with the dtype NumPy's
     ``function`` gives operands of those Shapes, where it is known."""
