@@ -262,13 +262,13 @@ def accumulate_rule_tangent(y, total, g):
     d[y] = t
 
 
-@adjoint(runtime.add_at, runtime.add_at_basic)
+@adjoint(runtime.add_at, runtime.add_at_basic, runtime.add_at_part)
 def add_at_rule(y, total, x, index, g):
     d[total] = untotal(d[y], total, x)
     d[g] = take_cotangent(d[y], index, g)
 
 
-@tangent(runtime.add_at, runtime.add_at_basic)
+@tangent(runtime.add_at, runtime.add_at_basic, runtime.add_at_part)
 def add_at_rule_tangent(y, total, x, index, g):
     t = zeros_tangent(y)            # a fresh array for add_at to write into
     t = accumulate(t, d[total])

@@ -599,6 +599,18 @@ def index_chained(x):
     return row[0] * row[-1] + x[0][2]
 
 
+def index_edges_repeated(u, k):
+    """A grid padded with its own edges (np.concatenate, np.hstack) in a loop:
+    a piece of the padding's gradient is written in place, and 1 - u is
+    recomputed rather than saved."""
+    for t in range(3):
+        v = np.concatenate((u[:1], u, u[-1:]), axis=0)
+        v = np.hstack((v[:, :1], v, v[:, -1:]))
+        lap = v[:-2, 1:-1] + v[2:, 1:-1] + v[1:-1, :-2] + v[1:-1, 2:] - 4.0 * u
+        u = u + k * lap + 0.1 * u * (1.0 - u)
+    return np.sum(u * u)
+
+
 # ==========================================================================
 # 5. Subscript assignment into arrays the function created
 # ==========================================================================
@@ -1195,6 +1207,7 @@ CASES = [
     Case(index_in_loop, [arr(5)], (0,)),
     Case(index_rows_in_loop, [arr(3, 2)], (0,)),
     Case(index_chained, [arr(3, 3)], (0,)),
+    Case(index_edges_repeated, [arr(4, 3), scal(0.05, 0.2)], (0, 1)),
     # 5. element assignment into arrays the function made
     Case(setitem_loop, [arr(5)], (0,)),
     Case(setitem_recurrence, [arr(5)], (0,)),

@@ -202,6 +202,12 @@ SPEC = {
         Case(((5,), (5,), None), (("index", 2),)),
         Case(((4, 3), (4, 3), (1, 4, 3)), (("index", "(None, slice(None))"),)),
     )),
+    runtime.add_at_part: Spec("runtime.add_at_part((total + 0.0)[1:], x[1:], {index}, g)",
+                              (Arg("total"), CONST, Arg("g")), (       # a view, written in place
+        Case(((4, 3), (4, 3), (3,)), (("index", 1),)),
+        Case(((4, 3), (4, 3), (2, 3)), (("index", "slice(1, 3)"),)),
+        Case(((5,), (5,), None), (("index", 2),)),
+    )),
     runtime.scatter_basic: Spec("runtime.scatter_basic(x, {index}, g)", (CONST, Arg("g")), (
         Case(((4, 3), (3,)), (("index", 1),)),
         Case(((5,), None), (("index", 2),)),

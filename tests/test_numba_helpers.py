@@ -154,6 +154,10 @@ CASES = {
         ("2d-int-row", (_array(3, 2), _array(3, 2), 2, _array(2))),
         ("3d-int", (_array(2, 3, 4), _array(2, 3, 4), 0, _array(3, 4))),
     ],
+    "add_at_part": [
+        ("1d-int", (_array(4), _array(4), 0, 2.5)),
+        ("2d-slice", (_array(4, 3), _array(4, 3), slice(1, 3), _array(2, 3))),
+    ],
     "matmul_grad_lhs": [
         ("matrix-matrix", (_array(2, 4), _array(2, 3), _array(3, 4))),
         ("matrix-vector", (_array(2), _array(2, 3), _array(3))),
@@ -243,7 +247,7 @@ def test_plain_call_of_a_stub_raises(name):
         getattr(numba_helpers, name)(*args)
 
 
-@pytest.mark.parametrize("name", ["add_at", "add_at_basic"])
+@pytest.mark.parametrize("name", ["add_at", "add_at_basic", "add_at_part"])
 def test_add_at_writes_into_a_copy(name):
     total, x = np.arange(6.0).reshape(3, 2), np.ones((3, 2))
     kept = total.copy()

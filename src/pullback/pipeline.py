@@ -68,9 +68,10 @@ from pullback.optimize import (
     fold_constants,
     forward_substitute, fuse_independent_iterations,
     fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
-    propagate_negations, read_array_attributes, resugar_while, reuse_dead_arrays,
+    propagate_negations, read_array_attributes, resugar_while,
+    reuse_dead_arrays,
     scale_smaller_factors, share_repeated_values, any_array_type,
-    share_shape_references, sink_pops, skip_zero_first_step)
+    share_shape_references, sink_pops, skip_zero_first_step, write_into_parts)
 from pullback.backend.emit import annotate, emit_module
 from pullback.backend.numba_variant import numba_variant
 from pullback.backend import cache
@@ -454,16 +455,19 @@ OPTIMIZER = [
     fold_constants, propagate_copies, share_repeated_values, forward_substitute,
     combine_accumulations, share_shape_references, fuse_product_sums, drop_unread_restores,   # with shape facts only
     sink_pops, inline_temporaries, merge_stacks,
-    eliminate_dead_stores, eliminate_dead_code, fuse_independent_iterations, accumulate_in_place,
+    eliminate_dead_stores, eliminate_dead_code, fuse_independent_iterations,
+    accumulate_in_place,
     propagate_negations, factor_shared_factors, scale_smaller_factors, read_array_attributes,
     reuse_dead_arrays, divide_after_sums, resugar_while, skip_zero_first_step,
-    own_in_place_buffers,                                               # last: it undoes what is unsafe
+    own_in_place_buffers,                                               # it undoes what is unsafe
+    write_into_parts,                                                   # and what it undid needlessly
 ]
 
 
 # Stage 7 for arrays of other libraries (runtime/arrays.py): a Dask array has no writes in
 # place, and NumPy's cannot take a Dask or CuPy gradient into its memory.
-OUT_OF_PLACE = [p for p in OPTIMIZER if p not in (accumulate_in_place, reuse_dead_arrays)] + [
+OUT_OF_PLACE = [p for p in OPTIMIZER
+                if p not in (accumulate_in_place, reuse_dead_arrays, write_into_parts)] + [
     any_array_type]
 
 

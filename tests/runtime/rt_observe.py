@@ -34,6 +34,7 @@ class Observations:
     shared: dict = field(default_factory=dict)      # name -> arguments its result shared memory with
     new_results: dict = field(default_factory=dict)  # name -> was every result new and writeable?
     new_lists: dict = field(default_factory=dict)   # name -> was no list result an argument but the first?
+    disjoint: dict = field(default_factory=dict)    # name -> did no two parts of a list result share memory?
 
 
 def copy_value(value):
@@ -158,6 +159,10 @@ def _returned(seen, name, result, args, kwargs, args_before, kwargs_before):
     seen.new_lists[name] = seen.new_lists.get(name, True) and not (
         isinstance(result, (list, tuple))
         and any(result is value for value in list(args[1:]) + list(kwargs.values())))
+    if isinstance(result, (list, tuple)):
+        parts = [part for part in result if isinstance(part, np.ndarray)]
+        seen.disjoint[name] = seen.disjoint.get(name, True) and not any(
+            np.shares_memory(a, b) for i, a in enumerate(parts) for b in parts[i + 1:])
     kept = seen.calls.setdefault(name, [])
     if len(kept) < KEPT_PER_HELPER:
         kept.append(Call(name, args_before, kwargs_before, copy_value(result)))

@@ -13,6 +13,8 @@ the calls seen:
 * a helper changes no argument it does not declare in ``mutates``;
 * a ``returns_new`` result is new: an array that shares no memory with an
   argument and can be written into, or a list that is no argument;
+* the parts a ``disjoint_parts`` helper returns share no memory with one another
+  (optimize/write_into_parts.py writes into one of them in place);
 * a helper not declared ``returns_new`` hands back at most its first argument
   (or a view of it, or the array it adds into, ``adds_into``):
   optimize/ownership.py assumes so;
@@ -195,6 +197,15 @@ def test_a_new_list_is_a_list_of_its_own(seen):
     assert any(name in seen.counts for name in declared)
 
 
+def test_disjoint_parts_share_no_memory(seen):
+    declared = _declared("disjoint_parts")
+    assert declared, "no helper declares disjoint_parts"
+    wrong = [name for name in declared if not seen.disjoint.get(name, True)]
+    assert not wrong, f"disjoint_parts helpers whose parts shared memory: {wrong}"
+    assert all(name in seen.disjoint for name in declared), \
+        [name for name in declared if name not in seen.disjoint]
+
+
 # fresh_copies(*consumed, views=...) hands back a view it could not map onto a
 # copy as it is: a saved view of memory the backward sweep does not restore.
 _SHARED_BY_DESIGN = {"fresh_copies": {"views"}}
@@ -297,6 +308,11 @@ def _returns_its_argument(g):
     return g
 
 
+@helper(disjoint_parts=True)
+def _overlapping_parts(g):
+    return [g[:2], g[1:]]
+
+
 def _clears(total):
     total[...] = 0.0
     return total
@@ -305,10 +321,12 @@ def _clears(total):
 def test_the_checks_catch_a_lie(monkeypatch):
     from pullback.runtime import declare
     fakes = {"_reads_values": _reads_values, "_returns_its_argument": _returns_its_argument,
-             "_clears": _clears}
+             "_clears": _clears, "_overlapping_parts": _overlapping_parts}
     monkeypatch.setattr(declare, "runtime_helpers", lambda: fakes)
     x = np.arange(3.0)
-    watched = observe(lambda: (_reads_values(x, x), _returns_its_argument(x), _clears(x.copy())))
+    watched = observe(lambda: (_reads_values(x, x), _returns_its_argument(x), _clears(x.copy()),
+                               _overlapping_parts(x)))
+    assert watched.disjoint["_overlapping_parts"] is False
     assert watched.changed["_clears"] == {0}
     assert watched.new_results["_returns_its_argument"] is False
     call = watched.calls["_reads_values"][0]

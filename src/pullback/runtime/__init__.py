@@ -21,7 +21,7 @@ __all__ = [
     "NonScalarOutput", "NotDifferentiable", "loop_length", "zeros_adjoint", "accumulate", "add_at",
     "scatter", "take_at", "copy_of", "unstack", "pop_last", "fresh_copy", "fresh_copies",
     "stop_gradient",
-    "shape_only", "add_at_basic", "scatter_basic", "in_place",
+    "shape_only", "add_at_basic", "add_at_part", "scatter_basic", "in_place",
 ]
 
 
@@ -478,6 +478,6 @@ def stop_gradient(value):
     return value
 
 
-from pullback.runtime.basic_indexing import add_at_basic, scatter_basic  # noqa: E402 (uses the above)
+from pullback.runtime.basic_indexing import add_at_basic, add_at_part, scatter_basic  # noqa: E402 (uses the above)
 from pullback.runtime.in_place import in_place  # noqa: E402
 from pullback.runtime.ownership import fresh_copies  # noqa: E402

@@ -22,6 +22,17 @@ def add_at_basic(total, x, index, g):
     return total
 
 
+@helper(shape_only=(1,), mutates=(0,))
+def add_at_part(total, x, index, g):
+    """``add_at_basic`` into a part of an array that no other value can read
+    (optimize/write_into_parts.py proves it): a view is written in place, not
+    copied; what is not a writable array of x's shape still is."""
+    if type(total) is not np.ndarray or not total.flags.writeable or total.shape != x.shape:
+        total = _owned_array(total, x)
+    total[index] += g
+    return total
+
+
 @helper(shape_only=(0,), returns_new=True)
 def scatter_basic(x, index, g):
     """``scatter`` for an array ``x`` and a basic index: zeros with ``g`` at ``index``

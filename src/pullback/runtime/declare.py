@@ -37,6 +37,8 @@ class HelperFacts:
     adds_into: str = None       # a parameter that, given an array, gets the result added into it
     new_list: bool = False      # a list's gradient: a new list, its first argument, or views of it
                                 # (never a list given as another argument)
+    disjoint_parts: bool = False  # a list of parts of its first argument: views of disjoint
+                                  # parts of it (or new arrays), so writing into one changes no other
 
 
 NO_FACTS = HelperFacts()
@@ -50,11 +52,12 @@ NUMPY_FACTS = {
 
 
 def helper(*, shape_only=(), dtype=True, mutates=(), returns_new=False, adds_into=None,
-           new_list=False):
+           new_list=False, disjoint_parts=False):
     """Declare a runtime helper's facts (a decorator; the helper is unchanged)."""
     def declare(function):
         function.__pullback_facts__ = HelperFacts(tuple(shape_only), dtype, tuple(mutates),
-                                                  returns_new, adds_into, new_list)
+                                                  returns_new, adds_into, new_list,
+                                                  disjoint_parts)
         return function
     return declare
 

@@ -7,7 +7,7 @@ an implementation per argument type; called from plain Python it says so.
 A type a twin does not cover fails Numba's typing, which pullback reports
 as the reason the derivative cannot be compiled.
 
-The in-place helpers (``add_at``, ``add_at_basic``) write into a copy: a
+The in-place helpers (``add_at``, ``add_at_basic``, ``add_at_part``) write into a copy: a
 compiled function cannot ask whether an array owns its memory, and the
 caller's arrays are never written. Importing this module needs Numba.
 """
@@ -226,6 +226,7 @@ overload(scatter)(_scatter)
 
 add_at_basic = _twin(basic_indexing.add_at_basic)
 add_at = _twin(runtime.add_at)
+add_at_part = _twin(basic_indexing.add_at_part)
 
 
 def _add_at(total, x, index, g):
@@ -243,6 +244,7 @@ def _add_at(total, x, index, g):
 
 overload(add_at_basic)(_add_at)
 overload(add_at)(_add_at)
+overload(add_at_part)(_add_at)
 
 
 # -- the checks of grad's output ----------------------------------------------------

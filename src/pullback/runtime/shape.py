@@ -266,7 +266,7 @@ def _give_back(parts, items):
     return grads
 
 
-@helper(shape_only=(1,), dtype=False, new_list=True)
+@helper(shape_only=(1,), dtype=False, new_list=True, disjoint_parts=True)
 def unconcatenate(g, arrays, axis=0):
     """Adjoint of ``np.concatenate(arrays, axis)`` (``axis=None``: flattened)."""
     g = as_array(g)
@@ -285,7 +285,7 @@ def _column(item):
 _PROMOTE = {"1d": np.atleast_1d, "2d": np.atleast_2d, "3d": np.atleast_3d, "column": _column}
 
 
-@helper(shape_only=(1,), dtype=False, new_list=True)
+@helper(shape_only=(1,), dtype=False, new_list=True, disjoint_parts=True)
 def unjoin(g, tup, promote, axis):
     """Adjoint of hstack/vstack/dstack/column_stack: the items, promoted to at
     least 1, 2 or 3 dimensions (or to columns), were concatenated along ``axis``."""
