@@ -68,7 +68,7 @@ from pullback.optimize import (
     fold_constants,
     forward_substitute, fuse_independent_iterations,
     fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
-    propagate_negations, read_array_attributes, resugar_while,
+    propagate_negations, read_array_attributes, recompute_cheap_values, resugar_while,
     reuse_dead_arrays,
     scale_smaller_factors, share_repeated_values, any_array_type,
     share_shape_references, sink_pops, skip_zero_first_step, write_into_parts)
@@ -455,7 +455,7 @@ OPTIMIZER = [
     fold_constants, propagate_copies, share_repeated_values, forward_substitute,
     combine_accumulations, share_shape_references, fuse_product_sums, drop_unread_restores,   # with shape facts only
     sink_pops, inline_temporaries, merge_stacks,
-    eliminate_dead_stores, eliminate_dead_code, fuse_independent_iterations,
+    eliminate_dead_stores, eliminate_dead_code, fuse_independent_iterations, recompute_cheap_values,
     accumulate_in_place,
     propagate_negations, factor_shared_factors, scale_smaller_factors, read_array_attributes,
     reuse_dead_arrays, divide_after_sums, resugar_while, skip_zero_first_step,

@@ -17,6 +17,7 @@ merge_stacks            one stack of tuples per loop body, not one stack per var
 eliminate_dead_stores   drop assignments nothing reads, in loops and branches too, and empty branches
 eliminate_dead_code     drop assignments nobody reads later (straight-line code)
 fuse_independent_iterations  a loop whose iterations share nothing and its reverse: one loop, no stack
+recompute_cheap_values  an array one operation makes from saved values: recomputed after the pop, not saved
 accumulate_in_place     ``dx = dx + e``  ->  ``dx += e`` where dx's array is its own
 propagate_negations     ``t = -u; a += t * y``  ->  ``a -= u * y``
 factor_shared_factors   ``s * a / p - s * b / q``  ->  ``(a / p - b / q) * s``
@@ -57,6 +58,7 @@ from pullback.optimize.own_in_place_buffers import own_in_place_buffers
 from pullback.optimize.propagate_copies import propagate_copies
 from pullback.optimize.propagate_negations import propagate_negations
 from pullback.optimize.read_array_attributes import read_array_attributes
+from pullback.optimize.recompute_cheap_values import recompute_cheap_values
 from pullback.optimize.reuse_dead_arrays import reuse_dead_arrays
 from pullback.optimize.resugar_while import resugar_while
 from pullback.optimize.share_repeated_values import share_repeated_values
@@ -72,6 +74,7 @@ __all__ = ["OptimizerFacts", "fold_constants", "share_repeated_values", "propaga
            "combine_accumulations", "share_shape_references", "fuse_product_sums",
            "drop_unread_restores", "sink_pops", "inline_temporaries", "merge_stacks",
            "eliminate_dead_stores", "eliminate_dead_code", "fuse_independent_iterations",
+           "recompute_cheap_values",
            "accumulate_in_place", "any_array_type",
            "propagate_negations", "factor_shared_factors", "scale_smaller_factors",
            "read_array_attributes", "reuse_dead_arrays", "divide_after_sums",
