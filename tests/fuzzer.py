@@ -334,7 +334,9 @@ class Generator:
                 (2, 3): ["np.concatenate(({R}, {A}[1:]), axis=0)",
                          "np.concatenate(({C}, {A}[:, 1:]), axis=1)",
                          "np.concatenate(({A}[:, :1], {B}[:, 1:]), axis=-1)",
-                         "{Q}[1:-1, 2:] + {Q}[1:-1, :-2] - {A}"],
+                         "{Q}[1:-1, 2:] + {Q}[1:-1, :-2] - {A}",
+                         "np.vstack(({A}[-1:], {B}[:-1]))", "np.hstack(({A}[:, 1:], {B}[:, :1]))",
+                         "{H}[:, 2:] - {H}[:, :-2]"],
                 (1, 3): ["np.concatenate(({R}[:, :2], {R}[:, 2:]), axis=1)"],
                 (2, 1): ["np.concatenate(({C}[:1], {C}[1:]))", "{A}[:, 1:2] - {A}[:, :1]"],
             }.get(shape)
@@ -351,6 +353,9 @@ class Generator:
                              f"np.concatenate(({m}[:1], {m}, {m}[-1:])), "
                              f"np.concatenate(({m}[:1], {m}, {m}[-1:]))[:, -1:]), axis=1)")
                 fill["A"] = fill.get("A") or self.atom((2, 3), d)
+            if "{H}" in form:       # a matrix with its columns wrapped round (np.hstack)
+                m = self.atom((2, 3), d)
+                fill["H"] = f"np.hstack(({m}[:, -1:], {m}, {m}[:, :1]))"
             return "(" + form.format(**fill) + ")"
         if kind == "where":
             self.features.add("where")
