@@ -42,6 +42,14 @@ def ratio(p, q):
     return np.sum(p)
 
 
+def reversed_growth(u, k):
+    """u itself was saved only for its shape (the reversed slice's gradient):
+    saving u instead of 0.1 u and 1 - u keeps one array, not two."""
+    for t in range(5):
+        u = k * np.tanh(u[::-1]) + 0.1 * u * (1.0 - u)
+    return np.sum(u * u)
+
+
 def damped(x, v, c):
     """Near miss: 2 - v uses the v of after the push, which the push does not hold."""
     for t in range(5):
@@ -75,7 +83,8 @@ RNG = np.random.default_rng(32)
     (recurrent, (RNG.standard_normal((2, 3)), 0.3 * RNG.standard_normal((3, 3)), RNG.standard_normal(3)),
      (0, 1, 2), ["add = 1.0 + h"]),
     (ratio, (RNG.random(5) + 1.0, RNG.random(5) + 1.0), (0, 1), ["s = p / q"]),
-], ids=["logistic-map", "recurrent", "ratio"])
+    (reversed_growth, (RNG.random(6), 0.7), (0, 1), ["mul_1 = 0.1 * u", "sub = 1.0 - u"]),
+], ids=["logistic-map", "recurrent", "ratio", "stand-in"])
 def test_one_operation_on_saved_values_is_recomputed_after_the_pop(function, args, wrt, shown, tmp_path):
     without, source = both(function, args, wrt, tmp_path, recompute_cheap_values)
     for line in shown:      # in the reverse sweep's loop now, and not before
@@ -83,6 +92,37 @@ def test_one_operation_on_saved_values_is_recomputed_after_the_pop(function, arg
         assert line not in body(without).split(".pop()")[1], body(without)
     saved = body(source).split(".append(")[1].split("\n")[0]
     assert len(saved) < len(body(without).split(".append(")[1].split("\n")[0]), (saved, body(without))
+
+
+def test_a_stand_in_gives_way_to_its_array_only_for_two_values_or_more():
+    assert _run("""
+        def f(u, g):
+            stack = []
+            for t in range(3):
+                a = 1.0 - u
+                b = 2.0 * u
+                stack.append((a, b, shape_only(u)))
+                u = a * b
+            du = g
+            for t in reversed(range(3)):
+                a, b, u = stack.pop()
+                du = du * a + du * b + zeros_like(u)
+            return du
+    """).count("stack.append(u)") == 1
+    one = _run("""
+        def f(u, g):
+            stack = []
+            for t in range(3):
+                a = 1.0 - u
+                stack.append((a, shape_only(u)))
+                u = a * np.exp(u)
+            du = g
+            for t in reversed(range(3)):
+                a, u = stack.pop()
+                du = du * a + zeros_like(u)
+            return du
+    """)
+    assert "stack.append((a, shape_only(u)))" in one, one
 
 
 @pytest.mark.parametrize("function, args, wrt", [

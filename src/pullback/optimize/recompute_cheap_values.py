@@ -23,6 +23,10 @@ Only where one push and one pop of the stack are both in this function, and
 the forward sweep writes into no array in place (no ``a[i] = v``, no call
 that may change its arguments): then a saved array popped holds what it held
 when the value was computed from it.
+
+Where the push holds ``shape_only(u)`` (only u's shape is read) and two or
+more saved arrays are one operation on ``u`` (``0.1 * u`` and ``1.0 - u``),
+``u`` itself is saved instead and both are recomputed: one array kept, not two.
 """
 import gast
 
@@ -64,17 +68,15 @@ def recompute_cheap_values(fn, facts):
                            for n in stores(stmt)}
         invariant = {name for name in assigned_before | params if store_count.get(name) == 1}
         # (a parameter's one store is the parameter itself)
-        recomputed, chosen, operands_of_chosen = [], set(), set()
-        for i, item in enumerate(saved.elts):
-            value = _recomputable(item, block, k, saved, target, invariant, arrays)
-            if value is None or item.id in operands_of_chosen:
-                continue
-            operands = {n.id for n in names(value)}
-            if operands & chosen:
-                continue            # its operands are popped values, not recomputed ones
-            chosen.add(target.elts[i].id)
-            operands_of_chosen |= operands
-            recomputed.append((i, quote("name = value", name=target.elts[i].id, value=value)))
+        recomputed = _choose(block, k, saved, target, invariant, arrays)
+        for i, item in enumerate(saved.elts):    # a stand-in whose array would give two or more
+            if _stand_in(item, arrays) is not None:
+                saved.elts[i] = _stand_in(item, arrays)
+                more = _choose(block, k, saved, target, invariant, arrays)
+                if len(more) - len(recomputed) >= 2:
+                    recomputed = more
+                else:
+                    saved.elts[i] = item
         if not recomputed:
             continue
         _drop(saved, target, [i for i, _ in recomputed])
@@ -86,6 +88,32 @@ def recompute_cheap_values(fn, facts):
         _drop_unread_definitions(fn, block, push, pop_block[j + 1 + len(recomputed):],
                                  [stmt.targets[0].id for _, stmt in recomputed])
     return fn
+
+
+def _choose(block, k, saved, target, invariant, arrays):
+    """[(position in the push, recomputing statement)], each reading popped values only."""
+    recomputed, chosen, operands_of_chosen = [], set(), set()
+    for i, item in enumerate(saved.elts):
+        value = _recomputable(item, block, k, saved, target, invariant, arrays)
+        if value is None or item.id in operands_of_chosen:
+            continue
+        operands = {n.id for n in names(value)}
+        if operands & chosen:
+            continue            # its operands are popped values, not recomputed ones
+        chosen.add(target.elts[i].id)
+        operands_of_chosen |= operands
+        recomputed.append((i, quote("name = value", name=target.elts[i].id, value=value)))
+    return recomputed
+
+
+def _stand_in(item, arrays):
+    """The array ``shape_only(u)`` stands in for (pushing it instead keeps one array
+    alive, as saving one value recomputed from it would), or None."""
+    match item:
+        case gast.Call(func=gast.Name(id="shape_only"), args=[gast.Name(id=name) as array]) \
+                if name in arrays and not arrays[name].number and arrays[name].ndim:
+            return array
+    return None
 
 
 def _drop_unread_definitions(fn, block, push, after_pop, recomputed):
