@@ -220,3 +220,51 @@ def test_a_value_is_recomputed_from_popped_values_only():
     """)
     popped = result.split(".pop()")[0].split("\n")[-1]
     assert popped.strip() in ("a, u = stack", "b, u = stack"), result
+
+
+def test_the_order_holds_where_the_pop_renames_the_values():
+    """Pushed as (b, a, u), popped as (b_1, a_1, u_1): b = 1 - a and a = 2 u
+    are not both recomputed (b_1 would read a_1 before it is made)."""
+    result = _run("""
+        def f(u, g):
+            stack = []
+            for t in range(3):
+                a = 2.0 * u
+                b = 1.0 - a
+                stack.append((b, a, u))
+                u = u * b
+            du = g
+            for t in reversed(range(3)):
+                b_1, a_1, u_1 = stack.pop()
+                du = du * b_1 + du * a_1 + u_1
+            return du
+    """)
+    popped = result.split(".pop()")[0].split("\n")[-1].strip()
+    assert popped in ("a_1, u_1 = stack", "b_1, u_1 = stack"), result
+
+
+def test_nothing_left_to_save_leaves_no_push_and_no_pop():
+    assert _run("""
+        def f(u, g):
+            stack = []
+            for t in range(3):
+                a = 2.0 * u
+                stack.append((a,))
+                g = g * a
+            du = g
+            for t in reversed(range(3)):
+                a, = stack.pop()
+                du = du * a
+            return du
+    """) == expect("""
+        def f(u, g):
+            stack = []
+            for t in range(3):
+                a = 2.0 * u
+                g = g * a
+            du = g
+            for t in reversed(range(3)):
+                a = 2.0 * u
+                du = du * a
+            return du
+    """)

@@ -80,13 +80,17 @@ def recompute_cheap_values(fn, facts):
         if not recomputed:
             continue
         _drop(saved, target, [i for i, _ in recomputed])
-        if len(saved.elts) == 1:            # one value left: no tuple
-            push.value.args[0], pop.targets[0] = saved.elts[0], target.elts[0]
-        for _, stmt in recomputed:
+        statements = [stmt for _, stmt in recomputed]
+        for stmt in statements:
             stmt.pb_sweep = getattr(pop, "pb_sweep", None)
-        pop_block[j + 1:j + 1] = [stmt for _, stmt in recomputed]
-        _drop_unread_definitions(fn, block, push, pop_block[j + 1 + len(recomputed):],
-                                 [stmt.targets[0].id for _, stmt in recomputed])
+        pop_block[j + 1:j + 1] = statements
+        _drop_unread_definitions(fn, block, push, pop_block[j + 1 + len(statements):],
+                                 [stmt.targets[0].id for stmt in statements])
+        if not saved.elts:                  # nothing left to save: no push, no pop
+            del pop_block[j]
+            del block[next(i for i, stmt in enumerate(block) if stmt is push)]
+        elif len(saved.elts) == 1:          # one value left: no tuple
+            push.value.args[0], pop.targets[0] = saved.elts[0], target.elts[0]
     return fn
 
 
@@ -95,8 +99,8 @@ def _choose(block, k, saved, target, invariant, arrays):
     recomputed, chosen, operands_of_chosen = [], set(), set()
     for i, item in enumerate(saved.elts):
         value = _recomputable(item, block, k, saved, target, invariant, arrays)
-        if value is None or item.id in operands_of_chosen:
-            continue
+        if value is None or target.elts[i].id in operands_of_chosen:
+            continue            # (operands are named as the pop names them)
         operands = {n.id for n in names(value)}
         if operands & chosen:
             continue            # its operands are popped values, not recomputed ones
@@ -119,10 +123,9 @@ def _stand_in(item, arrays):
 def _drop_unread_definitions(fn, block, push, after_pop, recomputed):
     """The forward sweep's assignment of a value now recomputed, where only the
     statements after the pop (which see the recomputed value) read the name."""
+    reads, _ = name_counts(fn)
     for name in recomputed:
-        reads = sum(1 for n in names(fn) if n.id == name and n.ctx.__class__ is gast.Load)
-        if reads != sum(1 for stmt in after_pop for n in names(stmt)
-                        if n.id == name and n.ctx.__class__ is gast.Load):
+        if reads.get(name, 0) != sum(loads(stmt).count(name) for stmt in after_pop):
             continue
         k = next(i for i, stmt in enumerate(block) if stmt is push)
         for d in range(k - 1, -1, -1):

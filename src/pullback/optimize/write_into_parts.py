@@ -39,9 +39,11 @@ from pullback.runtime.declare import facts_by_name
 
 def write_into_parts(fn, facts):
     """Write into the pieces of a gradient nothing else reads, without copying them."""
-    if not any(node.__class__ is gast.Call and getattr(node.func, "id", None) == "fresh_copy"
+    if not any(node.__class__ is gast.Call and getattr(node.func, "id", None) == "add_at_basic"
+               and node.args and getattr(node.args[0].func if node.args[0].__class__ is gast.Call
+                                         else None, "id", None) == "fresh_copy"
                for node in walk(fn)):
-        return fn
+        return fn           # no copy of a total to take back
     analysis = _Analysis(fn)
     _block(fn.body, analysis)
     return fn
@@ -58,15 +60,14 @@ class _Analysis:
         self.load_count, self.store_count = name_counts(fn)
         self.pieces_read = {}              # name -> [literal index of each read] (None: other read)
         subscripted = set()
-        for node in walk(fn):
+        for node in walk(fn):           # a Subscript comes before the Name it subscripts
             if node.__class__ is gast.Subscript and node.value.__class__ is gast.Name:
                 subscripted.add(id(node.value))
                 index = node.slice
                 literal = index.__class__ is gast.Constant and type(index.value) is int \
                     and index.value >= 0
                 self.pieces_read.setdefault(node.value.id, []).append(index.value if literal else None)
-        for node in walk(fn):
-            if node.__class__ is gast.Name and node.ctx.__class__ is gast.Load \
+            elif node.__class__ is gast.Name and node.ctx.__class__ is gast.Load \
                     and id(node) not in subscripted:
                 self.pieces_read.setdefault(node.id, []).append(None)
 
