@@ -63,15 +63,13 @@ from pullback.transform.assemble import backward_function, grad_function, vjp_fu
 from pullback.transform.forward import forward_sweep
 from pullback.transform.assemble_forward import jvp_function
 from pullback.optimize import (
-    OptimizerFacts, accumulate_in_place, combine_accumulations, drop_unread_restores,
-    divide_after_sums, eliminate_dead_code, eliminate_dead_stores, factor_shared_factors,
-    fold_constants,
-    forward_substitute, fuse_independent_iterations,
-    fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
-    propagate_negations, read_array_attributes, recompute_cheap_values, resugar_while,
-    reuse_dead_arrays,
-    scale_smaller_factors, share_repeated_values, any_array_type,
-    share_shape_references, sink_pops, skip_zero_first_step, write_into_parts)
+    OptimizerFacts, accumulate_in_place, any_array_type, combine_accumulations, divide_after_sums,
+    drop_unread_restores, eliminate_dead_code, eliminate_dead_stores, factor_shared_factors,
+    fold_constants, forward_substitute, fuse_independent_iterations, fuse_product_sums,
+    inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies, propagate_negations,
+    read_array_attributes, recompute_cheap_values, resugar_while, reuse_dead_arrays,
+    scale_smaller_factors, share_repeated_values, share_shape_references, sink_pops,
+    skip_zero_first_step, write_indexes_in_place, write_into_parts)
 from pullback.backend.emit import annotate, emit_module
 from pullback.backend.numba_variant import numba_variant
 from pullback.backend import cache
@@ -461,13 +459,15 @@ OPTIMIZER = [
     reuse_dead_arrays, divide_after_sums, resugar_while, skip_zero_first_step,
     own_in_place_buffers,                                               # it undoes what is unsafe
     write_into_parts,                                                   # and what it undid needlessly
+    write_indexes_in_place,
 ]
 
 
 # Stage 7 for arrays of other libraries (runtime/arrays.py): a Dask array has no writes in
 # place, and NumPy's cannot take a Dask or CuPy gradient into its memory.
 OUT_OF_PLACE = [p for p in OPTIMIZER
-                if p not in (accumulate_in_place, reuse_dead_arrays, write_into_parts)] + [
+                if p not in (accumulate_in_place, reuse_dead_arrays, write_into_parts,
+                              write_indexes_in_place)] + [
     any_array_type]
 
 

@@ -29,9 +29,11 @@ resugar_while           the user's ``while`` test back in the forward sweep
 skip_zero_first_step    ``if step:`` around a reverse loop's first terms when they add zeros
 own_in_place_buffers    an in-place accumulation into an array another live name holds: on a copy
 write_into_parts        no copy of a part of an array nothing else reads (np.concatenate's pieces)
+write_indexes_in_place  ``dv = add_at_basic(dv, v, idx, g)`` -> ``dv[idx] += g`` where dv's array is its own
 
-For arrays of other libraries (Dask, CuPy), pipeline.OUT_OF_PLACE leaves out the three passes
-that write in place (accumulate_in_place, reuse_dead_arrays, write_into_parts) and adds one:
+For arrays of other libraries (Dask, CuPy), pipeline.OUT_OF_PLACE leaves out the four passes
+that write in place (accumulate_in_place, reuse_dead_arrays, write_into_parts,
+write_indexes_in_place) and adds one:
 any_array_type          ``np.size(x)``, ``np.shape(x)`` -> ``size_of(x)``, ``shape_of(x)``;
                         ``np.broadcast_to(g, np.shape(x))`` -> ``unreduce(g, x)`` (x's array type)
 
@@ -67,6 +69,7 @@ from pullback.optimize.share_shape_references import share_shape_references
 from pullback.optimize.sink_pops import sink_pops
 from pullback.optimize.any_array_type import any_array_type
 from pullback.optimize.skip_zero_first_step import skip_zero_first_step
+from pullback.optimize.write_indexes_in_place import write_indexes_in_place
 from pullback.optimize.write_into_parts import write_into_parts
 
 __all__ = ["OptimizerFacts", "fold_constants", "share_repeated_values", "propagate_copies",
@@ -78,4 +81,5 @@ __all__ = ["OptimizerFacts", "fold_constants", "share_repeated_values", "propaga
            "accumulate_in_place", "any_array_type",
            "propagate_negations", "factor_shared_factors", "scale_smaller_factors",
            "read_array_attributes", "reuse_dead_arrays", "divide_after_sums",
-           "resugar_while", "skip_zero_first_step", "own_in_place_buffers", "write_into_parts"]
+           "resugar_while", "skip_zero_first_step", "own_in_place_buffers", "write_into_parts",
+           "write_indexes_in_place"]
