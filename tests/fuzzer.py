@@ -417,7 +417,10 @@ class Generator:
     def s_reassign(self, out_shape, loop_depth):
         """``x = f(x, ...)`` of a name already set (a parameter too), at the top, in
         a branch taken or not, or in a loop: its old value must be kept for the
-        reverse sweep (parameters reassigned in a branch once lost it)."""
+        reverse sweep (parameters reassigned in a branch once lost it). Also
+        ``x = x[::-1] * e``, whose gradient scatters into zeros from the
+        adjoint of the new x under the same name (a rewrite once read it after
+        the zeros replaced it)."""
         rng = self.rng
         names = sorted(self.env)
         if not names:
@@ -426,8 +429,13 @@ class Generator:
         shape = self.env[n]
         self.features.add("reassign")
         f = self.fn(rng.choice(["sin", "tanh", "cos"]))
-        value = rng.choice([f"{n} * ({self.expr(shape, 1)})", f"{f}({n}) + ({self.expr(shape, 1)})",
-                            f"{n} * {n}" if shape == () or not self.scalar else f"{n} * 1.5"])
+        values = [f"{n} * ({self.expr(shape, 1)})", f"{f}({n}) + ({self.expr(shape, 1)})",
+                  f"{n} * {n}" if shape == () or not self.scalar else f"{n} * 1.5"]
+        reorder = [r for r in slices_to(shape, shape) if r != "[:]"]
+        if reorder:     # x = x[::-1] * e: the only read of the old x is a slice of it
+            values.append(f"{n}{rng.choice(reorder)} * " + rng.choice(
+                [self.literal(), f"({self.expr(shape, 1)})"]))
+        value = rng.choice(values)
         where = rng.choice(["top", "if", "if_else"])
         if where == "top":
             self.emit(f"{n} = {value}")

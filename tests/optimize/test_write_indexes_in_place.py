@@ -69,6 +69,22 @@ def test_the_helpers_become_statements_and_the_gradient_holds(function, args, wr
     assert "add_at_basic(" in body(without) or "scatter_basic(" in body(without), body(without)
 
 
+def reversals(b, c):
+    """``b = b[::-1] * c``: the gradient scatters ``db * c`` into zeros under
+    the name ``db`` itself, so the zeros must come after ``db * c`` is read."""
+    for t in range(3):
+        b = b[::-1] * c
+    return np.sum(b * np.arange(1.0, 4.0))
+
+
+def test_a_scatter_reading_the_name_it_assigns_keeps_the_helper(tmp_path):
+    """A regression test: written as ``db = np.zeros(b.shape); db[::-1] = db * c``,
+    the gradient was all zeros (test_checkpoint's random loops found it)."""
+    without, source = both(reversals, (RNG.standard_normal(3), 0.7), (0, 1), tmp_path,
+                           write_indexes_in_place)
+    assert "db = scatter_basic(b, slice(None, None, -1), db * c)" in body(source), body(source)
+
+
 def test_the_caller_s_arrays_stay_as_they_were(tmp_path):
     u = RNG.standard_normal(8)
     kept = u.copy()
@@ -158,10 +174,11 @@ def test_a_scatter_and_the_writes_into_its_zeros():
     np.testing.assert_array_equal(after, before)
 
 
-def test_writes_into_an_arithmetic_result_in_a_loop():
-    new, before, after = rewrite("""
+@pytest.mark.parametrize("start", ["2.0 * x", "np.zeros(x.shape)", "np.zeros_like(x)"])
+def test_writes_in_a_loop_into_zeros_or_an_arithmetic_result(start):
+    new, before, after = rewrite(f"""
         def f(x, g):
-            dx = 2.0 * x
+            dx = {start}
             for i in range(3):
                 dx += x * 0.5
                 dx = add_at_basic(dx, x, slice(i, i + 3, None), g)
@@ -206,6 +223,13 @@ def test_writes_into_an_arithmetic_result_in_a_loop():
             dx = add_at_basic(dx, x, slice(0, 3, None), g)
             return dx
     """),
+    ("zeros of a shape whose lengths are not known", """
+        def f(x, g):
+            h = x * 1.0
+            dx = np.zeros(h.shape)
+            dx = add_at_basic(dx, x, slice(0, 3, None), g)
+            return dx
+    """),
     ("x's lengths are not known", """
         def f(x, g):
             h = x * 1.0
@@ -219,6 +243,18 @@ def test_writes_into_an_arithmetic_result_in_a_loop():
             dx = add_at_basic(dx, x, slice(1, 4, None), dx[:3])
             return dx
     """),
+    ("a scatter's g reads the name it assigns", """
+        def f(x, g):
+            dx = x * 2.0
+            dx = scatter_basic(x, slice(None, None, -1), dx * 3.0)
+            return dx
+    """),
+    ("a scatter's index reads the name it assigns", """
+        def f(x, g):
+            dx = 1
+            dx = scatter_basic(x, slice(dx, None, None), 3.0)
+            return dx
+    """),
     ("the total comes from a pop", """
         def f(x, g):
             stack = [x * 2.0]
@@ -226,11 +262,11 @@ def test_writes_into_an_arithmetic_result_in_a_loop():
             dx = add_at_basic(dx, x, slice(1, 4, None), g)
             return dx
     """),
-], ids=["number", "parameter", "aliased", "view-kept", "other-shape", "unknown-lengths",
-        "reads-total", "popped"])
+], ids=["number", "parameter", "aliased", "view-kept", "other-shape", "other-zeros", "unknown-lengths",
+        "reads-total", "scatter-reads-target", "scatter-index-reads-target", "popped"])
 def test_where_the_facts_do_not_answer_the_helper_stays(why, text):
     new, before, after = rewrite(text)
-    assert "add_at_basic(" in new, why
+    assert "add_at_basic(" in new or "scatter_basic(" in new, why
     np.testing.assert_array_equal(after, before)
 
 

@@ -16,11 +16,14 @@ would write it, without a call per step. The rule:
   one dimension (the helper's zeros are then ``np.zeros(x.shape)``); ``g`` is
   copied in with ``=`` where it is a float64 array or a real number, added
   with ``+=`` to the zeros otherwise (NumPy's casting rules, as the helper);
+  neither ``g`` nor the index reads ``t`` (``db = scatter_basic(b, i, db *
+  c)`` reads the old ``db``, which the zeros would replace first);
 * ``t = add_at_basic(t, x, index, g)``: ``x`` is a float64 array whose every
   length is known (analysis/lengths.py), and
   - every assignment to ``t`` in the function gives a float64 array of those
-    lengths (an arithmetic result, a scatter or an add_at on an array of
-    them); augmented assignments keep an array's object, shape and dtype;
+    lengths (an arithmetic result, ``np.zeros(y.shape)``, ``np.zeros_like``,
+    a scatter or an add_at on an array of them); augmented assignments keep
+    an array's object, shape and dtype;
   - only ``t`` holds its array at the site: on every path it was last given
     a new one, with nothing since keeping a reference (``ownership.made_here``);
   - ``g`` does not read ``t``.
@@ -123,6 +126,15 @@ class _Analysis:
                     and len(args) > _SHAPED_AS[helper]:
                 shape = self.float_array(args[_SHAPED_AS[helper]], True)
                 return shape is not None and shape.lengths == lengths
+            case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr="zeros"),
+                           args=[gast.Attribute(value=like, attr="shape")], keywords=[]):
+                kind = self.kinds.of(like)     # float64 zeros of any array's shape
+                return kind is not None and kind[1] is not None and not kind[1].number \
+                    and kind[1].lengths == lengths
+            case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr="zeros_like"),
+                           args=[like], keywords=[]):
+                shape = self.float_array(like, True)
+                return shape is not None and shape.lengths == lengths
         shape = self.float_array(value, True)
         return shape is not None and shape.lengths == lengths
 
@@ -157,6 +169,8 @@ def _scatter(stmt, analysis):
         return None
     x, index, g = args
     target = stmt.targets[0].id
+    if target in loads(g) or target in loads(index):
+        return None         # (read before the helper's result is assigned: not after the zeros)
     zeros = gast.Assign(targets=[make_name(target, gast.Store())], value=gast.Call(
         func=gast.Attribute(value=make_name("np"), attr="zeros", ctx=gast.Load()),
         args=[gast.Attribute(value=x, attr="shape", ctx=gast.Load())], keywords=[]),
