@@ -63,13 +63,13 @@ from pullback.transform.assemble import backward_function, grad_function, vjp_fu
 from pullback.transform.forward import forward_sweep
 from pullback.transform.assemble_forward import jvp_function
 from pullback.optimize import (
-    OptimizerFacts, accumulate_in_place, any_array_type, combine_accumulations, divide_after_sums,
-    drop_unread_restores, eliminate_dead_code, eliminate_dead_stores, factor_shared_factors,
-    fold_constants, forward_substitute, fuse_independent_iterations, fuse_product_sums,
-    inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies, propagate_negations,
-    read_array_attributes, recompute_cheap_values, resugar_while, reuse_dead_arrays,
-    scale_smaller_factors, share_repeated_values, share_shape_references, sink_pops,
-    skip_zero_first_step, write_indexes_in_place, write_into_parts)
+    OptimizerFacts, accumulate_in_place, any_array_type, calls_shadowed, combine_accumulations,
+    divide_after_sums, drop_unread_restores, eliminate_dead_code, eliminate_dead_stores,
+    factor_shared_factors, fold_constants, forward_substitute, fuse_independent_iterations,
+    fuse_product_sums, inline_temporaries, merge_stacks, own_in_place_buffers, propagate_copies,
+    propagate_negations, read_array_attributes, recompute_cheap_values, resugar_while,
+    reuse_dead_arrays, scale_smaller_factors, share_repeated_values, share_shape_references,
+    sink_pops, skip_zero_first_step, write_indexes_in_place, write_into_parts)
 from pullback.backend.emit import annotate, emit_module
 from pullback.backend.numba_variant import numba_variant
 from pullback.backend import cache
@@ -315,7 +315,7 @@ def transform_forward(function, wrt, batched, program, path, name=None, statics=
                                               facts.request_vjp)
     fn = jvp_function(parsed, params, list(facts.wrt), body, namer, directions, batched,
                       name or program.name(f"{parsed.name}_jvp"), imports, aliases)   # 6
-    fn = optimize_forward(fn)                                              # 7
+    fn = optimize_forward(fn, aliases)                                     # 7
     return finish([fn], parsed, imports, program, path)
 
 
@@ -434,18 +434,19 @@ def assemble(sweeps, parsed, params, wrt_names, mode, aliases, names, program):
         backward = backward_function(sweeps, names[1], f"Backward sweep of {f} ({where}): "
                                      f"vector-Jacobian product w.r.t. {wrt_text}.")
         backward = optimize(backward, sweeps.named, sweeps.shapes,       # 7 (what it reads decides
-                            sweeps.adjoints, not program.libraries)
+                            sweeps.adjoints, not program.libraries, shadowed=aliases)
         forward, backward = vjp_functions(                                 #    what the forward saves)
             sweeps, names[0], backward, params,
             f"Forward sweep of {f} ({where}): its value and what the backward sweep reads.")
-        return [optimize(forward, in_place=not program.libraries), backward]
+        return [optimize(forward, in_place=not program.libraries, shadowed=aliases), backward]
     with_value = mode == "value_and_grad"
     name = program.name(f"value_and_{grad_name}" if with_value else grad_name)
     doc = (f"{'Value and gradient' if with_value else 'Gradient'} of {f} ({where}) "
            f"with respect to {wrt_text}.")
     fn = grad_function(sweeps, name, params, wrt_names, with_value, doc, sweeps.imports,
                        aliases.get("scalar_seed", "scalar_seed"))
-    return [optimize(fn, sweeps.named, sweeps.shapes, sweeps.adjoints, not program.libraries)]
+    return [optimize(fn, sweeps.named, sweeps.shapes, sweeps.adjoints, not program.libraries,
+                     shadowed=aliases)]
 
 
 # Stage 7, in order: each pass is ``pass(fn, facts)``, in pullback/optimize/<its name>.py.
@@ -476,25 +477,24 @@ FORWARD_OPTIMIZER = [fold_constants, propagate_copies, inline_temporaries, elimi
                      eliminate_dead_code]
 
 
-def optimize_forward(fn):
+def optimize_forward(fn, shadowed=None):
     """Stage 7 on a jvp function: FORWARD_OPTIMIZER, in order."""
+    return optimize(fn, passes=FORWARD_OPTIMIZER, shadowed=shadowed)
+
+
+def optimize(fn, named=frozenset(), shapes=None, adjoints=None, in_place=True, passes=None,
+             shadowed=None):
+    """Stage 7 on one function: every pass of OPTIMIZER (or ``passes``), in order, on its
+    body without the docstring; ``named`` adjoints (of the user's variables) keep their own
+    lines, ``shapes`` (a ``ShapeFacts``) says which values have one shape. Where ``fn`` calls
+    a name the user's code gives another meaning (``shadowed``, the aliases: ``np`` written
+    ``np_pb``), no pass runs: the passes know those names by their spelling."""
+    shadowed = {name for name, alias in (shadowed or {}).items() if alias != name}
+    if shadowed and calls_shadowed(fn, shadowed):
+        return fn
     doc, fn.body = fn.body[0], fn.body[1:]
-    facts = OptimizerFacts(frozenset(), None)
-    for optimizer_pass in FORWARD_OPTIMIZER:
+    facts = OptimizerFacts(named, shapes, adjoints, shadowed)
+    for optimizer_pass in passes or (OPTIMIZER if in_place else OUT_OF_PLACE):
         fn = optimizer_pass(fn, facts)
     fn.body = [doc] + fn.body
     return fn
-
-
-def optimize(fn, named=frozenset(), shapes=None, adjoints=None, in_place=True):
-    """Stage 7 on one function: every pass of OPTIMIZER, in order, on its body
-    without the docstring; ``named`` adjoints (of the user's variables) keep
-    their own lines, ``shapes`` (a ``ShapeFacts``) says which values have one shape."""
-    doc, fn.body = fn.body[0], fn.body[1:]
-    facts = OptimizerFacts(named, shapes, adjoints)
-    for optimizer_pass in OPTIMIZER if in_place else OUT_OF_PLACE:
-        fn = optimizer_pass(fn, facts)
-    fn.body = [doc] + fn.body
-    return fn
-
-

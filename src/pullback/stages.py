@@ -67,7 +67,7 @@ def stages(function, wrt=0):
                        params, wrt_names, False, f"Gradient of {parsed.name}.", sweeps.imports,
                        aliases.get("scalar_seed", "scalar_seed"))
     shown.append(("assemble", _text([fn])))
-    fn = pipeline.optimize(fn, sweeps.named, sweeps.shapes)      # 7
+    fn = pipeline.optimize(fn, sweeps.named, sweeps.shapes, shadowed=aliases)      # 7
     shown.append(("optimize", _text([fn])))
     module = pipeline.generate(function, wrt, "grad")                      # 8
     shown.append(("emit", without_source_map(module[:module.rindex(CHECKSUM_PREFIX)]).rstrip() + "\n"))   # as source() shows it

@@ -39,6 +39,9 @@ any_array_type          ``np.size(x)``, ``np.shape(x)`` -> ``size_of(x)``, ``sha
 
 The five shape passes (share_shape_references, fuse_product_sums,
 drop_unread_restores, read_array_attributes, reuse_dead_arrays) do nothing without shape facts.
+The passes know NumPy and the runtime helpers by their names: on a function that calls a name
+the user's code gives another meaning (``facts.calls_shadowed``: the user's own ``scatter_basic``,
+an ``np`` that is not NumPy), pipeline.optimize runs none of them.
 Shared facts and tests are in ``facts.py``; who may hold an array, in ``ownership.py``. Statements
 marked ``pb_keep`` (the scalar check on grad's output) survive.
 """
@@ -48,7 +51,7 @@ from pullback.optimize.drop_unread_restores import drop_unread_restores
 from pullback.optimize.divide_after_sums import divide_after_sums
 from pullback.optimize.eliminate_dead_code import eliminate_dead_code
 from pullback.optimize.eliminate_dead_stores import eliminate_dead_stores
-from pullback.optimize.facts import OptimizerFacts
+from pullback.optimize.facts import OptimizerFacts, calls_shadowed
 from pullback.optimize.factor_shared_factors import factor_shared_factors
 from pullback.optimize.fold_constants import fold_constants
 from pullback.optimize.forward_substitute import forward_substitute
@@ -72,7 +75,7 @@ from pullback.optimize.skip_zero_first_step import skip_zero_first_step
 from pullback.optimize.write_indexes_in_place import write_indexes_in_place
 from pullback.optimize.write_into_parts import write_into_parts
 
-__all__ = ["OptimizerFacts", "fold_constants", "share_repeated_values", "propagate_copies",
+__all__ = ["OptimizerFacts", "calls_shadowed", "fold_constants", "share_repeated_values", "propagate_copies",
            "forward_substitute",
            "combine_accumulations", "share_shape_references", "fuse_product_sums",
            "drop_unread_restores", "sink_pops", "inline_temporaries", "merge_stacks",

@@ -29,13 +29,16 @@ class OptimizerFacts:
 
     ``named``: the adjoints of the user's variables (they keep their own
     lines); ``shapes``: a ``ShapeFacts`` saying which values have one shape,
-    or None (the shape-dependent passes then do nothing).
+    or None (the shape-dependent passes then do nothing); ``shadowed``: names
+    of the generated code that the user's code gives another meaning (a pass
+    that writes ``np.zeros`` must not where ``np`` is the user's).
     """
 
-    def __init__(self, named=frozenset(), shapes=None, adjoints=None):
+    def __init__(self, named=frozenset(), shapes=None, adjoints=None, shadowed=frozenset()):
         self.named = named
         self.shapes = shapes
         self.adjoints = adjoints or {}
+        self.shadowed = frozenset(shadowed)
         self._local = None
 
     def local(self, fn):
@@ -319,4 +322,17 @@ def keeps_a_reference(node, aliases, allowed=None):
                     and parents[id(parent)].func is parent:
                 continue        # g.sum(axis=...): summed into a new array
         return True
+    return False
+
+
+def calls_shadowed(fn, shadowed):
+    """Does ``fn`` call a name the user's code gives another meaning than the
+    generated code's (``shadowed``), or read an attribute of one (``np.zeros``
+    with a user's ``np``)? The passes know NumPy and the runtime helpers by
+    their names: on such a function they would take the user's object for them."""
+    for node in walk(fn):
+        used = node.func if node.__class__ is gast.Call else \
+            node.value if node.__class__ is gast.Attribute else None
+        if used.__class__ is gast.Name and used.id in shadowed:
+            return True
     return False

@@ -51,8 +51,8 @@ _SHAPED_AS = {"scatter_basic": 0, "add_at_basic": 1, "add_at_part": 1, "add_at":
 def write_indexes_in_place(fn, facts):
     """Write the basic-index helpers whose answers the shape facts know as statements."""
     arrays = getattr(facts.shapes, "arrays", None)
-    if not arrays or "np" in facts.local(fn) or "slice" in facts.local(fn):
-        return fn
+    if not arrays or {"np", "slice"} & (facts.local(fn) | facts.shadowed):
+        return fn           # (np.zeros and slice(...) would be the user's)
     if not any(_helper_of(node) in _HELPERS for node in walk(fn) if node.__class__ is gast.Assign):
         return fn
     kinds = ValueKinds(fn, arrays, facts.adjoints)
