@@ -212,6 +212,45 @@ def test_jvp_refusal_names_the_line():
     assert "test_higher_order.py" in str(info.value)
 
 
+def filled(x):
+    """A helper that writes into part of an array it made."""
+    a = np.zeros(3)
+    a[0] = x[0] * x[1]
+    a[1:] = np.sin(x[1:])
+    return a
+
+
+def through_filled(x):
+    return np.sum(filled(x) ** 2)
+
+
+def filled_inline(x):
+    a = np.zeros(3)
+    a[0] = x[0] * x[1]
+    a[1:] = np.sin(x[1:])
+    return np.sum(a ** 2)
+
+
+def test_second_order_through_a_called_function_writing_into_an_array_is_refused_by_name():
+    """The writes inline are differentiated twice (against the Hessian by hand);
+    through a call, the refusal names the user's function and what is missing,
+    not the argument (it once said x was "a list of lists")."""
+    x, v = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.3, -0.2])
+    # sum a^2 with a = (x0 x1, sin x1, sin x2)
+    p = x[0] * x[1]
+    hessian = np.array([[2 * x[1] ** 2, 4 * p, 0.0],
+                        [4 * p, 2 * x[0] ** 2 + 2 * np.cos(2 * x[1]), 0.0],
+                        [0.0, 0.0, 2 * np.cos(2 * x[2])]])
+    np.testing.assert_allclose(pullback.hvp(filled_inline, (x,), (v,)), hessian @ v, rtol=1e-12)
+    for second_order in (lambda: pullback.hvp(through_filled, (x,), (v,)),
+                         lambda: pullback.hessian(through_filled)(x)):
+        with pytest.raises(pullback.UnsupportedSyntax) as info:
+            second_order()
+        message = str(info.value)
+        assert "filled_backward, the backward sweep of your function filled" in message, message
+        assert "list of lists" not in message
+
+
 def test_jvp_keeps_float32_and_the_callers_arrays():
     def f(x):
         return np.tanh(x) * 2.0

@@ -166,6 +166,17 @@ def copy_written_arguments(tree, parsed):
         if name not in written:
             continue
         depth, node = written[name]
+        if depth > 1 and _backward_of(node, parsed):
+            raise refuse(UnsupportedSyntax,
+                         f"this derivative calls {node.func.id}, the backward sweep of your "
+                         f"function {_backward_of(node, parsed)}, which restores what it "
+                         f"overwrote in part of an array; a derivative of this derivative "
+                         f"(hvp, hessian, a gradient of a gradient) does not follow such "
+                         f"restores through a call yet", node, parsed.location,
+                         f"Do the writes in the function you differentiate (not in "
+                         f"{_backward_of(node, parsed)}, which it calls), or build the array "
+                         f"in {_backward_of(node, parsed)} without writing into part of it "
+                         f"(np.concatenate, np.where).")
         if depth > 1:
             raise refuse(UnsupportedSyntax,
                          f"this writes into an item of an item of the argument {name!r} "
@@ -186,6 +197,19 @@ def copy_written_arguments(tree, parsed):
         _at_line(statement, tree.lineno)
     tree.body[first:first] = entry
     return gast.fix_missing_locations(tree)
+
+
+def _backward_of(node, parsed):
+    """Where ``node`` calls the backward sweep pullback generated for one of the
+    user's functions (a derivative differentiated again): that function's name."""
+    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)):
+        return None
+    try:
+        links = parsed.free_value("__pullback_links__")
+    except NameError:
+        return None
+    made_from = links.get(node.func.id) if isinstance(links, dict) else None
+    return made_from[0][-1] if made_from and node.func.id.endswith("_backward") else None
 
 
 def _check_statement(check, name, others, function):
