@@ -403,7 +403,7 @@ class Generator:
         kinds = ["assign", "assign", "assign", "for_range", "while", "if", "list", "tuple", "helper",
                  "lambda", "nested", "aug", "early_return", "reassign"]
         if not self.scalar:
-            kinds += ["fill", "copy_update", "view_write", "for_array"]
+            kinds += ["fill", "copy_update", "view_write", "for_array", "reorder_loop"]
         if loop_depth:
             kinds = [k for k in kinds if k not in ("helper", "nested", "lambda", "early_return")]
         else:
@@ -449,6 +449,23 @@ class Generator:
                 self.indent += 1
                 self.emit(f"{n} = {n} * {self.literal()}")
                 self.indent -= 1
+        self.fresh.add(n)
+
+    def s_reorder_loop(self, out_shape, loop_depth):
+        """``x = x[::-1] * c`` repeated in a loop: each reverse step scatters the
+        adjoint of the new ``x`` into zeros under the same name (a rewrite once
+        made the zeros first and read them: a gradient of zeros)."""
+        rng = self.rng
+        names = [n for n, s in sorted(self.env.items()) if any(r != "[:]" for r in slices_to(s, s))]
+        if not names:
+            return self.s_assign(out_shape, loop_depth)
+        n = rng.choice(names)
+        reorder = rng.choice([r for r in slices_to(self.env[n], self.env[n]) if r != "[:]"])
+        self.features.add("reorder_loop")
+        self.emit(f"for {self.fresh_name('r')} in range({rng.randint(2, 4)}):")
+        self.indent += 1
+        self.emit(f"{n} = {n}{reorder} * {self.literal()}")
+        self.indent -= 1
         self.fresh.add(n)
 
     def s_aug(self, out_shape, loop_depth):
