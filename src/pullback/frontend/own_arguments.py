@@ -166,17 +166,17 @@ def copy_written_arguments(tree, parsed):
         if name not in written:
             continue
         depth, node = written[name]
-        if depth > 1 and _backward_of(node, parsed):
+        user = _backward_of(node, parsed) if depth > 1 else None
+        if user:
             raise refuse(UnsupportedSyntax,
                          f"this derivative calls {node.func.id}, the backward sweep of your "
-                         f"function {_backward_of(node, parsed)}, which restores what it "
-                         f"overwrote in part of an array; a derivative of this derivative "
-                         f"(hvp, hessian, a gradient of a gradient) does not follow such "
-                         f"restores through a call yet", node, parsed.location,
-                         f"Do the writes in the function you differentiate (not in "
-                         f"{_backward_of(node, parsed)}, which it calls), or build the array "
-                         f"in {_backward_of(node, parsed)} without writing into part of it "
-                         f"(np.concatenate, np.where).")
+                         f"function {user}, which restores what it overwrote in part of an "
+                         f"array; a derivative of this derivative (hvp, hessian, a gradient of "
+                         f"a gradient) does not follow such restores through a call yet",
+                         node, parsed.location,
+                         f"Do the writes in the function you differentiate (not in {user}, "
+                         f"which it calls), or build the array in {user} without writing into "
+                         f"part of it (np.concatenate, np.where).")
         if depth > 1:
             raise refuse(UnsupportedSyntax,
                          f"this writes into an item of an item of the argument {name!r} "

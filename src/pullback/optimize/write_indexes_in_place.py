@@ -46,6 +46,8 @@ from pullback.optimize.value_kinds import F8, NUM, ValueKinds
 _HELPERS = ("scatter_basic", "add_at_basic")
 # helpers that give an array of their x argument's shape (x's position)
 _SHAPED_AS = {"scatter_basic": 0, "add_at_basic": 1, "add_at_part": 1, "add_at": 1}
+# statements and expressions that bind names
+_STORES = (gast.Assign, gast.AugAssign, gast.For, gast.comprehension, gast.With, gast.NamedExpr)
 
 
 def write_indexes_in_place(fn, facts):
@@ -88,11 +90,9 @@ class _Analysis:
             if node.__class__ is gast.Assign and len(node.targets) == 1 \
                     and node.targets[0].__class__ is gast.Name:
                 self.assignments.setdefault(node.targets[0].id, []).append(node.value)
-            elif node.__class__ in (gast.Assign, gast.For, gast.AugAssign, gast.comprehension) \
-                    or node.__class__ in (gast.With, gast.NamedExpr):
-                if node.__class__ is gast.AugAssign and node.target.__class__ is gast.Name:
-                    continue            # in place: an array stays itself
-                for target in _targets(node):
+            elif node.__class__ in _STORES and not (node.__class__ is gast.AugAssign
+                                                     and node.target.__class__ is gast.Name):
+                for target in _targets(node):   # (t += e in place: an array stays itself)
                     for name in stores(target):
                         self.assignments.setdefault(name, []).append(None)
         self.arrays_of = {}             # (name, lengths) -> does every assignment give such an array?
@@ -209,8 +209,7 @@ def _index_syntax(index):
     match index:
         case gast.Call(func=gast.Name(id="slice"), args=args, keywords=[]) if 1 <= len(args) <= 3:
             bounds = [None if a.__class__ is gast.Constant and a.value is None else a for a in args]
-            lower, upper, step = ([None] + bounds + [None])[:3] if len(bounds) == 1 else \
-                (bounds + [None])[:3]
+            lower, upper, step = (None, bounds[0], None) if len(bounds) == 1 else (bounds + [None])[:3]
             return gast.Slice(lower=lower, upper=upper, step=step)
         case gast.Tuple(elts=[only]) if only.__class__ is not gast.Tuple:
             return _index_syntax(only)         # x[(i,)] is x[i] for a basic index
