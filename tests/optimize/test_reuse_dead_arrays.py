@@ -9,6 +9,7 @@ differences, and the caller's arrays against a copy.
 import operator
 import re
 
+import gast
 import numpy as np
 import pytest
 
@@ -58,6 +59,22 @@ def viewed(x):
     v = a[1:]
     t = a / 3.0
     return np.sum(t * t) + np.sum(v * v)
+
+
+def sum_plus_old(x, w, steps):
+    """``x = total + x`` in a loop: the sum's array may not become ``x``'s, as
+    ``total += x`` would then read the sum (found when np.sum's float64 dtype
+    became known to the analysis)."""
+    for _ in range(steps):
+        column = x[:, None]
+        x = np.sum(column * w, axis=1) + x
+    return np.sum(x ** 2)
+
+
+def test_a_sum_added_to_the_name_it_is_assigned_to(tmp_path):
+    without, source = both(sum_plus_old, (RNG.standard_normal(3), 0.3 * RNG.standard_normal((1, 4)),
+                                          3), (0, 1), tmp_path, reuse_dead_arrays)
+    assert "x += x" not in body(source), body(source)
 
 
 def test_a_stencil_on_slices_is_summed_in_place(tmp_path):
@@ -131,4 +148,8 @@ def test_a_reduction_keeps_a_float_dtype():
     assert reduced_dtype("float64", {}) == "float64"
     assert reduced_dtype("float32", {}) == "float32"
     assert reduced_dtype("int64", {}) == "numeric"
-    assert reduced_dtype("float64", {"dtype": None}) == "numeric"
+    given = gast.Attribute(value=gast.Name(id="np", ctx=gast.Load(), annotation=None,
+                                           type_comment=None), attr="float32", ctx=gast.Load())
+    assert reduced_dtype("float64", {"dtype": given}) == "numeric"
+    # the rule binds an argument not given to its default: not a dtype asked for
+    assert reduced_dtype("float64", {"dtype": gast.Constant(value=None, kind=None)}) == "float64"

@@ -74,7 +74,8 @@ def reduced_dtype(dtype, bound):
     """The dtype of a reduction (np.sum, np.mean, np.max, ...) of an array of
     ``dtype`` with arguments ``bound``: a float dtype stays itself (without a
     ``dtype=`` argument); anything else is "numeric"."""
-    if dtype is None or dtype == "numeric" or "dtype" in bound:
+    given = bound.get("dtype")          # the rule binds every parameter: dtype=None if not given
+    if dtype is None or dtype == "numeric" or getattr(given, "value", given) is not None:
         return "numeric" if dtype is not None else None
     try:
         return dtype if np.dtype(dtype).kind == "f" else "numeric"

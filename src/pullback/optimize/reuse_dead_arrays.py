@@ -13,7 +13,9 @@ e2 ...`` under one name, when
 - only ``a`` holds its array there: on every path it was last given a new
   array (arithmetic, a ufunc, zeros), with nothing since keeping a reference
   to it (a view, a stack, another name: ``ownership.made_here``);
-- ``a`` is not read afterwards (or ``t`` is ``a``), nor by the ``e``;
+- ``a`` is not read afterwards (or ``t`` is ``a``), nor by the ``e``; nor is
+  ``t`` where it is not ``a`` (``x = total + x`` in a loop: as one name, the
+  ``e`` would read the sum, not the old ``x``);
 - ``a`` is known to be a float64 array, and each ``e`` a real number or a
   real array whose shape broadcasts into ``a``'s without changing it
   (array_shapes.keeps_shape): the result has ``a``'s shape and dtype;
@@ -83,8 +85,9 @@ def _round(fn, kinds, named):
             if found is None or {found[0], found[1]} & touched:
                 continue
             target, base, steps = found
-            if base in (load for _, e in steps for load in loads(e)):
-                continue
+            read = {load for _, e in steps for load in loads(e)}
+            if base in read or (target != base and target in read):
+                continue            # (x = total + x: merged into one name, x would read total)
             if target != base and (base in named and base not in kinds.adjoints
                                    or base in named and target in named):
                 continue            # the user's variables keep their values and names
