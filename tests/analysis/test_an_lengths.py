@@ -66,7 +66,14 @@ def test_broadcasting_keeps_a_common_length_and_drops_ones():
     assert L.broadcast_length([("u.0", 0), (None, 1)]) == ("u.0", 0)
     assert L.broadcast_length([(None, 1), (None, 1)]) == (None, 1)
     assert L.broadcast_length([("u.0", -1), ("u.0", -1)]) == ("u.0", -1)
-    assert L.broadcast_length([("u.0", 0), ("v.0", 0)]) is None
+    # two lengths NumPy requires to be equal (or raises): the result is each of them
+    assert L.broadcast_length([("u.0", 0), ("v.0", 0)]) == ("u.0", 0)
+    assert L.broadcast_length([None, ("v.0", 0)]) == ("v.0", 0)
+    assert L.broadcast_length([None, (None, 1)]) is None
+    # a length that may be 1 (u.0 - 1 for u.0 = 2) may be stretched: not the result
+    assert L.broadcast_length([("u.0", -1), ("u.0", 0)]) == ("u.0", 0)
+    assert L.broadcast_length([("u.0", -1), ("v.0", -1)]) is None
+    assert L.broadcast_length([("u.0", -1), (None, 3)]) == (None, 3)
 
 
 def test_dims_follow_lengths():
@@ -118,7 +125,36 @@ def ragged_join(a, b):
     return np.sum(np.sin(c[1:]) * c[:-1])
 
 
+def stretched_slice(y):
+    """``y[1:]`` has one row when y has two: broadcast with y, it is stretched,
+    and the sum has y's length, not the slice's (found by the fuzzer, seed
+    2026, when broadcasting took the first length that was not a literal 1)."""
+    v = y[1:] * 2.0
+    t = np.where(y[0, 0] > 5.0, v, y) + v
+    return np.sum(t * t)
+
+
+def unequal_arguments(pos, vel):
+    """Two arguments' lengths that NumPy makes agree: the loop keeps pos's."""
+    for _ in range(3):
+        vel = vel + 0.1 * pos
+        pos = pos + 0.1 * vel
+    return np.sum(pos * pos)
+
+
 RNG = np.random.default_rng(3)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (2, 1), (2, 5)])
+def test_a_slice_that_may_have_one_row_is_stretched(shape):
+    y = RNG.standard_normal(shape)
+    checked_source(stretched_slice, (y,), 0)
+
+
+def test_lengths_of_two_arguments_broadcast_together_stay_known_in_a_loop():
+    text = checked_source(unequal_arguments, (RNG.standard_normal((3, 2)),
+                                              RNG.standard_normal((3, 2))), (0, 1))
+    assert "unbroadcast" not in text, text
 
 
 def test_a_stencil_on_a_padded_copy_sums_nothing():

@@ -91,10 +91,18 @@ def added(lengths):
 
 def broadcast_length(lengths):
     """The length broadcasting gives an axis whose operands have ``lengths``
-    (None: not known): the common one, once the literal 1s are left out."""
-    rest = {length for length in lengths if length != (None, 1)}
-    if not rest:
+    (None: not known): the first one known to be at least 2, where there is
+    one. NumPy raises unless every other length is 1 or that one, so it is the
+    result (``pos + dt * vel`` has the lengths of ``pos`` and of ``vel``, and a
+    loop's ``pos = pos + dt * vel`` keeps ``pos``'s from one iteration to the
+    next). Else the common one, once the literal 1s are left out: a length
+    that may be 1 (``(u.0, -1)``) may be stretched to another."""
+    if all(length == (None, 1) for length in lengths):
         return (None, 1)
+    for length in lengths:
+        if length is not None and _least(length) >= 2:
+            return length
+    rest = {length for length in lengths if length != (None, 1)}
     if len(rest) == 1 and None not in rest:
         return rest.pop()
     return None
