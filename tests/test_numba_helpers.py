@@ -44,6 +44,8 @@ CASES = {
         ("axis-minus-1", (_array(2), _array(2, 3), -1, False)),
         ("keepdims", (_array(1, 3), _array(2, 3), 0, True)),
         ("3d-axis-1", (_array(2, 4), _array(2, 3, 4), 1, False)),
+        ("1d-axis-0-number", (1.5, _array(3), 0, False)),      # its one axis summed: a number
+        ("1d-axis-minus-1-number", (1.5, _array(3), -1, False)),
     ],
     "sequence_mul_grad": [
         ("numbers", (1.5, (2.0, 3.0))),

@@ -484,11 +484,11 @@ def optimize_forward(fn, shadowed=None):
 
 def optimize(fn, named=frozenset(), shapes=None, adjoints=None, in_place=True, passes=None,
              shadowed=None):
-    """Stage 7 on one function: every pass of OPTIMIZER (or ``passes``), in order, on its
-    body without the docstring; ``named`` adjoints (of the user's variables) keep their own
-    lines, ``shapes`` (a ``ShapeFacts``) says which values have one shape. Where ``fn`` calls
-    a name the user's code gives another meaning (``shadowed``, the aliases: ``np`` written
-    ``np_pb``), no pass runs: the passes know those names by their spelling."""
+    """Stage 7 on one function: every pass of OPTIMIZER (or ``passes``), in order, on its body
+    without the docstring; ``named`` adjoints (of the user's variables) keep their own lines,
+    ``shapes`` (a ``ShapeFacts``, kept as ``fn.value_shapes`` for backend/numba_loops.py) says
+    which values have one shape. Where ``fn`` calls a name the user's code gives another meaning
+    (``shadowed``: ``np`` written ``np_pb``), no pass runs: they know names by their spelling."""
     shadowed = {name for name, alias in (shadowed or {}).items() if alias != name}
     if shadowed and calls_shadowed(fn, shadowed):
         return fn
@@ -496,5 +496,5 @@ def optimize(fn, named=frozenset(), shapes=None, adjoints=None, in_place=True, p
     facts = OptimizerFacts(named, shapes, adjoints, shadowed)
     for optimizer_pass in passes or (OPTIMIZER if in_place else OUT_OF_PLACE):
         fn = optimizer_pass(fn, facts)
-    fn.body = [doc] + fn.body
+    fn.body, fn.value_shapes = [doc] + fn.body, (getattr(shapes, "arrays", None) or {}, adjoints or {})
     return fn

@@ -8,6 +8,9 @@ the few changes Numba needs and says what it cannot take:
 
 - ``for i in reversed(range(n))`` -> ``for i in range(n - 1, -1, -1)``;
 - ``g.sum(axis=1, keepdims=True)`` -> ``np.expand_dims(g.sum(axis=1), 1)``;
+- where the shapes are known, elementwise array statements and sums ->
+  loops over their elements (backend/numba_loops.py: Numba compiles those
+  many times faster than its array expressions);
 - pullback's runtime helpers -> their twins in runtime/numba_helpers.py
   (compiled by Numba too), where one exists;
 - every function gets ``@numba.njit(cache=True)``: Numba keeps the machine
@@ -29,7 +32,9 @@ own typing rejects when the derivative is first called (see
 import re
 
 import gast
+import numpy
 
+from pullback.backend.numba_loops import write_loops
 from pullback.errors import CompileError
 
 COMPILERS = (None, "numba", "auto")
@@ -81,6 +86,8 @@ def numba_variant(functions, imports, user_globals, location):
     rewrite = _ForNumba()
     for fn in functions:
         rewrite.visit(fn)
+        if imports.get("np") is numpy and getattr(fn, "value_shapes", None):
+            write_loops(fn, *fn.value_shapes)       # backend/numba_loops.py
     if rewrite.vdot:            # np.vdot of numbers: Numba types it for arrays only
         imports["numba_vdot"] = numba_helpers.vdot
     if rewrite.prefix:          # the reverse of a loop that may end early

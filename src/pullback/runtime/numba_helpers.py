@@ -103,6 +103,9 @@ unreduce = _twin(runtime.unreduce)
 def _unreduce(g, x, axis=None, keepdims=False):
     if isinstance(axis, (types.NoneType, types.Omitted)) or axis is None:
         return lambda g, x, axis=None, keepdims=False: np.full(x.shape, g)
+    if isinstance(axis, types.Integer) and _number(g):
+        # the only axis of a 1-D array summed: a number (backend/numba_loops.py writes it so)
+        return lambda g, x, axis=None, keepdims=False: np.full(x.shape, g)
     if isinstance(axis, types.Integer):
         def impl(g, x, axis=None, keepdims=False):
             if keepdims:
