@@ -1014,7 +1014,39 @@ def check(program, function, errors):
             skipped = True
     if skipped:
         return Outcome(program, "skipped", "not smooth at this point (finite differences disagree)")
+    if os.environ.get("PULLBACK_FUZZ_COMPILE") and program.mode == "grad":
+        compiled = check_compiled(program, function, grads)
+        if compiled is not None:
+            return compiled
     return check_forward(program, function, errors, scale)
+
+
+def check_compiled(program, function, grads):
+    """``--compile``: the gradient with compile="auto" must be the plain one
+    wherever Numba compiles it (no CompileWarning); None when it is, else the
+    failing Outcome. The program's features say whether Numba compiled it."""
+    import warnings
+    import pullback
+    from pullback.errors import CompileWarning
+    args = [copy_value(a) for a in program.args]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            compiled = pullback.value_and_grad(function, wrt=program.wrt, compile="auto")(*args)[1]
+    except Exception as error:
+        return Outcome(program, "crashed", f"compile=auto: {type(error).__name__}: {str(error)[:200]}",
+                       traceback.format_exc(limit=-6))
+    if not all(same_value(a, b) for a, b in zip(args, program.args)):
+        return Outcome(program, "modified", "the caller's arguments changed (compile=auto)")
+    refused = any(issubclass(w.category, CompileWarning) for w in caught)
+    program.features = sorted(set(program.features) | {"numba refused" if refused else "numba"})
+    if refused:
+        return None
+    for g, want, i in zip(compiled, grads, program.wrt):
+        if np.shape(g) != np.shape(want) or not np.allclose(g, want, rtol=1e-9, atol=1e-12):
+            return Outcome(program, "wrong", f"compile=auto: gradient of argument {i} differs from "
+                           f"the plain one", f"numba: {g!r}\nplain: {want!r}")
+    return None
 
 
 def directional(f, args, tangents, eps):
@@ -1252,6 +1284,10 @@ def summary(outcomes, elapsed=None):
     if reasons:
         lines.append("top refusal reasons:")
         lines += [f"  {c:6d}  {r}" for r, c in reasons.most_common(12)]
+    compiled = collections.Counter(f for o in outcomes for f in o.features if f.startswith("numba"))
+    if compiled:
+        lines.append(f"compiled by Numba (--compile): {compiled['numba']}, "
+                     f"refused: {compiled['numba refused']}")
     failures = [o for o in outcomes if o.status in FAILURES]
     if failures:
         lines.append("failures by reason:")
@@ -1280,7 +1316,12 @@ def main(argv=None):
                         help="print one program's source and arguments, then check it")
     parser.add_argument("--reduce", action="store_true",
                         help="with --show: also delete statements while the program still fails")
+    parser.add_argument("--compile", action="store_true",
+                        help="also compile each gradient with Numba (compile=\"auto\"): where "
+                             "Numba takes it, it must be the plain gradient")
     options = parser.parse_args(argv)
+    if options.compile:
+        os.environ["PULLBACK_FUZZ_COMPILE"] = "auto"    # the workers inherit it
     # never the user's cache: a temporary one, removed at exit (workers make their own)
     cache = _scratch_root()
     atexit.register(shutil.rmtree, cache, ignore_errors=True)

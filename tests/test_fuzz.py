@@ -7,6 +7,7 @@ fuzzer that cannot report a failure proves nothing).
 import os
 
 import numpy as np
+import pytest
 
 import pullback
 import fuzzer
@@ -25,6 +26,37 @@ def test_fixed_seed_has_no_wrong_gradient_crash_or_modified_argument():
     # the run is not vacuous: most programs are checked, not refused or skipped
     ok = sum(o.status == "ok" for o in outcomes)
     assert ok > 0.8 * CI_PROGRAMS, report
+
+
+def test_compiled_gradients_are_the_plain_ones(monkeypatch, tmp_path):
+    """``--compile``: each grad-mode program's gradient with compile="auto" must
+    be the plain one wherever Numba takes it (issue 17)."""
+    pytest.importorskip("numba", reason="--compile needs Numba (pip install pullback[numba])")
+    monkeypatch.setenv("PULLBACK_FUZZ_COMPILE", "auto")
+    monkeypatch.setenv("PULLBACK_CACHE_DIR", str(tmp_path))
+    outcomes = fuzzer.run(40, seed=CI_SEED, jobs=1)
+    failures = [o for o in outcomes if o.status in fuzzer.FAILURES]
+    assert not failures, fuzzer.summary(outcomes) + "\n\n" + "\n\n".join(
+        o.describe() for o in failures[:10])
+    compiled = sum("numba" in o.features for o in outcomes)
+    assert compiled >= 5, fuzzer.summary(outcomes)
+
+
+def test_a_compiled_gradient_that_differs_is_reported(monkeypatch):
+    program = fuzzer.make_program(CI_SEED, 0)
+    while program.mode != "grad":
+        program = fuzzer.make_program(CI_SEED, program.index + 1)
+
+    class Wrong:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __call__(self, *args):
+            return 0.0, tuple(np.full(np.shape(args[i]), 7.0) for i in program.wrt)
+    monkeypatch.setattr(pullback, "value_and_grad", Wrong)
+    grads = tuple(np.zeros(np.shape(program.args[i])) for i in program.wrt)
+    outcome = fuzzer.check_compiled(program, None, grads)
+    assert outcome is not None and outcome.status == "wrong", outcome
 
 
 # --------------------------------------------------------------------------
