@@ -205,12 +205,14 @@ def test_without_scipy_pullback_works_and_leaves_the_scipy_families_out(tmp_path
 
 def test_an_optional_family_is_read_once_its_package_is_imported(monkeypatch):
     from pullback.rules import _template_modules, optional_loaded
-    monkeypatch.delitem(sys.modules, "scipy")       # as if the user had not imported SciPy
-    assert optional_loaded() == ()
+    import scipy.linalg  # noqa: F401
+    import scipy.special  # noqa: F401
+    monkeypatch.delitem(sys.modules, "scipy.special")   # as if the user had not imported it
+    assert optional_loaded() == ("scipy.linalg",)
     assert [m.__name__ for m in _template_modules(("scalar", "scipy_special"))] == [
         "pullback.templates.scalar"]
     monkeypatch.undo()
-    assert optional_loaded() == ("scipy",)
+    assert optional_loaded() == ("scipy.linalg", "scipy.special")
     assert [m.__name__ for m in _template_modules(("scalar", "scipy_special"))] == [
         "pullback.templates.scalar", "pullback.templates.scipy_special"]
     with pytest.raises(ModuleNotFoundError):        # not optional: raises
@@ -241,3 +243,49 @@ def test_scipy_imported_after_a_first_derivative_has_its_rules(tmp_path):
     assert report["scipy imported"] is False        # the first derivative never imported SciPy
     x = np.array([0.5, -1.0])
     np.testing.assert_allclose(report["erf"], 2.0 / np.sqrt(np.pi) * np.exp(-x * x), rtol=1e-12)
+
+ONLY_SCIPY = '''
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import scipy                            # as Numba does: not scipy.special, not scipy.linalg
+import pullback
+import lazy
+
+report = {"loaded before": [m for m in ("scipy.special", "scipy.linalg") if m in sys.modules],
+          "first": pullback.grad(lazy.plain)(np.array([0.5, -1.0])).tolist()}
+report["loaded after plain"] = [m for m in ("scipy.special", "scipy.linalg") if m in sys.modules]
+report["erf"] = pullback.grad(lazy.h)(np.array([0.5, -1.0])).tolist()
+report["solve"] = pullback.grad(lazy.s)(np.array([0.5, -1.0])).tolist()
+print(json.dumps(report))
+'''
+
+LAZY = """import numpy as np
+import scipy
+
+
+def plain(x):
+    return np.sum(np.sin(x))
+
+
+def h(x):
+    return np.sum(scipy.special.erf(x))
+
+
+def s(b):
+    return np.sum(scipy.linalg.solve(np.array([[2.0, 1.0], [0.0, 4.0]]), b))
+"""
+
+
+def test_scipy_subpackages_read_through_the_package_attribute_have_their_rules(tmp_path):
+    # `import scipy` alone (Numba imports it) does not read the SciPy families; a
+    # function reached as scipy.special.erf imports its subpackage before its rule
+    # is looked up, so it has its rule, and the gradient is right
+    (tmp_path / "lazy.py").write_text(LAZY)
+    report = run_report(tmp_path, "only_scipy.py", ONLY_SCIPY)
+    assert report["loaded before"] == [] and report["loaded after plain"] == []
+    x = np.array([0.5, -1.0])
+    np.testing.assert_allclose(report["first"], np.cos(x), rtol=1e-14)
+    np.testing.assert_allclose(report["erf"], 2.0 / np.sqrt(np.pi) * np.exp(-x * x), rtol=1e-12)
+    by_hand = np.linalg.solve(np.array([[2.0, 1.0], [0.0, 4.0]]).T, np.ones(2))   # A^-T 1
+    np.testing.assert_allclose(report["solve"], by_hand, rtol=1e-12)
