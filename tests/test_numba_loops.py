@@ -208,6 +208,27 @@ def test_which_statements_share_loops(source, shapes, expected):
     assert nests(text) == expected, text
 
 
+def test_a_later_pop_does_not_part_the_forward_sweeps_statements():
+    # t is made new in the first loop and popped in the second, as a reverse sweep
+    # does: where `t += 1.0` runs, no pop has run yet, and y (pushed beside t) is
+    # not a view of t, so u shares t's loops (it had loops of its own)
+    text = same("""
+        def f(x, y):
+            stack = []
+            for k in range(2):
+                t = x * 2.0
+                stack.append((t, y))
+                t += 1.0
+                u = t * y
+            for k in range(2):
+                t, w = stack.pop()
+                u = u + t * w
+            return u
+    """, dict(x=arr(3, 4), y=arr(3, 4)))
+    lines = [line.strip() for line in text.splitlines()]
+    assert "u[i, j] = t[i, j] * y[i, j]" == lines[lines.index("t[i, j] += 1.0") + 1], text
+
+
 def test_a_renamed_array_is_read_under_its_new_name():
     text = same("""
         def f(x, y):
@@ -366,6 +387,9 @@ X34 = np.arange(12.0).reshape(3, 4)
      dict(x=np.arange(3.0), y=np.ones(3))),
     ("def f(x):\n    s = np.sum(x, axis=-1)\n    w = s\n    s *= 2.0\n    return w\n",
      dict(x=np.arange(3.0))),
+    # a view made later in the same loop is read at another element the next time round
+    ("def f(x):\n    w = x * 1.0\n    t = x[None, 0] * 1.0\n    for k in range(2):\n"
+     "        w += t * 1.0\n        t = w[None, 0]\n    return w\n", dict(x=X34)),
 ])
 def test_memory_shared_between_statements(source, arguments):
     same(source, arguments, converted=None)
@@ -383,6 +407,16 @@ def test_a_container_that_holds_the_target_holds_its_memory():
     shapes["v"] = shapes["x"]               # as the analysis could know it
     source = ("def f(x):\n    t = x * 1.0\n    box = [x]\n    box[0] = t\n    v = box[0]\n"
               "    t += v[None, 0] * 2.0\n    return t\n")
+    original, loops, text = rewritten(source, dict(x=X34), shapes)
+    np.testing.assert_array_equal(loops(X34.copy()), original(X34.copy()))
+    assert "t[i, j] +=" not in text, text
+
+
+def test_a_list_a_call_gives_the_target_holds_its_memory():
+    shapes = kinds_of(dict(x=X34))
+    shapes["v"] = shapes["x"]
+    source = ("def f(x):\n    t = x * 1.0\n    box = [x]\n    box.__setitem__(0, t)\n"
+              "    v = box[0]\n    t += v[None, 0] * 2.0\n    return t\n")
     original, loops, text = rewritten(source, dict(x=X34), shapes)
     np.testing.assert_array_equal(loops(X34.copy()), original(X34.copy()))
     assert "t[i, j] +=" not in text, text

@@ -319,8 +319,9 @@ def holders(fn, target, kinds):
     ``fn`` (``target`` itself among them): a statement that reads a holder
     makes holders of every name in what it assigns (``y = t[0]``, a pop,
     ``box[0] = t``, ``obj.a = t``) and, for a call, of every name it reads
-    (``stack.append(t)``), unless it makes a new array or number (``y = t *
-    2``), or adds into an array in place."""
+    (``stack.append(t)``) but an array or number (a call can change what a
+    list holds, not which memory an array is), unless it makes a new array
+    or number (``y = t * 2``), or adds into an array in place."""
     holders, changed = {target}, True
     while changed:
         changed = False
@@ -344,10 +345,13 @@ def holders(fn, target, kinds):
             stored = [n for field in ("targets", "target") if getattr(node, field, None)
                       for item in (getattr(node, field) if isinstance(getattr(node, field), list)
                                    else [getattr(node, field)]) for n in walk(item)]
-            for n in (parts if node.__class__ is gast.Expr else stored):
-                if n.__class__ is gast.Name and n.id not in holders:
-                    holders.add(n.id)       # box[0] = t: box holds t too
-                    changed = True
+            called = node.__class__ is gast.Expr
+            for n in (parts if called else stored):
+                if n.__class__ is not gast.Name or n.id in holders or (
+                        called and kinds.name(n.id) is not None):
+                    continue            # a call cannot make an array or number hold another's
+                holders.add(n.id)       # box[0] = t: box holds t too
+                changed = True
     return holders
 
 

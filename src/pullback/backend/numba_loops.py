@@ -37,6 +37,10 @@ Written as loops (everything else stays as it is):
   a new array and no statement passes ``t`` or a view of it on to a name E
   reads (loop_parts.fresh_names, loop_parts.holders). Otherwise a write
   could be read back at another element, where NumPy reads the old values.
+  Both facts are read from the function's top-level statements up to the
+  one being written (and the parameters): a later one has not run yet, so
+  the reverse sweep's pop of a name the forward sweep makes new leaves it
+  known there.
 
 Where the analysis cannot say that two axes have one length (two arguments'
 lengths), a check raises NumPy's error, as NumPy would have: Numba does not
@@ -59,6 +63,8 @@ before the loops where it reads nothing the group writes and the group
 neither reads nor assigns its name, else after them, and then no later
 statement joins that reads its name or assigns what it reads or its name.
 """
+import copy
+
 import gast
 
 from pullback.analysis import lengths as L
@@ -83,7 +89,7 @@ def write_loops(fn, arrays, adjoints):
     kinds = Kinds(fn, arrays, adjoints)
     if kinds.complex or not arrays:
         return fn
-    fn.body = _Writer(fn, kinds).block(fn.body)
+    fn.body = _Writer(fn, kinds).block(fn.body, top=True)
     return fn
 
 
@@ -113,7 +119,10 @@ class _Writer:
         free = [c for c in _COUNTERS if c not in self.namer.taken]     # one set for every loop
         self.counters = free + [self.namer.fresh(c) for c in _COUNTERS[len(free):]]
         self.namer.taken.update(self.counters)
-        self.fn, self.fresh, self._holders = fn, fresh_names(fn, kinds), {}
+        # memory facts hold for a prefix of the function's top-level statements (the
+        # module docstring), read from the function as it was before any rewriting
+        self.original, self._scopes = clone(fn), {}
+        self.scope, self.fresh, self._holders = None, frozenset(), {}
         # symbolic lengths a check already run has made equal: {length: an equal one}
         self.equal = {}
 
@@ -127,11 +136,23 @@ class _Writer:
         if a != b:
             self.equal[b] = a
 
+    def _scope(self, last):
+        """Read memory facts from the top-level statements up to ``last``: one
+        after them cannot have run yet (the reverse sweep's pops of the
+        names the forward sweep makes new do not make those names unknown there)."""
+        if last not in self._scopes:
+            prefix = copy.copy(self.original)
+            prefix.body = self.original.body[:last + 1]
+            self._scopes[last] = (prefix, fresh_names(prefix, self.kinds), {})
+        self.scope, self.fresh, self._holders = self._scopes[last]
+
     # ------------------------------------------------------------------ blocks
 
-    def block(self, body):
+    def block(self, body, top=False):
         out, group, before, after = [], [], [], []
-        for stmt in body:
+        for position, stmt in enumerate(body):
+            if top:
+                self._scope(position)
             if stmt.__class__ in _NESTING:
                 for field in ("body", "orelse", "finalbody"):
                     inner = getattr(stmt, field, None)
@@ -264,7 +285,7 @@ class _Writer:
             return None
         found = self._holders.get(name)
         if found is None:
-            found = self._holders[name] = holders(self.fn, name, self.kinds)
+            found = self._holders[name] = holders(self.scope, name, self.kinds)
         return found
 
     def in_place(self, target, op, value):
