@@ -36,7 +36,7 @@ def dot_tangent(y, a, b):
     d[y] += tangent_dot_rhs(a, d[b], b)
 
 
-@adjoint(np.outer)
+@adjoint(np.outer, shape="outer")
 def outer(out, a, b):
     d[a] = np.reshape(np.dot(d[out], np.ravel(b)), np.shape(a))
     d[b] = np.reshape(np.dot(np.ravel(a), d[out]), np.shape(b))

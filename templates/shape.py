@@ -86,7 +86,7 @@ def atleast_nd_tangent(y, *arys):
     d[y] = atleast_tangent(d[arys], arys, y)
 
 
-@adjoint(np.transpose)
+@adjoint(np.transpose, shape="transposed")
 def transpose(y, a, axes=None):
     if axes is None:
         d[a] = np.transpose(d[y])
@@ -332,7 +332,7 @@ def stack_tangent(y, arrays, axis=0):
     d[y] = np.stack(tangent_items(d[arrays], arrays), from_end(axis, y))
 
 
-@adjoint(np.array, np.asarray)
+@adjoint(np.array, np.asarray, shape="listed")
 def array(y, object, dtype=None):
     d[object] = unstack(d[y], object, 0)
 

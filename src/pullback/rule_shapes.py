@@ -18,6 +18,9 @@ SHAPES = {
     "vstacked": "np.vstack's: its operands joined along axis 0 (1-D ones made rows first)",
     "same": "its first operand's shape (np.roll, np.flip): unknown for a number",
     "padded": "np.pad's: its first operand's shape, each axis longer by its literal pad_width",
+    "transposed": "np.transpose's: its operand's axes reversed, or in the order of literal axes",
+    "outer": "np.outer's: 2-D, its operands' sizes (known for numbers and 1-D operands)",
+    "listed": "np.array's: an array operand's shape, or the nesting of a list or tuple of numbers, or of arrays of one shape",
     "array": "one array (or a number), never a list or tuple; its shape is not known",
     "other": "nothing is known (it may be a list or a tuple of arrays)",
 }

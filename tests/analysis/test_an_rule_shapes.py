@@ -159,10 +159,45 @@ def check_padded(result, rule, operands):
         assert np.shape(result) == expected, f"shape {np.shape(result)}, expected {expected}"
 
 
+def check_transposed(result, rule, operands):
+    """np.transpose: the axes reversed, or in the order of ``axes``
+    (analysis/constructed.py relies on it)."""
+    check_array(result, rule, operands)
+    shape, axes = np.shape(operands["a"]), operands.get("axes")
+    order = range(len(shape))[::-1] if axes is None else axes
+    assert np.shape(result) == tuple(shape[i] for i in order), \
+        f"shape {np.shape(result)} of {shape} by {axes}"
+
+
+def check_outer(result, rule, operands):
+    """np.outer: 2-D, of its operands' sizes."""
+    check_array(result, rule, operands)
+    expected = (np.size(operands["a"]), np.size(operands["b"]))
+    assert np.shape(result) == expected, f"shape {np.shape(result)}, expected {expected}"
+
+
+def check_listed(result, rule, operands):
+    """np.array, np.asarray: an array's shape, or the nesting of a list or
+    tuple (of numbers, or of arrays of one shape)."""
+    check_array(result, rule, operands)
+    items = operands["object"]
+    if isinstance(items, np.ndarray):
+        expected = items.shape
+    elif isinstance(items, (list, tuple)) and items and all(_is_number(v) for v in items):
+        expected = (len(items),)
+    elif isinstance(items, (list, tuple)) and items and all(
+            isinstance(v, np.ndarray) and v.shape == items[0].shape for v in items):
+        expected = (len(items),) + items[0].shape
+    else:
+        return
+    assert np.shape(result) == expected, f"shape {np.shape(result)}, expected {expected}"
+
+
 CHECKS = {"elementwise": check_elementwise, "scalar": check_scalar,
           "reduction": check_reduction, "array": check_array, "product": check_product,
           "joined": check_joined, "hstacked": check_stacked, "vstacked": check_stacked,
-          "same": check_same, "padded": check_padded}
+          "same": check_same, "padded": check_padded, "transposed": check_transposed,
+          "outer": check_outer, "listed": check_listed}
 
 
 def _params():

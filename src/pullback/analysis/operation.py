@@ -80,6 +80,7 @@ class Operation:
     refusal: Exception = None
     target: str = None          # the name the statement defines or mutates
     mutated: str = None         # an array or list an opaque method changes in place
+    function: object = None     # for a "constant" call: what it calls (np.zeros: its shape)
 
 
 def local_loads(node, local_names):

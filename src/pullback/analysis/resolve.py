@@ -230,7 +230,7 @@ class _Resolver(MethodCalls):
             return self.of_rule(self.adjoints[function], node, node.args, keywords, shown)
         if (in_table(function, self.nondiff) and not in_table(function, NEVER_CONSTANT)) \
                 or in_table(function, OBSERVERS) or function is stop_gradient:
-            return Operation("constant")
+            return Operation("constant", function=function)
         if isinstance(getattr(function, "__self__", None), (np.ndarray, np.generic)) and \
                 getattr(function, "__name__", None) in METHODS:
             return self.of_method(node)          # W.dot(x) for a global array W
