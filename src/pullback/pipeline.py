@@ -372,8 +372,8 @@ def analyse(function, wrt, program, path, statics, scalars, masked_output, reque
     # the differentiated arguments of the function the user called are numbers or arrays
     # unless the call passed containers (arguments.py checks, see derive); forward mode
     # assumes it of its callees' too: their tangents never are lists
-    flat = flat_names(tree, operations, known_scalars | (
-        set(wrt_names) - {params[i] for i in containers} if forward or not path else set()))
+    flat = flat_names(tree, operations, known_scalars | (       # and a known shape: an array
+        set(wrt_names) - {params[i] for i in containers} if forward or not path else set())) | set(arrays_known)
     aliases = template_aliases(parsed, namer)
 
     def static_argument(node):

@@ -15,6 +15,8 @@ import gast
 import numpy as np
 
 from pullback.analysis.array_shapes import array_shapes, keeps_shape, largest, operand_shapes
+from pullback.analysis.constructed import CONSTRUCTORS
+from pullback.analysis.operation import in_table
 from pullback.runtime.containers import copy_method
 from pullback.code.astutil import walk, walk_statements
 
@@ -86,6 +88,8 @@ def flat_names(tree, operations, scalars):
         operation = operations.get(id(site)) if isinstance(site, gast.Assign) else None
         if operation is None:
             return False
+        if operation.kind == "constant" and in_table(operation.function, CONSTRUCTORS):
+            return True                         # np.zeros(n), np.eye(k): an array
         if operation.kind == "subscript":       # an element or slice of an array
             return bool(operation.sources) and operation.sources[0] in known
         if operation.kind == "rule" and operation.rule.targets[0] is copy_method:
@@ -102,7 +106,7 @@ def flat_names(tree, operations, scalars):
 
 # Rule shapes (rules.SHAPES) of functions that give one array, never a list or a tuple.
 _ONE_ARRAY = frozenset(("reduction", "array", "product", "joined", "hstacked", "vstacked", "same",
-                        "padded"))
+                        "padded", "transposed", "outer", "listed"))
 
 
 # Python operators that raise on lists and tuples (+ and * join and repeat them).

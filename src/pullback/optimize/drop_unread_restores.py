@@ -10,11 +10,26 @@ A value the forward sweep overwrites is pushed so that the reverse sweep
 can restore it; once earlier passes have removed the reverse sweep's reads
 (``fuse_product_sums`` takes a product's shape from its operands), the
 restore and its push are dead. Only with shape facts (it follows them).
+
+The part of an array a write overwrites is saved and put back the same
+way (``lap_stack.append(copy_of(lap[1:-1]))``, ``lap[1:-1] =
+lap_stack.pop()``). Where the array was just made blank (``lap =
+np.zeros_like(T)``, and nothing read it before the write), no adjoint reads
+what would be put back: the constructor's reads nothing of it, and
+statements before it cannot hold it. Both go::
+
+    lap = np.zeros_like(T)                      lap = np.zeros_like(T)
+    lap_stack.append(copy_of(lap[1:-1]))   ->   lap[1:-1] = sub
+    lap[1:-1] = sub
 """
+
+# NumPy's constructors of arrays whose adjoints read nothing of the result
+_BLANK = frozenset(("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "full",
+                    "full_like", "eye", "identity"))
 import gast
 
-from pullback.code.astutil import loads, walk_statements
-from pullback.optimize.facts import append_of, is_pop, nested_blocks
+from pullback.code.astutil import loads, names, walk_statements
+from pullback.optimize.facts import append_of, is_pop, nested_blocks, pop_of, push_of
 
 
 def drop_unread_restores(fn, facts):
@@ -60,4 +75,45 @@ def _unread_pairs(fn):
         if len(made) == 1 == len(back) and back[0].targets[0].id not in reads \
                 and append_of(made[0])[1] == back[0].targets[0].id:
             dead.update((id(made[0]), id(back[0])))
+    for stack, save in _fresh_part_saves(fn).items():
+        # the pop that undoes this push and no other (stacks.py marks the pair): with both
+        # gone, the stack's other pushes and pops still pair up
+        pair = getattr(save, "pb_pair", None)
+        back = [stmt for stmt in walk_statements(fn.body) if getattr(stmt, "pb_sweep", None)
+                == "reverse" and pair is not None and getattr(stmt, "pb_pair", None) == pair]
+        if len(back) == 1 and pop_of(getattr(back[0], "value", None)) == stack \
+                and isinstance(back[0].targets[0], gast.Subscript):
+            dead.update((id(save), id(back[0])))
     return dead
+
+
+def _fresh_part_saves(fn):
+    """``{stack: push}`` for the forward sweep's saves ``s.append(copy_of(v[i]))``
+    of a part of an array that the last statement of the block to mention ``v``
+    made with a constructor (_BLANK): no statement between can have read it,
+    and the constructor's own adjoint reads nothing of it, so no adjoint reads
+    what the restore would put back."""
+    found = {}
+    for block in _blocks(fn.body):
+        for k, stmt in enumerate(block):
+            match push_of(stmt) if getattr(stmt, "pb_sweep", None) == "forward" else None:
+                case (stack, gast.Call(func=gast.Name(id="copy_of"),
+                                       args=[gast.Subscript(value=gast.Name(id=name))])):
+                    pass
+                case _:
+                    continue
+            made = next((earlier for earlier in reversed(block[:k])
+                         if any(n.id == name for n in names(earlier))), None)
+            match made:
+                case gast.Assign(targets=[gast.Name(id=target)], value=gast.Call(
+                        func=gast.Attribute(value=gast.Name(id="np"), attr=maker))) \
+                        if target == name and maker in _BLANK:
+                    found[stack] = stmt
+    return found
+
+
+def _blocks(stmts):
+    yield stmts
+    for stmt in stmts:
+        for field in nested_blocks(stmt):
+            yield from _blocks(getattr(stmt, field))
