@@ -259,6 +259,12 @@ def extreme_grad(g, a, y, axis=None, keepdims=False, add_to=None):
     an array of ``a``'s shape and type that the caller owns (the generated
     code passes it only then): no array the size of ``a`` is made.
     """
+    if axis is None and add_to is None and type(a) is np.ndarray and a.dtype == np.float64 \
+            and type(g) in (float, np.float64) and type(y) is np.float64:
+        # the common case, np.max(x) of a float64 array, in a fraction of the time
+        hit = a == y
+        if np.count_nonzero(hit) == 1:          # one largest entry (not NaN: NaN equals none)
+            return hit * g
     a = _floats(a)
     axes = reduced_axes(axis, a.ndim)
     hit = a == restore_axes(y, a.ndim, axes, keepdims)
