@@ -133,7 +133,7 @@ def nanprod_tangent(y, a, axis=None, dtype=None, keepdims=False, *, initial=None
     d[y] += initial_tangent(d[initial], y, prod_initial_share(a, axis, keepdims, where, True))
 
 
-@adjoint(np.cumprod, shape="array")
+@adjoint(np.cumprod, shape="accumulated")
 def cumprod(y, a, axis=None, dtype=None):
     d[a] = cumprod_grad(d[y], a, y, axis)
 
@@ -143,7 +143,7 @@ def cumprod_tangent(y, a, axis=None, dtype=None):
     d[y] = tangent_cumprod(d[a], a, axis)
 
 
-@adjoint(np.nancumprod, shape="array")
+@adjoint(np.nancumprod, shape="accumulated")
 def nancumprod(y, a, axis=None, dtype=None):
     d[a] = nancumprod_grad(d[y], a, y, axis)
 
@@ -155,7 +155,7 @@ def nancumprod_tangent(y, a, axis=None, dtype=None):
 
 # -- running sums ----------------------------------------------------------------------
 
-@adjoint(np.cumsum, shape="array")
+@adjoint(np.cumsum, shape="accumulated")
 def cumsum(y, a, axis=None, dtype=None):
     d[a] = cumsum_grad(d[y], a, axis)
 
@@ -165,7 +165,7 @@ def cumsum_tangent(y, a, axis=None, dtype=None):
     d[y] = np.cumsum(d[a], axis)
 
 
-@adjoint(np.nancumsum, shape="array")
+@adjoint(np.nancumsum, shape="accumulated")
 def nancumsum(y, a, axis=None, dtype=None):
     d[a] = nancumsum_grad(d[y], a, axis)
 

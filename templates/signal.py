@@ -37,7 +37,7 @@ SHAPE = "array"             # one array (rules.SHAPES); np.gradient and np.cov s
 
 # -- differences ----------------------------------------------------------------------------
 
-@adjoint(np.diff)
+@adjoint(np.diff, shape="differenced")
 def diff(y, a, n=1, axis=-1, prepend=None, append=None):
     if prepend is None and append is None:
         d[a] = undiff(d[y], n, axis)

@@ -21,6 +21,8 @@ SHAPES = {
     "transposed": "np.transpose's: its operand's axes reversed, or in the order of literal axes",
     "outer": "np.outer's: 2-D, its operands' sizes (known for numbers and 1-D operands)",
     "listed": "np.array's: an array operand's shape, or the nesting of a list or tuple of numbers, or of arrays of one shape",
+    "accumulated": "np.cumsum's: its operand's shape along a literal axis, 1-D of its size without one",
+    "differenced": "np.diff's: its operand's shape, n shorter (not below 0) along axis",
     "array": "one array (or a number), never a list or tuple; its shape is not known",
     "other": "nothing is known (it may be a list or a tuple of arrays)",
 }

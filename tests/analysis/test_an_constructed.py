@@ -48,6 +48,16 @@ def rearranged(x, y):
     return t, u, v, w, m, k, p, q, r, s
 
 
+def running(x, y):
+    c = np.cumsum(x)
+    d = np.cumsum(x, axis=0)
+    e = np.cumprod(y, axis=-1)
+    f = np.diff(x)
+    g = np.diff(y, n=2, axis=0)
+    h = np.diff(x, n=5)
+    return c, d, e, f, g, h
+
+
 def _check(f, args):
     claims, values = run_normalized(f, args)
     symbols = {}
@@ -95,6 +105,16 @@ def test_transposes_outer_products_and_literal_arrays(sx, sy):
     assert claims["m"].lengths == ((None, 2), (None, 2)) and claims["m"].dtype == "float64"
     assert claims["k"].dtype == "int64" and claims["s"].dtype is None
     assert claims["q"].ndim == 3
+
+
+@pytest.mark.parametrize("sx, sy", [((4,), (3, 2)), ((2,), (2, 3)), ((1,), (4, 1)),
+                                    ((6,), (1, 5)), ((3,), (5, 3))])
+def test_running_sums_and_differences(sx, sy):
+    x = np.linspace(0.5, 1.5, int(np.prod(sx))).reshape(sx)
+    y = np.linspace(0.2, 0.9, int(np.prod(sy))).reshape(sy)
+    claims = _check(running, (x, y))
+    for name in "cdefgh":
+        assert name in claims, (name, sorted(claims))
 
 
 def appended(a, b, c):

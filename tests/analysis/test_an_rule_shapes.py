@@ -193,11 +193,31 @@ def check_listed(result, rule, operands):
     assert np.shape(result) == expected, f"shape {np.shape(result)}, expected {expected}"
 
 
+def check_accumulated(result, rule, operands):
+    """np.cumsum, np.cumprod: the operand's shape along an axis, 1-D of its size without."""
+    check_array(result, rule, operands)
+    a, axis = operands["a"], operands.get("axis")
+    expected = (np.size(a),) if axis is None else np.shape(a)
+    assert np.shape(result) == expected, f"shape {np.shape(result)}, expected {expected}"
+
+
+def check_differenced(result, rule, operands):
+    """np.diff without prepend and append: n shorter (not below 0) along axis."""
+    check_array(result, rule, operands)
+    if operands.get("prepend") is not None or operands.get("append") is not None:
+        return
+    shape, n = list(np.shape(operands["a"])), operands.get("n", 1)
+    axis = operands.get("axis", -1) % len(shape)
+    shape[axis] = max(0, shape[axis] - n)
+    assert np.shape(result) == tuple(shape), f"shape {np.shape(result)}, expected {shape}"
+
+
 CHECKS = {"elementwise": check_elementwise, "scalar": check_scalar,
           "reduction": check_reduction, "array": check_array, "product": check_product,
           "joined": check_joined, "hstacked": check_stacked, "vstacked": check_stacked,
           "same": check_same, "padded": check_padded, "transposed": check_transposed,
-          "outer": check_outer, "listed": check_listed}
+          "outer": check_outer, "listed": check_listed, "accumulated": check_accumulated,
+          "differenced": check_differenced}
 
 
 def _params():

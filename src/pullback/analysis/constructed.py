@@ -10,9 +10,11 @@ that rearrange their operands' axes (analysis/array_shapes.py asks).
   which is then not known unless it is a string spelling float64.
 - The rules' shape words (rules.SHAPES) "transposed" (np.transpose and
   ``x.T``: the axes reversed, or in the order of literal ``axes``), "outer"
-  (np.outer: the sizes of its operands) and "listed" (np.array, np.asarray:
+  (np.outer: the sizes of its operands), "listed" (np.array, np.asarray:
   an array's own shape, or the nesting of a literal list or tuple of
-  numbers, or of arrays of one shape).
+  numbers, or of arrays of one shape), "accumulated" (np.cumsum: the
+  operand's shape along a literal axis, 1-D of its size without one) and
+  "differenced" (np.diff: the operand's shape, ``n`` shorter along ``axis``).
 
 A literal list passed to np.array is usually first given a name by the
 normalizer (``value = [a, b]``): its items are known when nothing else
@@ -34,8 +36,9 @@ CONSTRUCTORS = {np.zeros: ("shape", "dtype", "order"), np.ones: ("shape", "dtype
                 np.ones_like: ("a", "dtype", "order", "subok", "shape"),
                 np.empty_like: ("a", "dtype", "order", "subok", "shape"),
                 np.eye: ("N", "M", "k", "dtype", "order"), np.identity: ("n", "dtype")}
-REARRANGING = ("transposed", "outer", "listed")
+REARRANGING = ("transposed", "outer", "listed", "accumulated", "differenced")
 _FLOAT64 = frozenset(("float64", "f8", "<f8", "d", "float", "double"))
+_FLOATS = frozenset(("float64", "float32", "float16", "longdouble", "complex128", "complex64"))
 _LEFT_OUT = object()
 _NOT_A_SIZE = object()
 
@@ -78,6 +81,12 @@ def rearranged(word, bound, known, operand):
     gives a node's Shape, ``known`` the names' (tuples' Elements too)."""
     if word == "transposed":
         return _transposed(operand(bound.get("a")), bound.get("axes"))
+    if word in ("accumulated", "differenced"):
+        a = operand(bound.get("a"))
+        if a is None or a is UNKNOWN or constant(bound.get("dtype"), default=None) is not None:
+            return UNKNOWN if a is UNKNOWN or a is not None else None
+        dtype = a.dtype if a.dtype in _FLOATS else None
+        return (_accumulated if word == "accumulated" else _differenced)(a, bound, dtype)
     if word == "outer":
         a, b = operand(bound.get("a")), operand(bound.get("b"))
         if a is None or b is None or UNKNOWN in (a, b):
@@ -222,6 +231,36 @@ def _transposed(a, axes):
     order = [i % a.ndim for i in order]
     return shape_of(tuple(a.dims[i] for i in order), a.dtype,
                     lengths=tuple(a.length(i) for i in order))
+
+
+def _accumulated(a, bound, dtype):
+    """np.cumsum(a, axis): a's shape along a literal axis; 1-D of a's size without."""
+    axis = constant(bound.get("axis"), default=None)
+    if axis is None:
+        size = _flat_size(a)
+        return shape_of((size[0],), dtype, lengths=(size[1],))
+    if a.number or type(axis) is not int or not -a.ndim <= axis < a.ndim:
+        return UNKNOWN
+    return shape_of(a.dims, dtype, lengths=a.lengths)
+
+
+def _differenced(a, bound, dtype):
+    """np.diff(a, n, axis) without prepend or append: ``n`` shorter along ``axis``
+    (none left where it is not longer)."""
+    n, axis = constant(bound.get("n"), default=1), constant(bound.get("axis"), default=-1)
+    if a.number or a.ndim == 0 or type(n) is not int or n < 0 or type(axis) is not int \
+            or not -a.ndim <= axis < a.ndim or any(
+            constant(bound.get(p), default=None) is not None for p in ("prepend", "append")):
+        return UNKNOWN
+    axis %= a.ndim
+    length = a.length(axis)
+    if length is not None:
+        symbol, offset = length
+        length = (None, max(0, offset - n)) if symbol is None else (
+            (symbol, offset - n) if L.LEAST + offset - n >= 0 else None)
+    dims = tuple(ANY if i == axis else d for i, d in enumerate(a.dims))
+    lengths = tuple(length if i == axis else a.length(i) for i in range(a.ndim))
+    return shape_of(dims, dtype, lengths=lengths)
 
 
 def _flat_size(shape):
