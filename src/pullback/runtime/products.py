@@ -5,6 +5,7 @@ Generated derivative code imports these. Every helper takes the adjoint of
 the result (``g``) and the operands it needs and returns the gradient of
 one operand, with that operand's shape (summed over broadcast axes).
 """
+import math
 import string
 
 import numpy as np
@@ -84,6 +85,9 @@ def tensordot_grad_b(g, a, b, axes=2):
 
 
 _LETTERS = string.ascii_letters
+# einsum_grads: the longest plain loop (the product of the letters' lengths) it runs
+# without searching for a contraction order first
+_PLAIN_EINSUM = 1 << 16
 
 
 def _einsum_parse(subscripts, shapes):
@@ -160,7 +164,12 @@ def einsum_grads(g, subscripts, operands):
                 terms.append((letter, ones_of(n, dtype, array)))
                 present.add(letter)
         spec = ",".join(s for s, _ in terms) + "->" + "".join(target)
-        grad = np.einsum(spec, *[a for _, a in terms], optimize="greedy" if len(terms) > 2 else False)
+        # searching a contraction order costs ~40 us: worth it only where the plain
+        # loop over every letter's length would be long
+        lengths = {letter: n for sub_, a in terms for letter, n in zip(sub_, np.shape(a))}
+        loop = math.prod(lengths.values())
+        grad = np.einsum(spec, *[a for _, a in terms],
+                         optimize="greedy" if len(terms) > 2 and loop > _PLAIN_EINSUM else False)
         if grad.shape != array.shape:
             # A letter this operand carries at full length and the others only at
             # length 1 (broadcast): the gradient is the same along it.
