@@ -14,8 +14,8 @@ from pullback.errors import InternalError, InvalidArgument, SourceUnavailable
 from pullback.rules import active_rules, user_rules
 from pullback.runtime import NotDifferentiable
 from pullback.runtime.arrays import LIBRARIES, is_foreign_array, library_of, type_name, zeros_like
-from pullback.trees import (children, child_path, is_container, is_float_leaf, leaves, part,
-                            rebuild)
+from pullback.trees import (ChildPath, children, is_container, is_float_leaf,
+                            leaf_values, leaves, part, rebuild)
 
 
 def callable_name(function):
@@ -187,6 +187,32 @@ def check_container(value, name, label):
     """A container to differentiate: its float leaves carry derivatives, other
     leaves are held constant (trees.py); complex leaves and ndarray subclasses
     are refused, and so is a container with no float leaf at all."""
+    floats = _plain_float_leaves(value)
+    if floats is None:                      # a leaf to look at closely: with its path
+        floats = _checked_leaves(value, name, label)
+    if not floats:
+        raise InvalidArgument(
+            f"cannot differentiate {label} with respect to {name!r}: the {type(value).__name__} "
+            f"holds no floating-point values (floats or float arrays), so it has no gradient. "
+            f"Pass floats (e.g. 1.0, not 1) or float arrays in it.")
+
+
+def _plain_float_leaves(value):
+    """How many float leaves ``value`` holds when every leaf is a plain real
+    NumPy array or a Python float, int, bool, str or None; else None."""
+    floats = 0
+    for leaf in leaf_values(value):
+        kind = type(leaf)
+        if kind is np.ndarray and leaf.dtype.kind in "biuf":
+            floats += leaf.dtype.kind == "f"
+        elif kind is float:
+            floats += 1
+        elif kind not in (int, bool, str, type(None)):
+            return None
+    return floats
+
+
+def _checked_leaves(value, name, label):
     floats = 0
     for path, leaf in leaves(value, name):
         if is_foreign_array(leaf):
@@ -199,11 +225,7 @@ def check_container(value, name, label):
                 f"cannot differentiate {label} with respect to {path!r}: its value is complex. "
                 f"pullback differentiates real-valued code; split it into real and imaginary parts.")
         floats += is_float_leaf(leaf)
-    if not floats:
-        raise InvalidArgument(
-            f"cannot differentiate {label} with respect to {name!r}: the {type(value).__name__} "
-            f"holds no floating-point values (floats or float arrays), so it has no gradient. "
-            f"Pass floats (e.g. 1.0, not 1) or float arrays in it.")
+    return floats
 
 
 def array_library(value):
@@ -240,6 +262,8 @@ def check_container_leaves(value, name, label):
     (not scanned: a call may pass thousands)."""
     if type(value) in (list, tuple) and type(value[0]) in (float, int):
         return
+    if _plain_float_leaves(value) is not None:
+        return                              # NumPy arrays and Python numbers only
     for path, leaf in leaves(value, name):
         if is_foreign_array(leaf):
             refuse_foreign_leaf(leaf, path, label)
@@ -291,7 +315,7 @@ def fit_gradient(g, x, inputs=(), name="x"):
     if type(x) is float and type(g) is float:
         return g
     if is_container(x):
-        inputs = [leaf for value in inputs for _, leaf in leaves(value)]
+        inputs = [leaf for value in inputs for leaf in leaf_values(value)]
         return _fit_container(g, x, inputs, name)
     if is_foreign_array(g) or is_foreign_array(x):     # lazy or on a device: never converted
         return _fit_foreign(g, x, inputs, name)
@@ -345,7 +369,7 @@ def _fit_container(g, x, inputs, name):
     dict, an array NumPy made of a list, or 0): float leaves fitted, others None."""
     items = []
     for position, (key, child) in enumerate(children(x)):
-        path = child_path(name, x, key)
+        path = ChildPath(name, x, key)      # written only into an error
         g_child = part(g, x, key, position)
         if is_container(child):
             items.append((key, _fit_container(g_child, child, inputs, path)))

@@ -15,8 +15,14 @@ import dataclasses
 import numpy as np
 
 
+# the types of the common leaves, answered first
+_LEAF_TYPES = frozenset((np.ndarray, float, int, bool, str, type(None), np.float64))
+
+
 def is_container(value):
     """A value pullback differentiates through its leaves."""
+    if type(value) in _LEAF_TYPES:
+        return False
     return isinstance(value, (list, tuple, dict)) or (
         dataclasses.is_dataclass(value) and not isinstance(value, type))
 
@@ -44,6 +50,35 @@ def leaves(value, path="x"):
         return
     for key, child in children(value):
         yield from leaves(child, child_path(path, value, key))
+
+
+def leaf_values(value):
+    """Every leaf of ``value``, depth first, without paths (what a call checks
+    every time: a path is only written into an error)."""
+    if not is_container(value):
+        yield value
+        return
+    for child in (value.values() if isinstance(value, dict) else value
+                  if isinstance(value, (list, tuple)) else [v for _, v in children(value)]):
+        yield from leaf_values(child)
+
+
+class ChildPath:
+    """``child_path(path, value, key)``, written only when shown (in an error)."""
+
+    __slots__ = ("path", "value", "key")
+
+    def __init__(self, path, value, key):
+        self.path, self.value, self.key = path, value, key
+
+    def __str__(self):
+        return child_path(str(self.path), self.value, self.key)
+
+    def __repr__(self):
+        return repr(str(self))
+
+    def __format__(self, spec):
+        return format(str(self), spec)
 
 
 def is_float_leaf(value):
