@@ -26,7 +26,7 @@ from pullback.transform.masking import masked_names, refuse_complex_values
 from pullback.transform.sequence_operators import sequence_operations
 from pullback.transform.dict_names import dict_names
 from pullback.transform.nodes import FLOAT64_ZEROS, assign, call, float64_zeros, marked
-from pullback.transform.subscripts import index_value, subscript_gradient
+from pullback.transform.subscripts import fills_part, index_value, subscript_gradient
 
 
 @dataclass
@@ -414,9 +414,10 @@ class ReverseBuilder(CallsMixin):
                 value=call(self.runtime("take_at"), make_name(adjoint), make_name(target), index),
                 type_comment=None), line, "reverse"))
             source = self.adjoint_of(value)
-            if source:
-                code.append(self.write(source, call(self.runtime("unbroadcast"), make_name(part),
-                                                     clone(value)), defined, line))
+            if source:          # the part as it is where value fills it, else summed to value's shape
+                code.append(self.write(source, make_name(part) if fills_part(
+                    self.arrays, target, operation.bound["index"], value) else call(
+                    self.runtime("unbroadcast"), make_name(part), clone(value)), defined, line))
         return code + [Restore(target, stmt, index=operation.bound["index"])]
 
     def append(self, stmt, operation, defined, line):

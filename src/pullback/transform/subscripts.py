@@ -11,7 +11,9 @@ x itself reshaped, and its gradient is ``g`` with those axes taken away:
 """
 import gast
 
+from pullback.analysis import lengths as L
 from pullback.analysis.array_shapes import Shape
+from pullback.analysis.array_shapes import _subscript as subscript_shape
 from pullback.transform.nodes import call
 from pullback.code.astutil import clone, make_name
 
@@ -25,6 +27,20 @@ def index_value(node):
     if isinstance(node, gast.Tuple):
         return gast.Tuple(elts=[index_value(e) for e in node.elts], ctx=gast.Load())
     return clone(node)
+
+
+def fills_part(arrays, target, index, value):
+    """Does ``value`` (an operand node) have exactly the shape of ``target[index]``
+    (a basic index, every length known): the gradient of ``target[index] =
+    value`` is then the part itself, nothing summed (no ``unbroadcast``)."""
+    own = arrays.get(value.id) if isinstance(value, gast.Name) else None
+    whole = arrays.get(target)
+    if own is None or whole is None or own.number or whole.number:
+        return False
+    part = subscript_shape(whole, index, frozenset())
+    return isinstance(part, Shape) and not part.number and part.dims != ("unknown",) \
+        and part.ndim == own.ndim and all(L.equal(own.length(i), part.length(i))
+                                          for i in range(own.ndim))
 
 
 def subscript_gradient(runtime, container, index, adjoint, total, arrays, scalars):
