@@ -91,7 +91,7 @@ def transpose(y, a, axes=None):
     if axes is None:
         d[a] = np.transpose(d[y])
     else:
-        d[a] = np.transpose(d[y], np.argsort(axes))
+        d[a] = np.transpose(d[y], np.argsort(np.mod(axes, np.ndim(y))))    # (-1, 0): (1, 0)
 
 
 @tangent(np.transpose, batched=True)

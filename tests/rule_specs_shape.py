@@ -52,7 +52,9 @@ SPEC = {
         Case(((3,), (1, 3, 1)), expr="np.atleast_3d(a, b)", args=AB))),
     np.transpose: Spec("np.transpose(a)", A, (
         Case(((3, 4),)), Case(((2, 3, 4),)), Case(((2, 3, 4),), expr="np.transpose(a, (1, 2, 0))"),
-        Case(((3, 4),), expr="a.T"), Case(((2, 3, 4),), expr="a.transpose((2, 0, 1))"))),
+        Case(((3, 4),), expr="a.T"), Case(((2, 3, 4),), expr="a.transpose((2, 0, 1))"),
+        Case(((3, 3, 3),), expr="np.transpose(a, (-1, 0, 1))"),         # negative axes
+        Case(((2, 3, 4),), expr="np.transpose(a, (-2, -1, 0))"))),
     np.moveaxis: one("np.moveaxis(a, 0, -1)",
                      (2, 3, 4), (3, 4),
                      ((2, 3, 4), "np.moveaxis(a, -1, 0)"),

@@ -243,3 +243,38 @@ def test_a_kalman_filter_of_two_states_has_none_of_the_general_helpers():
     for helper in ("unbroadcast(", "zeros_adjoint(", "scalar_seed(", "matmul_grad"):
         assert helper not in source, (helper, source)
     assert shapes(kalman, 0.05, np.ones(3))["P"] == "2-D float64 (n, n)"
+
+
+# -- found by review ---------------------------------------------------------------------------
+
+def resized(w, x):
+    v = np.ones((1, 3))
+    np.ndarray.resize(v, (2, 3), refcheck=False)    # a call changes v's shape in place
+    z = v * w
+    return np.sum(np.sin(z * x))
+
+
+def negative_axes(x, w):
+    t = np.transpose(x, (-1, 0))
+    return np.sum(t * w) + np.sum(np.transpose(x[None], (0, -1, -2)) ** 2)
+
+
+def observed(x):
+    repr(x)
+    return np.sum(x * 2.0)
+
+
+def test_an_array_a_call_may_change_in_place_is_not_known():
+    # before, v was claimed (1, n) and the gradient for w came out (2, 3): an InternalError
+    w, x = np.array([[0.5, -1.0, 2.0]]), np.linspace(0.1, 0.6, 6).reshape(2, 3)
+    assert "v" not in dims(resized, w, x)
+    np.testing.assert_allclose(pullback.grad(resized)(w, x), central_difference(resized, (w, x), 0),
+                               rtol=1e-6, atol=1e-9)
+    assert "x" in dims(observed, x)                     # repr(x), print(x): they only look
+
+
+def test_a_transpose_by_negative_axes():
+    # np.argsort of (-1, 0) is (0, 1): the gradient came out w, not w.T, silently
+    x, w = np.arange(4.0).reshape(2, 2) + 1.0, np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(pullback.grad(negative_axes)(x, w),
+                               central_difference(negative_axes, (x, w), 0), rtol=1e-6, atol=1e-9)

@@ -18,7 +18,7 @@ from pullback.analysis.shape_values import (NOT_CONSTANT, NUMBER, UNKNOWN, Eleme
                                             shape_of)
 from pullback.analysis.constructed import (CONSTRUCTORS, REARRANGING, constructed, literal_number,
                                            rearranged, sealed_lists)
-from pullback.analysis.operation import in_table, single_definitions
+from pullback.analysis.operation import OBSERVERS, in_table, single_definitions
 
 
 def parameter_shapes(params, arrays):
@@ -38,7 +38,7 @@ def array_shapes(tree, operations, parameters, scalars):
     least fixed point: every name starts unassigned (None) and grows until
     nothing changes. A name with an assignment of unknown shape is left out.
     """
-    sites = _sites(tree)
+    sites = _sites(tree, operations)
     for name in parameter_names(tree):
         sites.setdefault(name, []).append(("parameter", name))
     integers, sealed = _integers(sites, operations), sealed_lists(tree, operations)
@@ -82,9 +82,10 @@ def keeps_shape(own, others):
     return True
 
 
-def _sites(tree):
+def _sites(tree, operations):
     """name -> its assignments: statements, or "unknown" (unpacked, a loop over
-    something other than range)."""
+    something other than range, an argument of a bare call that may change it
+    in place: ``np.ndarray.resize(v, ...)``; print and the other observers aside)."""
     sites = {}
     for stmt in walk_statements(tree.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
@@ -95,10 +96,16 @@ def _sites(tree):
             for node in walk(target):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                     sites.setdefault(node.id, []).append("integer" if counter else "unknown")
-        elif isinstance(stmt, gast.Expr):
-            for node in walk(stmt):     # xs.append(v) and friends: what xs holds is not known
-                if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name):
-                    sites.setdefault(node.value.id, []).append("unknown")
+        elif isinstance(stmt, gast.Expr):       # xs.append(v) and friends: xs not known
+            changed = [node.value.id for node in walk(stmt) if isinstance(node, gast.Attribute)
+                       and isinstance(node.value, gast.Name)]
+            operation, call = operations.get(id(stmt)), stmt.value
+            if isinstance(call, gast.Call) and not (
+                    operation is not None and in_table(operation.function, OBSERVERS)):
+                changed += [a.id for a in call.args + [k.value for k in call.keywords]
+                            if isinstance(a, gast.Name)]        # np.ndarray.resize(v, (2, 3))
+            for name in changed:
+                sites.setdefault(name, []).append("unknown")
     return sites
 
 

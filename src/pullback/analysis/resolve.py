@@ -293,6 +293,7 @@ class _Resolver(MethodCalls):
                              sources=(call.func.value.id,), mutated=call.func.value.id)
         operation = self.of_value(call)
         # A bare call has no result to differentiate; it may only observe.
-        return operation if operation.kind == "opaque" else Operation("constant")
+        return operation if operation.kind == "opaque" else Operation(
+            "constant", function=operation.function if operation.kind == "constant" else None)
 
 
