@@ -97,11 +97,7 @@ def test_constructors_claim_what_numpy_builds(shape):
 @pytest.mark.parametrize("sx, sy", [((3, 2), (2, 3)), ((1, 3), (2, 1, 3)), ((2, 2), (1, 2)),
                                     ((4, 1), (3, 4, 1))])
 def test_transposes_outer_products_and_literal_arrays(sx, sy):
-    x = np.linspace(0.5, 1.5, int(np.prod(sx))).reshape(sx)
-    y = np.linspace(0.2, 0.9, int(np.prod(sy))).reshape(sy)
-    claims = _check(rearranged, (x, y))
-    for name in "tvwmkpqr":
-        assert name in claims, (name, sorted(claims))
+    claims = _claims_of_two(rearranged, sx, sy, "tvwmkpqr")
     assert claims["m"].lengths == ((None, 2), (None, 2)) and claims["m"].dtype == "float64"
     assert claims["k"].dtype == "int64" and claims["s"].dtype is None
     assert claims["q"].ndim == 3
@@ -110,11 +106,18 @@ def test_transposes_outer_products_and_literal_arrays(sx, sy):
 @pytest.mark.parametrize("sx, sy", [((4,), (3, 2)), ((2,), (2, 3)), ((1,), (4, 1)),
                                     ((6,), (1, 5)), ((3,), (5, 3))])
 def test_running_sums_and_differences(sx, sy):
+    _claims_of_two(running, sx, sy, "cdefgh")
+
+
+def _claims_of_two(f, sx, sy, known):
+    """f's claims for arrays of shapes ``sx`` and ``sy``, held to run time; each
+    name of ``known`` claimed."""
     x = np.linspace(0.5, 1.5, int(np.prod(sx))).reshape(sx)
     y = np.linspace(0.2, 0.9, int(np.prod(sy))).reshape(sy)
-    claims = _check(running, (x, y))
-    for name in "cdefgh":
+    claims = _check(f, (x, y))
+    for name in known:
         assert name in claims, (name, sorted(claims))
+    return claims
 
 
 def appended(a, b, c):
