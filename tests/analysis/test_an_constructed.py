@@ -159,12 +159,13 @@ def spliced(a, b, c):
 
 def test_only_lists_nothing_but_np_array_reads_are_sealed():
     from pullback.analysis.constructed import sealed_lists
+    from pullback.analysis.operation import single_definitions
     from test_an_array_shapes import analysed
     tree, facts, _ = analysed(spliced, 1.0, 2.0, 3.0)
     lists = {stmt.targets[0].id: stmt.value for stmt in tree.body
              if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.List)
              and isinstance(stmt.targets[0], gast.Name)}
-    sealed = sealed_lists(tree, facts.operations)
+    sealed = sealed_lists(tree, facts.operations, single_definitions(tree))
     plain = {name for name, value in lists.items() if name != "ys"
              and [getattr(e, "id", None) for e in value.elts] == ["a", "b"]}
     assert len(plain) == 1 and "ys" in lists and "zs" in lists

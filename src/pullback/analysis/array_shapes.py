@@ -41,9 +41,9 @@ def array_shapes(tree, operations, parameters, scalars):
     sites = _sites(tree, operations)
     for name in parameter_names(tree):
         sites.setdefault(name, []).append(("parameter", name))
-    integers, sealed = _integers(sites, operations), sealed_lists(tree, operations)
     definitions = {name: value for name, value in single_definitions(tree).items()
                    if name not in sites or ("parameter", name) not in sites[name]}
+    integers, sealed = _integers(sites, operations), sealed_lists(tree, operations, definitions)
     sizes = (definitions, scalars, integers)        # what np.zeros' sizes read
     known = dict.fromkeys(sites)        # None: not known yet; a name not here (a global): unknown
     changed = True

@@ -94,33 +94,20 @@ def rearranged(word, bound, known, operand):
         sizes = [_flat_size(s) for s in (a, b)]
         return shape_of(tuple(d for d, _ in sizes), product_dtype(a.dtype, b.dtype)
                         or combined_dtype([a, b]), lengths=tuple(n for _, n in sizes))
-    items = bound.get("object")                             # "listed"
-    if constant(bound.get("dtype"), default=None) is not None:
-        found = _listed(items, known, operand)
-        return found if found is None or found is UNKNOWN else shape_of(
-            found.dims, None, lengths=found.lengths)        # dtype=...: whatever it names
-    return _listed(items, known, operand)
+    found = _listed(bound.get("object"), known, operand)   # "listed"
+    if found is None or found is UNKNOWN or constant(bound.get("dtype"), default=None) is None:
+        return found
+    return shape_of(found.dims, None, lengths=found.lengths)   # dtype=...: whatever it names
 
 
-def sealed_lists(tree, operations):
+def sealed_lists(tree, operations, definitions):
     """The ids of the list literals assigned to a name that nothing reads but
     np.array or np.asarray (a "listed" rule) as its operand, or such a list
     as one of its items: lists no statement can have changed since they were
-    made."""
-    assigned, given = {}, set()
-    for stmt in gast.walk(tree):
-        if isinstance(stmt, gast.Assign):
-            for target in stmt.targets:
-                for node in gast.walk(target):
-                    if isinstance(node, gast.Name):
-                        assigned.setdefault(node.id, []).append(
-                            stmt.value if target is node else None)
-            operation = operations.get(id(stmt))
-            if operation is not None and operation.kind == "rule" \
-                    and operation.rule.shape == "listed":
-                given.add(id(operation.bound.get("object")))
-    lists = {name: values[0] for name, values in assigned.items()
-             if len(values) == 1 and isinstance(values[0], gast.List)}
+    made. ``definitions``: the value of each name assigned once."""
+    given = {id(operation.bound.get("object")) for operation in operations.values()
+             if operation.kind == "rule" and operation.rule.shape == "listed"}
+    lists = {name: value for name, value in definitions.items() if isinstance(value, gast.List)}
     reads = [node for node in gast.walk(tree) if isinstance(node, gast.Name)
              and node.id in lists and not isinstance(node.ctx, gast.Store)]
     changed = True

@@ -29,7 +29,8 @@ _BLANK = frozenset(("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_
 import gast
 
 from pullback.code.astutil import loads, names, walk_statements
-from pullback.optimize.facts import append_of, is_pop, nested_blocks, pop_of, push_of
+from pullback.optimize.facts import (append_of, indexed_statements, is_pop, nested_blocks,
+                                     pop_of, push_of)
 
 
 def drop_unread_restores(fn, facts):
@@ -61,9 +62,11 @@ def _unread_pairs(fn):
     for stmt in fn.body:
         if getattr(stmt, "pb_sweep", None) != "forward":    # the reverse sweep, the return
             reads.update(loads(stmt))
-    pushes, pops = {}, {}
+    pushes, pops, undoing = {}, {}, {}
     for stmt in walk_statements(fn.body):
         sweep = getattr(stmt, "pb_sweep", None)
+        if sweep == "reverse" and getattr(stmt, "pb_pair", None) is not None:
+            undoing.setdefault(stmt.pb_pair, []).append(stmt)     # stacks.py's mark of a pair
         push = append_of(stmt) if sweep == "forward" else None
         if push:
             pushes.setdefault(push[0], []).append(stmt)
@@ -75,12 +78,10 @@ def _unread_pairs(fn):
         if len(made) == 1 == len(back) and back[0].targets[0].id not in reads \
                 and append_of(made[0])[1] == back[0].targets[0].id:
             dead.update((id(made[0]), id(back[0])))
-    for stack, save in _fresh_part_saves(fn).items():
-        # the pop that undoes this push and no other (stacks.py marks the pair): with both
-        # gone, the stack's other pushes and pops still pair up
-        pair = getattr(save, "pb_pair", None)
-        back = [stmt for stmt in walk_statements(fn.body) if getattr(stmt, "pb_sweep", None)
-                == "reverse" and pair is not None and getattr(stmt, "pb_pair", None) == pair]
+    for stack, save in _fresh_part_saves(fn):
+        # the pop that undoes this push and no other: with both gone, the stack's other
+        # pushes and pops still pair up
+        back = undoing.get(getattr(save, "pb_pair", None), [])
         if len(back) == 1 and pop_of(getattr(back[0], "value", None)) == stack \
                 and isinstance(back[0].targets[0], gast.Subscript):
             dead.update((id(save), id(back[0])))
@@ -88,32 +89,24 @@ def _unread_pairs(fn):
 
 
 def _fresh_part_saves(fn):
-    """``{stack: push}`` for the forward sweep's saves ``s.append(copy_of(v[i]))``
+    """``(stack, push)`` for the forward sweep's saves ``s.append(copy_of(v[i]))``
     of a part of an array that the last statement of the block to mention ``v``
     made with a constructor (_BLANK): no statement between can have read it,
     and the constructor's own adjoint reads nothing of it, so no adjoint reads
     what the restore would put back."""
-    found = {}
-    for block in _blocks(fn.body):
-        for k, stmt in enumerate(block):
-            match push_of(stmt) if getattr(stmt, "pb_sweep", None) == "forward" else None:
-                case (stack, gast.Call(func=gast.Name(id="copy_of"),
-                                       args=[gast.Subscript(value=gast.Name(id=name))])):
-                    pass
-                case _:
-                    continue
-            made = next((earlier for earlier in reversed(block[:k])
-                         if any(n.id == name for n in names(earlier))), None)
-            match made:
-                case gast.Assign(targets=[gast.Name(id=target)], value=gast.Call(
-                        func=gast.Attribute(value=gast.Name(id="np"), attr=maker))) \
-                        if target == name and maker in _BLANK:
-                    found[stack] = stmt
+    found = []
+    for block, k, stmt in indexed_statements(fn.body):
+        match push_of(stmt) if getattr(stmt, "pb_sweep", None) == "forward" else None:
+            case (stack, gast.Call(func=gast.Name(id="copy_of"),
+                                   args=[gast.Subscript(value=gast.Name(id=name))])):
+                pass
+            case _:
+                continue
+        made = next((earlier for earlier in reversed(block[:k])
+                     if any(n.id == name for n in names(earlier))), None)
+        match made:
+            case gast.Assign(targets=[gast.Name(id=target)], value=gast.Call(
+                    func=gast.Attribute(value=gast.Name(id="np"), attr=maker))) \
+                    if target == name and maker in _BLANK:
+                found.append((stack, stmt))
     return found
-
-
-def _blocks(stmts):
-    yield stmts
-    for stmt in stmts:
-        for field in nested_blocks(stmt):
-            yield from _blocks(getattr(stmt, field))

@@ -80,6 +80,14 @@ def nested_blocks(stmt):
     return [field for field in ("body", "orelse") if isinstance(getattr(stmt, field, None), list)]
 
 
+def indexed_statements(stmts):
+    """(block, index, statement) for every statement, nested ones too."""
+    for k, stmt in enumerate(stmts):
+        yield stmts, k, stmt
+        for field in nested_blocks(stmt):
+            yield from indexed_statements(getattr(stmt, field))
+
+
 class StatementFacts:
     """What each statement reads and writes, computed once per statement."""
 

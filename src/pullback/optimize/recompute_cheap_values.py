@@ -32,7 +32,8 @@ import gast
 
 from pullback.code.astutil import clone, loads, names, stores, walk, walk_statements
 from pullback.code.quote import quote
-from pullback.optimize.facts import effect_free, name_counts, nested_blocks, pop_of, push_of
+from pullback.optimize.facts import (effect_free, indexed_statements, name_counts, nested_blocks,
+                                     pop_of, push_of)
 from pullback.runtime.declare import facts_by_name, runtime_helpers
 
 _CHEAP = (gast.Add, gast.Sub, gast.Mult, gast.Div)
@@ -44,7 +45,7 @@ def recompute_cheap_values(fn, facts):
     if not arrays:
         return fn
     pushes, pops = {}, {}
-    for block, k, stmt in _statements(fn.body):
+    for block, k, stmt in indexed_statements(fn.body):
         push = push_of(stmt)
         if push is not None and getattr(stmt, "pb_sweep", None) == "forward":
             pushes.setdefault(push[0], []).append((block, k, stmt))
@@ -163,14 +164,6 @@ def _reads_only(call):
         case gast.Name(id=name) if name in runtime_helpers():
             return not facts_by_name(name).mutates and not facts_by_name(name).adds_into
     return False
-
-
-def _statements(stmts):
-    """(block, index, statement) for every statement, nested ones too."""
-    for k, stmt in enumerate(stmts):
-        yield stmts, k, stmt
-        for field in nested_blocks(stmt):
-            yield from _statements(getattr(stmt, field))
 
 
 def _recomputable(item, block, k, saved, target, invariant, arrays):
