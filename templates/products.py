@@ -108,15 +108,17 @@ if hasattr(np.linalg, "tensordot"):     # NumPy >= 2.0
         d[out] += tangent_tensordot_rhs(x1, d[x2], x2, axes)
 
 
-@adjoint(np.einsum)
-def einsum(out, subscripts, *operands):
+@adjoint(np.einsum, shape="contracted")
+def einsum(out, subscripts, *operands, optimize=False):
     # Explicit ('ij,jk->ik') and implicit ('ij,jk') subscripts, ellipses,
     # repeated letters within an operand ('ii->i'), letters summed in one operand.
+    # optimize= only picks the order of the products: the value, and so the
+    # adjoint, is the same.
     d[operands] = einsum_grads(d[out], subscripts, operands)
 
 
 @tangent(np.einsum, batched=True)
-def einsum_tangent(out, subscripts, *operands):
+def einsum_tangent(out, subscripts, *operands, optimize=False):
     # one einsum per operand that moves, with its tangent in its place
     d[out] = tangent_einsum(subscripts, operands, d[operands])
 

@@ -47,6 +47,8 @@ SHAPE = "reduction"
 def sum(y, a, axis=None, dtype=None, keepdims=False, *, initial=None, where=True):
     if not number(where) or where is not True:      # a mask
         d[a] = sum_where_grad(d[y], a, axis, keepdims, where)
+    elif axis is None and number(a):    # the sum of a number is itself
+        d[a] = d[y]
     elif axis is None:
         d[a] = np.broadcast_to(d[y], np.shape(a))
     else:

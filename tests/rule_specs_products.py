@@ -76,6 +76,12 @@ SPEC = {
         Case(((3, 3),), expr="np.einsum('ij,jk->ik', a, a)", args=(A,)),
         Case(((2, 3), (3, 4)), expr="np.einsum('ij,jk->ik', a, w)", args=(A, W)),
         Case(((2, 3), (3, 4)), expr="np.einsum('ij,jk->ik', w, a)", args=(W, A)),
+        Case(((2, 3), (3, 4)), expr="np.einsum('ij,jk->ik', a, b, optimize=True)"),
+        Case(((3,), (3, 4), (4,)), expr="np.einsum('i,ij,j->', a, b, c, optimize='greedy')",
+             args=(A, B, Arg("c"))),
+        Case(((3,), (3,)), expr="np.einsum('i,i->', a, b, optimize=False)"),
+        Case(((1, 3), (3, 4)), expr="np.einsum('ij,jk->ik', a, b)"),
+        Case(((2, 3), (1, 4)), expr="np.einsum('ij,jk->ik', a, b)"),
     )),
     np.kron: binary("np.kron(a, b)", names=("a", "b"), same_shape=(2, 2), pairs=(
         ((2, 3), (3, 2)),

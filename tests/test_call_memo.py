@@ -114,3 +114,59 @@ def test_a_function_decorated_later_differentiates_its_recursion():
         assert g(1.5, 4) == pytest.approx(4 * 1.5 ** 3)
     finally:
         power = original
+
+
+def layered(Ws, x):
+    h = x
+    for W in Ws:
+        h = h @ W
+    return np.sum(h)
+
+
+def test_containers_of_arrays_take_the_remembered_kinds_by_structure():
+    g = pullback.grad(layered)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 3))
+    for Ws in ([rng.normal(size=(3, 3)), rng.normal(size=(3, 3))],
+               [rng.normal(size=(3, 3)), rng.normal(size=(3, 3))],         # remembered
+               [rng.normal(size=(3, 4)), rng.normal(size=(4, 1))],         # other shapes
+               (rng.normal(size=(3, 3)),),                                 # a tuple of one
+               [rng.normal(size=(3, 3)).astype(np.float32), rng.normal(size=(3, 3))]):
+        dWs = g(Ws, x)
+        # d/dW1 sum(x W1 W2) = x^T 1 W2^T; d/dW2 = (x W1)^T 1
+        ones = np.ones((2, Ws[-1].shape[1]))
+        expected = [x.T @ ones] if len(Ws) == 1 else [x.T @ ones @ Ws[1].T, (x @ Ws[0]).T @ ones]
+        assert type(dWs) is type(Ws) and len(dWs) == len(Ws)
+        for got, want, W in zip(dWs, expected, Ws):
+            assert got.dtype == W.dtype and got.shape == W.shape
+            np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert sum(key[0][0] is list for key in g._memo.entries) == 3     # the lists' structures
+
+
+def weighted(p, x):
+    return np.sum(p["w"] * x) + p["b"] * 2.0
+
+
+def test_a_dict_whose_leaf_changes_kind_or_key_is_looked_at_again():
+    g = pullback.grad(weighted)
+    x = np.array([1.0, 2.0])
+    for p in ({"w": np.array([0.5, 0.5]), "b": 1.0}, {"w": np.array([0.1, 0.2]), "b": 3.0},
+              {"w": np.array([0.1, 0.2]), "b": np.float32(3.0)}, {"b": 1.0, "w": np.zeros(2)}):
+        dp = g(p, x)
+        np.testing.assert_allclose(dp["w"], x)
+        assert dp["b"] == pytest.approx(2.0) and type(dp["b"]) is type(p["b"])
+    with pytest.raises(InvalidArgument):        # integers only: no gradient, remembered or not
+        g({"w": np.array([1, 2]), "b": 1}, x)
+
+
+def test_the_memo_key_of_a_container():
+    from pullback.call_memo import _key
+    a = np.zeros((2, 3))
+    assert _key(([a, 1.0],)) == _key(([np.ones((2, 3)), 2.0],))
+    assert _key(([a, 1.0],)) != _key(([a, 1],)) != _key(((a, 1),))
+    assert _key(({"w": a, "b": 1.0},)) != _key(({"b": 1.0, "w": a},))
+    assert _key(({1: a},)) != _key(({1.0: a},))
+    assert _key(([a, [a, {"k": a}]],)) is not None
+    for plain_path_only in ([a, "relu"], [a, None], [a, np.ma.masked_array(a)], [np.sin],
+                            [1.0] * 65, [[1.0] * 40, [1.0] * 40]):
+        assert _key((plain_path_only,)) is None, plain_path_only

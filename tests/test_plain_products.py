@@ -1,7 +1,8 @@
-"""The adjoint of ``a @ b`` written out where the operands' ranks are known
-(transform/expand.py, ``_plain_product``): ``g @ b.T``, ``a.T @ g``,
-``g[:, None] * b``, ``b @ g``, ``a[:, None] * g``; the helpers stay where
-ranks are not known. Each gradient is checked against central differences."""
+"""The adjoint of ``a @ b`` and ``np.dot(a, b)`` written out where the
+operands' ranks are known (transform/expand.py, ``_plain_product``):
+``g @ b.T``, ``a.T @ g``, ``g[:, None] * b``, ``b @ g``, ``a[:, None] * g``,
+``g * b`` for two vectors; the helpers stay where ranks are not known. Each
+gradient is checked against central differences."""
 import numpy as np
 import pytest
 
@@ -44,9 +45,31 @@ def test_known_ranks_write_the_product_out(shapes, written):
         assert text in reverse, (text, source)
 
 
-def test_two_vectors_keep_the_helper():
+def test_two_vectors_scale_each_other():
     args = (RNG.standard_normal(K), RNG.standard_normal(K), 0.5)
-    checked_source(product_loss, args, (0, 1, 2))
+    source = checked_source(product_loss, args, (0, 1, 2))
+    reverse = source[source.index("# reverse sweep"):]
+    assert "matmul_grad" not in reverse and " * b" in reverse and " * a" in reverse, source
+
+
+def dot_loss(a, b, c):
+    return np.sum(np.tanh(np.dot(a, b) + c) ** 2) + 0.5 * np.dot(c, c)
+
+
+@pytest.mark.parametrize("shapes", [((M, K), (K, N), (N,)), ((M, K), (K,), (M,)),
+                                    ((K,), (K, N), (N,)), ((K,), (K,), (3,))],
+                         ids=["matrix-matrix", "matrix-vector", "vector-matrix", "vectors"])
+def test_np_dot_of_known_ranks_is_written_out(shapes):
+    args = tuple(RNG.standard_normal(s) for s in shapes)
+    source = checked_source(dot_loss, args, (0, 1, 2))
+    reverse = source[source.index("# reverse sweep"):]
+    assert "dot_grad" not in reverse and "matmul_grad" not in reverse, source
+
+
+def test_np_dot_of_three_axes_keeps_the_helper():
+    args = (RNG.standard_normal((2, M, K)), RNG.standard_normal((K, N)), RNG.standard_normal(N))
+    source = checked_source(dot_loss, args, (0, 1, 2))
+    assert "dot_grad_lhs" in source, source
 
 
 @pytest.mark.parametrize("shapes", [((M, K), (K, N), (2, M, N)), ((M, K), (K,), (3, M))])

@@ -315,8 +315,7 @@ def fit_gradient(g, x, inputs=(), name="x"):
     if type(x) is float and type(g) is float:
         return g
     if is_container(x):
-        inputs = [leaf for value in inputs for leaf in leaf_values(value)]
-        return _fit_container(g, x, inputs, name)
+        return _fit_container(g, x, inputs, _leaf_ids(inputs, set()), name)
     if is_foreign_array(g) or is_foreign_array(x):     # lazy or on a device: never converted
         return _fit_foreign(g, x, inputs, name)
     if isinstance(x, np.ndarray):
@@ -364,20 +363,39 @@ def _fit_foreign(g, x, inputs, name):
     return g.copy() if any(g is a for a in inputs) else g
 
 
-def _fit_container(g, x, inputs, name):
+def _fit_container(g, x, inputs, held, name):
     """The gradient of container ``x`` from what generated code gave (a list, a
-    dict, an array NumPy made of a list, or 0): float leaves fitted, others None."""
+    dict, an array NumPy made of a list, or 0): float leaves fitted, others None.
+    ``held``: the ids of ``inputs``, the arguments' leaves (none is returned)."""
     items = []
     for position, (key, child) in enumerate(children(x)):
-        path = ChildPath(name, x, key)      # written only into an error
         g_child = part(g, x, key, position)
+        if type(child) is np.ndarray and type(g_child) is np.ndarray and child.dtype.kind == "f" \
+                and g_child.shape == child.shape and g_child.dtype == child.dtype:
+            # fit_gradient's common case, with the arguments' leaves looked up by id
+            fresh = g_child.base is None and g_child.flags.writeable and id(g_child) not in held
+            items.append((key, g_child if fresh else g_child.copy()))
+            continue
+        path = ChildPath(name, x, key)      # written only into an error
         if is_container(child):
-            items.append((key, _fit_container(g_child, child, inputs, path)))
+            items.append((key, _fit_container(g_child, child, inputs, held, path)))
         elif is_float_leaf(child):
-            items.append((key, fit_gradient(g_child, child, inputs, path)))
+            leaves_held = [leaf for value in inputs for leaf in leaf_values(value)]
+            items.append((key, fit_gradient(g_child, child, leaves_held, path)))
         else:
             items.append((key, None))       # held constant: no gradient
     return rebuild(x, items)
+
+
+def _leaf_ids(values, ids):
+    """``ids`` with the id of every leaf of ``values`` (containers opened)."""
+    for value in values:
+        if type(value) in (list, tuple, dict) or is_container(value):
+            _leaf_ids(value.values() if isinstance(value, dict) else value
+                      if isinstance(value, (list, tuple)) else [v for _, v in children(value)], ids)
+        else:
+            ids.add(id(value))
+    return ids
 
 
 def _check_real(g, name):

@@ -8,8 +8,9 @@ of Python, which after a gradient that streamed megabytes through the CPU's
 caches cost tens of microseconds (the logistic-regression benchmark: 70 us a
 call around 850 us of generated code).
 
-When every argument is a plain ndarray or a number, all the checks and the
-kinds follow from each argument's type, and an array's shape and dtype. A
+When every argument is a plain ndarray, a number, or a plain list, tuple or
+dict of these (at most 64 leaves), all the checks and the kinds follow from
+each argument's type, an array's shape and dtype, and a container's keys. A
 call whose arguments match an earlier successful call's in these takes that
 call's kinds and key, and does only what ``pipeline.derive`` does first: the
 memory-cache lookup and ``refresh``. Whatever else may have changed sends the
@@ -92,8 +93,9 @@ class CallMemo:
 
 
 def _key(args):
-    """Each argument's type, and an array's shape and dtype; None where one is
-    neither a plain ndarray nor a number of _NUMBERS."""
+    """Each argument's type, and an array's shape and dtype; for a plain list,
+    tuple or dict of these (nested), its structure too; None where one is
+    anything else."""
     key = []
     for value in args:
         kind = type(value)
@@ -101,6 +103,39 @@ def _key(args):
             key.append((value.shape, value.dtype))
         elif kind in _NUMBERS:
             key.append(kind)
+        elif kind in _CONTAINERS and (found := _container_key(value, [_MOST_LEAVES])) is not None:
+            key.append(found)
         else:
             return None
+    return tuple(key)
+
+
+_CONTAINERS = frozenset({list, tuple, dict})
+_MOST_LEAVES = 64       # a longer container takes the full path (its key would cost as much)
+
+
+def _container_key(value, budget):
+    """The key of a plain list, tuple or dict whose leaves are plain ndarrays
+    and numbers of _NUMBERS (``budget``: leaves left to look at, shared
+    with nested containers); None for anything else (a dataclass, a named
+    tuple, a string, None, a function: the full path's checks decide)."""
+    kind = type(value)
+    items = value.items() if kind is dict else enumerate(value)
+    key = [kind]
+    for name, item in items:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return None
+        item_kind = type(item)
+        if item_kind is np.ndarray:
+            part = (item.shape, item.dtype)
+        elif item_kind in _NUMBERS:
+            part = item_kind
+        elif item_kind in _CONTAINERS:
+            part = _container_key(item, budget)
+            if part is None:
+                return None
+        else:
+            return None
+        key.append((type(name), name, part) if kind is dict else part)
     return tuple(key)

@@ -23,6 +23,7 @@ SHAPES = {
     "listed": "np.array's: an array operand's shape, or the nesting of a list or tuple of numbers, or of arrays of one shape",
     "accumulated": "np.cumsum's: its operand's shape along a literal axis, 1-D of its size without one",
     "differenced": "np.diff's: its operand's shape, n shorter (not below 0) along axis",
+    "contracted": "np.einsum's: each output letter's length from the operands that carry it (literal subscripts, no ellipsis)",
     "array": "one array (or a number), never a list or tuple; its shape is not known",
     "other": "nothing is known (it may be a list or a tuple of arrays)",
 }

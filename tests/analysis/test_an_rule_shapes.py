@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 
 import pullback
+from pullback.analysis.contracted import contracted
+from pullback.analysis.shape_values import NUMBER, UNKNOWN, array_kind, shape_of
 from pullback.errors import InvalidArgument
 from pullback.rules import SHAPES, rule_table, user_rules
 from rule_spec_kit import _EVAL_NAMESPACE, _called, display_name, sample_inputs
@@ -212,12 +214,30 @@ def check_differenced(result, rule, operands):
     assert np.shape(result) == tuple(shape), f"shape {np.shape(result)}, expected {shape}"
 
 
+def check_contracted(result, rule, operands):
+    """np.einsum: what analysis/contracted.py claims of the operands' kinds
+    (lengths 0, 1 or several; dtypes) is the result's."""
+    optimized = operands.get("optimize", False) not in (False, None)
+    operands = [operands[f"*{i}"] for i in range(len(operands)) if f"*{i}" in operands]
+    shapes = [NUMBER if _is_number(a) else shape_of(*array_kind(a)) for a in operands[1:]]
+    claimed = contracted(operands[0], shapes, optimized)
+    if claimed is UNKNOWN:
+        assert "." in operands[0] or optimized, f"{operands[0]} of kinds {shapes} not known"
+        return
+    if claimed.number:
+        assert _is_number(result), f"{type(result)} claimed a number"
+        return
+    assert isinstance(result, np.ndarray)
+    assert "".join(claimed.dims) == array_kind(result)[0], (claimed, result.shape)
+    assert claimed.dtype in (None, "numeric", result.dtype.name), (claimed, result.dtype)
+
+
 CHECKS = {"elementwise": check_elementwise, "scalar": check_scalar,
           "reduction": check_reduction, "array": check_array, "product": check_product,
           "joined": check_joined, "hstacked": check_stacked, "vstacked": check_stacked,
           "same": check_same, "padded": check_padded, "transposed": check_transposed,
           "outer": check_outer, "listed": check_listed, "accumulated": check_accumulated,
-          "differenced": check_differenced}
+          "differenced": check_differenced, "contracted": check_contracted}
 
 
 def _params():
@@ -289,6 +309,16 @@ def test_a_pad_on_one_side_only_declared_both_fails_the_check():
     a = np.ones((2, 3))
     with pytest.raises(AssertionError):
         check_padded(np.pad(a, ((0, 1), (0, 1))), ADJOINTS[np.pad], {"array": a, "pad_width": 1})
+
+
+def test_an_einsum_claim_that_lies_fails_the_check():
+    a = np.ones((2, 3))
+    operands = {"*0": "ij,jk->ik", "*1": a, "*2": np.ones((3, 4))}
+    check_contracted(a @ np.ones((3, 4)), ADJOINTS[np.einsum], operands)
+    with pytest.raises(AssertionError):     # the claim is (n, n): a (2, 1) result is not it
+        check_contracted(np.ones((2, 1)), ADJOINTS[np.einsum], operands)
+    with pytest.raises(AssertionError):
+        check_contracted(np.ones(()), ADJOINTS[np.einsum], dict(operands, **{"*0": "ij,jk->"}))
 
 
 def test_a_split_declared_an_array_fails_the_check():

@@ -14,7 +14,8 @@ that rearrange their operands' axes (analysis/array_shapes.py asks).
   an array's own shape, or the nesting of a literal list or tuple of
   numbers, or of arrays of one shape), "accumulated" (np.cumsum: the
   operand's shape along a literal axis, 1-D of its size without one) and
-  "differenced" (np.diff: the operand's shape, ``n`` shorter along ``axis``).
+  "differenced" (np.diff: the operand's shape, ``n`` shorter along ``axis``)
+  and "contracted" (np.einsum of literal subscripts, analysis/contracted.py).
 
 A literal list passed to np.array is usually first given a name by the
 normalizer (``value = [a, b]``): its items are known when nothing else
@@ -25,6 +26,7 @@ import gast
 import numpy as np
 
 from pullback.analysis import lengths as L
+from pullback.analysis.contracted import contracted
 from pullback.analysis.dtypes import product_dtype
 from pullback.analysis.shape_values import (ANY, NUMBER, ONE, UNKNOWN, Elements, Shape,
                                             combined_dtype, constant, shape_of)
@@ -36,7 +38,7 @@ CONSTRUCTORS = {np.zeros: ("shape", "dtype", "order"), np.ones: ("shape", "dtype
                 np.ones_like: ("a", "dtype", "order", "subok", "shape"),
                 np.empty_like: ("a", "dtype", "order", "subok", "shape"),
                 np.eye: ("N", "M", "k", "dtype", "order"), np.identity: ("n", "dtype")}
-REARRANGING = ("transposed", "outer", "listed", "accumulated", "differenced")
+REARRANGING = ("transposed", "outer", "listed", "accumulated", "differenced", "contracted")
 _FLOAT64 = frozenset(("float64", "f8", "<f8", "d", "float", "double"))
 _FLOATS = frozenset(("float64", "float32", "float16", "longdouble", "complex128", "complex64"))
 _LEFT_OUT = object()
@@ -94,6 +96,16 @@ def rearranged(word, bound, known, operand):
         sizes = [_flat_size(s) for s in (a, b)]
         return shape_of(tuple(d for d, _ in sizes), product_dtype(a.dtype, b.dtype)
                         or combined_dtype([a, b]), lengths=tuple(n for _, n in sizes))
+    if word == "contracted":
+        operands = bound.get("operands")
+        if not isinstance(operands, (gast.Tuple, gast.List)):
+            return UNKNOWN
+        shapes = [operand(node) for node in operands.elts]
+        if None in shapes or UNKNOWN in shapes:
+            return UNKNOWN if UNKNOWN in shapes else None
+        optimize = constant(bound.get("optimize"), default=False)
+        return contracted(constant(bound.get("subscripts"), default=None), shapes,
+                          optimized=optimize not in (False, None))
     found = _listed(bound.get("object"), known, operand)   # "listed"
     if found is None or found is UNKNOWN or constant(bound.get("dtype"), default=None) is None:
         return found

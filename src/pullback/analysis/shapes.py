@@ -106,7 +106,8 @@ def flat_names(tree, operations, scalars):
 
 # Rule shapes (rules.SHAPES) of functions that give one array, never a list or a tuple.
 _ONE_ARRAY = frozenset(("reduction", "array", "product", "joined", "hstacked", "vstacked", "same",
-                        "padded", "transposed", "outer", "listed", "accumulated", "differenced"))
+                        "padded", "transposed", "outer", "listed", "accumulated", "differenced",
+                        "contracted"))
 
 
 # Python operators that raise on lists and tuples (+ and * join and repeat them).

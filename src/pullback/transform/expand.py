@@ -11,17 +11,23 @@ import gast
 import numpy as np
 
 from pullback.code.fold import fold_constants_in
-from pullback.runtime import elementwise as runtime_elementwise, matmul_grad_lhs, matmul_grad_rhs, unreduce
+from pullback.runtime import (dot_grad_lhs, dot_grad_rhs, elementwise as runtime_elementwise,
+                              matmul_grad_lhs, matmul_grad_rhs, unreduce)
 from pullback.runtime.declare import helper_facts
+from pullback.runtime.products import einsum_grads
 from pullback.analysis.array_shapes import broadcast, operand_shapes, summed_axes
 from pullback.analysis.shape_classes import ShapeFacts
 from pullback.analysis.shapes import is_scalar, same_shape_as_result
 from pullback.code.astutil import clone, make_name, walk
+from pullback.transform.einsum_parts import einsum_parts
 from pullback.transform.masking import MaskProducts
 from pullback.transform.nodes import WRITE, call, marked
 from pullback.transform.subscripts import expanded_axes
 
 _BUILTINS = frozenset(dir(builtins))
+# the adjoints of a @ b and np.dot(a, b) (alike for vectors and matrices): True for a's
+_PRODUCT_GRADS = {matmul_grad_lhs: True, dot_grad_lhs: True, matmul_grad_rhs: False,
+                  dot_grad_rhs: False}
 
 
 class TemplateExpander:
@@ -169,11 +175,13 @@ class TemplateExpander:
                          args[1]))
 
     def _plain_product(self, node, rule, bound, target, result_adjoint, template_locals):
-        """``matmul_grad_lhs(g, a, b)`` / ``matmul_grad_rhs(g, a, b)`` of arrays of
-        known ranks (a matrix or a vector each, not both vectors) -> the product
-        the helper's quick path computes (``g @ b.T``, ``a.T @ g``,
-        ``g[:, None] * b``, ``b @ g``, ``a[:, None] * g``), with no call and no
-        test of the shapes at run time; None where not known.
+        """``matmul_grad_lhs(g, a, b)`` / ``matmul_grad_rhs(g, a, b)`` (and
+        np.dot's, the same for these ranks) of arrays of known ranks (a matrix
+        or a vector each) -> the product the helper's quick path computes
+        (``g @ b.T``, ``a.T @ g``, ``g[:, None] * b``, ``b @ g``,
+        ``a[:, None] * g``; ``g * b`` for two vectors, whose product is a
+        number), with no call and no test of the shapes at run time; None
+        where not known.
 
         ``g`` is the adjoint of the product's own value, which has its shape
         where the operands' shapes are known (the adjoint of an operand of a
@@ -184,7 +192,7 @@ class TemplateExpander:
                 and not node.keywords):
             return None
         helper = rule.globals.get(node.func.id)
-        if helper is not matmul_grad_lhs and helper is not matmul_grad_rhs:
+        if not any(helper is known for known in _PRODUCT_GRADS):
             return None
         ranks = []
         for argument in node.args[1:]:
@@ -194,15 +202,32 @@ class TemplateExpander:
             if shape is None or shape.number or shape.ndim not in (1, 2):
                 return None
             ranks.append(shape.ndim)
-        if ranks == [1, 1]:
-            return None
         g, a, b = (self._instantiate(n, rule, bound, target, result_adjoint, template_locals)
                    for n in node.args)
-        if helper is matmul_grad_lhs:       # of a: g b^T, its rows' or columns' parts
+        if ranks == [1, 1]:                 # a number: g times the other vector
+            return gast.BinOp(left=g, op=gast.Mult(), right=b if _PRODUCT_GRADS[helper] else a)
+        if _PRODUCT_GRADS[helper]:          # of a: g b^T, its rows' or columns' parts
             if ranks == [2, 2]:
                 return _matmul(g, _transposed(b))
             return _outer(g, b) if ranks == [2, 1] else _matmul(b, g)
         return _outer(a, g) if ranks == [1, 2] else _matmul(_transposed(a), g)     # of b: a^T g
+
+    def _einsum_parts(self, node, rule, bound, target, result_adjoint, template_locals):
+        """``einsum_grads(g, subscripts, operands)`` of operands of known shapes ->
+        a tuple of each operand's adjoint written as its own einsum
+        (transform/einsum_parts.py); None where not known."""
+        arrays = getattr(self.representatives, "arrays", None)
+        if not (arrays and isinstance(node.func, gast.Name) and len(node.args) == 3
+                and rule.globals.get(node.func.id) is einsum_grads):
+            return None
+        g, subscripts, operands = (bound.get(a.id) if isinstance(a, gast.Name) and a.id in rule.params
+                                   else a for a in node.args)
+        g = self._instantiate(node.args[0], rule, bound, target, result_adjoint, template_locals)
+        numpy = self.aliases.get("np", "np")
+        parts = einsum_parts(subscripts, operands, arrays, self.active, g, make_name(numpy))
+        if parts is not None:
+            self.imports[numpy] = np
+        return parts
 
     def _assigned(self, rule):
         """Names the template assigns (a builtin's name may be reused as a local)."""
@@ -228,8 +253,11 @@ class TemplateExpander:
             if name == rule.result:
                 return make_name(result_adjoint)
             return self._read(rule, bound, name, target)
-        if shapes and node.__class__ is gast.Call and self.representatives:
+        if shapes and node.__class__ is gast.Call and (
+                self.representatives or getattr(self.representatives, "arrays", None)):
             shaped = (self._unreduce_view(node, rule, bound, target, result_adjoint, template_locals)
+                      or self._einsum_parts(node, rule, bound, target, result_adjoint,
+                                            template_locals)
                       or self._plain_product(node, rule, bound, target, result_adjoint,
                                              template_locals)
                       or self._shape_call(node, rule, bound, target, result_adjoint, template_locals))
@@ -298,6 +326,9 @@ class TemplateExpander:
         receivers = [(i, a) for i, a in receivers if a]
         if not receivers:
             return []
+        if isinstance(value, gast.Tuple) and len(value.elts) == len(elements.elts):
+            # each part written out (einsum_parts): no tuple to index
+            return [self.write(adjoint, value.elts[i], defined, line) for i, adjoint in receivers]
         parts = self.namer.fresh("parts")
         out = [marked(gast.Assign(targets=[make_name(parts, gast.Store())], value=value,
                                  type_comment=None), line, "reverse")]
