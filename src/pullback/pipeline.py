@@ -460,7 +460,7 @@ OPTIMIZER = [
     reuse_dead_arrays, divide_after_sums, resugar_while, skip_zero_first_step,
     own_in_place_buffers,                                               # it undoes what is unsafe
     write_into_parts,                                                   # and what it undid needlessly
-    write_indexes_in_place,
+    write_indexes_in_place, drop_unread_restores,                      # a shape's restore it left
 ]
 
 

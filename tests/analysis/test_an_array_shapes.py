@@ -188,7 +188,33 @@ def not_basic(x, k, idx):
 
 def test_index_arrays_lists_ellipsis_booleans_and_floats_give_no_shape():
     known = dims(not_basic, a(3, 2), 1.0, np.array([0, 0]))
-    assert not {"e", "t", "f", "g", "h", "w", "v"} & set(known)
+    assert not {"e", "t", "g", "w", "v"} & set(known)
+    assert known["f"] == known["h"] == "nn"     # a name of an integer array: a gather
+    assert "f" not in dims(not_basic, a(3, 2), 1.0, np.array([True, False, True]))   # a mask
+
+
+def gathers(E, idx, rows):
+    v = E[idx]
+    w = E[rows]
+    m = idx > 1
+    c = v[:, 0] >= 0.5
+    return np.sum(v * v) + np.sum(w) + np.sum(np.where(c, 1.0, 0.0)) + np.sum(m)
+
+
+@pytest.mark.parametrize("E, idx, rows", [
+    (a(5, 3), np.array([0, 4, 4, 1]), np.array([[0, 1], [2, 2]])),
+    (a(5, 1), np.array([2]), np.array([[3], [0]], dtype=np.int32)),
+    (a(4, 2), np.array([3, 0, 0]), np.array([[1, 2, 3]])),
+])
+def test_a_gather_has_the_index_axes_then_the_arrays_and_a_comparison_is_bool(E, idx, rows):
+    claims, values = run_normalized(gathers, (E, idx, rows))
+    assert {"v", "w", "m"} <= set(claims) and claims["m"].dtype == "bool"
+    for name, shape in claims.items():
+        for value in values.get(name, []):
+            assert wrong_rank_or_length(shape, value) is None, (name, shape, value)
+            if not shape.number and shape.lengths is not None:
+                assert all(n is None or n[0] is not None or n[1] == length
+                           for n, length in zip(shape.lengths, np.shape(value))), (name, shape)
 
 
 def labelled(x, labels):

@@ -131,7 +131,6 @@ def test_drop_unread_restores_drops_the_push_and_pop_of_a_value_nothing_reads():
     assert run(drop_unread_restores, RESTORED.format(operand="a"), sweeps=SWEEPS,
                shapes=ShapeFacts()) == expect("""
         def f(a, b, n):
-            m_stack = []
             for i in range(n):
                 m = a @ b
             for i in range(n):

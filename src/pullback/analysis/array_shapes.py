@@ -207,11 +207,15 @@ def _operation_shape(operation, value, known, scalars, integers, sealed):
         case "copy":
             return _operand(gast.Name(id=operation.sources[0], ctx=gast.Load(), annotation=None,
                                       type_comment=None), known, scalars)
+        case "constant" if isinstance(value, gast.Compare):
+            return _compared(value, known, scalars)
         case "constant":
             return _operand(value, known, scalars)
         case "subscript":
-            return _subscript(_operand(operation.bound["value"], known, scalars),
-                              operation.bound["index"], integers)
+            array = _operand(operation.bound["value"], known, scalars)
+            taken = _gathered(array, operation.bound["index"], known)
+            return _subscript(array, operation.bound["index"], integers) if taken is False \
+                else taken
         case "rule" if operation.rule.shape in REARRANGING:
             return rearranged(operation.rule.shape, operation.bound, known,
                               lambda node: _operand(node, known, scalars))
@@ -334,6 +338,43 @@ def _reduction(operand, bound):
     kept = [i for i in range(operand.ndim) if i not in axes]
     return shape_of(tuple(operand.dims[i] for i in kept), dtype,
                     lengths=tuple(operand.length(i) for i in kept)) if kept else NUMBER
+
+
+_ORDERINGS = (gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE)
+
+
+def _compared(value, known, scalars):
+    """``a > b`` (one comparison of arrays or numbers): a bool array of their
+    broadcast shape, or a number; ``is``, ``in`` and chains are not known."""
+    if len(value.ops) != 1 or not isinstance(value.ops[0], _ORDERINGS):
+        return UNKNOWN
+    shapes = [_operand(node, known, scalars) for node in (value.left, value.comparators[0])]
+    if UNKNOWN in shapes or None in shapes:
+        return UNKNOWN if UNKNOWN in shapes else None
+    shape = broadcast(shapes)
+    if not shape.ndim:
+        return shape if shape.number else UNKNOWN
+    return shape_of(shape.dims, "bool", lengths=shape.lengths)
+
+
+_INTEGERS = frozenset(("int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8"))
+
+
+def _gathered(value, index, known):
+    """``x[idx]`` for a name ``idx`` of an integer array (a gather): idx's axes,
+    then x's after the first; False where the index is not such a name (None:
+    not known yet)."""
+    shape = known.get(index.id, False) if isinstance(index, gast.Name) else False
+    if shape is None:
+        return None
+    if not isinstance(shape, Shape) or shape is UNKNOWN or shape.number \
+            or shape.dtype not in _INTEGERS:
+        return False
+    if value is None or value is UNKNOWN or value.number or not value.ndim:
+        return value if value is None else UNKNOWN
+    return shape_of(shape.dims + value.dims[1:], value.dtype, lengths=tuple(
+        [shape.length(i) for i in range(shape.ndim)]
+        + [value.length(i) for i in range(1, value.ndim)]))
 
 
 def _subscript(value, index, integers):

@@ -91,7 +91,8 @@ def added(lengths):
 
 def broadcast_length(lengths):
     """The length broadcasting gives an axis whose operands have ``lengths``
-    (None: not known): the first one known to be at least 2, where there is
+    (None: not known): the first one known to be at least 2 (a literal one
+    first: ``np.tanh(A @ M) + np.eye(3)`` has 3 columns), where there is
     one. NumPy raises unless every other length is 1 or that one, so it is the
     result (``pos + dt * vel`` has the lengths of ``pos`` and of ``vel``, and a
     loop's ``pos = pos + dt * vel`` keeps ``pos``'s from one iteration to the
@@ -99,9 +100,9 @@ def broadcast_length(lengths):
     that may be 1 (``(u.0, -1)``) may be stretched to another."""
     if all(length == (None, 1) for length in lengths):
         return (None, 1)
-    for length in lengths:
-        if length is not None and _least(length) >= 2:
-            return length
+    wide = [length for length in lengths if length is not None and _least(length) >= 2]
+    if wide:        # all equal where NumPy does not raise: a literal one says most
+        return next((length for length in wide if length[0] is None), wide[0])
     rest = {length for length in lengths if length != (None, 1)}
     if len(rest) == 1 and None not in rest:
         return rest.pop()

@@ -62,7 +62,9 @@ def shape_representatives(tree, operations, scalars, arrays=None):
     the whole call), made by an elementwise rule from operands of one shape
     and numbers: ``power = sub ** 2`` has ``sub``'s shape. The reverse sweep
     then asks ``sub`` for the shape and ``power`` need not be kept (or
-    computed) for that alone.
+    computed) for that alone. Besides, a name whose every length is known
+    (one assigned in a loop too) has the shape of the first name of those
+    lengths assigned once (_join_known_lengths).
 
     ``fits``: ``total = np.sum(e, axis=1, keepdims=True)`` broadcasts into
     ``e``'s shape, and so does ``np.log(total)``; an elementwise result of
@@ -118,7 +120,66 @@ def shape_representatives(tree, operations, scalars, arrays=None):
             if isinstance(keepdims, gast.Constant) and keepdims.value is True \
                     and isinstance(operand, gast.Name) and operand.id in fixed:
                 facts.fits[target] = facts.shape_of(operand.id)
+    placed = dict({name: -1 for name in parameter_list(tree) if name in fixed}, **joinable)
+    _join_known_lengths(facts, tree, placed)
     return facts
+
+
+def _join_known_lengths(facts, tree, placed):
+    """Names whose every length is known (analysis/lengths.py: ``P`` updated in
+    a loop, always 2 by 2) join the class of the first name of ``placed`` (the
+    parameters assigned once, -1, and the top-level names assigned once, by
+    the position of their statement) with the same lengths, where that one is
+    assigned before the first loop or branch assigning the name (or, for a
+    name assigned at the top level only, before its first assignment): it
+    holds a value for the whole reverse sweep, and the forward sweep computes
+    it before the loop anyway (not a value only the return reads). The
+    reverse sweep asks it for the shape, and ``P`` need not be kept for it
+    (no ``shape_only(P)`` pushed each step). Not for a name written in place
+    (_written_in_place)."""
+    written = _written_in_place(tree)
+    first, plain = {name: -1 for name in parameter_list(tree)}, {}
+    for i, stmt in enumerate(tree.body):
+        compound = isinstance(stmt, (gast.For, gast.While, gast.If, gast.With, gast.Try))
+        for node in walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                (first if compound else plain).setdefault(node.id, i)
+    first = dict(plain, **first)
+    roots = {}
+    for name in sorted(placed, key=placed.get):
+        key = _lengths_key(facts.arrays.get(name))
+        if key is not None and key not in roots:
+            roots[key] = name
+    for name, shape in facts.arrays.items():
+        root = roots.get(_lengths_key(shape))
+        if root is not None and name not in facts and placed[root] < first.get(name, -1) \
+                and name not in written and facts.shape_of(root) != name:
+            facts[name] = facts.shape_of(root)
+
+
+def _written_in_place(tree):
+    """Names whose array the function may change in place (``y[i] = v``,
+    ``y += v``, ``y.fill(0)``, ``out=y``). Their reads stay theirs: a part of
+    one written in place is put back for the reverse sweep where something
+    reads the name after, and a view of it (``y_part = y[1:]``) needs that."""
+    written = set()
+    for node in walk(tree):
+        match node:
+            case gast.Subscript(value=gast.Name(id=name), ctx=gast.Store()) | \
+                    gast.Attribute(value=gast.Name(id=name), ctx=gast.Store()) | \
+                    gast.AugAssign(target=gast.Name(id=name)) | \
+                    gast.Call(func=gast.Attribute(value=gast.Name(id=name))) | \
+                    gast.keyword(arg="out", value=gast.Name(id=name)):
+                written.add(name)
+    return written
+
+
+def _lengths_key(shape):
+    """The lengths of an array whose every length is known; else None."""
+    if shape is None or shape.number or not shape.ndim or shape.lengths is None \
+            or None in shape.lengths:
+        return None
+    return shape.lengths
 
 
 def _elementwise_shape(target, bound, facts, fixed, scalars, joinable=None):

@@ -30,6 +30,7 @@ skip_zero_first_step    ``if step:`` around a reverse loop's first terms when th
 own_in_place_buffers    an in-place accumulation into an array another live name holds: on a copy
 write_into_parts        no copy of a part of an array nothing else reads (np.concatenate's pieces)
 write_indexes_in_place  ``dv = add_at_basic(dv, v, idx, g)`` -> ``dv[idx] += g`` where dv's array is its own
+drop_unread_restores    again: the restores of values only the rewritten helpers read for a shape
 
 For arrays of other libraries (Dask, CuPy), pipeline.OUT_OF_PLACE leaves out the four passes
 that write in place (accumulate_in_place, reuse_dead_arrays, write_into_parts,

@@ -28,7 +28,7 @@ _BLANK = frozenset(("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_
                     "full_like", "eye", "identity"))
 import gast
 
-from pullback.code.astutil import loads, names, walk_statements
+from pullback.code.astutil import loads, names, walk, walk_statements
 from pullback.optimize.facts import (append_of, indexed_statements, is_pop, nested_blocks,
                                      pop_of, push_of)
 
@@ -78,6 +78,8 @@ def _unread_pairs(fn):
         if len(made) == 1 == len(back) and back[0].targets[0].id not in reads \
                 and append_of(made[0])[1] == back[0].targets[0].id:
             dead.update((id(made[0]), id(back[0])))
+            dead.update(id(stmt) for stmt in fn.body if _empty_stack(stmt, stack)
+                        and _mentions(fn, stack) == 3)      # its ``s = []``: nothing else
     for stack, save in _fresh_part_saves(fn):
         # the pop that undoes this push and no other: with both gone, the stack's other
         # pushes and pops still pair up
@@ -86,6 +88,18 @@ def _unread_pairs(fn):
                 and isinstance(back[0].targets[0], gast.Subscript):
             dead.update((id(save), id(back[0])))
     return dead
+
+
+def _empty_stack(stmt, stack):
+    """``stack = []``."""
+    match stmt:
+        case gast.Assign(targets=[gast.Name(id=name)], value=gast.List(elts=[])):
+            return name == stack
+    return False
+
+
+def _mentions(fn, name):
+    return sum(1 for node in walk(fn) if node.__class__ is gast.Name and node.id == name)
 
 
 def _fresh_part_saves(fn):

@@ -329,8 +329,23 @@ def keeps_a_reference(node, aliases, allowed=None):
                     and isinstance(parents.get(id(parent)), gast.Call) \
                     and parents[id(parent)].func is parent:
                 continue        # g.sum(axis=...): summed into a new array
+            case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr=function),
+                           args=args, keywords=keywords) \
+                    if len(args) <= _NEW_RESULTS.get(function, -1) \
+                    and any(a is name for a in args) and all(k.arg != "out" for k in keywords):
+                continue        # np.vdot(dx, g), np.sum(dx), np.exp(dx): a new value
         return True
     return False
+
+
+# NumPy functions whose result is a new value that holds no reference to its arguments,
+# with how many positional arguments they take before ``out`` (which writes into one)
+_NEW_RESULTS = dict(
+    {name: 2 for name in ("dot", "vdot", "inner", "outer", "matmul", "sum", "mean", "prod",
+                          "max", "min", "amax", "amin")},
+    **{name: 1 for name in ("exp", "log", "log1p", "expm1", "sqrt", "square", "sin", "cos",
+                            "tan", "tanh", "sinh", "cosh", "arctan", "abs", "absolute",
+                            "negative", "reciprocal")})
 
 
 def calls_shadowed(fn, shadowed):

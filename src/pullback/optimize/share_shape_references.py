@@ -12,11 +12,12 @@ which also takes the dtype) may be any value of that shape. A name the
 reverse sweep reads only there is swapped for one the shape facts say has
 the same shape and that the reverse sweep reads anyway, or a parameter.
 
-Why it holds for every program: the shape facts relate only names assigned
-once, outside loops and branches (a parameter counts as an assignment), so
-each holds one value for the whole call and the two shapes are equal
-wherever the helper runs; the helper's result depends on nothing else of
-the argument. What it gives: the forward sweep need not keep the value (nor
+Why it holds for every program: the name swapped in is assigned once,
+outside loops and branches (a parameter counts as an assignment), so it
+holds one value for the whole call, and the shape facts say the two shapes
+are equal wherever the helper runs (a name assigned in a loop is in a class
+only where every length of every value it takes is known, as the class's
+values' are); the helper's result depends on nothing else of the argument. What it gives: the forward sweep need not keep the value (nor
 name it apart: its expression goes back into the one that reads it).
 
 Only with shape facts. Knowing each array's rank and length-1 axes (issue
@@ -55,7 +56,8 @@ def share_shape_references(fn, facts):
         name = call.args[i].id
         if reads.get(name) or name in params:
             continue                # kept anyway
-        other = next((k for k in kept if k != name and shapes.same_shape(name, k)), None)
+        other = next((k for k in kept if k != name and k not in shapes.nested
+                      and shapes.same_shape(name, k)), None)
         if other is not None:
             call.args[i] = make_name(other)
     return fn

@@ -10,7 +10,10 @@ it whether an array keeps its shape and dtype.
 """
 import gast
 
-from pullback.analysis.array_shapes import NUMBER, Shape, broadcast
+from pullback.analysis import lengths as L
+from pullback.analysis.array_shapes import NUMBER, Shape, broadcast, shape_of
+from pullback.analysis.array_shapes import _matmul as matmul_shape
+from pullback.analysis.constructed import _transposed as transposed
 from pullback.analysis.array_shapes import _subscript as subscript_shape
 from pullback.code.astutil import stores, walk
 from pullback.optimize.facts import pop_of
@@ -105,6 +108,36 @@ class ValueKinds:
                            args=[argument], keywords=[]) if function in _FLOAT_UFUNCS:
                 inner = self.of(argument)
                 return inner if inner is not None and inner[0] != REAL else None
+            case gast.BinOp(left=left, op=gast.MatMult(), right=right):
+                a, b = self.of(left), self.of(right)        # float64 matrices and vectors
+                if a is None or b is None or a[0] != F8 or b[0] != F8 or None in (a[1], b[1]) \
+                        or not 1 <= a[1].ndim <= 2 or not 1 <= b[1].ndim <= 2 \
+                        or a[1].number or b[1].number:
+                    return None
+                shape = matmul_shape(a[1], b[1])
+                return (NUM, NUMBER) if shape.number else (F8, shape)
+            case gast.Attribute(value=array, attr="T"):
+                inner = self.of(array)
+                if inner is None or inner[0] == NUM or inner[1] is None:
+                    return None
+                return inner[0], transposed(inner[1], None)
+            case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr="zeros"),
+                           args=[gast.Attribute(value=like, attr="shape")
+                                 | gast.Call(func=gast.Attribute(value=gast.Name(id="np"),
+                                                                 attr="shape"), args=[like])],
+                           keywords=[]):
+                inner = self.of(like)       # float64 zeros of an array's shape
+                if inner is None or inner[0] == NUM or inner[1] is None:
+                    return None
+                return F8, Shape(inner[1].dims, "float64", lengths=inner[1].lengths)
+            case gast.Call(func=gast.Attribute(value=gast.Name(id="np"), attr="zeros"),
+                           args=[sizes], keywords=[]):
+                sizes = sizes.elts if sizes.__class__ is gast.Tuple else [sizes]
+                if not sizes or not all(n.__class__ is gast.Constant and type(n.value) is int
+                                        and n.value >= 0 for n in sizes):
+                    return None         # float64 zeros of literal lengths
+                return F8, shape_of(tuple(L.dim_of((None, n.value), L.ANY) for n in sizes),
+                                    "float64", lengths=tuple((None, n.value) for n in sizes))
         return None
 
 

@@ -76,7 +76,7 @@ class Broadcasts:
         value, reads = entry
         for stmt in code:
             for chain in _product_chains(stmt):
-                terms = factors(chain)
+                terms = _chain_factors(chain)
                 mine = [f for f in terms if isinstance(f, gast.Name) and f.id == adjoint]
                 others = [f for f in terms if f not in mine]
                 if len(mine) == 1 and self.product_shape(others, shaped, scalars) == "shaped":
@@ -143,17 +143,18 @@ def result_shaped(operation, value_name, scalars, representatives):
 
 
 def _product_chains(stmt):
-    """The outermost ``a * b * ...`` expressions of ``stmt``."""
+    """The outermost ``a * b / c * ...`` expressions of ``stmt`` (a quotient's
+    shape is its operands' broadcast, as a product's)."""
     inner = set()
     chains = []
     for node in walk(stmt):
-        if is_product(node) and id(node) not in inner:
+        if _is_chain(node) and id(node) not in inner:
             chains.append(node)
             for part in (node.left, node.right):
                 stack = [part]
                 while stack:
                     p = stack.pop()
-                    if is_product(p):
+                    if _is_chain(p):
                         inner.add(id(p))
                         stack += [p.left, p.right]
     return chains
@@ -161,6 +162,17 @@ def _product_chains(stmt):
 
 def is_product(node):
     return isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult)
+
+
+def _is_chain(node):
+    return isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div))
+
+
+def _chain_factors(node):
+    """The operands of a chain of products and quotients."""
+    if _is_chain(node):
+        return _chain_factors(node.left) + _chain_factors(node.right)
+    return [node]
 
 
 def factors(node):
@@ -178,5 +190,5 @@ def _replace(chain, old, new):
             if child is old:
                 setattr(node, field, new)
                 return
-            if is_product(child):
+            if _is_chain(child):
                 stack.append(child)

@@ -175,7 +175,7 @@ class ReverseBuilder(CallsMixin):
         shape = self.arrays.get(primal)
         if shape is not None and shape.ndim >= 1 and shape.dtype in FLOAT64_ZEROS:
             self.imports[self.aliases.get("np", "np")] = numpy
-            return float64_zeros(self.aliases.get("np", "np"), primal)
+            return float64_zeros(self.aliases.get("np", "np"), primal, shape.lengths)
         return call(self.runtime("zeros_adjoint"), make_name(primal))
 
     def zero(self, adjoint, line=None):
@@ -379,7 +379,7 @@ class ReverseBuilder(CallsMixin):
                 return []
             value, add = subscript_gradient(self.runtime, container, operation.bound["index"],
                                             result_adjoint, source if source in defined else None,
-                                            self.arrays, self.scalars)
+                                            self.expander.representatives, self.scalars)
             if add:
                 return [self.write(source, value, defined, line)]
             defined.add(source)

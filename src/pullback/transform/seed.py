@@ -39,8 +39,8 @@ def put_in_the_seed(sweeps, reverse, gradients):
 
 def _propagate(stmts, constants, counts, sweeps):
     """The statements with the literals of ``constants`` put in, or None where
-    one does not fold away (:func:`_folds_away`: ``-dseed``, ``dseed / n``
-    read better with the name); ``a = 1.0`` for a temporary adjoint assigned
+    one does not fold away (:func:`_ones_left`: ``-dseed`` reads better
+    with the name); ``a = 1.0`` for a temporary adjoint assigned
     once is dropped and its literal put in the same way."""
     out = []
     for stmt in stmts:
@@ -50,8 +50,8 @@ def _propagate(stmts, constants, counts, sweeps):
             folded = fold_constants_in([candidate])
             for node in folded:
                 _drop_ones(node, sweeps.scalars)
-            if not all(_folds_away(node) for node in folded):
-                return None
+            if sum(_ones_left(node) for node in folded) > _ones_left(stmt):
+                return None         # a 1.0 of the seed's is left (of the template's: 1.0 + x)
             stmt = folded
         for node in stmt if isinstance(stmt, list) else [stmt]:
             match node:
@@ -63,18 +63,24 @@ def _propagate(stmts, constants, counts, sweeps):
     return out
 
 
-def _folds_away(stmt):
-    """No ``1.0`` or ``-1.0`` is left in ``stmt`` but as the value of a copy
-    (``dc = 1.0``) or the value a reduction's adjoint broadcasts."""
+def _ones_left(stmt):
+    """How many ``1.0`` or ``-1.0`` literals are in ``stmt`` but as the value of a
+    copy (``dc = 1.0``), the value a reduction's adjoint broadcasts, or the
+    numerator of a quotient (``1.0 / total``)."""
     match stmt:
         case gast.Assign(value=gast.Constant(value=1.0)):
-            return True
+            return 0
     broadcast = {id(node.args[0]) for node in walk(stmt)
                  if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
                  and node.func.attr == "broadcast_to" and node.args}
-    return not any(isinstance(node, gast.Constant) and type(node.value) is float
-                   and abs(node.value) == 1.0 and id(node) not in broadcast
-                   for node in walk(stmt))
+    chained = {id(side) for node in walk(stmt) if isinstance(node, gast.BinOp)
+               and isinstance(node.op, (gast.Mult, gast.Div)) for side in (node.left, node.right)}
+    reciprocal = {id(node.left) for node in walk(stmt)     # dtotal = 1.0 / total: as written
+                  if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Div)
+                  and id(node) not in chained}             # (1.0 / n * x: the seed's name)
+    return sum(isinstance(node, gast.Constant) and type(node.value) is float
+               and abs(node.value) == 1.0 and id(node) not in broadcast | reciprocal
+               for node in walk(stmt))
 
 
 def _put_in(tree, constants):

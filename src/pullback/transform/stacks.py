@@ -24,6 +24,7 @@ from pullback.code.annotations import mark
 from pullback.code.astutil import clone, loads, stores, walk
 from pullback.code.quote import quote, quote_expr
 from pullback.transform.reverse import Restore, index_value
+from pullback.transform.views import view_readers
 
 
 def _reads(stmts):
@@ -246,6 +247,10 @@ def _needed_restores(sweeps, imports):
     for gradient in sweeps.gradients:
         for name in loads(gradient):
             reads.setdefault(name, []).append((end, False))
+    for base, views in view_readers(sweeps.forward).items():
+        # a view's data read needs what is put back into its array (views.py)
+        reads.setdefault(base, []).extend((p, False) for view in views
+                                          for p, only in reads.get(view, ()) if not only)
     numbered.decide()
     needed = []
     mates = shared_saves(numbered.restores)

@@ -31,29 +31,44 @@ def index_value(node):
 
 def fills_part(arrays, target, index, value):
     """Does ``value`` (an operand node) have exactly the shape of ``target[index]``
-    (a basic index, every length known): the gradient of ``target[index] =
-    value`` is then the part itself, nothing summed (no ``unbroadcast``)."""
+    (a basic index, every length known; or both are numbers, an element
+    written): the gradient of ``target[index] = value`` is then the part
+    itself, nothing summed (no ``unbroadcast``)."""
     own = arrays.get(value.id) if isinstance(value, gast.Name) else None
     whole = arrays.get(target)
-    if own is None or whole is None or own.number or whole.number:
+    if own is None or whole is None or whole.number:
         return False
     part = subscript_shape(whole, index, frozenset())
+    if own.number or (isinstance(part, Shape) and part.number):
+        return own.number and isinstance(part, Shape) and part.number   # one element
     return isinstance(part, Shape) and not part.number and part.dims != ("unknown",) \
         and part.ndim == own.ndim and all(L.equal(own.length(i), part.length(i))
                                           for i in range(own.ndim))
 
 
-def subscript_gradient(runtime, container, index, adjoint, total, arrays, scalars):
+def subscript_gradient(runtime, container, index, adjoint, total, shapes, scalars):
     """The gradient of ``container`` from ``adjoint``, the gradient of
     ``container[index]``, added to ``total`` (None: the first part of it);
-    ``runtime(name)`` names a helper; ``arrays`` is array_shapes' answer,
-    ``scalars`` the names known to hold numbers. Returns ``(value, add)``:
-    add says ``value`` is to be added to the total with ``+`` (else it is the
-    new total)."""
+    ``runtime(name)`` names a helper; ``shapes`` is a ShapeFacts (its
+    ``arrays``: array_shapes' answer), ``scalars`` the names known to hold
+    numbers. Returns ``(value, add)``: add says ``value`` is to be added to
+    the total with ``+`` (else it is the new total).
+
+    The basic-index helpers read ``container`` for its shape and dtype only:
+    they are given the name of its shape class that holds its value longest
+    (analysis/shape_classes.py) where that one has its dtype, so a value
+    updated in a loop need not be kept for its shape."""
+    arrays = shapes.arrays
     added = _added_axes(container, index, arrays)
     if added is not None:
         return _without_axes(make_name(adjoint), added), True
     basic = _is_array(container, arrays) and _basic(index, scalars)
+    if basic:
+        root = shapes.shape_of(container.id)
+        kinds = arrays.get(root), arrays.get(container.id)
+        if root != container.id and kinds[0] is not None and kinds[0].dtype == kinds[1].dtype \
+                and kinds[0].dtype not in (None, "numeric") and not kinds[0].number:
+            container = make_name(root)
     if total is not None:
         return call(runtime("add_at_basic" if basic else "add_at"), make_name(total),
                     clone(container), index_value(index), make_name(adjoint)), False
