@@ -10,7 +10,7 @@ helpers of ``pullback.runtime.tangent_reductions``.
 """
 import numpy as np
 
-from pullback.rules import adjoint, d
+from pullback.rules import adjoint, d, rank
 from pullback.runtime import dot_grad_lhs, dot_grad_rhs, matmul_grad_lhs, matmul_grad_rhs
 from pullback.runtime.products import (cross_grad_a, cross_grad_b, einsum_grads, inner_grad_a,
                                        inner_grad_b, kron_grad_a, kron_grad_b, matvec_grad_matrix,
@@ -38,8 +38,12 @@ def dot_tangent(y, a, b):
 
 @adjoint(np.outer, shape="outer")
 def outer(out, a, b):
-    d[a] = np.reshape(np.dot(d[out], np.ravel(b)), np.shape(a))
-    d[b] = np.reshape(np.dot(np.ravel(a), d[out]), np.shape(b))
+    if rank(a) == 1 and rank(b) == 1:       # two vectors: nothing flattened
+        d[a] = d[out] @ b
+        d[b] = a @ d[out]
+    else:
+        d[a] = np.reshape(np.dot(d[out], np.ravel(b)), np.shape(a))
+        d[b] = np.reshape(np.dot(np.ravel(a), d[out]), np.shape(b))
 
 
 @tangent(np.outer)

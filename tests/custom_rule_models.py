@@ -6,6 +6,7 @@ import numpy as np
 
 import pullback
 from pullback import d
+from pullback.rules import rank
 
 # A "C function": np.vectorize objects have no Python source pullback can read.
 erf = np.vectorize(math.erf, otypes=[float])
@@ -48,3 +49,19 @@ slow_erf = np.frompyfunc(math.erf, 1, 1)     # no rule registered for this one
 
 def unknown_c_function(x):
     return np.sum(slow_erf(x))
+
+
+# A "C function" summing the last axis; its rule has one branch per known rank.
+last_axis_sum = np.vectorize(lambda v: float(np.sum(v)), signature="(n)->()", otypes=[float])
+
+
+@pullback.register_adjoint(last_axis_sum)
+def last_axis_sum_rule(y, a):
+    if rank(a) == 1:
+        d[a] = np.full(np.shape(a), d[y])           # a vector: its sum's adjoint everywhere
+    else:
+        d[a] = np.broadcast_to(np.expand_dims(d[y], -1), np.shape(a)).copy()
+
+
+def summed_rows(a):
+    return np.sum(np.sin(last_axis_sum(a * a)))

@@ -110,3 +110,13 @@ def test_a_template_may_unpack_a_tuple():
 
     w = np.array([1.0, -2.0])
     np.testing.assert_allclose(pullback.grad(tuple_assigning)(w), 2.0 * w, rtol=1e-12)
+
+
+@pytest.mark.parametrize("a", [X, np.arange(6.0).reshape(2, 3) / 5.0 - 0.4])
+def test_rank_keeps_the_branch_for_the_arguments_known_rank(a):
+    grad = pullback.grad(models.summed_rows)
+    np.testing.assert_allclose(grad(a), central_difference(models.summed_rows, (a,), 0),
+                               rtol=1e-6, atol=1e-9)
+    text = pullback.source(grad)
+    code = text[text.index("# reverse sweep"):]
+    assert ("np.full(" in code) == (a.ndim == 1) and ("expand_dims" in code) == (a.ndim == 2), text

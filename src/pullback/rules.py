@@ -25,8 +25,8 @@ import gast
 
 from pullback.rule_shapes import SHAPES, check_shape
 
-__all__ = ["adjoint", "nondifferentiable", "d", "literal", "number", "Rule", "rule_table", "active_rules",
-           "user_rules", "templates_fingerprint", "SHAPES"]
+__all__ = ["adjoint", "nondifferentiable", "d", "literal", "number", "rank", "Rule", "rule_table",
+           "active_rules", "user_rules", "templates_fingerprint", "SHAPES"]
 
 # The families of templates, one module each in templates/.
 FAMILIES = ("arithmetic", "elementwise", "scalar", "reductions", "products", "shape", "joining",
@@ -71,6 +71,18 @@ def number(value):
     np.cos(x)``): much faster than a NumPy call on one number.
     """
     raise RuntimeError("number() only has meaning inside a pullback template")
+
+
+# the template language: names a template reads that are not its module's globals
+_LANGUAGE = frozenset(("d", "literal", "number", "rank"))
+
+
+def rank(value):
+    """In a template: how many axes the argument is known to have (the array
+    kinds' shapes, analysis/array_shapes.py); 0 for a number, -1 where not
+    known. Decided when the template is expanded: ``if rank(a) == 1`` keeps
+    only the branch for a vector."""
+    raise RuntimeError("rank() only has meaning inside a pullback template")
 
 
 def adjoint(*functions, shape=None):
@@ -257,7 +269,7 @@ def _make_rule(template, fn, body, names, defaults, varargs, keyword_only, origi
     written, read, used = _analyse(fn)
     module_globals = template.__globals__
     needed = {n: module_globals[n] for n in used
-              if n in module_globals and n not in ("d", "literal", "number") and n not in names}
+              if n in module_globals and n not in _LANGUAGE and n not in names}
     return Rule(
         name=template.__name__,
         targets=template.__pullback_tangent_of__ if tangent else template.__pullback_adjoint_of__,
@@ -414,7 +426,7 @@ class UserRules:
                     and isinstance(n.ctx, gast.Store)}
         loaded = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
                   and isinstance(n.ctx, gast.Load)}
-        unknown = sorted(loaded - assigned - set(rule.params) - {rule.result, "d", "literal", "number"}
+        unknown = sorted(loaded - assigned - set(rule.params) - {rule.result, *_LANGUAGE}
                          - set(rule.globals) - set(dir(builtins)))
         if unknown:
             raise TypeError(f"the template {template.__qualname__} uses {', '.join(unknown)}, which "

@@ -86,11 +86,15 @@ class TemplateExpander:
                          if same_shape_as_result(rule, bound, p, self.scalars, self.representatives))
         numbers = frozenset(p for p in rule.params if is_scalar(bound[p], self.scalars))
         summed = self._summed_axes(rule, bound, same)
+        arrays = getattr(self.representatives, "arrays", None) or {}
+        ranks = {p: 0 if p in numbers else arrays[node.id].ndim for p, node in bound.items()
+                 if p in numbers or (isinstance(node, gast.Name) and node.id in arrays
+                                     and not arrays[node.id].number)}
         key = (id(rule), tuple(sorted((p, _literal(node)) for p, node in constants.items())), same,
-               numbers, tuple(sorted(summed.items())))
+               numbers, tuple(sorted(summed.items())), tuple(sorted(ranks.items())))
         body = self._cache.get(key)
         if body is None:
-            body = fold_constants_in([_decide(clone(stmt), constants, same, numbers, summed)
+            body = fold_constants_in([_decide(clone(stmt), constants, same, numbers, summed, ranks)
                                       for stmt in rule.body])
             self._cache[key] = body
         return body
@@ -402,12 +406,13 @@ def _literal(node):
     return None
 
 
-def _decide(node, constants, same_shape, numbers=frozenset(), summed=None):
+def _decide(node, constants, same_shape, numbers=frozenset(), summed=None, ranks=None):
     """A template statement with the arguments known at transformation time
-    put in: numbers from the user's code, ``literal(p)`` and ``number(p)``
-    answered, ``unbroadcast(g, p)`` -> ``g`` for the parameters in
-    ``same_shape`` and the sum it does for those in ``summed`` (_summed_axes)."""
-    summed = summed or {}
+    put in: numbers from the user's code, ``literal(p)``, ``number(p)`` and
+    ``rank(p)`` (``ranks``; -1: not known) answered, ``unbroadcast(g, p)`` ->
+    ``g`` for the parameters in ``same_shape`` and the sum it does for those
+    in ``summed`` (_summed_axes)."""
+    summed, ranks = summed or {}, ranks or {}
     class Decide(gast.NodeTransformer):
         def visit_Subscript(self, node):
             if isinstance(node.value, gast.Name) and node.value.id == "d":
@@ -425,6 +430,9 @@ def _decide(node, constants, same_shape, numbers=frozenset(), summed=None):
             if isinstance(func, gast.Name) and func.id == "number" and len(node.args) == 1 \
                     and isinstance(node.args[0], gast.Name):
                 return gast.Constant(value=node.args[0].id in numbers, kind=None)
+            if isinstance(func, gast.Name) and func.id == "rank" and len(node.args) == 1 \
+                    and isinstance(node.args[0], gast.Name):
+                return gast.Constant(value=ranks.get(node.args[0].id, -1), kind=None)
             if isinstance(func, gast.Name) and func.id == "literal" and len(node.args) == 1 \
                     and isinstance(node.args[0], gast.Name):
                 value = getattr(constants.get(node.args[0].id), "value", None)

@@ -247,10 +247,9 @@ def _needed_restores(sweeps, imports):
     for gradient in sweeps.gradients:
         for name in loads(gradient):
             reads.setdefault(name, []).append((end, False))
-    for base, views in view_readers(sweeps.forward).items():
-        # a view's data read needs what is put back into its array (views.py)
-        reads.setdefault(base, []).extend((p, False) for view in views
-                                          for p, only in reads.get(view, ()) if not only)
+    # a view's data read needs what is put back into a part of its array (views.py)
+    viewed = {base: [p for view in views for p, only in reads.get(view, ()) if not only]
+              for base, views in view_readers(sweeps.forward).items()}
     numbered.decide()
     needed = []
     mates = shared_saves(numbered.restores)
@@ -258,7 +257,9 @@ def _needed_restores(sweeps, imports):
     while changed:          # a restored element's index must itself be available
         changed = False
         for restore, start, stop in numbered.restores:
+            parts = viewed.get(restore.name, ()) if restore.index is not None else ()
             if restore not in needed and (any(start < p < stop for p, _ in reads.get(restore.name, ()))
+                                          or any(start < p < stop for p in parts)
                                           or any(m in needed for m in mates.get(id(restore), ()))):
                 needed.append(restore)
                 if restore.index is not None:

@@ -5,7 +5,8 @@ place (``y2[1:] = y2_stack.pop()``). A view made of the array before the
 write (``y2_part = y2[1:]``, which the normalizer names for ``y2[1:] *=
 e``) sees the write and the restore alike, so where the reverse sweep reads
 the view, it needs the restore as much as a read of ``y2`` would
-(stacks._needed_restores). The views are over-approximated: any index of a
+(stacks._needed_restores; for the restores of parts only: a name given a
+new value leaves its old array, and the views of it, as they were). The views are over-approximated: any index of a
 name, its ``.T``, ``.real``, ``.imag``, ``.flat``, a method that may give a
 view, NumPy's functions that may, and a plain copy of the name (another
 name for the same array). A value that is not a view costs at most a copy
