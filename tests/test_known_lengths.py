@@ -4,28 +4,18 @@ value kept for the whole call for its shape (analysis/shape_classes.py:
 _join_known_lengths) and keeps none for it per step; the basic-index
 gradients are written into the adjoint in place; the zero adjoints are
 ``np.zeros(2)``. Each gradient against central differences."""
+import os
+import sys
+
 import numpy as np
 import pytest
 
 import pullback
 from reference import central_difference, checked_source
 
-
-def kalman(q, zs):
-    x = np.zeros(2)
-    P = np.eye(2)
-    F = np.array([[1.0, 0.1], [0.0, 1.0]])
-    total = 0.0
-    for k in range(zs.shape[0]):
-        x = F @ x
-        P = F @ P @ F.T + q * np.eye(2)
-        r = zs[k] - x[0]
-        s = P[0, 0] + 0.5
-        gain = P[:, 0] / s
-        x = x + gain * r
-        P = P - np.outer(gain, P[0, :])
-        total = total + r * r / s + np.log(s)
-    return total
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "analysis"))
+from test_an_constructed import kalman  # noqa: E402  (the 2-state filter, written once)
+from test_an_array_shapes import analysed  # noqa: E402
 
 
 def rotating(theta, v0):
@@ -101,10 +91,6 @@ def test_a_loop_that_runs_no_step_gives_zeros_of_the_shape():
 
 
 def test_values_of_known_lengths_join_the_class_of_one_kept_for_the_call():
-    import sys
-    sys.path.insert(0, __file__.rsplit("/", 1)[0] + "/analysis")
-    from test_an_array_shapes import analysed
-
     shapes = analysed(kalman, 0.05, ZS)[1].shapes
     for name in ("P", "outer", "eye", "T"):     # 2 by 2, assigned in the loop
         if name in shapes.arrays:

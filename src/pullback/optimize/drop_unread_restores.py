@@ -29,8 +29,8 @@ _BLANK = frozenset(("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_
 import gast
 
 from pullback.code.astutil import loads, names, walk, walk_statements
-from pullback.optimize.facts import (append_of, indexed_statements, is_pop, nested_blocks,
-                                     pop_of, push_of)
+from pullback.optimize.facts import (append_of, indexed_statements, is_pop, makes_empty_list,
+                                     nested_blocks, pop_of, push_of)
 
 
 def drop_unread_restores(fn, facts):
@@ -78,7 +78,7 @@ def _unread_pairs(fn):
         if len(made) == 1 == len(back) and back[0].targets[0].id not in reads \
                 and append_of(made[0])[1] == back[0].targets[0].id:
             dead.update((id(made[0]), id(back[0])))
-            dead.update(id(stmt) for stmt in fn.body if _empty_stack(stmt, stack)
+            dead.update(id(stmt) for stmt in fn.body if makes_empty_list(stmt, stack)
                         and _mentions(fn, stack) == 3)      # its ``s = []``: nothing else
     for stack, save in _fresh_part_saves(fn):
         # the pop that undoes this push and no other: with both gone, the stack's other
@@ -88,14 +88,6 @@ def _unread_pairs(fn):
                 and isinstance(back[0].targets[0], gast.Subscript):
             dead.update((id(save), id(back[0])))
     return dead
-
-
-def _empty_stack(stmt, stack):
-    """``stack = []``."""
-    match stmt:
-        case gast.Assign(targets=[gast.Name(id=name)], value=gast.List(elts=[])):
-            return name == stack
-    return False
 
 
 def _mentions(fn, name):

@@ -249,6 +249,14 @@ def push_of(stmt):
     return None
 
 
+def makes_empty_list(stmt, stack):
+    """``stack = []``."""
+    match stmt:
+        case gast.Assign(targets=[gast.Name(id=name)], value=gast.List(elts=[])):
+            return name == stack
+    return False
+
+
 def append_of(stmt):
     """``s.append(v)`` / ``s.append(shape_only(v))`` -> (s, v, value), else None."""
     match push_of(stmt):

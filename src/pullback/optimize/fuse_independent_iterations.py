@@ -40,7 +40,8 @@ batches, samples or terms does.
 import gast
 
 from pullback.code.astutil import loads, make_name, stores, walk
-from pullback.optimize.facts import changed_by, math_function, nested_blocks, pop_of, push_of
+from pullback.optimize.facts import (changed_by, makes_empty_list, math_function, nested_blocks,
+                                     pop_of, push_of)
 from pullback.runtime.declare import facts_by_name, runtime_helpers
 
 # Array methods that only compute a value from the array (never write into it).
@@ -90,7 +91,7 @@ def _fuse_at(stmts, i, uses):
     push_at, (stack, pushed) = pushes[0]
     if uses.get(stack) != 3:                 # made, pushed onto, popped from: nothing else
         return None
-    made = next((j for j in range(i) if _makes_list(stmts[j], stack)), None)
+    made = next((j for j in range(i) if makes_empty_list(stmts[j], stack)), None)
     back = next((j for j in range(i + 1, len(stmts)) if _range_loop(stmts[j], reverse=True)
                  and _pop_at(stmts[j].body, stack) is not None), None)
     if made is None or back is None:
@@ -173,13 +174,6 @@ def _range_loop(stmt, reverse):
             match iterable:
                 case gast.Call(func=gast.Name(id="range"), args=args, keywords=[]):
                     return all(isinstance(a, (gast.Name, gast.Constant)) for a in args)
-    return False
-
-
-def _makes_list(stmt, stack):
-    match stmt:
-        case gast.Assign(targets=[gast.Name(id=name)], value=gast.List(elts=[])):
-            return name == stack
     return False
 
 
